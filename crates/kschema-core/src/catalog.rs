@@ -1,0 +1,570 @@
+//! The live side: catalog rows → [`LiveState`].
+//!
+//! Introspection (in the binary crate) runs one catalog query that returns
+//! one row per table: its schema, name and a JSON document with its columns,
+//! constraints and indexes, in which nothing depends on the schema's name.
+//! This module turns those rows into models without I/O, and shares work:
+//! tables with the same document are normalized once, and schemas made of
+//! the same tables are one [`SchemaModel`] (fleets of identical tenants cost
+//! one model, not thousands).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::ident::Ident;
+use crate::model::{
+    Column, ColumnType, Constraint, ConstraintKind, Deferrable, ForeignKey, Identity, Index,
+    IndexExpr, IndexKey, ReferentialAction, SchemaModel, SchemaName, SchemaRef, Sequence, SqlExpr,
+    Table, TableRef,
+};
+use crate::normalize::expr::{canonicalize_text, ExprContext};
+
+/// One table as the catalog query describes it.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct RawTable {
+    #[serde(default)]
+    pub columns: Vec<RawColumn>,
+    #[serde(default)]
+    pub constraints: Vec<RawConstraint>,
+    #[serde(default)]
+    pub indexes: Vec<RawIndex>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct RawColumn {
+    pub name: String,
+    /// `format_type(atttypid, atttypmod)`
+    #[serde(rename = "type")]
+    pub data_type: String,
+    pub not_null: bool,
+    /// `pg_get_expr(adbin, adrelid)`
+    pub default: Option<String>,
+    /// `attidentity`: `a`, `d` or empty.
+    #[serde(default)]
+    pub identity: String,
+    /// The owned sequence, when the default is its `nextval` (a serial).
+    pub serial_sequence: Option<String>,
+    /// A collation other than the type's default.
+    pub collation: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct RawConstraint {
+    pub name: String,
+    /// `contype`: `p`, `u`, `c` or `f`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub columns: Vec<String>,
+    /// `pg_get_expr(conbin, conrelid)` for checks.
+    pub check: Option<String>,
+    #[serde(default)]
+    pub no_inherit: bool,
+    /// The referenced table's schema, `null` when it is the same schema.
+    pub ref_schema: Option<String>,
+    pub ref_table: Option<String>,
+    #[serde(default)]
+    pub ref_columns: Vec<String>,
+    #[serde(default)]
+    pub on_delete: String,
+    #[serde(default)]
+    pub on_update: String,
+    #[serde(default, rename = "match")]
+    pub match_type: String,
+    #[serde(default)]
+    pub deferrable: bool,
+    #[serde(default)]
+    pub deferred: bool,
+    #[serde(default = "yes")]
+    pub validated: bool,
+    #[serde(default)]
+    pub nulls_not_distinct: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct RawIndex {
+    pub name: String,
+    pub unique: bool,
+    pub method: String,
+    #[serde(default = "yes")]
+    pub valid: bool,
+    pub keys: Vec<RawIndexKey>,
+    #[serde(default)]
+    pub include: Vec<String>,
+    pub predicate: Option<String>,
+    #[serde(default)]
+    pub nulls_not_distinct: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct RawIndexKey {
+    /// The column, for a plain column key.
+    pub column: Option<String>,
+    /// `pg_get_indexdef(indexrelid, n, true)`, for an expression key.
+    pub expr: Option<String>,
+    /// A non-default operator class.
+    pub opclass: Option<String>,
+    /// A non-default collation.
+    pub collation: Option<String>,
+    #[serde(default)]
+    pub desc: bool,
+    #[serde(default)]
+    pub nulls_first: bool,
+}
+
+/// A standalone sequence row (`pg_sequence` joined with its name).
+#[derive(Clone, Debug, Deserialize)]
+pub struct RawSequence {
+    pub schema: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub data_type: String,
+    pub start: i64,
+    pub increment: i64,
+    pub min_value: i64,
+    pub max_value: i64,
+    pub cache: i64,
+    pub cycle: bool,
+}
+
+/// A SHA-256 over a schema model's canonical JSON: equal fingerprints mean
+/// equal schemas, whatever their names.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct Fingerprint([u8; 32]);
+
+impl Fingerprint {
+    pub fn of(model: &SchemaModel) -> Fingerprint {
+        let json = serde_json::to_vec(model).unwrap_or_default();
+        Fingerprint(Sha256::digest(&json).into())
+    }
+
+    /// The fingerprint of a schema that does not exist.
+    pub fn absent() -> Fingerprint {
+        Fingerprint([0; 32])
+    }
+
+    /// The first 12 hex digits, for display.
+    pub fn short(&self) -> String {
+        self.to_string()[..12].to_string()
+    }
+}
+
+impl std::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for byte in self.0 {
+            write!(f, "{byte:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Fingerprint({})", self.short())
+    }
+}
+
+impl From<Fingerprint> for String {
+    fn from(f: Fingerprint) -> String {
+        f.to_string()
+    }
+}
+
+impl TryFrom<String> for Fingerprint {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        if text.len() != 64 {
+            return Err(format!(
+                "a fingerprint has 64 hex digits, not {}",
+                text.len()
+            ));
+        }
+        let mut bytes = [0u8; 32];
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[i * 2..i * 2 + 2], 16).map_err(|e| e.to_string())?;
+        }
+        Ok(Fingerprint(bytes))
+    }
+}
+
+/// One schema's live model and its fingerprint.
+#[derive(Clone, Debug)]
+pub struct LiveSchema {
+    pub model: Arc<SchemaModel>,
+    pub fingerprint: Fingerprint,
+}
+
+/// The live state of the target schemas that exist.
+#[derive(Clone, Debug, Default)]
+pub struct LiveState {
+    pub schemas: BTreeMap<SchemaName, LiveSchema>,
+}
+
+impl LiveState {
+    pub fn get(&self, schema: &SchemaName) -> Option<&LiveSchema> {
+        self.schemas.get(schema)
+    }
+
+    /// How many distinct shapes the schemas come in.
+    pub fn distinct_shapes(&self) -> usize {
+        let mut seen: Vec<Fingerprint> = self.schemas.values().map(|s| s.fingerprint).collect();
+        seen.sort();
+        seen.dedup();
+        seen.len()
+    }
+}
+
+/// Builds a [`LiveState`] from rows as they stream in. Rows may come in any
+/// order; models are assembled in [`LiveStateBuilder::finish`].
+#[derive(Default)]
+pub struct LiveStateBuilder {
+    /// Tables seen so far, by name and document text: each is parsed once.
+    tables_by_document: HashMap<(Ident, Arc<str>), Arc<(Table, Vec<Index>)>>,
+    schemas: BTreeMap<SchemaName, SchemaRows>,
+    canonical_cache: HashMap<(String, String), String>,
+    errors: Vec<String>,
+}
+
+#[derive(Default)]
+struct SchemaRows {
+    tables: Vec<(Ident, Arc<(Table, Vec<Index>)>)>,
+    sequences: Vec<Sequence>,
+}
+
+impl LiveStateBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A schema that exists, even if it holds no tables.
+    pub fn add_schema(&mut self, schema: &str) {
+        self.schemas.entry(SchemaName::new(schema)).or_default();
+    }
+
+    /// One table row: its schema, its name and its JSON document.
+    pub fn add_table(&mut self, schema: &str, table: &str, document: &str) {
+        let key = (Ident::new(table), Arc::<str>::from(document));
+        let shared = match self.tables_by_document.get(&key) {
+            Some(shared) => shared.clone(),
+            None => {
+                let parsed = match serde_json::from_str::<RawTable>(document) {
+                    Ok(raw) => self.table_from_raw(table, raw),
+                    Err(e) => {
+                        self.errors
+                            .push(format!("catalog row for {schema}.{table}: {e}"));
+                        return;
+                    }
+                };
+                let shared = Arc::new(parsed);
+                self.tables_by_document.insert(key, shared.clone());
+                shared
+            }
+        };
+        self.schemas
+            .entry(SchemaName::new(schema))
+            .or_default()
+            .tables
+            .push((Ident::new(table), shared));
+    }
+
+    pub fn add_sequence(&mut self, raw: RawSequence) {
+        self.schemas
+            .entry(SchemaName::new(&raw.schema))
+            .or_default()
+            .sequences
+            .push(Sequence {
+                name: Ident::new(raw.name),
+                data_type: ColumnType::new(raw.data_type),
+                start: raw.start,
+                increment: raw.increment,
+                min_value: raw.min_value,
+                max_value: raw.max_value,
+                cache: raw.cache,
+                cycle: raw.cycle,
+            });
+    }
+
+    /// Problems met on the way (rows that could not be read), if any.
+    pub fn errors(&self) -> &[String] {
+        &self.errors
+    }
+
+    pub fn finish(self) -> LiveState {
+        let mut by_shape: HashMap<Vec<usize>, LiveSchema> = HashMap::new();
+        let mut state = LiveState::default();
+        for (schema, mut rows) in self.schemas {
+            rows.tables.sort_by(|a, b| a.0.cmp(&b.0));
+            rows.sequences.sort_by(|a, b| a.name.cmp(&b.name));
+            // Schemas built from the very same table objects are the same model.
+            let shape_key: Option<Vec<usize>> = rows.sequences.is_empty().then(|| {
+                rows.tables
+                    .iter()
+                    .map(|(_, t)| Arc::as_ptr(t) as usize)
+                    .collect()
+            });
+            if let Some(existing) = shape_key.as_ref().and_then(|key| by_shape.get(key)) {
+                state.schemas.insert(schema, existing.clone());
+                continue;
+            }
+            let mut model = SchemaModel::default();
+            for (name, shared) in &rows.tables {
+                let (table, indexes) = shared.as_ref();
+                model.tables.insert(name.clone(), table.clone());
+                for index in indexes {
+                    model.indexes.insert(index.name.clone(), index.clone());
+                }
+            }
+            for sequence in rows.sequences {
+                model.sequences.insert(sequence.name.clone(), sequence);
+            }
+            let live = LiveSchema {
+                fingerprint: Fingerprint::of(&model),
+                model: Arc::new(model),
+            };
+            if let Some(key) = shape_key {
+                by_shape.insert(key, live.clone());
+            }
+            state.schemas.insert(schema, live);
+        }
+        state
+    }
+
+    fn table_from_raw(&mut self, name: &str, raw: RawTable) -> (Table, Vec<Index>) {
+        let column_types: BTreeMap<Ident, ColumnType> = raw
+            .columns
+            .iter()
+            .map(|c| (Ident::new(&c.name), ColumnType::new(&c.data_type)))
+            .collect();
+        let columns = raw
+            .columns
+            .into_iter()
+            .map(|c| {
+                let data_type = ColumnType::new(c.data_type);
+                let identity = match (c.identity.as_str(), &c.serial_sequence) {
+                    ("a", _) => Some(Identity::Always),
+                    ("d", _) => Some(Identity::ByDefault),
+                    (_, Some(sequence)) => Some(Identity::Serial {
+                        sequence: Ident::new(sequence),
+                    }),
+                    _ => None,
+                };
+                let default = match identity {
+                    Some(Identity::Serial { .. }) => None,
+                    _ => c
+                        .default
+                        .map(|text| self.sql_expr(text, "", &data_type, None)),
+                };
+                Column {
+                    name: Ident::new(c.name),
+                    data_type,
+                    not_null: c.not_null,
+                    default,
+                    identity,
+                    collation: c.collation.map(Ident::new),
+                }
+            })
+            .collect();
+        let table_key = serde_json::to_string(&column_types).unwrap_or_default();
+        let mut constraints: Vec<Constraint> = raw
+            .constraints
+            .into_iter()
+            .filter_map(|c| self.constraint_from_raw(c, &column_types, &table_key))
+            .collect();
+        constraints.sort_by(|a, b| a.name.cmp(&b.name));
+        let table_name = Ident::new(name);
+        let indexes = raw
+            .indexes
+            .into_iter()
+            .map(|i| Index {
+                name: Ident::new(i.name),
+                table: table_name.clone(),
+                unique: i.unique,
+                method: Ident::new(i.method),
+                keys: i
+                    .keys
+                    .into_iter()
+                    .map(|k| IndexKey {
+                        expr: match (k.column, k.expr) {
+                            (Some(column), _) => IndexExpr::Column(Ident::new(column)),
+                            (None, Some(expr)) => IndexExpr::Expression(self.sql_expr(
+                                expr,
+                                &table_key,
+                                &ColumnType::new(""),
+                                Some(&column_types),
+                            )),
+                            (None, None) => IndexExpr::Column(Ident::new("?")),
+                        },
+                        opclass: k.opclass.map(Ident::new),
+                        collation: k.collation.map(Ident::new),
+                        descending: k.desc,
+                        nulls_first: k.nulls_first,
+                    })
+                    .collect(),
+                include: i.include.into_iter().map(Ident::new).collect(),
+                predicate: i.predicate.map(|p| {
+                    self.sql_expr(p, &table_key, &ColumnType::new(""), Some(&column_types))
+                }),
+                nulls_not_distinct: i.nulls_not_distinct,
+                valid: i.valid,
+                implicit_name: false,
+            })
+            .collect();
+        (
+            Table {
+                name: table_name,
+                columns,
+                constraints,
+            },
+            indexes,
+        )
+    }
+
+    fn constraint_from_raw(
+        &mut self,
+        raw: RawConstraint,
+        column_types: &BTreeMap<Ident, ColumnType>,
+        table_key: &str,
+    ) -> Option<Constraint> {
+        let columns: Vec<Ident> = raw.columns.iter().map(Ident::new).collect();
+        let kind = match raw.kind.as_str() {
+            "p" => ConstraintKind::PrimaryKey { columns },
+            "u" => ConstraintKind::Unique {
+                columns,
+                nulls_not_distinct: raw.nulls_not_distinct,
+            },
+            "c" => ConstraintKind::Check {
+                expr: self.sql_expr(
+                    raw.check.unwrap_or_default(),
+                    table_key,
+                    &ColumnType::new(""),
+                    Some(column_types),
+                ),
+                no_inherit: raw.no_inherit,
+            },
+            "f" => ConstraintKind::ForeignKey(ForeignKey {
+                columns,
+                references: TableRef {
+                    schema: match raw.ref_schema {
+                        None => SchemaRef::Own,
+                        Some(schema) => SchemaRef::Named(SchemaName::new(schema)),
+                    },
+                    table: Ident::new(raw.ref_table.unwrap_or_default()),
+                },
+                referenced_columns: raw.ref_columns.iter().map(Ident::new).collect(),
+                on_delete: catalog_action(&raw.on_delete),
+                on_update: catalog_action(&raw.on_update),
+                match_full: raw.match_type == "f",
+                deferrable: match (raw.deferrable, raw.deferred) {
+                    (false, _) => Deferrable::NotDeferrable,
+                    (true, false) => Deferrable::InitiallyImmediate,
+                    (true, true) => Deferrable::InitiallyDeferred,
+                },
+            }),
+            // Exclusion and trigger constraints are not modelled; leaving
+            // them out means kschema neither plans nor drops them.
+            _ => return None,
+        };
+        Some(Constraint {
+            name: Ident::new(raw.name),
+            kind,
+            validated: raw.validated,
+            implicit_name: false,
+        })
+    }
+
+    /// Canonicalizes a deparsed expression, once per distinct (text, context).
+    fn sql_expr(
+        &mut self,
+        text: String,
+        table_key: &str,
+        assigned_to: &ColumnType,
+        columns: Option<&BTreeMap<Ident, ColumnType>>,
+    ) -> SqlExpr {
+        let key = (text, format!("{table_key}\u{0}{assigned_to}"));
+        if let Some(canonical) = self.canonical_cache.get(&key) {
+            return SqlExpr {
+                canonical: canonical.clone(),
+                sql: key.0,
+            };
+        }
+        let ctx = ExprContext {
+            columns,
+            assigned_to: (!assigned_to.as_str().is_empty()).then_some(assigned_to),
+        };
+        // A deparse sqlparser cannot read is kept verbatim: it still compares
+        // equal to itself, so it never causes a false difference on re-plan.
+        let canonical = canonicalize_text(&key.0, ctx).unwrap_or_else(|_| key.0.clone());
+        self.canonical_cache.insert(key.clone(), canonical.clone());
+        SqlExpr {
+            canonical,
+            sql: key.0,
+        }
+    }
+}
+
+fn catalog_action(code: &str) -> ReferentialAction {
+    match code {
+        "r" => ReferentialAction::Restrict,
+        "c" => ReferentialAction::Cascade,
+        "n" => ReferentialAction::SetNull,
+        "d" => ReferentialAction::SetDefault,
+        _ => ReferentialAction::NoAction,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USERS: &str = r#"{"columns":[
+        {"name":"id","type":"integer","not_null":true,"default":"nextval('users_id_seq'::regclass)","identity":"","serial_sequence":"users_id_seq","collation":null},
+        {"name":"status","type":"character varying(20)","not_null":true,"default":"'ACTIVE'::character varying","identity":"","serial_sequence":null,"collation":null}],
+      "constraints":[{"name":"users_pkey","type":"p","columns":["id"],"check":null,"ref_schema":null,"ref_table":null}],
+      "indexes":[]}"#;
+
+    #[test]
+    fn identical_schemas_share_one_model() {
+        let mut builder = LiveStateBuilder::new();
+        for schema in ["org_a", "org_b", "org_c"] {
+            builder.add_table(schema, "users", USERS);
+        }
+        let state = builder.finish();
+        assert!(builder_errors_empty());
+        assert_eq!(state.schemas.len(), 3);
+        assert_eq!(state.distinct_shapes(), 1);
+        let a = &state.schemas[&SchemaName::new("org_a")];
+        let b = &state.schemas[&SchemaName::new("org_b")];
+        assert!(Arc::ptr_eq(&a.model, &b.model));
+        let users = &a.model.tables[&Ident::new("users")];
+        assert!(matches!(
+            users.columns[0].identity,
+            Some(Identity::Serial { .. })
+        ));
+        assert_eq!(users.columns[0].default, None);
+        assert_eq!(
+            users.columns[1].default.as_ref().unwrap().canonical,
+            "'ACTIVE'"
+        );
+    }
+
+    fn builder_errors_empty() -> bool {
+        let mut b = LiveStateBuilder::new();
+        b.add_table("s", "t", USERS);
+        b.errors().is_empty()
+    }
+
+    #[test]
+    fn fingerprints_round_trip_as_hex() {
+        let f = Fingerprint::of(&SchemaModel::default());
+        let text = f.to_string();
+        assert_eq!(Fingerprint::try_from(text).unwrap(), f);
+    }
+}

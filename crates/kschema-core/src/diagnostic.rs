@@ -1,0 +1,234 @@
+//! Errors a user can cause, as miette diagnostics: the file, a caret under
+//! the offending text, and a line of help.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode, SourceSpan};
+
+/// A file kschema read, kept whole so diagnostics can show it.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// The path as shown to the user (relative to the project folder).
+    pub name: String,
+    source: NamedSource<Arc<str>>,
+    text: Arc<str>,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Arc<Self> {
+        let name = name.into();
+        let text: Arc<str> = text.into();
+        let language = if name.ends_with(".sql") {
+            "SQL"
+        } else if name.ends_with(".toml") {
+            "TOML"
+        } else {
+            "text"
+        };
+        Arc::new(SourceFile {
+            source: NamedSource::new(&name, text.clone()).with_language(language),
+            name,
+            text,
+        })
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The byte span of `len` characters at a 1-based line and column (as
+    /// sqlparser reports them; columns count characters).
+    pub fn span_at(&self, line: u64, column: u64, len_chars: usize) -> SourceSpan {
+        let start = self.offset_of(line, column);
+        let len = self.text[start..]
+            .char_indices()
+            .nth(len_chars.max(1))
+            .map(|(i, _)| i)
+            .unwrap_or(self.text.len() - start);
+        SourceSpan::new(start.into(), len.max(usize::from(start < self.text.len())))
+    }
+
+    /// The byte span between two 1-based (line, column) locations.
+    pub fn span_between(&self, start: (u64, u64), end: (u64, u64)) -> SourceSpan {
+        let from = self.offset_of(start.0, start.1);
+        let to = self
+            .offset_of(end.0, end.1)
+            .max(from + 1)
+            .min(self.text.len());
+        SourceSpan::new(from.into(), to.saturating_sub(from))
+    }
+
+    /// A span covering the last character (for "unexpected end of file").
+    pub fn span_at_end(&self) -> SourceSpan {
+        let trimmed = self.text.trim_end();
+        let start = trimmed.char_indices().last().map(|(i, _)| i).unwrap_or(0);
+        SourceSpan::new(start.into(), trimmed.len() - start)
+    }
+
+    /// The 1-based line a byte offset falls on.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.text[..offset.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1
+    }
+
+    fn offset_of(&self, line: u64, column: u64) -> usize {
+        let mut offset = 0;
+        for (index, text_line) in self.text.split_inclusive('\n').enumerate() {
+            if index as u64 + 1 == line {
+                let col = column.saturating_sub(1) as usize;
+                return offset
+                    + text_line
+                        .char_indices()
+                        .nth(col)
+                        .map(|(i, _)| i)
+                        .unwrap_or(text_line.trim_end_matches('\n').len());
+            }
+            offset += text_line.len();
+        }
+        self.text.len()
+    }
+}
+
+/// One labelled place in a file.
+#[derive(Clone, Debug)]
+pub struct Label {
+    pub span: SourceSpan,
+    pub text: String,
+}
+
+/// An error the user can fix, with where and how.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    pub code: &'static str,
+    pub message: String,
+    pub file: Option<Arc<SourceFile>>,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+    /// Further problems found in the same pass, reported together.
+    pub related: Vec<Problem>,
+}
+
+impl Problem {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Problem {
+            code,
+            message: message.into(),
+            file: None,
+            labels: Vec::new(),
+            help: None,
+            related: Vec::new(),
+        }
+    }
+
+    /// Points at `span` in `file`.
+    pub fn at(
+        mut self,
+        file: &Arc<SourceFile>,
+        span: SourceSpan,
+        label: impl Into<String>,
+    ) -> Self {
+        self.file = Some(file.clone());
+        self.labels.push(Label {
+            span,
+            text: label.into(),
+        });
+        self
+    }
+
+    /// Another place in the same file.
+    pub fn also(mut self, span: SourceSpan, label: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            text: label.into(),
+        });
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Folds several problems into one report (the first leads).
+    pub fn combine(mut problems: Vec<Problem>) -> Option<Problem> {
+        if problems.is_empty() {
+            return None;
+        }
+        let mut first = problems.remove(0);
+        first.related.extend(problems);
+        Some(first)
+    }
+
+    /// The line the first label points at, for tests and summaries.
+    pub fn line(&self) -> Option<usize> {
+        let file = self.file.as_ref()?;
+        let label = self.labels.first()?;
+        Some(file.line_of(label.span.offset()))
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Problem {}
+
+impl Diagnostic for Problem {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.file.as_ref().map(|f| &f.source as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() || self.file.is_none() {
+            return None;
+        }
+        Some(Box::new(self.labels.iter().enumerate().map(
+            |(i, label)| {
+                let text = (!label.text.is_empty()).then(|| label.text.clone());
+                if i == 0 {
+                    LabeledSpan::new_primary_with_span(text, label.span)
+                } else {
+                    LabeledSpan::new_with_span(text, label.span)
+                }
+            },
+        )))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|p| p as &dyn Diagnostic)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_count_characters_from_one() {
+        let file = SourceFile::new("a.sql", "CREATE TABLE é (\n  x foo bar\n);\n");
+        let span = file.span_at(2, 9, 3);
+        assert_eq!(
+            &file.text()[span.offset()..span.offset() + span.len()],
+            "bar"
+        );
+        assert_eq!(file.line_of(span.offset()), 2);
+    }
+}

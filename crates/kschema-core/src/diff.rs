@@ -1,0 +1,342 @@
+//! Live model vs desired model → the closed set of [`Change`]s between them.
+//!
+//! Matching rules:
+//! - tables, columns and sequences match by name (a column's position is
+//!   never a difference: PostgreSQL cannot reorder columns);
+//! - constraints and indexes match by name and definition; one the desired
+//!   state left unnamed matches a live one of the same definition whatever
+//!   PostgreSQL called it; an explicitly named one whose definition exists
+//!   live under another name is a rename;
+//! - a live constraint `NOT VALID` or index left invalid is finished (validated
+//!   or rebuilt), not ignored.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::ident::Ident;
+use crate::model::{Column, Constraint, Index, SchemaModel, Sequence, Table};
+
+/// One difference between live and desired state, relative to one schema.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Change {
+    CreateSchema,
+    CreateTable {
+        table: Table,
+    },
+    DropTable {
+        table: Table,
+    },
+    AddColumn {
+        table: Ident,
+        column: Column,
+    },
+    DropColumn {
+        table: Ident,
+        column: Column,
+    },
+    AlterColumn {
+        table: Ident,
+        from: Column,
+        to: Column,
+        kind: ColumnChange,
+    },
+    AddConstraint {
+        table: Ident,
+        constraint: Constraint,
+    },
+    DropConstraint {
+        table: Ident,
+        constraint: Constraint,
+    },
+    ValidateConstraint {
+        table: Ident,
+        constraint: Constraint,
+    },
+    RenameConstraint {
+        table: Ident,
+        from: Ident,
+        to: Ident,
+    },
+    CreateIndex {
+        index: Index,
+    },
+    DropIndex {
+        index: Index,
+    },
+    RenameIndex {
+        from: Ident,
+        to: Ident,
+    },
+    CreateSequence {
+        sequence: Sequence,
+    },
+    DropSequence {
+        sequence: Sequence,
+    },
+    AlterSequence {
+        from: Sequence,
+        to: Sequence,
+    },
+}
+
+/// Which property of a column an [`Change::AlterColumn`] changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnChange {
+    /// Type or collation.
+    Type,
+    Default,
+    Nullability,
+    /// Serial, identity or neither.
+    Identity,
+}
+
+impl Change {
+    /// The table the change is about, if any.
+    pub fn table(&self) -> Option<&Ident> {
+        match self {
+            Change::CreateTable { table } | Change::DropTable { table } => Some(&table.name),
+            Change::AddColumn { table, .. }
+            | Change::DropColumn { table, .. }
+            | Change::AlterColumn { table, .. }
+            | Change::AddConstraint { table, .. }
+            | Change::DropConstraint { table, .. }
+            | Change::ValidateConstraint { table, .. }
+            | Change::RenameConstraint { table, .. } => Some(table),
+            Change::CreateIndex { index } | Change::DropIndex { index } => Some(&index.table),
+            _ => None,
+        }
+    }
+}
+
+/// The changes that turn `live` into `desired`. `live` is `None` when the
+/// schema does not exist yet.
+pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel) -> Vec<Change> {
+    let empty = SchemaModel::default();
+    let mut changes = Vec::new();
+    if live.is_none() {
+        changes.push(Change::CreateSchema);
+    }
+    let live = live.unwrap_or(&empty);
+
+    for (name, sequence) in &desired.sequences {
+        match live.sequences.get(name) {
+            None => changes.push(Change::CreateSequence {
+                sequence: sequence.clone(),
+            }),
+            Some(current) if current != sequence => changes.push(Change::AlterSequence {
+                from: current.clone(),
+                to: sequence.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+
+    for (name, table) in &desired.tables {
+        match live.tables.get(name) {
+            None => changes.push(Change::CreateTable {
+                table: table.clone(),
+            }),
+            Some(current) => diff_table(current, table, &mut changes),
+        }
+    }
+    for (name, table) in &live.tables {
+        if !desired.tables.contains_key(name) {
+            changes.push(Change::DropTable {
+                table: table.clone(),
+            });
+        }
+    }
+
+    diff_indexes(live, desired, &mut changes);
+
+    for (name, sequence) in &live.sequences {
+        if !desired.sequences.contains_key(name) {
+            changes.push(Change::DropSequence {
+                sequence: sequence.clone(),
+            });
+        }
+    }
+    changes
+}
+
+fn diff_table(live: &Table, desired: &Table, changes: &mut Vec<Change>) {
+    let table = &desired.name;
+    for column in &desired.columns {
+        match live.column(&column.name) {
+            None => changes.push(Change::AddColumn {
+                table: table.clone(),
+                column: column.clone(),
+            }),
+            Some(current) => diff_column(table, current, column, changes),
+        }
+    }
+    for column in &live.columns {
+        if desired.column(&column.name).is_none() {
+            changes.push(Change::DropColumn {
+                table: table.clone(),
+                column: column.clone(),
+            });
+        }
+    }
+    diff_constraints(table, &live.constraints, &desired.constraints, changes);
+}
+
+fn diff_column(table: &Ident, live: &Column, desired: &Column, changes: &mut Vec<Change>) {
+    let mut alter = |kind| {
+        changes.push(Change::AlterColumn {
+            table: table.clone(),
+            from: live.clone(),
+            to: desired.clone(),
+            kind,
+        })
+    };
+    if live.data_type != desired.data_type || live.collation != desired.collation {
+        alter(ColumnChange::Type);
+    }
+    if live.identity != desired.identity {
+        alter(ColumnChange::Identity);
+    }
+    if live.default != desired.default {
+        alter(ColumnChange::Default);
+    }
+    if live.not_null != desired.not_null {
+        alter(ColumnChange::Nullability);
+    }
+}
+
+/// Pairs of (live, desired) that are the same object, by the matching rules
+/// in the module docs; what is left over is dropped or added.
+fn match_by_name_and_definition<'a, T>(
+    live: &'a [T],
+    desired: &'a [T],
+    name: impl Fn(&T) -> &Ident,
+    same: impl Fn(&T, &T) -> bool,
+) -> Vec<(Option<&'a T>, Option<&'a T>)> {
+    let mut used_live: BTreeSet<usize> = BTreeSet::new();
+    let mut pairs: Vec<(Option<&T>, Option<&T>)> = Vec::new();
+    let mut unmatched_desired: Vec<&T> = Vec::new();
+    for d in desired {
+        match live.iter().position(|l| name(l) == name(d)) {
+            Some(i) => {
+                used_live.insert(i);
+                pairs.push((Some(&live[i]), Some(d)));
+            }
+            None => unmatched_desired.push(d),
+        }
+    }
+    let desired_names: BTreeSet<&Ident> = desired.iter().map(&name).collect();
+    for d in unmatched_desired {
+        // A live object of the same definition that nothing desires by name.
+        let candidate = live.iter().enumerate().position(|(i, l)| {
+            !used_live.contains(&i) && !desired_names.contains(name(l)) && same(l, d)
+        });
+        match candidate {
+            Some(i) => {
+                used_live.insert(i);
+                pairs.push((Some(&live[i]), Some(d)));
+            }
+            None => pairs.push((None, Some(d))),
+        }
+    }
+    for (i, l) in live.iter().enumerate() {
+        if !used_live.contains(&i) {
+            pairs.push((Some(l), None));
+        }
+    }
+    pairs
+}
+
+fn diff_constraints(
+    table: &Ident,
+    live: &[Constraint],
+    desired: &[Constraint],
+    changes: &mut Vec<Change>,
+) {
+    let pairs =
+        match_by_name_and_definition(live, desired, |c| &c.name, Constraint::same_definition);
+    for pair in pairs {
+        match pair {
+            (Some(l), Some(d)) if !l.same_definition(d) => {
+                changes.push(Change::DropConstraint {
+                    table: table.clone(),
+                    constraint: l.clone(),
+                });
+                changes.push(Change::AddConstraint {
+                    table: table.clone(),
+                    constraint: d.clone(),
+                });
+            }
+            (Some(l), Some(d)) => {
+                if l.name != d.name && !d.implicit_name {
+                    changes.push(Change::RenameConstraint {
+                        table: table.clone(),
+                        from: l.name.clone(),
+                        to: d.name.clone(),
+                    });
+                }
+                if !l.validated {
+                    changes.push(Change::ValidateConstraint {
+                        table: table.clone(),
+                        constraint: Constraint {
+                            name: if d.implicit_name {
+                                l.name.clone()
+                            } else {
+                                d.name.clone()
+                            },
+                            ..d.clone()
+                        },
+                    });
+                }
+            }
+            (None, Some(d)) => changes.push(Change::AddConstraint {
+                table: table.clone(),
+                constraint: d.clone(),
+            }),
+            (Some(l), None) => changes.push(Change::DropConstraint {
+                table: table.clone(),
+                constraint: l.clone(),
+            }),
+            (None, None) => {}
+        }
+    }
+}
+
+fn diff_indexes(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
+    // Indexes of tables that are dropped go with them; those of tables that
+    // are created are created after them.
+    let live_indexes: Vec<Index> = live
+        .indexes
+        .values()
+        .filter(|i| desired.tables.contains_key(&i.table))
+        .cloned()
+        .collect();
+    let desired_indexes: Vec<Index> = desired.indexes.values().cloned().collect();
+    let pairs = match_by_name_and_definition(
+        &live_indexes,
+        &desired_indexes,
+        |i| &i.name,
+        Index::same_definition,
+    );
+    for pair in pairs {
+        match pair {
+            (Some(l), Some(d)) if !l.same_definition(d) || !l.valid => {
+                changes.push(Change::DropIndex { index: l.clone() });
+                changes.push(Change::CreateIndex { index: d.clone() });
+            }
+            (Some(l), Some(d)) => {
+                if l.name != d.name && !d.implicit_name {
+                    changes.push(Change::RenameIndex {
+                        from: l.name.clone(),
+                        to: d.name.clone(),
+                    });
+                }
+            }
+            (None, Some(d)) => changes.push(Change::CreateIndex { index: d.clone() }),
+            (Some(l), None) => changes.push(Change::DropIndex { index: l.clone() }),
+            (None, None) => {}
+        }
+    }
+}

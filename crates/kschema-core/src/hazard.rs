@@ -1,0 +1,167 @@
+//! Hazards: what can go wrong when a plan step runs against a database that
+//! holds data and serves traffic. Each step carries its hazards as data;
+//! `apply` refuses steps whose hazards are not allowed.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A kind of hazard. The kebab-case name is what `--allow-hazard` takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HazardKind {
+    /// Drops a table, a column or a sequence (or a seed row): the data in it
+    /// is gone for good. Dangerous because nothing can bring it back but a
+    /// backup. Safer: stop using the object first, archive what you need,
+    /// then drop it in a release of its own.
+    DeletesData,
+    /// Changes a column to a type that cannot hold every value of the old
+    /// one (`varchar(255)` → `varchar(50)`, `text` → `integer`). Dangerous
+    /// because the change fails on values that do not fit, or silently
+    /// rounds them. Safer: add a new column, backfill it, switch readers,
+    /// then drop the old one.
+    MayLoseData,
+    /// Rewrites every row of the table (most type changes). Dangerous
+    /// because the table is locked ACCESS EXCLUSIVE for as long as the
+    /// rewrite takes and needs twice its disk space. Safer: a new column
+    /// plus a backfill in batches.
+    RewritesTable,
+    /// Holds an ACCESS EXCLUSIVE lock for longer than a catalog change
+    /// (a full scan under the lock). Dangerous because every query on the
+    /// table waits behind it. Safer: the online forms kschema uses by
+    /// default, or a maintenance window.
+    AccessExclusiveLock,
+    /// Builds an index on a table that already exists. With `CONCURRENTLY`
+    /// (the default online form) writes go on, but the build reads the whole
+    /// table and takes time and I/O. Safer: run it at a quiet hour.
+    BuildsIndex,
+    /// Validates a constraint against every existing row. Online (`NOT
+    /// VALID` then `VALIDATE`) it only blocks schema changes, but it scans
+    /// the table, and fails if a row violates the constraint. Safer: check
+    /// the data first.
+    ValidatesConstraint,
+    /// Drops an index that queries may be relying on. Dangerous because
+    /// plans that used it turn into sequential scans at once. Safer: check
+    /// `pg_stat_user_indexes.idx_scan` first.
+    DropsIndex,
+}
+
+impl HazardKind {
+    pub const ALL: [HazardKind; 7] = [
+        HazardKind::DeletesData,
+        HazardKind::MayLoseData,
+        HazardKind::RewritesTable,
+        HazardKind::AccessExclusiveLock,
+        HazardKind::BuildsIndex,
+        HazardKind::ValidatesConstraint,
+        HazardKind::DropsIndex,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            HazardKind::DeletesData => "deletes-data",
+            HazardKind::MayLoseData => "may-lose-data",
+            HazardKind::RewritesTable => "rewrites-table",
+            HazardKind::AccessExclusiveLock => "access-exclusive-lock",
+            HazardKind::BuildsIndex => "builds-index",
+            HazardKind::ValidatesConstraint => "validates-constraint",
+            HazardKind::DropsIndex => "drops-index",
+        }
+    }
+
+    /// Whether `apply` refuses it unless it is allowed. Hazards that lose
+    /// data or block traffic do; the online operations are reported only.
+    pub fn blocks_by_default(self) -> bool {
+        matches!(
+            self,
+            HazardKind::DeletesData
+                | HazardKind::MayLoseData
+                | HazardKind::RewritesTable
+                | HazardKind::AccessExclusiveLock
+        )
+    }
+
+    /// The ones `--allow-destructive` allows.
+    pub fn is_destructive(self) -> bool {
+        matches!(self, HazardKind::DeletesData | HazardKind::MayLoseData)
+    }
+}
+
+impl fmt::Display for HazardKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for HazardKind {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        HazardKind::ALL
+            .into_iter()
+            .find(|k| k.name() == text)
+            .ok_or_else(|| {
+                let names: Vec<&str> = HazardKind::ALL.iter().map(|k| k.name()).collect();
+                format!(
+                    "unknown hazard {text:?}; known hazards: {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// A hazard on one step, with what specifically makes it one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Hazard {
+    pub kind: HazardKind,
+    pub message: String,
+}
+
+impl Hazard {
+    pub fn new(kind: HazardKind, message: impl Into<String>) -> Self {
+        Hazard {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// Which hazards an apply may go through with.
+#[derive(Clone, Debug, Default)]
+pub struct HazardPolicy {
+    pub allowed: Vec<HazardKind>,
+}
+
+impl HazardPolicy {
+    pub fn allow_destructive(mut self) -> Self {
+        self.allowed
+            .extend(HazardKind::ALL.into_iter().filter(|k| k.is_destructive()));
+        self
+    }
+
+    pub fn allows(&self, kind: HazardKind) -> bool {
+        !kind.blocks_by_default() || self.allowed.contains(&kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for kind in HazardKind::ALL {
+            assert_eq!(kind.name().parse::<HazardKind>().unwrap(), kind);
+        }
+        assert!("nope".parse::<HazardKind>().is_err());
+    }
+
+    #[test]
+    fn destructive_shorthand_allows_data_loss_only() {
+        let policy = HazardPolicy::default().allow_destructive();
+        assert!(policy.allows(HazardKind::DeletesData));
+        assert!(policy.allows(HazardKind::MayLoseData));
+        assert!(!policy.allows(HazardKind::RewritesTable));
+        assert!(HazardPolicy::default().allows(HazardKind::BuildsIndex));
+    }
+}

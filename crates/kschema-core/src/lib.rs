@@ -1,0 +1,18 @@
+//! kschema's pure core: load the desired state, normalize, diff, plan and
+//! render. Nothing here talks to a database; introspection and apply live
+//! in the `kschema` binary crate and meet this crate at [`catalog`] (rows in)
+//! and [`plan`] (statements out).
+
+pub mod catalog;
+pub mod diagnostic;
+pub mod diff;
+pub mod hazard;
+pub mod ident;
+pub mod load;
+pub mod model;
+pub mod normalize;
+pub mod plan;
+pub mod render;
+pub mod sql;
+
+pub use diagnostic::{Problem, SourceFile};

@@ -1,0 +1,146 @@
+//! Loading a project folder: `schema/public/*.sql`, `schema/tenant/*.sql`
+//! and `tenants.toml` become a [`DesiredState`].
+
+pub mod sql;
+pub mod statements;
+pub mod tenants;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use miette::SourceSpan;
+
+pub use self::sql::{load_scope, LoadedScope, ObjectKey, Origin, Scope};
+pub use self::tenants::{parse_tenants, Tenant, TenantId, TenantRegistry};
+use crate::diagnostic::{Problem, SourceFile};
+
+/// Everything a project declares.
+#[derive(Clone, Debug)]
+pub struct DesiredState {
+    /// The project folder.
+    pub root: PathBuf,
+    pub public: LoadedScope,
+    /// The template every tenant schema is converged to.
+    pub tenant: LoadedScope,
+    pub tenants: TenantRegistry,
+}
+
+/// The files of a project, read but not parsed.
+#[derive(Clone, Debug)]
+pub struct ProjectFiles {
+    pub root: PathBuf,
+    pub public: Vec<Arc<SourceFile>>,
+    pub tenant: Vec<Arc<SourceFile>>,
+    pub tenants: Option<Arc<SourceFile>>,
+}
+
+/// Reads and loads the project in `root`.
+pub fn load_project(root: &Path) -> Result<DesiredState, Problem> {
+    let files = read_project(root)?;
+    parse_project(&files)
+}
+
+/// Reads the project's files (sorted by name, so the result never depends on
+/// the order the file system lists them in).
+pub fn read_project(root: &Path) -> Result<ProjectFiles, Problem> {
+    let schema_dir = root.join("schema");
+    if !schema_dir.is_dir() {
+        return Err(Problem::new(
+            "kschema::project::missing",
+            format!("{} is not a kschema project: it has no schema/ folder", root.display()),
+        )
+        .with_help("run kschema in a project folder (with schema/public, schema/tenant and tenants.toml) or pass --project DIR"));
+    }
+    let public = read_sql_folder(root, Scope::Public)?;
+    let tenant = read_sql_folder(root, Scope::Tenant)?;
+    let tenants_path = root.join("tenants.toml");
+    let tenants = if tenants_path.exists() {
+        Some(read_file(root, &tenants_path)?)
+    } else {
+        None
+    };
+    Ok(ProjectFiles {
+        root: root.to_path_buf(),
+        public,
+        tenant,
+        tenants,
+    })
+}
+
+/// Parses read files into the desired state.
+pub fn parse_project(files: &ProjectFiles) -> Result<DesiredState, Problem> {
+    let mut problems = Vec::new();
+    let public = load_scope(Scope::Public, &files.public, None)
+        .map_err(|p| problems.push(p))
+        .ok();
+    let tenant = match &public {
+        Some(public) => load_scope(Scope::Tenant, &files.tenant, Some(&public.model))
+            .map_err(|p| problems.push(p))
+            .ok(),
+        // Without a valid public scope, tenant references cannot be checked.
+        None => None,
+    };
+    let tenants = match &files.tenants {
+        Some(file) => parse_tenants(file).map_err(|p| problems.push(p)).ok(),
+        None => Some(TenantRegistry::default()),
+    };
+    match (public, tenant, tenants, Problem::combine(problems)) {
+        (Some(public), Some(tenant), Some(tenants), None) => Ok(DesiredState {
+            root: files.root.clone(),
+            public,
+            tenant,
+            tenants,
+        }),
+        (_, _, _, Some(problem)) => Err(problem),
+        _ => Err(Problem::new(
+            "kschema::project::invalid",
+            "the desired state could not be loaded",
+        )),
+    }
+}
+
+fn read_sql_folder(root: &Path, scope: Scope) -> Result<Vec<Arc<SourceFile>>, Problem> {
+    let dir = root.join(scope.folder());
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let entries = std::fs::read_dir(&dir).map_err(|e| io_problem(&dir, &e))?;
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| io_problem(&dir, &e))?.path();
+        if path.extension().is_some_and(|ext| ext == "sql") && path.is_file() {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    paths.iter().map(|path| read_file(root, path)).collect()
+}
+
+fn read_file(root: &Path, path: &Path) -> Result<Arc<SourceFile>, Problem> {
+    let text = std::fs::read_to_string(path).map_err(|e| io_problem(path, &e))?;
+    let shown = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    Ok(SourceFile::new(shown, text))
+}
+
+fn io_problem(path: &Path, error: &std::io::Error) -> Problem {
+    Problem::new(
+        "kschema::project::io",
+        format!("cannot read {}: {error}", path.display()),
+    )
+    .with_help("check that the file exists and is readable")
+}
+
+/// A TOML syntax or shape error, pointing where the toml crate says.
+pub(crate) fn toml_problem(file: &Arc<SourceFile>, error: &toml::de::Error) -> Problem {
+    let span = error
+        .span()
+        .map(|r| SourceSpan::new(r.start.into(), r.end.saturating_sub(r.start).max(1)))
+        .unwrap_or_else(|| file.span_at_end());
+    Problem::new("kschema::toml", format!("{} is not valid", file.name))
+        .at(file, span, error.message().trim().to_string())
+        .with_help("see the README for the file's format")
+}

@@ -1,0 +1,254 @@
+//! `tenants.toml`: the tenant registry.
+//!
+//! ```toml
+//! [[tenant]]
+//! id = "abc123"              # [a-z0-9_]{1,48}
+//! schema = "org_abc123"      # optional, this is the default
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use miette::SourceSpan;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use super::toml_problem;
+use crate::diagnostic::{Problem, SourceFile};
+use crate::ident::MAX_IDENT_BYTES;
+use crate::model::SchemaName;
+
+/// A tenant's id: `[a-z0-9_]{1,48}`, so `org_<id>` is always a valid,
+/// unquoted schema name.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TenantId(String);
+
+impl TenantId {
+    pub const MAX_LEN: usize = 48;
+
+    /// Checks the id's form; `Err` says what is wrong with it.
+    pub fn parse(id: &str) -> Result<Self, String> {
+        if id.is_empty() {
+            return Err("a tenant id cannot be empty".into());
+        }
+        if id.len() > Self::MAX_LEN {
+            return Err(format!(
+                "a tenant id has at most {} characters; this one has {}",
+                Self::MAX_LEN,
+                id.chars().count()
+            ));
+        }
+        if let Some(bad) = id
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'))
+        {
+            return Err(format!(
+                "a tenant id may contain only a-z, 0-9 and _, not {bad:?}"
+            ));
+        }
+        Ok(TenantId(id.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The schema a tenant gets unless `tenants.toml` says otherwise.
+    pub fn default_schema(&self) -> SchemaName {
+        SchemaName::new(format!("org_{}", self.0))
+    }
+}
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub schema: SchemaName,
+}
+
+/// The tenants kschema manages, in file order.
+#[derive(Clone, Debug, Default)]
+pub struct TenantRegistry {
+    pub tenants: Vec<Tenant>,
+    /// The file they came from, for diagnostics that point into it.
+    pub file: Option<Arc<SourceFile>>,
+}
+
+impl TenantRegistry {
+    pub fn get(&self, id: &str) -> Option<&Tenant> {
+        self.tenants.iter().find(|t| t.id.as_str() == id)
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = &TenantId> {
+        self.tenants.iter().map(|t| &t.id)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistryFile {
+    #[serde(default)]
+    tenant: Vec<Spanned<TenantEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TenantEntry {
+    id: Spanned<String>,
+    #[serde(default)]
+    schema: Option<Spanned<String>>,
+}
+
+/// Parses `tenants.toml`. Every problem in the file is reported at once.
+pub fn parse_tenants(file: &Arc<SourceFile>) -> Result<TenantRegistry, Problem> {
+    let parsed: RegistryFile = toml::from_str(file.text()).map_err(|e| toml_problem(file, &e))?;
+    let mut problems = Vec::new();
+    let mut tenants = Vec::new();
+    let mut seen_ids: BTreeMap<String, SourceSpan> = BTreeMap::new();
+    let mut seen_schemas: BTreeMap<String, SourceSpan> = BTreeMap::new();
+
+    for entry in parsed.tenant {
+        let entry_span = entry.span();
+        let entry = entry.into_inner();
+        let id_span = span(entry.id.span());
+        let id = match TenantId::parse(entry.id.get_ref()) {
+            Ok(id) => id,
+            Err(reason) => {
+                problems.push(
+                    Problem::new("kschema::tenants::invalid_id", format!("invalid tenant id {:?}", entry.id.get_ref()))
+                        .at(file, id_span, reason)
+                        .with_help("tenant ids are 1 to 48 characters of a-z, 0-9 and _ (the schema is org_<id>)"),
+                );
+                continue;
+            }
+        };
+        if let Some(first) = seen_ids.insert(id.to_string(), id_span) {
+            problems.push(
+                Problem::new(
+                    "kschema::tenants::duplicate_id",
+                    format!("tenant {id} is listed twice"),
+                )
+                .at(file, id_span, "listed again here")
+                .also(first, "first listed here")
+                .with_help("remove one of the two entries"),
+            );
+            continue;
+        }
+        let (schema, schema_span) = match &entry.schema {
+            Some(schema) => {
+                let schema_span = span(schema.span());
+                if let Err(reason) = check_schema_name(schema.get_ref()) {
+                    problems.push(
+                        Problem::new(
+                            "kschema::tenants::invalid_schema",
+                            format!("invalid schema name {:?} for tenant {id}", schema.get_ref()),
+                        )
+                        .at(file, schema_span, reason)
+                        .with_help("leave `schema` out to use the default, org_<id>"),
+                    );
+                    continue;
+                }
+                (SchemaName::new(schema.get_ref().clone()), schema_span)
+            }
+            None => (id.default_schema(), span(entry_span)),
+        };
+        if let Some(first) = seen_schemas.insert(schema.to_string(), schema_span) {
+            problems.push(
+                Problem::new(
+                    "kschema::tenants::duplicate_schema",
+                    format!("two tenants share the schema {schema}"),
+                )
+                .at(file, schema_span, "this tenant's schema")
+                .also(first, "is already this tenant's")
+                .with_help("every tenant needs a schema of its own"),
+            );
+            continue;
+        }
+        tenants.push(Tenant { id, schema });
+    }
+    match Problem::combine(problems) {
+        Some(problem) => Err(problem),
+        None => Ok(TenantRegistry {
+            tenants,
+            file: Some(file.clone()),
+        }),
+    }
+}
+
+fn check_schema_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("a schema name cannot be empty".into());
+    }
+    if name.len() > MAX_IDENT_BYTES {
+        return Err(format!(
+            "PostgreSQL names have at most {MAX_IDENT_BYTES} bytes; this one has {}",
+            name.len()
+        ));
+    }
+    if name.starts_with("pg_") {
+        return Err("names starting with pg_ are reserved for PostgreSQL".into());
+    }
+    if matches!(name, "public" | "information_schema" | "kschema") {
+        return Err(format!("{name} is not a tenant schema"));
+    }
+    Ok(())
+}
+
+fn span(range: std::ops::Range<usize>) -> SourceSpan {
+    SourceSpan::new(range.start.into(), range.end.saturating_sub(range.start))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<TenantRegistry, Problem> {
+        parse_tenants(&SourceFile::new("tenants.toml", text))
+    }
+
+    #[test]
+    fn schema_defaults_to_org_id() {
+        let registry =
+            parse("[[tenant]]\nid = \"abc123\"\n\n[[tenant]]\nid = \"x\"\nschema = \"custom\"\n")
+                .unwrap();
+        let schemas: Vec<_> = registry
+            .tenants
+            .iter()
+            .map(|t| t.schema.to_string())
+            .collect();
+        assert_eq!(schemas, ["org_abc123", "custom"]);
+    }
+
+    #[test]
+    fn bad_ids_are_rejected_at_their_line() {
+        let problem =
+            parse("[[tenant]]\nid = \"ok\"\n\n[[tenant]]\nid = \"Bad-Id\"\n").unwrap_err();
+        assert_eq!(problem.code, "kschema::tenants::invalid_id");
+        assert_eq!(problem.line(), Some(5));
+        let long = "a".repeat(49);
+        assert!(parse(&format!("[[tenant]]\nid = \"{long}\"\n")).is_err());
+        assert!(parse(&format!("[[tenant]]\nid = \"{}\"\n", &long[..48])).is_ok());
+    }
+
+    #[test]
+    fn duplicates_and_unknown_keys_are_rejected() {
+        let dup = parse("[[tenant]]\nid = \"a\"\n[[tenant]]\nid = \"a\"\n").unwrap_err();
+        assert_eq!(dup.code, "kschema::tenants::duplicate_id");
+        let unknown = parse("[[tenant]]\nid = \"a\"\nshema = \"x\"\n").unwrap_err();
+        assert_eq!(unknown.code, "kschema::toml");
+        assert_eq!(unknown.line(), Some(3));
+    }
+}

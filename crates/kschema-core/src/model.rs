@@ -1,0 +1,468 @@
+//! The schema model both sides are loaded into: the desired state from SQL
+//! files and the live state from the catalog. Everything here is already
+//! normalized, so two equivalent schemas are equal values.
+//!
+//! A [`SchemaModel`] describes one PostgreSQL schema *relative to itself*:
+//! a reference to a table in the same schema is [`SchemaRef::Own`], so every
+//! tenant schema of the same shape is the same value, whatever its name.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ident::Ident;
+
+/// The name of a PostgreSQL schema (namespace): `public`, `org_abc123`, …
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SchemaName(pub Ident);
+
+impl SchemaName {
+    pub fn new(name: impl Into<String>) -> Self {
+        SchemaName(Ident::new(name))
+    }
+    pub fn public() -> Self {
+        SchemaName::new("public")
+    }
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+    pub fn ident(&self) -> &Ident {
+        &self.0
+    }
+}
+
+impl fmt::Display for SchemaName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Debug for SchemaName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// All objects of one schema. Maps are keyed by name, so iteration order is
+/// deterministic.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaModel {
+    #[serde(default)]
+    pub tables: BTreeMap<Ident, Table>,
+    /// Indexes that are not the implementation of a constraint (those belong
+    /// to their constraint). Index names are unique within a schema.
+    #[serde(default)]
+    pub indexes: BTreeMap<Ident, Index>,
+    /// Sequences that are not owned by a serial or identity column.
+    #[serde(default)]
+    pub sequences: BTreeMap<Ident, Sequence>,
+}
+
+impl SchemaModel {
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty() && self.indexes.is_empty() && self.sequences.is_empty()
+    }
+
+    pub fn indexes_of<'a>(&'a self, table: &'a Ident) -> impl Iterator<Item = &'a Index> + 'a {
+        self.indexes
+            .values()
+            .filter(move |index| &index.table == table)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Table {
+    pub name: Ident,
+    /// In declaration order (PostgreSQL cannot reorder columns, so the diff
+    /// matches them by name and never by position).
+    pub columns: Vec<Column>,
+    /// Sorted by name.
+    #[serde(default)]
+    pub constraints: Vec<Constraint>,
+}
+
+impl Table {
+    pub fn column(&self, name: &Ident) -> Option<&Column> {
+        self.columns.iter().find(|c| &c.name == name)
+    }
+
+    pub fn primary_key(&self) -> Option<&Constraint> {
+        self.constraints
+            .iter()
+            .find(|c| matches!(c.kind, ConstraintKind::PrimaryKey { .. }))
+    }
+
+    pub fn foreign_keys(&self) -> impl Iterator<Item = (&Constraint, &ForeignKey)> {
+        self.constraints.iter().filter_map(|c| match &c.kind {
+            ConstraintKind::ForeignKey(fk) => Some((c, fk)),
+            _ => None,
+        })
+    }
+}
+
+/// A column type in PostgreSQL's own spelling (`format_type()`):
+/// `character varying(64)`, `timestamp without time zone`, `integer[]`.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ColumnType(pub String);
+
+impl ColumnType {
+    pub fn new(text: impl Into<String>) -> Self {
+        ColumnType(text.into())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The type without modifiers: `character varying(64)` → `character varying`,
+    /// `numeric(10,2)[]` → `numeric[]`.
+    pub fn base(&self) -> String {
+        strip_type_modifiers(&self.0)
+    }
+    pub fn is_array(&self) -> bool {
+        self.0.ends_with("[]")
+    }
+    /// Text-like types between which PostgreSQL casts implicitly and without
+    /// changing the value.
+    pub fn is_string(&self) -> bool {
+        matches!(
+            self.base().as_str(),
+            "text" | "character varying" | "character" | "name" | "citext"
+        )
+    }
+}
+
+fn strip_type_modifiers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut depth = 0;
+    for c in text.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    // `timestamp(3) without time zone` → `timestamp  without time zone`
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: Ident,
+    #[serde(rename = "type")]
+    pub data_type: ColumnType,
+    pub not_null: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<SqlExpr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+    /// Only a collation that differs from the type's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<Ident>,
+}
+
+/// How a column generates its values.
+#[derive(Clone, Debug, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Identity {
+    /// `serial`/`bigserial`: a sequence owned by the column and a `nextval`
+    /// default. The sequence's name is kept for DROP statements but is not
+    /// part of equality: a renamed table keeps its old sequence name, and
+    /// that is not a difference worth a plan step.
+    Serial { sequence: Ident },
+    /// `GENERATED ALWAYS AS IDENTITY`
+    Always,
+    /// `GENERATED BY DEFAULT AS IDENTITY`
+    ByDefault,
+}
+
+impl PartialEq for Identity {
+    fn eq(&self, other: &Self) -> bool {
+        matches!(
+            (self, other),
+            (Identity::Serial { .. }, Identity::Serial { .. })
+                | (Identity::Always, Identity::Always)
+                | (Identity::ByDefault, Identity::ByDefault)
+        )
+    }
+}
+
+/// An SQL expression (default, check, index key or predicate).
+///
+/// `canonical` is the normalized form both sides agree on and the only part
+/// that is compared; `sql` is the text to put in generated statements (the
+/// author's own expression for the desired state, PostgreSQL's deparse for
+/// the live one).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SqlExpr {
+    pub canonical: String,
+    pub sql: String,
+}
+
+impl PartialEq for SqlExpr {
+    fn eq(&self, other: &Self) -> bool {
+        self.canonical == other.canonical
+    }
+}
+impl Eq for SqlExpr {}
+
+impl fmt::Display for SqlExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.sql)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Constraint {
+    pub name: Ident,
+    #[serde(flatten)]
+    pub kind: ConstraintKind,
+    /// `false` for a constraint added `NOT VALID` and not validated yet.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub validated: bool,
+    /// The desired state did not name it; PostgreSQL will choose the name.
+    /// Such a constraint matches a live one of the same definition whatever
+    /// its name. Always `false` on the live side.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub implicit_name: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+fn is_true(b: &bool) -> bool {
+    *b
+}
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Constraint {
+    /// Whether two constraints enforce the same thing (names aside).
+    pub fn same_definition(&self, other: &Constraint) -> bool {
+        self.kind == other.kind
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConstraintKind {
+    PrimaryKey {
+        columns: Vec<Ident>,
+    },
+    Unique {
+        columns: Vec<Ident>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        nulls_not_distinct: bool,
+    },
+    Check {
+        expr: SqlExpr,
+        #[serde(default, skip_serializing_if = "is_false")]
+        no_inherit: bool,
+    },
+    ForeignKey(ForeignKey),
+}
+
+impl ConstraintKind {
+    pub fn label(&self) -> &'static str {
+        match self {
+            ConstraintKind::PrimaryKey { .. } => "primary key",
+            ConstraintKind::Unique { .. } => "unique constraint",
+            ConstraintKind::Check { .. } => "check constraint",
+            ConstraintKind::ForeignKey(_) => "foreign key",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignKey {
+    pub columns: Vec<Ident>,
+    pub references: TableRef,
+    pub referenced_columns: Vec<Ident>,
+    pub on_delete: ReferentialAction,
+    pub on_update: ReferentialAction,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub match_full: bool,
+    pub deferrable: Deferrable,
+}
+
+/// A table, possibly in another schema.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TableRef {
+    pub schema: SchemaRef,
+    pub table: Ident,
+}
+
+/// Which schema a reference points into, relative to the referencing schema.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SchemaRef {
+    /// The same schema as the object holding the reference.
+    Own,
+    Named(SchemaName),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferentialAction {
+    NoAction,
+    Restrict,
+    Cascade,
+    SetNull,
+    SetDefault,
+}
+
+impl ReferentialAction {
+    pub fn sql(self) -> &'static str {
+        match self {
+            ReferentialAction::NoAction => "NO ACTION",
+            ReferentialAction::Restrict => "RESTRICT",
+            ReferentialAction::Cascade => "CASCADE",
+            ReferentialAction::SetNull => "SET NULL",
+            ReferentialAction::SetDefault => "SET DEFAULT",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deferrable {
+    NotDeferrable,
+    InitiallyImmediate,
+    InitiallyDeferred,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Index {
+    pub name: Ident,
+    pub table: Ident,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unique: bool,
+    /// Access method: `btree`, `gin`, `gist`, `hash`, `brin`, …
+    pub method: Ident,
+    pub keys: Vec<IndexKey>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<Ident>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<SqlExpr>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub nulls_not_distinct: bool,
+    /// `false` for an index left invalid by a failed `CREATE INDEX
+    /// CONCURRENTLY`; it must be rebuilt.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub valid: bool,
+    /// See [`Constraint::implicit_name`].
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub implicit_name: bool,
+}
+
+impl Index {
+    /// Whether two indexes are built the same way (names aside).
+    pub fn same_definition(&self, other: &Index) -> bool {
+        self.table == other.table
+            && self.unique == other.unique
+            && self.method == other.method
+            && self.keys == other.keys
+            && self.include == other.include
+            && self.predicate == other.predicate
+            && self.nulls_not_distinct == other.nulls_not_distinct
+    }
+
+    /// The plain column names among its keys (expressions left out).
+    pub fn key_columns(&self) -> impl Iterator<Item = &Ident> {
+        self.keys.iter().filter_map(|k| match &k.expr {
+            IndexExpr::Column(c) => Some(c),
+            IndexExpr::Expression(_) => None,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexKey {
+    #[serde(flatten)]
+    pub expr: IndexExpr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opclass: Option<Ident>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collation: Option<Ident>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub descending: bool,
+    /// Always explicit: the default (`NULLS LAST` ascending, `NULLS FIRST`
+    /// descending) is filled in by normalization.
+    pub nulls_first: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndexExpr {
+    Column(Ident),
+    Expression(SqlExpr),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sequence {
+    pub name: Ident,
+    #[serde(rename = "type")]
+    pub data_type: ColumnType,
+    pub start: i64,
+    pub increment: i64,
+    pub min_value: i64,
+    pub max_value: i64,
+    pub cache: i64,
+    pub cycle: bool,
+}
+
+impl Sequence {
+    /// A sequence with PostgreSQL's defaults for the given type.
+    pub fn with_defaults(name: Ident, data_type: ColumnType) -> Self {
+        let max_value = match data_type.as_str() {
+            "smallint" => i16::MAX as i64,
+            "integer" => i32::MAX as i64,
+            _ => i64::MAX,
+        };
+        Sequence {
+            name,
+            data_type,
+            start: 1,
+            increment: 1,
+            min_value: 1,
+            max_value,
+            cache: 1,
+            cycle: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_base_drops_modifiers() {
+        assert_eq!(
+            ColumnType::new("character varying(64)").base(),
+            "character varying"
+        );
+        assert_eq!(
+            ColumnType::new("timestamp(3) without time zone").base(),
+            "timestamp without time zone"
+        );
+        assert_eq!(ColumnType::new("numeric(10,2)[]").base(), "numeric[]");
+        assert!(ColumnType::new("character varying(64)").is_string());
+        assert!(!ColumnType::new("integer").is_string());
+    }
+}

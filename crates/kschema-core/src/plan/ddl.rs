@@ -1,0 +1,756 @@
+//! One change → the statements that make it, the hazards they carry and
+//! whether they can run inside the target's transaction.
+//!
+//! For tables that already exist (and hold data), the online forms are the
+//! default: `CREATE INDEX CONCURRENTLY`, foreign keys and checks added `NOT
+//! VALID` and validated after the transaction commits, `SET NOT NULL`
+//! through a validated check so it does not scan under an exclusive lock.
+
+use std::collections::BTreeSet;
+
+use super::{Step, TxMode};
+use crate::diff::{Change, ColumnChange};
+use crate::hazard::{Hazard, HazardKind};
+use crate::ident::Ident;
+use crate::model::{
+    Column, ColumnType, Constraint, ConstraintKind, Deferrable, ForeignKey, Identity, Index,
+    IndexExpr, ReferentialAction, SchemaRef, Sequence, Table,
+};
+use crate::normalize::names::make_object_name;
+use crate::sql::Sql;
+
+/// What the statement generator needs to know beyond the change itself.
+pub struct DdlContext<'a> {
+    /// Tables created by this plan: they hold no data, so no online forms
+    /// and no data hazards apply to them.
+    pub new_tables: &'a BTreeSet<Ident>,
+    /// Use the online forms for existing tables (`--no-online` turns them off).
+    pub online: bool,
+}
+
+impl DdlContext<'_> {
+    fn existing(&self, table: &Ident) -> bool {
+        !self.new_tables.contains(table)
+    }
+    fn online_for(&self, table: &Ident) -> bool {
+        self.online && self.existing(table)
+    }
+}
+
+/// The steps for one change (most changes are one step; online forms split
+/// into a transactional part and a part that runs after the commit).
+pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let mut step = |statements: Vec<Sql>, hazards: Vec<Hazard>, transaction: TxMode| {
+        steps.push(Step {
+            change: change.clone(),
+            statements,
+            hazards,
+            transaction,
+        })
+    };
+    match &change {
+        Change::CreateSchema => step(
+            vec![Sql::new().text("CREATE SCHEMA ").schema()],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::CreateTable { table } => {
+            step(vec![create_table(table)], vec![], TxMode::Transactional)
+        }
+        Change::DropTable { table } => step(
+            vec![Sql::new().text("DROP TABLE ").qualified(&table.name)],
+            vec![Hazard::new(
+                HazardKind::DeletesData,
+                format!("drops table {} and every row in it", table.name),
+            )],
+            TxMode::Transactional,
+        ),
+        Change::AddColumn { table, column } => {
+            let mut hazards = Vec::new();
+            if ctx.existing(table) {
+                if let Some(default) = &column.default {
+                    if is_volatile(&default.canonical) {
+                        hazards.push(Hazard::new(
+                            HazardKind::RewritesTable,
+                            format!("the volatile default {} is computed for every existing row, rewriting {table}", default.sql),
+                        ));
+                    }
+                }
+            }
+            step(
+                vec![alter_table(table).text(format!(" ADD COLUMN {}", column_definition(column)))],
+                hazards,
+                TxMode::Transactional,
+            )
+        }
+        Change::DropColumn { table, column } => step(
+            vec![alter_table(table).text(format!(" DROP COLUMN {}", column.name.quoted()))],
+            vec![Hazard::new(
+                HazardKind::DeletesData,
+                format!("drops column {table}.{} and its values", column.name),
+            )],
+            TxMode::Transactional,
+        ),
+        Change::AlterColumn {
+            table,
+            from,
+            to,
+            kind,
+        } => alter_column(table, from, to, *kind, ctx, &mut step),
+        Change::AddConstraint { table, constraint } => {
+            add_constraint(table, constraint, ctx, &mut step)
+        }
+        Change::DropConstraint { table, constraint } => step(
+            vec![alter_table(table).text(format!(" DROP CONSTRAINT {}", constraint.name.quoted()))],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::ValidateConstraint { table, constraint } => step(
+            vec![validate(table, &constraint.name)],
+            vec![Hazard::new(
+                HazardKind::ValidatesConstraint,
+                format!("checks every row of {table} against {}", constraint.name),
+            )],
+            TxMode::NonTransactional,
+        ),
+        Change::RenameConstraint { table, from, to } => step(
+            vec![alter_table(table).text(format!(
+                " RENAME CONSTRAINT {} TO {}",
+                from.quoted(),
+                to.quoted()
+            ))],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::CreateIndex { index } => {
+            let online = ctx.online_for(&index.table);
+            let hazards = if ctx.existing(&index.table) {
+                vec![Hazard::new(
+                    HazardKind::BuildsIndex,
+                    format!(
+                        "builds index {} over every row of {}",
+                        index.name, index.table
+                    ),
+                )]
+            } else {
+                vec![]
+            };
+            let mode = if online {
+                TxMode::NonTransactional
+            } else {
+                TxMode::Transactional
+            };
+            step(vec![create_index(index, online)], hazards, mode)
+        }
+        Change::DropIndex { index } => {
+            let online = ctx.online_for(&index.table);
+            let keyword = if online {
+                "DROP INDEX CONCURRENTLY IF EXISTS "
+            } else {
+                "DROP INDEX "
+            };
+            let hazards = if index.valid {
+                vec![Hazard::new(
+                    HazardKind::DropsIndex,
+                    format!(
+                        "queries on {} that use index {} lose it",
+                        index.table, index.name
+                    ),
+                )]
+            } else {
+                vec![]
+            };
+            let mode = if online {
+                TxMode::NonTransactional
+            } else {
+                TxMode::Transactional
+            };
+            step(
+                vec![Sql::new().text(keyword).qualified(&index.name)],
+                hazards,
+                mode,
+            )
+        }
+        Change::RenameIndex { from, to } => step(
+            vec![Sql::new()
+                .text("ALTER INDEX ")
+                .qualified(from)
+                .text(format!(" RENAME TO {}", to.quoted()))],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::CreateSequence { sequence } => step(
+            vec![Sql::new()
+                .text("CREATE SEQUENCE ")
+                .qualified(&sequence.name)
+                .text(sequence_options(sequence, true))],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::AlterSequence { to, .. } => step(
+            vec![Sql::new()
+                .text("ALTER SEQUENCE ")
+                .qualified(&to.name)
+                .text(sequence_options(to, false))],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::DropSequence { sequence } => step(
+            vec![Sql::new().text("DROP SEQUENCE ").qualified(&sequence.name)],
+            vec![Hazard::new(
+                HazardKind::DeletesData,
+                format!("drops sequence {} and its current value", sequence.name),
+            )],
+            TxMode::Transactional,
+        ),
+    }
+    steps
+}
+
+fn alter_table(table: &Ident) -> Sql {
+    Sql::new().text("ALTER TABLE ").qualified(table)
+}
+
+fn validate(table: &Ident, constraint: &Ident) -> Sql {
+    alter_table(table).text(format!(" VALIDATE CONSTRAINT {}", constraint.quoted()))
+}
+
+fn alter_column(
+    table: &Ident,
+    from: &Column,
+    to: &Column,
+    kind: ColumnChange,
+    ctx: &DdlContext<'_>,
+    step: &mut impl FnMut(Vec<Sql>, Vec<Hazard>, TxMode),
+) {
+    let column = to.name.quoted().to_string();
+    let alter = |text: String| alter_table(table).text(format!(" ALTER COLUMN {column} {text}"));
+    match kind {
+        ColumnChange::Type => {
+            let mut text = format!("TYPE {}", to.data_type);
+            if let Some(collation) = &to.collation {
+                text.push_str(&format!(" COLLATE {}", collation.quoted()));
+            }
+            let effects = type_change_effects(&from.data_type, &to.data_type);
+            if effects.needs_using {
+                text.push_str(&format!(" USING {column}::{}", to.data_type));
+            }
+            let mut hazards = Vec::new();
+            if effects.lossy {
+                hazards.push(Hazard::new(
+                    HazardKind::MayLoseData,
+                    format!(
+                        "{table}.{} changes from {} to {}, which may not hold every value",
+                        to.name, from.data_type, to.data_type
+                    ),
+                ));
+            }
+            if effects.rewrite && ctx.existing(table) {
+                hazards.push(Hazard::new(
+                    HazardKind::RewritesTable,
+                    format!(
+                        "changing {table}.{} to {} rewrites {table} under an ACCESS EXCLUSIVE lock",
+                        to.name, to.data_type
+                    ),
+                ));
+            }
+            step(vec![alter(text)], hazards, TxMode::Transactional)
+        }
+        ColumnChange::Default => {
+            let sql = match &to.default {
+                Some(default) => alter(format!("SET DEFAULT {}", default.sql)),
+                None => alter("DROP DEFAULT".into()),
+            };
+            step(vec![sql], vec![], TxMode::Transactional)
+        }
+        ColumnChange::Nullability if !to.not_null => step(
+            vec![alter("DROP NOT NULL".into())],
+            vec![],
+            TxMode::Transactional,
+        ),
+        ColumnChange::Nullability if ctx.online_for(table) => {
+            // PostgreSQL 12+ skips the full scan of SET NOT NULL when a valid
+            // CHECK (col IS NOT NULL) exists; the check is validated without
+            // blocking writes, then dropped.
+            let check = Ident::new(make_object_name(
+                table.as_str(),
+                Some(to.name.as_str()),
+                "not_null",
+            ));
+            step(
+                vec![alter_table(table).text(format!(
+                    " ADD CONSTRAINT {} CHECK ({column} IS NOT NULL) NOT VALID",
+                    check.quoted()
+                ))],
+                vec![],
+                TxMode::Transactional,
+            );
+            step(
+                vec![
+                    validate(table, &check),
+                    alter("SET NOT NULL".into()),
+                    alter_table(table)
+                        .text(format!(" DROP CONSTRAINT IF EXISTS {}", check.quoted())),
+                ],
+                vec![Hazard::new(
+                    HazardKind::ValidatesConstraint,
+                    format!("checks every row of {table} for NULL in {}", to.name),
+                )],
+                TxMode::NonTransactional,
+            )
+        }
+        ColumnChange::Nullability => {
+            let hazards = if ctx.existing(table) {
+                vec![Hazard::new(
+                    HazardKind::AccessExclusiveLock,
+                    format!("SET NOT NULL scans {table} under an ACCESS EXCLUSIVE lock"),
+                )]
+            } else {
+                vec![]
+            };
+            step(
+                vec![alter("SET NOT NULL".into())],
+                hazards,
+                TxMode::Transactional,
+            )
+        }
+        ColumnChange::Identity => {
+            let mut statements = Vec::new();
+            match &from.identity {
+                Some(Identity::Serial { sequence }) => {
+                    statements.push(alter("DROP DEFAULT".into()));
+                    statements.push(
+                        Sql::new()
+                            .text("DROP SEQUENCE IF EXISTS ")
+                            .qualified(sequence),
+                    );
+                }
+                Some(Identity::Always | Identity::ByDefault)
+                    if !matches!(to.identity, Some(Identity::Always | Identity::ByDefault)) =>
+                {
+                    statements.push(alter("DROP IDENTITY IF EXISTS".into()));
+                }
+                _ => {}
+            }
+            match (&from.identity, &to.identity) {
+                (_, Some(Identity::Serial { sequence })) => {
+                    statements.push(
+                        Sql::new()
+                            .text("CREATE SEQUENCE ")
+                            .qualified(sequence)
+                            .text(format!(" AS {} OWNED BY ", to.data_type))
+                            .qualified(table)
+                            .text(format!(".{column}")),
+                    );
+                    statements.push(
+                        Sql::new()
+                            .text("SELECT setval(")
+                            .qualified_literal(sequence)
+                            .text(format!(", coalesce(max({column}), 0) + 1, false) FROM "))
+                            .qualified(table),
+                    );
+                    statements.push(
+                        alter_table(table)
+                            .text(format!(" ALTER COLUMN {column} SET DEFAULT nextval("))
+                            .qualified_literal(sequence)
+                            .text("::regclass)"),
+                    );
+                }
+                (Some(Identity::Always | Identity::ByDefault), Some(Identity::Always)) => {
+                    statements.push(alter("SET GENERATED ALWAYS".into()))
+                }
+                (Some(Identity::Always | Identity::ByDefault), Some(Identity::ByDefault)) => {
+                    statements.push(alter("SET GENERATED BY DEFAULT".into()))
+                }
+                (_, Some(Identity::Always)) => {
+                    statements.push(alter("ADD GENERATED ALWAYS AS IDENTITY".into()))
+                }
+                (_, Some(Identity::ByDefault)) => {
+                    statements.push(alter("ADD GENERATED BY DEFAULT AS IDENTITY".into()))
+                }
+                (_, None) => {}
+            }
+            step(statements, vec![], TxMode::Transactional)
+        }
+    }
+}
+
+fn add_constraint(
+    table: &Ident,
+    constraint: &Constraint,
+    ctx: &DdlContext<'_>,
+    step: &mut impl FnMut(Vec<Sql>, Vec<Hazard>, TxMode),
+) {
+    let add = constraint_sql(alter_table(table).text(" ADD "), constraint, true);
+    let online_form = ctx.online_for(table)
+        && matches!(
+            constraint.kind,
+            ConstraintKind::ForeignKey(_) | ConstraintKind::Check { .. }
+        );
+    if online_form {
+        // NOT VALID takes the lock for a moment only; VALIDATE scans later
+        // with a lock that lets reads and writes go on.
+        step(vec![add.text(" NOT VALID")], vec![], TxMode::Transactional);
+        step(
+            vec![validate(table, &constraint.name)],
+            vec![Hazard::new(
+                HazardKind::ValidatesConstraint,
+                format!(
+                    "checks every row of {table} against {} {}",
+                    constraint.kind.label(),
+                    constraint.name
+                ),
+            )],
+            TxMode::NonTransactional,
+        );
+        return;
+    }
+    let hazards = if ctx.existing(table) {
+        match constraint.kind {
+            ConstraintKind::PrimaryKey { .. } | ConstraintKind::Unique { .. } => vec![
+                Hazard::new(
+                    HazardKind::BuildsIndex,
+                    format!("builds the index of {} on {table}", constraint.name),
+                ),
+                Hazard::new(
+                    HazardKind::AccessExclusiveLock,
+                    format!(
+                        "{table} is locked while the index of {} is built",
+                        constraint.name
+                    ),
+                ),
+            ],
+            _ => vec![Hazard::new(
+                HazardKind::AccessExclusiveLock,
+                format!("{table} is scanned under lock to check {}", constraint.name),
+            )],
+        }
+    } else {
+        vec![]
+    };
+    step(vec![add], hazards, TxMode::Transactional)
+}
+
+/// `CREATE TABLE` with its columns and constraints inline.
+fn create_table(table: &Table) -> Sql {
+    let mut sql = Sql::new()
+        .text("CREATE TABLE ")
+        .qualified(&table.name)
+        .text(" (");
+    let mut first = true;
+    for column in &table.columns {
+        sql = sql
+            .text(if first { "\n    " } else { ",\n    " })
+            .text(column_definition(column));
+        first = false;
+    }
+    // Primary key first, then unique, check and foreign keys, as people write them.
+    let mut constraints: Vec<&Constraint> = table.constraints.iter().collect();
+    constraints.sort_by_key(|c| match c.kind {
+        ConstraintKind::PrimaryKey { .. } => 0,
+        ConstraintKind::Unique { .. } => 1,
+        ConstraintKind::Check { .. } => 2,
+        ConstraintKind::ForeignKey(_) => 3,
+    });
+    for constraint in constraints {
+        sql = sql.text(if first { "\n    " } else { ",\n    " });
+        sql = constraint_sql(sql, constraint, !constraint.implicit_name);
+        first = false;
+    }
+    sql.text("\n)")
+}
+
+/// `name type [COLLATE c] [GENERATED …] [DEFAULT …] [NOT NULL]`
+pub fn column_definition(column: &Column) -> String {
+    let data_type = match (&column.identity, column.data_type.as_str()) {
+        (Some(Identity::Serial { .. }), "integer") => "serial".to_string(),
+        (Some(Identity::Serial { .. }), "bigint") => "bigserial".to_string(),
+        (Some(Identity::Serial { .. }), "smallint") => "smallserial".to_string(),
+        (_, other) => other.to_string(),
+    };
+    let mut text = format!("{} {data_type}", column.name.quoted());
+    if let Some(collation) = &column.collation {
+        text.push_str(&format!(" COLLATE {}", collation.quoted()));
+    }
+    match column.identity {
+        Some(Identity::Always) => text.push_str(" GENERATED ALWAYS AS IDENTITY"),
+        Some(Identity::ByDefault) => text.push_str(" GENERATED BY DEFAULT AS IDENTITY"),
+        _ => {}
+    }
+    if let Some(default) = &column.default {
+        text.push_str(&format!(" DEFAULT {}", default.sql));
+    }
+    if column.not_null {
+        text.push_str(" NOT NULL");
+    }
+    text
+}
+
+/// Appends a constraint's definition (`[CONSTRAINT name] PRIMARY KEY (…)`).
+fn constraint_sql(mut sql: Sql, constraint: &Constraint, named: bool) -> Sql {
+    if named {
+        sql = sql.text(format!("CONSTRAINT {} ", constraint.name.quoted()));
+    }
+    match &constraint.kind {
+        ConstraintKind::PrimaryKey { columns } => {
+            sql.text(format!("PRIMARY KEY ({})", column_list(columns)))
+        }
+        ConstraintKind::Unique {
+            columns,
+            nulls_not_distinct,
+        } => sql.text(format!(
+            "UNIQUE {}({})",
+            if *nulls_not_distinct {
+                "NULLS NOT DISTINCT "
+            } else {
+                ""
+            },
+            column_list(columns)
+        )),
+        ConstraintKind::Check { expr, no_inherit } => sql.text(format!(
+            "CHECK ({}){}",
+            expr.sql,
+            if *no_inherit { " NO INHERIT" } else { "" }
+        )),
+        ConstraintKind::ForeignKey(fk) => foreign_key_sql(sql, fk),
+    }
+}
+
+fn foreign_key_sql(sql: Sql, fk: &ForeignKey) -> Sql {
+    let sql = sql.text(format!(
+        "FOREIGN KEY ({}) REFERENCES ",
+        column_list(&fk.columns)
+    ));
+    let sql = match &fk.references.schema {
+        SchemaRef::Own => sql.qualified(&fk.references.table),
+        SchemaRef::Named(schema) => sql.text(format!(
+            "{}.{}",
+            schema.ident().quoted(),
+            fk.references.table.quoted()
+        )),
+    };
+    let mut tail = format!(" ({})", column_list(&fk.referenced_columns));
+    if fk.match_full {
+        tail.push_str(" MATCH FULL");
+    }
+    if fk.on_delete != ReferentialAction::NoAction {
+        tail.push_str(&format!(" ON DELETE {}", fk.on_delete.sql()));
+    }
+    if fk.on_update != ReferentialAction::NoAction {
+        tail.push_str(&format!(" ON UPDATE {}", fk.on_update.sql()));
+    }
+    match fk.deferrable {
+        Deferrable::NotDeferrable => {}
+        Deferrable::InitiallyImmediate => tail.push_str(" DEFERRABLE"),
+        Deferrable::InitiallyDeferred => tail.push_str(" DEFERRABLE INITIALLY DEFERRED"),
+    }
+    sql.text(tail)
+}
+
+fn create_index(index: &Index, concurrently: bool) -> Sql {
+    let mut head = String::from("CREATE ");
+    if index.unique {
+        head.push_str("UNIQUE ");
+    }
+    head.push_str("INDEX ");
+    if concurrently {
+        head.push_str("CONCURRENTLY ");
+    }
+    head.push_str(&format!("{} ON ", index.name.quoted()));
+    let keys: Vec<String> = index
+        .keys
+        .iter()
+        .map(|key| {
+            let mut text = match &key.expr {
+                IndexExpr::Column(column) => column.quoted().to_string(),
+                IndexExpr::Expression(expr) => format!("({})", expr.sql),
+            };
+            if let Some(collation) = &key.collation {
+                text.push_str(&format!(" COLLATE {}", collation.quoted()));
+            }
+            if let Some(opclass) = &key.opclass {
+                text.push_str(&format!(" {}", opclass.quoted()));
+            }
+            if key.descending {
+                text.push_str(" DESC");
+            }
+            // Only the non-default null ordering is written.
+            if key.nulls_first != key.descending {
+                text.push_str(if key.nulls_first {
+                    " NULLS FIRST"
+                } else {
+                    " NULLS LAST"
+                });
+            }
+            text
+        })
+        .collect();
+    let mut tail = String::new();
+    if index.method.as_str() != "btree" {
+        tail.push_str(&format!(" USING {}", index.method.quoted()));
+    }
+    tail.push_str(&format!(" ({})", keys.join(", ")));
+    if !index.include.is_empty() {
+        tail.push_str(&format!(" INCLUDE ({})", column_list(&index.include)));
+    }
+    if index.nulls_not_distinct {
+        tail.push_str(" NULLS NOT DISTINCT");
+    }
+    if let Some(predicate) = &index.predicate {
+        tail.push_str(&format!(" WHERE {}", predicate.sql));
+    }
+    Sql::new().text(head).qualified(&index.table).text(tail)
+}
+
+fn sequence_options(sequence: &Sequence, with_start: bool) -> String {
+    let mut text = format!(
+        " AS {} INCREMENT BY {} MINVALUE {} MAXVALUE {}",
+        sequence.data_type, sequence.increment, sequence.min_value, sequence.max_value
+    );
+    if with_start {
+        text.push_str(&format!(" START WITH {}", sequence.start));
+    }
+    text.push_str(&format!(
+        " CACHE {}{}",
+        sequence.cache,
+        if sequence.cycle {
+            " CYCLE"
+        } else {
+            " NO CYCLE"
+        }
+    ));
+    text
+}
+
+fn column_list(columns: &[Ident]) -> String {
+    columns
+        .iter()
+        .map(|c| c.quoted().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Functions whose value differs per row: a default calling one is computed
+/// for every existing row when the column is added.
+fn is_volatile(canonical_default: &str) -> bool {
+    const VOLATILE: [&str; 7] = [
+        "random(",
+        "gen_random_uuid(",
+        "uuid_generate_v1(",
+        "uuid_generate_v4(",
+        "clock_timestamp(",
+        "timeofday(",
+        "nextval(",
+    ];
+    VOLATILE.iter().any(|f| canonical_default.contains(f))
+}
+
+/// What a column type change costs.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TypeChangeEffects {
+    /// Every row is rewritten.
+    pub rewrite: bool,
+    /// Some old values may not fit the new type.
+    pub lossy: bool,
+    /// There is no implicit cast, so the statement needs `USING col::type`.
+    pub needs_using: bool,
+}
+
+/// Classifies a type change the way PostgreSQL's `ATColumnChangeRequiresRewrite`
+/// would, for the common cases; anything else counts as a lossy rewrite.
+pub fn type_change_effects(from: &ColumnType, to: &ColumnType) -> TypeChangeEffects {
+    let (from_base, to_base) = (from.base(), to.base());
+    let from_len = first_modifier(from);
+    let to_len = first_modifier(to);
+    let effects = |rewrite, lossy, needs_using| TypeChangeEffects {
+        rewrite,
+        lossy,
+        needs_using,
+    };
+    if from == to {
+        return effects(false, false, false);
+    }
+    let varchar = "character varying";
+    match (from_base.as_str(), to_base.as_str()) {
+        // Widening or lifting a length limit is a catalog change only.
+        (f, t) if f == varchar && t == varchar => match (from_len, to_len) {
+            (Some(a), Some(b)) if b >= a => effects(false, false, false),
+            (_, None) => effects(false, false, false),
+            _ => effects(true, true, false),
+        },
+        (f, "text") if f == varchar => effects(false, false, false),
+        ("text", t) if t == varchar => match to_len {
+            None => effects(false, false, false),
+            Some(_) => effects(true, true, false),
+        },
+        ("numeric", "numeric") => match (numeric_modifiers(from), numeric_modifiers(to)) {
+            (Some((p1, s1)), Some((p2, s2))) if s1 == s2 && p2 >= p1 => {
+                effects(false, false, false)
+            }
+            (_, None) => effects(false, false, false),
+            _ => effects(true, true, false),
+        },
+        // Widening numbers: every value fits, but the storage changes.
+        ("smallint", "integer" | "bigint" | "numeric")
+        | ("integer", "bigint" | "numeric")
+        | ("bigint", "numeric")
+        | ("real", "double precision")
+        | ("timestamp without time zone", "timestamp with time zone")
+        | ("date", "timestamp without time zone" | "timestamp with time zone") => {
+            effects(true, false, false)
+        }
+        (_, "text") => effects(true, false, false),
+        (f, t) if ColumnType::new(f).is_string() && ColumnType::new(t).is_string() => {
+            effects(true, true, false)
+        }
+        _ => effects(true, true, true),
+    }
+}
+
+fn first_modifier(t: &ColumnType) -> Option<u64> {
+    let text = t.as_str();
+    let open = text.find('(')?;
+    let close = text[open..].find(')')? + open;
+    text[open + 1..close].split(',').next()?.trim().parse().ok()
+}
+
+fn numeric_modifiers(t: &ColumnType) -> Option<(u64, u64)> {
+    let text = t.as_str();
+    let open = text.find('(')?;
+    let close = text[open..].find(')')? + open;
+    let mut parts = text[open + 1..close].split(',');
+    let p = parts.next()?.trim().parse().ok()?;
+    let s = parts
+        .next()
+        .map(|s| s.trim().parse().ok())
+        .unwrap_or(Some(0))?;
+    Some((p, s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn effects(from: &str, to: &str) -> (bool, bool) {
+        let e = type_change_effects(&ColumnType::new(from), &ColumnType::new(to));
+        (e.rewrite, e.lossy)
+    }
+
+    #[test]
+    fn type_changes_are_classified() {
+        assert_eq!(
+            effects("character varying(100)", "character varying(255)"),
+            (false, false)
+        );
+        assert_eq!(
+            effects("character varying(255)", "character varying(50)"),
+            (true, true)
+        );
+        assert_eq!(effects("character varying(255)", "text"), (false, false));
+        assert_eq!(effects("text", "integer"), (true, true));
+        assert_eq!(effects("integer", "bigint"), (true, false));
+        assert_eq!(effects("numeric(10,2)", "numeric(12,2)"), (false, false));
+        assert_eq!(effects("numeric(10,2)", "numeric(10,1)"), (true, true));
+    }
+}

@@ -1,0 +1,260 @@
+//! Changes → an ordered, hazard-annotated plan per target.
+//!
+//! A plan is computed once per distinct live shape: tenants whose schemas
+//! have the same fingerprint share one list of steps, rendered for each
+//! tenant's schema only when SQL is needed.
+
+pub mod ddl;
+pub mod order;
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::catalog::{Fingerprint, LiveState};
+use crate::diff::{diff, Change};
+use crate::hazard::{Hazard, HazardKind, HazardPolicy};
+use crate::load::{DesiredState, TenantId};
+use crate::model::{SchemaModel, SchemaName};
+use crate::sql::Sql;
+
+/// A schema kschema converges: `public` or one tenant's.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Target {
+    pub schema: SchemaName,
+    pub tenant: Option<TenantId>,
+}
+
+impl Target {
+    pub fn public() -> Self {
+        Target {
+            schema: SchemaName::public(),
+            tenant: None,
+        }
+    }
+
+    pub fn is_public(&self) -> bool {
+        self.tenant.is_none()
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.tenant {
+            None => write!(f, "public"),
+            Some(id) => write!(f, "tenant {id} ({})", self.schema),
+        }
+    }
+}
+
+/// Whether a step runs inside the target's transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxMode {
+    /// With the target's other statements, all or nothing.
+    Transactional,
+    /// After the transaction commits, one statement at a time
+    /// (`CREATE INDEX CONCURRENTLY`, `VALIDATE CONSTRAINT`): each is safe to
+    /// run again if interrupted, and the next plan finishes what is left.
+    NonTransactional,
+}
+
+/// One reviewable unit of a plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub change: Change,
+    #[serde(skip)]
+    pub statements: Vec<Sql>,
+    pub hazards: Vec<Hazard>,
+    pub transaction: TxMode,
+}
+
+impl Step {
+    pub fn render(&self, schema: &SchemaName) -> Vec<String> {
+        self.statements.iter().map(|s| s.render(schema)).collect()
+    }
+}
+
+/// The steps for one target.
+#[derive(Clone, Debug)]
+pub struct TargetPlan {
+    pub target: Target,
+    /// The live schema's fingerprint when the plan was made.
+    pub live_fingerprint: Fingerprint,
+    /// Shared between targets of the same shape.
+    pub steps: Arc<Vec<Step>>,
+}
+
+impl TargetPlan {
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// Every statement, in run order: the transaction's, then the rest.
+    pub fn statements(&self) -> (Vec<String>, Vec<String>) {
+        let mut transactional = Vec::new();
+        let mut after = Vec::new();
+        for step in self.steps.iter() {
+            let rendered = step.render(&self.target.schema);
+            match step.transaction {
+                TxMode::Transactional => transactional.extend(rendered),
+                TxMode::NonTransactional => after.extend(rendered),
+            }
+        }
+        (transactional, after)
+    }
+}
+
+/// A plan for several targets, `public` first.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    pub targets: Vec<TargetPlan>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.targets.iter().all(|t| t.is_empty())
+    }
+
+    pub fn change_count(&self) -> usize {
+        self.targets.iter().map(|t| t.steps.len()).sum()
+    }
+
+    /// Targets whose steps carry hazards the policy does not allow, with
+    /// those hazards.
+    pub fn blocked(&self, policy: &HazardPolicy) -> Vec<(&TargetPlan, Vec<&Hazard>)> {
+        self.targets
+            .iter()
+            .filter_map(|t| {
+                let hazards: Vec<&Hazard> = t
+                    .steps
+                    .iter()
+                    .flat_map(|s| &s.hazards)
+                    .filter(|h| !policy.allows(h.kind))
+                    .collect();
+                (!hazards.is_empty()).then_some((t, hazards))
+            })
+            .collect()
+    }
+
+    /// Groups targets with identical steps, in plan order: for output that
+    /// says "998 tenants up to date" instead of 998 blocks.
+    pub fn groups(&self) -> Vec<PlanGroup<'_>> {
+        let mut groups: Vec<PlanGroup<'_>> = Vec::new();
+        for target in &self.targets {
+            let same = groups.iter_mut().find(|g| {
+                g.public == target.target.is_public()
+                    && (Arc::ptr_eq(&g.steps, &target.steps) || *g.steps == *target.steps)
+            });
+            match same {
+                Some(group) if !target.target.is_public() => group.targets.push(target),
+                _ => groups.push(PlanGroup {
+                    public: target.target.is_public(),
+                    steps: target.steps.clone(),
+                    targets: vec![target],
+                }),
+            }
+        }
+        groups
+    }
+}
+
+/// Targets that share the same steps.
+pub struct PlanGroup<'a> {
+    pub public: bool,
+    pub steps: Arc<Vec<Step>>,
+    pub targets: Vec<&'a TargetPlan>,
+}
+
+impl PlanGroup<'_> {
+    pub fn hazard_kinds(&self) -> BTreeSet<HazardKind> {
+        self.steps
+            .iter()
+            .flat_map(|s| s.hazards.iter().map(|h| h.kind))
+            .collect()
+    }
+}
+
+/// How to plan.
+#[derive(Clone, Copy, Debug)]
+pub struct PlanOptions {
+    /// Online forms for existing tables (see [`ddl`]).
+    pub online: bool,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions { online: true }
+    }
+}
+
+/// The steps that take one schema from `live` to `desired`.
+pub fn plan_schema(
+    live: Option<&SchemaModel>,
+    desired: &SchemaModel,
+    options: PlanOptions,
+) -> Vec<Step> {
+    let changes = order::order_changes(diff(live, desired));
+    let new_tables = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::CreateTable { table } => Some(table.name.clone()),
+            _ => None,
+        })
+        .collect();
+    let ctx = ddl::DdlContext {
+        new_tables: &new_tables,
+        online: options.online,
+    };
+    let steps: Vec<Step> = changes
+        .into_iter()
+        .flat_map(|c| ddl::steps_for(c, &ctx))
+        .collect();
+    // Transactional steps run first, then the rest in plan order.
+    let (mut transactional, rest): (Vec<Step>, Vec<Step>) = steps
+        .into_iter()
+        .partition(|s| s.transaction == TxMode::Transactional);
+    transactional.extend(rest);
+    transactional
+}
+
+/// Plans every target against the live state, computing each distinct
+/// (desired model, live shape) pair once.
+pub fn build_plan(
+    desired: &DesiredState,
+    live: &LiveState,
+    targets: &[Target],
+    options: PlanOptions,
+) -> Plan {
+    let mut cache: HashMap<(bool, Option<Fingerprint>), Arc<Vec<Step>>> = HashMap::new();
+    let mut plan = Plan::default();
+    for target in targets {
+        let desired_model = if target.is_public() {
+            &desired.public.model
+        } else {
+            &desired.tenant.model
+        };
+        let live_schema = live.get(&target.schema);
+        let key = (target.is_public(), live_schema.map(|s| s.fingerprint));
+        let steps = cache
+            .entry(key)
+            .or_insert_with(|| {
+                Arc::new(plan_schema(
+                    live_schema.map(|s| s.model.as_ref()),
+                    desired_model,
+                    options,
+                ))
+            })
+            .clone();
+        plan.targets.push(TargetPlan {
+            target: target.clone(),
+            live_fingerprint: live_schema
+                .map(|s| s.fingerprint)
+                .unwrap_or_else(Fingerprint::absent),
+            steps,
+        });
+    }
+    plan
+}

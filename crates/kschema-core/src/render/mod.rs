@@ -1,0 +1,180 @@
+//! Plans as text people read and SQL psql runs.
+
+pub mod sql;
+pub mod text;
+
+use crate::diff::{Change, ColumnChange};
+use crate::model::{Column, ConstraintKind, Identity, SchemaRef};
+
+/// A one-line description of a change, with its sign: `+` adds, `-` drops,
+/// `~` changes in place.
+pub fn describe(change: &Change) -> (char, String) {
+    match change {
+        Change::CreateSchema => ('+', "create schema".into()),
+        Change::CreateTable { table } => (
+            '+',
+            format!(
+                "create table {} ({} column{})",
+                table.name,
+                table.columns.len(),
+                plural(table.columns.len())
+            ),
+        ),
+        Change::DropTable { table } => ('-', format!("drop table {}", table.name)),
+        Change::AddColumn { table, column } => (
+            '+',
+            format!(
+                "add column {table}.{} {}",
+                column.name,
+                column_summary(column)
+            ),
+        ),
+        Change::DropColumn { table, column } => (
+            '-',
+            format!("drop column {table}.{} {}", column.name, column.data_type),
+        ),
+        Change::AlterColumn {
+            table,
+            from,
+            to,
+            kind,
+        } => {
+            let what = match kind {
+                ColumnChange::Type => format!(
+                    "type {} → {}",
+                    with_collation(&from.data_type.0, from),
+                    with_collation(&to.data_type.0, to)
+                ),
+                ColumnChange::Default => format!(
+                    "default {} → {}",
+                    from.default
+                        .as_ref()
+                        .map_or("none".to_string(), |d| d.sql.clone()),
+                    to.default
+                        .as_ref()
+                        .map_or("none".to_string(), |d| d.sql.clone())
+                ),
+                ColumnChange::Nullability if to.not_null => "set not null".to_string(),
+                ColumnChange::Nullability => "drop not null".to_string(),
+                ColumnChange::Identity => format!(
+                    "generated {} → {}",
+                    identity_name(&from.identity),
+                    identity_name(&to.identity)
+                ),
+            };
+            ('~', format!("alter column {table}.{} {what}", to.name))
+        }
+        Change::AddConstraint { table, constraint } => (
+            '+',
+            format!(
+                "add {} {} on {table}{}",
+                constraint.kind.label(),
+                constraint.name,
+                constraint_summary(&constraint.kind)
+            ),
+        ),
+        Change::DropConstraint { table, constraint } => (
+            '-',
+            format!(
+                "drop {} {} on {table}",
+                constraint.kind.label(),
+                constraint.name
+            ),
+        ),
+        Change::ValidateConstraint { table, constraint } => (
+            '~',
+            format!(
+                "validate {} {} on {table}",
+                constraint.kind.label(),
+                constraint.name
+            ),
+        ),
+        Change::RenameConstraint { table, from, to } => {
+            ('~', format!("rename constraint {from} on {table} to {to}"))
+        }
+        Change::CreateIndex { index } => {
+            let keys: Vec<String> = index
+                .keys
+                .iter()
+                .map(|k| match &k.expr {
+                    crate::model::IndexExpr::Column(c) => c.to_string(),
+                    crate::model::IndexExpr::Expression(e) => e.sql.clone(),
+                })
+                .collect();
+            (
+                '+',
+                format!(
+                    "create {}index {} on {} ({})",
+                    if index.unique { "unique " } else { "" },
+                    index.name,
+                    index.table,
+                    keys.join(", ")
+                ),
+            )
+        }
+        Change::DropIndex { index } => (
+            '-',
+            format!(
+                "drop {}index {} on {}",
+                if index.valid { "" } else { "invalid " },
+                index.name,
+                index.table
+            ),
+        ),
+        Change::RenameIndex { from, to } => ('~', format!("rename index {from} to {to}")),
+        Change::CreateSequence { sequence } => ('+', format!("create sequence {}", sequence.name)),
+        Change::AlterSequence { to, .. } => ('~', format!("alter sequence {}", to.name)),
+        Change::DropSequence { sequence } => ('-', format!("drop sequence {}", sequence.name)),
+    }
+}
+
+fn with_collation(text: &str, column: &Column) -> String {
+    match &column.collation {
+        Some(c) => format!("{text} collate {c}"),
+        None => text.to_string(),
+    }
+}
+
+fn column_summary(column: &Column) -> String {
+    let mut text = column.data_type.to_string();
+    if let Some(identity) = &column.identity {
+        text.push_str(&format!(" ({})", identity_name(&Some(identity.clone()))));
+    }
+    if column.not_null {
+        text.push_str(" not null");
+    }
+    if let Some(default) = &column.default {
+        text.push_str(&format!(" default {}", default.sql));
+    }
+    text
+}
+
+fn constraint_summary(kind: &ConstraintKind) -> String {
+    match kind {
+        ConstraintKind::ForeignKey(fk) => {
+            let target = match &fk.references.schema {
+                SchemaRef::Own => fk.references.table.to_string(),
+                SchemaRef::Named(schema) => format!("{schema}.{}", fk.references.table),
+            };
+            format!(" → {target}")
+        }
+        _ => String::new(),
+    }
+}
+
+fn identity_name(identity: &Option<Identity>) -> &'static str {
+    match identity {
+        None => "none",
+        Some(Identity::Serial { .. }) => "serial",
+        Some(Identity::Always) => "always as identity",
+        Some(Identity::ByDefault) => "by default as identity",
+    }
+}
+
+pub(crate) fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

@@ -1,0 +1,184 @@
+//! The plan as people read it: targets with the same steps are one block,
+//! up-to-date targets one line, hazards marked on the step they belong to.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use super::{describe, plural};
+use crate::hazard::{HazardKind, HazardPolicy};
+use crate::plan::{Plan, PlanGroup, TxMode};
+
+/// How many tenant ids a group lists before "and N more".
+const LISTED_TENANTS: usize = 10;
+
+/// Text-output settings.
+#[derive(Clone, Debug, Default)]
+pub struct TextOptions {
+    /// ANSI colors (for a terminal).
+    pub color: bool,
+    /// The hazards apply would be allowed; the others are marked blocked.
+    pub policy: HazardPolicy,
+}
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn sign(&self, sign: char) -> String {
+        let code = match sign {
+            '+' => "32",
+            '-' => "31",
+            _ => "33",
+        };
+        self.wrap(code, &sign.to_string())
+    }
+}
+
+pub fn render_text(plan: &Plan, options: &TextOptions) -> String {
+    let paint = Paint { on: options.color };
+    let mut out = String::new();
+    let groups = plan.groups();
+    let mut up_to_date: Vec<&PlanGroup<'_>> = Vec::new();
+    for group in &groups {
+        if group.steps.is_empty() {
+            up_to_date.push(group);
+            continue;
+        }
+        let count = group.steps.len();
+        let each = if group.targets.len() > 1 { " each" } else { "" };
+        let _ = writeln!(
+            out,
+            "{}: {count} change{}{each}",
+            paint.wrap("1", &group_title(group)),
+            plural(count)
+        );
+        let mut after_commit_announced = false;
+        for step in group.steps.iter() {
+            if step.transaction == TxMode::NonTransactional && !after_commit_announced {
+                let _ = writeln!(
+                    out,
+                    "  {}",
+                    paint.wrap("2", "after commit, outside the transaction:")
+                );
+                after_commit_announced = true;
+            }
+            let (sign, text) = describe(&step.change);
+            let _ = writeln!(out, "  {} {text}", paint.sign(sign));
+            for hazard in &step.hazards {
+                let gate = if options.policy.allows(hazard.kind) {
+                    String::new()
+                } else {
+                    format!("  [blocked: {}]", unblock_hint(hazard.kind))
+                };
+                let mark = paint.wrap(
+                    if gate.is_empty() { "33" } else { "1;31" },
+                    &format!("! {}", hazard.kind),
+                );
+                let _ = writeln!(out, "      {mark}: {}{gate}", hazard.message);
+            }
+        }
+        out.push('\n');
+    }
+    for group in &up_to_date {
+        let _ = writeln!(out, "{}: up to date", group_title(group));
+    }
+    if !up_to_date.is_empty() {
+        out.push('\n');
+    }
+    out.push_str(&summary(plan, &options.policy));
+    out.push('\n');
+    out
+}
+
+/// `public`, `tenant abc123 (org_abc123)` or `3 tenants: a, b, c`.
+pub fn group_title(group: &PlanGroup<'_>) -> String {
+    if group.public {
+        return "public".into();
+    }
+    if let [only] = group.targets.as_slice() {
+        return only.target.to_string();
+    }
+    let ids: Vec<String> = group
+        .targets
+        .iter()
+        .take(LISTED_TENANTS)
+        .map(|t| {
+            t.target
+                .tenant
+                .as_ref()
+                .map(|id| id.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    let more = group.targets.len().saturating_sub(LISTED_TENANTS);
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!("{} tenants ({}{tail})", group.targets.len(), ids.join(", "))
+}
+
+fn unblock_hint(kind: HazardKind) -> String {
+    if kind.is_destructive() {
+        format!("needs --allow-destructive or --allow-hazard {kind}")
+    } else {
+        format!("needs --allow-hazard {kind}")
+    }
+}
+
+/// The closing line: what the plan does, and what apply would refuse.
+pub fn summary(plan: &Plan, policy: &HazardPolicy) -> String {
+    let total = plan.targets.len();
+    let changed = plan.targets.iter().filter(|t| !t.is_empty()).count();
+    let tenants = plan
+        .targets
+        .iter()
+        .filter(|t| !t.target.is_public())
+        .count();
+    if changed == 0 {
+        return format!(
+            "No changes: {} up to date.",
+            match (plan.targets.iter().any(|t| t.target.is_public()), tenants) {
+                (true, 0) => "public is".to_string(),
+                (true, n) => format!("public and {n} tenant schema{} are", plural(n)),
+                (false, n) => format!(
+                    "{n} tenant schema{} {}",
+                    plural(n),
+                    if n == 1 { "is" } else { "are" }
+                ),
+            }
+        );
+    }
+    let changes = plan.change_count();
+    let mut text = format!(
+        "Plan: {changes} change{} in {changed} of {total} target{}; {} up to date.",
+        plural(changes),
+        plural(total),
+        total - changed
+    );
+    let blocked = plan.blocked(policy);
+    if !blocked.is_empty() {
+        let kinds: BTreeSet<HazardKind> = blocked
+            .iter()
+            .flat_map(|(_, hs)| hs.iter().map(|h| h.kind))
+            .collect();
+        let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+        let _ = write!(
+            text,
+            "\napply will refuse {} target{} until these hazards are allowed: {}.",
+            blocked.len(),
+            plural(blocked.len()),
+            names.join(", ")
+        );
+    }
+    text
+}

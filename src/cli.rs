@@ -1,0 +1,124 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kschema",
+    version,
+    about = "Keeps PostgreSQL schemas — public and one per tenant — in their desired state",
+    long_about = "kschema reads the desired state from schema/ and tenants.toml, introspects the \
+                  live database, and plans or applies the changes that converge public and every \
+                  tenant schema. Without a database URL it uses a local PostgreSQL it starts itself \
+                  under .kschema/pg."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The project folder (holding schema/ and tenants.toml).
+    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
+    pub project: PathBuf,
+
+    /// The PostgreSQL database to converge. Without it, kschema uses its local
+    /// cluster in .kschema/pg, started on demand.
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Colors in text output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what would change (exit 0: nothing; 2: changes; 1: error).
+    Plan(PlanArgs),
+    /// Converge the database to the desired state.
+    Apply(ApplyArgs),
+    /// See or stop the local PostgreSQL kschema starts in .kschema/pg.
+    Local {
+        #[command(subcommand)]
+        action: LocalAction,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Tenants to include: `all` (the default) or ids, comma-separated or
+    /// repeated. public is always included.
+    #[arg(long = "tenant", value_name = "ID|all", value_delimiter = ',')]
+    pub tenants: Vec<String>,
+
+    /// Use plain statements in one transaction instead of the online forms
+    /// (CREATE INDEX CONCURRENTLY, NOT VALID + VALIDATE) — for maintenance windows.
+    #[arg(long)]
+    pub no_online: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+
+    /// Allow the data-deleting hazards (deletes-data, may-lose-data): drops of
+    /// tables, columns and sequences, narrowing type changes.
+    #[arg(long)]
+    pub allow_destructive: bool,
+
+    /// Allow specific hazards, comma-separated (e.g. rewrites-table).
+    #[arg(long = "allow-hazard", value_name = "HAZARD", value_delimiter = ',')]
+    pub allow_hazards: Vec<kschema_core::hazard::HazardKind>,
+
+    /// Tenant schemas applied at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+
+    /// How long each statement waits for a lock, in seconds.
+    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
+    pub lock_timeout: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LocalAction {
+    /// Whether the local cluster exists and runs, and where.
+    Status,
+    /// Stop the local cluster (its data stays for the next run).
+    Stop,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Sql,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}

@@ -1,0 +1,136 @@
+//! `--tenant` values → the targets to plan or apply.
+
+use std::sync::Arc;
+
+use kschema_core::load::DesiredState;
+use kschema_core::plan::Target;
+use kschema_core::{Problem, SourceFile};
+use miette::SourceSpan;
+
+/// public, then the chosen tenants in registry order. `all` (or nothing)
+/// means every tenant. An unknown id is a diagnostic pointing at it on the
+/// command line.
+pub fn select_targets(
+    desired: &DesiredState,
+    requested: &[String],
+) -> Result<Vec<Target>, Problem> {
+    let mut targets = vec![Target::public()];
+    let wants_all = requested.is_empty() || requested.iter().any(|r| r == "all");
+    let mut unknown = Vec::new();
+    for id in requested.iter().filter(|r| r.as_str() != "all") {
+        if desired.tenants.get(id).is_none() {
+            unknown.push(id.clone());
+        }
+    }
+    if let Some(id) = unknown.first() {
+        return Err(unknown_tenant(desired, id));
+    }
+    for tenant in &desired.tenants.tenants {
+        if wants_all || requested.iter().any(|r| r == tenant.id.as_str()) {
+            targets.push(Target {
+                schema: tenant.schema.clone(),
+                tenant: Some(tenant.id.clone()),
+            });
+        }
+    }
+    Ok(targets)
+}
+
+fn unknown_tenant(desired: &DesiredState, id: &str) -> Problem {
+    let line = command_line();
+    let span = find_tenant_value(&line, id)
+        .map(|start| SourceSpan::new(start.into(), id.len()))
+        .unwrap_or_else(|| SourceSpan::new(0.into(), line.len()));
+    let file = SourceFile::new("command line", line);
+    let known: Vec<&str> = desired.tenants.ids().map(|t| t.as_str()).collect();
+    let mut help = match closest(id, &known) {
+        Some(suggestion) => format!("did you mean `{suggestion}`? "),
+        None => String::new(),
+    };
+    if known.is_empty() {
+        help.push_str("tenants.toml lists no tenants");
+    } else {
+        help.push_str(&format!("tenants.toml lists: {}", known.join(", ")));
+    }
+    Problem::new("kschema::tenant::unknown", format!("unknown tenant `{id}`"))
+        .at(&Arc::clone(&file), span, "not in tenants.toml")
+        .with_help(help)
+}
+
+/// The command as typed, with the program shown as `kschema`.
+fn command_line() -> String {
+    let mut words = vec!["kschema".to_string()];
+    words.extend(std::env::args().skip(1));
+    words.join(" ")
+}
+
+/// Where `id` appears as a `--tenant` value in the command line.
+fn find_tenant_value(line: &str, id: &str) -> Option<usize> {
+    let mut offset = 0;
+    let mut after_flag = false;
+    for word in line.split(' ') {
+        let value_start = if after_flag {
+            Some((offset, word))
+        } else {
+            word.strip_prefix("--tenant=")
+                .map(|v| (offset + "--tenant=".len(), v))
+        };
+        if let Some((start, value)) = value_start {
+            let mut pos = start;
+            for part in value.split(',') {
+                if part == id {
+                    return Some(pos);
+                }
+                pos += part.len() + 1;
+            }
+        }
+        after_flag = word == "--tenant";
+        offset += word.len() + 1;
+    }
+    None
+}
+
+/// The known id within two edits of `id`, if there is one.
+fn closest<'a>(id: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (edit_distance(id, k), *k))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != *cb);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_offending_value() {
+        let line = "kschema plan --tenant abc123,nope";
+        assert_eq!(find_tenant_value(line, "nope"), Some(29));
+        assert_eq!(
+            find_tenant_value("kschema plan --tenant=nope", "nope"),
+            Some(22)
+        );
+    }
+
+    #[test]
+    fn suggests_near_misses_only() {
+        assert_eq!(closest("abc124", &["abc123", "def456"]), Some("abc123"));
+        assert_eq!(closest("zzzzzz", &["abc123"]), None);
+    }
+}

@@ -1,0 +1,129 @@
+//! Reads the live state of every target schema in a constant number of
+//! catalog queries (`… WHERE nspname = ANY($1)`), however many tenants
+//! there are, streaming the rows into the pure core's builder.
+
+use futures_util::{pin_mut, TryStreamExt};
+use kschema_core::catalog::{LiveState, LiveStateBuilder, RawSequence};
+use kschema_core::model::SchemaName;
+use miette::Diagnostic;
+use thiserror::Error;
+use tokio_postgres::Client;
+
+const TABLES_SQL: &str = include_str!("sql/tables.sql");
+
+const SCHEMAS_SQL: &str = "SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)";
+
+/// Standalone sequences: not owned by a serial column nor by an identity.
+const SEQUENCES_SQL: &str = "
+SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
+       s.seqmin, s.seqmax, s.seqcache, s.seqcycle
+  FROM pg_sequence s
+  JOIN pg_class c ON c.oid = s.seqrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = ANY($1)
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                      AND d.deptype IN ('a', 'i'))
+ ORDER BY 1, 2";
+
+#[derive(Debug, Error, Diagnostic)]
+pub enum IntrospectError {
+    #[error("reading the catalog failed")]
+    #[diagnostic(
+        code(kschema::introspect::query),
+        help("kschema needs PostgreSQL 13 or newer and read access to pg_catalog")
+    )]
+    Query(#[source] tokio_postgres::Error),
+    #[error("PostgreSQL {version} is too old: kschema supports 13 and newer")]
+    #[diagnostic(
+        code(kschema::introspect::version),
+        help("upgrade the server, or point kschema at a newer one")
+    )]
+    TooOld { version: String },
+    #[error("the catalog returned rows kschema could not read: {0}")]
+    #[diagnostic(
+        code(kschema::introspect::rows),
+        help("this is a bug in kschema; please report it with the PostgreSQL version")
+    )]
+    Rows(String),
+}
+
+/// The server's version number (`150018` for 15.18).
+pub async fn server_version(client: &Client) -> Result<i32, IntrospectError> {
+    let row = client
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
+        .await
+        .map_err(IntrospectError::Query)?;
+    Ok(row.get(0))
+}
+
+/// The live state of `schemas` (those that exist).
+pub async fn introspect(
+    client: &Client,
+    schemas: &[SchemaName],
+) -> Result<LiveState, IntrospectError> {
+    let version = server_version(client).await?;
+    if version < 130000 {
+        return Err(IntrospectError::TooOld {
+            version: format!("{}.{}", version / 10000, version % 10000),
+        });
+    }
+    let names: Vec<&str> = schemas.iter().map(|s| s.as_str()).collect();
+    let mut builder = LiveStateBuilder::new();
+
+    for row in client
+        .query(SCHEMAS_SQL, &[&names])
+        .await
+        .map_err(IntrospectError::Query)?
+    {
+        builder.add_schema(row.get(0));
+    }
+
+    let tables_sql = tables_query(version);
+    let rows = client
+        .query_raw(tables_sql.as_str(), [&names])
+        .await
+        .map_err(IntrospectError::Query)?;
+    pin_mut!(rows);
+    while let Some(row) = rows.try_next().await.map_err(IntrospectError::Query)? {
+        let schema: &str = row.get(0);
+        let table: &str = row.get(1);
+        let document: &str = row.get(2);
+        builder.add_table(schema, table, document);
+    }
+
+    for row in client
+        .query(SEQUENCES_SQL, &[&names])
+        .await
+        .map_err(IntrospectError::Query)?
+    {
+        builder.add_sequence(RawSequence {
+            schema: row.get(0),
+            name: row.get(1),
+            data_type: row.get(2),
+            start: row.get(3),
+            increment: row.get(4),
+            min_value: row.get(5),
+            max_value: row.get(6),
+            cache: row.get(7),
+            cycle: row.get(8),
+        });
+    }
+
+    if let Some(error) = builder.errors().first() {
+        return Err(IntrospectError::Rows(error.clone()));
+    }
+    Ok(builder.finish())
+}
+
+/// `NULLS NOT DISTINCT` exists from PostgreSQL 15 on.
+fn tables_query(version: i32) -> String {
+    let (constraint, index) = if version >= 150000 {
+        ("cix.indnullsnotdistinct", "ix.indnullsnotdistinct")
+    } else {
+        ("false", "false")
+    };
+    TABLES_SQL
+        .replace("/*NULLS_NOT_DISTINCT*/", constraint)
+        .replace("/*NULLS_NOT_DISTINCT_IX*/", index)
+}

@@ -1,0 +1,21 @@
+//! kschema's I/O shell: the command line, the local PostgreSQL, introspection
+//! and apply. Planning itself is in the pure `kschema-core` crate.
+
+pub mod cli;
+pub mod commands;
+pub mod db;
+
+use std::process::ExitCode;
+
+use miette::Report;
+
+use cli::{Cli, Command};
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> Result<ExitCode, Report> {
+    match &cli.command {
+        Command::Plan(args) => commands::plan::run(&cli.global, args).await,
+        Command::Apply(args) => commands::apply::run(&cli.global, args).await,
+        Command::Local { action } => commands::local::run(&cli.global, action),
+    }
+}
