@@ -2,12 +2,14 @@
 //! Exit codes: 0 success (for `plan`: nothing to change), 2 `plan` found
 //! changes, 1 any error.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
 use kschema::cli::Cli;
 
 fn main() -> ExitCode {
+    install_error_reporter();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -36,6 +38,24 @@ fn main() -> ExitCode {
             eprintln!("{report:?}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Diagnostics in full color on a terminal; elsewhere (CI logs, pipes) the
+/// same layout without escape codes, at a fixed width.
+fn install_error_reporter() {
+    if !std::io::stderr().is_terminal() {
+        let _ = miette::set_hook(Box::new(|_| {
+            Box::new(
+                miette::MietteHandlerOpts::new()
+                    .force_graphical(true)
+                    .color(false)
+                    .unicode(true)
+                    .terminal_links(false)
+                    .width(100)
+                    .build(),
+            )
+        }));
     }
 }
 

@@ -23,7 +23,7 @@ pub fn select_targets(
         }
     }
     if let Some(id) = unknown.first() {
-        return Err(unknown_tenant(desired, id));
+        return Err(unknown_tenant(desired, requested, id));
     }
     for tenant in &desired.tenants.tenants {
         if wants_all || requested.iter().any(|r| r == tenant.id.as_str()) {
@@ -36,8 +36,9 @@ pub fn select_targets(
     Ok(targets)
 }
 
-fn unknown_tenant(desired: &DesiredState, id: &str) -> Problem {
-    let line = command_line();
+fn unknown_tenant(desired: &DesiredState, requested: &[String], id: &str) -> Problem {
+    // Only the --tenant part of the command: the rest may hold a password.
+    let line = format!("--tenant {}", requested.join(","));
     let span = find_tenant_value(&line, id)
         .map(|start| SourceSpan::new(start.into(), id.len()))
         .unwrap_or_else(|| SourceSpan::new(0.into(), line.len()));
@@ -57,35 +58,15 @@ fn unknown_tenant(desired: &DesiredState, id: &str) -> Problem {
         .with_help(help)
 }
 
-/// The command as typed, with the program shown as `kschema`.
-fn command_line() -> String {
-    let mut words = vec!["kschema".to_string()];
-    words.extend(std::env::args().skip(1));
-    words.join(" ")
-}
-
-/// Where `id` appears as a `--tenant` value in the command line.
+/// Where `id` is in `--tenant a,b,c`.
 fn find_tenant_value(line: &str, id: &str) -> Option<usize> {
-    let mut offset = 0;
-    let mut after_flag = false;
-    for word in line.split(' ') {
-        let value_start = if after_flag {
-            Some((offset, word))
-        } else {
-            word.strip_prefix("--tenant=")
-                .map(|v| (offset + "--tenant=".len(), v))
-        };
-        if let Some((start, value)) = value_start {
-            let mut pos = start;
-            for part in value.split(',') {
-                if part == id {
-                    return Some(pos);
-                }
-                pos += part.len() + 1;
-            }
+    let values = line.strip_prefix("--tenant ")?;
+    let mut pos = "--tenant ".len();
+    for part in values.split(',') {
+        if part == id {
+            return Some(pos);
         }
-        after_flag = word == "--tenant";
-        offset += word.len() + 1;
+        pos += part.len() + 1;
     }
     None
 }
@@ -120,12 +101,8 @@ mod tests {
 
     #[test]
     fn finds_the_offending_value() {
-        let line = "kschema plan --tenant abc123,nope";
-        assert_eq!(find_tenant_value(line, "nope"), Some(29));
-        assert_eq!(
-            find_tenant_value("kschema plan --tenant=nope", "nope"),
-            Some(22)
-        );
+        assert_eq!(find_tenant_value("--tenant abc123,nope", "nope"), Some(16));
+        assert_eq!(find_tenant_value("--tenant nope", "nope"), Some(9));
     }
 
     #[test]

@@ -176,6 +176,33 @@ impl LocalCluster {
         let _ = fs::remove_dir_all(&self.root);
     }
 
+    /// Leaves a watchdog that stops and deletes the cluster once process
+    /// `pid` has exited, however it exits (for throwaway test clusters:
+    /// a test binary has no exit hook, and may be killed).
+    pub fn remove_when_process_exits(&self, pid: u32) -> Result<(), LocalError> {
+        let pg_ctl = self.bin.join("pg_ctl");
+        let as_postgres = if self.run_as_postgres {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             {as_postgres}'{}' stop -D '{}' -m immediate >/dev/null 2>&1; rm -rf '{}'",
+            pg_ctl.display(),
+            self.data_dir().display(),
+            self.root.display()
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(io_error(&self.root))?;
+        Ok(())
+    }
+
     fn pid(&self) -> Option<u32> {
         let text = fs::read_to_string(self.data_dir().join("postmaster.pid")).ok()?;
         text.lines().next()?.trim().parse().ok()

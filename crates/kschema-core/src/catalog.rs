@@ -227,15 +227,18 @@ impl LiveState {
 #[derive(Default)]
 pub struct LiveStateBuilder {
     /// Tables seen so far, by name and document text: each is parsed once.
-    tables_by_document: HashMap<(Ident, Arc<str>), Arc<(Table, Vec<Index>)>>,
+    tables_by_document: HashMap<(Ident, Arc<str>), SharedTable>,
     schemas: BTreeMap<SchemaName, SchemaRows>,
     canonical_cache: HashMap<(String, String), String>,
     errors: Vec<String>,
 }
 
+/// A table with its indexes, shared by every schema that has it.
+type SharedTable = Arc<(Table, Vec<Index>)>;
+
 #[derive(Default)]
 struct SchemaRows {
-    tables: Vec<(Ident, Arc<(Table, Vec<Index>)>)>,
+    tables: Vec<(Ident, SharedTable)>,
     sequences: Vec<Sequence>,
 }
 

@@ -232,7 +232,13 @@ impl Loader {
         }
         self.tables = tables;
 
-        for (table, fk) in pending_fks {
+        // A file that did not parse may hold the referenced tables: checking
+        // references now would only add noise to the parse error.
+        let parsed_everything = !self
+            .problems
+            .iter()
+            .any(|p| p.code == "kschema::sql::parse");
+        for (table, fk) in pending_fks.into_iter().filter(|_| parsed_everything) {
             if let Some(constraint) =
                 self.resolve_foreign_key(&table, fk, &loaded.model, public, &mut names)
             {

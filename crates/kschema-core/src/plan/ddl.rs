@@ -44,6 +44,7 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
     let mut step = |statements: Vec<Sql>, hazards: Vec<Hazard>, transaction: TxMode| {
         steps.push(Step {
             change: change.clone(),
+            part: None,
             statements,
             hazards,
             transaction,
@@ -204,6 +205,20 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             )],
             TxMode::Transactional,
         ),
+    }
+    if let [first, second] = steps.as_mut_slice() {
+        let (prepare, finish) = match &change {
+            Change::AlterColumn { .. } => (
+                "adds CHECK (… IS NOT NULL) NOT VALID, without a scan",
+                "validates the check, sets NOT NULL without a scan, drops the check",
+            ),
+            _ => (
+                "adds it NOT VALID, without a scan",
+                "validates it while writes go on",
+            ),
+        };
+        first.part = Some(prepare.into());
+        second.part = Some(finish.into());
     }
     steps
 }

@@ -65,6 +65,9 @@ pub enum TxMode {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Step {
     pub change: Change,
+    /// For a change done in two steps (online forms): what this one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
     #[serde(skip)]
     pub statements: Vec<Sql>,
     pub hazards: Vec<Hazard>,

@@ -20,7 +20,12 @@ pub fn render_sql(plan: &Plan, header: &[String]) -> String {
         let _ = writeln!(out, "\n-- {}", target.target);
         for step in target.steps.iter() {
             let (sign, text) = describe(&step.change);
-            let _ = writeln!(out, "--   {sign} {text}");
+            let part = step
+                .part
+                .as_ref()
+                .map(|p| format!(" — {p}"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "--   {sign} {text}{part}");
             for hazard in &step.hazards {
                 let _ = writeln!(out, "--       ! {}: {}", hazard.kind, hazard.message);
             }

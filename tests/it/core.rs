@@ -1,0 +1,274 @@
+//! The core engine on a real PostgreSQL: the shipped desired state, drift in
+//! one tenant, and bad input that changes nothing.
+
+use crate::support::{kschema, Project, TestDb, TENANT_SCHEMAS};
+
+/// The shipped schema applied by kschema gives exactly the catalog that
+/// running the same SQL files by hand gives (public as is, each tenant with
+/// search_path = org_x, public), then plans empty.
+#[tokio::test]
+async fn fresh_database_matches_the_design_document() {
+    let project = Project::shipped();
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    insta::assert_snapshot!("apply_fresh_database", apply.snapshot());
+
+    let reference = TestDb::new().await;
+    for file in sql_files(&project, "schema/public") {
+        reference.execute(&file).await;
+    }
+    for schema in TENANT_SCHEMAS {
+        let mut script = format!("CREATE SCHEMA {schema}; SET search_path = {schema}, public;\n");
+        for file in sql_files(&project, "schema/tenant") {
+            script.push_str(&file);
+        }
+        script.push_str("RESET search_path;");
+        reference.execute(&script).await;
+    }
+
+    assert_eq!(
+        db.schemas().await,
+        ["org_abc123", "org_def456", "org_xyz789", "public"]
+    );
+    let public = db.catalog("public").await;
+    assert_eq!(public, reference.catalog("public").await);
+    let tenant = db.catalog("org_abc123").await;
+    for schema in TENANT_SCHEMAS {
+        assert_eq!(
+            db.catalog(schema).await,
+            reference.catalog(schema).await,
+            "{schema}"
+        );
+        assert_eq!(
+            db.catalog(schema).await,
+            tenant,
+            "{schema} differs from org_abc123"
+        );
+    }
+    // The document's 18 tables and 15 indexes; the tenant FK into public.
+    let tables = |dump: &str| {
+        dump.lines()
+            .filter(|l| l.starts_with("constraint ") && l.ends_with("PRIMARY KEY (id)"))
+            .count()
+    };
+    assert_eq!(tables(&public) + tables(&tenant), 18);
+    let idx = |dump: &str| dump.lines().filter(|l| l.contains("INDEX idx_")).count();
+    assert_eq!(idx(&public) + idx(&tenant), 15);
+    assert!(tenant.contains("constraint roles.roles_default_role_id_fkey FOREIGN KEY (default_role_id) REFERENCES public.default_roles(id)"));
+    assert!(tenant.contains("constraint trial_shares.trial_shares_trial_id_fkey FOREIGN KEY (trial_id) REFERENCES public.trials(id)"));
+    insta::assert_snapshot!("catalog_public", public);
+    insta::assert_snapshot!("catalog_tenant", tenant);
+
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    insta::assert_snapshot!("plan_after_apply", plan.snapshot());
+}
+
+fn sql_files(project: &Project, folder: &str) -> Vec<String> {
+    let mut paths: Vec<_> = std::fs::read_dir(project.path().join(folder))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    // The raw files in dependency order, as someone running them by hand would.
+    let order = [
+        "enterprises",
+        "default_roles",
+        "modules",
+        "trials",
+        "users",
+        "projects",
+        "roles",
+    ];
+    paths.sort_by_key(|p| {
+        let stem = p.file_stem().unwrap().to_string_lossy().to_string();
+        order.iter().position(|o| *o == stem).unwrap_or(order.len())
+    });
+    paths
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+}
+
+/// A database converged to the shipped state, with a little data in the
+/// tenant that drifts, so online statements meet real rows.
+async fn converged() -> (Project, TestDb) {
+    let project = Project::shipped();
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    db.execute(
+        "INSERT INTO public.default_roles (name) VALUES ('Admin');
+         INSERT INTO org_def456.users (auth0_id, organization_id, email) VALUES ('auth0|1', 'def456', 'a@example.com');
+         INSERT INTO org_def456.projects (organization_id, name) VALUES ('def456', 'P');
+         INSERT INTO org_def456.roles (project_id, name, default_role_id)
+              SELECT p.id, 'Owner', d.id FROM org_def456.projects p, public.default_roles d;",
+    )
+    .await;
+    (project, db)
+}
+
+/// Drift in org_def456 only: the plan names exactly that change for exactly
+/// that tenant; apply converges it to what the other tenants have; re-plan
+/// is empty.
+async fn drift_case(snapshot: &str, drift: &str, apply_flags: &[&str]) {
+    let (project, db) = converged().await;
+    db.execute(drift).await;
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    insta::assert_snapshot!(format!("drift_{snapshot}_plan"), plan.snapshot());
+
+    let mut args = vec!["apply", "--tenant", "all"];
+    args.extend_from_slice(apply_flags);
+    let apply = kschema(&project, &db, &args);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+
+    let replan = kschema(&project, &db, &["plan"]);
+    assert_eq!(replan.code, 0, "{}", replan.snapshot());
+    assert_same_objects(
+        &db.catalog("org_def456").await,
+        &db.catalog("org_abc123").await,
+    );
+}
+
+#[tokio::test]
+async fn drift_missing_table() {
+    drift_case("missing_table", "DROP TABLE org_def456.user_bookmarks", &[]).await;
+}
+
+#[tokio::test]
+async fn drift_missing_column() {
+    drift_case(
+        "missing_column",
+        "ALTER TABLE org_def456.users DROP COLUMN job_title",
+        &[],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn drift_extra_column_needs_allow_destructive() {
+    let (project, db) = converged().await;
+    db.execute("ALTER TABLE org_def456.users ADD COLUMN nickname text")
+        .await;
+    let before = db.catalog("org_def456").await;
+    let refused = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    insta::assert_snapshot!("drift_extra_column_refused", refused.snapshot());
+    assert_eq!(
+        db.catalog("org_def456").await,
+        before,
+        "a refused apply changed the database"
+    );
+    drift_case_on(&project, &db, "extra_column", &["--allow-destructive"]).await;
+}
+
+/// The tail of [`drift_case`] for a database already drifted.
+async fn drift_case_on(project: &Project, db: &TestDb, snapshot: &str, apply_flags: &[&str]) {
+    let plan = kschema(project, db, &["plan"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    insta::assert_snapshot!(format!("drift_{snapshot}_plan"), plan.snapshot());
+    let mut args = vec!["apply", "--tenant", "all"];
+    args.extend_from_slice(apply_flags);
+    let apply = kschema(project, db, &args);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let replan = kschema(project, db, &["plan"]);
+    assert_eq!(replan.code, 0, "{}", replan.snapshot());
+    assert_same_objects(
+        &db.catalog("org_def456").await,
+        &db.catalog("org_abc123").await,
+    );
+}
+
+#[tokio::test]
+async fn drift_changed_type() {
+    drift_case(
+        "changed_type",
+        "ALTER TABLE org_def456.users ALTER COLUMN email TYPE varchar(100)",
+        &[],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn drift_changed_default() {
+    drift_case(
+        "changed_default",
+        "ALTER TABLE org_def456.projects ALTER COLUMN status SET DEFAULT 'DRAFT'",
+        &[],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn drift_dropped_not_null() {
+    drift_case(
+        "dropped_not_null",
+        "ALTER TABLE org_def456.users ALTER COLUMN email DROP NOT NULL",
+        &[],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn drift_missing_index() {
+    drift_case(
+        "missing_index",
+        "DROP INDEX org_def456.idx_users_org_id",
+        &[],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn drift_extra_index() {
+    drift_case(
+        "extra_index",
+        "CREATE INDEX idx_users_last_name ON org_def456.users (last_name)",
+        &[],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn drift_missing_foreign_key() {
+    drift_case(
+        "missing_foreign_key",
+        "ALTER TABLE org_def456.roles DROP CONSTRAINT roles_default_role_id_fkey",
+        &[],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn new_tenant_in_registry_is_provisioned() {
+    let (project, db) = converged().await;
+    let registry = project.read("tenants.toml");
+    project.write(
+        "tenants.toml",
+        &format!("{registry}\n[[tenant]]\nid = \"new001\"\n"),
+    );
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    insta::assert_snapshot!("new_tenant_plan", plan.snapshot());
+    let apply = kschema(&project, &db, &["apply", "--tenant", "new001"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    assert_eq!(
+        db.catalog("org_new001").await,
+        db.catalog("org_abc123").await
+    );
+    let replan = kschema(&project, &db, &["plan"]);
+    assert_eq!(replan.code, 0, "{}", replan.snapshot());
+}
+
+/// The same columns, constraints and indexes; column order aside (PostgreSQL
+/// appends a re-added column at the end and cannot reorder).
+fn assert_same_objects(left: &str, right: &str) {
+    let sorted = |text: &str| {
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.sort();
+        lines.join("\n")
+    };
+    assert_eq!(sorted(left), sorted(right));
+}

@@ -1,0 +1,7 @@
+//! Integration tests against a real PostgreSQL (see support.rs). One test
+//! binary, so the whole suite shares one throwaway cluster.
+
+mod support;
+
+mod bad_input;
+mod core;

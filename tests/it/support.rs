@@ -1,0 +1,362 @@
+//! The test harness: a throwaway PostgreSQL cluster per test binary (or the
+//! server KSCHEMA_TEST_DATABASE_URL points at), a fresh database per test,
+//! project folders, and running the real `kschema` binary.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use kschema::db::local::LocalCluster;
+use tokio_postgres::{Client, Config, NoTls};
+
+/// Where test databases are created.
+struct Server {
+    /// A connection string (key=value) without a dbname.
+    base: String,
+    /// Keeps the throwaway cluster's folder alive for the process.
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        if let Ok(url) = std::env::var("KSCHEMA_TEST_DATABASE_URL") {
+            if !url.trim().is_empty() {
+                return Server {
+                    base: url,
+                    _dir: None,
+                };
+            }
+        }
+        // Short path: the socket lives in it.
+        let dir = tempfile::Builder::new()
+            .prefix("kst-")
+            .tempdir_in("/tmp")
+            .expect("temporary folder for the test cluster");
+        let cluster = LocalCluster::at(dir.path().join("pg")).unwrap_or_else(|e| panic!("{e}"));
+        cluster
+            .ensure_running()
+            .unwrap_or_else(|e| panic!("test cluster: {e}"));
+        cluster
+            .remove_when_process_exits(std::process::id())
+            .expect("cluster watchdog");
+        let base = format!(
+            "host={} port={} user=postgres",
+            cluster.socket_dir().display(),
+            cluster.port()
+        );
+        Server {
+            base,
+            _dir: Some(dir),
+        }
+    })
+}
+
+fn config_for(dbname: &str) -> Config {
+    let base = &server().base;
+    let mut config: Config = base.parse().expect("test server connection string");
+    config.dbname(dbname);
+    config
+}
+
+async fn connect(config: &Config) -> Client {
+    let (client, connection) = config.connect(NoTls).await.expect("connect to test server");
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    client
+}
+
+/// A database of its own for one test.
+pub struct TestDb {
+    pub name: String,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "kschema_t{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let admin = connect(&config_for("postgres")).await;
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+            .await
+            .expect("drop leftover test database");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        TestDb { name }
+    }
+
+    /// The connection string kschema gets with --database-url.
+    pub fn url(&self) -> String {
+        let config = config_for(&self.name);
+        // key=value form: socket paths need no escaping there.
+        let mut parts = vec![];
+        for host in config.get_hosts() {
+            match host {
+                tokio_postgres::config::Host::Tcp(h) => parts.push(format!("host={h}")),
+                tokio_postgres::config::Host::Unix(p) => {
+                    parts.push(format!("host={}", p.display()))
+                }
+            }
+        }
+        if let Some(port) = config.get_ports().first() {
+            parts.push(format!("port={port}"));
+        }
+        if let Some(user) = config.get_user() {
+            parts.push(format!("user={user}"));
+        }
+        if let Some(password) = config.get_password() {
+            parts.push(format!("password={}", String::from_utf8_lossy(password)));
+        }
+        parts.push(format!("dbname={}", self.name));
+        parts.join(" ")
+    }
+
+    pub async fn client(&self) -> Client {
+        connect(&config_for(&self.name)).await
+    }
+
+    pub async fn execute(&self, sql: &str) {
+        self.client()
+            .await
+            .batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    }
+
+    /// The catalog's own description of a schema (not kschema's model):
+    /// columns, constraints and indexes, with the schema's name replaced by
+    /// `<schema>` so schemas can be compared.
+    pub async fn catalog(&self, schema: &str) -> String {
+        catalog_dump(&self.client().await, schema).await
+    }
+
+    pub async fn schemas(&self) -> Vec<String> {
+        self.client()
+            .await
+            .query(
+                "SELECT nspname::text FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY 1",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    }
+}
+
+pub async fn catalog_dump(client: &Client, schema: &str) -> String {
+    // Every name qualified, so a reference into public shows as one.
+    client.batch_execute("SET search_path = ''").await.unwrap();
+    let mut out = String::new();
+    let columns = client
+        .query(
+            "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod),
+                    a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
+               FROM pg_attribute a
+               JOIN pg_class c ON c.oid = a.attrelid
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+               LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+              WHERE n.nspname = $1 AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+              ORDER BY 1, a.attnum",
+            &[&schema],
+        )
+        .await
+        .unwrap();
+    for row in columns {
+        let default: Option<String> = row.get(4);
+        out.push_str(&format!(
+            "column {}.{} {}{}{}\n",
+            row.get::<_, String>(0),
+            row.get::<_, String>(1),
+            row.get::<_, String>(2),
+            if row.get::<_, bool>(3) {
+                " NOT NULL"
+            } else {
+                ""
+            },
+            default.map(|d| format!(" DEFAULT {d}")).unwrap_or_default()
+        ));
+    }
+    let constraints = client
+        .query(
+            "SELECT c.relname::text, con.conname::text, pg_get_constraintdef(con.oid)
+               FROM pg_constraint con
+               JOIN pg_class c ON c.oid = con.conrelid
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = $1 ORDER BY 1, 2",
+            &[&schema],
+        )
+        .await
+        .unwrap();
+    for row in constraints {
+        out.push_str(&format!(
+            "constraint {}.{} {}\n",
+            row.get::<_, String>(0),
+            row.get::<_, String>(1),
+            row.get::<_, String>(2)
+        ));
+    }
+    let indexes = client
+        .query(
+            "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY 1",
+            &[&schema],
+        )
+        .await
+        .unwrap();
+    for row in indexes {
+        out.push_str(&format!("index {}\n", row.get::<_, String>(1)));
+    }
+    out.replace(&format!("{schema}."), "<schema>.")
+        .replace(&format!("'{schema}."), "'<schema>.")
+}
+
+/// A project folder: the shipped desired state or hand-written files.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    /// A copy of the repository's own schema/ and tenants.toml.
+    pub fn shipped() -> Project {
+        let project = Project::empty();
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        copy_dir(&repo.join("schema"), &project.path().join("schema"));
+        std::fs::copy(
+            repo.join("tenants.toml"),
+            project.path().join("tenants.toml"),
+        )
+        .unwrap();
+        project
+    }
+
+    pub fn empty() -> Project {
+        let dir = tempfile::Builder::new().prefix("ksp-").tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("schema/public")).unwrap();
+        std::fs::create_dir_all(dir.path().join("schema/tenant")).unwrap();
+        Project { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, relative: &str, text: &str) -> &Self {
+        let path = self.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        self
+    }
+
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.path().join(relative)).unwrap()
+    }
+
+    /// Replaces `from` with `to` in a file, which must contain it.
+    pub fn edit(&self, relative: &str, from: &str, to: &str) -> &Self {
+        let text = self.read(relative);
+        assert!(text.contains(from), "{relative} does not contain {from:?}");
+        self.write(relative, &text.replacen(from, to, 1))
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A finished `kschema` run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Exit code, stdout and stderr as one text, with the parts that change
+    /// from run to run (database names, folders, timings) replaced.
+    pub fn snapshot(&self) -> String {
+        format!(
+            "exit code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+            self.code,
+            scrub(&self.stdout),
+            scrub(&self.stderr)
+        )
+    }
+}
+
+/// Runs the real binary with `--project` and `--database-url` set.
+pub fn kschema(project: &Project, db: &TestDb, args: &[&str]) -> Run {
+    kschema_with(project, Some(&db.url()), args)
+}
+
+pub fn kschema_with(project: &Project, url: Option<&str>, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kschema"));
+    command.args(args).arg("--project").arg(project.path());
+    command.env_remove("DATABASE_URL").env("NO_COLOR", "1");
+    if let Some(url) = url {
+        command.arg("--database-url").arg(url);
+    }
+    let output = command.output().expect("run kschema");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn scrub(text: &str) -> String {
+    let mut lines = Vec::new();
+    for line in text.lines() {
+        let mut line = line.to_string();
+        if let Some(start) = line.find("Database: ") {
+            line = format!("{}Database: <test database>", &line[..start]);
+        }
+        if let Some(start) = line.find("-- database: ") {
+            line = format!("{}-- database: <test database>", &line[..start]);
+        }
+        // "18 statements in 0.03s" → "18 statements in <time>"
+        if let Some(pos) = line.rfind(" in ") {
+            let rest = &line[pos + 4..];
+            if rest.ends_with('s') && rest[..rest.len() - 1].parse::<f64>().is_ok() {
+                line = format!("{} in <time>", &line[..pos]);
+            }
+        }
+        lines.push(line);
+    }
+    // Targets finish in any order when applied in parallel.
+    let mut start = 0;
+    while start < lines.len() {
+        let mut end = start;
+        while end < lines.len() && lines[end].starts_with("  ✓ ") {
+            end += 1;
+        }
+        lines[start..end].sort();
+        start = end.max(start + 1);
+    }
+    let mut out = lines.join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+/// Schemas of the shipped project.
+pub const TENANT_SCHEMAS: [&str; 3] = ["org_abc123", "org_def456", "org_xyz789"];
