@@ -1,0 +1,242 @@
+//! The convergence property over a corpus of constructs that PostgreSQL
+//! stores differently from how they are written: apply, re-plan, and the
+//! second plan is empty. Each case is a folder-free project written here.
+
+use crate::support::{kschema, Project, TestDb};
+
+const PUBLIC: &str = r#"
+CREATE TABLE "Accounts" (
+    "ID" BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    "user" TEXT NOT NULL,                       -- a reserved word as a name
+    email VARCHAR(320) NOT NULL CHECK (email LIKE '%@%'),
+    status VARCHAR(20) NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'closed', 'banned')),
+    score NUMERIC(10, 2) DEFAULT 0 CHECK (score >= 0),
+    balance DECIMAL(12) NOT NULL DEFAULT -1,
+    ratio FLOAT DEFAULT 1.5,
+    tiny REAL,
+    flags INT[] DEFAULT '{}',
+    tags TEXT[] NOT NULL DEFAULT '{}'::text[],
+    settings JSONB NOT NULL DEFAULT '{}',
+    born DATE DEFAULT '2000-01-01',
+    seen_at TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    created TIMESTAMP(3) NOT NULL DEFAULT now(),
+    duration INTERVAL DEFAULT '1 day',
+    code CHAR(3) COLLATE "C",
+    active BOOL NOT NULL DEFAULT TRUE,
+    level SMALLINT CHECK (level BETWEEN 1 AND 10),
+    note TEXT DEFAULT 'it''s',
+    CONSTRAINT accounts_email_lower CHECK (email = lower(email)),
+    UNIQUE (email)
+);
+
+CREATE UNIQUE INDEX accounts_user_lower ON "Accounts" (lower("user"));
+CREATE INDEX accounts_recent ON "Accounts" (created DESC NULLS LAST, "ID") WHERE active;
+CREATE INDEX accounts_tags ON "Accounts" USING gin (tags);
+CREATE INDEX accounts_status_covering ON "Accounts" (status) INCLUDE (score);
+CREATE INDEX accounts_code_pattern ON "Accounts" (code bpchar_pattern_ops);
+CREATE INDEX accounts_score_nulls ON "Accounts" (score NULLS FIRST);
+CREATE INDEX ON "Accounts" (born);
+
+CREATE SEQUENCE invoice_numbers AS integer START WITH 1000 INCREMENT BY 10;
+
+CREATE TABLE parents (
+    a INTEGER,
+    b INTEGER,
+    PRIMARY KEY (a, b)
+);
+
+CREATE TABLE children (
+    id SMALLSERIAL PRIMARY KEY,
+    a INTEGER,
+    b INTEGER,
+    owner_id BIGINT REFERENCES "Accounts" ("ID") ON UPDATE SET NULL ON DELETE SET NULL,
+    FOREIGN KEY (a, b) REFERENCES parents MATCH FULL ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED
+);
+
+-- A foreign-key cycle: created first, keys added after.
+CREATE TABLE chicken (id INT PRIMARY KEY, egg_id INT REFERENCES egg (id) DEFERRABLE);
+CREATE TABLE egg (id INT PRIMARY KEY, chicken_id INT REFERENCES chicken (id));
+"#;
+
+const TENANT: &str = r#"
+CREATE TABLE items (
+    id BIGSERIAL PRIMARY KEY,
+    account_id BIGINT NOT NULL REFERENCES "Accounts" ("ID") ON DELETE CASCADE,
+    name TEXT NOT NULL CHECK (char_length(name) BETWEEN 1 AND 200),
+    price NUMERIC(10,2) NOT NULL CHECK (price > 0),
+    kind TEXT CHECK (kind NOT IN ('x', 'y')),
+    parent_id BIGINT REFERENCES items (id),
+    UNIQUE NULLS NOT DISTINCT (account_id, name)
+);
+
+CREATE INDEX items_name_trgm ON items (lower(name) text_pattern_ops);
+CREATE INDEX items_cheap ON items (price) WHERE price < 10 AND kind IS NOT NULL;
+"#;
+
+#[tokio::test]
+async fn tricky_constructs_converge_with_no_false_diffs() {
+    let project = Project::empty();
+    project
+        .write("schema/public/all.sql", PUBLIC)
+        .write("schema/tenant/items.sql", TENANT)
+        .write(
+            "tenants.toml",
+            "[[tenant]]\nid = \"t1\"\n\n[[tenant]]\nid = \"t2\"\nschema = \"Tenant Two\"\n",
+        );
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(
+        plan.code,
+        0,
+        "false diffs after apply:\n{}",
+        plan.snapshot()
+    );
+
+    // The same holds when the live objects were made by hand, not by kschema.
+    let by_hand = TestDb::new().await;
+    by_hand
+        .execute(&format!(
+            "{}\nCREATE SCHEMA org_t1; SET search_path = org_t1, public; {TENANT}
+             CREATE SCHEMA \"Tenant Two\"; SET search_path = \"Tenant Two\", public; {TENANT} RESET search_path;",
+            PUBLIC.replace(
+                "CREATE TABLE chicken (id INT PRIMARY KEY, egg_id INT REFERENCES egg (id) DEFERRABLE);\nCREATE TABLE egg (id INT PRIMARY KEY, chicken_id INT REFERENCES chicken (id));",
+                "CREATE TABLE chicken (id INT PRIMARY KEY, egg_id INT);
+                 CREATE TABLE egg (id INT PRIMARY KEY, chicken_id INT REFERENCES chicken (id));
+                 ALTER TABLE chicken ADD FOREIGN KEY (egg_id) REFERENCES egg (id) DEFERRABLE;"
+            )
+        ))
+        .await;
+    let plan = kschema(&project, &by_hand, &["plan"]);
+    assert_eq!(
+        plan.code,
+        0,
+        "false diffs against hand-made schema:\n{}",
+        plan.snapshot()
+    );
+}
+
+#[tokio::test]
+async fn sql_format_runs_in_psql_and_converges() {
+    let project = Project::shipped();
+    let db = TestDb::new().await;
+    let plan = kschema(&project, &db, &["plan", "--format", "sql"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    insta::assert_snapshot!("plan_sql_fresh", plan.snapshot());
+    let script = project.path().join("plan.sql");
+    std::fs::write(&script, &plan.stdout).unwrap();
+    let psql = kschema::db::local::find_bin_dir()
+        .map(|bin| bin.join("psql"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| "psql".into());
+    let output = std::process::Command::new(psql)
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
+        .arg(&script)
+        .arg(db.url())
+        .output()
+        .expect("psql runs");
+    assert!(
+        output.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let replan = kschema(&project, &db, &["plan"]);
+    assert_eq!(replan.code, 0, "{}", replan.snapshot());
+}
+
+const V1: &str = r#"
+CREATE TABLE orders (
+    id SERIAL PRIMARY KEY,
+    code TEXT NOT NULL,
+    qty INTEGER NOT NULL CHECK (qty > 0),
+    price NUMERIC(10,2),
+    note VARCHAR(50),
+    legacy TEXT,
+    ref INTEGER GENERATED ALWAYS AS IDENTITY,
+    customer_id INTEGER
+);
+CREATE INDEX orders_code ON orders (code);
+CREATE INDEX orders_price ON orders (price) WHERE price > 100;
+CREATE SEQUENCE order_numbers INCREMENT BY 1;
+CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT);
+"#;
+
+const V2: &str = r#"
+CREATE TABLE orders (
+    id INTEGER PRIMARY KEY,
+    code VARCHAR(40) NOT NULL,
+    qty BIGINT NOT NULL CHECK (qty > 1),
+    price NUMERIC(12,2) NOT NULL DEFAULT 0,
+    note TEXT,
+    ref INTEGER GENERATED BY DEFAULT AS IDENTITY,
+    customer_id INTEGER REFERENCES customers (id) ON DELETE SET NULL,
+    status TEXT NOT NULL DEFAULT 'new',
+    UNIQUE (code)
+);
+CREATE INDEX orders_code_lower ON orders (lower(code));
+CREATE INDEX orders_price ON orders (price) WHERE price > 200;
+CREATE SEQUENCE order_numbers INCREMENT BY 5;
+CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT UNIQUE);
+"#;
+
+/// A desired state that changes almost everything about a table holding
+/// rows: every kind of ALTER runs for real and the result converges.
+#[tokio::test]
+async fn evolving_a_populated_table_converges() {
+    let project = Project::empty();
+    project
+        .write("schema/public/orders.sql", V1)
+        .write("tenants.toml", "");
+    let db = TestDb::new().await;
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+    db.execute(
+        "INSERT INTO customers VALUES (1, 'a@x'), (2, 'b@x');
+         INSERT INTO orders (code, qty, price, note, legacy, customer_id)
+              VALUES ('A', 2, 150, 'n', 'l', 1), ('B', 3, 20, NULL, NULL, 2);",
+    )
+    .await;
+
+    project.write("schema/public/orders.sql", V2);
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    insta::assert_snapshot!("evolve_plan", plan.snapshot());
+
+    let refused = kschema(&project, &db, &["apply"]);
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    let apply = kschema(
+        &project,
+        &db,
+        &[
+            "apply",
+            "--allow-destructive",
+            "--allow-hazard",
+            "rewrites-table,access-exclusive-lock",
+        ],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let replan = kschema(&project, &db, &["plan"]);
+    assert_eq!(replan.code, 0, "{}", replan.snapshot());
+
+    // The rows survived the changes.
+    let rows = db
+        .client()
+        .await
+        .query(
+            "SELECT code, qty, price::text FROM orders ORDER BY code",
+            &[],
+        )
+        .await
+        .unwrap();
+    let rows: Vec<(String, i64, String)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("A".into(), 2, "150.00".into()),
+            ("B".into(), 3, "20.00".into())
+        ]
+    );
+}
