@@ -2,6 +2,8 @@
 //! catalog queries (`… WHERE nspname = ANY($1)`), however many tenants
 //! there are, streaming the rows into the pure core's builder.
 
+use std::collections::HashMap;
+
 use futures_util::{pin_mut, TryStreamExt};
 use kschema_core::catalog::{LiveState, LiveStateBuilder, RawSequence};
 use kschema_core::model::SchemaName;
@@ -9,6 +11,7 @@ use miette::Diagnostic;
 use thiserror::Error;
 use tokio_postgres::Client;
 
+const SIGNATURES_SQL: &str = include_str!("sql/signatures.sql");
 const TABLES_SQL: &str = include_str!("sql/tables.sql");
 
 const SCHEMAS_SQL: &str = "SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)";
@@ -57,46 +60,69 @@ pub async fn server_version(client: &Client) -> Result<i32, IntrospectError> {
     Ok(row.get(0))
 }
 
-/// The live state of `schemas` (those that exist).
-pub async fn introspect(
-    client: &Client,
-    schemas: &[SchemaName],
-) -> Result<LiveState, IntrospectError> {
+/// The live state of `schemas` (those that exist), read in one
+/// repeatable-read snapshot: schemas, table signatures, the documents of one
+/// table per distinct signature, sequences — four queries however many
+/// tenants there are.
+pub async fn introspect(client: &Client, schemas: &[SchemaName]) -> Result<LiveState, IntrospectError> {
     let version = server_version(client).await?;
     if version < 130000 {
         return Err(IntrospectError::TooOld {
             version: format!("{}.{}", version / 10000, version % 10000),
         });
     }
+    // JIT compilation of these large queries costs seconds and saves nothing.
+    client
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off")
+        .await
+        .map_err(IntrospectError::Query)?;
+    let result = read_catalog(client, schemas, version).await;
+    let _ = client.batch_execute("COMMIT").await;
+    result
+}
+
+async fn read_catalog(client: &Client, schemas: &[SchemaName], version: i32) -> Result<LiveState, IntrospectError> {
     let names: Vec<&str> = schemas.iter().map(|s| s.as_str()).collect();
     let mut builder = LiveStateBuilder::new();
 
-    for row in client
-        .query(SCHEMAS_SQL, &[&names])
-        .await
-        .map_err(IntrospectError::Query)?
-    {
+    for row in client.query(SCHEMAS_SQL, &[&names]).await.map_err(IntrospectError::Query)? {
         builder.add_schema(row.get(0));
     }
 
-    let tables_sql = tables_query(version);
+    // Every table's signature; the first table of each signature represents it.
+    let mut tables: Vec<(String, String, u32)> = Vec::new();
+    let mut representatives: HashMap<String, u32> = HashMap::new();
     let rows = client
-        .query_raw(tables_sql.as_str(), [&names])
+        .query_raw(with_version(SIGNATURES_SQL, version).as_str(), [&names])
         .await
         .map_err(IntrospectError::Query)?;
     pin_mut!(rows);
     while let Some(row) = rows.try_next().await.map_err(IntrospectError::Query)? {
-        let schema: &str = row.get(0);
-        let table: &str = row.get(1);
-        let document: &str = row.get(2);
-        builder.add_table(schema, table, document);
+        let oid: u32 = row.get(2);
+        let signature: String = row.get(3);
+        let representative = *representatives.entry(signature).or_insert(oid);
+        tables.push((row.get(0), row.get(1), representative));
     }
 
-    for row in client
-        .query(SEQUENCES_SQL, &[&names])
+    let wanted: Vec<u32> = representatives.values().copied().collect();
+    let mut documents: HashMap<u32, String> = HashMap::with_capacity(wanted.len());
+    let rows = client
+        .query_raw(with_version(TABLES_SQL, version).as_str(), [&wanted])
         .await
-        .map_err(IntrospectError::Query)?
-    {
+        .map_err(IntrospectError::Query)?;
+    pin_mut!(rows);
+    while let Some(row) = rows.try_next().await.map_err(IntrospectError::Query)? {
+        documents.insert(row.get(0), row.get(1));
+    }
+    for (schema, table, representative) in &tables {
+        match documents.get(representative) {
+            Some(document) => builder.add_table(schema, table, document),
+            // Dropped between the two queries cannot happen in one snapshot.
+            None => return Err(IntrospectError::Rows(format!("no document for {schema}.{table}"))),
+        }
+    }
+
+    for row in client.query(SEQUENCES_SQL, &[&names]).await.map_err(IntrospectError::Query)? {
         builder.add_sequence(RawSequence {
             schema: row.get(0),
             name: row.get(1),
@@ -117,13 +143,12 @@ pub async fn introspect(
 }
 
 /// `NULLS NOT DISTINCT` exists from PostgreSQL 15 on.
-fn tables_query(version: i32) -> String {
+fn with_version(sql: &str, version: i32) -> String {
     let (constraint, index) = if version >= 150000 {
         ("cix.indnullsnotdistinct", "ix.indnullsnotdistinct")
     } else {
         ("false", "false")
     };
-    TABLES_SQL
-        .replace("/*NULLS_NOT_DISTINCT*/", constraint)
-        .replace("/*NULLS_NOT_DISTINCT_IX*/", index)
+    sql.replace("/*CONSTRAINT_NULLS_NOT_DISTINCT*/", constraint)
+        .replace("/*INDEX_NULLS_NOT_DISTINCT*/", index)
 }

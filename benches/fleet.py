@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Fleet benchmark: `kschema plan --tenant all` against `pg_dump --schema-only`
+of the same database, timed in the same run (ratios mean more than seconds on
+a shared machine).
+
+For each N it builds a database with `public` + N tenant schemas of the
+shipped desired state (the SQL comes from `kschema plan --format sql`, run by
+psql), drifts 1 % of the tenants in realistic ways (a missing index, an extra
+column, a changed default, a dropped NOT NULL), then times each command
+--runs times and reports the median wall time and kschema's peak RSS.
+
+    python3 benches/fleet.py --tenants 100,1000 --runs 3
+
+Needs PostgreSQL's server programs (initdb, pg_ctl, psql, pg_dump) and a
+release build (`cargo build --release`, done here if missing).
+"""
+
+import argparse
+import glob
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KSCHEMA = os.path.join(ROOT, "target", "release", "kschema")
+
+
+def pg_bin():
+    for name in ("initdb", "pg_ctl"):
+        if shutil.which(name) is None:
+            break
+    else:
+        return os.path.dirname(os.path.realpath(shutil.which("pg_ctl")))
+    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
+    if not versions:
+        sys.exit("PostgreSQL server programs not found (apt-get install postgresql)")
+    return versions[-1]
+
+
+def as_postgres(cmd):
+    return ["runuser", "-u", "postgres", "--"] + cmd if os.geteuid() == 0 else cmd
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def timed(cmd, env=None, ok=(0,)):
+    """Wall seconds and peak RSS (KiB) of one run of cmd."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code not in ok:
+        sys.exit(f"{cmd[0]} exited {code}: {proc.stderr.read().decode()}")
+    return wall, usage.ru_maxrss
+
+
+def project_with(tenants, directory):
+    shutil.copytree(os.path.join(ROOT, "schema"), os.path.join(directory, "schema"))
+    with open(os.path.join(directory, "tenants.toml"), "w") as f:
+        for i in range(tenants):
+            f.write(f'[[tenant]]\nid = "t{i:05d}"\n\n')
+
+
+DRIFTS = [
+    "DROP INDEX {s}.idx_users_org_id",
+    "ALTER TABLE {s}.users ADD COLUMN nickname text",
+    "ALTER TABLE {s}.projects ALTER COLUMN status SET DEFAULT 'DRAFT'",
+    "ALTER TABLE {s}.notifications ALTER COLUMN title DROP NOT NULL",
+]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tenants", default="100,1000", help="comma-separated fleet sizes")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.tenants.split(",")]
+
+    if not os.path.exists(KSCHEMA):
+        run(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
+    bin_dir = pg_bin()
+    work = tempfile.mkdtemp(prefix="kschema-bench-", dir="/tmp")
+    os.chmod(work, 0o755)
+    data, sock = os.path.join(work, "data"), work
+    if os.geteuid() == 0:
+        run(["chown", "-R", "postgres:", work])
+    run(as_postgres([f"{bin_dir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "--no-locale", "-E", "UTF8", "--no-sync"]),
+        stdout=subprocess.DEVNULL)
+    run(as_postgres([f"{bin_dir}/pg_ctl", "-D", data, "-l", f"{work}/log", "-w",
+                     "-o", f"-k {sock} -c listen_addresses='' -c fsync=off -c max_locks_per_transaction=1024", "start"]),
+        stdout=subprocess.DEVNULL)
+    try:
+        rows = []
+        for n in sizes:
+            db = f"fleet_{n}"
+            conn = f"host={sock} user=postgres dbname={db}"
+            run([f"{bin_dir}/psql", "-X", "-q", "-h", sock, "-U", "postgres", "-d", "postgres", "-c", f"CREATE DATABASE {db}"])
+            project = os.path.join(work, f"project_{n}")
+            project_with(n, project)
+            script = subprocess.run([KSCHEMA, "--project", project, "--database-url", conn, "plan", "--format", "sql"],
+                                    capture_output=True, text=True)
+            if script.returncode != 2:
+                sys.exit(f"plan --format sql failed: {script.stderr}")
+            run([f"{bin_dir}/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", conn],
+                input=script.stdout, text=True, stdout=subprocess.DEVNULL)
+            drifted = max(1, n // 100)
+            step = n // drifted
+            drift_sql = ";\n".join(DRIFTS[i % len(DRIFTS)].format(s=f"org_t{i * step:05d}") for i in range(drifted))
+            run([f"{bin_dir}/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", conn, "-c", drift_sql])
+            run([f"{bin_dir}/psql", "-X", "-q", "-d", conn, "-c", "VACUUM ANALYZE"], stdout=subprocess.DEVNULL)
+
+            dump, plan, rss = [], [], []
+            for _ in range(args.runs):
+                wall, _ = timed([f"{bin_dir}/pg_dump", "--schema-only", "-d", conn])
+                dump.append(wall)
+                wall, peak = timed([KSCHEMA, "--project", project, "--database-url", conn, "plan", "--tenant", "all"], ok=(2,))
+                plan.append(wall)
+                rss.append(peak)
+            d, p = statistics.median(dump), statistics.median(plan)
+            rows.append((n, drifted, d, p, p / d, max(rss) / 1024))
+            print(f"N={n}: pg_dump {d:.3f}s, kschema plan {p:.3f}s ({p / d:.2f}x), peak RSS {max(rss) / 1024:.0f} MiB",
+                  file=sys.stderr)
+        print("| tenants | drifted | pg_dump --schema-only | kschema plan --tenant all | plan / pg_dump | plan peak RSS |")
+        print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+        for n, drifted, d, p, ratio, mib in rows:
+            print(f"| {n:,} | {drifted} | {d:.3f} s | {p:.3f} s | {ratio:.2f}x | {mib:.0f} MiB |")
+    finally:
+        subprocess.run(as_postgres([f"{bin_dir}/pg_ctl", "-D", data, "-m", "immediate", "stop"]),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
