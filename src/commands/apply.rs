@@ -15,7 +15,9 @@ use thiserror::Error;
 
 use super::{prepare, print, use_color};
 use crate::cli::{ApplyArgs, GlobalArgs};
-use crate::db::apply::{apply_plan, ApplyOptions, Outcome, TargetResult};
+use crate::db::apply::{
+    apply_plan, ApplyOptions, LockTimeout, Outcome, StatementTimeout, TargetResult,
+};
 
 #[derive(Debug, Error, Diagnostic)]
 #[error("apply refused: {count} target{plural} would run hazards that are not allowed; nothing was applied")]
@@ -92,7 +94,11 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
 
     let options = ApplyOptions {
         concurrency: usize::from(args.concurrency),
-        lock_timeout: Duration::from_secs_f64(args.lock_timeout.max(0.001)),
+        lock_timeout: LockTimeout(Duration::from_secs_f64(args.lock_timeout.max(0.001))),
+        statement_timeout: StatementTimeout(
+            (args.statement_timeout > 0.0).then(|| Duration::from_secs_f64(args.statement_timeout)),
+        ),
+        lock_attempts: args.lock_attempts,
     };
     print("Applying…\n")?;
     let results = apply_plan(&planned.db, plan, &options, |result| {

@@ -2,30 +2,63 @@
 //! small pool of connections. Each target's transactional statements commit
 //! together or not at all; the statements that cannot run in a transaction
 //! run after the commit, one at a time.
+//!
+//! Every statement runs under a lock timeout and a statement timeout. A lock
+//! timeout is retried with jittered backoff a bounded number of times (the
+//! whole transaction, or the one statement outside it) before the target
+//! fails with a message naming the sessions that may hold the lock.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use kschema_core::plan::{Plan, Target, TargetPlan};
+use kschema_core::plan::{Plan, Step, Target, TargetPlan, TxMode};
 use tokio::sync::mpsc;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use super::connect::{ConnectError, Database};
+
+/// How long a statement may wait for a lock (PostgreSQL's `lock_timeout`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LockTimeout(pub Duration);
+
+/// How long a statement may run (`statement_timeout`); `None` for no limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StatementTimeout(pub Option<Duration>);
+
+impl LockTimeout {
+    fn setting(self) -> String {
+        format!("{}ms", self.0.as_millis().max(1))
+    }
+}
+
+impl StatementTimeout {
+    fn setting(self) -> String {
+        match self.0 {
+            Some(limit) => format!("{}ms", limit.as_millis().max(1)),
+            None => "0".into(),
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {
     /// Tenant schemas applied at once (one connection each).
     pub concurrency: usize,
-    /// How long a statement waits for a lock before it gives up.
-    pub lock_timeout: Duration,
+    pub lock_timeout: LockTimeout,
+    pub statement_timeout: StatementTimeout,
+    /// Attempts per transaction or statement when a lock is not granted.
+    pub lock_attempts: u32,
 }
 
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
             concurrency: 4,
-            lock_timeout: Duration::from_secs(3),
+            lock_timeout: LockTimeout(Duration::from_secs(3)),
+            statement_timeout: StatementTimeout(Some(Duration::from_secs(30 * 60))),
+            lock_attempts: 5,
         }
     }
 }
@@ -144,17 +177,38 @@ pub async fn apply_target(
     options: &ApplyOptions,
 ) -> TargetResult {
     let started = Instant::now();
-    let (transactional, after) = plan.statements();
-    let lock_timeout = format!("{}ms", options.lock_timeout.as_millis());
-    let outcome = match run_transaction(client, &transactional, &lock_timeout).await {
+    let schema = &plan.target.schema;
+    let transactional: Vec<String> = plan
+        .steps
+        .iter()
+        .filter(|s| s.transaction == TxMode::Transactional)
+        .flat_map(|s| s.render(schema))
+        .collect();
+    let after: Vec<&Step> = plan
+        .steps
+        .iter()
+        .filter(|s| s.transaction == TxMode::NonTransactional)
+        .collect();
+    let mut count = transactional.len();
+    let outcome = match run_transaction(client, &transactional, options).await {
         Err(failure) => Outcome::Failed(failure),
-        Ok(()) => match run_outside_transaction(client, &after, &lock_timeout).await {
-            Err(failure) => Outcome::Failed(failure),
-            Ok(()) => Outcome::Applied {
-                statements: transactional.len() + after.len(),
-                elapsed: started.elapsed(),
-            },
-        },
+        Ok(()) => {
+            let mut failed = None;
+            for step in after {
+                count += step.statements.len();
+                if let Err(failure) = run_outside_transaction(client, step, plan, options).await {
+                    failed = Some(failure);
+                    break;
+                }
+            }
+            match failed {
+                Some(failure) => Outcome::Failed(failure),
+                None => Outcome::Applied {
+                    statements: count,
+                    elapsed: started.elapsed(),
+                },
+            }
+        }
     };
     TargetResult {
         target: plan.target.clone(),
@@ -162,57 +216,178 @@ pub async fn apply_target(
     }
 }
 
+/// The transactional statements, retried as a whole on a lock timeout.
 async fn run_transaction(
     client: &Client,
     statements: &[String],
-    lock_timeout: &str,
+    options: &ApplyOptions,
 ) -> Result<(), TargetFailure> {
     if statements.is_empty() {
         return Ok(());
     }
-    let setup = format!("BEGIN; SET LOCAL lock_timeout = '{lock_timeout}'");
-    client
-        .batch_execute(&setup)
-        .await
-        .map_err(|e| failure("BEGIN", &e, false))?;
-    for statement in statements {
-        if let Err(e) = client.batch_execute(statement).await {
-            let _ = client.batch_execute("ROLLBACK").await;
-            return Err(failure(statement, &e, false));
+    let setup = format!(
+        "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
+        options.lock_timeout.setting(),
+        options.statement_timeout.setting()
+    );
+    let mut attempt = 1;
+    loop {
+        let result = async {
+            client
+                .batch_execute(&setup)
+                .await
+                .map_err(|e| ("BEGIN".to_string(), e))?;
+            for statement in statements {
+                client
+                    .batch_execute(statement)
+                    .await
+                    .map_err(|e| (statement.clone(), e))?;
+            }
+            client
+                .batch_execute("COMMIT")
+                .await
+                .map_err(|e| ("COMMIT".to_string(), e))
         }
+        .await;
+        let Err((statement, error)) = result else {
+            return Ok(());
+        };
+        let _ = client.batch_execute("ROLLBACK").await;
+        if is_lock_timeout(&error) && attempt < options.lock_attempts {
+            backoff(attempt).await;
+            attempt += 1;
+            continue;
+        }
+        return Err(failure(client, &statement, &error, false, attempt, options).await);
     }
-    client
-        .batch_execute("COMMIT")
-        .await
-        .map_err(|e| failure("COMMIT", &e, false))
 }
 
+/// One step outside the transaction: each statement retried on a lock
+/// timeout, after the step's cleanup (if any) made it safe to run again.
 async fn run_outside_transaction(
     client: &Client,
-    statements: &[String],
-    lock_timeout: &str,
+    step: &Step,
+    plan: &TargetPlan,
+    options: &ApplyOptions,
 ) -> Result<(), TargetFailure> {
-    if statements.is_empty() {
-        return Ok(());
-    }
+    let schema = &plan.target.schema;
+    let settings = format!(
+        "SET lock_timeout = '{}'; SET statement_timeout = '{}'",
+        options.lock_timeout.setting(),
+        options.statement_timeout.setting()
+    );
     client
-        .batch_execute(&format!("SET lock_timeout = '{lock_timeout}'"))
+        .batch_execute(&settings)
         .await
-        .map_err(|e| failure("SET lock_timeout", &e, true))?;
-    for statement in statements {
-        client
-            .batch_execute(statement)
-            .await
-            .map_err(|e| failure(statement, &e, true))?;
+        .map_err(|e| plain_failure("SET lock_timeout", &e, true))?;
+    for statement in step.render(schema) {
+        let mut attempt = 1;
+        loop {
+            match client.batch_execute(&statement).await {
+                Ok(()) => break,
+                Err(error) if is_lock_timeout(&error) && attempt < options.lock_attempts => {
+                    backoff(attempt).await;
+                    attempt += 1;
+                    if let Some(cleanup) = &step.before_retry {
+                        let cleanup = cleanup.render(schema);
+                        client
+                            .batch_execute(&cleanup)
+                            .await
+                            .map_err(|e| plain_failure(&cleanup, &e, true))?;
+                    }
+                }
+                Err(error) => {
+                    return Err(failure(client, &statement, &error, true, attempt, options).await)
+                }
+            }
+        }
     }
     Ok(())
 }
 
-fn failure(statement: &str, error: &tokio_postgres::Error, committed: bool) -> TargetFailure {
+fn is_lock_timeout(error: &tokio_postgres::Error) -> bool {
+    error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE)
+}
+
+/// Waits 0.2 s, 0.4 s, 0.8 s, … (capped at 5 s), each ±50 %, so parallel
+/// targets waiting on the same lock do not retry in step.
+async fn backoff(attempt: u32) {
+    let base = Duration::from_millis(200)
+        .saturating_mul(1 << attempt.min(5))
+        .min(Duration::from_secs(5));
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let jitter = 0.5 + f64::from(nanos % 1000) / 1000.0;
+    tokio::time::sleep(base.mul_f64(jitter)).await;
+}
+
+async fn failure(
+    client: &Client,
+    statement: &str,
+    error: &tokio_postgres::Error,
+    committed: bool,
+    attempts: u32,
+    options: &ApplyOptions,
+) -> TargetFailure {
+    let mut failure = plain_failure(statement, error, committed);
+    if is_lock_timeout(error) {
+        failure.error = format!(
+            "could not get a lock within {} in {attempts} attempt{}: {}{}",
+            humantime(options.lock_timeout.0),
+            if attempts == 1 { "" } else { "s" },
+            failure.error,
+            lock_holders(client).await
+        );
+    }
+    failure
+}
+
+fn plain_failure(statement: &str, error: &tokio_postgres::Error, committed: bool) -> TargetFailure {
     TargetFailure {
         statement: statement.to_string(),
         error: describe_error(error),
         committed,
+    }
+}
+
+/// Other sessions with an open transaction: the likely holders of a lock.
+async fn lock_holders(client: &Client) -> String {
+    let rows = client
+        .query(
+            "SELECT pid, state, extract(epoch FROM now() - xact_start)::int, left(regexp_replace(query, '\\s+', ' ', 'g'), 80)
+               FROM pg_stat_activity
+              WHERE pid <> pg_backend_pid() AND datname = current_database() AND xact_start IS NOT NULL
+              ORDER BY xact_start LIMIT 3",
+            &[],
+        )
+        .await;
+    match rows {
+        Ok(rows) if !rows.is_empty() => {
+            let holders: Vec<String> = rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        "pid {} ({}, in a transaction for {}s: {})",
+                        r.get::<_, i32>(0),
+                        r.get::<_, Option<String>>(1).unwrap_or_default(),
+                        r.get::<_, Option<i32>>(2).unwrap_or(0),
+                        r.get::<_, Option<String>>(3).unwrap_or_default()
+                    )
+                })
+                .collect();
+            format!("\n  sessions that may hold it: {}", holders.join("; "))
+        }
+        _ => String::new(),
+    }
+}
+
+fn humantime(duration: Duration) -> String {
+    if duration.subsec_millis() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{}ms", duration.as_millis())
     }
 }
 

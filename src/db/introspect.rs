@@ -64,7 +64,10 @@ pub async fn server_version(client: &Client) -> Result<i32, IntrospectError> {
 /// repeatable-read snapshot: schemas, table signatures, the documents of one
 /// table per distinct signature, sequences — four queries however many
 /// tenants there are.
-pub async fn introspect(client: &Client, schemas: &[SchemaName]) -> Result<LiveState, IntrospectError> {
+pub async fn introspect(
+    client: &Client,
+    schemas: &[SchemaName],
+) -> Result<LiveState, IntrospectError> {
     let version = server_version(client).await?;
     if version < 130000 {
         return Err(IntrospectError::TooOld {
@@ -81,11 +84,19 @@ pub async fn introspect(client: &Client, schemas: &[SchemaName]) -> Result<LiveS
     result
 }
 
-async fn read_catalog(client: &Client, schemas: &[SchemaName], version: i32) -> Result<LiveState, IntrospectError> {
+async fn read_catalog(
+    client: &Client,
+    schemas: &[SchemaName],
+    version: i32,
+) -> Result<LiveState, IntrospectError> {
     let names: Vec<&str> = schemas.iter().map(|s| s.as_str()).collect();
     let mut builder = LiveStateBuilder::new();
 
-    for row in client.query(SCHEMAS_SQL, &[&names]).await.map_err(IntrospectError::Query)? {
+    for row in client
+        .query(SCHEMAS_SQL, &[&names])
+        .await
+        .map_err(IntrospectError::Query)?
+    {
         builder.add_schema(row.get(0));
     }
 
@@ -118,11 +129,19 @@ async fn read_catalog(client: &Client, schemas: &[SchemaName], version: i32) -> 
         match documents.get(representative) {
             Some(document) => builder.add_table(schema, table, document),
             // Dropped between the two queries cannot happen in one snapshot.
-            None => return Err(IntrospectError::Rows(format!("no document for {schema}.{table}"))),
+            None => {
+                return Err(IntrospectError::Rows(format!(
+                    "no document for {schema}.{table}"
+                )))
+            }
         }
     }
 
-    for row in client.query(SEQUENCES_SQL, &[&names]).await.map_err(IntrospectError::Query)? {
+    for row in client
+        .query(SEQUENCES_SQL, &[&names])
+        .await
+        .map_err(IntrospectError::Query)?
+    {
         builder.add_sequence(RawSequence {
             schema: row.get(0),
             name: row.get(1),

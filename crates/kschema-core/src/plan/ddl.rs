@@ -48,6 +48,7 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             statements,
             hazards,
             transaction,
+            before_retry: None,
         })
     };
     match &change {

@@ -72,6 +72,11 @@ pub struct Step {
     pub statements: Vec<Sql>,
     pub hazards: Vec<Hazard>,
     pub transaction: TxMode,
+    /// Run before retrying the step after a lock timeout, so it can run
+    /// again: a `CREATE INDEX CONCURRENTLY` that gave up leaves an invalid
+    /// index behind.
+    #[serde(skip)]
+    pub before_retry: Option<Sql>,
 }
 
 impl Step {
