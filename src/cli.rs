@@ -47,8 +47,15 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Show what would change (exit 0: nothing; 2: changes; 1: error).
     Plan(PlanArgs),
-    /// Converge the database to the desired state.
+    /// Converge the database to the desired state (or run a saved plan).
     Apply(ApplyArgs),
+    /// Record the live state of every target in a JSON file, for planning
+    /// without database access (`plan --against`).
+    Snapshot(SnapshotArgs),
+    /// Compare any two of: a project folder, a snapshot, a database URL.
+    Diff(DiffArgs),
+    /// Report drift from the desired state (exit 0: none; 2: drift; 1: error).
+    Check(CheckArgs),
     /// See or stop the local PostgreSQL kschema starts in .kschema/pg.
     Local {
         #[command(subcommand)]
@@ -77,10 +84,52 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    /// Also save the plan (JSON) for `kschema apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Plan against a snapshot instead of a database (no connection made).
+    #[arg(long, value_name = "SNAPSHOT")]
+    pub against: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+
+    /// Where to write the snapshot (e.g. snapshots/production.json).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The state to compare from: a project folder, a snapshot (.json) or a
+    /// database URL.
+    pub from: String,
+    /// The state to compare to (the same kinds).
+    pub to: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+
+    /// Check a snapshot instead of a database.
+    #[arg(long, value_name = "SNAPSHOT")]
+    pub against: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// A plan saved with `plan --out`: apply exactly its statements, refusing
+    /// any target whose live state changed since.
+    #[arg(value_name = "PLAN_FILE")]
+    pub plan_file: Option<PathBuf>,
+
     #[command(flatten)]
     pub targets: TargetArgs,
 
@@ -123,6 +172,8 @@ pub enum LocalAction {
 pub enum Format {
     Text,
     Sql,
+    Json,
+    Markdown,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -16,6 +16,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Report> {
     match &cli.command {
         Command::Plan(args) => commands::plan::run(&cli.global, args).await,
         Command::Apply(args) => commands::apply::run(&cli.global, args).await,
+        Command::Snapshot(args) => commands::snapshot::run(&cli.global, args).await,
+        Command::Diff(args) => commands::diff::run(&cli.global, args).await,
+        Command::Check(args) => commands::check::run(&cli.global, args).await,
         Command::Local { action } => commands::local::run(&cli.global, action),
     }
 }

@@ -1,9 +1,13 @@
 //! One module per subcommand, plus what they share: loading the project,
-//! choosing targets, connecting and planning.
+//! choosing targets, reading the live state (database or snapshot) and
+//! planning.
 
 pub mod apply;
+pub mod check;
+pub mod diff;
 pub mod local;
 pub mod plan;
+pub mod snapshot;
 pub mod targets;
 
 use std::io::{self, IsTerminal, Write};
@@ -11,41 +15,111 @@ use std::path::Path;
 
 use kschema_core::catalog::LiveState;
 use kschema_core::load::{load_project, DesiredState};
+use kschema_core::model::SchemaName;
 use kschema_core::plan::{build_plan, Plan, PlanOptions, Target};
-use miette::{IntoDiagnostic, Report};
+use kschema_core::snapshot::Snapshot;
+use kschema_core::{Problem, SourceFile};
+use miette::{IntoDiagnostic, Report, SourceSpan};
 
 use crate::cli::{ColorChoice, GlobalArgs, TargetArgs};
 use crate::db::introspect::introspect;
 use crate::db::Database;
 
+/// Where the live state came from.
+pub enum LiveSource {
+    Database(Box<Database>),
+    Snapshot { path: String, database: String },
+}
+
+impl std::fmt::Display for LiveSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LiveSource::Database(db) => write!(f, "{db}"),
+            LiveSource::Snapshot { path, database } => {
+                write!(f, "snapshot {path} (taken from {database})")
+            }
+        }
+    }
+}
+
 /// Everything a plan was made from.
 pub struct Planned {
     pub desired: DesiredState,
-    pub db: Database,
+    pub source: LiveSource,
     pub targets: Vec<Target>,
     pub live: LiveState,
     pub plan: Plan,
+    pub options: PlanOptions,
 }
 
-/// Loads the project, picks the targets, connects, introspects and plans.
-/// Nothing is changed in the database.
-pub async fn prepare(global: &GlobalArgs, target_args: &TargetArgs) -> Result<Planned, Report> {
+/// Loads the project, picks the targets, reads the live state (from the
+/// database, or from a snapshot with no connection at all) and plans.
+/// Nothing is changed anywhere.
+pub async fn prepare(
+    global: &GlobalArgs,
+    target_args: &TargetArgs,
+    against: Option<&Path>,
+) -> Result<Planned, Report> {
     let desired = load_project(&global.project)?;
     let targets = targets::select_targets(&desired, &target_args.tenants)?;
-    let db = open_database(global).await?;
-    let client = db.connect().await?;
-    let schemas: Vec<_> = targets.iter().map(|t| t.schema.clone()).collect();
-    let live = introspect(&client, &schemas).await?;
+    let schemas: Vec<SchemaName> = targets.iter().map(|t| t.schema.clone()).collect();
+    let (source, live) = match against {
+        Some(path) => {
+            let snapshot = read_snapshot(path)?;
+            let live = snapshot.to_live().map_err(|reason| {
+                Problem::new(
+                    "kschema::snapshot::invalid",
+                    format!("{}: {reason}", path.display()),
+                )
+            })?;
+            let source = LiveSource::Snapshot {
+                path: path.display().to_string(),
+                database: snapshot.database.clone(),
+            };
+            (source, live)
+        }
+        None => {
+            let db = open_database(global).await?;
+            let client = db.connect().await?;
+            let live = introspect(&client, &schemas).await?;
+            (LiveSource::Database(Box::new(db)), live)
+        }
+    };
     let options = PlanOptions {
         online: !target_args.no_online,
     };
     let plan = build_plan(&desired, &live, &targets, options);
     Ok(Planned {
         desired,
-        db,
+        source,
         targets,
         live,
         plan,
+        options,
+    })
+}
+
+/// Reads a snapshot file, with a diagnostic pointing into it when it is not
+/// one.
+pub fn read_snapshot(path: &Path) -> Result<Snapshot, Report> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Problem::new(
+            "kschema::snapshot::read",
+            format!("cannot read snapshot {}: {e}", path.display()),
+        )
+        .with_help("take one with `kschema snapshot --out FILE`")
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        let file = SourceFile::new(path.display().to_string(), text);
+        let span = file.span_at(e.line() as u64, e.column() as u64, 1);
+        Report::new(
+            Problem::new(
+                "kschema::snapshot::invalid",
+                format!("{} is not a kschema snapshot", path.display()),
+            )
+            .at(&file, span, e.to_string())
+            .with_help("take a fresh one with `kschema snapshot --out FILE`"),
+        )
     })
 }
 
@@ -58,16 +132,13 @@ pub async fn open_database(global: &GlobalArgs) -> Result<Database, Report> {
     {
         Some(url) => Ok(Database::from_url(url)?),
         None => {
-            let project = absolute(&global.project);
+            let project =
+                std::path::absolute(&global.project).unwrap_or_else(|_| global.project.clone());
             let mut db = Database::local(&project)?;
             db.prepare_local().await?;
             Ok(db)
         }
     }
-}
-
-fn absolute(path: &Path) -> std::path::PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Whether to color text output.
@@ -84,4 +155,40 @@ pub fn print(text: &str) -> Result<(), Report> {
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes()).into_diagnostic()?;
     out.flush().into_diagnostic()
+}
+
+/// Writes a file, creating its folder; errors name the file.
+pub fn write_file(path: &Path, text: &str) -> Result<(), Report> {
+    let result = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(path, text));
+    result.map_err(|e| {
+        Report::new(
+            Problem::new(
+                "kschema::io::write",
+                format!("cannot write {}: {e}", path.display()),
+            )
+            .with_help("check that the folder exists and is writable"),
+        )
+    })
+}
+
+/// A problem about a command-line value, shown with a caret under it.
+pub fn argument_problem(
+    code: &'static str,
+    message: String,
+    shown: &str,
+    label: &str,
+    help: String,
+) -> Problem {
+    let file = SourceFile::new("command line", shown.to_string());
+    Problem::new(code, message)
+        .at(
+            &file,
+            SourceSpan::new(0.into(), shown.len()),
+            label.to_string(),
+        )
+        .with_help(help)
 }

@@ -4,24 +4,39 @@
 use std::process::ExitCode;
 
 use kschema_core::hazard::HazardPolicy;
+use kschema_core::render::json::{plan_document, render_json};
+use kschema_core::render::markdown::{render_markdown, MarkdownContext};
 use kschema_core::render::sql::render_sql;
 use kschema_core::render::text::{render_text, TextOptions};
 use miette::Report;
 
-use super::{prepare, print, use_color};
+use super::{prepare, print, use_color, write_file, Planned};
 use crate::cli::{Format, GlobalArgs, PlanArgs};
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitCode, Report> {
-    let planned = prepare(global, &args.targets).await?;
-    let output = match args.format {
+    let planned = prepare(global, &args.targets, args.against.as_deref()).await?;
+    let source = planned.source.to_string();
+    if let Some(path) = &args.out {
+        let document = plan_document(&planned.plan, &source, planned.options.online);
+        write_file(path, &render_json(&document))?;
+    }
+    print(&render(&planned, args.format, use_color(global.color)))?;
+    Ok(if planned.plan.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+/// The plan in the chosen format.
+pub fn render(planned: &Planned, format: Format, color: bool) -> String {
+    let source = planned.source.to_string();
+    let policy = HazardPolicy::default();
+    match format {
         Format::Text => {
-            let options = TextOptions {
-                color: use_color(global.color),
-                policy: HazardPolicy::default(),
-            };
+            let options = TextOptions { color, policy };
             format!(
-                "Database: {}\n\n{}",
-                planned.db,
+                "Database: {source}\n\n{}",
                 render_text(&planned.plan, &options)
             )
         }
@@ -29,15 +44,23 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitCode, Repor
             &planned.plan,
             &[
                 "kschema plan".to_string(),
-                format!("database: {}", planned.db),
+                format!("database: {source}"),
                 "run with: psql -v ON_ERROR_STOP=1 -f <this file>".to_string(),
             ],
         ),
-    };
-    print(&output)?;
-    Ok(if planned.plan.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
+        Format::Json => render_json(&plan_document(
+            &planned.plan,
+            &source,
+            planned.options.online,
+        )),
+        Format::Markdown => render_markdown(
+            &planned.plan,
+            &MarkdownContext {
+                database: &source,
+                desired: &planned.desired,
+                live: &planned.live,
+                policy: &policy,
+            },
+        ),
+    }
 }

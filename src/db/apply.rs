@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use kschema_core::plan::{Plan, Step, Target, TargetPlan, TxMode};
+use kschema_core::plan::{Plan, Target, TargetPlan, TxMode};
 use tokio::sync::mpsc;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
@@ -63,6 +63,49 @@ impl Default for ApplyOptions {
     }
 }
 
+/// One target's statements, rendered for its schema: from a fresh plan or a
+/// saved one.
+#[derive(Clone, Debug)]
+pub struct ApplyTarget {
+    pub target: Target,
+    pub steps: Vec<ApplyStep>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ApplyStep {
+    pub statements: Vec<String>,
+    pub transaction: TxMode,
+    /// Run before retrying the step after a lock timeout.
+    pub before_retry: Option<String>,
+}
+
+impl ApplyTarget {
+    pub fn from_plan(plan: &TargetPlan) -> ApplyTarget {
+        let schema = &plan.target.schema;
+        ApplyTarget {
+            target: plan.target.clone(),
+            steps: plan
+                .steps
+                .iter()
+                .map(|step| ApplyStep {
+                    statements: step.render(schema),
+                    transaction: step.transaction,
+                    before_retry: step.before_retry.as_ref().map(|s| s.render(schema)),
+                })
+                .collect(),
+        }
+    }
+
+    /// The non-empty targets of a plan.
+    pub fn all(plan: &Plan) -> Vec<ApplyTarget> {
+        plan.targets
+            .iter()
+            .filter(|t| !t.is_empty())
+            .map(ApplyTarget::from_plan)
+            .collect()
+    }
+}
+
 /// What happened to one target.
 #[derive(Clone, Debug)]
 pub enum Outcome {
@@ -100,19 +143,18 @@ impl TargetResult {
     }
 }
 
-/// Applies every non-empty target of `plan`; `on_done` hears about each
-/// target as it finishes. Connection failures before anything ran are
-/// errors; failures of a target are outcomes.
-pub async fn apply_plan(
+/// Applies `targets` (public first, then the rest in parallel); `on_done`
+/// hears about each target as it finishes. Connection failures before
+/// anything ran are errors; failures of a target are outcomes.
+pub async fn apply_targets(
     db: &Database,
-    plan: &Plan,
+    targets: Vec<ApplyTarget>,
     options: &ApplyOptions,
     mut on_done: impl FnMut(&TargetResult),
 ) -> Result<Vec<TargetResult>, ConnectError> {
-    let pending: Vec<&TargetPlan> = plan.targets.iter().filter(|t| !t.is_empty()).collect();
     let mut results = Vec::new();
-    let (public, tenants): (Vec<&TargetPlan>, Vec<&TargetPlan>) =
-        pending.into_iter().partition(|t| t.target.is_public());
+    let (public, tenants): (Vec<ApplyTarget>, Vec<ApplyTarget>) =
+        targets.into_iter().partition(|t| t.target.is_public());
 
     // Tenant tables reference public ones: public converges first.
     if let Some(public) = public.first() {
@@ -144,8 +186,8 @@ pub async fn apply_plan(
     for _ in 0..workers {
         clients.push(db.connect().await?);
     }
-    let queue: Arc<Mutex<VecDeque<TargetPlan>>> =
-        Arc::new(Mutex::new(tenants.into_iter().cloned().collect()));
+    let queue: Arc<Mutex<VecDeque<ApplyTarget>>> =
+        Arc::new(Mutex::new(tenants.into_iter().collect()));
     let (sender, mut receiver) = mpsc::unbounded_channel();
     for client in clients {
         let queue = queue.clone();
@@ -173,18 +215,17 @@ pub async fn apply_plan(
 /// Applies one target's steps on `client`.
 pub async fn apply_target(
     client: &Client,
-    plan: &TargetPlan,
+    plan: &ApplyTarget,
     options: &ApplyOptions,
 ) -> TargetResult {
     let started = Instant::now();
-    let schema = &plan.target.schema;
     let transactional: Vec<String> = plan
         .steps
         .iter()
         .filter(|s| s.transaction == TxMode::Transactional)
-        .flat_map(|s| s.render(schema))
+        .flat_map(|s| s.statements.iter().cloned())
         .collect();
-    let after: Vec<&Step> = plan
+    let after: Vec<&ApplyStep> = plan
         .steps
         .iter()
         .filter(|s| s.transaction == TxMode::NonTransactional)
@@ -196,7 +237,7 @@ pub async fn apply_target(
             let mut failed = None;
             for step in after {
                 count += step.statements.len();
-                if let Err(failure) = run_outside_transaction(client, step, plan, options).await {
+                if let Err(failure) = run_outside_transaction(client, step, options).await {
                     failed = Some(failure);
                     break;
                 }
@@ -266,11 +307,9 @@ async fn run_transaction(
 /// timeout, after the step's cleanup (if any) made it safe to run again.
 async fn run_outside_transaction(
     client: &Client,
-    step: &Step,
-    plan: &TargetPlan,
+    step: &ApplyStep,
     options: &ApplyOptions,
 ) -> Result<(), TargetFailure> {
-    let schema = &plan.target.schema;
     let settings = format!(
         "SET lock_timeout = '{}'; SET statement_timeout = '{}'",
         options.lock_timeout.setting(),
@@ -280,24 +319,23 @@ async fn run_outside_transaction(
         .batch_execute(&settings)
         .await
         .map_err(|e| plain_failure("SET lock_timeout", &e, true))?;
-    for statement in step.render(schema) {
+    for statement in &step.statements {
         let mut attempt = 1;
         loop {
-            match client.batch_execute(&statement).await {
+            match client.batch_execute(statement).await {
                 Ok(()) => break,
                 Err(error) if is_lock_timeout(&error) && attempt < options.lock_attempts => {
                     backoff(attempt).await;
                     attempt += 1;
                     if let Some(cleanup) = &step.before_retry {
-                        let cleanup = cleanup.render(schema);
                         client
-                            .batch_execute(&cleanup)
+                            .batch_execute(cleanup)
                             .await
-                            .map_err(|e| plain_failure(&cleanup, &e, true))?;
+                            .map_err(|e| plain_failure(cleanup, &e, true))?;
                     }
                 }
                 Err(error) => {
-                    return Err(failure(client, &statement, &error, true, attempt, options).await)
+                    return Err(failure(client, statement, &error, true, attempt, options).await)
                 }
             }
         }

@@ -51,6 +51,20 @@ pub enum IntrospectError {
     Rows(String),
 }
 
+/// Every schema of the database but PostgreSQL's own and kschema's.
+pub async fn list_schemas(client: &Client) -> Result<Vec<String>, IntrospectError> {
+    let rows = client
+        .query(
+            "SELECT nspname::text FROM pg_namespace
+              WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('information_schema', 'kschema')
+              ORDER BY 1",
+            &[],
+        )
+        .await
+        .map_err(IntrospectError::Query)?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
 /// The server's version number (`150018` for 15.18).
 pub async fn server_version(client: &Client) -> Result<i32, IntrospectError> {
     let row = client

@@ -10,18 +10,31 @@
 //! - a live constraint `NOT VALID` or index left invalid is finished (validated
 //!   or rebuilt), not ignored.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use crate::ident::Ident;
-use crate::model::{Column, Constraint, Index, SchemaModel, Sequence, Table};
+use crate::model::{
+    Column, Constraint, ConstraintKind, Index, IndexExpr, SchemaModel, SchemaRef, Sequence, Table,
+};
 
 /// One difference between live and desired state, relative to one schema.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
     CreateSchema,
+    /// From a `-- kschema:renamed-from` annotation.
+    RenameTable {
+        from: Ident,
+        to: Ident,
+    },
+    /// From a `-- kschema:renamed-from` annotation.
+    RenameColumn {
+        table: Ident,
+        from: Ident,
+        to: Ident,
+    },
     CreateTable {
         table: Table,
     },
@@ -101,25 +114,45 @@ impl Change {
             Change::AddColumn { table, .. }
             | Change::DropColumn { table, .. }
             | Change::AlterColumn { table, .. }
+            | Change::RenameColumn { table, .. }
             | Change::AddConstraint { table, .. }
             | Change::DropConstraint { table, .. }
             | Change::ValidateConstraint { table, .. }
             | Change::RenameConstraint { table, .. } => Some(table),
             Change::CreateIndex { index } | Change::DropIndex { index } => Some(&index.table),
+            Change::RenameTable { to, .. } => Some(to),
             _ => None,
         }
     }
 }
 
+/// Renames the desired state declares (`-- kschema:renamed-from`).
+#[derive(Clone, Debug, Default)]
+pub struct Renames {
+    /// New table name → old name.
+    pub tables: BTreeMap<Ident, Ident>,
+    /// (table, new column name) → old name.
+    pub columns: BTreeMap<(Ident, Ident), Ident>,
+}
+
 /// The changes that turn `live` into `desired`. `live` is `None` when the
 /// schema does not exist yet.
-pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel) -> Vec<Change> {
+pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames) -> Vec<Change> {
     let empty = SchemaModel::default();
     let mut changes = Vec::new();
     if live.is_none() {
         changes.push(Change::CreateSchema);
     }
-    let live = live.unwrap_or(&empty);
+    // Renames first: the rest of the diff then sees the live state as if
+    // the objects already had their new names.
+    let renamed;
+    let live = match live {
+        Some(live) => {
+            renamed = apply_renames(live, desired, renames, &mut changes);
+            &renamed
+        }
+        None => &empty,
+    };
 
     for (name, sequence) in &desired.sequences {
         match live.sequences.get(name) {
@@ -160,6 +193,152 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel) -> Vec<Change> {
         }
     }
     changes
+}
+
+/// The live model with the declared renames done, plus the rename changes.
+/// A rename applies only while the old name exists and the new one does not
+/// (after it ran, the annotation is a no-op).
+fn apply_renames(
+    live: &SchemaModel,
+    desired: &SchemaModel,
+    renames: &Renames,
+    changes: &mut Vec<Change>,
+) -> SchemaModel {
+    let mut model = live.clone();
+    for (new, old) in &renames.tables {
+        if model.tables.contains_key(new) || desired.tables.contains_key(old) {
+            continue;
+        }
+        let Some(mut table) = model.tables.remove(old) else {
+            continue;
+        };
+        changes.push(Change::RenameTable {
+            from: old.clone(),
+            to: new.clone(),
+        });
+        table.name = new.clone();
+        model.tables.insert(new.clone(), table);
+        for index in model.indexes.values_mut().filter(|i| &i.table == old) {
+            index.table = new.clone();
+        }
+        for table in model.tables.values_mut() {
+            for constraint in &mut table.constraints {
+                if let ConstraintKind::ForeignKey(fk) = &mut constraint.kind {
+                    if fk.references.schema == SchemaRef::Own && &fk.references.table == old {
+                        fk.references.table = new.clone();
+                    }
+                }
+            }
+        }
+    }
+    for ((table_name, new), old) in &renames.columns {
+        let Some(table) = model.tables.get_mut(table_name) else {
+            continue;
+        };
+        if table.column(new).is_some() || table.column(old).is_none() {
+            continue;
+        }
+        if desired
+            .tables
+            .get(table_name)
+            .is_some_and(|t| t.column(old).is_some())
+        {
+            continue;
+        }
+        changes.push(Change::RenameColumn {
+            table: table_name.clone(),
+            from: old.clone(),
+            to: new.clone(),
+        });
+        for column in table.columns.iter_mut().filter(|c| &c.name == old) {
+            column.name = new.clone();
+        }
+        let rename = |columns: &mut Vec<Ident>| {
+            for c in columns.iter_mut().filter(|c| *c == old) {
+                *c = new.clone();
+            }
+        };
+        for constraint in &mut table.constraints {
+            match &mut constraint.kind {
+                ConstraintKind::PrimaryKey { columns } | ConstraintKind::Unique { columns, .. } => {
+                    rename(columns)
+                }
+                ConstraintKind::ForeignKey(fk) => rename(&mut fk.columns),
+                ConstraintKind::Check { .. } => {}
+            }
+        }
+        for index in model
+            .indexes
+            .values_mut()
+            .filter(|i| &i.table == table_name)
+        {
+            for key in &mut index.keys {
+                if key.expr == IndexExpr::Column(old.clone()) {
+                    key.expr = IndexExpr::Column(new.clone());
+                }
+            }
+            rename(&mut index.include);
+        }
+        // Foreign keys elsewhere that point at the renamed column.
+        for other in model.tables.values_mut() {
+            for constraint in &mut other.constraints {
+                if let ConstraintKind::ForeignKey(fk) = &mut constraint.kind {
+                    if fk.references.schema == SchemaRef::Own && &fk.references.table == table_name
+                    {
+                        rename(&mut fk.referenced_columns);
+                    }
+                }
+            }
+        }
+    }
+    model
+}
+
+/// Drops and adds that look like renames nobody declared: a note for the
+/// reviewer, since the drop loses the data.
+pub fn possible_renames(changes: &[Change]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for change in changes {
+        if let Change::DropColumn {
+            table,
+            column: dropped,
+        } = change
+        {
+            for added in changes.iter().filter_map(|c| match c {
+                Change::AddColumn { table: t, column }
+                    if t == table && column.data_type == dropped.data_type =>
+                {
+                    Some(column)
+                }
+                _ => None,
+            }) {
+                notes.push(format!(
+                    "{table}.{} is dropped and {table}.{} added with the same type: if it is a rename, add `-- kschema:renamed-from {}` to the column to keep its data",
+                    dropped.name, added.name, dropped.name.quoted()
+                ));
+            }
+        }
+        if let Change::DropTable { table: dropped } = change {
+            for added in changes.iter().filter_map(|c| match c {
+                Change::CreateTable { table } if same_columns(table, dropped) => Some(table),
+                _ => None,
+            }) {
+                notes.push(format!(
+                    "table {} is dropped and {} created with the same columns: if it is a rename, add `-- kschema:renamed-from {}` above its CREATE TABLE to keep its rows",
+                    dropped.name, added.name, dropped.name.quoted()
+                ));
+            }
+        }
+    }
+    notes
+}
+
+fn same_columns(a: &Table, b: &Table) -> bool {
+    a.columns.len() == b.columns.len()
+        && a.columns.iter().all(|c| {
+            b.column(&c.name)
+                .is_some_and(|d| d.data_type == c.data_type)
+        })
 }
 
 fn diff_table(live: &Table, desired: &Table, changes: &mut Vec<Change>) {

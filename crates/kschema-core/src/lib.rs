@@ -4,15 +4,18 @@
 //! and [`plan`] (statements out).
 
 pub mod catalog;
+pub mod definition;
 pub mod diagnostic;
 pub mod diff;
 pub mod hazard;
 pub mod ident;
+pub mod lint;
 pub mod load;
 pub mod model;
 pub mod normalize;
 pub mod plan;
 pub mod render;
+pub mod snapshot;
 pub mod sql;
 
 pub use diagnostic::{Problem, SourceFile};

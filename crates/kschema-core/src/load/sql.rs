@@ -15,8 +15,10 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 
-use super::statements::{statement_places, StatementPlace};
+use super::statements::{statement_places, Comment, StatementPlace};
 use crate::diagnostic::{Problem, SourceFile};
+use crate::diff::{Change, Renames};
+use crate::hazard::HazardKind;
 use crate::ident::Ident;
 use crate::model::{
     Column, ColumnType, Constraint, ConstraintKind, Deferrable, ForeignKey, Identity, Index,
@@ -51,7 +53,26 @@ pub struct Origin {
     pub file: Arc<SourceFile>,
     pub span: SourceSpan,
     /// `-- kschema:…` annotations attached to the object.
-    pub annotations: Vec<String>,
+    pub annotations: Annotations,
+}
+
+/// What `-- kschema:` comments say about an object. On a `CREATE TABLE`
+/// they go on the lines right above it; on a column, at the end of its line
+/// or on the lines right above it.
+///
+/// ```sql
+/// -- kschema:allow-hazard deletes-data, rewrites-table
+/// CREATE TABLE users (
+///     email_address TEXT NOT NULL, -- kschema:renamed-from email
+/// );
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Annotations {
+    /// Hazards allowed for changes to this object (and, on a table, to its
+    /// columns, constraints and indexes).
+    pub allow_hazards: Vec<HazardKind>,
+    /// The name the object had before: a rename instead of drop and add.
+    pub renamed_from: Option<Ident>,
 }
 
 /// The key of an object inside one scope.
@@ -69,6 +90,59 @@ pub enum ObjectKey {
 pub struct LoadedScope {
     pub model: SchemaModel,
     pub origins: BTreeMap<ObjectKey, Origin>,
+}
+
+impl LoadedScope {
+    /// The renames its annotations declare.
+    pub fn renames(&self) -> Renames {
+        let mut renames = Renames::default();
+        for (key, origin) in &self.origins {
+            let Some(old) = &origin.annotations.renamed_from else {
+                continue;
+            };
+            match key {
+                ObjectKey::Table(table) => {
+                    renames.tables.insert(table.clone(), old.clone());
+                }
+                ObjectKey::Column(table, column) => {
+                    renames
+                        .columns
+                        .insert((table.clone(), column.clone()), old.clone());
+                }
+                _ => {}
+            }
+        }
+        renames
+    }
+
+    /// Hazards the annotations allow for a change.
+    pub fn allowed_hazards(&self, change: &Change) -> Vec<HazardKind> {
+        let mut keys = Vec::new();
+        if let Some(table) = change.table() {
+            keys.push(ObjectKey::Table(table.clone()));
+        }
+        match change {
+            Change::AlterColumn { table, to, .. } | Change::AddColumn { table, column: to } => {
+                keys.push(ObjectKey::Column(table.clone(), to.name.clone()))
+            }
+            Change::CreateIndex { index } | Change::DropIndex { index } => {
+                keys.push(ObjectKey::Index(index.name.clone()))
+            }
+            Change::CreateSequence { sequence } | Change::DropSequence { sequence } => {
+                keys.push(ObjectKey::Sequence(sequence.name.clone()))
+            }
+            Change::AlterSequence { to, .. } => keys.push(ObjectKey::Sequence(to.name.clone())),
+            _ => {}
+        }
+        let mut allowed: Vec<HazardKind> = keys
+            .iter()
+            .filter_map(|k| self.origins.get(k))
+            .flat_map(|o| o.annotations.allow_hazards.iter().copied())
+            .collect();
+        allowed.sort();
+        allowed.dedup();
+        allowed
+    }
 }
 
 /// Parses and checks the files of one scope. `public` is the already-loaded
@@ -223,9 +297,15 @@ impl Loader {
             first_seen.insert(name.clone(), (declared.file.clone(), name_span));
             if let Some((table, fks)) = self.table(declared, &name, &mut names, &mut loaded) {
                 pending_fks.extend(fks.into_iter().map(|fk| (name.clone(), fk)));
+                let leading: Vec<&Comment> = declared.place.leading_comments.iter().collect();
+                let annotations = self.annotations(&declared.file, &leading);
                 loaded.origins.insert(
                     ObjectKey::Table(name.clone()),
-                    origin(declared, statement_span(&declared.file, &declared.place)),
+                    Origin {
+                        file: declared.file.clone(),
+                        span: statement_span(&declared.file, &declared.place),
+                        annotations,
+                    },
                 );
                 loaded.model.tables.insert(name, table);
             }
@@ -239,9 +319,20 @@ impl Loader {
             .iter()
             .any(|p| p.code == "kschema::sql::parse");
         for (table, fk) in pending_fks.into_iter().filter(|_| parsed_everything) {
+            let place = (fk.file.clone(), fk.column_spans.first().copied());
             if let Some(constraint) =
                 self.resolve_foreign_key(&table, fk, &loaded.model, public, &mut names)
             {
+                if let (file, Some(span)) = place {
+                    loaded.origins.insert(
+                        ObjectKey::Constraint(table.clone(), constraint.name.clone()),
+                        Origin {
+                            file,
+                            span,
+                            annotations: Annotations::default(),
+                        },
+                    );
+                }
                 if let Some(t) = loaded.model.tables.get_mut(&table) {
                     t.constraints.push(constraint);
                 }
@@ -274,9 +365,15 @@ impl Loader {
                     );
                     continue;
                 }
+                let leading: Vec<&Comment> = declared.place.leading_comments.iter().collect();
+                let annotations = self.annotations(&declared.file, &leading);
                 loaded.origins.insert(
                     ObjectKey::Index(index.name.clone()),
-                    origin(declared, statement_span(&declared.file, &declared.place)),
+                    Origin {
+                        file: declared.file.clone(),
+                        span: statement_span(&declared.file, &declared.place),
+                        annotations,
+                    },
                 );
                 loaded.model.indexes.insert(index.name.clone(), index);
             }
@@ -286,9 +383,15 @@ impl Loader {
         let sequences = std::mem::take(&mut self.sequences);
         for declared in &sequences {
             if let Some(sequence) = self.sequence(declared) {
+                let leading: Vec<&Comment> = declared.place.leading_comments.iter().collect();
+                let annotations = self.annotations(&declared.file, &leading);
                 loaded.origins.insert(
                     ObjectKey::Sequence(sequence.name.clone()),
-                    origin(declared, statement_span(&declared.file, &declared.place)),
+                    Origin {
+                        file: declared.file.clone(),
+                        span: statement_span(&declared.file, &declared.place),
+                        annotations,
+                    },
                 );
                 loaded
                     .model
@@ -348,6 +451,67 @@ impl Loader {
             }
         }
         Some((Ident::from_sqlparser(last), span))
+    }
+
+    /// Parses the `-- kschema:` comments among `comments`; a misspelt one is
+    /// an error, not silently ignored.
+    fn annotations(&mut self, file: &Arc<SourceFile>, comments: &[&Comment]) -> Annotations {
+        let mut annotations = Annotations::default();
+        for comment in comments {
+            let Some(directive) = comment.text.strip_prefix("kschema:") else {
+                continue;
+            };
+            let span = file.span_at(
+                comment.line,
+                comment.column,
+                comment.text.chars().count() + 3,
+            );
+            let (name, argument) = directive
+                .split_once(char::is_whitespace)
+                .unwrap_or((directive, ""));
+            let argument = argument.trim();
+            match name {
+                "allow-hazard" | "allow-hazards" => {
+                    for hazard in argument.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+                        match hazard.parse::<HazardKind>() {
+                            Ok(kind) => annotations.allow_hazards.push(kind),
+                            Err(reason) => self.problems.push(
+                                Problem::new("kschema::annotation::hazard", format!("unknown hazard `{hazard}` in an annotation"))
+                                    .at(file, span, reason)
+                                    .with_help("write `-- kschema:allow-hazard deletes-data, rewrites-table`"),
+                            ),
+                        }
+                    }
+                    if argument.is_empty() {
+                        self.problems.push(
+                            Problem::new("kschema::annotation::hazard", "allow-hazard names no hazard")
+                                .at(file, span, "which hazards?")
+                                .with_help("write `-- kschema:allow-hazard deletes-data, rewrites-table`"),
+                        );
+                    }
+                }
+                "renamed-from" => {
+                    let old = argument.split_whitespace().next().unwrap_or("");
+                    if old.is_empty() {
+                        self.problems.push(
+                            Problem::new("kschema::annotation::rename", "renamed-from names no old name")
+                                .at(file, span, "renamed from what?")
+                                .with_help("write `-- kschema:renamed-from old_name`"),
+                        );
+                    } else {
+                        let quoted = old.len() >= 2 && old.starts_with('"') && old.ends_with('"');
+                        let bare = if quoted { old[1..old.len() - 1].replace("\"\"", "\"") } else { old.to_string() };
+                        annotations.renamed_from = Some(Ident::from_sql(&bare, quoted));
+                    }
+                }
+                other => self.problems.push(
+                    Problem::new("kschema::annotation::unknown", format!("unknown annotation `kschema:{other}`"))
+                        .at(file, span, "kschema does not know this annotation")
+                        .with_help("known annotations: `-- kschema:allow-hazard <hazards>`, `-- kschema:renamed-from <old name>`"),
+                ),
+            }
+        }
+        annotations
     }
 
     fn unsupported(&mut self, file: &Arc<SourceFile>, span: SourceSpan, what: String, help: &str) {
@@ -512,9 +676,15 @@ impl Loader {
                     .with_help("keep one of NULL and NOT NULL"),
                 );
             }
+            let line = def.name.span.start.line;
+            let annotations = self.annotations(file, &declared.place.comments_for_line(line));
             loaded.origins.insert(
                 ObjectKey::Column(name.clone(), column_name.clone()),
-                origin(declared, span),
+                Origin {
+                    file: file.clone(),
+                    span,
+                    annotations,
+                },
             );
             columns.push(column);
         }
@@ -662,7 +832,11 @@ impl Loader {
         for constraint in &constraints {
             loaded.origins.insert(
                 ObjectKey::Constraint(name.clone(), constraint.name.clone()),
-                origin(declared, table_span),
+                Origin {
+                    file: file.clone(),
+                    span: table_span,
+                    annotations: Annotations::default(),
+                },
             );
         }
         Some((
@@ -1172,22 +1346,6 @@ fn expression_column_name(expr: &Expr) -> String {
             ..
         } => name.to_string().to_ascii_lowercase(),
         _ => "expr".into(),
-    }
-}
-
-fn origin<T>(declared: &Declared<T>, span: SourceSpan) -> Origin {
-    let annotations = declared
-        .place
-        .leading_comments
-        .iter()
-        .chain(declared.place.inner_comments.iter().map(|(_, c)| c))
-        .filter(|c| c.starts_with("kschema:"))
-        .cloned()
-        .collect();
-    Origin {
-        file: declared.file.clone(),
-        span,
-        annotations,
     }
 }
 

@@ -9,13 +9,13 @@
 use std::collections::BTreeSet;
 
 use super::{Step, TxMode};
+use crate::definition::{
+    column_definition, constraint_sql, create_index, create_table, sequence_options, ExprStyle,
+};
 use crate::diff::{Change, ColumnChange};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
-use crate::model::{
-    Column, ColumnType, Constraint, ConstraintKind, Deferrable, ForeignKey, Identity, Index,
-    IndexExpr, ReferentialAction, SchemaRef, Sequence, Table,
-};
+use crate::model::{Column, ColumnType, Constraint, ConstraintKind, Identity};
 use crate::normalize::names::make_object_name;
 use crate::sql::Sql;
 
@@ -49,6 +49,7 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             hazards,
             transaction,
             before_retry: None,
+            allowed_by_annotation: Vec::new(),
         })
     };
     match &change {
@@ -57,9 +58,25 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             vec![],
             TxMode::Transactional,
         ),
-        Change::CreateTable { table } => {
-            step(vec![create_table(table)], vec![], TxMode::Transactional)
-        }
+        Change::CreateTable { table } => step(
+            vec![create_table(table, ExprStyle::Authored)],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::RenameTable { from, to } => step(
+            vec![alter_table(from).text(format!(" RENAME TO {}", to.quoted()))],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::RenameColumn { table, from, to } => step(
+            vec![alter_table(table).text(format!(
+                " RENAME COLUMN {} TO {}",
+                from.quoted(),
+                to.quoted()
+            ))],
+            vec![],
+            TxMode::Transactional,
+        ),
         Change::DropTable { table } => step(
             vec![Sql::new().text("DROP TABLE ").qualified(&table.name)],
             vec![Hazard::new(
@@ -81,7 +98,10 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
                 }
             }
             step(
-                vec![alter_table(table).text(format!(" ADD COLUMN {}", column_definition(column)))],
+                vec![alter_table(table).text(format!(
+                    " ADD COLUMN {}",
+                    column_definition(column, ExprStyle::Authored)
+                ))],
                 hazards,
                 TxMode::Transactional,
             )
@@ -143,7 +163,11 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             } else {
                 TxMode::Transactional
             };
-            step(vec![create_index(index, online)], hazards, mode)
+            step(
+                vec![create_index(index, online, ExprStyle::Authored)],
+                hazards,
+                mode,
+            )
         }
         Change::DropIndex { index } => {
             let online = ctx.online_for(&index.table);
@@ -398,7 +422,12 @@ fn add_constraint(
     ctx: &DdlContext<'_>,
     step: &mut impl FnMut(Vec<Sql>, Vec<Hazard>, TxMode),
 ) {
-    let add = constraint_sql(alter_table(table).text(" ADD "), constraint, true);
+    let add = constraint_sql(
+        alter_table(table).text(" ADD "),
+        constraint,
+        true,
+        ExprStyle::Authored,
+    );
     let online_form = ctx.online_for(table)
         && matches!(
             constraint.kind,
@@ -446,205 +475,6 @@ fn add_constraint(
         vec![]
     };
     step(vec![add], hazards, TxMode::Transactional)
-}
-
-/// `CREATE TABLE` with its columns and constraints inline.
-fn create_table(table: &Table) -> Sql {
-    let mut sql = Sql::new()
-        .text("CREATE TABLE ")
-        .qualified(&table.name)
-        .text(" (");
-    let mut first = true;
-    for column in &table.columns {
-        sql = sql
-            .text(if first { "\n    " } else { ",\n    " })
-            .text(column_definition(column));
-        first = false;
-    }
-    // Primary key first, then unique, check and foreign keys, as people write them.
-    let mut constraints: Vec<&Constraint> = table.constraints.iter().collect();
-    constraints.sort_by_key(|c| match c.kind {
-        ConstraintKind::PrimaryKey { .. } => 0,
-        ConstraintKind::Unique { .. } => 1,
-        ConstraintKind::Check { .. } => 2,
-        ConstraintKind::ForeignKey(_) => 3,
-    });
-    for constraint in constraints {
-        sql = sql.text(if first { "\n    " } else { ",\n    " });
-        sql = constraint_sql(sql, constraint, !constraint.implicit_name);
-        first = false;
-    }
-    sql.text("\n)")
-}
-
-/// `name type [COLLATE c] [GENERATED …] [DEFAULT …] [NOT NULL]`
-pub fn column_definition(column: &Column) -> String {
-    let data_type = match (&column.identity, column.data_type.as_str()) {
-        (Some(Identity::Serial { .. }), "integer") => "serial".to_string(),
-        (Some(Identity::Serial { .. }), "bigint") => "bigserial".to_string(),
-        (Some(Identity::Serial { .. }), "smallint") => "smallserial".to_string(),
-        (_, other) => other.to_string(),
-    };
-    let mut text = format!("{} {data_type}", column.name.quoted());
-    if let Some(collation) = &column.collation {
-        text.push_str(&format!(" COLLATE {}", collation.quoted()));
-    }
-    match column.identity {
-        Some(Identity::Always) => text.push_str(" GENERATED ALWAYS AS IDENTITY"),
-        Some(Identity::ByDefault) => text.push_str(" GENERATED BY DEFAULT AS IDENTITY"),
-        _ => {}
-    }
-    if let Some(default) = &column.default {
-        text.push_str(&format!(" DEFAULT {}", default.sql));
-    }
-    if column.not_null {
-        text.push_str(" NOT NULL");
-    }
-    text
-}
-
-/// Appends a constraint's definition (`[CONSTRAINT name] PRIMARY KEY (…)`).
-fn constraint_sql(mut sql: Sql, constraint: &Constraint, named: bool) -> Sql {
-    if named {
-        sql = sql.text(format!("CONSTRAINT {} ", constraint.name.quoted()));
-    }
-    match &constraint.kind {
-        ConstraintKind::PrimaryKey { columns } => {
-            sql.text(format!("PRIMARY KEY ({})", column_list(columns)))
-        }
-        ConstraintKind::Unique {
-            columns,
-            nulls_not_distinct,
-        } => sql.text(format!(
-            "UNIQUE {}({})",
-            if *nulls_not_distinct {
-                "NULLS NOT DISTINCT "
-            } else {
-                ""
-            },
-            column_list(columns)
-        )),
-        ConstraintKind::Check { expr, no_inherit } => sql.text(format!(
-            "CHECK ({}){}",
-            expr.sql,
-            if *no_inherit { " NO INHERIT" } else { "" }
-        )),
-        ConstraintKind::ForeignKey(fk) => foreign_key_sql(sql, fk),
-    }
-}
-
-fn foreign_key_sql(sql: Sql, fk: &ForeignKey) -> Sql {
-    let sql = sql.text(format!(
-        "FOREIGN KEY ({}) REFERENCES ",
-        column_list(&fk.columns)
-    ));
-    let sql = match &fk.references.schema {
-        SchemaRef::Own => sql.qualified(&fk.references.table),
-        SchemaRef::Named(schema) => sql.text(format!(
-            "{}.{}",
-            schema.ident().quoted(),
-            fk.references.table.quoted()
-        )),
-    };
-    let mut tail = format!(" ({})", column_list(&fk.referenced_columns));
-    if fk.match_full {
-        tail.push_str(" MATCH FULL");
-    }
-    if fk.on_delete != ReferentialAction::NoAction {
-        tail.push_str(&format!(" ON DELETE {}", fk.on_delete.sql()));
-    }
-    if fk.on_update != ReferentialAction::NoAction {
-        tail.push_str(&format!(" ON UPDATE {}", fk.on_update.sql()));
-    }
-    match fk.deferrable {
-        Deferrable::NotDeferrable => {}
-        Deferrable::InitiallyImmediate => tail.push_str(" DEFERRABLE"),
-        Deferrable::InitiallyDeferred => tail.push_str(" DEFERRABLE INITIALLY DEFERRED"),
-    }
-    sql.text(tail)
-}
-
-fn create_index(index: &Index, concurrently: bool) -> Sql {
-    let mut head = String::from("CREATE ");
-    if index.unique {
-        head.push_str("UNIQUE ");
-    }
-    head.push_str("INDEX ");
-    if concurrently {
-        head.push_str("CONCURRENTLY ");
-    }
-    head.push_str(&format!("{} ON ", index.name.quoted()));
-    let keys: Vec<String> = index
-        .keys
-        .iter()
-        .map(|key| {
-            let mut text = match &key.expr {
-                IndexExpr::Column(column) => column.quoted().to_string(),
-                IndexExpr::Expression(expr) => format!("({})", expr.sql),
-            };
-            if let Some(collation) = &key.collation {
-                text.push_str(&format!(" COLLATE {}", collation.quoted()));
-            }
-            if let Some(opclass) = &key.opclass {
-                text.push_str(&format!(" {}", opclass.quoted()));
-            }
-            if key.descending {
-                text.push_str(" DESC");
-            }
-            // Only the non-default null ordering is written.
-            if key.nulls_first != key.descending {
-                text.push_str(if key.nulls_first {
-                    " NULLS FIRST"
-                } else {
-                    " NULLS LAST"
-                });
-            }
-            text
-        })
-        .collect();
-    let mut tail = String::new();
-    if index.method.as_str() != "btree" {
-        tail.push_str(&format!(" USING {}", index.method.quoted()));
-    }
-    tail.push_str(&format!(" ({})", keys.join(", ")));
-    if !index.include.is_empty() {
-        tail.push_str(&format!(" INCLUDE ({})", column_list(&index.include)));
-    }
-    if index.nulls_not_distinct {
-        tail.push_str(" NULLS NOT DISTINCT");
-    }
-    if let Some(predicate) = &index.predicate {
-        tail.push_str(&format!(" WHERE {}", predicate.sql));
-    }
-    Sql::new().text(head).qualified(&index.table).text(tail)
-}
-
-fn sequence_options(sequence: &Sequence, with_start: bool) -> String {
-    let mut text = format!(
-        " AS {} INCREMENT BY {} MINVALUE {} MAXVALUE {}",
-        sequence.data_type, sequence.increment, sequence.min_value, sequence.max_value
-    );
-    if with_start {
-        text.push_str(&format!(" START WITH {}", sequence.start));
-    }
-    text.push_str(&format!(
-        " CACHE {}{}",
-        sequence.cache,
-        if sequence.cycle {
-            " CYCLE"
-        } else {
-            " NO CYCLE"
-        }
-    ));
-    text
-}
-
-fn column_list(columns: &[Ident]) -> String {
-    columns
-        .iter()
-        .map(|c| c.quoted().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Functions whose value differs per row: a default calling one is computed

@@ -14,9 +14,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::catalog::{Fingerprint, LiveState};
-use crate::diff::{diff, Change};
+use crate::diff::{diff, possible_renames, Change};
 use crate::hazard::{Hazard, HazardKind, HazardPolicy};
-use crate::load::{DesiredState, TenantId};
+use crate::lint::{lint, Lint};
+use crate::load::{DesiredState, LoadedScope, TenantId};
 use crate::model::{SchemaModel, SchemaName};
 use crate::sql::Sql;
 
@@ -36,21 +37,22 @@ impl Target {
     }
 
     pub fn is_public(&self) -> bool {
-        self.tenant.is_none()
+        self.tenant.is_none() && self.schema.as_str() == "public"
     }
 }
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.tenant {
-            None => write!(f, "public"),
+            None if self.is_public() => write!(f, "public"),
+            None => write!(f, "schema {}", self.schema),
             Some(id) => write!(f, "tenant {id} ({})", self.schema),
         }
     }
 }
 
 /// Whether a step runs inside the target's transaction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TxMode {
     /// With the target's other statements, all or nothing.
@@ -77,6 +79,9 @@ pub struct Step {
     /// index behind.
     #[serde(skip)]
     pub before_retry: Option<Sql>,
+    /// Hazards a `-- kschema:allow-hazard` annotation allows for this step.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_by_annotation: Vec<HazardKind>,
 }
 
 impl Step {
@@ -93,6 +98,9 @@ pub struct TargetPlan {
     pub live_fingerprint: Fingerprint,
     /// Shared between targets of the same shape.
     pub steps: Arc<Vec<Step>>,
+    /// Things the reviewer should know (e.g. a drop and an add that may be
+    /// an undeclared rename).
+    pub notes: Arc<Vec<String>>,
 }
 
 impl TargetPlan {
@@ -119,6 +127,8 @@ impl TargetPlan {
 #[derive(Clone, Debug, Default)]
 pub struct Plan {
     pub targets: Vec<TargetPlan>,
+    /// Warnings about the desired state (never block).
+    pub lints: Vec<Lint>,
 }
 
 impl Plan {
@@ -139,7 +149,11 @@ impl Plan {
                 let hazards: Vec<&Hazard> = t
                     .steps
                     .iter()
-                    .flat_map(|s| &s.hazards)
+                    .flat_map(|s| {
+                        s.hazards
+                            .iter()
+                            .filter(|h| !s.allowed_by_annotation.contains(&h.kind))
+                    })
                     .filter(|h| !policy.allows(h.kind))
                     .collect();
                 (!hazards.is_empty()).then_some((t, hazards))
@@ -198,13 +212,21 @@ impl Default for PlanOptions {
     }
 }
 
-/// The steps that take one schema from `live` to `desired`.
+/// What one live shape needs: steps, and notes for the reviewer.
+pub struct ShapePlan {
+    pub steps: Vec<Step>,
+    pub notes: Vec<String>,
+}
+
+/// The steps (and notes for the reviewer) that take one schema from `live`
+/// to `desired`.
 pub fn plan_schema(
     live: Option<&SchemaModel>,
-    desired: &SchemaModel,
+    desired: &LoadedScope,
     options: PlanOptions,
-) -> Vec<Step> {
-    let changes = order::order_changes(diff(live, desired));
+) -> ShapePlan {
+    let changes = order::order_changes(diff(live, &desired.model, &desired.renames()));
+    let notes = possible_renames(&changes);
     let new_tables = changes
         .iter()
         .filter_map(|c| match c {
@@ -218,42 +240,61 @@ pub fn plan_schema(
     };
     let steps: Vec<Step> = changes
         .into_iter()
-        .flat_map(|c| ddl::steps_for(c, &ctx))
+        .flat_map(|change| {
+            let allowed = desired.allowed_hazards(&change);
+            let mut steps = ddl::steps_for(change, &ctx);
+            for step in &mut steps {
+                step.allowed_by_annotation = allowed
+                    .iter()
+                    .copied()
+                    .filter(|kind| step.hazards.iter().any(|h| h.kind == *kind))
+                    .collect();
+            }
+            steps
+        })
         .collect();
     // Transactional steps run first, then the rest in plan order.
     let (mut transactional, rest): (Vec<Step>, Vec<Step>) = steps
         .into_iter()
         .partition(|s| s.transaction == TxMode::Transactional);
     transactional.extend(rest);
-    transactional
+    ShapePlan {
+        steps: transactional,
+        notes,
+    }
 }
 
 /// Plans every target against the live state, computing each distinct
-/// (desired model, live shape) pair once.
+/// (desired scope, live shape) pair once.
 pub fn build_plan(
     desired: &DesiredState,
     live: &LiveState,
     targets: &[Target],
     options: PlanOptions,
 ) -> Plan {
-    let mut cache: HashMap<(bool, Option<Fingerprint>), Arc<Vec<Step>>> = HashMap::new();
-    let mut plan = Plan::default();
+    type Shared = (Arc<Vec<Step>>, Arc<Vec<String>>);
+    let mut cache: HashMap<(bool, Option<Fingerprint>), Shared> = HashMap::new();
+    let mut plan = Plan {
+        targets: Vec::new(),
+        lints: lint(desired),
+    };
     for target in targets {
-        let desired_model = if target.is_public() {
-            &desired.public.model
+        let desired_scope = if target.is_public() {
+            &desired.public
         } else {
-            &desired.tenant.model
+            &desired.tenant
         };
         let live_schema = live.get(&target.schema);
         let key = (target.is_public(), live_schema.map(|s| s.fingerprint));
-        let steps = cache
+        let (steps, notes) = cache
             .entry(key)
             .or_insert_with(|| {
-                Arc::new(plan_schema(
+                let shape = plan_schema(
                     live_schema.map(|s| s.model.as_ref()),
-                    desired_model,
+                    desired_scope,
                     options,
-                ))
+                );
+                (Arc::new(shape.steps), Arc::new(shape.notes))
             })
             .clone();
         plan.targets.push(TargetPlan {
@@ -262,6 +303,7 @@ pub fn build_plan(
                 .map(|s| s.fingerprint)
                 .unwrap_or_else(Fingerprint::absent),
             steps,
+            notes,
         });
     }
     plan

@@ -55,7 +55,10 @@ fn phase(change: &Change) -> Phase {
             _ => Phase::DropConstraintsAndIndexes,
         },
         Change::DropIndex { .. } => Phase::DropConstraintsAndIndexes,
-        Change::RenameConstraint { .. } | Change::RenameIndex { .. } => Phase::Renames,
+        Change::RenameConstraint { .. }
+        | Change::RenameIndex { .. }
+        | Change::RenameTable { .. }
+        | Change::RenameColumn { .. } => Phase::Renames,
         Change::CreateSequence { .. } | Change::AlterSequence { .. } => Phase::Sequences,
         Change::CreateTable { .. } => Phase::CreateTables,
         Change::AddColumn { .. } => Phase::AddColumns,

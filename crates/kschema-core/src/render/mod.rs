@@ -1,5 +1,8 @@
 //! Plans as text people read and SQL psql runs.
 
+pub mod ddl;
+pub mod json;
+pub mod markdown;
 pub mod sql;
 pub mod text;
 
@@ -21,6 +24,10 @@ pub fn describe(change: &Change) -> (char, String) {
             ),
         ),
         Change::DropTable { table } => ('-', format!("drop table {}", table.name)),
+        Change::RenameTable { from, to } => ('~', format!("rename table {from} to {to}")),
+        Change::RenameColumn { table, from, to } => {
+            ('~', format!("rename column {table}.{from} to {to}"))
+        }
         Change::AddColumn { table, column } => (
             '+',
             format!(

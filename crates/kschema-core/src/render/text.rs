@@ -80,6 +80,8 @@ pub fn render_text(plan: &Plan, options: &TextOptions) -> String {
             for hazard in &step.hazards {
                 let gate = if options.policy.allows(hazard.kind) {
                     String::new()
+                } else if step.allowed_by_annotation.contains(&hazard.kind) {
+                    "  [allowed by annotation]".to_string()
                 } else {
                     format!("  [blocked: {}]", unblock_hint(hazard.kind))
                 };
@@ -90,12 +92,32 @@ pub fn render_text(plan: &Plan, options: &TextOptions) -> String {
                 let _ = writeln!(out, "      {mark}: {}{gate}", hazard.message);
             }
         }
+        for note in group.targets[0].notes.iter() {
+            let _ = writeln!(out, "  {} {note}", paint.wrap("36", "note:"));
+        }
         out.push('\n');
     }
     for group in &up_to_date {
         let _ = writeln!(out, "{}: up to date", group_title(group));
     }
     if !up_to_date.is_empty() {
+        out.push('\n');
+    }
+    if !plan.lints.is_empty() {
+        let _ = writeln!(
+            out,
+            "Warnings about the desired state ({}):",
+            plan.lints.len()
+        );
+        for lint in &plan.lints {
+            let _ = writeln!(
+                out,
+                "  {} {}: {}",
+                paint.wrap("33", &format!("warning[{}]", lint.kind.name())),
+                lint.location,
+                lint.message
+            );
+        }
         out.push('\n');
     }
     out.push_str(&summary(plan, &options.policy));
@@ -120,7 +142,7 @@ pub fn group_title(group: &PlanGroup<'_>) -> String {
                 .tenant
                 .as_ref()
                 .map(|id| id.to_string())
-                .unwrap_or_default()
+                .unwrap_or_else(|| t.target.schema.to_string())
         })
         .collect();
     let more = group.targets.len().saturating_sub(LISTED_TENANTS);
@@ -129,7 +151,12 @@ pub fn group_title(group: &PlanGroup<'_>) -> String {
     } else {
         String::new()
     };
-    format!("{} tenants ({}{tail})", group.targets.len(), ids.join(", "))
+    let kind = if group.targets.iter().all(|t| t.target.tenant.is_some()) {
+        "tenants"
+    } else {
+        "schemas"
+    };
+    format!("{} {kind} ({}{tail})", group.targets.len(), ids.join(", "))
 }
 
 fn unblock_hint(kind: HazardKind) -> String {

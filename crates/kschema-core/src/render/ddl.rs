@@ -1,0 +1,57 @@
+//! A schema as DDL text, for people to read and diff: every object in name
+//! order, constraints named, expressions canonical — so two schemas that
+//! plan as equal print as equal text.
+
+use std::fmt::Write;
+
+use crate::definition::{
+    column_definition, constraint_sql, create_index, sequence_options, ExprStyle,
+};
+use crate::model::{SchemaModel, SchemaName, Table};
+use crate::sql::Sql;
+
+/// The whole schema.
+pub fn schema_ddl(model: &SchemaModel, schema: &SchemaName) -> String {
+    let mut out = String::new();
+    for sequence in model.sequences.values() {
+        let sql = Sql::new()
+            .text("CREATE SEQUENCE ")
+            .qualified(&sequence.name)
+            .text(sequence_options(sequence, true));
+        let _ = writeln!(out, "{};\n", sql.render(schema));
+    }
+    for table in model.tables.values() {
+        out.push_str(&table_ddl(table, model, schema));
+        out.push('\n');
+    }
+    out
+}
+
+/// One table with its indexes.
+pub fn table_ddl(table: &Table, model: &SchemaModel, schema: &SchemaName) -> String {
+    let mut sql = Sql::new()
+        .text("CREATE TABLE ")
+        .qualified(&table.name)
+        .text(" (");
+    let mut lines = 0;
+    for column in &table.columns {
+        sql = sql
+            .text(if lines == 0 { "\n    " } else { ",\n    " })
+            .text(column_definition(column, ExprStyle::Canonical));
+        lines += 1;
+    }
+    for constraint in &table.constraints {
+        sql = sql.text(if lines == 0 { "\n    " } else { ",\n    " });
+        sql = constraint_sql(sql, constraint, true, ExprStyle::Canonical);
+        lines += 1;
+    }
+    let mut out = format!("{};\n", sql.text("\n)").render(schema));
+    for index in model.indexes_of(&table.name) {
+        let _ = writeln!(
+            out,
+            "{};",
+            create_index(index, false, ExprStyle::Canonical).render(schema)
+        );
+    }
+    out
+}

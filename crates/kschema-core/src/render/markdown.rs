@@ -1,0 +1,192 @@
+//! The plan as a pull-request comment: a summary table, each distinct plan
+//! once with the targets it applies to, collapsible SQL, and a unified diff
+//! of the schema's DDL before and after.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use similar::TextDiff;
+
+use super::ddl::schema_ddl;
+use super::describe;
+use super::text::group_title;
+use crate::catalog::LiveState;
+use crate::hazard::{HazardKind, HazardPolicy};
+use crate::load::DesiredState;
+use crate::model::SchemaModel;
+use crate::plan::{Plan, TxMode};
+
+/// What the Markdown needs besides the plan.
+pub struct MarkdownContext<'a> {
+    pub database: &'a str,
+    pub desired: &'a DesiredState,
+    pub live: &'a LiveState,
+    pub policy: &'a HazardPolicy,
+}
+
+pub fn render_markdown(plan: &Plan, ctx: &MarkdownContext<'_>) -> String {
+    let mut out = String::new();
+    let groups = plan.groups();
+    let changed: Vec<_> = groups.iter().filter(|g| !g.steps.is_empty()).collect();
+    let up_to_date: Vec<_> = groups.iter().filter(|g| g.steps.is_empty()).collect();
+    let mut hazards: BTreeMap<HazardKind, usize> = BTreeMap::new();
+    for target in &plan.targets {
+        for step in target.steps.iter() {
+            for hazard in &step.hazards {
+                *hazards.entry(hazard.kind).or_default() += 1;
+            }
+        }
+    }
+
+    let _ = writeln!(out, "## kschema plan\n");
+    let _ = writeln!(out, "Database: `{}`\n", ctx.database);
+    let targets_with_changes = plan.targets.iter().filter(|t| !t.is_empty()).count();
+    let hazard_cell = if hazards.is_empty() {
+        "none".to_string()
+    } else {
+        hazards
+            .iter()
+            .map(|(kind, n)| {
+                let mark = if ctx.policy.allows(*kind) {
+                    ""
+                } else {
+                    " 🛑"
+                };
+                format!("`{kind}` ×{n}{mark}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(
+        out,
+        "| Targets | With changes | Up to date | Changes | Distinct plans | Hazards |"
+    );
+    let _ = writeln!(out, "| ---: | ---: | ---: | ---: | ---: | --- |");
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} | {} |\n",
+        plan.targets.len(),
+        targets_with_changes,
+        plan.targets.len() - targets_with_changes,
+        plan.change_count(),
+        changed.len(),
+        hazard_cell
+    );
+    if hazards.keys().any(|k| !ctx.policy.allows(*k)) {
+        let _ = writeln!(out, "> 🛑 `apply` refuses the hazards marked 🛑 until they are allowed (`--allow-destructive`, `--allow-hazard`, or a `-- kschema:allow-hazard` annotation).\n");
+    }
+    if changed.is_empty() {
+        let _ = writeln!(out, "**No changes**: every target is up to date.\n");
+    }
+
+    for group in &changed {
+        let count = group.steps.len();
+        let _ = writeln!(
+            out,
+            "### {} — {count} change{}\n",
+            group_title(group),
+            if count == 1 { "" } else { "s" }
+        );
+        if group.targets.len() > 1 {
+            let names: Vec<String> = group
+                .targets
+                .iter()
+                .map(|t| format!("`{}`", t.target.schema))
+                .collect();
+            let _ = writeln!(
+                out,
+                "<details><summary>Schemas ({})</summary>\n\n{}\n\n</details>\n",
+                names.len(),
+                names.join(", ")
+            );
+        }
+        let mut announced = false;
+        for step in group.steps.iter() {
+            if step.transaction == TxMode::NonTransactional && !announced {
+                let _ = writeln!(out, "- *after commit, outside the transaction:*");
+                announced = true;
+            }
+            let (sign, text) = describe(&step.change);
+            let part = step
+                .part
+                .as_ref()
+                .map(|p| format!(" — {p}"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "- `{sign}` {text}{part}");
+            for hazard in &step.hazards {
+                let allowed = ctx.policy.allows(hazard.kind)
+                    || step.allowed_by_annotation.contains(&hazard.kind);
+                let mark = if allowed { "⚠️" } else { "🛑" };
+                let _ = writeln!(out, "  - {mark} **{}**: {}", hazard.kind, hazard.message);
+            }
+        }
+        for note in group.targets[0].notes.iter() {
+            let _ = writeln!(out, "- 💡 {note}");
+        }
+        let first = group.targets[0];
+        let (transactional, after) = first.statements();
+        let _ = writeln!(
+            out,
+            "\n<details><summary>SQL for <code>{}</code></summary>\n\n```sql",
+            first.target.schema
+        );
+        if !transactional.is_empty() {
+            out.push_str("BEGIN;\n");
+            for statement in &transactional {
+                let _ = writeln!(out, "{statement};");
+            }
+            out.push_str("COMMIT;\n");
+        }
+        for statement in &after {
+            let _ = writeln!(out, "{statement};");
+        }
+        out.push_str("```\n\n</details>\n\n");
+
+        let empty = SchemaModel::default();
+        let live_model = ctx
+            .live
+            .get(&first.target.schema)
+            .map(|s| s.model.as_ref())
+            .unwrap_or(&empty);
+        let desired_model = if first.target.is_public() {
+            &ctx.desired.public.model
+        } else {
+            &ctx.desired.tenant.model
+        };
+        let before = schema_ddl(live_model, &first.target.schema);
+        let after = schema_ddl(desired_model, &first.target.schema);
+        let diff = TextDiff::from_lines(&before, &after);
+        let unified = diff
+            .unified_diff()
+            .context_radius(3)
+            .header(
+                &format!("{} (live)", first.target.schema),
+                &format!("{} (desired)", first.target.schema),
+            )
+            .to_string();
+        let _ = writeln!(out, "<details><summary>Schema DDL, before → after</summary>\n\n```diff\n{}```\n\n</details>\n", unified);
+    }
+
+    if !up_to_date.is_empty() {
+        let titles: Vec<String> = up_to_date.iter().map(|g| group_title(g)).collect();
+        let _ = writeln!(out, "**Up to date:** {}\n", titles.join("; "));
+    }
+    if !plan.lints.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>Warnings ({})</summary>\n",
+            plan.lints.len()
+        );
+        for lint in &plan.lints {
+            let _ = writeln!(
+                out,
+                "- `{}` **{}**: {}",
+                lint.location,
+                lint.kind.name(),
+                lint.message
+            );
+        }
+        out.push_str("\n</details>\n");
+    }
+    out
+}

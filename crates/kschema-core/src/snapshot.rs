@@ -1,0 +1,85 @@
+//! Snapshots: the introspected state of every target, saved as JSON so
+//! plans can be made with no database at all (in CI, on a pull request).
+//!
+//! Each distinct schema shape is stored once, under its fingerprint, and
+//! each schema names its shape: a fleet of identical tenants is one model
+//! and a list of names. Deterministic and pretty-printed, so a snapshot
+//! diffs well in version control.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Fingerprint, LiveSchema, LiveState};
+use crate::model::{SchemaModel, SchemaName};
+
+pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub format_version: u32,
+    pub kschema_version: String,
+    /// Where it was taken (password removed).
+    pub database: String,
+    /// Schema name → the fingerprint of its shape.
+    pub schemas: BTreeMap<SchemaName, Fingerprint>,
+    /// Fingerprint → the shape's model.
+    pub shapes: BTreeMap<Fingerprint, SchemaModel>,
+}
+
+impl Snapshot {
+    pub fn from_live(live: &LiveState, database: &str) -> Snapshot {
+        let mut shapes = BTreeMap::new();
+        let mut schemas = BTreeMap::new();
+        for (name, schema) in &live.schemas {
+            schemas.insert(name.clone(), schema.fingerprint);
+            shapes
+                .entry(schema.fingerprint)
+                .or_insert_with(|| schema.model.as_ref().clone());
+        }
+        Snapshot {
+            format_version: SNAPSHOT_FORMAT_VERSION,
+            kschema_version: env!("CARGO_PKG_VERSION").to_string(),
+            database: database.to_string(),
+            schemas,
+            shapes,
+        }
+    }
+
+    /// The live state it records. Fingerprints are recomputed from the
+    /// models, so a hand-edited snapshot plans as what it says.
+    pub fn to_live(&self) -> Result<LiveState, String> {
+        if self.format_version != SNAPSHOT_FORMAT_VERSION {
+            return Err(format!(
+                "snapshot format {} is not supported (this kschema reads format {SNAPSHOT_FORMAT_VERSION})",
+                self.format_version
+            ));
+        }
+        let mut models: HashMap<Fingerprint, LiveSchema> = HashMap::new();
+        let mut live = LiveState::default();
+        for (name, fingerprint) in &self.schemas {
+            let model = self.shapes.get(fingerprint).ok_or_else(|| {
+                format!(
+                    "schema {name} refers to shape {} which the snapshot lacks",
+                    fingerprint.short()
+                )
+            })?;
+            let schema = models
+                .entry(*fingerprint)
+                .or_insert_with(|| LiveSchema {
+                    fingerprint: Fingerprint::of(model),
+                    model: Arc::new(model.clone()),
+                })
+                .clone();
+            live.schemas.insert(name.clone(), schema);
+        }
+        Ok(live)
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}

@@ -1,0 +1,191 @@
+//! `kschema diff FROM TO`: what turns one state into another, where each is
+//! a project folder (its desired state), a snapshot file or a database URL.
+//! Exit 0 when they are the same, 2 when they differ.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use kschema_core::catalog::Fingerprint;
+use kschema_core::lint::lint;
+use kschema_core::load::{load_project, DesiredState, LoadedScope, TenantId};
+use kschema_core::model::{SchemaModel, SchemaName};
+use kschema_core::plan::{plan_schema, Plan, PlanOptions, Target, TargetPlan};
+use kschema_core::render::text::{render_text, TextOptions};
+use miette::Report;
+
+use super::{argument_problem, print, read_snapshot, use_color};
+use crate::cli::{DiffArgs, GlobalArgs};
+use crate::db::introspect::{introspect, list_schemas};
+use crate::db::Database;
+
+/// One side of the comparison: each schema's objects, and where they came from.
+struct Side {
+    label: String,
+    schemas: BTreeMap<SchemaName, Scope>,
+    desired: Option<DesiredState>,
+}
+
+/// A schema as a desired scope (so renames and allowances of a project
+/// side apply when it is the side compared to).
+#[derive(Clone)]
+struct Scope {
+    loaded: Arc<LoadedScope>,
+    tenant: Option<TenantId>,
+}
+
+pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode, Report> {
+    let from = load_side(&args.from).await?;
+    let to = load_side(&args.to).await?;
+    let mut plan = Plan {
+        targets: Vec::new(),
+        lints: to.desired.as_ref().map(lint).unwrap_or_default(),
+    };
+    let mut only_in_from = Vec::new();
+    for (schema, scope) in &to.schemas {
+        let live = from.schemas.get(schema).map(|s| s.loaded.model.clone());
+        let shape = plan_schema(live.as_ref(), &scope.loaded, PlanOptions::default());
+        plan.targets.push(TargetPlan {
+            target: Target {
+                schema: schema.clone(),
+                tenant: scope.tenant.clone(),
+            },
+            live_fingerprint: live
+                .as_ref()
+                .map(Fingerprint::of)
+                .unwrap_or_else(Fingerprint::absent),
+            steps: Arc::new(shape.steps),
+            notes: Arc::new(shape.notes),
+        });
+    }
+    for schema in from.schemas.keys() {
+        if !to.schemas.contains_key(schema) {
+            only_in_from.push(schema.to_string());
+        }
+    }
+    // public first, as everywhere else.
+    plan.targets.sort_by_key(|t| !t.target.is_public());
+    let mut out = format!("From: {}\nTo:   {}\n\n", from.label, to.label);
+    out.push_str(&render_text(
+        &plan,
+        &TextOptions {
+            color: use_color(global.color),
+            ..Default::default()
+        },
+    ));
+    if !only_in_from.is_empty() {
+        out.push_str(&format!(
+            "\nOnly in {}: {} (kschema never drops a schema)\n",
+            from.label,
+            only_in_from.join(", ")
+        ));
+    }
+    print(&out)?;
+    Ok(if plan.is_empty() && only_in_from.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+async fn load_side(arg: &str) -> Result<Side, Report> {
+    let looks_like_url = arg.starts_with("postgres://")
+        || arg.starts_with("postgresql://")
+        || arg.contains("host=")
+        || arg.contains("dbname=");
+    if looks_like_url {
+        let db = Database::from_url(arg)?;
+        let client = db.connect().await?;
+        let names: Vec<SchemaName> = list_schemas(&client)
+            .await?
+            .into_iter()
+            .map(SchemaName::new)
+            .collect();
+        let live = introspect(&client, &names).await?;
+        let schemas = live
+            .schemas
+            .iter()
+            .map(|(name, schema)| (name.clone(), live_scope(name, schema.model.as_ref())))
+            .collect();
+        return Ok(Side {
+            label: db.to_string(),
+            schemas,
+            desired: None,
+        });
+    }
+    let path = Path::new(arg);
+    if path.is_dir() {
+        let desired = load_project(path)?;
+        let public = Arc::new(desired.public.clone());
+        let tenant = Arc::new(desired.tenant.clone());
+        let mut schemas = BTreeMap::new();
+        schemas.insert(
+            SchemaName::public(),
+            Scope {
+                loaded: public,
+                tenant: None,
+            },
+        );
+        for t in &desired.tenants.tenants {
+            schemas.insert(
+                t.schema.clone(),
+                Scope {
+                    loaded: tenant.clone(),
+                    tenant: Some(t.id.clone()),
+                },
+            );
+        }
+        return Ok(Side {
+            label: format!("project {arg}"),
+            schemas,
+            desired: Some(desired),
+        });
+    }
+    if path.is_file() {
+        let snapshot = read_snapshot(path)?;
+        let live = snapshot.to_live().map_err(|reason| {
+            argument_problem(
+                "kschema::diff::snapshot",
+                reason,
+                arg,
+                "this snapshot",
+                "take a fresh one with `kschema snapshot`".into(),
+            )
+        })?;
+        let schemas = live
+            .schemas
+            .iter()
+            .map(|(name, schema)| (name.clone(), live_scope(name, schema.model.as_ref())))
+            .collect();
+        return Ok(Side {
+            label: format!("snapshot {arg}"),
+            schemas,
+            desired: None,
+        });
+    }
+    Err(argument_problem(
+        "kschema::diff::argument",
+        format!("`{arg}` is not a project folder, a snapshot file or a database URL"),
+        arg,
+        "not found",
+        "give a folder with schema/, a file from `kschema snapshot`, or postgresql://…".into(),
+    )
+    .into())
+}
+
+/// A live schema as the side compared to: no annotations; tenants are
+/// recognized by the `org_<id>` naming.
+fn live_scope(name: &SchemaName, model: &SchemaModel) -> Scope {
+    let tenant = name
+        .as_str()
+        .strip_prefix("org_")
+        .and_then(|id| TenantId::parse(id).ok());
+    Scope {
+        loaded: Arc::new(LoadedScope {
+            model: model.clone(),
+            origins: BTreeMap::new(),
+        }),
+        tenant,
+    }
+}

@@ -1,0 +1,38 @@
+//! `kschema snapshot --out FILE`: the live state of every target, for
+//! planning later without database credentials.
+
+use std::process::ExitCode;
+
+use kschema_core::load::load_project;
+use kschema_core::model::SchemaName;
+use kschema_core::snapshot::Snapshot;
+use miette::Report;
+
+use super::{open_database, print, targets::select_targets, write_file};
+use crate::cli::{GlobalArgs, SnapshotArgs};
+use crate::db::introspect::introspect;
+
+pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<ExitCode, Report> {
+    let desired = load_project(&global.project)?;
+    let targets = select_targets(&desired, &args.targets.tenants)?;
+    let schemas: Vec<SchemaName> = targets.iter().map(|t| t.schema.clone()).collect();
+    let db = open_database(global).await?;
+    let live = introspect(&db.connect().await?, &schemas).await?;
+    let snapshot = Snapshot::from_live(&live, &db.to_string());
+    write_file(&args.out, &snapshot.to_json())?;
+    let missing = schemas.len() - live.schemas.len();
+    print(&format!(
+        "Database: {db}\n\nSnapshot of {} schema{} ({} distinct shape{}) written to {}{}\n",
+        live.schemas.len(),
+        if live.schemas.len() == 1 { "" } else { "s" },
+        snapshot.shapes.len(),
+        if snapshot.shapes.len() == 1 { "" } else { "s" },
+        args.out.display(),
+        if missing > 0 {
+            format!("; {missing} target schema(s) do not exist yet")
+        } else {
+            String::new()
+        }
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
