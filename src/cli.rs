@@ -142,22 +142,22 @@ pub struct ApplyArgs {
     #[arg(long = "allow-hazard", value_name = "HAZARD", value_delimiter = ',')]
     pub allow_hazards: Vec<kschema_core::hazard::HazardKind>,
 
-    /// Tenant schemas applied at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub concurrency: u16,
+    /// Tenant schemas applied at once [default: 4, or kschema.toml's apply.concurrency].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: Option<u16>,
 
-    /// How long each statement waits for a lock, in seconds. A lock timeout
-    /// is retried with backoff (--lock-attempts) before the target fails.
-    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
-    pub lock_timeout: f64,
+    /// How long each statement waits for a lock, in seconds; a lock timeout
+    /// is retried with backoff (--lock-attempts) before the target fails [default: 3].
+    #[arg(long, value_name = "SECONDS")]
+    pub lock_timeout: Option<f64>,
 
-    /// Attempts per transaction (or statement outside one) when a lock is not granted.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
-    pub lock_attempts: u32,
+    /// Attempts per transaction (or statement outside one) when a lock is not granted [default: 5].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub lock_attempts: Option<u32>,
 
-    /// How long each statement may run, in seconds (0: no limit).
-    #[arg(long, default_value_t = 1800.0, value_name = "SECONDS")]
-    pub statement_timeout: f64,
+    /// How long each statement may run, in seconds; 0 for no limit [default: 1800].
+    #[arg(long, value_name = "SECONDS")]
+    pub statement_timeout: Option<f64>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use kschema_core::catalog::Fingerprint;
 use kschema_core::hazard::{HazardKind, HazardPolicy};
-use kschema_core::load::TenantId;
+use kschema_core::load::{DesiredState, TenantId};
 use kschema_core::model::SchemaName;
 use kschema_core::plan::Target;
 use kschema_core::render::json::{PlanDocument, FORMAT_VERSION};
@@ -52,8 +52,8 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
     if let Some(path) = &args.plan_file {
         return run_saved(global, args, path).await;
     }
-    let policy = policy(args);
     let planned = prepare(global, &args.targets, None).await?;
+    let policy = policy(&planned.desired, args);
     let plan = &planned.plan;
     let text = render_text(
         plan,
@@ -87,13 +87,17 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
         )
         .into());
     };
-    run_targets(db, ApplyTarget::all(plan), args, plan.targets.len()).await
+    let options = apply_options(&planned.desired, args);
+    let up_to_date = plan.targets.iter().filter(|t| t.is_empty()).count();
+    run_targets(db, ApplyTarget::all(plan), &options, up_to_date).await
 }
 
 /// Applies a saved plan: exactly its statements, for the targets whose live
 /// state still has the fingerprint recorded when it was made.
 async fn run_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<ExitCode, Report> {
     let document = read_plan(path)?;
+    // Settings still come from the project (kschema.toml), when there is one.
+    let desired = kschema_core::load::load_project(&global.project).ok();
     let db = open_database(global).await?;
     if document.database != db.to_string() {
         return Err(Problem::new(
@@ -126,7 +130,14 @@ async fn run_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result
         "Database: {db}\nPlan: {} (made against the same database)\n\n",
         path.display()
     );
-    let policy = policy(args);
+    let policy = match &desired {
+        Some(desired) => policy(desired, args),
+        None => policy_from(HazardPolicy::default(), args),
+    };
+    let options = match &desired {
+        Some(desired) => apply_options(desired, args),
+        None => apply_options(&empty_project(), args),
+    };
     let mut blocked = Vec::new();
     let mut changed = Vec::new();
     let mut runnable = Vec::new();
@@ -195,8 +206,12 @@ async fn run_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result
             runnable.clear();
         }
     }
-    let total = document.targets.len();
-    let result = run_targets(&db, runnable, args, total).await;
+    let up_to_date = document
+        .targets
+        .iter()
+        .filter(|t| t.steps.is_empty())
+        .count();
+    let result = run_targets(&db, runnable, &options, up_to_date).await;
     if changed.is_empty() {
         return result;
     }
@@ -288,29 +303,20 @@ fn refuse_hazards(blocked: &[(String, Vec<(HazardKind, String)>)]) -> Result<(),
 async fn run_targets(
     db: &crate::db::Database,
     targets: Vec<ApplyTarget>,
-    args: &ApplyArgs,
-    total: usize,
+    options: &ApplyOptions,
+    up_to_date: usize,
 ) -> Result<ExitCode, Report> {
-    let options = ApplyOptions {
-        concurrency: usize::from(args.concurrency),
-        lock_timeout: LockTimeout(Duration::from_secs_f64(args.lock_timeout.max(0.001))),
-        statement_timeout: StatementTimeout(
-            (args.statement_timeout > 0.0).then(|| Duration::from_secs_f64(args.statement_timeout)),
-        ),
-        lock_attempts: args.lock_attempts,
-    };
     if targets.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
     print("Applying…\n")?;
-    let results = apply_targets(db, targets, &options, |result| {
+    let results = apply_targets(db, targets, options, |result| {
         let _ = print(&describe_result(result));
     })
     .await?;
 
     let failed: Vec<&TargetResult> = results.iter().filter(|r| !r.succeeded()).collect();
     let converged = results.len() - failed.len();
-    let up_to_date = total.saturating_sub(results.len());
     print(&format!(
         "\nApplied: {converged} target{} converged, {} failed, {up_to_date} already up to date.\n",
         if converged == 1 { "" } else { "s" },
@@ -340,13 +346,55 @@ async fn run_targets(
     .into())
 }
 
-fn policy(args: &ApplyArgs) -> HazardPolicy {
-    let mut policy = HazardPolicy::default();
+/// The project's hazard policy with the command line's allowances.
+fn policy(desired: &DesiredState, args: &ApplyArgs) -> HazardPolicy {
+    policy_from(super::project_policy(desired), args)
+}
+
+fn policy_from(mut policy: HazardPolicy, args: &ApplyArgs) -> HazardPolicy {
     if args.allow_destructive {
         policy = policy.allow_destructive();
     }
     policy.allowed.extend(args.allow_hazards.iter().copied());
     policy
+}
+
+/// Flags first, then kschema.toml, then the defaults.
+fn apply_options(desired: &DesiredState, args: &ApplyArgs) -> ApplyOptions {
+    let config = &desired.config.apply;
+    let defaults = ApplyOptions::default();
+    let statement_timeout = args.statement_timeout.or(config.statement_timeout);
+    ApplyOptions {
+        concurrency: args
+            .concurrency
+            .or(config.concurrency)
+            .map(usize::from)
+            .unwrap_or(defaults.concurrency),
+        lock_timeout: args
+            .lock_timeout
+            .or(config.lock_timeout)
+            .map(|s| LockTimeout(Duration::from_secs_f64(s.max(0.001))))
+            .unwrap_or(defaults.lock_timeout),
+        statement_timeout: match statement_timeout {
+            Some(s) if s > 0.0 => StatementTimeout(Some(Duration::from_secs_f64(s))),
+            Some(_) => StatementTimeout(None),
+            None => defaults.statement_timeout,
+        },
+        lock_attempts: args
+            .lock_attempts
+            .or(config.lock_attempts)
+            .unwrap_or(defaults.lock_attempts),
+    }
+}
+
+fn empty_project() -> DesiredState {
+    DesiredState {
+        root: std::path::PathBuf::new(),
+        public: Default::default(),
+        tenant: Default::default(),
+        tenants: Default::default(),
+        config: Default::default(),
+    }
 }
 
 fn describe_result(result: &TargetResult) -> String {

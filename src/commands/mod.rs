@@ -14,6 +14,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
 use kschema_core::catalog::LiveState;
+use kschema_core::hazard::HazardPolicy;
 use kschema_core::load::{load_project, DesiredState};
 use kschema_core::model::SchemaName;
 use kschema_core::plan::{build_plan, Plan, PlanOptions, Target};
@@ -86,7 +87,7 @@ pub async fn prepare(
         }
     };
     let options = PlanOptions {
-        online: !target_args.no_online,
+        online: !target_args.no_online && desired.config.plan.online.unwrap_or(true),
     };
     let plan = build_plan(&desired, &live, &targets, options);
     Ok(Planned {
@@ -97,6 +98,14 @@ pub async fn prepare(
         plan,
         options,
     })
+}
+
+/// The hazards this project's apply refuses unless allowed.
+pub fn project_policy(desired: &DesiredState) -> HazardPolicy {
+    match &desired.config.apply.blocking_hazards {
+        Some(blocking) => HazardPolicy::blocking(blocking.clone()),
+        None => HazardPolicy::default(),
+    }
 }
 
 /// Reads a snapshot file, with a diagnostic pointing into it when it is not

@@ -3,21 +3,25 @@
 
 use std::process::ExitCode;
 
-use kschema_core::hazard::HazardPolicy;
 use kschema_core::render::json::{plan_document, render_json};
 use kschema_core::render::markdown::{render_markdown, MarkdownContext};
 use kschema_core::render::sql::render_sql;
 use kschema_core::render::text::{render_text, TextOptions};
 use miette::Report;
 
-use super::{prepare, print, use_color, write_file, Planned};
+use super::{prepare, print, project_policy, use_color, write_file, Planned};
 use crate::cli::{Format, GlobalArgs, PlanArgs};
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitCode, Report> {
     let planned = prepare(global, &args.targets, args.against.as_deref()).await?;
     let source = planned.source.to_string();
     if let Some(path) = &args.out {
-        let document = plan_document(&planned.plan, &source, planned.options.online);
+        let document = plan_document(
+            &planned.plan,
+            &source,
+            planned.options.online,
+            &project_policy(&planned.desired),
+        );
         write_file(path, &render_json(&document))?;
     }
     print(&render(&planned, args.format, use_color(global.color)))?;
@@ -31,7 +35,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitCode, Repor
 /// The plan in the chosen format.
 pub fn render(planned: &Planned, format: Format, color: bool) -> String {
     let source = planned.source.to_string();
-    let policy = HazardPolicy::default();
+    let policy = project_policy(&planned.desired);
     match format {
         Format::Text => {
             let options = TextOptions { color, policy };
@@ -52,6 +56,7 @@ pub fn render(planned: &Planned, format: Format, color: bool) -> String {
             &planned.plan,
             &source,
             planned.options.online,
+            &policy,
         )),
         Format::Markdown => render_markdown(
             &planned.plan,

@@ -29,8 +29,17 @@ SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqinc
                       AND d.deptype IN ('a', 'i'))
  ORDER BY 1, 2";
 
+/// How long introspection waits for a table another session has locked.
+const INTROSPECTION_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 #[derive(Debug, Error, Diagnostic)]
 pub enum IntrospectError {
+    #[error("a table is locked by another session, and reading its definition waited {}s", INTROSPECTION_LOCK_TIMEOUT.as_secs())]
+    #[diagnostic(
+        code(kschema::introspect::locked),
+        help("a migration or long transaction holds an exclusive lock; see pg_stat_activity, and try again when it is done")
+    )]
+    Locked(#[source] tokio_postgres::Error),
     #[error("reading the catalog failed")]
     #[diagnostic(
         code(kschema::introspect::query),
@@ -89,13 +98,25 @@ pub async fn introspect(
         });
     }
     // JIT compilation of these large queries costs seconds and saves nothing.
+    // Deparsing a table's expressions takes a share lock on it: wait for a
+    // lock a bounded time, then say so, rather than hang behind a migration.
     client
-        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off")
+        .batch_execute(&format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off; SET LOCAL lock_timeout = '{}ms'",
+            INTROSPECTION_LOCK_TIMEOUT.as_millis()
+        ))
         .await
         .map_err(IntrospectError::Query)?;
     let result = read_catalog(client, schemas, version).await;
     let _ = client.batch_execute("COMMIT").await;
-    result
+    result.map_err(|e| match e {
+        IntrospectError::Query(error)
+            if error.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) =>
+        {
+            IntrospectError::Locked(error)
+        }
+        other => other,
+    })
 }
 
 async fn read_catalog(

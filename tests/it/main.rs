@@ -6,3 +6,5 @@ mod support;
 mod bad_input;
 mod convergence;
 mod core;
+mod hazards;
+mod review;

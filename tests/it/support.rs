@@ -14,8 +14,6 @@ use tokio_postgres::{Client, Config, NoTls};
 struct Server {
     /// A connection string (key=value) without a dbname.
     base: String,
-    /// Keeps the throwaway cluster's folder alive for the process.
-    _dir: Option<tempfile::TempDir>,
 }
 
 fn server() -> &'static Server {
@@ -23,18 +21,17 @@ fn server() -> &'static Server {
     SERVER.get_or_init(|| {
         if let Ok(url) = std::env::var("KSCHEMA_TEST_DATABASE_URL") {
             if !url.trim().is_empty() {
-                return Server {
-                    base: url,
-                    _dir: None,
-                };
+                return Server { base: url };
             }
         }
         // Short path: the socket lives in it.
         let dir = tempfile::Builder::new()
             .prefix("kst-")
             .tempdir_in("/tmp")
-            .expect("temporary folder for the test cluster");
-        let cluster = LocalCluster::at(dir.path().join("pg")).unwrap_or_else(|e| panic!("{e}"));
+            .expect("temporary folder for the test cluster")
+            .keep();
+        // The watchdog below removes the folder once this process is gone.
+        let cluster = LocalCluster::at(dir).unwrap_or_else(|e| panic!("{e}"));
         cluster
             .ensure_running()
             .unwrap_or_else(|e| panic!("test cluster: {e}"));
@@ -46,10 +43,7 @@ fn server() -> &'static Server {
             cluster.socket_dir().display(),
             cluster.port()
         );
-        Server {
-            base,
-            _dir: Some(dir),
-        }
+        Server { base }
     })
 }
 
@@ -325,7 +319,7 @@ pub fn kschema_with(project: &Project, url: Option<&str>, args: &[&str]) -> Run 
 fn scrub(text: &str) -> String {
     let mut lines = Vec::new();
     for line in text.lines() {
-        let mut line = line.to_string();
+        let mut line = scrub_temp_paths(line);
         if let Some(start) = line.find("Database: ") {
             line = format!("{}Database: <test database>", &line[..start]);
         }
@@ -355,6 +349,23 @@ fn scrub(text: &str) -> String {
     if text.ends_with('\n') {
         out.push('\n');
     }
+    out
+}
+
+/// `/tmp/ksp-AbC123/plan.json` → `<project>/plan.json`.
+fn scrub_temp_paths(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(start) = rest.find("/tmp/ksp-") {
+        out.push_str(&rest[..start]);
+        out.push_str("<project>");
+        let after = &rest[start + "/tmp/ksp-".len()..];
+        let end = after
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(after.len());
+        rest = &after[end..];
+    }
+    out.push_str(rest);
     out
 }
 

@@ -127,12 +127,34 @@ impl Hazard {
 }
 
 /// Which hazards an apply may go through with.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct HazardPolicy {
+    /// Refused unless allowed (`blocking_hazards` in kschema.toml).
+    pub blocking: Vec<HazardKind>,
     pub allowed: Vec<HazardKind>,
 }
 
+impl Default for HazardPolicy {
+    fn default() -> Self {
+        HazardPolicy {
+            blocking: HazardKind::ALL
+                .into_iter()
+                .filter(|k| k.blocks_by_default())
+                .collect(),
+            allowed: Vec::new(),
+        }
+    }
+}
+
 impl HazardPolicy {
+    /// The default policy with another set of blocking hazards.
+    pub fn blocking(blocking: Vec<HazardKind>) -> Self {
+        HazardPolicy {
+            blocking,
+            allowed: Vec::new(),
+        }
+    }
+
     pub fn allow_destructive(mut self) -> Self {
         self.allowed
             .extend(HazardKind::ALL.into_iter().filter(|k| k.is_destructive()));
@@ -140,7 +162,7 @@ impl HazardPolicy {
     }
 
     pub fn allows(&self, kind: HazardKind) -> bool {
-        !kind.blocks_by_default() || self.allowed.contains(&kind)
+        !self.blocking.contains(&kind) || self.allowed.contains(&kind)
     }
 }
 

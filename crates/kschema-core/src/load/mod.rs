@@ -1,6 +1,7 @@
 //! Loading a project folder: `schema/public/*.sql`, `schema/tenant/*.sql`
 //! and `tenants.toml` become a [`DesiredState`].
 
+pub mod config;
 pub mod sql;
 pub mod statements;
 pub mod tenants;
@@ -10,7 +11,8 @@ use std::sync::Arc;
 
 use miette::SourceSpan;
 
-pub use self::sql::{load_scope, LoadedScope, ObjectKey, Origin, Scope};
+pub use self::config::{parse_config, ProjectConfig};
+pub use self::sql::{load_scope, Annotations, LoadedScope, ObjectKey, Origin, Scope};
 pub use self::tenants::{parse_tenants, Tenant, TenantId, TenantRegistry};
 use crate::diagnostic::{Problem, SourceFile};
 
@@ -23,6 +25,8 @@ pub struct DesiredState {
     /// The template every tenant schema is converged to.
     pub tenant: LoadedScope,
     pub tenants: TenantRegistry,
+    /// `kschema.toml`, or the defaults.
+    pub config: ProjectConfig,
 }
 
 /// The files of a project, read but not parsed.
@@ -32,6 +36,7 @@ pub struct ProjectFiles {
     pub public: Vec<Arc<SourceFile>>,
     pub tenant: Vec<Arc<SourceFile>>,
     pub tenants: Option<Arc<SourceFile>>,
+    pub config: Option<Arc<SourceFile>>,
 }
 
 /// Reads and loads the project in `root`.
@@ -59,11 +64,18 @@ pub fn read_project(root: &Path) -> Result<ProjectFiles, Problem> {
     } else {
         None
     };
+    let config_path = root.join("kschema.toml");
+    let config = if config_path.exists() {
+        Some(read_file(root, &config_path)?)
+    } else {
+        None
+    };
     Ok(ProjectFiles {
         root: root.to_path_buf(),
         public,
         tenant,
         tenants,
+        config,
     })
 }
 
@@ -84,14 +96,19 @@ pub fn parse_project(files: &ProjectFiles) -> Result<DesiredState, Problem> {
         Some(file) => parse_tenants(file).map_err(|p| problems.push(p)).ok(),
         None => Some(TenantRegistry::default()),
     };
-    match (public, tenant, tenants, Problem::combine(problems)) {
-        (Some(public), Some(tenant), Some(tenants), None) => Ok(DesiredState {
+    let config = match &files.config {
+        Some(file) => parse_config(file).map_err(|p| problems.push(p)).ok(),
+        None => Some(ProjectConfig::default()),
+    };
+    match (public, tenant, tenants, config, Problem::combine(problems)) {
+        (Some(public), Some(tenant), Some(tenants), Some(config), None) => Ok(DesiredState {
             root: files.root.clone(),
             public,
             tenant,
             tenants,
+            config,
         }),
-        (_, _, _, Some(problem)) => Err(problem),
+        (_, _, _, _, Some(problem)) => Err(problem),
         _ => Err(Problem::new(
             "kschema::project::invalid",
             "the desired state could not be loaded",

@@ -41,7 +41,7 @@ pub struct Summary {
     pub distinct_plans: usize,
     /// Hazard kind → number of steps carrying it, over all targets.
     pub hazards: BTreeMap<HazardKind, usize>,
-    /// Hazard kinds apply refuses without an allow (default policy).
+    /// Hazard kinds apply refuses without an allow (the project's policy).
     pub blocked_hazards: Vec<HazardKind>,
 }
 
@@ -88,7 +88,12 @@ pub struct LintDocument {
 }
 
 /// The plan as a document.
-pub fn plan_document(plan: &Plan, database: &str, online: bool) -> PlanDocument {
+pub fn plan_document(
+    plan: &Plan,
+    database: &str,
+    online: bool,
+    policy: &HazardPolicy,
+) -> PlanDocument {
     let mut first_with: HashMap<*const Vec<Step>, usize> = HashMap::new();
     let mut targets = Vec::new();
     let mut hazards: BTreeMap<HazardKind, usize> = BTreeMap::new();
@@ -127,7 +132,6 @@ pub fn plan_document(plan: &Plan, database: &str, online: bool) -> PlanDocument 
             notes: target.notes.as_ref().clone(),
         });
     }
-    let policy = HazardPolicy::default();
     let blocked_hazards = hazards
         .keys()
         .copied()
