@@ -52,7 +52,7 @@ pub fn parse_config(file: &Arc<SourceFile>) -> Result<ProjectConfig, Problem> {
     let apply = &config.apply;
     let checks = [
         (
-            apply.lock_timeout.is_some_and(|t| !(t > 0.0)),
+            apply.lock_timeout.is_some_and(|t| t.is_nan() || t <= 0.0),
             "apply.lock_timeout must be more than 0 seconds",
         ),
         (
