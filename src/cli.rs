@@ -56,6 +56,13 @@ pub enum Command {
     Diff(DiffArgs),
     /// Report drift from the desired state (exit 0: none; 2: drift; 1: error).
     Check(CheckArgs),
+    /// Show what apply ran (kschema.history), newest first.
+    History(HistoryArgs),
+    /// Add or remove a tenant.
+    Tenant {
+        #[command(subcommand)]
+        action: TenantAction,
+    },
     /// See or stop the local PostgreSQL kschema starts in .kschema/pg.
     Local {
         #[command(subcommand)]
@@ -138,6 +145,21 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub allow_destructive: bool,
 
+    /// Retry only the targets whose last run failed or did not finish
+    /// (from kschema.history).
+    #[arg(long, conflicts_with = "tenants")]
+    pub only_failed: bool,
+
+    /// Stop scheduling new tenants at the first failure (the default carries
+    /// on and reports).
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// How long to wait for another apply on the same database to finish,
+    /// in seconds, before giving up.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub lock_wait: f64,
+
     /// Allow specific hazards, comma-separated (e.g. rewrites-table).
     #[arg(long = "allow-hazard", value_name = "HAZARD", value_delimiter = ',')]
     pub allow_hazards: Vec<kschema_core::hazard::HazardKind>,
@@ -158,6 +180,42 @@ pub struct ApplyArgs {
     /// How long each statement may run, in seconds; 0 for no limit [default: 1800].
     #[arg(long, value_name = "SECONDS")]
     pub statement_timeout: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only these tenants (ids, comma-separated or repeated); `public` for public.
+    #[arg(long = "tenant", value_delimiter = ',')]
+    pub tenants: Vec<String>,
+
+    /// How many rows.
+    #[arg(long, default_value_t = 50)]
+    pub limit: i64,
+
+    /// Show each row's statements.
+    #[arg(long)]
+    pub statements: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantAction {
+    /// Register a tenant in tenants.toml and provision its schema.
+    Add {
+        id: String,
+        /// A schema name other than org_<id>.
+        #[arg(long)]
+        schema: Option<String>,
+    },
+    /// Drop a tenant's schema (and every row in it) and unregister it.
+    Remove {
+        id: String,
+        /// Required: removing a tenant deletes its data.
+        #[arg(long = "allow-hazard", value_delimiter = ',')]
+        allow_hazards: Vec<kschema_core::hazard::HazardKind>,
+        /// Do not ask for the tenant id to be typed.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

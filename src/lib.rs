@@ -19,6 +19,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Report> {
         Command::Snapshot(args) => commands::snapshot::run(&cli.global, args).await,
         Command::Diff(args) => commands::diff::run(&cli.global, args).await,
         Command::Check(args) => commands::check::run(&cli.global, args).await,
+        Command::History(args) => commands::history::run(&cli.global, args).await,
+        Command::Tenant { action } => commands::tenant::run(&cli.global, action).await,
         Command::Local { action } => commands::local::run(&cli.global, action),
     }
 }

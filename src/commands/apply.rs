@@ -1,33 +1,44 @@
-//! `kschema apply`: converge public and the chosen tenants, or run a plan
-//! saved with `plan --out`.
+//! `kschema apply`: converge public and the chosen tenants in every database
+//! of the run, or run a plan saved with `plan --out`.
 //!
-//! The whole plan is checked before anything runs: if any step carries a
-//! hazard that is not allowed, nothing is applied anywhere.
+//! Each database is locked for the run (a second apply waits, then says who
+//! holds it), planned, checked — if any step carries a hazard that is not
+//! allowed, nothing is applied anywhere — and applied: public first, then
+//! the tenants in parallel, with a progress bar on a terminal and a line per
+//! target elsewhere, and a record of every target in `kschema.history`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::future::join_all;
+use indicatif::{ProgressBar, ProgressStyle};
 use kschema_core::catalog::Fingerprint;
 use kschema_core::hazard::{HazardKind, HazardPolicy};
-use kschema_core::load::{DesiredState, TenantId};
+use kschema_core::load::{load_project, DesiredState, TenantId};
 use kschema_core::model::SchemaName;
 use kschema_core::plan::Target;
-use kschema_core::render::json::{PlanDocument, FORMAT_VERSION};
-use kschema_core::render::text::{render_text, TextOptions};
+use kschema_core::render::json::{PlanDocument, TargetDocument, FORMAT_VERSION};
 use kschema_core::{Problem, SourceFile};
 use miette::{Diagnostic, Report};
 use thiserror::Error;
 
-use super::{open_database, prepare, print, use_color};
+use super::fleet::{self, Shard};
+use super::{open_database, print, project_policy, use_color, DatabasePlan, LiveSource, Planned};
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::db::apply::{
     apply_targets, ApplyOptions, ApplyStep, ApplyTarget, LockTimeout, Outcome, StatementTimeout,
     TargetResult,
 };
+use crate::db::history::{self, RunInfo, SETUP_SQL};
 use crate::db::introspect::introspect;
+use crate::db::lock::{self, RunLock};
+use crate::db::Database;
 
 #[derive(Debug, Error, Diagnostic)]
 #[error("apply refused: {count} target{plural} would run hazards that are not allowed; nothing was applied")]
@@ -39,7 +50,7 @@ struct HazardsNotAllowed {
 }
 
 #[derive(Debug, Error, Diagnostic)]
-#[error("{failed} of {total} target{plural} failed")]
+#[error("{failed} of {total} target{plural} did not converge")]
 #[diagnostic(code(kschema::apply::failed), help("{help}"))]
 struct TargetsFailed {
     failed: usize,
@@ -52,23 +63,64 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
     if let Some(path) = &args.plan_file {
         return run_saved(global, args, path).await;
     }
-    let planned = prepare(global, &args.targets, None).await?;
+    let desired = load_project(&global.project)?;
+    let requested = if args.only_failed {
+        vec!["all".to_string()]
+    } else {
+        args.targets.tenants.clone()
+    };
+    let (desired, mut shards) = fleet::resolve(global, desired, &requested).await?;
+    let run = RunInfo::new();
+    let _locks = lock_all(&shards, args, &run).await?;
+    if args.only_failed {
+        keep_unfinished(&mut shards).await?;
+        if shards.iter().all(|s| s.targets.len() <= 1) {
+            print("No target's last run failed or is unfinished: nothing to retry.\n")?;
+        }
+    }
+    let options = super::plan_options(&desired, &args.targets);
+    let plans = fleet::plan_all(&desired, shards, options).await?;
+    let planned = Planned {
+        desired,
+        shards: plans
+            .into_iter()
+            .map(|p| DatabasePlan {
+                name: p.shard.name,
+                source: LiveSource::Database(Box::new(p.shard.db)),
+                targets: p.shard.targets,
+                live: p.live,
+                plan: p.plan,
+            })
+            .collect(),
+        options,
+    };
     let policy = policy(&planned.desired, args);
-    let plan = &planned.plan;
-    let text = render_text(
-        plan,
-        &TextOptions {
+    let mut text = String::new();
+    for shard in &planned.shards {
+        let options = kschema_core::render::text::TextOptions {
             color: use_color(global.color),
             policy: policy.clone(),
-        },
-    );
-    print(&format!("Database: {}\n\n{text}", planned.source))?;
-    if plan.is_empty() {
+        };
+        let body = kschema_core::render::text::render_text(&shard.plan, &options);
+        let _ = write!(
+            text,
+            "Database: {}{}\n\n{body}",
+            shard.source,
+            shard
+                .name
+                .as_ref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        );
+    }
+    print(&text)?;
+    if planned.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    let blocked: Vec<(String, Vec<(HazardKind, String)>)> = plan
-        .blocked(&policy)
-        .into_iter()
+    let blocked: Vec<(String, Vec<(HazardKind, String)>)> = planned
+        .shards
+        .iter()
+        .flat_map(|s| s.plan.blocked(&policy))
         .map(|(t, hazards)| {
             (
                 t.target.to_string(),
@@ -80,119 +132,240 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
         })
         .collect();
     refuse_hazards(&blocked)?;
-    let super::LiveSource::Database(db) = &planned.source else {
-        return Err(Problem::new(
-            "kschema::apply::snapshot",
-            "apply needs a database, not a snapshot",
-        )
-        .into());
-    };
-    let options = apply_options(&planned.desired, args);
-    let up_to_date = plan.targets.iter().filter(|t| t.is_empty()).count();
-    run_targets(db, ApplyTarget::all(plan), &options, up_to_date).await
+
+    let options = apply_options(&planned.desired, args, run);
+    let up_to_date = planned
+        .shards
+        .iter()
+        .flat_map(|s| &s.plan.targets)
+        .filter(|t| t.is_empty())
+        .count();
+    let work: Vec<(&Database, Vec<ApplyTarget>)> = planned
+        .shards
+        .iter()
+        .filter_map(|s| match &s.source {
+            LiveSource::Database(db) => Some((db.as_ref(), ApplyTarget::all(&s.plan, &s.live))),
+            LiveSource::Snapshot { .. } => None,
+        })
+        .collect();
+    run_work(work, &options, up_to_date).await
+}
+
+/// Takes every database's run lock (all at once) and makes sure the
+/// history tables exist; the locks are held until dropped.
+async fn lock_all(
+    shards: &[Shard],
+    args: &ApplyArgs,
+    run: &RunInfo,
+) -> Result<Vec<RunLock>, Report> {
+    let wait = Duration::from_secs_f64(args.lock_wait.max(0.0));
+    let locks = join_all(shards.iter().map(|shard| async move {
+        let held = lock::acquire(&shard.db, wait, &run.run_id).await?;
+        shard
+            .db
+            .connect()
+            .await?
+            .batch_execute(SETUP_SQL)
+            .await
+            .map_err(|e| {
+                Problem::new(
+                    "kschema::history::setup",
+                    format!("creating kschema.history in {} failed: {e}", shard.title()),
+                )
+            })?;
+        Ok::<RunLock, Report>(held)
+    }))
+    .await;
+    locks.into_iter().collect()
+}
+
+/// `--only-failed`: keeps public and the targets whose last run failed or
+/// did not finish.
+async fn keep_unfinished(shards: &mut [Shard]) -> Result<(), Report> {
+    for shard in shards.iter_mut() {
+        let client = shard.db.connect().await?;
+        let unfinished = history::unfinished(&client).await.map_err(|e| {
+            Problem::new(
+                "kschema::history::read",
+                format!("reading kschema.history failed: {e}"),
+            )
+        })?;
+        shard
+            .targets
+            .retain(|t| t.is_public() || unfinished.iter().any(|s| s == t.schema.as_str()));
+    }
+    Ok(())
 }
 
 /// Applies a saved plan: exactly its statements, for the targets whose live
 /// state still has the fingerprint recorded when it was made.
 async fn run_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<ExitCode, Report> {
     let document = read_plan(path)?;
-    // Settings still come from the project (kschema.toml), when there is one.
-    let desired = kschema_core::load::load_project(&global.project).ok();
-    let db = open_database(global).await?;
-    if document.database != db.to_string() {
+    // Settings come from the project (kschema.toml), when there is one.
+    let desired = load_project(&global.project).ok();
+    let main = open_database(global).await?;
+    if document.database != main.to_string() {
         return Err(Problem::new(
             "kschema::apply::other_database",
-            format!("the plan was made for {}, not for {db}", document.database),
+            format!(
+                "the plan was made for {}, not for {main}",
+                document.database
+            ),
         )
         .with_help("apply a saved plan to the database it was made for, or make a new plan")
         .into());
     }
-    let mut targets = Vec::new();
+    let mut by_database: BTreeMap<Option<String>, Vec<&TargetDocument>> = BTreeMap::new();
     for target in &document.targets {
-        let tenant = match &target.tenant {
-            Some(id) => Some(TenantId::parse(id).map_err(|reason| {
-                Problem::new(
-                    "kschema::apply::plan_file",
-                    format!("{}: tenant {id:?}: {reason}", path.display()),
-                )
-            })?),
-            None => None,
-        };
-        targets.push(Target {
-            schema: SchemaName::new(&target.schema),
-            tenant,
-        });
+        by_database
+            .entry(target.database.clone())
+            .or_default()
+            .push(target);
     }
-    let schemas: Vec<SchemaName> = targets.iter().map(|t| t.schema.clone()).collect();
-    let live = introspect(&db.connect().await?, &schemas).await?;
+    let mut databases = Vec::new();
+    for (name, targets) in by_database {
+        let db = match &name {
+            None => main.clone(),
+            Some(name) => {
+                let shard = desired.as_ref().and_then(|d| d.tenants.shard(name)).ok_or_else(|| {
+                    Problem::new("kschema::apply::plan_file", format!("the plan covers database {name}, which tenants.toml does not declare"))
+                })?;
+                let url = std::env::var(&shard.url_env).map_err(|_| {
+                    Problem::new(
+                        "kschema::tenants::database_url",
+                        format!("{} is not set", shard.url_env),
+                    )
+                })?;
+                Database::from_url(&url)?
+            }
+        };
+        databases.push((name, db, targets));
+    }
 
-    let mut out = format!(
-        "Database: {db}\nPlan: {} (made against the same database)\n\n",
-        path.display()
-    );
+    let run = RunInfo::new();
+    let wait = Duration::from_secs_f64(args.lock_wait.max(0.0));
+    let mut _locks = Vec::new();
+    for (_, db, _) in &databases {
+        _locks.push(lock::acquire(db, wait, &run.run_id).await?);
+        db.connect()
+            .await?
+            .batch_execute(SETUP_SQL)
+            .await
+            .map_err(|e| {
+                Problem::new(
+                    "kschema::history::setup",
+                    format!("creating kschema.history failed: {e}"),
+                )
+            })?;
+    }
+
     let policy = match &desired {
         Some(desired) => policy(desired, args),
         None => policy_from(HazardPolicy::default(), args),
     };
-    let options = match &desired {
-        Some(desired) => apply_options(desired, args),
-        None => apply_options(&empty_project(), args),
-    };
+    let empty = empty_project();
+    let options = apply_options(desired.as_ref().unwrap_or(&empty), args, run);
+    let mut out = format!(
+        "Database: {main}\nPlan: {} (made against the same database)\n\n",
+        path.display()
+    );
     let mut blocked = Vec::new();
     let mut changed = Vec::new();
-    let mut runnable = Vec::new();
-    for (target, saved) in targets.iter().zip(&document.targets) {
-        if saved.steps.is_empty() {
-            continue;
+    let mut work = Vec::new();
+    for (name, db, saved_targets) in &databases {
+        let mut targets = Vec::new();
+        for saved in saved_targets {
+            let tenant = match &saved.tenant {
+                Some(id) => Some(TenantId::parse(id).map_err(|reason| {
+                    Problem::new(
+                        "kschema::apply::plan_file",
+                        format!("{}: tenant {id:?}: {reason}", path.display()),
+                    )
+                })?),
+                None => None,
+            };
+            targets.push(Target {
+                schema: SchemaName::new(&saved.schema),
+                tenant,
+            });
         }
-        let _ = writeln!(
-            out,
-            "{target}: {} change{}",
-            saved.steps.len(),
-            if saved.steps.len() == 1 { "" } else { "s" }
-        );
-        for step in &saved.steps {
-            let part = step
-                .part
-                .as_ref()
-                .map(|p| format!(" — {p}"))
-                .unwrap_or_default();
-            let _ = writeln!(out, "  {}{part}", step.description);
-        }
-        let now = live
-            .get(&target.schema)
-            .map(|s| s.fingerprint)
-            .unwrap_or_else(Fingerprint::absent);
-        if now.to_string() != saved.live_fingerprint {
-            changed.push(target.to_string());
-            continue;
-        }
-        let hazards: Vec<(HazardKind, String)> = saved
-            .steps
-            .iter()
-            .flat_map(|s| {
-                s.hazards
-                    .iter()
-                    .filter(|h| !s.allowed_by_annotation.contains(&h.kind))
-            })
-            .filter(|h| !policy.allows(h.kind))
-            .map(|h| (h.kind, h.message.clone()))
-            .collect();
-        if !hazards.is_empty() {
-            blocked.push((target.to_string(), hazards));
-        }
-        runnable.push(ApplyTarget {
-            target: target.clone(),
-            steps: saved
+        let schemas: Vec<SchemaName> = targets.iter().map(|t| t.schema.clone()).collect();
+        let live = introspect(&db.connect().await?, &schemas).await?;
+        let mut runnable = Vec::new();
+        let mut public_changed = false;
+        for (target, saved) in targets.iter().zip(saved_targets) {
+            if saved.steps.is_empty() {
+                continue;
+            }
+            let label = match name {
+                Some(name) => format!("{target} in database {name}"),
+                None => target.to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "{label}: {} change{}",
+                saved.steps.len(),
+                if saved.steps.len() == 1 { "" } else { "s" }
+            );
+            for step in &saved.steps {
+                let part = step
+                    .part
+                    .as_ref()
+                    .map(|p| format!(" — {p}"))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "  {}{part}", step.description);
+            }
+            let live_schema = live.get(&target.schema);
+            let now = live_schema
+                .map(|s| s.fingerprint)
+                .unwrap_or_else(Fingerprint::absent);
+            if now.to_string() != saved.live_fingerprint {
+                public_changed |= target.is_public();
+                changed.push(label);
+                continue;
+            }
+            let hazards: Vec<(HazardKind, String)> = saved
                 .steps
                 .iter()
-                .map(|s| ApplyStep {
-                    statements: s.statements.clone(),
-                    transaction: s.transaction,
-                    before_retry: s.before_retry.clone(),
+                .flat_map(|s| {
+                    s.hazards
+                        .iter()
+                        .filter(|h| !s.allowed_by_annotation.contains(&h.kind))
                 })
-                .collect(),
-        });
+                .filter(|h| !policy.allows(h.kind))
+                .map(|h| (h.kind, h.message.clone()))
+                .collect();
+            if !hazards.is_empty() {
+                blocked.push((label.clone(), hazards));
+            }
+            let mut kinds: Vec<String> = saved
+                .steps
+                .iter()
+                .flat_map(|s| s.hazards.iter().map(|h| h.kind.to_string()))
+                .collect();
+            kinds.sort();
+            kinds.dedup();
+            runnable.push(ApplyTarget {
+                target: target.clone(),
+                steps: saved
+                    .steps
+                    .iter()
+                    .map(|s| ApplyStep {
+                        statements: s.statements.clone(),
+                        transaction: s.transaction,
+                        before_retry: s.before_retry.clone(),
+                    })
+                    .collect(),
+                live_fingerprint: now,
+                live_model: live_schema.map(|s| s.model.clone()),
+                hazards: kinds,
+            });
+        }
+        // Tenant schemas rely on public: without it, none of them runs.
+        if public_changed {
+            runnable.clear();
+        }
+        work.push((db, runnable));
     }
     print(&out)?;
     refuse_hazards(&blocked)?;
@@ -201,28 +374,27 @@ async fn run_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result
             "\nRefused — the live state changed since the plan was made: {}\n",
             changed.join(", ")
         ))?;
-        // Tenant schemas rely on public: without it, none of them runs.
-        if changed.iter().any(|t| t == "public") {
-            runnable.clear();
-        }
     }
     let up_to_date = document
         .targets
         .iter()
         .filter(|t| t.steps.is_empty())
         .count();
-    let result = run_targets(&db, runnable, &options, up_to_date).await;
+    let result = run_work(work, &options, up_to_date).await;
     if changed.is_empty() {
         return result;
     }
     result?;
     Err(Problem::new(
         "kschema::apply::stale_plan",
-        format!(
-            "{} target{} changed since the plan was made and were not applied",
-            changed.len(),
-            if changed.len() == 1 { "" } else { "s" }
-        ),
+        if changed.len() == 1 {
+            "1 target changed since the plan was made and was not applied".to_string()
+        } else {
+            format!(
+                "{} targets changed since the plan was made and were not applied",
+                changed.len()
+            )
+        },
     )
     .with_help("make a new plan (`kschema plan --out …`), review it, and apply that")
     .into())
@@ -300,28 +472,56 @@ fn refuse_hazards(blocked: &[(String, Vec<(HazardKind, String)>)]) -> Result<(),
     .into())
 }
 
-async fn run_targets(
-    db: &crate::db::Database,
-    targets: Vec<ApplyTarget>,
+/// Applies every database's targets at once, with progress, and sums up.
+async fn run_work(
+    work: Vec<(&Database, Vec<ApplyTarget>)>,
     options: &ApplyOptions,
     up_to_date: usize,
 ) -> Result<ExitCode, Report> {
-    if targets.is_empty() {
+    let total: usize = work.iter().map(|(_, t)| t.len()).sum();
+    if total == 0 {
         return Ok(ExitCode::SUCCESS);
     }
-    print("Applying…\n")?;
-    let results = apply_targets(db, targets, options, |result| {
-        let _ = print(&describe_result(result));
-    })
-    .await?;
+    // Ctrl-C: stop scheduling; targets in flight finish or roll back.
+    let stop = options.stop.clone();
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let interrupted = interrupted.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                interrupted.store(true, Ordering::SeqCst);
+                stop.store(true, Ordering::SeqCst);
+            }
+        })
+    };
+    let progress = Arc::new(Mutex::new(Progress::new(total)));
+    let runs = join_all(work.into_iter().map(|(db, targets)| {
+        let progress = progress.clone();
+        async move {
+            apply_targets(db, targets, options, move |result| {
+                if let Ok(mut p) = progress.lock() {
+                    p.done(result);
+                }
+            })
+            .await
+        }
+    }))
+    .await;
+    watcher.abort();
+    if let Ok(p) = progress.lock() {
+        p.finish();
+    }
+    let mut results = Vec::new();
+    for run in runs {
+        results.extend(run?);
+    }
+    print(&summary(&results, up_to_date))?;
 
     let failed: Vec<&TargetResult> = results.iter().filter(|r| !r.succeeded()).collect();
-    let converged = results.len() - failed.len();
-    print(&format!(
-        "\nApplied: {converged} target{} converged, {} failed, {up_to_date} already up to date.\n",
-        if converged == 1 { "" } else { "s" },
-        failed.len()
-    ))?;
+    if interrupted.load(Ordering::SeqCst) {
+        print("Interrupted: targets in flight finished or rolled back; the rest did not start.\n")?;
+        return Ok(ExitCode::from(130));
+    }
     if failed.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
@@ -333,7 +533,7 @@ async fn run_targets(
         "fix the cause above and run the same command again".to_string()
     } else {
         format!(
-            "fix the cause above, then retry only these: kschema apply --tenant {}",
+            "fix the cause above, then retry only these: kschema apply --tenant {} (or: kschema apply --only-failed)",
             retry.join(",")
         )
     };
@@ -346,9 +546,106 @@ async fn run_targets(
     .into())
 }
 
-/// The project's hazard policy with the command line's allowances.
+/// Counts and, on a terminal, a progress bar (done / failed / remaining,
+/// rate, ETA); elsewhere one line per finished target.
+struct Progress {
+    bar: Option<ProgressBar>,
+    failed: usize,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        let bar = std::io::stdout().is_terminal().then(|| {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} done, {msg} · {per_sec} · ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.set_message("0 failed");
+            bar
+        });
+        let _ = print("Applying…\n");
+        Progress { bar, failed: 0 }
+    }
+
+    fn done(&mut self, result: &TargetResult) {
+        if !result.succeeded() {
+            self.failed += 1;
+        }
+        match &self.bar {
+            Some(bar) => {
+                if !result.succeeded() {
+                    bar.println(describe_result(result).trim_end());
+                }
+                bar.set_message(format!("{} failed", self.failed));
+                bar.inc(1);
+            }
+            None => {
+                let _ = print(&describe_result(result));
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// How many converged, and the failures grouped by cause, like the plan.
+fn summary(results: &[TargetResult], up_to_date: usize) -> String {
+    let converged = results.iter().filter(|r| r.succeeded()).count();
+    let failed: Vec<&TargetResult> = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
+        .collect();
+    let skipped = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Skipped { .. }))
+        .count();
+    let mut out = format!(
+        "\nApplied: {converged} target{} converged, {} failed, {skipped} not started, {up_to_date} already up to date.\n",
+        if converged == 1 { "" } else { "s" },
+        failed.len()
+    );
+    // The same error in several tenants is one cause.
+    let mut causes: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for result in &failed {
+        if let Outcome::Failed(failure) = &result.outcome {
+            let schema = result.target.schema.as_str();
+            let strip = |text: &str| {
+                text.replace(&format!("{schema}."), "<schema>.")
+                    .replace(&format!("\"{schema}\""), "<schema>")
+            };
+            let first_line = failure.error.lines().next().unwrap_or_default();
+            causes
+                .entry((strip(first_line), strip(&first_line_of(&failure.statement))))
+                .or_default()
+                .push(
+                    result
+                        .target
+                        .tenant
+                        .as_ref()
+                        .map(|t| t.to_string())
+                        .unwrap_or_else(|| result.target.to_string()),
+                );
+        }
+    }
+    for ((error, statement), targets) in causes {
+        let _ = writeln!(
+            out,
+            "  failed in {}: {error}\n      statement: {statement}",
+            targets.join(", ")
+        );
+    }
+    out
+}
+
 fn policy(desired: &DesiredState, args: &ApplyArgs) -> HazardPolicy {
-    policy_from(super::project_policy(desired), args)
+    policy_from(project_policy(desired), args)
 }
 
 fn policy_from(mut policy: HazardPolicy, args: &ApplyArgs) -> HazardPolicy {
@@ -360,7 +657,7 @@ fn policy_from(mut policy: HazardPolicy, args: &ApplyArgs) -> HazardPolicy {
 }
 
 /// Flags first, then kschema.toml, then the defaults.
-fn apply_options(desired: &DesiredState, args: &ApplyArgs) -> ApplyOptions {
+fn apply_options(desired: &DesiredState, args: &ApplyArgs, run: RunInfo) -> ApplyOptions {
     let config = &desired.config.apply;
     let defaults = ApplyOptions::default();
     let statement_timeout = args.statement_timeout.or(config.statement_timeout);
@@ -384,6 +681,9 @@ fn apply_options(desired: &DesiredState, args: &ApplyArgs) -> ApplyOptions {
             .lock_attempts
             .or(config.lock_attempts)
             .unwrap_or(defaults.lock_attempts),
+        fail_fast: args.fail_fast,
+        stop: defaults.stop,
+        run: Some(run),
     }
 }
 
@@ -397,7 +697,7 @@ fn empty_project() -> DesiredState {
     }
 }
 
-fn describe_result(result: &TargetResult) -> String {
+pub fn describe_result(result: &TargetResult) -> String {
     match &result.outcome {
         Outcome::Applied {
             statements,
@@ -417,7 +717,7 @@ fn describe_result(result: &TargetResult) -> String {
             format!(
                 "  ✗ {}: failed — {state}\n      statement: {}\n      {}\n",
                 result.target,
-                first_line(&failure.statement),
+                first_line_of(&failure.statement),
                 failure.error.replace('\n', "\n      ")
             )
         }
@@ -425,7 +725,7 @@ fn describe_result(result: &TargetResult) -> String {
     }
 }
 
-fn first_line(text: &str) -> String {
+fn first_line_of(text: &str) -> String {
     match text.split_once('\n') {
         Some((first, _)) => format!("{first} …"),
         None => text.to_string(),

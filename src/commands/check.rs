@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
+use kschema_core::plan::TxMode;
 use kschema_core::render::describe;
 use kschema_core::render::text::group_title;
 use miette::Report;
@@ -14,65 +15,77 @@ use crate::db::introspect::list_schemas;
 
 pub async fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<ExitCode, Report> {
     let planned = prepare(global, &args.targets, args.against.as_deref()).await?;
-    let plan = &planned.plan;
-    let mut out = format!("Database: {}\n\n", planned.source);
-    let drifted = plan.targets.iter().filter(|t| !t.is_empty()).count();
-    if drifted == 0 {
-        let _ = writeln!(
-            out,
-            "In sync: all {} targets match the desired state.",
-            plan.targets.len()
-        );
-    } else {
-        let _ = writeln!(
-            out,
-            "Drift: {drifted} of {} target{} differ from the desired state.\n",
-            plan.targets.len(),
-            if plan.targets.len() == 1 { "" } else { "s" }
-        );
-        let groups = plan.groups();
-        for group in groups.iter().filter(|g| !g.steps.is_empty()) {
+    let mut out = String::new();
+    let mut any_drift = false;
+    for shard in &planned.shards {
+        let plan = &shard.plan;
+        let _ = writeln!(out, "Database: {}\n", shard.source);
+        let drifted = plan.targets.iter().filter(|t| !t.is_empty()).count();
+        any_drift |= drifted > 0;
+        if drifted == 0 {
             let _ = writeln!(
                 out,
-                "{}: {} difference{}",
-                group_title(group),
-                group.steps.len(),
-                if group.steps.len() == 1 { "" } else { "s" }
+                "In sync: all {} targets match the desired state.",
+                plan.targets.len()
             );
-            for step in group.steps.iter().filter(|s| {
-                s.part.is_none() || s.transaction == kschema_core::plan::TxMode::Transactional
-            }) {
-                let (sign, text) = describe(&step.change);
-                let _ = writeln!(out, "  {sign} {text}");
+        } else {
+            let _ = writeln!(
+                out,
+                "Drift: {drifted} of {} target{} differ from the desired state.\n",
+                plan.targets.len(),
+                if plan.targets.len() == 1 { "" } else { "s" }
+            );
+            let groups = plan.groups();
+            for group in groups.iter().filter(|g| !g.steps.is_empty()) {
+                // An online change is two steps; the drift is one difference.
+                let differences: Vec<_> = group
+                    .steps
+                    .iter()
+                    .filter(|s| s.part.is_none() || s.transaction == TxMode::Transactional)
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "{}: {} difference{}",
+                    group_title(group),
+                    differences.len(),
+                    if differences.len() == 1 { "" } else { "s" }
+                );
+                for step in differences {
+                    let (sign, text) = describe(&step.change);
+                    let _ = writeln!(out, "  {sign} {text}");
+                }
+            }
+            for group in groups.iter().filter(|g| g.steps.is_empty()) {
+                let _ = writeln!(out, "{}: in sync", group_title(group));
             }
         }
-        for group in groups.iter().filter(|g| g.steps.is_empty()) {
-            let _ = writeln!(out, "{}: in sync", group_title(group));
+        if let LiveSource::Database(db) = &shard.source {
+            let managed: Vec<&str> = shard.targets.iter().map(|t| t.schema.as_str()).collect();
+            let unmanaged: Vec<String> = list_schemas(&db.connect().await?)
+                .await?
+                .into_iter()
+                .filter(|s| s.starts_with("org_") && !managed.contains(&s.as_str()))
+                .collect();
+            if !unmanaged.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "\nTenant-like schemas not in tenants.toml (left alone): {}",
+                    unmanaged.join(", ")
+                );
+            }
         }
+        out.push('\n');
+    }
+    if any_drift {
         let _ = writeln!(
             out,
-            "\n`kschema plan` shows the statements that converge them; `kschema apply` runs them."
+            "`kschema plan` shows the statements that converge them; `kschema apply` runs them."
         );
     }
-    if let LiveSource::Database(db) = &planned.source {
-        let managed: Vec<&str> = planned.targets.iter().map(|t| t.schema.as_str()).collect();
-        let unmanaged: Vec<String> = list_schemas(&db.connect().await?)
-            .await?
-            .into_iter()
-            .filter(|s| s.starts_with("org_") && !managed.contains(&s.as_str()))
-            .collect();
-        if !unmanaged.is_empty() {
-            let _ = writeln!(
-                out,
-                "\nTenant-like schemas not in tenants.toml (left alone): {}",
-                unmanaged.join(", ")
-            );
-        }
-    }
     print(&out)?;
-    Ok(if drifted == 0 {
-        ExitCode::SUCCESS
-    } else {
+    Ok(if any_drift {
         ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
     })
 }

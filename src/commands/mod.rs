@@ -5,10 +5,13 @@
 pub mod apply;
 pub mod check;
 pub mod diff;
+pub mod fleet;
+pub mod history;
 pub mod local;
 pub mod plan;
 pub mod snapshot;
 pub mod targets;
+pub mod tenant;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
@@ -16,14 +19,12 @@ use std::path::Path;
 use kschema_core::catalog::LiveState;
 use kschema_core::hazard::HazardPolicy;
 use kschema_core::load::{load_project, DesiredState};
-use kschema_core::model::SchemaName;
 use kschema_core::plan::{build_plan, Plan, PlanOptions, Target};
 use kschema_core::snapshot::Snapshot;
 use kschema_core::{Problem, SourceFile};
 use miette::{IntoDiagnostic, Report, SourceSpan};
 
 use crate::cli::{ColorChoice, GlobalArgs, TargetArgs};
-use crate::db::introspect::introspect;
 use crate::db::Database;
 
 /// Where the live state came from.
@@ -43,61 +44,110 @@ impl std::fmt::Display for LiveSource {
     }
 }
 
-/// Everything a plan was made from.
+/// Everything a plan was made from: per database, its targets, live state
+/// and plan.
 pub struct Planned {
     pub desired: DesiredState,
+    pub shards: Vec<DatabasePlan>,
+    pub options: PlanOptions,
+}
+
+/// One database's part of a plan.
+pub struct DatabasePlan {
+    /// `None` for the main database.
+    pub name: Option<String>,
     pub source: LiveSource,
     pub targets: Vec<Target>,
     pub live: LiveState,
     pub plan: Plan,
-    pub options: PlanOptions,
 }
 
-/// Loads the project, picks the targets, reads the live state (from the
-/// database, or from a snapshot with no connection at all) and plans.
-/// Nothing is changed anywhere.
+impl Planned {
+    pub fn is_empty(&self) -> bool {
+        self.shards.iter().all(|s| s.plan.is_empty())
+    }
+}
+
+impl DatabasePlan {
+    /// `main database` or `database eu`.
+    pub fn title(&self) -> String {
+        match &self.name {
+            None => "main database".to_string(),
+            Some(name) => format!("database {name}"),
+        }
+    }
+}
+
+/// Loads the project, picks the targets, reads the live state (from every
+/// database at once, or from a snapshot with no connection at all) and
+/// plans. Nothing is changed anywhere.
 pub async fn prepare(
     global: &GlobalArgs,
     target_args: &TargetArgs,
     against: Option<&Path>,
 ) -> Result<Planned, Report> {
     let desired = load_project(&global.project)?;
-    let targets = targets::select_targets(&desired, &target_args.tenants)?;
-    let schemas: Vec<SchemaName> = targets.iter().map(|t| t.schema.clone()).collect();
-    let (source, live) = match against {
-        Some(path) => {
-            let snapshot = read_snapshot(path)?;
-            let live = snapshot.to_live().map_err(|reason| {
-                Problem::new(
-                    "kschema::snapshot::invalid",
-                    format!("{}: {reason}", path.display()),
-                )
-            })?;
-            let source = LiveSource::Snapshot {
-                path: path.display().to_string(),
-                database: snapshot.database.clone(),
-            };
-            (source, live)
+    let options = plan_options(&desired, target_args);
+    if let Some(path) = against {
+        if !desired.tenants.shards.is_empty()
+            || desired.tenants.source != kschema_core::load::TenantSource::Listed
+        {
+            return Err(Problem::new(
+                "kschema::snapshot::shards",
+                "a snapshot records one database with a listed set of tenants",
+            )
+            .with_help("plan against the databases, or take one snapshot per database with a project of its own")
+            .into());
         }
-        None => {
-            let db = open_database(global).await?;
-            let client = db.connect().await?;
-            let live = introspect(&client, &schemas).await?;
-            (LiveSource::Database(Box::new(db)), live)
-        }
-    };
-    let options = PlanOptions {
-        online: !target_args.no_online && desired.config.plan.online.unwrap_or(true),
-    };
-    let plan = build_plan(&desired, &live, &targets, options);
+        let targets = targets::select_targets(&desired, &target_args.tenants)?;
+        let snapshot = read_snapshot(path)?;
+        let live = snapshot.to_live().map_err(|reason| {
+            Problem::new(
+                "kschema::snapshot::invalid",
+                format!("{}: {reason}", path.display()),
+            )
+        })?;
+        let plan = build_plan(&desired, &live, &targets, options);
+        let source = LiveSource::Snapshot {
+            path: path.display().to_string(),
+            database: snapshot.database.clone(),
+        };
+        return Ok(Planned {
+            desired,
+            shards: vec![DatabasePlan {
+                name: None,
+                source,
+                targets,
+                live,
+                plan,
+            }],
+            options,
+        });
+    }
+    let (desired, shards) = fleet::resolve(global, desired, &target_args.tenants).await?;
+    let plans = fleet::plan_all(&desired, shards, options).await?;
+    let shards = plans
+        .into_iter()
+        .map(|p| DatabasePlan {
+            name: p.shard.name,
+            source: LiveSource::Database(Box::new(p.shard.db)),
+            targets: p.shard.targets,
+            live: p.live,
+            plan: p.plan,
+        })
+        .collect();
     Ok(Planned {
         desired,
-        source,
-        targets,
-        live,
-        plan,
+        shards,
         options,
     })
+}
+
+/// Online forms unless `--no-online` or kschema.toml says otherwise.
+pub fn plan_options(desired: &DesiredState, target_args: &TargetArgs) -> PlanOptions {
+    PlanOptions {
+        online: !target_args.no_online && desired.config.plan.online.unwrap_or(true),
+    }
 }
 
 /// The hazards this project's apply refuses unless allowed.

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use kschema_core::render::json::{plan_document, render_json};
+use kschema_core::render::json::{merge_documents, plan_document, render_json, PlanDocument};
 use kschema_core::render::markdown::{render_markdown, MarkdownContext};
 use kschema_core::render::sql::render_sql;
 use kschema_core::render::text::{render_text, TextOptions};
@@ -14,58 +14,87 @@ use crate::cli::{Format, GlobalArgs, PlanArgs};
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitCode, Report> {
     let planned = prepare(global, &args.targets, args.against.as_deref()).await?;
-    let source = planned.source.to_string();
     if let Some(path) = &args.out {
-        let document = plan_document(
-            &planned.plan,
-            &source,
-            planned.options.online,
-            &project_policy(&planned.desired),
-        );
-        write_file(path, &render_json(&document))?;
+        write_file(path, &render_json(&document(&planned)))?;
     }
     print(&render(&planned, args.format, use_color(global.color)))?;
-    Ok(if planned.plan.is_empty() {
+    Ok(if planned.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
     })
 }
 
-/// The plan in the chosen format.
-pub fn render(planned: &Planned, format: Format, color: bool) -> String {
-    let source = planned.source.to_string();
+/// The plan as one JSON document over every database.
+pub fn document(planned: &Planned) -> PlanDocument {
     let policy = project_policy(&planned.desired);
-    match format {
-        Format::Text => {
-            let options = TextOptions { color, policy };
-            format!(
-                "Database: {source}\n\n{}",
-                render_text(&planned.plan, &options)
+    let documents: Vec<(Option<String>, PlanDocument)> = planned
+        .shards
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                plan_document(
+                    &s.plan,
+                    &s.source.to_string(),
+                    planned.options.online,
+                    &policy,
+                ),
             )
-        }
-        Format::Sql => render_sql(
-            &planned.plan,
-            &[
-                "kschema plan".to_string(),
-                format!("database: {source}"),
-                "run with: psql -v ON_ERROR_STOP=1 -f <this file>".to_string(),
-            ],
-        ),
-        Format::Json => render_json(&plan_document(
-            &planned.plan,
-            &source,
-            planned.options.online,
-            &policy,
-        )),
-        Format::Markdown => render_markdown(
-            &planned.plan,
-            &MarkdownContext {
-                database: &source,
-                desired: &planned.desired,
-                live: &planned.live,
-                policy: &policy,
-            },
-        ),
+        })
+        .collect();
+    merge_documents(documents)
+}
+
+/// The plan in the chosen format; with shards, one section per database.
+pub fn render(planned: &Planned, format: Format, color: bool) -> String {
+    let policy = project_policy(&planned.desired);
+    if format == Format::Json {
+        return render_json(&document(planned));
     }
+    let several = planned.shards.len() > 1;
+    let mut out = String::new();
+    for shard in &planned.shards {
+        let source = shard.source.to_string();
+        if several {
+            out.push_str(&format!("=== {}: {source}\n\n", shard.title()));
+        }
+        let section = match format {
+            Format::Text => {
+                let options = TextOptions {
+                    color,
+                    policy: policy.clone(),
+                };
+                let text = render_text(&shard.plan, &options);
+                if several {
+                    text
+                } else {
+                    format!("Database: {source}\n\n{text}")
+                }
+            }
+            Format::Sql => render_sql(
+                &shard.plan,
+                &[
+                    "kschema plan".to_string(),
+                    format!("database: {source}"),
+                    "run with: psql -v ON_ERROR_STOP=1 -f <this file>".to_string(),
+                ],
+            ),
+            Format::Markdown => render_markdown(
+                &shard.plan,
+                &MarkdownContext {
+                    database: &source,
+                    desired: &planned.desired,
+                    live: &shard.live,
+                    policy: &policy,
+                },
+            ),
+            Format::Json => String::new(),
+        };
+        out.push_str(&section);
+        if several {
+            out.push('\n');
+        }
+    }
+    out
 }

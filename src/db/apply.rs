@@ -1,23 +1,32 @@
 //! Runs a plan: `public` first, then the tenant schemas in parallel over a
 //! small pool of connections. Each target's transactional statements commit
-//! together or not at all; the statements that cannot run in a transaction
-//! run after the commit, one at a time.
+//! together or not at all, with its history row in the same transaction;
+//! the statements that cannot run in a transaction run after the commit, one
+//! at a time, and the row is then marked applied.
 //!
 //! Every statement runs under a lock timeout and a statement timeout. A lock
 //! timeout is retried with jittered backoff a bounded number of times (the
 //! whole transaction, or the one statement outside it) before the target
 //! fails with a message naming the sessions that may hold the lock.
+//!
+//! A stop flag (Ctrl-C, or the first failure with `--fail-fast`) stops
+//! scheduling new targets; targets in flight finish or roll back.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use kschema_core::catalog::Fingerprint;
+use kschema_core::model::SchemaModel;
 use kschema_core::plan::{Plan, Target, TargetPlan, TxMode};
+use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use super::connect::{ConnectError, Database};
+use super::history::{self, Entry, RunInfo};
 
 /// How long a statement may wait for a lock (PostgreSQL's `lock_timeout`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +51,10 @@ impl StatementTimeout {
     }
 }
 
+/// Advisory lock keys: the pair (class, object) PostgreSQL's two-int form
+/// takes. One class for per-tenant locks, keyed by the schema's hash.
+const TENANT_LOCK_CLASS: i32 = 0x6b73_6368; // "ksch"
+
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {
     /// Tenant schemas applied at once (one connection each).
@@ -50,6 +63,12 @@ pub struct ApplyOptions {
     pub statement_timeout: StatementTimeout,
     /// Attempts per transaction or statement when a lock is not granted.
     pub lock_attempts: u32,
+    /// Stop scheduling new targets at the first failure.
+    pub fail_fast: bool,
+    /// Set to stop scheduling new targets (Ctrl-C).
+    pub stop: Arc<AtomicBool>,
+    /// What the history rows say about this run; `None` writes no history.
+    pub run: Option<RunInfo>,
 }
 
 impl Default for ApplyOptions {
@@ -59,6 +78,9 @@ impl Default for ApplyOptions {
             lock_timeout: LockTimeout(Duration::from_secs(3)),
             statement_timeout: StatementTimeout(Some(Duration::from_secs(30 * 60))),
             lock_attempts: 5,
+            fail_fast: false,
+            stop: Arc::new(AtomicBool::new(false)),
+            run: None,
         }
     }
 }
@@ -69,6 +91,11 @@ impl Default for ApplyOptions {
 pub struct ApplyTarget {
     pub target: Target,
     pub steps: Vec<ApplyStep>,
+    /// The live state the plan was made from (for the history).
+    pub live_fingerprint: Fingerprint,
+    pub live_model: Option<Arc<SchemaModel>>,
+    /// Hazards the steps carry (all allowed, or apply would have refused).
+    pub hazards: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -80,8 +107,15 @@ pub struct ApplyStep {
 }
 
 impl ApplyTarget {
-    pub fn from_plan(plan: &TargetPlan) -> ApplyTarget {
+    pub fn from_plan(plan: &TargetPlan, live_model: Option<Arc<SchemaModel>>) -> ApplyTarget {
         let schema = &plan.target.schema;
+        let mut hazards: Vec<String> = plan
+            .steps
+            .iter()
+            .flat_map(|s| s.hazards.iter().map(|h| h.kind.to_string()))
+            .collect();
+        hazards.sort();
+        hazards.dedup();
         ApplyTarget {
             target: plan.target.clone(),
             steps: plan
@@ -93,15 +127,39 @@ impl ApplyTarget {
                     before_retry: step.before_retry.as_ref().map(|s| s.render(schema)),
                 })
                 .collect(),
+            live_fingerprint: plan.live_fingerprint,
+            live_model,
+            hazards,
         }
     }
 
-    /// The non-empty targets of a plan.
-    pub fn all(plan: &Plan) -> Vec<ApplyTarget> {
+    /// The non-empty targets of a plan, with the live models they start from.
+    pub fn all(plan: &Plan, live: &kschema_core::catalog::LiveState) -> Vec<ApplyTarget> {
         plan.targets
             .iter()
             .filter(|t| !t.is_empty())
-            .map(ApplyTarget::from_plan)
+            .map(|t| ApplyTarget::from_plan(t, live.get(&t.target.schema).map(|s| s.model.clone())))
+            .collect()
+    }
+
+    fn statements(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .flat_map(|s| s.statements.iter().cloned())
+            .collect()
+    }
+
+    /// A hash of exactly what runs.
+    fn plan_fingerprint(&self) -> String {
+        let mut hasher = Sha256::new();
+        for statement in self.statements() {
+            hasher.update(statement.as_bytes());
+            hasher.update([0]);
+        }
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
             .collect()
     }
 }
@@ -114,7 +172,7 @@ pub enum Outcome {
         elapsed: Duration,
     },
     Failed(TargetFailure),
-    /// Not attempted (e.g. because `public` failed first).
+    /// Not attempted (public failed first, the run was interrupted, …).
     Skipped {
         reason: String,
     },
@@ -155,6 +213,21 @@ pub async fn apply_targets(
     let mut results = Vec::new();
     let (public, tenants): (Vec<ApplyTarget>, Vec<ApplyTarget>) =
         targets.into_iter().partition(|t| t.target.is_public());
+    let skip_all = |reason: &str,
+                    tenants: Vec<ApplyTarget>,
+                    results: &mut Vec<TargetResult>,
+                    on_done: &mut dyn FnMut(&TargetResult)| {
+        for tenant in tenants {
+            let skipped = TargetResult {
+                target: tenant.target,
+                outcome: Outcome::Skipped {
+                    reason: reason.into(),
+                },
+            };
+            on_done(&skipped);
+            results.push(skipped);
+        }
+    };
 
     // Tenant tables reference public ones: public converges first.
     if let Some(public) = public.first() {
@@ -164,20 +237,15 @@ pub async fn apply_targets(
         let failed = !result.succeeded();
         results.push(result);
         if failed {
-            for tenant in tenants {
-                let skipped = TargetResult {
-                    target: tenant.target.clone(),
-                    outcome: Outcome::Skipped {
-                        reason: "public failed first".into(),
-                    },
-                };
-                on_done(&skipped);
-                results.push(skipped);
-            }
+            skip_all("public failed first", tenants, &mut results, &mut on_done);
             return Ok(results);
         }
     }
     if tenants.is_empty() {
+        return Ok(results);
+    }
+    if options.stop.load(Ordering::SeqCst) {
+        skip_all("interrupted", tenants, &mut results, &mut on_done);
         return Ok(results);
     }
 
@@ -195,9 +263,15 @@ pub async fn apply_targets(
         let options = options.clone();
         tokio::spawn(async move {
             loop {
+                if options.stop.load(Ordering::SeqCst) {
+                    break;
+                }
                 let next = queue.lock().ok().and_then(|mut q| q.pop_front());
                 let Some(target) = next else { break };
                 let result = apply_target(&client, &target, &options).await;
+                if options.fail_fast && !result.succeeded() {
+                    options.stop.store(true, Ordering::SeqCst);
+                }
                 if sender.send(result).is_err() {
                     break;
                 }
@@ -209,63 +283,110 @@ pub async fn apply_targets(
         on_done(&result);
         results.push(result);
     }
+    // What the workers did not get to (stopped early).
+    let left: Vec<ApplyTarget> = queue
+        .lock()
+        .map(|mut q| q.drain(..).collect())
+        .unwrap_or_default();
+    let reason = if options.fail_fast {
+        "not started: --fail-fast after a failure"
+    } else {
+        "not started: interrupted"
+    };
+    skip_all(reason, left, &mut results, &mut on_done);
     Ok(results)
 }
 
-/// Applies one target's steps on `client`.
+/// Applies one target's steps on `client`, recording it in the history.
 pub async fn apply_target(
     client: &Client,
-    plan: &ApplyTarget,
+    target: &ApplyTarget,
     options: &ApplyOptions,
 ) -> TargetResult {
     let started = Instant::now();
-    let transactional: Vec<String> = plan
+    let started_at = SystemTime::now();
+    let transactional: Vec<String> = target
         .steps
         .iter()
         .filter(|s| s.transaction == TxMode::Transactional)
         .flat_map(|s| s.statements.iter().cloned())
         .collect();
-    let after: Vec<&ApplyStep> = plan
+    let after: Vec<&ApplyStep> = target
         .steps
         .iter()
         .filter(|s| s.transaction == TxMode::NonTransactional)
         .collect();
-    let mut count = transactional.len();
-    let outcome = match run_transaction(client, &transactional, options).await {
-        Err(failure) => Outcome::Failed(failure),
-        Ok(()) => {
+    let statements = target.statements();
+    let plan_fingerprint = target.plan_fingerprint();
+    let entry = options.run.as_ref().map(|run| Entry {
+        run,
+        schema: target.target.schema.as_str(),
+        tenant: target.target.tenant.as_ref().map(|t| t.as_str()),
+        statements: &statements,
+        hazards_allowed: &target.hazards,
+        plan_fingerprint: &plan_fingerprint,
+        live_fingerprint: target.live_fingerprint,
+        live_model: target.live_model.as_deref(),
+        desired_fingerprint: None,
+    });
+
+    let outcome = match run_transaction(
+        client,
+        &target.target,
+        &transactional,
+        !after.is_empty(),
+        entry.as_ref(),
+        started_at,
+        options,
+    )
+    .await
+    {
+        Err(failure) => {
+            if let Some(entry) = &entry {
+                // The changes rolled back; the failure is recorded on its own.
+                let _ = history::record(client, entry, "failed", started_at, Some(&failure.error))
+                    .await;
+            }
+            Outcome::Failed(failure)
+        }
+        Ok(history_id) => {
             let mut failed = None;
-            for step in after {
-                count += step.statements.len();
+            for step in &after {
                 if let Err(failure) = run_outside_transaction(client, step, options).await {
                     failed = Some(failure);
                     break;
                 }
             }
+            if let Some(id) = history_id.filter(|_| !after.is_empty()) {
+                let error = failed.as_ref().map(|f: &TargetFailure| f.error.as_str());
+                let _ = history::finish(client, id, error).await;
+            }
             match failed {
                 Some(failure) => Outcome::Failed(failure),
                 None => Outcome::Applied {
-                    statements: count,
+                    statements: statements.len(),
                     elapsed: started.elapsed(),
                 },
             }
         }
     };
     TargetResult {
-        target: plan.target.clone(),
+        target: target.target.clone(),
         outcome,
     }
 }
 
-/// The transactional statements, retried as a whole on a lock timeout.
+/// The transactional statements and the history row, retried as a whole on
+/// a lock timeout. Returns the history row's id.
 async fn run_transaction(
     client: &Client,
+    target: &Target,
     statements: &[String],
+    has_tail: bool,
+    entry: Option<&Entry<'_>>,
+    started_at: SystemTime,
     options: &ApplyOptions,
-) -> Result<(), TargetFailure> {
-    if statements.is_empty() {
-        return Ok(());
-    }
+) -> Result<Option<i64>, TargetFailure> {
     let setup = format!(
         "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
         options.lock_timeout.setting(),
@@ -277,30 +398,77 @@ async fn run_transaction(
             client
                 .batch_execute(&setup)
                 .await
-                .map_err(|e| ("BEGIN".to_string(), e))?;
+                .map_err(|e| Failure::Db("BEGIN".to_string(), e))?;
+            // One applier per tenant at a time, whoever started it.
+            let locked: bool = client
+                .query_one(
+                    "SELECT pg_try_advisory_xact_lock($1, hashtext($2))",
+                    &[&TENANT_LOCK_CLASS, &target.schema.as_str()],
+                )
+                .await
+                .map_err(|e| Failure::Db("pg_try_advisory_xact_lock".to_string(), e))?
+                .get(0);
+            if !locked {
+                return Err(Failure::Busy);
+            }
             for statement in statements {
                 client
                     .batch_execute(statement)
                     .await
-                    .map_err(|e| (statement.clone(), e))?;
+                    .map_err(|e| Failure::Db(statement.clone(), e))?;
             }
+            let id = match entry {
+                Some(entry) => {
+                    let outcome = if has_tail { "committed" } else { "applied" };
+                    Some(
+                        history::record(client, entry, outcome, started_at, None)
+                            .await
+                            .map_err(|e| {
+                                Failure::Db("INSERT INTO kschema.history".to_string(), e)
+                            })?,
+                    )
+                }
+                None => None,
+            };
             client
                 .batch_execute("COMMIT")
                 .await
-                .map_err(|e| ("COMMIT".to_string(), e))
+                .map_err(|e| Failure::Db("COMMIT".to_string(), e))?;
+            Ok(id)
         }
         .await;
-        let Err((statement, error)) = result else {
-            return Ok(());
+        let error = match result {
+            Ok(id) => return Ok(id),
+            Err(error) => error,
         };
         let _ = client.batch_execute("ROLLBACK").await;
-        if is_lock_timeout(&error) && attempt < options.lock_attempts {
-            backoff(attempt).await;
-            attempt += 1;
-            continue;
+        match error {
+            Failure::Busy => {
+                return Err(TargetFailure {
+                    statement: "pg_try_advisory_xact_lock".into(),
+                    error: format!(
+                        "another session is applying changes to {} right now",
+                        target.schema
+                    ),
+                    committed: false,
+                })
+            }
+            Failure::Db(statement, error) => {
+                if is_lock_timeout(&error) && attempt < options.lock_attempts {
+                    backoff(attempt).await;
+                    attempt += 1;
+                    continue;
+                }
+                return Err(failure(client, &statement, &error, false, attempt, options).await);
+            }
         }
-        return Err(failure(client, &statement, &error, false, attempt, options).await);
     }
+}
+
+enum Failure {
+    Db(String, tokio_postgres::Error),
+    /// Another session holds the tenant's lock.
+    Busy,
 }
 
 /// One step outside the transaction: each statement retried on a lock

@@ -3,7 +3,9 @@
 
 pub mod apply;
 pub mod connect;
+pub mod history;
 pub mod introspect;
 pub mod local;
+pub mod lock;
 
 pub use connect::Database;

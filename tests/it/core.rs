@@ -27,9 +27,16 @@ async fn fresh_database_matches_the_design_document() {
         reference.execute(&script).await;
     }
 
+    // kschema's own schema holds the history of runs.
     assert_eq!(
         db.schemas().await,
-        ["org_abc123", "org_def456", "org_xyz789", "public"]
+        [
+            "kschema",
+            "org_abc123",
+            "org_def456",
+            "org_xyz789",
+            "public"
+        ]
     );
     let public = db.catalog("public").await;
     assert_eq!(public, reference.catalog("public").await);

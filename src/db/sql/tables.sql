@@ -33,7 +33,10 @@ cols AS (
            'name', a.attname,
            'type', format_type(a.atttypid, a.atttypmod),
            'not_null', a.attnotnull,
-           'default', CASE WHEN serial.relname IS NULL THEN pg_get_expr(d.adbin, d.adrelid) END,
+           -- relid 0: a default mentions no column, and pg_get_expr with a
+           -- relation would lock it (a table locked by a migration must not
+           -- stall the whole introspection).
+           'default', CASE WHEN serial.relname IS NULL THEN pg_get_expr(d.adbin, 0) END,
            'identity', a.attidentity,
            'serial_sequence', serial.relname,
            'collation', CASE WHEN a.attcollation <> t.typcollation THEN co.collname END
@@ -66,7 +69,10 @@ cons AS (
            'name', con.conname,
            'type', con.contype,
            'columns', nk.columns,
-           'check', CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END,
+           -- pg_get_constraintdef takes no lock on the table, pg_get_expr would.
+           'check', CASE WHEN con.contype = 'c'
+                         THEN regexp_replace(pg_get_constraintdef(con.oid), '^CHECK \((.*)\)( NO INHERIT)?( NOT VALID)?$', '\1')
+                    END,
            'no_inherit', con.connoinherit,
            'ref_schema', CASE WHEN con.contype = 'f' AND rc.relnamespace <> tbl.relnamespace THEN rn.nspname END,
            'ref_table', rc.relname,

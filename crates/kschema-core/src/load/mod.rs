@@ -13,7 +13,7 @@ use miette::SourceSpan;
 
 pub use self::config::{parse_config, ProjectConfig};
 pub use self::sql::{load_scope, Annotations, LoadedScope, ObjectKey, Origin, Scope};
-pub use self::tenants::{parse_tenants, Tenant, TenantId, TenantRegistry};
+pub use self::tenants::{parse_tenants, Shard, Tenant, TenantId, TenantRegistry, TenantSource};
 use crate::diagnostic::{Problem, SourceFile};
 
 /// Everything a project declares.

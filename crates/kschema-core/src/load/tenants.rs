@@ -4,7 +4,14 @@
 //! [[tenant]]
 //! id = "abc123"              # [a-z0-9_]{1,48}
 //! schema = "org_abc123"      # optional, this is the default
+//! database = "eu"            # optional: a shard declared below
+//!
+//! [databases.eu]
+//! url_env = "DATABASE_URL_EU"  # the variable holding the shard's URL
 //! ```
+//!
+//! Or, instead of listing tenants: `source = "enterprises"` reads them from
+//! `public.enterprises.organization_id` in the main database.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -77,17 +84,69 @@ impl fmt::Debug for TenantId {
 pub struct Tenant {
     pub id: TenantId,
     pub schema: SchemaName,
+    /// The shard it lives in; `None` for the main database.
+    pub database: Option<String>,
+}
+
+/// Where the tenant list comes from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum TenantSource {
+    /// `[[tenant]]` entries.
+    #[default]
+    Listed,
+    /// `public.enterprises.organization_id` of the main database.
+    Enterprises,
+}
+
+/// A shard: another PostgreSQL database holding some tenants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub name: String,
+    /// The environment variable holding its URL (never the URL itself, so
+    /// no password is written in the file).
+    pub url_env: String,
 }
 
 /// The tenants kschema manages, in file order.
 #[derive(Clone, Debug, Default)]
 pub struct TenantRegistry {
     pub tenants: Vec<Tenant>,
+    pub source: TenantSource,
+    /// Declared shards, by name.
+    pub shards: Vec<Shard>,
     /// The file they came from, for diagnostics that point into it.
     pub file: Option<Arc<SourceFile>>,
 }
 
 impl TenantRegistry {
+    /// Tenants read from the database (`source = "enterprises"`): ids that
+    /// are not valid tenant ids are returned as problems, not silently
+    /// dropped.
+    pub fn with_tenants_from(&self, ids: &[String]) -> (TenantRegistry, Vec<String>) {
+        let mut registry = self.clone();
+        let mut rejected = Vec::new();
+        registry.tenants.clear();
+        for raw in ids {
+            match TenantId::parse(raw) {
+                Ok(id) => {
+                    if registry.get(id.as_str()).is_none() {
+                        registry.tenants.push(Tenant {
+                            schema: id.default_schema(),
+                            id,
+                            database: None,
+                        });
+                    }
+                }
+                Err(reason) => rejected.push(format!("{raw:?}: {reason}")),
+            }
+        }
+        (registry, rejected)
+    }
+
+    pub fn shard(&self, name: &str) -> Option<&Shard> {
+        self.shards.iter().find(|s| s.name == name)
+    }
+
     pub fn get(&self, id: &str) -> Option<&Tenant> {
         self.tenants.iter().find(|t| t.id.as_str() == id)
     }
@@ -102,6 +161,10 @@ impl TenantRegistry {
 struct RegistryFile {
     #[serde(default)]
     tenant: Vec<Spanned<TenantEntry>>,
+    #[serde(default)]
+    source: Option<Spanned<String>>,
+    #[serde(default)]
+    databases: std::collections::BTreeMap<String, Spanned<DatabaseEntry>>,
 }
 
 #[derive(Deserialize)]
@@ -110,6 +173,14 @@ struct TenantEntry {
     id: Spanned<String>,
     #[serde(default)]
     schema: Option<Spanned<String>>,
+    #[serde(default)]
+    database: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseEntry {
+    url_env: String,
 }
 
 /// Parses `tenants.toml`. Every problem in the file is reported at once.
@@ -117,6 +188,38 @@ pub fn parse_tenants(file: &Arc<SourceFile>) -> Result<TenantRegistry, Problem> 
     let parsed: RegistryFile = toml::from_str(file.text()).map_err(|e| toml_problem(file, &e))?;
     let mut problems = Vec::new();
     let mut tenants = Vec::new();
+    let source = match &parsed.source {
+        None => TenantSource::Listed,
+        Some(value) if value.get_ref() == "enterprises" => TenantSource::Enterprises,
+        Some(value) => {
+            problems.push(
+                Problem::new("kschema::tenants::source", format!("unknown tenant source {:?}", value.get_ref()))
+                    .at(file, span(value.span()), "not a tenant source")
+                    .with_help("leave `source` out to list tenants as [[tenant]] entries, or write source = \"enterprises\""),
+            );
+            TenantSource::Listed
+        }
+    };
+    if source == TenantSource::Enterprises {
+        if let Some(first) = parsed.tenant.first() {
+            problems.push(
+                Problem::new(
+                    "kschema::tenants::source",
+                    "tenants are read from enterprises, so [[tenant]] entries are not allowed",
+                )
+                .at(file, span(first.span()), "listed here")
+                .with_help("remove the [[tenant]] entries, or remove `source`"),
+            );
+        }
+    }
+    let shards: Vec<Shard> = parsed
+        .databases
+        .iter()
+        .map(|(name, entry)| Shard {
+            name: name.clone(),
+            url_env: entry.get_ref().url_env.clone(),
+        })
+        .collect();
     let mut seen_ids: BTreeMap<String, SourceSpan> = BTreeMap::new();
     let mut seen_schemas: BTreeMap<String, SourceSpan> = BTreeMap::new();
 
@@ -177,12 +280,50 @@ pub fn parse_tenants(file: &Arc<SourceFile>) -> Result<TenantRegistry, Problem> 
             );
             continue;
         }
-        tenants.push(Tenant { id, schema });
+        let database = match &entry.database {
+            Some(name) if parsed.databases.contains_key(name.get_ref()) => {
+                Some(name.get_ref().clone())
+            }
+            Some(name) => {
+                let known: Vec<&str> = parsed.databases.keys().map(|k| k.as_str()).collect();
+                problems.push(
+                    Problem::new(
+                        "kschema::tenants::database",
+                        format!(
+                            "tenant {id} is in database {:?}, which is not declared",
+                            name.get_ref()
+                        ),
+                    )
+                    .at(
+                        file,
+                        span(name.span()),
+                        "no [databases.…] entry with this name",
+                    )
+                    .with_help(if known.is_empty() {
+                        format!(
+                            "declare it: [databases.{}] url_env = \"DATABASE_URL_…\"",
+                            name.get_ref()
+                        )
+                    } else {
+                        format!("declared databases: {}", known.join(", "))
+                    }),
+                );
+                continue;
+            }
+            None => None,
+        };
+        tenants.push(Tenant {
+            id,
+            schema,
+            database,
+        });
     }
     match Problem::combine(problems) {
         Some(problem) => Err(problem),
         None => Ok(TenantRegistry {
             tenants,
+            source,
+            shards,
             file: Some(file.clone()),
         }),
     }

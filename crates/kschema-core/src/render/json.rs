@@ -24,6 +24,10 @@ pub struct PlanDocument {
     /// Whether online statement forms were used.
     pub online: bool,
     pub summary: Summary,
+    /// Shards (other databases of the run), by name → database; their
+    /// targets name them in `database`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub shards: BTreeMap<String, String>,
     pub targets: Vec<TargetDocument>,
     /// Warnings about the desired state.
     #[serde(default)]
@@ -47,6 +51,9 @@ pub struct Summary {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TargetDocument {
+    /// The shard it is in; absent for the main database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
     pub schema: String,
     /// `null` for public.
     pub tenant: Option<String>,
@@ -124,6 +131,7 @@ pub fn plan_document(
             })
             .collect();
         targets.push(TargetDocument {
+            database: None,
             schema: target.target.schema.to_string(),
             tenant: target.target.tenant.as_ref().map(|t| t.to_string()),
             live_fingerprint: target.live_fingerprint.to_string(),
@@ -152,9 +160,48 @@ pub fn plan_document(
             hazards,
             blocked_hazards,
         },
+        shards: BTreeMap::new(),
         targets,
         lints: plan.lints.iter().map(lint_document).collect(),
     }
+}
+
+/// One document for several databases: the main one first (name `None`),
+/// then the shards, whose targets carry their name.
+pub fn merge_documents(documents: Vec<(Option<String>, PlanDocument)>) -> PlanDocument {
+    let mut merged: Option<PlanDocument> = None;
+    for (name, mut document) in documents {
+        let offset = merged.as_ref().map_or(0, |m| m.targets.len());
+        for target in &mut document.targets {
+            target.database = name.clone();
+            target.same_plan_as += offset;
+        }
+        match (&mut merged, name) {
+            (None, _) => merged = Some(document),
+            (Some(all), name) => {
+                if let Some(name) = name {
+                    all.shards.insert(name, document.database.clone());
+                }
+                let (a, b) = (&mut all.summary, document.summary);
+                a.targets += b.targets;
+                a.with_changes += b.with_changes;
+                a.up_to_date += b.up_to_date;
+                a.changes += b.changes;
+                a.distinct_plans += b.distinct_plans;
+                for (kind, count) in b.hazards {
+                    *a.hazards.entry(kind).or_default() += count;
+                }
+                for kind in b.blocked_hazards {
+                    if !a.blocked_hazards.contains(&kind) {
+                        a.blocked_hazards.push(kind);
+                    }
+                }
+                a.blocked_hazards.sort();
+                all.targets.extend(document.targets);
+            }
+        }
+    }
+    merged.unwrap_or_else(|| plan_document(&Plan::default(), "", true, &HazardPolicy::default()))
 }
 
 fn lint_document(lint: &Lint) -> LintDocument {

@@ -1,0 +1,161 @@
+//! The databases a run covers: the main one (from --database-url,
+//! DATABASE_URL or the local cluster) and the shards `tenants.toml`
+//! declares, each with its own `public` and its own tenants. Plans and
+//! applies fan out over them at once.
+
+use std::collections::BTreeMap;
+
+use futures_util::future::join_all;
+use kschema_core::catalog::LiveState;
+use kschema_core::load::{DesiredState, TenantSource};
+use kschema_core::model::SchemaName;
+use kschema_core::plan::{build_plan, Plan, PlanOptions, Target};
+use kschema_core::Problem;
+use miette::{Report, SourceSpan};
+
+use super::targets::select_targets;
+use crate::cli::GlobalArgs;
+use crate::db::introspect::introspect;
+use crate::db::Database;
+
+/// One database and the targets in it.
+pub struct Shard {
+    /// `None` for the main database.
+    pub name: Option<String>,
+    pub db: Database,
+    pub targets: Vec<Target>,
+}
+
+impl Shard {
+    /// `main database` or `database eu`, for headings.
+    pub fn title(&self) -> String {
+        match &self.name {
+            None => "main database".to_string(),
+            Some(name) => format!("database {name}"),
+        }
+    }
+}
+
+/// A shard's live state and plan.
+pub struct ShardPlan {
+    pub shard: Shard,
+    pub live: LiveState,
+    pub plan: Plan,
+}
+
+/// Resolves the tenants (reading them from `public.enterprises` when
+/// `tenants.toml` says so), picks the targets, and assigns them to
+/// databases. Returns the desired state with its final tenant list.
+pub async fn resolve(
+    global: &GlobalArgs,
+    mut desired: DesiredState,
+    requested: &[String],
+) -> Result<(DesiredState, Vec<Shard>), Report> {
+    let main = super::open_database(global).await?;
+    if desired.tenants.source == TenantSource::Enterprises {
+        let ids = enterprise_ids(&main).await?;
+        let (registry, rejected) = desired.tenants.with_tenants_from(&ids);
+        for reason in rejected {
+            eprintln!("warning: public.enterprises has an organization_id that is not a tenant id, skipped: {reason}");
+        }
+        desired.tenants = registry;
+    }
+    let targets = select_targets(&desired, requested)?;
+    let everything = requested.is_empty() || requested.iter().any(|r| r == "all");
+    let mut by_database: BTreeMap<Option<String>, Vec<Target>> = BTreeMap::new();
+    for target in targets.iter().filter(|t| !t.is_public()) {
+        let tenant = target
+            .tenant
+            .as_ref()
+            .and_then(|id| desired.tenants.get(id.as_str()));
+        let database = tenant.and_then(|t| t.database.clone());
+        by_database
+            .entry(database)
+            .or_default()
+            .push(target.clone());
+    }
+    // public converges in every database that is part of the run.
+    let mut shards = Vec::new();
+    let main_tenants = by_database.remove(&None).unwrap_or_default();
+    shards.push(Shard {
+        name: None,
+        db: main,
+        targets: std::iter::once(Target::public())
+            .chain(main_tenants)
+            .collect(),
+    });
+    for shard in &desired.tenants.shards {
+        let tenants = by_database
+            .remove(&Some(shard.name.clone()))
+            .unwrap_or_default();
+        if tenants.is_empty() && !everything {
+            continue;
+        }
+        let url = std::env::var(&shard.url_env)
+            .map_err(|_| missing_url(&desired, &shard.name, &shard.url_env))?;
+        shards.push(Shard {
+            name: Some(shard.name.clone()),
+            db: Database::from_url(&url)?,
+            targets: std::iter::once(Target::public()).chain(tenants).collect(),
+        });
+    }
+    Ok((desired, shards))
+}
+
+/// Introspects and plans every shard at once.
+pub async fn plan_all(
+    desired: &DesiredState,
+    shards: Vec<Shard>,
+    options: PlanOptions,
+) -> Result<Vec<ShardPlan>, Report> {
+    let plans = join_all(shards.into_iter().map(|shard| async move {
+        let schemas: Vec<SchemaName> = shard.targets.iter().map(|t| t.schema.clone()).collect();
+        let client = shard.db.connect().await?;
+        let live = introspect(&client, &schemas).await?;
+        let plan = build_plan(desired, &live, &shard.targets, options);
+        Ok::<ShardPlan, Report>(ShardPlan { shard, live, plan })
+    }))
+    .await;
+    plans.into_iter().collect()
+}
+
+async fn enterprise_ids(db: &Database) -> Result<Vec<String>, Report> {
+    let client = db.connect().await?;
+    let exists: bool = client
+        .query_one("SELECT to_regclass('public.enterprises') IS NOT NULL", &[])
+        .await
+        .map_err(|e| {
+            Problem::new(
+                "kschema::tenants::enterprises",
+                format!("reading public.enterprises failed: {e}"),
+            )
+        })?
+        .get(0);
+    if !exists {
+        // The first apply creates the table; until then there are no tenants.
+        return Ok(Vec::new());
+    }
+    let rows = client
+        .query("SELECT organization_id::text FROM public.enterprises WHERE organization_id IS NOT NULL ORDER BY 1", &[])
+        .await
+        .map_err(|e| Problem::new("kschema::tenants::enterprises", format!("reading public.enterprises failed: {e}")))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+fn missing_url(desired: &DesiredState, shard: &str, variable: &str) -> Report {
+    let mut problem = Problem::new(
+        "kschema::tenants::database_url",
+        format!("database {shard}'s URL is not set: the environment variable {variable} is empty"),
+    )
+    .with_help(format!("export {variable}=postgresql://user:password@host/dbname (tenants.toml names the variable, never the URL)"));
+    if let Some(file) = &desired.tenants.file {
+        if let Some(offset) = file.text().find(&format!("\"{variable}\"")) {
+            problem = problem.at(
+                file,
+                SourceSpan::new(offset.into(), variable.len() + 2),
+                "read from here",
+            );
+        }
+    }
+    Report::new(problem)
+}

@@ -1,0 +1,284 @@
+//! `kschema tenant add ID` and `kschema tenant remove ID`: register a tenant
+//! and provision its schema (through a normal apply), or drop a tenant's
+//! schema and unregister it.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use kschema_core::catalog::Fingerprint;
+use kschema_core::hazard::HazardKind;
+use kschema_core::load::{load_project, TenantId, TenantSource};
+use kschema_core::Problem;
+use miette::Report;
+
+use super::{argument_problem, open_database, print, write_file};
+use crate::cli::{ApplyArgs, GlobalArgs, TargetArgs, TenantAction};
+use crate::db::history::{self, Entry, RunInfo, SETUP_SQL};
+use crate::db::lock;
+
+pub async fn run(global: &GlobalArgs, action: &TenantAction) -> Result<ExitCode, Report> {
+    match action {
+        TenantAction::Add { id, schema } => add(global, id, schema.as_deref()).await,
+        TenantAction::Remove {
+            id,
+            allow_hazards,
+            yes,
+        } => remove(global, id, allow_hazards, *yes).await,
+    }
+}
+
+async fn add(global: &GlobalArgs, id: &str, schema: Option<&str>) -> Result<ExitCode, Report> {
+    let tenant = TenantId::parse(id).map_err(|reason| {
+        argument_problem(
+            "kschema::tenant::invalid_id",
+            format!("invalid tenant id {id:?}"),
+            id,
+            &reason,
+            "tenant ids are 1 to 48 characters of a-z, 0-9 and _".into(),
+        )
+    })?;
+    let desired = load_project(&global.project)?;
+    if desired.tenants.source == TenantSource::Listed {
+        if desired.tenants.get(tenant.as_str()).is_some() {
+            return Err(Problem::new(
+                "kschema::tenant::exists",
+                format!("tenant {tenant} is already in tenants.toml"),
+            )
+            .with_help(format!("`kschema apply --tenant {tenant}` converges it"))
+            .into());
+        }
+        let path = global.project.join("tenants.toml");
+        let before = std::fs::read_to_string(&path).unwrap_or_default();
+        let mut entry = format!("\n[[tenant]]\nid = \"{tenant}\"\n");
+        if let Some(schema) = schema {
+            entry.push_str(&format!("schema = {}\n", toml_string(schema)));
+        }
+        let after = format!(
+            "{}{entry}",
+            before.trim_end_matches('\n').to_string() + if before.is_empty() { "" } else { "\n" }
+        );
+        write_file(&path, &after)?;
+        // The registry must still load; otherwise put it back as it was.
+        if let Err(problem) = load_project(&global.project) {
+            write_file(&path, &before)?;
+            return Err(problem.into());
+        }
+        print(&format!("Registered tenant {tenant} in tenants.toml.\n"))?;
+        let result = super::apply::run(global, &apply_args(&tenant)).await;
+        if result.is_err() {
+            print("The tenant stays registered: fix the cause and run `kschema apply --tenant <id>` again.\n")?;
+        }
+        return result;
+    }
+    // Tenants come from public.enterprises: the row makes the tenant.
+    print(&format!("tenants.toml reads tenants from public.enterprises; provisioning {tenant} if it is there.\n"))?;
+    super::apply::run(global, &apply_args(&tenant)).await
+}
+
+fn apply_args(tenant: &TenantId) -> ApplyArgs {
+    ApplyArgs {
+        plan_file: None,
+        targets: TargetArgs {
+            tenants: vec![tenant.to_string()],
+            no_online: false,
+        },
+        allow_destructive: false,
+        only_failed: false,
+        fail_fast: false,
+        lock_wait: 60.0,
+        allow_hazards: Vec::new(),
+        concurrency: None,
+        lock_timeout: None,
+        lock_attempts: None,
+        statement_timeout: None,
+    }
+}
+
+async fn remove(
+    global: &GlobalArgs,
+    id: &str,
+    allowed: &[HazardKind],
+    yes: bool,
+) -> Result<ExitCode, Report> {
+    let desired = load_project(&global.project)?;
+    if desired.tenants.source != TenantSource::Listed {
+        return Err(Problem::new("kschema::tenant::source", "tenants come from public.enterprises, not tenants.toml")
+            .with_help("delete the enterprise row, then drop the schema yourself: kschema never drops a schema it did not list")
+            .into());
+    }
+    let Some(tenant) = desired.tenants.get(id).cloned() else {
+        return Err(argument_problem(
+            "kschema::tenant::unknown",
+            format!("unknown tenant `{id}`"),
+            id,
+            "not in tenants.toml",
+            format!(
+                "tenants.toml lists: {}",
+                desired
+                    .tenants
+                    .ids()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .into());
+    };
+    if tenant.database.is_some() {
+        return Err(Problem::new(
+            "kschema::tenant::shard",
+            format!(
+                "tenant {id} lives in database {}",
+                tenant.database.unwrap_or_default()
+            ),
+        )
+        .with_help("remove it with --database-url pointing at that database")
+        .into());
+    }
+    if !allowed.contains(&HazardKind::DeletesData) {
+        return Err(Problem::new(
+            "kschema::tenant::hazard",
+            format!("removing tenant {id} drops schema {} and every row in it", tenant.schema),
+        )
+        .with_help(format!("after review, re-run with --allow-hazard deletes-data: kschema tenant remove {id} --allow-hazard deletes-data"))
+        .into());
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(Problem::new(
+                "kschema::tenant::confirm",
+                "removing a tenant needs a typed confirmation",
+            )
+            .with_help("run it in a terminal, or pass --yes")
+            .into());
+        }
+        print(&format!(
+            "This drops schema {} and all its data. Type the tenant id to confirm: ",
+            tenant.schema
+        ))?;
+        let _ = std::io::stdout().flush();
+        let mut typed = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut typed);
+        if typed.trim() != id {
+            return Err(Problem::new(
+                "kschema::tenant::confirm",
+                "the typed id does not match; nothing was removed",
+            )
+            .into());
+        }
+    }
+
+    let db = open_database(global).await?;
+    let run = RunInfo::new();
+    let _lock = lock::acquire(&db, Duration::from_secs(60), &run.run_id).await?;
+    let client = db.connect().await?;
+    client.batch_execute(SETUP_SQL).await.map_err(|e| {
+        Problem::new(
+            "kschema::history::setup",
+            format!("creating kschema.history failed: {e}"),
+        )
+    })?;
+    let statement = format!(
+        "DROP SCHEMA IF EXISTS {} CASCADE",
+        tenant.schema.ident().quoted()
+    );
+    let statements = vec![statement.clone()];
+    let hazards = vec![HazardKind::DeletesData.to_string()];
+    let entry = Entry {
+        run: &run,
+        schema: tenant.schema.as_str(),
+        tenant: Some(tenant.id.as_str()),
+        statements: &statements,
+        hazards_allowed: &hazards,
+        plan_fingerprint: "tenant-remove",
+        live_fingerprint: Fingerprint::absent(),
+        live_model: None,
+        desired_fingerprint: None,
+    };
+    let started = SystemTime::now();
+    let dropped = async {
+        client.batch_execute("BEGIN").await?;
+        client.batch_execute(&statement).await?;
+        history::record(&client, &entry, "applied", started, None).await?;
+        client.batch_execute("COMMIT").await
+    }
+    .await;
+    if let Err(e) = dropped {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Err(Problem::new(
+            "kschema::tenant::drop",
+            format!(
+                "dropping {} failed: {}",
+                tenant.schema,
+                crate::db::apply::describe_error(&e)
+            ),
+        )
+        .into());
+    }
+    let path = global.project.join("tenants.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    write_file(&path, &without_tenant(&text, id))?;
+    print(&format!(
+        "Database: {db}\n\nDropped schema {} and removed tenant {id} from tenants.toml.\n",
+        tenant.schema
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The file without the `[[tenant]]` block whose id is `id` (comments and
+/// other blocks kept as they were).
+fn without_tenant(text: &str, id: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i].trim() == "[[tenant]]" {
+            let mut end = (i + 1..lines.len())
+                .find(|&j| lines[j].trim_start().starts_with('['))
+                .unwrap_or(lines.len());
+            // Blank lines after the block belong to what follows.
+            while end > i + 1 && lines[end - 1].trim().is_empty() {
+                end -= 1;
+            }
+            let is_it = lines[i..end].iter().any(|l| {
+                let l = l.trim();
+                l.starts_with("id")
+                    && l.split_once('=')
+                        .is_some_and(|(_, v)| v.trim().trim_matches('"') == id)
+            });
+            if is_it {
+                // Drop the block and the blank line before it.
+                if out.last().is_some_and(|l| l.trim().is_empty()) {
+                    out.pop();
+                }
+                i = end;
+                continue;
+            }
+        }
+        out.push(lines[i]);
+        i += 1;
+    }
+    let mut text = out.join("\n");
+    text.push('\n');
+    text
+}
+
+fn toml_string(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removes_exactly_one_block() {
+        let text = "# registry\n\n[[tenant]]\nid = \"a\"\n\n[[tenant]]\nid = \"b\"\nschema = \"x\"\n\n[[tenant]]\nid = \"c\"\n";
+        assert_eq!(
+            without_tenant(text, "b"),
+            "# registry\n\n[[tenant]]\nid = \"a\"\n\n[[tenant]]\nid = \"c\"\n"
+        );
+        assert_eq!(without_tenant(text, "zz"), text);
+    }
+}

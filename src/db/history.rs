@@ -1,0 +1,263 @@
+//! The record of what ran: `kschema.history`, one row per target per run,
+//! written in the same transaction as the target's changes so the record
+//! can never claim a change that did not happen. The live model each run
+//! started from is kept once per shape in `kschema.shapes`, so a run can be
+//! rolled back to it.
+
+use std::time::SystemTime;
+
+use kschema_core::catalog::Fingerprint;
+use kschema_core::model::SchemaModel;
+use tokio_postgres::{Client, GenericClient};
+
+/// Creates kschema's own schema and tables if they are missing. Idempotent,
+/// safe under concurrent runs (they serialize on the run lock first).
+pub const SETUP_SQL: &str = "
+CREATE SCHEMA IF NOT EXISTS kschema;
+CREATE TABLE IF NOT EXISTS kschema.history (
+    id bigserial PRIMARY KEY,
+    run_id text NOT NULL,
+    target_schema text NOT NULL,
+    tenant text,
+    -- applied: everything ran; committed: the transaction committed but a
+    -- statement after it failed or was interrupted (the next apply finishes
+    -- it); failed: rolled back, nothing changed.
+    outcome text NOT NULL CHECK (outcome IN ('applied', 'committed', 'failed')),
+    started_at timestamptz NOT NULL,
+    finished_at timestamptz,
+    statements text[] NOT NULL,
+    hazards_allowed text[] NOT NULL DEFAULT '{}',
+    plan_fingerprint text NOT NULL,
+    live_fingerprint text NOT NULL,
+    desired_fingerprint text,
+    error text,
+    kschema_version text NOT NULL,
+    os_user text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_target ON kschema.history (target_schema, id DESC);
+CREATE TABLE IF NOT EXISTS kschema.shapes (
+    fingerprint text PRIMARY KEY,
+    model jsonb NOT NULL,
+    first_seen timestamptz NOT NULL DEFAULT now()
+);
+";
+
+/// What a run records about itself.
+#[derive(Clone, Debug)]
+pub struct RunInfo {
+    pub run_id: String,
+    pub os_user: String,
+    pub kschema_version: String,
+}
+
+impl RunInfo {
+    pub fn new() -> RunInfo {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        RunInfo {
+            run_id: format!("{:x}-{:x}", nanos, std::process::id()),
+            os_user: std::env::var("USER")
+                .or_else(|_| std::env::var("LOGNAME"))
+                .unwrap_or_else(|_| "unknown".into()),
+            kschema_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+impl Default for RunInfo {
+    fn default() -> Self {
+        RunInfo::new()
+    }
+}
+
+/// One target's row, as the apply engine fills it.
+#[derive(Clone, Debug)]
+pub struct Entry<'a> {
+    pub run: &'a RunInfo,
+    pub schema: &'a str,
+    pub tenant: Option<&'a str>,
+    pub statements: &'a [String],
+    pub hazards_allowed: &'a [String],
+    pub plan_fingerprint: &'a str,
+    pub live_fingerprint: Fingerprint,
+    /// The model the target started from (stored once per fingerprint).
+    pub live_model: Option<&'a SchemaModel>,
+    pub desired_fingerprint: Option<&'a str>,
+}
+
+/// Inserts the row (in the caller's transaction, for `applied` and
+/// `committed`) and returns its id.
+pub async fn record(
+    client: &impl GenericClient,
+    entry: &Entry<'_>,
+    outcome: &str,
+    started: SystemTime,
+    error: Option<&str>,
+) -> Result<i64, tokio_postgres::Error> {
+    if let Some(model) = entry.live_model {
+        let json = serde_json::to_value(model).unwrap_or(serde_json::Value::Null);
+        client
+            .execute(
+                "INSERT INTO kschema.shapes (fingerprint, model) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&entry.live_fingerprint.to_string(), &json],
+            )
+            .await?;
+    }
+    let finished = (outcome != "committed").then(SystemTime::now);
+    let row = client
+        .query_one(
+            "INSERT INTO kschema.history (run_id, target_schema, tenant, outcome, started_at, finished_at,
+                 statements, hazards_allowed, plan_fingerprint, live_fingerprint, desired_fingerprint,
+                 error, kschema_version, os_user)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+             RETURNING id",
+            &[
+                &entry.run.run_id,
+                &entry.schema,
+                &entry.tenant,
+                &outcome,
+                &started,
+                &finished,
+                &entry.statements,
+                &entry.hazards_allowed,
+                &entry.plan_fingerprint,
+                &entry.live_fingerprint.to_string(),
+                &entry.desired_fingerprint,
+                &error,
+                &entry.run.kschema_version,
+                &entry.run.os_user,
+            ],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+/// Marks a `committed` row finished: `applied`, or still `committed` with
+/// the error that stopped the statements after the transaction.
+pub async fn finish(
+    client: &Client,
+    id: i64,
+    error: Option<&str>,
+) -> Result<(), tokio_postgres::Error> {
+    let outcome = if error.is_none() {
+        "applied"
+    } else {
+        "committed"
+    };
+    client
+        .execute(
+            "UPDATE kschema.history SET outcome = $2, finished_at = now(), error = $3 WHERE id = $1",
+            &[&id, &outcome, &error],
+        )
+        .await?;
+    Ok(())
+}
+
+/// A history row, as `kschema history` shows it.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub id: i64,
+    pub run_id: String,
+    pub target_schema: String,
+    pub tenant: Option<String>,
+    pub outcome: String,
+    pub started_at: SystemTime,
+    pub finished_at: Option<SystemTime>,
+    pub statements: Vec<String>,
+    pub hazards_allowed: Vec<String>,
+    pub error: Option<String>,
+    pub os_user: String,
+    pub kschema_version: String,
+    pub live_fingerprint: String,
+}
+
+/// Whether the history tables exist yet.
+pub async fn exists(client: &Client) -> Result<bool, tokio_postgres::Error> {
+    let row = client
+        .query_one("SELECT to_regclass('kschema.history') IS NOT NULL", &[])
+        .await?;
+    Ok(row.get(0))
+}
+
+/// The newest rows first, optionally for some schemas only.
+pub async fn rows(
+    client: &Client,
+    schemas: Option<&[String]>,
+    limit: i64,
+) -> Result<Vec<Row>, tokio_postgres::Error> {
+    if !exists(client).await? {
+        return Ok(Vec::new());
+    }
+    let rows = client
+        .query(
+            "SELECT id, run_id, target_schema, tenant, outcome, started_at, finished_at, statements,
+                    hazards_allowed, error, os_user, kschema_version, live_fingerprint
+               FROM kschema.history
+              WHERE $1::text[] IS NULL OR target_schema = ANY($1)
+              ORDER BY id DESC LIMIT $2",
+            &[&schemas, &limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Row {
+            id: r.get(0),
+            run_id: r.get(1),
+            target_schema: r.get(2),
+            tenant: r.get(3),
+            outcome: r.get(4),
+            started_at: r.get(5),
+            finished_at: r.get(6),
+            statements: r.get(7),
+            hazards_allowed: r.get(8),
+            error: r.get(9),
+            os_user: r.get(10),
+            kschema_version: r.get(11),
+            live_fingerprint: r.get(12),
+        })
+        .collect())
+}
+
+/// Schemas whose latest run did not finish: failed, or committed with
+/// statements after the transaction still to run.
+pub async fn unfinished(client: &Client) -> Result<Vec<String>, tokio_postgres::Error> {
+    if !exists(client).await? {
+        return Ok(Vec::new());
+    }
+    let rows = client
+        .query(
+            "SELECT target_schema FROM (
+                 SELECT DISTINCT ON (target_schema) target_schema, outcome
+                   FROM kschema.history ORDER BY target_schema, id DESC) latest
+              WHERE outcome <> 'applied' ORDER BY 1",
+            &[],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// The model a schema had before its most recent applied run, if recorded.
+pub async fn model_before_last_run(
+    client: &Client,
+    schema: &str,
+) -> Result<Option<(Row, Option<SchemaModel>)>, tokio_postgres::Error> {
+    if !exists(client).await? {
+        return Ok(None);
+    }
+    let latest = rows(client, Some(&[schema.to_string()]), 50).await?;
+    let Some(row) = latest.into_iter().find(|r| r.outcome != "failed") else {
+        return Ok(None);
+    };
+    let shape = client
+        .query_opt(
+            "SELECT model FROM kschema.shapes WHERE fingerprint = $1",
+            &[&row.live_fingerprint],
+        )
+        .await?;
+    let model = shape
+        .and_then(|r| r.get::<_, Option<serde_json::Value>>(0))
+        .and_then(|json| serde_json::from_value(json).ok());
+    Ok(Some((row, model)))
+}
