@@ -94,6 +94,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
             .collect(),
         options,
     };
+    settle_history(&planned).await?;
     let policy = policy(&planned.desired, args);
     let mut text = String::new();
     for shard in &planned.shards {
@@ -177,6 +178,31 @@ async fn lock_all(
     }))
     .await;
     locks.into_iter().collect()
+}
+
+/// Targets a run left `committed` (killed during the statements after its
+/// transaction) and that are now up to date: their record becomes `applied`.
+async fn settle_history(planned: &Planned) -> Result<(), Report> {
+    for shard in &planned.shards {
+        if let LiveSource::Database(db) = &shard.source {
+            let up_to_date: Vec<String> = shard
+                .plan
+                .targets
+                .iter()
+                .filter(|t| t.is_empty())
+                .map(|t| t.target.schema.to_string())
+                .collect();
+            history::settle(&db.connect().await?, &up_to_date)
+                .await
+                .map_err(|e| {
+                    Problem::new(
+                        "kschema::history::write",
+                        format!("updating kschema.history failed: {e}"),
+                    )
+                })?;
+        }
+    }
+    Ok(())
 }
 
 /// `--only-failed`: keeps public and the targets whose last run failed or

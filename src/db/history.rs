@@ -155,6 +155,23 @@ pub async fn finish(
     Ok(())
 }
 
+/// Runs whose transaction committed but whose statements after it were
+/// interrupted leave `committed` rows; once a later run finds such a target
+/// up to date, the record says so.
+pub async fn settle(client: &Client, up_to_date: &[String]) -> Result<u64, tokio_postgres::Error> {
+    if up_to_date.is_empty() || !exists(client).await? {
+        return Ok(0);
+    }
+    client
+        .execute(
+            "UPDATE kschema.history h SET outcome = 'applied', finished_at = coalesce(finished_at, now()), error = NULL
+              WHERE h.outcome = 'committed' AND h.target_schema = ANY($1)
+                AND h.id = (SELECT max(id) FROM kschema.history l WHERE l.target_schema = h.target_schema)",
+            &[&up_to_date],
+        )
+        .await
+}
+
 /// A history row, as `kschema history` shows it.
 #[derive(Clone, Debug)]
 pub struct Row {

@@ -76,7 +76,9 @@ async fn holder(client: &Client) -> String {
                     to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ')
                FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
               WHERE l.locktype = 'advisory' AND l.granted
-                AND l.classid = $1::int::oid AND l.objid = $2::int::oid AND l.objsubid = 2",
+                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND l.classid = $1::int::oid AND l.objid = $2::int::oid AND l.objsubid = 2
+              LIMIT 1",
             &[&RUN_LOCK.0, &RUN_LOCK.1],
         )
         .await;
@@ -89,6 +91,7 @@ async fn holder(client: &Client) -> String {
             r.get::<_, String>(3),
             r.get::<_, String>(4)
         ),
-        _ => "a session that just released it or cannot be seen".into(),
+        Ok(None) => "a session that just released it".into(),
+        Err(e) => format!("a session kschema cannot see ({e})"),
     }
 }

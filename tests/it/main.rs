@@ -6,5 +6,6 @@ mod support;
 mod bad_input;
 mod convergence;
 mod core;
+mod fleet;
 mod hazards;
 mod review;

@@ -16,9 +16,12 @@ struct Server {
     base: String,
 }
 
-fn server() -> &'static Server {
-    static SERVER: OnceLock<Server> = OnceLock::new();
-    SERVER.get_or_init(|| {
+/// The main test server, or (`second`) another cluster, for shard tests.
+fn server(second: bool) -> &'static Server {
+    static MAIN: OnceLock<Server> = OnceLock::new();
+    static SECOND: OnceLock<Server> = OnceLock::new();
+    let cell = if second { &SECOND } else { &MAIN };
+    cell.get_or_init(|| {
         if let Ok(url) = std::env::var("KSCHEMA_TEST_DATABASE_URL") {
             if !url.trim().is_empty() {
                 return Server { base: url };
@@ -47,8 +50,8 @@ fn server() -> &'static Server {
     })
 }
 
-fn config_for(dbname: &str) -> Config {
-    let base = &server().base;
+fn config_for(second: bool, dbname: &str) -> Config {
+    let base = &server(second).base;
     let mut config: Config = base.parse().expect("test server connection string");
     config.dbname(dbname);
     config
@@ -65,17 +68,27 @@ async fn connect(config: &Config) -> Client {
 /// A database of its own for one test.
 pub struct TestDb {
     pub name: String,
+    second: bool,
 }
 
 impl TestDb {
     pub async fn new() -> TestDb {
+        TestDb::create(false).await
+    }
+
+    /// A database on a second cluster (a shard).
+    pub async fn on_second_cluster() -> TestDb {
+        TestDb::create(true).await
+    }
+
+    async fn create(second: bool) -> TestDb {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
             "kschema_t{}_{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst)
         );
-        let admin = connect(&config_for("postgres")).await;
+        let admin = connect(&config_for(second, "postgres")).await;
         admin
             .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
             .await
@@ -84,12 +97,12 @@ impl TestDb {
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .await
             .expect("create test database");
-        TestDb { name }
+        TestDb { name, second }
     }
 
     /// The connection string kschema gets with --database-url.
     pub fn url(&self) -> String {
-        let config = config_for(&self.name);
+        let config = config_for(self.second, &self.name);
         // key=value form: socket paths need no escaping there.
         let mut parts = vec![];
         for host in config.get_hosts() {
@@ -114,7 +127,7 @@ impl TestDb {
     }
 
     pub async fn client(&self) -> Client {
-        connect(&config_for(&self.name)).await
+        connect(&config_for(self.second, &self.name)).await
     }
 
     pub async fn execute(&self, sql: &str) {
@@ -302,12 +315,21 @@ pub fn kschema(project: &Project, db: &TestDb, args: &[&str]) -> Run {
 }
 
 pub fn kschema_with(project: &Project, url: Option<&str>, args: &[&str]) -> Run {
+    run(&mut command(project, url, args))
+}
+
+/// The command, ready to run or spawn (tests add environment variables).
+pub fn command(project: &Project, url: Option<&str>, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kschema"));
     command.args(args).arg("--project").arg(project.path());
     command.env_remove("DATABASE_URL").env("NO_COLOR", "1");
     if let Some(url) = url {
         command.arg("--database-url").arg(url);
     }
+    command
+}
+
+pub fn run(command: &mut Command) -> Run {
     let output = command.output().expect("run kschema");
     Run {
         code: output.status.code().unwrap_or(-1),
@@ -335,15 +357,23 @@ fn scrub(text: &str) -> String {
         }
         lines.push(line);
     }
-    // Targets finish in any order when applied in parallel.
-    let mut start = 0;
-    while start < lines.len() {
-        let mut end = start;
-        while end < lines.len() && lines[end].starts_with("  ✓ ") {
-            end += 1;
+    // Targets finish in any order when applied in parallel: sort each
+    // target's block (its line and the indented lines under it).
+    if let Some(first) = lines.iter().position(|l| l == "Applying…") {
+        let last = lines[first + 1..]
+            .iter()
+            .position(|l| l.is_empty())
+            .map_or(lines.len(), |p| first + 1 + p);
+        let mut blocks: Vec<Vec<String>> = Vec::new();
+        for line in &lines[first + 1..last] {
+            match blocks.last_mut() {
+                Some(block) if line.starts_with("      ") => block.push(line.clone()),
+                _ => blocks.push(vec![line.clone()]),
+            }
         }
-        lines[start..end].sort();
-        start = end.max(start + 1);
+        blocks.sort();
+        let sorted: Vec<String> = blocks.into_iter().flatten().collect();
+        lines.splice(first + 1..last, sorted);
     }
     let mut out = lines.join("\n");
     if text.ends_with('\n') {
