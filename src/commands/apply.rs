@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use indicatif::{ProgressBar, ProgressStyle};
-use kschema_core::catalog::Fingerprint;
+use kschema_core::catalog::{row_reads, Fingerprint};
 use kschema_core::hazard::{HazardKind, HazardPolicy};
 use kschema_core::load::{load_project, DesiredState, TenantId};
 use kschema_core::model::SchemaName;
@@ -36,7 +36,7 @@ use crate::db::apply::{
     TargetResult,
 };
 use crate::db::history::{self, RunInfo, SETUP_SQL};
-use crate::db::introspect::introspect;
+use crate::db::introspect::introspect_with_rows;
 use crate::db::lock::{self, RunLock};
 use crate::db::Database;
 
@@ -316,7 +316,8 @@ async fn run_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result
             });
         }
         let schemas: Vec<SchemaName> = targets.iter().map(|t| t.schema.clone()).collect();
-        let live = introspect(&db.connect().await?, &schemas).await?;
+        let reads = desired.as_ref().map(row_reads).unwrap_or_default();
+        let live = introspect_with_rows(&db.connect().await?, &schemas, &reads).await?;
         let mut runnable = Vec::new();
         let mut public_changed = false;
         for (target, saved) in targets.iter().zip(saved_targets) {

@@ -183,6 +183,7 @@ fn live_scope(name: &SchemaName, model: &SchemaModel) -> Scope {
         .and_then(|id| TenantId::parse(id).ok());
     Scope {
         loaded: Arc::new(LoadedScope {
+            seeds: Vec::new(),
             model: model.clone(),
             origins: BTreeMap::new(),
         }),

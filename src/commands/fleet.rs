@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use futures_util::future::join_all;
-use kschema_core::catalog::LiveState;
+use kschema_core::catalog::{row_reads, LiveState};
 use kschema_core::load::{DesiredState, TenantSource};
 use kschema_core::model::SchemaName;
 use kschema_core::plan::{build_plan, Plan, PlanOptions, Target};
@@ -15,7 +15,7 @@ use miette::{Report, SourceSpan};
 
 use super::targets::select_targets;
 use crate::cli::GlobalArgs;
-use crate::db::introspect::introspect;
+use crate::db::introspect::introspect_with_rows;
 use crate::db::Database;
 
 /// One database and the targets in it.
@@ -111,7 +111,7 @@ pub async fn plan_all(
     let plans = join_all(shards.into_iter().map(|shard| async move {
         let schemas: Vec<SchemaName> = shard.targets.iter().map(|t| t.schema.clone()).collect();
         let client = shard.db.connect().await?;
-        let live = introspect(&client, &schemas).await?;
+        let live = introspect_with_rows(&client, &schemas, &row_reads(desired)).await?;
         let plan = build_plan(desired, &live, &shard.targets, options);
         Ok::<ShardPlan, Report>(ShardPlan { shard, live, plan })
     }))

@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use kschema_core::catalog::row_reads;
 use kschema_core::load::load_project;
 use kschema_core::model::SchemaName;
 use kschema_core::snapshot::Snapshot;
@@ -10,14 +11,14 @@ use miette::Report;
 
 use super::{open_database, print, targets::select_targets, write_file};
 use crate::cli::{GlobalArgs, SnapshotArgs};
-use crate::db::introspect::introspect;
+use crate::db::introspect::introspect_with_rows;
 
 pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<ExitCode, Report> {
     let desired = load_project(&global.project)?;
     let targets = select_targets(&desired, &args.targets.tenants)?;
     let schemas: Vec<SchemaName> = targets.iter().map(|t| t.schema.clone()).collect();
     let db = open_database(global).await?;
-    let live = introspect(&db.connect().await?, &schemas).await?;
+    let live = introspect_with_rows(&db.connect().await?, &schemas, &row_reads(&desired)).await?;
     let snapshot = Snapshot::from_live(&live, &db.to_string());
     write_file(&args.out, &snapshot.to_json())?;
     let missing = schemas.len() - live.schemas.len();

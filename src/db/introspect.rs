@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use futures_util::{pin_mut, TryStreamExt};
-use kschema_core::catalog::{LiveState, LiveStateBuilder, RawSequence};
+use kschema_core::catalog::{LiveState, LiveStateBuilder, RawSequence, RowRead};
+use kschema_core::ident::{quote_literal, Ident};
+use kschema_core::model::Row;
 use kschema_core::model::SchemaName;
 use miette::Diagnostic;
 use thiserror::Error;
@@ -91,6 +93,16 @@ pub async fn introspect(
     client: &Client,
     schemas: &[SchemaName],
 ) -> Result<LiveState, IntrospectError> {
+    introspect_with_rows(client, schemas, &[]).await
+}
+
+/// [`introspect`], plus the live rows of seeded tables: one query per seeded
+/// table, whatever the number of tenants.
+pub async fn introspect_with_rows(
+    client: &Client,
+    schemas: &[SchemaName],
+    reads: &[RowRead],
+) -> Result<LiveState, IntrospectError> {
     let version = server_version(client).await?;
     if version < 130000 {
         return Err(IntrospectError::TooOld {
@@ -102,12 +114,12 @@ pub async fn introspect(
     // lock a bounded time, then say so, rather than hang behind a migration.
     client
         .batch_execute(&format!(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off; SET LOCAL lock_timeout = '{}ms'",
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off; SET LOCAL TimeZone = 'UTC'; SET LOCAL lock_timeout = '{}ms'",
             INTROSPECTION_LOCK_TIMEOUT.as_millis()
         ))
         .await
         .map_err(IntrospectError::Query)?;
-    let result = read_catalog(client, schemas, version).await;
+    let result = read_catalog(client, schemas, version, reads).await;
     let _ = client.batch_execute("COMMIT").await;
     result.map_err(|e| match e {
         IntrospectError::Query(error)
@@ -123,6 +135,7 @@ async fn read_catalog(
     client: &Client,
     schemas: &[SchemaName],
     version: i32,
+    reads: &[RowRead],
 ) -> Result<LiveState, IntrospectError> {
     let names: Vec<&str> = schemas.iter().map(|s| s.as_str()).collect();
     let mut builder = LiveStateBuilder::new();
@@ -188,6 +201,55 @@ async fn read_catalog(
             cache: row.get(7),
             cycle: row.get(8),
         });
+    }
+
+    for read in reads {
+        let holders: Vec<&str> = tables
+            .iter()
+            .filter(|(schema, table, _)| {
+                table == read.table.as_str() && (schema == "public") != read.tenant_scope
+            })
+            .map(|(schema, _, _)| schema.as_str())
+            .collect();
+        if holders.is_empty() {
+            continue;
+        }
+        let object: Vec<String> = read
+            .columns
+            .iter()
+            .map(|c| format!("{}, t.{}", quote_literal(c.as_str()), c.quoted()))
+            .collect();
+        let selects: Vec<String> = holders
+            .iter()
+            .map(|schema| {
+                format!(
+                    "SELECT {}::text, jsonb_build_object({})::text FROM {}.{} t",
+                    quote_literal(schema),
+                    object.join(", "),
+                    Ident::new(*schema).quoted(),
+                    read.table.quoted()
+                )
+            })
+            .collect();
+        let mut by_schema: HashMap<String, Vec<Row>> = HashMap::new();
+        for row in client
+            .query(&selects.join(" UNION ALL "), &[])
+            .await
+            .map_err(IntrospectError::Query)?
+        {
+            let schema: String = row.get(0);
+            let json: String = row.get(1);
+            let values: Row =
+                serde_json::from_str(&json).map_err(|e| IntrospectError::Rows(e.to_string()))?;
+            by_schema.entry(schema).or_default().push(values);
+        }
+        for schema in holders {
+            builder.add_rows(
+                schema,
+                read.table.as_str(),
+                by_schema.remove(schema).unwrap_or_default(),
+            );
+        }
     }
 
     if let Some(error) = builder.errors().first() {

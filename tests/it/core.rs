@@ -106,11 +106,10 @@ async fn converged() -> (Project, TestDb) {
     let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
     db.execute(
-        "INSERT INTO public.default_roles (name) VALUES ('Admin');
-         INSERT INTO org_def456.users (auth0_id, organization_id, email) VALUES ('auth0|1', 'def456', 'a@example.com');
+        "INSERT INTO org_def456.users (auth0_id, organization_id, email) VALUES ('auth0|1', 'def456', 'a@example.com');
          INSERT INTO org_def456.projects (organization_id, name) VALUES ('def456', 'P');
          INSERT INTO org_def456.roles (project_id, name, default_role_id)
-              SELECT p.id, 'Owner', d.id FROM org_def456.projects p, public.default_roles d;",
+              SELECT p.id, 'Owner', d.id FROM org_def456.projects p, public.default_roles d WHERE d.name = 'Admin';",
     )
     .await;
     (project, db)

@@ -9,3 +9,4 @@ mod core;
 mod fleet;
 mod hazards;
 mod review;
+mod seeds;

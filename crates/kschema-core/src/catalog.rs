@@ -17,10 +17,46 @@ use sha2::{Digest, Sha256};
 use crate::ident::Ident;
 use crate::model::{
     Column, ColumnType, Constraint, ConstraintKind, Deferrable, ForeignKey, Identity, Index,
-    IndexExpr, IndexKey, ReferentialAction, SchemaModel, SchemaName, SchemaRef, Sequence, SqlExpr,
-    Table, TableRef,
+    IndexExpr, IndexKey, ReferentialAction, Row, SchemaModel, SchemaName, SchemaRef, Sequence,
+    SqlExpr, Table, TableRef,
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
+
+/// Rows introspection reads: the seeded columns of a seeded table, in
+/// public or in every tenant schema.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowRead {
+    pub table: Ident,
+    pub columns: Vec<Ident>,
+    pub tenant_scope: bool,
+}
+
+/// What the desired state's seeds need read.
+pub fn row_reads(desired: &crate::load::DesiredState) -> Vec<RowRead> {
+    let reads = |seeds: &[crate::load::seeds::Seed], tenant_scope: bool| -> Vec<RowRead> {
+        seeds
+            .iter()
+            .map(|seed| {
+                let mut columns: Vec<Ident> = seed.key.clone();
+                for row in &seed.rows {
+                    for column in row.values.keys() {
+                        if !columns.contains(column) {
+                            columns.push(column.clone());
+                        }
+                    }
+                }
+                RowRead {
+                    table: seed.table.clone(),
+                    columns,
+                    tenant_scope,
+                }
+            })
+            .collect()
+    };
+    let mut all = reads(&desired.public.seeds, false);
+    all.extend(reads(&desired.tenant.seeds, true));
+    all
+}
 
 /// One table as the catalog query describes it.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -240,6 +276,7 @@ type SharedTable = Arc<(Table, Vec<Index>)>;
 struct SchemaRows {
     tables: Vec<(Ident, SharedTable)>,
     sequences: Vec<Sequence>,
+    rows: BTreeMap<Ident, Vec<Row>>,
 }
 
 impl LiveStateBuilder {
@@ -295,6 +332,16 @@ impl LiveStateBuilder {
             });
     }
 
+    /// The live rows of a seeded table (seeded columns only).
+    pub fn add_rows(&mut self, schema: &str, table: &str, mut rows: Vec<Row>) {
+        rows.sort_by_key(|r| serde_json::to_string(r).unwrap_or_default());
+        self.schemas
+            .entry(SchemaName::new(schema))
+            .or_default()
+            .rows
+            .insert(Ident::new(table), rows);
+    }
+
     /// Problems met on the way (rows that could not be read), if any.
     pub fn errors(&self) -> &[String] {
         &self.errors
@@ -328,6 +375,7 @@ impl LiveStateBuilder {
             for sequence in rows.sequences {
                 model.sequences.insert(sequence.name.clone(), sequence);
             }
+            model.rows = rows.rows;
             let live = LiveSchema {
                 fingerprint: Fingerprint::of(&model),
                 model: Arc::new(model),

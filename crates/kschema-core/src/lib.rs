@@ -15,6 +15,7 @@ pub mod model;
 pub mod normalize;
 pub mod plan;
 pub mod render;
+pub mod seed_value;
 pub mod snapshot;
 pub mod sql;
 

@@ -58,11 +58,26 @@ pub struct SchemaModel {
     /// Sequences that are not owned by a serial or identity column.
     #[serde(default)]
     pub sequences: BTreeMap<Ident, Sequence>,
+    /// Live rows of seeded tables (their key and seeded columns only, as
+    /// `to_jsonb` returns them), sorted. Empty on the desired side.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rows: BTreeMap<Ident, Vec<Row>>,
 }
+
+/// A row's values by column, as JSON.
+pub type Row = BTreeMap<Ident, serde_json::Value>;
 
 impl SchemaModel {
     pub fn is_empty(&self) -> bool {
         self.tables.is_empty() && self.indexes.is_empty() && self.sequences.is_empty()
+    }
+
+    /// The model without its rows (the schema's shape alone).
+    pub fn without_rows(&self) -> SchemaModel {
+        SchemaModel {
+            rows: BTreeMap::new(),
+            ..self.clone()
+        }
     }
 
     pub fn indexes_of<'a>(&'a self, table: &'a Ident) -> impl Iterator<Item = &'a Index> + 'a {

@@ -2,6 +2,7 @@
 //! and `tenants.toml` become a [`DesiredState`].
 
 pub mod config;
+pub mod seeds;
 pub mod sql;
 pub mod statements;
 pub mod tenants;
@@ -15,6 +16,7 @@ pub use self::config::{parse_config, ProjectConfig};
 pub use self::sql::{load_scope, Annotations, LoadedScope, ObjectKey, Origin, Scope};
 pub use self::tenants::{parse_tenants, Shard, Tenant, TenantId, TenantRegistry, TenantSource};
 use crate::diagnostic::{Problem, SourceFile};
+use crate::ident::Ident;
 
 /// Everything a project declares.
 #[derive(Clone, Debug)]
@@ -37,6 +39,7 @@ pub struct ProjectFiles {
     pub tenant: Vec<Arc<SourceFile>>,
     pub tenants: Option<Arc<SourceFile>>,
     pub config: Option<Arc<SourceFile>>,
+    pub seeds: Vec<Arc<SourceFile>>,
 }
 
 /// Reads and loads the project in `root`.
@@ -56,8 +59,9 @@ pub fn read_project(root: &Path) -> Result<ProjectFiles, Problem> {
         )
         .with_help("run kschema in a project folder (with schema/public, schema/tenant and tenants.toml) or pass --project DIR"));
     }
-    let public = read_sql_folder(root, Scope::Public)?;
-    let tenant = read_sql_folder(root, Scope::Tenant)?;
+    let public = read_folder(root, Scope::Public.folder(), "sql")?;
+    let tenant = read_folder(root, Scope::Tenant.folder(), "sql")?;
+    let seeds = read_folder(root, "schema/seeds", "toml")?;
     let tenants_path = root.join("tenants.toml");
     let tenants = if tenants_path.exists() {
         Some(read_file(root, &tenants_path)?)
@@ -76,6 +80,7 @@ pub fn read_project(root: &Path) -> Result<ProjectFiles, Problem> {
         tenant,
         tenants,
         config,
+        seeds,
     })
 }
 
@@ -100,6 +105,37 @@ pub fn parse_project(files: &ProjectFiles) -> Result<DesiredState, Problem> {
         Some(file) => parse_config(file).map_err(|p| problems.push(p)).ok(),
         None => Some(ProjectConfig::default()),
     };
+    let (mut public, mut tenant) = (public, tenant);
+    if let (Some(public), Some(tenant)) = (&mut public, &mut tenant) {
+        let mut declared: std::collections::BTreeMap<(bool, Ident), String> = Default::default();
+        for file in &files.seeds {
+            match seeds::parse_seed(file, &public.model, &tenant.model) {
+                Ok((scope, seed)) => {
+                    let key = (scope == seeds::SeedScope::Tenant, seed.table.clone());
+                    if let Some(first) = declared.insert(key, seed.file.clone()) {
+                        problems.push(
+                            Problem::new(
+                                "kschema::seed::duplicate_table",
+                                format!("rows for table {} are declared in two files", seed.table),
+                            )
+                            .at(
+                                file,
+                                file.span_at(1, 1, 1),
+                                format!("also declared in {first}"),
+                            )
+                            .with_help("declare each table's rows in one file"),
+                        );
+                        continue;
+                    }
+                    match scope {
+                        seeds::SeedScope::Public => public.seeds.push(seed),
+                        seeds::SeedScope::Tenant => tenant.seeds.push(seed),
+                    }
+                }
+                Err(problem) => problems.push(problem),
+            }
+        }
+    }
     match (public, tenant, tenants, config, Problem::combine(problems)) {
         (Some(public), Some(tenant), Some(tenants), Some(config), None) => Ok(DesiredState {
             root: files.root.clone(),
@@ -116,8 +152,12 @@ pub fn parse_project(files: &ProjectFiles) -> Result<DesiredState, Problem> {
     }
 }
 
-fn read_sql_folder(root: &Path, scope: Scope) -> Result<Vec<Arc<SourceFile>>, Problem> {
-    let dir = root.join(scope.folder());
+fn read_folder(
+    root: &Path,
+    folder: &str,
+    extension: &str,
+) -> Result<Vec<Arc<SourceFile>>, Problem> {
+    let dir = root.join(folder);
     if !dir.exists() {
         return Ok(Vec::new());
     }
@@ -125,7 +165,7 @@ fn read_sql_folder(root: &Path, scope: Scope) -> Result<Vec<Arc<SourceFile>>, Pr
     let mut paths: Vec<PathBuf> = Vec::new();
     for entry in entries {
         let path = entry.map_err(|e| io_problem(&dir, &e))?.path();
-        if path.extension().is_some_and(|ext| ext == "sql") && path.is_file() {
+        if path.extension().is_some_and(|ext| ext == extension) && path.is_file() {
             paths.push(path);
         }
     }

@@ -90,6 +90,8 @@ pub enum ObjectKey {
 pub struct LoadedScope {
     pub model: SchemaModel,
     pub origins: BTreeMap<ObjectKey, Origin>,
+    /// Rows kschema keeps in this scope's tables (`schema/seeds/*.toml`).
+    pub seeds: Vec<super::seeds::Seed>,
 }
 
 impl LoadedScope {

@@ -17,6 +17,7 @@ use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
 use crate::model::{Column, ColumnType, Constraint, ConstraintKind, Identity};
 use crate::normalize::names::make_object_name;
+use crate::seed_value::SeedValue;
 use crate::sql::Sql;
 
 /// What the statement generator needs to know beyond the change itself.
@@ -222,6 +223,51 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             vec![],
             TxMode::Transactional,
         ),
+        Change::InsertRow { table, values, .. } => {
+            let columns: Vec<String> = values.iter().map(|(c, _)| c.quoted().to_string()).collect();
+            let literals: Vec<&str> = values.iter().map(|(_, v)| v.sql.as_str()).collect();
+            step(
+                vec![Sql::new()
+                    .text("INSERT INTO ")
+                    .qualified(table)
+                    .text(format!(
+                        " ({}) VALUES ({})",
+                        columns.join(", "),
+                        literals.join(", ")
+                    ))],
+                vec![],
+                TxMode::Transactional,
+            )
+        }
+        Change::UpdateRow { table, key, set } => {
+            let assignments: Vec<String> = set
+                .iter()
+                .map(|u| format!("{} = {}", u.column.quoted(), u.to.sql))
+                .collect();
+            step(
+                vec![Sql::new().text("UPDATE ").qualified(table).text(format!(
+                    " SET {} WHERE {}",
+                    assignments.join(", "),
+                    row_condition(key)
+                ))],
+                vec![],
+                TxMode::Transactional,
+            )
+        }
+        Change::DeleteRow { table, key } => step(
+            vec![Sql::new()
+                .text("DELETE FROM ")
+                .qualified(table)
+                .text(format!(" WHERE {}", row_condition(key)))],
+            vec![Hazard::new(
+                HazardKind::DeletesData,
+                format!(
+                    "deletes the {table} row that is not declared ({})",
+                    key_text(key)
+                ),
+            )],
+            TxMode::Transactional,
+        ),
         Change::DropSequence { sequence } => step(
             vec![Sql::new().text("DROP SEQUENCE ").qualified(&sequence.name)],
             vec![Hazard::new(
@@ -246,6 +292,22 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
         second.part = Some(finish.into());
     }
     steps
+}
+
+/// `k1 = lit AND k2 = lit`
+fn row_condition(key: &[(Ident, SeedValue)]) -> String {
+    key.iter()
+        .map(|(c, v)| format!("{} = {}", c.quoted(), v.sql))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// `name = "Admin"`, for messages.
+pub fn key_text(key: &[(Ident, SeedValue)]) -> String {
+    key.iter()
+        .map(|(c, v)| format!("{c} = {}", v.display()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn alter_table(table: &Ident) -> Sql {

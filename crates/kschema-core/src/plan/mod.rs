@@ -14,7 +14,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::catalog::{Fingerprint, LiveState};
-use crate::diff::{diff, possible_renames, Change};
+use crate::diff::{diff, diff_seeds, possible_renames, Change};
 use crate::hazard::{Hazard, HazardKind, HazardPolicy};
 use crate::lint::{lint, Lint};
 use crate::load::{DesiredState, LoadedScope, TenantId};
@@ -225,7 +225,9 @@ pub fn plan_schema(
     desired: &LoadedScope,
     options: PlanOptions,
 ) -> ShapePlan {
-    let changes = order::order_changes(diff(live, &desired.model, &desired.renames()));
+    let mut changes = diff(live, &desired.model, &desired.renames());
+    changes.extend(diff_seeds(live, &desired.model, &desired.seeds));
+    let changes = order::order_changes(changes);
     let notes = possible_renames(&changes);
     let new_tables = changes
         .iter()

@@ -38,6 +38,9 @@ enum Phase {
     Validate,
     /// Indexes after the columns they cover exist.
     CreateIndexes,
+    /// Seed rows once the tables and columns are in place; deletes first
+    /// (children before parents), then inserts and updates (parents first).
+    SeedRows,
     /// Nullability last among column changes: SET NOT NULL needs the
     /// default and type in place.
     Nullability,
@@ -74,6 +77,9 @@ fn phase(change: &Change) -> Phase {
         },
         Change::ValidateConstraint { .. } => Phase::Validate,
         Change::CreateIndex { .. } => Phase::CreateIndexes,
+        Change::InsertRow { .. } | Change::UpdateRow { .. } | Change::DeleteRow { .. } => {
+            Phase::SeedRows
+        }
         Change::DropColumn { .. } => Phase::DropColumns,
         Change::DropTable { .. } => Phase::DropTables,
         Change::DropSequence { .. } => Phase::DropSequences,

@@ -8,6 +8,7 @@ pub mod text;
 
 use crate::diff::{Change, ColumnChange};
 use crate::model::{Column, ConstraintKind, Identity, SchemaRef};
+use crate::plan::ddl::key_text;
 
 /// A one-line description of a change, with its sign: `+` adds, `-` drops,
 /// `~` changes in place.
@@ -132,6 +133,48 @@ pub fn describe(change: &Change) -> (char, String) {
         Change::CreateSequence { sequence } => ('+', format!("create sequence {}", sequence.name)),
         Change::AlterSequence { to, .. } => ('~', format!("alter sequence {}", to.name)),
         Change::DropSequence { sequence } => ('-', format!("drop sequence {}", sequence.name)),
+        Change::InsertRow { table, key, values } => {
+            // Two of its other values say which row it is better than an id.
+            let others: Vec<String> = values
+                .iter()
+                .filter(|(c, _)| !key.iter().any(|(k, _)| k == c))
+                .take(2)
+                .map(|(c, v)| format!("{c} = {}", v.display()))
+                .collect();
+            let tail = if others.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", others.join(", "))
+            };
+            (
+                '+',
+                format!("insert row into {table} ({}){tail}", key_text(key)),
+            )
+        }
+        Change::UpdateRow { table, key, set } => {
+            let changes: Vec<String> = set
+                .iter()
+                .map(|u| {
+                    format!(
+                        "{} {} → {}",
+                        u.column,
+                        crate::seed_value::display_json(&u.from),
+                        u.to.display()
+                    )
+                })
+                .collect();
+            (
+                '~',
+                format!(
+                    "update row of {table} ({}): {}",
+                    key_text(key),
+                    changes.join(", ")
+                ),
+            )
+        }
+        Change::DeleteRow { table, key } => {
+            ('-', format!("delete row from {table} ({})", key_text(key)))
+        }
     }
 }
 
