@@ -38,6 +38,17 @@ pub struct GlobalArgs {
     )]
     pub database_url: Option<String>,
 
+    /// The MongoDB deployment for schema/mongo (without it, MongoDB is
+    /// skipped, and the output says so).
+    #[arg(
+        long,
+        global = true,
+        env = "MONGODB_URI",
+        value_name = "URI",
+        hide_env_values = true
+    )]
+    pub mongodb_uri: Option<String>,
+
     /// Colors in text output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -81,6 +92,11 @@ pub struct TargetArgs {
     /// (CREATE INDEX CONCURRENTLY, NOT VALID + VALIDATE) — for maintenance windows.
     #[arg(long)]
     pub no_online: bool,
+
+    /// For each MongoDB validator the plan tightens, count the documents
+    /// it would reject.
+    #[arg(long)]
+    pub count_invalid: bool,
 }
 
 #[derive(Debug, Args)]

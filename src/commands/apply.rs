@@ -22,6 +22,7 @@ use kschema_core::catalog::{row_reads, Fingerprint};
 use kschema_core::hazard::{HazardKind, HazardPolicy};
 use kschema_core::load::{load_project, DesiredState, TenantId};
 use kschema_core::model::SchemaName;
+use kschema_core::mongo::render_mongo_text;
 use kschema_core::plan::Target;
 use kschema_core::render::json::{PlanDocument, TargetDocument, FORMAT_VERSION};
 use kschema_core::{Problem, SourceFile};
@@ -93,7 +94,17 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
             })
             .collect(),
         options,
+        mongo: None,
     };
+    let mut planned = planned;
+    planned.mongo = super::mongo::plan(
+        global,
+        &planned.desired,
+        &planned.tenants(),
+        None,
+        args.targets.count_invalid,
+    )
+    .await?;
     settle_history(&planned).await?;
     let policy = policy(&planned.desired, args);
     let mut text = String::new();
@@ -114,11 +125,14 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
                 .unwrap_or_default()
         );
     }
+    if let Some(mongo) = &planned.mongo {
+        text.push_str(&render_mongo_text(mongo, &policy));
+    }
     print(&text)?;
     if planned.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    let blocked: Vec<(String, Vec<(HazardKind, String)>)> = planned
+    let mut blocked: Vec<(String, Vec<(HazardKind, String)>)> = planned
         .shards
         .iter()
         .flat_map(|s| s.plan.blocked(&policy))
@@ -132,6 +146,17 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
             )
         })
         .collect();
+    if let Some(mongo) = &planned.mongo {
+        blocked.extend(mongo.blocked(&policy).into_iter().map(|(db, hazards)| {
+            (
+                db,
+                hazards
+                    .iter()
+                    .map(|h| (h.kind, h.message.clone()))
+                    .collect(),
+            )
+        }));
+    }
     refuse_hazards(&blocked)?;
 
     let options = apply_options(&planned.desired, args, run);
@@ -149,7 +174,56 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
             LiveSource::Snapshot { .. } => None,
         })
         .collect();
-    run_work(work, &options, up_to_date).await
+    let run = options.run.clone().unwrap_or_default();
+    let postgres = run_work(work, &options, up_to_date).await;
+    let main_db = planned.shards.first().and_then(|s| match &s.source {
+        LiveSource::Database(db) => Some(db.as_ref()),
+        LiveSource::Snapshot { .. } => None,
+    });
+    let mongo = match &planned.mongo {
+        Some(plan) if !plan.is_empty() => apply_mongo(global, plan, main_db, &run).await?,
+        _ => true,
+    };
+    match postgres {
+        Ok(code) if mongo => Ok(code),
+        Ok(_) => Err(
+            Problem::new("kschema::apply::mongo", "MongoDB did not converge")
+                .with_help("fix the cause above and apply again")
+                .into(),
+        ),
+        Err(report) => Err(report),
+    }
+}
+
+fn out_mongo(mongo: &kschema_core::mongo::MongoPlan, policy: &HazardPolicy) -> Result<(), Report> {
+    print(&render_mongo_text(mongo, policy))
+}
+
+/// Runs the MongoDB steps and reports them; `false` if any database failed.
+async fn apply_mongo(
+    global: &GlobalArgs,
+    plan: &kschema_core::mongo::MongoPlan,
+    history_db: Option<&Database>,
+    run: &RunInfo,
+) -> Result<bool, Report> {
+    let results = super::mongo::apply(global, plan, history_db, run).await?;
+    let mut out = String::from("MongoDB:\n");
+    for result in &results {
+        match &result.error {
+            None => out.push_str(&format!(
+                "  ✓ {}: {} command{}\n",
+                result.database,
+                result.applied,
+                if result.applied == 1 { "" } else { "s" }
+            )),
+            Some(error) => out.push_str(&format!(
+                "  ✗ {}: {} command(s) ran, then: {error}\n",
+                result.database, result.applied
+            )),
+        }
+    }
+    print(&out)?;
+    Ok(results.iter().all(|r| r.error.is_none()))
 }
 
 /// Takes every database's run lock (all at once) and makes sure the
@@ -395,6 +469,18 @@ async fn run_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result
         work.push((db, runnable));
     }
     print(&out)?;
+    if let Some(mongo) = &document.mongo {
+        blocked.extend(mongo.blocked(&policy).into_iter().map(|(db, hazards)| {
+            (
+                db,
+                hazards
+                    .iter()
+                    .map(|h| (h.kind, h.message.clone()))
+                    .collect(),
+            )
+        }));
+        out_mongo(mongo, &policy)?;
+    }
     refuse_hazards(&blocked)?;
     if !changed.is_empty() {
         print(&format!(
@@ -407,7 +493,17 @@ async fn run_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result
         .iter()
         .filter(|t| t.steps.is_empty())
         .count();
-    let result = run_work(work, &options, up_to_date).await;
+    let run = options.run.clone().unwrap_or_default();
+    let mut result = run_work(work, &options, up_to_date).await;
+    if let Some(mongo) = document.mongo.as_ref().filter(|m| !m.is_empty()) {
+        if !apply_mongo(global, mongo, Some(&main), &run).await? && result.is_ok() {
+            result = Err(
+                Problem::new("kschema::apply::mongo", "MongoDB did not converge")
+                    .with_help("fix the cause above and make a new plan")
+                    .into(),
+            );
+        }
+    }
     if changed.is_empty() {
         return result;
     }
@@ -721,6 +817,7 @@ fn empty_project() -> DesiredState {
         tenant: Default::default(),
         tenants: Default::default(),
         config: Default::default(),
+        mongo: Vec::new(),
     }
 }
 

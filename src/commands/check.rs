@@ -76,6 +76,33 @@ pub async fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<ExitCode, Repo
         }
         out.push('\n');
     }
+    if let Some(mongo) = &planned.mongo {
+        match &mongo.skipped {
+            Some(reason) => {
+                let _ = writeln!(out, "MongoDB: skipped — {reason}\n");
+            }
+            None => {
+                for target in &mongo.targets {
+                    if target.steps.is_empty() {
+                        let _ = writeln!(out, "MongoDB {}: in sync", target.database);
+                    } else {
+                        any_drift = true;
+                        let _ = writeln!(
+                            out,
+                            "MongoDB {}: {} difference{}",
+                            target.database,
+                            target.steps.len(),
+                            if target.steps.len() == 1 { "" } else { "s" }
+                        );
+                        for step in &target.steps {
+                            let _ = writeln!(out, "  {}", step.description);
+                        }
+                    }
+                }
+                out.push('\n');
+            }
+        }
+    }
     if any_drift {
         let _ = writeln!(
             out,

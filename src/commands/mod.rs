@@ -8,6 +8,7 @@ pub mod diff;
 pub mod fleet;
 pub mod history;
 pub mod local;
+pub mod mongo;
 pub mod plan;
 pub mod snapshot;
 pub mod targets;
@@ -50,6 +51,8 @@ pub struct Planned {
     pub desired: DesiredState,
     pub shards: Vec<DatabasePlan>,
     pub options: PlanOptions,
+    /// The MongoDB part, when schema/mongo declares collections.
+    pub mongo: Option<kschema_core::mongo::MongoPlan>,
 }
 
 /// One database's part of a plan.
@@ -65,6 +68,15 @@ pub struct DatabasePlan {
 impl Planned {
     pub fn is_empty(&self) -> bool {
         self.shards.iter().all(|s| s.plan.is_empty())
+            && self.mongo.as_ref().is_none_or(|m| m.is_empty())
+    }
+
+    /// Every tenant the plan covers, in every database.
+    pub fn tenants(&self) -> Vec<kschema_core::load::TenantId> {
+        self.shards
+            .iter()
+            .flat_map(|s| s.targets.iter().filter_map(|t| t.tenant.clone()))
+            .collect()
     }
 }
 
@@ -112,6 +124,15 @@ pub async fn prepare(
             path: path.display().to_string(),
             database: snapshot.database.clone(),
         };
+        let tenants: Vec<_> = targets.iter().filter_map(|t| t.tenant.clone()).collect();
+        let mongo = mongo::plan(
+            global,
+            &desired,
+            &tenants,
+            Some(&snapshot),
+            target_args.count_invalid,
+        )
+        .await?;
         return Ok(Planned {
             desired,
             shards: vec![DatabasePlan {
@@ -122,6 +143,7 @@ pub async fn prepare(
                 plan,
             }],
             options,
+            mongo,
         });
     }
     let (desired, shards) = fleet::resolve(global, desired, &target_args.tenants).await?;
@@ -136,11 +158,21 @@ pub async fn prepare(
             plan: p.plan,
         })
         .collect();
-    Ok(Planned {
+    let mut planned = Planned {
         desired,
         shards,
         options,
-    })
+        mongo: None,
+    };
+    planned.mongo = mongo::plan(
+        global,
+        &planned.desired,
+        &planned.tenants(),
+        None,
+        target_args.count_invalid,
+    )
+    .await?;
+    Ok(planned)
 }
 
 /// Online forms unless `--no-online` or kschema.toml says otherwise.

@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use kschema_core::mongo::{render_mongo_text, MongoPlan};
 use kschema_core::render::json::{merge_documents, plan_document, render_json, PlanDocument};
 use kschema_core::render::markdown::{render_markdown, MarkdownContext};
 use kschema_core::render::sql::render_sql;
@@ -43,7 +44,9 @@ pub fn document(planned: &Planned) -> PlanDocument {
             )
         })
         .collect();
-    merge_documents(documents)
+    let mut document = merge_documents(documents);
+    document.mongo = planned.mongo.clone();
+    document
 }
 
 /// The plan in the chosen format; with shards, one section per database.
@@ -94,6 +97,34 @@ pub fn render(planned: &Planned, format: Format, color: bool) -> String {
         out.push_str(&section);
         if several {
             out.push('\n');
+        }
+    }
+    if let Some(mongo) = &planned.mongo {
+        out.push_str(&match format {
+            Format::Sql => mongo_sql(mongo),
+            Format::Markdown => format!(
+                "## MongoDB\n\n```\n{}```\n",
+                render_mongo_text(mongo, &policy)
+            ),
+            _ => render_mongo_text(mongo, &policy),
+        });
+    }
+    out
+}
+
+/// MongoDB steps are commands, not SQL: the script lists them as comments.
+fn mongo_sql(mongo: &MongoPlan) -> String {
+    let mut out =
+        String::from("\n-- MongoDB (not SQL; `kschema apply` runs these with db.runCommand):\n");
+    if let Some(reason) = &mongo.skipped {
+        out.push_str(&format!("--   skipped: {reason}\n"));
+    }
+    for target in &mongo.targets {
+        for step in &target.steps {
+            out.push_str(&format!(
+                "--   {}: db.runCommand({})\n",
+                target.database, step.command
+            ));
         }
     }
     out

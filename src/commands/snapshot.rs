@@ -19,7 +19,16 @@ pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<ExitCode, R
     let schemas: Vec<SchemaName> = targets.iter().map(|t| t.schema.clone()).collect();
     let db = open_database(global).await?;
     let live = introspect_with_rows(&db.connect().await?, &schemas, &row_reads(&desired)).await?;
-    let snapshot = Snapshot::from_live(&live, &db.to_string());
+    let mut snapshot = Snapshot::from_live(&live, &db.to_string());
+    if let Some(uri) = super::mongo::uri(global).filter(|_| !desired.mongo.is_empty()) {
+        let mongo = crate::db::mongo::Mongo::connect(&uri).await?;
+        let tenants: Vec<_> = targets.iter().filter_map(|t| t.tenant.clone()).collect();
+        for (database, _) in super::mongo::databases(&desired, &tenants) {
+            snapshot
+                .mongo
+                .insert(database.clone(), mongo.introspect(&database).await?);
+        }
+    }
     write_file(&args.out, &snapshot.to_json())?;
     let missing = schemas.len() - live.schemas.len();
     print(&format!(

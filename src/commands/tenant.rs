@@ -82,6 +82,7 @@ fn apply_args(tenant: &TenantId) -> ApplyArgs {
         targets: TargetArgs {
             tenants: vec![tenant.to_string()],
             no_online: false,
+            count_invalid: false,
         },
         allow_destructive: false,
         only_failed: false,

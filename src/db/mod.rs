@@ -7,5 +7,6 @@ pub mod history;
 pub mod introspect;
 pub mod local;
 pub mod lock;
+pub mod mongo;
 
 pub use connect::Database;

@@ -237,11 +237,9 @@ impl Project {
         let project = Project::empty();
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
         copy_dir(&repo.join("schema"), &project.path().join("schema"));
-        std::fs::copy(
-            repo.join("tenants.toml"),
-            project.path().join("tenants.toml"),
-        )
-        .unwrap();
+        for file in ["tenants.toml", "kschema.toml"] {
+            std::fs::copy(repo.join(file), project.path().join(file)).unwrap();
+        }
         project
     }
 

@@ -45,10 +45,15 @@ pub enum HazardKind {
     /// plans that used it turn into sequential scans at once. Safer: check
     /// `pg_stat_user_indexes.idx_scan` first.
     DropsIndex,
+    /// Tightens a MongoDB validator (or its level or action): documents
+    /// already stored may not satisfy it, and updates to them are then
+    /// rejected. Safer: count them first (`plan --count-invalid`), fix them,
+    /// or roll out with `validationAction = "warn"`.
+    RejectsDocuments,
 }
 
 impl HazardKind {
-    pub const ALL: [HazardKind; 7] = [
+    pub const ALL: [HazardKind; 8] = [
         HazardKind::DeletesData,
         HazardKind::MayLoseData,
         HazardKind::RewritesTable,
@@ -56,6 +61,7 @@ impl HazardKind {
         HazardKind::BuildsIndex,
         HazardKind::ValidatesConstraint,
         HazardKind::DropsIndex,
+        HazardKind::RejectsDocuments,
     ];
 
     pub fn name(self) -> &'static str {
@@ -67,6 +73,7 @@ impl HazardKind {
             HazardKind::BuildsIndex => "builds-index",
             HazardKind::ValidatesConstraint => "validates-constraint",
             HazardKind::DropsIndex => "drops-index",
+            HazardKind::RejectsDocuments => "rejects-documents",
         }
     }
 

@@ -12,6 +12,7 @@ pub mod ident;
 pub mod lint;
 pub mod load;
 pub mod model;
+pub mod mongo;
 pub mod normalize;
 pub mod plan;
 pub mod render;

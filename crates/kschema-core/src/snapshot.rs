@@ -26,6 +26,9 @@ pub struct Snapshot {
     pub schemas: BTreeMap<SchemaName, Fingerprint>,
     /// Fingerprint → the shape's model.
     pub shapes: BTreeMap<Fingerprint, SchemaModel>,
+    /// MongoDB database → its collections, when a MongoDB URI was given.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mongo: BTreeMap<String, crate::mongo::MongoState>,
 }
 
 impl Snapshot {
@@ -44,6 +47,7 @@ impl Snapshot {
             database: database.to_string(),
             schemas,
             shapes,
+            mongo: BTreeMap::new(),
         }
     }
 

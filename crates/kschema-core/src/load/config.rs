@@ -12,6 +12,9 @@
 //! concurrency = 4             # tenant schemas applied at once
 //! # hazards apply refuses unless allowed (flags or annotations)
 //! blocking_hazards = ["deletes-data", "may-lose-data", "rewrites-table", "access-exclusive-lock"]
+//!
+//! [mongo]
+//! database = "kolate_db"      # or "kolate_{tenant}": one database per tenant
 //! ```
 
 use std::sync::Arc;
@@ -29,6 +32,16 @@ pub struct ProjectConfig {
     pub plan: PlanConfig,
     #[serde(default)]
     pub apply: ApplyConfig,
+    #[serde(default)]
+    pub mongo: MongoConfig,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MongoConfig {
+    /// The database holding the collections: one shared name
+    /// (`"kolate_db"`), or one per tenant (`"kolate_{tenant}"`).
+    pub database: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -2,6 +2,7 @@
 //! and `tenants.toml` become a [`DesiredState`].
 
 pub mod config;
+pub mod mongo;
 pub mod seeds;
 pub mod sql;
 pub mod statements;
@@ -29,6 +30,8 @@ pub struct DesiredState {
     pub tenants: TenantRegistry,
     /// `kschema.toml`, or the defaults.
     pub config: ProjectConfig,
+    /// `schema/mongo/*.toml`.
+    pub mongo: Vec<crate::mongo::Collection>,
 }
 
 /// The files of a project, read but not parsed.
@@ -40,6 +43,9 @@ pub struct ProjectFiles {
     pub tenants: Option<Arc<SourceFile>>,
     pub config: Option<Arc<SourceFile>>,
     pub seeds: Vec<Arc<SourceFile>>,
+    pub mongo: Vec<Arc<SourceFile>>,
+    /// `<collection>.json` validators beside the collection files.
+    pub mongo_json: Vec<Arc<SourceFile>>,
 }
 
 /// Reads and loads the project in `root`.
@@ -62,6 +68,8 @@ pub fn read_project(root: &Path) -> Result<ProjectFiles, Problem> {
     let public = read_folder(root, Scope::Public.folder(), "sql")?;
     let tenant = read_folder(root, Scope::Tenant.folder(), "sql")?;
     let seeds = read_folder(root, "schema/seeds", "toml")?;
+    let mongo = read_folder(root, "schema/mongo", "toml")?;
+    let mongo_json = read_folder(root, "schema/mongo", "json")?;
     let tenants_path = root.join("tenants.toml");
     let tenants = if tenants_path.exists() {
         Some(read_file(root, &tenants_path)?)
@@ -81,6 +89,8 @@ pub fn read_project(root: &Path) -> Result<ProjectFiles, Problem> {
         tenants,
         config,
         seeds,
+        mongo,
+        mongo_json,
     })
 }
 
@@ -136,6 +146,24 @@ pub fn parse_project(files: &ProjectFiles) -> Result<DesiredState, Problem> {
             }
         }
     }
+    let mut collections = Vec::new();
+    for file in &files.mongo {
+        let stem = file.name.trim_end_matches(".toml");
+        let json = files
+            .mongo_json
+            .iter()
+            .find(|j| j.name.trim_end_matches(".json") == stem);
+        match mongo::parse_collection(file, json) {
+            Ok(collection) => collections.push(collection),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if !collections.is_empty() && config.as_ref().is_some_and(|c| c.mongo.database.is_none()) {
+        problems.push(
+            Problem::new("kschema::mongo::database", "schema/mongo declares collections, but no database holds them")
+                .with_help("set it in kschema.toml: [mongo] database = \"app\" (or \"app_{tenant}\" for one database per tenant)"),
+        );
+    }
     match (public, tenant, tenants, config, Problem::combine(problems)) {
         (Some(public), Some(tenant), Some(tenants), Some(config), None) => Ok(DesiredState {
             root: files.root.clone(),
@@ -143,6 +171,7 @@ pub fn parse_project(files: &ProjectFiles) -> Result<DesiredState, Problem> {
             tenant,
             tenants,
             config,
+            mongo: collections,
         }),
         (_, _, _, _, Some(problem)) => Err(problem),
         _ => Err(Problem::new(

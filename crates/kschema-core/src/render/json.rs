@@ -32,6 +32,9 @@ pub struct PlanDocument {
     /// Warnings about the desired state.
     #[serde(default)]
     pub lints: Vec<LintDocument>,
+    /// MongoDB steps, when schema/mongo declares collections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mongo: Option<crate::mongo::MongoPlan>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -163,6 +166,7 @@ pub fn plan_document(
         shards: BTreeMap::new(),
         targets,
         lints: plan.lints.iter().map(lint_document).collect(),
+        mongo: None,
     }
 }
 
