@@ -8,5 +8,6 @@ mod convergence;
 mod core;
 mod fleet;
 mod hazards;
+mod mongo;
 mod review;
 mod seeds;

@@ -399,3 +399,163 @@ fn scrub_temp_paths(line: &str) -> String {
 
 /// Schemas of the shipped project.
 pub const TENANT_SCHEMAS: [&str; 3] = ["org_abc123", "org_def456", "org_xyz789"];
+
+/// A MongoDB wire-protocol server for one test: SecantusDB's
+/// `secantusd-rs` on an ephemeral port in a temporary folder (installed on
+/// first use, cached outside the checkout), or the server
+/// KSCHEMA_TEST_MONGODB_URI names.
+pub struct MongoServer {
+    pub uri: String,
+    child: Option<std::process::Child>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The pinned server version (see the issue: installed as a tool, never a
+/// dependency, since it is GPL).
+const SECANTUS_VERSION: &str = "0.5.3-beta.196";
+
+impl MongoServer {
+    pub fn start() -> MongoServer {
+        if let Ok(uri) = std::env::var("KSCHEMA_TEST_MONGODB_URI") {
+            if !uri.trim().is_empty() {
+                return MongoServer {
+                    uri,
+                    child: None,
+                    _dir: None,
+                };
+            }
+        }
+        let binary = secantus_binary();
+        let dir = tempfile::Builder::new().prefix("ksm-").tempdir().unwrap();
+        let mut child = Command::new(&binary)
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--standalone",
+                "--cache-size",
+                "256M",
+                "--log-file-max",
+                "16MB",
+                "--storage-path",
+            ])
+            .arg(dir.path().join("data"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
+        // The first line says `… listening on 127.0.0.1:PORT`.
+        let stdout = child.stdout.take().expect("server stdout");
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+        let port = loop {
+            let line = lines
+                .next()
+                .and_then(|l| l.ok())
+                .unwrap_or_else(|| panic!("secantusd-rs exited before listening"));
+            if let Some(address) = line.split("listening on ").nth(1) {
+                break address.trim().rsplit(':').next().unwrap().to_string();
+            }
+        };
+        // Keep draining its output so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        MongoServer {
+            uri: format!("mongodb://127.0.0.1:{port}/?directConnection=true"),
+            child: Some(child),
+            _dir: Some(dir),
+        }
+    }
+}
+
+impl Drop for MongoServer {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while std::time::Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            let _ = child.kill();
+        }
+    }
+}
+
+/// The cached `secantusd-rs`, installed with `cargo install` the first time
+/// (a file lock keeps parallel test binaries from installing it twice).
+fn secantus_binary() -> std::path::PathBuf {
+    static BINARY: OnceLock<std::path::PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            let root = std::env::var_os("KSCHEMA_TOOLS_DIR")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| {
+                    let home = std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into());
+                    Path::new(&home).join(".cache/kschema-tools")
+                })
+                .join(format!("secantus-mdb-{SECANTUS_VERSION}"));
+            let binary = root.join("bin/secantusd-rs");
+            if binary.exists() {
+                return binary;
+            }
+            std::fs::create_dir_all(&root).unwrap();
+            let lock = std::fs::File::create(root.join(".install.lock")).unwrap();
+            lock.lock().unwrap();
+            if !binary.exists() {
+                eprintln!(
+                    "installing secantusd-rs {SECANTUS_VERSION} into {} (first use; takes minutes)",
+                    root.display()
+                );
+                let status = Command::new("cargo")
+                    .args([
+                        "install",
+                        "secantus-mdb",
+                        "--version",
+                        &format!("={SECANTUS_VERSION}"),
+                        "--locked",
+                        "--ignore-rust-version",
+                        "--root",
+                    ])
+                    .arg(&root)
+                    .status()
+                    .expect("run cargo install");
+                assert!(
+                    status.success(),
+                    "cargo install secantus-mdb failed (it needs cmake: apt-get install -y cmake)"
+                );
+            }
+            binary
+        })
+        .clone()
+}
+
+/// secantusd-rs builds WiredTiger with cmake; on a fresh Debian machine
+/// (as root) it is installed here, otherwise the failure says what to do.
+fn ensure_cmake() {
+    let found = Command::new("cmake")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return;
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    assert!(
+        root,
+        "secantusd-rs needs cmake to build: install it (apt-get install -y cmake)"
+    );
+    let _ = Command::new("apt-get").args(["update", "-qq"]).status();
+    let status = Command::new("apt-get")
+        .args(["install", "-y", "-qq", "cmake"])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .expect("run apt-get");
+    assert!(status.success(), "apt-get install cmake failed");
+}
