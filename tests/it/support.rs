@@ -506,6 +506,7 @@ fn secantus_binary() -> std::path::PathBuf {
             let lock = std::fs::File::create(root.join(".install.lock")).unwrap();
             lock.lock().unwrap();
             if !binary.exists() {
+                ensure_cmake();
                 eprintln!(
                     "installing secantusd-rs {SECANTUS_VERSION} into {} (first use; takes minutes)",
                     root.display()
