@@ -15,7 +15,7 @@ use miette::{Report, SourceSpan};
 
 use super::targets::select_targets;
 use crate::cli::GlobalArgs;
-use crate::db::introspect::introspect_with_rows;
+use crate::db::introspect::introspect_database;
 use crate::db::Database;
 
 /// One database and the targets in it.
@@ -110,8 +110,7 @@ pub async fn plan_all(
 ) -> Result<Vec<ShardPlan>, Report> {
     let plans = join_all(shards.into_iter().map(|shard| async move {
         let schemas: Vec<SchemaName> = shard.targets.iter().map(|t| t.schema.clone()).collect();
-        let client = shard.db.connect().await?;
-        let live = introspect_with_rows(&client, &schemas, &row_reads(desired)).await?;
+        let live = introspect_database(&shard.db, &schemas, &row_reads(desired)).await?;
         let plan = build_plan(desired, &live, &shard.targets, options);
         Ok::<ShardPlan, Report>(ShardPlan { shard, live, plan })
     }))

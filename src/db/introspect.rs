@@ -18,6 +18,21 @@ const TABLES_SQL: &str = include_str!("sql/tables.sql");
 
 const SCHEMAS_SQL: &str = "SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)";
 
+const TABLE_LIST_SQL: &str = "
+SELECT c.oid, n.nspname::text, c.relname::text
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND NOT c.relispartition";
+
+/// A column of a catalog row; a surprise in the catalog is an error, never
+/// a panic.
+fn read<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a tokio_postgres::Row,
+    index: usize,
+) -> Result<T, IntrospectError> {
+    row.try_get(index)
+        .map_err(|e| IntrospectError::Rows(format!("catalog column {index}: {e}")))
+}
+
 /// Standalone sequences: not owned by a serial column nor by an identity.
 const SEQUENCES_SQL: &str = "
 SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
@@ -42,6 +57,9 @@ pub enum IntrospectError {
         help("a migration or long transaction holds an exclusive lock; see pg_stat_activity, and try again when it is done")
     )]
     Locked(#[source] tokio_postgres::Error),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Connect(super::connect::ConnectError),
     #[error("reading the catalog failed")]
     #[diagnostic(
         code(kschema::introspect::query),
@@ -114,7 +132,7 @@ pub async fn introspect_with_rows(
     // lock a bounded time, then say so, rather than hang behind a migration.
     client
         .batch_execute(&format!(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off; SET LOCAL TimeZone = 'UTC'; SET LOCAL lock_timeout = '{}ms'",
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off; SET LOCAL work_mem = '256MB'; SET LOCAL TimeZone = 'UTC'; SET LOCAL lock_timeout = '{}ms'",
             INTROSPECTION_LOCK_TIMEOUT.as_millis()
         ))
         .await
@@ -131,6 +149,16 @@ pub async fn introspect_with_rows(
     })
 }
 
+/// Introspects through `db` on a connection of its own.
+pub async fn introspect_database(
+    db: &super::Database,
+    schemas: &[SchemaName],
+    reads: &[RowRead],
+) -> Result<LiveState, IntrospectError> {
+    let client = db.connect().await.map_err(IntrospectError::Connect)?;
+    introspect_with_rows(&client, schemas, reads).await
+}
+
 async fn read_catalog(
     client: &Client,
     schemas: &[SchemaName],
@@ -139,28 +167,52 @@ async fn read_catalog(
 ) -> Result<LiveState, IntrospectError> {
     let names: Vec<&str> = schemas.iter().map(|s| s.as_str()).collect();
     let mut builder = LiveStateBuilder::new();
+    let trace = Trace::new();
 
     for row in client
         .query(SCHEMAS_SQL, &[&names])
         .await
         .map_err(IntrospectError::Query)?
     {
-        builder.add_schema(row.get(0));
+        builder.add_schema(read(&row, 0)?);
     }
 
-    // Every table's signature; the first table of each signature represents it.
+    // Every table, then its signature in three parts; the first table of
+    // each signature represents it.
+    trace.mark("schemas");
     let mut tables: Vec<(String, String, u32)> = Vec::new();
-    let mut representatives: HashMap<String, u32> = HashMap::new();
+    for row in client
+        .query(TABLE_LIST_SQL, &[&names])
+        .await
+        .map_err(IntrospectError::Query)?
+    {
+        tables.push((read(&row, 1)?, read(&row, 2)?, read(&row, 0)?));
+    }
+    trace.mark("table list");
+    let mut parts: HashMap<u32, [String; 3]> = HashMap::with_capacity(tables.len());
     let rows = client
         .query_raw(with_version(SIGNATURES_SQL, version).as_str(), [&names])
         .await
         .map_err(IntrospectError::Query)?;
     pin_mut!(rows);
     while let Some(row) = rows.try_next().await.map_err(IntrospectError::Query)? {
-        let oid: u32 = row.get(2);
-        let signature: String = row.get(3);
-        let representative = *representatives.entry(signature).or_insert(oid);
-        tables.push((row.get(0), row.get(1), representative));
+        let part: String = read(&row, 0)?;
+        let relid: u32 = read(&row, 1)?;
+        let signature: String = read(&row, 2)?;
+        let slot = match part.as_str() {
+            "c" => 0,
+            "k" => 1,
+            _ => 2,
+        };
+        parts.entry(relid).or_default()[slot] = signature;
+    }
+    trace.mark("signatures");
+    let mut representatives: HashMap<[String; 3], u32> = HashMap::new();
+    for (_, table, oid) in &mut tables {
+        // The table's name is part of its identity: a document holds none.
+        let mut signature = parts.remove(oid).unwrap_or_default();
+        signature[0].push_str(table);
+        *oid = *representatives.entry(signature).or_insert(*oid);
     }
 
     let wanted: Vec<u32> = representatives.values().copied().collect();
@@ -171,8 +223,9 @@ async fn read_catalog(
         .map_err(IntrospectError::Query)?;
     pin_mut!(rows);
     while let Some(row) = rows.try_next().await.map_err(IntrospectError::Query)? {
-        documents.insert(row.get(0), row.get(1));
+        documents.insert(read(&row, 0)?, read(&row, 1)?);
     }
+    trace.mark("documents");
     for (schema, table, representative) in &tables {
         match documents.get(representative) {
             Some(document) => builder.add_table(schema, table, document),
@@ -191,30 +244,30 @@ async fn read_catalog(
         .map_err(IntrospectError::Query)?
     {
         builder.add_sequence(RawSequence {
-            schema: row.get(0),
-            name: row.get(1),
-            data_type: row.get(2),
-            start: row.get(3),
-            increment: row.get(4),
-            min_value: row.get(5),
-            max_value: row.get(6),
-            cache: row.get(7),
-            cycle: row.get(8),
+            schema: read(&row, 0)?,
+            name: read(&row, 1)?,
+            data_type: read(&row, 2)?,
+            start: read(&row, 3)?,
+            increment: read(&row, 4)?,
+            min_value: read(&row, 5)?,
+            max_value: read(&row, 6)?,
+            cache: read(&row, 7)?,
+            cycle: read(&row, 8)?,
         });
     }
 
-    for read in reads {
+    for seeded in reads {
         let holders: Vec<&str> = tables
             .iter()
             .filter(|(schema, table, _)| {
-                table == read.table.as_str() && (schema == "public") != read.tenant_scope
+                table == seeded.table.as_str() && (schema == "public") != seeded.tenant_scope
             })
             .map(|(schema, _, _)| schema.as_str())
             .collect();
         if holders.is_empty() {
             continue;
         }
-        let object: Vec<String> = read
+        let object: Vec<String> = seeded
             .columns
             .iter()
             .map(|c| format!("{}, t.{}", quote_literal(c.as_str()), c.quoted()))
@@ -227,7 +280,7 @@ async fn read_catalog(
                     quote_literal(schema),
                     object.join(", "),
                     Ident::new(*schema).quoted(),
-                    read.table.quoted()
+                    seeded.table.quoted()
                 )
             })
             .collect();
@@ -237,8 +290,8 @@ async fn read_catalog(
             .await
             .map_err(IntrospectError::Query)?
         {
-            let schema: String = row.get(0);
-            let json: String = row.get(1);
+            let schema: String = read(&row, 0)?;
+            let json: String = read(&row, 1)?;
             let values: Row =
                 serde_json::from_str(&json).map_err(|e| IntrospectError::Rows(e.to_string()))?;
             by_schema.entry(schema).or_default().push(values);
@@ -246,7 +299,7 @@ async fn read_catalog(
         for schema in holders {
             builder.add_rows(
                 schema,
-                read.table.as_str(),
+                seeded.table.as_str(),
                 by_schema.remove(schema).unwrap_or_default(),
             );
         }
@@ -255,7 +308,31 @@ async fn read_catalog(
     if let Some(error) = builder.errors().first() {
         return Err(IntrospectError::Rows(error.clone()));
     }
-    Ok(builder.finish())
+    let state = builder.finish();
+    trace.mark("sequences, rows and models");
+    Ok(state)
+}
+
+/// Phase timings on stderr when KSCHEMA_TRACE is set (for the benchmarks).
+struct Trace(Option<std::cell::Cell<std::time::Instant>>);
+
+impl Trace {
+    fn new() -> Trace {
+        Trace(
+            std::env::var_os("KSCHEMA_TRACE")
+                .map(|_| std::cell::Cell::new(std::time::Instant::now())),
+        )
+    }
+
+    fn mark(&self, phase: &str) {
+        if let Some(last) = &self.0 {
+            eprintln!(
+                "kschema trace: {phase}: {:.3}s",
+                last.get().elapsed().as_secs_f64()
+            );
+            last.set(std::time::Instant::now());
+        }
+    }
 }
 
 /// `NULLS NOT DISTINCT` exists from PostgreSQL 15 on.
