@@ -67,8 +67,17 @@ pub enum Command {
     Diff(DiffArgs),
     /// Report drift from the desired state (exit 0: none; 2: drift; 1: error).
     Check(CheckArgs),
+    /// Undo the most recent apply (from kschema.history): plan each target
+    /// back to the schema it had before that run, then apply that.
+    Rollback(ApplyArgs),
     /// Show what apply ran (kschema.history), newest first.
     History(HistoryArgs),
+    /// Prove the round trip on a scratch database: build the previous
+    /// desired state, apply the current one, check convergence, roll back,
+    /// check the catalog is unchanged, apply again.
+    Verify(VerifyArgs),
+    /// Write desired-state files from a live database.
+    Inspect(InspectArgs),
     /// Add or remove a tenant.
     Tenant {
         #[command(subcommand)]
@@ -97,6 +106,12 @@ pub struct TargetArgs {
     /// it would reject.
     #[arg(long)]
     pub count_invalid: bool,
+
+    /// Plan towards the desired state as it was at this git revision (of
+    /// the repository the project lives in): rolling back is applying an
+    /// earlier desired state.
+    #[arg(long, value_name = "REV")]
+    pub desired_rev: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -196,6 +211,44 @@ pub struct ApplyArgs {
     /// How long each statement may run, in seconds; 0 for no limit [default: 1800].
     #[arg(long, value_name = "SECONDS")]
     pub statement_timeout: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The previous desired state: a git revision, or `empty` [default:
+    /// HEAD's parent; an empty database when there is none].
+    #[arg(long, value_name = "REV")]
+    pub from_rev: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The shared schema to write to schema/public.
+    #[arg(long, default_value = "public")]
+    pub schema: String,
+
+    /// The tenant schema whose tables become schema/tenant [default: the
+    /// majority shape among the tenant schemas].
+    #[arg(long, value_name = "SCHEMA")]
+    pub tenant_template: Option<String>,
+
+    /// Schemas that are tenants (`*` matches anything); their ids become
+    /// tenants.toml.
+    #[arg(long, default_value = "org_*", value_name = "PATTERN")]
+    pub tenant_pattern: String,
+
+    /// Where to write (a new project folder) [default: the project folder].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// The MongoDB database whose collections become schema/mongo (with
+    /// --mongodb-uri) [default: the only one there is].
+    #[arg(long, value_name = "NAME")]
+    pub mongo_database: Option<String>,
+
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod commands;
 pub mod db;
+pub mod git;
 
 use std::process::ExitCode;
 
@@ -19,6 +20,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Report> {
         Command::Snapshot(args) => commands::snapshot::run(&cli.global, args).await,
         Command::Diff(args) => commands::diff::run(&cli.global, args).await,
         Command::Check(args) => commands::check::run(&cli.global, args).await,
+        Command::Rollback(args) => commands::rollback::run(&cli.global, args).await,
+        Command::Verify(args) => commands::verify::run(&cli.global, args).await,
+        Command::Inspect(args) => commands::inspect::run(&cli.global, args).await,
         Command::History(args) => commands::history::run(&cli.global, args).await,
         Command::Tenant { action } => commands::tenant::run(&cli.global, action).await,
         Command::Local { action } => commands::local::run(&cli.global, action),

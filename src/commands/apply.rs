@@ -64,7 +64,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
     if let Some(path) = &args.plan_file {
         return run_saved(global, args, path).await;
     }
-    let desired = load_project(&global.project)?;
+    let desired = super::load_desired(global, &args.targets)?;
     let requested = if args.only_failed {
         vec!["all".to_string()]
     } else {
@@ -228,7 +228,7 @@ async fn apply_mongo(
 
 /// Takes every database's run lock (all at once) and makes sure the
 /// history tables exist; the locks are held until dropped.
-async fn lock_all(
+pub(super) async fn lock_all(
     shards: &[Shard],
     args: &ApplyArgs,
     run: &RunInfo,
@@ -559,7 +559,9 @@ fn read_plan(path: &Path) -> Result<PlanDocument, Report> {
 }
 
 /// Refuses everything if any target has a hazard that is not allowed.
-fn refuse_hazards(blocked: &[(String, Vec<(HazardKind, String)>)]) -> Result<(), Report> {
+pub(super) fn refuse_hazards(
+    blocked: &[(String, Vec<(HazardKind, String)>)],
+) -> Result<(), Report> {
     if blocked.is_empty() {
         return Ok(());
     }
@@ -596,7 +598,7 @@ fn refuse_hazards(blocked: &[(String, Vec<(HazardKind, String)>)]) -> Result<(),
 }
 
 /// Applies every database's targets at once, with progress, and sums up.
-async fn run_work(
+pub(super) async fn run_work(
     work: Vec<(&Database, Vec<ApplyTarget>)>,
     options: &ApplyOptions,
     up_to_date: usize,
@@ -767,7 +769,7 @@ fn summary(results: &[TargetResult], up_to_date: usize) -> String {
     out
 }
 
-fn policy(desired: &DesiredState, args: &ApplyArgs) -> HazardPolicy {
+pub(super) fn policy(desired: &DesiredState, args: &ApplyArgs) -> HazardPolicy {
     policy_from(project_policy(desired), args)
 }
 
@@ -780,7 +782,11 @@ fn policy_from(mut policy: HazardPolicy, args: &ApplyArgs) -> HazardPolicy {
 }
 
 /// Flags first, then kschema.toml, then the defaults.
-fn apply_options(desired: &DesiredState, args: &ApplyArgs, run: RunInfo) -> ApplyOptions {
+pub(super) fn apply_options(
+    desired: &DesiredState,
+    args: &ApplyArgs,
+    run: RunInfo,
+) -> ApplyOptions {
     let config = &desired.config.apply;
     let defaults = ApplyOptions::default();
     let statement_timeout = args.statement_timeout.or(config.statement_timeout);

@@ -7,12 +7,15 @@ pub mod check;
 pub mod diff;
 pub mod fleet;
 pub mod history;
+pub mod inspect;
 pub mod local;
 pub mod mongo;
 pub mod plan;
+pub mod rollback;
 pub mod snapshot;
 pub mod targets;
 pub mod tenant;
+pub mod verify;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
@@ -98,7 +101,7 @@ pub async fn prepare(
     target_args: &TargetArgs,
     against: Option<&Path>,
 ) -> Result<Planned, Report> {
-    let desired = load_project(&global.project)?;
+    let desired = load_desired(global, target_args)?;
     let options = plan_options(&desired, target_args);
     if let Some(path) = against {
         if !desired.tenants.shards.is_empty()
@@ -173,6 +176,18 @@ pub async fn prepare(
     )
     .await?;
     Ok(planned)
+}
+
+/// The desired state: the project folder's files, or (`--desired-rev`)
+/// the same files as they were at a git revision.
+pub fn load_desired(global: &GlobalArgs, target_args: &TargetArgs) -> Result<DesiredState, Report> {
+    match &target_args.desired_rev {
+        None => Ok(load_project(&global.project)?),
+        Some(revision) => {
+            let extracted = crate::git::project_at(&global.project, revision)?;
+            Ok(load_project(&extracted.path)?)
+        }
+    }
 }
 
 /// Online forms unless `--no-online` or kschema.toml says otherwise.

@@ -83,6 +83,7 @@ fn apply_args(tenant: &TenantId) -> ApplyArgs {
             tenants: vec![tenant.to_string()],
             no_online: false,
             count_invalid: false,
+            desired_rev: None,
         },
         allow_destructive: false,
         only_failed: false,
@@ -265,7 +266,7 @@ fn without_tenant(text: &str, id: &str) -> String {
     text
 }
 
-fn toml_string(value: &str) -> String {
+pub(super) fn toml_string(value: &str) -> String {
     format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
 }
 

@@ -66,6 +66,26 @@ impl Mongo {
         Ok(Mongo { client, display })
     }
 
+    /// The deployment's databases, MongoDB's own (admin, local, config) left out.
+    pub async fn list_databases(&self) -> Result<Vec<String>, MongoError> {
+        let reply = self
+            .command("admin", doc! {"listDatabases": 1, "nameOnly": true})
+            .await?;
+        let mut names: Vec<String> = reply
+            .get("databases")
+            .and_then(|d| d.as_array())
+            .map(|list| {
+                list.iter()
+                    .filter_map(|d| d.get("name").and_then(|n| n.as_str()))
+                    .filter(|n| !["admin", "local", "config"].contains(n))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        Ok(names)
+    }
+
     /// The collections of `database` (secondary indexes included).
     pub async fn introspect(&self, database: &str) -> Result<MongoState, MongoError> {
         let db = self.client.database(database);

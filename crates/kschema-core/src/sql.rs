@@ -54,6 +54,27 @@ impl Sql {
         self
     }
 
+    /// The statement with the own schema left out (`users`, not
+    /// `org_a.users`): for desired-state files, which are schema-relative.
+    pub fn render_relative(&self) -> String {
+        let mut out = String::new();
+        let mut after_schema = false;
+        for part in &self.0 {
+            match part {
+                Part::Text(text) if after_schema => {
+                    out.push_str(text.strip_prefix('.').unwrap_or(text))
+                }
+                Part::Text(text) => out.push_str(text),
+                Part::Schema => {}
+                Part::QualifiedLiteral(name) => {
+                    out.push_str(&quote_literal(&name.quoted().to_string()))
+                }
+            }
+            after_schema = matches!(part, Part::Schema);
+        }
+        out
+    }
+
     /// The statement for one schema (no trailing semicolon).
     pub fn render(&self, schema: &SchemaName) -> String {
         let mut out = String::new();

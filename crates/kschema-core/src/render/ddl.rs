@@ -27,8 +27,38 @@ pub fn schema_ddl(model: &SchemaModel, schema: &SchemaName) -> String {
     out
 }
 
-/// One table with its indexes.
-pub fn table_ddl(table: &Table, model: &SchemaModel, schema: &SchemaName) -> String {
+/// One table with its indexes, as a desired-state file writes it: names
+/// relative to the schema, constraints named, expressions canonical.
+pub fn table_file(table: &Table, model: &SchemaModel) -> String {
+    let mut out = format!("{};\n", table_sql(table).render_relative());
+    let indexes: Vec<_> = model.indexes_of(&table.name).collect();
+    if !indexes.is_empty() {
+        out.push('\n');
+    }
+    for index in indexes {
+        let _ = writeln!(
+            out,
+            "{};",
+            create_index(index, false, ExprStyle::Canonical).render_relative()
+        );
+    }
+    out
+}
+
+/// The sequences of a schema, as a desired-state file writes them.
+pub fn sequences_file(model: &SchemaModel) -> String {
+    let mut out = String::new();
+    for sequence in model.sequences.values() {
+        let sql = Sql::new()
+            .text("CREATE SEQUENCE ")
+            .qualified(&sequence.name)
+            .text(sequence_options(sequence, true));
+        let _ = writeln!(out, "{};", sql.render_relative());
+    }
+    out
+}
+
+fn table_sql(table: &Table) -> Sql {
     let mut sql = Sql::new()
         .text("CREATE TABLE ")
         .qualified(&table.name)
@@ -45,7 +75,12 @@ pub fn table_ddl(table: &Table, model: &SchemaModel, schema: &SchemaName) -> Str
         sql = constraint_sql(sql, constraint, true, ExprStyle::Canonical);
         lines += 1;
     }
-    let mut out = format!("{};\n", sql.text("\n)").render(schema));
+    sql.text("\n)")
+}
+
+/// One table with its indexes.
+pub fn table_ddl(table: &Table, model: &SchemaModel, schema: &SchemaName) -> String {
+    let mut out = format!("{};\n", table_sql(table).render(schema));
     for index in model.indexes_of(&table.name) {
         let _ = writeln!(
             out,

@@ -1,0 +1,146 @@
+//! `kschema rollback`: undo the most recent apply recorded in
+//! `kschema.history`, by planning each target towards the schema it had
+//! before that run (kept in `kschema.shapes`). The plan has the same hazards
+//! and gates as any other: dropping a column added since, with data in it,
+//! needs the allow.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use kschema_core::catalog::row_reads;
+use kschema_core::load::LoadedScope;
+use kschema_core::model::SchemaName;
+use kschema_core::plan::{plan_schema, Plan, TargetPlan};
+use kschema_core::render::text::{render_text, TextOptions};
+use kschema_core::Problem;
+use miette::Report;
+
+use super::apply::{apply_options, lock_all, policy, refuse_hazards, run_work};
+use super::{fleet, plan_options, print, use_color};
+use crate::cli::{ApplyArgs, GlobalArgs};
+use crate::db::apply::ApplyTarget;
+use crate::db::history::{self, RunInfo};
+use crate::db::introspect::introspect_database;
+use crate::db::Database;
+
+pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Report> {
+    let desired = super::load_desired(global, &args.targets)?;
+    let (desired, shards) = fleet::resolve(global, desired, &args.targets.tenants).await?;
+    let run = RunInfo::new();
+    let _locks = lock_all(&shards, args, &run).await?;
+    let options = plan_options(&desired, &args.targets);
+    let policy = policy(&desired, args);
+
+    let mut out = String::new();
+    let mut unknown = Vec::new();
+    let mut work: Vec<(&Database, Vec<ApplyTarget>)> = Vec::new();
+    let mut plans = Vec::new();
+    for shard in &shards {
+        let client = shard.db.connect().await?;
+        let mut before: BTreeMap<SchemaName, (String, kschema_core::model::SchemaModel)> =
+            BTreeMap::new();
+        for target in &shard.targets {
+            let recorded = history::model_before_last_run(&client, target.schema.as_str())
+                .await
+                .map_err(|e| {
+                    Problem::new(
+                        "kschema::history::read",
+                        format!("reading kschema.history failed: {e}"),
+                    )
+                })?;
+            match recorded {
+                // Never applied: nothing to roll back here.
+                None => {}
+                Some((row, Some(model))) => {
+                    before.insert(target.schema.clone(), (row.run_id, model));
+                }
+                Some((row, None)) => unknown.push(format!(
+                    "{target}: run {} recorded no starting state (its schema model is not in kschema.shapes)",
+                    row.run_id
+                )),
+            }
+        }
+        let schemas: Vec<SchemaName> = before.keys().cloned().collect();
+        let live = introspect_database(&shard.db, &schemas, &row_reads(&desired)).await?;
+        let mut plan = Plan::default();
+        for target in shard
+            .targets
+            .iter()
+            .filter(|t| before.contains_key(&t.schema))
+        {
+            let (run_id, model) = &before[&target.schema];
+            let scope = LoadedScope {
+                model: model.without_rows(),
+                ..LoadedScope::default()
+            };
+            let live_schema = live.get(&target.schema);
+            let shape = plan_schema(live_schema.map(|s| s.model.as_ref()), &scope, options);
+            let _ = writeln!(out, "{target}: back to the state before run {run_id}");
+            plan.targets.push(TargetPlan {
+                target: target.clone(),
+                live_fingerprint: live_schema
+                    .map(|s| s.fingerprint)
+                    .unwrap_or_else(kschema_core::catalog::Fingerprint::absent),
+                steps: std::sync::Arc::new(shape.steps),
+                notes: std::sync::Arc::new(shape.notes),
+            });
+        }
+        plans.push((shard, plan, live));
+    }
+    if !unknown.is_empty() {
+        return Err(Problem::new(
+            "kschema::rollback::unknown",
+            "cannot roll back: the state before the last run is unknown",
+        )
+        .with_help(format!(
+            "{}\nroll back with `kschema apply --desired-rev REV` instead",
+            unknown.join("\n")
+        ))
+        .into());
+    }
+    if plans.iter().all(|(_, plan, _)| plan.targets.is_empty()) {
+        return Err(Problem::new(
+            "kschema::rollback::nothing",
+            "no apply is recorded for these targets: nothing to roll back",
+        )
+        .with_help("kschema.history records what `kschema apply` ran; `kschema history` shows it")
+        .into());
+    }
+    for (shard, plan, _) in &plans {
+        let options = TextOptions {
+            color: use_color(global.color),
+            policy: policy.clone(),
+        };
+        let _ = write!(
+            out,
+            "\nDatabase: {}\n\n{}",
+            shard.db,
+            render_text(plan, &options)
+        );
+    }
+    print(&out)?;
+    let blocked: Vec<_> = plans
+        .iter()
+        .flat_map(|(_, plan, _)| plan.blocked(&policy))
+        .map(|(t, hazards)| {
+            (
+                t.target.to_string(),
+                hazards
+                    .iter()
+                    .map(|h| (h.kind, h.message.clone()))
+                    .collect(),
+            )
+        })
+        .collect();
+    refuse_hazards(&blocked)?;
+    for (shard, plan, live) in &plans {
+        work.push((&shard.db, ApplyTarget::all(plan, live)));
+    }
+    let up_to_date = plans
+        .iter()
+        .flat_map(|(_, p, _)| &p.targets)
+        .filter(|t| t.is_empty())
+        .count();
+    run_work(work, &apply_options(&desired, args, run), up_to_date).await
+}
