@@ -455,6 +455,7 @@ async fn run_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result
                         statements: s.statements.clone(),
                         transaction: s.transaction,
                         before_retry: s.before_retry.clone(),
+                        after_tenants: s.after_tenants,
                     })
                     .collect(),
                 live_fingerprint: now,

@@ -320,10 +320,13 @@ fn catalog(project: &Path, url: &str) -> Result<Catalog, String> {
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    Ok(Catalog {
-        fingerprints,
-        dump: String::from_utf8_lossy(&output.stdout).into_owned(),
-    })
+    // pg_dump 15.14+ fences the dump with a random \restrict key per run.
+    let dump = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict ") && !l.starts_with("\\unrestrict "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    Ok(Catalog { fingerprints, dump })
 }
 
 fn compare(before: &Catalog, after: &Catalog) -> Result<String, String> {

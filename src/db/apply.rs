@@ -104,6 +104,8 @@ pub struct ApplyStep {
     pub transaction: TxMode,
     /// Run before retrying the step after a lock timeout.
     pub before_retry: Option<String>,
+    /// A public drop that waits for the tenants (see `defer_public_drops`).
+    pub after_tenants: bool,
 }
 
 impl ApplyTarget {
@@ -125,6 +127,7 @@ impl ApplyTarget {
                     statements: step.render(schema),
                     transaction: step.transaction,
                     before_retry: step.before_retry.as_ref().map(|s| s.render(schema)),
+                    after_tenants: step.after_tenants,
                 })
                 .collect(),
             live_fingerprint: plan.live_fingerprint,
@@ -140,6 +143,28 @@ impl ApplyTarget {
             .filter(|t| !t.is_empty())
             .map(|t| ApplyTarget::from_plan(t, live.get(&t.target.schema).map(|s| s.model.clone())))
             .collect()
+    }
+
+    /// The steps that run before the tenants, and (when there are any) those
+    /// that run after them, as a target of their own with the same starting
+    /// state: the run's history then says where the schema started from.
+    fn split_after_tenants(self) -> (ApplyTarget, Option<ApplyTarget>) {
+        if !self.steps.iter().any(|s| s.after_tenants) {
+            return (self, None);
+        }
+        let (after, before): (Vec<ApplyStep>, Vec<ApplyStep>) =
+            self.steps.iter().cloned().partition(|s| s.after_tenants);
+        let after = ApplyTarget {
+            steps: after,
+            ..self.clone()
+        };
+        (
+            ApplyTarget {
+                steps: before,
+                ..self
+            },
+            Some(after),
+        )
     }
 
     fn statements(&self) -> Vec<String> {
@@ -229,23 +254,80 @@ pub async fn apply_targets(
         }
     };
 
-    // Tenant tables reference public ones: public converges first.
-    if let Some(public) = public.first() {
+    // Tenant tables reference public ones: public converges first, except
+    // for the drops tenant foreign keys may still depend on, which wait
+    // until the tenants have dropped those keys.
+    let (public, public_after) = match public.into_iter().next() {
+        Some(public) => {
+            let (before, after) = public.split_after_tenants();
+            (Some(before), after)
+        }
+        None => (None, None),
+    };
+    if let Some(public) = public.filter(|p| !p.steps.is_empty()) {
         let client = db.connect().await?;
-        let result = apply_target(&client, public, options).await;
-        on_done(&result);
+        let result = apply_target(&client, &public, options).await;
         let failed = !result.succeeded();
-        results.push(result);
+        // With drops still to come, public is reported once they ran.
+        if failed || public_after.is_none() {
+            on_done(&result);
+            results.push(result);
+        }
         if failed {
             skip_all("public failed first", tenants, &mut results, &mut on_done);
             return Ok(results);
         }
     }
+    let tenant_results = apply_tenants(db, tenants, options, &mut on_done).await?;
+    let tenants_converged = tenant_results.iter().all(TargetResult::succeeded);
+    results.extend(tenant_results);
+    if let Some(after) = public_after {
+        let result = if tenants_converged && !options.stop.load(Ordering::SeqCst) {
+            apply_target(&db.connect().await?, &after, options).await
+        } else {
+            TargetResult {
+                target: after.target.clone(),
+                outcome: Outcome::Failed(TargetFailure {
+                    statement: after.statements().first().cloned().unwrap_or_default(),
+                    error: "its drops wait for every tenant schema to converge, and some did not; the next apply runs them".into(),
+                    committed: true,
+                }),
+            }
+        };
+        on_done(&result);
+        results.push(result);
+    }
+    Ok(results)
+}
+
+/// The tenant targets, in parallel over `options.concurrency` connections.
+async fn apply_tenants(
+    db: &Database,
+    tenants: Vec<ApplyTarget>,
+    options: &ApplyOptions,
+    on_done: &mut impl FnMut(&TargetResult),
+) -> Result<Vec<TargetResult>, ConnectError> {
+    let mut results = Vec::new();
+    let skip_all = |reason: &str,
+                    tenants: Vec<ApplyTarget>,
+                    results: &mut Vec<TargetResult>,
+                    on_done: &mut dyn FnMut(&TargetResult)| {
+        for tenant in tenants {
+            let skipped = TargetResult {
+                target: tenant.target,
+                outcome: Outcome::Skipped {
+                    reason: reason.into(),
+                },
+            };
+            on_done(&skipped);
+            results.push(skipped);
+        }
+    };
     if tenants.is_empty() {
         return Ok(results);
     }
     if options.stop.load(Ordering::SeqCst) {
-        skip_all("interrupted", tenants, &mut results, &mut on_done);
+        skip_all("interrupted", tenants, &mut results, on_done);
         return Ok(results);
     }
 
@@ -293,7 +375,7 @@ pub async fn apply_targets(
     } else {
         "not started: interrupted"
     };
-    skip_all(reason, left, &mut results, &mut on_done);
+    skip_all(reason, left, &mut results, on_done);
     Ok(results)
 }
 

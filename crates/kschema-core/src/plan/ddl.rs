@@ -51,6 +51,7 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             transaction,
             before_retry: None,
             allowed_by_annotation: Vec::new(),
+            after_tenants: false,
         })
     };
     match &change {

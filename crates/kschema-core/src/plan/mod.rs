@@ -7,7 +7,7 @@
 pub mod ddl;
 pub mod order;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -16,9 +16,10 @@ use serde::Serialize;
 use crate::catalog::{Fingerprint, LiveState};
 use crate::diff::{diff, diff_seeds, possible_renames, Change};
 use crate::hazard::{Hazard, HazardKind, HazardPolicy};
+use crate::ident::Ident;
 use crate::lint::{lint, Lint};
 use crate::load::{DesiredState, LoadedScope, TenantId};
-use crate::model::{SchemaModel, SchemaName};
+use crate::model::{ConstraintKind, SchemaModel, SchemaName};
 use crate::sql::Sql;
 
 /// A schema kschema converges: `public` or one tenant's.
@@ -82,11 +83,33 @@ pub struct Step {
     /// Hazards a `-- kschema:allow-hazard` annotation allows for this step.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allowed_by_annotation: Vec<HazardKind>,
+    /// A `public` drop that runs once the tenant schemas have converged:
+    /// their foreign keys may still point at what it drops.
+    #[serde(skip_serializing_if = "is_false")]
+    pub after_tenants: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Step {
     pub fn render(&self, schema: &SchemaName) -> Vec<String> {
         self.statements.iter().map(|s| s.render(schema)).collect()
+    }
+
+    /// What follows the change's description: its part, and whether it
+    /// waits for the tenants.
+    pub fn suffix(&self) -> String {
+        let mut suffix = self
+            .part
+            .as_ref()
+            .map(|p| format!(" — {p}"))
+            .unwrap_or_default();
+        if self.after_tenants {
+            suffix.push_str(" — after the tenant schemas");
+        }
+        suffix
     }
 }
 
@@ -280,6 +303,7 @@ pub fn build_plan(
         targets: Vec::new(),
         lints: lint(desired),
     };
+    let has_tenants = targets.iter().any(|t| !t.is_public());
     for target in targets {
         let desired_scope = if target.is_public() {
             &desired.public
@@ -291,11 +315,14 @@ pub fn build_plan(
         let (steps, notes) = cache
             .entry(key)
             .or_insert_with(|| {
-                let shape = plan_schema(
+                let mut shape = plan_schema(
                     live_schema.map(|s| s.model.as_ref()),
                     desired_scope,
                     options,
                 );
+                if target.is_public() && has_tenants {
+                    defer_public_drops(&mut shape.steps);
+                }
                 (Arc::new(shape.steps), Arc::new(shape.notes))
             })
             .clone();
@@ -309,4 +336,57 @@ pub fn build_plan(
         });
     }
     plan
+}
+
+/// Marks the `public` drops tenant schemas may depend on — a table, a
+/// column, a key or unique index a tenant foreign key references — to run
+/// after the tenants, which drop those foreign keys first. A drop whose name
+/// the plan reuses (drop and re-add) stays where it is, so public's own
+/// order still holds.
+pub fn defer_public_drops(steps: &mut [Step]) {
+    let mut reused: HashSet<(Option<Ident>, Ident)> = HashSet::new();
+    for step in steps.iter() {
+        match &step.change {
+            Change::CreateTable { table } => {
+                reused.insert((None, table.name.clone()));
+            }
+            Change::RenameTable { to, .. } | Change::RenameIndex { to, .. } => {
+                reused.insert((None, to.clone()));
+            }
+            Change::AddColumn { table, column } => {
+                reused.insert((Some(table.clone()), column.name.clone()));
+            }
+            Change::RenameColumn { table, to, .. } => {
+                reused.insert((Some(table.clone()), to.clone()));
+            }
+            Change::AddConstraint { constraint, .. } => {
+                reused.insert((None, constraint.name.clone()));
+            }
+            Change::RenameConstraint { to, .. } => {
+                reused.insert((None, to.clone()));
+            }
+            Change::CreateIndex { index } => {
+                reused.insert((None, index.name.clone()));
+            }
+            _ => {}
+        }
+    }
+    for step in steps.iter_mut() {
+        step.after_tenants = match &step.change {
+            Change::DropTable { table } => !reused.contains(&(None, table.name.clone())),
+            Change::DropColumn { table, column } => {
+                !reused.contains(&(Some(table.clone()), column.name.clone()))
+            }
+            Change::DropConstraint { constraint, .. } => {
+                matches!(
+                    constraint.kind,
+                    ConstraintKind::PrimaryKey { .. } | ConstraintKind::Unique { .. }
+                ) && !reused.contains(&(None, constraint.name.clone()))
+            }
+            Change::DropIndex { index } => {
+                index.unique && !reused.contains(&(None, index.name.clone()))
+            }
+            _ => false,
+        };
+    }
 }

@@ -86,6 +86,10 @@ pub struct StepDocument {
     /// Run before retrying the step after a lock timeout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before_retry: Option<String>,
+    /// A public step that runs after the tenant schemas (see
+    /// `defer_public_drops`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub after_tenants: bool,
     /// The change itself, structured (informational; apply runs `statements`).
     pub change: serde_json::Value,
 }
@@ -129,6 +133,7 @@ pub fn plan_document(
                         .before_retry
                         .as_ref()
                         .map(|s| s.render(&target.target.schema)),
+                    after_tenants: step.after_tenants,
                     change: serde_json::to_value(&step.change).unwrap_or(serde_json::Value::Null),
                 }
             })

@@ -107,11 +107,7 @@ pub fn render_markdown(plan: &Plan, ctx: &MarkdownContext<'_>) -> String {
                 announced = true;
             }
             let (sign, text) = describe(&step.change);
-            let part = step
-                .part
-                .as_ref()
-                .map(|p| format!(" — {p}"))
-                .unwrap_or_default();
+            let part = step.suffix();
             let _ = writeln!(out, "- `{sign}` {text}{part}");
             for hazard in &step.hazards {
                 let allowed = ctx.policy.allows(hazard.kind)

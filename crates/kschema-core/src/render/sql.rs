@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::describe;
-use crate::plan::Plan;
+use crate::plan::{Plan, Step, TargetPlan, TxMode};
 
 pub fn render_sql(plan: &Plan, header: &[String]) -> String {
     let mut out = String::new();
@@ -16,33 +16,58 @@ pub fn render_sql(plan: &Plan, header: &[String]) -> String {
         return out;
     }
     for target in plan.targets.iter().filter(|t| !t.is_empty()) {
-        let (transactional, after) = target.statements();
-        let _ = writeln!(out, "\n-- {}", target.target);
-        for step in target.steps.iter() {
-            let (sign, text) = describe(&step.change);
-            let part = step
-                .part
-                .as_ref()
-                .map(|p| format!(" — {p}"))
-                .unwrap_or_default();
-            let _ = writeln!(out, "--   {sign} {text}{part}");
-            for hazard in &step.hazards {
-                let _ = writeln!(out, "--       ! {}: {}", hazard.kind, hazard.message);
-            }
-        }
-        if !transactional.is_empty() {
-            out.push_str("BEGIN;\n");
-            for statement in &transactional {
-                let _ = writeln!(out, "{statement};");
-            }
-            out.push_str("COMMIT;\n");
-        }
-        if !after.is_empty() {
-            out.push_str("-- outside a transaction:\n");
-            for statement in &after {
-                let _ = writeln!(out, "{statement};");
-            }
-        }
+        write_target(&mut out, target, false);
+    }
+    // Public drops tenant foreign keys may depend on: after the tenants.
+    for target in plan.targets.iter() {
+        write_target(&mut out, target, true);
     }
     out
+}
+
+/// The target's steps that run before the tenants (`after_tenants` false)
+/// or after them.
+fn write_target(out: &mut String, target: &TargetPlan, after_tenants: bool) {
+    let steps: Vec<&Step> = target
+        .steps
+        .iter()
+        .filter(|s| s.after_tenants == after_tenants)
+        .collect();
+    if steps.is_empty() {
+        return;
+    }
+    let mut transactional = Vec::new();
+    let mut outside = Vec::new();
+    let when = if after_tenants {
+        ", after the tenant schemas"
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "\n-- {}{when}", target.target);
+    for step in &steps {
+        let (sign, text) = describe(&step.change);
+        let part = step.suffix();
+        let _ = writeln!(out, "--   {sign} {text}{part}");
+        for hazard in &step.hazards {
+            let _ = writeln!(out, "--       ! {}: {}", hazard.kind, hazard.message);
+        }
+        let rendered = step.render(&target.target.schema);
+        match step.transaction {
+            TxMode::Transactional => transactional.extend(rendered),
+            TxMode::NonTransactional => outside.extend(rendered),
+        }
+    }
+    if !transactional.is_empty() {
+        out.push_str("BEGIN;\n");
+        for statement in &transactional {
+            let _ = writeln!(out, "{statement};");
+        }
+        out.push_str("COMMIT;\n");
+    }
+    if !outside.is_empty() {
+        out.push_str("-- outside a transaction:\n");
+        for statement in &outside {
+            let _ = writeln!(out, "{statement};");
+        }
+    }
 }

@@ -71,11 +71,7 @@ pub fn render_text(plan: &Plan, options: &TextOptions) -> String {
                 after_commit_announced = true;
             }
             let (sign, text) = describe(&step.change);
-            let part = step
-                .part
-                .as_ref()
-                .map(|p| format!(" — {p}"))
-                .unwrap_or_default();
+            let part = step.suffix();
             let _ = writeln!(out, "  {} {text}{part}", paint.sign(sign));
             for hazard in &step.hazards {
                 let gate = if options.policy.allows(hazard.kind) {
