@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use kschema_core::catalog::{Fingerprint, LiveState};
+use kschema_core::catalog::{row_reads, Fingerprint, LiveState};
 use kschema_core::load::{load_project, TenantId};
 use kschema_core::model::{SchemaModel, SchemaName};
 use kschema_core::mongo::{collection_files, plan_mongo, MongoState};
@@ -25,7 +25,7 @@ use miette::Report;
 
 use super::{argument_problem, open_database, print, write_file};
 use crate::cli::{GlobalArgs, InspectArgs};
-use crate::db::introspect::{introspect, list_schemas};
+use crate::db::introspect::{introspect, introspect_with_rows, list_schemas};
 use crate::db::mongo::Mongo;
 
 pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitCode, Report> {
@@ -175,9 +175,19 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitCode, Re
 
     // The round trip: what was written, planned against what it came from.
     let desired = load_project(&root)?;
+    // Seed files the project already had are planned too: read their rows.
+    let reads = row_reads(&desired);
+    let with_rows = if reads.is_empty() {
+        None
+    } else {
+        Some(introspect_with_rows(&client, &schemas, &reads).await?)
+    };
+    let checked = with_rows.as_ref().unwrap_or(&live);
     let mut leftovers = Vec::new();
     let mut check = |label: &str, schema: Option<&SchemaName>, scope| {
-        let live_model = schema.and_then(|s| live.get(s)).map(|s| s.model.as_ref());
+        let live_model = schema
+            .and_then(|s| checked.get(s))
+            .map(|s| s.model.as_ref());
         for (_, text) in changes(live_model, scope) {
             leftovers.push(format!("{label}: {text}"));
         }

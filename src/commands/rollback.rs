@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use kschema_core::catalog::row_reads;
 use kschema_core::load::LoadedScope;
 use kschema_core::model::SchemaName;
-use kschema_core::plan::{plan_schema, Plan, TargetPlan};
+use kschema_core::plan::{defer_public_drops, plan_schema, Plan, TargetPlan};
 use kschema_core::render::text::{render_text, TextOptions};
 use kschema_core::Problem;
 use miette::Report;
@@ -32,16 +32,14 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
     let options = plan_options(&desired, &args.targets);
     let policy = policy(&desired, args);
 
-    let mut out = String::new();
-    let mut unknown = Vec::new();
-    let mut work: Vec<(&Database, Vec<ApplyTarget>)> = Vec::new();
-    let mut plans = Vec::new();
+    // Each target's most recent applied run; the rollback undoes the
+    // newest of those runs, in the targets it touched.
+    let mut recorded = Vec::new();
     for shard in &shards {
         let client = shard.db.connect().await?;
-        let mut before: BTreeMap<SchemaName, (String, kschema_core::model::SchemaModel)> =
-            BTreeMap::new();
+        let mut rows = Vec::new();
         for target in &shard.targets {
-            let recorded = history::model_before_last_run(&client, target.schema.as_str())
+            let row = history::model_before_last_run(&client, target.schema.as_str())
                 .await
                 .map_err(|e| {
                     Problem::new(
@@ -49,9 +47,37 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
                         format!("reading kschema.history failed: {e}"),
                     )
                 })?;
+            rows.push(row);
+        }
+        recorded.push(rows);
+    }
+    let Some(latest_run) = recorded
+        .iter()
+        .flatten()
+        .flatten()
+        .max_by_key(|(row, _)| row.started_at)
+        .map(|(row, _)| row.run_id.clone())
+    else {
+        return Err(Problem::new(
+            "kschema::rollback::nothing",
+            "no apply is recorded for these targets: nothing to roll back",
+        )
+        .with_help("kschema.history records what `kschema apply` ran; `kschema history` shows it")
+        .into());
+    };
+
+    let mut out = String::new();
+    let mut unknown = Vec::new();
+    let mut work: Vec<(&Database, Vec<ApplyTarget>)> = Vec::new();
+    let mut plans = Vec::new();
+    for (shard, rows) in shards.iter().zip(recorded) {
+        let mut before: BTreeMap<SchemaName, (String, kschema_core::model::SchemaModel)> =
+            BTreeMap::new();
+        for (target, recorded) in shard.targets.iter().zip(rows) {
             match recorded {
-                // Never applied: nothing to roll back here.
+                // Not part of the latest run: left as it is.
                 None => {}
+                Some((row, _)) if row.run_id != latest_run => {}
                 Some((row, Some(model))) => {
                     before.insert(target.schema.clone(), (row.run_id, model));
                 }
@@ -64,6 +90,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
         let schemas: Vec<SchemaName> = before.keys().cloned().collect();
         let live = introspect_database(&shard.db, &schemas, &row_reads(&desired)).await?;
         let mut plan = Plan::default();
+        let has_tenants = before.keys().any(|schema| schema.as_str() != "public");
         for target in shard
             .targets
             .iter()
@@ -75,7 +102,10 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
                 ..LoadedScope::default()
             };
             let live_schema = live.get(&target.schema);
-            let shape = plan_schema(live_schema.map(|s| s.model.as_ref()), &scope, options);
+            let mut shape = plan_schema(live_schema.map(|s| s.model.as_ref()), &scope, options);
+            if target.is_public() && has_tenants {
+                defer_public_drops(&mut shape.steps);
+            }
             let _ = writeln!(out, "{target}: back to the state before run {run_id}");
             plan.targets.push(TargetPlan {
                 target: target.clone(),
@@ -97,14 +127,6 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
             "{}\nroll back with `kschema apply --desired-rev REV` instead",
             unknown.join("\n")
         ))
-        .into());
-    }
-    if plans.iter().all(|(_, plan, _)| plan.targets.is_empty()) {
-        return Err(Problem::new(
-            "kschema::rollback::nothing",
-            "no apply is recorded for these targets: nothing to roll back",
-        )
-        .with_help("kschema.history records what `kschema apply` ran; `kschema history` shows it")
         .into());
     }
     for (shard, plan, _) in &plans {

@@ -240,3 +240,56 @@ async fn evolving_a_populated_table_converges() {
         ]
     );
 }
+
+/// Dropping a public table that tenant tables reference: the tenants drop
+/// their foreign keys first, public's drop waits for them — in apply and in
+/// the SQL a reviewer runs by hand.
+#[tokio::test]
+async fn public_drops_wait_for_the_tenant_foreign_keys() {
+    let project = Project::empty();
+    project
+        .write(
+            "tenants.toml",
+            "[[tenant]]\nid = \"a1\"\n\n[[tenant]]\nid = \"b2\"\n",
+        )
+        .write(
+            "schema/public/plans.sql",
+            "CREATE TABLE plans (id INT PRIMARY KEY, code TEXT NOT NULL UNIQUE);\n",
+        )
+        .write(
+            "schema/tenant/subscriptions.sql",
+            "CREATE TABLE subscriptions (
+                id INT PRIMARY KEY,
+                plan_code TEXT REFERENCES plans(code),
+                plan_id INT REFERENCES plans(id)
+            );\n",
+        );
+    let db = TestDb::new().await;
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+
+    std::fs::remove_file(project.path().join("schema/public/plans.sql")).unwrap();
+    project.write(
+        "schema/tenant/subscriptions.sql",
+        "CREATE TABLE subscriptions (id INT PRIMARY KEY);\n",
+    );
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    assert!(
+        plan.stdout
+            .contains("drop table plans — after the tenant schemas"),
+        "{}",
+        plan.stdout
+    );
+    let sql = kschema(&project, &db, &["plan", "--format", "sql"]);
+    let drop_table = sql
+        .stdout
+        .find("DROP TABLE public.plans")
+        .expect(&sql.stdout);
+    let last_tenant_drop = sql.stdout.rfind("DROP COLUMN plan_id").expect(&sql.stdout);
+    assert!(last_tenant_drop < drop_table, "{}", sql.stdout);
+
+    let applied = kschema(&project, &db, &["apply", "--allow-destructive"]);
+    assert_eq!(applied.code, 0, "{}", applied.snapshot());
+    assert!(!db.catalog("public").await.contains("plans"));
+    assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
+}

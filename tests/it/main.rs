@@ -8,6 +8,8 @@ mod convergence;
 mod core;
 mod fleet;
 mod hazards;
+mod inspect;
 mod mongo;
 mod review;
+mod rollback;
 mod seeds;

@@ -1,0 +1,209 @@
+//! `kschema inspect`: desired-state files from a live database, whose plan
+//! against that database is empty.
+
+use std::path::Path;
+
+use crate::support::{command, kschema, kschema_with, run, MongoServer, Project, TestDb};
+
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// A project in a folder of its own (the --out of inspect).
+fn inspected() -> Project {
+    let project = Project::empty();
+    std::fs::remove_dir_all(project.path().join("schema")).unwrap();
+    project
+}
+
+#[tokio::test]
+async fn inspect_of_the_shipped_database_reproduces_files_whose_plan_is_empty() {
+    let shipped = Project::shipped();
+    let db = TestDb::new().await;
+    assert_eq!(kschema(&shipped, &db, &["apply"]).code, 0);
+
+    let out = inspected();
+    let out_dir = out.path().display().to_string();
+    let run = kschema(&shipped, &db, &["inspect", "--out", &out_dir]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    assert!(
+        run.stdout
+            .contains("Checked: `kschema plan` against this database finds nothing"),
+        "{}",
+        run.stdout
+    );
+
+    let expected = |dir: &str| files_under(&shipped.path().join(dir));
+    assert_eq!(
+        files_under(&out.path().join("schema/public")),
+        expected("schema/public")
+    );
+    assert_eq!(
+        files_under(&out.path().join("schema/tenant")),
+        expected("schema/tenant")
+    );
+    let tenants = out.read("tenants.toml");
+    for id in ["abc123", "def456", "xyz789"] {
+        assert!(tenants.contains(&format!("id = \"{id}\"")), "{tenants}");
+    }
+    // Each table's file holds its indexes, in kschema's normalized style.
+    let users = out.read("schema/tenant/users.sql");
+    assert!(users.starts_with("CREATE TABLE users ("), "{users}");
+    assert!(
+        users.contains("CREATE INDEX idx_users_org_email ON users"),
+        "{users}"
+    );
+
+    // The independent check: plan (a separate run, loading the files) is empty.
+    let plan = kschema(&out, &db, &["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    // And the files build the same catalog on a fresh database.
+    let fresh = TestDb::new().await;
+    assert_eq!(kschema(&out, &fresh, &["apply"]).code, 0);
+    for schema in ["public", "org_abc123"] {
+        assert_eq!(
+            fresh.catalog(schema).await,
+            db.catalog(schema).await,
+            "{schema}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn inspect_reports_tenant_schemas_that_differ() {
+    let db = TestDb::new().await;
+    db.execute(
+        "CREATE TABLE public.accounts (id bigint PRIMARY KEY, name text NOT NULL);
+         CREATE SCHEMA org_a; CREATE SCHEMA org_b; CREATE SCHEMA org_c; CREATE SCHEMA reporting;
+         CREATE TABLE org_a.items (id int PRIMARY KEY, title text NOT NULL,
+                                   account_id bigint REFERENCES public.accounts(id));
+         CREATE TABLE org_b.items (id int PRIMARY KEY, title text NOT NULL,
+                                   account_id bigint REFERENCES public.accounts(id));
+         CREATE TABLE org_c.items (id int PRIMARY KEY, title text NOT NULL,
+                                   account_id bigint REFERENCES public.accounts(id),
+                                   legacy_code text);
+         CREATE INDEX idx_items_title ON org_c.items (title);
+         CREATE TABLE reporting.daily (day date PRIMARY KEY);",
+    )
+    .await;
+    let out = inspected();
+    let run = kschema(&out, &db, &["inspect"]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    insta::assert_snapshot!("inspect_outliers", run.snapshot());
+
+    // The majority shape is the template; every tenant is registered.
+    let items = out.read("schema/tenant/items.sql");
+    assert!(!items.contains("legacy_code"), "{items}");
+    assert!(!items.contains("idx_items_title"), "{items}");
+    let tenants = out.read("tenants.toml");
+    for id in ["a", "b", "c"] {
+        assert!(tenants.contains(&format!("id = \"{id}\"")), "{tenants}");
+    }
+    assert!(!tenants.contains("reporting"), "{tenants}");
+
+    // Planning with the files converges the outlier and nothing else.
+    let plan = kschema(&out, &db, &["plan"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    assert!(plan.stdout.contains("org_c"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("org_a:"), "{}", plan.stdout);
+
+    // --tenant-template picks the outlier instead.
+    let forced = kschema(
+        &out,
+        &db,
+        &["inspect", "--tenant-template", "org_c", "--force"],
+    );
+    assert_eq!(forced.code, 0, "{}", forced.snapshot());
+    assert!(out.read("schema/tenant/items.sql").contains("legacy_code"));
+}
+
+#[tokio::test]
+async fn inspect_does_not_overwrite_files_without_force() {
+    let shipped = Project::shipped();
+    let db = TestDb::new().await;
+    assert_eq!(kschema(&shipped, &db, &["apply"]).code, 0);
+    shipped.write(
+        "schema/public/zz_extra.sql",
+        "CREATE TABLE zz_extra (id int);\n",
+    );
+    let before = shipped.read("schema/tenant/users.sql");
+
+    let refused = kschema(&shipped, &db, &["inspect"]);
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("20 file(s)"), "{}", refused.stderr);
+    assert_eq!(shipped.read("schema/tenant/users.sql"), before);
+    assert!(shipped.path().join("schema/public/zz_extra.sql").exists());
+
+    // With --force the folder is replaced, the stale file removed.
+    let forced = kschema(&shipped, &db, &["inspect", "--force"]);
+    assert_eq!(forced.code, 0, "{}", forced.snapshot());
+    assert!(!shipped.path().join("schema/public/zz_extra.sql").exists());
+    assert_eq!(kschema(&shipped, &db, &["plan"]).code, 0);
+}
+
+#[tokio::test]
+async fn inspect_rejects_bad_arguments_clearly() {
+    let db = TestDb::new().await;
+    let out = inspected();
+    let template = kschema(&out, &db, &["inspect", "--tenant-template", "org_nope"]);
+    assert_eq!(template.code, 1, "{}", template.snapshot());
+    assert!(
+        template.stderr.contains("schema org_nope does not exist"),
+        "{}",
+        template.stderr
+    );
+    let schema = kschema(&out, &db, &["inspect", "--schema", "shared"]);
+    assert_eq!(schema.code, 1, "{}", schema.snapshot());
+    assert!(
+        schema.stderr.contains("--schema shared"),
+        "{}",
+        schema.stderr
+    );
+    assert!(!out.path().join("schema").exists(), "nothing written");
+    let unreachable = kschema_with(
+        &out,
+        Some("postgres://kschema:s3cret@127.0.0.1:1/x"),
+        &["inspect"],
+    );
+    assert_eq!(unreachable.code, 1, "{}", unreachable.snapshot());
+    assert!(
+        !unreachable.stderr.contains("s3cret"),
+        "{}",
+        unreachable.stderr
+    );
+}
+
+#[tokio::test]
+async fn inspect_writes_mongo_collections_that_round_trip() {
+    let shipped = Project::shipped();
+    let db = TestDb::new().await;
+    let server = MongoServer::start();
+    let applied =
+        run(command(&shipped, Some(&db.url()), &["apply"]).env("MONGODB_URI", &server.uri));
+    assert_eq!(applied.code, 0, "{}", applied.snapshot());
+
+    let out = inspected();
+    let inspect = run(command(&out, Some(&db.url()), &["inspect"]).env("MONGODB_URI", &server.uri));
+    assert_eq!(inspect.code, 0, "{}", inspect.snapshot());
+    // One .toml per collection (indexes), its validator as .json.
+    assert_eq!(
+        files_under(&out.path().join("schema/mongo")),
+        [
+            "execution_records.json",
+            "execution_records.toml",
+            "patient_records.json",
+            "patient_records.toml"
+        ]
+    );
+    let plan = run(command(&out, Some(&db.url()), &["plan"]).env("MONGODB_URI", &server.uri));
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+}
