@@ -77,33 +77,39 @@ DRIFTS = [
 ]
 
 
-def time_apply(bin_dir, sock, db, conn, project, n):
+def time_apply(bin_dir, sock, db, project, n, runs):
     """A new column and index in every tenant: the statements kschema plans,
     run by `psql -f` on one copy of the fleet, and `kschema apply` on
-    another (copies made with CREATE DATABASE … TEMPLATE)."""
+    another (copies made with CREATE DATABASE … TEMPLATE), `runs` times each,
+    alternating; medians."""
     users = os.path.join(project, "schema", "tenant", "users.sql")
     with open(users) as f:
         text = f.read()
     with open(users, "w") as f:
         f.write(text.replace("job_title VARCHAR(100),", "job_title VARCHAR(100),\n    timezone TEXT,")
                 + "\nCREATE INDEX idx_users_last_name ON users (last_name);\n")
-    copies = {}
-    for name in ("psql", "kschema"):
-        copy = f"{db}_{name}"
-        run([f"{bin_dir}/psql", "-X", "-q", "-h", sock, "-U", "postgres", "-d", "postgres",
-             "-c", f"DROP DATABASE IF EXISTS {copy}", "-c", f"CREATE DATABASE {copy} TEMPLATE {db}"])
-        copies[name] = f"host={sock} user=postgres dbname={copy}"
-    script = subprocess.run([KSCHEMA, "--project", project, "--database-url", copies["psql"], "plan",
-                             "--tenant", "all", "--format", "sql"],
+    script = subprocess.run([KSCHEMA, "--project", project, "--database-url", f"host={sock} user=postgres dbname={db}",
+                             "plan", "--tenant", "all", "--format", "sql"],
                             capture_output=True, text=True).stdout
     path = os.path.join(os.path.dirname(project), f"apply_{n}.sql")
     with open(path, "w") as f:
         f.write(script)
-    psql_s, _ = timed([f"{bin_dir}/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", path, "-d", copies["psql"]])
-    # The drifted tenants' drops need the allow; the benchmark is about the
-    # shared change, so both sides run the same full plan.
-    apply_s, _ = timed([KSCHEMA, "--project", project, "--database-url", copies["kschema"], "apply",
-                        "--tenant", "all", "--allow-destructive"])
+    timings = {"psql": [], "kschema": []}
+    for _ in range(runs):
+        copies = {}
+        for name in timings:
+            copy = f"{db}_{name}"
+            run([f"{bin_dir}/psql", "-X", "-q", "-h", sock, "-U", "postgres", "-d", "postgres",
+                 "-c", f"DROP DATABASE IF EXISTS {copy}", "-c", f"CREATE DATABASE {copy} TEMPLATE {db}"])
+            copies[name] = f"host={sock} user=postgres dbname={copy}"
+        wall, _ = timed([f"{bin_dir}/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", path, "-d", copies["psql"]])
+        timings["psql"].append(wall)
+        # The drifted tenants' drops need the allow; the benchmark is about
+        # the shared change, so both sides run the same full plan.
+        wall, _ = timed([KSCHEMA, "--project", project, "--database-url", copies["kschema"], "apply",
+                         "--tenant", "all", "--allow-destructive"])
+        timings["kschema"].append(wall)
+    psql_s, apply_s = statistics.median(timings["psql"]), statistics.median(timings["kschema"])
     print(f"N={n}: psql -f {psql_s:.3f}s, kschema apply {apply_s:.3f}s ({apply_s / psql_s:.2f}x)", file=sys.stderr)
     return psql_s, apply_s
 
@@ -160,7 +166,7 @@ def main():
             d, p = statistics.median(dump), statistics.median(plan)
             applied = None
             if args.apply:
-                applied = time_apply(bin_dir, sock, db, conn, project, n)
+                applied = time_apply(bin_dir, sock, db, project, n, args.runs)
             rows.append((n, drifted, d, p, p / d, max(rss) / 1024, applied))
             print(f"N={n}: pg_dump {d:.3f}s, kschema plan {p:.3f}s ({p / d:.2f}x), peak RSS {max(rss) / 1024:.0f} MiB",
                   file=sys.stderr)

@@ -195,7 +195,9 @@ pub struct ApplyArgs {
     #[arg(long = "allow-hazard", value_name = "HAZARD", value_delimiter = ',')]
     pub allow_hazards: Vec<kschema_core::hazard::HazardKind>,
 
-    /// Tenant schemas applied at once [default: 4, or kschema.toml's apply.concurrency].
+    /// Tenant schemas applied at once [default: kschema.toml's
+    /// apply.concurrency, else twice the CPUs of a server on this machine or
+    /// 8 for a remote one, at most half its free connection slots].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: Option<u16>,
 

@@ -796,7 +796,7 @@ pub(super) fn apply_options(
             .concurrency
             .or(config.concurrency)
             .map(usize::from)
-            .unwrap_or(defaults.concurrency),
+            .or(defaults.concurrency),
         lock_timeout: args
             .lock_timeout
             .or(config.lock_timeout)

@@ -18,12 +18,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kschema_core::catalog::Fingerprint;
+use kschema_core::ident::quote_literal;
 use kschema_core::model::SchemaModel;
 use kschema_core::plan::{Plan, Target, TargetPlan, TxMode};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::Client;
+use tokio_postgres::{Client, SimpleQueryMessage};
 
 use super::connect::{ConnectError, Database};
 use super::history::{self, Entry, RunInfo};
@@ -57,8 +58,9 @@ const TENANT_LOCK_CLASS: i32 = 0x6b73_6368; // "ksch"
 
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {
-    /// Tenant schemas applied at once (one connection each).
-    pub concurrency: usize,
+    /// Tenant schemas applied at once (one connection each); `None` picks
+    /// a number for the server (see `automatic_concurrency`).
+    pub concurrency: Option<usize>,
     pub lock_timeout: LockTimeout,
     pub statement_timeout: StatementTimeout,
     /// Attempts per transaction or statement when a lock is not granted.
@@ -74,7 +76,7 @@ pub struct ApplyOptions {
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
-            concurrency: 4,
+            concurrency: None,
             lock_timeout: LockTimeout(Duration::from_secs(3)),
             statement_timeout: StatementTimeout(Some(Duration::from_secs(30 * 60))),
             lock_attempts: 5,
@@ -300,6 +302,39 @@ pub async fn apply_targets(
     Ok(results)
 }
 
+/// Connections to apply with when no number is given: twice the CPUs of a
+/// server on this machine (each tenant waits on I/O and round trips as much
+/// as it computes), 8 for a remote one whose size is unknown — and never
+/// more than half the connection slots still free, so the application
+/// keeps room to work during the apply.
+pub async fn automatic_concurrency(client: &Client, db: &Database) -> usize {
+    let on_this_machine = db.is_local()
+        || db.config().get_hosts().iter().all(|host| match host {
+            tokio_postgres::config::Host::Tcp(name) => {
+                matches!(name.as_str(), "localhost" | "127.0.0.1" | "::1")
+            }
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(_) => true,
+        });
+    let preferred = if on_this_machine {
+        std::thread::available_parallelism().map_or(4, |n| n.get() * 2)
+    } else {
+        8
+    };
+    let free_slots = client
+        .query_one(
+            "SELECT current_setting('max_connections')::int
+                  - current_setting('superuser_reserved_connections')::int
+                  - (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend')",
+            &[],
+        )
+        .await
+        .ok()
+        .and_then(|row| row.try_get::<_, i32>(0).ok())
+        .map_or(preferred, |free| usize::try_from(free / 2).unwrap_or(1));
+    preferred.min(free_slots).clamp(1, 16)
+}
+
 /// The tenant targets, in parallel over `options.concurrency` connections.
 async fn apply_tenants(
     db: &Database,
@@ -331,9 +366,15 @@ async fn apply_tenants(
         return Ok(results);
     }
 
-    let workers = options.concurrency.clamp(1, tenants.len());
+    let first = db.connect().await?;
+    let wanted = match options.concurrency {
+        Some(n) => n,
+        None => automatic_concurrency(&first, db).await,
+    };
+    let workers = wanted.clamp(1, tenants.len());
     let mut clients = Vec::with_capacity(workers);
-    for _ in 0..workers {
+    clients.push(first);
+    for _ in 1..workers {
         clients.push(db.connect().await?);
     }
     let queue: Arc<Mutex<VecDeque<ApplyTarget>>> =
@@ -469,27 +510,25 @@ async fn run_transaction(
     started_at: SystemTime,
     options: &ApplyOptions,
 ) -> Result<Option<i64>, TargetFailure> {
+    // One round trip opens the transaction and takes the tenant's lock: one
+    // applier per tenant at a time, whoever started it.
     let setup = format!(
-        "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'",
+        "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'; \
+         SELECT pg_try_advisory_xact_lock({TENANT_LOCK_CLASS}, hashtext({}))",
         options.lock_timeout.setting(),
-        options.statement_timeout.setting()
+        options.statement_timeout.setting(),
+        quote_literal(target.schema.as_str())
     );
     let mut attempt = 1;
     loop {
         let result = async {
-            client
-                .batch_execute(&setup)
+            let replies = client
+                .simple_query(&setup)
                 .await
                 .map_err(|e| Failure::Db("BEGIN".to_string(), e))?;
-            // One applier per tenant at a time, whoever started it.
-            let locked: bool = client
-                .query_one(
-                    "SELECT pg_try_advisory_xact_lock($1, hashtext($2))",
-                    &[&TENANT_LOCK_CLASS, &target.schema.as_str()],
-                )
-                .await
-                .map_err(|e| Failure::Db("pg_try_advisory_xact_lock".to_string(), e))?
-                .get(0);
+            let locked = replies.iter().any(
+                |reply| matches!(reply, SimpleQueryMessage::Row(row) if row.get(0) == Some("t")),
+            );
             if !locked {
                 return Err(Failure::Busy);
             }
@@ -516,6 +555,9 @@ async fn run_transaction(
                 .batch_execute("COMMIT")
                 .await
                 .map_err(|e| Failure::Db("COMMIT".to_string(), e))?;
+            if let Some(entry) = entry.filter(|e| e.live_model.is_some()) {
+                entry.run.note_shape_stored(entry.live_fingerprint);
+            }
             Ok(id)
         }
         .await;

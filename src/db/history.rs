@@ -4,10 +4,13 @@
 //! started from is kept once per shape in `kschema.shapes`, so a run can be
 //! rolled back to it.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use kschema_core::catalog::Fingerprint;
 use kschema_core::model::SchemaModel;
+use tokio_postgres::types::Type;
 use tokio_postgres::{Client, GenericClient};
 
 /// Creates kschema's own schema and tables if they are missing. Idempotent,
@@ -48,6 +51,9 @@ pub struct RunInfo {
     pub run_id: String,
     pub os_user: String,
     pub kschema_version: String,
+    /// Shapes this run has committed to kschema.shapes: a thousand tenants
+    /// of one shape store its model once, not a thousand times.
+    stored_shapes: Arc<Mutex<HashSet<Fingerprint>>>,
 }
 
 impl RunInfo {
@@ -62,6 +68,21 @@ impl RunInfo {
                 .or_else(|_| std::env::var("LOGNAME"))
                 .unwrap_or_else(|_| "unknown".into()),
             kschema_version: env!("CARGO_PKG_VERSION").to_string(),
+            stored_shapes: Arc::default(),
+        }
+    }
+
+    fn shape_stored(&self, fingerprint: Fingerprint) -> bool {
+        self.stored_shapes
+            .lock()
+            .map(|set| set.contains(&fingerprint))
+            .unwrap_or(false)
+    }
+
+    /// Called once the transaction that stored the shape has committed.
+    pub fn note_shape_stored(&self, fingerprint: Fingerprint) {
+        if let Ok(mut set) = self.stored_shapes.lock() {
+            set.insert(fingerprint);
         }
     }
 }
@@ -96,38 +117,45 @@ pub async fn record(
     started: SystemTime,
     error: Option<&str>,
 ) -> Result<i64, tokio_postgres::Error> {
-    if let Some(model) = entry.live_model {
+    // Typed queries: one round trip each, no separate prepare.
+    if let Some(model) = entry
+        .live_model
+        .filter(|_| !entry.run.shape_stored(entry.live_fingerprint))
+    {
         let json = serde_json::to_value(model).unwrap_or(serde_json::Value::Null);
         client
-            .execute(
+            .execute_typed(
                 "INSERT INTO kschema.shapes (fingerprint, model) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                &[&entry.live_fingerprint.to_string(), &json],
+                &[
+                    (&entry.live_fingerprint.to_string(), Type::TEXT),
+                    (&json, Type::JSONB),
+                ],
             )
             .await?;
     }
     let finished = (outcome != "committed").then(SystemTime::now);
     let row = client
-        .query_one(
+        .query_typed_one(
             "INSERT INTO kschema.history (run_id, target_schema, tenant, outcome, started_at, finished_at,
                  statements, hazards_allowed, plan_fingerprint, live_fingerprint, desired_fingerprint,
                  error, kschema_version, os_user)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
              RETURNING id",
             &[
-                &entry.run.run_id,
-                &entry.schema,
-                &entry.tenant,
-                &outcome,
-                &started,
-                &finished,
-                &entry.statements,
-                &entry.hazards_allowed,
-                &entry.plan_fingerprint,
-                &entry.live_fingerprint.to_string(),
-                &entry.desired_fingerprint,
-                &error,
-                &entry.run.kschema_version,
-                &entry.run.os_user,
+                (&entry.run.run_id, Type::TEXT),
+                (&entry.schema, Type::TEXT),
+                (&entry.tenant, Type::TEXT),
+                (&outcome, Type::TEXT),
+                (&started, Type::TIMESTAMPTZ),
+                (&finished, Type::TIMESTAMPTZ),
+                (&entry.statements, Type::TEXT_ARRAY),
+                (&entry.hazards_allowed, Type::TEXT_ARRAY),
+                (&entry.plan_fingerprint, Type::TEXT),
+                (&entry.live_fingerprint.to_string(), Type::TEXT),
+                (&entry.desired_fingerprint, Type::TEXT),
+                (&error, Type::TEXT),
+                (&entry.run.kschema_version, Type::TEXT),
+                (&entry.run.os_user, Type::TEXT),
             ],
         )
         .await?;
@@ -147,9 +175,9 @@ pub async fn finish(
         "committed"
     };
     client
-        .execute(
+        .execute_typed(
             "UPDATE kschema.history SET outcome = $2, finished_at = now(), error = $3 WHERE id = $1",
-            &[&id, &outcome, &error],
+            &[(&id, Type::INT8), (&outcome, Type::TEXT), (&error, Type::TEXT)],
         )
         .await?;
     Ok(())
