@@ -37,7 +37,7 @@ use crate::db::apply::{
     TargetResult,
 };
 use crate::db::history::{self, RunInfo, SETUP_SQL};
-use crate::db::introspect::introspect_with_rows;
+use crate::db::introspect::introspect_database;
 use crate::db::lock::{self, RunLock};
 use crate::db::Database;
 
@@ -391,7 +391,7 @@ async fn run_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result
         }
         let schemas: Vec<SchemaName> = targets.iter().map(|t| t.schema.clone()).collect();
         let reads = desired.as_ref().map(row_reads).unwrap_or_default();
-        let live = introspect_with_rows(&db.connect().await?, &schemas, &reads).await?;
+        let live = introspect_database(db, &schemas, &reads).await?;
         let mut runnable = Vec::new();
         let mut public_changed = false;
         for (target, saved) in targets.iter().zip(saved_targets) {

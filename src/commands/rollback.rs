@@ -17,7 +17,7 @@ use kschema_core::Problem;
 use miette::Report;
 
 use super::apply::{apply_options, lock_all, policy, refuse_hazards, run_work};
-use super::{fleet, plan_options, print, use_color};
+use super::{argument_problem, fleet, plan_options, print, use_color};
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::db::apply::ApplyTarget;
 use crate::db::history::{self, RunInfo};
@@ -25,6 +25,24 @@ use crate::db::introspect::introspect_database;
 use crate::db::Database;
 
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Report> {
+    // rollback shares apply's flags; these three choose a different state.
+    let conflicting = [
+        (args.plan_file.is_some(), "PLAN_FILE"),
+        (args.targets.desired_rev.is_some(), "--desired-rev"),
+        (args.only_failed, "--only-failed"),
+    ];
+    if let Some((_, flag)) = conflicting.iter().find(|(given, _)| *given) {
+        return Err(argument_problem(
+            "kschema::rollback::arguments",
+            format!("rollback does not take {flag}"),
+            &format!("kschema rollback {flag}"),
+            "not a rollback option",
+            "rollback returns each target to the state before the newest recorded run; \
+             to go to a git revision's state use `kschema apply --desired-rev REV`"
+                .into(),
+        )
+        .into());
+    }
     let desired = super::load_desired(global, &args.targets)?;
     let (desired, shards) = fleet::resolve(global, desired, &args.targets.tenants).await?;
     let run = RunInfo::new();

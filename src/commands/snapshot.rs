@@ -11,14 +11,14 @@ use miette::Report;
 
 use super::{open_database, print, targets::select_targets, write_file};
 use crate::cli::{GlobalArgs, SnapshotArgs};
-use crate::db::introspect::introspect_with_rows;
+use crate::db::introspect::introspect_database;
 
 pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<ExitCode, Report> {
     let desired = load_project(&global.project)?;
     let targets = select_targets(&desired, &args.targets.tenants)?;
     let schemas: Vec<SchemaName> = targets.iter().map(|t| t.schema.clone()).collect();
     let db = open_database(global).await?;
-    let live = introspect_with_rows(&db.connect().await?, &schemas, &row_reads(&desired)).await?;
+    let live = introspect_database(&db, &schemas, &row_reads(&desired)).await?;
     let mut snapshot = Snapshot::from_live(&live, &db.to_string());
     if let Some(uri) = super::mongo::uri(global).filter(|_| !desired.mongo.is_empty()) {
         let mongo = crate::db::mongo::Mongo::connect(&uri).await?;

@@ -229,6 +229,15 @@ async fn rollback_of_an_added_column_with_data_needs_the_allow() {
         "{}",
         nothing.stderr
     );
+    let wrong = kschema(&project, &db, &["rollback", "--desired-rev", "HEAD"]);
+    assert_eq!(wrong.code, 1, "{}", wrong.snapshot());
+    assert!(
+        wrong
+            .stderr
+            .contains("rollback does not take --desired-rev"),
+        "{}",
+        wrong.stderr
+    );
 
     assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
     let before = db.catalog("org_a1").await;
