@@ -228,6 +228,25 @@ impl TargetResult {
     }
 }
 
+/// Reports `targets` as not started, for `reason`.
+fn skip_all(
+    reason: &str,
+    targets: Vec<ApplyTarget>,
+    results: &mut Vec<TargetResult>,
+    on_done: &mut dyn FnMut(&TargetResult),
+) {
+    for target in targets {
+        let skipped = TargetResult {
+            target: target.target,
+            outcome: Outcome::Skipped {
+                reason: reason.into(),
+            },
+        };
+        on_done(&skipped);
+        results.push(skipped);
+    }
+}
+
 /// Applies `targets` (public first, then the rest in parallel); `on_done`
 /// hears about each target as it finishes. Connection failures before
 /// anything ran are errors; failures of a target are outcomes.
@@ -240,21 +259,6 @@ pub async fn apply_targets(
     let mut results = Vec::new();
     let (public, tenants): (Vec<ApplyTarget>, Vec<ApplyTarget>) =
         targets.into_iter().partition(|t| t.target.is_public());
-    let skip_all = |reason: &str,
-                    tenants: Vec<ApplyTarget>,
-                    results: &mut Vec<TargetResult>,
-                    on_done: &mut dyn FnMut(&TargetResult)| {
-        for tenant in tenants {
-            let skipped = TargetResult {
-                target: tenant.target,
-                outcome: Outcome::Skipped {
-                    reason: reason.into(),
-                },
-            };
-            on_done(&skipped);
-            results.push(skipped);
-        }
-    };
 
     // Tenant tables reference public ones: public converges first, except
     // for the drops tenant foreign keys may still depend on, which wait
@@ -343,21 +347,6 @@ async fn apply_tenants(
     on_done: &mut impl FnMut(&TargetResult),
 ) -> Result<Vec<TargetResult>, ConnectError> {
     let mut results = Vec::new();
-    let skip_all = |reason: &str,
-                    tenants: Vec<ApplyTarget>,
-                    results: &mut Vec<TargetResult>,
-                    on_done: &mut dyn FnMut(&TargetResult)| {
-        for tenant in tenants {
-            let skipped = TargetResult {
-                target: tenant.target,
-                outcome: Outcome::Skipped {
-                    reason: reason.into(),
-                },
-            };
-            on_done(&skipped);
-            results.push(skipped);
-        }
-    };
     if tenants.is_empty() {
         return Ok(results);
     }

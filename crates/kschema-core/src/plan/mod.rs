@@ -85,12 +85,8 @@ pub struct Step {
     pub allowed_by_annotation: Vec<HazardKind>,
     /// A `public` drop that runs once the tenant schemas have converged:
     /// their foreign keys may still point at what it drops.
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub after_tenants: bool,
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
 }
 
 impl Step {
@@ -133,17 +129,26 @@ impl TargetPlan {
 
     /// Every statement, in run order: the transaction's, then the rest.
     pub fn statements(&self) -> (Vec<String>, Vec<String>) {
-        let mut transactional = Vec::new();
-        let mut after = Vec::new();
-        for step in self.steps.iter() {
-            let rendered = step.render(&self.target.schema);
-            match step.transaction {
-                TxMode::Transactional => transactional.extend(rendered),
-                TxMode::NonTransactional => after.extend(rendered),
-            }
-        }
-        (transactional, after)
+        statements_by_transaction(self.steps.iter(), &self.target.schema)
     }
+}
+
+/// The steps' statements for `schema`: those that run in the transaction,
+/// and those that run after its commit.
+pub fn statements_by_transaction<'a>(
+    steps: impl Iterator<Item = &'a Step>,
+    schema: &SchemaName,
+) -> (Vec<String>, Vec<String>) {
+    let mut transactional = Vec::new();
+    let mut after = Vec::new();
+    for step in steps {
+        let rendered = step.render(schema);
+        match step.transaction {
+            TxMode::Transactional => transactional.extend(rendered),
+            TxMode::NonTransactional => after.extend(rendered),
+        }
+    }
+    (transactional, after)
 }
 
 /// A plan for several targets, `public` first.

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::describe;
-use crate::plan::{Plan, Step, TargetPlan, TxMode};
+use crate::plan::{statements_by_transaction, Plan, Step, TargetPlan};
 
 pub fn render_sql(plan: &Plan, header: &[String]) -> String {
     let mut out = String::new();
@@ -36,8 +36,6 @@ fn write_target(out: &mut String, target: &TargetPlan, after_tenants: bool) {
     if steps.is_empty() {
         return;
     }
-    let mut transactional = Vec::new();
-    let mut outside = Vec::new();
     let when = if after_tenants {
         ", after the tenant schemas"
     } else {
@@ -51,12 +49,9 @@ fn write_target(out: &mut String, target: &TargetPlan, after_tenants: bool) {
         for hazard in &step.hazards {
             let _ = writeln!(out, "--       ! {}: {}", hazard.kind, hazard.message);
         }
-        let rendered = step.render(&target.target.schema);
-        match step.transaction {
-            TxMode::Transactional => transactional.extend(rendered),
-            TxMode::NonTransactional => outside.extend(rendered),
-        }
     }
+    let (transactional, outside) =
+        statements_by_transaction(steps.iter().copied(), &target.target.schema);
     if !transactional.is_empty() {
         out.push_str("BEGIN;\n");
         for statement in &transactional {
