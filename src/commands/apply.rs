@@ -64,6 +64,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
     if let Some(path) = &args.plan_file {
         return run_saved(global, args, path).await;
     }
+    let trace = crate::trace::Trace::new();
     let desired = super::load_desired(global, &args.targets)?;
     let requested = if args.only_failed {
         vec!["all".to_string()]
@@ -72,7 +73,9 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
     };
     let (desired, mut shards) = fleet::resolve(global, desired, &requested).await?;
     let run = RunInfo::new();
+    trace.mark("load and resolve");
     let _locks = lock_all(&shards, args, &run).await?;
+    trace.mark("locks and history setup");
     if args.only_failed {
         keep_unfinished(&mut shards).await?;
         if shards.iter().all(|s| s.targets.len() <= 1) {
@@ -81,6 +84,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
     }
     let options = super::plan_options(&desired, &args.targets);
     let plans = fleet::plan_all(&desired, shards, options).await?;
+    trace.mark("introspect and plan");
     let planned = Planned {
         desired,
         shards: plans
@@ -106,6 +110,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
     )
     .await?;
     settle_history(&planned).await?;
+    trace.mark("mongo plan and settle");
     let policy = policy(&planned.desired, args);
     let mut text = String::new();
     for shard in &planned.shards {
@@ -175,7 +180,9 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
         })
         .collect();
     let run = options.run.clone().unwrap_or_default();
+    trace.mark("render");
     let postgres = run_work(work, &options, up_to_date).await;
+    trace.mark("apply");
     let main_db = planned.shards.first().and_then(|s| match &s.source {
         LiveSource::Database(db) => Some(db.as_ref()),
         LiveSource::Snapshot { .. } => None,

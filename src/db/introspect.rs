@@ -3,6 +3,7 @@
 //! there are, streaming the rows into the pure core's builder.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use futures_util::{pin_mut, TryStreamExt};
 use kschema_core::catalog::{LiveState, LiveStateBuilder, RawSequence, RowRead};
@@ -63,10 +64,10 @@ pub enum IntrospectError {
     #[error("reading the catalog failed")]
     #[diagnostic(
         code(kschema::introspect::query),
-        help("kschema needs PostgreSQL 13 or newer and read access to pg_catalog")
+        help("kschema needs PostgreSQL 14 or newer and read access to pg_catalog")
     )]
     Query(#[source] tokio_postgres::Error),
-    #[error("PostgreSQL {version} is too old: kschema supports 13 and newer")]
+    #[error("PostgreSQL {version} is too old: kschema supports 14 and newer (13 reached its end of life in November 2025)")]
     #[diagnostic(
         code(kschema::introspect::version),
         help("upgrade the server, or point kschema at a newer one")
@@ -122,7 +123,7 @@ pub async fn introspect_with_rows(
     reads: &[RowRead],
 ) -> Result<LiveState, IntrospectError> {
     let version = server_version(client).await?;
-    if version < 130000 {
+    if version < 140000 {
         return Err(IntrospectError::TooOld {
             version: format!("{}.{}", version / 10000, version % 10000),
         });
@@ -167,7 +168,7 @@ async fn read_catalog(
 ) -> Result<LiveState, IntrospectError> {
     let names: Vec<&str> = schemas.iter().map(|s| s.as_str()).collect();
     let mut builder = LiveStateBuilder::new();
-    let trace = Trace::new();
+    let trace = crate::trace::Trace::new();
 
     for row in client
         .query(SCHEMAS_SQL, &[&names])
@@ -177,8 +178,8 @@ async fn read_catalog(
         builder.add_schema(read(&row, 0)?);
     }
 
-    // Every table, then its signature in three parts; the first table of
-    // each signature represents it.
+    // Every table, then its signature; the first table of each signature
+    // represents it.
     trace.mark("schemas");
     let mut tables: Vec<(String, String, u32)> = Vec::new();
     for row in client
@@ -189,30 +190,35 @@ async fn read_catalog(
         tables.push((read(&row, 1)?, read(&row, 2)?, read(&row, 0)?));
     }
     trace.mark("table list");
-    let mut parts: HashMap<u32, [String; 3]> = HashMap::with_capacity(tables.len());
+    let oids: Vec<u32> = tables.iter().map(|(_, _, oid)| *oid).collect();
+    let mut signatures = Signatures::default();
     let rows = client
-        .query_raw(with_version(SIGNATURES_SQL, version).as_str(), [&names])
+        .query_raw(with_version(SIGNATURES_SQL, version).as_str(), [&oids])
         .await
         .map_err(IntrospectError::Query)?;
     pin_mut!(rows);
     while let Some(row) = rows.try_next().await.map_err(IntrospectError::Query)? {
-        let part: String = read(&row, 0)?;
-        let relid: u32 = read(&row, 1)?;
-        let signature: String = read(&row, 2)?;
-        let slot = match part.as_str() {
-            "c" => 0,
-            "k" => 1,
-            _ => 2,
-        };
-        parts.entry(relid).or_default()[slot] = signature;
+        signatures.add(
+            read(&row, 0)?,
+            read(&row, 1)?,
+            read(&row, 2)?,
+            read(&row, 3)?,
+        )?;
     }
     trace.mark("signatures");
-    let mut representatives: HashMap<[String; 3], u32> = HashMap::new();
-    for (_, table, oid) in &mut tables {
-        // The table's name is part of its identity: a document holds none.
-        let mut signature = parts.remove(oid).unwrap_or_default();
-        signature[0].push_str(table);
-        *oid = *representatives.entry(signature).or_insert(*oid);
+    let names_by_oid: HashMap<u32, (&str, &str)> = tables
+        .iter()
+        .map(|(schema, table, oid)| (*oid, (schema.as_str(), table.as_str())))
+        .collect();
+    let mut representatives: HashMap<String, u32> = HashMap::new();
+    let mut representative_of: Vec<u32> = Vec::with_capacity(tables.len());
+    for (schema, table, oid) in &tables {
+        let signature = signatures.of(*oid, schema, table, &names_by_oid);
+        representative_of.push(*representatives.entry(signature).or_insert(*oid));
+    }
+    drop(names_by_oid);
+    for ((_, _, oid), representative) in tables.iter_mut().zip(representative_of) {
+        *oid = representative;
     }
 
     let wanted: Vec<u32> = representatives.values().copied().collect();
@@ -313,25 +319,93 @@ async fn read_catalog(
     Ok(state)
 }
 
-/// Phase timings on stderr when KSCHEMA_TRACE is set (for the benchmarks).
-struct Trace(Option<std::cell::Cell<std::time::Instant>>);
+/// The rows of signatures.sql, combined per table.
+#[derive(Default)]
+struct Signatures {
+    /// Columns, constraints and indexes, by table oid.
+    parts: HashMap<u32, [String; 3]>,
+    /// Each table's foreign keys: name and referenced table.
+    references: HashMap<u32, Vec<(String, u32)>>,
+}
 
-impl Trace {
-    fn new() -> Trace {
-        Trace(
-            std::env::var_os("KSCHEMA_TRACE")
-                .map(|_| std::cell::Cell::new(std::time::Instant::now())),
-        )
+impl Signatures {
+    fn add(
+        &mut self,
+        part: String,
+        relid: u32,
+        signature: String,
+        refers_to: Option<u32>,
+    ) -> Result<(), IntrospectError> {
+        let slot = match (part.as_str(), refers_to) {
+            ("c", None) => 0,
+            ("k", None) => 1,
+            ("i", None) => 2,
+            ("f", Some(referenced)) => {
+                self.references
+                    .entry(relid)
+                    .or_default()
+                    .push((signature, referenced));
+                return Ok(());
+            }
+            _ => {
+                return Err(IntrospectError::Rows(format!(
+                    "unexpected signature part {part:?}"
+                )))
+            }
+        };
+        self.parts.entry(relid).or_default()[slot] = signature;
+        Ok(())
     }
 
-    fn mark(&self, phase: &str) {
-        if let Some(last) = &self.0 {
-            eprintln!(
-                "kschema trace: {phase}: {:.3}s",
-                last.get().elapsed().as_secs_f64()
-            );
-            last.set(std::time::Instant::now());
+    /// The table's whole signature: its name, its parts, and for each
+    /// foreign key the referenced table's name (and schema, when another)
+    /// with that table's columns part, which holds the referenced columns'
+    /// names. A table referencing one outside the tables read gets a
+    /// signature of its own (its oid): described by itself, never wrongly
+    /// shared.
+    fn of(
+        &self,
+        oid: u32,
+        schema: &str,
+        table: &str,
+        names: &HashMap<u32, (&str, &str)>,
+    ) -> String {
+        let empty = <[String; 3]>::default();
+        let [columns, constraints, indexes] = self.parts.get(&oid).unwrap_or(&empty);
+        // Names carry their length: no name can pass for a separator.
+        let mut signature = format!(
+            "{}:{table}\n{columns}\n{constraints}\n{indexes}",
+            table.len()
+        );
+        let mut references: Vec<&(String, u32)> = self
+            .references
+            .get(&oid)
+            .map(|r| r.iter().collect())
+            .unwrap_or_default();
+        references.sort();
+        for (constraint, referenced) in references {
+            match names.get(referenced) {
+                Some((ref_schema, ref_table)) => {
+                    let ref_schema = if *ref_schema == schema {
+                        ""
+                    } else {
+                        ref_schema
+                    };
+                    let ref_columns = self.parts.get(referenced).map_or("", |p| p[0].as_str());
+                    let _ = write!(
+                        signature,
+                        "\n{}:{constraint}|{}:{ref_schema}|{}:{ref_table}|{ref_columns}",
+                        constraint.len(),
+                        ref_schema.len(),
+                        ref_table.len()
+                    );
+                }
+                None => {
+                    let _ = write!(signature, "\n{}:{constraint}|own:{oid}", constraint.len());
+                }
+            }
         }
+        signature
     }
 }
 

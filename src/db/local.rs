@@ -24,7 +24,7 @@ pub enum LocalError {
     #[error("PostgreSQL server programs (initdb, pg_ctl) are not installed")]
     #[diagnostic(
         code(kschema::local::not_installed),
-        help("install PostgreSQL 13 or newer — `apt-get install postgresql` (Debian/Ubuntu), `dnf install postgresql-server` (Fedora), `brew install postgresql@16` (macOS) — or pass --database-url / DATABASE_URL to use an existing server")
+        help("install PostgreSQL 14 or newer — `apt-get install postgresql` (Debian/Ubuntu), `dnf install postgresql-server` (Fedora), `brew install postgresql@16` (macOS) — or pass --database-url / DATABASE_URL to use an existing server")
     )]
     NotInstalled,
     #[error("kschema runs as root, and PostgreSQL refuses to: it needs the `postgres` user, which does not exist")]

@@ -278,3 +278,58 @@ fn assert_same_objects(left: &str, right: &str) {
     };
     assert_eq!(sorted(left), sorted(right));
 }
+
+/// Introspection describes one table per distinct signature; tables that
+/// differ only in what their foreign keys' referenced columns are called, or
+/// in whether their default uses the sequence the column owns, must not share
+/// one. The snapshot shows each tenant's own tables.
+#[tokio::test]
+async fn tables_that_differ_only_by_reference_are_told_apart() {
+    let (project, db) = converged().await;
+    db.execute(
+        "ALTER TABLE org_def456.users RENAME COLUMN id TO user_uuid;
+         CREATE SEQUENCE org_def456.other_seq;
+         ALTER TABLE org_def456.notifications ALTER COLUMN id SET DEFAULT nextval('org_def456.other_seq');",
+    )
+    .await;
+    let out = project.path().join("live.json");
+    let snapshot = kschema(&project, &db, &["snapshot", "--out", out.to_str().unwrap()]);
+    assert_eq!(snapshot.code, 0, "{}", snapshot.snapshot());
+    let live: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let table = |schema: &str, table: &str| {
+        let shape = live["schemas"][schema].as_str().unwrap();
+        live["shapes"][shape]["tables"][table].clone()
+    };
+    let referenced = |schema: &str| {
+        let constraints = table(schema, "user_bookmarks")["constraints"].clone();
+        constraints
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == "foreign_key")
+            .map(|c| c["referenced_columns"].clone())
+            .unwrap()
+    };
+    assert_eq!(referenced("org_abc123"), serde_json::json!(["id"]));
+    assert_eq!(referenced("org_def456"), serde_json::json!(["user_uuid"]));
+
+    let id_column = |schema: &str| table(schema, "notifications")["columns"][0].clone();
+    assert_eq!(
+        id_column("org_abc123")["identity"]["serial"]["sequence"],
+        "notifications_id_seq"
+    );
+    assert!(
+        id_column("org_def456")["identity"].is_null(),
+        "{}",
+        id_column("org_def456")
+    );
+    assert!(
+        id_column("org_def456")["default"]["sql"]
+            .as_str()
+            .unwrap()
+            .contains("other_seq"),
+        "{}",
+        id_column("org_def456")
+    );
+}
