@@ -3,7 +3,7 @@
 //! declares, each with its own `public` and its own tenants. Plans and
 //! applies fan out over them at once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use futures_util::future::join_all;
 use kschema_core::catalog::{row_reads, LiveState};
@@ -62,13 +62,20 @@ pub async fn resolve(
     }
     let targets = select_targets(&desired, requested)?;
     let everything = requested.is_empty() || requested.iter().any(|r| r == "all");
+    // One lookup table, not a search of the registry per tenant.
+    let database_of: HashMap<&str, Option<&String>> = desired
+        .tenants
+        .tenants
+        .iter()
+        .map(|t| (t.id.as_str(), t.database.as_ref()))
+        .collect();
     let mut by_database: BTreeMap<Option<String>, Vec<Target>> = BTreeMap::new();
     for target in targets.iter().filter(|t| !t.is_public()) {
-        let tenant = target
+        let database = target
             .tenant
             .as_ref()
-            .and_then(|id| desired.tenants.get(id.as_str()));
-        let database = tenant.and_then(|t| t.database.clone());
+            .and_then(|id| database_of.get(id.as_str()).copied().flatten())
+            .cloned();
         by_database
             .entry(database)
             .or_default()
@@ -111,7 +118,9 @@ pub async fn plan_all(
     let plans = join_all(shards.into_iter().map(|shard| async move {
         let schemas: Vec<SchemaName> = shard.targets.iter().map(|t| t.schema.clone()).collect();
         let live = introspect_database(&shard.db, &schemas, &row_reads(desired)).await?;
+        let trace = crate::trace::Trace::new();
         let plan = build_plan(desired, &live, &shard.targets, options);
+        trace.mark("diff and plan");
         Ok::<ShardPlan, Report>(ShardPlan { shard, live, plan })
     }))
     .await;

@@ -101,7 +101,9 @@ pub async fn prepare(
     target_args: &TargetArgs,
     against: Option<&Path>,
 ) -> Result<Planned, Report> {
+    let trace = crate::trace::Trace::new();
     let desired = load_desired(global, target_args)?;
+    trace.mark("load desired state");
     let options = plan_options(&desired, target_args);
     if let Some(path) = against {
         if !desired.tenants.shards.is_empty()
@@ -150,6 +152,7 @@ pub async fn prepare(
         });
     }
     let (desired, shards) = fleet::resolve(global, desired, &target_args.tenants).await?;
+    trace.mark("resolve tenants and databases");
     let plans = fleet::plan_all(&desired, shards, options).await?;
     let shards = plans
         .into_iter()
@@ -175,6 +178,7 @@ pub async fn prepare(
         target_args.count_invalid,
     )
     .await?;
+    trace.mark("mongo plan");
     Ok(planned)
 }
 

@@ -1,5 +1,6 @@
 //! `--tenant` values → the targets to plan or apply.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use kschema_core::load::DesiredState;
@@ -16,17 +17,16 @@ pub fn select_targets(
 ) -> Result<Vec<Target>, Problem> {
     let mut targets = vec![Target::public()];
     let wants_all = requested.is_empty() || requested.iter().any(|r| r == "all");
-    let mut unknown = Vec::new();
-    for id in requested.iter().filter(|r| r.as_str() != "all") {
-        if desired.tenants.get(id).is_none() {
-            unknown.push(id.clone());
-        }
-    }
-    if let Some(id) = unknown.first() {
+    let known: HashSet<&str> = desired.tenants.ids().map(|id| id.as_str()).collect();
+    if let Some(id) = requested
+        .iter()
+        .find(|r| r.as_str() != "all" && !known.contains(r.as_str()))
+    {
         return Err(unknown_tenant(desired, requested, id));
     }
+    let requested: HashSet<&str> = requested.iter().map(String::as_str).collect();
     for tenant in &desired.tenants.tenants {
-        if wants_all || requested.iter().any(|r| r == tenant.id.as_str()) {
+        if wants_all || requested.contains(tenant.id.as_str()) {
             targets.push(Target {
                 schema: tenant.schema.clone(),
                 tenant: Some(tenant.id.clone()),

@@ -105,9 +105,9 @@ pub async fn server_version(client: &Client) -> Result<i32, IntrospectError> {
 }
 
 /// The live state of `schemas` (those that exist), read in one
-/// repeatable-read snapshot: schemas, table signatures, the documents of one
-/// table per distinct signature, sequences — four queries however many
-/// tenants there are.
+/// repeatable-read snapshot: schemas, the table list, table signatures, the
+/// documents of one table per distinct signature, sequences — five queries
+/// however many tenants there are.
 pub async fn introspect(
     client: &Client,
     schemas: &[SchemaName],
@@ -122,23 +122,49 @@ pub async fn introspect_with_rows(
     schemas: &[SchemaName],
     reads: &[RowRead],
 ) -> Result<LiveState, IntrospectError> {
+    introspect_on(client, None, schemas, reads).await
+}
+
+/// Introspects through `db`: the tables on a connection of its own, the
+/// sequences at the same time on a second one that shares its snapshot.
+pub async fn introspect_database(
+    db: &super::Database,
+    schemas: &[SchemaName],
+    reads: &[RowRead],
+) -> Result<LiveState, IntrospectError> {
+    let (client, side) =
+        futures_util::try_join!(db.connect(), db.connect()).map_err(IntrospectError::Connect)?;
+    introspect_on(&client, Some(&side), schemas, reads).await
+}
+
+async fn introspect_on(
+    client: &Client,
+    side: Option<&Client>,
+    schemas: &[SchemaName],
+    reads: &[RowRead],
+) -> Result<LiveState, IntrospectError> {
     let version = server_version(client).await?;
     if version < 140000 {
         return Err(IntrospectError::TooOld {
             version: format!("{}.{}", version / 10000, version % 10000),
         });
     }
-    // JIT compilation of these large queries costs seconds and saves nothing.
-    // Deparsing a table's expressions takes a share lock on it: wait for a
-    // lock a bounded time, then say so, rather than hang behind a migration.
     client
-        .batch_execute(&format!(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off; SET LOCAL work_mem = '256MB'; SET LOCAL TimeZone = 'UTC'; SET LOCAL lock_timeout = '{}ms'",
-            INTROSPECTION_LOCK_TIMEOUT.as_millis()
-        ))
+        .batch_execute(&begin_introspection())
         .await
         .map_err(IntrospectError::Query)?;
-    let result = read_catalog(client, schemas, version, reads).await;
+    let result = async {
+        let side = match side {
+            Some(side) => Some(share_snapshot(client, side).await?),
+            None => None,
+        };
+        let result = read_catalog(client, side, schemas, version, reads).await;
+        if let Some(side) = side {
+            let _ = side.batch_execute("COMMIT").await;
+        }
+        result
+    }
+    .await;
     let _ = client.batch_execute("COMMIT").await;
     result.map_err(|e| match e {
         IntrospectError::Query(error)
@@ -150,26 +176,128 @@ pub async fn introspect_with_rows(
     })
 }
 
-/// Introspects through `db` on a connection of its own.
-pub async fn introspect_database(
-    db: &super::Database,
-    schemas: &[SchemaName],
-    reads: &[RowRead],
-) -> Result<LiveState, IntrospectError> {
-    let client = db.connect().await.map_err(IntrospectError::Connect)?;
-    introspect_with_rows(&client, schemas, reads).await
+/// A read-only repeatable-read transaction. JIT compilation of these large
+/// queries costs seconds and saves nothing. Deparsing a table's expressions
+/// takes a share lock on it: wait for a lock a bounded time, then say so,
+/// rather than hang behind a migration.
+fn begin_introspection() -> String {
+    format!(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off; SET LOCAL work_mem = '256MB'; SET LOCAL TimeZone = 'UTC'; SET LOCAL lock_timeout = '{}ms'",
+        INTROSPECTION_LOCK_TIMEOUT.as_millis()
+    )
+}
+
+/// Opens `side`'s transaction on `main`'s snapshot: both read one state.
+async fn share_snapshot<'a>(
+    main: &Client,
+    side: &'a Client,
+) -> Result<&'a Client, IntrospectError> {
+    let snapshot: String = main
+        .query_one("SELECT pg_export_snapshot()", &[])
+        .await
+        .map_err(IntrospectError::Query)?
+        .get(0);
+    side.batch_execute(&format!(
+        "{}; SET TRANSACTION SNAPSHOT {}",
+        begin_introspection(),
+        quote_literal(&snapshot)
+    ))
+    .await
+    .map_err(IntrospectError::Query)?;
+    Ok(side)
 }
 
 async fn read_catalog(
     client: &Client,
+    side: Option<&Client>,
     schemas: &[SchemaName],
     version: i32,
     reads: &[RowRead],
 ) -> Result<LiveState, IntrospectError> {
     let names: Vec<&str> = schemas.iter().map(|s| s.as_str()).collect();
     let mut builder = LiveStateBuilder::new();
+    let (tables, sequences) = match side {
+        Some(side) => futures_util::try_join!(
+            read_tables(client, &names, version, &mut builder),
+            read_sequences(side, &names)
+        )?,
+        None => (
+            read_tables(client, &names, version, &mut builder).await?,
+            read_sequences(client, &names).await?,
+        ),
+    };
+    for sequence in sequences {
+        builder.add_sequence(sequence);
+    }
     let trace = crate::trace::Trace::new();
 
+    for seeded in reads {
+        let holders: Vec<&str> = tables
+            .iter()
+            .filter(|(schema, table, _)| {
+                table == seeded.table.as_str() && (schema == "public") != seeded.tenant_scope
+            })
+            .map(|(schema, _, _)| schema.as_str())
+            .collect();
+        if holders.is_empty() {
+            continue;
+        }
+        let object: Vec<String> = seeded
+            .columns
+            .iter()
+            .map(|c| format!("{}, t.{}", quote_literal(c.as_str()), c.quoted()))
+            .collect();
+        let selects: Vec<String> = holders
+            .iter()
+            .map(|schema| {
+                format!(
+                    "SELECT {}::text, jsonb_build_object({})::text FROM {}.{} t",
+                    quote_literal(schema),
+                    object.join(", "),
+                    Ident::new(*schema).quoted(),
+                    seeded.table.quoted()
+                )
+            })
+            .collect();
+        let mut by_schema: HashMap<String, Vec<Row>> = HashMap::new();
+        for row in client
+            .query(&selects.join(" UNION ALL "), &[])
+            .await
+            .map_err(IntrospectError::Query)?
+        {
+            let schema: String = read(&row, 0)?;
+            let json: String = read(&row, 1)?;
+            let values: Row =
+                serde_json::from_str(&json).map_err(|e| IntrospectError::Rows(e.to_string()))?;
+            by_schema.entry(schema).or_default().push(values);
+        }
+        for schema in holders {
+            builder.add_rows(
+                schema,
+                seeded.table.as_str(),
+                by_schema.remove(schema).unwrap_or_default(),
+            );
+        }
+    }
+
+    if let Some(error) = builder.errors().first() {
+        return Err(IntrospectError::Rows(error.clone()));
+    }
+    trace.mark("seed rows");
+    let state = builder.finish();
+    trace.mark("models");
+    Ok(state)
+}
+
+/// Schemas, tables and their documents: one document per distinct table
+/// signature. Returns every table (schema, name, representative's oid).
+async fn read_tables(
+    client: &Client,
+    names: &[&str],
+    version: i32,
+    builder: &mut LiveStateBuilder,
+) -> Result<Vec<(String, String, u32)>, IntrospectError> {
+    let trace = crate::trace::Trace::new();
     for row in client
         .query(SCHEMAS_SQL, &[&names])
         .await
@@ -244,12 +372,22 @@ async fn read_catalog(
         }
     }
 
+    Ok(tables)
+}
+
+/// Standalone sequences.
+async fn read_sequences(
+    client: &Client,
+    names: &[&str],
+) -> Result<Vec<RawSequence>, IntrospectError> {
+    let trace = crate::trace::Trace::new();
+    let mut sequences = Vec::new();
     for row in client
         .query(SEQUENCES_SQL, &[&names])
         .await
         .map_err(IntrospectError::Query)?
     {
-        builder.add_sequence(RawSequence {
+        sequences.push(RawSequence {
             schema: read(&row, 0)?,
             name: read(&row, 1)?,
             data_type: read(&row, 2)?,
@@ -262,61 +400,8 @@ async fn read_catalog(
         });
     }
 
-    for seeded in reads {
-        let holders: Vec<&str> = tables
-            .iter()
-            .filter(|(schema, table, _)| {
-                table == seeded.table.as_str() && (schema == "public") != seeded.tenant_scope
-            })
-            .map(|(schema, _, _)| schema.as_str())
-            .collect();
-        if holders.is_empty() {
-            continue;
-        }
-        let object: Vec<String> = seeded
-            .columns
-            .iter()
-            .map(|c| format!("{}, t.{}", quote_literal(c.as_str()), c.quoted()))
-            .collect();
-        let selects: Vec<String> = holders
-            .iter()
-            .map(|schema| {
-                format!(
-                    "SELECT {}::text, jsonb_build_object({})::text FROM {}.{} t",
-                    quote_literal(schema),
-                    object.join(", "),
-                    Ident::new(*schema).quoted(),
-                    seeded.table.quoted()
-                )
-            })
-            .collect();
-        let mut by_schema: HashMap<String, Vec<Row>> = HashMap::new();
-        for row in client
-            .query(&selects.join(" UNION ALL "), &[])
-            .await
-            .map_err(IntrospectError::Query)?
-        {
-            let schema: String = read(&row, 0)?;
-            let json: String = read(&row, 1)?;
-            let values: Row =
-                serde_json::from_str(&json).map_err(|e| IntrospectError::Rows(e.to_string()))?;
-            by_schema.entry(schema).or_default().push(values);
-        }
-        for schema in holders {
-            builder.add_rows(
-                schema,
-                seeded.table.as_str(),
-                by_schema.remove(schema).unwrap_or_default(),
-            );
-        }
-    }
-
-    if let Some(error) = builder.errors().first() {
-        return Err(IntrospectError::Rows(error.clone()));
-    }
-    let state = builder.finish();
-    trace.mark("sequences, rows and models");
-    Ok(state)
+    trace.mark("sequences");
+    Ok(sequences)
 }
 
 /// The rows of signatures.sql, combined per table.

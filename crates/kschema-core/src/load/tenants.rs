@@ -126,10 +126,11 @@ impl TenantRegistry {
         let mut registry = self.clone();
         let mut rejected = Vec::new();
         registry.tenants.clear();
+        let mut seen = std::collections::HashSet::new();
         for raw in ids {
             match TenantId::parse(raw) {
                 Ok(id) => {
-                    if registry.get(id.as_str()).is_none() {
+                    if seen.insert(id.as_str().to_string()) {
                         registry.tenants.push(Tenant {
                             schema: id.default_schema(),
                             id,
