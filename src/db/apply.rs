@@ -271,8 +271,9 @@ pub async fn apply_targets(
         None => (None, None),
     };
     if let Some(public) = public.filter(|p| !p.steps.is_empty()) {
-        let client = db.connect().await?;
-        let result = apply_target(&client, &public, options).await;
+        let mut session = ApplySession::new(db.connect().await?);
+        let result = apply_target(&mut session, &public, options).await;
+        session.flush().await;
         let failed = !result.succeeded();
         // With drops still to come, public is reported once they ran.
         if failed || public_after.is_none() {
@@ -289,7 +290,10 @@ pub async fn apply_targets(
     results.extend(tenant_results);
     if let Some(after) = public_after {
         let result = if tenants_converged && !options.stop.load(Ordering::SeqCst) {
-            apply_target(&db.connect().await?, &after, options).await
+            let mut session = ApplySession::new(db.connect().await?);
+            let result = apply_target(&mut session, &after, options).await;
+            session.flush().await;
+            result
         } else {
             TargetResult {
                 target: after.target.clone(),
@@ -374,13 +378,17 @@ async fn apply_tenants(
         let sender = sender.clone();
         let options = options.clone();
         tokio::spawn(async move {
+            let mut session = ApplySession::new(client);
             loop {
                 if options.stop.load(Ordering::SeqCst) {
                     break;
                 }
                 let next = queue.lock().ok().and_then(|mut q| q.pop_front());
                 let Some(target) = next else { break };
-                let result = apply_target(&client, &target, &options).await;
+                let result = apply_target(&mut session, &target, &options).await;
+                if session.finished.len() >= FINISHED_BATCH {
+                    session.flush().await;
+                }
                 if options.fail_fast && !result.succeeded() {
                     options.stop.store(true, Ordering::SeqCst);
                 }
@@ -388,6 +396,7 @@ async fn apply_tenants(
                     break;
                 }
             }
+            session.flush().await;
         });
     }
     drop(sender);
@@ -409,12 +418,43 @@ async fn apply_tenants(
     Ok(results)
 }
 
-/// Applies one target's steps on `client`, recording it in the history.
-pub async fn apply_target(
-    client: &Client,
+/// How many finished tails a connection gathers before writing them to the
+/// history in one statement.
+const FINISHED_BATCH: usize = 64;
+
+/// A connection applying targets one after another: its session settings
+/// are made once, and the history rows whose statements after the
+/// transaction have ended are written in batches ([`history::finish`]).
+pub struct ApplySession {
+    client: Client,
+    timeouts_set: bool,
+    finished: Vec<history::Finished>,
+}
+
+impl ApplySession {
+    pub fn new(client: Client) -> ApplySession {
+        ApplySession {
+            client,
+            timeouts_set: false,
+            finished: Vec::new(),
+        }
+    }
+
+    /// Writes the gathered history rows; if that fails they stay
+    /// `committed`, which the next run settles.
+    pub async fn flush(&mut self) {
+        let _ = history::finish(&self.client, &self.finished).await;
+        self.finished.clear();
+    }
+}
+
+/// Applies one target's steps in `session`, recording it in the history.
+async fn apply_target(
+    session: &mut ApplySession,
     target: &ApplyTarget,
     options: &ApplyOptions,
 ) -> TargetResult {
+    let client = &session.client;
     let started = Instant::now();
     let started_at = SystemTime::now();
     let transactional: Vec<String> = target
@@ -464,14 +504,17 @@ pub async fn apply_target(
         Ok(history_id) => {
             let mut failed = None;
             for step in &after {
-                if let Err(failure) = run_outside_transaction(client, step, options).await {
+                if let Err(failure) = run_outside_transaction(session, step, options).await {
                     failed = Some(failure);
                     break;
                 }
             }
             if let Some(id) = history_id.filter(|_| !after.is_empty()) {
-                let error = failed.as_ref().map(|f: &TargetFailure| f.error.as_str());
-                let _ = history::finish(client, id, error).await;
+                session.finished.push(history::Finished {
+                    id,
+                    error: failed.as_ref().map(|f: &TargetFailure| f.error.clone()),
+                    at: SystemTime::now(),
+                });
             }
             match failed {
                 Some(failure) => Outcome::Failed(failure),
@@ -587,19 +630,25 @@ enum Failure {
 /// One step outside the transaction: each statement retried on a lock
 /// timeout, after the step's cleanup (if any) made it safe to run again.
 async fn run_outside_transaction(
-    client: &Client,
+    session: &mut ApplySession,
     step: &ApplyStep,
     options: &ApplyOptions,
 ) -> Result<(), TargetFailure> {
-    let settings = format!(
-        "SET lock_timeout = '{}'; SET statement_timeout = '{}'",
-        options.lock_timeout.setting(),
-        options.statement_timeout.setting()
-    );
-    client
-        .batch_execute(&settings)
-        .await
-        .map_err(|e| plain_failure("SET lock_timeout", &e, true))?;
+    let client = &session.client;
+    if !session.timeouts_set {
+        // Session-wide: the same for every target on this connection (the
+        // transactions set theirs locally).
+        let settings = format!(
+            "SET lock_timeout = '{}'; SET statement_timeout = '{}'",
+            options.lock_timeout.setting(),
+            options.statement_timeout.setting()
+        );
+        client
+            .batch_execute(&settings)
+            .await
+            .map_err(|e| plain_failure("SET lock_timeout", &e, true))?;
+        session.timeouts_set = true;
+    }
     for statement in &step.statements {
         let mut attempt = 1;
         loop {

@@ -162,25 +162,50 @@ pub async fn record(
     Ok(row.get(0))
 }
 
-/// Marks a `committed` row finished: `applied`, or still `committed` with
-/// the error that stopped the statements after the transaction.
-pub async fn finish(
-    client: &Client,
-    id: i64,
-    error: Option<&str>,
-) -> Result<(), tokio_postgres::Error> {
-    let outcome = if error.is_none() {
-        "applied"
-    } else {
-        "committed"
-    };
+/// Marks `committed` rows finished, several in one statement: `applied`, or
+/// still `committed` with the error that stopped the statements after the
+/// transaction. Apply gathers these and writes them in batches — a row left
+/// `committed` by a crash in between claims less than happened, never more,
+/// and the next run that finds the target up to date settles it.
+pub async fn finish(client: &Client, finished: &[Finished]) -> Result<(), tokio_postgres::Error> {
+    if finished.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = finished.iter().map(|f| f.id).collect();
+    let outcomes: Vec<&str> = finished
+        .iter()
+        .map(|f| {
+            if f.error.is_none() {
+                "applied"
+            } else {
+                "committed"
+            }
+        })
+        .collect();
+    let errors: Vec<Option<&str>> = finished.iter().map(|f| f.error.as_deref()).collect();
+    let times: Vec<SystemTime> = finished.iter().map(|f| f.at).collect();
     client
         .execute_typed(
-            "UPDATE kschema.history SET outcome = $2, finished_at = now(), error = $3 WHERE id = $1",
-            &[(&id, Type::INT8), (&outcome, Type::TEXT), (&error, Type::TEXT)],
+            "UPDATE kschema.history h SET outcome = f.outcome, finished_at = f.at, error = f.error
+               FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[]) AS f(id, outcome, error, at)
+              WHERE h.id = f.id",
+            &[
+                (&ids, Type::INT8_ARRAY),
+                (&outcomes, Type::TEXT_ARRAY),
+                (&errors, Type::TEXT_ARRAY),
+                (&times, Type::TIMESTAMPTZ_ARRAY),
+            ],
         )
         .await?;
     Ok(())
+}
+
+/// A `committed` row whose statements after the transaction have ended.
+#[derive(Clone, Debug)]
+pub struct Finished {
+    pub id: i64,
+    pub error: Option<String>,
+    pub at: SystemTime,
 }
 
 /// Runs whose transaction committed but whose statements after it were
