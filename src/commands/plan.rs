@@ -14,14 +14,11 @@ use super::{prepare, print, project_policy, use_color, write_file, Planned};
 use crate::cli::{Format, GlobalArgs, PlanArgs};
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitCode, Report> {
-    let trace = crate::trace::Trace::new();
     let planned = prepare(global, &args.targets, args.against.as_deref()).await?;
-    trace.mark("plan (all of the above)");
     if let Some(path) = &args.out {
         write_file(path, &render_json(&document(&planned)))?;
     }
     print(&render(&planned, args.format, use_color(global.color)))?;
-    trace.mark("render");
     Ok(if planned.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -290,7 +290,7 @@ async fn read_catalog(
 }
 
 /// Schemas, tables and their documents: one document per distinct table
-/// signature. Returns every table (schema, name, representative's oid).
+/// signature. Returns every table (schema, name, oid).
 async fn read_tables(
     client: &Client,
     names: &[&str],
@@ -338,15 +338,12 @@ async fn read_tables(
         .iter()
         .map(|(schema, table, oid)| (*oid, (schema.as_str(), table.as_str())))
         .collect();
+    // The oid of the table that represents each table, in `tables` order.
     let mut representatives: HashMap<String, u32> = HashMap::new();
     let mut representative_of: Vec<u32> = Vec::with_capacity(tables.len());
     for (schema, table, oid) in &tables {
         let signature = signatures.of(*oid, schema, table, &names_by_oid);
         representative_of.push(*representatives.entry(signature).or_insert(*oid));
-    }
-    drop(names_by_oid);
-    for ((_, _, oid), representative) in tables.iter_mut().zip(representative_of) {
-        *oid = representative;
     }
 
     let wanted: Vec<u32> = representatives.values().copied().collect();
@@ -360,7 +357,7 @@ async fn read_tables(
         documents.insert(read(&row, 0)?, read(&row, 1)?);
     }
     trace.mark("documents");
-    for (schema, table, representative) in &tables {
+    for ((schema, table, _), representative) in tables.iter().zip(&representative_of) {
         match documents.get(representative) {
             Some(document) => builder.add_table(schema, table, document),
             // Dropped between the two queries cannot happen in one snapshot.
