@@ -2,7 +2,7 @@
 //! Exit codes: 0 success (for `plan`: nothing to change), 2 `plan` found
 //! changes, 1 any error.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -21,13 +21,30 @@ fn main() -> ExitCode {
             };
         }
     };
+    // Expressions are trees, and every pass over one recurses (see
+    // `MAX_EXPRESSION_DEPTH`): generous stacks keep the deepest tree
+    // kschema accepts far from an overflow. The memory is only reserved.
+    let worker = std::thread::Builder::new()
+        .name("kschema".into())
+        .stack_size(STACK_BYTES)
+        .spawn(move || run(cli));
+    match worker.map(|w| w.join()) {
+        Ok(Ok(code)) => code,
+        _ => ExitCode::from(1),
+    }
+}
+
+const STACK_BYTES: usize = 256 << 20;
+
+fn run(cli: Cli) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(STACK_BYTES)
         .build()
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("kschema: cannot start: {error}");
+            let _ = writeln!(std::io::stderr(), "kschema: cannot start: {error}");
             return ExitCode::from(1);
         }
     };
@@ -35,28 +52,52 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(report) if is_broken_pipe(&report) => ExitCode::SUCCESS,
         Err(report) => {
-            eprintln!("{report:?}");
+            report_error(&report);
             ExitCode::from(1)
         }
     }
 }
 
+/// Writes the diagnostic to stderr. A closed stderr (`2>&1 | head -1`) is
+/// not worth a panic, and neither is a renderer that trips over its input:
+/// then the plain message is shown.
+fn report_error(report: &miette::Report) {
+    use std::io::Write;
+    let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| format!("{report:?}")))
+        .unwrap_or_else(|_| {
+            let mut text = format!("error: {report}");
+            for cause in report.chain().skip(1) {
+                text.push_str(&format!("\n  caused by: {cause}"));
+            }
+            if let Some(help) = report.help() {
+                text.push_str(&format!("\n  help: {help}"));
+            }
+            text
+        });
+    let text = kschema_core::escape::terminal_safe(&rendered);
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{text}");
+    let _ = err.flush();
+}
+
 /// Diagnostics in full color on a terminal; elsewhere (CI logs, pipes) the
 /// same layout without escape codes, at a fixed width.
+/// Terminal hyperlinks stay off in both: the output is filtered down to color
+/// codes (see `report_error`), which keeps text from files and catalogs
+/// from sending its own escape sequences.
 fn install_error_reporter() {
-    if !std::io::stderr().is_terminal() {
-        let _ = miette::set_hook(Box::new(|_| {
-            Box::new(
-                miette::MietteHandlerOpts::new()
-                    .force_graphical(true)
-                    .color(false)
-                    .unicode(true)
-                    .terminal_links(false)
-                    .width(100)
-                    .build(),
-            )
-        }));
-    }
+    let terminal = std::io::stderr().is_terminal();
+    let _ = miette::set_hook(Box::new(move |_| {
+        let options = miette::MietteHandlerOpts::new()
+            .terminal_links(false)
+            .unicode(true);
+        let options = if terminal {
+            options
+        } else {
+            options.force_graphical(true).color(false).width(100)
+        };
+        Box::new(options.build())
+    }));
 }
 
 /// `kschema plan | head` closes the pipe early; that is not an error.

@@ -15,7 +15,9 @@ impl Trace {
     /// Prints the time since the previous mark (or since `new`).
     pub fn mark(&self, phase: &str) {
         if let Some(Ok(mut last)) = self.0.as_ref().map(|m| m.lock()) {
-            eprintln!(
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
                 "kschema trace: {phase}: {:.3}s",
                 last.elapsed().as_secs_f64()
             );

@@ -19,10 +19,13 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use indicatif::{ProgressBar, ProgressStyle};
 use kschema_core::catalog::{row_reads, Fingerprint};
+use kschema_core::diff::Change;
+use kschema_core::escape::{printable, printable_sql};
 use kschema_core::hazard::{HazardKind, HazardPolicy};
 use kschema_core::load::{load_project, DesiredState, TenantId};
 use kschema_core::model::SchemaName;
 use kschema_core::mongo::render_mongo_text;
+use kschema_core::plan::replay::{replay_steps, SavedStep};
 use kschema_core::plan::Target;
 use kschema_core::render::json::{PlanDocument, TargetDocument, FORMAT_VERSION};
 use kschema_core::{Problem, SourceFile};
@@ -432,8 +435,10 @@ async fn run_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result
                 changed.push(label);
                 continue;
             }
-            let hazards: Vec<(HazardKind, String)> = saved
-                .steps
+            // The file's own hazards and statements are not trusted: the
+            // steps are planned again from their changes (see `replay`).
+            let steps = replay_saved(path, &label, target, saved, &document, desired.as_ref())?;
+            let hazards: Vec<(HazardKind, String)> = steps
                 .iter()
                 .flat_map(|s| {
                     s.hazards
@@ -446,8 +451,7 @@ async fn run_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result
             if !hazards.is_empty() {
                 blocked.push((label.clone(), hazards));
             }
-            let mut kinds: Vec<String> = saved
-                .steps
+            let mut kinds: Vec<String> = steps
                 .iter()
                 .flat_map(|s| s.hazards.iter().map(|h| h.kind.to_string()))
                 .collect();
@@ -455,13 +459,12 @@ async fn run_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result
             kinds.dedup();
             runnable.push(ApplyTarget {
                 target: target.clone(),
-                steps: saved
-                    .steps
+                steps: steps
                     .iter()
                     .map(|s| ApplyStep {
-                        statements: s.statements.clone(),
+                        statements: s.render(&target.schema),
                         transaction: s.transaction,
-                        before_retry: s.before_retry.clone(),
+                        before_retry: s.before_retry.as_ref().map(|r| r.render(&target.schema)),
                         after_tenants: s.after_tenants,
                     })
                     .collect(),
@@ -529,6 +532,65 @@ async fn run_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result
     )
     .with_help("make a new plan (`kschema plan --out …`), review it, and apply that")
     .into())
+}
+
+/// A saved target's steps as its changes produce them now, with the
+/// project's annotation allowances; an edited plan is refused whole.
+fn replay_saved(
+    path: &Path,
+    label: &str,
+    target: &Target,
+    saved: &TargetDocument,
+    document: &PlanDocument,
+    desired: Option<&DesiredState>,
+) -> Result<Vec<kschema_core::plan::Step>, Report> {
+    let edited = |what: String| -> Report {
+        Problem::new(
+            "kschema::apply::edited_plan",
+            format!("{}: {label}: {what}", path.display()),
+        )
+        .with_help(
+            "the plan file was changed after `kschema plan --out` wrote it; nothing was applied. \
+             Make a new plan, review it, and apply that",
+        )
+        .into()
+    };
+    let mut steps = Vec::with_capacity(saved.steps.len());
+    for (index, step) in saved.steps.iter().enumerate() {
+        let change: Change = serde_json::from_value(step.change.clone()).map_err(|e| {
+            edited(format!(
+                "step {}: its change cannot be read: {e}",
+                index + 1
+            ))
+        })?;
+        steps.push(SavedStep {
+            change,
+            part: step.part.as_deref(),
+            transaction: step.transaction,
+            statements: &step.statements,
+            before_retry: step.before_retry.as_deref(),
+            after_tenants: step.after_tenants,
+        });
+    }
+    let public_with_tenants =
+        target.is_public() && document.targets.iter().any(|t| t.tenant.is_some());
+    let mut steps = replay_steps(steps, &target.schema, document.online, public_with_tenants)
+        .map_err(|mismatch| edited(mismatch.to_string()))?;
+    if let Some(desired) = desired {
+        let scope = if target.is_public() {
+            &desired.public
+        } else {
+            &desired.tenant
+        };
+        for step in &mut steps {
+            let allowed = scope.allowed_hazards(&step.change);
+            step.allowed_by_annotation = allowed
+                .into_iter()
+                .filter(|kind| step.hazards.iter().any(|h| h.kind == *kind))
+                .collect();
+        }
+    }
+    Ok(steps)
 }
 
 fn read_plan(path: &Path) -> Result<PlanDocument, Report> {
@@ -864,8 +926,9 @@ pub fn describe_result(result: &TargetResult) -> String {
 }
 
 fn first_line_of(text: &str) -> String {
+    let text = printable_sql(text);
     match text.split_once('\n') {
-        Some((first, _)) => format!("{first} …"),
-        None => text.to_string(),
+        Some((first, _)) => format!("{} …", printable(first)),
+        None => printable(&text).into_owned(),
     }
 }

@@ -4,6 +4,7 @@
 //! applies fan out over them at once.
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 
 use futures_util::future::join_all;
 use kschema_core::catalog::{row_reads, LiveState};
@@ -56,7 +57,11 @@ pub async fn resolve(
         let ids = enterprise_ids(&main).await?;
         let (registry, rejected) = desired.tenants.with_tenants_from(&ids);
         for reason in rejected {
-            eprintln!("warning: public.enterprises has an organization_id that is not a tenant id, skipped: {reason}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: public.enterprises has an organization_id that is not a tenant id, skipped: {}",
+                kschema_core::escape::printable(&reason)
+            );
         }
         desired.tenants = registry;
     }

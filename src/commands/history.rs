@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
+use kschema_core::escape::printable_sql;
 use kschema_core::load::load_project;
 use kschema_core::Problem;
 use miette::Report;
@@ -84,7 +85,11 @@ pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<ExitCode, Re
         }
         if args.statements {
             for statement in &row.statements {
-                let _ = writeln!(out, "    {};", statement.replace('\n', "\n    "));
+                let _ = writeln!(
+                    out,
+                    "    {};",
+                    printable_sql(statement).replace('\n', "\n    ")
+                );
             }
         }
     }

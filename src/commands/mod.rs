@@ -21,6 +21,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
 use kschema_core::catalog::LiveState;
+use kschema_core::escape::terminal_safe;
 use kschema_core::hazard::HazardPolicy;
 use kschema_core::load::{load_project, DesiredState};
 use kschema_core::plan::{build_plan, Plan, PlanOptions, Target};
@@ -263,7 +264,9 @@ pub fn use_color(choice: ColorChoice) -> bool {
 /// Writes to stdout; a closed pipe surfaces as an error main treats as success.
 pub fn print(text: &str) -> Result<(), Report> {
     let mut out = io::stdout().lock();
-    out.write_all(text.as_bytes()).into_diagnostic()?;
+    // Renderers escape what they interpolate; this catches anything missed.
+    out.write_all(terminal_safe(text).as_bytes())
+        .into_diagnostic()?;
     out.flush().into_diagnostic()
 }
 

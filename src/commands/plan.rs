@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use kschema_core::escape::{markdown_fence, printable};
 use kschema_core::mongo::{render_mongo_text, MongoPlan};
 use kschema_core::render::json::{merge_documents, plan_document, render_json, PlanDocument};
 use kschema_core::render::markdown::{render_markdown, MarkdownContext};
@@ -102,10 +103,11 @@ pub fn render(planned: &Planned, format: Format, color: bool) -> String {
     if let Some(mongo) = &planned.mongo {
         out.push_str(&match format {
             Format::Sql => mongo_sql(mongo),
-            Format::Markdown => format!(
-                "## MongoDB\n\n```\n{}```\n",
-                render_mongo_text(mongo, &policy)
-            ),
+            Format::Markdown => {
+                let text = render_mongo_text(mongo, &policy);
+                let fence = markdown_fence(&text);
+                format!("## MongoDB\n\n{fence}\n{text}{fence}\n")
+            }
             _ => render_mongo_text(mongo, &policy),
         });
     }
@@ -117,13 +119,14 @@ fn mongo_sql(mongo: &MongoPlan) -> String {
     let mut out =
         String::from("\n-- MongoDB (not SQL; `kschema apply` runs these with db.runCommand):\n");
     if let Some(reason) = &mongo.skipped {
-        out.push_str(&format!("--   skipped: {reason}\n"));
+        out.push_str(&format!("--   skipped: {}\n", printable(reason)));
     }
     for target in &mongo.targets {
         for step in &target.steps {
             out.push_str(&format!(
                 "--   {}: db.runCommand({})\n",
-                target.database, step.command
+                printable(&target.database),
+                printable(&step.command.to_string())
             ));
         }
     }

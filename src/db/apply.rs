@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kschema_core::catalog::Fingerprint;
+use kschema_core::escape::printable;
 use kschema_core::ident::quote_literal;
 use kschema_core::model::SchemaModel;
 use kschema_core::plan::{Plan, Target, TargetPlan, TxMode};
@@ -741,7 +742,7 @@ async fn lock_holders(client: &Client) -> String {
                         r.get::<_, i32>(0),
                         r.get::<_, Option<String>>(1).unwrap_or_default(),
                         r.get::<_, Option<i32>>(2).unwrap_or(0),
-                        r.get::<_, Option<String>>(3).unwrap_or_default()
+                        printable(&r.get::<_, Option<String>>(3).unwrap_or_default())
                     )
                 })
                 .collect();
@@ -763,13 +764,20 @@ fn humantime(duration: Duration) -> String {
 /// driver's message.
 pub fn describe_error(error: &tokio_postgres::Error) -> String {
     match error.as_db_error() {
+        // The server's messages quote names and values from the catalog:
+        // printable, so none of them can break a line or paint a terminal.
         Some(db) => {
-            let mut text = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+            let mut text = format!(
+                "{} {}: {}",
+                db.severity(),
+                db.code().code(),
+                printable(db.message())
+            );
             if let Some(detail) = db.detail() {
-                text.push_str(&format!("\n  detail: {detail}"));
+                text.push_str(&format!("\n  detail: {}", printable(detail)));
             }
             if let Some(hint) = db.hint() {
-                text.push_str(&format!("\n  hint: {hint}"));
+                text.push_str(&format!("\n  hint: {}", printable(hint)));
             }
             text
         }
@@ -780,7 +788,7 @@ pub fn describe_error(error: &tokio_postgres::Error) -> String {
                 text.push_str(&format!(": {cause}"));
                 source = cause.source();
             }
-            text
+            printable(&text).into_owned()
         }
     }
 }

@@ -2,7 +2,7 @@
 //! stores differently from how they are written: apply, re-plan, and the
 //! second plan is empty. Each case is a folder-free project written here.
 
-use crate::support::{kschema, Project, TestDb};
+use crate::support::{kschema, run_psql, Project, TestDb};
 
 const PUBLIC: &str = r#"
 CREATE TABLE "Accounts" (
@@ -126,21 +126,7 @@ async fn sql_format_runs_in_psql_and_converges() {
     insta::assert_snapshot!("plan_sql_fresh", plan.snapshot());
     let script = project.path().join("plan.sql");
     std::fs::write(&script, &plan.stdout).unwrap();
-    let psql = kschema::db::local::find_bin_dir()
-        .map(|bin| bin.join("psql"))
-        .filter(|p| p.exists())
-        .unwrap_or_else(|| "psql".into());
-    let output = std::process::Command::new(psql)
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
-        .arg(&script)
-        .arg(db.url())
-        .output()
-        .expect("psql runs");
-    assert!(
-        output.status.success(),
-        "psql failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_psql(&script, &db);
     let replan = kschema(&project, &db, &["plan"]);
     assert_eq!(replan.code, 0, "{}", replan.snapshot());
 }

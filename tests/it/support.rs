@@ -560,3 +560,23 @@ fn ensure_cmake() {
         .expect("run apt-get");
     assert!(status.success(), "apt-get install cmake failed");
 }
+
+/// Runs a SQL script with psql as `-v ON_ERROR_STOP=1 -f` does for users;
+/// panics with psql's message if it fails.
+pub fn run_psql(script: &Path, db: &TestDb) {
+    let psql = kschema::db::local::find_bin_dir()
+        .map(|bin| bin.join("psql"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| "psql".into());
+    let output = Command::new(psql)
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
+        .arg(script)
+        .arg(db.url())
+        .output()
+        .expect("psql runs");
+    assert!(
+        output.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

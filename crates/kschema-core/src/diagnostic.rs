@@ -4,15 +4,28 @@
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode, SourceSpan};
+use miette::{
+    Diagnostic, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+};
+
+/// Lines longer than this are shown as an excerpt around the caret: miette
+/// cannot draw a caret past column 65,535 (it panics), and nobody reads a
+/// 10,000-character line in a terminal anyway.
+const LONGEST_SHOWN_LINE: usize = 400;
+/// Characters of context kept on each side of the caret in an excerpt.
+const EXCERPT_CONTEXT: usize = 60;
 
 /// A file kschema read, kept whole so diagnostics can show it.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
     /// The path as shown to the user (relative to the project folder).
     pub name: String,
-    source: NamedSource<Arc<str>>,
+    language: &'static str,
     text: Arc<str>,
+    /// The text diagnostics show: `text` with control and invisible
+    /// characters replaced by placeholders of the same byte length, so
+    /// spans still fit and no file can paint the terminal through a snippet.
+    shown: Arc<str>,
 }
 
 impl SourceFile {
@@ -26,10 +39,16 @@ impl SourceFile {
         } else {
             "text"
         };
+        let shown = if crate::escape::has_unsafe_chars(&text) {
+            shown_text(&text).into()
+        } else {
+            text.clone()
+        };
         Arc::new(SourceFile {
-            source: NamedSource::new(&name, text.clone()).with_language(language),
             name,
+            language,
             text,
+            shown,
         })
     }
 
@@ -89,6 +108,83 @@ impl SourceFile {
             offset += text_line.len();
         }
         self.text.len()
+    }
+}
+
+fn shown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let keep = c == '\n' || c == '\t' || (c == '\r' && chars.peek() == Some(&'\n'));
+        if keep || !crate::escape::is_unsafe_char(c) {
+            out.push(c);
+        } else if c.len_utf8() == 3 {
+            out.push('\u{fffd}');
+        } else {
+            out.extend(std::iter::repeat_n('?', c.len_utf8()));
+        }
+    }
+    out
+}
+
+impl SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let text: &'a str = &self.shown;
+        let full = text.read_span(span, context_lines_before, context_lines_after)?;
+        let data = full.data();
+        let long = std::str::from_utf8(data)
+            .map(|d| d.lines().any(|l| l.chars().count() > LONGEST_SHOWN_LINE))
+            .unwrap_or(true);
+        if !long {
+            let contents = MietteSpanContents::new_named(
+                self.name.clone(),
+                data,
+                *full.span(),
+                full.line(),
+                full.column(),
+                full.line_count(),
+            )
+            .with_language(self.language);
+            return Ok(Box::new(contents));
+        }
+        // Only the caret's line, and only a window of it.
+        let at = span.offset().min(text.len());
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        let start = if context_lines_before == 0 && context_lines_after == 0 {
+            at
+        } else {
+            let back = text[line_start..at].chars().rev().take(EXCERPT_CONTEXT);
+            at - back.map(char::len_utf8).sum::<usize>()
+        };
+        let wanted_end = (span.offset() + span.len()).clamp(at, line_end);
+        let forward = text[wanted_end..line_end].chars().take(EXCERPT_CONTEXT);
+        let mut end = wanted_end + forward.map(char::len_utf8).sum::<usize>();
+        // A span that is itself a whole long line is cut too.
+        let longest = text[start..end]
+            .char_indices()
+            .nth(2 * EXCERPT_CONTEXT + 40)
+            .map(|(i, _)| start + i);
+        if let Some(cut) = longest {
+            end = end.min(cut);
+        }
+        let line = text[..line_start].matches('\n').count();
+        let column = text[line_start..start].chars().count();
+        let contents = MietteSpanContents::new_named(
+            self.name.clone(),
+            &text.as_bytes()[start..end],
+            SourceSpan::new(start.into(), end - start),
+            line,
+            column,
+            1,
+        )
+        .with_language(self.language);
+        Ok(Box::new(contents))
     }
 }
 
@@ -190,7 +286,7 @@ impl Diagnostic for Problem {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.file.as_ref().map(|f| &f.source as &dyn SourceCode)
+        self.file.as_ref().map(|f| f.as_ref() as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {

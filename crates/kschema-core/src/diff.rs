@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ident::Ident;
 use crate::load::seeds::Seed;
@@ -22,7 +22,7 @@ use crate::model::{
 use crate::seed_value::{canonical_live, from_live, SeedValue};
 
 /// One difference between live and desired state, relative to one schema.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
     CreateSchema,
@@ -114,7 +114,7 @@ pub enum Change {
 }
 
 /// One column of an [`Change::UpdateRow`]: what it is, what it becomes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowUpdate {
     pub column: Ident,
     pub from: serde_json::Value,
@@ -122,7 +122,7 @@ pub struct RowUpdate {
 }
 
 /// Which property of a column an [`Change::AlterColumn`] changes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ColumnChange {
     /// Type or collation.

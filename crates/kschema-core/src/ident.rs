@@ -44,6 +44,18 @@ impl Ident {
     pub fn quoted(&self) -> Quoted<'_> {
         Quoted(&self.0)
     }
+
+    /// The name quoted as `quote_ident()` would, never in the `U&"…"` form:
+    /// for text PostgreSQL parses as a name at run time (`'s.t'::regclass`),
+    /// where Unicode escapes are not understood. The literal around it is
+    /// escaped for display by [`crate::escape::printable_sql`].
+    pub fn quoted_raw(&self) -> String {
+        if needs_quotes(&self.0) {
+            format!("\"{}\"", self.0.replace('"', "\"\""))
+        } else {
+            self.0.clone()
+        }
+    }
 }
 
 impl fmt::Debug for Ident {
@@ -52,10 +64,17 @@ impl fmt::Debug for Ident {
     }
 }
 
-/// Shown as the bare name (for messages); use [`Ident::quoted`] in SQL.
+/// Shown as the bare name (for messages); use [`Ident::quoted`] in SQL. A
+/// name holding a newline, an escape sequence or another unsafe character is
+/// shown in its Unicode-escaped SQL form instead, so no message, comment or
+/// terminal ever receives it raw.
 impl fmt::Display for Ident {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        if crate::escape::has_unsafe_chars(&self.0) {
+            f.write_str(&crate::escape::unicode_identifier(&self.0))
+        } else {
+            f.write_str(&self.0)
+        }
     }
 }
 
@@ -70,7 +89,9 @@ pub struct Quoted<'a>(&'a str);
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if needs_quotes(self.0) {
+        if crate::escape::has_unsafe_chars(self.0) {
+            f.write_str(&crate::escape::unicode_identifier(self.0))
+        } else if needs_quotes(self.0) {
             write!(f, "\"{}\"", self.0.replace('"', "\"\""))
         } else {
             f.write_str(self.0)

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod definition;
 pub mod diagnostic;
 pub mod diff;
+pub mod escape;
 pub mod hazard;
 pub mod ident;
 pub mod lint;

@@ -624,13 +624,14 @@ impl MongoPlan {
 
 /// The MongoDB section of a text plan.
 pub fn render_mongo_text(plan: &MongoPlan, policy: &crate::hazard::HazardPolicy) -> String {
+    use crate::escape::printable;
     use std::fmt::Write;
     let mut out = String::new();
     if let Some(reason) = &plan.skipped {
-        let _ = writeln!(out, "MongoDB: skipped — {reason}\n");
+        let _ = writeln!(out, "MongoDB: skipped — {}\n", printable(reason));
         return out;
     }
-    let _ = writeln!(out, "MongoDB: {}\n", plan.source);
+    let _ = writeln!(out, "MongoDB: {}\n", printable(&plan.source));
     for (targets, steps) in plan.groups() {
         let title = match targets.as_slice() {
             [one] => format!("database {}", one.database),
@@ -644,6 +645,7 @@ pub fn render_mongo_text(plan: &MongoPlan, policy: &crate::hazard::HazardPolicy)
                     .join(", ")
             ),
         };
+        let title = printable(&title);
         if steps.is_empty() {
             let _ = writeln!(out, "{title}: up to date");
             continue;
@@ -655,24 +657,29 @@ pub fn render_mongo_text(plan: &MongoPlan, policy: &crate::hazard::HazardPolicy)
             if steps.len() == 1 { "" } else { "s" }
         );
         for step in steps {
-            let _ = writeln!(out, "  {}", step.description);
+            let _ = writeln!(out, "  {}", printable(&step.description));
             for hazard in &step.hazards {
                 let gate = if policy.allows(hazard.kind) {
                     String::new()
                 } else {
                     format!("  [blocked: needs --allow-hazard {}]", hazard.kind)
                 };
-                let _ = writeln!(out, "      ! {}: {}{gate}", hazard.kind, hazard.message);
+                let _ = writeln!(
+                    out,
+                    "      ! {}: {}{gate}",
+                    hazard.kind,
+                    printable(&hazard.message)
+                );
             }
         }
         for target in &targets {
             for (collection, count) in &target.invalid_documents {
                 let _ = writeln!(
                     out,
-                    "  {} document{} of {}.{collection} would not pass the new validator",
+                    "  {} document{} of {} would not pass the new validator",
                     count,
                     if *count == 1 { "" } else { "s" },
-                    target.database
+                    printable(&format!("{}.{collection}", target.database))
                 );
             }
         }

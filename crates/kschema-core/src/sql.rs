@@ -66,9 +66,7 @@ impl Sql {
                 }
                 Part::Text(text) => out.push_str(text),
                 Part::Schema => {}
-                Part::QualifiedLiteral(name) => {
-                    out.push_str(&quote_literal(&name.quoted().to_string()))
-                }
+                Part::QualifiedLiteral(name) => out.push_str(&quote_literal(&name.quoted_raw())),
             }
             after_schema = matches!(part, Part::Schema);
         }
@@ -86,8 +84,8 @@ impl Sql {
                 }
                 Part::QualifiedLiteral(name) => out.push_str(&quote_literal(&format!(
                     "{}.{}",
-                    schema.ident().quoted(),
-                    name.quoted()
+                    schema.ident().quoted_raw(),
+                    name.quoted_raw()
                 ))),
             }
         }

@@ -15,7 +15,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 
-use super::statements::{statement_places, Comment, StatementPlace};
+use super::statements::{statement_places, unsafe_quoted_names, Comment, StatementPlace};
 use crate::diagnostic::{Problem, SourceFile};
 use crate::diff::{Change, Renames};
 use crate::hazard::HazardKind;
@@ -25,7 +25,7 @@ use crate::model::{
     IndexExpr, IndexKey, ReferentialAction, SchemaModel, SchemaName, SchemaRef, Sequence, SqlExpr,
     Table, TableRef,
 };
-use crate::normalize::expr::{canonicalize, ExprContext};
+use crate::normalize::expr::{canonicalize, check_nesting, ExprContext, MAX_EXPRESSION_DEPTH};
 use crate::normalize::names::{join_column_names, NameChooser};
 use crate::normalize::types::normalize_type;
 
@@ -189,7 +189,63 @@ struct Loader {
 
 impl Loader {
     fn read_file(&mut self, file: &Arc<SourceFile>) {
-        let statements = match Parser::parse_sql(&PostgreSqlDialect {}, file.text()) {
+        if let Some(offset) = file.text().find('\0') {
+            let span = SourceSpan::new(offset.into(), 1);
+            self.problems.push(
+                Problem::new(
+                    "kschema::sql::nul",
+                    format!("{} holds a NUL byte", file.name),
+                )
+                .at(file, span, "here")
+                .with_help("PostgreSQL accepts no NUL in SQL text; remove it"),
+            );
+            return;
+        }
+        let unsafe_names = unsafe_quoted_names(file.text());
+        if !unsafe_names.is_empty() {
+            for (start, end, name) in unsafe_names {
+                self.problems.push(
+                    Problem::new(
+                        "kschema::sql::unsafe_name",
+                        format!(
+                            "the name {} holds a control or invisible character",
+                            crate::escape::unicode_identifier(&name)
+                        ),
+                    )
+                    .at(file, file.span_between(start, end), "this quoted name")
+                    .with_help(
+                        "names may not hold newlines, tabs, escape sequences or bidirectional \
+                         overrides: they would be unreadable or misleading in every plan",
+                    ),
+                );
+            }
+            return;
+        }
+        if let Err((line, column)) = check_nesting(file.text(), MAX_EXPRESSION_DEPTH) {
+            self.problems.push(
+                Problem::new(
+                    "kschema::sql::too_deep",
+                    format!(
+                        "an expression in {} nests more than {MAX_EXPRESSION_DEPTH} operators deep",
+                        file.name
+                    ),
+                )
+                .at(
+                    file,
+                    file.span_at(line, column, 1),
+                    "the limit is passed here",
+                )
+                .with_help(
+                    "split the expression (a function, a generated column, or several CHECKs)",
+                ),
+            );
+            return;
+        }
+        let parsed = Parser::new(&PostgreSqlDialect {})
+            .with_recursion_limit(MAX_EXPRESSION_DEPTH + 50)
+            .try_with_sql(file.text())
+            .and_then(|mut parser| parser.parse_statements());
+        let statements = match parsed {
             Ok(statements) => statements,
             Err(error) => {
                 self.problems.push(parse_problem(file, &error));

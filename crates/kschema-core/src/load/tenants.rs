@@ -258,7 +258,10 @@ pub fn parse_tenants(file: &Arc<SourceFile>) -> Result<TenantRegistry, Problem> 
                     problems.push(
                         Problem::new(
                             "kschema::tenants::invalid_schema",
-                            format!("invalid schema name {:?} for tenant {id}", schema.get_ref()),
+                            format!(
+                                "invalid schema name \"{}\" for tenant {id}",
+                                crate::escape::printable(schema.get_ref())
+                            ),
                         )
                         .at(file, schema_span, reason)
                         .with_help("leave `schema` out to use the default, org_<id>"),
@@ -338,6 +341,12 @@ fn check_schema_name(name: &str) -> Result<(), String> {
         return Err(format!(
             "PostgreSQL names have at most {MAX_IDENT_BYTES} bytes; this one has {}",
             name.len()
+        ));
+    }
+    if let Some(c) = name.chars().find(|&c| crate::escape::is_unsafe_char(c)) {
+        return Err(format!(
+            "schema names cannot hold control or invisible characters (this one has {})",
+            crate::escape::printable(&c.to_string())
         ));
     }
     if name.starts_with("pg_") {

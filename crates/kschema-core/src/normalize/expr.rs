@@ -47,9 +47,93 @@ impl ExprContext<'_> {
     }
 }
 
+/// How deep an expression tree may get (estimated from its tokens, see
+/// [`check_nesting`]). Every pass over an expression — sqlparser's own
+/// printing and visiting, and the rewrites here — recurses once per level,
+/// so an unbounded `0 + 1 + 1 + …` would overflow the stack.
+pub const MAX_EXPRESSION_DEPTH: usize = 1000;
+
+/// Refuses SQL whose expressions would nest deeper than
+/// `limit`. The estimate is an upper bound read off the
+/// tokens: each operator adds a level to the group (parenthesis) it is in,
+/// groups add up along the path to the innermost one, and a comma starts a
+/// new sibling expression. Returns the 1-based line and column where the
+/// limit was passed.
+pub fn check_nesting(text: &str, limit: usize) -> Result<(), (u64, u64)> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, text).tokenize_with_location() else {
+        // The parser reports the error itself.
+        return Ok(());
+    };
+    // Operators so far in each open group, outermost first.
+    let mut groups: Vec<usize> = vec![0];
+    let mut depth = 0usize;
+    for token in &tokens {
+        match &token.token {
+            Token::LParen | Token::LBracket => {
+                groups.push(0);
+                depth += 1;
+            }
+            Token::RParen | Token::RBracket => {
+                if groups.len() > 1 {
+                    depth -= groups.pop().unwrap_or(0) + 1;
+                }
+            }
+            Token::Comma | Token::SemiColon => {
+                if let Some(last) = groups.last_mut() {
+                    depth -= *last;
+                    *last = 0;
+                }
+            }
+            Token::Word(word)
+                if matches!(
+                    word.keyword,
+                    Keyword::AND
+                        | Keyword::OR
+                        | Keyword::NOT
+                        | Keyword::IS
+                        | Keyword::LIKE
+                        | Keyword::ILIKE
+                        | Keyword::SIMILAR
+                        | Keyword::BETWEEN
+                        | Keyword::IN
+                        | Keyword::COLLATE
+                ) && word.quote_style.is_none() =>
+            {
+                if let Some(last) = groups.last_mut() {
+                    *last += 1;
+                    depth += 1;
+                }
+            }
+            Token::Whitespace(_) | Token::Word(_) | Token::Number(..) => {}
+            Token::SingleQuotedString(_) | Token::DollarQuotedString(_) => {}
+            _ => {
+                if let Some(last) = groups.last_mut() {
+                    *last += 1;
+                    depth += 1;
+                }
+            }
+        }
+        if depth > limit {
+            return Err((token.span.start.line, token.span.start.column));
+        }
+    }
+    Ok(())
+}
+
 /// Parses expression text (PostgreSQL's deparse or canonical text).
 pub fn parse_expr(text: &str) -> Result<Expr, String> {
+    // PostgreSQL's deparse puts every operation in parentheses, which the
+    // estimate counts as well: twice the files' limit is the same tree.
+    let limit = 2 * MAX_EXPRESSION_DEPTH + 2;
+    if check_nesting(text, limit).is_err() {
+        return Err(format!(
+            "the expression nests more than {MAX_EXPRESSION_DEPTH} operators deep, more than kschema handles"
+        ));
+    }
     Parser::new(&PostgreSqlDialect {})
+        .with_recursion_limit(limit + 50)
         .try_with_sql(text)
         .and_then(|mut parser| parser.parse_expr())
         .map_err(|e| e.to_string())

@@ -6,6 +6,7 @@
 
 pub mod ddl;
 pub mod order;
+pub mod replay;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;

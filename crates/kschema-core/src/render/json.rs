@@ -223,7 +223,26 @@ fn lint_document(lint: &Lint) -> LintDocument {
 
 /// Pretty JSON with a trailing newline.
 pub fn render_json(document: &PlanDocument) -> String {
-    let mut text = serde_json::to_string_pretty(document).unwrap_or_default();
+    let mut text = json_safe(&serde_json::to_string_pretty(document).unwrap_or_default());
     text.push('\n');
     text
+}
+
+/// serde_json escapes C0 controls but leaves DEL, C1 controls and the
+/// bidirectional overrides raw; they can only sit inside strings (JSON's own
+/// syntax is ASCII), where `\uXXXX` means the same character.
+pub fn json_safe(text: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if crate::escape::is_unsafe_char(c) && !matches!(c, '\n' | '\t' | '\r') {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

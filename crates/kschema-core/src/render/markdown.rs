@@ -11,6 +11,7 @@ use super::ddl::schema_ddl;
 use super::describe;
 use super::text::group_title;
 use crate::catalog::LiveState;
+use crate::escape::{html_text, markdown_code, markdown_fence, markdown_text, printable_sql};
 use crate::hazard::{HazardKind, HazardPolicy};
 use crate::load::DesiredState;
 use crate::model::SchemaModel;
@@ -39,7 +40,7 @@ pub fn render_markdown(plan: &Plan, ctx: &MarkdownContext<'_>) -> String {
     }
 
     let _ = writeln!(out, "## kschema plan\n");
-    let _ = writeln!(out, "Database: `{}`\n", ctx.database);
+    let _ = writeln!(out, "Database: {}\n", markdown_code(ctx.database));
     let targets_with_changes = plan.targets.iter().filter(|t| !t.is_empty()).count();
     let hazard_cell = if hazards.is_empty() {
         "none".to_string()
@@ -84,14 +85,14 @@ pub fn render_markdown(plan: &Plan, ctx: &MarkdownContext<'_>) -> String {
         let _ = writeln!(
             out,
             "### {} — {count} change{}\n",
-            group_title(group),
+            markdown_text(&group_title(group)),
             if count == 1 { "" } else { "s" }
         );
         if group.targets.len() > 1 {
             let names: Vec<String> = group
                 .targets
                 .iter()
-                .map(|t| format!("`{}`", t.target.schema))
+                .map(|t| markdown_code(t.target.schema.as_str()))
                 .collect();
             let _ = writeln!(
                 out,
@@ -108,35 +109,45 @@ pub fn render_markdown(plan: &Plan, ctx: &MarkdownContext<'_>) -> String {
             }
             let (sign, text) = describe(&step.change);
             let part = step.suffix();
-            let _ = writeln!(out, "- `{sign}` {text}{part}");
+            let _ = writeln!(
+                out,
+                "- `{sign}` {}",
+                markdown_text(&format!("{text}{part}"))
+            );
             for hazard in &step.hazards {
                 let allowed = ctx.policy.allows(hazard.kind)
                     || step.allowed_by_annotation.contains(&hazard.kind);
                 let mark = if allowed { "⚠️" } else { "🛑" };
-                let _ = writeln!(out, "  - {mark} **{}**: {}", hazard.kind, hazard.message);
+                let _ = writeln!(
+                    out,
+                    "  - {mark} **{}**: {}",
+                    hazard.kind,
+                    markdown_text(&hazard.message)
+                );
             }
         }
         for note in group.targets[0].notes.iter() {
-            let _ = writeln!(out, "- 💡 {note}");
+            let _ = writeln!(out, "- 💡 {}", markdown_text(note));
         }
         let first = group.targets[0];
         let (transactional, after) = first.statements();
-        let _ = writeln!(
-            out,
-            "\n<details><summary>SQL for <code>{}</code></summary>\n\n```sql",
-            first.target.schema
-        );
+        let mut sql = String::new();
         if !transactional.is_empty() {
-            out.push_str("BEGIN;\n");
+            sql.push_str("BEGIN;\n");
             for statement in &transactional {
-                let _ = writeln!(out, "{statement};");
+                let _ = writeln!(sql, "{};", printable_sql(statement));
             }
-            out.push_str("COMMIT;\n");
+            sql.push_str("COMMIT;\n");
         }
         for statement in &after {
-            let _ = writeln!(out, "{statement};");
+            let _ = writeln!(sql, "{};", printable_sql(statement));
         }
-        out.push_str("```\n\n</details>\n\n");
+        let fence = markdown_fence(&sql);
+        let _ = writeln!(
+            out,
+            "\n<details><summary>SQL for <code>{}</code></summary>\n\n{fence}sql\n{sql}{fence}\n\n</details>\n",
+            html_text(first.target.schema.as_str())
+        );
 
         let empty = SchemaModel::default();
         let live_model = ctx
@@ -160,11 +171,16 @@ pub fn render_markdown(plan: &Plan, ctx: &MarkdownContext<'_>) -> String {
                 &format!("{} (desired)", first.target.schema),
             )
             .to_string();
-        let _ = writeln!(out, "<details><summary>Schema DDL, before → after</summary>\n\n```diff\n{}```\n\n</details>\n", unified);
+        let unified = printable_sql(&unified);
+        let fence = markdown_fence(&unified);
+        let _ = writeln!(out, "<details><summary>Schema DDL, before → after</summary>\n\n{fence}diff\n{unified}{fence}\n\n</details>\n");
     }
 
     if !up_to_date.is_empty() {
-        let titles: Vec<String> = up_to_date.iter().map(|g| group_title(g)).collect();
+        let titles: Vec<String> = up_to_date
+            .iter()
+            .map(|g| markdown_text(&group_title(g)))
+            .collect();
         let _ = writeln!(out, "**Up to date:** {}\n", titles.join("; "));
     }
     if !plan.lints.is_empty() {
@@ -176,10 +192,10 @@ pub fn render_markdown(plan: &Plan, ctx: &MarkdownContext<'_>) -> String {
         for lint in &plan.lints {
             let _ = writeln!(
                 out,
-                "- `{}` **{}**: {}",
-                lint.location,
+                "- {} **{}**: {}",
+                markdown_code(&lint.location),
                 lint.kind.name(),
-                lint.message
+                markdown_text(&lint.message)
             );
         }
         out.push_str("\n</details>\n");

@@ -7,12 +7,19 @@ pub mod sql;
 pub mod text;
 
 use crate::diff::{Change, ColumnChange};
+use crate::escape::printable;
 use crate::model::{Column, ConstraintKind, Identity, SchemaRef};
 use crate::plan::ddl::key_text;
 
 /// A one-line description of a change, with its sign: `+` adds, `-` drops,
-/// `~` changes in place.
+/// `~` changes in place. Names and expressions in it are already made
+/// printable (no newline or escape sequence from a catalog reaches a reader).
 pub fn describe(change: &Change) -> (char, String) {
+    let (sign, text) = describe_change(change);
+    (sign, printable(&text).into_owned())
+}
+
+fn describe_change(change: &Change) -> (char, String) {
     match change {
         Change::CreateSchema => ('+', "create schema".into()),
         Change::CreateTable { table } => (

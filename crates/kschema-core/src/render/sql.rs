@@ -4,12 +4,13 @@
 use std::fmt::Write;
 
 use super::describe;
+use crate::escape::{printable, printable_sql};
 use crate::plan::{statements_by_transaction, Plan, Step, TargetPlan};
 
 pub fn render_sql(plan: &Plan, header: &[String]) -> String {
     let mut out = String::new();
     for line in header {
-        let _ = writeln!(out, "-- {line}");
+        let _ = writeln!(out, "-- {}", printable(line));
     }
     if plan.is_empty() {
         out.push_str("-- No changes: every target is up to date.\n");
@@ -45,9 +46,14 @@ fn write_target(out: &mut String, target: &TargetPlan, after_tenants: bool) {
     for step in &steps {
         let (sign, text) = describe(&step.change);
         let part = step.suffix();
-        let _ = writeln!(out, "--   {sign} {text}{part}");
+        let _ = writeln!(out, "--   {sign} {text}{}", printable(&part));
         for hazard in &step.hazards {
-            let _ = writeln!(out, "--       ! {}: {}", hazard.kind, hazard.message);
+            let _ = writeln!(
+                out,
+                "--       ! {}: {}",
+                hazard.kind,
+                printable(&hazard.message)
+            );
         }
     }
     let (transactional, outside) =
@@ -55,14 +61,14 @@ fn write_target(out: &mut String, target: &TargetPlan, after_tenants: bool) {
     if !transactional.is_empty() {
         out.push_str("BEGIN;\n");
         for statement in &transactional {
-            let _ = writeln!(out, "{statement};");
+            let _ = writeln!(out, "{};", printable_sql(statement));
         }
         out.push_str("COMMIT;\n");
     }
     if !outside.is_empty() {
         out.push_str("-- outside a transaction:\n");
         for statement in &outside {
-            let _ = writeln!(out, "{statement};");
+            let _ = writeln!(out, "{};", printable_sql(statement));
         }
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use super::{describe, plural};
+use crate::escape::printable;
 use crate::hazard::{HazardKind, HazardPolicy};
 use crate::plan::{Plan, PlanGroup, TxMode};
 
@@ -72,7 +73,7 @@ pub fn render_text(plan: &Plan, options: &TextOptions) -> String {
             }
             let (sign, text) = describe(&step.change);
             let part = step.suffix();
-            let _ = writeln!(out, "  {} {text}{part}", paint.sign(sign));
+            let _ = writeln!(out, "  {} {text}{}", paint.sign(sign), printable(&part));
             for hazard in &step.hazards {
                 let gate = if options.policy.allows(hazard.kind) {
                     String::new()
@@ -85,11 +86,11 @@ pub fn render_text(plan: &Plan, options: &TextOptions) -> String {
                     if gate.is_empty() { "33" } else { "1;31" },
                     &format!("! {}", hazard.kind),
                 );
-                let _ = writeln!(out, "      {mark}: {}{gate}", hazard.message);
+                let _ = writeln!(out, "      {mark}: {}{gate}", printable(&hazard.message));
             }
         }
         for note in group.targets[0].notes.iter() {
-            let _ = writeln!(out, "  {} {note}", paint.wrap("36", "note:"));
+            let _ = writeln!(out, "  {} {}", paint.wrap("36", "note:"), printable(note));
         }
         out.push('\n');
     }
@@ -110,8 +111,8 @@ pub fn render_text(plan: &Plan, options: &TextOptions) -> String {
                 out,
                 "  {} {}: {}",
                 paint.wrap("33", &format!("warning[{}]", lint.kind.name())),
-                lint.location,
-                lint.message
+                printable(&lint.location),
+                printable(&lint.message)
             );
         }
         out.push('\n');

@@ -1,0 +1,156 @@
+//! A saved plan, checked against what its changes produce.
+//!
+//! `kschema apply PLAN.json` runs a file someone may have edited since it
+//! was reviewed. Each step's structured change is planned again here: the
+//! hazards come from that, never from the file, and a step whose statements
+//! (or part, transaction mode, cleanup, or place after the tenants) differ
+//! from what the change produces is refused.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use super::ddl::{steps_for, DdlContext};
+use super::{defer_public_drops, Step, TxMode};
+use crate::diff::Change;
+use crate::ident::Ident;
+use crate::model::SchemaName;
+
+/// One step as a saved plan records it.
+pub struct SavedStep<'a> {
+    pub change: Change,
+    pub part: Option<&'a str>,
+    pub transaction: TxMode,
+    pub statements: &'a [String],
+    pub before_retry: Option<&'a str>,
+    pub after_tenants: bool,
+}
+
+/// Why a saved target cannot be trusted.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ReplayMismatch {
+    /// 1-based position of the step in the target's list.
+    pub step: usize,
+    pub what: String,
+}
+
+impl fmt::Display for ReplayMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "step {}: {}", self.step, self.what)
+    }
+}
+
+/// The steps the saved changes produce, in the saved order, with hazards
+/// worked out again (and no annotation allowances: the caller adds those
+/// from the project's files). `public_with_tenants`: the target is `public`
+/// in a plan that has tenants, so its drops wait for them.
+pub fn replay_steps(
+    saved: Vec<SavedStep<'_>>,
+    schema: &SchemaName,
+    online: bool,
+    public_with_tenants: bool,
+) -> Result<Vec<Step>, ReplayMismatch> {
+    let new_tables: BTreeSet<Ident> = saved
+        .iter()
+        .filter_map(|s| match &s.change {
+            Change::CreateTable { table } => Some(table.name.clone()),
+            _ => None,
+        })
+        .collect();
+    let ctx = DdlContext {
+        new_tables: &new_tables,
+        online,
+    };
+    let mut steps = Vec::with_capacity(saved.len());
+    // Each change's parts must all be there, each once.
+    let mut expected_parts: Vec<(Change, Vec<Option<String>>)> = Vec::new();
+    for (index, saved_step) in saved.iter().enumerate() {
+        let mismatch = |what: String| ReplayMismatch {
+            step: index + 1,
+            what,
+        };
+        let produced = steps_for(saved_step.change.clone(), &ctx);
+        let Some(step) = produced
+            .iter()
+            .find(|s| s.part.as_deref() == saved_step.part)
+        else {
+            return Err(mismatch(format!(
+                "its change has no part {:?}",
+                saved_step.part.unwrap_or("(whole)")
+            )));
+        };
+        if step.render(schema) != saved_step.statements {
+            return Err(mismatch(
+                "its statements are not the ones its change produces".into(),
+            ));
+        }
+        if step.transaction != saved_step.transaction {
+            return Err(mismatch(
+                "its transaction mode is not the one its change needs".into(),
+            ));
+        }
+        if step
+            .before_retry
+            .as_ref()
+            .map(|s| s.render(schema))
+            .as_deref()
+            != saved_step.before_retry
+        {
+            return Err(mismatch(
+                "its cleanup before a retry is not the one its change needs".into(),
+            ));
+        }
+        match expected_parts
+            .iter_mut()
+            .find(|(change, _)| *change == saved_step.change)
+        {
+            Some((_, parts)) => {
+                let Some(at) = parts.iter().position(|p| p.as_deref() == saved_step.part) else {
+                    return Err(mismatch("it repeats a step of its change".into()));
+                };
+                parts.remove(at);
+            }
+            None => {
+                let mut parts: Vec<Option<String>> =
+                    produced.iter().map(|s| s.part.clone()).collect();
+                if let Some(at) = parts.iter().position(|p| p.as_deref() == saved_step.part) {
+                    parts.remove(at);
+                }
+                expected_parts.push((saved_step.change.clone(), parts));
+            }
+        }
+        steps.push(step.clone());
+    }
+    if let Some((change, parts)) = expected_parts.iter().find(|(_, parts)| !parts.is_empty()) {
+        let position = saved.iter().position(|s| s.change == *change).unwrap_or(0);
+        return Err(ReplayMismatch {
+            step: position + 1,
+            what: format!(
+                "its change also needs the step {:?}, which the plan leaves out",
+                parts[0].as_deref().unwrap_or("(whole)")
+            ),
+        });
+    }
+    // Transactional steps run first (see `plan_schema`).
+    if let Some(at) = saved.windows(2).position(|w| {
+        w[0].transaction == TxMode::NonTransactional && w[1].transaction == TxMode::Transactional
+    }) {
+        return Err(ReplayMismatch {
+            step: at + 2,
+            what: "a step of the transaction comes after one that runs outside it".into(),
+        });
+    }
+    if public_with_tenants {
+        defer_public_drops(&mut steps);
+    }
+    for (index, (step, saved_step)) in steps.iter().zip(&saved).enumerate() {
+        if step.after_tenants != saved_step.after_tenants {
+            return Err(ReplayMismatch {
+                step: index + 1,
+                what:
+                    "it is not in the place its change needs (before or after the tenant schemas)"
+                        .into(),
+            });
+        }
+    }
+    Ok(steps)
+}

@@ -1,0 +1,284 @@
+//! What an attacker or an unlucky operator tries: hostile names in the live
+//! database and in the files, edited saved plans, inputs that used to panic.
+
+use crate::support::{kschema, kschema_with, run_psql, Project, Run, TestDb};
+
+/// Names PostgreSQL accepts that end an SQL comment, close a Markdown block,
+/// or repaint a terminal.
+const HOSTILE: &[&str] = &[
+    "junk\nDROP TABLE public.modules CASCADE;\n--",
+    "a*/b/*c",
+    "</details><h1>forged</h1><details>",
+    "esc\u{1b}[2J\u{1b}]0;title\u{7}",
+    "bidi\u{202e}txt.sql",
+    "cr\rover",
+];
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// Bytes no output may carry: every control character but the newline.
+fn control_bytes(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|&c| kschema_core::escape::is_unsafe_char(c) && c != '\n')
+        .collect()
+}
+
+#[tokio::test]
+async fn hostile_live_names_are_escaped_in_every_format() {
+    let project = Project::shipped();
+    let db = TestDb::new().await;
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+    let mut sql = String::new();
+    for (i, name) in HOSTILE.iter().enumerate() {
+        let table = quote(&format!("{name}{i}"));
+        let column = quote(&format!("col {name}"));
+        sql.push_str(&format!(
+            "CREATE TABLE org_abc123.{table} ({column} text DEFAULT {} CHECK ({column} <> {}));\n\
+             CREATE INDEX {} ON org_abc123.{table} ({column});\n",
+            literal(name),
+            literal(&format!("x{name}")),
+            quote(&format!("ix {name}{i}")),
+        ));
+        // A drifted column too, so an ALTER with the names is planned.
+        sql.push_str(&format!(
+            "ALTER TABLE org_def456.users ADD COLUMN {} text DEFAULT {};\n",
+            quote(&format!("{name}{i}")),
+            literal(name)
+        ));
+    }
+    db.execute(&sql).await;
+
+    let text = kschema(&project, &db, &["plan"]);
+    assert_eq!(text.code, 2, "{}", text.snapshot());
+    assert!(text.stdout.contains("drop table"), "{}", text.stdout);
+    for format in ["text", "sql", "json", "markdown"] {
+        let run = kschema(&project, &db, &["plan", "--format", format]);
+        assert_eq!(run.code, 2, "{format}: {}", run.snapshot());
+        assert_eq!(
+            control_bytes(&run.stdout),
+            Vec::<char>::new(),
+            "{format} output carries control characters:\n{}",
+            run.stdout
+        );
+        assert!(control_bytes(&run.stderr).is_empty(), "{}", run.stderr);
+    }
+    // Every name is still told apart exactly in the JSON.
+    let json = kschema(&project, &db, &["plan", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).expect("valid JSON");
+    let changes = document.to_string();
+    assert!(changes.contains("junk\\nDROP TABLE public.modules CASCADE;\\n--0"));
+
+    // Markdown: no HTML of the names' own reaches the rendered comment.
+    let markdown = kschema(&project, &db, &["plan", "--format", "markdown"]);
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(
+        &mut html,
+        pulldown_cmark::Parser::new_ext(&markdown.stdout, pulldown_cmark::Options::all()),
+    );
+    assert!(!html.contains("<h1>"), "{html}");
+    assert_eq!(
+        html.matches("<details>").count(),
+        html.matches("</details>").count(),
+        "{html}"
+    );
+    assert!(html.contains("&lt;/details&gt;&lt;h1&gt;"), "{html}");
+
+    // SQL: psql runs exactly the planned statements, and nothing else.
+    let script = project.path().join("plan.sql");
+    let plan = kschema(&project, &db, &["plan", "--format", "sql"]);
+    std::fs::write(&script, &plan.stdout).unwrap();
+    run_psql(&script, &db);
+    let client = db.client().await;
+    let modules = client
+        .query_one("SELECT to_regclass('public.modules') IS NOT NULL", &[])
+        .await
+        .unwrap();
+    assert!(modules.get::<_, bool>(0), "public.modules was dropped");
+    let replan = kschema(&project, &db, &["plan"]);
+    assert_eq!(replan.code, 0, "{}", replan.snapshot());
+}
+
+fn refused_without_change(run: &Run, code: &str) {
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(run.stderr.contains(code), "{}", run.snapshot());
+    assert!(control_bytes(&run.stderr).is_empty(), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn hostile_names_in_files_are_refused() {
+    let db = TestDb::new().await;
+    let cases: &[(&str, String, &str)] = &[
+        (
+            "schema/tenant/t.sql",
+            "CREATE TABLE \"junk\nDROP TABLE x;\n--\" (id int PRIMARY KEY);\n".to_string(),
+            "kschema::sql::unsafe_name",
+        ),
+        (
+            "schema/public/t.sql",
+            "CREATE TABLE t (\"e\u{1b}[31m\" int);\n".to_string(),
+            "kschema::sql::unsafe_name",
+        ),
+        (
+            "schema/public/t.sql",
+            "CREATE TABLE t (a int);\n\0\n".to_string(),
+            "kschema::sql::nul",
+        ),
+        (
+            "tenants.toml",
+            "[[tenant]]\nid = \"abc\"\nschema = \"org_x\\nDROP\"\n".to_string(),
+            "kschema::tenants::invalid_schema",
+        ),
+    ];
+    for (file, text, code) in cases {
+        let project = Project::empty();
+        project.write("tenants.toml", "[[tenant]]\nid = \"abc\"\n");
+        project.write(file, text);
+        for args in [&["plan"][..], &["apply"][..]] {
+            let run = kschema(&project, &db, args);
+            refused_without_change(&run, code);
+        }
+        assert_eq!(db.schemas().await, vec!["public".to_string()], "{file}");
+    }
+}
+
+#[tokio::test]
+async fn saved_plan_hazards_are_worked_out_again_and_edits_are_refused() {
+    let project = Project::shipped();
+    let db = TestDb::new().await;
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+    db.execute("ALTER TABLE org_abc123.users ADD COLUMN nickname text")
+        .await;
+    let plan_file = project.path().join("plan.json");
+    let plan = kschema(
+        &project,
+        &db,
+        &["plan", "--out", plan_file.to_str().unwrap()],
+    );
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    let original = std::fs::read_to_string(&plan_file).unwrap();
+    // Hazards deleted from the file: apply still refuses the drop.
+    let mut document: serde_json::Value = serde_json::from_str(&original).unwrap();
+    for target in document["targets"].as_array_mut().unwrap() {
+        for step in target["steps"].as_array_mut().unwrap() {
+            step["hazards"] = serde_json::json!([]);
+        }
+    }
+    std::fs::write(&plan_file, document.to_string()).unwrap();
+    let run = kschema(&project, &db, &["apply", plan_file.to_str().unwrap()]);
+    refused_without_change(&run, "kschema::apply::hazards");
+    assert!(run.stderr.contains("deletes-data"), "{}", run.snapshot());
+    assert!(has_nickname(&db).await);
+
+    // An edited statement: refused whole, even with every hazard allowed.
+    let edited = original.replace("DROP COLUMN nickname", "DROP COLUMN email");
+    assert_ne!(edited, original);
+    std::fs::write(&plan_file, edited).unwrap();
+    let run = kschema(
+        &project,
+        &db,
+        &["apply", plan_file.to_str().unwrap(), "--allow-destructive"],
+    );
+    refused_without_change(&run, "kschema::apply::edited_plan");
+    assert!(has_nickname(&db).await);
+
+    // The file as written applies.
+    std::fs::write(&plan_file, &original).unwrap();
+    let run = kschema(
+        &project,
+        &db,
+        &["apply", plan_file.to_str().unwrap(), "--allow-destructive"],
+    );
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    assert!(!has_nickname(&db).await);
+}
+
+#[test]
+fn far_columns_and_deep_expressions_get_diagnostics_not_panics() {
+    let far = format!("{}x\n", " ".repeat(70_000));
+    let deep = format!(
+        "CREATE TABLE t (a int DEFAULT {});\n",
+        vec!["1"; 10_000].join(" + ")
+    );
+    let and_chain = format!(
+        "CREATE TABLE t (a int CHECK ({}));\n",
+        vec!["a > 0"; 5_000].join(" AND ")
+    );
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("schema/public/a.sql", far.clone(), "kschema::sql::parse"),
+        ("tenants.toml", far.clone(), "kschema::toml"),
+        ("kschema.toml", far, "kschema::toml"),
+        ("schema/public/a.sql", deep, "kschema::sql::too_deep"),
+        ("schema/public/a.sql", and_chain, "kschema::sql::too_deep"),
+    ];
+    for (file, text, code) in cases {
+        let project = Project::empty();
+        project.write("tenants.toml", "");
+        project.write(file, &text);
+        let run = kschema_with(&project, Some("host=/nonexistent dbname=x"), &["plan"]);
+        assert_eq!(
+            run.code,
+            1,
+            "{file}: {}",
+            &run.stderr[..run.stderr.len().min(2000)]
+        );
+        assert!(
+            run.stderr.contains(code),
+            "{file}: {}",
+            &run.stderr[..run.stderr.len().min(2000)]
+        );
+        assert!(
+            run.stderr.lines().all(|l| l.chars().count() < 400),
+            "{file}: clipped"
+        );
+    }
+    // A snapshot file with its error far out on one line.
+    let project = Project::empty();
+    project.write("tenants.toml", "");
+    project.write("snap.json", &format!("{{{}\"x\" 1}}", " ".repeat(70_000)));
+    let snapshot = project.path().join("snap.json");
+    let run = kschema_with(
+        &project,
+        None,
+        &["plan", "--against", snapshot.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 1, "{}", &run.stderr[..run.stderr.len().min(2000)]);
+    assert!(run.stderr.contains("kschema::snapshot"), "{}", run.stderr);
+}
+
+#[test]
+fn a_closed_output_pipe_is_not_a_crash() {
+    let project = Project::empty();
+    let binary = env!("CARGO_BIN_EXE_kschema");
+    // The reader closes its end at once, so every write kschema makes to
+    // stderr meets a pipe nobody reads (EPIPE).
+    let script = format!(
+        "set -o pipefail; {binary} --project {} tenant add \"a'b\" 2>&1 | (exec 0<&-; sleep 0.5)",
+        project.path().display()
+    );
+    let status = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .status()
+        .expect("bash runs");
+    // 1: the id is refused. Never 101 (a panic) or 134 (an abort).
+    assert_eq!(status.code(), Some(1));
+}
+
+async fn has_nickname(db: &TestDb) -> bool {
+    db.client()
+        .await
+        .query_one(
+            "SELECT count(*) FROM information_schema.columns
+              WHERE table_schema = 'org_abc123' AND column_name = 'nickname'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0)
+        == 1
+}
