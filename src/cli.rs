@@ -188,7 +188,7 @@ pub struct ApplyArgs {
 
     /// How long to wait for another apply on the same database to finish,
     /// in seconds, before giving up.
-    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS", value_parser = seconds)]
     pub lock_wait: f64,
 
     /// Allow specific hazards, comma-separated (e.g. rewrites-table).
@@ -203,15 +203,21 @@ pub struct ApplyArgs {
 
     /// How long each statement waits for a lock, in seconds; a lock timeout
     /// is retried with backoff (--lock-attempts) before the target fails [default: 3].
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub lock_timeout: Option<f64>,
+
+    /// How long an online index build or drop (CONCURRENTLY) waits for
+    /// older transactions and its lock, in seconds; a timeout is retried
+    /// like any other, after dropping the invalid index it left [default: 300].
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub index_lock_timeout: Option<f64>,
 
     /// Attempts per transaction (or statement outside one) when a lock is not granted [default: 5].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub lock_attempts: Option<u32>,
 
     /// How long each statement may run, in seconds; 0 for no limit [default: 1800].
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub statement_timeout: Option<f64>,
 }
 
@@ -310,4 +316,14 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+/// A number of seconds: finite and not negative (`inf` or `NaN` would
+/// overflow a duration).
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(value) if (0.0..=1e9).contains(&value) => Ok(value),
+        Ok(_) => Err("give a number of seconds from 0 to 1e9".into()),
+        Err(_) => Err(format!("{text:?} is not a number of seconds")),
+    }
 }

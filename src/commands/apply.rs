@@ -461,12 +461,7 @@ async fn run_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result
                 target: target.clone(),
                 steps: steps
                     .iter()
-                    .map(|s| ApplyStep {
-                        statements: s.render(&target.schema),
-                        transaction: s.transaction,
-                        before_retry: s.before_retry.as_ref().map(|r| r.render(&target.schema)),
-                        after_tenants: s.after_tenants,
-                    })
+                    .map(|s| ApplyStep::from_step(s, &target.schema))
                     .collect(),
                 live_fingerprint: now,
                 live_model: live_schema.map(|s| s.model.clone()),
@@ -871,6 +866,11 @@ pub(super) fn apply_options(
             .or(config.lock_timeout)
             .map(|s| LockTimeout(Duration::from_secs_f64(s.max(0.001))))
             .unwrap_or(defaults.lock_timeout),
+        index_lock_timeout: args
+            .index_lock_timeout
+            .or(config.index_lock_timeout)
+            .map(|s| LockTimeout(Duration::from_secs_f64(s.max(0.001))))
+            .unwrap_or(defaults.index_lock_timeout),
         statement_timeout: match statement_timeout {
             Some(s) if s > 0.0 => StatementTimeout(Some(Duration::from_secs_f64(s))),
             Some(_) => StatementTimeout(None),

@@ -92,6 +92,7 @@ fn apply_args(tenant: &TenantId) -> ApplyArgs {
         allow_hazards: Vec::new(),
         concurrency: None,
         lock_timeout: None,
+        index_lock_timeout: None,
         lock_attempts: None,
         statement_timeout: None,
     }

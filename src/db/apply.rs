@@ -21,7 +21,8 @@ use kschema_core::catalog::Fingerprint;
 use kschema_core::escape::printable;
 use kschema_core::ident::quote_literal;
 use kschema_core::model::SchemaModel;
-use kschema_core::plan::{Plan, Target, TargetPlan, TxMode};
+use kschema_core::model::SchemaName;
+use kschema_core::plan::{Plan, Step, Target, TargetPlan, TxMode};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use tokio_postgres::error::SqlState;
@@ -63,6 +64,9 @@ pub struct ApplyOptions {
     /// a number for the server (see `automatic_concurrency`).
     pub concurrency: Option<usize>,
     pub lock_timeout: LockTimeout,
+    /// The lock budget of online index builds and drops, which wait for
+    /// every older transaction (a long report query, say) by design.
+    pub index_lock_timeout: LockTimeout,
     pub statement_timeout: StatementTimeout,
     /// Attempts per transaction or statement when a lock is not granted.
     pub lock_attempts: u32,
@@ -79,6 +83,7 @@ impl Default for ApplyOptions {
         ApplyOptions {
             concurrency: None,
             lock_timeout: LockTimeout(Duration::from_secs(3)),
+            index_lock_timeout: LockTimeout(Duration::from_secs(5 * 60)),
             statement_timeout: StatementTimeout(Some(Duration::from_secs(30 * 60))),
             lock_attempts: 5,
             fail_fast: false,
@@ -109,6 +114,20 @@ pub struct ApplyStep {
     pub before_retry: Option<String>,
     /// A public drop that waits for the tenants (see `defer_public_drops`).
     pub after_tenants: bool,
+    /// Runs with the index lock budget (see `Step::index_build`).
+    pub index_build: bool,
+}
+
+impl ApplyStep {
+    pub fn from_step(step: &Step, schema: &SchemaName) -> ApplyStep {
+        ApplyStep {
+            statements: step.render(schema),
+            transaction: step.transaction,
+            before_retry: step.before_retry.as_ref().map(|s| s.render(schema)),
+            after_tenants: step.after_tenants,
+            index_build: step.index_build,
+        }
+    }
 }
 
 impl ApplyTarget {
@@ -126,12 +145,7 @@ impl ApplyTarget {
             steps: plan
                 .steps
                 .iter()
-                .map(|step| ApplyStep {
-                    statements: step.render(schema),
-                    transaction: step.transaction,
-                    before_retry: step.before_retry.as_ref().map(|s| s.render(schema)),
-                    after_tenants: step.after_tenants,
-                })
+                .map(|step| ApplyStep::from_step(step, schema))
                 .collect(),
             live_fingerprint: plan.live_fingerprint,
             live_model,
@@ -429,6 +443,8 @@ const FINISHED_BATCH: usize = 64;
 pub struct ApplySession {
     client: Client,
     timeouts_set: bool,
+    /// The session's `lock_timeout` outside transactions, once set.
+    lock_timeout: Option<LockTimeout>,
     finished: Vec<history::Finished>,
 }
 
@@ -437,6 +453,7 @@ impl ApplySession {
         ApplySession {
             client,
             timeouts_set: false,
+            lock_timeout: None,
             finished: Vec::new(),
         }
     }
@@ -616,7 +633,15 @@ async fn run_transaction(
                     attempt += 1;
                     continue;
                 }
-                return Err(failure(client, &statement, &error, false, attempt, options).await);
+                return Err(failure(
+                    client,
+                    &statement,
+                    &error,
+                    false,
+                    attempt,
+                    options.lock_timeout,
+                )
+                .await);
             }
         }
     }
@@ -635,21 +660,34 @@ async fn run_outside_transaction(
     step: &ApplyStep,
     options: &ApplyOptions,
 ) -> Result<(), TargetFailure> {
-    let client = &session.client;
     if !session.timeouts_set {
         // Session-wide: the same for every target on this connection (the
         // transactions set theirs locally).
         let settings = format!(
-            "SET lock_timeout = '{}'; SET statement_timeout = '{}'",
-            options.lock_timeout.setting(),
+            "SET statement_timeout = '{}'",
             options.statement_timeout.setting()
         );
-        client
+        session
+            .client
             .batch_execute(&settings)
             .await
-            .map_err(|e| plain_failure("SET lock_timeout", &e, true))?;
+            .map_err(|e| plain_failure("SET statement_timeout", &e, true))?;
         session.timeouts_set = true;
     }
+    let budget = if step.index_build {
+        options.index_lock_timeout
+    } else {
+        options.lock_timeout
+    };
+    if session.lock_timeout != Some(budget) {
+        session
+            .client
+            .batch_execute(&format!("SET lock_timeout = '{}'", budget.setting()))
+            .await
+            .map_err(|e| plain_failure("SET lock_timeout", &e, true))?;
+        session.lock_timeout = Some(budget);
+    }
+    let client = &session.client;
     for statement in &step.statements {
         let mut attempt = 1;
         loop {
@@ -666,7 +704,14 @@ async fn run_outside_transaction(
                     }
                 }
                 Err(error) => {
-                    return Err(failure(client, statement, &error, true, attempt, options).await)
+                    let mut failure =
+                        failure(client, statement, &error, true, attempt, budget).await;
+                    if step.before_retry.is_some() && is_lock_timeout(&error) {
+                        failure.error.push_str(
+                            "\n  the INVALID index the cancelled build left is dropped and built again by the next apply",
+                        );
+                    }
+                    return Err(failure);
                 }
             }
         }
@@ -698,13 +743,13 @@ async fn failure(
     error: &tokio_postgres::Error,
     committed: bool,
     attempts: u32,
-    options: &ApplyOptions,
+    budget: LockTimeout,
 ) -> TargetFailure {
     let mut failure = plain_failure(statement, error, committed);
     if is_lock_timeout(error) {
         failure.error = format!(
-            "could not get a lock within {} in {attempts} attempt{}: {}{}",
-            humantime(options.lock_timeout.0),
+            "lock timeout: could not get a lock within {} in {attempts} attempt{}: {}{}",
+            humantime(budget.0),
             if attempts == 1 { "" } else { "s" },
             failure.error,
             lock_holders(client).await
@@ -725,10 +770,12 @@ fn plain_failure(statement: &str, error: &tokio_postgres::Error, committed: bool
 async fn lock_holders(client: &Client) -> String {
     let rows = client
         .query(
+            // Other kschema sessions apply other tenants in short
+            // transactions: the likely culprits are the others, oldest first.
             "SELECT pid, state, extract(epoch FROM now() - xact_start)::int, left(regexp_replace(query, '\\s+', ' ', 'g'), 80)
                FROM pg_stat_activity
               WHERE pid <> pg_backend_pid() AND datname = current_database() AND xact_start IS NOT NULL
-              ORDER BY xact_start LIMIT 3",
+              ORDER BY application_name = 'kschema', xact_start LIMIT 3",
             &[],
         )
         .await;

@@ -282,3 +282,92 @@ async fn has_nickname(db: &TestDb) -> bool {
         .get::<_, i64>(0)
         == 1
 }
+
+/// A fleet of `n` tenants with the shipped schema, converged.
+async fn fleet(n: usize) -> (Project, TestDb) {
+    let project = Project::shipped();
+    let registry: String = (0..n)
+        .map(|i| format!("[[tenant]]\nid = \"t{i:03}\"\n\n"))
+        .collect();
+    project.write("tenants.toml", &registry);
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    (project, db)
+}
+
+/// Holds a snapshot for `seconds` in another session, as a long report
+/// query would.
+async fn old_snapshot(db: &TestDb, seconds: f64) -> tokio::task::JoinHandle<()> {
+    let client = db.client().await;
+    tokio::spawn(async move {
+        let _ = client
+            .batch_execute(&format!("SELECT pg_sleep({seconds})"))
+            .await;
+    })
+}
+
+async fn invalid_indexes(db: &TestDb) -> i64 {
+    db.client()
+        .await
+        .query_one("SELECT count(*) FROM pg_index WHERE NOT indisvalid", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn online_index_builds_wait_for_old_snapshots_and_retry_cleanly() {
+    let (project, db) = fleet(12).await;
+    let add_index = |name: &str, column: &str| {
+        let text = project.read("schema/tenant/users.sql");
+        project.write(
+            "schema/tenant/users.sql",
+            &format!("{text}\nCREATE INDEX {name} ON users ({column});\n"),
+        );
+    };
+
+    // A long query elsewhere: the builds wait for it with their own budget,
+    // not the short lock timeout meant for exclusive locks.
+    add_index("idx_users_job_title", "job_title");
+    let blocker = old_snapshot(&db, 3.0).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let apply = kschema(&project, &db, &["apply", "--lock-timeout", "0.5"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    blocker.await.unwrap();
+    assert_eq!(invalid_indexes(&db).await, 0);
+    assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
+
+    // A budget too short for the query: the timeout is retried after
+    // dropping the invalid index (never "already exists"), and the failure
+    // names the lock timeout and the session holding things up.
+    add_index("idx_users_mobile", "mobile");
+    let blocker = old_snapshot(&db, 6.0).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let apply = kschema(
+        &project,
+        &db,
+        &[
+            "apply",
+            "--index-lock-timeout",
+            "0.3",
+            "--lock-attempts",
+            "2",
+            "--concurrency",
+            "4",
+        ],
+    );
+    let output = format!("{}{}", apply.stdout, apply.stderr);
+    assert_eq!(apply.code, 1, "{}", apply.snapshot());
+    assert!(output.contains("lock timeout"), "{output}");
+    assert!(output.contains("pg_sleep(6"), "{output}");
+    assert!(!output.contains("42P07"), "{output}");
+    assert!(!output.contains("already exists"), "{output}");
+    blocker.await.unwrap();
+
+    // Once the query is gone, the next apply finishes the fleet.
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    assert_eq!(invalid_indexes(&db).await, 0);
+    assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
+}

@@ -7,6 +7,7 @@
 //!
 //! [apply]
 //! lock_timeout = 3.0          # seconds a statement waits for a lock
+//! index_lock_timeout = 300.0 # seconds an online index build waits for older transactions
 //! lock_attempts = 5           # tries before a lock timeout fails the target
 //! statement_timeout = 1800.0  # seconds a statement may run (0: no limit)
 //! concurrency = 4             # tenant schemas applied at once
@@ -54,6 +55,7 @@ pub struct PlanConfig {
 #[serde(deny_unknown_fields)]
 pub struct ApplyConfig {
     pub lock_timeout: Option<f64>,
+    pub index_lock_timeout: Option<f64>,
     pub lock_attempts: Option<u32>,
     pub statement_timeout: Option<f64>,
     pub concurrency: Option<u16>,
@@ -65,12 +67,22 @@ pub fn parse_config(file: &Arc<SourceFile>) -> Result<ProjectConfig, Problem> {
     let apply = &config.apply;
     let checks = [
         (
-            apply.lock_timeout.is_some_and(|t| t.is_nan() || t <= 0.0),
-            "apply.lock_timeout must be more than 0 seconds",
+            apply
+                .lock_timeout
+                .is_some_and(|t| !t.is_finite() || t <= 0.0),
+            "apply.lock_timeout must be a number of seconds more than 0",
         ),
         (
-            apply.statement_timeout.is_some_and(|t| t < 0.0),
-            "apply.statement_timeout cannot be negative",
+            apply
+                .index_lock_timeout
+                .is_some_and(|t| !t.is_finite() || t <= 0.0),
+            "apply.index_lock_timeout must be a number of seconds more than 0",
+        ),
+        (
+            apply
+                .statement_timeout
+                .is_some_and(|t| !t.is_finite() || t < 0.0),
+            "apply.statement_timeout must be a number of seconds, 0 or more",
         ),
         (
             apply.lock_attempts == Some(0),

@@ -50,6 +50,7 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             hazards,
             transaction,
             before_retry: None,
+            index_build: false,
             allowed_by_annotation: Vec::new(),
             after_tenants: false,
         })
@@ -291,6 +292,26 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
         };
         first.part = Some(prepare.into());
         second.part = Some(finish.into());
+    }
+    for step in &mut steps {
+        if step.transaction != TxMode::NonTransactional {
+            continue;
+        }
+        match &step.change {
+            // A build that gave up (lock or statement timeout, cancel) leaves
+            // an INVALID index under the name, and the retry would fail with
+            // "already exists": drop it first.
+            Change::CreateIndex { index } => {
+                step.index_build = true;
+                step.before_retry = Some(
+                    Sql::new()
+                        .text("DROP INDEX CONCURRENTLY IF EXISTS ")
+                        .qualified(&index.name),
+                );
+            }
+            Change::DropIndex { .. } => step.index_build = true,
+            _ => {}
+        }
     }
     steps
 }

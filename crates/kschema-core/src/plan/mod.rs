@@ -81,6 +81,12 @@ pub struct Step {
     /// index behind.
     #[serde(skip)]
     pub before_retry: Option<Sql>,
+    /// A `CONCURRENTLY` index build or drop: it waits, by design, for every
+    /// transaction older than itself, so it gets the index lock budget
+    /// (`--index-lock-timeout`) instead of the short `lock_timeout` that
+    /// guards the exclusive locks.
+    #[serde(skip)]
+    pub index_build: bool,
     /// Hazards a `-- kschema:allow-hazard` annotation allows for this step.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allowed_by_annotation: Vec<HazardKind>,
