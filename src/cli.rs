@@ -52,6 +52,12 @@ pub struct GlobalArgs {
     /// Colors in text output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Seconds a database connection may take, handshake included, for
+    /// PostgreSQL (unless the URL sets connect_timeout) and MongoDB
+    /// [default: kschema.toml's database.connect_timeout, else 10].
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = seconds, env = "KSCHEMA_CONNECT_TIMEOUT")]
+    pub connect_timeout: Option<f64>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,6 +15,7 @@ use cli::{Cli, Command};
 
 /// Runs one command.
 pub async fn run(cli: Cli) -> Result<ExitCode, Report> {
+    db::connect::set_connect_timeout(connect_timeout(&cli.global));
     match &cli.command {
         Command::Plan(args) => commands::plan::run(&cli.global, args).await,
         Command::Apply(args) => commands::apply::run(&cli.global, args).await,
@@ -28,4 +29,24 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Report> {
         Command::Tenant { action } => commands::tenant::run(&cli.global, action).await,
         Command::Local { action } => commands::local::run(&cli.global, action),
     }
+}
+
+/// `--connect-timeout`, else kschema.toml's (a file that does not parse is
+/// reported when the project loads), else the default.
+fn connect_timeout(global: &cli::GlobalArgs) -> std::time::Duration {
+    let from_file = || {
+        let path = global.project.join("kschema.toml");
+        let text = std::fs::read_to_string(&path).ok()?;
+        let file = kschema_core::SourceFile::new("kschema.toml", text);
+        kschema_core::load::parse_config(&file)
+            .ok()?
+            .database
+            .connect_timeout
+    };
+    global
+        .connect_timeout
+        .filter(|s| *s > 0.0)
+        .or_else(from_file)
+        .map(std::time::Duration::from_secs_f64)
+        .unwrap_or(db::connect::DEFAULT_CONNECT_TIMEOUT)
 }

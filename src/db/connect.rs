@@ -4,6 +4,7 @@
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::time::Duration;
 
 use miette::Diagnostic;
@@ -24,14 +25,23 @@ pub enum ConnectError {
         help("use postgresql://user:password@host:port/dbname (or key=value pairs) in --database-url / DATABASE_URL")
     )]
     InvalidUrl { reason: String },
-    #[error("cannot connect to {database}")]
+    #[error("cannot connect to {database}{tried}")]
     #[diagnostic(code(kschema::db::connect), help("{help}"))]
     Unreachable {
         database: String,
+        /// The unix socket tried, when it is one: the OS's message alone
+        /// ("No such file or directory") does not say which.
+        tried: String,
         help: String,
         #[source]
         source: tokio_postgres::Error,
     },
+    #[error("{database} did not answer within {seconds}s")]
+    #[diagnostic(
+        code(kschema::db::connect_timeout),
+        help("check that the server is running and that the host and port are a PostgreSQL server's; a slow network needs a longer --connect-timeout (or connect_timeout in the URL, or [database] connect_timeout in kschema.toml)")
+    )]
+    Timeout { database: String, seconds: String },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Local(#[from] LocalError),
@@ -52,9 +62,7 @@ impl Database {
             // The parser's message never repeats the URL, so no password leaks.
             reason: e.to_string(),
         })?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(Duration::from_secs(10));
-        }
+        keep_alive(&mut config);
         config.application_name("kschema");
         Ok(Database {
             config,
@@ -66,8 +74,7 @@ impl Database {
     pub fn local(project: &Path) -> Result<Self, ConnectError> {
         let cluster = LocalCluster::for_project(project)?;
         cluster.ensure_running()?;
-        let mut config = Self::cluster_config(&cluster, "postgres");
-        config.connect_timeout(Duration::from_secs(10));
+        let config = Self::cluster_config(&cluster, "postgres");
         Ok(Database {
             config,
             local: Some(cluster),
@@ -124,13 +131,26 @@ impl Database {
         &self.config
     }
 
-    /// Opens a connection; its driver task runs in the background.
+    /// Opens a connection; its driver task runs in the background. The
+    /// whole handshake, not only the socket's connect, is bounded by the
+    /// URL's `connect_timeout` or kschema's (`--connect-timeout`), as libpq
+    /// bounds it: a listener that accepts and never answers does not hang.
     pub async fn connect(&self) -> Result<Client, ConnectError> {
-        let (client, connection) = self
+        let limit = self
             .config
-            .connect(NoTls)
-            .await
-            .map_err(|e| self.unreachable(e))?;
+            .get_connect_timeout()
+            .copied()
+            .unwrap_or_else(connect_timeout);
+        let attempt = tokio::time::timeout(limit, self.config.connect(NoTls)).await;
+        let (client, connection) = match attempt {
+            Ok(result) => result.map_err(|e| self.unreachable(e))?,
+            Err(_) => {
+                return Err(ConnectError::Timeout {
+                    database: self.to_string(),
+                    seconds: format!("{}", limit.as_secs_f64()),
+                })
+            }
+        };
         tokio::spawn(async move {
             // Errors surface on the client's next query.
             let _ = connection.await;
@@ -146,8 +166,33 @@ impl Database {
         };
         ConnectError::Unreachable {
             database: self.to_string(),
+            tried: self.socket_paths(),
             help,
             source,
+        }
+    }
+
+    /// ` (socket /dir/.s.PGSQL.5432)` for unix-socket hosts, else nothing.
+    fn socket_paths(&self) -> String {
+        let ports = self.config.get_ports();
+        let sockets: Vec<String> = self
+            .config
+            .get_hosts()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, host)| match host {
+                #[cfg(unix)]
+                Host::Unix(dir) => {
+                    let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+                    Some(dir.join(format!(".s.PGSQL.{port}")).display().to_string())
+                }
+                _ => None,
+            })
+            .collect();
+        if sockets.is_empty() {
+            String::new()
+        } else {
+            format!(" (socket {})", sockets.join(", "))
         }
     }
 }
@@ -163,18 +208,23 @@ impl fmt::Display for Database {
     }
 }
 
-/// `postgresql://user@host:port/db`, never with the password.
+/// `postgresql://user@host:port/db`, never with the password; every host
+/// and port, unix sockets as `?host=DIR&port=N`.
 pub fn redacted(config: &Config) -> String {
     let user = config.get_user().unwrap_or("");
     let dbname = config.get_dbname().unwrap_or("");
-    let port = config.get_ports().first().copied();
+    let ports = config.get_ports();
+    let port_of = |i: usize| ports.get(i).or(ports.first()).copied();
     let mut tcp_hosts = Vec::new();
-    let mut socket = None;
-    for host in config.get_hosts() {
+    let mut sockets = Vec::new();
+    for (i, host) in config.get_hosts().iter().enumerate() {
         match host {
-            Host::Tcp(name) => tcp_hosts.push(name.clone()),
+            Host::Tcp(name) => tcp_hosts.push(match port_of(i) {
+                Some(port) => format!("{name}:{port}"),
+                None => name.clone(),
+            }),
             #[cfg(unix)]
-            Host::Unix(path) => socket = Some(path.display().to_string()),
+            Host::Unix(path) => sockets.push((path.display().to_string(), port_of(i))),
         }
     }
     let at = if user.is_empty() {
@@ -182,15 +232,52 @@ pub fn redacted(config: &Config) -> String {
     } else {
         format!("{user}@")
     };
-    match (tcp_hosts.first(), socket) {
-        (Some(host), _) => {
-            let port = port.map(|p| format!(":{p}")).unwrap_or_default();
-            format!("postgresql://{at}{host}{port}/{dbname}")
+    if !sockets.is_empty() {
+        let mut query: Vec<String> = Vec::new();
+        for (path, port) in &sockets {
+            query.push(format!("host={path}"));
+            if let Some(port) = port {
+                query.push(format!("port={port}"));
+            }
         }
-        (None, Some(path)) => format!("postgresql://{at}/{dbname}?host={path}"),
-        (None, None) => format!("postgresql://{at}localhost/{dbname}"),
+        let tcp = tcp_hosts.join(",");
+        return format!("postgresql://{at}{tcp}/{dbname}?{}", query.join("&"));
+    }
+    if tcp_hosts.is_empty() {
+        return format!("postgresql://{at}localhost/{dbname}");
+    }
+    format!("postgresql://{at}{}/{dbname}", tcp_hosts.join(","))
+}
+
+/// TCP keepalives that notice a dead peer in about a minute, not the
+/// kernel's two hours: a server that vanishes mid-apply fails the targets
+/// on it instead of hanging them.
+fn keep_alive(config: &mut Config) {
+    config
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(30))
+        .keepalives_interval(Duration::from_secs(10))
+        .keepalives_retries(3);
+}
+
+/// Milliseconds; 0 until `set_connect_timeout` (then the default applies).
+static CONNECT_TIMEOUT_MS: AtomicU64 = AtomicU64::new(0);
+
+/// The connect timeout for connections whose URL gives none: set once per
+/// run from `--connect-timeout` or kschema.toml.
+pub fn set_connect_timeout(limit: Duration) {
+    CONNECT_TIMEOUT_MS.store(limit.as_millis().max(1) as u64, AtomicOrdering::Relaxed);
+}
+
+/// The connect timeout in force (default 10 s).
+pub fn connect_timeout() -> Duration {
+    match CONNECT_TIMEOUT_MS.load(AtomicOrdering::Relaxed) {
+        0 => DEFAULT_CONNECT_TIMEOUT,
+        ms => Duration::from_millis(ms),
     }
 }
+
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[cfg(test)]
 mod tests {
@@ -204,6 +291,8 @@ mod tests {
         assert!(!shown.contains("s3cret"));
         let db = Database::from_url("host=/tmp/x user=bob password=hunter2 dbname=d").unwrap();
         assert!(!db.to_string().contains("hunter2"));
+        let db = Database::from_url("postgresql://bob:pw@/d?host=/tmp/x&port=5499").unwrap();
+        assert_eq!(db.to_string(), "postgresql://bob@/d?host=/tmp/x&port=5499");
         let err = Database::from_url("postgresql://alice:s3cret@host:notaport/db")
             .err()
             .unwrap();

@@ -2,8 +2,6 @@
 //! (`listCollections`, `listIndexes`) and running plan steps as database
 //! commands.
 
-use std::time::Duration;
-
 use kschema_core::mongo::{collection_from_live, MongoState, MongoStep};
 use miette::Diagnostic;
 use mongodb::bson::{doc, Bson, Document};
@@ -24,6 +22,12 @@ pub enum MongoError {
         #[source]
         source: mongodb::error::Error,
     },
+    #[error("MongoDB at {uri} did not answer within {seconds}s")]
+    #[diagnostic(
+        code(kschema::mongo::connect_timeout),
+        help("check that the address is a MongoDB server's; a slow network needs a longer --connect-timeout")
+    )]
+    Timeout { uri: String, seconds: String },
     #[error("MongoDB command {command} on {database} failed")]
     #[diagnostic(code(kschema::mongo::command), help("see the server's message above"))]
     Command {
@@ -50,19 +54,26 @@ impl Mongo {
         };
         let mut options = ClientOptions::parse(uri).await.map_err(connect)?;
         options.app_name = Some("kschema".into());
-        options
-            .server_selection_timeout
-            .get_or_insert(Duration::from_secs(10));
-        options
-            .connect_timeout
-            .get_or_insert(Duration::from_secs(10));
+        let limit = super::connect::connect_timeout();
+        options.server_selection_timeout.get_or_insert(limit);
+        options.connect_timeout.get_or_insert(limit);
         let client = Client::with_options(options).map_err(connect)?;
         // Fail now, with the address, rather than on the first command.
-        client
-            .database("admin")
-            .run_command(doc! {"ping": 1})
-            .await
-            .map_err(connect)?;
+        // Server selection bounds this already; the outer limit is for a
+        // peer that accepts and then never answers a handshake.
+        let admin = client.database("admin");
+        let ping = admin.run_command(doc! {"ping": 1});
+        match tokio::time::timeout(limit * 2, ping).await {
+            Ok(result) => {
+                result.map_err(connect)?;
+            }
+            Err(_) => {
+                return Err(MongoError::Timeout {
+                    uri: display.clone(),
+                    seconds: format!("{}", (limit * 2).as_secs_f64()),
+                })
+            }
+        }
         Ok(Mongo { client, display })
     }
 

@@ -371,3 +371,78 @@ async fn online_index_builds_wait_for_old_snapshots_and_retry_cleanly() {
     assert_eq!(invalid_indexes(&db).await, 0);
     assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
 }
+
+/// A listener that accepts connections and never says a word.
+fn silent_listener() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn connections_time_out_and_name_what_they_tried() {
+    let port = silent_listener();
+    let project = Project::shipped();
+    // Each run must end well before the 10 s default would: the 1 s given
+    // is what bounds it (before, the handshake waited forever).
+    let timed = |url: &str, args: &[&str]| {
+        let started = std::time::Instant::now();
+        let run = kschema_with(&project, Some(url), args);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(8),
+            "{url}"
+        );
+        run
+    };
+    let url = format!("postgresql://u:secret@127.0.0.1:{port}/x");
+    let run = timed(&url, &["plan", "--connect-timeout", "1"]);
+    refused_without_change(&run, "kschema::db::connect_timeout");
+    assert!(
+        run.stderr.contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("secret"));
+    // The URL's own connect_timeout is honoured.
+    let url = format!("postgresql://u@127.0.0.1:{port}/x?connect_timeout=1");
+    refused_without_change(&timed(&url, &["plan"]), "kschema::db::connect_timeout");
+    // kschema.toml's, too.
+    let settings = project.read("kschema.toml");
+    project.write(
+        "kschema.toml",
+        &format!("{settings}\n[database]\nconnect_timeout = 1.0\n"),
+    );
+    let url = format!("postgresql://u@127.0.0.1:{port}/x");
+    refused_without_change(&timed(&url, &["plan"]), "kschema::db::connect_timeout");
+
+    // A unix socket that is not there: the path tried is named.
+    let run = kschema_with(
+        &project,
+        Some("postgresql://u@/x?host=/tmp&port=1"),
+        &["plan"],
+    );
+    refused_without_change(&run, "kschema::db::connect");
+    assert!(run.stderr.contains("/tmp/.s.PGSQL.1"), "{}", run.stderr);
+    assert!(run.stderr.contains("port=1"), "{}", run.stderr);
+
+    // MongoDB: the same limit.
+    let db = TestDb::new().await;
+    let mongo = format!("mongodb://127.0.0.1:{port}/?directConnection=true");
+    let run = kschema(
+        &project,
+        &db,
+        &["plan", "--connect-timeout", "1", "--mongodb-uri", &mongo],
+    );
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("kschema::mongo::connect"),
+        "{}",
+        run.snapshot()
+    );
+}

@@ -7,7 +7,7 @@
 //!
 //! [apply]
 //! lock_timeout = 3.0          # seconds a statement waits for a lock
-//! index_lock_timeout = 300.0 # seconds an online index build waits for older transactions
+//! index_lock_timeout = 300.0  # seconds an online index build waits for older transactions
 //! lock_attempts = 5           # tries before a lock timeout fails the target
 //! statement_timeout = 1800.0  # seconds a statement may run (0: no limit)
 //! concurrency = 4             # tenant schemas applied at once
@@ -16,6 +16,9 @@
 //!
 //! [mongo]
 //! database = "kolate_db"      # or "kolate_{tenant}": one database per tenant
+//!
+//! [database]
+//! connect_timeout = 10.0      # seconds to connect (PostgreSQL and MongoDB)
 //! ```
 
 use std::sync::Arc;
@@ -35,6 +38,16 @@ pub struct ProjectConfig {
     pub apply: ApplyConfig,
     #[serde(default)]
     pub mongo: MongoConfig,
+    #[serde(default)]
+    pub database: DatabaseConfig,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// Seconds a connection may take, handshake included; a URL's own
+    /// `connect_timeout` wins.
+    pub connect_timeout: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -66,6 +79,13 @@ pub fn parse_config(file: &Arc<SourceFile>) -> Result<ProjectConfig, Problem> {
     let config: ProjectConfig = toml::from_str(file.text()).map_err(|e| toml_problem(file, &e))?;
     let apply = &config.apply;
     let checks = [
+        (
+            config
+                .database
+                .connect_timeout
+                .is_some_and(|t| !t.is_finite() || t <= 0.0 || t > 1e6),
+            "database.connect_timeout must be a number of seconds more than 0",
+        ),
         (
             apply
                 .lock_timeout
