@@ -271,6 +271,38 @@ pub async fn apply_targets(
     options: &ApplyOptions,
     mut on_done: impl FnMut(&TargetResult),
 ) -> Result<Vec<TargetResult>, ConnectError> {
+    // The run's intent, so a run that dies part-way leaves a record of the
+    // targets it never reached (`--only-failed` picks them up).
+    let record = match &options.run {
+        Some(run) if !targets.is_empty() => {
+            let client = db.connect().await?;
+            let schemas: Vec<String> = targets
+                .iter()
+                .map(|t| t.target.schema.as_str().to_string())
+                .collect();
+            let _ = history::start_run(&client, run, &schemas).await;
+            Some((client, run))
+        }
+        _ => None,
+    };
+    let results = apply_all(db, targets, options, &mut on_done).await;
+    if let (Some((client, run)), Ok(results)) = (record, &results) {
+        let unconverged: Vec<String> = results
+            .iter()
+            .filter(|r| !r.succeeded())
+            .map(|r| r.target.schema.as_str().to_string())
+            .collect();
+        let _ = history::end_run(&client, run, &unconverged).await;
+    }
+    results
+}
+
+async fn apply_all(
+    db: &Database,
+    targets: Vec<ApplyTarget>,
+    options: &ApplyOptions,
+    mut on_done: impl FnMut(&TargetResult),
+) -> Result<Vec<TargetResult>, ConnectError> {
     let mut results = Vec::new();
     let (public, tenants): (Vec<ApplyTarget>, Vec<ApplyTarget>) =
         targets.into_iter().partition(|t| t.target.is_public());
@@ -388,10 +420,13 @@ async fn apply_tenants(
     let queue: Arc<Mutex<VecDeque<ApplyTarget>>> =
         Arc::new(Mutex::new(tenants.into_iter().collect()));
     let (sender, mut receiver) = mpsc::unbounded_channel();
+    let lost = Arc::new(AtomicBool::new(false));
     for client in clients {
         let queue = queue.clone();
         let sender = sender.clone();
         let options = options.clone();
+        let db = db.clone();
+        let lost = lost.clone();
         tokio::spawn(async move {
             let mut session = ApplySession::new(client);
             loop {
@@ -401,6 +436,23 @@ async fn apply_tenants(
                 let next = queue.lock().ok().and_then(|mut q| q.pop_front());
                 let Some(target) = next else { break };
                 let result = apply_target(&mut session, &target, &options).await;
+                if session.client.is_closed() {
+                    // The backend died or was terminated: carry on with a
+                    // new connection, or leave the rest not started if the
+                    // server is gone.
+                    match db.connect().await {
+                        Ok(client) => {
+                            let finished = std::mem::take(&mut session.finished);
+                            session = ApplySession::new(client);
+                            session.finished = finished;
+                        }
+                        Err(_) => {
+                            lost.store(true, Ordering::SeqCst);
+                            let _ = sender.send(result);
+                            break;
+                        }
+                    }
+                }
                 if session.finished.len() >= FINISHED_BATCH {
                     session.flush().await;
                 }
@@ -424,7 +476,9 @@ async fn apply_tenants(
         .lock()
         .map(|mut q| q.drain(..).collect())
         .unwrap_or_default();
-    let reason = if options.fail_fast {
+    let reason = if lost.load(Ordering::SeqCst) {
+        CONNECTION_LOST
+    } else if options.fail_fast {
         "not started: --fail-fast after a failure"
     } else {
         "not started: interrupted"
@@ -432,6 +486,8 @@ async fn apply_tenants(
     skip_all(reason, left, &mut results, on_done);
     Ok(results)
 }
+
+const CONNECTION_LOST: &str = "not started: the connection to the server was lost";
 
 /// How many finished tails a connection gathers before writing them to the
 /// history in one statement.
@@ -511,6 +567,12 @@ async fn apply_target(
     )
     .await
     {
+        // The connection was gone before the transaction began: nothing
+        // was tried here, and saying "failed" would send people after a
+        // cause in this tenant.
+        Err(failure) if failure.statement == "BEGIN" && client.is_closed() => Outcome::Skipped {
+            reason: CONNECTION_LOST.into(),
+        },
         Err(failure) => {
             if let Some(entry) = &entry {
                 // The changes rolled back; the failure is recorded on its own.

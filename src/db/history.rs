@@ -38,6 +38,21 @@ CREATE TABLE IF NOT EXISTS kschema.history (
     os_user text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_target ON kschema.history (target_schema, id DESC);
+-- One row per apply over a database: the targets it set out to change, and
+-- when it ended (NULL: it was killed, or the server went away). The targets
+-- of an unfinished run that never got a history row were never reached.
+CREATE TABLE IF NOT EXISTS kschema.runs (
+    run_id text PRIMARY KEY,
+    started_at timestamptz NOT NULL,
+    finished_at timestamptz,
+    targets text[] NOT NULL,
+    -- Of those, the ones it did not converge: not started (interrupted,
+    -- --fail-fast, public failed first, the server went away) or failed,
+    -- whether or not their own history row could be written.
+    unconverged text[] NOT NULL DEFAULT '{}',
+    kschema_version text NOT NULL,
+    os_user text NOT NULL
+);
 CREATE TABLE IF NOT EXISTS kschema.shapes (
     fingerprint text PRIMARY KEY,
     model jsonb NOT NULL,
@@ -215,6 +230,16 @@ pub async fn settle(client: &Client, up_to_date: &[String]) -> Result<u64, tokio
     if up_to_date.is_empty() || !exists(client).await? {
         return Ok(0);
     }
+    // An up-to-date target is no longer one a past run failed to reach.
+    client
+        .execute(
+            "UPDATE kschema.runs r
+                SET targets = ARRAY(SELECT unnest(r.targets) EXCEPT SELECT unnest($1::text[])),
+                    unconverged = ARRAY(SELECT unnest(r.unconverged) EXCEPT SELECT unnest($1::text[]))
+              WHERE (r.finished_at IS NULL AND r.targets && $1) OR r.unconverged && $1",
+            &[&up_to_date],
+        )
+        .await?;
     client
         .execute(
             "UPDATE kschema.history h SET outcome = 'applied', finished_at = coalesce(finished_at, now()), error = NULL
@@ -290,8 +315,43 @@ pub async fn rows(
         .collect())
 }
 
-/// Schemas whose latest run did not finish: failed, or committed with
-/// statements after the transaction still to run.
+/// Records that a run sets out to change `targets` (before the first).
+pub async fn start_run(
+    client: &Client,
+    run: &RunInfo,
+    targets: &[String],
+) -> Result<(), tokio_postgres::Error> {
+    client
+        .execute(
+            "INSERT INTO kschema.runs (run_id, started_at, targets, kschema_version, os_user)
+             VALUES ($1, now(), $2, $3, $4)
+             ON CONFLICT (run_id) DO UPDATE SET targets = kschema.runs.targets || excluded.targets",
+            &[&run.run_id, &targets, &run.kschema_version, &run.os_user],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Records that the run ended, and which of its targets it did not converge.
+pub async fn end_run(
+    client: &Client,
+    run: &RunInfo,
+    unconverged: &[String],
+) -> Result<(), tokio_postgres::Error> {
+    client
+        .execute(
+            "UPDATE kschema.runs SET finished_at = now(), unconverged = unconverged || $2
+              WHERE run_id = $1",
+            &[&run.run_id, &unconverged],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Schemas whose latest run did not finish: failed, committed with
+/// statements after the transaction still to run, or set out for by a run
+/// that ended before reaching them (killed, or its server went away) and
+/// not applied since.
 pub async fn unfinished(client: &Client) -> Result<Vec<String>, tokio_postgres::Error> {
     if !exists(client).await? {
         return Ok(Vec::new());
@@ -301,7 +361,16 @@ pub async fn unfinished(client: &Client) -> Result<Vec<String>, tokio_postgres::
             "SELECT target_schema FROM (
                  SELECT DISTINCT ON (target_schema) target_schema, outcome
                    FROM kschema.history ORDER BY target_schema, id DESC) latest
-              WHERE outcome <> 'applied' ORDER BY 1",
+              WHERE outcome <> 'applied'
+             UNION
+             SELECT planned.target_schema
+               FROM kschema.runs r,
+                    unnest(CASE WHEN r.finished_at IS NULL THEN r.targets ELSE r.unconverged END)
+                        AS planned(target_schema)
+              WHERE NOT EXISTS (SELECT 1 FROM kschema.history h
+                                 WHERE h.target_schema = planned.target_schema
+                                   AND h.started_at >= r.started_at)
+             ORDER BY 1",
             &[],
         )
         .await?;

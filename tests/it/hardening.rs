@@ -446,3 +446,190 @@ async fn connections_time_out_and_name_what_they_tried() {
         run.snapshot()
     );
 }
+
+/// Starts `apply --concurrency 1` over a fleet whose tenant `blocked` holds
+/// a lock the change needs, and returns once kschema waits on it: the
+/// tenants before it have converged, those after it have not started.
+async fn apply_stuck_at(
+    project: &Project,
+    db: &TestDb,
+    blocked: &str,
+) -> (std::process::Child, tokio_postgres::Client, i32) {
+    project.edit(
+        "schema/tenant/users.sql",
+        "job_title VARCHAR(100),",
+        "job_title VARCHAR(100),\n    nickname TEXT,",
+    );
+    let holder = db.client().await;
+    holder
+        .batch_execute(&format!(
+            "BEGIN; LOCK TABLE {blocked}.users IN ACCESS SHARE MODE"
+        ))
+        .await
+        .unwrap();
+    let child = crate::support::command(
+        project,
+        Some(&db.url()),
+        &["apply", "--concurrency", "1", "--lock-timeout", "60"],
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    let watcher = db.client().await;
+    let waiting = loop {
+        let row = watcher
+            .query_opt(
+                "SELECT pid FROM pg_stat_activity
+                  WHERE application_name = 'kschema' AND wait_event_type = 'Lock'
+                    AND datname = current_database()",
+                &[],
+            )
+            .await
+            .unwrap();
+        if let Some(row) = row {
+            break row.get::<_, i32>(0);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    (child, holder, waiting)
+}
+
+#[tokio::test]
+async fn only_failed_after_a_killed_run_includes_the_tenants_it_never_reached() {
+    let (project, db) = fleet(20).await;
+    let (mut child, holder, _) = apply_stuck_at(&project, &db, "org_t005").await;
+    child.kill().unwrap(); // SIGKILL: t000–t004 converged, t005 rolls back, the rest untouched
+    let _ = child.wait();
+    holder.batch_execute("ROLLBACK").await.unwrap();
+
+    let plan = kschema(&project, &db, &["plan"]);
+    assert!(plan.stdout.contains("15 tenants ("), "{}", plan.stdout);
+    let retry = kschema(&project, &db, &["apply", "--only-failed"]);
+    assert_eq!(retry.code, 0, "{}", retry.snapshot());
+    assert!(!retry.stdout.contains("No changes"), "{}", retry.stdout);
+    assert!(retry.stdout.contains("15 tenants ("), "{}", retry.stdout);
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    // Nothing is left to retry now.
+    let again = kschema(&project, &db, &["apply", "--only-failed"]);
+    assert_eq!(again.code, 0, "{}", again.snapshot());
+    assert!(
+        again.stdout.contains("nothing to retry"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[tokio::test]
+async fn a_lost_connection_fails_only_its_tenant_and_the_run_goes_on() {
+    let (project, db) = fleet(12).await;
+    let (child, holder, waiting) = apply_stuck_at(&project, &db, "org_t004").await;
+    db.execute(&format!("SELECT pg_terminate_backend({waiting})"))
+        .await;
+    let output = child.wait_with_output().unwrap();
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    // Only t004 is left: the worker reconnected and finished the others.
+    let plan = kschema(&project, &db, &["plan"]);
+    assert!(
+        plan.stdout.contains("tenant t004 (org_t004): 1 change"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("11 tenants ("), "{}", plan.stdout);
+    let retry = kschema(&project, &db, &["apply", "--only-failed"]);
+    assert_eq!(retry.code, 0, "{}", retry.snapshot());
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 0, "{}\n{}", retry.snapshot(), plan.snapshot());
+}
+
+#[tokio::test]
+async fn a_server_that_goes_away_leaves_the_rest_not_started() {
+    if kschema::db::local::find_bin_dir().is_none() {
+        // Only with KSCHEMA_TEST_DATABASE_URL and no server programs here.
+        eprintln!("skipped: needs initdb to make a cluster of its own to stop");
+        return;
+    }
+    // A cluster of its own: this test stops it.
+    let dir = tempfile::Builder::new()
+        .prefix("kst-crash-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let cluster = kschema::db::local::LocalCluster::at(dir.path().to_path_buf()).unwrap();
+    cluster.ensure_running().unwrap();
+    cluster
+        .remove_when_process_exits(std::process::id())
+        .unwrap();
+    let url = format!(
+        "host={} port={} user=postgres dbname=postgres",
+        cluster.socket_dir().display(),
+        cluster.port()
+    );
+    let connect = || async {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+    };
+    let project = Project::shipped();
+    let registry: String = (0..8)
+        .map(|i| format!("[[tenant]]\nid = \"t{i:03}\"\n\n"))
+        .collect();
+    project.write("tenants.toml", &registry);
+    assert_eq!(kschema_with(&project, Some(&url), &["apply"]).code, 0);
+    project.edit(
+        "schema/tenant/users.sql",
+        "job_title VARCHAR(100),",
+        "job_title VARCHAR(100),\n    nickname TEXT,",
+    );
+    let holder = connect().await;
+    holder
+        .batch_execute("BEGIN; LOCK TABLE org_t003.users IN ACCESS SHARE MODE")
+        .await
+        .unwrap();
+    let child = crate::support::command(
+        &project,
+        Some(&url),
+        &["apply", "--concurrency", "1", "--lock-timeout", "60"],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let watcher = connect().await;
+    while watcher
+        .query_opt(
+            "SELECT 1 FROM pg_stat_activity WHERE application_name = 'kschema' AND wait_event_type = 'Lock'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .is_none()
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    drop(watcher);
+    assert!(cluster.stop().unwrap(), "the cluster stops");
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("3 targets converged, 1 failed, 4 not started"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("not started: the connection to the server was lost"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("statement: BEGIN"), "{stdout}");
+
+    // Back up: --only-failed finds the failed tenant and the four never started.
+    cluster.ensure_running().unwrap();
+    let retry = kschema_with(&project, Some(&url), &["apply", "--only-failed"]);
+    assert_eq!(retry.code, 0, "{}", retry.snapshot());
+    assert!(retry.stdout.contains("5 tenants ("), "{}", retry.stdout);
+    assert_eq!(kschema_with(&project, Some(&url), &["plan"]).code, 0);
+    cluster.destroy();
+}
