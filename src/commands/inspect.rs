@@ -413,11 +413,15 @@ impl Files {
     /// One file per table (with its indexes), plus the free sequences.
     fn scope(&mut self, folder: &str, model: &SchemaModel) {
         let mut used = Vec::new();
+        let by_table = model.indexes_by_table();
         for table in model.tables.values() {
             let name = unique_file_name(table.name.as_str(), &mut used);
             self.add(
                 Path::new(folder).join(format!("{name}.sql")),
-                table_file(table, model),
+                table_file(
+                    table,
+                    by_table.get(&table.name).map_or(&[][..], Vec::as_slice),
+                ),
             );
         }
         if !model.sequences.is_empty() {

@@ -26,6 +26,10 @@ pub struct SourceFile {
     /// characters replaced by placeholders of the same byte length, so
     /// spans still fit and no file can paint the terminal through a snippet.
     shown: Arc<str>,
+    /// Byte offset where each line starts: line lookups are a binary search,
+    /// not a scan from the top (a file of thousands of statements asks for
+    /// thousands of spans).
+    line_starts: Vec<usize>,
 }
 
 impl SourceFile {
@@ -39,16 +43,23 @@ impl SourceFile {
         } else {
             "text"
         };
-        let shown = if crate::escape::has_unsafe_chars(&text) {
+        let shown = if text
+            .chars()
+            .any(|c| crate::escape::is_unsafe_char(c) && !matches!(c, '\n' | '\t' | '\r'))
+        {
             shown_text(&text).into()
         } else {
             text.clone()
         };
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Arc::new(SourceFile {
             name,
             language,
             text,
             shown,
+            line_starts,
         })
     }
 
@@ -87,27 +98,29 @@ impl SourceFile {
 
     /// The 1-based line a byte offset falls on.
     pub fn line_of(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())]
-            .matches('\n')
-            .count()
-            + 1
+        let offset = offset.min(self.text.len());
+        self.line_starts.partition_point(|&start| start <= offset)
     }
 
     fn offset_of(&self, line: u64, column: u64) -> usize {
-        let mut offset = 0;
-        for (index, text_line) in self.text.split_inclusive('\n').enumerate() {
-            if index as u64 + 1 == line {
-                let col = column.saturating_sub(1) as usize;
-                return offset
-                    + text_line
-                        .char_indices()
-                        .nth(col)
-                        .map(|(i, _)| i)
-                        .unwrap_or(text_line.trim_end_matches('\n').len());
-            }
-            offset += text_line.len();
-        }
-        self.text.len()
+        let Some(&start) = usize::try_from(line)
+            .ok()
+            .and_then(|l| l.checked_sub(1))
+            .and_then(|l| self.line_starts.get(l))
+        else {
+            return self.text.len();
+        };
+        let end = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| start + i + 1);
+        let text_line = &self.text[start..end];
+        let col = column.saturating_sub(1) as usize;
+        start
+            + text_line
+                .char_indices()
+                .nth(col)
+                .map(|(i, _)| i)
+                .unwrap_or(text_line.trim_end_matches('\n').len())
     }
 }
 

@@ -61,8 +61,9 @@ fn lint_scope(scope: Scope, loaded: &LoadedScope, lints: &mut Vec<Lint>) {
             .map(|o| format!("{}:{}", o.file.name, o.file.line_of(o.span.offset())))
             .unwrap_or_else(|| scope.folder().to_string())
     };
+    let by_table = loaded.model.indexes_by_table();
     for table in loaded.model.tables.values() {
-        let indexes: Vec<&Index> = loaded.model.indexes_of(&table.name).collect();
+        let indexes: Vec<&Index> = by_table.get(&table.name).cloned().unwrap_or_default();
         if table.primary_key().is_none() {
             lints.push(Lint {
                 kind: LintKind::NoPrimaryKey,

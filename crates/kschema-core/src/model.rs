@@ -85,6 +85,16 @@ impl SchemaModel {
             .values()
             .filter(move |index| &index.table == table)
     }
+
+    /// Every table's indexes (in name order), in one pass: for loops over
+    /// all tables, where `indexes_of` per table would be quadratic.
+    pub fn indexes_by_table(&self) -> BTreeMap<&Ident, Vec<&Index>> {
+        let mut by_table: BTreeMap<&Ident, Vec<&Index>> = BTreeMap::new();
+        for index in self.indexes.values() {
+            by_table.entry(&index.table).or_default().push(index);
+        }
+        by_table
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

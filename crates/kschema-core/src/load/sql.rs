@@ -15,7 +15,9 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 
-use super::statements::{statement_places, unsafe_quoted_names, Comment, StatementPlace};
+use super::statements::{
+    statement_places_in, tokenize, unsafe_quoted_names, Comment, StatementPlace,
+};
 use crate::diagnostic::{Problem, SourceFile};
 use crate::diff::{Change, Renames};
 use crate::hazard::HazardKind;
@@ -25,7 +27,7 @@ use crate::model::{
     IndexExpr, IndexKey, ReferentialAction, SchemaModel, SchemaName, SchemaRef, Sequence, SqlExpr,
     Table, TableRef,
 };
-use crate::normalize::expr::{canonicalize, check_nesting, ExprContext, MAX_EXPRESSION_DEPTH};
+use crate::normalize::expr::{canonicalize, check_nesting_in, ExprContext, MAX_EXPRESSION_DEPTH};
 use crate::normalize::names::{join_column_names, NameChooser};
 use crate::normalize::types::normalize_type;
 
@@ -201,7 +203,12 @@ impl Loader {
             );
             return;
         }
-        let unsafe_names = unsafe_quoted_names(file.text());
+        // One tokenization serves the checks and the statements' places.
+        let tokens = tokenize(file.text());
+        let unsafe_names = tokens
+            .as_deref()
+            .map(unsafe_quoted_names)
+            .unwrap_or_default();
         if !unsafe_names.is_empty() {
             for (start, end, name) in unsafe_names {
                 self.problems.push(
@@ -221,7 +228,10 @@ impl Loader {
             }
             return;
         }
-        if let Err((line, column)) = check_nesting(file.text(), MAX_EXPRESSION_DEPTH) {
+        let nesting = tokens
+            .as_deref()
+            .map_or(Ok(()), |t| check_nesting_in(t, MAX_EXPRESSION_DEPTH));
+        if let Err((line, column)) = nesting {
             self.problems.push(
                 Problem::new(
                     "kschema::sql::too_deep",
@@ -241,10 +251,19 @@ impl Loader {
             );
             return;
         }
-        let parsed = Parser::new(&PostgreSqlDialect {})
-            .with_recursion_limit(MAX_EXPRESSION_DEPTH + 50)
-            .try_with_sql(file.text())
-            .and_then(|mut parser| parser.parse_statements());
+        let places = tokens
+            .as_deref()
+            .map(statement_places_in)
+            .unwrap_or_default();
+        let parser =
+            Parser::new(&PostgreSqlDialect {}).with_recursion_limit(MAX_EXPRESSION_DEPTH + 50);
+        let parsed = match tokens {
+            Some(tokens) => parser.with_tokens_with_locations(tokens).parse_statements(),
+            // Text that does not tokenize: the parser says why.
+            None => parser
+                .try_with_sql(file.text())
+                .and_then(|mut parser| parser.parse_statements()),
+        };
         let statements = match parsed {
             Ok(statements) => statements,
             Err(error) => {
@@ -252,7 +271,6 @@ impl Loader {
                 return;
             }
         };
-        let places = statement_places(file.text()).unwrap_or_default();
         if places.len() != statements.len() {
             // Cannot happen for text sqlparser accepted; report rather than guess.
             self.problems.push(

@@ -3,7 +3,7 @@
 //! so the loader finds both from the tokens.
 
 use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
 
 /// A `--` comment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,9 +58,19 @@ impl StatementPlace {
 /// as sqlparser skips them). `None` if the file does not tokenize; the
 /// parser then reports the error.
 pub fn statement_places(text: &str) -> Option<Vec<StatementPlace>> {
-    let tokens = Tokenizer::new(&PostgreSqlDialect {}, text)
+    Some(statement_places_in(&tokenize(text)?))
+}
+
+/// The file's tokens with their places; `None` if it does not tokenize
+/// (the parser then reports the error).
+pub fn tokenize(text: &str) -> Option<Vec<TokenWithSpan>> {
+    Tokenizer::new(&PostgreSqlDialect {}, text)
         .tokenize_with_location()
-        .ok()?;
+        .ok()
+}
+
+/// [`statement_places`] from tokens already made.
+pub fn statement_places_in(tokens: &[TokenWithSpan]) -> Vec<StatementPlace> {
     let mut places = Vec::new();
     let mut current: Option<StatementPlace> = None;
     let mut pending_comments: Vec<Comment> = Vec::new();
@@ -122,7 +132,7 @@ pub fn statement_places(text: &str) -> Option<Vec<StatementPlace>> {
     if let Some(place) = current {
         places.push(place);
     }
-    Some(places)
+    places
 }
 
 #[cfg(test)]
@@ -168,12 +178,9 @@ pub type QuotedName = ((u64, u64), (u64, u64), String);
 /// Quoted names that hold a control or invisible character, with where they
 /// start and end: PostgreSQL would take them, but no plan, comment or
 /// terminal could show them faithfully, so the loader refuses them.
-pub fn unsafe_quoted_names(text: &str) -> Vec<QuotedName> {
-    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, text).tokenize_with_location() else {
-        return Vec::new();
-    };
+pub fn unsafe_quoted_names(tokens: &[TokenWithSpan]) -> Vec<QuotedName> {
     tokens
-        .into_iter()
+        .iter()
         .filter_map(|token| match &token.token {
             Token::Word(word)
                 if word.quote_style.is_some() && crate::escape::has_unsafe_chars(&word.value) =>

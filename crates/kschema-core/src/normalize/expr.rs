@@ -60,16 +60,25 @@ pub const MAX_EXPRESSION_DEPTH: usize = 1000;
 /// new sibling expression. Returns the 1-based line and column where the
 /// limit was passed.
 pub fn check_nesting(text: &str, limit: usize) -> Result<(), (u64, u64)> {
-    use sqlparser::keywords::Keyword;
-    use sqlparser::tokenizer::{Token, Tokenizer};
-    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, text).tokenize_with_location() else {
+    match sqlparser::tokenizer::Tokenizer::new(&PostgreSqlDialect {}, text).tokenize_with_location()
+    {
+        Ok(tokens) => check_nesting_in(&tokens, limit),
         // The parser reports the error itself.
-        return Ok(());
-    };
+        Err(_) => Ok(()),
+    }
+}
+
+/// [`check_nesting`] over tokens already made.
+pub fn check_nesting_in(
+    tokens: &[sqlparser::tokenizer::TokenWithSpan],
+    limit: usize,
+) -> Result<(), (u64, u64)> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::Token;
     // Operators so far in each open group, outermost first.
     let mut groups: Vec<usize> = vec![0];
     let mut depth = 0usize;
-    for token in &tokens {
+    for token in tokens {
         match &token.token {
             Token::LParen | Token::LBracket => {
                 groups.push(0);

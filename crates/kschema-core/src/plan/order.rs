@@ -119,48 +119,69 @@ fn references_within(change: &Change, names: &BTreeSet<Ident>) -> BTreeSet<Ident
 }
 
 /// Kahn's algorithm; referenced tables first (or last, for drops). Ties go
-/// by name, so the result never depends on hash order.
+/// by name, so the result never depends on hash order. O(n log n) in the
+/// tables and their keys: a schema of thousands of tables in one
+/// foreign-key chain plans as fast as thousands of unrelated ones.
 fn topological(group: Vec<Change>, reverse: bool) -> Vec<Change> {
     let names: BTreeSet<Ident> = group.iter().filter_map(|c| c.table().cloned()).collect();
-    let mut depends: BTreeMap<Ident, BTreeSet<Ident>> = BTreeMap::new();
+    // For each table, the tables that must come before it.
+    let mut before: BTreeMap<Ident, BTreeSet<Ident>> =
+        names.iter().map(|n| (n.clone(), BTreeSet::new())).collect();
     for change in &group {
-        if let Some(name) = change.table() {
-            depends.insert(name.clone(), references_within(change, &names));
-        }
-    }
-    if reverse {
-        // Dropping: a table goes after the tables that reference it.
-        let mut reversed: BTreeMap<Ident, BTreeSet<Ident>> =
-            names.iter().map(|n| (n.clone(), BTreeSet::new())).collect();
-        for (table, refs) in &depends {
-            for referenced in refs {
-                reversed
-                    .entry(referenced.clone())
-                    .or_default()
-                    .insert(table.clone());
+        let Some(name) = change.table() else { continue };
+        for referenced in references_within(change, &names) {
+            if reverse {
+                // Dropping: a table goes after the tables that reference it.
+                before.entry(referenced).or_default().insert(name.clone());
+            } else {
+                before.entry(name.clone()).or_default().insert(referenced);
             }
         }
-        depends = reversed;
     }
+    let mut unmet: BTreeMap<Ident, usize> = BTreeMap::new();
+    let mut unblocks: BTreeMap<Ident, Vec<Ident>> = BTreeMap::new();
+    for (name, deps) in &before {
+        unmet.insert(name.clone(), deps.len());
+        for dep in deps {
+            unblocks.entry(dep.clone()).or_default().push(name.clone());
+        }
+    }
+    let mut ready: BTreeSet<Ident> = unmet
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(name, _)| name.clone())
+        .collect();
+    let mut remaining = names;
     let mut by_name: BTreeMap<Ident, Change> = group
         .into_iter()
         .filter_map(|c| c.table().cloned().map(|n| (n, c)))
         .collect();
     let mut ordered = Vec::new();
-    while !depends.is_empty() {
-        let ready = depends
-            .iter()
-            .find(|(_, deps)| deps.is_empty())
-            .map(|(name, _)| name.clone())
+    loop {
+        let next = match ready.pop_first() {
+            Some(name) => name,
             // A cycle among drops: PostgreSQL drops the keys with the
             // tables, so any order works; take the first by name.
-            .or_else(|| depends.keys().next().cloned());
-        let Some(ready) = ready else { break };
-        depends.remove(&ready);
-        for deps in depends.values_mut() {
-            deps.remove(&ready);
+            None => match remaining.first() {
+                Some(name) => name.clone(),
+                None => break,
+            },
+        };
+        if !remaining.remove(&next) {
+            continue;
         }
-        if let Some(change) = by_name.remove(&ready) {
+        for waiting in unblocks.get(&next).into_iter().flatten() {
+            if !remaining.contains(waiting) {
+                continue;
+            }
+            if let Some(count) = unmet.get_mut(waiting) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    ready.insert(waiting.clone());
+                }
+            }
+        }
+        if let Some(change) = by_name.remove(&next) {
             ordered.push(change);
         }
     }
@@ -215,27 +236,77 @@ fn break_foreign_key_cycles(changes: Vec<Change>) -> Vec<Change> {
     out
 }
 
-/// The tables that lie on a reference cycle.
+/// The tables that lie on a reference cycle: the members of strongly
+/// connected components with more than one table (Tarjan's algorithm,
+/// iterative, so a chain of thousands of tables neither recurses that deep
+/// nor takes quadratic time). Keys between two such tables are deferred;
+/// what remains is acyclic.
 fn tables_on_cycles(graph: &BTreeMap<Ident, BTreeSet<Ident>>) -> BTreeSet<Ident> {
-    // Repeatedly strip tables nothing in the remainder depends on, or that
-    // depend on nothing in it; what is left lies on or between cycles.
-    let mut remaining: BTreeMap<Ident, BTreeSet<Ident>> = graph.clone();
-    loop {
-        let removable: Vec<Ident> = remaining
-            .iter()
-            .filter(|(name, deps)| {
-                deps.iter().all(|d| !remaining.contains_key(d))
-                    || !remaining.values().any(|other| other.contains(*name))
-            })
-            .map(|(name, _)| name.clone())
-            .collect();
-        if removable.is_empty() {
-            return remaining.into_keys().collect();
+    let nodes: Vec<&Ident> = graph.keys().collect();
+    let index_of: BTreeMap<&Ident, usize> =
+        nodes.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let edges: Vec<Vec<usize>> = nodes
+        .iter()
+        .map(|n| {
+            graph[*n]
+                .iter()
+                .filter_map(|d| index_of.get(d).copied())
+                .collect()
+        })
+        .collect();
+    let count = nodes.len();
+    let mut index = vec![usize::MAX; count];
+    let mut low = vec![0; count];
+    let mut on_stack = vec![false; count];
+    let mut stack = Vec::new();
+    let mut next_index = 0;
+    let mut cyclic = BTreeSet::new();
+    for root in 0..count {
+        if index[root] != usize::MAX {
+            continue;
         }
-        for name in removable {
-            remaining.remove(&name);
+        // (node, position in its edge list)
+        let mut work = vec![(root, 0usize)];
+        index[root] = next_index;
+        low[root] = next_index;
+        next_index += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&mut (node, ref mut edge)) = work.last_mut() {
+            if let Some(&next) = edges[node].get(*edge) {
+                *edge += 1;
+                if index[next] == usize::MAX {
+                    index[next] = next_index;
+                    low[next] = next_index;
+                    next_index += 1;
+                    stack.push(next);
+                    on_stack[next] = true;
+                    work.push((next, 0));
+                } else if on_stack[next] {
+                    low[node] = low[node].min(index[next]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[node]);
+            }
+            if low[node] == index[node] {
+                let mut component = Vec::new();
+                while let Some(member) = stack.pop() {
+                    on_stack[member] = false;
+                    component.push(member);
+                    if member == node {
+                        break;
+                    }
+                }
+                if component.len() > 1 {
+                    cyclic.extend(component.into_iter().map(|m| nodes[m].clone()));
+                }
+            }
         }
     }
+    cyclic
 }
 
 #[cfg(test)]
@@ -331,6 +402,73 @@ mod tests {
                 "create c",
                 "add a_b_fkey",
                 "add b_a_fkey"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_long_chain_is_created_parents_first_and_dropped_children_first() {
+        let name = |i: usize| format!("t{i:05}");
+        // Listed children first, the worst case for a naive order.
+        let chain: Vec<Table> = (0..5000)
+            .rev()
+            .map(|i| {
+                let parent = (i > 0).then(|| name(i - 1));
+                table(&name(i), &parent.iter().map(String::as_str).collect::<Vec<_>>())
+            })
+            .collect();
+        let creates: Vec<Change> = chain
+            .iter()
+            .cloned()
+            .map(|table| Change::CreateTable { table })
+            .collect();
+        let created = names(&order_changes(creates));
+        let expected: Vec<String> = (0..5000).map(|i| format!("create {}", name(i))).collect();
+        assert_eq!(created, expected);
+        let drops: Vec<Change> = chain
+            .into_iter()
+            .map(|table| Change::DropTable { table })
+            .collect();
+        let dropped = names(&order_changes(drops));
+        let expected: Vec<String> = (0..5000)
+            .rev()
+            .map(|i| format!("drop {}", name(i)))
+            .collect();
+        assert_eq!(dropped, expected);
+    }
+
+    #[test]
+    fn only_keys_inside_a_cycle_are_deferred() {
+        // a <-> b, and x between b and c <-> d: x's keys stay inline.
+        let creates = vec![
+            Change::CreateTable {
+                table: table("a", &["b"]),
+            },
+            Change::CreateTable {
+                table: table("b", &["a", "x"]),
+            },
+            Change::CreateTable {
+                table: table("c", &["d"]),
+            },
+            Change::CreateTable {
+                table: table("d", &["c"]),
+            },
+            Change::CreateTable {
+                table: table("x", &["c"]),
+            },
+        ];
+        assert_eq!(
+            names(&order_changes(creates)),
+            [
+                "create a",
+                "create c",
+                "create d",
+                "create x",
+                "create b",
+                "add a_b_fkey",
+                "add b_a_fkey",
+                "add c_d_fkey",
+                "add d_c_fkey"
             ]
         );
     }

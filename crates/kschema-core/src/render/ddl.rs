@@ -7,7 +7,7 @@ use std::fmt::Write;
 use crate::definition::{
     column_definition, constraint_sql, create_index, sequence_options, ExprStyle,
 };
-use crate::model::{SchemaModel, SchemaName, Table};
+use crate::model::{Index, SchemaModel, SchemaName, Table};
 use crate::sql::Sql;
 
 /// The whole schema.
@@ -20,8 +20,10 @@ pub fn schema_ddl(model: &SchemaModel, schema: &SchemaName) -> String {
             .text(sequence_options(sequence, true));
         let _ = writeln!(out, "{};\n", sql.render(schema));
     }
+    let by_table = model.indexes_by_table();
     for table in model.tables.values() {
-        out.push_str(&table_ddl(table, model, schema));
+        let indexes = by_table.get(&table.name).map_or(&[][..], Vec::as_slice);
+        out.push_str(&table_ddl(table, indexes, schema));
         out.push('\n');
     }
     out
@@ -29,9 +31,8 @@ pub fn schema_ddl(model: &SchemaModel, schema: &SchemaName) -> String {
 
 /// One table with its indexes, as a desired-state file writes it: names
 /// relative to the schema, constraints named, expressions canonical.
-pub fn table_file(table: &Table, model: &SchemaModel) -> String {
+pub fn table_file(table: &Table, indexes: &[&Index]) -> String {
     let mut out = format!("{};\n", table_sql(table).render_relative());
-    let indexes: Vec<_> = model.indexes_of(&table.name).collect();
     if !indexes.is_empty() {
         out.push('\n');
     }
@@ -79,9 +80,9 @@ fn table_sql(table: &Table) -> Sql {
 }
 
 /// One table with its indexes.
-pub fn table_ddl(table: &Table, model: &SchemaModel, schema: &SchemaName) -> String {
+pub fn table_ddl(table: &Table, indexes: &[&Index], schema: &SchemaName) -> String {
     let mut out = format!("{};\n", table_sql(table).render(schema));
-    for index in model.indexes_of(&table.name) {
+    for index in indexes {
         let _ = writeln!(
             out,
             "{};",
