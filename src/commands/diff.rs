@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use kschema_core::catalog::Fingerprint;
+use kschema_core::catalog::{row_reads, Fingerprint, RowRead};
 use kschema_core::lint::lint;
 use kschema_core::load::{load_project, DesiredState, LoadedScope, TenantId};
 use kschema_core::model::{SchemaModel, SchemaName};
@@ -17,7 +17,7 @@ use miette::Report;
 
 use super::{argument_problem, print, read_snapshot, use_color};
 use crate::cli::{DiffArgs, GlobalArgs};
-use crate::db::introspect::{introspect, list_schemas};
+use crate::db::introspect::{introspect_with_rows, list_schemas};
 use crate::db::Database;
 
 /// One side of the comparison: each schema's objects, and where they came from.
@@ -36,8 +36,11 @@ struct Scope {
 }
 
 pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode, Report> {
-    let from = load_side(&args.from).await?;
-    let to = load_side(&args.to).await?;
+    // A database compared to a project is read with the rows the project
+    // seeds, or every seed row would look missing.
+    let to = load_side(&args.to, &[]).await?;
+    let reads = to.desired.as_ref().map(row_reads).unwrap_or_default();
+    let from = load_side(&args.from, &reads).await?;
     let mut plan = Plan {
         targets: Vec::new(),
         lints: to.desired.as_ref().map(lint).unwrap_or_default(),
@@ -89,7 +92,7 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode, Repor
     })
 }
 
-async fn load_side(arg: &str) -> Result<Side, Report> {
+async fn load_side(arg: &str, reads: &[RowRead]) -> Result<Side, Report> {
     let looks_like_url = arg.starts_with("postgres://")
         || arg.starts_with("postgresql://")
         || arg.contains("host=")
@@ -102,7 +105,7 @@ async fn load_side(arg: &str) -> Result<Side, Report> {
             .into_iter()
             .map(SchemaName::new)
             .collect();
-        let live = introspect(&client, &names).await?;
+        let live = introspect_with_rows(&client, &names, reads).await?;
         let schemas = live
             .schemas
             .iter()

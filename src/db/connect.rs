@@ -59,8 +59,12 @@ impl Database {
     /// From a URL (or `key=value` string).
     pub fn from_url(url: &str) -> Result<Self, ConnectError> {
         let mut config = Config::from_str(url).map_err(|e| ConnectError::InvalidUrl {
-            // The parser's message never repeats the URL, so no password leaks.
-            reason: e.to_string(),
+            // The parser's messages name the option, never its value or the
+            // URL, so no password leaks.
+            reason: match std::error::Error::source(&e) {
+                Some(cause) => format!("{e}: {cause}"),
+                None => e.to_string(),
+            },
         })?;
         keep_alive(&mut config);
         config.application_name("kschema");

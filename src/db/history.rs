@@ -79,9 +79,7 @@ impl RunInfo {
             .unwrap_or(0);
         RunInfo {
             run_id: format!("{:x}-{:x}", nanos, std::process::id()),
-            os_user: std::env::var("USER")
-                .or_else(|_| std::env::var("LOGNAME"))
-                .unwrap_or_else(|_| "unknown".into()),
+            os_user: os_user(),
             kschema_version: env!("CARGO_PKG_VERSION").to_string(),
             stored_shapes: Arc::default(),
         }
@@ -100,6 +98,35 @@ impl RunInfo {
             set.insert(fingerprint);
         }
     }
+}
+
+/// Who ran kschema: `$USER` or `$LOGNAME`, else the account of the process's
+/// user id (containers and cron jobs often set neither variable).
+fn os_user() -> String {
+    let from_env = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty());
+    from_env.unwrap_or_else(|| {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) {
+                let name = std::fs::read_to_string("/etc/passwd")
+                    .ok()
+                    .and_then(|passwd| {
+                        passwd.lines().find_map(|line| {
+                            let mut fields = line.split(':');
+                            let name = fields.next()?;
+                            let id = fields.nth(1)?.parse::<u32>().ok()?;
+                            (id == uid).then(|| name.to_string())
+                        })
+                    });
+                return name.unwrap_or_else(|| format!("uid {uid}"));
+            }
+        }
+        "unknown".into()
+    })
 }
 
 impl Default for RunInfo {

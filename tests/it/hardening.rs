@@ -633,3 +633,78 @@ async fn a_server_that_goes_away_leaves_the_rest_not_started() {
     assert_eq!(kschema_with(&project, Some(&url), &["plan"]).code, 0);
     cluster.destroy();
 }
+
+#[tokio::test]
+async fn small_defects_found_by_probing() {
+    let project = Project::shipped();
+    let db = TestDb::new().await;
+
+    // The history names who ran it even without $USER and $LOGNAME.
+    let mut apply = crate::support::command(&project, Some(&db.url()), &["apply"]);
+    apply.env_remove("USER").env_remove("LOGNAME");
+    let run = crate::support::run(&mut apply);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    let users: Vec<String> = db
+        .client()
+        .await
+        .query("SELECT DISTINCT os_user FROM kschema.history", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        !users.is_empty() && users.iter().all(|u| u != "unknown" && !u.is_empty()),
+        "{users:?}"
+    );
+
+    // diff in either direction agrees with plan: seed rows are read.
+    let url = db.url();
+    let path = project.path().to_str().unwrap().to_string();
+    for (from, to) in [(&url, &path), (&path, &url)] {
+        let diff = kschema(&project, &db, &["diff", from, to]);
+        assert_eq!(diff.code, 0, "diff {from} {to}: {}", diff.snapshot());
+    }
+
+    // A bad URL option is named.
+    let run = kschema_with(&project, Some("postgresql://u:pw@h/x?bogus=1"), &["plan"]);
+    refused_without_change(&run, "kschema::db::url");
+    assert!(run.stderr.contains("bogus"), "{}", run.stderr);
+    assert!(!run.stderr.contains("pw@"), "{}", run.stderr);
+
+    // Refused in files rather than silently dropped or failing in every tenant.
+    let cases = [
+        (
+            "CREATE TABLE t (id int PRIMARY KEY) WITH (fillfactor = 70);\n",
+            "storage parameters",
+        ),
+        (
+            "CREATE TABLE p (id uuid PRIMARY KEY);\nCREATE TABLE c (id int PRIMARY KEY, p int REFERENCES p (id));\n",
+            "kschema::sql::foreign_key_types",
+        ),
+        (
+            "CREATE TABLE t (id int PRIMARY KEY);\nCREATE TABLE u (id int PRIMARY KEY);\nCREATE INDEX t ON u (id);\n",
+            "kschema::sql::name_taken",
+        ),
+        (
+            "CREATE TABLE t (id int CONSTRAINT u PRIMARY KEY);\nCREATE TABLE u (id int PRIMARY KEY);\n",
+            "kschema::sql::name_taken",
+        ),
+        (
+            "CREATE TABLE t (a int);\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1;\n",
+            "opens here and never closes",
+        ),
+        (
+            "CREATE EXTENSION IF NOT EXISTS citext;\n",
+            "CREATE EXTENSION is not part of a desired state",
+        ),
+    ];
+    for (sql, expected) in cases {
+        let project = Project::empty();
+        project.write("tenants.toml", "");
+        project.write("schema/public/t.sql", sql);
+        let run = kschema(&project, &db, &["plan"]);
+        assert_eq!(run.code, 1, "{sql}: {}", run.snapshot());
+        assert!(run.stderr.contains(expected), "{sql}: {}", run.snapshot());
+    }
+}

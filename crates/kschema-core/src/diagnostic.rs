@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::escape::printable;
 use miette::{
     Diagnostic, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
@@ -45,7 +46,7 @@ impl SourceFile {
         };
         let shown = if text
             .chars()
-            .any(|c| crate::escape::is_unsafe_char(c) && !matches!(c, '\n' | '\t' | '\r'))
+            .any(|c| crate::escape::is_unsafe_char(c) && !matches!(c, '\n' | '\t'))
         {
             shown_text(&text).into()
         } else {
@@ -126,10 +127,12 @@ impl SourceFile {
 
 fn shown_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        let keep = c == '\n' || c == '\t' || (c == '\r' && chars.peek() == Some(&'\n'));
-        if keep || !crate::escape::is_unsafe_char(c) {
+    for c in text.chars() {
+        // A carriage return (even in CRLF) would let the snippet's line
+        // overwrite itself on a terminal: shown as a space.
+        if c == '\r' {
+            out.push(' ');
+        } else if c == '\n' || c == '\t' || !crate::escape::is_unsafe_char(c) {
             out.push(c);
         } else if c.len_utf8() == 3 {
             out.push('\u{fffd}');
@@ -166,7 +169,16 @@ impl SourceCode for SourceFile {
             return Ok(Box::new(contents));
         }
         // Only the caret's line, and only a window of it.
-        let at = span.offset().min(text.len());
+        // A span may come from a parser that counts bytes: step back to the
+        // character it falls in.
+        let floor = |mut i: usize| {
+            i = i.min(text.len());
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let at = floor(span.offset());
         let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
         let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
         let start = if context_lines_before == 0 && context_lines_after == 0 {
@@ -175,7 +187,7 @@ impl SourceCode for SourceFile {
             let back = text[line_start..at].chars().rev().take(EXCERPT_CONTEXT);
             at - back.map(char::len_utf8).sum::<usize>()
         };
-        let wanted_end = (span.offset() + span.len()).clamp(at, line_end);
+        let wanted_end = floor(span.offset() + span.len()).clamp(at, line_end);
         let forward = text[wanted_end..line_end].chars().take(EXCERPT_CONTEXT);
         let mut end = wanted_end + forward.map(char::len_utf8).sum::<usize>();
         // A span that is itself a whole long line is cut too.
@@ -279,9 +291,11 @@ impl Problem {
     }
 }
 
+/// Messages, labels and help quote names and text from files and servers:
+/// all of it is shown printable (see `escape::printable`).
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&printable(&self.message))
     }
 }
 
@@ -295,7 +309,7 @@ impl Diagnostic for Problem {
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.help
             .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+            .map(|h| Box::new(printable(h).into_owned()) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -308,7 +322,7 @@ impl Diagnostic for Problem {
         }
         Some(Box::new(self.labels.iter().enumerate().map(
             |(i, label)| {
-                let text = (!label.text.is_empty()).then(|| label.text.clone());
+                let text = (!label.text.is_empty()).then(|| printable(&label.text).into_owned());
                 if i == 0 {
                     LabeledSpan::new_primary_with_span(text, label.span)
                 } else {

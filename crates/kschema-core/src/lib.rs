@@ -15,6 +15,7 @@ pub mod load;
 pub mod model;
 pub mod mongo;
 pub mod normalize;
+pub mod offline;
 pub mod plan;
 pub mod render;
 pub mod seed_value;

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use miette::SourceSpan;
 use sqlparser::ast::{
     ColumnOption, ConstraintCharacteristics, ConstraintReferenceMatchKind, CreateIndex,
-    CreateTable, DataType, DeferrableInitial, Expr, GeneratedAs, Ident as SqlIdent, IndexColumn,
-    NullsDistinctOption, ObjectName, OrderBySort, ReferentialAction as SqlAction, SequenceOptions,
-    Spanned, Statement, TableConstraint,
+    CreateTable, CreateTableOptions, DataType, DeferrableInitial, Expr, GeneratedAs,
+    Ident as SqlIdent, IndexColumn, NullsDistinctOption, ObjectName, OrderBySort,
+    ReferentialAction as SqlAction, SequenceOptions, Spanned, Statement, TableConstraint,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
@@ -169,6 +169,7 @@ pub fn load_scope(
         loader.read_file(file);
     }
     let loaded = loader.build(public);
+    loader.problems.extend(relation_name_clashes(&loaded));
     match Problem::combine(loader.problems) {
         Some(problem) => Err(problem),
         None => Ok(loaded),
@@ -618,6 +619,13 @@ impl Loader {
                 "partitioned tables",
             ),
             (ast.unlogged, "unlogged tables"),
+            // Never dropped silently: kschema would create the table
+            // without them and then call it converged.
+            (
+                !matches!(ast.table_options, CreateTableOptions::None),
+                "storage parameters and tablespaces (WITH (…), TABLESPACE) on tables",
+            ),
+            (ast.on_commit.is_some(), "ON COMMIT clauses"),
         ];
         if let Some((_, what)) = refusals.iter().find(|(refused, _)| *refused) {
             self.unsupported(
@@ -1097,6 +1105,39 @@ impl Loader {
             );
             return None;
         }
+        // PostgreSQL refuses a key whose types it cannot compare (an integer
+        // column referencing a uuid): caught here rather than in every tenant.
+        if let Some(own_table) = own.tables.get(table) {
+            for (i, (column, referenced)) in fk.columns.iter().zip(&referenced_columns).enumerate()
+            {
+                let (Some(from), Some(to)) = (own_table.column(column), target.column(referenced))
+                else {
+                    continue;
+                };
+                let (Some(a), Some(b)) =
+                    (type_family(&from.data_type.0), type_family(&to.data_type.0))
+                else {
+                    continue;
+                };
+                if a != b {
+                    let span = fk.column_spans.get(i).copied().unwrap_or(target_span);
+                    self.problems.push(
+                        Problem::new(
+                            "kschema::sql::foreign_key_types",
+                            format!(
+                                "foreign key on {table}: column {column} is {}, but {target_name}.{referenced} is {}",
+                                from.data_type, to.data_type
+                            ),
+                        )
+                        .at(&file, span, "this column")
+                        .with_help(format!(
+                            "PostgreSQL cannot compare {a} and {b} values; give {column} the type of {target_name}.{referenced}"
+                        )),
+                    );
+                    return None;
+                }
+            }
+        }
         let deferrable = match fk.characteristics {
             Some(ConstraintCharacteristics {
                 initially: Some(DeferrableInitial::Deferred),
@@ -1358,6 +1399,89 @@ fn named(
     }
 }
 
+/// Tables, indexes (the ones behind primary keys and unique constraints
+/// too) and sequences share one namespace per schema in PostgreSQL: two of
+/// them under one name would fail in every target, so the plan refuses them.
+fn relation_name_clashes(loaded: &LoadedScope) -> Vec<Problem> {
+    let model = &loaded.model;
+    let mut relations: Vec<(&Ident, String, ObjectKey)> = Vec::new();
+    for table in model.tables.values() {
+        relations.push((
+            &table.name,
+            "table".into(),
+            ObjectKey::Table(table.name.clone()),
+        ));
+        for constraint in &table.constraints {
+            if matches!(
+                constraint.kind,
+                ConstraintKind::PrimaryKey { .. } | ConstraintKind::Unique { .. }
+            ) {
+                relations.push((
+                    &constraint.name,
+                    format!("the index of {}'s {}", table.name, constraint.kind.label()),
+                    ObjectKey::Table(table.name.clone()),
+                ));
+            }
+        }
+    }
+    for index in model.indexes.values() {
+        relations.push((
+            &index.name,
+            "index".into(),
+            ObjectKey::Index(index.name.clone()),
+        ));
+    }
+    for sequence in model.sequences.values() {
+        relations.push((
+            &sequence.name,
+            "sequence".into(),
+            ObjectKey::Sequence(sequence.name.clone()),
+        ));
+    }
+    let mut first: HashMap<&Ident, &(&Ident, String, ObjectKey)> = HashMap::new();
+    let mut problems = Vec::new();
+    for relation in &relations {
+        let Some(earlier) = first.get(relation.0) else {
+            first.insert(relation.0, relation);
+            continue;
+        };
+        let (name, what, key) = relation;
+        let mut problem = Problem::new(
+            "kschema::sql::name_taken",
+            format!("{what} {name} has the name of {} {name}", earlier.1),
+        )
+        .with_help(
+            "tables, indexes and sequences share one namespace in a schema; rename one of them",
+        );
+        if let Some(origin) = loaded.origins.get(key) {
+            problem = problem.at(&origin.file, origin.span, "declared here");
+        }
+        problems.push(problem);
+    }
+    problems
+}
+
+/// The broad family of a built-in type, as far as comparing a foreign key
+/// with its key goes: types of one family compare (`integer` with `bigint`,
+/// `text` with `varchar`), types of two never do. `None` for anything else
+/// (arrays, domains, enums, extension types), which is left to PostgreSQL.
+fn type_family(data_type: &str) -> Option<&'static str> {
+    if data_type.ends_with(']') {
+        return None;
+    }
+    let base = data_type.split('(').next().unwrap_or(data_type).trim();
+    Some(match base {
+        "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision" => "numeric",
+        "text" | "character varying" | "character" | "name" | "\"char\"" => "text",
+        "uuid" => "uuid",
+        "boolean" => "boolean",
+        "json" | "jsonb" => "json",
+        "bytea" => "bytea",
+        "date" | "timestamp without time zone" | "timestamp with time zone" => "timestamp",
+        _ => return None,
+    })
+}
+
 fn action(action: Option<SqlAction>) -> ReferentialAction {
     match action {
         None | Some(SqlAction::NoAction) => ReferentialAction::NoAction,
@@ -1461,11 +1585,13 @@ fn statement_span(file: &Arc<SourceFile>, place: &StatementPlace) -> SourceSpan 
 
 fn statement_kind(statement: &Statement) -> String {
     let text = statement.to_string();
-    let words: Vec<&str> = text.split_whitespace().take(3).collect();
-    let keywords: Vec<&str> = words
-        .iter()
-        .take_while(|w| w.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
-        .copied()
+    // `CREATE EXTENSION`, `CREATE OR REPLACE FUNCTION`, `ALTER TABLE`: the
+    // leading keywords up to the object's name (`IF NOT EXISTS` is not part
+    // of what the statement is).
+    let keywords: Vec<&str> = text
+        .split_whitespace()
+        .take_while(|w| *w != "IF" && w.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .take(4)
         .collect();
     if keywords.is_empty() {
         "this statement".into()
@@ -1500,6 +1626,61 @@ fn multiple_primary_keys(file: &Arc<SourceFile>, span: SourceSpan, table: &Ident
 }
 
 /// sqlparser reports positions inside its message (`… at Line: 3, Column: 23`).
+/// The byte offset of the first string, quoted name or dollar-quoted body
+/// that never closes, skipping comments.
+fn unterminated_opening(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => match text[i + 2..].find("*/") {
+                Some(n) => i += n + 4,
+                None => return Some(i),
+            },
+            quote @ (b'\'' | b'"') => {
+                let mut j = i + 1;
+                loop {
+                    match bytes.get(j) {
+                        None => return Some(i),
+                        Some(&b) if b == quote && bytes.get(j + 1) == Some(&quote) => j += 2,
+                        Some(&b) if b == quote => break,
+                        // E'…' strings escape with backslashes.
+                        Some(b'\\')
+                            if quote == b'\'' && i > 0 && matches!(bytes[i - 1], b'E' | b'e') =>
+                        {
+                            j += 2
+                        }
+                        Some(_) => j += 1,
+                    }
+                }
+                i = j + 1;
+            }
+            b'$' => {
+                let rest = &text[i + 1..];
+                let name_len = rest
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                let is_tag = rest[name_len..].starts_with('$')
+                    && !rest.starts_with(|c: char| c.is_ascii_digit());
+                if !is_tag {
+                    i += 1;
+                    continue;
+                }
+                let tag = &text[i..i + name_len + 2];
+                match text[i + tag.len()..].find(tag) {
+                    Some(n) => i += 2 * tag.len() + n,
+                    None => return Some(i),
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 pub(crate) fn parse_problem(file: &Arc<SourceFile>, error: &ParserError) -> Problem {
     let message = match error {
         ParserError::ParserError(m) | ParserError::TokenizerError(m) => m.clone(),
@@ -1517,12 +1698,21 @@ pub(crate) fn parse_problem(file: &Arc<SourceFile>, error: &ParserError) -> Prob
         }
         None => (message.clone(), None),
     };
-    let span = match location {
-        Some((line, column)) => file.span_at(line, column, 1),
-        None => file.span_at_end(),
+    let unterminated = text.starts_with("Unterminated");
+    let span = match (location, unterminated) {
+        // The tokenizer reports where it gave up (the end of the file);
+        // the reader needs where the string or name began.
+        (_, true) => match unterminated_opening(file.text()) {
+            Some(offset) => SourceSpan::new(offset.into(), 1),
+            None => file.span_at_end(),
+        },
+        (Some((line, column)), false) => file.span_at(line, column, 1),
+        (None, false) => file.span_at_end(),
     };
     let found_end = text.ends_with("found: EOF");
-    let label = if found_end {
+    let label = if unterminated {
+        format!("{}: it opens here and never closes", text.to_lowercase())
+    } else if found_end {
         "the file ends here".to_string()
     } else {
         text.replace("Expected: ", "expected ")
@@ -1532,7 +1722,9 @@ pub(crate) fn parse_problem(file: &Arc<SourceFile>, error: &ParserError) -> Prob
         format!("{} is not valid SQL", file.name),
     )
     .at(file, span, label)
-    .with_help(if found_end {
+    .with_help(if unterminated {
+        "close the quote (`'`, `\"` or the same `$tag$` that opened it)"
+    } else if found_end {
         "a statement is not finished: check for a missing `)` or `;`"
     } else {
         "fix the statement so PostgreSQL would accept it"

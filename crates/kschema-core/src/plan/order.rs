@@ -414,7 +414,10 @@ mod tests {
             .rev()
             .map(|i| {
                 let parent = (i > 0).then(|| name(i - 1));
-                table(&name(i), &parent.iter().map(String::as_str).collect::<Vec<_>>())
+                table(
+                    &name(i),
+                    &parent.iter().map(String::as_str).collect::<Vec<_>>(),
+                )
             })
             .collect();
         let creates: Vec<Change> = chain

@@ -1,0 +1,158 @@
+//! The whole pure pipeline on inputs held in memory: project files and a
+//! snapshot in, every plan format (or the diagnostic) out. It is what
+//! `plan --against SNAPSHOT` does once the files are read, and what the
+//! fuzzers drive: no input may make it panic, overflow the stack or hang.
+
+use std::path::PathBuf;
+
+use miette::GraphicalReportHandler;
+
+use crate::diagnostic::{Problem, SourceFile};
+use crate::hazard::HazardPolicy;
+use crate::load::{parse_project, ProjectFiles};
+use crate::plan::{build_plan, PlanOptions, Target};
+use crate::render::json::{plan_document, render_json};
+use crate::render::markdown::{render_markdown, MarkdownContext};
+use crate::render::sql::render_sql;
+use crate::render::text::{render_text, TextOptions};
+use crate::snapshot::Snapshot;
+
+/// One in-memory project: `(path relative to the project, text)` pairs, as
+/// `schema/public/x.sql`, `schema/tenant/y.sql`, `schema/seeds/z.toml`,
+/// `schema/mongo/c.toml` / `.json`, `tenants.toml`, `kschema.toml`.
+pub fn project_files(files: &[(String, String)]) -> ProjectFiles {
+    let mut project = ProjectFiles {
+        root: PathBuf::from("."),
+        public: Vec::new(),
+        tenant: Vec::new(),
+        tenants: None,
+        config: None,
+        seeds: Vec::new(),
+        mongo: Vec::new(),
+        mongo_json: Vec::new(),
+    };
+    for (path, text) in files {
+        let file = SourceFile::new(path.clone(), text.clone());
+        let list = match path.as_str() {
+            "tenants.toml" => {
+                project.tenants = Some(file);
+                continue;
+            }
+            "kschema.toml" => {
+                project.config = Some(file);
+                continue;
+            }
+            p if p.starts_with("schema/public/") => &mut project.public,
+            p if p.starts_with("schema/tenant/") => &mut project.tenant,
+            p if p.starts_with("schema/seeds/") => &mut project.seeds,
+            p if p.starts_with("schema/mongo/") && p.ends_with(".json") => &mut project.mongo_json,
+            p if p.starts_with("schema/mongo/") => &mut project.mongo,
+            _ => continue,
+        };
+        list.push(file);
+    }
+    project
+}
+
+/// A project folder's files as `(path, text)` pairs, for [`project_files`]
+/// (what the fuzzers mutate).
+pub fn read_files(root: &std::path::Path) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    for name in ["tenants.toml", "kschema.toml"] {
+        if let Ok(text) = std::fs::read_to_string(root.join(name)) {
+            files.push((name.to_string(), text));
+        }
+    }
+    for folder in ["public", "tenant", "seeds", "mongo"] {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join("schema").join(folder))
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        paths.sort();
+        for path in paths {
+            if let (Ok(text), Some(name)) = (std::fs::read_to_string(&path), path.file_name()) {
+                files.push((format!("schema/{folder}/{}", name.to_string_lossy()), text));
+            }
+        }
+    }
+    files
+}
+
+/// What one run produced: the four formats, or the diagnostic as a user
+/// would see it.
+pub enum Outcome {
+    Plans {
+        text: String,
+        sql: String,
+        json: String,
+        markdown: String,
+    },
+    Refused(String),
+}
+
+/// Loads the project, reads the snapshot, plans every target against it and
+/// renders every format; a bad input comes back as its rendered diagnostic.
+pub fn plan_against_snapshot(files: &ProjectFiles, snapshot_json: &str) -> Outcome {
+    let desired = match parse_project(files) {
+        Ok(desired) => desired,
+        Err(problem) => return Outcome::Refused(rendered(&problem)),
+    };
+    let snapshot: Snapshot =
+        match serde_json::from_str(snapshot_json) {
+            Ok(snapshot) => snapshot,
+            Err(e) => {
+                let file = SourceFile::new("snapshot.json", snapshot_json.to_string());
+                let span = file.span_at(e.line() as u64, e.column() as u64, 1);
+                let problem = Problem::new("kschema::snapshot::invalid", "not a kschema snapshot")
+                    .at(&file, span, e.to_string());
+                return Outcome::Refused(rendered(&problem));
+            }
+        };
+    let live = match snapshot.to_live() {
+        Ok(live) => live,
+        Err(reason) => {
+            return Outcome::Refused(rendered(&Problem::new(
+                "kschema::snapshot::invalid",
+                reason,
+            )))
+        }
+    };
+    let mut targets = vec![Target::public()];
+    targets.extend(desired.tenants.tenants.iter().map(|t| Target {
+        schema: t.schema.clone(),
+        tenant: Some(t.id.clone()),
+    }));
+    let plan = build_plan(&desired, &live, &targets, PlanOptions::default());
+    let policy = match &desired.config.apply.blocking_hazards {
+        Some(blocking) => HazardPolicy::blocking(blocking.clone()),
+        None => HazardPolicy::default(),
+    };
+    Outcome::Plans {
+        text: render_text(
+            &plan,
+            &TextOptions {
+                color: false,
+                policy: policy.clone(),
+            },
+        ),
+        sql: render_sql(&plan, &["kschema plan".to_string()]),
+        json: render_json(&plan_document(&plan, "snapshot", true, &policy)),
+        markdown: render_markdown(
+            &plan,
+            &MarkdownContext {
+                database: "snapshot",
+                desired: &desired,
+                live: &live,
+                policy: &policy,
+            },
+        ),
+    }
+}
+
+/// A diagnostic as the terminal shows it (no colors).
+pub fn rendered(problem: &Problem) -> String {
+    let mut out = String::new();
+    let handler = GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .with_width(100);
+    let _ = handler.render_report(&mut out, problem);
+    out
+}

@@ -1,0 +1,3 @@
+CREATE TABLE "junk
+DROP TABLE public.modules CASCADE;
+--[2J" (id int PRIMARY KEY);

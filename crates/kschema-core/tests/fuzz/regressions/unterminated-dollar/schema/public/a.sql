@@ -1,0 +1,2 @@
+CREATE TABLE t (a int);
+CREATE FUNCTION f() RETURNS int AS $$ SELECT 1;
