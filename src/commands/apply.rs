@@ -18,10 +18,11 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use indicatif::{ProgressBar, ProgressStyle};
-use kschema_core::catalog::{row_reads, Fingerprint};
+use kschema_core::catalog::Fingerprint;
 use kschema_core::diff::Change;
 use kschema_core::escape::{printable, printable_sql};
 use kschema_core::hazard::{HazardKind, HazardPolicy};
+use kschema_core::load::row_reads;
 use kschema_core::load::{load_project, DesiredState, TenantId};
 use kschema_core::model::SchemaName;
 use kschema_core::mongo::render_mongo_text;
@@ -578,7 +579,7 @@ fn replay_saved(
             &desired.tenant
         };
         for step in &mut steps {
-            let allowed = scope.allowed_hazards(&step.change);
+            let allowed = kschema_core::plan::allowed_by_annotations(scope, &step.change);
             step.allowed_by_annotation = allowed
                 .into_iter()
                 .filter(|kind| step.hazards.iter().any(|h| h.kind == *kind))

@@ -7,8 +7,9 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use kschema_core::catalog::{row_reads, Fingerprint, RowRead};
+use kschema_core::catalog::{Fingerprint, RowRead};
 use kschema_core::lint::lint;
+use kschema_core::load::row_reads;
 use kschema_core::load::{load_project, DesiredState, LoadedScope, TenantId};
 use kschema_core::model::{SchemaModel, SchemaName};
 use kschema_core::plan::{plan_schema, Plan, PlanOptions, Target, TargetPlan};

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
 use futures_util::future::join_all;
-use kschema_core::catalog::{row_reads, LiveState};
+use kschema_core::catalog::LiveState;
+use kschema_core::load::row_reads;
 use kschema_core::load::{DesiredState, TenantSource};
 use kschema_core::model::SchemaName;
 use kschema_core::plan::{build_plan, Plan, PlanOptions, Target};

@@ -57,13 +57,18 @@ pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<ExitCode, Re
             .and_then(|f| f.duration_since(row.started_at).ok())
             .map(|d| format!(" in {:.2}s", d.as_secs_f64()))
             .unwrap_or_default();
+        // A `committed` row without an end: the run ended (killed, or its
+        // server went away) while the statements after the transaction ran.
+        let outcome = match (row.outcome.as_str(), row.finished_at) {
+            ("committed", None) => "committed, then interrupted during the statements after its transaction (the next apply finishes them, or confirms they ran)".to_string(),
+            (outcome, _) => outcome.to_string(),
+        };
         let _ = writeln!(
             out,
-            "#{} {} run {} — {who}: {}, {} statement{}{duration}, by {} (kschema {})",
+            "#{} {} run {} — {who}: {outcome}, {} statement{}{duration}, by {} (kschema {})",
             row.id,
             timestamp(row.started_at),
             row.run_id,
-            row.outcome,
             row.statements.len(),
             if row.statements.len() == 1 { "" } else { "s" },
             row.os_user,

@@ -13,7 +13,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use kschema_core::catalog::{row_reads, Fingerprint, LiveState};
+use kschema_core::catalog::{Fingerprint, LiveState};
+use kschema_core::load::row_reads;
 use kschema_core::load::{load_project, TenantId};
 use kschema_core::model::{SchemaModel, SchemaName};
 use kschema_core::mongo::{collection_files, plan_mongo, MongoState};

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use kschema_core::catalog::row_reads;
+use kschema_core::load::row_reads;
 use kschema_core::load::LoadedScope;
 use kschema_core::model::SchemaName;
 use kschema_core::plan::{defer_public_drops, plan_schema, Plan, TargetPlan};

@@ -3,8 +3,8 @@
 
 use std::process::ExitCode;
 
-use kschema_core::catalog::row_reads;
 use kschema_core::load::load_project;
+use kschema_core::load::row_reads;
 use kschema_core::model::SchemaName;
 use kschema_core::snapshot::Snapshot;
 use miette::Report;

@@ -22,41 +22,7 @@ use crate::model::{
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
 
-/// Rows introspection reads: the seeded columns of a seeded table, in
-/// public or in every tenant schema.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RowRead {
-    pub table: Ident,
-    pub columns: Vec<Ident>,
-    pub tenant_scope: bool,
-}
-
-/// What the desired state's seeds need read.
-pub fn row_reads(desired: &crate::load::DesiredState) -> Vec<RowRead> {
-    let reads = |seeds: &[crate::load::seeds::Seed], tenant_scope: bool| -> Vec<RowRead> {
-        seeds
-            .iter()
-            .map(|seed| {
-                let mut columns: Vec<Ident> = seed.key.clone();
-                for row in &seed.rows {
-                    for column in row.values.keys() {
-                        if !columns.contains(column) {
-                            columns.push(column.clone());
-                        }
-                    }
-                }
-                RowRead {
-                    table: seed.table.clone(),
-                    columns,
-                    tenant_scope,
-                }
-            })
-            .collect()
-    };
-    let mut all = reads(&desired.public.seeds, false);
-    all.extend(reads(&desired.tenant.seeds, true));
-    all
-}
+pub use crate::model::RowRead;
 
 /// One table as the catalog query describes it.
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ident::Ident;
 use crate::load::seeds::Seed;
+use crate::load::{LoadedScope, ObjectKey};
 use crate::model::{
     Column, Constraint, ConstraintKind, Index, IndexExpr, SchemaModel, SchemaRef, Sequence, Table,
 };
@@ -160,6 +161,30 @@ pub struct Renames {
     pub tables: BTreeMap<Ident, Ident>,
     /// (table, new column name) → old name.
     pub columns: BTreeMap<(Ident, Ident), Ident>,
+}
+
+impl Renames {
+    /// The renames a scope's `-- kschema:renamed-from` annotations declare.
+    pub fn declared(scope: &LoadedScope) -> Renames {
+        let mut renames = Renames::default();
+        for (key, origin) in &scope.origins {
+            let Some(old) = &origin.annotations.renamed_from else {
+                continue;
+            };
+            match key {
+                ObjectKey::Table(table) => {
+                    renames.tables.insert(table.clone(), old.clone());
+                }
+                ObjectKey::Column(table, column) => {
+                    renames
+                        .columns
+                        .insert((table.clone(), column.clone()), old.clone());
+                }
+                _ => {}
+            }
+        }
+        renames
+    }
 }
 
 /// The changes that turn `live` into `desired`. `live` is `None` when the

@@ -491,3 +491,12 @@ mod tests {
         assert!(!ColumnType::new("integer").is_string());
     }
 }
+
+/// Rows introspection reads: the seeded columns of a seeded table, in
+/// public or in every tenant schema.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowRead {
+    pub table: Ident,
+    pub columns: Vec<Ident>,
+    pub tenant_scope: bool,
+}

@@ -18,6 +18,7 @@ pub use self::sql::{load_scope, Annotations, LoadedScope, ObjectKey, Origin, Sco
 pub use self::tenants::{parse_tenants, Shard, Tenant, TenantId, TenantRegistry, TenantSource};
 use crate::diagnostic::{Problem, SourceFile};
 use crate::ident::Ident;
+use crate::model::RowRead;
 
 /// Everything a project declares.
 #[derive(Clone, Debug)]
@@ -229,4 +230,31 @@ pub(crate) fn toml_problem(file: &Arc<SourceFile>, error: &toml::de::Error) -> P
     Problem::new("kschema::toml", format!("{} is not valid", file.name))
         .at(file, span, error.message().trim().to_string())
         .with_help("see the README for the file's format")
+}
+
+/// What the desired state's seeds need read.
+pub fn row_reads(desired: &DesiredState) -> Vec<RowRead> {
+    let reads = |seeds: &[seeds::Seed], tenant_scope: bool| -> Vec<RowRead> {
+        seeds
+            .iter()
+            .map(|seed| {
+                let mut columns: Vec<Ident> = seed.key.clone();
+                for row in &seed.rows {
+                    for column in row.values.keys() {
+                        if !columns.contains(column) {
+                            columns.push(column.clone());
+                        }
+                    }
+                }
+                RowRead {
+                    table: seed.table.clone(),
+                    columns,
+                    tenant_scope,
+                }
+            })
+            .collect()
+    };
+    let mut all = reads(&desired.public.seeds, false);
+    all.extend(reads(&desired.tenant.seeds, true));
+    all
 }

@@ -19,7 +19,6 @@ use super::statements::{
     statement_places_in, tokenize, unsafe_quoted_names, Comment, StatementPlace,
 };
 use crate::diagnostic::{Problem, SourceFile};
-use crate::diff::{Change, Renames};
 use crate::hazard::HazardKind;
 use crate::ident::Ident;
 use crate::model::{
@@ -94,59 +93,6 @@ pub struct LoadedScope {
     pub origins: BTreeMap<ObjectKey, Origin>,
     /// Rows kschema keeps in this scope's tables (`schema/seeds/*.toml`).
     pub seeds: Vec<super::seeds::Seed>,
-}
-
-impl LoadedScope {
-    /// The renames its annotations declare.
-    pub fn renames(&self) -> Renames {
-        let mut renames = Renames::default();
-        for (key, origin) in &self.origins {
-            let Some(old) = &origin.annotations.renamed_from else {
-                continue;
-            };
-            match key {
-                ObjectKey::Table(table) => {
-                    renames.tables.insert(table.clone(), old.clone());
-                }
-                ObjectKey::Column(table, column) => {
-                    renames
-                        .columns
-                        .insert((table.clone(), column.clone()), old.clone());
-                }
-                _ => {}
-            }
-        }
-        renames
-    }
-
-    /// Hazards the annotations allow for a change.
-    pub fn allowed_hazards(&self, change: &Change) -> Vec<HazardKind> {
-        let mut keys = Vec::new();
-        if let Some(table) = change.table() {
-            keys.push(ObjectKey::Table(table.clone()));
-        }
-        match change {
-            Change::AlterColumn { table, to, .. } | Change::AddColumn { table, column: to } => {
-                keys.push(ObjectKey::Column(table.clone(), to.name.clone()))
-            }
-            Change::CreateIndex { index } | Change::DropIndex { index } => {
-                keys.push(ObjectKey::Index(index.name.clone()))
-            }
-            Change::CreateSequence { sequence } | Change::DropSequence { sequence } => {
-                keys.push(ObjectKey::Sequence(sequence.name.clone()))
-            }
-            Change::AlterSequence { to, .. } => keys.push(ObjectKey::Sequence(to.name.clone())),
-            _ => {}
-        }
-        let mut allowed: Vec<HazardKind> = keys
-            .iter()
-            .filter_map(|k| self.origins.get(k))
-            .flat_map(|o| o.annotations.allow_hazards.iter().copied())
-            .collect();
-        allowed.sort();
-        allowed.dedup();
-        allowed
-    }
 }
 
 /// Parses and checks the files of one scope. `public` is the already-loaded

@@ -15,11 +15,11 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::catalog::{Fingerprint, LiveState};
-use crate::diff::{diff, diff_seeds, possible_renames, Change};
+use crate::diff::{diff, diff_seeds, possible_renames, Change, Renames};
 use crate::hazard::{Hazard, HazardKind, HazardPolicy};
 use crate::ident::Ident;
 use crate::lint::{lint, Lint};
-use crate::load::{DesiredState, LoadedScope, TenantId};
+use crate::load::{DesiredState, LoadedScope, ObjectKey, TenantId};
 use crate::model::{ConstraintKind, SchemaModel, SchemaName};
 use crate::sql::Sql;
 
@@ -260,7 +260,7 @@ pub fn plan_schema(
     desired: &LoadedScope,
     options: PlanOptions,
 ) -> ShapePlan {
-    let mut changes = diff(live, &desired.model, &desired.renames());
+    let mut changes = diff(live, &desired.model, &Renames::declared(desired));
     changes.extend(diff_seeds(live, &desired.model, &desired.seeds));
     let changes = order::order_changes(changes);
     let notes = possible_renames(&changes);
@@ -278,7 +278,7 @@ pub fn plan_schema(
     let steps: Vec<Step> = changes
         .into_iter()
         .flat_map(|change| {
-            let allowed = desired.allowed_hazards(&change);
+            let allowed = allowed_by_annotations(desired, &change);
             let mut steps = ddl::steps_for(change, &ctx);
             for step in &mut steps {
                 step.allowed_by_annotation = allowed
@@ -299,6 +299,36 @@ pub fn plan_schema(
         steps: transactional,
         notes,
     }
+}
+
+/// Hazards the scope's `-- kschema:allow-hazard` annotations allow for a
+/// change: on its table, its column, its index or its sequence.
+pub fn allowed_by_annotations(scope: &LoadedScope, change: &Change) -> Vec<HazardKind> {
+    let mut keys = Vec::new();
+    if let Some(table) = change.table() {
+        keys.push(ObjectKey::Table(table.clone()));
+    }
+    match change {
+        Change::AlterColumn { table, to, .. } | Change::AddColumn { table, column: to } => {
+            keys.push(ObjectKey::Column(table.clone(), to.name.clone()))
+        }
+        Change::CreateIndex { index } | Change::DropIndex { index } => {
+            keys.push(ObjectKey::Index(index.name.clone()))
+        }
+        Change::CreateSequence { sequence } | Change::DropSequence { sequence } => {
+            keys.push(ObjectKey::Sequence(sequence.name.clone()))
+        }
+        Change::AlterSequence { to, .. } => keys.push(ObjectKey::Sequence(to.name.clone())),
+        _ => {}
+    }
+    let mut allowed: Vec<HazardKind> = keys
+        .iter()
+        .filter_map(|k| scope.origins.get(k))
+        .flat_map(|o| o.annotations.allow_hazards.iter().copied())
+        .collect();
+    allowed.sort();
+    allowed.dedup();
+    allowed
 }
 
 /// Plans every target against the live state, computing each distinct
