@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::toml_problem;
+use super::parse_toml;
 use crate::diagnostic::{Problem, SourceFile};
 use crate::hazard::HazardKind;
 
@@ -76,7 +76,7 @@ pub struct ApplyConfig {
 }
 
 pub fn parse_config(file: &Arc<SourceFile>) -> Result<ProjectConfig, Problem> {
-    let config: ProjectConfig = toml::from_str(file.text()).map_err(|e| toml_problem(file, &e))?;
+    let config: ProjectConfig = parse_toml(file)?;
     let apply = &config.apply;
     let checks = [
         (

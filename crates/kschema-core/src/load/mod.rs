@@ -222,6 +222,44 @@ fn io_problem(path: &Path, error: &std::io::Error) -> Problem {
 }
 
 /// A TOML syntax or shape error, pointing where the toml crate says.
+/// Parses a TOML file into `T`, reporting every unknown key at once rather
+/// than the first: each one found is commented out (same length, so later
+/// spans still point into the file as written) and the file parsed again.
+/// A misspelt table header, or any other error, ends the search.
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
+    file: &Arc<SourceFile>,
+) -> Result<T, Problem> {
+    const MOST_REPORTED: usize = 32;
+    let mut text = file.text().to_string();
+    let mut unknown: Vec<Problem> = Vec::new();
+    loop {
+        let error = match toml::from_str::<T>(&text) {
+            Ok(value) if unknown.is_empty() => return Ok(value),
+            Ok(_) => break,
+            Err(error) => error,
+        };
+        let key_line = error
+            .span()
+            .filter(|_| error.message().starts_with("unknown field"))
+            .map(|span| {
+                let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+                (span, start)
+            })
+            .filter(|(_, start)| !text[*start..].trim_start().starts_with('['));
+        match key_line {
+            Some((_, start)) if unknown.len() < MOST_REPORTED => {
+                unknown.push(toml_problem(file, &error));
+                // `key = 1` becomes `#ey = 1`: a comment of the same length.
+                let first = text[start..].chars().next().map_or(1, char::len_utf8);
+                text.replace_range(start..start + first, &"#".repeat(first));
+            }
+            _ if unknown.is_empty() => return Err(toml_problem(file, &error)),
+            _ => break,
+        }
+    }
+    Err(Problem::combine(unknown).unwrap_or_else(|| Problem::new("kschema::toml", "invalid TOML")))
+}
+
 pub(crate) fn toml_problem(file: &Arc<SourceFile>, error: &toml::de::Error) -> Problem {
     let span = error
         .span()

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 use toml::Spanned;
 
-use super::toml_problem;
+use super::parse_toml;
 use crate::diagnostic::{Problem, SourceFile};
 use crate::mongo::{canonical, Collection, MongoIndex, DEFAULT_ACTION, DEFAULT_LEVEL};
 
@@ -57,7 +57,7 @@ pub fn parse_collection(
     file: &Arc<SourceFile>,
     json: Option<&Arc<SourceFile>>,
 ) -> Result<Collection, Problem> {
-    let parsed: CollectionFile = toml::from_str(file.text()).map_err(|e| toml_problem(file, &e))?;
+    let parsed: CollectionFile = parse_toml(file)?;
     let name = parsed.name.clone().unwrap_or_else(|| {
         Path::new(&file.name)
             .file_stem()

@@ -21,7 +21,7 @@ use miette::SourceSpan;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::toml_problem;
+use super::parse_toml;
 use crate::diagnostic::{Problem, SourceFile};
 use crate::ident::Ident;
 use crate::model::{ConstraintKind, SchemaModel};
@@ -79,7 +79,7 @@ pub fn parse_seed(
     public: &SchemaModel,
     tenant: &SchemaModel,
 ) -> Result<(SeedScope, Seed), Problem> {
-    let parsed: SeedFile = toml::from_str(file.text()).map_err(|e| toml_problem(file, &e))?;
+    let parsed: SeedFile = parse_toml(file)?;
     let scope = match parsed.scope.get_ref().as_str() {
         "public" => SeedScope::Public,
         "tenant" => SeedScope::Tenant,

@@ -21,7 +21,7 @@ use miette::SourceSpan;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::toml_problem;
+use super::parse_toml;
 use crate::diagnostic::{Problem, SourceFile};
 use crate::ident::MAX_IDENT_BYTES;
 use crate::model::SchemaName;
@@ -186,7 +186,7 @@ struct DatabaseEntry {
 
 /// Parses `tenants.toml`. Every problem in the file is reported at once.
 pub fn parse_tenants(file: &Arc<SourceFile>) -> Result<TenantRegistry, Problem> {
-    let parsed: RegistryFile = toml::from_str(file.text()).map_err(|e| toml_problem(file, &e))?;
+    let parsed: RegistryFile = parse_toml(file)?;
     let mut problems = Vec::new();
     let mut tenants = Vec::new();
     let source = match &parsed.source {
@@ -368,6 +368,21 @@ mod tests {
 
     fn parse(text: &str) -> Result<TenantRegistry, Problem> {
         parse_tenants(&SourceFile::new("tenants.toml", text))
+    }
+
+    #[test]
+    fn every_unknown_key_is_reported_at_once() {
+        let problem = parse(
+            "[[tenant]]\nid = \"abc\"\nshcema = \"x\"\n\n[[tenant]]\nid = \"def\"\ndatabse = \"eu\"\n",
+        )
+        .unwrap_err();
+        let lines: Vec<usize> = std::iter::once(&problem)
+            .chain(&problem.related)
+            .filter_map(Problem::line)
+            .collect();
+        assert_eq!(lines, [3, 7], "{problem:?}");
+        assert!(problem.labels[0].text.contains("shcema"), "{problem:?}");
+        assert!(problem.related[0].labels[0].text.contains("databse"));
     }
 
     #[test]
