@@ -476,7 +476,15 @@ async fn run_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result
         work.push((db, runnable));
     }
     print(&out)?;
-    if let Some(mongo) = &document.mongo {
+    // The MongoDB commands are not taken from the file either: they must be
+    // the ones the project and the live collections give now.
+    let mongo = match document.mongo.as_ref().filter(|m| !m.is_empty()) {
+        Some(saved) => {
+            Some(verified_mongo(global, path, saved, desired.as_ref(), &document).await?)
+        }
+        None => document.mongo.clone(),
+    };
+    if let Some(mongo) = &mongo {
         blocked.extend(mongo.blocked(&policy).into_iter().map(|(db, hazards)| {
             (
                 db,
@@ -502,7 +510,7 @@ async fn run_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result
         .count();
     let run = options.run.clone().unwrap_or_default();
     let mut result = run_work(work, &options, up_to_date).await;
-    if let Some(mongo) = document.mongo.as_ref().filter(|m| !m.is_empty()) {
+    if let Some(mongo) = mongo.as_ref().filter(|m| !m.is_empty()) {
         if !apply_mongo(global, mongo, Some(&main), &run).await? && result.is_ok() {
             result = Err(
                 Problem::new("kschema::apply::mongo", "MongoDB did not converge")
@@ -587,6 +595,80 @@ fn replay_saved(
         }
     }
     Ok(steps)
+}
+
+/// The saved MongoDB steps, checked against a fresh plan of the project
+/// against the live collections: same databases, same live fingerprints,
+/// same commands and hazards. The fresh plan is what runs.
+async fn verified_mongo(
+    global: &GlobalArgs,
+    path: &Path,
+    saved: &kschema_core::mongo::MongoPlan,
+    desired: Option<&DesiredState>,
+    document: &PlanDocument,
+) -> Result<kschema_core::mongo::MongoPlan, Report> {
+    let refuse = |what: String| -> Report {
+        Problem::new(
+            "kschema::apply::edited_plan",
+            format!("{}: MongoDB: {what}", path.display()),
+        )
+        .with_help(
+            "the MongoDB steps must be the ones the project gives against the live collections now; \
+             nothing was applied. Make a new plan, review it, and apply that",
+        )
+        .into()
+    };
+    let Some(desired) = desired else {
+        return Err(refuse(
+            "the project could not be loaded to check them".into(),
+        ));
+    };
+    let tenants: Vec<TenantId> = document
+        .targets
+        .iter()
+        .filter_map(|t| t.tenant.as_deref())
+        .filter_map(|id| TenantId::parse(id).ok())
+        .collect();
+    let fresh = super::mongo::plan(global, desired, &tenants, None, false)
+        .await?
+        .ok_or_else(|| refuse("the project declares no collections".into()))?;
+    if let Some(reason) = &fresh.skipped {
+        return Err(refuse(format!("it cannot be checked: {reason}")));
+    }
+    for target in saved.targets.iter().filter(|t| !t.steps.is_empty()) {
+        let now = fresh.targets.iter().find(|f| f.database == target.database);
+        match now {
+            None => {
+                return Err(refuse(format!(
+                    "database {} is not one the project plans",
+                    target.database
+                )))
+            }
+            Some(now) if now.live_fingerprint != target.live_fingerprint => {
+                return Err(refuse(format!(
+                    "database {} changed since the plan was made",
+                    target.database
+                )))
+            }
+            Some(now) if now.steps != target.steps => {
+                return Err(refuse(format!(
+                    "the steps for database {} are not the ones the project gives",
+                    target.database
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    // Only what was reviewed runs: databases the saved plan found up to date
+    // are left alone even if they drifted since.
+    let mut fresh = fresh;
+    fresh.targets.retain(|f| {
+        saved
+            .targets
+            .iter()
+            .any(|t| t.database == f.database && !t.steps.is_empty())
+    });
+    Ok(fresh)
 }
 
 fn read_plan(path: &Path) -> Result<PlanDocument, Report> {

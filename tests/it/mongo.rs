@@ -260,6 +260,22 @@ async fn saved_plans_and_snapshots_cover_mongo() {
             .len(),
         7
     );
+    // An edited command (here: another collection) is refused, nothing runs.
+    let original = std::fs::read_to_string(&plan_file).unwrap();
+    let mut edited = document.clone();
+    edited["mongo"]["targets"][0]["steps"][0]["command"] =
+        serde_json::json!({"drop": "patient_records"});
+    std::fs::write(&plan_file, edited.to_string()).unwrap();
+    let refused = s.kschema(&["apply", plan_file.to_str().unwrap()]);
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    assert!(
+        refused.stderr.contains("kschema::apply::edited_plan"),
+        "{}",
+        refused.snapshot()
+    );
+    assert_eq!(s.kschema(&["plan"]).code, 2, "nothing was applied");
+    std::fs::write(&plan_file, original).unwrap();
+
     let apply = s.kschema(&["apply", plan_file.to_str().unwrap()]);
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
     assert_eq!(s.kschema(&["plan"]).code, 0);
