@@ -59,8 +59,8 @@ pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<ExitCode, Re
             .unwrap_or_default();
         // A `committed` row without an end: the run ended (killed, or its
         // server went away) while the statements after the transaction ran.
-        let outcome = match (row.outcome.as_str(), row.finished_at) {
-            ("committed", None) => "committed, then interrupted during the statements after its transaction (the next apply finishes them, or confirms they ran)".to_string(),
+        let outcome = match (row.outcome, row.finished_at) {
+            (history::HistoryOutcome::Committed, None) => "committed, then interrupted during the statements after its transaction (the next apply finishes them, or confirms they ran)".to_string(),
             (outcome, _) => outcome.to_string(),
         };
         let _ = writeln!(

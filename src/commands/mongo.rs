@@ -209,7 +209,11 @@ async fn record(
         live_model: None,
         desired_fingerprint: None,
     };
-    let outcome = if error.is_none() { "applied" } else { "failed" };
+    let outcome = if error.is_none() {
+        history::HistoryOutcome::Applied
+    } else {
+        history::HistoryOutcome::Failed
+    };
     let _ = history::record(&client, &entry, outcome, started, error).await;
 }
 

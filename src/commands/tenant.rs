@@ -203,7 +203,14 @@ async fn remove(
     let dropped = async {
         client.batch_execute("BEGIN").await?;
         client.batch_execute(&statement).await?;
-        history::record(&client, &entry, "applied", started, None).await?;
+        history::record(
+            &client,
+            &entry,
+            history::HistoryOutcome::Applied,
+            started,
+            None,
+        )
+        .await?;
         client.batch_execute("COMMIT").await
     }
     .await;

@@ -576,8 +576,14 @@ async fn apply_target(
         Err(failure) => {
             if let Some(entry) = &entry {
                 // The changes rolled back; the failure is recorded on its own.
-                let _ = history::record(client, entry, "failed", started_at, Some(&failure.error))
-                    .await;
+                let _ = history::record(
+                    client,
+                    entry,
+                    history::HistoryOutcome::Failed,
+                    started_at,
+                    Some(&failure.error),
+                )
+                .await;
             }
             Outcome::Failed(failure)
         }
@@ -652,7 +658,11 @@ async fn run_transaction(
             }
             let id = match entry {
                 Some(entry) => {
-                    let outcome = if has_tail { "committed" } else { "applied" };
+                    let outcome = if has_tail {
+                        history::HistoryOutcome::Committed
+                    } else {
+                        history::HistoryOutcome::Applied
+                    };
                     Some(
                         history::record(client, entry, outcome, started_at, None)
                             .await

@@ -60,6 +60,54 @@ CREATE TABLE IF NOT EXISTS kschema.shapes (
 );
 ";
 
+/// How a target's run ended, as `kschema.history.outcome` stores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryOutcome {
+    /// Everything ran.
+    Applied,
+    /// The transaction committed; the statements after it failed or were
+    /// interrupted (the next apply finishes them).
+    Committed,
+    /// Rolled back: nothing changed.
+    Failed,
+}
+
+impl HistoryOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HistoryOutcome::Applied => "applied",
+            HistoryOutcome::Committed => "committed",
+            HistoryOutcome::Failed => "failed",
+        }
+    }
+
+    /// A stored outcome; one this kschema does not know (a newer version
+    /// wrote it) is an error, never a guess.
+    pub fn parse(text: &str) -> Result<HistoryOutcome, HistoryError> {
+        match text {
+            "applied" => Ok(HistoryOutcome::Applied),
+            "committed" => Ok(HistoryOutcome::Committed),
+            "failed" => Ok(HistoryOutcome::Failed),
+            other => Err(HistoryError::UnknownOutcome(other.to_string())),
+        }
+    }
+}
+
+impl std::fmt::Display for HistoryOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Reading the history failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error(transparent)]
+    Db(#[from] tokio_postgres::Error),
+    #[error("kschema.history holds the outcome {0:?}, which this kschema does not know (a newer kschema wrote it?)")]
+    UnknownOutcome(String),
+}
+
 /// What a run records about itself.
 #[derive(Clone, Debug)]
 pub struct RunInfo {
@@ -155,7 +203,7 @@ pub struct Entry<'a> {
 pub async fn record(
     client: &impl GenericClient,
     entry: &Entry<'_>,
-    outcome: &str,
+    outcome: HistoryOutcome,
     started: SystemTime,
     error: Option<&str>,
 ) -> Result<i64, tokio_postgres::Error> {
@@ -175,7 +223,8 @@ pub async fn record(
             )
             .await?;
     }
-    let finished = (outcome != "committed").then(SystemTime::now);
+    let finished = (outcome != HistoryOutcome::Committed).then(SystemTime::now);
+    let outcome = outcome.as_str();
     let row = client
         .query_typed_one(
             "INSERT INTO kschema.history (run_id, target_schema, tenant, outcome, started_at, finished_at,
@@ -218,9 +267,9 @@ pub async fn finish(client: &Client, finished: &[Finished]) -> Result<(), tokio_
         .iter()
         .map(|f| {
             if f.error.is_none() {
-                "applied"
+                HistoryOutcome::Applied.as_str()
             } else {
-                "committed"
+                HistoryOutcome::Committed.as_str()
             }
         })
         .collect();
@@ -284,7 +333,7 @@ pub struct Row {
     pub run_id: String,
     pub target_schema: String,
     pub tenant: Option<String>,
-    pub outcome: String,
+    pub outcome: HistoryOutcome,
     pub started_at: SystemTime,
     pub finished_at: Option<SystemTime>,
     pub statements: Vec<String>,
@@ -308,7 +357,7 @@ pub async fn rows(
     client: &Client,
     schemas: Option<&[String]>,
     limit: i64,
-) -> Result<Vec<Row>, tokio_postgres::Error> {
+) -> Result<Vec<Row>, HistoryError> {
     if !exists(client).await? {
         return Ok(Vec::new());
     }
@@ -322,24 +371,25 @@ pub async fn rows(
             &[&schemas, &limit],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Row {
-            id: r.get(0),
-            run_id: r.get(1),
-            target_schema: r.get(2),
-            tenant: r.get(3),
-            outcome: r.get(4),
-            started_at: r.get(5),
-            finished_at: r.get(6),
-            statements: r.get(7),
-            hazards_allowed: r.get(8),
-            error: r.get(9),
-            os_user: r.get(10),
-            kschema_version: r.get(11),
-            live_fingerprint: r.get(12),
+    rows.iter()
+        .map(|r| {
+            Ok(Row {
+                id: r.get(0),
+                run_id: r.get(1),
+                target_schema: r.get(2),
+                tenant: r.get(3),
+                outcome: HistoryOutcome::parse(r.get(4))?,
+                started_at: r.get(5),
+                finished_at: r.get(6),
+                statements: r.get(7),
+                hazards_allowed: r.get(8),
+                error: r.get(9),
+                os_user: r.get(10),
+                kschema_version: r.get(11),
+                live_fingerprint: r.get(12),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Records that a run sets out to change `targets` (before the first).
@@ -408,12 +458,15 @@ pub async fn unfinished(client: &Client) -> Result<Vec<String>, tokio_postgres::
 pub async fn model_before_last_run(
     client: &Client,
     schema: &str,
-) -> Result<Option<(Row, Option<SchemaModel>)>, tokio_postgres::Error> {
+) -> Result<Option<(Row, Option<SchemaModel>)>, HistoryError> {
     if !exists(client).await? {
         return Ok(None);
     }
     let latest = rows(client, Some(&[schema.to_string()]), 50).await?;
-    let Some(row) = latest.into_iter().find(|r| r.outcome != "failed") else {
+    let Some(row) = latest
+        .into_iter()
+        .find(|r| r.outcome != HistoryOutcome::Failed)
+    else {
         return Ok(None);
     };
     let shape = client
@@ -426,4 +479,22 @@ pub async fn model_before_last_run(
         .and_then(|r| r.get::<_, Option<serde_json::Value>>(0))
         .and_then(|json| serde_json::from_value(json).ok());
     Ok(Some((row, model)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_round_trip_and_unknown_ones_fail_loudly() {
+        for outcome in [
+            HistoryOutcome::Applied,
+            HistoryOutcome::Committed,
+            HistoryOutcome::Failed,
+        ] {
+            assert_eq!(HistoryOutcome::parse(outcome.as_str()).unwrap(), outcome);
+        }
+        let error = HistoryOutcome::parse("paused").unwrap_err();
+        assert!(error.to_string().contains("\"paused\""), "{error}");
+    }
 }
