@@ -679,6 +679,10 @@ async fn small_defects_found_by_probing() {
             "storage parameters",
         ),
         (
+            "CREATE TABLE t (id int PRIMARY KEY) WITH (fillfactor = 70) TABLESPACE pg_default;\n",
+            "tablespaces are not supported",
+        ),
+        (
             "CREATE TABLE p (id uuid PRIMARY KEY);\nCREATE TABLE c (id int PRIMARY KEY, p int REFERENCES p (id));\n",
             "kschema::sql::foreign_key_types",
         ),

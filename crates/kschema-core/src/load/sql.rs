@@ -202,6 +202,21 @@ impl Loader {
             .as_deref()
             .map(statement_places_in)
             .unwrap_or_default();
+        // sqlparser cannot read `WITH (…) TABLESPACE x` though PostgreSQL
+        // can; kschema refuses tablespaces anyway, so say that, not "invalid".
+        let tablespace = tokens.as_deref().and_then(|tokens| {
+            tokens.iter().find_map(|t| match &t.token {
+                sqlparser::tokenizer::Token::Word(w)
+                    if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("tablespace") =>
+                {
+                    Some((
+                        (t.span.start.line, t.span.start.column),
+                        (t.span.end.line, t.span.end.column),
+                    ))
+                }
+                _ => None,
+            })
+        });
         let parser =
             Parser::new(&PostgreSqlDialect {}).with_recursion_limit(MAX_EXPRESSION_DEPTH + 50);
         let parsed = match tokens {
@@ -213,6 +228,16 @@ impl Loader {
         };
         let statements = match parsed {
             Ok(statements) => statements,
+            Err(_) if tablespace.is_some() => {
+                let (start, end) = tablespace.unwrap_or_default();
+                self.unsupported(
+                    file,
+                    file.span_between(start, end),
+                    "tablespaces are not supported in the desired state".into(),
+                    "leave TABLESPACE out: kschema would create the object in the default tablespace and call it converged",
+                );
+                return;
+            }
             Err(error) => {
                 self.problems.push(parse_problem(file, &error));
                 return;
