@@ -410,10 +410,6 @@ pub struct MongoServer {
     _dir: Option<tempfile::TempDir>,
 }
 
-/// The pinned server version (see the issue: installed as a tool, never a
-/// dependency, since it is GPL).
-const SECANTUS_VERSION: &str = "0.5.3-beta.196";
-
 impl MongoServer {
     pub fn start() -> MongoServer {
         if let Ok(uri) = std::env::var("KSCHEMA_TEST_MONGODB_URI") {
@@ -485,80 +481,29 @@ impl Drop for MongoServer {
     }
 }
 
-/// The cached `secantusd-rs`, installed with `cargo install` the first time
-/// (a file lock keeps parallel test binaries from installing it twice).
+/// The cached `secantusd-rs`: `scripts/install-test-tools` (the same script
+/// `.ci/run` uses) installs it the first time and says where it is.
 fn secantus_binary() -> std::path::PathBuf {
     static BINARY: OnceLock<std::path::PathBuf> = OnceLock::new();
     BINARY
         .get_or_init(|| {
-            let root = std::env::var_os("KSCHEMA_TOOLS_DIR")
-                .map(std::path::PathBuf::from)
-                .unwrap_or_else(|| {
-                    let home = std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into());
-                    Path::new(&home).join(".cache/kschema-tools")
-                })
-                .join(format!("secantus-mdb-{SECANTUS_VERSION}"));
-            let binary = root.join("bin/secantusd-rs");
-            if binary.exists() {
-                return binary;
-            }
-            std::fs::create_dir_all(&root).unwrap();
-            let lock = std::fs::File::create(root.join(".install.lock")).unwrap();
-            lock.lock().unwrap();
-            if !binary.exists() {
-                ensure_cmake();
-                eprintln!(
-                    "installing secantusd-rs {SECANTUS_VERSION} into {} (first use; takes minutes)",
-                    root.display()
-                );
-                let status = Command::new("cargo")
-                    .args([
-                        "install",
-                        "secantus-mdb",
-                        "--version",
-                        &format!("={SECANTUS_VERSION}"),
-                        "--locked",
-                        "--ignore-rust-version",
-                        "--root",
-                    ])
-                    .arg(&root)
-                    .status()
-                    .expect("run cargo install");
-                assert!(
-                    status.success(),
-                    "cargo install secantus-mdb failed (it needs cmake: apt-get install -y cmake)"
-                );
-            }
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-test-tools");
+            let output = Command::new(&script)
+                .arg("--secantus")
+                .stderr(std::process::Stdio::inherit())
+                .output()
+                .unwrap_or_else(|e| panic!("{}: {e}", script.display()));
+            assert!(
+                output.status.success(),
+                "{} --secantus failed (it needs cargo and cmake)",
+                script.display()
+            );
+            let path = String::from_utf8_lossy(&output.stdout);
+            let binary = std::path::PathBuf::from(path.lines().last().unwrap_or("").trim());
+            assert!(binary.exists(), "{} is not there", binary.display());
             binary
         })
         .clone()
-}
-
-/// secantusd-rs builds WiredTiger with cmake; on a fresh Debian machine
-/// (as root) it is installed here, otherwise the failure says what to do.
-fn ensure_cmake() {
-    let found = Command::new("cmake")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if found {
-        return;
-    }
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0"));
-    assert!(
-        root,
-        "secantusd-rs needs cmake to build: install it (apt-get install -y cmake)"
-    );
-    let _ = Command::new("apt-get").args(["update", "-qq"]).status();
-    let status = Command::new("apt-get")
-        .args(["install", "-y", "-qq", "cmake"])
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .status()
-        .expect("run apt-get");
-    assert!(status.success(), "apt-get install cmake failed");
 }
 
 /// Runs a SQL script with psql as `-v ON_ERROR_STOP=1 -f` does for users;
