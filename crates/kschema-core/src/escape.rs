@@ -122,161 +122,189 @@ fn push_unicode_escape(out: &mut String, c: char) {
 /// An SQL statement as it is shown (SQL script, Markdown, text): the same
 /// statement, with string literals and quoted names that hold unsafe
 /// characters rewritten in PostgreSQL's Unicode-escape form (`U&'…'`,
-/// `U&"…"`). Newlines and tabs stay: they are harmless inside literals and
-/// common in bodies. Dollar-quoted bodies and comments are left as they are
-/// (PostgreSQL has no escapes there); [`has_unsafe_chars`] finds what is left.
+/// `U&"…"`), and `E'…'` strings given backslash escapes. Newlines and tabs
+/// stay: they are harmless inside literals and common in bodies.
+/// Dollar-quoted bodies and comments are left as they are (PostgreSQL has
+/// no escapes there); [`has_unsafe_chars`] finds what is left.
 pub fn printable_sql(statement: &str) -> Cow<'_, str> {
-    let needs = statement
-        .chars()
-        .any(|c| is_unsafe_char(c) && c != '\n' && c != '\t');
-    if !needs {
+    let shown_raw = |c: char| !is_unsafe_char(c) || c == '\n' || c == '\t';
+    if statement.chars().all(shown_raw) {
         return Cow::Borrowed(statement);
     }
-    let chars: Vec<char> = statement.chars().collect();
     let mut out = String::with_capacity(statement.len() + 16);
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let prev_is_word = i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
-        match c {
-            '\'' | '"' if !prev_is_word => {
-                let (end, closed) = quoted_end(&chars, i, c);
-                let body = &chars[i + 1..if closed { end - 1 } else { end }];
-                if closed
-                    && body
-                        .iter()
-                        .any(|&c| is_unsafe_char(c) && c != '\n' && c != '\t')
-                {
-                    out.push_str("U&");
-                    out.push(c);
-                    for &b in body {
-                        match b {
-                            '\\' => out.push_str("\\\\"),
-                            b if is_unsafe_char(b) && b != '\n' && b != '\t' => {
-                                push_unicode_escape(&mut out, b)
-                            }
-                            b => out.push(b),
-                        }
+    for piece in sql_pieces(statement) {
+        let text = &statement[piece.start..piece.end];
+        match piece.kind {
+            PieceKind::Quoted {
+                quote,
+                prefix: Prefix::None,
+            } if piece.closed && !text.chars().all(shown_raw) => {
+                out.push_str("U&");
+                out.push(quote);
+                for c in text[1..text.len() - 1].chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        c if !shown_raw(c) => push_unicode_escape(&mut out, c),
+                        c => out.push(c),
                     }
-                    out.push(c);
-                } else {
-                    out.extend(&chars[i..end]);
                 }
-                i = end;
+                out.push(quote);
             }
-            '\'' if is_escape_string_start(&chars, i) => {
-                // E'…': backslash escapes say the same thing as the raw character.
-                let end = escape_string_end(&chars, i);
-                for &b in &chars[i..end] {
-                    if is_unsafe_char(b) && b != '\n' && b != '\t' {
-                        let code = b as u32;
-                        if code <= 0xffff {
-                            let _ = write!(out, "\\u{code:04X}");
-                        } else {
-                            let _ = write!(out, "\\U{code:08X}");
-                        }
+            // E'…': backslash escapes say the same thing as the raw character.
+            PieceKind::Quoted {
+                prefix: Prefix::Escapes,
+                ..
+            } => {
+                for c in text.chars() {
+                    if shown_raw(c) {
+                        out.push(c);
+                    } else if (c as u32) <= 0xffff {
+                        let _ = write!(out, "\\u{:04X}", c as u32);
                     } else {
-                        out.push(b);
+                        let _ = write!(out, "\\U{:08X}", c as u32);
                     }
                 }
-                i = end;
             }
-            '\'' | '"' => {
-                // Another prefixed literal (U&'', B'', N'') or a name that ends
-                // in a quote: copied as is.
-                let (end, _) = quoted_end(&chars, i, c);
-                out.extend(&chars[i..end]);
-                i = end;
-            }
-            '$' if !prev_is_word => match dollar_tag(&chars, i) {
-                Some(tag_len) => {
-                    let end = dollar_end(&chars, i, tag_len);
-                    out.extend(&chars[i..end]);
-                    i = end;
-                }
-                None => {
-                    out.push(c);
-                    i += 1;
-                }
-            },
-            '-' if chars.get(i + 1) == Some(&'-') => {
-                let end = chars[i..]
-                    .iter()
-                    .position(|&c| c == '\n')
-                    .map_or(chars.len(), |p| i + p);
-                out.extend(&chars[i..end]);
-                i = end;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
+            // Code, comments, dollar quotes, other prefixed literals
+            // (U&'', B'', N''), and a quote that never closes.
+            _ => out.push_str(text),
         }
     }
     Cow::Owned(out)
 }
 
-/// Index just past the closing quote of the literal opening at `start`
-/// (doubled quotes stay inside), and whether it closes at all.
-fn quoted_end(chars: &[char], start: usize, quote: char) -> (usize, bool) {
-    let mut i = start + 1;
-    while i < chars.len() {
-        if chars[i] == quote {
-            if chars.get(i + 1) == Some(&quote) {
-                i += 2;
+/// What comes before a quote: nothing, `E` (backslash escapes), or another
+/// prefix (`U&`, `B`, `X`, `N`, or a name that ends in a quote).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prefix {
+    None,
+    Escapes,
+    Other,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PieceKind {
+    Code,
+    /// `-- …` (to the end of the line) or `/* … */`.
+    Comment,
+    /// `'…'` or `"…"`, with what stands before it.
+    Quoted {
+        quote: char,
+        prefix: Prefix,
+    },
+    /// `$tag$ … $tag$`.
+    Dollar,
+}
+
+/// A stretch of SQL text: byte range, what it is, and whether it closes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece {
+    pub start: usize,
+    pub end: usize,
+    pub kind: PieceKind,
+    pub closed: bool,
+}
+
+/// SQL text cut into code, comments, quoted strings and names, and
+/// dollar-quoted bodies, as PostgreSQL's lexer sees them (well enough to
+/// know where each ends). The pieces cover the text in order.
+pub fn sql_pieces(text: &str) -> Vec<Piece> {
+    let bytes = text.as_bytes();
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut pieces = Vec::new();
+    let mut code_start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let before = text[..i].chars().next_back();
+        let (kind, end, closed) = match bytes[i] {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                let end = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                (PieceKind::Comment, end, true)
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => match text[i + 2..].find("*/") {
+                Some(n) => (PieceKind::Comment, i + n + 4, true),
+                None => (PieceKind::Comment, bytes.len(), false),
+            },
+            quote @ (b'\'' | b'"') => {
+                let prefix = match before {
+                    Some('E' | 'e')
+                        if quote == b'\''
+                            && !text[..i - 1].chars().next_back().is_some_and(is_word) =>
+                    {
+                        Prefix::Escapes
+                    }
+                    Some(c) if is_word(c) || c == '&' => Prefix::Other,
+                    _ => Prefix::None,
+                };
+                let mut j = i + 1;
+                let mut closed = false;
+                while j < bytes.len() {
+                    match bytes[j] {
+                        b if b == quote && bytes.get(j + 1) == Some(&quote) => j += 2,
+                        b if b == quote => {
+                            closed = true;
+                            j += 1;
+                            break;
+                        }
+                        b'\\' if prefix == Prefix::Escapes => {
+                            j += 1 + text[j + 1..].chars().next().map_or(0, char::len_utf8)
+                        }
+                        _ => j += 1,
+                    }
+                }
+                let kind = PieceKind::Quoted {
+                    quote: char::from(quote),
+                    prefix,
+                };
+                (kind, j.min(bytes.len()), closed)
+            }
+            b'$' if !before.is_some_and(is_word) => {
+                let rest = &text[i + 1..];
+                let name_len = rest.find(|c: char| !is_word(c)).unwrap_or(rest.len());
+                let is_tag = rest[name_len..].starts_with('$')
+                    && !rest.starts_with(|c: char| c.is_ascii_digit());
+                if !is_tag {
+                    i += 1;
+                    continue;
+                }
+                let tag = &text[i..i + name_len + 2];
+                match text[i + tag.len()..].find(tag) {
+                    Some(n) => (PieceKind::Dollar, i + 2 * tag.len() + n, true),
+                    None => (PieceKind::Dollar, bytes.len(), false),
+                }
+            }
+            // Whole characters: `i` stays on a character boundary.
+            _ => {
+                i += text[i..].chars().next().map_or(1, char::len_utf8);
                 continue;
             }
-            return (i + 1, true);
+        };
+        if code_start < i {
+            pieces.push(Piece {
+                start: code_start,
+                end: i,
+                kind: PieceKind::Code,
+                closed: true,
+            });
         }
-        i += 1;
+        pieces.push(Piece {
+            start: i,
+            end,
+            kind,
+            closed,
+        });
+        i = end;
+        code_start = end;
     }
-    (chars.len(), false)
-}
-
-/// Whether the quote at `i` opens an `E'…'` string.
-fn is_escape_string_start(chars: &[char], i: usize) -> bool {
-    i >= 1
-        && matches!(chars[i - 1], 'E' | 'e')
-        && (i < 2 || !(chars[i - 2].is_alphanumeric() || chars[i - 2] == '_'))
-}
-
-/// Index just past the end of the `E'…'` string whose quote is at `start`.
-fn escape_string_end(chars: &[char], start: usize) -> usize {
-    let mut i = start + 1;
-    while i < chars.len() {
-        match chars[i] {
-            '\\' => i += 2,
-            '\'' if chars.get(i + 1) == Some(&'\'') => i += 2,
-            '\'' => return i + 1,
-            _ => i += 1,
-        }
+    if code_start < bytes.len() {
+        pieces.push(Piece {
+            start: code_start,
+            end: bytes.len(),
+            kind: PieceKind::Code,
+            closed: true,
+        });
     }
-    chars.len()
-}
-
-/// The length of the `$tag$` opening at `start`, if it is one.
-fn dollar_tag(chars: &[char], start: usize) -> Option<usize> {
-    let mut i = start + 1;
-    while i < chars.len() {
-        match chars[i] {
-            '$' => return Some(i + 1 - start),
-            c if c.is_alphanumeric() || c == '_' => i += 1,
-            _ => return None,
-        }
-    }
-    None
-}
-
-fn dollar_end(chars: &[char], start: usize, tag_len: usize) -> usize {
-    let tag = &chars[start..start + tag_len];
-    let mut i = start + tag_len;
-    while i + tag_len <= chars.len() {
-        if &chars[i..i + tag_len] == tag {
-            return i + tag_len;
-        }
-        i += 1;
-    }
-    chars.len()
+    pieces
 }
 
 /// Plain text inside Markdown (a list item, a heading, a table cell): HTML

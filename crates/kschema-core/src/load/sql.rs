@@ -1597,59 +1597,13 @@ fn multiple_primary_keys(file: &Arc<SourceFile>, span: SourceSpan, table: &Ident
 }
 
 /// sqlparser reports positions inside its message (`… at Line: 3, Column: 23`).
-/// The byte offset of the first string, quoted name or dollar-quoted body
-/// that never closes, skipping comments.
+/// The byte offset of the first string, quoted name, dollar-quoted body or
+/// block comment that never closes.
 fn unterminated_opening(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => match text[i + 2..].find("*/") {
-                Some(n) => i += n + 4,
-                None => return Some(i),
-            },
-            quote @ (b'\'' | b'"') => {
-                let mut j = i + 1;
-                loop {
-                    match bytes.get(j) {
-                        None => return Some(i),
-                        Some(&b) if b == quote && bytes.get(j + 1) == Some(&quote) => j += 2,
-                        Some(&b) if b == quote => break,
-                        // E'…' strings escape with backslashes.
-                        Some(b'\\')
-                            if quote == b'\'' && i > 0 && matches!(bytes[i - 1], b'E' | b'e') =>
-                        {
-                            j += 2
-                        }
-                        Some(_) => j += 1,
-                    }
-                }
-                i = j + 1;
-            }
-            b'$' => {
-                let rest = &text[i + 1..];
-                let name_len = rest
-                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .unwrap_or(rest.len());
-                let is_tag = rest[name_len..].starts_with('$')
-                    && !rest.starts_with(|c: char| c.is_ascii_digit());
-                if !is_tag {
-                    i += 1;
-                    continue;
-                }
-                let tag = &text[i..i + name_len + 2];
-                match text[i + tag.len()..].find(tag) {
-                    Some(n) => i += 2 * tag.len() + n,
-                    None => return Some(i),
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    None
+    crate::escape::sql_pieces(text)
+        .into_iter()
+        .find(|piece| !piece.closed)
+        .map(|piece| piece.start)
 }
 
 pub(crate) fn parse_problem(file: &Arc<SourceFile>, error: &ParserError) -> Problem {
