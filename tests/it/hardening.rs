@@ -699,6 +699,10 @@ async fn small_defects_found_by_probing() {
             "opens here and never closes",
         ),
         (
+            "CREATE TABLE t (a timestamptz DEFAULT now(\u{feff}));\n",
+            "kschema::sql::unsafe_character",
+        ),
+        (
             "CREATE EXTENSION IF NOT EXISTS citext;\n",
             "CREATE EXTENSION is not part of a desired state",
         ),

@@ -150,6 +150,34 @@ impl Loader {
             );
             return;
         }
+        // Outside literals and comments, an invisible or control character
+        // means nothing to PostgreSQL and would reach every plan raw.
+        let stray = crate::escape::sql_pieces(file.text())
+            .into_iter()
+            .filter(|piece| piece.kind == crate::escape::PieceKind::Code)
+            .find_map(|piece| {
+                file.text()[piece.start..piece.end]
+                    .char_indices()
+                    .find(|&(_, c)| {
+                        crate::escape::is_unsafe_char(c) && !matches!(c, '\n' | '\t' | '\r')
+                    })
+                    .map(|(at, c)| (piece.start + at, c))
+            });
+        if let Some((offset, c)) = stray {
+            self.problems.push(
+                Problem::new(
+                    "kschema::sql::unsafe_character",
+                    format!(
+                        "{} holds the invisible or control character {} outside any string",
+                        file.name,
+                        crate::escape::printable(&c.to_string())
+                    ),
+                )
+                .at(file, SourceSpan::new(offset.into(), c.len_utf8()), "here")
+                .with_help("remove it: it is not SQL, and no plan could show it"),
+            );
+            return;
+        }
         // One tokenization serves the checks and the statements' places.
         let tokens = tokenize(file.text());
         let unsafe_names = tokens
