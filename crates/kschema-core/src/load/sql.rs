@@ -15,9 +15,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 
-use super::statements::{
-    statement_places_in, tokenize, unsafe_quoted_names, Comment, StatementPlace,
-};
+use super::statements::{statement_places_in, tokenize, Comment, StatementPlace};
 use crate::diagnostic::{Problem, SourceFile};
 use crate::hazard::HazardKind;
 use crate::ident::Ident;
@@ -150,59 +148,13 @@ impl Loader {
             );
             return;
         }
-        // Outside literals and comments, an invisible or control character
-        // means nothing to PostgreSQL and would reach every plan raw.
-        let stray = crate::escape::sql_pieces(file.text())
-            .into_iter()
-            .filter(|piece| piece.kind == crate::escape::PieceKind::Code)
-            .find_map(|piece| {
-                file.text()[piece.start..piece.end]
-                    .char_indices()
-                    .find(|&(_, c)| {
-                        crate::escape::is_unsafe_char(c) && !matches!(c, '\n' | '\t' | '\r')
-                    })
-                    .map(|(at, c)| (piece.start + at, c))
-            });
-        if let Some((offset, c)) = stray {
-            self.problems.push(
-                Problem::new(
-                    "kschema::sql::unsafe_character",
-                    format!(
-                        "{} holds the invisible or control character {} outside any string",
-                        file.name,
-                        crate::escape::printable(&c.to_string())
-                    ),
-                )
-                .at(file, SourceSpan::new(offset.into(), c.len_utf8()), "here")
-                .with_help("remove it: it is not SQL, and no plan could show it"),
-            );
+        let unsafe_text = unsafe_text_problems(file);
+        if !unsafe_text.is_empty() {
+            self.problems.extend(unsafe_text);
             return;
         }
         // One tokenization serves the checks and the statements' places.
         let tokens = tokenize(file.text());
-        let unsafe_names = tokens
-            .as_deref()
-            .map(unsafe_quoted_names)
-            .unwrap_or_default();
-        if !unsafe_names.is_empty() {
-            for (start, end, name) in unsafe_names {
-                self.problems.push(
-                    Problem::new(
-                        "kschema::sql::unsafe_name",
-                        format!(
-                            "the name {} holds a control or invisible character",
-                            crate::escape::unicode_identifier(&name)
-                        ),
-                    )
-                    .at(file, file.span_between(start, end), "this quoted name")
-                    .with_help(
-                        "names may not hold newlines, tabs, escape sequences or bidirectional \
-                         overrides: they would be unreadable or misleading in every plan",
-                    ),
-                );
-            }
-            return;
-        }
         let nesting = tokens
             .as_deref()
             .map_or(Ok(()), |t| check_nesting_in(t, MAX_EXPRESSION_DEPTH));
@@ -1625,6 +1577,70 @@ fn multiple_primary_keys(file: &Arc<SourceFile>, span: SourceSpan, table: &Ident
 }
 
 /// sqlparser reports positions inside its message (`… at Line: 3, Column: 23`).
+/// What no plan could show faithfully: a quoted name holding a control or
+/// invisible character (PostgreSQL would take it), and such a character
+/// outside any string or comment (where it means nothing to PostgreSQL).
+fn unsafe_text_problems(file: &Arc<SourceFile>) -> Vec<Problem> {
+    use crate::escape::{is_unsafe_char, printable, sql_pieces, unicode_identifier, PieceKind};
+    let text = file.text();
+    let mut problems = Vec::new();
+    for piece in sql_pieces(text) {
+        let body = &text[piece.start..piece.end];
+        match piece.kind {
+            PieceKind::Quoted { quote: '"', .. } if crate::escape::has_unsafe_chars(body) => {
+                let inner = body.strip_prefix('"').unwrap_or(body);
+                let name = inner
+                    .strip_suffix('"')
+                    .unwrap_or(inner)
+                    .replace("\"\"", "\"");
+                problems.push(
+                    Problem::new(
+                        "kschema::sql::unsafe_name",
+                        format!(
+                            "the name {} holds a control or invisible character",
+                            unicode_identifier(&name)
+                        ),
+                    )
+                    .at(
+                        file,
+                        SourceSpan::new(piece.start.into(), body.len()),
+                        "this quoted name",
+                    )
+                    .with_help(
+                        "names may not hold newlines, tabs, escape sequences or bidirectional \
+                         overrides: they would be unreadable or misleading in every plan",
+                    ),
+                );
+            }
+            PieceKind::Code => {
+                let stray = body
+                    .char_indices()
+                    .find(|&(_, c)| is_unsafe_char(c) && !matches!(c, '\n' | '\t' | '\r'));
+                if let Some((at, c)) = stray {
+                    problems.push(
+                        Problem::new(
+                            "kschema::sql::unsafe_character",
+                            format!(
+                                "{} holds the invisible or control character {} outside any string",
+                                file.name,
+                                printable(&c.to_string())
+                            ),
+                        )
+                        .at(
+                            file,
+                            SourceSpan::new((piece.start + at).into(), c.len_utf8()),
+                            "here",
+                        )
+                        .with_help("remove it: it is not SQL, and no plan could show it"),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    problems
+}
+
 /// The byte offset of the first string, quoted name, dollar-quoted body or
 /// block comment that never closes.
 fn unterminated_opening(text: &str) -> Option<usize> {

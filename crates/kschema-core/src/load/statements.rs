@@ -171,27 +171,3 @@ mod tests {
         assert!(on(5).is_empty());
     }
 }
-
-/// A quoted name's start and end (1-based line, column) and its text.
-pub type QuotedName = ((u64, u64), (u64, u64), String);
-
-/// Quoted names that hold a control or invisible character, with where they
-/// start and end: PostgreSQL would take them, but no plan, comment or
-/// terminal could show them faithfully, so the loader refuses them.
-pub fn unsafe_quoted_names(tokens: &[TokenWithSpan]) -> Vec<QuotedName> {
-    tokens
-        .iter()
-        .filter_map(|token| match &token.token {
-            Token::Word(word)
-                if word.quote_style.is_some() && crate::escape::has_unsafe_chars(&word.value) =>
-            {
-                Some((
-                    (token.span.start.line, token.span.start.column),
-                    (token.span.end.line, token.span.end.column),
-                    word.value.clone(),
-                ))
-            }
-            _ => None,
-        })
-        .collect()
-}
