@@ -129,15 +129,10 @@ def time_apply(bin_dir, sock, db, project, n, runs):
     return psql_s, apply_s
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tenants", default="100,1000", help="comma-separated fleet sizes")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--apply", action="store_true",
-                        help="also time apply (a new column and index in every tenant) against psql -f of the same statements")
-    args = parser.parse_args()
-    sizes = [int(n) for n in args.tenants.split(",")]
-
+def start_cluster():
+    """A release build (made if missing) and a throwaway cluster on a unix
+    socket in a new folder: (PostgreSQL's bin folder, the folder, the socket
+    folder)."""
     if not os.path.exists(KSCHEMA):
         run(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
     bin_dir = pg_bin()
@@ -151,6 +146,25 @@ def main():
     run(as_postgres([f"{bin_dir}/pg_ctl", "-D", data, "-l", f"{work}/log", "-w",
                      "-o", f"-k {sock} -c listen_addresses='' -c fsync=off -c max_locks_per_transaction=1024", "start"]),
         stdout=subprocess.DEVNULL)
+    return bin_dir, work, sock
+
+
+def stop_cluster(bin_dir, work):
+    subprocess.run(as_postgres([f"{bin_dir}/pg_ctl", "-D", os.path.join(work, "data"), "-m", "immediate", "stop"]),
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tenants", default="100,1000", help="comma-separated fleet sizes")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--apply", action="store_true",
+                        help="also time apply (a new column and index in every tenant) against psql -f of the same statements")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.tenants.split(",")]
+
+    bin_dir, work, sock = start_cluster()
     try:
         rows = []
         for n in sizes:
@@ -197,9 +211,7 @@ def main():
             for n, *_, (psql_s, apply_s) in rows:
                 print(f"| {n:,} | {psql_s:.3f} s | {apply_s:.3f} s | {apply_s / psql_s:.2f}x |")
     finally:
-        subprocess.run(as_postgres([f"{bin_dir}/pg_ctl", "-D", data, "-m", "immediate", "stop"]),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(work, ignore_errors=True)
+        stop_cluster(bin_dir, work)
 
 
 if __name__ == "__main__":

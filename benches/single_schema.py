@@ -18,14 +18,12 @@ Needs PostgreSQL's server programs and a release build (built if missing).
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fleet import KSCHEMA, ROOT, as_postgres, pg_bin, run, settle, timed  # noqa: E402
+from fleet import KSCHEMA, run, settle, start_cluster, stop_cluster, timed  # noqa: E402
 
 
 def chain_sql(n):
@@ -46,19 +44,7 @@ def main():
     args = parser.parse_args()
     sizes = [int(n) for n in args.tables.split(",")]
 
-    if not os.path.exists(KSCHEMA):
-        run(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
-    bin_dir = pg_bin()
-    work = tempfile.mkdtemp(prefix="kschema-bench-", dir="/tmp")
-    os.chmod(work, 0o755)
-    data, sock = os.path.join(work, "data"), work
-    if os.geteuid() == 0:
-        run(["chown", "-R", "postgres:", work])
-    run(as_postgres([f"{bin_dir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "--no-locale", "-E", "UTF8", "--no-sync"]),
-        stdout=subprocess.DEVNULL)
-    run(as_postgres([f"{bin_dir}/pg_ctl", "-D", data, "-l", f"{work}/log", "-w",
-                     "-o", f"-k {sock} -c listen_addresses='' -c fsync=off -c max_locks_per_transaction=1024", "start"]),
-        stdout=subprocess.DEVNULL)
+    bin_dir, work, sock = start_cluster()
     psql = [f"{bin_dir}/psql", "-X", "-q", "-h", sock, "-U", "postgres"]
     try:
         rows = []
@@ -95,10 +81,7 @@ def main():
         for n, l, pn, d, ps in rows:
             print(f"| {n:,} | {l:.3f} s | {pn:.3f} s | {pn / l:.2f}x | {d:.3f} s | {ps:.3f} s | {ps / d:.2f}x |")
     finally:
-        subprocess.run(as_postgres([f"{bin_dir}/pg_ctl", "-D", data, "-m", "immediate", "stop"]),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(work, ignore_errors=True)
-
+        stop_cluster(bin_dir, work)
 
 if __name__ == "__main__":
     main()
