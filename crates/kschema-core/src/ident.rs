@@ -50,11 +50,7 @@ impl Ident {
     /// where Unicode escapes are not understood. The literal around it is
     /// escaped for display by [`crate::escape::printable_sql`].
     pub fn quoted_raw(&self) -> String {
-        if needs_quotes(&self.0) {
-            format!("\"{}\"", self.0.replace('"', "\"\""))
-        } else {
-            self.0.clone()
-        }
+        quote_ident(&self.0).into_owned()
     }
 }
 
@@ -91,11 +87,18 @@ impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if crate::escape::has_unsafe_chars(self.0) {
             f.write_str(&crate::escape::unicode_identifier(self.0))
-        } else if needs_quotes(self.0) {
-            write!(f, "\"{}\"", self.0.replace('"', "\"\""))
         } else {
-            f.write_str(self.0)
+            f.write_str(&quote_ident(self.0))
         }
+    }
+}
+
+/// The name as `quote_ident()` writes it.
+fn quote_ident(name: &str) -> std::borrow::Cow<'_, str> {
+    if needs_quotes(name) {
+        format!("\"{}\"", name.replace('"', "\"\"")).into()
+    } else {
+        name.into()
     }
 }
 
