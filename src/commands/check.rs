@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use kschema_core::plan::TxMode;
 use kschema_core::render::describe;
+use kschema_core::render::not_compared::{self, LeftOut};
 use kschema_core::render::text::group_title;
 use miette::Report;
 
@@ -25,8 +26,9 @@ pub async fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<ExitCode, Repo
         if drifted == 0 {
             let _ = writeln!(
                 out,
-                "In sync: all {} targets match the desired state.",
-                plan.targets.len()
+                "In sync: all {} targets match the desired state{}.",
+                plan.targets.len(),
+                not_compared::summary(&plan.unmanaged, LeftOut::NotCompared, "below")
             );
         } else {
             let _ = writeln!(
@@ -59,18 +61,24 @@ pub async fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<ExitCode, Repo
                 let _ = writeln!(out, "{}: in sync", group_title(group));
             }
         }
+        if let Some(heading) = not_compared::heading(&plan.unmanaged, LeftOut::NotCompared) {
+            let _ = writeln!(out, "\n{heading}");
+            for line in not_compared::lines(&plan.unmanaged) {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
         if let LiveSource::Database(db) = &shard.source {
             let managed: Vec<&str> = shard.targets.iter().map(|t| t.schema.as_str()).collect();
-            let unmanaged: Vec<String> = list_schemas(&db.connect().await?)
+            let unlisted: Vec<String> = list_schemas(&db.connect().await?)
                 .await?
                 .into_iter()
                 .filter(|s| s.starts_with("org_") && !managed.contains(&s.as_str()))
                 .collect();
-            if !unmanaged.is_empty() {
+            if !unlisted.is_empty() {
                 let _ = writeln!(
                     out,
                     "\nTenant-like schemas not in tenants.toml (left alone): {}",
-                    unmanaged.join(", ")
+                    unlisted.join(", ")
                 );
             }
         }

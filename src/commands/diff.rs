@@ -7,13 +7,14 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use kschema_core::catalog::{Fingerprint, RowRead};
+use kschema_core::catalog::{share_lists, Fingerprint, LiveState, RowRead};
 use kschema_core::lint::lint;
 use kschema_core::load::row_reads;
 use kschema_core::load::{load_project, DesiredState, LoadedScope, TenantId};
 use kschema_core::model::{SchemaModel, SchemaName};
-use kschema_core::plan::{plan_schema, Plan, PlanOptions, Target, TargetPlan};
+use kschema_core::plan::{plan_schema, unmanaged_groups, Plan, PlanOptions, Target, TargetPlan};
 use kschema_core::render::text::{render_text, TextOptions};
+use kschema_core::unmanaged::{UnmanagedList, UnmanagedObject};
 use miette::Report;
 
 use super::{argument_problem, print, read_snapshot, use_color};
@@ -26,6 +27,8 @@ struct Side {
     label: String,
     schemas: BTreeMap<SchemaName, Scope>,
     desired: Option<DesiredState>,
+    /// A live side's objects kschema does not manage.
+    unmanaged: BTreeMap<SchemaName, UnmanagedList>,
 }
 
 /// A schema as a desired scope (so renames and allowances of a project
@@ -45,6 +48,7 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode, Repor
     let mut plan = Plan {
         targets: Vec::new(),
         lints: to.desired.as_ref().map(lint).unwrap_or_default(),
+        unmanaged: Vec::new(),
     };
     let mut only_in_from = Vec::new();
     for (schema, scope) in &to.schemas {
@@ -70,6 +74,22 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode, Repor
     }
     // public first, as everywhere else.
     plan.targets.sort_by_key(|t| !t.target.is_public());
+    // Neither side's unmanaged objects were compared: both are listed.
+    let mut merged: BTreeMap<SchemaName, Vec<UnmanagedObject>> = BTreeMap::new();
+    for side in [&from, &to] {
+        for (schema, list) in &side.unmanaged {
+            merged
+                .entry(schema.clone())
+                .or_default()
+                .extend(list.iter().cloned());
+        }
+    }
+    let not_compared = LiveState {
+        unmanaged: share_lists(merged),
+        ..LiveState::default()
+    };
+    let compared: Vec<Target> = plan.targets.iter().map(|t| t.target.clone()).collect();
+    plan.unmanaged = unmanaged_groups(&not_compared, &compared);
     let mut out = format!("From: {}\nTo:   {}\n\n", from.label, to.label);
     out.push_str(&render_text(
         &plan,
@@ -116,6 +136,7 @@ async fn load_side(arg: &str, reads: &[RowRead]) -> Result<Side, Report> {
             label: db.to_string(),
             schemas,
             desired: None,
+            unmanaged: live.unmanaged,
         });
     }
     let path = Path::new(arg);
@@ -144,6 +165,7 @@ async fn load_side(arg: &str, reads: &[RowRead]) -> Result<Side, Report> {
             label: format!("project {arg}"),
             schemas,
             desired: Some(desired),
+            unmanaged: BTreeMap::new(),
         });
     }
     if path.is_file() {
@@ -166,6 +188,7 @@ async fn load_side(arg: &str, reads: &[RowRead]) -> Result<Side, Report> {
             label: format!("snapshot {arg}"),
             schemas,
             desired: None,
+            unmanaged: live.unmanaged,
         });
     }
     Err(argument_problem(

@@ -18,9 +18,10 @@ use kschema_core::load::row_reads;
 use kschema_core::load::{load_project, TenantId};
 use kschema_core::model::{SchemaModel, SchemaName};
 use kschema_core::mongo::{collection_files, plan_mongo, MongoState};
-use kschema_core::plan::{plan_schema, PlanOptions};
+use kschema_core::plan::{plan_schema, unmanaged_groups, PlanOptions, Target};
 use kschema_core::render::ddl::{sequences_file, table_file};
 use kschema_core::render::describe;
+use kschema_core::render::not_compared::{self, LeftOut};
 use kschema_core::Problem;
 use miette::Report;
 
@@ -218,9 +219,19 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitCode, Re
         &live,
         &desired.tenant,
     ));
+    let not_written = unmanaged_groups(&live, &inspected_targets(&found, template.as_ref()));
+    if let Some(heading) = not_compared::heading(&not_written, LeftOut::NotWritten) {
+        let _ = writeln!(out, "\n{heading}");
+        for line in not_compared::lines(&not_written) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     print(&out)?;
     if leftovers.is_empty() {
-        print("\nChecked: `kschema plan` against this database finds nothing to change in public or the template.\n")?;
+        print(&format!(
+            "\nChecked: `kschema plan` against this database finds nothing to change in public or the template{}.\n",
+            not_compared::summary(&not_written, LeftOut::NotWritten, "above")
+        ))?;
         Ok(ExitCode::SUCCESS)
     } else {
         Err(Problem::new(
@@ -233,6 +244,25 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitCode, Re
         ))
         .into())
     }
+}
+
+/// Every schema inspect read, as plan targets: public, the tenants, and a
+/// template that is not one of them.
+fn inspected_targets(found: &Found, template: Option<&SchemaName>) -> Vec<Target> {
+    let mut targets = vec![Target::public()];
+    targets.extend(found.tenants.iter().map(|(id, schema)| Target {
+        schema: schema.clone(),
+        tenant: Some(id.clone()),
+    }));
+    if let Some(template) = template {
+        if !targets.iter().any(|t| &t.schema == template) {
+            targets.push(Target {
+                schema: template.clone(),
+                tenant: None,
+            });
+        }
+    }
+    targets
 }
 
 /// `org_*`: a prefix and a suffix around the tenant id.

@@ -16,6 +16,7 @@ use tokio_postgres::Client;
 
 const SIGNATURES_SQL: &str = include_str!("sql/signatures.sql");
 const TABLES_SQL: &str = include_str!("sql/tables.sql");
+const UNMANAGED_SQL: &str = include_str!("sql/unmanaged.sql");
 
 const SCHEMAS_SQL: &str = "SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)";
 
@@ -216,18 +217,21 @@ async fn read_catalog(
 ) -> Result<LiveState, IntrospectError> {
     let names: Vec<&str> = schemas.iter().map(|s| s.as_str()).collect();
     let mut builder = LiveStateBuilder::new();
-    let (tables, sequences) = match side {
+    let (tables, (sequences, unmanaged)) = match side {
         Some(side) => futures_util::try_join!(
             read_tables(client, &names, version, &mut builder),
-            read_sequences(side, &names)
+            side_reads(side, &names)
         )?,
         None => (
             read_tables(client, &names, version, &mut builder).await?,
-            read_sequences(client, &names).await?,
+            side_reads(client, &names).await?,
         ),
     };
     for sequence in sequences {
         builder.add_sequence(sequence);
+    }
+    for (schema, kind, name) in unmanaged {
+        builder.add_unmanaged(&schema, &kind, name);
     }
     let trace = crate::trace::Trace::new();
 
@@ -399,6 +403,33 @@ async fn read_sequences(
 
     trace.mark("sequences");
     Ok(sequences)
+}
+
+type Unmanaged = Vec<(String, String, String)>;
+
+/// What the second connection reads while the first reads the tables.
+async fn side_reads(
+    client: &Client,
+    names: &[&str],
+) -> Result<(Vec<RawSequence>, Unmanaged), IntrospectError> {
+    let sequences = read_sequences(client, names).await?;
+    let unmanaged = read_unmanaged(client, names).await?;
+    Ok((sequences, unmanaged))
+}
+
+/// Objects of kinds kschema does not manage: (schema, kind code, name).
+async fn read_unmanaged(client: &Client, names: &[&str]) -> Result<Unmanaged, IntrospectError> {
+    let trace = crate::trace::Trace::new();
+    let mut found = Vec::new();
+    for row in client
+        .query(UNMANAGED_SQL, &[&names])
+        .await
+        .map_err(IntrospectError::Query)?
+    {
+        found.push((read(&row, 0)?, read(&row, 1)?, read(&row, 2)?));
+    }
+    trace.mark("unmanaged objects");
+    Ok(found)
 }
 
 /// The rows of signatures.sql, combined per table.

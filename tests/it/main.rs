@@ -14,3 +14,4 @@ mod mongo;
 mod review;
 mod rollback;
 mod seeds;
+mod unmanaged;

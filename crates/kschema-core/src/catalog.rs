@@ -21,6 +21,7 @@ use crate::model::{
     SqlExpr, Table, TableRef,
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
+use crate::unmanaged::{UnmanagedKind, UnmanagedList, UnmanagedObject};
 
 pub use crate::model::RowRead;
 
@@ -208,11 +209,21 @@ pub struct LiveSchema {
 #[derive(Clone, Debug, Default)]
 pub struct LiveState {
     pub schemas: BTreeMap<SchemaName, LiveSchema>,
+    /// What each schema holds that kschema does not manage (schemas with
+    /// nothing of the kind are absent).
+    pub unmanaged: BTreeMap<SchemaName, UnmanagedList>,
 }
 
 impl LiveState {
     pub fn get(&self, schema: &SchemaName) -> Option<&LiveSchema> {
         self.schemas.get(schema)
+    }
+
+    /// What `schema` holds that kschema does not manage.
+    pub fn unmanaged_in(&self, schema: &SchemaName) -> &[UnmanagedObject] {
+        self.unmanaged
+            .get(schema)
+            .map_or(&[], |list| list.as_slice())
     }
 
     /// How many distinct shapes the schemas come in.
@@ -224,6 +235,27 @@ impl LiveState {
     }
 }
 
+/// Sorted lists, one shared copy per distinct list: a fleet of tenants
+/// with the same view holds one list.
+pub fn share_lists(
+    lists: BTreeMap<SchemaName, Vec<UnmanagedObject>>,
+) -> BTreeMap<SchemaName, UnmanagedList> {
+    let mut shared: HashMap<Vec<UnmanagedObject>, UnmanagedList> = HashMap::new();
+    lists
+        .into_iter()
+        .filter(|(_, list)| !list.is_empty())
+        .map(|(schema, mut list)| {
+            list.sort();
+            list.dedup();
+            let list = shared
+                .entry(list)
+                .or_insert_with_key(|list| Arc::new(list.clone()))
+                .clone();
+            (schema, list)
+        })
+        .collect()
+}
+
 /// Builds a [`LiveState`] from rows as they stream in. Rows may come in any
 /// order; models are assembled in [`LiveStateBuilder::finish`].
 #[derive(Default)]
@@ -232,6 +264,7 @@ pub struct LiveStateBuilder {
     tables_by_document: HashMap<(Ident, Arc<str>), SharedTable>,
     schemas: BTreeMap<SchemaName, SchemaRows>,
     canonical_cache: HashMap<(String, String), String>,
+    unmanaged: BTreeMap<SchemaName, Vec<UnmanagedObject>>,
     errors: Vec<String>,
 }
 
@@ -308,6 +341,22 @@ impl LiveStateBuilder {
             .insert(Ident::new(table), rows);
     }
 
+    /// An object of a kind kschema does not manage; `kind` is its code
+    /// (`view`, `policy`, …). A code this kschema does not know is an error,
+    /// not an object quietly left out.
+    pub fn add_unmanaged(&mut self, schema: &str, kind: &str, name: String) {
+        match UnmanagedKind::from_code(kind) {
+            Some(kind) => self
+                .unmanaged
+                .entry(SchemaName::new(schema))
+                .or_default()
+                .push(UnmanagedObject { kind, name }),
+            None => self.errors.push(format!(
+                "unknown kind of unmanaged object {kind:?} in {schema}"
+            )),
+        }
+    }
+
     /// Problems met on the way (rows that could not be read), if any.
     pub fn errors(&self) -> &[String] {
         &self.errors
@@ -315,7 +364,10 @@ impl LiveStateBuilder {
 
     pub fn finish(self) -> LiveState {
         let mut by_shape: HashMap<Vec<usize>, LiveSchema> = HashMap::new();
-        let mut state = LiveState::default();
+        let mut state = LiveState {
+            unmanaged: share_lists(self.unmanaged),
+            ..LiveState::default()
+        };
         for (schema, mut rows) in self.schemas {
             rows.tables.sort_by(|a, b| a.0.cmp(&b.0));
             rows.sequences.sort_by(|a, b| a.name.cmp(&b.name));

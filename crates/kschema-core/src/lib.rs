@@ -21,5 +21,6 @@ pub mod render;
 pub mod seed_value;
 pub mod snapshot;
 pub mod sql;
+pub mod unmanaged;
 
 pub use diagnostic::{Problem, SourceFile};

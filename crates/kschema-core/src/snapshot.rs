@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Fingerprint, LiveSchema, LiveState};
+use crate::catalog::{share_lists, Fingerprint, LiveSchema, LiveState};
 use crate::model::{SchemaModel, SchemaName};
+use crate::unmanaged::UnmanagedObject;
 
 pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
 
@@ -29,6 +30,9 @@ pub struct Snapshot {
     /// MongoDB database → its collections, when a MongoDB URI was given.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub mongo: BTreeMap<String, crate::mongo::MongoState>,
+    /// Schema name → what it held that kschema does not manage.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unmanaged: BTreeMap<SchemaName, Vec<UnmanagedObject>>,
 }
 
 impl Snapshot {
@@ -48,6 +52,11 @@ impl Snapshot {
             schemas,
             shapes,
             mongo: BTreeMap::new(),
+            unmanaged: live
+                .unmanaged
+                .iter()
+                .map(|(schema, list)| (schema.clone(), list.as_ref().clone()))
+                .collect(),
         }
     }
 
@@ -78,6 +87,7 @@ impl Snapshot {
                 .clone();
             live.schemas.insert(name.clone(), schema);
         }
+        live.unmanaged = share_lists(self.unmanaged.clone());
         Ok(live)
     }
 

@@ -19,6 +19,9 @@ const RANKS: &[(&str, u32)] = &[
     // MongoDB collections: model, comparison and commands in one room of
     // their own (it imports only text and hazards).
     ("mongo", 2),
+    // Live objects of kinds kschema does not manage yet: listed, never
+    // compared.
+    ("unmanaged", 2),
     ("seed_value", 3),
     ("sql", 3),
     ("normalize", 3),

@@ -36,7 +36,9 @@ cols AS (
            -- relid 0: a default mentions no column, and pg_get_expr with a
            -- relation would lock it (a table locked by a migration must not
            -- stall the whole introspection).
-           'default', CASE WHEN serial.relname IS NULL THEN pg_get_expr(d.adbin, 0) END,
+           -- A generated column's expression is not a default (and names
+           -- columns, which relid 0 cannot deparse): unmanaged.sql lists it.
+           'default', CASE WHEN serial.relname IS NULL AND a.attgenerated = '' THEN pg_get_expr(d.adbin, 0) END,
            'identity', a.attidentity,
            'serial_sequence', serial.relname,
            'collation', CASE WHEN a.attcollation <> t.typcollation THEN co.collname END

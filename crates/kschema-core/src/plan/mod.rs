@@ -22,6 +22,7 @@ use crate::lint::{lint, Lint};
 use crate::load::{DesiredState, LoadedScope, ObjectKey, TenantId};
 use crate::model::{ConstraintKind, SchemaModel, SchemaName};
 use crate::sql::Sql;
+use crate::unmanaged::UnmanagedList;
 
 /// A schema kschema converges: `public` or one tenant's.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -164,6 +165,49 @@ pub struct Plan {
     pub targets: Vec<TargetPlan>,
     /// Warnings about the desired state (never block).
     pub lints: Vec<Lint>,
+    /// What the targets hold that kschema does not manage, so did not
+    /// compare: targets with the same list share a group, `public` first.
+    pub unmanaged: Vec<UnmanagedGroup>,
+}
+
+/// Targets that hold the same objects kschema does not manage.
+#[derive(Clone, Debug)]
+pub struct UnmanagedGroup {
+    pub targets: Vec<Target>,
+    pub objects: UnmanagedList,
+}
+
+impl UnmanagedGroup {
+    /// How many objects the groups hold over all their targets.
+    pub fn total(groups: &[UnmanagedGroup]) -> usize {
+        groups
+            .iter()
+            .map(|g| g.targets.len() * g.objects.len())
+            .sum()
+    }
+}
+
+/// The unmanaged objects of `targets`, grouped by identical lists.
+pub fn unmanaged_groups(live: &LiveState, targets: &[Target]) -> Vec<UnmanagedGroup> {
+    let mut groups: Vec<UnmanagedGroup> = Vec::new();
+    for target in targets {
+        let Some(objects) = live.unmanaged.get(&target.schema) else {
+            continue;
+        };
+        let same = groups.iter_mut().find(|g| {
+            !target.is_public()
+                && !g.targets[0].is_public()
+                && (Arc::ptr_eq(&g.objects, objects) || g.objects == *objects)
+        });
+        match same {
+            Some(group) => group.targets.push(target.clone()),
+            None => groups.push(UnmanagedGroup {
+                targets: vec![target.clone()],
+                objects: objects.clone(),
+            }),
+        }
+    }
+    groups
 }
 
 impl Plan {
@@ -173,6 +217,11 @@ impl Plan {
 
     pub fn change_count(&self) -> usize {
         self.targets.iter().map(|t| t.steps.len()).sum()
+    }
+
+    /// How many objects, over all targets, were not compared.
+    pub fn unmanaged_count(&self) -> usize {
+        UnmanagedGroup::total(&self.unmanaged)
     }
 
     /// Targets whose steps carry hazards the policy does not allow, with
@@ -344,6 +393,7 @@ pub fn build_plan(
     let mut plan = Plan {
         targets: Vec::new(),
         lints: lint(desired),
+        unmanaged: unmanaged_groups(live, targets),
     };
     let has_tenants = targets.iter().any(|t| !t.is_public());
     for target in targets {

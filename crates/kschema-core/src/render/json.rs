@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::describe;
 use crate::hazard::{Hazard, HazardKind, HazardPolicy};
 use crate::lint::Lint;
-use crate::plan::{Plan, Step, TxMode};
+use crate::plan::{Plan, Step, Target, TxMode};
+use crate::unmanaged::UnmanagedObject;
 
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -50,6 +51,9 @@ pub struct Summary {
     pub hazards: BTreeMap<HazardKind, usize>,
     /// Hazard kinds apply refuses without an allow (the project's policy).
     pub blocked_hazards: Vec<HazardKind>,
+    /// Objects kschema does not manage, over all targets: not compared.
+    #[serde(default)]
+    pub not_compared: usize,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -69,6 +73,9 @@ pub struct TargetDocument {
     pub steps: Vec<StepDocument>,
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Objects in the schema kschema does not manage, so did not compare.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_compared: Vec<UnmanagedObject>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -111,6 +118,11 @@ pub fn plan_document(
     let mut first_with: HashMap<*const Vec<Step>, usize> = HashMap::new();
     let mut targets = Vec::new();
     let mut hazards: BTreeMap<HazardKind, usize> = BTreeMap::new();
+    let not_compared: HashMap<&Target, &[UnmanagedObject]> = plan
+        .unmanaged
+        .iter()
+        .flat_map(|g| g.targets.iter().map(|t| (t, g.objects.as_slice())))
+        .collect();
     for (index, target) in plan.targets.iter().enumerate() {
         let key = Arc::as_ptr(&target.steps);
         let same_plan_as = *first_with.entry(key).or_insert(index);
@@ -146,6 +158,10 @@ pub fn plan_document(
             same_plan_as,
             steps,
             notes: target.notes.as_ref().clone(),
+            not_compared: not_compared
+                .get(&target.target)
+                .map(|list| list.to_vec())
+                .unwrap_or_default(),
         });
     }
     let blocked_hazards = hazards
@@ -167,6 +183,7 @@ pub fn plan_document(
             distinct_plans: first_with.len(),
             hazards,
             blocked_hazards,
+            not_compared: plan.unmanaged_count(),
         },
         shards: BTreeMap::new(),
         targets,
@@ -197,6 +214,7 @@ pub fn merge_documents(documents: Vec<(Option<String>, PlanDocument)>) -> PlanDo
                 a.up_to_date += b.up_to_date;
                 a.changes += b.changes;
                 a.distinct_plans += b.distinct_plans;
+                a.not_compared += b.not_compared;
                 for (kind, count) in b.hazards {
                     *a.hazards.entry(kind).or_default() += count;
                 }

@@ -9,6 +9,7 @@ use similar::TextDiff;
 
 use super::ddl::schema_ddl;
 use super::describe;
+use super::not_compared::{self, LeftOut};
 use super::text::group_title;
 use crate::catalog::LiveState;
 use crate::escape::{html_text, markdown_code, markdown_fence, markdown_text, printable_sql};
@@ -76,8 +77,31 @@ pub fn render_markdown(plan: &Plan, ctx: &MarkdownContext<'_>) -> String {
     if hazards.keys().any(|k| !ctx.policy.allows(*k)) {
         let _ = writeln!(out, "> 🛑 `apply` refuses the hazards marked 🛑 until they are allowed (`--allow-destructive`, `--allow-hazard`, or a `-- kschema:allow-hazard` annotation).\n");
     }
+    if let Some(heading) = not_compared::heading(&plan.unmanaged, LeftOut::NotCompared) {
+        let _ = writeln!(out, "**{}**\n", markdown_text(&heading));
+        for line in not_compared::lines(&plan.unmanaged) {
+            // A kind's own line (indented) is an item of its group's.
+            match line.strip_prefix("  ") {
+                Some(kind) => {
+                    let _ = writeln!(out, "  - {}", markdown_text(kind));
+                }
+                None => {
+                    let _ = writeln!(out, "- {}", markdown_text(&line));
+                }
+            }
+        }
+        out.push('\n');
+    }
     if changed.is_empty() {
-        let _ = writeln!(out, "**No changes**: every target is up to date.\n");
+        let _ = writeln!(
+            out,
+            "**No changes**: every target is up to date{}.\n",
+            markdown_text(&not_compared::summary(
+                &plan.unmanaged,
+                LeftOut::NotCompared,
+                "above"
+            ))
+        );
     }
 
     for group in &changed {

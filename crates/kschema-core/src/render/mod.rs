@@ -3,6 +3,7 @@
 pub mod ddl;
 pub mod json;
 pub mod markdown;
+pub mod not_compared;
 pub mod sql;
 pub mod text;
 

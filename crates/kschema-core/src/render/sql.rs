@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::describe;
+use super::not_compared::{self, LeftOut};
 use crate::escape::{printable, printable_sql};
 use crate::plan::{statements_by_transaction, Plan, Step, TargetPlan};
 
@@ -12,8 +13,18 @@ pub fn render_sql(plan: &Plan, header: &[String]) -> String {
     for line in header {
         let _ = writeln!(out, "-- {}", printable(line));
     }
+    if let Some(heading) = not_compared::heading(&plan.unmanaged, LeftOut::NotCompared) {
+        let _ = writeln!(out, "-- {heading}");
+        for line in not_compared::lines(&plan.unmanaged) {
+            let _ = writeln!(out, "--   {}", printable(&line));
+        }
+    }
     if plan.is_empty() {
-        out.push_str("-- No changes: every target is up to date.\n");
+        let _ = writeln!(
+            out,
+            "-- No changes: every target is up to date{}.",
+            not_compared::summary(&plan.unmanaged, LeftOut::NotCompared, "above")
+        );
         return out;
     }
     for target in plan.targets.iter().filter(|t| !t.is_empty()) {

@@ -4,10 +4,11 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
+use super::not_compared::{self, LeftOut};
 use super::{describe, plural};
 use crate::escape::printable;
 use crate::hazard::{HazardKind, HazardPolicy};
-use crate::plan::{Plan, PlanGroup, TxMode};
+use crate::plan::{Plan, PlanGroup, Target, TxMode};
 
 /// How many tenant ids a group lists before "and N more".
 const LISTED_TENANTS: usize = 10;
@@ -100,6 +101,13 @@ pub fn render_text(plan: &Plan, options: &TextOptions) -> String {
     if !up_to_date.is_empty() {
         out.push('\n');
     }
+    if let Some(heading) = not_compared::heading(&plan.unmanaged, LeftOut::NotCompared) {
+        let _ = writeln!(out, "{}", paint.wrap("36", &heading));
+        for line in not_compared::lines(&plan.unmanaged) {
+            let _ = writeln!(out, "  {}", printable(&line));
+        }
+        out.push('\n');
+    }
     if !plan.lints.is_empty() {
         let _ = writeln!(
             out,
@@ -124,36 +132,40 @@ pub fn render_text(plan: &Plan, options: &TextOptions) -> String {
 
 /// `public`, `tenant abc123 (org_abc123)` or `3 tenants: a, b, c`.
 pub fn group_title(group: &PlanGroup<'_>) -> String {
-    if group.public {
+    let targets: Vec<&Target> = group.targets.iter().map(|t| &t.target).collect();
+    targets_title(group.public, &targets)
+}
+
+/// The title of a group of targets that share something.
+pub fn targets_title(public: bool, targets: &[&Target]) -> String {
+    if public {
         return "public".into();
     }
-    if let [only] = group.targets.as_slice() {
-        return only.target.to_string();
+    if let [only] = targets {
+        return only.to_string();
     }
-    let ids: Vec<String> = group
-        .targets
+    let ids: Vec<String> = targets
         .iter()
         .take(LISTED_TENANTS)
         .map(|t| {
-            t.target
-                .tenant
+            t.tenant
                 .as_ref()
                 .map(|id| id.to_string())
-                .unwrap_or_else(|| t.target.schema.to_string())
+                .unwrap_or_else(|| t.schema.to_string())
         })
         .collect();
-    let more = group.targets.len().saturating_sub(LISTED_TENANTS);
+    let more = targets.len().saturating_sub(LISTED_TENANTS);
     let tail = if more > 0 {
         format!(" and {more} more")
     } else {
         String::new()
     };
-    let kind = if group.targets.iter().all(|t| t.target.tenant.is_some()) {
+    let kind = if targets.iter().all(|t| t.tenant.is_some()) {
         "tenants"
     } else {
         "schemas"
     };
-    format!("{} {kind} ({}{tail})", group.targets.len(), ids.join(", "))
+    format!("{} {kind} ({}{tail})", targets.len(), ids.join(", "))
 }
 
 fn unblock_hint(kind: HazardKind) -> String {
@@ -173,9 +185,10 @@ pub fn summary(plan: &Plan, policy: &HazardPolicy) -> String {
         .iter()
         .filter(|t| !t.target.is_public())
         .count();
+    let not_compared = not_compared::summary(&plan.unmanaged, LeftOut::NotCompared, "above");
     if changed == 0 {
         return format!(
-            "No changes: {} up to date.",
+            "No changes: {} up to date{not_compared}.",
             match (plan.targets.iter().any(|t| t.target.is_public()), tenants) {
                 (true, 0) => "public is".to_string(),
                 (true, n) => format!("public and {n} tenant schema{} are", plural(n)),
@@ -189,7 +202,7 @@ pub fn summary(plan: &Plan, policy: &HazardPolicy) -> String {
     }
     let changes = plan.change_count();
     let mut text = format!(
-        "Plan: {changes} change{} in {changed} of {total} target{}; {} up to date.",
+        "Plan: {changes} change{} in {changed} of {total} target{}; {} up to date{not_compared}.",
         plural(changes),
         plural(total),
         total - changed

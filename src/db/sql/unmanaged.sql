@@ -1,0 +1,193 @@
+-- Everything in the target schemas ($1) that kschema does not manage yet:
+-- one row per object (schema, kind, name), where the name never mentions
+-- the schema (identical tenants give identical lists). Objects that belong
+-- to an extension are the extension's, and listed as the extension alone.
+-- Built-in objects (oid < 16384) are never listed.
+--
+-- Each kind is named by a code core's `unmanaged::UnmanagedKind` knows; a
+-- code it does not know fails the read instead of vanishing.
+WITH ns AS MATERIALIZED (
+  SELECT oid, nspname::text AS nspname FROM pg_namespace WHERE nspname = ANY($1)
+),
+ext_member AS MATERIALIZED (
+  SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
+),
+rel AS MATERIALIZED (
+  SELECT c.*, ns.nspname
+    FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+   WHERE NOT EXISTS (SELECT 1 FROM ext_member e
+                      WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
+),
+-- The tables kschema reads (introspect.rs TABLE_LIST_SQL).
+managed_table AS (
+  SELECT * FROM rel WHERE relkind IN ('r', 'p') AND NOT relispartition
+)
+SELECT nspname, kind, name FROM (
+  SELECT nspname,
+         CASE relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized_view'
+                      WHEN 'f' THEN 'foreign_table' WHEN 'c' THEN 'composite_type' END AS kind,
+         relname::text AS name
+    FROM rel WHERE relkind IN ('v', 'm', 'f', 'c')
+  UNION ALL
+  SELECT r.nspname, CASE WHEN r.relispartition THEN 'partition' ELSE 'inherited_table' END,
+         format('%I (of %s)', r.relname,
+                CASE WHEN p.relnamespace = r.relnamespace THEN quote_ident(p.relname)
+                     ELSE format('%I.%I', pn.nspname, p.relname) END)
+    FROM rel r
+    JOIN pg_inherits i ON i.inhrelid = r.oid
+    JOIN pg_class p ON p.oid = i.inhparent
+    JOIN pg_namespace pn ON pn.oid = p.relnamespace
+   WHERE r.relkind IN ('r', 'p', 'f')
+  UNION ALL
+  SELECT nspname, 'partitioning', format('%I %s', relname, pg_get_partkeydef(oid))
+    FROM managed_table WHERE relkind = 'p'
+  UNION ALL
+  SELECT nspname, 'storage_parameters', format('%I (%s)', relname, array_to_string(reloptions, ', '))
+    FROM managed_table WHERE reloptions IS NOT NULL
+  UNION ALL
+  SELECT nspname, 'unlogged', quote_ident(relname) FROM managed_table WHERE relpersistence = 'u'
+  UNION ALL
+  SELECT t.nspname, 'tablespace', format('%I (%I)', t.relname, ts.spcname)
+    FROM managed_table t JOIN pg_tablespace ts ON ts.oid = t.reltablespace
+  UNION ALL
+  SELECT nspname, 'replica_identity',
+         format('%I (%s)', relname, CASE relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' ELSE 'USING INDEX' END)
+    FROM managed_table WHERE relreplident <> 'd'
+  UNION ALL
+  SELECT nspname, 'row_security',
+         format('%I (%s)', relname, CASE WHEN relforcerowsecurity THEN 'enabled, forced' ELSE 'enabled' END)
+    FROM managed_table WHERE relrowsecurity OR relforcerowsecurity
+  UNION ALL
+  SELECT t.nspname, 'generated_column', format('%I.%I', t.relname, a.attname)
+    FROM managed_table t JOIN pg_attribute a ON a.attrelid = t.oid
+   WHERE a.attgenerated <> '' AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT t.nspname, 'exclusion_constraint', format('%I.%I', t.relname, con.conname)
+    FROM managed_table t JOIN pg_constraint con ON con.conrelid = t.oid
+   WHERE con.contype = 'x'
+  UNION ALL
+  -- An identity's or serial's sequence with options of its own (the model
+  -- keeps only that it is one).
+  SELECT t.nspname, 'sequence_options',
+         format('%I.%I (%s)', t.relname, a.attname, concat_ws(', ',
+           CASE WHEN s.seqstart <> 1 THEN 'START ' || s.seqstart END,
+           CASE WHEN s.seqincrement <> 1 THEN 'INCREMENT ' || s.seqincrement END,
+           CASE WHEN s.seqmin <> 1 THEN 'MINVALUE ' || s.seqmin END,
+           CASE WHEN s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
+                                                 WHEN 'int4'::regtype THEN 2147483647
+                                                 ELSE 9223372036854775807 END
+                THEN 'MAXVALUE ' || s.seqmax END,
+           CASE WHEN s.seqcache <> 1 THEN 'CACHE ' || s.seqcache END,
+           CASE WHEN s.seqcycle THEN 'CYCLE' END))
+    FROM managed_table t
+    JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = t.oid
+                    AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+    JOIN pg_sequence s ON s.seqrelid = d.objid
+    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+   WHERE s.seqstart <> 1 OR s.seqincrement <> 1 OR s.seqmin <> 1 OR s.seqcache <> 1 OR s.seqcycle
+      OR s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
+                                     WHEN 'int4'::regtype THEN 2147483647
+                                     ELSE 9223372036854775807 END
+  UNION ALL
+  SELECT i.nspname, 'index_options',
+         format('%I (%s)', i.relname, concat_ws(', ',
+           CASE WHEN i.reloptions IS NOT NULL THEN array_to_string(i.reloptions, ', ') END,
+           CASE WHEN i.reltablespace <> 0 THEN 'TABLESPACE ' || quote_ident(ts.spcname) END))
+    FROM rel i
+    JOIN pg_index ix ON ix.indexrelid = i.oid
+    JOIN managed_table t ON t.oid = ix.indrelid
+    LEFT JOIN pg_tablespace ts ON ts.oid = i.reltablespace
+   WHERE i.reloptions IS NOT NULL OR i.reltablespace <> 0
+  UNION ALL
+  SELECT t.nspname, 'trigger', format('%I on %I', tg.tgname, t.relname)
+    FROM rel t JOIN pg_trigger tg ON tg.tgrelid = t.oid
+   WHERE NOT tg.tgisinternal
+  UNION ALL
+  SELECT t.nspname, 'policy', format('%I on %I', p.polname, t.relname)
+    FROM rel t JOIN pg_policy p ON p.polrelid = t.oid
+  UNION ALL
+  SELECT t.nspname, 'rule', format('%I on %I', r.rulename, t.relname)
+    FROM rel t JOIN pg_rewrite r ON r.ev_class = t.oid
+   WHERE r.rulename <> '_RETURN'
+  UNION ALL
+  SELECT t.nspname, 'privileges', quote_ident(t.relname)
+    FROM rel t
+   WHERE t.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+     AND t.relacl IS NOT NULL AND t.relacl::text[] <> acldefault((CASE WHEN t.relkind = 'S' THEN 's' ELSE 'r' END)::"char", t.relowner)::text[]
+  UNION ALL
+  SELECT t.nspname, 'privileges', format('%I.%I', t.relname, a.attname)
+    FROM rel t JOIN pg_attribute a ON a.attrelid = t.oid
+   WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  -- A schema's own privileges, when they are not what CREATE SCHEMA (or,
+  -- for public, initdb) leaves.
+  SELECT ns.nspname, 'privileges', 'schema'
+    FROM ns JOIN pg_namespace n ON n.oid = ns.oid
+   WHERE n.nspacl IS NOT NULL
+     AND n.nspacl::text[] <> acldefault('n'::"char", n.nspowner)::text[]
+     AND NOT (n.nspname = 'public'
+              AND n.nspacl::text[] = ARRAY['pg_database_owner=UC/pg_database_owner', '=U/pg_database_owner'])
+  UNION ALL
+  SELECT ns.nspname, 'default_privileges',
+         format('for %s on %s', pg_get_userbyid(da.defaclrole),
+                CASE da.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'
+                                      WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' END)
+    FROM ns JOIN pg_default_acl da ON da.defaclnamespace = ns.oid
+  UNION ALL
+  SELECT ns.nspname,
+         CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
+         format('%I(%s)', p.proname, pg_get_function_identity_arguments(p.oid))
+    FROM ns JOIN pg_proc p ON p.pronamespace = ns.oid
+   WHERE p.oid >= 16384
+     AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
+  UNION ALL
+  SELECT ns.nspname,
+         CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range_type' ELSE 'base_type' END,
+         quote_ident(t.typname)
+    FROM ns JOIN pg_type t ON t.typnamespace = ns.oid
+   WHERE t.oid >= 16384 AND t.typtype IN ('e', 'd', 'r', 'b') AND t.typcategory <> 'A'
+     AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
+  UNION ALL
+  SELECT ns.nspname, 'extension', format('%I %s', x.extname, x.extversion)
+    FROM ns JOIN pg_extension x ON x.extnamespace = ns.oid
+  UNION ALL
+  SELECT ns.nspname, 'collation', quote_ident(c.collname)
+    FROM ns JOIN pg_collation c ON c.collnamespace = ns.oid
+   WHERE c.oid >= 16384
+     AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_collation'::regclass AND e.objid = c.oid)
+  UNION ALL
+  SELECT ns.nspname, 'statistics', quote_ident(s.stxname)
+    FROM ns JOIN pg_statistic_ext s ON s.stxnamespace = ns.oid
+  UNION ALL
+  SELECT ns.nspname, 'operator', format('%s(%s, %s)', o.oprname,
+                                        coalesce(format_type(nullif(o.oprleft, 0), NULL), 'NONE'),
+                                        format_type(o.oprright, NULL))
+    FROM ns JOIN pg_operator o ON o.oprnamespace = ns.oid
+   WHERE o.oid >= 16384
+     AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_operator'::regclass AND e.objid = o.oid)
+  UNION ALL
+  SELECT ns.nspname, 'text_search', quote_ident(c.cfgname)
+    FROM ns JOIN pg_ts_config c ON c.cfgnamespace = ns.oid
+   WHERE c.oid >= 16384
+     AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_ts_config'::regclass AND e.objid = c.oid)
+  UNION ALL
+  SELECT ns.nspname, 'text_search', quote_ident(d.dictname)
+    FROM ns JOIN pg_ts_dict d ON d.dictnamespace = ns.oid
+   WHERE d.oid >= 16384
+     AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_ts_dict'::regclass AND e.objid = d.oid)
+  UNION ALL
+  -- Comments on anything in the schema, and on the schema itself.
+  SELECT ns.nspname, 'comment',
+         CASE WHEN d.classoid = 'pg_namespace'::regclass THEN 'schema'
+              ELSE o.type || ' ' || replace(o.identity, quote_ident(ns.nspname) || '.', '')
+         END
+    FROM pg_description d
+    CROSS JOIN LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) o
+    JOIN ns ON ns.nspname = o.schema OR (d.classoid = 'pg_namespace'::regclass AND d.objoid = ns.oid)
+   WHERE d.objoid >= 16384
+  UNION ALL
+  -- Database-wide: listed with public (event triggers fire for every schema).
+  SELECT 'public', 'event_trigger', quote_ident(evtname) FROM pg_event_trigger
+   WHERE 'public' = ANY($1)
+) found
+ORDER BY 1, 2, 3

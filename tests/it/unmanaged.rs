@@ -1,0 +1,316 @@
+//! Nothing silent: objects of kinds kschema does not manage yet, in the
+//! schemas it manages, are listed by plan (every format), check, diff and
+//! inspect — never an "up to date" that hides them.
+
+use crate::support::{kschema, Project, TestDb};
+
+/// One statement per kind, in tenant abc123's schema, and the line each
+/// kind gets in the report.
+const TENANT_OBJECTS: &[(&str, &str)] = &[
+    (
+        "CREATE VIEW org_abc123.active_users AS SELECT id FROM org_abc123.users",
+        "1 view (active_users)",
+    ),
+    (
+        "CREATE MATERIALIZED VIEW org_abc123.user_count AS SELECT count(*) FROM org_abc123.users",
+        "1 materialized view (user_count)",
+    ),
+    (
+        "CREATE FUNCTION org_abc123.touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.updated_at = now(); RETURN NEW; END$$",
+        "1 function (touch())",
+    ),
+    (
+        "CREATE PROCEDURE org_abc123.tidy(days int) LANGUAGE sql AS 'SELECT 1'",
+        "1 procedure (tidy(IN days integer))",
+    ),
+    (
+        "CREATE TRIGGER users_touch BEFORE UPDATE ON org_abc123.users FOR EACH ROW EXECUTE FUNCTION org_abc123.touch()",
+        "1 trigger (users_touch on users)",
+    ),
+    (
+        "CREATE TYPE org_abc123.mood AS ENUM ('happy', 'sad')",
+        "1 enum (mood)",
+    ),
+    (
+        "CREATE DOMAIN org_abc123.positive AS int CHECK (VALUE > 0)",
+        "1 domain (positive)",
+    ),
+    (
+        "CREATE TYPE org_abc123.pair AS (a int, b int)",
+        "1 composite type (pair)",
+    ),
+    (
+        "CREATE EXTENSION citext SCHEMA org_abc123",
+        "1 extension (citext 1.6)",
+    ),
+    (
+        "COMMENT ON TABLE org_abc123.users IS 'people'",
+        "1 comment (table users)",
+    ),
+    (
+        "ALTER TABLE org_abc123.roles ENABLE ROW LEVEL SECURITY",
+        "1 table with row-level security (roles (enabled))",
+    ),
+    (
+        "CREATE POLICY own_roles ON org_abc123.roles USING (true)",
+        "1 policy (own_roles on roles)",
+    ),
+    (
+        "GRANT SELECT ON org_abc123.projects TO PUBLIC",
+        "1 object with granted privileges (projects)",
+    ),
+    (
+        "ALTER TABLE org_abc123.notifications SET (fillfactor = 70)",
+        "1 table with storage parameters (notifications (fillfactor=70))",
+    ),
+    (
+        "ALTER TABLE org_abc123.permissions REPLICA IDENTITY FULL",
+        "1 replica identity (permissions (FULL))",
+    ),
+    (
+        "CREATE RULE no_delete AS ON DELETE TO org_abc123.trial_shares DO INSTEAD NOTHING",
+        "1 rule (no_delete on trial_shares)",
+    ),
+    (
+        "CREATE STATISTICS org_abc123.user_names ON first_name, last_name FROM org_abc123.users",
+        "1 statistics object (user_names)",
+    ),
+    (
+        "CREATE TABLE org_abc123.events (id int, at date) PARTITION BY RANGE (at); \
+         CREATE TABLE org_abc123.events_2026 PARTITION OF org_abc123.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+        "1 partition (events_2026 (of events))",
+    ),
+    // Last: the tables above would otherwise get its grants.
+    (
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA org_abc123 GRANT SELECT ON TABLES TO PUBLIC",
+        "1 default privilege (for",
+    ),
+];
+
+async fn shipped_with_tenant_objects() -> (Project, TestDb) {
+    let project = Project::shipped();
+    let db = TestDb::new().await;
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+    for (sql, _) in TENANT_OBJECTS {
+        db.execute(sql).await;
+    }
+    db.execute("CREATE EXTENSION pgcrypto SCHEMA public").await;
+    (project, db)
+}
+
+#[tokio::test]
+async fn plan_lists_every_unmanaged_kind_instead_of_saying_up_to_date() {
+    let (project, db) = shipped_with_tenant_objects().await;
+
+    let plan = kschema(&project, &db, &["plan"]);
+    let text = &plan.stdout;
+    assert!(
+        text.contains("Not compared — kschema does not manage these yet"),
+        "{}",
+        plan.snapshot()
+    );
+    for (_, line) in TENANT_OBJECTS {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+    assert!(text.contains("public: 1 extension (pgcrypto"), "{text}");
+    // The tenant's line names it alone: the others hold nothing unmanaged.
+    assert!(
+        text.contains("\n  tenant abc123 (org_abc123):\n    1 extension (citext 1.6)\n"),
+        "{text}"
+    );
+    assert!(!text.contains("def456 (org_def456):"), "{text}");
+    // The events table itself is a table kschema would drop (it is not in
+    // the files), and says so; its partition is listed, not dropped.
+    assert!(text.contains("- drop table events"), "{text}");
+    assert!(!text.contains("drop table events_2026"), "{text}");
+    assert!(
+        text.contains("1 partitioned table (its partition key) (events RANGE (at))"),
+        "{text}"
+    );
+    assert!(
+        text.contains("it does not manage were not compared (listed above)."),
+        "{text}"
+    );
+
+    // JSON: per target, with a count in the summary.
+    let json = kschema(&project, &db, &["plan", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let targets = document["targets"].as_array().unwrap();
+    let abc = targets
+        .iter()
+        .find(|t| t["tenant"] == "abc123")
+        .expect("tenant abc123 in the plan");
+    let kinds: Vec<&str> = abc["not_compared"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["kind"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "view",
+        "materialized_view",
+        "function",
+        "procedure",
+        "trigger",
+        "enum",
+        "domain",
+        "composite_type",
+        "extension",
+        "comment",
+        "row_security",
+        "policy",
+        "privileges",
+        "default_privileges",
+        "storage_parameters",
+        "replica_identity",
+        "rule",
+        "statistics",
+        "partition",
+        "partitioning",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+    }
+    let def = targets.iter().find(|t| t["tenant"] == "def456").unwrap();
+    assert!(def.get("not_compared").is_none(), "{def}");
+    assert_eq!(
+        document["summary"]["not_compared"].as_u64().unwrap() as usize,
+        kinds.len() + 1
+    );
+
+    // Markdown and SQL say it too.
+    let markdown = kschema(&project, &db, &["plan", "--format", "markdown"]).stdout;
+    assert!(markdown.contains("**Not compared"), "{markdown}");
+    assert!(markdown.contains("  - 1 view (active_users)"), "{markdown}");
+    let sql = kschema(&project, &db, &["plan", "--format", "sql"]).stdout;
+    assert!(
+        sql.contains("--   tenant abc123 (org_abc123):\n--     1 extension (citext 1.6)"),
+        "{sql}"
+    );
+}
+
+#[tokio::test]
+async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
+    let project = Project::shipped();
+    let db = TestDb::new().await;
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+    for schema in ["org_abc123", "org_def456"] {
+        db.execute(&format!(
+            "CREATE VIEW {schema}.recent AS SELECT id FROM {schema}.projects; \
+             CREATE POLICY p ON {schema}.users USING (true)"
+        ))
+        .await;
+    }
+
+    // check: in sync in what it manages, and what it did not compare.
+    let check = kschema(&project, &db, &["check"]);
+    assert_eq!(check.code, 0, "{}", check.snapshot());
+    assert!(
+        check.stdout.contains(
+            "match the desired state in what kschema manages; 4 objects it does not manage were not compared (listed below)."
+        ),
+        "{}",
+        check.stdout
+    );
+    // Two tenants with the same objects are one line.
+    assert!(
+        check
+            .stdout
+            .contains("2 tenants (abc123, def456): 1 view (recent), 1 policy (p on users)"),
+        "{}",
+        check.stdout
+    );
+
+    // A plain plan: no changes, but not a bare "up to date".
+    let plan = kschema(&project, &db, &["plan"]);
+    assert!(
+        plan.stdout.contains(
+            "No changes: public and 3 tenant schemas are up to date in what kschema manages; 4 objects it does not manage were not compared (listed above)."
+        ),
+        "{}",
+        plan.stdout
+    );
+
+    // A snapshot records them, and a plan against it lists them.
+    let snapshot = project.path().join("live.json");
+    let snapshot_path = snapshot.display().to_string();
+    let taken = kschema(&project, &db, &["snapshot", "--out", &snapshot_path]);
+    assert_eq!(taken.code, 0, "{}", taken.snapshot());
+    let offline = kschema(&project, &db, &["plan", "--against", &snapshot_path]);
+    assert!(
+        offline
+            .stdout
+            .contains("1 view (recent), 1 policy (p on users)"),
+        "{}",
+        offline.snapshot()
+    );
+
+    // diff, database against project.
+    let diff = kschema(
+        &project,
+        &db,
+        &["diff", &db.url(), &project.path().display().to_string()],
+    );
+    assert!(
+        diff.stdout
+            .contains("2 tenants (abc123, def456): 1 view (recent), 1 policy (p on users)"),
+        "{}",
+        diff.snapshot()
+    );
+
+    // inspect: what it did not write.
+    let out = Project::empty();
+    let out_dir = out.path().display().to_string();
+    let inspect = kschema(&project, &db, &["inspect", "--out", &out_dir, "--force"]);
+    assert_eq!(inspect.code, 0, "{}", inspect.snapshot());
+    assert!(
+        inspect
+            .stdout
+            .contains("Not written — kschema does not manage these yet (4 objects):"),
+        "{}",
+        inspect.stdout
+    );
+    assert!(
+        inspect.stdout.contains(
+            "finds nothing to change in public or the template in what kschema manages; 4 objects it does not manage were not written (listed above)."
+        ),
+        "{}",
+        inspect.stdout
+    );
+}
+
+#[tokio::test]
+async fn live_generated_columns_exclusion_constraints_and_identity_options_are_read_and_listed() {
+    let project = Project::empty();
+    project.write(
+        "schema/public/things.sql",
+        "CREATE TABLE things (id int GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, name text, during tstzrange);\n",
+    );
+    let db = TestDb::new().await;
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+    db.execute(
+        "CREATE EXTENSION btree_gist; \
+         ALTER TABLE public.things ADD COLUMN shout text GENERATED ALWAYS AS (upper(name)) STORED; \
+         ALTER TABLE public.things ADD CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&); \
+         ALTER TABLE public.things ALTER COLUMN id SET CACHE 20; \
+         CREATE INDEX things_name ON public.things (name) WITH (fillfactor = 50)",
+    )
+    .await;
+    let plan = kschema(&project, &db, &["plan"]);
+    // Reading the generated column used to fail ("expression contains
+    // variables"); now it is read, and its expression is listed as not
+    // compared.
+    assert!(
+        plan.stdout
+            .contains("1 generated column (its expression) (things.shout)"),
+        "{}",
+        plan.snapshot()
+    );
+    for line in [
+        "1 exclusion constraint (things.no_overlap)",
+        "1 identity or serial with sequence options (things.id (CACHE 20))",
+        "1 index with storage options (things_name (fillfactor=50))",
+        "1 extension (btree_gist",
+    ] {
+        assert!(plan.stdout.contains(line), "{line}\n{}", plan.stdout);
+    }
+}
