@@ -38,6 +38,19 @@ pub struct GlobalArgs {
     )]
     pub database_url: Option<String>,
 
+    /// A server kschema may create scratch databases on, to build the
+    /// desired state and read it back as PostgreSQL stores it (`local`: its
+    /// own local cluster) [default: kschema.toml's plan.dev_url, else the
+    /// target server; a plan --against a snapshot uses the local cluster].
+    #[arg(
+        long,
+        global = true,
+        env = "KSCHEMA_DEV_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub dev_url: Option<String>,
+
     /// The MongoDB deployment for schema/mongo (without it, MongoDB is
     /// skipped, and the output says so).
     #[arg(

@@ -30,6 +30,7 @@ use kschema_core::{Problem, SourceFile};
 use miette::{IntoDiagnostic, Report, SourceSpan};
 
 use crate::cli::{ColorChoice, GlobalArgs, TargetArgs};
+use crate::db::materialize::Builder;
 use crate::db::Database;
 
 /// Where the live state came from.
@@ -103,7 +104,7 @@ pub async fn prepare(
     against: Option<&Path>,
 ) -> Result<Planned, Report> {
     let trace = crate::trace::Trace::new();
-    let desired = load_desired(global, target_args)?;
+    let mut desired = load_desired(global, target_args)?;
     trace.mark("load desired state");
     let options = plan_options(&desired, target_args);
     if let Some(path) = against {
@@ -119,6 +120,7 @@ pub async fn prepare(
         }
         let targets = targets::select_targets(&desired, &target_args.tenants)?;
         let snapshot = read_snapshot(path)?;
+        store_desired(global, &mut desired, None).await?;
         let live = snapshot.to_live().map_err(|reason| {
             Problem::new(
                 "kschema::snapshot::invalid",
@@ -152,8 +154,9 @@ pub async fn prepare(
             mongo,
         });
     }
-    let (desired, shards) = fleet::resolve(global, desired, &target_args.tenants).await?;
+    let (mut desired, shards) = fleet::resolve(global, desired, &target_args.tenants).await?;
     trace.mark("resolve tenants and databases");
+    store_desired(global, &mut desired, Some(&shards[0].db)).await?;
     let plans = fleet::plan_all(&desired, shards, options).await?;
     let shards = plans
         .into_iter()
@@ -250,6 +253,49 @@ pub async fn open_database(global: &GlobalArgs) -> Result<Database, Report> {
             Ok(db)
         }
     }
+}
+
+/// Has PostgreSQL build the desired state and say how it stores it
+/// (`db::materialize`): on the dev database's server (`--dev-url`,
+/// `[plan] dev_url`; `local` is the local cluster), else on `target`'s
+/// server, else (a plan against a snapshot) on the local cluster.
+pub async fn store_desired(
+    global: &GlobalArgs,
+    desired: &mut DesiredState,
+    target: Option<&Database>,
+) -> Result<(), Report> {
+    let dev = global
+        .dev_url
+        .clone()
+        .or_else(|| desired.config.plan.dev_url.clone())
+        .filter(|u| !u.trim().is_empty());
+    let builder = match (dev.as_deref(), target) {
+        (None, Some(target)) => Builder::Target(target.clone()),
+        (dev, target) => {
+            let server = match dev {
+                Some(url) if url != "local" => Database::from_url(url)?,
+                _ => {
+                    let project = std::path::absolute(&global.project)
+                        .unwrap_or_else(|_| global.project.clone());
+                    Database::local(&project)?
+                }
+            };
+            // A dev server of another major version may store other forms.
+            let target_version = match target {
+                Some(target) => match target.connect().await {
+                    Ok(client) => crate::db::introspect::server_version(&client).await.ok(),
+                    Err(_) => None,
+                },
+                None => None,
+            };
+            Builder::Dev {
+                server,
+                target_version,
+            }
+        }
+    };
+    crate::db::materialize::store_desired(desired, &builder).await?;
+    Ok(())
 }
 
 /// Whether to color text output.

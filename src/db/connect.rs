@@ -74,6 +74,15 @@ impl Database {
         })
     }
 
+    /// Another database on a server already configured (its settings,
+    /// timeouts included, are kept).
+    pub fn from_config(config: Config) -> Self {
+        Database {
+            config,
+            local: None,
+        }
+    }
+
     /// The project's local cluster, started (and created) if needed.
     pub fn local(project: &Path) -> Result<Self, ConnectError> {
         let cluster = LocalCluster::for_project(project)?;

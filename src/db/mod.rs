@@ -7,6 +7,7 @@ pub mod history;
 pub mod introspect;
 pub mod local;
 pub mod lock;
+pub mod materialize;
 pub mod mongo;
 
 pub use connect::Database;

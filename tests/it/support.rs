@@ -2,7 +2,7 @@
 //! server KSCHEMA_TEST_DATABASE_URL points at), a fresh database per test,
 //! project folders, and running the real `kschema` binary.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -320,11 +320,21 @@ pub fn kschema_with(project: &Project, url: Option<&str>, args: &[&str]) -> Run 
 pub fn command(project: &Project, url: Option<&str>, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kschema"));
     command.args(args).arg("--project").arg(project.path());
-    command.env_remove("DATABASE_URL").env("NO_COLOR", "1");
+    command
+        .env_remove("DATABASE_URL")
+        .env_remove("KSCHEMA_DEV_URL")
+        .env("NO_COLOR", "1")
+        // Cases that share a desired state share its stored form.
+        .env("KSCHEMA_CACHE_DIR", shared_cache_dir());
     if let Some(url) = url {
         command.arg("--database-url").arg(url);
     }
     command
+}
+
+/// One cache of stored desired states for the whole run.
+pub fn shared_cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kschema-cache")
 }
 
 pub fn run(command: &mut Command) -> Run {

@@ -62,6 +62,8 @@ pub struct MongoConfig {
 #[serde(deny_unknown_fields)]
 pub struct PlanConfig {
     pub online: Option<bool>,
+    /// Where the desired state is built (see `--dev-url`).
+    pub dev_url: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

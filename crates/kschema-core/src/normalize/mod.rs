@@ -3,4 +3,5 @@
 
 pub mod expr;
 pub mod names;
+pub mod stored;
 pub mod types;

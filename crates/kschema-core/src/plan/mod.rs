@@ -5,6 +5,7 @@
 //! tenant's schema only when SQL is needed.
 
 pub mod ddl;
+pub mod materialize;
 pub mod order;
 pub mod replay;
 
@@ -350,9 +351,9 @@ pub fn plan_schema(
     }
 }
 
-/// Hazards the scope's `-- kschema:allow-hazard` annotations allow for a
-/// change: on its table, its column, its index or its sequence.
-pub fn allowed_by_annotations(scope: &LoadedScope, change: &Change) -> Vec<HazardKind> {
+/// The objects a change is about, most specific last: its table, and its
+/// column, index or sequence.
+pub fn object_keys(change: &Change) -> Vec<ObjectKey> {
     let mut keys = Vec::new();
     if let Some(table) = change.table() {
         keys.push(ObjectKey::Table(table.clone()));
@@ -370,6 +371,13 @@ pub fn allowed_by_annotations(scope: &LoadedScope, change: &Change) -> Vec<Hazar
         Change::AlterSequence { to, .. } => keys.push(ObjectKey::Sequence(to.name.clone())),
         _ => {}
     }
+    keys
+}
+
+/// Hazards the scope's `-- kschema:allow-hazard` annotations allow for a
+/// change: on its table, its column, its index or its sequence.
+pub fn allowed_by_annotations(scope: &LoadedScope, change: &Change) -> Vec<HazardKind> {
+    let keys = object_keys(change);
     let mut allowed: Vec<HazardKind> = keys
         .iter()
         .filter_map(|k| scope.origins.get(k))

@@ -1,0 +1,276 @@
+//! The desired model in PostgreSQL's own words: the desired state was
+//! materialized on a real server and read back with the live side's catalog
+//! code (`stored`); every comparable part of the desired model — types,
+//! `NOT NULL`, defaults, constraint and index definitions, the names
+//! PostgreSQL chose for unnamed ones, sequences — is taken from there, so
+//! both sides of a diff are PostgreSQL's canonical form and no guess about
+//! what the analyzer stores can make a false diff.
+//!
+//! What the catalog does not know stays the author's: the text of each
+//! expression (`sql`, used in generated statements and shown in plans),
+//! `implicit_name` (an unnamed constraint still matches a live one of the
+//! same definition under another name) and `validated` (`NOT VALID` as
+//! declared).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ident::Ident;
+use crate::model::{
+    ConstraintKind, Index, IndexExpr, SchemaModel, SqlExpr, Table,
+};
+
+/// `desired` with everything comparable taken from `stored`, its
+/// materialized and re-read form. An object the server did not store is an
+/// error: the materialization and the model disagree, which is a bug.
+pub fn adopt_stored(desired: &SchemaModel, stored: &SchemaModel) -> Result<SchemaModel, String> {
+    let mut adopted = SchemaModel {
+        rows: desired.rows.clone(),
+        ..SchemaModel::default()
+    };
+    for (name, table) in &desired.tables {
+        let stored_table = stored
+            .tables
+            .get(name)
+            .ok_or_else(|| format!("table {name} was not stored"))?;
+        adopted
+            .tables
+            .insert(name.clone(), adopt_table(table, stored_table)?);
+    }
+    let mut unclaimed: BTreeMap<&Ident, &Index> = stored.indexes.iter().collect();
+    let mut pairs: Vec<(&Index, &Index)> = Vec::new();
+    // By name first, then unnamed ones by definition (PostgreSQL chose
+    // their names), as the diff would pair them.
+    for index in desired.indexes.values() {
+        if let Some(found) = unclaimed.remove(&index.name) {
+            pairs.push((index, found));
+        }
+    }
+    for index in desired.indexes.values() {
+        if pairs.iter().any(|(d, _)| d.name == index.name) {
+            continue;
+        }
+        let on_table = |s: &&&Index| s.table == index.table;
+        let found = unclaimed
+            .values()
+            .filter(on_table)
+            .find(|s| s.same_definition(index))
+            .or_else(|| unclaimed.values().filter(on_table).find(|s| s.key_columns().eq(index.key_columns())))
+            .map(|s| s.name.clone())
+            .and_then(|name| unclaimed.remove(&name))
+            .ok_or_else(|| format!("index {} was not stored", index.name))?;
+        pairs.push((index, found));
+    }
+    for (index, found) in pairs {
+        let mut taken = found.clone();
+        taken.implicit_name = index.implicit_name;
+        if !index.implicit_name {
+            taken.name = index.name.clone();
+        }
+        restore_index_texts(&mut taken, index);
+        adopted.indexes.insert(taken.name.clone(), taken);
+    }
+    for name in desired.sequences.keys() {
+        let sequence = stored
+            .sequences
+            .get(name)
+            .ok_or_else(|| format!("sequence {name} was not stored"))?;
+        adopted.sequences.insert(name.clone(), sequence.clone());
+    }
+    Ok(adopted)
+}
+
+fn adopt_table(desired: &Table, stored: &Table) -> Result<Table, String> {
+    let mut columns = Vec::with_capacity(desired.columns.len());
+    for column in &desired.columns {
+        let found = stored
+            .column(&column.name)
+            .ok_or_else(|| format!("column {}.{} was not stored", desired.name, column.name))?;
+        let mut taken = found.clone();
+        taken.default = match (&found.default, &column.default) {
+            (Some(stored), Some(authored)) => Some(SqlExpr {
+                canonical: stored.canonical.clone(),
+                sql: authored.sql.clone(),
+            }),
+            // `DEFAULT NULL` is no default at all.
+            (stored, _) => stored.clone(),
+        };
+        columns.push(taken);
+    }
+
+    // Constraints: named ones by name; unnamed ones take the name the
+    // server gave them — by the guessed name when the guess was right, else
+    // by definition, else the next one of their kind left.
+    let mut unclaimed: BTreeSet<&Ident> = stored.constraints.iter().map(|c| &c.name).collect();
+    let by_name = |name: &Ident| stored.constraints.iter().find(|c| &c.name == name);
+    let mut constraints = Vec::with_capacity(desired.constraints.len());
+    let mut pending = Vec::new();
+    for constraint in &desired.constraints {
+        match by_name(&constraint.name) {
+            Some(found) if unclaimed.remove(&found.name) => constraints.push((constraint, found)),
+            _ if constraint.implicit_name => pending.push(constraint),
+            _ => {
+                return Err(format!(
+                    "constraint {} on {} was not stored",
+                    constraint.name, desired.name
+                ))
+            }
+        }
+    }
+    for constraint in pending {
+        let same_kind: Vec<&Ident> = unclaimed
+            .iter()
+            .copied()
+            .filter(|name| {
+                by_name(name).is_some_and(|s| {
+                    std::mem::discriminant(&s.kind) == std::mem::discriminant(&constraint.kind)
+                })
+            })
+            .collect();
+        // Several unnamed ones of a kind whose guessed definitions all
+        // missed pair in name order: each then carries the server's form of
+        // one of them, and the set compares the same.
+        let found = same_kind
+            .iter()
+            .copied()
+            .find(|name| by_name(name).is_some_and(|s| s.kind == constraint.kind))
+            .or(same_kind.first().copied())
+            .and_then(by_name)
+            .ok_or_else(|| {
+                format!(
+                    "constraint {} on {} was not stored",
+                    constraint.name, desired.name
+                )
+            })?;
+        unclaimed.remove(&found.name);
+        constraints.push((constraint, found));
+    }
+    let mut constraints: Vec<_> = constraints
+        .into_iter()
+        .map(|(constraint, found)| {
+            let mut taken = found.clone();
+            taken.implicit_name = constraint.implicit_name;
+            taken.validated = constraint.validated;
+            if let (ConstraintKind::Check { expr, .. }, ConstraintKind::Check { expr: authored, .. }) =
+                (&mut taken.kind, &constraint.kind)
+            {
+                expr.sql = authored.sql.clone();
+            }
+            taken
+        })
+        .collect();
+    constraints.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Table {
+        name: desired.name.clone(),
+        columns,
+        constraints,
+    })
+}
+
+/// The author's text for each expression the index shares with its
+/// desired form, position by position.
+fn restore_index_texts(taken: &mut Index, authored: &Index) {
+    for (key, authored_key) in taken.keys.iter_mut().zip(&authored.keys) {
+        if let (IndexExpr::Expression(expr), IndexExpr::Expression(authored_expr)) =
+            (&mut key.expr, &authored_key.expr)
+        {
+            expr.sql = authored_expr.sql.clone();
+        }
+    }
+    if let (Some(predicate), Some(authored)) = (&mut taken.predicate, &authored.predicate) {
+        predicate.sql = authored.sql.clone();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Column, ColumnType, Constraint};
+
+    fn expr(canonical: &str, sql: &str) -> SqlExpr {
+        SqlExpr {
+            canonical: canonical.into(),
+            sql: sql.into(),
+        }
+    }
+
+    fn table(columns: Vec<Column>, constraints: Vec<Constraint>) -> SchemaModel {
+        let mut model = SchemaModel::default();
+        model.tables.insert(
+            Ident::new("t"),
+            Table {
+                name: Ident::new("t"),
+                columns,
+                constraints,
+            },
+        );
+        model
+    }
+
+    fn column(name: &str, data_type: &str, default: Option<SqlExpr>) -> Column {
+        Column {
+            name: Ident::new(name),
+            data_type: ColumnType::new(data_type),
+            not_null: false,
+            default,
+            identity: None,
+            collation: None,
+        }
+    }
+
+    fn check(name: &str, expr: SqlExpr, implicit: bool) -> Constraint {
+        Constraint {
+            name: Ident::new(name),
+            kind: ConstraintKind::Check {
+                expr,
+                no_inherit: false,
+            },
+            validated: true,
+            implicit_name: implicit,
+        }
+    }
+
+    #[test]
+    fn stored_forms_win_and_the_authors_text_stays() {
+        let desired = table(
+            vec![
+                column("a", "int", Some(expr("'2 days'", "INTERVAL '2 days'"))),
+                column("b", "integer", Some(expr("NULL", "NULL"))),
+            ],
+            vec![check("t_a_b_check", expr("a > b", "a > b"), true)],
+        );
+        let stored = table(
+            vec![
+                column("a", "interval", Some(expr("'2 days'::interval", "'2 days'::interval"))),
+                column("b", "integer", None),
+            ],
+            vec![check("t_check", expr("(a > b)", "(a > b)"), false)],
+        );
+        let adopted = adopt_stored(&desired, &stored).unwrap();
+        let t = &adopted.tables[&Ident::new("t")];
+        assert_eq!(t.columns[0].data_type.as_str(), "interval");
+        let default = t.columns[0].default.as_ref().unwrap();
+        assert_eq!(default.canonical, "'2 days'::interval");
+        assert_eq!(default.sql, "INTERVAL '2 days'");
+        // DEFAULT NULL is no default.
+        assert_eq!(t.columns[1].default, None);
+        // PostgreSQL's name for the unnamed check, the author's text.
+        assert_eq!(t.constraints[0].name.as_str(), "t_check");
+        assert!(t.constraints[0].implicit_name);
+        match &t.constraints[0].kind {
+            ConstraintKind::Check { expr, .. } => {
+                assert_eq!(expr.canonical, "(a > b)");
+                assert_eq!(expr.sql, "a > b");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_named_constraint_the_server_lacks_is_an_error() {
+        let desired = table(vec![], vec![check("c", expr("x", "x"), false)]);
+        let stored = table(vec![], vec![]);
+        assert!(adopt_stored(&desired, &stored)
+            .unwrap_err()
+            .contains("constraint c on t"));
+    }
+}

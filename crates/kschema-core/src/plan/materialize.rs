@@ -1,0 +1,81 @@
+//! The script that builds the desired state on an empty database, so
+//! PostgreSQL itself can say what it stores (`normalize::stored`): public
+//! into `public`, the tenant files once into a template schema. It is the
+//! plan against nothing, so its order is the plan's order, and each
+//! statement knows the objects it creates — a statement the server rejects
+//! is reported at the file and line that declared them.
+
+use sha2::{Digest, Sha256};
+
+use super::{object_keys, plan_schema, PlanOptions};
+use crate::load::{DesiredState, LoadedScope, ObjectKey};
+use crate::model::{SchemaModel, SchemaName};
+
+/// The schema the tenant files are built in (in a scratch database of its
+/// own, so no name can clash).
+pub const TEMPLATE_SCHEMA: &str = "kschema_template";
+
+/// One statement of the script, and what it creates.
+#[derive(Clone, Debug)]
+pub struct ScriptStatement {
+    pub sql: String,
+    /// Whether the statement belongs to the tenant files.
+    pub tenant: bool,
+    pub objects: Vec<ObjectKey>,
+}
+
+/// The script for the whole desired state: public's statements, then the
+/// template's.
+pub fn creation_script(desired: &DesiredState) -> Vec<ScriptStatement> {
+    let mut script = scope_script(&desired.public, &SchemaName::public(), false);
+    script.extend(scope_script(
+        &desired.tenant,
+        &SchemaName::new(TEMPLATE_SCHEMA),
+        true,
+    ));
+    script
+}
+
+fn scope_script(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<ScriptStatement> {
+    // Seed rows are data, not what the catalog stores.
+    let shape = LoadedScope {
+        model: scope.model.without_rows(),
+        origins: scope.origins.clone(),
+        seeds: Vec::new(),
+    };
+    // public exists in every database; the template schema is created.
+    let existing = SchemaModel::default();
+    let live = (!tenant).then_some(&existing);
+    plan_schema(live, &shape, PlanOptions { online: false })
+        .steps
+        .iter()
+        .flat_map(|step| {
+            let objects = object_keys(&step.change);
+            step.render(schema)
+                .into_iter()
+                .map(move |sql| ScriptStatement {
+                    sql,
+                    tenant,
+                    objects: objects.clone(),
+                })
+        })
+        .collect()
+}
+
+/// What the stored form depends on: the script and the server's version
+/// (a stored form read once is valid for every plan with both the same).
+pub fn cache_key(script: &[ScriptStatement], server_version: i32) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    hasher.update(server_version.to_le_bytes());
+    for statement in script {
+        hasher.update([u8::from(statement.tenant)]);
+        hasher.update((statement.sql.len() as u64).to_le_bytes());
+        hasher.update(statement.sql.as_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,318 @@
+//! PostgreSQL as the one normalizer: the desired state is built on a real
+//! server, in a scratch database kschema creates and drops, and read back
+//! with the same catalog code as the live side. Both sides of every diff
+//! are then what PostgreSQL stores.
+//!
+//! Where: the dev database's server (`--dev-url`, `[plan] dev_url`,
+//! `KSCHEMA_DEV_URL`; `local` is kschema's own cluster), else the target
+//! server (needs CREATEDB). The stored form is cached under
+//! `.kschema/cache/desired/` (or `KSCHEMA_CACHE_DIR`) by a hash of the
+//! script and the server version, so a re-plan costs nothing extra.
+
+use std::path::{Path, PathBuf};
+
+use kschema_core::load::{DesiredState, LoadedScope, ObjectKey};
+use kschema_core::model::{SchemaModel, SchemaName};
+use kschema_core::normalize::stored::adopt_stored;
+use kschema_core::plan::materialize::{
+    cache_key, creation_script, ScriptStatement, TEMPLATE_SCHEMA,
+};
+use kschema_core::Problem;
+use serde::{Deserialize, Serialize};
+use tokio_postgres::Client;
+
+use super::connect::redacted;
+use super::introspect::{introspect, server_version};
+use super::Database;
+
+/// The desired state as PostgreSQL stored it.
+#[derive(Serialize, Deserialize)]
+struct StoredForm {
+    public: SchemaModel,
+    tenant: SchemaModel,
+}
+
+/// Which server builds the desired state.
+pub enum Builder {
+    /// The plan's target server itself.
+    Target(Database),
+    /// A dev database's server (or the local cluster), with the target's
+    /// version when known: another major version is worth a warning, since
+    /// canonical forms can differ between them.
+    Dev {
+        server: Database,
+        target_version: Option<i32>,
+    },
+}
+
+/// Replaces the desired models' comparable parts with what the builder's
+/// server stores for them (see `normalize::stored`).
+pub async fn store_desired(
+    desired: &mut DesiredState,
+    builder: &Builder,
+) -> Result<(), miette::Report> {
+    let (server, target_version) = match builder {
+        Builder::Target(server) => (server, None),
+        Builder::Dev {
+            server,
+            target_version,
+        } => (server, *target_version),
+    };
+    let trace = crate::trace::Trace::new();
+    let script = creation_script(desired);
+    if script.is_empty() {
+        return Ok(());
+    }
+    // The target's own server fails as the target does; a dev server says
+    // what it was for.
+    let admin = match server.connect().await {
+        Ok(client) => client,
+        Err(e) if matches!(builder, Builder::Dev { .. }) => {
+            return Err(Problem::new(
+                "kschema::desired::connect",
+                format!("cannot reach the dev database that builds the desired state: {e}"),
+            )
+            .with_help(DEV_URL_HELP)
+            .into())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let version = server_version(&admin)
+        .await
+        .map_err(|e| Problem::new("kschema::desired::version", e.to_string()))?;
+    if let Some(target) = target_version {
+        if target / 10000 != version / 10000 {
+            eprintln!(
+                "warning: the desired state is built on PostgreSQL {} but the plan is for PostgreSQL {}; canonical forms may differ (point --dev-url at a server of the target's major version)",
+                version / 10000,
+                target / 10000
+            );
+        }
+    }
+    let key = cache_key(&script, version);
+    let cache_file = cache_dir(&desired.root).join(format!("{key}.json"));
+    let stored = match read_cache(&cache_file) {
+        Some(stored) => stored,
+        None => {
+            let stored = build(&admin, server, &script, desired).await?;
+            write_cache(&cache_file, &stored);
+            stored
+        }
+    };
+    trace.mark("desired state stored by PostgreSQL");
+    adopt(&mut desired.public, &stored.public)?;
+    adopt(&mut desired.tenant, &stored.tenant)?;
+    Ok(())
+}
+
+const DEV_URL_HELP: &str = "kschema builds the desired state in a scratch database to read it back as PostgreSQL stores it: grant CREATEDB to this role, or name a server it may use with --dev-url URL ([plan] dev_url in kschema.toml, or KSCHEMA_DEV_URL); --dev-url local uses kschema's own local cluster";
+
+fn adopt(scope: &mut LoadedScope, stored: &SchemaModel) -> Result<(), Problem> {
+    scope.model = adopt_stored(&scope.model, stored).map_err(|reason| {
+        Problem::new(
+            "kschema::desired::stored",
+            format!("the desired state PostgreSQL stored does not match kschema's model: {reason}"),
+        )
+        .with_help("this is a bug in kschema; please report it with the files involved")
+    })?;
+    Ok(())
+}
+
+/// Builds the script in a fresh scratch database and reads it back; the
+/// scratch database is dropped whatever happens.
+async fn build(
+    admin: &Client,
+    server: &Database,
+    script: &[ScriptStatement],
+    desired: &DesiredState,
+) -> Result<StoredForm, Problem> {
+    let scratch = format!(
+        "kschema_desired_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default()
+    );
+    // template0: never has sessions, and holds nothing a template1 was
+    // given (an extension there is not part of the desired state).
+    admin
+        .batch_execute(&format!("CREATE DATABASE {scratch} TEMPLATE template0"))
+        .await
+        .map_err(|e| {
+            Problem::new(
+                "kschema::desired::scratch",
+                format!(
+                    "cannot create a scratch database on {}: {}",
+                    server,
+                    server_message(&e)
+                ),
+            )
+            .with_help(DEV_URL_HELP)
+        })?;
+    let result = async {
+        let mut config = server.config().clone();
+        config.dbname(&scratch);
+        let client = Database::from_config(config.clone())
+            .connect()
+            .await
+            .map_err(|e| {
+                Problem::new(
+                    "kschema::desired::scratch",
+                    format!("cannot connect to the scratch database {}: {e}", redacted(&config)),
+                )
+            })?;
+        run_script(&client, script, desired).await?;
+        let live = introspect(
+            &client,
+            &[SchemaName::public(), SchemaName::new(TEMPLATE_SCHEMA)],
+        )
+        .await
+        .map_err(|e| Problem::new("kschema::desired::read", e.to_string()))?;
+        let model_of = |schema: &str| {
+            live.get(&SchemaName::new(schema))
+                .map(|s| s.model.as_ref().clone())
+                .unwrap_or_default()
+        };
+        Ok(StoredForm {
+            public: model_of("public"),
+            tenant: model_of(TEMPLATE_SCHEMA),
+        })
+    }
+    .await;
+    let _ = admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)"))
+        .await;
+    result
+}
+
+/// The script in one transaction; when the server rejects it, once more
+/// statement by statement to find the one, reported at its file and line.
+async fn run_script(
+    client: &Client,
+    script: &[ScriptStatement],
+    desired: &DesiredState,
+) -> Result<(), Problem> {
+    let mut text = String::from("BEGIN;\n");
+    for statement in script {
+        text.push_str(&statement.sql);
+        text.push_str(";\n");
+    }
+    text.push_str("COMMIT;");
+    if client.batch_execute(&text).await.is_ok() {
+        return Ok(());
+    }
+    let _ = client.batch_execute("ROLLBACK").await;
+    client
+        .batch_execute("BEGIN")
+        .await
+        .map_err(|e| Problem::new("kschema::desired::read", e.to_string()))?;
+    for statement in script {
+        if let Err(error) = client.batch_execute(&statement.sql).await {
+            return Err(rejected(statement, &error, desired));
+        }
+    }
+    // Every statement ran alone: the batch failed for a reason of its own.
+    Err(Problem::new(
+        "kschema::desired::rejected",
+        "PostgreSQL rejected the desired state as a whole, though each statement runs",
+    )
+    .with_help("this is a bug in kschema; please report it with the files involved"))
+}
+
+/// The server's message for a statement it rejected, at the declaration of
+/// the objects the statement creates.
+fn rejected(
+    statement: &ScriptStatement,
+    error: &tokio_postgres::Error,
+    desired: &DesiredState,
+) -> Problem {
+    let scope = if statement.tenant {
+        &desired.tenant
+    } else {
+        &desired.public
+    };
+    let message = server_message(error);
+    let mut help = Vec::new();
+    if let Some(db) = error.as_db_error() {
+        if let Some(detail) = db.detail() {
+            help.push(detail.to_string());
+        }
+        if let Some(hint) = db.hint() {
+            help.push(hint.to_string());
+        }
+    }
+    let shown = statement.sql.replace(TEMPLATE_SCHEMA, "<tenant>");
+    help.push(format!(
+        "kschema ran this to build the desired state:\n  {}",
+        kschema_core::escape::printable(&shown)
+    ));
+    let problem = Problem::new(
+        "kschema::desired::rejected",
+        format!("PostgreSQL rejects the desired state: {message}"),
+    )
+    .with_help(help.join("\n"));
+    // The most specific object the files declare.
+    match statement
+        .objects
+        .iter()
+        .rev()
+        .find_map(|key| scope.origins.get(key))
+    {
+        Some(origin) => problem.at(&origin.file, origin.span, label(&statement.objects)),
+        None => problem,
+    }
+}
+
+fn label(objects: &[ObjectKey]) -> String {
+    match objects.last() {
+        Some(ObjectKey::Column(table, column)) => format!("column {table}.{column}"),
+        Some(ObjectKey::Index(name)) => format!("index {name}"),
+        Some(ObjectKey::Sequence(name)) => format!("sequence {name}"),
+        Some(ObjectKey::Constraint(table, name)) => format!("constraint {name} on {table}"),
+        Some(ObjectKey::Table(name)) => format!("table {name}"),
+        None => "here".into(),
+    }
+}
+
+/// The server's own words (its message and SQLSTATE), never the driver's
+/// wrapper text alone.
+fn server_message(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => error.to_string(),
+    }
+}
+
+fn cache_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("KSCHEMA_CACHE_DIR") {
+        Some(dir) => PathBuf::from(dir).join("desired"),
+        None => root.join(".kschema").join("cache").join("desired"),
+    }
+}
+
+/// A cached stored form; anything unreadable is a miss.
+fn read_cache(path: &Path) -> Option<StoredForm> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Written whole or not at all (a rename), so concurrent plans never read
+/// half a file. A cache that cannot be written only costs the next plan.
+fn write_cache(path: &Path, stored: &StoredForm) {
+    let Some(dir) = path.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let Ok(text) = serde_json::to_string(stored) else {
+        return;
+    };
+    let partial = dir.join(format!(
+        ".{}.{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("stored"),
+        std::process::id()
+    ));
+    if std::fs::write(&partial, text).is_ok() && std::fs::rename(&partial, path).is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+}
