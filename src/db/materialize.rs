@@ -19,6 +19,7 @@ use kschema_core::plan::materialize::{
 };
 use kschema_core::Problem;
 use serde::{Deserialize, Serialize};
+use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::Client;
 
 use super::connect::redacted;
@@ -159,7 +160,10 @@ async fn build(
             .map_err(|e| {
                 Problem::new(
                     "kschema::desired::scratch",
-                    format!("cannot connect to the scratch database {}: {e}", redacted(&config)),
+                    format!(
+                        "cannot connect to the scratch database {}: {e}",
+                        redacted(&config)
+                    ),
                 )
             })?;
         run_script(&client, script, desired).await?;
@@ -242,36 +246,75 @@ fn rejected(
             help.push(hint.to_string());
         }
     }
-    let shown = statement.sql.replace(TEMPLATE_SCHEMA, "<tenant>");
+    let shown: Vec<String> = statement
+        .sql
+        .replace(TEMPLATE_SCHEMA, "<tenant>")
+        .lines()
+        .map(|line| kschema_core::escape::printable(line).into_owned())
+        .collect();
     help.push(format!(
         "kschema ran this to build the desired state:\n  {}",
-        kschema_core::escape::printable(&shown)
+        shown.join("\n  ")
     ));
     let problem = Problem::new(
         "kschema::desired::rejected",
         format!("PostgreSQL rejects the desired state: {message}"),
     )
     .with_help(help.join("\n"));
-    // The most specific object the files declare.
-    match statement
-        .objects
+    // The column the server's error position falls on, else the most
+    // specific object the statement is about.
+    let mut objects = statement.objects.clone();
+    if let Some(column) = column_at_error(statement, error, scope) {
+        objects.push(column);
+    }
+    match objects
         .iter()
         .rev()
-        .find_map(|key| scope.origins.get(key))
+        .find_map(|key| scope.origins.get(key).map(|origin| (key, origin)))
     {
-        Some(origin) => problem.at(&origin.file, origin.span, label(&statement.objects)),
+        Some((key, origin)) => problem.at(&origin.file, origin.span, label(key)),
         None => problem,
     }
 }
 
-fn label(objects: &[ObjectKey]) -> String {
-    match objects.last() {
-        Some(ObjectKey::Column(table, column)) => format!("column {table}.{column}"),
-        Some(ObjectKey::Index(name)) => format!("index {name}"),
-        Some(ObjectKey::Sequence(name)) => format!("sequence {name}"),
-        Some(ObjectKey::Constraint(table, name)) => format!("constraint {name} on {table}"),
-        Some(ObjectKey::Table(name)) => format!("table {name}"),
-        None => "here".into(),
+/// A generated `CREATE TABLE` has a line per column: the column whose line
+/// holds the server's error position.
+fn column_at_error(
+    statement: &ScriptStatement,
+    error: &tokio_postgres::Error,
+    scope: &LoadedScope,
+) -> Option<ObjectKey> {
+    let Some(ErrorPosition::Original(position)) = error.as_db_error()?.position() else {
+        return None;
+    };
+    let table = statement.objects.iter().find_map(|key| match key {
+        ObjectKey::Table(table) => Some(table),
+        _ => None,
+    })?;
+    // The position counts characters from 1.
+    let before: String = statement.sql.chars().take(*position as usize).collect();
+    let line = statement
+        .sql
+        .lines()
+        .nth(before.lines().count().checked_sub(1)?)?;
+    let first = line.split_whitespace().next()?;
+    scope
+        .model
+        .tables
+        .get(table)?
+        .columns
+        .iter()
+        .find(|c| c.name.quoted().to_string() == first)
+        .map(|c| ObjectKey::Column(table.clone(), c.name.clone()))
+}
+
+fn label(key: &ObjectKey) -> String {
+    match key {
+        ObjectKey::Column(table, column) => format!("column {table}.{column}"),
+        ObjectKey::Index(name) => format!("index {name}"),
+        ObjectKey::Sequence(name) => format!("sequence {name}"),
+        ObjectKey::Constraint(table, name) => format!("constraint {name} on {table}"),
+        ObjectKey::Table(name) => format!("table {name}"),
     }
 }
 
@@ -309,7 +352,9 @@ fn write_cache(path: &Path, stored: &StoredForm) {
     };
     let partial = dir.join(format!(
         ".{}.{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("stored"),
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("stored"),
         std::process::id()
     ));
     if std::fs::write(&partial, text).is_ok() && std::fs::rename(&partial, path).is_err() {

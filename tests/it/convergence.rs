@@ -2,7 +2,7 @@
 //! stores differently from how they are written: apply, re-plan, and the
 //! second plan is empty. Each case is a folder-free project written here.
 
-use crate::support::{kschema, run_psql, Project, TestDb};
+use crate::support::{kschema, pg_dump_schema, run_psql, Project, TestDb};
 
 const PUBLIC: &str = r#"
 CREATE TABLE "Accounts" (
@@ -115,6 +115,82 @@ async fn tricky_constructs_converge_with_no_false_diffs() {
         "false diffs against hand-made schema:\n{}",
         plan.snapshot()
     );
+    // And PostgreSQL agrees: what apply built is what the SQL builds.
+    assert_same_dump(&db, &by_hand);
+}
+
+/// `pg_dump --schema-only` of the two databases is the same, or the test
+/// fails with the first differing lines.
+fn assert_same_dump(converged: &TestDb, direct: &TestDb) {
+    let (ours, theirs) = (pg_dump_schema(converged), pg_dump_schema(direct));
+    if ours != theirs {
+        let diff = similar::TextDiff::from_lines(&theirs, &ours)
+            .unified_diff()
+            .header("desired SQL run directly", "converged by kschema")
+            .to_string();
+        panic!("pg_dump differs:\n{diff}");
+    }
+}
+
+/// What PostgreSQL stores differently from how it is written, in the forms
+/// a guessing normalizer missed (now PostgreSQL itself normalizes the
+/// desired side): typed literals, `DEFAULT NULL`, `SOME`, row comparisons,
+/// implicit casts, variadic calls, default operator classes, collations in
+/// index keys, and PostgreSQL's own names for unnamed checks.
+const STORED_DIFFERENTLY: &str = r#"
+CREATE TABLE guesses (
+    id BIGINT PRIMARY KEY,
+    wait INTERVAL DEFAULT INTERVAL '2 days',
+    flag BOOLEAN DEFAULT BOOLEAN 'true',
+    price MONEY DEFAULT '12.50',
+    bits BIT(4) DEFAULT B'1010',
+    nothing TEXT DEFAULT NULL,
+    a INT,
+    b INT,
+    kind TEXT CHECK (kind = SOME (ARRAY['x', 'y'])),
+    body JSONB,
+    seen_at TIMESTAMPTZ DEFAULT to_timestamp(0),
+    CHECK (a < b),
+    CHECK ((a, b) < (10, 20))
+);
+CREATE INDEX guesses_kind ON guesses (kind text_ops);
+CREATE INDEX guesses_kind_c ON guesses (kind COLLATE "C");
+CREATE INDEX guesses_body ON guesses (jsonb_extract_path_text(body, 'foo'));
+CREATE INDEX guesses_epoch ON guesses (to_timestamp(id));
+"#;
+
+#[tokio::test]
+async fn forms_postgresql_stores_differently_converge_and_dump_the_same() {
+    let project = Project::empty();
+    project
+        .write("schema/public/guesses.sql", STORED_DIFFERENTLY)
+        .write("schema/tenant/guesses.sql", STORED_DIFFERENTLY)
+        .write("tenants.toml", "[[tenant]]\nid = \"g1\"\n");
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(
+        plan.code,
+        0,
+        "false diffs after apply:\n{}",
+        plan.snapshot()
+    );
+
+    let direct = TestDb::new().await;
+    direct
+        .execute(&format!(
+            "{STORED_DIFFERENTLY} CREATE SCHEMA org_g1; SET search_path = org_g1, public; {STORED_DIFFERENTLY} RESET search_path;"
+        ))
+        .await;
+    let plan = kschema(&project, &direct, &["plan"]);
+    assert_eq!(
+        plan.code,
+        0,
+        "false diffs against the SQL run directly:\n{}",
+        plan.snapshot()
+    );
+    assert_same_dump(&db, &direct);
 }
 
 #[tokio::test]

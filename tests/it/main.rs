@@ -14,4 +14,5 @@ mod mongo;
 mod review;
 mod rollback;
 mod seeds;
+mod stored_desired;
 mod unmanaged;

@@ -289,7 +289,13 @@ async fn saved_plans_and_snapshots_cover_mongo() {
     let offline = run(&mut command(
         &s.project,
         None,
-        &["plan", "--against", snapshot.to_str().unwrap()],
+        &[
+            "plan",
+            "--against",
+            snapshot.to_str().unwrap(),
+            "--dev-url",
+            &s.db.url(),
+        ],
     ));
     assert_eq!(offline.code, 0, "{}", offline.snapshot());
     assert!(

@@ -133,10 +133,18 @@ async fn offline_plan_from_a_snapshot_equals_the_live_plan() {
     assert_eq!(std::fs::read_to_string(&snapshot).unwrap(), first);
 
     let live = kschema(&project, &db, &["plan"]);
+    // No connection to the target; the desired state is built on a dev
+    // server (the test cluster).
     let offline = kschema_with(
         &project,
         None,
-        &["plan", "--against", snapshot.to_str().unwrap()],
+        &[
+            "plan",
+            "--against",
+            snapshot.to_str().unwrap(),
+            "--dev-url",
+            &db.url(),
+        ],
     );
     assert_eq!(offline.code, live.code);
     // The same plan; only the MongoDB line says why it was skipped.

@@ -518,12 +518,17 @@ fn secantus_binary() -> std::path::PathBuf {
 
 /// Runs a SQL script with psql as `-v ON_ERROR_STOP=1 -f` does for users;
 /// panics with psql's message if it fails.
-pub fn run_psql(script: &Path, db: &TestDb) {
-    let psql = kschema::db::local::find_bin_dir()
-        .map(|bin| bin.join("psql"))
+/// A PostgreSQL client program, from the server's own bin folder when
+/// there is one (the same version as the server).
+fn pg_program(name: &str) -> PathBuf {
+    kschema::db::local::find_bin_dir()
+        .map(|bin| bin.join(name))
         .filter(|p| p.exists())
-        .unwrap_or_else(|| "psql".into());
-    let output = Command::new(psql)
+        .unwrap_or_else(|| name.into())
+}
+
+pub fn run_psql(script: &Path, db: &TestDb) {
+    let output = Command::new(pg_program("psql"))
         .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
         .arg(script)
         .arg(db.url())
@@ -534,4 +539,38 @@ pub fn run_psql(script: &Path, db: &TestDb) {
         "psql failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// `pg_dump --schema-only` of the database, kschema's own bookkeeping
+/// schema left out, with the lines that differ between any two dumps of
+/// the same schema (comments, blank lines, settings) removed: two databases
+/// with the same objects give the same text.
+pub fn pg_dump_schema(db: &TestDb) -> String {
+    let output = Command::new(pg_program("pg_dump"))
+        .args([
+            "--schema-only",
+            "--no-owner",
+            "--no-privileges",
+            "-N",
+            "kschema",
+        ])
+        .arg("-d")
+        .arg(db.url())
+        .output()
+        .expect("pg_dump runs");
+    assert!(
+        output.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| !line.starts_with("--") && !line.trim().is_empty())
+        // A random key per dump (pg_dump's guard against a malicious server).
+        .filter(|line| !line.starts_with("\\restrict") && !line.starts_with("\\unrestrict"))
+        .filter(|line| {
+            !line.starts_with("SET ") && !line.starts_with("SELECT pg_catalog.set_config")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -235,7 +235,11 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     let snapshot_path = snapshot.display().to_string();
     let taken = kschema(&project, &db, &["snapshot", "--out", &snapshot_path]);
     assert_eq!(taken.code, 0, "{}", taken.snapshot());
-    let offline = kschema(&project, &db, &["plan", "--against", &snapshot_path]);
+    let offline = kschema(
+        &project,
+        &db,
+        &["plan", "--against", &snapshot_path, "--dev-url", &db.url()],
+    );
     assert!(
         offline
             .stdout

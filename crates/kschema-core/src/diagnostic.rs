@@ -309,7 +309,11 @@ impl Diagnostic for Problem {
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.help
             .as_ref()
-            .map(|h| Box::new(printable(h).into_owned()) as Box<dyn fmt::Display>)
+            // Line by line: a help of several lines keeps them.
+            .map(|h| {
+                let lines: Vec<String> = h.split('\n').map(|l| printable(l).into_owned()).collect();
+                Box::new(lines.join("\n")) as Box<dyn fmt::Display>
+            })
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {

@@ -15,9 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ident::Ident;
-use crate::model::{
-    ConstraintKind, Index, IndexExpr, SchemaModel, SqlExpr, Table,
-};
+use crate::model::{ConstraintKind, Index, IndexExpr, SchemaModel, SqlExpr, Table};
 
 /// `desired` with everything comparable taken from `stored`, its
 /// materialized and re-read form. An object the server did not store is an
@@ -54,7 +52,12 @@ pub fn adopt_stored(desired: &SchemaModel, stored: &SchemaModel) -> Result<Schem
             .values()
             .filter(on_table)
             .find(|s| s.same_definition(index))
-            .or_else(|| unclaimed.values().filter(on_table).find(|s| s.key_columns().eq(index.key_columns())))
+            .or_else(|| {
+                unclaimed
+                    .values()
+                    .filter(on_table)
+                    .find(|s| s.key_columns().eq(index.key_columns()))
+            })
             .map(|s| s.name.clone())
             .and_then(|name| unclaimed.remove(&name))
             .ok_or_else(|| format!("index {} was not stored", index.name))?;
@@ -150,8 +153,10 @@ fn adopt_table(desired: &Table, stored: &Table) -> Result<Table, String> {
             let mut taken = found.clone();
             taken.implicit_name = constraint.implicit_name;
             taken.validated = constraint.validated;
-            if let (ConstraintKind::Check { expr, .. }, ConstraintKind::Check { expr: authored, .. }) =
-                (&mut taken.kind, &constraint.kind)
+            if let (
+                ConstraintKind::Check { expr, .. },
+                ConstraintKind::Check { expr: authored, .. },
+            ) = (&mut taken.kind, &constraint.kind)
             {
                 expr.sql = authored.sql.clone();
             }
@@ -240,7 +245,11 @@ mod tests {
         );
         let stored = table(
             vec![
-                column("a", "interval", Some(expr("'2 days'::interval", "'2 days'::interval"))),
+                column(
+                    "a",
+                    "interval",
+                    Some(expr("'2 days'::interval", "'2 days'::interval")),
+                ),
                 column("b", "integer", None),
             ],
             vec![check("t_check", expr("(a > b)", "(a > b)"), false)],
