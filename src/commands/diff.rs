@@ -29,6 +29,8 @@ struct Side {
     desired: Option<DesiredState>,
     /// A live side's objects kschema does not manage.
     unmanaged: BTreeMap<SchemaName, UnmanagedList>,
+    /// The database a live side was read from.
+    db: Option<Database>,
 }
 
 /// A schema as a desired scope (so renames and allowances of a project
@@ -42,9 +44,18 @@ struct Scope {
 pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode, Report> {
     // A database compared to a project is read with the rows the project
     // seeds, or every seed row would look missing.
-    let to = load_side(&args.to, &[]).await?;
+    let mut to = load_side(&args.to, &[]).await?;
     let reads = to.desired.as_ref().map(row_reads).unwrap_or_default();
-    let from = load_side(&args.from, &reads).await?;
+    let mut from = load_side(&args.from, &reads).await?;
+    // A project side is compared as PostgreSQL stores it: built on the
+    // other side's server when that is a database.
+    let server = from.db.clone().or_else(|| to.db.clone());
+    for side in [&mut from, &mut to] {
+        if let Some(desired) = side.desired.as_mut() {
+            super::store_desired(global, desired, server.as_ref()).await?;
+            side.schemas = project_scopes(desired);
+        }
+    }
     let mut plan = Plan {
         targets: Vec::new(),
         lints: to.desired.as_ref().map(lint).unwrap_or_default(),
@@ -137,35 +148,18 @@ async fn load_side(arg: &str, reads: &[RowRead]) -> Result<Side, Report> {
             schemas,
             desired: None,
             unmanaged: live.unmanaged,
+            db: Some(db),
         });
     }
     let path = Path::new(arg);
     if path.is_dir() {
         let desired = load_project(path)?;
-        let public = Arc::new(desired.public.clone());
-        let tenant = Arc::new(desired.tenant.clone());
-        let mut schemas = BTreeMap::new();
-        schemas.insert(
-            SchemaName::public(),
-            Scope {
-                loaded: public,
-                tenant: None,
-            },
-        );
-        for t in &desired.tenants.tenants {
-            schemas.insert(
-                t.schema.clone(),
-                Scope {
-                    loaded: tenant.clone(),
-                    tenant: Some(t.id.clone()),
-                },
-            );
-        }
         return Ok(Side {
             label: format!("project {arg}"),
-            schemas,
+            schemas: project_scopes(&desired),
             desired: Some(desired),
             unmanaged: BTreeMap::new(),
+            db: None,
         });
     }
     if path.is_file() {
@@ -189,6 +183,7 @@ async fn load_side(arg: &str, reads: &[RowRead]) -> Result<Side, Report> {
             schemas,
             desired: None,
             unmanaged: live.unmanaged,
+            db: None,
         });
     }
     Err(argument_problem(
@@ -199,6 +194,30 @@ async fn load_side(arg: &str, reads: &[RowRead]) -> Result<Side, Report> {
         "give a folder with schema/, a file from `kschema snapshot`, or postgresql://…".into(),
     )
     .into())
+}
+
+/// A project's schemas: public, and each tenant's from the template.
+fn project_scopes(desired: &DesiredState) -> BTreeMap<SchemaName, Scope> {
+    let public = Arc::new(desired.public.clone());
+    let tenant = Arc::new(desired.tenant.clone());
+    let mut schemas = BTreeMap::new();
+    schemas.insert(
+        SchemaName::public(),
+        Scope {
+            loaded: public,
+            tenant: None,
+        },
+    );
+    for t in &desired.tenants.tenants {
+        schemas.insert(
+            t.schema.clone(),
+            Scope {
+                loaded: tenant.clone(),
+                tenant: Some(t.id.clone()),
+            },
+        );
+    }
+    schemas
 }
 
 /// A live schema as the side compared to: no annotations; tenants are

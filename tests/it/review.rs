@@ -200,7 +200,13 @@ async fn diff_compares_folder_snapshot_and_database() {
     let run = kschema_with(
         &project,
         None,
-        &["diff", snapshot.to_str().unwrap(), &folder],
+        &[
+            "diff",
+            snapshot.to_str().unwrap(),
+            &folder,
+            "--dev-url",
+            &db.url(),
+        ],
     );
     assert_eq!(run.code, 2, "{}", run.snapshot());
     assert!(
