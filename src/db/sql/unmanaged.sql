@@ -13,10 +13,18 @@ ext_member AS MATERIALIZED (
   SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
 ),
 rel AS MATERIALIZED (
-  SELECT c.*, ns.nspname
+  SELECT c.oid, c.relname, c.relnamespace, c.relkind, c.relispartition, c.reloptions,
+         c.relpersistence, c.reltablespace, c.relreplident, c.relrowsecurity,
+         c.relforcerowsecurity, c.relacl, c.relowner, ns.nspname
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
    WHERE NOT EXISTS (SELECT 1 FROM ext_member e
                       WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
+),
+-- Columns with something to list, in one pass over pg_attribute.
+odd_column AS MATERIALIZED (
+  SELECT attrelid, attname, attgenerated, attacl
+    FROM pg_attribute
+   WHERE (attgenerated <> '' OR attacl IS NOT NULL) AND attnum > 0 AND NOT attisdropped
 ),
 -- The tables kschema reads (introspect.rs TABLE_LIST_SQL).
 managed_table AS (
@@ -59,8 +67,8 @@ SELECT nspname, kind, name FROM (
     FROM managed_table WHERE relrowsecurity OR relforcerowsecurity
   UNION ALL
   SELECT t.nspname, 'generated_column', format('%I.%I', t.relname, a.attname)
-    FROM managed_table t JOIN pg_attribute a ON a.attrelid = t.oid
-   WHERE a.attgenerated <> '' AND a.attnum > 0 AND NOT a.attisdropped
+    FROM managed_table t JOIN odd_column a ON a.attrelid = t.oid
+   WHERE a.attgenerated <> ''
   UNION ALL
   SELECT t.nspname, 'exclusion_constraint', format('%I.%I', t.relname, con.conname)
     FROM managed_table t JOIN pg_constraint con ON con.conrelid = t.oid
@@ -116,8 +124,8 @@ SELECT nspname, kind, name FROM (
      AND t.relacl IS NOT NULL AND t.relacl::text[] <> acldefault((CASE WHEN t.relkind = 'S' THEN 's' ELSE 'r' END)::"char", t.relowner)::text[]
   UNION ALL
   SELECT t.nspname, 'privileges', format('%I.%I', t.relname, a.attname)
-    FROM rel t JOIN pg_attribute a ON a.attrelid = t.oid
-   WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
+    FROM rel t JOIN odd_column a ON a.attrelid = t.oid
+   WHERE a.attacl IS NOT NULL
   UNION ALL
   -- A schema's own privileges, when they are not what CREATE SCHEMA (or,
   -- for public, initdb) leaves.
