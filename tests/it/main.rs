@@ -6,6 +6,7 @@ mod support;
 mod bad_input;
 mod convergence;
 mod core;
+mod dumps;
 mod fleet;
 mod hardening;
 mod hazards;

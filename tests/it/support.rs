@@ -541,6 +541,22 @@ pub fn run_psql(script: &Path, db: &TestDb) {
     );
 }
 
+/// pg_dump's output for the database with `args`, as it writes it.
+pub fn pg_dump(db: &TestDb, args: &[&str]) -> String {
+    let output = Command::new(pg_program("pg_dump"))
+        .args(args)
+        .arg("-d")
+        .arg(db.url())
+        .output()
+        .expect("pg_dump runs");
+    assert!(
+        output.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// `pg_dump --schema-only` of the database, kschema's own bookkeeping
 /// schema left out, with the lines that differ between any two dumps of
 /// the same schema (comments, blank lines, settings) removed: two databases

@@ -2,6 +2,7 @@
 //! and `tenants.toml` become a [`DesiredState`].
 
 pub mod config;
+mod dump;
 pub mod mongo;
 pub mod seeds;
 pub mod sql;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use miette::SourceSpan;
 use sqlparser::ast::{
-    ColumnOption, ConstraintCharacteristics, ConstraintReferenceMatchKind, CreateIndex,
+    AlterTable, ColumnOption, ConstraintCharacteristics, ConstraintReferenceMatchKind, CreateIndex,
     CreateTable, CreateTableOptions, DataType, DeferrableInitial, Expr, GeneratedAs,
     Ident as SqlIdent, IndexColumn, NullsDistinctOption, ObjectName, OrderBySort,
     ReferentialAction as SqlAction, SequenceOptions, Spanned, Statement, TableConstraint,
@@ -15,6 +15,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 
+use super::dump::{self, DumpStatement};
 use super::statements::{statement_places_in, tokenize, Comment, StatementPlace};
 use crate::diagnostic::{Problem, SourceFile};
 use crate::hazard::HazardKind;
@@ -108,6 +109,9 @@ pub fn load_scope(
         tables: Vec::new(),
         indexes: Vec::new(),
         sequences: Vec::new(),
+        amendments: Vec::new(),
+        owners: Vec::new(),
+        dump_schema: None,
     };
     for file in files {
         loader.read_file(file);
@@ -132,6 +136,13 @@ struct Loader {
     tables: Vec<Declared<CreateTable>>,
     indexes: Vec<Declared<CreateIndex>>,
     sequences: Vec<Declared<sqlparser::ast::Statement>>,
+    /// `ALTER TABLE`s of a dump, folded into their tables before building.
+    amendments: Vec<Declared<Box<AlterTable>>>,
+    /// `ALTER SEQUENCE … OWNED BY` of a dump.
+    owners: Vec<(Arc<SourceFile>, dump::SequenceOwner)>,
+    /// The schema a dump of tenant files names (`CREATE SCHEMA org_x`):
+    /// its qualifier is the template's own.
+    dump_schema: Option<Ident>,
 }
 
 impl Loader {
@@ -153,8 +164,25 @@ impl Loader {
             self.problems.extend(unsafe_text);
             return;
         }
-        // One tokenization serves the checks and the statements' places.
-        let tokens = tokenize(file.text());
+        // One tokenization serves the checks and the statements' places;
+        // what schema dumps write that sqlparser cannot read is taken out
+        // of it first (see `dump`).
+        let tokens = tokenize(file.text()).map(|tokens| {
+            let tokens = dump::without_sequence_names(dump::without_psql_guards(tokens));
+            let (tokens, sequences) = dump::take_alter_sequences(tokens);
+            for sequence in sequences {
+                match sequence {
+                    Ok(owner) => self.owners.push((file.clone(), owner)),
+                    Err((start, end)) => self.unsupported(
+                        file,
+                        file.span_between(start, end),
+                        "ALTER SEQUENCE is not part of a desired state, except OWNED BY".into(),
+                        "write the sequence's options in its CREATE SEQUENCE",
+                    ),
+                }
+            }
+            tokens
+        });
         let nesting = tokens
             .as_deref()
             .map_or(Ok(()), |t| check_nesting_in(t, MAX_EXPRESSION_DEPTH));
@@ -252,25 +280,243 @@ impl Loader {
                     file: file.clone(),
                     place,
                 }),
-                other => {
-                    let what = statement_kind(&other);
-                    self.problems.push(
-                        Problem::new(
-                            "kschema::sql::unsupported_statement",
-                            format!("{what} is not part of a desired state"),
-                        )
-                        .at(file, statement_span(file, &place), "this statement")
-                        .with_help(
-                            "desired-state files hold CREATE TABLE, CREATE INDEX and CREATE SEQUENCE; \
-                             kschema works out the ALTERs and DROPs itself",
-                        ),
-                    );
-                }
+                other => match dump::classify(other) {
+                    Ok(DumpStatement::Setting)
+                    | Ok(DumpStatement::Ownership)
+                    | Ok(DumpStatement::PublicSchemaComment) => {}
+                    Ok(DumpStatement::CreateSchema(name)) => {
+                        self.schema_declared(file, &place, name)
+                    }
+                    Ok(DumpStatement::AlterTable(alter)) => self.amendments.push(Declared {
+                        ast: alter,
+                        file: file.clone(),
+                        place,
+                    }),
+                    Err(other) => self.refuse_statement(file, &place, &other),
+                },
             }
         }
     }
 
+    /// `CREATE SCHEMA` in a dump: public's files create public; a tenant
+    /// dump names one schema, whose qualifier then means the template.
+    fn schema_declared(&mut self, file: &Arc<SourceFile>, place: &StatementPlace, name: Ident) {
+        let span = statement_span(file, place);
+        match self.scope {
+            Scope::Public if name.as_str() == "public" => {}
+            Scope::Public => self.problems.push(
+                Problem::new(
+                    "kschema::sql::wrong_schema",
+                    format!("files under schema/public define public, not schema {name}"),
+                )
+                .at(file, span, "another schema")
+                .with_help("kschema manages public and the tenant schemas; dump one schema per folder (pg_dump -n)"),
+            ),
+            Scope::Tenant => match &self.dump_schema {
+                Some(known) if *known != name => self.problems.push(
+                    Problem::new(
+                        "kschema::sql::wrong_schema",
+                        format!("the tenant files create schema {name} and schema {known}"),
+                    )
+                    .at(file, span, "a second schema")
+                    .with_help("the tenant files describe one schema, the template every tenant gets; dump one tenant's schema (pg_dump -n org_x)"),
+                ),
+                _ => self.dump_schema = Some(name),
+            },
+        }
+    }
+
+    fn refuse_statement(
+        &mut self,
+        file: &Arc<SourceFile>,
+        place: &StatementPlace,
+        other: &Statement,
+    ) {
+        let what = statement_kind(other);
+        // What schema dumps hold that kschema does not manage yet gets a
+        // way to leave it out of the dump.
+        let help = match other {
+            Statement::Grant { .. } | Statement::Revoke { .. } => {
+                "kschema does not manage privileges yet; leave them out (pg_dump --no-privileges)"
+            }
+            Statement::Comment { .. } => {
+                "kschema does not manage comments yet; leave them out (pg_dump --no-comments)"
+            }
+            _ => {
+                "desired-state files hold CREATE TABLE, CREATE INDEX and CREATE SEQUENCE (and the \
+                 ALTER TABLE … ADD CONSTRAINT / ALTER COLUMN … SET DEFAULT forms schema dumps \
+                 write); kschema works out the other ALTERs and the DROPs itself"
+            }
+        };
+        self.problems.push(
+            Problem::new(
+                "kschema::sql::unsupported_statement",
+                format!("{what} is not part of a desired state"),
+            )
+            .at(file, statement_span(file, place), "this statement")
+            .with_help(help),
+        );
+    }
+
+    /// Folds a dump's `ALTER TABLE`s into their tables, and its serials
+    /// (a sequence, its owner and a `nextval` default) back into serials.
+    fn fold_dump(&mut self) {
+        let amendments = std::mem::take(&mut self.amendments);
+        for amendment in amendments {
+            let file = &amendment.file;
+            let span = statement_span(file, &amendment.place);
+            let name = amendment
+                .ast
+                .name
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .map(Ident::from_sqlparser);
+            let Some(table) = self.tables.iter_mut().find(|t| {
+                t.ast
+                    .name
+                    .0
+                    .last()
+                    .and_then(|p| p.as_ident())
+                    .map(Ident::from_sqlparser)
+                    == name
+            }) else {
+                self.problems.push(
+                    Problem::new(
+                        "kschema::sql::unknown_table",
+                        format!("ALTER TABLE {} names a table no CREATE TABLE declares", amendment.ast.name),
+                    )
+                    .at(file, span, "this statement")
+                    .with_help("declare the table (the ALTER TABLE forms of a dump amend a CREATE TABLE of the same files)"),
+                );
+                continue;
+            };
+            if !Arc::ptr_eq(&table.file, file) {
+                self.problems.push(
+                    Problem::new(
+                        "kschema::sql::amendment_elsewhere",
+                        format!(
+                            "ALTER TABLE {} is not in the file of its CREATE TABLE ({})",
+                            amendment.ast.name, table.file.name
+                        ),
+                    )
+                    .at(file, span, "this statement")
+                    .with_help("keep a table's ALTER TABLE statements in the file that creates it"),
+                );
+                continue;
+            }
+            let mut refusals = Vec::new();
+            for operation in &amendment.ast.operations {
+                let refused = match dump::fold(&mut table.ast, operation) {
+                    Ok(()) => continue,
+                    Err(dump::NotFolded::NotValid) => (
+                        "a NOT VALID constraint in the desired state is not supported yet".to_string(),
+                        "validate it (or leave NOT VALID out): the desired state says what holds",
+                    ),
+                    Err(dump::NotFolded::UnknownColumn(column)) => (
+                        format!("ALTER TABLE {} names column {column}, which the table does not have", amendment.ast.name),
+                        "fix the column's name",
+                    ),
+                    Err(dump::NotFolded::Other(what)) => (
+                        format!("ALTER TABLE … {what} is not part of a desired state"),
+                        "a desired state amends a table only with ADD CONSTRAINT, ALTER COLUMN … SET DEFAULT, SET NOT NULL or ADD GENERATED … AS IDENTITY; write the rest in its CREATE TABLE",
+                    ),
+                };
+                refusals.push(refused);
+            }
+            for (what, help) in refusals {
+                self.unsupported(file, span, what, help);
+            }
+        }
+        let owners = std::mem::take(&mut self.owners);
+        for (file, owner) in owners {
+            self.fold_serial(&file, owner);
+        }
+    }
+
+    /// A sequence `OWNED BY` a column whose default is its `nextval`, with
+    /// the options a serial's sequence has: the column is a serial.
+    fn fold_serial(&mut self, file: &Arc<SourceFile>, owner: dump::SequenceOwner) {
+        let span = file.span_between(owner.place.0, owner.place.1);
+        let Some(at) = self.sequences.iter().position(|d| match &d.ast {
+            Statement::CreateSequence { name, .. } => {
+                name.0
+                    .last()
+                    .and_then(|p| p.as_ident())
+                    .map(Ident::from_sqlparser)
+                    .as_ref()
+                    == Some(&owner.sequence)
+            }
+            _ => false,
+        }) else {
+            self.unsupported(
+                file,
+                span,
+                format!(
+                    "sequence {} is owned by {}.{} but not declared",
+                    owner.sequence, owner.table, owner.column
+                ),
+                "declare it with CREATE SEQUENCE, or write the column as SERIAL",
+            );
+            return;
+        };
+        let declared = self.sequences.remove(at);
+        let Some(sequence) = self.sequence(&declared) else {
+            return;
+        };
+        let column = self
+            .tables
+            .iter_mut()
+            .filter(|t| {
+                t.ast
+                    .name
+                    .0
+                    .last()
+                    .and_then(|p| p.as_ident())
+                    .map(Ident::from_sqlparser)
+                    .as_ref()
+                    == Some(&owner.table)
+            })
+            .flat_map(|t| t.ast.columns.iter_mut())
+            .find(|c| Ident::from_sqlparser(&c.name) == owner.column);
+        let Some(column) = column else {
+            self.unsupported(
+                file,
+                span,
+                format!(
+                    "sequence {} is owned by {}.{}, which is not declared",
+                    owner.sequence, owner.table, owner.column
+                ),
+                "fix the owner's name",
+            );
+            return;
+        };
+        let draws = column.options.iter().any(|o| {
+            matches!(&o.option, ColumnOption::Default(expr) if dump::nextval_sequence(expr).as_ref() == Some(&owner.sequence))
+        });
+        let serial = dump::serial_type(&column.data_type)
+            .filter(|_| draws)
+            .filter(|_| {
+                normalize_type(&column.data_type).is_ok_and(|t| {
+                    sequence == Sequence::with_defaults(sequence.name.clone(), t.data_type)
+                })
+            });
+        match serial {
+            Some(serial) => {
+                column.data_type = dump::serial_data_type(serial);
+                column.options.retain(|o| !matches!(o.option, ColumnOption::Default(_)));
+            }
+            None => self.unsupported(
+                file,
+                span,
+                format!("sequence {} owned by {}.{} is not a plain serial's", owner.sequence, owner.table, owner.column),
+                "kschema keeps an owned sequence only as a serial column (its default drawing from it, the default options, the column's type); write the column as SERIAL or use an identity column",
+            ),
+        }
+    }
+
     fn build(&mut self, public: Option<&SchemaModel>) -> LoadedScope {
+        self.fold_dump();
         let mut loaded = LoadedScope::default();
         let mut names = NameChooser::default();
         let mut first_seen: HashMap<Ident, (Arc<SourceFile>, SourceSpan)> = HashMap::new();
@@ -459,6 +705,9 @@ impl Loader {
                 );
                 return None;
             }
+            // A tenant dump's own qualifier is the template's.
+            (Scope::Tenant, [schema, _])
+                if self.dump_schema.as_ref() == Some(&Ident::from_sqlparser(schema)) => {}
             (Scope::Tenant, [schema, _]) => {
                 self.problems.push(
                     Problem::new("kschema::sql::qualified_tenant_object", format!("tenant {what} {name} is schema-qualified"))
@@ -969,6 +1218,11 @@ impl Loader {
                     public.and_then(|p| p.tables.get(&target_name)),
                 ),
             },
+            (Scope::Tenant, [schema, _])
+                if self.dump_schema.as_ref() == Some(&Ident::from_sqlparser(schema)) =>
+            {
+                (SchemaRef::Own, own.tables.get(&target_name))
+            }
             (scope, [schema, _]) if Ident::from_sqlparser(schema).as_str() == "public" => {
                 match scope {
                     Scope::Public => (SchemaRef::Own, own.tables.get(&target_name)),

@@ -1,0 +1,411 @@
+//! Desired state in the form schema dumps write it (`pg_dump
+//! --schema-only`, and what `kschema inspect` writes): psql's
+//! `\restrict` guards, session settings, `CREATE SCHEMA`, ownership,
+//! `ALTER TABLE [ONLY] … ADD CONSTRAINT`, `ALTER COLUMN … SET DEFAULT`,
+//! `ALTER COLUMN … ADD GENERATED … AS IDENTITY` and `ALTER SEQUENCE …
+//! OWNED BY`. The amending statements are folded into the `CREATE TABLE`
+//! they amend, so the rest of the loader sees one declaration per table,
+//! and a serial written out as a sequence, an owner and a `nextval`
+//! default is a serial again.
+
+use sqlparser::ast::{
+    AlterColumnOperation, AlterTable, AlterTableOperation, ColumnOption, ColumnOptionDef,
+    CreateTable, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectName,
+    ObjectNamePart, Statement, Value,
+};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Whitespace};
+
+use crate::ident::Ident;
+
+/// A place in a file: 1-based (line, column) of the first token and just
+/// past the last.
+pub(crate) type Place = ((u64, u64), (u64, u64));
+
+/// The tokens without psql's `\restrict KEY` and `\unrestrict KEY` lines
+/// (pg_dump 15.14 and later guard every dump with them). Any other
+/// meta-command stays, for the parser to refuse.
+pub(crate) fn without_psql_guards(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let mut kept = Vec::with_capacity(tokens.len());
+    let mut skipping_line: Option<u64> = None;
+    let mut line_has_code: Option<u64> = None;
+    for (i, token) in tokens.iter().enumerate() {
+        let line = token.span.start.line;
+        if skipping_line == Some(line) {
+            if matches!(token.token, Token::Whitespace(Whitespace::Newline)) {
+                skipping_line = None;
+            }
+            continue;
+        }
+        let is_code = !matches!(token.token, Token::Whitespace(_));
+        if is_code && line_has_code != Some(line) {
+            line_has_code = Some(line);
+            let guard = matches!(token.token, Token::Backslash)
+                && matches!(tokens.get(i + 1).map(|t| &t.token), Some(Token::Word(w))
+                    if w.quote_style.is_none()
+                        && (w.value == "restrict" || w.value == "unrestrict"));
+            if guard {
+                skipping_line = Some(line);
+                continue;
+            }
+        }
+        kept.push(token.clone());
+    }
+    kept
+}
+
+/// The tokens without `SEQUENCE NAME name` in identity options (pg_dump
+/// writes the name PostgreSQL chose; kschema does not keep it, and
+/// sqlparser cannot read it).
+pub(crate) fn without_sequence_names(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let code: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+        .collect();
+    let mut drop = vec![false; tokens.len()];
+    let word = |i: usize, keyword: &str| {
+        matches!(&tokens[i].token, Token::Word(w)
+            if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(keyword))
+    };
+    let mut k = 0;
+    while k + 2 < code.len() {
+        if word(code[k], "SEQUENCE") && word(code[k + 1], "NAME") {
+            // The name: words joined by periods.
+            let mut end = k + 2;
+            while end < code.len() && matches!(tokens[code[end]].token, Token::Word(_)) {
+                if end + 1 < code.len() && matches!(tokens[code[end + 1]].token, Token::Period) {
+                    end += 2;
+                } else {
+                    end += 1;
+                    break;
+                }
+            }
+            for i in code[k]
+                ..tokens
+                    .len()
+                    .min(code.get(end).copied().unwrap_or(tokens.len()))
+            {
+                if !matches!(tokens[i].token, Token::Whitespace(Whitespace::Newline)) {
+                    drop[i] = true;
+                }
+            }
+            k = end;
+        } else {
+            k += 1;
+        }
+    }
+    tokens
+        .into_iter()
+        .zip(drop)
+        .filter(|(_, dropped)| !dropped)
+        .map(|(t, _)| t)
+        .collect()
+}
+
+/// `ALTER SEQUENCE s OWNED BY t.c`: sqlparser cannot read `ALTER SEQUENCE`,
+/// so these statements are taken out of the tokens here.
+#[derive(Clone, Debug)]
+pub(crate) struct SequenceOwner {
+    pub sequence: Ident,
+    pub table: Ident,
+    pub column: Ident,
+    pub place: Place,
+}
+
+/// The tokens without their `ALTER SEQUENCE` statements, and those
+/// statements: an owner, or (`Err`) the place of one that says anything
+/// else.
+pub(crate) fn take_alter_sequences(
+    tokens: Vec<TokenWithSpan>,
+) -> (Vec<TokenWithSpan>, Vec<Result<SequenceOwner, Place>>) {
+    let mut kept = Vec::with_capacity(tokens.len());
+    let mut taken = Vec::new();
+    let mut statement: Vec<TokenWithSpan> = Vec::new();
+    for token in tokens {
+        let ends = matches!(token.token, Token::SemiColon);
+        statement.push(token);
+        if !ends {
+            continue;
+        }
+        let words: Vec<&TokenWithSpan> = statement
+            .iter()
+            .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+            .collect();
+        if is_keyword(words.first(), "ALTER") && is_keyword(words.get(1), "SEQUENCE") {
+            let place = (
+                (words[0].span.start.line, words[0].span.start.column),
+                (
+                    words[words.len() - 1].span.end.line,
+                    words[words.len() - 1].span.end.column,
+                ),
+            );
+            taken.push(owner_of(&words[2..], place).ok_or(place));
+            // Keep the newlines, so the comments' places stay right.
+            kept.extend(
+                statement
+                    .drain(..)
+                    .filter(|t| matches!(t.token, Token::Whitespace(Whitespace::Newline))),
+            );
+        } else {
+            kept.append(&mut statement);
+        }
+    }
+    kept.append(&mut statement);
+    (kept, taken)
+}
+
+fn is_keyword(token: Option<&&TokenWithSpan>, keyword: &str) -> bool {
+    matches!(token.map(|t| &t.token), Some(Token::Word(w))
+        if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(keyword))
+}
+
+/// `[IF EXISTS] name OWNED BY table.column ;`
+fn owner_of(words: &[&TokenWithSpan], place: Place) -> Option<SequenceOwner> {
+    let mut rest = words;
+    if is_keyword(rest.first(), "IF") && is_keyword(rest.get(1), "EXISTS") {
+        rest = &rest[2..];
+    }
+    let (sequence, rest) = dotted_name(rest)?;
+    if !(is_keyword(rest.first(), "OWNED") && is_keyword(rest.get(1), "BY")) {
+        return None;
+    }
+    let (mut owner, rest) = dotted_name(&rest[2..])?;
+    if !matches!(rest, [t] if matches!(t.token, Token::SemiColon)) || owner.len() < 2 {
+        return None;
+    }
+    let column = owner.pop()?;
+    Some(SequenceOwner {
+        sequence: sequence.last()?.clone(),
+        table: owner.last()?.clone(),
+        column,
+        place,
+    })
+}
+
+/// `a.b.c` as names, and the tokens after it.
+fn dotted_name<'a, 'b>(
+    words: &'a [&'b TokenWithSpan],
+) -> Option<(Vec<Ident>, &'a [&'b TokenWithSpan])> {
+    let mut names = Vec::new();
+    let mut rest = words;
+    loop {
+        match rest.first().map(|t| &t.token) {
+            Some(Token::Word(w)) => {
+                names.push(match w.quote_style {
+                    Some(_) => Ident::new(&w.value),
+                    None => Ident::new(w.value.to_lowercase()),
+                });
+                rest = &rest[1..];
+            }
+            _ => return None,
+        }
+        match rest.first().map(|t| &t.token) {
+            Some(Token::Period) => rest = &rest[1..],
+            _ => return Some((names, rest)),
+        }
+    }
+}
+
+/// What a statement that is not a `CREATE` means to the desired state.
+pub(crate) enum DumpStatement {
+    /// A session setting (`SET …`, `SELECT pg_catalog.set_config(…)`):
+    /// how the dump is replayed, not what it creates.
+    Setting,
+    /// `CREATE SCHEMA name`: the schema the file's objects are in.
+    CreateSchema(Ident),
+    /// `… OWNER TO …`: kschema does not manage ownership.
+    Ownership,
+    /// The comment initdb gives public (every dump of it has it).
+    PublicSchemaComment,
+    /// Amends a table declared elsewhere in the files.
+    AlterTable(Box<AlterTable>),
+}
+
+/// The statement back (boxed) when it is none of these.
+pub(crate) fn classify(statement: Statement) -> Result<DumpStatement, Box<Statement>> {
+    match statement {
+        Statement::Set(_) => Ok(DumpStatement::Setting),
+        Statement::Query(ref query)
+            if query
+                .to_string()
+                .to_lowercase()
+                .starts_with("select pg_catalog.set_config(") =>
+        {
+            Ok(DumpStatement::Setting)
+        }
+        Statement::CreateSchema {
+            schema_name: sqlparser::ast::SchemaName::Simple(ref name),
+            ..
+        } if name.0.len() == 1 => match name.0[0].as_ident() {
+            Some(ident) => Ok(DumpStatement::CreateSchema(Ident::from_sqlparser(ident))),
+            None => Err(Box::new(statement)),
+        },
+        Statement::AlterSchema(ref alter)
+            if alter
+                .operations
+                .iter()
+                .all(|op| matches!(op, sqlparser::ast::AlterSchemaOperation::OwnerTo { .. })) =>
+        {
+            Ok(DumpStatement::Ownership)
+        }
+        Statement::Comment {
+            object_type: sqlparser::ast::CommentObject::Schema,
+            ref object_name,
+            comment: Some(ref text),
+            ..
+        } if object_name.to_string() == "public" && text == "standard public schema" => {
+            Ok(DumpStatement::PublicSchemaComment)
+        }
+        Statement::AlterTable(alter)
+            if alter
+                .operations
+                .iter()
+                .all(|op| matches!(op, AlterTableOperation::OwnerTo { .. })) =>
+        {
+            Ok(DumpStatement::Ownership)
+        }
+        Statement::AlterTable(alter) => Ok(DumpStatement::AlterTable(Box::new(alter))),
+        other => Err(Box::new(other)),
+    }
+}
+
+/// Why an `ALTER TABLE` operation cannot be folded into its table.
+pub(crate) enum NotFolded {
+    NotValid,
+    UnknownColumn(Ident),
+    Other(String),
+}
+
+/// Folds one operation into the table's declaration.
+pub(crate) fn fold(
+    table: &mut CreateTable,
+    operation: &AlterTableOperation,
+) -> Result<(), NotFolded> {
+    match operation {
+        AlterTableOperation::AddConstraint {
+            not_valid: true, ..
+        } => Err(NotFolded::NotValid),
+        AlterTableOperation::AddConstraint { constraint, .. } => {
+            table.constraints.push(constraint.clone());
+            Ok(())
+        }
+        AlterTableOperation::OwnerTo { .. } => Ok(()),
+        AlterTableOperation::AlterColumn { column_name, op } => {
+            let name = Ident::from_sqlparser(column_name);
+            let Some(column) = table
+                .columns
+                .iter_mut()
+                .find(|c| Ident::from_sqlparser(&c.name) == name)
+            else {
+                return Err(NotFolded::UnknownColumn(name));
+            };
+            let option = match op {
+                AlterColumnOperation::SetDefault { value } => {
+                    column
+                        .options
+                        .retain(|o| !matches!(o.option, ColumnOption::Default(_)));
+                    ColumnOption::Default(value.clone())
+                }
+                AlterColumnOperation::AddGenerated {
+                    generated_as,
+                    sequence_options,
+                } => ColumnOption::Generated {
+                    generated_as: generated_as.unwrap_or(sqlparser::ast::GeneratedAs::Always),
+                    sequence_options: sequence_options.clone(),
+                    generation_expr: None,
+                    generation_expr_mode: None,
+                    generated_keyword: true,
+                },
+                AlterColumnOperation::SetNotNull => ColumnOption::NotNull,
+                other => return Err(NotFolded::Other(format!("ALTER COLUMN {name} {other}"))),
+            };
+            column.options.push(ColumnOptionDef { name: None, option });
+            Ok(())
+        }
+        other => Err(NotFolded::Other(other.to_string())),
+    }
+}
+
+/// The sequence a `nextval('seq'::regclass)` default draws from.
+pub(crate) fn nextval_sequence(expr: &Expr) -> Option<Ident> {
+    let Expr::Function(function) = expr else {
+        return None;
+    };
+    let name = function.name.0.last().and_then(ObjectNamePart::as_ident)?;
+    if !name.value.eq_ignore_ascii_case("nextval") {
+        return None;
+    }
+    let FunctionArguments::List(list) = &function.args else {
+        return None;
+    };
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))] = list.args.as_slice() else {
+        return None;
+    };
+    let literal = match arg {
+        Expr::Cast { expr, .. } => expr.as_ref(),
+        other => other,
+    };
+    let Expr::Value(value) = literal else {
+        return None;
+    };
+    let Value::SingleQuotedString(text) = &value.value else {
+        return None;
+    };
+    // 'schema.seq' or 'seq', either part possibly quoted.
+    let last = split_qualified(text).pop()?;
+    Some(last)
+}
+
+fn split_qualified(text: &str) -> Vec<Ident> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    let mut was_quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                current.push('"');
+                chars.next();
+            }
+            '"' => {
+                quoted = !quoted;
+                was_quoted = true;
+            }
+            '.' if !quoted => {
+                parts.push(part(&current, was_quoted));
+                current.clear();
+                was_quoted = false;
+            }
+            c => current.push(c),
+        }
+    }
+    parts.push(part(&current, was_quoted));
+    parts
+}
+
+fn part(text: &str, quoted: bool) -> Ident {
+    if quoted {
+        Ident::new(text)
+    } else {
+        Ident::new(text.to_lowercase())
+    }
+}
+
+/// The serial type for a column type, when there is one.
+pub(crate) fn serial_type(data_type: &DataType) -> Option<&'static str> {
+    match data_type {
+        DataType::Int(None) | DataType::Integer(None) | DataType::Int4(None) => Some("serial"),
+        DataType::BigInt(None) | DataType::Int8(None) => Some("bigserial"),
+        DataType::SmallInt(None) | DataType::Int2(None) => Some("smallserial"),
+        _ => None,
+    }
+}
+
+/// `serial` as a type name the loader reads.
+pub(crate) fn serial_data_type(name: &str) -> DataType {
+    DataType::Custom(
+        ObjectName(vec![ObjectNamePart::Identifier(
+            sqlparser::ast::Ident::new(name),
+        )]),
+        vec![],
+    )
+}
