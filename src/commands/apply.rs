@@ -78,7 +78,12 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
     let (mut desired, mut shards) = fleet::resolve(global, desired, &requested).await?;
     let run = RunInfo::new();
     trace.mark("load and resolve");
-    super::store_desired(global, &mut desired, Some(&shards[0].db)).await?;
+    super::store_desired(
+        global,
+        &mut desired,
+        super::PlannedAgainst::Live(&shards[0].db),
+    )
+    .await?;
     let _locks = lock_all(&shards, args, &run).await?;
     trace.mark("locks and history setup");
     if args.only_failed {

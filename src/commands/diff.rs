@@ -52,7 +52,11 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode, Repor
     let server = from.db.clone().or_else(|| to.db.clone());
     for side in [&mut from, &mut to] {
         if let Some(desired) = side.desired.as_mut() {
-            super::store_desired(global, desired, server.as_ref()).await?;
+            let target = match &server {
+                Some(db) => super::PlannedAgainst::Live(db),
+                None => super::PlannedAgainst::Nothing,
+            };
+            super::store_desired(global, desired, target).await?;
             side.schemas = project_scopes(desired);
         }
     }

@@ -177,7 +177,7 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitCode, Re
 
     // The round trip: what was written, planned against what it came from.
     let mut desired = load_project(&root)?;
-    super::store_desired(global, &mut desired, Some(&db)).await?;
+    super::store_desired(global, &mut desired, super::PlannedAgainst::Live(&db)).await?;
     // Seed files the project already had are planned too: read their rows.
     let reads = row_reads(&desired);
     let with_rows = if reads.is_empty() {

@@ -120,7 +120,12 @@ pub async fn prepare(
         }
         let targets = targets::select_targets(&desired, &target_args.tenants)?;
         let snapshot = read_snapshot(path)?;
-        store_desired(global, &mut desired, None).await?;
+        store_desired(
+            global,
+            &mut desired,
+            PlannedAgainst::Recorded(snapshot.server_version),
+        )
+        .await?;
         let live = snapshot.to_live().map_err(|reason| {
             Problem::new(
                 "kschema::snapshot::invalid",
@@ -156,7 +161,7 @@ pub async fn prepare(
     }
     let (mut desired, shards) = fleet::resolve(global, desired, &target_args.tenants).await?;
     trace.mark("resolve tenants and databases");
-    store_desired(global, &mut desired, Some(&shards[0].db)).await?;
+    store_desired(global, &mut desired, PlannedAgainst::Live(&shards[0].db)).await?;
     let plans = fleet::plan_all(&desired, shards, options).await?;
     let shards = plans
         .into_iter()
@@ -255,6 +260,17 @@ pub async fn open_database(global: &GlobalArgs) -> Result<Database, Report> {
     }
 }
 
+/// What the desired state is planned against, for [`store_desired`].
+pub enum PlannedAgainst<'a> {
+    /// A live database: its server builds the desired state unless a dev
+    /// database is named.
+    Live(&'a Database),
+    /// A snapshot, with the version of the server it was taken from.
+    Recorded(Option<i32>),
+    /// Nothing in particular (a project compared to a project).
+    Nothing,
+}
+
 /// Has PostgreSQL build the desired state and say how it stores it
 /// (`db::materialize`): on the dev database's server (`--dev-url`,
 /// `[plan] dev_url`; `local` is the local cluster), else on `target`'s
@@ -262,7 +278,7 @@ pub async fn open_database(global: &GlobalArgs) -> Result<Database, Report> {
 pub async fn store_desired(
     global: &GlobalArgs,
     desired: &mut DesiredState,
-    target: Option<&Database>,
+    target: PlannedAgainst<'_>,
 ) -> Result<(), Report> {
     let dev = global
         .dev_url
@@ -270,7 +286,7 @@ pub async fn store_desired(
         .or_else(|| desired.config.plan.dev_url.clone())
         .filter(|u| !u.trim().is_empty());
     let builder = match (dev.as_deref(), target) {
-        (None, Some(target)) => Builder::Target(target.clone()),
+        (None, PlannedAgainst::Live(target)) => Builder::Target(target.clone()),
         (dev, target) => {
             let server = match dev {
                 Some(url) if url != "local" => Database::from_url(url)?,
@@ -282,11 +298,12 @@ pub async fn store_desired(
             };
             // A dev server of another major version may store other forms.
             let target_version = match target {
-                Some(target) => match target.connect().await {
+                PlannedAgainst::Live(target) => match target.connect().await {
                     Ok(client) => crate::db::introspect::server_version(&client).await.ok(),
                     Err(_) => None,
                 },
-                None => None,
+                PlannedAgainst::Recorded(version) => version,
+                PlannedAgainst::Nothing => None,
             };
             Builder::Dev {
                 server,

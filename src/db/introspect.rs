@@ -288,7 +288,8 @@ async fn read_catalog(
         return Err(IntrospectError::Rows(error.clone()));
     }
     trace.mark("seed rows");
-    let state = builder.finish();
+    let mut state = builder.finish();
+    state.server_version = Some(version);
     trace.mark("models");
     Ok(state)
 }

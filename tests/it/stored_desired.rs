@@ -152,3 +152,48 @@ async fn the_stored_form_is_cached_by_the_desired_state_and_server_version() {
     let again = plan(&project);
     assert_eq!(again.code, 2, "{}", again.snapshot());
 }
+
+#[tokio::test]
+async fn a_snapshot_of_another_major_version_gets_a_warning() {
+    let project = Project::shipped();
+    let db = TestDb::new().await;
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+    let snapshot = project.path().join("live.json");
+    let path = snapshot.display().to_string();
+    assert_eq!(
+        kschema(&project, &db, &["snapshot", "--out", &path]).code,
+        0
+    );
+    let text = std::fs::read_to_string(&snapshot).unwrap();
+    let mut document: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let version = document["server_version"].as_i64().expect("recorded");
+    assert!(version >= 140000, "{version}");
+    let same = kschema(
+        &project,
+        &db,
+        &["plan", "--against", &path, "--dev-url", &db.url()],
+    );
+    assert_eq!(same.code, 0, "{}", same.snapshot());
+    assert!(
+        !same.stderr.contains("warning: the desired state is built"),
+        "{}",
+        same.stderr
+    );
+
+    document["server_version"] = serde_json::json!(version - 10000 * (version / 10000 - 9));
+    std::fs::write(&snapshot, document.to_string()).unwrap();
+    let other = kschema(
+        &project,
+        &db,
+        &["plan", "--against", &path, "--dev-url", &db.url()],
+    );
+    assert_eq!(other.code, 0, "{}", other.snapshot());
+    assert!(
+        other
+            .stderr
+            .contains("warning: the desired state is built on PostgreSQL")
+            && other.stderr.contains("but the plan is for PostgreSQL 9"),
+        "{}",
+        other.stderr
+    );
+}

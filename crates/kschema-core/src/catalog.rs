@@ -212,6 +212,8 @@ pub struct LiveState {
     /// What each schema holds that kschema does not manage (schemas with
     /// nothing of the kind are absent).
     pub unmanaged: BTreeMap<SchemaName, UnmanagedList>,
+    /// `server_version_num` of the server it was read from, when known.
+    pub server_version: Option<i32>,
 }
 
 impl LiveState {

@@ -23,6 +23,10 @@ pub struct Snapshot {
     pub kschema_version: String,
     /// Where it was taken (password removed).
     pub database: String,
+    /// The server's `server_version_num` (absent in older snapshots): the
+    /// desired state is best built on the same major version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<i32>,
     /// Schema name → the fingerprint of its shape.
     pub schemas: BTreeMap<SchemaName, Fingerprint>,
     /// Fingerprint → the shape's model.
@@ -49,6 +53,7 @@ impl Snapshot {
             format_version: SNAPSHOT_FORMAT_VERSION,
             kschema_version: env!("CARGO_PKG_VERSION").to_string(),
             database: database.to_string(),
+            server_version: live.server_version,
             schemas,
             shapes,
             mongo: BTreeMap::new(),
@@ -88,6 +93,7 @@ impl Snapshot {
             live.schemas.insert(name.clone(), schema);
         }
         live.unmanaged = share_lists(self.unmanaged.clone());
+        live.server_version = self.server_version;
         Ok(live)
     }
 
