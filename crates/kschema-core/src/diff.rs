@@ -18,7 +18,8 @@ use crate::ident::Ident;
 use crate::load::seeds::Seed;
 use crate::load::{LoadedScope, ObjectKey};
 use crate::model::{
-    Column, Constraint, ConstraintKind, Index, IndexExpr, SchemaModel, SchemaRef, Sequence, Table,
+    Column, Constraint, ConstraintKind, Identity, Index, IndexExpr, SchemaModel, SchemaRef,
+    Sequence, Table,
 };
 use crate::seed_value::{canonical_live, from_live, SeedValue};
 
@@ -564,9 +565,21 @@ fn diff_column(table: &Ident, live: &Column, desired: &Column, changes: &mut Vec
     if live.default != desired.default {
         alter(ColumnChange::Default);
     }
-    if live.not_null != desired.not_null {
+    // An identity added to a nullable column sets NOT NULL itself, first
+    // (PostgreSQL refuses the identity otherwise).
+    let identity_sets_not_null = adds_identity(live, desired) && !live.not_null;
+    if live.not_null != desired.not_null && !identity_sets_not_null {
         alter(ColumnChange::Nullability);
     }
+}
+
+/// Whether the change makes the column a `GENERATED … AS IDENTITY` one it
+/// was not.
+pub fn adds_identity(live: &Column, desired: &Column) -> bool {
+    matches!(
+        desired.identity,
+        Some(Identity::Always | Identity::ByDefault)
+    ) && !matches!(live.identity, Some(Identity::Always | Identity::ByDefault))
 }
 
 /// Pairs of (live, desired) that are the same object, by the matching rules

@@ -12,7 +12,7 @@ use super::{Step, TxMode};
 use crate::definition::{
     column_definition, constraint_sql, create_index, create_table, sequence_options, ExprStyle,
 };
-use crate::diff::{Change, ColumnChange};
+use crate::diff::{adds_identity, Change, ColumnChange};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
 use crate::model::{Column, ColumnType, Constraint, ConstraintKind, Identity};
@@ -217,11 +217,13 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             vec![],
             TxMode::Transactional,
         ),
-        Change::AlterSequence { to, .. } => step(
+        // START WITH only sets what RESTART goes back to; the sequence
+        // carries on from where it is.
+        Change::AlterSequence { from, to } => step(
             vec![Sql::new()
                 .text("ALTER SEQUENCE ")
                 .qualified(&to.name)
-                .text(sequence_options(to, false))],
+                .text(sequence_options(to, from.start != to.start))],
             vec![],
             TxMode::Transactional,
         ),
@@ -441,6 +443,19 @@ fn alter_column(
         }
         ColumnChange::Identity => {
             let mut statements = Vec::new();
+            let mut hazards = Vec::new();
+            if adds_identity(from, to) && !from.not_null {
+                statements.push(alter("SET NOT NULL".into()));
+                if ctx.existing(table) {
+                    hazards.push(Hazard::new(
+                        HazardKind::AccessExclusiveLock,
+                        format!(
+                            "an identity needs {table}.{} NOT NULL: every row is checked for NULL under an ACCESS EXCLUSIVE lock",
+                            to.name
+                        ),
+                    ));
+                }
+            }
             match &from.identity {
                 Some(Identity::Serial { sequence }) => {
                     statements.push(alter("DROP DEFAULT".into()));
@@ -495,7 +510,7 @@ fn alter_column(
                 }
                 (_, None) => {}
             }
-            step(statements, vec![], TxMode::Transactional)
+            step(statements, hazards, TxMode::Transactional)
         }
     }
 }
