@@ -127,6 +127,7 @@ pub async fn plan_all(
         let trace = crate::trace::Trace::new();
         let plan = build_plan(desired, &live, &shard.targets, options);
         trace.mark("diff and plan");
+        crate::db::conversions::check_conversions(&shard.db, &plan, desired).await?;
         Ok::<ShardPlan, Report>(ShardPlan { shard, live, plan })
     }))
     .await;

@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod connect;
+pub mod conversions;
 pub mod history;
 pub mod introspect;
 pub mod local;

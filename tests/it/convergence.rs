@@ -391,3 +391,60 @@ async fn identity_on_a_nullable_column_and_a_new_sequence_start_converge() {
     let replan = kschema(&project, &db, &["plan"]);
     assert_eq!(replan.code, 0, "{}", replan.snapshot());
 }
+
+/// A type change PostgreSQL has no cast for is refused at plan time, at the
+/// column, and converges once the files say how to convert.
+#[tokio::test]
+async fn a_type_change_without_a_cast_needs_a_using_annotation() {
+    let project = Project::empty();
+    project
+        .write(
+            "schema/public/events.sql",
+            "CREATE TABLE events (\n    id INT PRIMARY KEY,\n    created BIGINT\n);\n",
+        )
+        .write("tenants.toml", "");
+    let db = TestDb::new().await;
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+    db.execute("INSERT INTO events VALUES (1, 1700000000000)")
+        .await;
+
+    project.write(
+        "schema/public/events.sql",
+        "CREATE TABLE events (\n    id INT PRIMARY KEY,\n    created TIMESTAMP\n);\n",
+    );
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 1, "{}", plan.snapshot());
+    assert!(
+        plan.stderr.contains("kschema::plan::no_conversion"),
+        "{}",
+        plan.stderr
+    );
+    assert!(plan.stderr.contains("events.sql:3"), "{}", plan.stderr);
+    assert!(plan.stderr.contains("kschema:using"), "{}", plan.stderr);
+
+    project.write(
+        "schema/public/events.sql",
+        "CREATE TABLE events (\n    id INT PRIMARY KEY,\n    created TIMESTAMP -- kschema:using (to_timestamp(created / 1000) AT TIME ZONE 'UTC')\n);\n",
+    );
+    let plan = kschema(&project, &db, &["plan", "--format", "sql"]);
+    assert!(
+        plan.stdout
+            .contains("USING ((to_timestamp(created / 1000) AT TIME ZONE 'UTC'))"),
+        "{}",
+        plan.snapshot()
+    );
+    let apply = kschema(
+        &project,
+        &db,
+        &["apply", "--allow-hazard", "may-lose-data,rewrites-table"],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
+    let row = db
+        .client()
+        .await
+        .query_one("SELECT created::text FROM events", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "2023-11-14 22:13:20");
+}

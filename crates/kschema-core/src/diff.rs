@@ -58,6 +58,10 @@ pub enum Change {
         from: Column,
         to: Column,
         kind: ColumnChange,
+        /// For a type change: how to convert the values, from a
+        /// `-- kschema:using` annotation on the column.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        using: Option<String>,
     },
     AddConstraint {
         table: Ident,
@@ -554,6 +558,7 @@ fn diff_column(table: &Ident, live: &Column, desired: &Column, changes: &mut Vec
             from: live.clone(),
             to: desired.clone(),
             kind,
+            using: None,
         })
     };
     if live.data_type != desired.data_type || live.collation != desired.collation {

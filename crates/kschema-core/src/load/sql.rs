@@ -73,6 +73,9 @@ pub struct Annotations {
     pub allow_hazards: Vec<HazardKind>,
     /// The name the object had before: a rename instead of drop and add.
     pub renamed_from: Option<Ident>,
+    /// On a column: how to convert its values when its type changes
+    /// (`-- kschema:using (to_timestamp(created / 1000))`).
+    pub using: Option<String>,
 }
 
 /// The key of an object inside one scope.
@@ -781,10 +784,18 @@ impl Loader {
                         annotations.renamed_from = Some(Ident::from_sql(&bare, quoted));
                     }
                 }
+                "using" => match crate::normalize::expr::parse_expr(argument) {
+                    Ok(_) if !argument.is_empty() => annotations.using = Some(argument.to_string()),
+                    _ => self.problems.push(
+                        Problem::new("kschema::annotation::using", "using needs the expression that converts the column's values")
+                            .at(file, span, "not an expression")
+                            .with_help("write `-- kschema:using (to_timestamp(created / 1000))` at the end of the column's line"),
+                    ),
+                },
                 other => self.problems.push(
                     Problem::new("kschema::annotation::unknown", format!("unknown annotation `kschema:{other}`"))
                         .at(file, span, "kschema does not know this annotation")
-                        .with_help("known annotations: `-- kschema:allow-hazard <hazards>`, `-- kschema:renamed-from <old name>`"),
+                        .with_help("known annotations: `-- kschema:allow-hazard <hazards>`, `-- kschema:renamed-from <old name>`, `-- kschema:using <conversion>`"),
                 ),
             }
         }

@@ -122,7 +122,8 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             from,
             to,
             kind,
-        } => alter_column(table, from, to, *kind, ctx, &mut step),
+            using,
+        } => alter_column(table, (from, to), *kind, using.as_deref(), ctx, &mut step),
         Change::AddConstraint { table, constraint } => {
             add_constraint(table, constraint, ctx, &mut step)
         }
@@ -344,9 +345,9 @@ fn validate(table: &Ident, constraint: &Ident) -> Sql {
 
 fn alter_column(
     table: &Ident,
-    from: &Column,
-    to: &Column,
+    (from, to): (&Column, &Column),
     kind: ColumnChange,
+    using: Option<&str>,
     ctx: &DdlContext<'_>,
     step: &mut impl FnMut(Vec<Sql>, Vec<Hazard>, TxMode),
 ) {
@@ -359,8 +360,12 @@ fn alter_column(
                 text.push_str(&format!(" COLLATE {}", collation.quoted()));
             }
             let effects = type_change_effects(&from.data_type, &to.data_type);
-            if effects.needs_using {
-                text.push_str(&format!(" USING {column}::{}", to.data_type));
+            match using {
+                Some(conversion) => text.push_str(&format!(" USING ({conversion})")),
+                None if effects.needs_using => {
+                    text.push_str(&format!(" USING {column}::{}", to.data_type))
+                }
+                None => {}
             }
             let mut hazards = Vec::new();
             if effects.lossy {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::catalog::{Fingerprint, LiveState};
-use crate::diff::{diff, diff_seeds, possible_renames, Change, Renames};
+use crate::diff::{diff, diff_seeds, possible_renames, Change, ColumnChange, Renames};
 use crate::hazard::{Hazard, HazardKind, HazardPolicy};
 use crate::ident::Ident;
 use crate::lint::{lint, Lint};
@@ -312,7 +312,22 @@ pub fn plan_schema(
 ) -> ShapePlan {
     let mut changes = diff(live, &desired.model, &Renames::declared(desired));
     changes.extend(diff_seeds(live, &desired.model, &desired.seeds));
-    let changes = order::order_changes(changes);
+    let mut changes = order::order_changes(changes);
+    for change in &mut changes {
+        if let Change::AlterColumn {
+            table,
+            to,
+            kind: ColumnChange::Type,
+            using,
+            ..
+        } = change
+        {
+            *using = desired
+                .origins
+                .get(&ObjectKey::Column(table.clone(), to.name.clone()))
+                .and_then(|origin| origin.annotations.using.clone());
+        }
+    }
     let notes = possible_renames(&changes);
     let new_tables = changes
         .iter()

@@ -54,12 +54,17 @@ fn describe_change(change: &Change) -> (char, String) {
             from,
             to,
             kind,
+            using,
         } => {
             let what = match kind {
                 ColumnChange::Type => format!(
-                    "type {} → {}",
+                    "type {} → {}{}",
                     with_collation(&from.data_type.0, from),
-                    with_collation(&to.data_type.0, to)
+                    with_collation(&to.data_type.0, to),
+                    using
+                        .as_ref()
+                        .map(|u| format!(" using {u}"))
+                        .unwrap_or_default()
                 ),
                 ColumnChange::Default => format!(
                     "default {} → {}",
