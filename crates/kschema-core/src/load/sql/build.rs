@@ -1,0 +1,297 @@
+//! From declarations to the scope's model: names chosen, tables, indexes
+//! and sequences built, foreign keys resolved, clashes found.
+
+use super::*;
+
+impl Loader {
+    pub(super) fn build(&mut self, public: Option<&SchemaModel>) -> LoadedScope {
+        self.fold_dump();
+        let mut loaded = LoadedScope::default();
+        let mut names = NameChooser::default();
+        let mut first_seen: HashMap<Ident, (Arc<SourceFile>, SourceSpan)> = HashMap::new();
+
+        // Explicit names first: implicit ones must not take them.
+        for declared in &self.tables {
+            if let Some(name) = declared.ast.name.0.last().and_then(|p| p.as_ident()) {
+                names.reserve(Ident::from_sqlparser(name).as_str());
+            }
+        }
+        for declared in &self.indexes {
+            if let Some(name) = declared
+                .ast
+                .name
+                .as_ref()
+                .and_then(|n| n.0.last())
+                .and_then(|p| p.as_ident())
+            {
+                names.reserve(Ident::from_sqlparser(name).as_str());
+            }
+        }
+
+        let tables = std::mem::take(&mut self.tables);
+        let mut pending_fks: Vec<(Ident, PendingForeignKey)> = Vec::new();
+        for declared in &tables {
+            let Some((name, name_span)) =
+                self.object_name(&declared.file, &declared.ast.name, "table")
+            else {
+                continue;
+            };
+            if let Some((first_file, first_span)) = first_seen.get(&name) {
+                let mut problem = Problem::new(
+                    "kschema::sql::duplicate_table",
+                    format!("table {name} is defined twice in {}", self.scope.folder()),
+                )
+                .at(&declared.file, name_span, "defined again here")
+                .with_help("keep one definition: each table is declared exactly once");
+                if Arc::ptr_eq(first_file, &declared.file) {
+                    problem = problem.also(*first_span, "first defined here");
+                } else {
+                    problem.related.push(
+                        Problem::new(
+                            "kschema::sql::duplicate_table",
+                            format!("table {name} is first defined here"),
+                        )
+                        .at(first_file, *first_span, "first definition"),
+                    );
+                }
+                self.problems.push(problem);
+                continue;
+            }
+            first_seen.insert(name.clone(), (declared.file.clone(), name_span));
+            if let Some((table, fks)) = self.table(declared, &name, &mut names, &mut loaded) {
+                pending_fks.extend(fks.into_iter().map(|fk| (name.clone(), fk)));
+                let leading: Vec<&Comment> = declared.place.leading_comments.iter().collect();
+                let annotations = self.annotations(&declared.file, &leading);
+                loaded.origins.insert(
+                    ObjectKey::Table(name.clone()),
+                    Origin {
+                        file: declared.file.clone(),
+                        span: statement_span(&declared.file, &declared.place),
+                        annotations,
+                    },
+                );
+                loaded.model.tables.insert(name, table);
+            }
+        }
+        self.tables = tables;
+
+        // A file that did not parse may hold the referenced tables: checking
+        // references now would only add noise to the parse error.
+        let parsed_everything = !self
+            .problems
+            .iter()
+            .any(|p| p.code == "kschema::sql::parse");
+        for (table, fk) in pending_fks.into_iter().filter(|_| parsed_everything) {
+            let place = (fk.file.clone(), fk.column_spans.first().copied());
+            if let Some(constraint) =
+                self.resolve_foreign_key(&table, fk, &loaded.model, public, &mut names)
+            {
+                if let (file, Some(span)) = place {
+                    loaded.origins.insert(
+                        ObjectKey::Constraint(table.clone(), constraint.name.clone()),
+                        Origin {
+                            file,
+                            span,
+                            annotations: Annotations::default(),
+                        },
+                    );
+                }
+                if let Some(t) = loaded.model.tables.get_mut(&table) {
+                    t.constraints.push(constraint);
+                }
+            }
+        }
+        for table in loaded.model.tables.values_mut() {
+            table.constraints.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+
+        let indexes = std::mem::take(&mut self.indexes);
+        for declared in &indexes {
+            if let Some(index) = self.index(declared, &loaded.model, &mut names) {
+                if let Some(existing) = loaded.model.indexes.get(&index.name) {
+                    let span = declared
+                        .ast
+                        .name
+                        .as_ref()
+                        .map(|n| ident_span(&declared.file, n.0.last().and_then(|p| p.as_ident())))
+                        .unwrap_or_else(|| statement_span(&declared.file, &declared.place));
+                    self.problems.push(
+                        Problem::new(
+                            "kschema::sql::duplicate_index",
+                            format!(
+                                "index {} is defined twice (also on table {})",
+                                index.name, existing.table
+                            ),
+                        )
+                        .at(&declared.file, span, "defined again here")
+                        .with_help("index names are unique within a schema; rename one of them"),
+                    );
+                    continue;
+                }
+                let leading: Vec<&Comment> = declared.place.leading_comments.iter().collect();
+                let annotations = self.annotations(&declared.file, &leading);
+                loaded.origins.insert(
+                    ObjectKey::Index(index.name.clone()),
+                    Origin {
+                        file: declared.file.clone(),
+                        span: statement_span(&declared.file, &declared.place),
+                        annotations,
+                    },
+                );
+                loaded.model.indexes.insert(index.name.clone(), index);
+            }
+        }
+        self.indexes = indexes;
+
+        let sequences = std::mem::take(&mut self.sequences);
+        for declared in &sequences {
+            if let Some(sequence) = self.sequence(declared) {
+                let leading: Vec<&Comment> = declared.place.leading_comments.iter().collect();
+                let annotations = self.annotations(&declared.file, &leading);
+                loaded.origins.insert(
+                    ObjectKey::Sequence(sequence.name.clone()),
+                    Origin {
+                        file: declared.file.clone(),
+                        span: statement_span(&declared.file, &declared.place),
+                        annotations,
+                    },
+                );
+                loaded
+                    .model
+                    .sequences
+                    .insert(sequence.name.clone(), sequence);
+            }
+        }
+        self.sequences = sequences;
+        loaded
+    }
+
+    /// The object's own name; a schema qualifier must match the scope.
+    pub(super) fn object_name(
+        &mut self,
+        file: &Arc<SourceFile>,
+        name: &ObjectName,
+        what: &str,
+    ) -> Option<(Ident, SourceSpan)> {
+        let parts: Vec<&SqlIdent> = name.0.iter().filter_map(|p| p.as_ident()).collect();
+        let last = parts.last()?;
+        let span = ident_span(file, Some(last));
+        match (self.scope, parts.as_slice()) {
+            (_, [_]) => {}
+            (Scope::Public, [schema, _]) if Ident::from_sqlparser(schema).as_str() == "public" => {}
+            (Scope::Public, [schema, _]) => {
+                self.problems.push(
+                    Problem::new(
+                        "kschema::sql::wrong_schema",
+                        format!("{what} {name} is not in schema public"),
+                    )
+                    .at(
+                        file,
+                        ident_span(file, Some(schema)),
+                        "files under schema/public define objects in public",
+                    )
+                    .with_help("drop the qualifier, or move the file to the folder of its schema"),
+                );
+                return None;
+            }
+            // A tenant dump's own qualifier is the template's.
+            (Scope::Tenant, [schema, _])
+                if self.dump_schema.as_ref() == Some(&Ident::from_sqlparser(schema)) => {}
+            (Scope::Tenant, [schema, _]) => {
+                self.problems.push(
+                    Problem::new("kschema::sql::qualified_tenant_object", format!("tenant {what} {name} is schema-qualified"))
+                        .at(file, ident_span(file, Some(schema)), "tenant objects are written without a schema")
+                        .with_help("every tenant gets its own schema; write the bare name and kschema qualifies it per tenant"),
+                );
+                return None;
+            }
+            _ => {
+                self.problems.push(
+                    Problem::new(
+                        "kschema::sql::bad_name",
+                        format!("{name} is not a {what} name"),
+                    )
+                    .at(file, span, "expected `name` or `schema.name`"),
+                );
+                return None;
+            }
+        }
+        Some((Ident::from_sqlparser(last), span))
+    }
+}
+
+pub(super) fn named(
+    explicit: Option<Ident>,
+    implicit: impl FnOnce() -> String,
+    kind: ConstraintKind,
+) -> Constraint {
+    let implicit_name = explicit.is_none();
+    Constraint {
+        name: explicit.unwrap_or_else(|| Ident::new(implicit())),
+        kind,
+        validated: true,
+        implicit_name,
+    }
+}
+
+/// Tables, indexes (the ones behind primary keys and unique constraints
+/// too) and sequences share one namespace per schema in PostgreSQL: two of
+/// them under one name would fail in every target, so the plan refuses them.
+pub(super) fn relation_name_clashes(loaded: &LoadedScope) -> Vec<Problem> {
+    let model = &loaded.model;
+    let mut relations: Vec<(&Ident, String, ObjectKey)> = Vec::new();
+    for table in model.tables.values() {
+        relations.push((
+            &table.name,
+            "table".into(),
+            ObjectKey::Table(table.name.clone()),
+        ));
+        for constraint in &table.constraints {
+            if matches!(
+                constraint.kind,
+                ConstraintKind::PrimaryKey { .. } | ConstraintKind::Unique { .. }
+            ) {
+                relations.push((
+                    &constraint.name,
+                    format!("the index of {}'s {}", table.name, constraint.kind.label()),
+                    ObjectKey::Table(table.name.clone()),
+                ));
+            }
+        }
+    }
+    for index in model.indexes.values() {
+        relations.push((
+            &index.name,
+            "index".into(),
+            ObjectKey::Index(index.name.clone()),
+        ));
+    }
+    for sequence in model.sequences.values() {
+        relations.push((
+            &sequence.name,
+            "sequence".into(),
+            ObjectKey::Sequence(sequence.name.clone()),
+        ));
+    }
+    let mut first: HashMap<&Ident, &(&Ident, String, ObjectKey)> = HashMap::new();
+    let mut problems = Vec::new();
+    for relation in &relations {
+        let Some(earlier) = first.get(relation.0) else {
+            first.insert(relation.0, relation);
+            continue;
+        };
+        let (name, what, key) = relation;
+        let mut problem = Problem::new(
+            "kschema::sql::name_taken",
+            format!("{what} {name} has the name of {} {name}", earlier.1),
+        )
+        .with_help(
+            "tables, indexes and sequences share one namespace in a schema; rename one of them",
+        );
+        if let Some(origin) = loaded.origins.get(key) {
+            problem = problem.at(&origin.file, origin.span, "declared here");
+        }
+        problems.push(problem);
+    }
+    problems
+}

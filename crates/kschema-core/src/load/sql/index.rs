@@ -1,0 +1,112 @@
+//! `CREATE INDEX`: keys, methods, operator classes, predicates.
+
+use super::*;
+
+impl Loader {
+    pub(super) fn index(
+        &mut self,
+        declared: &Declared<CreateIndex>,
+        model: &SchemaModel,
+        names: &mut NameChooser,
+    ) -> Option<Index> {
+        let ast = &declared.ast;
+        let file = &declared.file;
+        let (table_name, table_span) = self.object_name(file, &ast.table_name, "index table")?;
+        let Some(table) = model.tables.get(&table_name) else {
+            self.problems.push(
+                Problem::new("kschema::sql::unknown_table", format!("index on table {table_name}, which is not defined in {}", self.scope.folder()))
+                    .at(file, table_span, "no such table here")
+                    .with_help("indexes live beside their table: declare the index in the same folder as the table"),
+            );
+            return None;
+        };
+        if !ast.with.is_empty() {
+            self.unsupported(
+                file,
+                table_span,
+                "index storage parameters (WITH …) are not supported".into(),
+                "remove the WITH clause",
+            );
+            return None;
+        }
+        let column_types: BTreeMap<Ident, ColumnType> = table
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), c.data_type.clone()))
+            .collect();
+        let ctx = ExprContext {
+            columns: Some(&column_types),
+            assigned_to: None,
+        };
+        let mut keys = Vec::new();
+        let mut name_parts = Vec::new();
+        for column in &ast.columns {
+            let expr = &column.column.expr;
+            let key_expr = match expr {
+                Expr::Identifier(ident) => {
+                    let col = Ident::from_sqlparser(ident);
+                    if table.column(&col).is_none() {
+                        self.problems.push(unknown_column(
+                            file,
+                            ident_span(file, Some(ident)),
+                            &table_name,
+                            &col,
+                        ));
+                        return None;
+                    }
+                    name_parts.push(col.to_string());
+                    IndexExpr::Column(col)
+                }
+                other => {
+                    name_parts.push(expression_column_name(other));
+                    IndexExpr::Expression(sql_expr(other, ctx))
+                }
+            };
+            let descending = matches!(column.column.options.sort, Some(OrderBySort::Desc));
+            keys.push(IndexKey {
+                expr: key_expr,
+                opclass: column
+                    .operator_class
+                    .as_ref()
+                    .and_then(|o| o.0.last())
+                    .and_then(|p| p.as_ident())
+                    .map(Ident::from_sqlparser),
+                collation: None,
+                descending,
+                // PostgreSQL's default: NULLS LAST ascending, NULLS FIRST descending.
+                nulls_first: column.column.options.nulls_first.unwrap_or(descending),
+            });
+        }
+        let explicit = ast
+            .name
+            .as_ref()
+            .and_then(|n| n.0.last())
+            .and_then(|p| p.as_ident())
+            .map(Ident::from_sqlparser);
+        let implicit_name = explicit.is_none();
+        let name = explicit.unwrap_or_else(|| {
+            Ident::new(names.choose(
+                table_name.as_str(),
+                Some(&join_column_names(name_parts.iter().map(|s| s.as_str()))),
+                "idx",
+            ))
+        });
+        Some(Index {
+            name,
+            table: table_name,
+            unique: ast.unique,
+            method: Ident::new(
+                ast.using
+                    .as_ref()
+                    .map(|u| u.to_string().to_ascii_lowercase())
+                    .unwrap_or_else(|| "btree".into()),
+            ),
+            keys,
+            include: ast.include.iter().map(Ident::from_sqlparser).collect(),
+            predicate: ast.predicate.as_ref().map(|p| sql_expr(p, ctx)),
+            nulls_not_distinct: ast.nulls_distinct == Some(false),
+            valid: true,
+            implicit_name,
+        })
+    }
+}

@@ -1,0 +1,441 @@
+//! SQL files → [`SchemaModel`]: `CREATE TABLE`, `CREATE INDEX` and
+//! `CREATE SEQUENCE`, parsed with sqlparser, checked, and normalized with the
+//! same code the live side uses.
+
+mod annotations;
+mod build;
+mod dump_fold;
+mod index;
+mod sequence;
+mod table;
+mod text;
+
+use self::build::{named, relation_name_clashes};
+use self::table::{expression_column_name, literal_i64, sql_expr, PendingForeignKey};
+pub(crate) use self::text::parse_problem;
+use self::text::unsafe_text_problems;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use miette::SourceSpan;
+use sqlparser::ast::{
+    AlterTable, ColumnOption, ConstraintCharacteristics, ConstraintReferenceMatchKind, CreateIndex,
+    CreateTable, CreateTableOptions, DataType, DeferrableInitial, Expr, GeneratedAs,
+    Ident as SqlIdent, IndexColumn, NullsDistinctOption, ObjectName, OrderBySort,
+    ReferentialAction as SqlAction, SequenceOptions, Spanned, Statement, TableConstraint,
+};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::{Parser, ParserError};
+
+use super::dump::{self, DumpStatement};
+use super::statements::{statement_places_in, tokenize, Comment, StatementPlace};
+use crate::diagnostic::{Problem, SourceFile};
+use crate::hazard::HazardKind;
+use crate::ident::Ident;
+use crate::model::{
+    Column, ColumnType, Constraint, ConstraintKind, Deferrable, ForeignKey, Identity, Index,
+    IndexExpr, IndexKey, ReferentialAction, SchemaModel, SchemaName, SchemaRef, Sequence, SqlExpr,
+    Table, TableRef,
+};
+use crate::normalize::expr::{canonicalize, check_nesting_in, ExprContext, MAX_EXPRESSION_DEPTH};
+use crate::normalize::names::{join_column_names, NameChooser};
+use crate::normalize::types::normalize_type;
+
+/// Which set of desired-state files is being loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// `schema/public/*.sql`
+    Public,
+    /// `schema/tenant/*.sql`: the template every tenant schema gets.
+    Tenant,
+}
+
+impl Scope {
+    pub fn folder(self) -> &'static str {
+        match self {
+            Scope::Public => "schema/public",
+            Scope::Tenant => "schema/tenant",
+        }
+    }
+}
+
+/// Where a desired object was written, for diagnostics and annotations.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    pub file: Arc<SourceFile>,
+    pub span: SourceSpan,
+    /// `-- kschema:…` annotations attached to the object.
+    pub annotations: Annotations,
+}
+
+/// What `-- kschema:` comments say about an object. On a `CREATE TABLE`
+/// they go on the lines right above it; on a column, at the end of its line
+/// or on the lines right above it.
+///
+/// ```sql
+/// -- kschema:allow-hazard deletes-data, rewrites-table
+/// CREATE TABLE users (
+///     email_address TEXT NOT NULL, -- kschema:renamed-from email
+/// );
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Annotations {
+    /// Hazards allowed for changes to this object (and, on a table, to its
+    /// columns, constraints and indexes).
+    pub allow_hazards: Vec<HazardKind>,
+    /// The name the object had before: a rename instead of drop and add.
+    pub renamed_from: Option<Ident>,
+    /// On a column: how to convert its values when its type changes
+    /// (`-- kschema:using (to_timestamp(created / 1000))`).
+    pub using: Option<String>,
+}
+
+/// The key of an object inside one scope.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ObjectKey {
+    Table(Ident),
+    Column(Ident, Ident),
+    Constraint(Ident, Ident),
+    Index(Ident),
+    Sequence(Ident),
+}
+
+/// A loaded scope: its model and where each object came from.
+#[derive(Clone, Debug, Default)]
+pub struct LoadedScope {
+    pub model: SchemaModel,
+    pub origins: BTreeMap<ObjectKey, Origin>,
+    /// Rows kschema keeps in this scope's tables (`schema/seeds/*.toml`).
+    pub seeds: Vec<super::seeds::Seed>,
+}
+
+/// Parses and checks the files of one scope. `public` is the already-loaded
+/// public scope when loading the tenant template: unqualified references
+/// that no tenant table satisfies resolve there, as `search_path = org_x,
+/// public` would.
+pub fn load_scope(
+    scope: Scope,
+    files: &[Arc<SourceFile>],
+    public: Option<&SchemaModel>,
+) -> Result<LoadedScope, Problem> {
+    let mut loader = Loader {
+        scope,
+        problems: Vec::new(),
+        tables: Vec::new(),
+        indexes: Vec::new(),
+        sequences: Vec::new(),
+        amendments: Vec::new(),
+        owners: Vec::new(),
+        dump_schema: None,
+    };
+    for file in files {
+        loader.read_file(file);
+    }
+    let loaded = loader.build(public);
+    loader.problems.extend(relation_name_clashes(&loaded));
+    match Problem::combine(loader.problems) {
+        Some(problem) => Err(problem),
+        None => Ok(loaded),
+    }
+}
+
+struct Declared<T> {
+    ast: T,
+    file: Arc<SourceFile>,
+    place: StatementPlace,
+}
+
+struct Loader {
+    scope: Scope,
+    problems: Vec<Problem>,
+    tables: Vec<Declared<CreateTable>>,
+    indexes: Vec<Declared<CreateIndex>>,
+    sequences: Vec<Declared<sqlparser::ast::Statement>>,
+    /// `ALTER TABLE`s of a dump, folded into their tables before building.
+    amendments: Vec<Declared<Box<AlterTable>>>,
+    /// `ALTER SEQUENCE … OWNED BY` of a dump.
+    owners: Vec<(Arc<SourceFile>, dump::SequenceOwner)>,
+    /// The schema a dump of tenant files names (`CREATE SCHEMA org_x`):
+    /// its qualifier is the template's own.
+    dump_schema: Option<Ident>,
+}
+
+impl Loader {
+    fn read_file(&mut self, file: &Arc<SourceFile>) {
+        if let Some(offset) = file.text().find('\0') {
+            let span = SourceSpan::new(offset.into(), 1);
+            self.problems.push(
+                Problem::new(
+                    "kschema::sql::nul",
+                    format!("{} holds a NUL byte", file.name),
+                )
+                .at(file, span, "here")
+                .with_help("PostgreSQL accepts no NUL in SQL text; remove it"),
+            );
+            return;
+        }
+        let unsafe_text = unsafe_text_problems(file);
+        if !unsafe_text.is_empty() {
+            self.problems.extend(unsafe_text);
+            return;
+        }
+        // One tokenization serves the checks and the statements' places;
+        // what schema dumps write that sqlparser cannot read is taken out
+        // of it first (see `dump`).
+        let tokens = tokenize(file.text()).map(|tokens| {
+            let tokens = dump::without_sequence_names(dump::without_psql_guards(tokens));
+            let (tokens, sequences) = dump::take_alter_sequences(tokens);
+            for sequence in sequences {
+                match sequence {
+                    Ok(owner) => self.owners.push((file.clone(), owner)),
+                    Err((start, end)) => self.unsupported(
+                        file,
+                        file.span_between(start, end),
+                        "ALTER SEQUENCE is not part of a desired state, except OWNED BY".into(),
+                        "write the sequence's options in its CREATE SEQUENCE",
+                    ),
+                }
+            }
+            tokens
+        });
+        let nesting = tokens
+            .as_deref()
+            .map_or(Ok(()), |t| check_nesting_in(t, MAX_EXPRESSION_DEPTH));
+        if let Err((line, column)) = nesting {
+            self.problems.push(
+                Problem::new(
+                    "kschema::sql::too_deep",
+                    format!(
+                        "an expression in {} nests more than {MAX_EXPRESSION_DEPTH} operators deep",
+                        file.name
+                    ),
+                )
+                .at(
+                    file,
+                    file.span_at(line, column, 1),
+                    "the limit is passed here",
+                )
+                .with_help(
+                    "split the expression (a function, a generated column, or several CHECKs)",
+                ),
+            );
+            return;
+        }
+        let places = tokens
+            .as_deref()
+            .map(statement_places_in)
+            .unwrap_or_default();
+        // sqlparser cannot read `WITH (…) TABLESPACE x` though PostgreSQL
+        // can; kschema refuses tablespaces anyway, so say that, not "invalid".
+        let tablespace = tokens.as_deref().and_then(|tokens| {
+            tokens.iter().find_map(|t| match &t.token {
+                sqlparser::tokenizer::Token::Word(w)
+                    if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("tablespace") =>
+                {
+                    Some((
+                        (t.span.start.line, t.span.start.column),
+                        (t.span.end.line, t.span.end.column),
+                    ))
+                }
+                _ => None,
+            })
+        });
+        let parser =
+            Parser::new(&PostgreSqlDialect {}).with_recursion_limit(MAX_EXPRESSION_DEPTH + 50);
+        let parsed = match tokens {
+            Some(tokens) => parser.with_tokens_with_locations(tokens).parse_statements(),
+            // Text that does not tokenize: the parser says why.
+            None => parser
+                .try_with_sql(file.text())
+                .and_then(|mut parser| parser.parse_statements()),
+        };
+        let statements = match parsed {
+            Ok(statements) => statements,
+            Err(_) if tablespace.is_some() => {
+                let (start, end) = tablespace.unwrap_or_default();
+                self.unsupported(
+                    file,
+                    file.span_between(start, end),
+                    "tablespaces are not supported in the desired state".into(),
+                    "leave TABLESPACE out: kschema would create the object in the default tablespace and call it converged",
+                );
+                return;
+            }
+            Err(error) => {
+                self.problems.push(parse_problem(file, &error));
+                return;
+            }
+        };
+        if places.len() != statements.len() {
+            // Cannot happen for text sqlparser accepted; report rather than guess.
+            self.problems.push(
+                Problem::new(
+                    "kschema::sql::split",
+                    format!("could not tell the statements of {} apart", file.name),
+                )
+                .at(file, file.span_at(1, 1, 1), "in this file")
+                .with_help("end every statement with a semicolon"),
+            );
+            return;
+        }
+        for (statement, place) in statements.into_iter().zip(places) {
+            match statement {
+                Statement::CreateTable(table) => self.tables.push(Declared {
+                    ast: table,
+                    file: file.clone(),
+                    place,
+                }),
+                Statement::CreateIndex(index) => self.indexes.push(Declared {
+                    ast: index,
+                    file: file.clone(),
+                    place,
+                }),
+                sequence @ Statement::CreateSequence { .. } => self.sequences.push(Declared {
+                    ast: sequence,
+                    file: file.clone(),
+                    place,
+                }),
+                other => match dump::classify(other) {
+                    Ok(DumpStatement::Setting)
+                    | Ok(DumpStatement::Ownership)
+                    | Ok(DumpStatement::PublicSchemaComment) => {}
+                    Ok(DumpStatement::CreateSchema(name)) => {
+                        self.schema_declared(file, &place, name)
+                    }
+                    Ok(DumpStatement::AlterTable(alter)) => self.amendments.push(Declared {
+                        ast: alter,
+                        file: file.clone(),
+                        place,
+                    }),
+                    Err(other) => self.refuse_statement(file, &place, &other),
+                },
+            }
+        }
+    }
+
+    /// `CREATE SCHEMA` in a dump: public's files create public; a tenant
+    /// dump names one schema, whose qualifier then means the template.
+    fn schema_declared(&mut self, file: &Arc<SourceFile>, place: &StatementPlace, name: Ident) {
+        let span = statement_span(file, place);
+        match self.scope {
+            Scope::Public if name.as_str() == "public" => {}
+            Scope::Public => self.problems.push(
+                Problem::new(
+                    "kschema::sql::wrong_schema",
+                    format!("files under schema/public define public, not schema {name}"),
+                )
+                .at(file, span, "another schema")
+                .with_help("kschema manages public and the tenant schemas; dump one schema per folder (pg_dump -n)"),
+            ),
+            Scope::Tenant => match &self.dump_schema {
+                Some(known) if *known != name => self.problems.push(
+                    Problem::new(
+                        "kschema::sql::wrong_schema",
+                        format!("the tenant files create schema {name} and schema {known}"),
+                    )
+                    .at(file, span, "a second schema")
+                    .with_help("the tenant files describe one schema, the template every tenant gets; dump one tenant's schema (pg_dump -n org_x)"),
+                ),
+                _ => self.dump_schema = Some(name),
+            },
+        }
+    }
+
+    fn refuse_statement(
+        &mut self,
+        file: &Arc<SourceFile>,
+        place: &StatementPlace,
+        other: &Statement,
+    ) {
+        let what = statement_kind(other);
+        // What schema dumps hold that kschema does not manage yet gets a
+        // way to leave it out of the dump.
+        let help = match other {
+            Statement::Grant { .. } | Statement::Revoke { .. } => {
+                "kschema does not manage privileges yet; leave them out (pg_dump --no-privileges)"
+            }
+            Statement::Comment { .. } => {
+                "kschema does not manage comments yet; leave them out (pg_dump --no-comments)"
+            }
+            _ => {
+                "desired-state files hold CREATE TABLE, CREATE INDEX and CREATE SEQUENCE (and the \
+                 ALTER TABLE … ADD CONSTRAINT / ALTER COLUMN … SET DEFAULT forms schema dumps \
+                 write); kschema works out the other ALTERs and the DROPs itself"
+            }
+        };
+        self.problems.push(
+            Problem::new(
+                "kschema::sql::unsupported_statement",
+                format!("{what} is not part of a desired state"),
+            )
+            .at(file, statement_span(file, place), "this statement")
+            .with_help(help),
+        );
+    }
+
+    fn unsupported(&mut self, file: &Arc<SourceFile>, span: SourceSpan, what: String, help: &str) {
+        self.problems.push(
+            Problem::new("kschema::sql::unsupported", what)
+                .at(file, span, "not supported")
+                .with_help(help.to_string()),
+        );
+    }
+}
+
+fn ident_span(file: &Arc<SourceFile>, ident: Option<&SqlIdent>) -> SourceSpan {
+    match ident {
+        Some(ident) if ident.span.start.line > 0 => {
+            let quotes = if ident.quote_style.is_some() { 2 } else { 0 };
+            file.span_at(
+                ident.span.start.line,
+                ident.span.start.column,
+                ident.value.chars().count() + quotes,
+            )
+        }
+        _ => file.span_at(1, 1, 1),
+    }
+}
+
+fn statement_span(file: &Arc<SourceFile>, place: &StatementPlace) -> SourceSpan {
+    // The first line of the statement is enough to say which one it is.
+    let end = if place.end.0 == place.start.0 {
+        place.end
+    } else {
+        (place.start.0, u64::MAX)
+    };
+    file.span_between(place.start, end)
+}
+
+fn statement_kind(statement: &Statement) -> String {
+    let text = statement.to_string();
+    // `CREATE EXTENSION`, `CREATE OR REPLACE FUNCTION`, `ALTER TABLE`: the
+    // leading keywords up to the object's name (`IF NOT EXISTS` is not part
+    // of what the statement is).
+    let keywords: Vec<&str> = text
+        .split_whitespace()
+        .take_while(|w| *w != "IF" && w.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .take(4)
+        .collect();
+    if keywords.is_empty() {
+        "this statement".into()
+    } else {
+        keywords.join(" ")
+    }
+}
+
+fn unknown_column(
+    file: &Arc<SourceFile>,
+    span: SourceSpan,
+    table: &Ident,
+    column: &Ident,
+) -> Problem {
+    Problem::new(
+        "kschema::sql::unknown_column",
+        format!("table {table} has no column {column}"),
+    )
+    .at(file, span, "no such column")
+    .with_help(format!(
+        "check the spelling, or add column {column} to {table}"
+    ))
+}

@@ -1,0 +1,710 @@
+//! `CREATE TABLE`: columns, their types, defaults and identities, and the
+//! table's constraints — foreign keys resolved once every table is known.
+
+use super::*;
+
+impl Loader {
+    pub(super) fn table(
+        &mut self,
+        declared: &Declared<CreateTable>,
+        name: &Ident,
+        names: &mut NameChooser,
+        loaded: &mut LoadedScope,
+    ) -> Option<(Table, Vec<PendingForeignKey>)> {
+        let ast = &declared.ast;
+        let file = &declared.file;
+        let table_span = ident_span(file, ast.name.0.last().and_then(|p| p.as_ident()));
+        let refusals = [
+            (ast.temporary, "temporary tables"),
+            (ast.query.is_some(), "CREATE TABLE … AS"),
+            (ast.like.is_some(), "CREATE TABLE … LIKE"),
+            (ast.inherits.is_some(), "table inheritance"),
+            (
+                ast.partition_of.is_some() || ast.partition_by.is_some(),
+                "partitioned tables",
+            ),
+            (ast.unlogged, "unlogged tables"),
+            // Never dropped silently: kschema would create the table
+            // without them and then call it converged.
+            (
+                !matches!(ast.table_options, CreateTableOptions::None),
+                "storage parameters and tablespaces (WITH (…), TABLESPACE) on tables",
+            ),
+            (ast.on_commit.is_some(), "ON COMMIT clauses"),
+        ];
+        if let Some((_, what)) = refusals.iter().find(|(refused, _)| *refused) {
+            self.unsupported(
+                file,
+                table_span,
+                format!("{what} are not supported in the desired state"),
+                "declare a plain CREATE TABLE",
+            );
+            return None;
+        }
+
+        let problems_before = self.problems.len();
+        let mut columns: Vec<Column> = Vec::new();
+        let mut column_spans: HashMap<Ident, SourceSpan> = HashMap::new();
+        let mut primary_key: Option<(Option<Ident>, Vec<Ident>, SourceSpan)> = None;
+        let mut uniques: Vec<(Option<Ident>, Vec<Ident>, bool)> = Vec::new();
+        let mut checks: Vec<(Option<Ident>, Expr, Option<Ident>, bool)> = Vec::new();
+        let mut fks: Vec<PendingForeignKey> = Vec::new();
+
+        for def in &ast.columns {
+            let column_name = Ident::from_sqlparser(&def.name);
+            let span = ident_span(file, Some(&def.name));
+            if column_spans.insert(column_name.clone(), span).is_some() {
+                self.problems.push(
+                    Problem::new(
+                        "kschema::sql::duplicate_column",
+                        format!("column {column_name} appears twice in table {name}"),
+                    )
+                    .at(file, span, "declared again here")
+                    .with_help("remove or rename one of the two columns"),
+                );
+                continue;
+            }
+            let normalized = match normalize_type(&def.data_type) {
+                Ok(t) => t,
+                Err(reason) => {
+                    self.problems.push(
+                        Problem::new("kschema::sql::type", format!("column {name}.{column_name}: {reason}"))
+                            .at(file, span, "this column's type")
+                            .with_help("use a PostgreSQL type: text, varchar(n), integer, bigint, uuid, jsonb, timestamp, …"),
+                    );
+                    continue;
+                }
+            };
+            let mut column = Column {
+                name: column_name.clone(),
+                data_type: normalized.data_type.clone(),
+                not_null: normalized.serial,
+                default: None,
+                identity: None,
+                collation: normalized.collation.clone(),
+            };
+            if normalized.serial {
+                let sequence = names.choose(name.as_str(), Some(column_name.as_str()), "seq");
+                column.identity = Some(Identity::Serial {
+                    sequence: Ident::new(sequence),
+                });
+            }
+            let mut explicit_null = false;
+            for option in &def.options {
+                let constraint_name = option.name.as_ref().map(Ident::from_sqlparser);
+                match &option.option {
+                    ColumnOption::Null => explicit_null = true,
+                    ColumnOption::NotNull => column.not_null = true,
+                    ColumnOption::Default(expr) => {
+                        if column.identity.is_some() {
+                            self.unsupported(file, span, format!("column {name}.{column_name} has both a default and a generated value"), "keep either the DEFAULT or the SERIAL/IDENTITY");
+                            continue;
+                        }
+                        column.default = Some(sql_expr(expr, ExprContext { columns: None, assigned_to: Some(&column.data_type) }));
+                    }
+                    ColumnOption::PrimaryKey(pk) => {
+                        if primary_key.is_some() {
+                            self.problems.push(multiple_primary_keys(file, span, name));
+                            continue;
+                        }
+                        self.refuse_characteristics(file, span, pk.characteristics.as_ref(), "primary key");
+                        primary_key = Some((constraint_name.or(pk.name.as_ref().map(Ident::from_sqlparser)), vec![column_name.clone()], span));
+                    }
+                    ColumnOption::Unique(unique) => {
+                        self.refuse_characteristics(file, span, unique.characteristics.as_ref(), "unique constraint");
+                        let not_distinct = matches!(unique.nulls_distinct, NullsDistinctOption::NotDistinct);
+                        uniques.push((constraint_name.or(unique.name.as_ref().map(Ident::from_sqlparser)), vec![column_name.clone()], not_distinct));
+                    }
+                    ColumnOption::ForeignKey(fk) => fks.push(PendingForeignKey {
+                        name: constraint_name.or(fk.name.as_ref().map(Ident::from_sqlparser)),
+                        columns: vec![column_name.clone()],
+                        column_spans: vec![span],
+                        foreign_table: fk.foreign_table.clone(),
+                        referred_columns: fk.referred_columns.clone(),
+                        on_delete: fk.on_delete,
+                        on_update: fk.on_update,
+                        match_full: matches!(fk.match_kind, Some(ConstraintReferenceMatchKind::Full)),
+                        characteristics: fk.characteristics,
+                        file: file.clone(),
+                    }),
+                    ColumnOption::Check(check) => checks.push((
+                        constraint_name.or(check.name.as_ref().map(Ident::from_sqlparser)),
+                        (*check.expr).clone(),
+                        Some(column_name.clone()),
+                        check.no_inherit,
+                    )),
+                    ColumnOption::Generated { generated_as, generation_expr: None, .. } => {
+                        if column.identity.is_some() || column.default.is_some() {
+                            self.unsupported(file, span, format!("column {name}.{column_name} has both a default and a generated value"), "keep either the DEFAULT or the IDENTITY");
+                            continue;
+                        }
+                        column.identity = Some(match generated_as {
+                            GeneratedAs::ByDefault => Identity::ByDefault,
+                            _ => Identity::Always,
+                        });
+                        column.not_null = true;
+                    }
+                    ColumnOption::Collation(collation) => {
+                        column.collation = collation.0.last().and_then(|p| p.as_ident()).map(Ident::from_sqlparser);
+                    }
+                    other => self.unsupported(
+                        file,
+                        span,
+                        format!("column option `{other}` on {name}.{column_name} is not supported"),
+                        "supported column options: NOT NULL, NULL, DEFAULT, PRIMARY KEY, UNIQUE, REFERENCES, CHECK, COLLATE, GENERATED … AS IDENTITY",
+                    ),
+                }
+            }
+            if explicit_null && column.not_null {
+                self.problems.push(
+                    Problem::new(
+                        "kschema::sql::null_and_not_null",
+                        format!("column {name}.{column_name} is declared both NULL and NOT NULL"),
+                    )
+                    .at(file, span, "conflicting nullability")
+                    .with_help("keep one of NULL and NOT NULL"),
+                );
+            }
+            let line = def.name.span.start.line;
+            let annotations = self.annotations(file, &declared.place.comments_for_line(line));
+            loaded.origins.insert(
+                ObjectKey::Column(name.clone(), column_name.clone()),
+                Origin {
+                    file: file.clone(),
+                    span,
+                    annotations,
+                },
+            );
+            columns.push(column);
+        }
+
+        for constraint in &ast.constraints {
+            let span = constraint_span(file, constraint).unwrap_or(table_span);
+            match constraint {
+                TableConstraint::PrimaryKey(pk) => {
+                    if primary_key.is_some() {
+                        self.problems.push(multiple_primary_keys(file, span, name));
+                        continue;
+                    }
+                    self.refuse_characteristics(
+                        file,
+                        span,
+                        pk.characteristics.as_ref(),
+                        "primary key",
+                    );
+                    if let Some(cols) = self.key_columns(file, &pk.columns, name) {
+                        primary_key =
+                            Some((pk.name.as_ref().map(Ident::from_sqlparser), cols, span));
+                    }
+                }
+                TableConstraint::Unique(unique) => {
+                    self.refuse_characteristics(
+                        file,
+                        span,
+                        unique.characteristics.as_ref(),
+                        "unique constraint",
+                    );
+                    if let Some(cols) = self.key_columns(file, &unique.columns, name) {
+                        let not_distinct =
+                            matches!(unique.nulls_distinct, NullsDistinctOption::NotDistinct);
+                        uniques.push((
+                            unique.name.as_ref().map(Ident::from_sqlparser),
+                            cols,
+                            not_distinct,
+                        ));
+                    }
+                }
+                TableConstraint::ForeignKey(fk) => fks.push(PendingForeignKey {
+                    name: fk.name.as_ref().map(Ident::from_sqlparser),
+                    columns: fk.columns.iter().map(Ident::from_sqlparser).collect(),
+                    column_spans: fk
+                        .columns
+                        .iter()
+                        .map(|c| ident_span(file, Some(c)))
+                        .collect(),
+                    foreign_table: fk.foreign_table.clone(),
+                    referred_columns: fk.referred_columns.clone(),
+                    on_delete: fk.on_delete,
+                    on_update: fk.on_update,
+                    match_full: matches!(fk.match_kind, Some(ConstraintReferenceMatchKind::Full)),
+                    characteristics: fk.characteristics,
+                    file: file.clone(),
+                }),
+                TableConstraint::Check(check) => checks.push((
+                    check.name.as_ref().map(Ident::from_sqlparser),
+                    (*check.expr).clone(),
+                    None,
+                    check.no_inherit,
+                )),
+                other => self.unsupported(
+                    file,
+                    span,
+                    format!("table constraint `{other}` on {name} is not supported"),
+                    "supported table constraints: PRIMARY KEY, UNIQUE, FOREIGN KEY, CHECK",
+                ),
+            }
+        }
+
+        // Every column a constraint names must exist.
+        let mut constraint_columns: Vec<(&Ident, SourceSpan)> = Vec::new();
+        if let Some((_, cols, span)) = &primary_key {
+            constraint_columns.extend(cols.iter().map(|c| (c, *span)));
+        }
+        for (_, cols, _) in &uniques {
+            constraint_columns.extend(cols.iter().map(|c| (c, table_span)));
+        }
+        for fk in &fks {
+            constraint_columns.extend(
+                fk.columns
+                    .iter()
+                    .zip(&fk.column_spans)
+                    .map(|(c, s)| (c, *s)),
+            );
+        }
+        for (column, span) in constraint_columns {
+            if !column_spans.contains_key(column) {
+                self.problems.push(unknown_column(file, span, name, column));
+            }
+        }
+        if self.problems.len() > problems_before {
+            return None;
+        }
+
+        // A primary key implies NOT NULL on its columns, as in PostgreSQL.
+        if let Some((_, cols, _)) = &primary_key {
+            for column in columns.iter_mut().filter(|c| cols.contains(&c.name)) {
+                column.not_null = true;
+            }
+        }
+
+        let column_types: BTreeMap<Ident, ColumnType> = columns
+            .iter()
+            .map(|c| (c.name.clone(), c.data_type.clone()))
+            .collect();
+        let ctx = ExprContext {
+            columns: Some(&column_types),
+            assigned_to: None,
+        };
+        let mut constraints = Vec::new();
+        if let Some((explicit, cols, _)) = primary_key {
+            constraints.push(named(
+                explicit,
+                || names.choose(name.as_str(), None, "pkey"),
+                ConstraintKind::PrimaryKey { columns: cols },
+            ));
+        }
+        for (explicit, cols, nulls_not_distinct) in uniques {
+            let joined = join_column_names(cols.iter().map(|c| c.as_str()));
+            constraints.push(named(
+                explicit,
+                || names.choose(name.as_str(), Some(&joined), "key"),
+                ConstraintKind::Unique {
+                    columns: cols,
+                    nulls_not_distinct,
+                },
+            ));
+        }
+        for (explicit, expr, column, no_inherit) in checks {
+            // PostgreSQL names a check after its column when it mentions one
+            // column only, whether it was written on the column or the table.
+            let column = column.or_else(|| single_column_of(&expr, &column_types));
+            let kind = ConstraintKind::Check {
+                expr: sql_expr(&expr, ctx),
+                no_inherit,
+            };
+            constraints.push(named(
+                explicit,
+                || names.choose(name.as_str(), column.as_ref().map(|c| c.as_str()), "check"),
+                kind,
+            ));
+        }
+        for constraint in &constraints {
+            loaded.origins.insert(
+                ObjectKey::Constraint(name.clone(), constraint.name.clone()),
+                Origin {
+                    file: file.clone(),
+                    span: table_span,
+                    annotations: Annotations::default(),
+                },
+            );
+        }
+        Some((
+            Table {
+                name: name.clone(),
+                columns,
+                constraints,
+            },
+            fks,
+        ))
+    }
+
+    pub(super) fn refuse_characteristics(
+        &mut self,
+        file: &Arc<SourceFile>,
+        span: SourceSpan,
+        characteristics: Option<&ConstraintCharacteristics>,
+        what: &str,
+    ) {
+        if characteristics.is_some_and(|c| {
+            c.deferrable.is_some() || c.initially.is_some() || c.enforced.is_some()
+        }) {
+            self.unsupported(
+                file,
+                span,
+                format!("deferrable {what}s are not supported"),
+                "only foreign keys may be DEFERRABLE",
+            );
+        }
+    }
+
+    pub(super) fn key_columns(
+        &mut self,
+        file: &Arc<SourceFile>,
+        columns: &[IndexColumn],
+        table: &Ident,
+    ) -> Option<Vec<Ident>> {
+        let mut out = Vec::new();
+        for column in columns {
+            match &column.column.expr {
+                Expr::Identifier(ident)
+                    if column.operator_class.is_none() && column.column.options.sort.is_none() =>
+                {
+                    out.push(Ident::from_sqlparser(ident))
+                }
+                other => {
+                    let span = file.span_between(
+                        (other.span().start.line, other.span().start.column),
+                        (other.span().end.line, other.span().end.column),
+                    );
+                    self.unsupported(
+                        file,
+                        span,
+                        format!("constraint key `{other}` on {table} is not a plain column"),
+                        "constraint keys are column names; use a unique index for expressions",
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    pub(super) fn resolve_foreign_key(
+        &mut self,
+        table: &Ident,
+        fk: PendingForeignKey,
+        own: &SchemaModel,
+        public: Option<&SchemaModel>,
+        names: &mut NameChooser,
+    ) -> Option<Constraint> {
+        let file = fk.file.clone();
+        let parts: Vec<&SqlIdent> = fk
+            .foreign_table
+            .0
+            .iter()
+            .filter_map(|p| p.as_ident())
+            .collect();
+        let target_span = ident_span(&file, parts.last().copied());
+        let target_name = Ident::from_sqlparser(parts.last()?);
+        let not_found = |folder: &str| {
+            Problem::new(
+                "kschema::sql::unknown_table",
+                format!("foreign key on {table} references table {target_name}, which is not defined anywhere"),
+            )
+            .at(&file, target_span, format!("no table {target_name} in {folder}"))
+            .with_help("define the table in the desired state, or fix the name")
+        };
+        let (schema_ref, target) = match (self.scope, parts.as_slice()) {
+            (Scope::Public, [_]) => (SchemaRef::Own, own.tables.get(&target_name)),
+            (Scope::Tenant, [_]) => match own.tables.get(&target_name) {
+                Some(t) => (SchemaRef::Own, Some(t)),
+                None => (
+                    SchemaRef::Named(SchemaName::public()),
+                    public.and_then(|p| p.tables.get(&target_name)),
+                ),
+            },
+            (Scope::Tenant, [schema, _])
+                if self.dump_schema.as_ref() == Some(&Ident::from_sqlparser(schema)) =>
+            {
+                (SchemaRef::Own, own.tables.get(&target_name))
+            }
+            (scope, [schema, _]) if Ident::from_sqlparser(schema).as_str() == "public" => {
+                match scope {
+                    Scope::Public => (SchemaRef::Own, own.tables.get(&target_name)),
+                    Scope::Tenant => (
+                        SchemaRef::Named(SchemaName::public()),
+                        public.and_then(|p| p.tables.get(&target_name)),
+                    ),
+                }
+            }
+            (_, [schema, _]) => {
+                self.problems.push(
+                    Problem::new("kschema::sql::foreign_schema", format!("foreign key on {table} references schema {}, which kschema does not manage", schema.value))
+                        .at(&file, ident_span(&file, Some(schema)), "unmanaged schema")
+                        .with_help("references may point into the same schema or into public"),
+                );
+                return None;
+            }
+            _ => return None,
+        };
+        let Some(target) = target else {
+            let folder = match self.scope {
+                Scope::Public => "schema/public",
+                Scope::Tenant => "schema/tenant or schema/public",
+            };
+            self.problems.push(not_found(folder));
+            return None;
+        };
+        let referenced_columns: Vec<Ident> = if fk.referred_columns.is_empty() {
+            match target.primary_key().map(|pk| &pk.kind) {
+                Some(ConstraintKind::PrimaryKey { columns }) => columns.clone(),
+                _ => {
+                    self.problems.push(
+                        Problem::new("kschema::sql::no_primary_key", format!("table {target_name} has no primary key for {table}'s foreign key to use"))
+                            .at(&file, target_span, "referenced here without columns")
+                            .with_help(format!("name the referenced columns: REFERENCES {target_name} (column)")),
+                    );
+                    return None;
+                }
+            }
+        } else {
+            fk.referred_columns
+                .iter()
+                .map(Ident::from_sqlparser)
+                .collect()
+        };
+        for (i, column) in referenced_columns.iter().enumerate() {
+            if target.column(column).is_none() {
+                let span = fk
+                    .referred_columns
+                    .get(i)
+                    .map(|c| ident_span(&file, Some(c)))
+                    .unwrap_or(target_span);
+                self.problems
+                    .push(unknown_column(&file, span, &target_name, column));
+                return None;
+            }
+        }
+        if referenced_columns.len() != fk.columns.len() {
+            self.problems.push(
+                Problem::new(
+                    "kschema::sql::foreign_key_arity",
+                    format!(
+                        "foreign key on {table} has {} column(s) but references {}",
+                        fk.columns.len(),
+                        referenced_columns.len()
+                    ),
+                )
+                .at(&file, target_span, "here")
+                .with_help("list as many referenced columns as referencing ones"),
+            );
+            return None;
+        }
+        let backed_by_key = target.constraints.iter().any(|c| match &c.kind {
+            ConstraintKind::PrimaryKey { columns } | ConstraintKind::Unique { columns, .. } => {
+                columns.len() == referenced_columns.len()
+                    && referenced_columns.iter().all(|r| columns.contains(r))
+            }
+            _ => false,
+        });
+        if !backed_by_key {
+            self.problems.push(
+                Problem::new("kschema::sql::foreign_key_without_key", format!("{target_name}({}) is neither a primary key nor unique, so {table} cannot reference it", join_column_names(referenced_columns.iter().map(|c| c.as_str()))))
+                    .at(&file, target_span, "referenced here")
+                    .with_help(format!("add a PRIMARY KEY or UNIQUE constraint on those columns of {target_name}")),
+            );
+            return None;
+        }
+        // PostgreSQL refuses a key whose types it cannot compare (an integer
+        // column referencing a uuid): caught here rather than in every tenant.
+        if let Some(own_table) = own.tables.get(table) {
+            for (i, (column, referenced)) in fk.columns.iter().zip(&referenced_columns).enumerate()
+            {
+                let (Some(from), Some(to)) = (own_table.column(column), target.column(referenced))
+                else {
+                    continue;
+                };
+                let (Some(a), Some(b)) =
+                    (type_family(&from.data_type.0), type_family(&to.data_type.0))
+                else {
+                    continue;
+                };
+                if a != b {
+                    let span = fk.column_spans.get(i).copied().unwrap_or(target_span);
+                    self.problems.push(
+                        Problem::new(
+                            "kschema::sql::foreign_key_types",
+                            format!(
+                                "foreign key on {table}: column {column} is {}, but {target_name}.{referenced} is {}",
+                                from.data_type, to.data_type
+                            ),
+                        )
+                        .at(&file, span, "this column")
+                        .with_help(format!(
+                            "PostgreSQL cannot compare {a} and {b} values; give {column} the type of {target_name}.{referenced}"
+                        )),
+                    );
+                    return None;
+                }
+            }
+        }
+        let deferrable = match fk.characteristics {
+            Some(ConstraintCharacteristics {
+                initially: Some(DeferrableInitial::Deferred),
+                ..
+            }) => Deferrable::InitiallyDeferred,
+            Some(ConstraintCharacteristics {
+                deferrable: Some(true),
+                ..
+            }) => Deferrable::InitiallyImmediate,
+            _ => Deferrable::NotDeferrable,
+        };
+        let joined = join_column_names(fk.columns.iter().map(|c| c.as_str()));
+        Some(named(
+            fk.name,
+            || names.choose(table.as_str(), Some(&joined), "fkey"),
+            ConstraintKind::ForeignKey(ForeignKey {
+                columns: fk.columns,
+                references: TableRef {
+                    schema: schema_ref,
+                    table: target_name,
+                },
+                referenced_columns,
+                on_delete: action(fk.on_delete),
+                on_update: action(fk.on_update),
+                match_full: fk.match_full,
+                deferrable,
+            }),
+        ))
+    }
+}
+
+pub(super) struct PendingForeignKey {
+    pub(super) name: Option<Ident>,
+    pub(super) columns: Vec<Ident>,
+    pub(super) column_spans: Vec<SourceSpan>,
+    pub(super) foreign_table: ObjectName,
+    pub(super) referred_columns: Vec<SqlIdent>,
+    pub(super) on_delete: Option<SqlAction>,
+    pub(super) on_update: Option<SqlAction>,
+    pub(super) match_full: bool,
+    pub(super) characteristics: Option<ConstraintCharacteristics>,
+    pub(super) file: Arc<SourceFile>,
+}
+
+/// The broad family of a built-in type, as far as comparing a foreign key
+/// with its key goes: types of one family compare (`integer` with `bigint`,
+/// `text` with `varchar`), types of two never do. `None` for anything else
+/// (arrays, domains, enums, extension types), which is left to PostgreSQL.
+pub(super) fn type_family(data_type: &str) -> Option<&'static str> {
+    if data_type.ends_with(']') {
+        return None;
+    }
+    let base = data_type.split('(').next().unwrap_or(data_type).trim();
+    Some(match base {
+        "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision" => "numeric",
+        "text" | "character varying" | "character" | "name" | "\"char\"" => "text",
+        "uuid" => "uuid",
+        "boolean" => "boolean",
+        "json" | "jsonb" => "json",
+        "bytea" => "bytea",
+        "date" | "timestamp without time zone" | "timestamp with time zone" => "timestamp",
+        _ => return None,
+    })
+}
+
+pub(super) fn action(action: Option<SqlAction>) -> ReferentialAction {
+    match action {
+        None | Some(SqlAction::NoAction) => ReferentialAction::NoAction,
+        Some(SqlAction::Restrict) => ReferentialAction::Restrict,
+        Some(SqlAction::Cascade) => ReferentialAction::Cascade,
+        Some(SqlAction::SetNull) => ReferentialAction::SetNull,
+        Some(SqlAction::SetDefault) => ReferentialAction::SetDefault,
+    }
+}
+
+pub(super) fn sql_expr(expr: &Expr, ctx: ExprContext<'_>) -> SqlExpr {
+    SqlExpr {
+        canonical: canonicalize(expr.clone(), ctx),
+        sql: expr.to_string(),
+    }
+}
+
+pub(super) fn literal_i64(expr: &Expr) -> Option<i64> {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            sqlparser::ast::Value::Number(n, _) => n.parse().ok(),
+            _ => None,
+        },
+        Expr::UnaryOp {
+            op: sqlparser::ast::UnaryOperator::Minus,
+            expr,
+        } => literal_i64(expr).map(|v| -v),
+        _ => None,
+    }
+}
+
+/// The column a check mentions, if it mentions exactly one.
+pub(super) fn single_column_of(
+    expr: &Expr,
+    columns: &BTreeMap<Ident, ColumnType>,
+) -> Option<Ident> {
+    use std::ops::ControlFlow;
+    let mut found: Vec<Ident> = Vec::new();
+    let _ = sqlparser::ast::visit_expressions(expr, |e| {
+        if let Expr::Identifier(ident) = e {
+            let name = Ident::from_sqlparser(ident);
+            if columns.contains_key(&name) && !found.contains(&name) {
+                found.push(name);
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    (found.len() == 1).then(|| found.remove(0))
+}
+
+/// The name PostgreSQL's `FigureColname` gives an index expression, used in
+/// implicit index names: a function's name, a cast's type, else `expr`.
+pub(super) fn expression_column_name(expr: &Expr) -> String {
+    match expr {
+        Expr::Function(f) => f
+            .name
+            .0
+            .last()
+            .and_then(|p| p.as_ident())
+            .map(|i| Ident::from_sqlparser(i).to_string())
+            .unwrap_or_else(|| "expr".into()),
+        Expr::Nested(inner) => expression_column_name(inner),
+        Expr::Cast {
+            data_type: DataType::Custom(name, _),
+            ..
+        } => name.to_string().to_ascii_lowercase(),
+        _ => "expr".into(),
+    }
+}
+
+pub(super) fn constraint_span(
+    file: &Arc<SourceFile>,
+    constraint: &TableConstraint,
+) -> Option<SourceSpan> {
+    let span = constraint.span();
+    (span.start.line > 0).then(|| {
+        file.span_between(
+            (span.start.line, span.start.column),
+            (span.end.line, span.end.column),
+        )
+    })
+}
+
+pub(super) fn multiple_primary_keys(
+    file: &Arc<SourceFile>,
+    span: SourceSpan,
+    table: &Ident,
+) -> Problem {
+    Problem::new(
+        "kschema::sql::multiple_primary_keys",
+        format!("table {table} has more than one primary key"),
+    )
+    .at(file, span, "second primary key")
+    .with_help("a table has one PRIMARY KEY; make the others UNIQUE")
+}
