@@ -135,6 +135,11 @@ async fn what_a_dump_holds_that_kschema_does_not_manage_is_refused_with_a_way_ou
             "dump.sql:2",
         ),
         (
+            "CREATE TABLE t (\n  id int GENERATED ALWAYS AS IDENTITY (START WITH 10)\n);\n",
+            "identity option `START WITH 10` on t.id is not supported yet",
+            "dump.sql:2",
+        ),
+        (
             "CREATE SCHEMA audit;\nCREATE TABLE t (id int);\n",
             "files under schema/public define public",
             "dump.sql:1",
