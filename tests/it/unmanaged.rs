@@ -283,7 +283,7 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
 }
 
 #[tokio::test]
-async fn live_generated_columns_exclusion_constraints_and_identity_options_are_read_and_listed() {
+async fn live_generated_columns_are_read_and_exclusion_constraints_and_identity_options_listed() {
     let project = Project::empty();
     project.write(
         "schema/public/things.sql",
@@ -301,14 +301,14 @@ async fn live_generated_columns_exclusion_constraints_and_identity_options_are_r
     .await;
     let plan = kschema(&project, &db, &["plan"]);
     // Reading the generated column used to fail ("expression contains
-    // variables"); now it is read, and its expression is listed as not
-    // compared.
+    // variables"); now it is read and managed like any column (the files
+    // do not have it).
     assert!(
-        plan.stdout
-            .contains("1 generated column (its expression) (things.shout)"),
+        plan.stdout.contains("- drop column things.shout text"),
         "{}",
         plan.snapshot()
     );
+    assert!(!plan.stdout.contains("generated column"), "{}", plan.stdout);
     for line in [
         "1 exclusion constraint (things.no_overlap)",
         "1 identity or serial with sequence options (things.id (CACHE 20))",

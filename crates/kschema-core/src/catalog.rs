@@ -52,6 +52,9 @@ pub struct RawColumn {
     pub serial_sequence: Option<String>,
     /// A collation other than the type's default.
     pub collation: Option<String>,
+    /// A stored generated column's expression.
+    #[serde(default)]
+    pub generated: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -414,6 +417,7 @@ impl LiveStateBuilder {
             .iter()
             .map(|c| (Ident::new(&c.name), ColumnType::new(&c.data_type)))
             .collect();
+        let table_key = serde_json::to_string(&column_types).unwrap_or_default();
         let columns = raw
             .columns
             .into_iter()
@@ -433,6 +437,9 @@ impl LiveStateBuilder {
                         .default
                         .map(|text| self.sql_expr(text, "", &data_type, None)),
                 };
+                let generated = c
+                    .generated
+                    .map(|text| self.sql_expr(text, &table_key, &data_type, None));
                 Column {
                     name: Ident::new(c.name),
                     data_type,
@@ -440,10 +447,10 @@ impl LiveStateBuilder {
                     default,
                     identity,
                     collation: c.collation.map(Ident::new),
+                    generated,
                 }
             })
             .collect();
-        let table_key = serde_json::to_string(&column_types).unwrap_or_default();
         let mut constraints: Vec<Constraint> = raw
             .constraints
             .into_iter()

@@ -77,6 +77,12 @@ pub fn column_definition(column: &Column, style: ExprStyle) -> String {
     if let Some(default) = &column.default {
         text.push_str(&format!(" DEFAULT {}", style.of(default)));
     }
+    if let Some(generated) = &column.generated {
+        text.push_str(&format!(
+            " GENERATED ALWAYS AS ({}) STORED",
+            style.of(generated)
+        ));
+    }
     if column.not_null {
         text.push_str(" NOT NULL");
     }

@@ -198,6 +198,10 @@ pub struct Column {
     /// Only a collation that differs from the type's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collation: Option<Ident>,
+    /// `GENERATED ALWAYS AS (expr) STORED`: the expression (a generated
+    /// column has no default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<SqlExpr>,
 }
 
 /// How a column generates its values.

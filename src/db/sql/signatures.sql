@@ -25,7 +25,7 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
   FROM (
     SELECT 'c' AS part, a.attrelid AS relid,
            concat_ws('|', a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull,
-                     a.attidentity, a.attcollation,
+                     a.attidentity, a.attgenerated, a.attcollation,
                      CASE WHEN serial.seqname IS NOT NULL THEN 'serial:' || serial.seqname
                           ELSE d.adbin::text END) AS line
       FROM pg_attribute a

@@ -41,7 +41,10 @@ cols AS (
            'default', CASE WHEN serial.relname IS NULL AND a.attgenerated = '' THEN pg_get_expr(d.adbin, 0) END,
            'identity', a.attidentity,
            'serial_sequence', serial.relname,
-           'collation', CASE WHEN a.attcollation <> t.typcollation THEN co.collname END
+           'collation', CASE WHEN a.attcollation <> t.typcollation THEN co.collname END,
+           -- A stored generated column's expression names columns: it
+           -- needs its relation (a share lock, bounded by lock_timeout).
+           'generated', CASE WHEN a.attgenerated = 's' THEN pg_get_expr(d.adbin, d.adrelid) END
          ) ORDER BY a.attnum) AS columns
     FROM pg_attribute a
     JOIN tbl ON tbl.oid = a.attrelid

@@ -66,9 +66,10 @@ SELECT nspname, kind, name FROM (
          format('%I (%s)', relname, CASE WHEN relforcerowsecurity THEN 'enabled, forced' ELSE 'enabled' END)
     FROM managed_table WHERE relrowsecurity OR relforcerowsecurity
   UNION ALL
+  -- Virtual generated columns (PostgreSQL 18): stored ones are managed.
   SELECT t.nspname, 'generated_column', format('%I.%I', t.relname, a.attname)
     FROM managed_table t JOIN odd_column a ON a.attrelid = t.oid
-   WHERE a.attgenerated <> ''
+   WHERE a.attgenerated NOT IN ('', 's')
   UNION ALL
   SELECT t.nspname, 'exclusion_constraint', format('%I.%I', t.relname, con.conname)
     FROM managed_table t JOIN pg_constraint con ON con.conrelid = t.oid

@@ -97,6 +97,9 @@ fn adopt_table(desired: &Table, stored: &Table) -> Result<Table, String> {
             // `DEFAULT NULL` is no default at all.
             (stored, _) => stored.clone(),
         };
+        if let (Some(stored), Some(authored)) = (&mut taken.generated, &column.generated) {
+            stored.sql = authored.sql.clone();
+        }
         columns.push(taken);
     }
 
@@ -219,6 +222,7 @@ mod tests {
             default,
             identity: None,
             collation: None,
+            generated: None,
         }
     }
 

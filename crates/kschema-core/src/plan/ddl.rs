@@ -446,6 +446,42 @@ fn alter_column(
                 TxMode::Transactional,
             )
         }
+        ColumnChange::Generated => match &to.generated {
+            None => step(
+                vec![alter("DROP EXPRESSION".into())],
+                vec![],
+                TxMode::Transactional,
+            ),
+            Some(_) => {
+                let mut hazards = Vec::new();
+                if ctx.existing(table) {
+                    hazards.push(Hazard::new(
+                        HazardKind::RewritesTable,
+                        format!(
+                            "{table}.{} is dropped and added again to compute its new expression: every row is rewritten under an ACCESS EXCLUSIVE lock",
+                            to.name
+                        ),
+                    ));
+                    if from.generated.is_none() {
+                        hazards.push(Hazard::new(
+                            HazardKind::MayLoseData,
+                            format!(
+                                "{table}.{}'s stored values are replaced by the generated ones",
+                                to.name
+                            ),
+                        ));
+                    }
+                }
+                step(
+                    vec![alter_table(table).text(format!(
+                        " DROP COLUMN {column}, ADD COLUMN {}",
+                        column_definition(to, ExprStyle::Authored)
+                    ))],
+                    hazards,
+                    TxMode::Transactional,
+                )
+            }
+        },
         ColumnChange::Identity => {
             let mut statements = Vec::new();
             let mut hazards = Vec::new();

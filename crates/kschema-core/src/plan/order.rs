@@ -66,7 +66,9 @@ fn phase(change: &Change) -> Phase {
         Change::CreateTable { .. } => Phase::CreateTables,
         Change::AddColumn { .. } => Phase::AddColumns,
         Change::AlterColumn { kind, to, .. } => match kind {
-            ColumnChange::Type | ColumnChange::Identity => Phase::AlterColumns,
+            ColumnChange::Type | ColumnChange::Identity | ColumnChange::Generated => {
+                Phase::AlterColumns
+            }
             ColumnChange::Default if to.default.is_none() => Phase::DropDefaults,
             ColumnChange::Default => Phase::SetDefaults,
             ColumnChange::Nullability => Phase::Nullability,

@@ -82,6 +82,15 @@ fn describe_change(change: &Change) -> (char, String) {
                     identity_name(&from.identity),
                     identity_name(&to.identity)
                 ),
+                ColumnChange::Generated => format!(
+                    "generated as {} → {}",
+                    from.generated
+                        .as_ref()
+                        .map_or("nothing".to_string(), |g| format!("({})", g.sql)),
+                    to.generated
+                        .as_ref()
+                        .map_or("nothing".to_string(), |g| format!("({})", g.sql))
+                ),
             };
             ('~', format!("alter column {table}.{} {what}", to.name))
         }

@@ -87,6 +87,7 @@ impl Loader {
                 default: None,
                 identity: None,
                 collation: normalized.collation.clone(),
+                generated: None,
             };
             if normalized.serial {
                 let sequence = names.choose(name.as_str(), Some(column_name.as_str()), "seq");
@@ -101,7 +102,7 @@ impl Loader {
                     ColumnOption::Null => explicit_null = true,
                     ColumnOption::NotNull => column.not_null = true,
                     ColumnOption::Default(expr) => {
-                        if column.identity.is_some() {
+                        if column.identity.is_some() || column.generated.is_some() {
                             self.unsupported(file, span, format!("column {name}.{column_name} has both a default and a generated value"), "keep either the DEFAULT or the SERIAL/IDENTITY");
                             continue;
                         }
@@ -138,6 +139,22 @@ impl Loader {
                         Some(column_name.clone()),
                         check.no_inherit,
                     )),
+                    ColumnOption::Generated { generation_expr: Some(expr), generation_expr_mode, .. } => {
+                        if column.identity.is_some() || column.default.is_some() {
+                            self.unsupported(file, span, format!("column {name}.{column_name} has both a default and a generated value"), "keep either the DEFAULT or the GENERATED expression");
+                            continue;
+                        }
+                        if !matches!(generation_expr_mode, Some(sqlparser::ast::GeneratedExpressionMode::Stored)) {
+                            self.unsupported(
+                                file,
+                                span,
+                                format!("generated column {name}.{column_name} is not STORED"),
+                                "write GENERATED ALWAYS AS (…) STORED: virtual generated columns need PostgreSQL 18, which kschema does not manage yet",
+                            );
+                            continue;
+                        }
+                        column.generated = Some(sql_expr(expr, ExprContext { columns: None, assigned_to: Some(&column.data_type) }));
+                    }
                     ColumnOption::Generated { generated_as, generation_expr: None, sequence_options, .. } => {
                         if column.identity.is_some() || column.default.is_some() {
                             self.unsupported(file, span, format!("column {name}.{column_name} has both a default and a generated value"), "keep either the DEFAULT or the IDENTITY");
