@@ -514,3 +514,32 @@ async fn stored_generated_columns_converge() {
     assert_eq!(row.get::<_, String>(0), "Lovelace, Ada");
     assert_eq!(row.get::<_, String>(1), "ADA");
 }
+
+/// serial → bigserial: the owned sequence's type follows the column's, as
+/// the desired SQL run directly would have it.
+#[tokio::test]
+async fn a_serial_widened_to_bigserial_widens_its_sequence() {
+    let project = Project::empty();
+    project
+        .write(
+            "schema/public/s.sql",
+            "CREATE TABLE s (id SERIAL PRIMARY KEY, n INT);\n",
+        )
+        .write("tenants.toml", "");
+    let db = TestDb::new().await;
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+    let widened = "CREATE TABLE s (id BIGSERIAL PRIMARY KEY, n INT);\n";
+    project.write("schema/public/s.sql", widened);
+    let apply = kschema(
+        &project,
+        &db,
+        &["apply", "--allow-hazard", "rewrites-table"],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let replan = kschema(&project, &db, &["plan"]);
+    assert_eq!(replan.code, 0, "{}", replan.snapshot());
+    assert!(!replan.stdout.contains("Not compared"), "{}", replan.stdout);
+    let direct = TestDb::new().await;
+    direct.execute(widened).await;
+    assert_same_dump(&db, &direct);
+}

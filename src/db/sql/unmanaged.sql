@@ -87,13 +87,15 @@ SELECT nspname, kind, name FROM (
                                                  ELSE 9223372036854775807 END
                 THEN 'MAXVALUE ' || s.seqmax END,
            CASE WHEN s.seqcache <> 1 THEN 'CACHE ' || s.seqcache END,
-           CASE WHEN s.seqcycle THEN 'CYCLE' END))
+           CASE WHEN s.seqcycle THEN 'CYCLE' END,
+           CASE WHEN s.seqtypid <> a.atttypid THEN 'AS ' || format_type(s.seqtypid, NULL) END))
     FROM managed_table t
     JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = t.oid
                     AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
     JOIN pg_sequence s ON s.seqrelid = d.objid
     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
    WHERE s.seqstart <> 1 OR s.seqincrement <> 1 OR s.seqmin <> 1 OR s.seqcache <> 1 OR s.seqcycle
+      OR s.seqtypid <> a.atttypid
       OR s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
                                      WHEN 'int4'::regtype THEN 2147483647
                                      ELSE 9223372036854775807 END

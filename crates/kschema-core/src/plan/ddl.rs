@@ -386,7 +386,22 @@ fn alter_column(
                     ),
                 ));
             }
-            step(vec![alter(text)], hazards, TxMode::Transactional)
+            let mut statements = vec![alter(text)];
+            // A serial's sequence follows its column's type (serial →
+            // bigserial), or it would stop at the old type's limit.
+            if let (Some(Identity::Serial { sequence }), Some(Identity::Serial { .. })) =
+                (&from.identity, &to.identity)
+            {
+                if matches!(to.data_type.as_str(), "smallint" | "integer" | "bigint") {
+                    statements.push(
+                        Sql::new()
+                            .text("ALTER SEQUENCE ")
+                            .qualified(sequence)
+                            .text(format!(" AS {}", to.data_type)),
+                    );
+                }
+            }
+            step(statements, hazards, TxMode::Transactional)
         }
         ColumnChange::Default => {
             let sql = match &to.default {
