@@ -543,3 +543,50 @@ async fn a_serial_widened_to_bigserial_widens_its_sequence() {
     direct.execute(widened).await;
     assert_same_dump(&db, &direct);
 }
+
+/// Unlogged tables and storage parameters: created, compared as
+/// PostgreSQL keeps them, changed (SET / RESET, SET LOGGED).
+#[tokio::test]
+async fn unlogged_tables_and_storage_parameters_converge() {
+    let first = "CREATE UNLOGGED TABLE cache (k TEXT PRIMARY KEY, v JSONB);\n\
+                 CREATE TABLE busy (id INT PRIMARY KEY, n INT) WITH (fillfactor = 70, autovacuum_enabled = false);\n";
+    let project = Project::empty();
+    project
+        .write("schema/public/t.sql", first)
+        .write("tenants.toml", "");
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    assert!(!plan.stdout.contains("Not compared"), "{}", plan.stdout);
+    let direct = TestDb::new().await;
+    direct.execute(first).await;
+    assert_same_dump(&db, &direct);
+
+    let second = "CREATE TABLE cache (k TEXT PRIMARY KEY, v JSONB);\n\
+                  CREATE TABLE busy (id INT PRIMARY KEY, n INT) WITH (fillfactor = 80);\n";
+    project.write("schema/public/t.sql", second);
+    let plan = kschema(&project, &db, &["plan", "--format", "sql"]);
+    for statement in [
+        "ALTER TABLE public.cache SET LOGGED;",
+        "ALTER TABLE public.busy SET (fillfactor = '80');",
+        "ALTER TABLE public.busy RESET (autovacuum_enabled);",
+    ] {
+        assert!(
+            plan.stdout.contains(statement),
+            "{statement}\n{}",
+            plan.stdout
+        );
+    }
+    let apply = kschema(
+        &project,
+        &db,
+        &["apply", "--allow-hazard", "rewrites-table"],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
+    let direct = TestDb::new().await;
+    direct.execute(second).await;
+    assert_same_dump(&db, &direct);
+}

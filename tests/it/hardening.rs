@@ -675,8 +675,8 @@ async fn small_defects_found_by_probing() {
     // Refused in files rather than silently dropped or failing in every tenant.
     let cases = [
         (
-            "CREATE TABLE t (id int PRIMARY KEY) WITH (fillfactor = 70);\n",
-            "storage parameters",
+            "CREATE TABLE t (id int PRIMARY KEY) TABLESPACE pg_default;\n",
+            "tablespaces and table options other than WITH",
         ),
         (
             "CREATE TABLE t (id int PRIMARY KEY) WITH (fillfactor = 70) TABLESPACE pg_default;\n",

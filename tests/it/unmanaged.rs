@@ -60,8 +60,8 @@ const TENANT_OBJECTS: &[(&str, &str)] = &[
         "1 object with granted privileges (projects)",
     ),
     (
-        "ALTER TABLE org_abc123.notifications SET (fillfactor = 70)",
-        "1 table with storage parameters (notifications (fillfactor=70))",
+        "CREATE INDEX notifications_by_id ON org_abc123.notifications (id) WITH (fillfactor = 70)",
+        "1 index with storage options (notifications_by_id (fillfactor=70))",
     ),
     (
         "ALTER TABLE org_abc123.permissions REPLICA IDENTITY FULL",
@@ -161,7 +161,7 @@ async fn plan_lists_every_unmanaged_kind_instead_of_saying_up_to_date() {
         "policy",
         "privileges",
         "default_privileges",
-        "storage_parameters",
+        "index_options",
         "replica_identity",
         "rule",
         "statistics",

@@ -34,6 +34,11 @@ pub struct RawTable {
     pub constraints: Vec<RawConstraint>,
     #[serde(default)]
     pub indexes: Vec<RawIndex>,
+    #[serde(default)]
+    pub unlogged: bool,
+    /// `reloptions`: `name=value` each.
+    #[serde(default)]
+    pub options: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -240,6 +245,17 @@ impl LiveState {
     }
 }
 
+/// `reloptions` (`fillfactor=70`) as (name, value), in their order.
+pub fn storage_options(options: &[String]) -> Vec<(String, String)> {
+    options
+        .iter()
+        .map(|option| match option.split_once('=') {
+            Some((name, value)) => (name.to_string(), value.to_string()),
+            None => (option.clone(), String::new()),
+        })
+        .collect()
+}
+
 /// Sorted lists, one shared copy per distinct list: a fleet of tenants
 /// with the same view holds one list.
 pub fn share_lists(
@@ -412,6 +428,8 @@ impl LiveStateBuilder {
     }
 
     fn table_from_raw(&mut self, name: &str, raw: RawTable) -> (Table, Vec<Index>) {
+        let unlogged = raw.unlogged;
+        let options = storage_options(raw.options.as_deref().unwrap_or_default());
         let column_types: BTreeMap<Ident, ColumnType> = raw
             .columns
             .iter()
@@ -500,6 +518,8 @@ impl LiveStateBuilder {
                 name: table_name,
                 columns,
                 constraints,
+                unlogged,
+                options,
             },
             indexes,
         )

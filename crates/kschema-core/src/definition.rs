@@ -31,7 +31,11 @@ impl ExprStyle {
 /// `CREATE TABLE` with its columns and constraints inline.
 pub fn create_table(table: &Table, style: ExprStyle) -> Sql {
     let mut sql = Sql::new()
-        .text("CREATE TABLE ")
+        .text(if table.unlogged {
+            "CREATE UNLOGGED TABLE "
+        } else {
+            "CREATE TABLE "
+        })
         .qualified(&table.name)
         .text(" (");
     let mut first = true;
@@ -54,7 +58,14 @@ pub fn create_table(table: &Table, style: ExprStyle) -> Sql {
         sql = constraint_sql(sql, constraint, !constraint.implicit_name, style);
         first = false;
     }
-    sql.text("\n)")
+    sql = sql.text("\n)");
+    if !table.options.is_empty() {
+        sql = sql.text(format!(
+            " WITH ({})",
+            storage_parameter_list(&table.options)
+        ));
+    }
+    sql
 }
 
 /// `name type [COLLATE c] [GENERATED …] [DEFAULT …] [NOT NULL]`
@@ -223,6 +234,16 @@ pub fn sequence_options(sequence: &Sequence, with_start: bool) -> String {
         }
     ));
     text
+}
+
+/// `fillfactor = 70, autovacuum_enabled = false`: each value quoted as a
+/// literal (PostgreSQL accepts every storage parameter so).
+pub fn storage_parameter_list(options: &[(String, String)]) -> String {
+    options
+        .iter()
+        .map(|(name, value)| format!("{name} = {}", crate::ident::quote_literal(value)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn column_list(columns: &[Ident]) -> String {

@@ -67,6 +67,17 @@ pub enum Change {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         using: Option<String>,
     },
+    /// `SET LOGGED` / `SET UNLOGGED`.
+    SetPersistence {
+        table: Ident,
+        unlogged: bool,
+    },
+    /// `SET (…)` and `RESET (…)` of storage parameters.
+    SetStorageParameters {
+        table: Ident,
+        set: Vec<(String, String)>,
+        reset: Vec<String>,
+    },
     AddConstraint {
         table: Ident,
         constraint: Constraint,
@@ -159,7 +170,9 @@ impl Change {
             | Change::AddConstraint { table, .. }
             | Change::DropConstraint { table, .. }
             | Change::ValidateConstraint { table, .. }
-            | Change::RenameConstraint { table, .. } => Some(table),
+            | Change::RenameConstraint { table, .. }
+            | Change::SetPersistence { table, .. }
+            | Change::SetStorageParameters { table, .. } => Some(table),
             Change::CreateIndex { index } | Change::DropIndex { index } => Some(&index.table),
             Change::RenameTable { to, .. } => Some(to),
             _ => None,
@@ -539,6 +552,34 @@ fn same_columns(a: &Table, b: &Table) -> bool {
 
 fn diff_table(live: &Table, desired: &Table, changes: &mut Vec<Change>) {
     let table = &desired.name;
+    if live.unlogged != desired.unlogged {
+        changes.push(Change::SetPersistence {
+            table: table.clone(),
+            unlogged: desired.unlogged,
+        });
+    }
+    let (live_options, desired_options): (BTreeMap<_, _>, BTreeMap<_, _>) = (
+        live.options.iter().cloned().collect(),
+        desired.options.iter().cloned().collect(),
+    );
+    if live_options != desired_options {
+        changes.push(Change::SetStorageParameters {
+            table: table.clone(),
+            set: desired
+                .options
+                .iter()
+                .filter(|(name, value)| live_options.get(name) != Some(value))
+                .cloned()
+                .collect(),
+            reset: live
+                .options
+                .iter()
+                .map(|(name, _)| name)
+                .filter(|name| !desired_options.contains_key(*name))
+                .cloned()
+                .collect(),
+        });
+    }
     for column in &desired.columns {
         match live.column(&column.name) {
             None => changes.push(Change::AddColumn {

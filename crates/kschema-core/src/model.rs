@@ -106,6 +106,13 @@ pub struct Table {
     /// Sorted by name.
     #[serde(default)]
     pub constraints: Vec<Constraint>,
+    /// `CREATE UNLOGGED TABLE`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unlogged: bool,
+    /// Storage parameters (`WITH (fillfactor = 70)`), (name, value) as
+    /// PostgreSQL keeps them, in the order written (compared as a set).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<(String, String)>,
 }
 
 impl Table {

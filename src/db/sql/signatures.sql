@@ -43,6 +43,11 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
       ) serial ON serial.attrdef = d.oid AND serial.relid = a.attrelid AND serial.attnum = a.attnum
      WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
     UNION ALL
+    -- The table's own attributes: persistence and storage parameters.
+    SELECT 'c', c.oid, concat_ws('|', 'table', c.relpersistence, c.reloptions::text)
+      FROM pg_class c
+     WHERE c.oid = ANY($1)
+    UNION ALL
     SELECT 'k', con.conrelid,
            concat_ws('|', con.conname, con.contype, con.conkey::text, con.confkey::text,
                      con.confdeltype, con.confupdtype, con.confmatchtype, con.condeferrable,

@@ -155,9 +155,12 @@ SELECT tbl.oid,
        json_build_object(
          'columns', coalesce(cols.columns, '[]'),
          'constraints', coalesce(cons.constraints, '[]'),
-         'indexes', coalesce(idx.indexes, '[]')
+         'indexes', coalesce(idx.indexes, '[]'),
+         'unlogged', rel.relpersistence = 'u',
+         'options', rel.reloptions
        )::text AS document
   FROM tbl
+  JOIN pg_class rel ON rel.oid = tbl.oid
   LEFT JOIN cols ON cols.attrelid = tbl.oid
   LEFT JOIN cons ON cons.conrelid = tbl.oid
   LEFT JOIN idx ON idx.indrelid = tbl.oid

@@ -50,10 +50,9 @@ SELECT nspname, kind, name FROM (
   SELECT nspname, 'partitioning', format('%I %s', relname, pg_get_partkeydef(oid))
     FROM managed_table WHERE relkind = 'p'
   UNION ALL
+  -- A partitioned table's storage parameters (a plain table's are managed).
   SELECT nspname, 'storage_parameters', format('%I (%s)', relname, array_to_string(reloptions, ', '))
-    FROM managed_table WHERE reloptions IS NOT NULL
-  UNION ALL
-  SELECT nspname, 'unlogged', quote_ident(relname) FROM managed_table WHERE relpersistence = 'u'
+    FROM managed_table WHERE reloptions IS NOT NULL AND relkind = 'p'
   UNION ALL
   SELECT t.nspname, 'tablespace', format('%I (%I)', t.relname, ts.spcname)
     FROM managed_table t JOIN pg_tablespace ts ON ts.oid = t.reltablespace

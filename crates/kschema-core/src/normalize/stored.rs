@@ -171,6 +171,8 @@ fn adopt_table(desired: &Table, stored: &Table) -> Result<Table, String> {
         name: desired.name.clone(),
         columns,
         constraints,
+        unlogged: stored.unlogged,
+        options: stored.options.clone(),
     })
 }
 
@@ -209,6 +211,8 @@ mod tests {
                 name: Ident::new("t"),
                 columns,
                 constraints,
+                unlogged: false,
+                options: Vec::new(),
             },
         );
         model

@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 
 use super::{Step, TxMode};
 use crate::definition::{
-    column_definition, constraint_sql, create_index, create_table, sequence_options, ExprStyle,
+    column_definition, constraint_sql, create_index, create_table, sequence_options,
+    storage_parameter_list, ExprStyle,
 };
 use crate::diff::{adds_identity, Change, ColumnChange};
 use crate::hazard::{Hazard, HazardKind};
@@ -140,6 +141,41 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             )],
             TxMode::NonTransactional,
         ),
+        Change::SetPersistence { table, unlogged } => {
+            let mut hazards = Vec::new();
+            if ctx.existing(table) {
+                hazards.push(Hazard::new(
+                    HazardKind::RewritesTable,
+                    format!(
+                        "SET {} rewrites {table} under an ACCESS EXCLUSIVE lock",
+                        if *unlogged { "UNLOGGED" } else { "LOGGED" }
+                    ),
+                ));
+            }
+            step(
+                vec![alter_table(table).text(if *unlogged {
+                    " SET UNLOGGED"
+                } else {
+                    " SET LOGGED"
+                })],
+                hazards,
+                TxMode::Transactional,
+            )
+        }
+        // Storage parameters change the catalog only (new rows and the next
+        // vacuum follow them).
+        Change::SetStorageParameters { table, set, reset } => {
+            let mut statements = Vec::new();
+            if !set.is_empty() {
+                statements.push(
+                    alter_table(table).text(format!(" SET ({})", storage_parameter_list(set))),
+                );
+            }
+            if !reset.is_empty() {
+                statements.push(alter_table(table).text(format!(" RESET ({})", reset.join(", "))));
+            }
+            step(statements, vec![], TxMode::Transactional)
+        }
         Change::RenameConstraint { table, from, to } => step(
             vec![alter_table(table).text(format!(
                 " RENAME CONSTRAINT {} TO {}",

@@ -64,6 +64,7 @@ fn phase(change: &Change) -> Phase {
         | Change::RenameColumn { .. } => Phase::Renames,
         Change::CreateSequence { .. } | Change::AlterSequence { .. } => Phase::Sequences,
         Change::CreateTable { .. } => Phase::CreateTables,
+        Change::SetPersistence { .. } | Change::SetStorageParameters { .. } => Phase::AlterColumns,
         Change::AddColumn { .. } => Phase::AddColumns,
         Change::AlterColumn { kind, to, .. } => match kind {
             ColumnChange::Type | ColumnChange::Identity | ColumnChange::Generated => {
@@ -340,6 +341,8 @@ mod tests {
                     implicit_name: true,
                 })
                 .collect(),
+            unlogged: false,
+            options: Vec::new(),
         }
     }
 

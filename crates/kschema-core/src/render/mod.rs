@@ -23,6 +23,21 @@ pub fn describe(change: &Change) -> (char, String) {
 fn describe_change(change: &Change) -> (char, String) {
     match change {
         Change::CreateSchema => ('+', "create schema".into()),
+        Change::SetPersistence { table, unlogged } => (
+            '~',
+            format!(
+                "set table {table} {}",
+                if *unlogged { "unlogged" } else { "logged" }
+            ),
+        ),
+        Change::SetStorageParameters { table, set, reset } => {
+            let mut parts: Vec<String> = set.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            parts.extend(reset.iter().map(|k| format!("reset {k}")));
+            (
+                '~',
+                format!("set storage parameters of {table}: {}", parts.join(", ")),
+            )
+        }
         Change::CreateTable { table } => (
             '+',
             format!(

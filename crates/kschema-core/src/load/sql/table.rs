@@ -28,12 +28,11 @@ impl Loader {
                 ast.partition_of.is_some() || ast.partition_by.is_some(),
                 "partitioned tables",
             ),
-            (ast.unlogged, "unlogged tables"),
             // Never dropped silently: kschema would create the table
             // without them and then call it converged.
             (
-                !matches!(ast.table_options, CreateTableOptions::None),
-                "storage parameters and tablespaces (WITH (…), TABLESPACE) on tables",
+                storage_parameters(&ast.table_options).is_none(),
+                "tablespaces and table options other than WITH (storage parameters)",
             ),
             (ast.on_commit.is_some(), "ON COMMIT clauses"),
         ];
@@ -371,6 +370,8 @@ impl Loader {
                 name: name.clone(),
                 columns,
                 constraints,
+                unlogged: ast.unlogged,
+                options: storage_parameters(&ast.table_options).unwrap_or_default(),
             },
             fks,
         ))
@@ -758,4 +759,32 @@ fn is_default_identity_option(option: &SequenceOptions) -> bool {
         SequenceOptions::Cycle(cycle) => !cycle,
         _ => false,
     }
+}
+
+/// `WITH (fillfactor = 70, autovacuum_enabled = false)` as name → value,
+/// spelled as PostgreSQL keeps them (`fillfactor=70`); `None` for table
+/// options that are not storage parameters (a tablespace).
+fn storage_parameters(options: &CreateTableOptions) -> Option<Vec<(String, String)>> {
+    let list = match options {
+        CreateTableOptions::None => return Some(Vec::new()),
+        CreateTableOptions::With(list) => list,
+        _ => return None,
+    };
+    list.iter()
+        .map(|option| match option {
+            sqlparser::ast::SqlOption::KeyValue { key, value } => {
+                let value = match value {
+                    Expr::Value(v) => match &v.value {
+                        sqlparser::ast::Value::SingleQuotedString(text) => text.clone(),
+                        sqlparser::ast::Value::Boolean(b) => b.to_string(),
+                        other => other.to_string(),
+                    },
+                    Expr::Identifier(ident) => ident.value.to_lowercase(),
+                    other => other.to_string(),
+                };
+                Some((key.to_string().to_lowercase(), value))
+            }
+            _ => None,
+        })
+        .collect()
 }
