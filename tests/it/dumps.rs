@@ -115,8 +115,8 @@ async fn what_a_dump_holds_that_kschema_does_not_manage_is_refused_with_a_way_ou
             "dump.sql:2",
         ),
         (
-            "CREATE TABLE t (id int, n int);\nALTER TABLE ONLY t ADD CONSTRAINT n_pos CHECK (n > 0) NOT VALID;\n",
-            "NOT VALID constraint",
+            "CREATE TABLE t (id int, n int);\nALTER TABLE ONLY t ADD CHECK (n > 0) NOT VALID;\n",
+            "only a named CHECK or FOREIGN KEY constraint can be NOT VALID",
             "dump.sql:2",
         ),
         (
@@ -171,4 +171,32 @@ async fn what_a_dump_holds_that_kschema_does_not_manage_is_refused_with_a_way_ou
         "{}",
         run.stderr
     );
+}
+
+/// `NOT VALID` is kept as declared: added so, never validated behind the
+/// files' back, and what the SQL run directly builds.
+#[tokio::test]
+async fn not_valid_constraints_are_kept_as_declared() {
+    let sql = "CREATE TABLE parents (id INT PRIMARY KEY);
+CREATE TABLE kids (id INT PRIMARY KEY, parent_id INT, age INT);
+ALTER TABLE ONLY kids ADD CONSTRAINT kids_age_check CHECK (age >= 0) NOT VALID;
+ALTER TABLE ONLY kids ADD CONSTRAINT kids_parent_fkey FOREIGN KEY (parent_id) REFERENCES parents (id) NOT VALID;
+";
+    let project = Project::empty();
+    project
+        .write("schema/public/kids.sql", sql)
+        .write("tenants.toml", "");
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    let direct = TestDb::new().await;
+    direct.execute(sql).await;
+    assert_eq!(kschema(&project, &direct, &["plan"]).code, 0);
+    assert_eq!(pg_dump_schema(&db), pg_dump_schema(&direct));
+    // A live constraint that was validated since is not a difference.
+    db.execute("ALTER TABLE kids VALIDATE CONSTRAINT kids_age_check")
+        .await;
+    assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
 }

@@ -247,9 +247,25 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
 
     for (name, table) in &desired.tables {
         match live.tables.get(name) {
-            None => changes.push(Change::CreateTable {
-                table: table.clone(),
-            }),
+            // CREATE TABLE cannot say NOT VALID: such constraints follow it.
+            None => {
+                let (valid, not_valid): (Vec<Constraint>, Vec<Constraint>) =
+                    table.constraints.iter().cloned().partition(|c| c.validated);
+                changes.push(Change::CreateTable {
+                    table: Table {
+                        constraints: valid,
+                        ..table.clone()
+                    },
+                });
+                changes.extend(
+                    not_valid
+                        .into_iter()
+                        .map(|constraint| Change::AddConstraint {
+                            table: name.clone(),
+                            constraint,
+                        }),
+                );
+            }
             Some(current) => diff_table(current, table, &mut changes),
         }
     }
@@ -714,7 +730,9 @@ fn diff_constraints(
                         to: d.name.clone(),
                     });
                 }
-                if !l.validated {
+                // NOT VALID in the files is kept as declared: a live
+                // constraint is validated only when the files say it holds.
+                if !l.validated && d.validated {
                     changes.push(Change::ValidateConstraint {
                         table: table.clone(),
                         constraint: Constraint {

@@ -269,25 +269,38 @@ pub(crate) fn classify(statement: Statement) -> Result<DumpStatement, Box<Statem
 
 /// Why an `ALTER TABLE` operation cannot be folded into its table.
 pub(crate) enum NotFolded {
+    /// `NOT VALID` on a constraint that cannot be (only checks and foreign
+    /// keys can), or one without a name to keep it by.
     NotValid,
     UnknownColumn(Ident),
     Other(String),
 }
 
-/// Folds one operation into the table's declaration.
+/// Folds one operation into the table's declaration; a constraint added
+/// `NOT VALID` comes back by name, for the model to keep it so.
 pub(crate) fn fold(
     table: &mut CreateTable,
     operation: &AlterTableOperation,
-) -> Result<(), NotFolded> {
+) -> Result<Option<Ident>, NotFolded> {
     match operation {
         AlterTableOperation::AddConstraint {
-            not_valid: true, ..
-        } => Err(NotFolded::NotValid),
+            constraint,
+            not_valid: true,
+        } => {
+            let name = match constraint {
+                sqlparser::ast::TableConstraint::Check(check) => check.name.as_ref(),
+                sqlparser::ast::TableConstraint::ForeignKey(fk) => fk.name.as_ref(),
+                _ => None,
+            }
+            .ok_or(NotFolded::NotValid)?;
+            table.constraints.push(constraint.clone());
+            Ok(Some(Ident::from_sqlparser(name)))
+        }
         AlterTableOperation::AddConstraint { constraint, .. } => {
             table.constraints.push(constraint.clone());
-            Ok(())
+            Ok(None)
         }
-        AlterTableOperation::OwnerTo { .. } => Ok(()),
+        AlterTableOperation::OwnerTo { .. } => Ok(None),
         AlterTableOperation::AlterColumn { column_name, op } => {
             let name = Ident::from_sqlparser(column_name);
             let Some(column) = table
@@ -318,7 +331,7 @@ pub(crate) fn fold(
                 other => return Err(NotFolded::Other(format!("ALTER COLUMN {name} {other}"))),
             };
             column.options.push(ColumnOptionDef { name: None, option });
-            Ok(())
+            Ok(None)
         }
         other => Err(NotFolded::Other(other.to_string())),
     }

@@ -619,6 +619,11 @@ fn add_constraint(
         true,
         ExprStyle::Authored,
     );
+    if !constraint.validated {
+        // Declared NOT VALID: added so, and left so.
+        step(vec![add.text(" NOT VALID")], vec![], TxMode::Transactional);
+        return;
+    }
     let online_form = ctx.online_for(table)
         && matches!(
             constraint.kind,

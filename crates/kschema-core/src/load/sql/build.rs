@@ -163,6 +163,17 @@ impl Loader {
             }
         }
         self.sequences = sequences;
+        // Constraints a dump added NOT VALID stay so (see `diff`).
+        for (table, constraint) in std::mem::take(&mut self.not_valid) {
+            if let Some(found) = loaded
+                .model
+                .tables
+                .get_mut(&table)
+                .and_then(|t| t.constraints.iter_mut().find(|c| c.name == constraint))
+            {
+                found.validated = false;
+            }
+        }
         loaded
     }
 

@@ -54,10 +54,15 @@ impl Loader {
             let mut refusals = Vec::new();
             for operation in &amendment.ast.operations {
                 let refused = match dump::fold(&mut table.ast, operation) {
-                    Ok(()) => continue,
+                    Ok(None) => continue,
+                    Ok(Some(constraint)) => {
+                        let table_name = name.clone().unwrap_or_else(|| constraint.clone());
+                        self.not_valid.push((table_name, constraint));
+                        continue;
+                    }
                     Err(dump::NotFolded::NotValid) => (
-                        "a NOT VALID constraint in the desired state is not supported yet".to_string(),
-                        "validate it (or leave NOT VALID out): the desired state says what holds",
+                        "only a named CHECK or FOREIGN KEY constraint can be NOT VALID".to_string(),
+                        "name the constraint (ADD CONSTRAINT name …), or leave NOT VALID out",
                     ),
                     Err(dump::NotFolded::UnknownColumn(column)) => (
                         format!("ALTER TABLE {} names column {column}, which the table does not have", amendment.ast.name),

@@ -127,6 +127,7 @@ pub fn load_scope(
         sequences: Vec::new(),
         amendments: Vec::new(),
         owners: Vec::new(),
+        not_valid: Vec::new(),
         dump_schema: None,
     };
     for file in files {
@@ -156,6 +157,8 @@ struct Loader {
     amendments: Vec<Declared<Box<AlterTable>>>,
     /// `ALTER SEQUENCE … OWNED BY` of a dump.
     owners: Vec<(Arc<SourceFile>, dump::SequenceOwner)>,
+    /// (table, constraint) a dump added `NOT VALID`.
+    not_valid: Vec<(Ident, Ident)>,
     /// The schema a dump of tenant files names (`CREATE SCHEMA org_x`):
     /// its qualifier is the template's own.
     dump_schema: Option<Ident>,
