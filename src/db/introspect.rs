@@ -15,7 +15,7 @@ use thiserror::Error;
 use tokio_postgres::Client;
 
 const SIGNATURES_SQL: &str = include_str!("sql/signatures.sql");
-const TABLES_SQL: &str = include_str!("sql/tables.sql");
+pub(crate) const TABLES_SQL: &str = include_str!("sql/tables.sql");
 const UNMANAGED_SQL: &str = include_str!("sql/unmanaged.sql");
 
 const SCHEMAS_SQL: &str = "SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)";
@@ -36,7 +36,7 @@ fn read<'a, T: tokio_postgres::types::FromSql<'a>>(
 }
 
 /// Standalone sequences: not owned by a serial column nor by an identity.
-const SEQUENCES_SQL: &str = "
+pub(crate) const SEQUENCES_SQL: &str = "
 SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
        s.seqmin, s.seqmax, s.seqcache, s.seqcycle
   FROM pg_sequence s
@@ -220,11 +220,11 @@ async fn read_catalog(
     let (tables, (sequences, unmanaged)) = match side {
         Some(side) => futures_util::try_join!(
             read_tables(client, &names, version, &mut builder),
-            side_reads(side, &names)
+            side_reads(side, &names, version)
         )?,
         None => (
             read_tables(client, &names, version, &mut builder).await?,
-            side_reads(client, &names).await?,
+            side_reads(client, &names, version).await?,
         ),
     };
     for sequence in sequences {
@@ -412,18 +412,38 @@ type Unmanaged = Vec<(String, String, String)>;
 async fn side_reads(
     client: &Client,
     names: &[&str],
+    version: i32,
 ) -> Result<(Vec<RawSequence>, Unmanaged), IntrospectError> {
     let sequences = read_sequences(client, names).await?;
-    let unmanaged = read_unmanaged(client, names).await?;
+    let unmanaged = read_unmanaged(client, names, version).await?;
     Ok((sequences, unmanaged))
 }
 
+/// unmanaged.sql for the server: virtual generated columns exist from
+/// PostgreSQL 18 on (stored ones are managed), and looking for them costs a
+/// pass over pg_attribute.
+fn unmanaged_sql(version: i32) -> String {
+    let virtual_columns = if version >= 180000 {
+        "SELECT t.nspname, 'generated_column', format('%I.%I', t.relname, a.attname)
+    FROM pg_attribute a JOIN tbl t ON t.oid = a.attrelid
+   WHERE a.attgenerated = 'v' AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL"
+    } else {
+        ""
+    };
+    UNMANAGED_SQL.replace("/*VIRTUAL_GENERATED_COLUMNS*/", virtual_columns)
+}
+
 /// Objects of kinds kschema does not manage: (schema, kind code, name).
-async fn read_unmanaged(client: &Client, names: &[&str]) -> Result<Unmanaged, IntrospectError> {
+async fn read_unmanaged(
+    client: &Client,
+    names: &[&str],
+    version: i32,
+) -> Result<Unmanaged, IntrospectError> {
     let trace = crate::trace::Trace::new();
     let mut found = Vec::new();
     for row in client
-        .query(UNMANAGED_SQL, &[&names])
+        .query(unmanaged_sql(version).as_str(), &[&names])
         .await
         .map_err(IntrospectError::Query)?
     {

@@ -90,7 +90,7 @@ pub async fn store_desired(
             );
         }
     }
-    let key = cache_key(&script, version);
+    let key = cache_key(&script, version, &reader_identity());
     let cache_file = cache_dir(&desired.root).join(format!("{key}.json"));
     let stored = match read_cache(&cache_file) {
         Some(stored) => stored,
@@ -104,6 +104,19 @@ pub async fn store_desired(
     adopt(&mut desired.public, &stored.public)?;
     adopt(&mut desired.tenant, &stored.tenant)?;
     Ok(())
+}
+
+/// Bump when the model or `catalog.rs` changes what a stored form holds
+/// (the catalog queries' text is part of the key already).
+const STORED_FORM_VERSION: u32 = 1;
+
+/// How this kschema reads a catalog, for the cache key.
+fn reader_identity() -> String {
+    format!(
+        "{STORED_FORM_VERSION}\n{}\n{}",
+        super::introspect::TABLES_SQL,
+        super::introspect::SEQUENCES_SQL
+    )
 }
 
 const DEV_URL_HELP: &str = "kschema builds the desired state in a scratch database to read it back as PostgreSQL stores it: grant CREATEDB to this role, or name a server it may use with --dev-url URL ([plan] dev_url in kschema.toml, or KSCHEMA_DEV_URL); --dev-url local uses kschema's own local cluster";

@@ -12,9 +12,17 @@ async fn a_statement_postgresql_rejects_is_reported_at_its_file_and_line() {
         "CREATE TABLE things (\n    id INT PRIMARY KEY,\n    size INT DEFAULT 'big'\n);\n",
     );
     let db = TestDb::new().await;
-    let run = kschema(&project, &db, &["plan"]);
-    assert_eq!(run.code, 1, "{}", run.snapshot());
-    let stderr = &run.stderr;
+    // Spawned by hand for its pid: scratch databases carry it in their
+    // name, and other tests' plans have theirs open at the same time.
+    let child = crate::support::command(&project, Some(&db.url()), &["plan"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = &String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(stderr.contains("kschema::desired::rejected"), "{stderr}");
     assert!(
         stderr.contains(
@@ -36,8 +44,8 @@ async fn a_statement_postgresql_rejects_is_reported_at_its_file_and_line() {
     let client = db.client().await;
     let left: i64 = client
         .query_one(
-            "SELECT count(*) FROM pg_database WHERE datname LIKE 'kschema\\_desired\\_%'",
-            &[],
+            "SELECT count(*) FROM pg_database WHERE datname LIKE $1",
+            &[&format!("kschema\\_desired\\_{pid}\\_%")],
         )
         .await
         .unwrap()

@@ -6,29 +6,32 @@
 --
 -- Each kind is named by a code core's `unmanaged::UnmanagedKind` knows; a
 -- code it does not know fails the read instead of vanishing.
+--
+-- Cheap on a fleet where there is nothing to list: one pass over pg_class
+-- keeps only relations that are themselves unusual, and the other kinds
+-- start from their own (small) catalogs and look their table up by oid.
 WITH ns AS MATERIALIZED (
   SELECT oid, nspname::text AS nspname FROM pg_namespace WHERE nspname = ANY($1)
 ),
-ext_member AS MATERIALIZED (
-  SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
-),
+-- Relations with something to list about themselves.
 rel AS MATERIALIZED (
   SELECT c.oid, c.relname, c.relnamespace, c.relkind, c.relispartition, c.reloptions,
-         c.relpersistence, c.reltablespace, c.relreplident, c.relrowsecurity,
-         c.relforcerowsecurity, c.relacl, c.relowner, ns.nspname
+         c.reltablespace, c.relreplident, c.relrowsecurity, c.relforcerowsecurity,
+         c.relacl, c.relowner, ns.nspname
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-   WHERE NOT EXISTS (SELECT 1 FROM ext_member e
-                      WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
+   WHERE (c.relkind IN ('v', 'm', 'f', 'c', 'p') OR c.relispartition
+          OR (c.relkind = 'r' AND c.relreplident <> 'd')
+          OR (c.relkind IN ('i', 'I') AND (c.reloptions IS NOT NULL OR c.reltablespace <> 0))
+          OR (c.relkind = 'r' AND c.reltablespace <> 0)
+          OR c.relrowsecurity OR c.relforcerowsecurity OR c.relacl IS NOT NULL)
+     AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                      WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
 ),
--- Columns with something to list, in one pass over pg_attribute.
-odd_column AS MATERIALIZED (
-  SELECT attrelid, attname, attgenerated, attacl
-    FROM pg_attribute
-   WHERE (attgenerated <> '' OR attacl IS NOT NULL) AND attnum > 0 AND NOT attisdropped
-),
--- The tables kschema reads (introspect.rs TABLE_LIST_SQL).
-managed_table AS (
-  SELECT * FROM rel WHERE relkind IN ('r', 'p') AND NOT relispartition
+-- Any table of the target schemas, looked up by oid (for objects that
+-- hang off one): inlined, so each lookup is an index probe.
+tbl AS NOT MATERIALIZED (
+  SELECT c.oid, c.relname, c.relkind, c.relispartition, ns.nspname
+    FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
 )
 SELECT nspname, kind, name FROM (
   SELECT nspname,
@@ -39,43 +42,41 @@ SELECT nspname, kind, name FROM (
   UNION ALL
   SELECT r.nspname, CASE WHEN r.relispartition THEN 'partition' ELSE 'inherited_table' END,
          format('%I (of %s)', r.relname,
-                CASE WHEN p.relnamespace = r.relnamespace THEN quote_ident(p.relname)
+                CASE WHEN p.relnamespace = c.relnamespace THEN quote_ident(p.relname)
                      ELSE format('%I.%I', pn.nspname, p.relname) END)
-    FROM rel r
-    JOIN pg_inherits i ON i.inhrelid = r.oid
+    FROM pg_inherits i
+    JOIN tbl r ON r.oid = i.inhrelid
+    JOIN pg_class c ON c.oid = i.inhrelid
     JOIN pg_class p ON p.oid = i.inhparent
     JOIN pg_namespace pn ON pn.oid = p.relnamespace
    WHERE r.relkind IN ('r', 'p', 'f')
   UNION ALL
   SELECT nspname, 'partitioning', format('%I %s', relname, pg_get_partkeydef(oid))
-    FROM managed_table WHERE relkind = 'p'
+    FROM rel WHERE relkind = 'p' AND NOT relispartition
   UNION ALL
   -- A partitioned table's storage parameters (a plain table's are managed).
   SELECT nspname, 'storage_parameters', format('%I (%s)', relname, array_to_string(reloptions, ', '))
-    FROM managed_table WHERE reloptions IS NOT NULL AND relkind = 'p'
+    FROM rel WHERE reloptions IS NOT NULL AND relkind = 'p'
   UNION ALL
   SELECT t.nspname, 'tablespace', format('%I (%I)', t.relname, ts.spcname)
-    FROM managed_table t JOIN pg_tablespace ts ON ts.oid = t.reltablespace
+    FROM rel t JOIN pg_tablespace ts ON ts.oid = t.reltablespace
+   WHERE t.relkind IN ('r', 'p')
   UNION ALL
   SELECT nspname, 'replica_identity',
          format('%I (%s)', relname, CASE relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' ELSE 'USING INDEX' END)
-    FROM managed_table WHERE relreplident <> 'd'
+    FROM rel WHERE relkind = 'r' AND relreplident <> 'd'
   UNION ALL
   SELECT nspname, 'row_security',
          format('%I (%s)', relname, CASE WHEN relforcerowsecurity THEN 'enabled, forced' ELSE 'enabled' END)
-    FROM managed_table WHERE relrowsecurity OR relforcerowsecurity
+    FROM rel WHERE relkind IN ('r', 'p') AND (relrowsecurity OR relforcerowsecurity)
   UNION ALL
-  -- Virtual generated columns (PostgreSQL 18): stored ones are managed.
-  SELECT t.nspname, 'generated_column', format('%I.%I', t.relname, a.attname)
-    FROM managed_table t JOIN odd_column a ON a.attrelid = t.oid
-   WHERE a.attgenerated NOT IN ('', 's')
-  UNION ALL
+  /*VIRTUAL_GENERATED_COLUMNS*/
   SELECT t.nspname, 'exclusion_constraint', format('%I.%I', t.relname, con.conname)
-    FROM managed_table t JOIN pg_constraint con ON con.conrelid = t.oid
+    FROM pg_constraint con JOIN tbl t ON t.oid = con.conrelid
    WHERE con.contype = 'x'
   UNION ALL
   -- An identity's or serial's sequence with options of its own (the model
-  -- keeps only that it is one).
+  -- keeps only that it is one), or of another type than its column.
   SELECT t.nspname, 'sequence_options',
          format('%I.%I (%s)', t.relname, a.attname, concat_ws(', ',
            CASE WHEN s.seqstart <> 1 THEN 'START ' || s.seqstart END,
@@ -88,10 +89,10 @@ SELECT nspname, kind, name FROM (
            CASE WHEN s.seqcache <> 1 THEN 'CACHE ' || s.seqcache END,
            CASE WHEN s.seqcycle THEN 'CYCLE' END,
            CASE WHEN s.seqtypid <> a.atttypid THEN 'AS ' || format_type(s.seqtypid, NULL) END))
-    FROM managed_table t
-    JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = t.oid
-                    AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-    JOIN pg_sequence s ON s.seqrelid = d.objid
+    FROM pg_sequence s
+    JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
+                    AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+    JOIN tbl t ON t.oid = d.refobjid AND t.relkind IN ('r', 'p') AND NOT t.relispartition
     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
    WHERE s.seqstart <> 1 OR s.seqincrement <> 1 OR s.seqmin <> 1 OR s.seqcache <> 1 OR s.seqcycle
       OR s.seqtypid <> a.atttypid
@@ -104,30 +105,30 @@ SELECT nspname, kind, name FROM (
            CASE WHEN i.reloptions IS NOT NULL THEN array_to_string(i.reloptions, ', ') END,
            CASE WHEN i.reltablespace <> 0 THEN 'TABLESPACE ' || quote_ident(ts.spcname) END))
     FROM rel i
-    JOIN pg_index ix ON ix.indexrelid = i.oid
-    JOIN managed_table t ON t.oid = ix.indrelid
     LEFT JOIN pg_tablespace ts ON ts.oid = i.reltablespace
-   WHERE i.reloptions IS NOT NULL OR i.reltablespace <> 0
+   WHERE i.relkind IN ('i', 'I')
   UNION ALL
   SELECT t.nspname, 'trigger', format('%I on %I', tg.tgname, t.relname)
-    FROM rel t JOIN pg_trigger tg ON tg.tgrelid = t.oid
+    FROM pg_trigger tg JOIN tbl t ON t.oid = tg.tgrelid
    WHERE NOT tg.tgisinternal
   UNION ALL
   SELECT t.nspname, 'policy', format('%I on %I', p.polname, t.relname)
-    FROM rel t JOIN pg_policy p ON p.polrelid = t.oid
+    FROM pg_policy p JOIN tbl t ON t.oid = p.polrelid
   UNION ALL
   SELECT t.nspname, 'rule', format('%I on %I', r.rulename, t.relname)
-    FROM rel t JOIN pg_rewrite r ON r.ev_class = t.oid
+    FROM pg_rewrite r JOIN tbl t ON t.oid = r.ev_class
    WHERE r.rulename <> '_RETURN'
   UNION ALL
   SELECT t.nspname, 'privileges', quote_ident(t.relname)
     FROM rel t
    WHERE t.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-     AND t.relacl IS NOT NULL AND t.relacl::text[] <> acldefault((CASE WHEN t.relkind = 'S' THEN 's' ELSE 'r' END)::"char", t.relowner)::text[]
+     AND t.relacl IS NOT NULL
+     AND t.relacl::text[] <> acldefault((CASE WHEN t.relkind = 'S' THEN 's' ELSE 'r' END)::"char", t.relowner)::text[]
   UNION ALL
+  -- Column privileges: the tables that hold any (relacl is set with them).
   SELECT t.nspname, 'privileges', format('%I.%I', t.relname, a.attname)
-    FROM rel t JOIN odd_column a ON a.attrelid = t.oid
-   WHERE a.attacl IS NOT NULL
+    FROM rel t JOIN pg_attribute a ON a.attrelid = t.oid
+   WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
   UNION ALL
   -- A schema's own privileges, when they are not what CREATE SCHEMA (or,
   -- for public, initdb) leaves.
@@ -149,14 +150,16 @@ SELECT nspname, kind, name FROM (
          format('%I(%s)', p.proname, pg_get_function_identity_arguments(p.oid))
     FROM ns JOIN pg_proc p ON p.pronamespace = ns.oid
    WHERE p.oid >= 16384
-     AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
+     AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                      WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
   UNION ALL
   SELECT ns.nspname,
          CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range_type' ELSE 'base_type' END,
          quote_ident(t.typname)
     FROM ns JOIN pg_type t ON t.typnamespace = ns.oid
    WHERE t.oid >= 16384 AND t.typtype IN ('e', 'd', 'r', 'b') AND t.typcategory <> 'A'
-     AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
+     AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                      WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')
   UNION ALL
   SELECT ns.nspname, 'extension', format('%I %s', x.extname, x.extversion)
     FROM ns JOIN pg_extension x ON x.extnamespace = ns.oid
@@ -164,7 +167,8 @@ SELECT nspname, kind, name FROM (
   SELECT ns.nspname, 'collation', quote_ident(c.collname)
     FROM ns JOIN pg_collation c ON c.collnamespace = ns.oid
    WHERE c.oid >= 16384
-     AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_collation'::regclass AND e.objid = c.oid)
+     AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                      WHERE e.classid = 'pg_collation'::regclass AND e.objid = c.oid AND e.deptype = 'e')
   UNION ALL
   SELECT ns.nspname, 'statistics', quote_ident(s.stxname)
     FROM ns JOIN pg_statistic_ext s ON s.stxnamespace = ns.oid
@@ -174,17 +178,20 @@ SELECT nspname, kind, name FROM (
                                         format_type(o.oprright, NULL))
     FROM ns JOIN pg_operator o ON o.oprnamespace = ns.oid
    WHERE o.oid >= 16384
-     AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_operator'::regclass AND e.objid = o.oid)
+     AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                      WHERE e.classid = 'pg_operator'::regclass AND e.objid = o.oid AND e.deptype = 'e')
   UNION ALL
   SELECT ns.nspname, 'text_search', quote_ident(c.cfgname)
     FROM ns JOIN pg_ts_config c ON c.cfgnamespace = ns.oid
    WHERE c.oid >= 16384
-     AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_ts_config'::regclass AND e.objid = c.oid)
+     AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                      WHERE e.classid = 'pg_ts_config'::regclass AND e.objid = c.oid AND e.deptype = 'e')
   UNION ALL
   SELECT ns.nspname, 'text_search', quote_ident(d.dictname)
     FROM ns JOIN pg_ts_dict d ON d.dictnamespace = ns.oid
    WHERE d.oid >= 16384
-     AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_ts_dict'::regclass AND e.objid = d.oid)
+     AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                      WHERE e.classid = 'pg_ts_dict'::regclass AND e.objid = d.oid AND e.deptype = 'e')
   UNION ALL
   -- Comments on anything in the schema, and on the schema itself.
   SELECT ns.nspname, 'comment',

@@ -62,12 +62,16 @@ fn scope_script(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<S
         .collect()
 }
 
-/// What the stored form depends on: the script and the server's version
-/// (a stored form read once is valid for every plan with both the same).
-pub fn cache_key(script: &[ScriptStatement], server_version: i32) -> String {
+/// What the stored form depends on: the script, the server's version, and
+/// how kschema reads a catalog (`reader`: the shell's catalog queries and
+/// its stored-form version), so a kschema that reads more never trusts a
+/// form an older one cached.
+pub fn cache_key(script: &[ScriptStatement], server_version: i32, reader: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
     hasher.update(server_version.to_le_bytes());
+    hasher.update((reader.len() as u64).to_le_bytes());
+    hasher.update(reader.as_bytes());
     for statement in script {
         hasher.update([u8::from(statement.tenant)]);
         hasher.update((statement.sql.len() as u64).to_le_bytes());
