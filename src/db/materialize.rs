@@ -9,6 +9,7 @@
 //! `.kschema/cache/desired/` (or `KSCHEMA_CACHE_DIR`) by a hash of the
 //! script and the server version, so a re-plan costs nothing extra.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use kschema_core::load::{DesiredState, LoadedScope, ObjectKey};
@@ -83,7 +84,9 @@ pub async fn store_desired(
         .map_err(|e| Problem::new("kschema::desired::version", e.to_string()))?;
     if let Some(target) = target_version {
         if target / 10000 != version / 10000 {
-            eprintln!(
+            // A closed stderr is not worth failing the plan over.
+            let _ = writeln!(
+                std::io::stderr(),
                 "warning: the desired state is built on PostgreSQL {} but the plan is for PostgreSQL {}; canonical forms may differ (point --dev-url at a server of the target's major version)",
                 version / 10000,
                 target / 10000
