@@ -52,11 +52,12 @@ CREATE TABLE plans (
     code TEXT NOT NULL UNIQUE,
     price NUMERIC(10, 2) CHECK (price >= 0)
 );
-CREATE TABLE "Audit Log" (
+CREATE UNLOGGED TABLE "Audit Log" (
     n BIGSERIAL PRIMARY KEY,
     at TIMESTAMPTZ NOT NULL DEFAULT now(),
     what TEXT
 );
+ALTER TABLE plans REPLICA IDENTITY NOTHING;
 "#;
 
 const HAND_WRITTEN_TENANT: &str = r#"
@@ -78,6 +79,8 @@ CREATE TABLE orders (
 );
 CREATE INDEX orders_recent ON orders (id DESC) WHERE ref IS NOT NULL;
 CREATE INDEX accounts_email_lower ON accounts (lower(email));
+ALTER TABLE orders REPLICA IDENTITY FULL;
+ALTER TABLE accounts SET (fillfactor = 90);
 "#;
 
 #[tokio::test]

@@ -64,8 +64,8 @@ const TENANT_OBJECTS: &[(&str, &str)] = &[
         "1 index with storage options (notifications_by_id (fillfactor=70))",
     ),
     (
-        "ALTER TABLE org_abc123.permissions REPLICA IDENTITY FULL",
-        "1 replica identity (permissions (FULL))",
+        "ALTER TABLE org_abc123.permissions REPLICA IDENTITY USING INDEX permissions_pkey",
+        "1 replica identity (permissions (USING INDEX))",
     ),
     (
         "CREATE RULE no_delete AS ON DELETE TO org_abc123.trial_shares DO INSTEAD NOTHING",

@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 use crate::ident::Ident;
 use crate::model::{
     Column, ColumnType, Constraint, ConstraintKind, Deferrable, ForeignKey, Identity, Index,
-    IndexExpr, IndexKey, ReferentialAction, Row, SchemaModel, SchemaName, SchemaRef, Sequence,
-    SqlExpr, Table, TableRef,
+    IndexExpr, IndexKey, ReferentialAction, ReplicaIdentity, Row, SchemaModel, SchemaName,
+    SchemaRef, Sequence, SqlExpr, Table, TableRef,
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
 use crate::unmanaged::{UnmanagedKind, UnmanagedList, UnmanagedObject};
@@ -36,6 +36,9 @@ pub struct RawTable {
     pub indexes: Vec<RawIndex>,
     #[serde(default)]
     pub unlogged: bool,
+    /// `relreplident`: `d`, `n`, `f` or `i` (an index: not managed, listed).
+    #[serde(default)]
+    pub replica_identity: String,
     /// `reloptions`: `name=value` each.
     #[serde(default)]
     pub options: Option<Vec<String>>,
@@ -429,6 +432,11 @@ impl LiveStateBuilder {
 
     fn table_from_raw(&mut self, name: &str, raw: RawTable) -> (Table, Vec<Index>) {
         let unlogged = raw.unlogged;
+        let replica_identity = match raw.replica_identity.as_str() {
+            "f" => Some(ReplicaIdentity::Full),
+            "n" => Some(ReplicaIdentity::Nothing),
+            _ => None,
+        };
         let options = storage_options(raw.options.as_deref().unwrap_or_default());
         let column_types: BTreeMap<Ident, ColumnType> = raw
             .columns
@@ -519,6 +527,7 @@ impl LiveStateBuilder {
                 columns,
                 constraints,
                 unlogged,
+                replica_identity,
                 options,
             },
             indexes,

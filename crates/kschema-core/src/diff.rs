@@ -18,8 +18,8 @@ use crate::ident::Ident;
 use crate::load::seeds::Seed;
 use crate::load::{LoadedScope, ObjectKey};
 use crate::model::{
-    Column, Constraint, ConstraintKind, Identity, Index, IndexExpr, SchemaModel, SchemaRef,
-    Sequence, Table,
+    Column, Constraint, ConstraintKind, Identity, Index, IndexExpr, ReplicaIdentity, SchemaModel,
+    SchemaRef, Sequence, Table,
 };
 use crate::seed_value::{canonical_live, from_live, SeedValue};
 
@@ -71,6 +71,11 @@ pub enum Change {
     SetPersistence {
         table: Ident,
         unlogged: bool,
+    },
+    /// `REPLICA IDENTITY FULL`, `NOTHING` or `DEFAULT` (`None`).
+    SetReplicaIdentity {
+        table: Ident,
+        identity: Option<ReplicaIdentity>,
     },
     /// `SET (…)` and `RESET (…)` of storage parameters.
     SetStorageParameters {
@@ -172,6 +177,7 @@ impl Change {
             | Change::ValidateConstraint { table, .. }
             | Change::RenameConstraint { table, .. }
             | Change::SetPersistence { table, .. }
+            | Change::SetReplicaIdentity { table, .. }
             | Change::SetStorageParameters { table, .. } => Some(table),
             Change::CreateIndex { index } | Change::DropIndex { index } => Some(&index.table),
             Change::RenameTable { to, .. } => Some(to),
@@ -265,6 +271,13 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
                             constraint,
                         }),
                 );
+                // Nor REPLICA IDENTITY.
+                if table.replica_identity.is_some() {
+                    changes.push(Change::SetReplicaIdentity {
+                        table: name.clone(),
+                        identity: table.replica_identity,
+                    });
+                }
             }
             Some(current) => diff_table(current, table, &mut changes),
         }
@@ -568,6 +581,12 @@ fn same_columns(a: &Table, b: &Table) -> bool {
 
 fn diff_table(live: &Table, desired: &Table, changes: &mut Vec<Change>) {
     let table = &desired.name;
+    if live.replica_identity != desired.replica_identity {
+        changes.push(Change::SetReplicaIdentity {
+            table: table.clone(),
+            identity: desired.replica_identity,
+        });
+    }
     if live.unlogged != desired.unlogged {
         changes.push(Change::SetPersistence {
             table: table.clone(),

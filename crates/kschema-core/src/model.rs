@@ -109,6 +109,10 @@ pub struct Table {
     /// `CREATE UNLOGGED TABLE`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub unlogged: bool,
+    /// `REPLICA IDENTITY FULL` or `NOTHING`; `None` is PostgreSQL's default
+    /// (the primary key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica_identity: Option<ReplicaIdentity>,
     /// Storage parameters (`WITH (fillfactor = 70)`), (name, value) as
     /// PostgreSQL keeps them, in the order written (compared as a set).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -131,6 +135,26 @@ impl Table {
             ConstraintKind::ForeignKey(fk) => Some((c, fk)),
             _ => None,
         })
+    }
+}
+
+/// What logical replication sends to identify an updated or deleted row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplicaIdentity {
+    /// The whole old row.
+    Full,
+    /// Nothing: updates and deletes cannot be replicated.
+    Nothing,
+}
+
+impl ReplicaIdentity {
+    pub fn sql(identity: Option<ReplicaIdentity>) -> &'static str {
+        match identity {
+            None => "DEFAULT",
+            Some(ReplicaIdentity::Full) => "FULL",
+            Some(ReplicaIdentity::Nothing) => "NOTHING",
+        }
     }
 }
 

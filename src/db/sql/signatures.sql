@@ -44,7 +44,7 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
      WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
     UNION ALL
     -- The table's own attributes: persistence and storage parameters.
-    SELECT 'c', c.oid, concat_ws('|', 'table', c.relpersistence, c.reloptions::text)
+    SELECT 'c', c.oid, concat_ws('|', 'table', c.relpersistence, c.relreplident, c.reloptions::text)
       FROM pg_class c
      WHERE c.oid = ANY($1)
     UNION ALL

@@ -157,6 +157,7 @@ SELECT tbl.oid,
          'constraints', coalesce(cons.constraints, '[]'),
          'indexes', coalesce(idx.indexes, '[]'),
          'unlogged', rel.relpersistence = 'u',
+         'replica_identity', rel.relreplident,
          'options', rel.reloptions
        )::text AS document
   FROM tbl

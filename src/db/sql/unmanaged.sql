@@ -20,7 +20,7 @@ rel AS MATERIALIZED (
          c.relacl, c.relowner, ns.nspname
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
    WHERE (c.relkind IN ('v', 'm', 'f', 'c', 'p') OR c.relispartition
-          OR (c.relkind = 'r' AND c.relreplident <> 'd')
+          OR (c.relkind = 'r' AND c.relreplident = 'i')
           OR (c.relkind IN ('i', 'I') AND (c.reloptions IS NOT NULL OR c.reltablespace <> 0))
           OR (c.relkind = 'r' AND c.reltablespace <> 0)
           OR c.relrowsecurity OR c.relforcerowsecurity OR c.relacl IS NOT NULL)
@@ -64,7 +64,7 @@ SELECT nspname, kind, name FROM (
   UNION ALL
   SELECT nspname, 'replica_identity',
          format('%I (%s)', relname, CASE relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' ELSE 'USING INDEX' END)
-    FROM rel WHERE relkind = 'r' AND relreplident <> 'd'
+    FROM rel WHERE relkind = 'r' AND relreplident = 'i'
   UNION ALL
   SELECT nspname, 'row_security',
          format('%I (%s)', relname, CASE WHEN relforcerowsecurity THEN 'enabled, forced' ELSE 'enabled' END)

@@ -100,6 +100,39 @@ pub(crate) fn without_sequence_names(tokens: Vec<TokenWithSpan>) -> Vec<TokenWit
         .collect()
 }
 
+/// The tokens without `UNLOGGED` in `CREATE UNLOGGED SEQUENCE` (pg_dump
+/// writes it for a serial of an unlogged table, whose sequence PostgreSQL
+/// makes unlogged by itself; sqlparser cannot read it), and the places of
+/// the sequences that said it, for the loader to check they are such.
+pub(crate) fn without_unlogged_sequences(
+    tokens: Vec<TokenWithSpan>,
+) -> (Vec<TokenWithSpan>, Vec<(u64, u64)>) {
+    let code: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+        .collect();
+    let word = |i: usize, keyword: &str| {
+        matches!(&tokens[i].token, Token::Word(w)
+            if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(keyword))
+    };
+    let mut dropped = Vec::new();
+    let mut places = Vec::new();
+    for k in 0..code.len().saturating_sub(2) {
+        if word(code[k], "CREATE") && word(code[k + 1], "UNLOGGED") && word(code[k + 2], "SEQUENCE")
+        {
+            dropped.push(code[k + 1]);
+            let start = &tokens[code[k]].span.start;
+            places.push((start.line, start.column));
+        }
+    }
+    let kept = tokens
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !dropped.contains(i))
+        .map(|(_, t)| t)
+        .collect();
+    (kept, places)
+}
+
 /// `ALTER SEQUENCE s OWNED BY t.c`: sqlparser cannot read `ALTER SEQUENCE`,
 /// so these statements are taken out of the tokens here.
 #[derive(Clone, Debug)]
@@ -276,12 +309,20 @@ pub(crate) enum NotFolded {
     Other(String),
 }
 
-/// Folds one operation into the table's declaration; a constraint added
-/// `NOT VALID` comes back by name, for the model to keep it so.
+/// What folding an operation left for the model to do: a `CREATE TABLE`
+/// can say neither `NOT VALID` nor `REPLICA IDENTITY`.
+pub(crate) enum Folded {
+    Done,
+    /// This constraint stays `NOT VALID`.
+    NotValid(Ident),
+    ReplicaIdentity(Option<crate::model::ReplicaIdentity>),
+}
+
+/// Folds one operation into the table's declaration.
 pub(crate) fn fold(
     table: &mut CreateTable,
     operation: &AlterTableOperation,
-) -> Result<Option<Ident>, NotFolded> {
+) -> Result<Folded, NotFolded> {
     match operation {
         AlterTableOperation::AddConstraint {
             constraint,
@@ -294,13 +335,23 @@ pub(crate) fn fold(
             }
             .ok_or(NotFolded::NotValid)?;
             table.constraints.push(constraint.clone());
-            Ok(Some(Ident::from_sqlparser(name)))
+            Ok(Folded::NotValid(Ident::from_sqlparser(name)))
         }
+        AlterTableOperation::ReplicaIdentity { identity } => match identity {
+            sqlparser::ast::ReplicaIdentity::Default => Ok(Folded::ReplicaIdentity(None)),
+            sqlparser::ast::ReplicaIdentity::Full => Ok(Folded::ReplicaIdentity(Some(
+                crate::model::ReplicaIdentity::Full,
+            ))),
+            sqlparser::ast::ReplicaIdentity::Nothing => Ok(Folded::ReplicaIdentity(Some(
+                crate::model::ReplicaIdentity::Nothing,
+            ))),
+            other => Err(NotFolded::Other(format!("REPLICA IDENTITY {other}"))),
+        },
         AlterTableOperation::AddConstraint { constraint, .. } => {
             table.constraints.push(constraint.clone());
-            Ok(None)
+            Ok(Folded::Done)
         }
-        AlterTableOperation::OwnerTo { .. } => Ok(None),
+        AlterTableOperation::OwnerTo { .. } => Ok(Folded::Done),
         AlterTableOperation::AlterColumn { column_name, op } => {
             let name = Ident::from_sqlparser(column_name);
             let Some(column) = table
@@ -331,7 +382,7 @@ pub(crate) fn fold(
                 other => return Err(NotFolded::Other(format!("ALTER COLUMN {name} {other}"))),
             };
             column.options.push(ColumnOptionDef { name: None, option });
-            Ok(None)
+            Ok(Folded::Done)
         }
         other => Err(NotFolded::Other(other.to_string())),
     }

@@ -172,6 +172,7 @@ fn adopt_table(desired: &Table, stored: &Table) -> Result<Table, String> {
         columns,
         constraints,
         unlogged: stored.unlogged,
+        replica_identity: stored.replica_identity,
         options: stored.options.clone(),
     })
 }
@@ -212,6 +213,7 @@ mod tests {
                 columns,
                 constraints,
                 unlogged: false,
+                replica_identity: None,
                 options: Vec::new(),
             },
         );

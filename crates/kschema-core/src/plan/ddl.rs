@@ -162,6 +162,14 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
                 TxMode::Transactional,
             )
         }
+        Change::SetReplicaIdentity { table, identity } => step(
+            vec![alter_table(table).text(format!(
+                " REPLICA IDENTITY {}",
+                crate::model::ReplicaIdentity::sql(*identity)
+            ))],
+            vec![],
+            TxMode::Transactional,
+        ),
         // Storage parameters change the catalog only (new rows and the next
         // vacuum follow them).
         Change::SetStorageParameters { table, set, reset } => {

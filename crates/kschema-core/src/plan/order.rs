@@ -64,7 +64,9 @@ fn phase(change: &Change) -> Phase {
         | Change::RenameColumn { .. } => Phase::Renames,
         Change::CreateSequence { .. } | Change::AlterSequence { .. } => Phase::Sequences,
         Change::CreateTable { .. } => Phase::CreateTables,
-        Change::SetPersistence { .. } | Change::SetStorageParameters { .. } => Phase::AlterColumns,
+        Change::SetPersistence { .. }
+        | Change::SetStorageParameters { .. }
+        | Change::SetReplicaIdentity { .. } => Phase::AlterColumns,
         Change::AddColumn { .. } => Phase::AddColumns,
         Change::AlterColumn { kind, to, .. } => match kind {
             ColumnChange::Type | ColumnChange::Identity | ColumnChange::Generated => {
@@ -342,6 +344,7 @@ mod tests {
                 })
                 .collect(),
             unlogged: false,
+            replica_identity: None,
             options: Vec::new(),
         }
     }

@@ -30,6 +30,13 @@ fn describe_change(change: &Change) -> (char, String) {
                 if *unlogged { "unlogged" } else { "logged" }
             ),
         ),
+        Change::SetReplicaIdentity { table, identity } => (
+            '~',
+            format!(
+                "set replica identity of {table} to {}",
+                crate::model::ReplicaIdentity::sql(*identity).to_lowercase()
+            ),
+        ),
         Change::SetStorageParameters { table, set, reset } => {
             let mut parts: Vec<String> = set.iter().map(|(k, v)| format!("{k}={v}")).collect();
             parts.extend(reset.iter().map(|k| format!("reset {k}")));

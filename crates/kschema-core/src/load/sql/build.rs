@@ -163,6 +163,11 @@ impl Loader {
             }
         }
         self.sequences = sequences;
+        for (table, identity) in std::mem::take(&mut self.replica_identities) {
+            if let Some(found) = loaded.model.tables.get_mut(&table) {
+                found.replica_identity = identity;
+            }
+        }
         // Constraints a dump added NOT VALID stay so (see `diff`).
         for (table, constraint) in std::mem::take(&mut self.not_valid) {
             if let Some(found) = loaded

@@ -54,10 +54,17 @@ impl Loader {
             let mut refusals = Vec::new();
             for operation in &amendment.ast.operations {
                 let refused = match dump::fold(&mut table.ast, operation) {
-                    Ok(None) => continue,
-                    Ok(Some(constraint)) => {
-                        let table_name = name.clone().unwrap_or_else(|| constraint.clone());
-                        self.not_valid.push((table_name, constraint));
+                    Ok(dump::Folded::Done) => continue,
+                    Ok(dump::Folded::NotValid(constraint)) => {
+                        if let Some(table_name) = &name {
+                            self.not_valid.push((table_name.clone(), constraint));
+                        }
+                        continue;
+                    }
+                    Ok(dump::Folded::ReplicaIdentity(identity)) => {
+                        if let Some(table_name) = &name {
+                            self.replica_identities.push((table_name.clone(), identity));
+                        }
                         continue;
                     }
                     Err(dump::NotFolded::NotValid) => (
@@ -70,7 +77,7 @@ impl Loader {
                     ),
                     Err(dump::NotFolded::Other(what)) => (
                         format!("ALTER TABLE … {what} is not part of a desired state"),
-                        "a desired state amends a table only with ADD CONSTRAINT, ALTER COLUMN … SET DEFAULT, SET NOT NULL or ADD GENERATED … AS IDENTITY; write the rest in its CREATE TABLE",
+                        "a desired state amends a table only with ADD CONSTRAINT, ALTER COLUMN … SET DEFAULT, SET NOT NULL or ADD GENERATED … AS IDENTITY, and REPLICA IDENTITY FULL / NOTHING / DEFAULT; write the rest in its CREATE TABLE",
                     ),
                 };
                 refusals.push(refused);
@@ -82,6 +89,15 @@ impl Loader {
         let owners = std::mem::take(&mut self.owners);
         for (file, owner) in owners {
             self.fold_serial(&file, owner);
+        }
+        for (file, (line, column)) in std::mem::take(&mut self.unlogged_sequences) {
+            self.unsupported(
+                &file,
+                file.span_at(line, column, 6),
+                "unlogged sequences are not supported, except a serial's of an unlogged table"
+                    .into(),
+                "leave UNLOGGED out of CREATE SEQUENCE",
+            );
         }
     }
 
@@ -112,6 +128,25 @@ impl Loader {
             return;
         };
         let declared = self.sequences.remove(at);
+        // A serial of an unlogged table: its sequence is unlogged by itself.
+        let table_unlogged = self.tables.iter().any(|t| {
+            t.ast.unlogged
+                && t.ast
+                    .name
+                    .0
+                    .last()
+                    .and_then(|p| p.as_ident())
+                    .map(Ident::from_sqlparser)
+                    .as_ref()
+                    == Some(&owner.table)
+        });
+        if table_unlogged {
+            let start = statement_span(&declared.file, &declared.place);
+            self.unlogged_sequences.retain(|(file, place)| {
+                !(Arc::ptr_eq(file, &declared.file)
+                    && declared.file.span_at(place.0, place.1, 1).offset() == start.offset())
+            });
+        }
         let Some(sequence) = self.sequence(&declared) else {
             return;
         };

@@ -128,6 +128,8 @@ pub fn load_scope(
         amendments: Vec::new(),
         owners: Vec::new(),
         not_valid: Vec::new(),
+        replica_identities: Vec::new(),
+        unlogged_sequences: Vec::new(),
         dump_schema: None,
     };
     for file in files {
@@ -159,6 +161,11 @@ struct Loader {
     owners: Vec<(Arc<SourceFile>, dump::SequenceOwner)>,
     /// (table, constraint) a dump added `NOT VALID`.
     not_valid: Vec<(Ident, Ident)>,
+    /// Where a `CREATE UNLOGGED SEQUENCE` was: fine for a serial of an
+    /// unlogged table (its sequence is unlogged anyway), refused otherwise.
+    unlogged_sequences: Vec<(Arc<SourceFile>, (u64, u64))>,
+    /// A dump's `ALTER TABLE … REPLICA IDENTITY`, by table.
+    replica_identities: Vec<(Ident, Option<crate::model::ReplicaIdentity>)>,
     /// The schema a dump of tenant files names (`CREATE SCHEMA org_x`):
     /// its qualifier is the template's own.
     dump_schema: Option<Ident>,
@@ -188,6 +195,9 @@ impl Loader {
         // of it first (see `dump`).
         let tokens = tokenize(file.text()).map(|tokens| {
             let tokens = dump::without_sequence_names(dump::without_psql_guards(tokens));
+            let (tokens, unlogged) = dump::without_unlogged_sequences(tokens);
+            self.unlogged_sequences
+                .extend(unlogged.into_iter().map(|place| (file.clone(), place)));
             let (tokens, sequences) = dump::take_alter_sequences(tokens);
             for sequence in sequences {
                 match sequence {

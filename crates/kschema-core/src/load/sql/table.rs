@@ -371,6 +371,7 @@ impl Loader {
                 columns,
                 constraints,
                 unlogged: ast.unlogged,
+                replica_identity: None,
                 options: storage_parameters(&ast.table_options).unwrap_or_default(),
             },
             fks,
