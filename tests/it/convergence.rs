@@ -590,3 +590,53 @@ async fn unlogged_tables_and_storage_parameters_converge() {
     direct.execute(second).await;
     assert_same_dump(&db, &direct);
 }
+
+/// Comments on tables and columns: set with the tables, changed, removed,
+/// and what the SQL run directly builds.
+#[tokio::test]
+async fn comments_on_tables_and_columns_converge() {
+    let first = "CREATE TABLE notes (id INT PRIMARY KEY, body TEXT);
+COMMENT ON TABLE notes IS 'what people wrote';
+COMMENT ON COLUMN notes.body IS 'markdown; it''s shown as is';
+";
+    let project = Project::empty();
+    project
+        .write("schema/public/notes.sql", first)
+        .write("tenants.toml", "[[tenant]]\nid = \"n1\"\n")
+        .write("schema/tenant/notes.sql", first);
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    assert!(!plan.stdout.contains("Not compared"), "{}", plan.stdout);
+    let direct = TestDb::new().await;
+    direct
+        .execute(&format!(
+            "{first} CREATE SCHEMA org_n1; SET search_path = org_n1; {first} RESET search_path;"
+        ))
+        .await;
+    assert_eq!(kschema(&project, &direct, &["plan"]).code, 0);
+    assert_same_dump(&db, &direct);
+
+    let second = "CREATE TABLE notes (id INT PRIMARY KEY, body TEXT);
+COMMENT ON COLUMN notes.id IS 'the key';
+";
+    project
+        .write("schema/public/notes.sql", second)
+        .write("schema/tenant/notes.sql", second);
+    let plan = kschema(&project, &db, &["plan", "--format", "sql"]);
+    for statement in [
+        "COMMENT ON TABLE public.notes IS NULL;",
+        "COMMENT ON COLUMN public.notes.body IS NULL;",
+        "COMMENT ON COLUMN public.notes.id IS 'the key';",
+    ] {
+        assert!(
+            plan.stdout.contains(statement),
+            "{statement}\n{}",
+            plan.stdout
+        );
+    }
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+    assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
+}

@@ -81,6 +81,8 @@ CREATE INDEX orders_recent ON orders (id DESC) WHERE ref IS NOT NULL;
 CREATE INDEX accounts_email_lower ON accounts (lower(email));
 ALTER TABLE orders REPLICA IDENTITY FULL;
 ALTER TABLE accounts SET (fillfactor = 90);
+COMMENT ON TABLE accounts IS 'who pays';
+COMMENT ON COLUMN accounts.email IS 'lower-case; it''s unique';
 "#;
 
 #[tokio::test]
@@ -113,9 +115,9 @@ async fn what_a_dump_holds_that_kschema_does_not_manage_is_refused_with_a_way_ou
             "dump.sql:2",
         ),
         (
-            "CREATE TABLE t (id int PRIMARY KEY);\nCOMMENT ON TABLE t IS 'x';\n",
+            "CREATE TABLE t (id int PRIMARY KEY);\nCREATE INDEX t_id ON t (id);\nCOMMENT ON INDEX t_id IS 'x';\n",
             "pg_dump --no-comments",
-            "dump.sql:2",
+            "dump.sql:3",
         ),
         (
             "CREATE TABLE t (id int, n int);\nALTER TABLE ONLY t ADD CHECK (n > 0) NOT VALID;\n",

@@ -207,3 +207,47 @@ async fn inspect_writes_mongo_collections_that_round_trip() {
     let plan = run(command(&out, Some(&db.url()), &["plan"]).env("MONGODB_URI", &server.uri));
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
 }
+
+/// What inspect writes for the table features a CREATE TABLE cannot say
+/// alone — comments, NOT VALID, replica identity — and the ones it can
+/// (unlogged, storage parameters, generated columns) plans empty again.
+#[tokio::test]
+async fn inspect_writes_comments_options_and_not_valid_constraints() {
+    let db = TestDb::new().await;
+    db.execute(
+        "CREATE UNLOGGED TABLE cache (k text PRIMARY KEY, v text) WITH (fillfactor = 60);
+         CREATE TABLE people (id int PRIMARY KEY, first text, shout text GENERATED ALWAYS AS (upper(first)) STORED, age int);
+         ALTER TABLE people ADD CONSTRAINT people_age CHECK (age >= 0) NOT VALID;
+         ALTER TABLE people REPLICA IDENTITY FULL;
+         COMMENT ON TABLE people IS 'who is who';
+         COMMENT ON COLUMN people.first IS 'given name';",
+    )
+    .await;
+    let project = Project::empty();
+    project.write("tenants.toml", "");
+    let out = inspected();
+    let out_dir = out.path().display().to_string();
+    let run = kschema(&project, &db, &["inspect", "--out", &out_dir]);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    assert!(
+        run.stdout.contains("Checked: `kschema plan`"),
+        "{}",
+        run.stdout
+    );
+    let people = out.read("schema/public/people.sql");
+    for expected in [
+        "GENERATED ALWAYS AS (upper(first)) STORED",
+        "ADD CONSTRAINT people_age CHECK",
+        "NOT VALID;",
+        "REPLICA IDENTITY FULL;",
+        "COMMENT ON TABLE people IS 'who is who';",
+        "COMMENT ON COLUMN people.first IS 'given name';",
+    ] {
+        assert!(people.contains(expected), "{expected}\n{people}");
+    }
+    let cache = out.read("schema/public/cache.sql");
+    assert!(cache.starts_with("CREATE UNLOGGED TABLE cache"), "{cache}");
+    assert!(cache.contains("WITH (fillfactor = '60')"), "{cache}");
+    let plan = kschema(&out, &db, &["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+}

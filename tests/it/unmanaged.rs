@@ -44,8 +44,8 @@ const TENANT_OBJECTS: &[(&str, &str)] = &[
         "1 extension (citext 1.6)",
     ),
     (
-        "COMMENT ON TABLE org_abc123.users IS 'people'",
-        "1 comment (table users)",
+        "COMMENT ON INDEX org_abc123.idx_users_org_email IS 'lookup'",
+        "1 comment (index idx_users_org_email)",
     ),
     (
         "ALTER TABLE org_abc123.roles ENABLE ROW LEVEL SECURITY",

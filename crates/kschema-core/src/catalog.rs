@@ -36,6 +36,8 @@ pub struct RawTable {
     pub indexes: Vec<RawIndex>,
     #[serde(default)]
     pub unlogged: bool,
+    #[serde(default)]
+    pub comment: Option<String>,
     /// `relreplident`: `d`, `n`, `f` or `i` (an index: not managed, listed).
     #[serde(default)]
     pub replica_identity: String,
@@ -63,6 +65,8 @@ pub struct RawColumn {
     /// A stored generated column's expression.
     #[serde(default)]
     pub generated: Option<String>,
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -432,6 +436,7 @@ impl LiveStateBuilder {
 
     fn table_from_raw(&mut self, name: &str, raw: RawTable) -> (Table, Vec<Index>) {
         let unlogged = raw.unlogged;
+        let comment = raw.comment.clone();
         let replica_identity = match raw.replica_identity.as_str() {
             "f" => Some(ReplicaIdentity::Full),
             "n" => Some(ReplicaIdentity::Nothing),
@@ -474,6 +479,7 @@ impl LiveStateBuilder {
                     identity,
                     collation: c.collation.map(Ident::new),
                     generated,
+                    comment: c.comment,
                 }
             })
             .collect();
@@ -526,6 +532,7 @@ impl LiveStateBuilder {
                 name: table_name,
                 columns,
                 constraints,
+                comment,
                 unlogged,
                 replica_identity,
                 options,

@@ -72,6 +72,12 @@ pub enum Change {
         table: Ident,
         unlogged: bool,
     },
+    /// `COMMENT ON TABLE` (no column) or `COLUMN`; `None` removes it.
+    SetComment {
+        table: Ident,
+        column: Option<Ident>,
+        comment: Option<String>,
+    },
     /// `REPLICA IDENTITY FULL`, `NOTHING` or `DEFAULT` (`None`).
     SetReplicaIdentity {
         table: Ident,
@@ -178,6 +184,7 @@ impl Change {
             | Change::RenameConstraint { table, .. }
             | Change::SetPersistence { table, .. }
             | Change::SetReplicaIdentity { table, .. }
+            | Change::SetComment { table, .. }
             | Change::SetStorageParameters { table, .. } => Some(table),
             Change::CreateIndex { index } | Change::DropIndex { index } => Some(&index.table),
             Change::RenameTable { to, .. } => Some(to),
@@ -291,6 +298,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
     }
 
     diff_indexes(live, desired, &mut changes);
+    diff_comments(live, desired, &mut changes);
 
     for (name, sequence) in &live.sequences {
         if !desired.sequences.contains_key(name) {
@@ -300,6 +308,35 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
         }
     }
     changes
+}
+
+/// `COMMENT ON TABLE` and `COLUMN`: what the files say, for every table
+/// and column they declare (a column added again to change its generated
+/// expression loses its comment, so it is set again).
+fn diff_comments(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
+    for (name, table) in &desired.tables {
+        let live_table = live.tables.get(name);
+        if live_table.and_then(|t| t.comment.as_ref()) != table.comment.as_ref() {
+            changes.push(Change::SetComment {
+                table: name.clone(),
+                column: None,
+                comment: table.comment.clone(),
+            });
+        }
+        for column in &table.columns {
+            let live_column = live_table.and_then(|t| t.column(&column.name));
+            let readded = live_column
+                .is_some_and(|l| column.generated.is_some() && l.generated != column.generated);
+            let live_comment = live_column.and_then(|c| c.comment.as_ref());
+            if live_comment != column.comment.as_ref() || (readded && column.comment.is_some()) {
+                changes.push(Change::SetComment {
+                    table: name.clone(),
+                    column: Some(column.name.clone()),
+                    comment: column.comment.clone(),
+                });
+            }
+        }
+    }
 }
 
 /// The live model with the declared renames done, plus the rename changes.

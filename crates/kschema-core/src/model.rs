@@ -106,6 +106,9 @@ pub struct Table {
     /// Sorted by name.
     #[serde(default)]
     pub constraints: Vec<Constraint>,
+    /// `COMMENT ON TABLE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
     /// `CREATE UNLOGGED TABLE`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub unlogged: bool,
@@ -233,6 +236,9 @@ pub struct Column {
     /// column has no default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generated: Option<SqlExpr>,
+    /// `COMMENT ON COLUMN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// How a column generates its values.

@@ -25,11 +25,13 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
   FROM (
     SELECT 'c' AS part, a.attrelid AS relid,
            concat_ws('|', a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull,
-                     a.attidentity, a.attgenerated, a.attcollation,
+                     a.attidentity, a.attgenerated, a.attcollation, cd.description,
                      CASE WHEN serial.seqname IS NOT NULL THEN 'serial:' || serial.seqname
                           ELSE d.adbin::text END) AS line
       FROM pg_attribute a
       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      LEFT JOIN pg_description cd ON cd.objoid = a.attrelid AND cd.classoid = 'pg_class'::regclass
+                                 AND cd.objsubid = a.attnum
       -- A serial: the default is a plain nextval() of a sequence the column
       -- owns (the same test tables.sql makes), found by hash joins.
       LEFT JOIN (
@@ -44,8 +46,11 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
      WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
     UNION ALL
     -- The table's own attributes: persistence and storage parameters.
-    SELECT 'c', c.oid, concat_ws('|', 'table', c.relpersistence, c.relreplident, c.reloptions::text)
+    SELECT 'c', c.oid, concat_ws('|', 'table', c.relpersistence, c.relreplident, c.reloptions::text,
+                                  td.description)
       FROM pg_class c
+      LEFT JOIN pg_description td ON td.objoid = c.oid AND td.classoid = 'pg_class'::regclass
+                                 AND td.objsubid = 0
      WHERE c.oid = ANY($1)
     UNION ALL
     SELECT 'k', con.conrelid,

@@ -44,7 +44,8 @@ cols AS (
            'collation', CASE WHEN a.attcollation <> t.typcollation THEN co.collname END,
            -- A stored generated column's expression names columns: it
            -- needs its relation (a share lock, bounded by lock_timeout).
-           'generated', CASE WHEN a.attgenerated = 's' THEN pg_get_expr(d.adbin, d.adrelid) END
+           'generated', CASE WHEN a.attgenerated = 's' THEN pg_get_expr(d.adbin, d.adrelid) END,
+           'comment', col_description(a.attrelid, a.attnum)
          ) ORDER BY a.attnum) AS columns
     FROM pg_attribute a
     JOIN tbl ON tbl.oid = a.attrelid
@@ -157,6 +158,7 @@ SELECT tbl.oid,
          'constraints', coalesce(cons.constraints, '[]'),
          'indexes', coalesce(idx.indexes, '[]'),
          'unlogged', rel.relpersistence = 'u',
+         'comment', obj_description(tbl.oid, 'pg_class'),
          'replica_identity', rel.relreplident,
          'options', rel.reloptions
        )::text AS document

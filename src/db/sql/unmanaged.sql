@@ -193,7 +193,8 @@ SELECT nspname, kind, name FROM (
      AND NOT EXISTS (SELECT 1 FROM pg_depend e
                       WHERE e.classid = 'pg_ts_dict'::regclass AND e.objid = d.oid AND e.deptype = 'e')
   UNION ALL
-  -- Comments on anything in the schema, and on the schema itself.
+  -- Comments on anything in the schema, and on the schema itself, but a
+  -- table's and its columns' (managed).
   SELECT ns.nspname, 'comment',
          CASE WHEN d.classoid = 'pg_namespace'::regclass THEN 'schema'
               ELSE o.type || ' ' || replace(o.identity, quote_ident(ns.nspname) || '.', '')
@@ -202,6 +203,9 @@ SELECT nspname, kind, name FROM (
     CROSS JOIN LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) o
     JOIN ns ON ns.nspname = o.schema OR (d.classoid = 'pg_namespace'::regclass AND d.objoid = ns.oid)
    WHERE d.objoid >= 16384
+     AND NOT (d.classoid = 'pg_class'::regclass
+              AND EXISTS (SELECT 1 FROM pg_class rc
+                           WHERE rc.oid = d.objoid AND rc.relkind IN ('r', 'p') AND NOT rc.relispartition))
   UNION ALL
   -- Database-wide: listed with public (event triggers fire for every schema).
   SELECT 'public', 'event_trigger', quote_ident(evtname) FROM pg_event_trigger

@@ -250,6 +250,13 @@ pub(crate) enum DumpStatement {
     PublicSchemaComment,
     /// Amends a table declared elsewhere in the files.
     AlterTable(Box<AlterTable>),
+    /// `COMMENT ON TABLE t` (`column` `None`) or `COMMENT ON COLUMN t.c`;
+    /// `IS NULL` is `None`.
+    Comment {
+        table: Ident,
+        column: Option<Ident>,
+        text: Option<String>,
+    },
 }
 
 /// The statement back (boxed) when it is none of these.
@@ -286,6 +293,31 @@ pub(crate) fn classify(statement: Statement) -> Result<DumpStatement, Box<Statem
             ..
         } if object_name.to_string() == "public" && text == "standard public schema" => {
             Ok(DumpStatement::PublicSchemaComment)
+        }
+        Statement::Comment {
+            object_type:
+                object @ (sqlparser::ast::CommentObject::Table | sqlparser::ast::CommentObject::Column),
+            ref object_name,
+            ref comment,
+            ..
+        } => {
+            let parts: Vec<Ident> = object_name
+                .0
+                .iter()
+                .filter_map(|p| p.as_ident().map(Ident::from_sqlparser))
+                .collect();
+            let (table, column) = match (object, parts.as_slice()) {
+                (sqlparser::ast::CommentObject::Table, [.., table]) => (table.clone(), None),
+                (sqlparser::ast::CommentObject::Column, [.., table, column]) => {
+                    (table.clone(), Some(column.clone()))
+                }
+                _ => return Err(Box::new(statement)),
+            };
+            Ok(DumpStatement::Comment {
+                table,
+                column,
+                text: comment.clone(),
+            })
         }
         Statement::AlterTable(alter)
             if alter

@@ -171,6 +171,7 @@ fn adopt_table(desired: &Table, stored: &Table) -> Result<Table, String> {
         name: desired.name.clone(),
         columns,
         constraints,
+        comment: stored.comment.clone(),
         unlogged: stored.unlogged,
         replica_identity: stored.replica_identity,
         options: stored.options.clone(),
@@ -212,6 +213,7 @@ mod tests {
                 name: Ident::new("t"),
                 columns,
                 constraints,
+                comment: None,
                 unlogged: false,
                 replica_identity: None,
                 options: Vec::new(),
@@ -229,6 +231,7 @@ mod tests {
             identity: None,
             collation: None,
             generated: None,
+            comment: None,
         }
     }
 

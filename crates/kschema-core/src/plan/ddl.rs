@@ -162,6 +162,27 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
                 TxMode::Transactional,
             )
         }
+        Change::SetComment {
+            table,
+            column,
+            comment,
+        } => {
+            let target = match column {
+                None => Sql::new().text("COMMENT ON TABLE ").qualified(table),
+                Some(column) => Sql::new()
+                    .text("COMMENT ON COLUMN ")
+                    .qualified(table)
+                    .text(format!(".{}", column.quoted())),
+            };
+            let text = comment
+                .as_deref()
+                .map_or("NULL".to_string(), crate::ident::quote_literal);
+            step(
+                vec![target.text(format!(" IS {text}"))],
+                vec![],
+                TxMode::Transactional,
+            )
+        }
         Change::SetReplicaIdentity { table, identity } => step(
             vec![alter_table(table).text(format!(
                 " REPLICA IDENTITY {}",

@@ -38,6 +38,8 @@ enum Phase {
     Validate,
     /// Indexes after the columns they cover exist.
     CreateIndexes,
+    /// Comments once what they describe exists.
+    Comments,
     /// Seed rows once the tables and columns are in place; deletes first
     /// (children before parents), then inserts and updates (parents first).
     SeedRows,
@@ -67,6 +69,7 @@ fn phase(change: &Change) -> Phase {
         Change::SetPersistence { .. }
         | Change::SetStorageParameters { .. }
         | Change::SetReplicaIdentity { .. } => Phase::AlterColumns,
+        Change::SetComment { .. } => Phase::Comments,
         Change::AddColumn { .. } => Phase::AddColumns,
         Change::AlterColumn { kind, to, .. } => match kind {
             ColumnChange::Type | ColumnChange::Identity | ColumnChange::Generated => {
@@ -343,6 +346,7 @@ mod tests {
                     implicit_name: true,
                 })
                 .collect(),
+            comment: None,
             unlogged: false,
             replica_identity: None,
             options: Vec::new(),

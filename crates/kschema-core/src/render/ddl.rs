@@ -5,7 +5,8 @@
 use std::fmt::Write;
 
 use crate::definition::{
-    column_definition, constraint_sql, create_index, sequence_options, ExprStyle,
+    column_definition, constraint_sql, create_index, sequence_options, storage_parameter_list,
+    ExprStyle,
 };
 use crate::model::{Index, SchemaModel, SchemaName, Table};
 use crate::sql::Sql;
@@ -33,6 +34,9 @@ pub fn schema_ddl(model: &SchemaModel, schema: &SchemaName) -> String {
 /// relative to the schema, constraints named, expressions canonical.
 pub fn table_file(table: &Table, indexes: &[&Index]) -> String {
     let mut out = format!("{};\n", table_sql(table).render_relative());
+    for statement in after_create(table) {
+        let _ = writeln!(out, "{};", statement.render_relative());
+    }
     if !indexes.is_empty() {
         out.push('\n');
     }
@@ -61,7 +65,11 @@ pub fn sequences_file(model: &SchemaModel) -> String {
 
 fn table_sql(table: &Table) -> Sql {
     let mut sql = Sql::new()
-        .text("CREATE TABLE ")
+        .text(if table.unlogged {
+            "CREATE UNLOGGED TABLE "
+        } else {
+            "CREATE TABLE "
+        })
         .qualified(&table.name)
         .text(" (");
     let mut lines = 0;
@@ -71,17 +79,75 @@ fn table_sql(table: &Table) -> Sql {
             .text(column_definition(column, ExprStyle::Canonical));
         lines += 1;
     }
-    for constraint in &table.constraints {
+    for constraint in table.constraints.iter().filter(|c| c.validated) {
         sql = sql.text(if lines == 0 { "\n    " } else { ",\n    " });
         sql = constraint_sql(sql, constraint, true, ExprStyle::Canonical);
         lines += 1;
     }
-    sql.text("\n)")
+    sql = sql.text("\n)");
+    if !table.options.is_empty() {
+        sql = sql.text(format!(
+            " WITH ({})",
+            storage_parameter_list(&table.options)
+        ));
+    }
+    sql
+}
+
+/// What a `CREATE TABLE` cannot say, as the statements after it: `NOT
+/// VALID` constraints, `REPLICA IDENTITY`, comments.
+fn after_create(table: &Table) -> Vec<Sql> {
+    let mut statements = Vec::new();
+    for constraint in table.constraints.iter().filter(|c| !c.validated) {
+        let add = Sql::new()
+            .text("ALTER TABLE ")
+            .qualified(&table.name)
+            .text(" ADD ");
+        statements
+            .push(constraint_sql(add, constraint, true, ExprStyle::Canonical).text(" NOT VALID"));
+    }
+    if table.replica_identity.is_some() {
+        statements.push(
+            Sql::new()
+                .text("ALTER TABLE ")
+                .qualified(&table.name)
+                .text(format!(
+                    " REPLICA IDENTITY {}",
+                    crate::model::ReplicaIdentity::sql(table.replica_identity)
+                )),
+        );
+    }
+    if let Some(comment) = &table.comment {
+        statements.push(
+            Sql::new()
+                .text("COMMENT ON TABLE ")
+                .qualified(&table.name)
+                .text(format!(" IS {}", crate::ident::quote_literal(comment))),
+        );
+    }
+    for column in &table.columns {
+        if let Some(comment) = &column.comment {
+            statements.push(
+                Sql::new()
+                    .text("COMMENT ON COLUMN ")
+                    .qualified(&table.name)
+                    .text(format!(
+                        ".{} IS {}",
+                        column.name.quoted(),
+                        crate::ident::quote_literal(comment)
+                    )),
+            );
+        }
+    }
+    statements
 }
 
 /// One table with its indexes.
 pub fn table_ddl(table: &Table, indexes: &[&Index], schema: &SchemaName) -> String {
     let mut out = format!("{};\n", table_sql(table).render(schema));
+    for statement in after_create(table) {
+        let _ = writeln!(out, "{};", statement.render(schema));
+    }
     for index in indexes {
         let _ = writeln!(
             out,

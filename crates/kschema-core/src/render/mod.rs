@@ -30,6 +30,21 @@ fn describe_change(change: &Change) -> (char, String) {
                 if *unlogged { "unlogged" } else { "logged" }
             ),
         ),
+        Change::SetComment {
+            table,
+            column,
+            comment,
+        } => (
+            '~',
+            format!(
+                "{} comment on {}",
+                if comment.is_some() { "set" } else { "remove" },
+                match column {
+                    None => format!("table {table}"),
+                    Some(column) => format!("column {table}.{column}"),
+                }
+            ),
+        ),
         Change::SetReplicaIdentity { table, identity } => (
             '~',
             format!(

@@ -168,6 +168,41 @@ impl Loader {
                 found.replica_identity = identity;
             }
         }
+        for DeclaredComment {
+            file,
+            span,
+            table,
+            column,
+            text,
+        } in std::mem::take(&mut self.comments)
+        {
+            let found = loaded.model.tables.get_mut(&table);
+            let slot = match (found, &column) {
+                (Some(t), None) => Some(&mut t.comment),
+                (Some(t), Some(column)) => t
+                    .columns
+                    .iter_mut()
+                    .find(|c| &c.name == column)
+                    .map(|c| &mut c.comment),
+                (None, _) => None,
+            };
+            match slot {
+                Some(slot) => *slot = text,
+                None => self.problems.push(
+                    Problem::new(
+                        "kschema::sql::comment_target",
+                        match &column {
+                            None => format!("COMMENT ON TABLE {table}: no such table"),
+                            Some(column) => {
+                                format!("COMMENT ON COLUMN {table}.{column}: no such column")
+                            }
+                        },
+                    )
+                    .at(&file, span, "this comment")
+                    .with_help("comment on a table or column the files declare"),
+                ),
+            }
+        }
         // Constraints a dump added NOT VALID stay so (see `diff`).
         for (table, constraint) in std::mem::take(&mut self.not_valid) {
             if let Some(found) = loaded

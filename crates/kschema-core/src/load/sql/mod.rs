@@ -128,6 +128,7 @@ pub fn load_scope(
         amendments: Vec::new(),
         owners: Vec::new(),
         not_valid: Vec::new(),
+        comments: Vec::new(),
         replica_identities: Vec::new(),
         unlogged_sequences: Vec::new(),
         dump_schema: None,
@@ -141,6 +142,15 @@ pub fn load_scope(
         Some(problem) => Err(problem),
         None => Ok(loaded),
     }
+}
+
+/// A `COMMENT ON TABLE t` (no column) or `COLUMN t.c`, and where it is.
+struct DeclaredComment {
+    file: Arc<SourceFile>,
+    span: SourceSpan,
+    table: Ident,
+    column: Option<Ident>,
+    text: Option<String>,
 }
 
 struct Declared<T> {
@@ -159,6 +169,8 @@ struct Loader {
     amendments: Vec<Declared<Box<AlterTable>>>,
     /// `ALTER SEQUENCE … OWNED BY` of a dump.
     owners: Vec<(Arc<SourceFile>, dump::SequenceOwner)>,
+    /// `COMMENT ON TABLE` / `COLUMN`, applied once the tables are built.
+    comments: Vec<DeclaredComment>,
     /// (table, constraint) a dump added `NOT VALID`.
     not_valid: Vec<(Ident, Ident)>,
     /// Where a `CREATE UNLOGGED SEQUENCE` was: fine for a serial of an
@@ -316,6 +328,17 @@ impl Loader {
                     Ok(DumpStatement::CreateSchema(name)) => {
                         self.schema_declared(file, &place, name)
                     }
+                    Ok(DumpStatement::Comment {
+                        table,
+                        column,
+                        text,
+                    }) => self.comments.push(DeclaredComment {
+                        file: file.clone(),
+                        span: statement_span(file, &place),
+                        table,
+                        column,
+                        text,
+                    }),
                     Ok(DumpStatement::AlterTable(alter)) => self.amendments.push(Declared {
                         ast: alter,
                         file: file.clone(),
@@ -369,7 +392,7 @@ impl Loader {
                 "kschema does not manage privileges yet; leave them out (pg_dump --no-privileges)"
             }
             Statement::Comment { .. } => {
-                "kschema does not manage comments yet; leave them out (pg_dump --no-comments)"
+                "kschema manages comments on tables and columns, not yet on other objects; leave those out (pg_dump --no-comments)"
             }
             _ => {
                 "desired-state files hold CREATE TABLE, CREATE INDEX and CREATE SEQUENCE (and the \

@@ -87,6 +87,7 @@ impl Loader {
                 identity: None,
                 collation: normalized.collation.clone(),
                 generated: None,
+                comment: None,
             };
             if normalized.serial {
                 let sequence = names.choose(name.as_str(), Some(column_name.as_str()), "seq");
@@ -370,6 +371,7 @@ impl Loader {
                 name: name.clone(),
                 columns,
                 constraints,
+                comment: None,
                 unlogged: ast.unlogged,
                 replica_identity: None,
                 options: storage_parameters(&ast.table_options).unwrap_or_default(),
