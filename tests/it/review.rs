@@ -341,3 +341,37 @@ async fn lock_timeout_is_retried_then_fails_cleanly() {
     );
     assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
 }
+
+/// A drifted fleet of 100 tenants in all four formats, kept as snapshots so
+/// a refactor of the planner or the renderers shows every byte it changes.
+#[tokio::test]
+async fn a_drifted_hundred_tenant_fleet_in_all_four_formats() {
+    let project = Project::shipped();
+    let tenants: String = (0..100)
+        .map(|i| format!("[[tenant]]\nid = \"t{i:03}\"\n\n"))
+        .collect();
+    project.write("tenants.toml", &tenants);
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    db.execute(
+        "DROP INDEX org_t001.idx_users_org_id;
+         DROP INDEX org_t002.idx_users_org_id;
+         ALTER TABLE org_t010.users ADD COLUMN nickname text;
+         ALTER TABLE org_t020.projects ALTER COLUMN status SET DEFAULT 'DRAFT';
+         ALTER TABLE org_t030.notifications ALTER COLUMN title DROP NOT NULL;
+         CREATE VIEW org_t040.active AS SELECT id FROM org_t040.users;
+         CREATE VIEW org_t041.active AS SELECT id FROM org_t041.users;",
+    )
+    .await;
+    let args = |format: &'static str| ["plan", "--tenant", "all", "--format", format];
+    let text = kschema(&project, &db, &args("text"));
+    assert_eq!(text.code, 2, "{}", text.snapshot());
+    insta::assert_snapshot!("fleet100_text", text.snapshot());
+    let sql = kschema(&project, &db, &args("sql"));
+    insta::assert_snapshot!("fleet100_sql", sql.snapshot());
+    let json = kschema(&project, &db, &args("json"));
+    insta::assert_snapshot!("fleet100_json", scrub_json(&json));
+    let markdown = kschema(&project, &db, &args("markdown"));
+    insta::assert_snapshot!("fleet100_markdown", markdown.snapshot());
+}
