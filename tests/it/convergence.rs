@@ -640,3 +640,52 @@ COMMENT ON COLUMN notes.id IS 'the key';
     assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
     assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
 }
+
+/// Deferrable primary keys and unique constraints: created, read back,
+/// and changed (drop and add: PostgreSQL alters deferrability of foreign
+/// keys only).
+#[tokio::test]
+async fn deferrable_keys_converge() {
+    let first = "CREATE TABLE slots (
+    id INT PRIMARY KEY DEFERRABLE INITIALLY DEFERRED,
+    position INT NOT NULL,
+    code TEXT,
+    CONSTRAINT slots_position_key UNIQUE (position) DEFERRABLE,
+    UNIQUE (code)
+);
+";
+    let project = Project::empty();
+    project
+        .write("schema/public/slots.sql", first)
+        .write("tenants.toml", "");
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
+    let direct = TestDb::new().await;
+    direct.execute(first).await;
+    assert_eq!(kschema(&project, &direct, &["plan"]).code, 0);
+    assert_same_dump(&db, &direct);
+
+    let second = first
+        .replace("UNIQUE (position) DEFERRABLE", "UNIQUE (position)")
+        .replace(
+            "UNIQUE (code)",
+            "UNIQUE (code) DEFERRABLE INITIALLY DEFERRED",
+        );
+    project.write("schema/public/slots.sql", &second);
+    let apply = kschema(
+        &project,
+        &db,
+        &[
+            "apply",
+            "--allow-hazard",
+            "builds-index,access-exclusive-lock",
+        ],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
+    let direct = TestDb::new().await;
+    direct.execute(&second).await;
+    assert_same_dump(&db, &direct);
+}

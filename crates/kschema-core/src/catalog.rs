@@ -549,10 +549,14 @@ impl LiveStateBuilder {
     ) -> Option<Constraint> {
         let columns: Vec<Ident> = raw.columns.iter().map(Ident::new).collect();
         let kind = match raw.kind.as_str() {
-            "p" => ConstraintKind::PrimaryKey { columns },
+            "p" => ConstraintKind::PrimaryKey {
+                columns,
+                deferrable: Deferrable::from_catalog(raw.deferrable, raw.deferred),
+            },
             "u" => ConstraintKind::Unique {
                 columns,
                 nulls_not_distinct: raw.nulls_not_distinct,
+                deferrable: Deferrable::from_catalog(raw.deferrable, raw.deferred),
             },
             "c" => ConstraintKind::Check {
                 expr: self.sql_expr(
@@ -576,11 +580,7 @@ impl LiveStateBuilder {
                 on_delete: catalog_action(&raw.on_delete),
                 on_update: catalog_action(&raw.on_update),
                 match_full: raw.match_type == "f",
-                deferrable: match (raw.deferrable, raw.deferred) {
-                    (false, _) => Deferrable::NotDeferrable,
-                    (true, false) => Deferrable::InitiallyImmediate,
-                    (true, true) => Deferrable::InitiallyDeferred,
-                },
+                deferrable: Deferrable::from_catalog(raw.deferrable, raw.deferred),
             }),
             // Exclusion and trigger constraints are not modelled; leaving
             // them out means kschema neither plans nor drops them.

@@ -5,8 +5,8 @@
 
 use crate::ident::Ident;
 use crate::model::{
-    Column, Constraint, ConstraintKind, Deferrable, ForeignKey, Identity, Index, IndexExpr,
-    ReferentialAction, SchemaRef, Sequence, SqlExpr, Table,
+    Column, Constraint, ConstraintKind, ForeignKey, Identity, Index, IndexExpr, ReferentialAction,
+    SchemaRef, Sequence, SqlExpr, Table,
 };
 use crate::sql::Sql;
 
@@ -106,20 +106,27 @@ pub fn constraint_sql(mut sql: Sql, constraint: &Constraint, named: bool, style:
         sql = sql.text(format!("CONSTRAINT {} ", constraint.name.quoted()));
     }
     match &constraint.kind {
-        ConstraintKind::PrimaryKey { columns } => {
-            sql.text(format!("PRIMARY KEY ({})", column_list(columns)))
-        }
+        ConstraintKind::PrimaryKey {
+            columns,
+            deferrable,
+        } => sql.text(format!(
+            "PRIMARY KEY ({}){}",
+            column_list(columns),
+            deferrable.sql()
+        )),
         ConstraintKind::Unique {
             columns,
             nulls_not_distinct,
+            deferrable,
         } => sql.text(format!(
-            "UNIQUE {}({})",
+            "UNIQUE {}({}){}",
             if *nulls_not_distinct {
                 "NULLS NOT DISTINCT "
             } else {
                 ""
             },
-            column_list(columns)
+            column_list(columns),
+            deferrable.sql()
         )),
         ConstraintKind::Check { expr, no_inherit } => sql.text(format!(
             "CHECK ({}){}",
@@ -153,11 +160,7 @@ fn foreign_key_sql(sql: Sql, fk: &ForeignKey) -> Sql {
     if fk.on_update != ReferentialAction::NoAction {
         tail.push_str(&format!(" ON UPDATE {}", fk.on_update.sql()));
     }
-    match fk.deferrable {
-        Deferrable::NotDeferrable => {}
-        Deferrable::InitiallyImmediate => tail.push_str(" DEFERRABLE"),
-        Deferrable::InitiallyDeferred => tail.push_str(" DEFERRABLE INITIALLY DEFERRED"),
-    }
+    tail.push_str(fk.deferrable.sql());
     sql.text(tail)
 }
 

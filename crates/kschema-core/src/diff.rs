@@ -404,9 +404,8 @@ fn apply_renames(
         };
         for constraint in &mut table.constraints {
             match &mut constraint.kind {
-                ConstraintKind::PrimaryKey { columns } | ConstraintKind::Unique { columns, .. } => {
-                    rename(columns)
-                }
+                ConstraintKind::PrimaryKey { columns, .. }
+                | ConstraintKind::Unique { columns, .. } => rename(columns),
                 ConstraintKind::ForeignKey(fk) => rename(&mut fk.columns),
                 ConstraintKind::Check { .. } => {}
             }

@@ -126,7 +126,7 @@ fn redundant_with(index: &Index, table: &Table, indexes: &[&Index]) -> Option<St
     let columns = plain_columns(index)?;
     for constraint in &table.constraints {
         match &constraint.kind {
-            ConstraintKind::PrimaryKey { columns: key } if *key == columns => {
+            ConstraintKind::PrimaryKey { columns: key, .. } if *key == columns => {
                 return Some(format!("primary key {}", constraint.name))
             }
             ConstraintKind::Unique { columns: key, .. } if *key == columns => {
@@ -148,7 +148,7 @@ fn led_by(columns: &[Ident], table: &Table, indexes: &[&Index]) -> bool {
         key.len() >= columns.len() && columns.iter().all(|c| key[..columns.len()].contains(c))
     };
     let constraint_keys = table.constraints.iter().filter_map(|c| match &c.kind {
-        ConstraintKind::PrimaryKey { columns } | ConstraintKind::Unique { columns, .. } => {
+        ConstraintKind::PrimaryKey { columns, .. } | ConstraintKind::Unique { columns, .. } => {
             Some(columns.clone())
         }
         _ => None,

@@ -329,11 +329,15 @@ impl Constraint {
 pub enum ConstraintKind {
     PrimaryKey {
         columns: Vec<Ident>,
+        #[serde(default, skip_serializing_if = "Deferrable::is_not")]
+        deferrable: Deferrable,
     },
     Unique {
         columns: Vec<Ident>,
         #[serde(default, skip_serializing_if = "is_false")]
         nulls_not_distinct: bool,
+        #[serde(default, skip_serializing_if = "Deferrable::is_not")]
+        deferrable: Deferrable,
     },
     Check {
         expr: SqlExpr,
@@ -404,12 +408,37 @@ impl ReferentialAction {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Deferrable {
+    #[default]
     NotDeferrable,
     InitiallyImmediate,
     InitiallyDeferred,
+}
+
+impl Deferrable {
+    fn is_not(&self) -> bool {
+        *self == Deferrable::NotDeferrable
+    }
+
+    /// From `condeferrable` and `condeferred`.
+    pub fn from_catalog(deferrable: bool, deferred: bool) -> Deferrable {
+        match (deferrable, deferred) {
+            (false, _) => Deferrable::NotDeferrable,
+            (true, false) => Deferrable::InitiallyImmediate,
+            (true, true) => Deferrable::InitiallyDeferred,
+        }
+    }
+
+    /// ` DEFERRABLE`, ` DEFERRABLE INITIALLY DEFERRED` or nothing.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Deferrable::NotDeferrable => "",
+            Deferrable::InitiallyImmediate => " DEFERRABLE",
+            Deferrable::InitiallyDeferred => " DEFERRABLE INITIALLY DEFERRED",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -118,7 +118,7 @@ pub fn parse_seed(
         .map(|k| Ident::from_sql(k, false))
         .collect();
     let key_is_unique = table.constraints.iter().any(|c| match &c.kind {
-        ConstraintKind::PrimaryKey { columns } | ConstraintKind::Unique { columns, .. } => {
+        ConstraintKind::PrimaryKey { columns, .. } | ConstraintKind::Unique { columns, .. } => {
             columns.len() == key.len() && key.iter().all(|k| columns.contains(k))
         }
         _ => false,

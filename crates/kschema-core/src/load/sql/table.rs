@@ -49,8 +49,8 @@ impl Loader {
         let problems_before = self.problems.len();
         let mut columns: Vec<Column> = Vec::new();
         let mut column_spans: HashMap<Ident, SourceSpan> = HashMap::new();
-        let mut primary_key: Option<(Option<Ident>, Vec<Ident>, SourceSpan)> = None;
-        let mut uniques: Vec<(Option<Ident>, Vec<Ident>, bool)> = Vec::new();
+        let mut primary_key: Option<(Option<Ident>, Vec<Ident>, SourceSpan, Deferrable)> = None;
+        let mut uniques: Vec<(Option<Ident>, Vec<Ident>, bool, Deferrable)> = Vec::new();
         let mut checks: Vec<(Option<Ident>, Expr, Option<Ident>, bool)> = Vec::new();
         let mut fks: Vec<PendingForeignKey> = Vec::new();
 
@@ -113,13 +113,13 @@ impl Loader {
                             self.problems.push(multiple_primary_keys(file, span, name));
                             continue;
                         }
-                        self.refuse_characteristics(file, span, pk.characteristics.as_ref(), "primary key");
-                        primary_key = Some((constraint_name.or(pk.name.as_ref().map(Ident::from_sqlparser)), vec![column_name.clone()], span));
+                        let deferrable = self.deferrability(file, span, pk.characteristics.as_ref(), "primary key");
+                        primary_key = Some((constraint_name.or(pk.name.as_ref().map(Ident::from_sqlparser)), vec![column_name.clone()], span, deferrable));
                     }
                     ColumnOption::Unique(unique) => {
-                        self.refuse_characteristics(file, span, unique.characteristics.as_ref(), "unique constraint");
+                        let deferrable = self.deferrability(file, span, unique.characteristics.as_ref(), "unique constraint");
                         let not_distinct = matches!(unique.nulls_distinct, NullsDistinctOption::NotDistinct);
-                        uniques.push((constraint_name.or(unique.name.as_ref().map(Ident::from_sqlparser)), vec![column_name.clone()], not_distinct));
+                        uniques.push((constraint_name.or(unique.name.as_ref().map(Ident::from_sqlparser)), vec![column_name.clone()], not_distinct, deferrable));
                     }
                     ColumnOption::ForeignKey(fk) => fks.push(PendingForeignKey {
                         name: constraint_name.or(fk.name.as_ref().map(Ident::from_sqlparser)),
@@ -224,19 +224,19 @@ impl Loader {
                         self.problems.push(multiple_primary_keys(file, span, name));
                         continue;
                     }
-                    self.refuse_characteristics(
-                        file,
-                        span,
-                        pk.characteristics.as_ref(),
-                        "primary key",
-                    );
+                    let deferrable =
+                        self.deferrability(file, span, pk.characteristics.as_ref(), "primary key");
                     if let Some(cols) = self.key_columns(file, &pk.columns, name) {
-                        primary_key =
-                            Some((pk.name.as_ref().map(Ident::from_sqlparser), cols, span));
+                        primary_key = Some((
+                            pk.name.as_ref().map(Ident::from_sqlparser),
+                            cols,
+                            span,
+                            deferrable,
+                        ));
                     }
                 }
                 TableConstraint::Unique(unique) => {
-                    self.refuse_characteristics(
+                    let deferrable = self.deferrability(
                         file,
                         span,
                         unique.characteristics.as_ref(),
@@ -249,6 +249,7 @@ impl Loader {
                             unique.name.as_ref().map(Ident::from_sqlparser),
                             cols,
                             not_distinct,
+                            deferrable,
                         ));
                     }
                 }
@@ -285,10 +286,10 @@ impl Loader {
 
         // Every column a constraint names must exist.
         let mut constraint_columns: Vec<(&Ident, SourceSpan)> = Vec::new();
-        if let Some((_, cols, span)) = &primary_key {
+        if let Some((_, cols, span, _)) = &primary_key {
             constraint_columns.extend(cols.iter().map(|c| (c, *span)));
         }
-        for (_, cols, _) in &uniques {
+        for (_, cols, _, _) in &uniques {
             constraint_columns.extend(cols.iter().map(|c| (c, table_span)));
         }
         for fk in &fks {
@@ -309,7 +310,7 @@ impl Loader {
         }
 
         // A primary key implies NOT NULL on its columns, as in PostgreSQL.
-        if let Some((_, cols, _)) = &primary_key {
+        if let Some((_, cols, _, _)) = &primary_key {
             for column in columns.iter_mut().filter(|c| cols.contains(&c.name)) {
                 column.not_null = true;
             }
@@ -324,14 +325,17 @@ impl Loader {
             assigned_to: None,
         };
         let mut constraints = Vec::new();
-        if let Some((explicit, cols, _)) = primary_key {
+        if let Some((explicit, cols, _, deferrable)) = primary_key {
             constraints.push(named(
                 explicit,
                 || names.choose(name.as_str(), None, "pkey"),
-                ConstraintKind::PrimaryKey { columns: cols },
+                ConstraintKind::PrimaryKey {
+                    columns: cols,
+                    deferrable,
+                },
             ));
         }
-        for (explicit, cols, nulls_not_distinct) in uniques {
+        for (explicit, cols, nulls_not_distinct, deferrable) in uniques {
             let joined = join_column_names(cols.iter().map(|c| c.as_str()));
             constraints.push(named(
                 explicit,
@@ -339,6 +343,7 @@ impl Loader {
                 ConstraintKind::Unique {
                     columns: cols,
                     nulls_not_distinct,
+                    deferrable,
                 },
             ));
         }
@@ -380,23 +385,23 @@ impl Loader {
         ))
     }
 
-    pub(super) fn refuse_characteristics(
+    /// A key's `DEFERRABLE [INITIALLY …]`; `NOT ENFORCED` is refused.
+    pub(super) fn deferrability(
         &mut self,
         file: &Arc<SourceFile>,
         span: SourceSpan,
         characteristics: Option<&ConstraintCharacteristics>,
         what: &str,
-    ) {
-        if characteristics.is_some_and(|c| {
-            c.deferrable.is_some() || c.initially.is_some() || c.enforced.is_some()
-        }) {
+    ) -> Deferrable {
+        if characteristics.is_some_and(|c| c.enforced.is_some()) {
             self.unsupported(
                 file,
                 span,
-                format!("deferrable {what}s are not supported"),
-                "only foreign keys may be DEFERRABLE",
+                format!("ENFORCED / NOT ENFORCED on a {what} is not supported"),
+                "leave it out: PostgreSQL enforces keys",
             );
         }
+        deferrable_of(characteristics)
     }
 
     pub(super) fn key_columns(
@@ -499,7 +504,7 @@ impl Loader {
         };
         let referenced_columns: Vec<Ident> = if fk.referred_columns.is_empty() {
             match target.primary_key().map(|pk| &pk.kind) {
-                Some(ConstraintKind::PrimaryKey { columns }) => columns.clone(),
+                Some(ConstraintKind::PrimaryKey { columns, .. }) => columns.clone(),
                 _ => {
                     self.problems.push(
                         Problem::new("kschema::sql::no_primary_key", format!("table {target_name} has no primary key for {table}'s foreign key to use"))
@@ -543,7 +548,7 @@ impl Loader {
             return None;
         }
         let backed_by_key = target.constraints.iter().any(|c| match &c.kind {
-            ConstraintKind::PrimaryKey { columns } | ConstraintKind::Unique { columns, .. } => {
+            ConstraintKind::PrimaryKey { columns, .. } | ConstraintKind::Unique { columns, .. } => {
                 columns.len() == referenced_columns.len()
                     && referenced_columns.iter().all(|r| columns.contains(r))
             }
@@ -590,17 +595,7 @@ impl Loader {
                 }
             }
         }
-        let deferrable = match fk.characteristics {
-            Some(ConstraintCharacteristics {
-                initially: Some(DeferrableInitial::Deferred),
-                ..
-            }) => Deferrable::InitiallyDeferred,
-            Some(ConstraintCharacteristics {
-                deferrable: Some(true),
-                ..
-            }) => Deferrable::InitiallyImmediate,
-            _ => Deferrable::NotDeferrable,
-        };
+        let deferrable = deferrable_of(fk.characteristics.as_ref());
         let joined = join_column_names(fk.columns.iter().map(|c| c.as_str()));
         Some(named(
             fk.name,
@@ -790,4 +785,19 @@ fn storage_parameters(options: &CreateTableOptions) -> Option<Vec<(String, Strin
             _ => None,
         })
         .collect()
+}
+
+/// `DEFERRABLE [INITIALLY DEFERRED | IMMEDIATE]` as the model keeps it.
+fn deferrable_of(characteristics: Option<&ConstraintCharacteristics>) -> Deferrable {
+    match characteristics {
+        Some(ConstraintCharacteristics {
+            initially: Some(DeferrableInitial::Deferred),
+            ..
+        }) => Deferrable::InitiallyDeferred,
+        Some(ConstraintCharacteristics {
+            deferrable: Some(true),
+            ..
+        }) => Deferrable::InitiallyImmediate,
+        _ => Deferrable::NotDeferrable,
+    }
 }
