@@ -689,3 +689,45 @@ async fn deferrable_keys_converge() {
     direct.execute(&second).await;
     assert_same_dump(&db, &direct);
 }
+
+/// Exclusion constraints, named and unnamed, compared as PostgreSQL stores
+/// their definition; a new definition drops and adds the constraint.
+#[tokio::test]
+async fn exclusion_constraints_converge() {
+    let first = "CREATE TABLE bookings (
+    id INT PRIMARY KEY,
+    room INT NOT NULL,
+    during TSTZRANGE NOT NULL,
+    CONSTRAINT bookings_no_overlap EXCLUDE USING gist (during WITH &&),
+    EXCLUDE USING btree (id WITH =) WHERE (room > 0)
+);
+";
+    let project = Project::empty();
+    project
+        .write("schema/public/bookings.sql", first)
+        .write("tenants.toml", "");
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    assert!(!plan.stdout.contains("Not compared"), "{}", plan.stdout);
+    let direct = TestDb::new().await;
+    direct.execute(first).await;
+    assert_eq!(kschema(&project, &direct, &["plan"]).code, 0);
+    assert_same_dump(&db, &direct);
+
+    let second = first.replace("WHERE (room > 0)", "WHERE (room > 1)");
+    project.write("schema/public/bookings.sql", &second);
+    let apply = kschema(
+        &project,
+        &db,
+        &[
+            "apply",
+            "--allow-hazard",
+            "builds-index,access-exclusive-lock",
+        ],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
+}

@@ -100,6 +100,9 @@ pub struct RawConstraint {
     pub validated: bool,
     #[serde(default)]
     pub nulls_not_distinct: bool,
+    /// `pg_get_constraintdef` of an exclusion constraint.
+    #[serde(default)]
+    pub definition: Option<String>,
 }
 
 fn yes() -> bool {
@@ -582,8 +585,17 @@ impl LiveStateBuilder {
                 match_full: raw.match_type == "f",
                 deferrable: Deferrable::from_catalog(raw.deferrable, raw.deferred),
             }),
-            // Exclusion and trigger constraints are not modelled; leaving
-            // them out means kschema neither plans nor drops them.
+            "x" => {
+                let definition = raw.definition.unwrap_or_default();
+                ConstraintKind::Exclusion {
+                    definition: SqlExpr {
+                        canonical: definition.clone(),
+                        sql: definition,
+                    },
+                }
+            }
+            // Trigger constraints are not constraints of a table's model
+            // (unmanaged.sql lists their triggers).
             _ => return None,
         };
         Some(Constraint {

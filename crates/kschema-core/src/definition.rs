@@ -51,7 +51,8 @@ pub fn create_table(table: &Table, style: ExprStyle) -> Sql {
         ConstraintKind::PrimaryKey { .. } => 0,
         ConstraintKind::Unique { .. } => 1,
         ConstraintKind::Check { .. } => 2,
-        ConstraintKind::ForeignKey(_) => 3,
+        ConstraintKind::Exclusion { .. } => 3,
+        ConstraintKind::ForeignKey(_) => 4,
     });
     for constraint in constraints {
         sql = sql.text(if first { "\n    " } else { ",\n    " });
@@ -134,6 +135,7 @@ pub fn constraint_sql(mut sql: Sql, constraint: &Constraint, named: bool, style:
             if *no_inherit { " NO INHERIT" } else { "" }
         )),
         ConstraintKind::ForeignKey(fk) => foreign_key_sql(sql, fk),
+        ConstraintKind::Exclusion { definition } => sql.text(style.of(definition)),
     }
 }
 

@@ -407,7 +407,7 @@ fn apply_renames(
                 ConstraintKind::PrimaryKey { columns, .. }
                 | ConstraintKind::Unique { columns, .. } => rename(columns),
                 ConstraintKind::ForeignKey(fk) => rename(&mut fk.columns),
-                ConstraintKind::Check { .. } => {}
+                ConstraintKind::Check { .. } | ConstraintKind::Exclusion { .. } => {}
             }
         }
         for index in model

@@ -345,6 +345,11 @@ pub enum ConstraintKind {
         no_inherit: bool,
     },
     ForeignKey(ForeignKey),
+    /// `EXCLUDE USING gist (during WITH &&)`: compared as the whole
+    /// definition PostgreSQL stores (`pg_get_constraintdef`).
+    Exclusion {
+        definition: SqlExpr,
+    },
 }
 
 impl ConstraintKind {
@@ -354,6 +359,7 @@ impl ConstraintKind {
             ConstraintKind::Unique { .. } => "unique constraint",
             ConstraintKind::Check { .. } => "check constraint",
             ConstraintKind::ForeignKey(_) => "foreign key",
+            ConstraintKind::Exclusion { .. } => "exclusion constraint",
         }
     }
 }

@@ -56,9 +56,10 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
     SELECT 'k', con.conrelid,
            concat_ws('|', con.conname, con.contype, con.conkey::text, con.confkey::text,
                      con.confdeltype, con.confupdtype, con.confmatchtype, con.condeferrable,
-                     con.condeferred, con.convalidated, con.connoinherit, con.conbin::text)
+                     con.condeferred, con.convalidated, con.connoinherit, con.conbin::text,
+                     con.conexclop::text)
       FROM pg_constraint con
-     WHERE con.conrelid = ANY($1) AND con.contype IN ('p', 'u', 'c', 'f')
+     WHERE con.conrelid = ANY($1) AND con.contype IN ('p', 'u', 'c', 'f', 'x')
     UNION ALL
     -- Every index, those behind constraints too (which also signs a unique
     -- constraint's NULLS NOT DISTINCT).

@@ -67,7 +67,7 @@ named_keys AS (
             JOIN pg_attribute att ON att.attrelid = con.confrelid AND att.attnum = k.attnum) AS ref_columns
     FROM pg_constraint con
     JOIN tbl ON tbl.oid = con.conrelid
-   WHERE con.contype IN ('p', 'u', 'c', 'f')
+   WHERE con.contype IN ('p', 'u', 'c', 'f', 'x')
 ),
 cons AS (
   SELECT con.conrelid,
@@ -76,6 +76,7 @@ cons AS (
            'type', con.contype,
            'columns', nk.columns,
            -- pg_get_constraintdef takes no lock on the table, pg_get_expr would.
+           'definition', CASE WHEN con.contype = 'x' THEN pg_get_constraintdef(con.oid) END,
            'check', CASE WHEN con.contype = 'c'
                          THEN regexp_replace(pg_get_constraintdef(con.oid), '^CHECK \((.*)\)( NO INHERIT)?( NOT VALID)?$', '\1')
                     END,

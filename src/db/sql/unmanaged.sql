@@ -71,10 +71,6 @@ SELECT nspname, kind, name FROM (
     FROM rel WHERE relkind IN ('r', 'p') AND (relrowsecurity OR relforcerowsecurity)
   UNION ALL
   /*VIRTUAL_GENERATED_COLUMNS*/
-  SELECT t.nspname, 'exclusion_constraint', format('%I.%I', t.relname, con.conname)
-    FROM pg_constraint con JOIN tbl t ON t.oid = con.conrelid
-   WHERE con.contype = 'x'
-  UNION ALL
   -- An identity's or serial's sequence with options of its own (the model
   -- keeps only that it is one), or of another type than its column.
   SELECT t.nspname, 'sequence_options',

@@ -156,12 +156,18 @@ fn adopt_table(desired: &Table, stored: &Table) -> Result<Table, String> {
             let mut taken = found.clone();
             taken.implicit_name = constraint.implicit_name;
             taken.validated = constraint.validated;
-            if let (
-                ConstraintKind::Check { expr, .. },
-                ConstraintKind::Check { expr: authored, .. },
-            ) = (&mut taken.kind, &constraint.kind)
-            {
-                expr.sql = authored.sql.clone();
+            match (&mut taken.kind, &constraint.kind) {
+                (
+                    ConstraintKind::Check { expr, .. },
+                    ConstraintKind::Check { expr: authored, .. },
+                )
+                | (
+                    ConstraintKind::Exclusion { definition: expr },
+                    ConstraintKind::Exclusion {
+                        definition: authored,
+                    },
+                ) => expr.sql = authored.sql.clone(),
+                _ => {}
             }
             taken
         })

@@ -678,7 +678,9 @@ fn add_constraint(
     }
     let hazards = if ctx.existing(table) {
         match constraint.kind {
-            ConstraintKind::PrimaryKey { .. } | ConstraintKind::Unique { .. } => vec![
+            ConstraintKind::PrimaryKey { .. }
+            | ConstraintKind::Unique { .. }
+            | ConstraintKind::Exclusion { .. } => vec![
                 Hazard::new(
                     HazardKind::BuildsIndex,
                     format!("builds the index of {} on {table}", constraint.name),

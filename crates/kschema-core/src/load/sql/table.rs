@@ -51,6 +51,8 @@ impl Loader {
         let mut column_spans: HashMap<Ident, SourceSpan> = HashMap::new();
         let mut primary_key: Option<(Option<Ident>, Vec<Ident>, SourceSpan, Deferrable)> = None;
         let mut uniques: Vec<(Option<Ident>, Vec<Ident>, bool, Deferrable)> = Vec::new();
+        // EXCLUDE: its name, its text (the name left out), its first column.
+        let mut exclusions: Vec<(Option<Ident>, String, Option<Ident>)> = Vec::new();
         let mut checks: Vec<(Option<Ident>, Expr, Option<Ident>, bool)> = Vec::new();
         let mut fks: Vec<PendingForeignKey> = Vec::new();
 
@@ -275,11 +277,31 @@ impl Loader {
                     None,
                     check.no_inherit,
                 )),
+                TableConstraint::Exclude(exclude) => {
+                    let first_column =
+                        exclude
+                            .elements
+                            .first()
+                            .and_then(|e| match &e.column.column.expr {
+                                Expr::Identifier(ident) => Some(Ident::from_sqlparser(ident)),
+                                _ => None,
+                            });
+                    let definition = sqlparser::ast::ExcludeConstraint {
+                        name: None,
+                        ..exclude.clone()
+                    }
+                    .to_string();
+                    exclusions.push((
+                        exclude.name.as_ref().map(Ident::from_sqlparser),
+                        definition,
+                        first_column,
+                    ));
+                }
                 other => self.unsupported(
                     file,
                     span,
                     format!("table constraint `{other}` on {name} is not supported"),
-                    "supported table constraints: PRIMARY KEY, UNIQUE, FOREIGN KEY, CHECK",
+                    "supported table constraints: PRIMARY KEY, UNIQUE, FOREIGN KEY, CHECK, EXCLUDE",
                 ),
             }
         }
@@ -344,6 +366,18 @@ impl Loader {
                     columns: cols,
                     nulls_not_distinct,
                     deferrable,
+                },
+            ));
+        }
+        for (explicit, definition, column) in exclusions {
+            constraints.push(named(
+                explicit,
+                || names.choose(name.as_str(), column.as_ref().map(|c| c.as_str()), "excl"),
+                ConstraintKind::Exclusion {
+                    definition: SqlExpr {
+                        canonical: definition.clone(),
+                        sql: definition,
+                    },
                 },
             ));
         }
