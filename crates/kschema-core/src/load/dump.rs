@@ -1,12 +1,14 @@
 //! Desired state in the form schema dumps write it (`pg_dump
 //! --schema-only`, and what `kschema inspect` writes): psql's
 //! `\restrict` guards, session settings, `CREATE SCHEMA`, ownership,
-//! `ALTER TABLE [ONLY] … ADD CONSTRAINT`, `ALTER COLUMN … SET DEFAULT`,
-//! `ALTER COLUMN … ADD GENERATED … AS IDENTITY` and `ALTER SEQUENCE …
-//! OWNED BY`. The amending statements are folded into the `CREATE TABLE`
-//! they amend, so the rest of the loader sees one declaration per table,
-//! and a serial written out as a sequence, an owner and a `nextval`
-//! default is a serial again.
+//! `ALTER TABLE [ONLY] … ADD CONSTRAINT [NOT VALID]`, `ALTER COLUMN … SET
+//! DEFAULT / SET NOT NULL / ADD GENERATED … AS IDENTITY`, `REPLICA
+//! IDENTITY`, `COMMENT ON TABLE / COLUMN`, `CREATE UNLOGGED SEQUENCE` and
+//! `ALTER SEQUENCE … OWNED BY`. The amending statements are folded into
+//! the `CREATE TABLE` they amend (what a `CREATE TABLE` cannot say is
+//! handed to the model), so the rest of the loader sees one declaration
+//! per table, and a serial written out as a sequence, an owner and a
+//! `nextval` default is a serial again.
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterTable, AlterTableOperation, ColumnOption, ColumnOptionDef,
