@@ -109,12 +109,67 @@ pub enum Command {
     },
 }
 
+/// One `--tenant` value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TenantChoice {
+    All,
+    Id(String),
+}
+
+fn tenant_choice(value: &str) -> Result<TenantChoice, String> {
+    Ok(match value {
+        "all" => TenantChoice::All,
+        id => TenantChoice::Id(id.to_string()),
+    })
+}
+
+/// Which tenants a command covers (public always).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TenantSelection {
+    All,
+    /// These ids, as given (checked against the registry when the targets
+    /// are chosen, so an unknown one is shown where it was typed).
+    Only(Vec<String>),
+}
+
+impl TenantSelection {
+    /// No `--tenant`, or `--tenant all`, is every tenant; `all` among ids
+    /// is a contradiction, refused rather than read one way or the other.
+    pub fn from_choices(
+        choices: &[TenantChoice],
+    ) -> Result<TenantSelection, kschema_core::Problem> {
+        let ids: Vec<String> = choices
+            .iter()
+            .filter_map(|c| match c {
+                TenantChoice::Id(id) => Some(id.clone()),
+                TenantChoice::All => None,
+            })
+            .collect();
+        match (choices.contains(&TenantChoice::All), ids.is_empty()) {
+            (_, true) => Ok(TenantSelection::All),
+            (false, false) => Ok(TenantSelection::Only(ids)),
+            (true, false) => Err(kschema_core::Problem::new(
+                "kschema::args::tenant",
+                format!(
+                    "--tenant all cannot be combined with tenant ids ({})",
+                    kschema_core::escape::printable(&ids.join(", "))
+                ),
+            )
+            .with_help("pass --tenant all, or the ids alone")),
+        }
+    }
+
+    pub fn is_all(&self) -> bool {
+        matches!(self, TenantSelection::All)
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct TargetArgs {
     /// Tenants to include: `all` (the default) or ids, comma-separated or
     /// repeated. public is always included.
-    #[arg(long = "tenant", value_name = "ID|all", value_delimiter = ',')]
-    pub tenants: Vec<String>,
+    #[arg(long = "tenant", value_name = "ID|all", value_delimiter = ',', value_parser = tenant_choice)]
+    pub tenants: Vec<TenantChoice>,
 
     /// Use plain statements in one transaction instead of the online forms
     /// (CREATE INDEX CONCURRENTLY, NOT VALID + VALIDATE) — for maintenance windows.
@@ -131,6 +186,12 @@ pub struct TargetArgs {
     /// earlier desired state.
     #[arg(long, value_name = "REV")]
     pub desired_rev: Option<String>,
+}
+
+impl TargetArgs {
+    pub fn selection(&self) -> Result<TenantSelection, kschema_core::Problem> {
+        TenantSelection::from_choices(&self.tenants)
+    }
 }
 
 #[derive(Debug, Args)]

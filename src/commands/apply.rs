@@ -35,7 +35,7 @@ use thiserror::Error;
 
 use super::fleet::{self, Shard};
 use super::{open_database, print, project_policy, use_color, DatabasePlan, LiveSource, Planned};
-use crate::cli::{ApplyArgs, GlobalArgs};
+use crate::cli::{ApplyArgs, GlobalArgs, TenantSelection};
 use crate::db::apply::{
     apply_targets, ApplyOptions, ApplyStep, ApplyTarget, LockTimeout, Outcome, StatementTimeout,
     TargetResult,
@@ -70,10 +70,11 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
     }
     let trace = crate::trace::Trace::new();
     let desired = super::load_desired(global, &args.targets)?;
+    // --only-failed looks at every tenant's last run.
     let requested = if args.only_failed {
-        vec!["all".to_string()]
+        TenantSelection::All
     } else {
-        args.targets.tenants.clone()
+        args.targets.selection()?
     };
     let (mut desired, mut shards) = fleet::resolve(global, desired, &requested).await?;
     let run = RunInfo::new();

@@ -16,7 +16,7 @@ use kschema_core::Problem;
 use miette::{Report, SourceSpan};
 
 use super::targets::select_targets;
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, TenantSelection};
 use crate::db::introspect::introspect_database;
 use crate::db::Database;
 
@@ -51,7 +51,7 @@ pub struct ShardPlan {
 pub async fn resolve(
     global: &GlobalArgs,
     mut desired: DesiredState,
-    requested: &[String],
+    requested: &TenantSelection,
 ) -> Result<(DesiredState, Vec<Shard>), Report> {
     let main = super::open_database(global).await?;
     if desired.tenants.source == TenantSource::Enterprises {
@@ -67,7 +67,7 @@ pub async fn resolve(
         desired.tenants = registry;
     }
     let targets = select_targets(&desired, requested)?;
-    let everything = requested.is_empty() || requested.iter().any(|r| r == "all");
+    let everything = requested.is_all();
     // One lookup table, not a search of the registry per tenant.
     let database_of: HashMap<&str, Option<&String>> = desired
         .tenants

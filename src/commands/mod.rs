@@ -118,7 +118,7 @@ pub async fn prepare(
             .with_help("plan against the databases, or take one snapshot per database with a project of its own")
             .into());
         }
-        let targets = targets::select_targets(&desired, &target_args.tenants)?;
+        let targets = targets::select_targets(&desired, &target_args.selection()?)?;
         let snapshot = read_snapshot(path)?;
         store_desired(
             global,
@@ -159,7 +159,7 @@ pub async fn prepare(
             mongo,
         });
     }
-    let (mut desired, shards) = fleet::resolve(global, desired, &target_args.tenants).await?;
+    let (mut desired, shards) = fleet::resolve(global, desired, &target_args.selection()?).await?;
     trace.mark("resolve tenants and databases");
     store_desired(global, &mut desired, PlannedAgainst::Live(&shards[0].db)).await?;
     let plans = fleet::plan_all(&desired, shards, options).await?;

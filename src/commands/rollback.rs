@@ -44,7 +44,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
         .into());
     }
     let desired = super::load_desired(global, &args.targets)?;
-    let (desired, shards) = fleet::resolve(global, desired, &args.targets.tenants).await?;
+    let (desired, shards) = fleet::resolve(global, desired, &args.targets.selection()?).await?;
     let run = RunInfo::new();
     let _locks = lock_all(&shards, args, &run).await?;
     let options = plan_options(&desired, &args.targets);

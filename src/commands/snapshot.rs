@@ -15,7 +15,7 @@ use crate::db::introspect::introspect_database;
 
 pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<ExitCode, Report> {
     let desired = load_project(&global.project)?;
-    let targets = select_targets(&desired, &args.targets.tenants)?;
+    let targets = select_targets(&desired, &args.targets.selection()?)?;
     let schemas: Vec<SchemaName> = targets.iter().map(|t| t.schema.clone()).collect();
     let db = open_database(global).await?;
     let live = introspect_database(&db, &schemas, &row_reads(&desired)).await?;

@@ -4,6 +4,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use kschema_core::load::DesiredState;
+
+use crate::cli::TenantSelection;
 use kschema_core::plan::Target;
 use kschema_core::{Problem, SourceFile};
 use miette::SourceSpan;
@@ -13,20 +15,20 @@ use miette::SourceSpan;
 /// command line.
 pub fn select_targets(
     desired: &DesiredState,
-    requested: &[String],
+    selection: &TenantSelection,
 ) -> Result<Vec<Target>, Problem> {
     let mut targets = vec![Target::public()];
-    let wants_all = requested.is_empty() || requested.iter().any(|r| r == "all");
+    let requested: &[String] = match selection {
+        TenantSelection::All => &[],
+        TenantSelection::Only(ids) => ids,
+    };
     let known: HashSet<&str> = desired.tenants.ids().map(|id| id.as_str()).collect();
-    if let Some(id) = requested
-        .iter()
-        .find(|r| r.as_str() != "all" && !known.contains(r.as_str()))
-    {
+    if let Some(id) = requested.iter().find(|r| !known.contains(r.as_str())) {
         return Err(unknown_tenant(desired, requested, id));
     }
     let requested: HashSet<&str> = requested.iter().map(String::as_str).collect();
     for tenant in &desired.tenants.tenants {
-        if wants_all || requested.contains(tenant.id.as_str()) {
+        if selection.is_all() || requested.contains(tenant.id.as_str()) {
             targets.push(Target {
                 schema: tenant.schema.clone(),
                 tenant: Some(tenant.id.clone()),

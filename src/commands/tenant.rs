@@ -13,7 +13,7 @@ use kschema_core::Problem;
 use miette::Report;
 
 use super::{argument_problem, open_database, print, write_file};
-use crate::cli::{ApplyArgs, GlobalArgs, TargetArgs, TenantAction};
+use crate::cli::{ApplyArgs, GlobalArgs, TargetArgs, TenantAction, TenantChoice};
 use crate::db::history::{self, Entry, RunInfo, SETUP_SQL};
 use crate::db::lock;
 
@@ -80,7 +80,7 @@ fn apply_args(tenant: &TenantId) -> ApplyArgs {
     ApplyArgs {
         plan_file: None,
         targets: TargetArgs {
-            tenants: vec![tenant.to_string()],
+            tenants: vec![TenantChoice::Id(tenant.to_string())],
             no_online: false,
             count_invalid: false,
             desired_rev: None,

@@ -166,3 +166,20 @@ async fn unreachable_database_names_it_without_the_password() {
     assert!(!run.stdout.contains("sup3rs3cret") && !run.stderr.contains("sup3rs3cret"));
     insta::assert_snapshot!("bad_unreachable_database", run.snapshot());
 }
+
+#[test]
+fn tenant_all_with_ids_is_refused_not_guessed() {
+    let project = Project::shipped();
+    let run = kschema_with(&project, None, &["plan", "--tenant", "all,abc123"]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("kschema::args::tenant"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("--tenant all cannot be combined"),
+        "{}",
+        run.stderr
+    );
+}

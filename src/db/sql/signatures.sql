@@ -25,13 +25,11 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
   FROM (
     SELECT 'c' AS part, a.attrelid AS relid,
            concat_ws('|', a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull,
-                     a.attidentity, a.attgenerated, a.attcollation, cd.description,
+                     a.attidentity, a.attgenerated, a.attcollation,
                      CASE WHEN serial.seqname IS NOT NULL THEN 'serial:' || serial.seqname
                           ELSE d.adbin::text END) AS line
       FROM pg_attribute a
       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-      LEFT JOIN pg_description cd ON cd.objoid = a.attrelid AND cd.classoid = 'pg_class'::regclass
-                                 AND cd.objsubid = a.attnum
       -- A serial: the default is a plain nextval() of a sequence the column
       -- owns (the same test tables.sql makes), found by hash joins.
       LEFT JOIN (
@@ -45,13 +43,18 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
       ) serial ON serial.attrdef = d.oid AND serial.relid = a.attrelid AND serial.attnum = a.attnum
      WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
     UNION ALL
-    -- The table's own attributes: persistence and storage parameters.
-    SELECT 'c', c.oid, concat_ws('|', 'table', c.relpersistence, c.relreplident, c.reloptions::text,
-                                  td.description)
+    -- The table's own attributes, when not the defaults (a line only for
+    -- the tables that have any: a fleet of plain tables adds no rows).
+    SELECT 'c', c.oid, concat_ws('|', 'table', c.relpersistence, c.relreplident, c.reloptions::text)
       FROM pg_class c
-      LEFT JOIN pg_description td ON td.objoid = c.oid AND td.classoid = 'pg_class'::regclass
-                                 AND td.objsubid = 0
      WHERE c.oid = ANY($1)
+       AND (c.relpersistence <> 'p' OR c.relreplident <> 'd' OR c.reloptions IS NOT NULL)
+    UNION ALL
+    -- Comments on the table and its columns: a line each, for commented
+    -- tables only.
+    SELECT 'c', dsc.objoid, concat_ws('|', 'comment', dsc.objsubid, dsc.description)
+      FROM pg_description dsc
+     WHERE dsc.classoid = 'pg_class'::regclass AND dsc.objoid = ANY($1)
     UNION ALL
     SELECT 'k', con.conrelid,
            concat_ws('|', con.conname, con.contype, con.conkey::text, con.confkey::text,
