@@ -6,6 +6,9 @@
 //! allowed, nothing is applied anywhere — and applied: public first, then
 //! the tenants in parallel, with a progress bar on a terminal and a line per
 //! target elsewhere, and a record of every target in `kschema.history`.
+//!
+//! Longer than ~600 lines: fresh and saved-plan apply are still two
+//! pipelines here; one apply engine is issue 11's work.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

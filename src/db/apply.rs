@@ -11,6 +11,10 @@
 //!
 //! A stop flag (Ctrl-C, or the first failure with `--fail-fast`) stops
 //! scheduling new targets; targets in flight finish or roll back.
+//!
+//! Longer than ~600 lines: the parallel engine with its retries, locks and
+//! history in one state machine; one apply engine for every command is
+//! issue 11's work.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};

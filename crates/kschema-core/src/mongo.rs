@@ -6,6 +6,10 @@
 //! `required` is a set, numbers compare by value (int, long and double
 //! alike), an undeclared level/action means the server's default
 //! (`strict`/`error`), and an index is its keys and options, not its name.
+//!
+//! Longer than ~600 lines: MongoDB's model, comparison and commands in one
+//! room, on purpose isolated from the SQL side; splitting it by layer is
+//! part of issue 11.
 
 use std::collections::BTreeMap;
 
