@@ -731,3 +731,36 @@ async fn exclusion_constraints_converge() {
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
     assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
 }
+
+/// Tenants that differ only in a comment are not one shape: the fleet's
+/// signatures see comments too.
+#[tokio::test]
+async fn a_comment_on_one_tenant_is_planned_for_that_tenant_only() {
+    let project = Project::empty();
+    project
+        .write(
+            "schema/tenant/notes.sql",
+            "CREATE TABLE notes (id INT PRIMARY KEY, body TEXT);\n",
+        )
+        .write(
+            "tenants.toml",
+            "[[tenant]]\nid = \"a1\"\n\n[[tenant]]\nid = \"b2\"\n",
+        );
+    let db = TestDb::new().await;
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+    db.execute("COMMENT ON COLUMN org_b2.notes.body IS 'by hand'")
+        .await;
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    assert!(
+        plan.stdout
+            .contains("tenant b2 (org_b2): 1 change\n  ~ remove comment on column notes.body"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("tenant a1 (org_a1): up to date"),
+        "{}",
+        plan.stdout
+    );
+}
