@@ -61,11 +61,9 @@ pub async fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<ExitCode, Repo
                 let _ = writeln!(out, "{}: in sync", group_title(group));
             }
         }
-        if let Some(heading) = not_compared::heading(&plan.unmanaged, LeftOut::NotCompared) {
-            let _ = writeln!(out, "\n{heading}");
-            for line in not_compared::lines(&plan.unmanaged) {
-                let _ = writeln!(out, "  {line}");
-            }
+        let left_out = not_compared::block(&plan.unmanaged, LeftOut::NotCompared, "");
+        if !left_out.is_empty() {
+            let _ = write!(out, "\n{left_out}");
         }
         if let LiveSource::Database(db) = &shard.source {
             let managed: Vec<&str> = shard.targets.iter().map(|t| t.schema.as_str()).collect();

@@ -224,11 +224,9 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitCode, Re
         &desired.tenant,
     ));
     let not_written = unmanaged_groups(&live, &inspected_targets(&found, template.as_ref()));
-    if let Some(heading) = not_compared::heading(&not_written, LeftOut::NotWritten) {
-        let _ = writeln!(out, "\n{heading}");
-        for line in not_compared::lines(&not_written) {
-            let _ = writeln!(out, "  {line}");
-        }
+    let left_out = not_compared::block(&not_written, LeftOut::NotWritten, "");
+    if !left_out.is_empty() {
+        let _ = write!(out, "\n{left_out}");
     }
     print(&out)?;
     if leftovers.is_empty() {

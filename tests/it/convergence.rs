@@ -2,7 +2,7 @@
 //! stores differently from how they are written: apply, re-plan, and the
 //! second plan is empty. Each case is a folder-free project written here.
 
-use crate::support::{kschema, pg_dump_schema, run_psql, Project, TestDb};
+use crate::support::{assert_same_dump, kschema, run_psql, Project, TestDb};
 
 const PUBLIC: &str = r#"
 CREATE TABLE "Accounts" (
@@ -117,19 +117,6 @@ async fn tricky_constructs_converge_with_no_false_diffs() {
     );
     // And PostgreSQL agrees: what apply built is what the SQL builds.
     assert_same_dump(&db, &by_hand);
-}
-
-/// `pg_dump --schema-only` of the two databases is the same, or the test
-/// fails with the first differing lines.
-fn assert_same_dump(converged: &TestDb, direct: &TestDb) {
-    let (ours, theirs) = (pg_dump_schema(converged), pg_dump_schema(direct));
-    if ours != theirs {
-        let diff = similar::TextDiff::from_lines(&theirs, &ours)
-            .unified_diff()
-            .header("desired SQL run directly", "converged by kschema")
-            .to_string();
-        panic!("pg_dump differs:\n{diff}");
-    }
 }
 
 /// What PostgreSQL stores differently from how it is written, in the forms

@@ -2,7 +2,7 @@
 //! public` loads as the shared files, a dump of one tenant's schema as the
 //! tenant files, and both plan empty against the database they came from.
 
-use crate::support::{kschema, pg_dump, pg_dump_schema, Project, TestDb};
+use crate::support::{assert_same_dump, kschema, pg_dump, Project, TestDb};
 
 /// A project whose files are dumps of `db`: public, and tenant `schema`.
 fn project_from_dumps(db: &TestDb, tenants: &str, schema: &str) -> Project {
@@ -102,7 +102,7 @@ async fn dumps_of_hand_made_schemas_round_trip_and_build_the_same_catalog() {
     let apply = kschema(&project, &fresh, &["apply"]);
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
     assert_eq!(kschema(&project, &fresh, &["plan"]).code, 0);
-    assert_eq!(pg_dump_schema(&fresh), pg_dump_schema(&db));
+    assert_same_dump(&fresh, &db);
 }
 
 #[tokio::test]
@@ -199,7 +199,7 @@ ALTER TABLE ONLY kids ADD CONSTRAINT kids_parent_fkey FOREIGN KEY (parent_id) RE
     let direct = TestDb::new().await;
     direct.execute(sql).await;
     assert_eq!(kschema(&project, &direct, &["plan"]).code, 0);
-    assert_eq!(pg_dump_schema(&db), pg_dump_schema(&direct));
+    assert_same_dump(&db, &direct);
     // A live constraint that was validated since is not a difference.
     db.execute("ALTER TABLE kids VALIDATE CONSTRAINT kids_age_check")
         .await;

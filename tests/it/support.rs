@@ -562,31 +562,34 @@ pub fn pg_dump(db: &TestDb, args: &[&str]) -> String {
 /// the same schema (comments, blank lines, settings) removed: two databases
 /// with the same objects give the same text.
 pub fn pg_dump_schema(db: &TestDb) -> String {
-    let output = Command::new(pg_program("pg_dump"))
-        .args([
+    pg_dump(
+        db,
+        &[
             "--schema-only",
             "--no-owner",
             "--no-privileges",
             "-N",
             "kschema",
-        ])
-        .arg("-d")
-        .arg(db.url())
-        .output()
-        .expect("pg_dump runs");
-    assert!(
-        output.status.success(),
-        "pg_dump failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter(|line| !line.starts_with("--") && !line.trim().is_empty())
-        // A random key per dump (pg_dump's guard against a malicious server).
-        .filter(|line| !line.starts_with("\\restrict") && !line.starts_with("\\unrestrict"))
-        .filter(|line| {
-            !line.starts_with("SET ") && !line.starts_with("SELECT pg_catalog.set_config")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+        ],
+    )
+    .lines()
+    .filter(|line| !line.starts_with("--") && !line.trim().is_empty())
+    // A random key per dump (pg_dump's guard against a malicious server).
+    .filter(|line| !line.starts_with("\\restrict") && !line.starts_with("\\unrestrict"))
+    .filter(|line| !line.starts_with("SET ") && !line.starts_with("SELECT pg_catalog.set_config"))
+    .collect::<Vec<_>>()
+    .join("\n")
+}
+
+/// `pg_dump --schema-only` of the two databases is the same, or the test
+/// fails with the first differing lines.
+pub fn assert_same_dump(converged: &TestDb, direct: &TestDb) {
+    let (ours, theirs) = (pg_dump_schema(converged), pg_dump_schema(direct));
+    if ours != theirs {
+        let diff = similar::TextDiff::from_lines(&theirs, &ours)
+            .unified_diff()
+            .header("desired SQL run directly", "converged by kschema")
+            .to_string();
+        panic!("pg_dump differs:\n{diff}");
+    }
 }

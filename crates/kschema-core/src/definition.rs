@@ -6,7 +6,7 @@
 use crate::ident::Ident;
 use crate::model::{
     Column, Constraint, ConstraintKind, ForeignKey, Identity, Index, IndexExpr, ReferentialAction,
-    SchemaRef, Sequence, SqlExpr, Table,
+    ReplicaIdentity, SchemaRef, Sequence, SqlExpr, Table,
 };
 use crate::sql::Sql;
 
@@ -28,16 +28,59 @@ impl ExprStyle {
     }
 }
 
-/// `CREATE TABLE` with its columns and constraints inline.
-pub fn create_table(table: &Table, style: ExprStyle) -> Sql {
-    let mut sql = Sql::new()
+/// `CREATE [UNLOGGED] TABLE name (`: what every rendering of a table
+/// starts with.
+pub fn create_table_start(table: &Table) -> Sql {
+    Sql::new()
         .text(if table.unlogged {
             "CREATE UNLOGGED TABLE "
         } else {
             "CREATE TABLE "
         })
         .qualified(&table.name)
-        .text(" (");
+        .text(" (")
+}
+
+/// `)` and the storage parameters: what every rendering of a table ends
+/// with.
+pub fn create_table_end(sql: Sql, table: &Table) -> Sql {
+    let sql = sql.text("\n)");
+    if table.options.is_empty() {
+        return sql;
+    }
+    sql.text(format!(
+        " WITH ({})",
+        storage_parameter_list(&table.options)
+    ))
+}
+
+/// `COMMENT ON TABLE t` (no column) or `COLUMN t.c`, `IS '…'` or `IS NULL`.
+pub fn comment_on(table: &Ident, column: Option<&Ident>, comment: Option<&str>) -> Sql {
+    let target = match column {
+        None => Sql::new().text("COMMENT ON TABLE ").qualified(table),
+        Some(column) => Sql::new()
+            .text("COMMENT ON COLUMN ")
+            .qualified(table)
+            .text(format!(".{}", column.quoted())),
+    };
+    let text = comment.map_or("NULL".to_string(), crate::ident::quote_literal);
+    target.text(format!(" IS {text}"))
+}
+
+/// `ALTER TABLE t REPLICA IDENTITY FULL | NOTHING | DEFAULT`.
+pub fn replica_identity(table: &Ident, identity: Option<ReplicaIdentity>) -> Sql {
+    Sql::new()
+        .text("ALTER TABLE ")
+        .qualified(table)
+        .text(format!(
+            " REPLICA IDENTITY {}",
+            ReplicaIdentity::sql(identity)
+        ))
+}
+
+/// `CREATE TABLE` with its columns and constraints inline.
+pub fn create_table(table: &Table, style: ExprStyle) -> Sql {
+    let mut sql = create_table_start(table);
     let mut first = true;
     for column in &table.columns {
         sql = sql
@@ -59,14 +102,7 @@ pub fn create_table(table: &Table, style: ExprStyle) -> Sql {
         sql = constraint_sql(sql, constraint, !constraint.implicit_name, style);
         first = false;
     }
-    sql = sql.text("\n)");
-    if !table.options.is_empty() {
-        sql = sql.text(format!(
-            " WITH ({})",
-            storage_parameter_list(&table.options)
-        ));
-    }
-    sql
+    create_table_end(sql, table)
 }
 
 /// `name type [COLLATE c] [GENERATED …] [DEFAULT …] [NOT NULL]`

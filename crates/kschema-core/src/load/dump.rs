@@ -63,10 +63,7 @@ pub(crate) fn without_sequence_names(tokens: Vec<TokenWithSpan>) -> Vec<TokenWit
         .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
         .collect();
     let mut drop = vec![false; tokens.len()];
-    let word = |i: usize, keyword: &str| {
-        matches!(&tokens[i].token, Token::Word(w)
-            if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(keyword))
-    };
+    let word = |i: usize, keyword: &str| is_word(&tokens[i].token, keyword);
     let mut k = 0;
     while k + 2 < code.len() {
         if word(code[k], "SEQUENCE") && word(code[k + 1], "NAME") {
@@ -112,10 +109,7 @@ pub(crate) fn without_unlogged_sequences(
     let code: Vec<usize> = (0..tokens.len())
         .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
         .collect();
-    let word = |i: usize, keyword: &str| {
-        matches!(&tokens[i].token, Token::Word(w)
-            if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(keyword))
-    };
+    let word = |i: usize, keyword: &str| is_word(&tokens[i].token, keyword);
     let mut dropped = Vec::new();
     let mut places = Vec::new();
     for k in 0..code.len().saturating_sub(2) {
@@ -187,9 +181,14 @@ pub(crate) fn take_alter_sequences(
     (kept, taken)
 }
 
-fn is_keyword(token: Option<&&TokenWithSpan>, keyword: &str) -> bool {
-    matches!(token.map(|t| &t.token), Some(Token::Word(w))
+/// An unquoted `keyword` (any case).
+fn is_word(token: &Token, keyword: &str) -> bool {
+    matches!(token, Token::Word(w)
         if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(keyword))
+}
+
+fn is_keyword(token: Option<&&TokenWithSpan>, keyword: &str) -> bool {
+    token.is_some_and(|t| is_word(&t.token, keyword))
 }
 
 /// `[IF EXISTS] name OWNED BY table.column ;`

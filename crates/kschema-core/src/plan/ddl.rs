@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 
 use super::{Step, TxMode};
 use crate::definition::{
-    column_definition, constraint_sql, create_index, create_table, sequence_options,
-    storage_parameter_list, ExprStyle,
+    column_definition, comment_on, constraint_sql, create_index, create_table, replica_identity,
+    sequence_options, storage_parameter_list, ExprStyle,
 };
 use crate::diff::{adds_identity, Change, ColumnChange};
 use crate::hazard::{Hazard, HazardKind};
@@ -169,28 +169,13 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             table,
             column,
             comment,
-        } => {
-            let target = match column {
-                None => Sql::new().text("COMMENT ON TABLE ").qualified(table),
-                Some(column) => Sql::new()
-                    .text("COMMENT ON COLUMN ")
-                    .qualified(table)
-                    .text(format!(".{}", column.quoted())),
-            };
-            let text = comment
-                .as_deref()
-                .map_or("NULL".to_string(), crate::ident::quote_literal);
-            step(
-                vec![target.text(format!(" IS {text}"))],
-                vec![],
-                TxMode::Transactional,
-            )
-        }
+        } => step(
+            vec![comment_on(table, column.as_ref(), comment.as_deref())],
+            vec![],
+            TxMode::Transactional,
+        ),
         Change::SetReplicaIdentity { table, identity } => step(
-            vec![alter_table(table).text(format!(
-                " REPLICA IDENTITY {}",
-                crate::model::ReplicaIdentity::sql(*identity)
-            ))],
+            vec![replica_identity(table, *identity)],
             vec![],
             TxMode::Transactional,
         ),

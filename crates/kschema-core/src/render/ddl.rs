@@ -5,8 +5,8 @@
 use std::fmt::Write;
 
 use crate::definition::{
-    column_definition, constraint_sql, create_index, sequence_options, storage_parameter_list,
-    ExprStyle,
+    column_definition, comment_on, constraint_sql, create_index, create_table_end,
+    create_table_start, replica_identity, sequence_options, ExprStyle,
 };
 use crate::model::{Index, SchemaModel, SchemaName, Table};
 use crate::sql::Sql;
@@ -64,14 +64,7 @@ pub fn sequences_file(model: &SchemaModel) -> String {
 }
 
 fn table_sql(table: &Table) -> Sql {
-    let mut sql = Sql::new()
-        .text(if table.unlogged {
-            "CREATE UNLOGGED TABLE "
-        } else {
-            "CREATE TABLE "
-        })
-        .qualified(&table.name)
-        .text(" (");
+    let mut sql = create_table_start(table);
     let mut lines = 0;
     for column in &table.columns {
         sql = sql
@@ -84,14 +77,7 @@ fn table_sql(table: &Table) -> Sql {
         sql = constraint_sql(sql, constraint, true, ExprStyle::Canonical);
         lines += 1;
     }
-    sql = sql.text("\n)");
-    if !table.options.is_empty() {
-        sql = sql.text(format!(
-            " WITH ({})",
-            storage_parameter_list(&table.options)
-        ));
-    }
-    sql
+    create_table_end(sql, table)
 }
 
 /// What a `CREATE TABLE` cannot say, as the statements after it: `NOT
@@ -107,36 +93,14 @@ fn after_create(table: &Table) -> Vec<Sql> {
             .push(constraint_sql(add, constraint, true, ExprStyle::Canonical).text(" NOT VALID"));
     }
     if table.replica_identity.is_some() {
-        statements.push(
-            Sql::new()
-                .text("ALTER TABLE ")
-                .qualified(&table.name)
-                .text(format!(
-                    " REPLICA IDENTITY {}",
-                    crate::model::ReplicaIdentity::sql(table.replica_identity)
-                )),
-        );
+        statements.push(replica_identity(&table.name, table.replica_identity));
     }
     if let Some(comment) = &table.comment {
-        statements.push(
-            Sql::new()
-                .text("COMMENT ON TABLE ")
-                .qualified(&table.name)
-                .text(format!(" IS {}", crate::ident::quote_literal(comment))),
-        );
+        statements.push(comment_on(&table.name, None, Some(comment)));
     }
     for column in &table.columns {
         if let Some(comment) = &column.comment {
-            statements.push(
-                Sql::new()
-                    .text("COMMENT ON COLUMN ")
-                    .qualified(&table.name)
-                    .text(format!(
-                        ".{} IS {}",
-                        column.name.quoted(),
-                        crate::ident::quote_literal(comment)
-                    )),
-            );
+            statements.push(comment_on(&table.name, Some(&column.name), Some(comment)));
         }
     }
     statements

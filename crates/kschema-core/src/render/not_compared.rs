@@ -3,6 +3,7 @@
 //! clause for the summary, so "up to date" never stands alone.
 
 use super::text::targets_title;
+use crate::escape::printable;
 use crate::plan::{Target, UnmanagedGroup};
 use crate::unmanaged::by_kind;
 
@@ -72,6 +73,19 @@ pub fn lines(groups: &[UnmanagedGroup]) -> Vec<String> {
         }
     }
     lines
+}
+
+/// The heading and its lines indented under it, each line after `prefix`
+/// (`-- ` in SQL), printable; empty when nothing was left out.
+pub fn block(groups: &[UnmanagedGroup], left_out: LeftOut, prefix: &str) -> String {
+    let Some(heading) = heading(groups, left_out) else {
+        return String::new();
+    };
+    let mut out = format!("{prefix}{heading}\n");
+    for line in lines(groups) {
+        out.push_str(&format!("{prefix}  {}\n", printable(&line)));
+    }
+    out
 }
 
 /// `` in what kschema manages; 3 objects it does not manage were not

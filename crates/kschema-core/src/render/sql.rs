@@ -13,12 +13,11 @@ pub fn render_sql(plan: &Plan, header: &[String]) -> String {
     for line in header {
         let _ = writeln!(out, "-- {}", printable(line));
     }
-    if let Some(heading) = not_compared::heading(&plan.unmanaged, LeftOut::NotCompared) {
-        let _ = writeln!(out, "-- {heading}");
-        for line in not_compared::lines(&plan.unmanaged) {
-            let _ = writeln!(out, "--   {}", printable(&line));
-        }
-    }
+    out.push_str(&not_compared::block(
+        &plan.unmanaged,
+        LeftOut::NotCompared,
+        "-- ",
+    ));
     if plan.is_empty() {
         let _ = writeln!(
             out,
