@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use futures_util::{pin_mut, TryStreamExt};
-use kschema_core::catalog::{LiveState, LiveStateBuilder, RawSequence, RowRead};
+use kschema_core::catalog::{LiveState, LiveStateBuilder, RawFunction, RawSequence, RowRead};
 use kschema_core::ident::{quote_literal, Ident};
 use kschema_core::model::Row;
 use kschema_core::model::SchemaName;
@@ -17,6 +17,7 @@ use tokio_postgres::Client;
 const SIGNATURES_SQL: &str = include_str!("sql/signatures.sql");
 pub(crate) const TABLES_SQL: &str = include_str!("sql/tables.sql");
 const UNMANAGED_SQL: &str = include_str!("sql/unmanaged.sql");
+pub(crate) const FUNCTIONS_SQL: &str = include_str!("sql/functions.sql");
 
 const SCHEMAS_SQL: &str = "SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)";
 
@@ -183,7 +184,7 @@ async fn introspect_on(
 /// rather than hang behind a migration.
 fn begin_introspection() -> String {
     format!(
-        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off; SET LOCAL work_mem = '256MB'; SET LOCAL TimeZone = 'UTC'; SET LOCAL lock_timeout = '{}ms'",
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off; SET LOCAL work_mem = '256MB'; SET LOCAL TimeZone = 'UTC'; SET LOCAL search_path = public; SET LOCAL lock_timeout = '{}ms'",
         INTROSPECTION_LOCK_TIMEOUT.as_millis()
     )
 }
@@ -217,7 +218,7 @@ async fn read_catalog(
 ) -> Result<LiveState, IntrospectError> {
     let names: Vec<&str> = schemas.iter().map(|s| s.as_str()).collect();
     let mut builder = LiveStateBuilder::new();
-    let (tables, (sequences, unmanaged)) = match side {
+    let (tables, (sequences, functions, unmanaged)) = match side {
         Some(side) => futures_util::try_join!(
             read_tables(client, &names, version, &mut builder),
             side_reads(side, &names, version)
@@ -229,6 +230,9 @@ async fn read_catalog(
     };
     for sequence in sequences {
         builder.add_sequence(sequence);
+    }
+    for function in functions {
+        builder.add_function(function);
     }
     for (schema, kind, name) in unmanaged {
         builder.add_unmanaged(&schema, &kind, name);
@@ -362,9 +366,16 @@ async fn read_tables(
         documents.insert(read(&row, 0)?, read(&row, 1)?);
     }
     trace.mark("documents");
+    let schema_of: HashMap<u32, &str> = tables
+        .iter()
+        .map(|(schema, _, oid)| (*oid, schema.as_str()))
+        .collect();
     for ((schema, table, _), representative) in tables.iter().zip(&representative_of) {
         match documents.get(representative) {
-            Some(document) => builder.add_table(schema, table, document),
+            Some(document) => {
+                let read_from = schema_of.get(representative).copied().unwrap_or(schema);
+                builder.add_table(schema, table, document, read_from)
+            }
             // Dropped between the two queries cannot happen in one snapshot.
             None => {
                 return Err(IntrospectError::Rows(format!(
@@ -413,10 +424,38 @@ async fn side_reads(
     client: &Client,
     names: &[&str],
     version: i32,
-) -> Result<(Vec<RawSequence>, Unmanaged), IntrospectError> {
+) -> Result<(Vec<RawSequence>, Vec<RawFunction>, Unmanaged), IntrospectError> {
     let sequences = read_sequences(client, names).await?;
+    let functions = read_functions(client, names).await?;
     let unmanaged = read_unmanaged(client, names, version).await?;
-    Ok((sequences, unmanaged))
+    Ok((sequences, functions, unmanaged))
+}
+
+/// Functions and procedures.
+async fn read_functions(
+    client: &Client,
+    names: &[&str],
+) -> Result<Vec<RawFunction>, IntrospectError> {
+    let trace = crate::trace::Trace::new();
+    let mut functions = Vec::new();
+    for row in client
+        .query(FUNCTIONS_SQL, &[&names])
+        .await
+        .map_err(IntrospectError::Query)?
+    {
+        functions.push(RawFunction {
+            schema: read(&row, 0)?,
+            name: read(&row, 1)?,
+            arguments: read(&row, 2)?,
+            inputs: read(&row, 3)?,
+            kind: read(&row, 4)?,
+            definition: read(&row, 5)?,
+            interface: read(&row, 6)?,
+            atomic_body: read(&row, 7)?,
+        });
+    }
+    trace.mark("functions");
+    Ok(functions)
 }
 
 /// unmanaged.sql for the server: virtual generated columns exist from

@@ -111,14 +111,15 @@ pub async fn store_desired(
 
 /// Bump when the model or `catalog.rs` changes what a stored form holds
 /// (the catalog queries' text is part of the key already).
-const STORED_FORM_VERSION: u32 = 1;
+const STORED_FORM_VERSION: u32 = 2;
 
 /// How this kschema reads a catalog, for the cache key.
 fn reader_identity() -> String {
     format!(
-        "{STORED_FORM_VERSION}\n{}\n{}",
+        "{STORED_FORM_VERSION}\n{}\n{}\n{}",
         super::introspect::TABLES_SQL,
-        super::introspect::SEQUENCES_SQL
+        super::introspect::SEQUENCES_SQL,
+        super::introspect::FUNCTIONS_SQL
     )
 }
 
@@ -288,9 +289,39 @@ fn rejected(
         .rev()
         .find_map(|key| scope.origins.get(key).map(|origin| (key, origin)))
     {
+        Some((key @ (ObjectKey::Function(..) | ObjectKey::Trigger(..)), origin)) => {
+            let span = position_in_routine(statement, error, origin).unwrap_or(origin.span);
+            problem.at(&origin.file, span, label(key))
+        }
         Some((key, origin)) => problem.at(&origin.file, origin.span, label(key)),
         None => problem,
     }
+}
+
+/// A routine runs as the author wrote it (`CREATE` may have become `CREATE
+/// OR REPLACE` on its first line): the server's error position, counted in
+/// lines and columns from the statement's start, is the same place in the
+/// file.
+fn position_in_routine(
+    statement: &ScriptStatement,
+    error: &tokio_postgres::Error,
+    origin: &kschema_core::load::Origin,
+) -> Option<miette::SourceSpan> {
+    let Some(ErrorPosition::Original(position)) = error.as_db_error()?.position() else {
+        return None;
+    };
+    let before: String = statement.sql.chars().take(*position as usize - 1).collect();
+    let line_in_statement = before.matches('\n').count() as u64;
+    let column = before.rsplit('\n').next()?.chars().count() as u64 + 1;
+    let first_line = origin.file.line_of(origin.span.offset()) as u64;
+    if line_in_statement == 0 {
+        return None;
+    }
+    Some(
+        origin
+            .file
+            .span_at(first_line + line_in_statement, column, 1),
+    )
 }
 
 /// A generated `CREATE TABLE` has a line per column: the column whose line
@@ -331,6 +362,8 @@ fn label(key: &ObjectKey) -> String {
         ObjectKey::Sequence(name) => format!("sequence {name}"),
         ObjectKey::Constraint(table, name) => format!("constraint {name} on {table}"),
         ObjectKey::Table(name) => format!("table {name}"),
+        ObjectKey::Function(name, _) => format!("function {name}"),
+        ObjectKey::Trigger(table, name) => format!("trigger {name} on {table}"),
     }
 }
 

@@ -14,6 +14,7 @@ mod inspect;
 mod mongo;
 mod review;
 mod rollback;
+mod routines;
 mod seeds;
 mod stored_desired;
 mod unmanaged;

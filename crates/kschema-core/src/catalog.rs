@@ -20,11 +20,12 @@ use sha2::{Digest, Sha256};
 
 use crate::ident::Ident;
 use crate::model::{
-    Column, ColumnType, Constraint, ConstraintKind, Deferrable, ForeignKey, Identity, Index,
-    IndexExpr, IndexKey, ReferentialAction, ReplicaIdentity, Row, SchemaModel, SchemaName,
-    SchemaRef, Sequence, SqlExpr, Table, TableRef,
+    Column, ColumnType, Constraint, ConstraintKind, Deferrable, ForeignKey, Function, Identity,
+    Index, IndexExpr, IndexKey, ReferentialAction, ReplicaIdentity, Row, SchemaModel, SchemaName,
+    SchemaRef, Sequence, SqlExpr, Table, TableRef, Trigger, TriggerFiring,
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
+use crate::normalize::qualifier::strip_qualifier;
 use crate::unmanaged::{UnmanagedKind, UnmanagedList, UnmanagedObject};
 
 pub use crate::model::RowRead;
@@ -48,6 +49,38 @@ pub struct RawTable {
     /// `reloptions`: `name=value` each.
     #[serde(default)]
     pub options: Option<Vec<String>>,
+    #[serde(default)]
+    pub triggers: Vec<RawTrigger>,
+}
+
+/// One function or procedure as functions.sql reads it.
+#[derive(Clone, Debug)]
+pub struct RawFunction {
+    pub schema: String,
+    pub name: String,
+    /// `oidvectortypes(proargtypes)`
+    pub arguments: String,
+    /// `pronargs`
+    pub inputs: i16,
+    /// `prokind`: `f` or `p`.
+    pub kind: String,
+    /// `pg_get_functiondef`
+    pub definition: String,
+    /// `pg_get_function_result` and `pg_get_function_arguments`.
+    pub interface: String,
+    pub atomic_body: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct RawTrigger {
+    pub name: String,
+    /// `pg_get_triggerdef`, which qualifies what is not on the search path.
+    pub definition: String,
+    pub constraint: bool,
+    /// The function it runs, when in the table's schema.
+    pub own_function: Option<String>,
+    /// `tgenabled`
+    pub enabled: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -310,6 +343,7 @@ type SharedTable = Arc<(Table, Vec<Index>)>;
 struct SchemaRows {
     tables: Vec<(Ident, SharedTable)>,
     sequences: Vec<Sequence>,
+    functions: Vec<Function>,
     rows: BTreeMap<Ident, Vec<Row>>,
 }
 
@@ -323,14 +357,17 @@ impl LiveStateBuilder {
         self.schemas.entry(SchemaName::new(schema)).or_default();
     }
 
-    /// One table row: its schema, its name and its JSON document.
-    pub fn add_table(&mut self, schema: &str, table: &str, document: &str) {
+    /// One table row: its schema, its name and its JSON document, read
+    /// from the table of that name in `read_from` (the one table that
+    /// represents all of its shape): definitions that PostgreSQL qualified
+    /// with that schema's name are taken without it.
+    pub fn add_table(&mut self, schema: &str, table: &str, document: &str, read_from: &str) {
         let key = (Ident::new(table), Arc::<str>::from(document));
         let shared = match self.tables_by_document.get(&key) {
             Some(shared) => shared.clone(),
             None => {
                 let parsed = match serde_json::from_str::<RawTable>(document) {
-                    Ok(raw) => self.table_from_raw(table, raw),
+                    Ok(raw) => self.table_from_raw(table, raw, read_from),
                     Err(e) => {
                         self.errors
                             .push(format!("catalog row for {schema}.{table}: {e}"));
@@ -366,6 +403,36 @@ impl LiveStateBuilder {
             });
     }
 
+    /// A function or procedure; its definition without its schema's name.
+    pub fn add_function(&mut self, raw: RawFunction) {
+        let procedure = match raw.kind.as_str() {
+            "f" => false,
+            "p" => true,
+            other => {
+                self.errors.push(format!(
+                    "function {}.{}: unknown prokind {other:?}",
+                    raw.schema, raw.name
+                ));
+                return;
+            }
+        };
+        let definition = strip_qualifier(&raw.definition, &raw.schema);
+        self.schemas
+            .entry(SchemaName::new(&raw.schema))
+            .or_default()
+            .functions
+            .push(Function {
+                name: Ident::new(raw.name),
+                arguments: strip_qualifier(&raw.arguments, &raw.schema),
+                inputs: usize::try_from(raw.inputs).unwrap_or_default(),
+                procedure,
+                sql: definition.clone(),
+                definition,
+                interface: strip_qualifier(&raw.interface, &raw.schema),
+                atomic_body: raw.atomic_body,
+            });
+    }
+
     /// The live rows of a seeded table (seeded columns only).
     pub fn add_rows(&mut self, schema: &str, table: &str, mut rows: Vec<Row>) {
         rows.sort_by_key(|r| serde_json::to_string(r).unwrap_or_default());
@@ -398,7 +465,7 @@ impl LiveStateBuilder {
     }
 
     pub fn finish(self) -> LiveState {
-        let mut by_shape: HashMap<Vec<usize>, LiveSchema> = HashMap::new();
+        let mut by_shape: HashMap<(Vec<usize>, String), LiveSchema> = HashMap::new();
         let mut state = LiveState {
             unmanaged: share_lists(self.unmanaged),
             ..LiveState::default()
@@ -406,13 +473,20 @@ impl LiveStateBuilder {
         for (schema, mut rows) in self.schemas {
             rows.tables.sort_by(|a, b| a.0.cmp(&b.0));
             rows.sequences.sort_by(|a, b| a.name.cmp(&b.name));
-            // Schemas built from the very same table objects are the same model.
-            let shape_key: Option<Vec<usize>> = rows.sequences.is_empty().then(|| {
-                rows.tables
-                    .iter()
-                    .map(|(_, t)| Arc::as_ptr(t) as usize)
-                    .collect()
-            });
+            rows.functions
+                .sort_by(|a, b| (&a.name, &a.arguments).cmp(&(&b.name, &b.arguments)));
+            // Schemas built from the very same table objects, with the same
+            // functions, are the same model (seed rows are a schema's own).
+            let shape_key: Option<(Vec<usize>, String)> =
+                (rows.sequences.is_empty() && rows.rows.is_empty()).then(|| {
+                    (
+                        rows.tables
+                            .iter()
+                            .map(|(_, t)| Arc::as_ptr(t) as usize)
+                            .collect(),
+                        serde_json::to_string(&rows.functions).unwrap_or_default(),
+                    )
+                });
             if let Some(existing) = shape_key.as_ref().and_then(|key| by_shape.get(key)) {
                 state.schemas.insert(schema, existing.clone());
                 continue;
@@ -428,6 +502,7 @@ impl LiveStateBuilder {
             for sequence in rows.sequences {
                 model.sequences.insert(sequence.name.clone(), sequence);
             }
+            model.functions = rows.functions;
             model.rows = rows.rows;
             let live = LiveSchema {
                 fingerprint: Fingerprint::of(&model),
@@ -441,8 +516,32 @@ impl LiveStateBuilder {
         state
     }
 
-    fn table_from_raw(&mut self, name: &str, raw: RawTable) -> (Table, Vec<Index>) {
+    fn table_from_raw(
+        &mut self,
+        name: &str,
+        raw: RawTable,
+        read_from: &str,
+    ) -> (Table, Vec<Index>) {
         let unlogged = raw.unlogged;
+        let mut triggers = Vec::with_capacity(raw.triggers.len());
+        for t in &raw.triggers {
+            let Some(firing) = TriggerFiring::from_catalog(&t.enabled) else {
+                self.errors.push(format!(
+                    "trigger {} on {name}: unknown tgenabled {:?}",
+                    t.name, t.enabled
+                ));
+                continue;
+            };
+            let definition = strip_qualifier(&t.definition, read_from);
+            triggers.push(Trigger {
+                name: Ident::new(&t.name),
+                sql: definition.clone(),
+                definition,
+                constraint: t.constraint,
+                own_function: t.own_function.as_ref().map(Ident::new),
+                firing,
+            });
+        }
         let comment = raw.comment.clone();
         let replica_identity = match raw.replica_identity.as_str() {
             "f" => Some(ReplicaIdentity::Full),
@@ -543,6 +642,7 @@ impl LiveStateBuilder {
                 unlogged,
                 replica_identity,
                 options,
+                triggers,
             },
             indexes,
         )
@@ -664,7 +764,7 @@ mod tests {
     fn identical_schemas_share_one_model() {
         let mut builder = LiveStateBuilder::new();
         for schema in ["org_a", "org_b", "org_c"] {
-            builder.add_table(schema, "users", USERS);
+            builder.add_table(schema, "users", USERS, schema);
         }
         let state = builder.finish();
         assert!(builder_errors_empty());
@@ -687,7 +787,7 @@ mod tests {
 
     fn builder_errors_empty() -> bool {
         let mut b = LiveStateBuilder::new();
-        b.add_table("s", "t", USERS);
+        b.add_table("s", "t", USERS, "s");
         b.errors().is_empty()
     }
 

@@ -50,10 +50,16 @@ pub enum HazardKind {
     /// rejected. Safer: count them first (`plan --count-invalid`), fix them,
     /// or roll out with `validationAction = "warn"`.
     RejectsDocuments,
+    /// Drops an object and creates it again in one transaction (a function
+    /// whose result type or argument names change). Dangerous because what
+    /// was granted on it is gone with it, and objects kschema does not
+    /// manage that depend on it make the drop fail. Safer: a new function
+    /// under another name, callers moved to it, the old one dropped later.
+    RecreatesObject,
 }
 
 impl HazardKind {
-    pub const ALL: [HazardKind; 8] = [
+    pub const ALL: [HazardKind; 9] = [
         HazardKind::DeletesData,
         HazardKind::MayLoseData,
         HazardKind::RewritesTable,
@@ -62,6 +68,7 @@ impl HazardKind {
         HazardKind::ValidatesConstraint,
         HazardKind::DropsIndex,
         HazardKind::RejectsDocuments,
+        HazardKind::RecreatesObject,
     ];
 
     pub fn name(self) -> &'static str {
@@ -74,6 +81,7 @@ impl HazardKind {
             HazardKind::ValidatesConstraint => "validates-constraint",
             HazardKind::DropsIndex => "drops-index",
             HazardKind::RejectsDocuments => "rejects-documents",
+            HazardKind::RecreatesObject => "recreates-object",
         }
     }
 
@@ -86,6 +94,7 @@ impl HazardKind {
                 | HazardKind::MayLoseData
                 | HazardKind::RewritesTable
                 | HazardKind::AccessExclusiveLock
+                | HazardKind::RecreatesObject
         )
     }
 

@@ -17,6 +17,9 @@ enum Part {
     Schema,
     /// `'schema.name'` as a string literal (for `nextval('…'::regclass)`).
     QualifiedLiteral(Ident),
+    /// The search path the desired-state files are written for: the
+    /// target schema, then public (public alone for public).
+    SearchPath,
 }
 
 /// One SQL statement with the target schema left open.
@@ -48,6 +51,12 @@ impl Sql {
         self
     }
 
+    /// `<schema>, public`: what unqualified names in the files mean.
+    pub fn search_path(mut self) -> Self {
+        self.0.push(Part::SearchPath);
+        self
+    }
+
     /// `'<schema>.<name>'` as a string literal.
     pub fn qualified_literal(mut self, name: &Ident) -> Self {
         self.0.push(Part::QualifiedLiteral(name.clone()));
@@ -67,6 +76,7 @@ impl Sql {
                 Part::Text(text) => out.push_str(text),
                 Part::Schema => {}
                 Part::QualifiedLiteral(name) => out.push_str(&quote_literal(&name.quoted_raw())),
+                Part::SearchPath => out.push_str("public"),
             }
             after_schema = matches!(part, Part::Schema);
         }
@@ -87,6 +97,10 @@ impl Sql {
                     schema.ident().quoted_raw(),
                     name.quoted_raw()
                 ))),
+                Part::SearchPath if schema.as_str() == "public" => out.push_str("public"),
+                Part::SearchPath => {
+                    let _ = write!(out, "{}, public", schema.ident().quoted());
+                }
             }
         }
         out

@@ -64,6 +64,21 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
       FROM pg_constraint con
      WHERE con.conrelid = ANY($1) AND con.contype IN ('p', 'u', 'c', 'f', 'x')
     UNION ALL
+    -- Triggers, by what their definition is made of; the function they run
+    -- by name, and whether it is in the table's own schema (its oid differs
+    -- per tenant).
+    SELECT 'k', tg.tgrelid,
+           concat_ws('|', 'trigger', tg.tgname, tg.tgtype, tg.tgenabled, tg.tgconstraint <> 0,
+                     p.proname, CASE WHEN p.pronamespace = c.relnamespace THEN 'own'
+                                     ELSE p.pronamespace::text END,
+                     tg.tgargs, tg.tgattr::text, tg.tgqual, tg.tgoldtable, tg.tgnewtable,
+                     tg.tgdeferrable, tg.tginitdeferred, cr.relname)
+      FROM pg_trigger tg
+      JOIN pg_class c ON c.oid = tg.tgrelid
+      JOIN pg_proc p ON p.oid = tg.tgfoid
+      LEFT JOIN pg_class cr ON cr.oid = tg.tgconstrrelid
+     WHERE tg.tgrelid = ANY($1) AND NOT tg.tgisinternal
+    UNION ALL
     -- Every index, those behind constraints too (which also signs a unique
     -- constraint's NULLS NOT DISTINCT).
     SELECT 'i', ix.indrelid,

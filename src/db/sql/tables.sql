@@ -152,6 +152,24 @@ idx AS (
     JOIN index_keys ik ON ik.indexrelid = ix.indexrelid
     LEFT JOIN index_include ii ON ii.indexrelid = ix.indexrelid
    GROUP BY ix.indrelid
+),
+-- Triggers: PostgreSQL's own definition (its schema's qualifiers are left
+-- out by the reader, which knows the schema), and the function they run
+-- when it is in the table's schema.
+trg AS (
+  SELECT tg.tgrelid,
+         json_agg(json_build_object(
+           'name', tg.tgname,
+           'definition', pg_get_triggerdef(tg.oid),
+           'constraint', tg.tgconstraint <> 0,
+           'own_function', CASE WHEN p.pronamespace = tbl.relnamespace THEN p.proname END,
+           'enabled', tg.tgenabled
+         ) ORDER BY tg.tgname) AS triggers
+    FROM pg_trigger tg
+    JOIN tbl ON tbl.oid = tg.tgrelid
+    JOIN pg_proc p ON p.oid = tg.tgfoid
+   WHERE NOT tg.tgisinternal
+   GROUP BY tg.tgrelid
 )
 SELECT tbl.oid,
        json_build_object(
@@ -161,10 +179,12 @@ SELECT tbl.oid,
          'unlogged', rel.relpersistence = 'u',
          'comment', obj_description(tbl.oid, 'pg_class'),
          'replica_identity', rel.relreplident,
-         'options', rel.reloptions
+         'options', rel.reloptions,
+         'triggers', coalesce(trg.triggers, '[]')
        )::text AS document
   FROM tbl
   JOIN pg_class rel ON rel.oid = tbl.oid
   LEFT JOIN cols ON cols.attrelid = tbl.oid
   LEFT JOIN cons ON cons.conrelid = tbl.oid
   LEFT JOIN idx ON idx.indrelid = tbl.oid
+  LEFT JOIN trg ON trg.tgrelid = tbl.oid

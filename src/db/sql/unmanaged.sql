@@ -104,9 +104,11 @@ SELECT nspname, kind, name FROM (
     LEFT JOIN pg_tablespace ts ON ts.oid = i.reltablespace
    WHERE i.relkind IN ('i', 'I')
   UNION ALL
+  -- Triggers on what is not a table kschema manages (a table's own are
+  -- managed).
   SELECT t.nspname, 'trigger', format('%I on %I', tg.tgname, t.relname)
     FROM pg_trigger tg JOIN tbl t ON t.oid = tg.tgrelid
-   WHERE NOT tg.tgisinternal
+   WHERE NOT tg.tgisinternal AND (t.relkind <> 'r' OR t.relispartition)
   UNION ALL
   SELECT t.nspname, 'policy', format('%I on %I', p.polname, t.relname)
     FROM pg_policy p JOIN tbl t ON t.oid = p.polrelid
@@ -141,11 +143,13 @@ SELECT nspname, kind, name FROM (
                                       WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' END)
     FROM ns JOIN pg_default_acl da ON da.defaclnamespace = ns.oid
   UNION ALL
+  -- Functions and procedures are managed (functions.sql); aggregates and
+  -- window functions are not.
   SELECT ns.nspname,
-         CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
+         CASE p.prokind WHEN 'a' THEN 'aggregate' ELSE 'function' END,
          format('%I(%s)', p.proname, pg_get_function_identity_arguments(p.oid))
     FROM ns JOIN pg_proc p ON p.pronamespace = ns.oid
-   WHERE p.oid >= 16384
+   WHERE p.oid >= 16384 AND p.prokind IN ('a', 'w')
      AND NOT EXISTS (SELECT 1 FROM pg_depend e
                       WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
   UNION ALL

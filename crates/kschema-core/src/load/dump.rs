@@ -349,6 +349,8 @@ pub(crate) enum Folded {
     /// This constraint stays `NOT VALID`.
     NotValid(Ident),
     ReplicaIdentity(Option<crate::model::ReplicaIdentity>),
+    /// `DISABLE TRIGGER t` and its kin, for a trigger declared later.
+    TriggerFiring(Ident, crate::model::TriggerFiring),
 }
 
 /// Folds one operation into the table's declaration.
@@ -385,6 +387,22 @@ pub(crate) fn fold(
             Ok(Folded::Done)
         }
         AlterTableOperation::OwnerTo { .. } => Ok(Folded::Done),
+        AlterTableOperation::DisableTrigger { name } => Ok(Folded::TriggerFiring(
+            Ident::from_sqlparser(name),
+            crate::model::TriggerFiring::Disabled,
+        )),
+        AlterTableOperation::EnableTrigger { name } => Ok(Folded::TriggerFiring(
+            Ident::from_sqlparser(name),
+            crate::model::TriggerFiring::Enabled,
+        )),
+        AlterTableOperation::EnableReplicaTrigger { name } => Ok(Folded::TriggerFiring(
+            Ident::from_sqlparser(name),
+            crate::model::TriggerFiring::Replica,
+        )),
+        AlterTableOperation::EnableAlwaysTrigger { name } => Ok(Folded::TriggerFiring(
+            Ident::from_sqlparser(name),
+            crate::model::TriggerFiring::Always,
+        )),
         AlterTableOperation::AlterColumn { column_name, op } => {
             let name = Ident::from_sqlparser(column_name);
             let Some(column) = table

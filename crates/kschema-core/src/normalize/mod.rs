@@ -3,5 +3,6 @@
 
 pub mod expr;
 pub mod names;
+pub mod qualifier;
 pub mod stored;
 pub mod types;

@@ -15,7 +15,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ident::Ident;
-use crate::model::{ConstraintKind, Index, IndexExpr, SchemaModel, SqlExpr, Table};
+use crate::model::{
+    ConstraintKind, Function, Index, IndexExpr, SchemaModel, SqlExpr, Table, Trigger,
+};
 
 /// `desired` with everything comparable taken from `stored`, its
 /// materialized and re-read form. An object the server did not store is an
@@ -79,6 +81,7 @@ pub fn adopt_stored(desired: &SchemaModel, stored: &SchemaModel) -> Result<Schem
             .ok_or_else(|| format!("sequence {name} was not stored"))?;
         adopted.sequences.insert(name.clone(), sequence.clone());
     }
+    adopted.functions = adopt_functions(desired, stored)?;
     Ok(adopted)
 }
 
@@ -181,7 +184,55 @@ fn adopt_table(desired: &Table, stored: &Table) -> Result<Table, String> {
         unlogged: stored.unlogged,
         replica_identity: stored.replica_identity,
         options: stored.options.clone(),
+        triggers: adopt_triggers(desired, stored)?,
     })
+}
+
+/// Each declared trigger as stored, with the author's statement.
+fn adopt_triggers(desired: &Table, stored: &Table) -> Result<Vec<Trigger>, String> {
+    desired
+        .triggers
+        .iter()
+        .map(|trigger| {
+            let found = stored
+                .triggers
+                .iter()
+                .find(|t| t.name == trigger.name)
+                .ok_or_else(|| {
+                    format!(
+                        "trigger {} on {} was not stored",
+                        trigger.name, desired.name
+                    )
+                })?;
+            Ok(Trigger {
+                sql: trigger.sql.clone(),
+                ..found.clone()
+            })
+        })
+        .collect()
+}
+
+/// Each declared function as stored (which says its argument types), with
+/// the author's statement: found by name and number of arguments (the
+/// loader refuses overloads it could not tell apart that way).
+fn adopt_functions(desired: &SchemaModel, stored: &SchemaModel) -> Result<Vec<Function>, String> {
+    let mut adopted: Vec<Function> = desired
+        .functions
+        .iter()
+        .map(|function| {
+            let found = stored
+                .functions
+                .iter()
+                .find(|f| f.name == function.name && f.inputs == function.inputs)
+                .ok_or_else(|| format!("{} {} was not stored", function.kind(), function.name))?;
+            Ok(Function {
+                sql: function.sql.clone(),
+                ..found.clone()
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    adopted.sort_by(|a, b| (&a.name, &a.arguments).cmp(&(&b.name, &b.arguments)));
+    Ok(adopted)
 }
 
 /// The author's text for each expression the index shares with its
@@ -223,6 +274,7 @@ mod tests {
                 unlogged: false,
                 replica_identity: None,
                 options: Vec::new(),
+                triggers: Vec::new(),
             },
         );
         model

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Step, TxMode};
+use super::{routine, Step, TxMode};
 use crate::definition::{
     column_definition, comment_on, constraint_sql, create_index, create_table, replica_identity,
     sequence_options, storage_parameter_list, ExprStyle,
@@ -324,6 +324,44 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
                     key_text(key)
                 ),
             )],
+            TxMode::Transactional,
+        ),
+        Change::CreateFunction { function } | Change::ReplaceFunction { to: function, .. } => step(
+            routine::create_function(function),
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::RecreateFunction { from, to } => {
+            let (statements, hazards) = routine::recreate_function(from, to);
+            step(statements, hazards, TxMode::Transactional)
+        }
+        Change::DropFunction { function } => step(
+            routine::drop_function_statements(function),
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::CreateTrigger { trigger, .. } => step(
+            routine::create_trigger(trigger),
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::ReplaceTrigger { table, to, .. } => step(
+            routine::replace_trigger(table, to),
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::DropTrigger { table, trigger } => step(
+            vec![routine::drop_trigger(table, &trigger.name)],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::SetTriggerFiring {
+            table,
+            trigger,
+            firing,
+        } => step(
+            vec![routine::set_trigger_firing(table, trigger, *firing)],
+            vec![],
             TxMode::Transactional,
         ),
         Change::DropSequence { sequence } => step(

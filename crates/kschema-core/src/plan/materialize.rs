@@ -27,13 +27,33 @@ pub struct ScriptStatement {
 /// The script for the whole desired state: public's statements, then the
 /// template's.
 pub fn creation_script(desired: &DesiredState) -> Vec<ScriptStatement> {
+    let template = SchemaName::new(TEMPLATE_SCHEMA);
     let mut script = scope_script(&desired.public, &SchemaName::public(), false);
-    script.extend(scope_script(
-        &desired.tenant,
-        &SchemaName::new(TEMPLATE_SCHEMA),
-        true,
-    ));
+    script.extend(scope_script(&desired.tenant, &template, true));
+    // Functions were created with body checks off (their bodies may read
+    // tables created after them): once everything exists, each is created
+    // again with the checks on, so a body PostgreSQL rejects is reported.
+    script.extend(body_checks(&desired.public, &SchemaName::public(), false));
+    script.extend(body_checks(&desired.tenant, &template, true));
     script
+}
+
+fn body_checks(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<ScriptStatement> {
+    scope
+        .model
+        .functions
+        .iter()
+        .flat_map(|function| {
+            let objects = vec![ObjectKey::Function(function.name.clone(), function.inputs)];
+            super::routine::checked_function(function)
+                .into_iter()
+                .map(move |sql| ScriptStatement {
+                    sql: sql.render(schema),
+                    tenant,
+                    objects: objects.clone(),
+                })
+        })
+        .collect()
 }
 
 fn scope_script(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<ScriptStatement> {

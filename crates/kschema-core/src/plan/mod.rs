@@ -8,6 +8,7 @@ pub mod ddl;
 pub mod materialize;
 pub mod order;
 pub mod replay;
+mod routine;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -384,6 +385,20 @@ pub fn object_keys(change: &Change) -> Vec<ObjectKey> {
             keys.push(ObjectKey::Sequence(sequence.name.clone()))
         }
         Change::AlterSequence { to, .. } => keys.push(ObjectKey::Sequence(to.name.clone())),
+        Change::CreateFunction { function: to }
+        | Change::ReplaceFunction { to, .. }
+        | Change::RecreateFunction { to, .. }
+        | Change::DropFunction { function: to } => {
+            keys.push(ObjectKey::Function(to.name.clone(), to.inputs))
+        }
+        Change::CreateTrigger { table, trigger: to }
+        | Change::ReplaceTrigger { table, to, .. }
+        | Change::DropTrigger { table, trigger: to } => {
+            keys.push(ObjectKey::Trigger(table.clone(), to.name.clone()))
+        }
+        Change::SetTriggerFiring { table, trigger, .. } => {
+            keys.push(ObjectKey::Trigger(table.clone(), trigger.clone()))
+        }
         _ => {}
     }
     keys

@@ -15,6 +15,8 @@ use crate::model::{ConstraintKind, SchemaRef};
 enum Phase {
     /// Everything else lives in the schema.
     CreateSchema,
+    /// A trigger goes before the table, column or function it uses changes.
+    DropTriggers,
     /// Foreign keys go first: they depend on the keys, columns and tables
     /// that later phases change or drop.
     DropForeignKeys,
@@ -24,12 +26,18 @@ enum Phase {
     Renames,
     /// Sequences before the tables whose defaults call them.
     Sequences,
+    /// Functions before the tables whose defaults and checks call them
+    /// (bodies are checked once everything exists; see `plan::routine`).
+    Functions,
     CreateTables,
     /// A default goes before a type change (the old default may not cast),
     /// and comes back after it.
     DropDefaults,
     AddColumns,
     AlterColumns,
+    /// A `BEGIN ATOMIC` body is resolved when created, whatever the
+    /// settings: after the tables and columns it reads.
+    AtomicFunctions,
     SetDefaults,
     /// Primary keys, unique and check constraints before foreign keys, which
     /// may reference a new unique key.
@@ -38,6 +46,8 @@ enum Phase {
     Validate,
     /// Indexes after the columns they cover exist.
     CreateIndexes,
+    /// Triggers once their table, its columns and their function exist.
+    Triggers,
     /// Comments once what they describe exists.
     Comments,
     /// Seed rows once the tables and columns are in place; deletes first
@@ -48,6 +58,8 @@ enum Phase {
     Nullability,
     DropColumns,
     DropTables,
+    /// A function outlives the triggers, columns and tables that used it.
+    DropFunctions,
     /// A sequence outlives the columns and tables that used it.
     DropSequences,
 }
@@ -91,6 +103,17 @@ fn phase(change: &Change) -> Phase {
         Change::DropColumn { .. } => Phase::DropColumns,
         Change::DropTable { .. } => Phase::DropTables,
         Change::DropSequence { .. } => Phase::DropSequences,
+        Change::CreateFunction { function: to }
+        | Change::ReplaceFunction { to, .. }
+        | Change::RecreateFunction { to, .. } => match to.atomic_body {
+            true => Phase::AtomicFunctions,
+            false => Phase::Functions,
+        },
+        Change::DropFunction { .. } => Phase::DropFunctions,
+        Change::DropTrigger { .. } => Phase::DropTriggers,
+        Change::CreateTrigger { .. }
+        | Change::ReplaceTrigger { .. }
+        | Change::SetTriggerFiring { .. } => Phase::Triggers,
     }
 }
 
@@ -350,6 +373,7 @@ mod tests {
             unlogged: false,
             replica_identity: None,
             options: Vec::new(),
+            triggers: Vec::new(),
         }
     }
 

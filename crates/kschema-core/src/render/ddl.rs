@@ -21,6 +21,9 @@ pub fn schema_ddl(model: &SchemaModel, schema: &SchemaName) -> String {
             .text(sequence_options(sequence, true));
         let _ = writeln!(out, "{};\n", sql.render(schema));
     }
+    for function in &model.functions {
+        let _ = writeln!(out, "{};\n", function.definition.trim_end());
+    }
     let by_table = model.indexes_by_table();
     for table in model.tables.values() {
         let indexes = by_table.get(&table.name).map_or(&[][..], Vec::as_slice);
@@ -46,6 +49,34 @@ pub fn table_file(table: &Table, indexes: &[&Index]) -> String {
             "{};",
             create_index(index, false, ExprStyle::Canonical).render_relative()
         );
+    }
+    if !table.triggers.is_empty() {
+        out.push('\n');
+    }
+    for trigger in &table.triggers {
+        let _ = writeln!(out, "{};", trigger.sql);
+        if !trigger.firing.is_default() {
+            let _ = writeln!(
+                out,
+                "ALTER TABLE {} {} {};",
+                table.name.quoted(),
+                trigger.firing.clause(),
+                trigger.name.quoted()
+            );
+        }
+    }
+    out
+}
+
+/// The functions and procedures of a schema, as PostgreSQL writes them
+/// (own schema left out), as a desired-state file holds them.
+pub fn functions_file(model: &SchemaModel) -> String {
+    let mut out = String::new();
+    for function in &model.functions {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "{};", function.sql.trim_end());
     }
     out
 }
@@ -118,6 +149,9 @@ pub fn table_ddl(table: &Table, indexes: &[&Index], schema: &SchemaName) -> Stri
             "{};",
             create_index(index, false, ExprStyle::Canonical).render(schema)
         );
+    }
+    for trigger in &table.triggers {
+        let _ = writeln!(out, "{};", trigger.definition);
     }
     out
 }

@@ -234,6 +234,38 @@ fn describe_change(change: &Change) -> (char, String) {
         Change::DeleteRow { table, key } => {
             ('-', format!("delete row from {table} ({})", key_text(key)))
         }
+        Change::CreateFunction { function } => (
+            '+',
+            format!("create {} {}", function.kind(), function.signature()),
+        ),
+        Change::ReplaceFunction { to, .. } => {
+            ('~', format!("replace {} {}", to.kind(), to.signature()))
+        }
+        Change::RecreateFunction { to, .. } => (
+            '~',
+            format!("drop and create {} {}", to.kind(), to.signature()),
+        ),
+        Change::DropFunction { function } => (
+            '-',
+            format!("drop {} {}", function.kind(), function.signature()),
+        ),
+        Change::CreateTrigger { table, trigger } => {
+            ('+', format!("create trigger {} on {table}", trigger.name))
+        }
+        Change::ReplaceTrigger { table, to, .. } => {
+            ('~', format!("replace trigger {} on {table}", to.name))
+        }
+        Change::DropTrigger { table, trigger } => {
+            ('-', format!("drop trigger {} on {table}", trigger.name))
+        }
+        Change::SetTriggerFiring {
+            table,
+            trigger,
+            firing,
+        } => (
+            '~',
+            format!("{} {trigger} on {table}", firing.clause().to_lowercase()),
+        ),
     }
 }
 

@@ -214,6 +214,7 @@ impl Loader {
                 found.validated = false;
             }
         }
+        self.build_routines(&mut loaded);
         loaded
     }
 

@@ -67,6 +67,18 @@ impl Loader {
                         }
                         continue;
                     }
+                    Ok(dump::Folded::TriggerFiring(trigger, firing)) => {
+                        if let Some(table_name) = &name {
+                            self.trigger_firings.push(routine::DeclaredFiring {
+                                table: table_name.clone(),
+                                trigger,
+                                firing,
+                                file: file.clone(),
+                                span,
+                            });
+                        }
+                        continue;
+                    }
                     Err(dump::NotFolded::NotValid) => (
                         "only a named CHECK or FOREIGN KEY constraint can be NOT VALID".to_string(),
                         "name the constraint (ADD CONSTRAINT name …), or leave NOT VALID out",
@@ -77,7 +89,7 @@ impl Loader {
                     ),
                     Err(dump::NotFolded::Other(what)) => (
                         format!("ALTER TABLE … {what} is not part of a desired state"),
-                        "a desired state amends a table only with ADD CONSTRAINT, ALTER COLUMN … SET DEFAULT, SET NOT NULL or ADD GENERATED … AS IDENTITY, and REPLICA IDENTITY FULL / NOTHING / DEFAULT; write the rest in its CREATE TABLE",
+                        "a desired state amends a table only with ADD CONSTRAINT, ALTER COLUMN … SET DEFAULT, SET NOT NULL or ADD GENERATED … AS IDENTITY, REPLICA IDENTITY FULL / NOTHING / DEFAULT, and ENABLE / DISABLE TRIGGER; write the rest in its CREATE TABLE",
                     ),
                 };
                 refusals.push(refused);

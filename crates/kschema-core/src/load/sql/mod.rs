@@ -1,11 +1,14 @@
 //! SQL files → [`SchemaModel`]: `CREATE TABLE`, `CREATE INDEX` and
 //! `CREATE SEQUENCE`, parsed with sqlparser, checked, and normalized with the
-//! same code the live side uses.
+//! same code the live side uses; `CREATE FUNCTION`, `PROCEDURE` and
+//! `TRIGGER`, identified from their tokens and left to PostgreSQL to read
+//! (`routine`).
 
 mod annotations;
 mod build;
 mod dump_fold;
 mod index;
+mod routine;
 mod sequence;
 mod table;
 mod text;
@@ -99,6 +102,11 @@ pub enum ObjectKey {
     Constraint(Ident, Ident),
     Index(Ident),
     Sequence(Ident),
+    /// A function or procedure by name and number of arguments (what tells
+    /// overloads apart in the files).
+    Function(Ident, usize),
+    /// (table, trigger)
+    Trigger(Ident, Ident),
 }
 
 /// A loaded scope: its model and where each object came from.
@@ -131,6 +139,8 @@ pub fn load_scope(
         comments: Vec::new(),
         replica_identities: Vec::new(),
         unlogged_sequences: Vec::new(),
+        routines: Vec::new(),
+        trigger_firings: Vec::new(),
         dump_schema: None,
     };
     for file in files {
@@ -178,6 +188,10 @@ struct Loader {
     unlogged_sequences: Vec<(Arc<SourceFile>, (u64, u64))>,
     /// A dump's `ALTER TABLE … REPLICA IDENTITY`, by table.
     replica_identities: Vec<(Ident, Option<crate::model::ReplicaIdentity>)>,
+    /// `CREATE FUNCTION`, `PROCEDURE` and `TRIGGER` statements.
+    routines: Vec<routine::DeclaredRoutine>,
+    /// `ALTER TABLE … DISABLE TRIGGER` and its kin.
+    trigger_firings: Vec<routine::DeclaredFiring>,
     /// The schema a dump of tenant files names (`CREATE SCHEMA org_x`):
     /// its qualifier is the template's own.
     dump_schema: Option<Ident>,
@@ -210,6 +224,8 @@ impl Loader {
             let (tokens, unlogged) = dump::without_unlogged_sequences(tokens);
             self.unlogged_sequences
                 .extend(unlogged.into_iter().map(|place| (file.clone(), place)));
+            let (tokens, routines) = routine::take_routines(tokens, file);
+            self.routines.extend(routines);
             let (tokens, sequences) = dump::take_alter_sequences(tokens);
             for sequence in sequences {
                 match sequence {
@@ -395,9 +411,10 @@ impl Loader {
                 "kschema manages comments on tables and columns, not yet on other objects; leave those out (pg_dump --no-comments)"
             }
             _ => {
-                "desired-state files hold CREATE TABLE, CREATE INDEX and CREATE SEQUENCE (and the \
-                 ALTER TABLE … ADD CONSTRAINT / ALTER COLUMN … SET DEFAULT forms schema dumps \
-                 write); kschema works out the other ALTERs and the DROPs itself"
+                "desired-state files hold CREATE TABLE, CREATE INDEX, CREATE SEQUENCE, CREATE \
+                 FUNCTION, CREATE PROCEDURE and CREATE TRIGGER (and the ALTER TABLE … ADD \
+                 CONSTRAINT / ALTER COLUMN … SET DEFAULT forms schema dumps write); kschema works \
+                 out the other ALTERs and the DROPs itself"
             }
         };
         self.problems.push(

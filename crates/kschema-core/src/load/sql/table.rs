@@ -414,6 +414,7 @@ impl Loader {
                 unlogged: ast.unlogged,
                 replica_identity: None,
                 options: storage_parameters(&ast.table_options).unwrap_or_default(),
+                triggers: Vec::new(),
             },
             fks,
         ))

@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ident::Ident;
 
+mod routine;
+pub use routine::{Function, Trigger, TriggerFiring};
+
 /// The name of a PostgreSQL schema (namespace): `public`, `org_abc123`, …
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -62,6 +65,10 @@ pub struct SchemaModel {
     /// `to_jsonb` returns them), sorted. Empty on the desired side.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub rows: BTreeMap<Ident, Vec<Row>>,
+    /// Functions and procedures, sorted by name and arguments (overloads
+    /// share a name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<Function>,
 }
 
 /// A row's values by column, as JSON.
@@ -69,7 +76,17 @@ pub type Row = BTreeMap<Ident, serde_json::Value>;
 
 impl SchemaModel {
     pub fn is_empty(&self) -> bool {
-        self.tables.is_empty() && self.indexes.is_empty() && self.sequences.is_empty()
+        self.tables.is_empty()
+            && self.indexes.is_empty()
+            && self.sequences.is_empty()
+            && self.functions.is_empty()
+    }
+
+    /// The function with this name and these (stored) argument types.
+    pub fn function(&self, name: &Ident, arguments: &str) -> Option<&Function> {
+        self.functions
+            .iter()
+            .find(|f| &f.name == name && f.arguments == arguments)
     }
 
     /// The model without its rows (the schema's shape alone).
@@ -120,6 +137,9 @@ pub struct Table {
     /// PostgreSQL keeps them, in the order written (compared as a set).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<(String, String)>,
+    /// Sorted by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<Trigger>,
 }
 
 impl Table {

@@ -22,9 +22,11 @@ use crate::ident::Ident;
 use crate::load::seeds::Seed;
 use crate::load::{LoadedScope, ObjectKey};
 use crate::model::{
-    Column, Constraint, ConstraintKind, Identity, Index, IndexExpr, ReplicaIdentity, SchemaModel,
-    SchemaRef, Sequence, Table,
+    Column, Constraint, ConstraintKind, Function, Identity, Index, IndexExpr, ReplicaIdentity,
+    SchemaModel, SchemaRef, Sequence, Table, Trigger, TriggerFiring,
 };
+
+mod routine;
 use crate::seed_value::{canonical_live, from_live, SeedValue};
 
 /// One difference between live and desired state, relative to one schema.
@@ -147,6 +149,43 @@ pub enum Change {
         table: Ident,
         key: Vec<(Ident, SeedValue)>,
     },
+    CreateFunction {
+        function: Function,
+    },
+    /// `CREATE OR REPLACE`: same interface, another body or options.
+    ReplaceFunction {
+        from: Function,
+        to: Function,
+    },
+    /// `DROP` and `CREATE`: `CREATE OR REPLACE` cannot change the result
+    /// type or the argument names.
+    RecreateFunction {
+        from: Function,
+        to: Function,
+    },
+    DropFunction {
+        function: Function,
+    },
+    CreateTrigger {
+        table: Ident,
+        trigger: Trigger,
+    },
+    /// `CREATE OR REPLACE TRIGGER` (a constraint trigger: drop and create).
+    ReplaceTrigger {
+        table: Ident,
+        from: Trigger,
+        to: Trigger,
+    },
+    DropTrigger {
+        table: Ident,
+        trigger: Trigger,
+    },
+    /// `ENABLE` / `DISABLE TRIGGER`.
+    SetTriggerFiring {
+        table: Ident,
+        trigger: Ident,
+        firing: TriggerFiring,
+    },
 }
 
 /// One column of an [`Change::UpdateRow`]: what it is, what it becomes.
@@ -189,7 +228,11 @@ impl Change {
             | Change::SetPersistence { table, .. }
             | Change::SetReplicaIdentity { table, .. }
             | Change::SetComment { table, .. }
-            | Change::SetStorageParameters { table, .. } => Some(table),
+            | Change::SetStorageParameters { table, .. }
+            | Change::CreateTrigger { table, .. }
+            | Change::ReplaceTrigger { table, .. }
+            | Change::DropTrigger { table, .. }
+            | Change::SetTriggerFiring { table, .. } => Some(table),
             Change::CreateIndex { index } | Change::DropIndex { index } => Some(&index.table),
             Change::RenameTable { to, .. } => Some(to),
             _ => None,
@@ -303,6 +346,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
 
     diff_indexes(live, desired, &mut changes);
     diff_comments(live, desired, &mut changes);
+    routine::diff_routines(live, desired, &mut changes);
 
     for (name, sequence) in &live.sequences {
         if !desired.sequences.contains_key(name) {

@@ -1,0 +1,510 @@
+//! `CREATE FUNCTION`, `CREATE PROCEDURE` and `CREATE TRIGGER`: taken out of
+//! the tokens before sqlparser reads the rest. kschema needs only what
+//! identifies them (name, argument count, the trigger's table); their
+//! bodies and options are PostgreSQL's to read — the materialized desired
+//! state reports what it rejects at the file and line, and what it stores
+//! is what is compared.
+
+use std::sync::Arc;
+
+use sqlparser::tokenizer::{Token, TokenWithSpan, Whitespace};
+
+use miette::SourceSpan;
+
+use super::{Annotations, Loader, Origin, Scope};
+use crate::diagnostic::{Problem, SourceFile};
+use crate::ident::Ident;
+use crate::load::{LoadedScope, ObjectKey};
+use crate::model::{Function, Trigger, TriggerFiring};
+use crate::normalize::qualifier::strip_qualifier;
+
+/// What a routine statement declares.
+#[derive(Clone, Debug)]
+pub(crate) enum RoutineKind {
+    Function {
+        procedure: bool,
+        /// Arguments that are not `OUT` (what a call passes).
+        inputs: usize,
+    },
+    Trigger {
+        /// The table after `ON`, possibly qualified.
+        table: Vec<Ident>,
+        constraint: bool,
+    },
+}
+
+/// One routine statement of a file.
+#[derive(Clone, Debug)]
+pub(crate) struct DeclaredRoutine {
+    pub file: Arc<SourceFile>,
+    pub kind: RoutineKind,
+    /// The name, possibly qualified.
+    pub name: Vec<Ident>,
+    /// 1-based (line, column) of the first token and just past the last.
+    pub start: (u64, u64),
+    pub end: (u64, u64),
+    /// Where the name is, for diagnostics.
+    pub name_at: (u64, u64),
+    /// `CREATE OR REPLACE` already (else kschema says it, so the statement
+    /// replaces as well as creates).
+    pub or_replace: bool,
+    /// A `BEGIN ATOMIC` body.
+    pub atomic: bool,
+}
+
+impl DeclaredRoutine {
+    /// The statement as written, `CREATE OR REPLACE` (a constraint
+    /// trigger cannot be replaced, and stays `CREATE`).
+    pub fn replacing_text(&self) -> String {
+        let span = self.file.span_between(self.start, self.end);
+        let text = &self.file.text()[span.offset()..span.offset() + span.len()];
+        let constraint = matches!(
+            self.kind,
+            RoutineKind::Trigger {
+                constraint: true,
+                ..
+            }
+        );
+        if self.or_replace || constraint {
+            return text.to_string();
+        }
+        // The text starts with `CREATE` (any case).
+        format!("CREATE OR REPLACE{}", &text["CREATE".len()..])
+    }
+}
+
+/// The tokens without their routine statements (newlines kept, so the
+/// places of what follows stay right), and those statements.
+pub(crate) fn take_routines(
+    tokens: Vec<TokenWithSpan>,
+    file: &Arc<SourceFile>,
+) -> (Vec<TokenWithSpan>, Vec<DeclaredRoutine>) {
+    let mut kept = Vec::with_capacity(tokens.len());
+    let mut taken = Vec::new();
+    let mut statement: Vec<TokenWithSpan> = Vec::new();
+    // Inside a `BEGIN ATOMIC … END` body, whose statements end in `;` too.
+    let mut atomic_depth: Option<usize> = None;
+    let mut atomic = false;
+    for token in tokens {
+        let ends = matches!(token.token, Token::SemiColon);
+        if let Token::Word(w) = &token.token {
+            if w.quote_style.is_none() {
+                let word = w.value.to_ascii_uppercase();
+                match (&mut atomic_depth, word.as_str()) {
+                    (None, "ATOMIC") if last_word_is(&statement, "BEGIN") => {
+                        atomic_depth = Some(0);
+                        atomic = true;
+                    }
+                    (Some(depth), "CASE") => *depth += 1,
+                    (Some(0), "END") => atomic_depth = None,
+                    (Some(depth), "END") => *depth -= 1,
+                    _ => {}
+                }
+            }
+        }
+        statement.push(token);
+        if !ends || atomic_depth.is_some() {
+            continue;
+        }
+        let words: Vec<&TokenWithSpan> = statement
+            .iter()
+            .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+            .collect();
+        match routine_of(&words, file) {
+            Some(routine) => {
+                taken.push(DeclaredRoutine { atomic, ..routine });
+                kept.extend(
+                    statement
+                        .drain(..)
+                        .filter(|t| matches!(t.token, Token::Whitespace(Whitespace::Newline))),
+                );
+            }
+            None => kept.append(&mut statement),
+        }
+        atomic = false;
+    }
+    // A last statement without `;`.
+    let words: Vec<&TokenWithSpan> = statement
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
+        .collect();
+    match routine_of(&words, file) {
+        Some(routine) => {
+            taken.push(routine);
+            kept.extend(statement.into_iter().filter(|t| {
+                matches!(t.token, Token::Whitespace(Whitespace::Newline) | Token::EOF)
+            }));
+        }
+        None => kept.append(&mut statement),
+    }
+    (kept, taken)
+}
+
+fn last_word_is(tokens: &[TokenWithSpan], keyword: &str) -> bool {
+    tokens
+        .iter()
+        .rev()
+        .find(|t| !matches!(t.token, Token::Whitespace(_)))
+        .is_some_and(|t| is_word(&t.token, keyword))
+}
+
+fn is_word(token: &Token, keyword: &str) -> bool {
+    matches!(token, Token::Word(w)
+        if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(keyword))
+}
+
+/// `CREATE [OR REPLACE] [CONSTRAINT] {FUNCTION | PROCEDURE | TRIGGER} …`
+fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<DeclaredRoutine> {
+    let word = |i: usize, keyword: &str| words.get(i).is_some_and(|t| is_word(&t.token, keyword));
+    if !word(0, "CREATE") {
+        return None;
+    }
+    let mut at = 1;
+    let or_replace = word(1, "OR") && word(2, "REPLACE");
+    if or_replace {
+        at = 3;
+    }
+    let constraint = word(at, "CONSTRAINT");
+    if constraint {
+        at += 1;
+    }
+    let what = if word(at, "FUNCTION") {
+        "function"
+    } else if word(at, "PROCEDURE") {
+        "procedure"
+    } else if word(at, "TRIGGER") {
+        "trigger"
+    } else {
+        return None;
+    };
+    if constraint && what != "trigger" {
+        return None;
+    }
+    let (name, after_name) = dotted_name(&words[at + 1..])?;
+    let name_at = words
+        .get(at + 1)
+        .map(|t| (t.span.start.line, t.span.start.column))?;
+    let rest = &words[at + 1 + after_name..];
+    let kind = if what == "trigger" {
+        let on = rest.iter().position(|t| is_word(&t.token, "ON"))?;
+        let (table, _) = dotted_name(&rest[on + 1..])?;
+        RoutineKind::Trigger { table, constraint }
+    } else {
+        RoutineKind::Function {
+            procedure: what == "procedure",
+            inputs: input_arguments(rest)?,
+        }
+    };
+    let last = words
+        .iter()
+        .rev()
+        .find(|t| !matches!(t.token, Token::SemiColon | Token::EOF))?;
+    Some(DeclaredRoutine {
+        file: file.clone(),
+        kind,
+        name,
+        start: (words[0].span.start.line, words[0].span.start.column),
+        end: (last.span.end.line, last.span.end.column),
+        name_at,
+        or_replace,
+        atomic: false,
+    })
+}
+
+/// How many arguments of `( … )` are passed by a call (not `OUT`).
+fn input_arguments(words: &[&TokenWithSpan]) -> Option<usize> {
+    if !matches!(words.first()?.token, Token::LParen) {
+        return None;
+    }
+    let mut depth = 0;
+    let mut count = 0;
+    let mut argument_starts = true;
+    for token in &words[1..] {
+        match &token.token {
+            Token::LParen | Token::LBracket => depth += 1,
+            Token::RParen if depth == 0 => return Some(count),
+            Token::RParen | Token::RBracket => depth -= 1,
+            Token::Comma if depth == 0 => argument_starts = true,
+            other if argument_starts => {
+                argument_starts = false;
+                if !is_word(other, "OUT") {
+                    count += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `a.b` as names, and how many tokens it took.
+fn dotted_name(words: &[&TokenWithSpan]) -> Option<(Vec<Ident>, usize)> {
+    let mut names = Vec::new();
+    let mut at = 0;
+    loop {
+        match &words.get(at)?.token {
+            Token::Word(w) => names.push(match w.quote_style {
+                Some(_) => Ident::new(&w.value),
+                None => Ident::new(w.value.to_lowercase()),
+            }),
+            _ => return None,
+        }
+        at += 1;
+        match words.get(at).map(|t| &t.token) {
+            Some(Token::Period) => at += 1,
+            _ => return Some((names, at)),
+        }
+    }
+}
+
+/// `ALTER TABLE t DISABLE TRIGGER x` (as pg_dump writes it).
+pub(crate) struct DeclaredFiring {
+    pub table: Ident,
+    pub trigger: Ident,
+    pub firing: TriggerFiring,
+    pub file: Arc<SourceFile>,
+    pub span: SourceSpan,
+}
+
+impl Loader {
+    /// Functions into the model, triggers onto their tables (which must be
+    /// declared in the same scope).
+    pub(super) fn build_routines(&mut self, loaded: &mut LoadedScope) {
+        for routine in std::mem::take(&mut self.routines) {
+            let what = match routine.kind {
+                RoutineKind::Function {
+                    procedure: true, ..
+                } => "procedure",
+                RoutineKind::Function { .. } => "function",
+                RoutineKind::Trigger { .. } => "trigger",
+            };
+            let Some(name) = self.routine_name(&routine, &routine.name, what) else {
+                continue;
+            };
+            let sql = match &self.dump_schema {
+                Some(schema) => strip_qualifier(&routine.replacing_text(), schema.as_str()),
+                None => routine.replacing_text(),
+            };
+            let span = routine.file.span_between(routine.start, routine.end);
+            let origin = Origin {
+                file: routine.file.clone(),
+                span: SourceSpan::new(
+                    span.offset().into(),
+                    span.len().min(
+                        routine.file.text()[span.offset()..]
+                            .find('\n')
+                            .unwrap_or(span.len()),
+                    ),
+                ),
+                annotations: Annotations::default(),
+            };
+            match &routine.kind {
+                RoutineKind::Function { procedure, inputs } => {
+                    let overloads = loaded
+                        .model
+                        .functions
+                        .iter()
+                        .filter(|f| f.name == name && f.inputs == *inputs)
+                        .count();
+                    if overloads > 0 {
+                        self.problems.push(
+                            Problem::new(
+                                "kschema::sql::ambiguous_overload",
+                                format!("two {what}s {name} take {inputs} argument(s)"),
+                            )
+                            .at(&routine.file, origin.span, "the second one")
+                            .with_help("kschema tells overloads apart by their number of arguments; give one of them another name"),
+                        );
+                        continue;
+                    }
+                    loaded
+                        .origins
+                        .insert(ObjectKey::Function(name.clone(), *inputs), origin);
+                    loaded.model.functions.push(Function {
+                        name,
+                        arguments: String::new(),
+                        inputs: *inputs,
+                        procedure: *procedure,
+                        definition: String::new(),
+                        interface: String::new(),
+                        atomic_body: routine.atomic,
+                        sql,
+                    });
+                }
+                RoutineKind::Trigger { table, constraint } => {
+                    let Some(table_name) = self.routine_name(&routine, table, "table") else {
+                        continue;
+                    };
+                    let Some(on) = loaded.model.tables.get_mut(&table_name) else {
+                        self.problems.push(
+                            Problem::new(
+                                "kschema::sql::trigger_table",
+                                format!("trigger {name} is on table {table_name}, which the {} files do not declare", match self.scope {
+                                    Scope::Public => "public",
+                                    Scope::Tenant => "tenant",
+                                }),
+                            )
+                            .at(&routine.file, origin.span, "this trigger")
+                            .with_help("a trigger goes with its table: declare both in the same folder"),
+                        );
+                        continue;
+                    };
+                    if on.triggers.iter().any(|t| t.name == name) {
+                        self.problems.push(
+                            Problem::new(
+                                "kschema::sql::duplicate_trigger",
+                                format!("trigger {name} on {table_name} is defined twice"),
+                            )
+                            .at(&routine.file, origin.span, "defined again here")
+                            .with_help("keep one definition"),
+                        );
+                        continue;
+                    }
+                    on.triggers.push(Trigger {
+                        name: name.clone(),
+                        definition: String::new(),
+                        constraint: *constraint,
+                        own_function: None,
+                        firing: TriggerFiring::Enabled,
+                        sql,
+                    });
+                    on.triggers.sort_by(|a, b| a.name.cmp(&b.name));
+                    loaded
+                        .origins
+                        .insert(ObjectKey::Trigger(table_name, name), origin);
+                }
+            }
+        }
+        for declared in std::mem::take(&mut self.trigger_firings) {
+            let found = loaded
+                .model
+                .tables
+                .get_mut(&declared.table)
+                .and_then(|t| t.triggers.iter_mut().find(|t| t.name == declared.trigger));
+            match found {
+                Some(trigger) => trigger.firing = declared.firing,
+                None => self.problems.push(
+                    Problem::new(
+                        "kschema::sql::unknown_trigger",
+                        format!(
+                            "table {} has no trigger {}",
+                            declared.table, declared.trigger
+                        ),
+                    )
+                    .at(&declared.file, declared.span, "this statement")
+                    .with_help("declare the trigger (CREATE TRIGGER) in the same folder"),
+                ),
+            }
+        }
+    }
+
+    /// The routine's own name (or its table's); a qualifier must be the
+    /// scope's schema.
+    fn routine_name(
+        &mut self,
+        routine: &DeclaredRoutine,
+        parts: &[Ident],
+        what: &str,
+    ) -> Option<Ident> {
+        let at = routine
+            .file
+            .span_at(routine.name_at.0, routine.name_at.1, 1);
+        match (self.scope, parts) {
+            (_, [name]) => Some(name.clone()),
+            (Scope::Public, [schema, name]) if schema.as_str() == "public" => Some(name.clone()),
+            (Scope::Tenant, [schema, name]) if self.dump_schema.as_ref() == Some(schema) => {
+                Some(name.clone())
+            }
+            (Scope::Public, [schema, name]) => {
+                self.problems.push(
+                    Problem::new(
+                        "kschema::sql::wrong_schema",
+                        format!("{what} {schema}.{name} is not in schema public"),
+                    )
+                    .at(
+                        &routine.file,
+                        at,
+                        "files under schema/public define objects in public",
+                    )
+                    .with_help(
+                        "drop the qualifier, or move the statement to the folder of its schema",
+                    ),
+                );
+                None
+            }
+            (Scope::Tenant, [schema, name]) => {
+                self.problems.push(
+                    Problem::new("kschema::sql::qualified_tenant_object", format!("tenant {what} {schema}.{name} is schema-qualified"))
+                        .at(&routine.file, at, "tenant objects are written without a schema")
+                        .with_help("every tenant gets its own schema; write the bare name (shared objects go in schema/public)"),
+                );
+                None
+            }
+            _ => {
+                self.problems.push(
+                    Problem::new(
+                        "kschema::sql::bad_name",
+                        format!(
+                            "{} is not a {what} name",
+                            parts
+                                .iter()
+                                .map(|p| p.as_str())
+                                .collect::<Vec<_>>()
+                                .join(".")
+                        ),
+                    )
+                    .at(&routine.file, at, "expected `name` or `schema.name`"),
+                );
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::statements::tokenize;
+
+    fn routines(text: &str) -> (String, Vec<DeclaredRoutine>) {
+        let file = Arc::new(SourceFile::new("t.sql", text));
+        let (kept, taken) = take_routines(tokenize(text).unwrap(), &file);
+        (kept.iter().map(|t| t.token.to_string()).collect(), taken)
+    }
+
+    #[test]
+    fn routines_are_taken_out_with_what_identifies_them() {
+        let text = "CREATE TABLE t (a int);\n\
+            create function touch(a int, OUT b int, VARIADIC c int[] DEFAULT '{}') returns int language sql as $$ select 1; $$;\n\
+            CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN true THEN 1 END; SELECT 2; END;\n\
+            CREATE CONSTRAINT TRIGGER trg AFTER UPDATE OF a ON org_x.t FOR EACH ROW EXECUTE FUNCTION touch();\n\
+            CREATE INDEX i ON t (a)";
+        let (kept, taken) = routines(text);
+        assert_eq!(
+            kept,
+            "CREATE TABLE t (a int);\n\n\n\nCREATE INDEX i ON t (a)"
+        );
+        assert_eq!(taken.len(), 3);
+        assert!(matches!(
+            taken[0].kind,
+            RoutineKind::Function {
+                procedure: false,
+                inputs: 2
+            }
+        ));
+        assert_eq!(taken[0].name, [Ident::new("touch")]);
+        assert!(taken[0]
+            .replacing_text()
+            .starts_with("CREATE OR REPLACE function touch("));
+        assert!(taken[1].replacing_text().ends_with("SELECT 2; END"));
+        assert!(taken[1].atomic && !taken[0].atomic);
+        let RoutineKind::Trigger { table, constraint } = &taken[2].kind else {
+            panic!("not a trigger: {:?}", taken[2].kind);
+        };
+        assert!(*constraint);
+        assert_eq!(table, &[Ident::new("org_x"), Ident::new("t")]);
+        assert!(taken[2]
+            .replacing_text()
+            .starts_with("CREATE CONSTRAINT TRIGGER"));
+    }
+}

@@ -1,0 +1,122 @@
+//! Functions, procedures and triggers: objects whose definition is code.
+//! Both sides compare what PostgreSQL stores (`pg_get_functiondef`,
+//! `pg_get_triggerdef`, with the object's own schema left out), never the
+//! author's text; the author's text is what runs.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ident::Ident;
+
+/// A function or procedure. Its identity is its name and its argument
+/// types (`arguments`): overloads are different objects.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Function {
+    pub name: Ident,
+    /// The argument types a call passes (`oidvectortypes(proargtypes)`):
+    /// `integer, text`.
+    pub arguments: String,
+    /// How many arguments a call passes (`pronargs`; `OUT` ones are not).
+    pub inputs: usize,
+    pub procedure: bool,
+    /// The `CREATE OR REPLACE …` PostgreSQL writes for it, own schema left
+    /// out: what is compared.
+    pub definition: String,
+    /// `pg_get_function_result` and `pg_get_function_arguments` (names and
+    /// defaults): `CREATE OR REPLACE` cannot change these, a drop and create
+    /// can.
+    pub interface: String,
+    /// A `BEGIN ATOMIC` body, checked against the tables when created.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub atomic_body: bool,
+    /// The statement that creates (or replaces) it: the author's text on the
+    /// desired side, the definition on the live side.
+    pub sql: String,
+}
+
+impl Function {
+    /// `name(arguments)`, as PostgreSQL's `DROP FUNCTION` takes it.
+    pub fn signature(&self) -> String {
+        format!("{}({})", self.name.quoted(), self.arguments)
+    }
+
+    /// Same stored definition (the author's text aside).
+    pub fn same_definition(&self, other: &Function) -> bool {
+        self.definition == other.definition && self.procedure == other.procedure
+    }
+
+    pub fn kind(&self) -> &'static str {
+        if self.procedure {
+            "procedure"
+        } else {
+            "function"
+        }
+    }
+}
+
+/// A trigger on a table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trigger {
+    pub name: Ident,
+    /// `pg_get_triggerdef`, own schema left out: what is compared.
+    pub definition: String,
+    /// A `CONSTRAINT TRIGGER` (which `CREATE OR REPLACE` cannot replace).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub constraint: bool,
+    /// The function it runs, when in the trigger's own schema: recreating
+    /// that function recreates the trigger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_function: Option<Ident>,
+    /// `ALTER TABLE … DISABLE TRIGGER` and its kin.
+    #[serde(default, skip_serializing_if = "TriggerFiring::is_default")]
+    pub firing: TriggerFiring,
+    /// The statement that creates it: the author's text on the desired
+    /// side, the definition on the live side.
+    pub sql: String,
+}
+
+impl Trigger {
+    pub fn same_definition(&self, other: &Trigger) -> bool {
+        self.definition == other.definition
+    }
+}
+
+/// When a trigger fires (`pg_trigger.tgenabled`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerFiring {
+    /// `ENABLE TRIGGER`: in origin and local sessions (the default).
+    #[default]
+    Enabled,
+    Disabled,
+    /// `ENABLE REPLICA TRIGGER`: only when replicating.
+    Replica,
+    /// `ENABLE ALWAYS TRIGGER`.
+    Always,
+}
+
+impl TriggerFiring {
+    pub fn is_default(&self) -> bool {
+        *self == TriggerFiring::Enabled
+    }
+
+    /// From `pg_trigger.tgenabled`.
+    pub fn from_catalog(code: &str) -> Option<TriggerFiring> {
+        match code {
+            "O" => Some(TriggerFiring::Enabled),
+            "D" => Some(TriggerFiring::Disabled),
+            "R" => Some(TriggerFiring::Replica),
+            "A" => Some(TriggerFiring::Always),
+            _ => None,
+        }
+    }
+
+    /// The `ALTER TABLE` clause that sets it.
+    pub fn clause(self) -> &'static str {
+        match self {
+            TriggerFiring::Enabled => "ENABLE TRIGGER",
+            TriggerFiring::Disabled => "DISABLE TRIGGER",
+            TriggerFiring::Replica => "ENABLE REPLICA TRIGGER",
+            TriggerFiring::Always => "ENABLE ALWAYS TRIGGER",
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Statements for functions, procedures and triggers. The author's text
+//! runs as written, on the search path the files are written for (the
+//! target schema, then public), so its unqualified names resolve in each
+//! tenant as they did in the template.
+
+use crate::hazard::{Hazard, HazardKind};
+use crate::ident::Ident;
+use crate::model::{Function, Trigger, TriggerFiring};
+use crate::sql::Sql;
+
+/// `DROP` and `CREATE` in one transaction.
+pub(super) fn recreate_function(from: &Function, to: &Function) -> (Vec<Sql>, Vec<Hazard>) {
+    let mut statements = in_files_search_path(vec![drop_function(from)]);
+    statements.extend(create_function(to));
+    let hazard = Hazard::new(
+        HazardKind::RecreatesObject,
+        format!(
+            "{} {} is dropped and created again: its result type or argument names change ({} → {}); privileges on it go with it",
+            to.kind(),
+            to.name,
+            from.interface,
+            to.interface
+        ),
+    );
+    (statements, vec![hazard])
+}
+
+pub(super) fn replace_trigger(table: &Ident, to: &Trigger) -> Vec<Sql> {
+    if !to.constraint {
+        return create_trigger(to);
+    }
+    // A constraint trigger cannot be replaced.
+    let mut statements = vec![drop_trigger(table, &to.name)];
+    statements.extend(create_trigger(to));
+    statements
+}
+
+pub(super) fn set_trigger_firing(table: &Ident, trigger: &Ident, firing: TriggerFiring) -> Sql {
+    Sql::new()
+        .text("ALTER TABLE ")
+        .qualified(table)
+        .text(format!(" {} {}", firing.clause(), trigger.quoted()))
+}
+
+/// Functions are created before the tables whose defaults and checks may
+/// call them, as pg_dump restores them: with body checks off, since a body
+/// may read tables not created yet (the materialized desired state checks
+/// every body once all of it exists).
+pub(super) fn create_function(function: &Function) -> Vec<Sql> {
+    let mut statements = vec![Sql::new().text("SET LOCAL check_function_bodies = off")];
+    statements.extend(in_files_search_path(vec![Sql::new().text(&function.sql)]));
+    statements.push(Sql::new().text("RESET check_function_bodies"));
+    statements
+}
+
+/// The function created again with body checks on (see
+/// `plan::materialize`).
+pub(crate) fn checked_function(function: &Function) -> Vec<Sql> {
+    in_files_search_path(vec![Sql::new().text(&function.sql)])
+}
+
+/// `DROP FUNCTION org_x.f(integer)`: qualified, so that no other schema's
+/// function of that name can be the one dropped.
+pub(super) fn drop_function_statements(function: &Function) -> Vec<Sql> {
+    in_files_search_path(vec![drop_function(function)])
+}
+
+fn drop_function(function: &Function) -> Sql {
+    Sql::new()
+        .text(format!("DROP {} ", function.kind().to_uppercase()))
+        .qualified(&function.name)
+        .text(format!("({})", function.arguments))
+}
+
+pub(super) fn create_trigger(trigger: &Trigger) -> Vec<Sql> {
+    in_files_search_path(vec![Sql::new().text(&trigger.sql)])
+}
+
+pub(super) fn drop_trigger(table: &Ident, trigger: &Ident) -> Sql {
+    Sql::new()
+        .text(format!("DROP TRIGGER {} ON ", trigger.quoted()))
+        .qualified(table)
+}
+
+/// `statements` on the search path the files are written for, which the
+/// transaction's later statements (all qualified) do not depend on.
+fn in_files_search_path(statements: Vec<Sql>) -> Vec<Sql> {
+    let mut wrapped = vec![Sql::new().text("SET LOCAL search_path TO ").search_path()];
+    wrapped.extend(statements);
+    wrapped.push(Sql::new().text("RESET search_path"));
+    wrapped
+}

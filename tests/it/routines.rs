@@ -1,0 +1,346 @@
+//! Functions, procedures and triggers as desired state: created, replaced,
+//! recreated and dropped, in public and in every tenant; after each apply
+//! the plan is empty and `pg_dump --schema-only` equals that of the SQL run
+//! directly.
+
+use crate::support::{assert_same_dump, kschema, Project, TestDb};
+
+const PUBLIC: &str = r#"
+-- A check calls it: kschema creates functions before tables.
+CREATE FUNCTION valid_name(n text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT length(n) BETWEEN 1 AND 200 $$;
+
+CREATE TABLE accounts (
+    id BIGINT PRIMARY KEY,
+    name TEXT NOT NULL CHECK (valid_name(name)),
+    updated_at TIMESTAMPTZ
+);
+
+CREATE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END;
+$$;
+
+-- A body that reads a table declared above it in no particular order.
+CREATE FUNCTION account_count() RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) FROM accounts $$;
+
+CREATE FUNCTION accounts_named(prefix text) RETURNS bigint
+    LANGUAGE sql STABLE
+    BEGIN ATOMIC
+        SELECT count(*) FROM accounts WHERE name LIKE prefix || '%';
+    END;
+
+CREATE PROCEDURE rename_account(account bigint, new_name text)
+    LANGUAGE sql
+    AS $$ UPDATE accounts SET name = new_name WHERE id = account $$;
+
+CREATE TRIGGER accounts_updated_at BEFORE UPDATE ON accounts
+    FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+"#;
+
+const TENANT: &str = r#"
+CREATE TABLE projects (
+    id BIGINT PRIMARY KEY,
+    title TEXT,
+    done BOOLEAN NOT NULL DEFAULT false,
+    updated_at TIMESTAMPTZ
+);
+
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at := clock_timestamp();
+    RETURN NEW;
+END
+$$;
+
+-- A tenant trigger calling a shared function, one calling its own, one
+-- with a WHEN clause and columns, a constraint trigger, a disabled one.
+CREATE TRIGGER projects_updated_at BEFORE UPDATE ON projects
+    FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+CREATE TRIGGER projects_touch BEFORE INSERT ON projects
+    FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE TRIGGER projects_title AFTER UPDATE OF title ON projects
+    FOR EACH ROW WHEN (OLD.title IS DISTINCT FROM NEW.title) EXECUTE FUNCTION touch();
+CREATE CONSTRAINT TRIGGER projects_done AFTER UPDATE ON projects
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE TRIGGER projects_paused BEFORE DELETE ON projects
+    FOR EACH ROW EXECUTE FUNCTION touch();
+ALTER TABLE projects DISABLE TRIGGER projects_paused;
+"#;
+
+const TENANTS: &str = "[[tenant]]\nid = \"t1\"\n\n[[tenant]]\nid = \"t2\"\n";
+
+fn project(public: &str, tenant: &str) -> Project {
+    let project = Project::empty();
+    project
+        .write("schema/public/app.sql", public)
+        .write("schema/tenant/app.sql", tenant)
+        .write("tenants.toml", TENANTS);
+    project
+}
+
+/// The desired SQL run directly: public, then the tenant files in each
+/// tenant schema on the search path they are written for.
+async fn direct(public: &str, tenant: &str) -> TestDb {
+    let db = TestDb::new().await;
+    db.execute(&format!(
+        "SET check_function_bodies = off; {public}
+         CREATE SCHEMA org_t1; SET search_path = org_t1, public; {tenant}
+         CREATE SCHEMA org_t2; SET search_path = org_t2, public; {tenant}
+         RESET search_path;"
+    ))
+    .await;
+    db
+}
+
+/// Apply (with `extra` flags), re-plan empty, and the dump of the SQL run
+/// directly.
+async fn assert_converges(
+    project: &Project,
+    db: &TestDb,
+    public: &str,
+    tenant: &str,
+    extra: &[&str],
+) {
+    let mut args = vec!["apply", "--tenant", "all"];
+    args.extend_from_slice(extra);
+    let apply = kschema(project, db, &args);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let plan = kschema(project, db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    assert!(!plan.stdout.contains("Not compared"), "{}", plan.stdout);
+    assert_same_dump(db, &direct(public, tenant).await);
+}
+
+#[tokio::test]
+async fn functions_and_triggers_converge_in_public_and_tenants() {
+    let project = project(PUBLIC, TENANT);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, PUBLIC, TENANT, &[]).await;
+
+    // The triggers work: a tenant trigger runs the shared function.
+    db.execute(
+        "INSERT INTO org_t1.projects (id, title) VALUES (1, 'a');
+         UPDATE org_t1.projects SET title = 'b' WHERE id = 1;",
+    )
+    .await;
+    let client = db.client().await;
+    let row = client
+        .query_one(
+            "SELECT updated_at IS NOT NULL FROM org_t1.projects WHERE id = 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(row.get::<_, bool>(0));
+}
+
+#[tokio::test]
+async fn changed_functions_and_triggers_converge() {
+    let project = project(PUBLIC, TENANT);
+    let db = TestDb::new().await;
+    assert_eq!(
+        kschema(&project, &db, &["apply", "--tenant", "all"]).code,
+        0
+    );
+
+    // A new body (replace), a new result type (drop and create), a trigger
+    // on other events (replace), one dropped, the disabled one enabled,
+    // the procedure dropped; and drift: a function nobody declared.
+    let public = PUBLIC
+        .replace(
+            "RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) FROM accounts $$",
+            "RETURNS integer LANGUAGE sql STABLE AS $$ SELECT count(*)::int FROM accounts $$",
+        )
+        .replace(
+            "NEW.updated_at := now();",
+            "NEW.updated_at := statement_timestamp();",
+        );
+    let public = public[..public.find("CREATE PROCEDURE").unwrap()].to_string()
+        + &public[public.find("CREATE TRIGGER").unwrap()..];
+    let tenant = TENANT
+        .replace("BEFORE INSERT ON projects", "BEFORE INSERT OR UPDATE ON projects")
+        .replace("ALTER TABLE projects DISABLE TRIGGER projects_paused;", "")
+        .replace(
+            "CREATE TRIGGER projects_title AFTER UPDATE OF title ON projects\n    FOR EACH ROW WHEN (OLD.title IS DISTINCT FROM NEW.title) EXECUTE FUNCTION touch();\n",
+            "",
+        );
+    project
+        .write("schema/public/app.sql", &public)
+        .write("schema/tenant/app.sql", &tenant);
+    db.execute("CREATE FUNCTION org_t2.stray() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$")
+        .await;
+
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    for line in [
+        "~ drop and create function account_count()",
+        "~ replace function set_updated_at()",
+        "- drop procedure rename_account(bigint, text)",
+        "~ replace trigger projects_touch on projects",
+        "- drop trigger projects_title on projects",
+        "~ enable trigger projects_paused on projects",
+        "- drop function stray()",
+        "recreates-object",
+    ] {
+        assert!(plan.stdout.contains(line), "{line}\n{}", plan.stdout);
+    }
+    // Recreating a function is refused until allowed.
+    let refused = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_ne!(refused.code, 0, "{}", refused.snapshot());
+    let allow = ["--allow-hazard", "recreates-object"];
+    assert_converges(&project, &db, &public, &tenant, &allow).await;
+}
+
+/// A tenant trigger function replaced in place, then dropped and created
+/// again once its trigger is gone (the trigger is dropped first).
+#[tokio::test]
+async fn a_recreated_function_takes_its_triggers_along() {
+    let tenant = "CREATE TABLE t (id INT PRIMARY KEY, at TIMESTAMPTZ);
+CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.at := now(); RETURN NEW; END $$;
+CREATE TRIGGER t_stamp BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION stamp();
+";
+    let project = project("", tenant);
+    let db = TestDb::new().await;
+    assert_eq!(
+        kschema(&project, &db, &["apply", "--tenant", "all"]).code,
+        0
+    );
+    // An option CREATE OR REPLACE can change.
+    let changed = tenant.replace(
+        "stamp() RETURNS trigger LANGUAGE plpgsql AS",
+        "stamp() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS",
+    );
+    project.write("schema/tenant/app.sql", &changed);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout.contains("~ replace function stamp()"),
+        "{}",
+        plan.stdout
+    );
+    assert_converges(&project, &db, "", &changed, &[]).await;
+
+    let recreated = changed.replace(
+        "CREATE FUNCTION stamp() RETURNS trigger",
+        "CREATE FUNCTION stamp(OUT ignored int) RETURNS int",
+    );
+    let recreated = recreated
+        .replace(
+            "BEGIN NEW.at := now(); RETURN NEW; END",
+            "BEGIN ignored := 1; END",
+        )
+        .replace(
+            "CREATE TRIGGER t_stamp BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION stamp();\n",
+            "",
+        );
+    // The trigger is no longer declared and the function's result changes
+    // (drop and create): the trigger must go first, or the drop fails.
+    project.write("schema/tenant/app.sql", &recreated);
+    let plan = kschema(
+        &project,
+        &db,
+        &["plan", "--tenant", "all", "--format", "sql"],
+    );
+    let drop_trigger = plan
+        .stdout
+        .find("DROP TRIGGER t_stamp")
+        .unwrap_or(usize::MAX);
+    let drop_function = plan.stdout.find("DROP FUNCTION").unwrap_or(0);
+    assert!(drop_trigger < drop_function, "{}", plan.stdout);
+    let allow = ["--allow-hazard", "recreates-object"];
+    assert_converges(&project, &db, "", &recreated, &allow).await;
+}
+
+#[tokio::test]
+async fn a_body_postgresql_rejects_is_reported_at_its_line() {
+    let public = "CREATE TABLE t (id INT PRIMARY KEY);
+
+CREATE FUNCTION broken() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN (SELECT count(*) FROM t;
+END
+$$;
+";
+    let project = project(public, "");
+    let db = TestDb::new().await;
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 1, "{}", plan.snapshot());
+    assert!(
+        plan.stderr.contains("kschema::desired::rejected"),
+        "{}",
+        plan.stderr
+    );
+    assert!(plan.stderr.contains("SQLSTATE 42601"), "{}", plan.stderr);
+    assert!(plan.stderr.contains("app.sql:5:"), "{}", plan.stderr);
+    assert!(db.schemas().await.iter().all(|s| s != "org_t1"));
+
+    // A body that reads a table that does not exist.
+    let missing =
+        "CREATE FUNCTION f() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM nowhere $$;\n";
+    project.write("schema/public/app.sql", missing);
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 1, "{}", plan.snapshot());
+    assert!(
+        plan.stderr.contains("\"nowhere\" does not exist"),
+        "{}",
+        plan.stderr
+    );
+}
+
+#[tokio::test]
+async fn routines_in_the_wrong_place_are_refused() {
+    let cases = [
+        (
+            "",
+            "CREATE FUNCTION public.f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+            "kschema::sql::qualified_tenant_object",
+        ),
+        (
+            "CREATE TRIGGER x BEFORE UPDATE ON nowhere FOR EACH ROW EXECUTE FUNCTION f();",
+            "",
+            "kschema::sql::trigger_table",
+        ),
+        (
+            "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS $$ SELECT a $$;
+             CREATE FUNCTION f(b text) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+            "",
+            "kschema::sql::ambiguous_overload",
+        ),
+        (
+            "CREATE TABLE t (id int); ALTER TABLE t DISABLE TRIGGER nope;",
+            "",
+            "kschema::sql::unknown_trigger",
+        ),
+    ];
+    let db = TestDb::new().await;
+    for (public, tenant, code) in cases {
+        let project = project(public, tenant);
+        let plan = kschema(&project, &db, &["plan"]);
+        assert_eq!(plan.code, 1, "{}", plan.snapshot());
+        assert!(plan.stderr.contains(code), "{code}\n{}", plan.stderr);
+    }
+}
+
+/// `inspect` writes functions and triggers; what it writes plans empty
+/// against the database it came from.
+#[tokio::test]
+async fn inspect_writes_functions_and_triggers() {
+    let db = direct(PUBLIC, TENANT).await;
+    let project = Project::empty();
+    project.write("tenants.toml", TENANTS);
+    let inspect = kschema(&project, &db, &["inspect", "--force"]);
+    assert_eq!(inspect.code, 0, "{}", inspect.snapshot());
+    let functions = project.read("schema/public/functions.sql");
+    assert!(functions.contains("set_updated_at()"), "{functions}");
+    let projects = project.read("schema/tenant/projects.sql");
+    assert!(
+        projects.contains("ALTER TABLE projects DISABLE TRIGGER projects_paused;"),
+        "{projects}"
+    );
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+}
