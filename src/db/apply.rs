@@ -594,7 +594,9 @@ async fn apply_target(
         Ok(history_id) => {
             let mut failed = None;
             for step in &after {
-                if let Err(failure) = run_outside_transaction(session, step, options).await {
+                if let Err(failure) =
+                    run_outside_transaction(session, &target.target.schema, step, options).await
+                {
                     failed = Some(failure);
                     break;
                 }
@@ -636,9 +638,10 @@ async fn run_transaction(
     // applier per tenant at a time, whoever started it.
     let setup = format!(
         "BEGIN; SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'; \
-         SELECT pg_try_advisory_xact_lock({TENANT_LOCK_CLASS}, hashtext({}))",
+         {}; SELECT pg_try_advisory_xact_lock({TENANT_LOCK_CLASS}, hashtext({}))",
         options.lock_timeout.setting(),
         options.statement_timeout.setting(),
+        files_search_path(&target.schema, true),
         quote_literal(target.schema.as_str())
     );
     let mut attempt = 1;
@@ -733,6 +736,7 @@ enum Failure {
 /// timeout, after the step's cleanup (if any) made it safe to run again.
 async fn run_outside_transaction(
     session: &mut ApplySession,
+    schema: &SchemaName,
     step: &ApplyStep,
     options: &ApplyOptions,
 ) -> Result<(), TargetFailure> {
@@ -764,6 +768,11 @@ async fn run_outside_transaction(
         session.lock_timeout = Some(budget);
     }
     let client = &session.client;
+    let search_path = files_search_path(schema, false);
+    client
+        .batch_execute(&search_path)
+        .await
+        .map_err(|e| plain_failure(&search_path, &e, true))?;
     for statement in &step.statements {
         let mut attempt = 1;
         loop {
@@ -793,6 +802,12 @@ async fn run_outside_transaction(
         }
     }
     Ok(())
+}
+
+/// What unqualified names in the files mean: the target schema, then
+/// public (see `kschema_core::plan::search_path`).
+fn files_search_path(schema: &SchemaName, local: bool) -> String {
+    kschema_core::plan::search_path(local).render(schema)
 }
 
 fn is_lock_timeout(error: &tokio_postgres::Error) -> bool {

@@ -18,6 +18,7 @@ const SIGNATURES_SQL: &str = include_str!("sql/signatures.sql");
 pub(crate) const TABLES_SQL: &str = include_str!("sql/tables.sql");
 const UNMANAGED_SQL: &str = include_str!("sql/unmanaged.sql");
 pub(crate) const FUNCTIONS_SQL: &str = include_str!("sql/functions.sql");
+pub(crate) const ENUMS_SQL: &str = include_str!("sql/enums.sql");
 
 const SCHEMAS_SQL: &str = "SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)";
 
@@ -218,7 +219,7 @@ async fn read_catalog(
 ) -> Result<LiveState, IntrospectError> {
     let names: Vec<&str> = schemas.iter().map(|s| s.as_str()).collect();
     let mut builder = LiveStateBuilder::new();
-    let (tables, (sequences, functions, unmanaged)) = match side {
+    let (tables, (sequences, functions, enums, unmanaged)) = match side {
         Some(side) => futures_util::try_join!(
             read_tables(client, &names, version, &mut builder),
             side_reads(side, &names, version)
@@ -233,6 +234,9 @@ async fn read_catalog(
     }
     for function in functions {
         builder.add_function(function);
+    }
+    for (schema, name, labels) in enums {
+        builder.add_enum(&schema, name, labels);
     }
     for (schema, kind, name) in unmanaged {
         builder.add_unmanaged(&schema, &kind, name);
@@ -418,17 +422,26 @@ async fn read_sequences(
 }
 
 type Unmanaged = Vec<(String, String, String)>;
+type Enums = Vec<(String, String, Vec<String>)>;
 
 /// What the second connection reads while the first reads the tables.
 async fn side_reads(
     client: &Client,
     names: &[&str],
     version: i32,
-) -> Result<(Vec<RawSequence>, Vec<RawFunction>, Unmanaged), IntrospectError> {
+) -> Result<(Vec<RawSequence>, Vec<RawFunction>, Enums, Unmanaged), IntrospectError> {
     let sequences = read_sequences(client, names).await?;
     let functions = read_functions(client, names).await?;
+    let mut enums = Vec::new();
+    for row in client
+        .query(ENUMS_SQL, &[&names])
+        .await
+        .map_err(IntrospectError::Query)?
+    {
+        enums.push((read(&row, 0)?, read(&row, 1)?, read(&row, 2)?));
+    }
     let unmanaged = read_unmanaged(client, names, version).await?;
-    Ok((sequences, functions, unmanaged))
+    Ok((sequences, functions, enums, unmanaged))
 }
 
 /// Functions and procedures.

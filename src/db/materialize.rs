@@ -116,10 +116,11 @@ const STORED_FORM_VERSION: u32 = 2;
 /// How this kschema reads a catalog, for the cache key.
 fn reader_identity() -> String {
     format!(
-        "{STORED_FORM_VERSION}\n{}\n{}\n{}",
+        "{STORED_FORM_VERSION}\n{}\n{}\n{}\n{}",
         super::introspect::TABLES_SQL,
         super::introspect::SEQUENCES_SQL,
-        super::introspect::FUNCTIONS_SQL
+        super::introspect::FUNCTIONS_SQL,
+        super::introspect::ENUMS_SQL
     )
 }
 
@@ -364,6 +365,7 @@ fn label(key: &ObjectKey) -> String {
         ObjectKey::Table(name) => format!("table {name}"),
         ObjectKey::Function(name, _) => format!("function {name}"),
         ObjectKey::Trigger(table, name) => format!("trigger {name} on {table}"),
+        ObjectKey::Type(name) => format!("type {name}"),
     }
 }
 

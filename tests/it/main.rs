@@ -7,6 +7,7 @@ mod bad_input;
 mod convergence;
 mod core;
 mod dumps;
+mod enums;
 mod fleet;
 mod hardening;
 mod hazards;

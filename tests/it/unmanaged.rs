@@ -26,10 +26,6 @@ const TENANT_OBJECTS: &[(&str, &str)] = &[
         "1 trigger (active_users_read_only on active_users)",
     ),
     (
-        "CREATE TYPE org_abc123.mood AS ENUM ('happy', 'sad')",
-        "1 enum (mood)",
-    ),
-    (
         "CREATE DOMAIN org_abc123.positive AS int CHECK (VALUE > 0)",
         "1 domain (positive)",
     ),
@@ -100,6 +96,10 @@ const MANAGED_DRIFT: &[(&str, &str)] = &[
         "CREATE TRIGGER users_touch BEFORE UPDATE ON org_abc123.users FOR EACH ROW EXECUTE FUNCTION org_abc123.touch()",
         "- drop trigger users_touch on users",
     ),
+    (
+        "CREATE TYPE org_abc123.mood AS ENUM ('happy', 'sad')",
+        "- drop enum mood",
+    ),
 ];
 
 async fn shipped_with_tenant_objects() -> (Project, TestDb) {
@@ -166,7 +166,6 @@ async fn plan_lists_every_unmanaged_kind_instead_of_saying_up_to_date() {
         "materialized_view",
         "aggregate",
         "trigger",
-        "enum",
         "domain",
         "composite_type",
         "extension",

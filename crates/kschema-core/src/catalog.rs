@@ -20,9 +20,9 @@ use sha2::{Digest, Sha256};
 
 use crate::ident::Ident;
 use crate::model::{
-    Column, ColumnType, Constraint, ConstraintKind, Deferrable, ForeignKey, Function, Identity,
-    Index, IndexExpr, IndexKey, ReferentialAction, ReplicaIdentity, Row, SchemaModel, SchemaName,
-    SchemaRef, Sequence, SqlExpr, Table, TableRef, Trigger, TriggerFiring,
+    Column, ColumnType, Constraint, ConstraintKind, Deferrable, EnumType, ForeignKey, Function,
+    Identity, Index, IndexExpr, IndexKey, ReferentialAction, ReplicaIdentity, Row, SchemaModel,
+    SchemaName, SchemaRef, Sequence, SqlExpr, Table, TableRef, Trigger, TriggerFiring,
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
 use crate::normalize::qualifier::strip_qualifier;
@@ -69,6 +69,39 @@ pub struct RawFunction {
     /// `pg_get_function_result` and `pg_get_function_arguments`.
     pub interface: String,
     pub atomic_body: bool,
+}
+
+impl RawTable {
+    /// Every text PostgreSQL deparsed without `schema.` qualifiers (a type
+    /// or function of the table's own schema is qualified, since only
+    /// public is on the reading search path): tenant tables then read the
+    /// same, and the same as the template's.
+    fn leave_out_schema(&mut self, schema: &str) {
+        let strip = |text: &mut String| *text = strip_qualifier(text, schema);
+        let strip_some = |text: &mut Option<String>| {
+            if let Some(text) = text {
+                *text = strip_qualifier(text, schema);
+            }
+        };
+        for column in &mut self.columns {
+            strip(&mut column.data_type);
+            strip_some(&mut column.default);
+            strip_some(&mut column.generated);
+        }
+        for constraint in &mut self.constraints {
+            strip_some(&mut constraint.check);
+            strip_some(&mut constraint.definition);
+        }
+        for index in &mut self.indexes {
+            strip_some(&mut index.predicate);
+            for key in &mut index.keys {
+                strip_some(&mut key.expr);
+            }
+        }
+        for trigger in &mut self.triggers {
+            strip(&mut trigger.definition);
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -344,6 +377,7 @@ struct SchemaRows {
     tables: Vec<(Ident, SharedTable)>,
     sequences: Vec<Sequence>,
     functions: Vec<Function>,
+    enums: BTreeMap<Ident, EnumType>,
     rows: BTreeMap<Ident, Vec<Row>>,
 }
 
@@ -433,6 +467,16 @@ impl LiveStateBuilder {
             });
     }
 
+    /// An enum type and its labels in sort order.
+    pub fn add_enum(&mut self, schema: &str, name: String, labels: Vec<String>) {
+        let name = Ident::new(name);
+        self.schemas
+            .entry(SchemaName::new(schema))
+            .or_default()
+            .enums
+            .insert(name.clone(), EnumType { name, labels });
+    }
+
     /// The live rows of a seeded table (seeded columns only).
     pub fn add_rows(&mut self, schema: &str, table: &str, mut rows: Vec<Row>) {
         rows.sort_by_key(|r| serde_json::to_string(r).unwrap_or_default());
@@ -484,7 +528,7 @@ impl LiveStateBuilder {
                             .iter()
                             .map(|(_, t)| Arc::as_ptr(t) as usize)
                             .collect(),
-                        serde_json::to_string(&rows.functions).unwrap_or_default(),
+                        serde_json::to_string(&(&rows.functions, &rows.enums)).unwrap_or_default(),
                     )
                 });
             if let Some(existing) = shape_key.as_ref().and_then(|key| by_shape.get(key)) {
@@ -503,6 +547,7 @@ impl LiveStateBuilder {
                 model.sequences.insert(sequence.name.clone(), sequence);
             }
             model.functions = rows.functions;
+            model.enums = rows.enums;
             model.rows = rows.rows;
             let live = LiveSchema {
                 fingerprint: Fingerprint::of(&model),
@@ -519,9 +564,10 @@ impl LiveStateBuilder {
     fn table_from_raw(
         &mut self,
         name: &str,
-        raw: RawTable,
+        mut raw: RawTable,
         read_from: &str,
     ) -> (Table, Vec<Index>) {
+        raw.leave_out_schema(read_from);
         let unlogged = raw.unlogged;
         let mut triggers = Vec::with_capacity(raw.triggers.len());
         for t in &raw.triggers {
@@ -532,7 +578,7 @@ impl LiveStateBuilder {
                 ));
                 continue;
             };
-            let definition = strip_qualifier(&t.definition, read_from);
+            let definition = t.definition.clone();
             triggers.push(Trigger {
                 name: Ident::new(&t.name),
                 sql: definition.clone(),

@@ -294,3 +294,16 @@ pub fn column_list(columns: &[Ident]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// `CREATE TYPE … AS ENUM (…)`.
+pub fn create_enum(enum_type: &crate::model::EnumType) -> Sql {
+    let labels: Vec<String> = enum_type
+        .labels
+        .iter()
+        .map(|l| crate::ident::quote_literal(l))
+        .collect();
+    Sql::new()
+        .text("CREATE TYPE ")
+        .qualified(&enum_type.name)
+        .text(format!(" AS ENUM ({})", labels.join(", ")))
+}

@@ -154,10 +154,11 @@ SELECT nspname, kind, name FROM (
                       WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
   UNION ALL
   SELECT ns.nspname,
-         CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range_type' ELSE 'base_type' END,
+         CASE t.typtype WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range_type' ELSE 'base_type' END,
          quote_ident(t.typname)
     FROM ns JOIN pg_type t ON t.typnamespace = ns.oid
-   WHERE t.oid >= 16384 AND t.typtype IN ('e', 'd', 'r', 'b') AND t.typcategory <> 'A'
+   -- Enums are managed (enums.sql).
+   WHERE t.oid >= 16384 AND t.typtype IN ('d', 'r', 'b') AND t.typcategory <> 'A'
      AND NOT EXISTS (SELECT 1 FROM pg_depend e
                       WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')
   UNION ALL

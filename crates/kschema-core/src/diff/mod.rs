@@ -22,10 +22,11 @@ use crate::ident::Ident;
 use crate::load::seeds::Seed;
 use crate::load::{LoadedScope, ObjectKey};
 use crate::model::{
-    Column, Constraint, ConstraintKind, Function, Identity, Index, IndexExpr, ReplicaIdentity,
-    SchemaModel, SchemaRef, Sequence, Table, Trigger, TriggerFiring,
+    Column, Constraint, ConstraintKind, EnumAddition, EnumType, Function, Identity, Index,
+    IndexExpr, ReplicaIdentity, SchemaModel, SchemaRef, Sequence, Table, Trigger, TriggerFiring,
 };
 
+mod enum_type;
 mod routine;
 use crate::seed_value::{canonical_live, from_live, SeedValue};
 
@@ -186,6 +187,41 @@ pub enum Change {
         trigger: Ident,
         firing: TriggerFiring,
     },
+    CreateEnum {
+        enum_type: EnumType,
+    },
+    /// `ALTER TYPE … ADD VALUE`, one per new label.
+    AddEnumValues {
+        name: Ident,
+        additions: Vec<EnumAddition>,
+    },
+    /// Labels removed or reordered: the type is created again under its
+    /// name and the columns that use it are converted to it.
+    RecreateEnum {
+        from: EnumType,
+        to: EnumType,
+        columns: Vec<EnumColumn>,
+        /// Indexes whose expressions read those columns: dropped first,
+        /// built again after (`CreateIndex`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        indexes: Vec<Ident>,
+    },
+    DropEnum {
+        enum_type: EnumType,
+    },
+}
+
+/// A live column of an enum type being created again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnumColumn {
+    pub table: Ident,
+    pub column: Ident,
+    /// Of the enum's array type.
+    pub array: bool,
+    /// Whether it has a default, which it loses while it converts.
+    pub had_default: bool,
+    /// The default the files give it, set again after.
+    pub default: Option<crate::model::SqlExpr>,
 }
 
 /// One column of an [`Change::UpdateRow`]: what it is, what it becomes.
@@ -347,6 +383,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
     diff_indexes(live, desired, &mut changes);
     diff_comments(live, desired, &mut changes);
     routine::diff_routines(live, desired, &mut changes);
+    enum_type::diff_enums(live, desired, &mut changes);
 
     for (name, sequence) in &live.sequences {
         if !desired.sequences.contains_key(name) {

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ident::Ident;
 
+mod enum_type;
 mod routine;
+pub use enum_type::{EnumAddition, EnumPlace, EnumType};
 pub use routine::{Function, Trigger, TriggerFiring};
 
 /// The name of a PostgreSQL schema (namespace): `public`, `org_abc123`, …
@@ -69,6 +71,8 @@ pub struct SchemaModel {
     /// share a name).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<Function>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub enums: BTreeMap<Ident, EnumType>,
 }
 
 /// A row's values by column, as JSON.
@@ -80,6 +84,7 @@ impl SchemaModel {
             && self.indexes.is_empty()
             && self.sequences.is_empty()
             && self.functions.is_empty()
+            && self.enums.is_empty()
     }
 
     /// The function with this name and these (stored) argument types.

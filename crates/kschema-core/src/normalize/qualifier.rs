@@ -9,6 +9,11 @@
 /// `text` with every `schema.` qualifier in its code removed (the name
 /// unquoted or double-quoted, as PostgreSQL writes it).
 pub fn strip_qualifier(text: &str, schema: &str) -> String {
+    // Most texts never name it (an unquoted name in any case folds to
+    // lower case, which the schema's name then is).
+    if !text.contains(schema) && !text.to_lowercase().contains(schema) {
+        return text.to_string();
+    }
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;

@@ -82,6 +82,13 @@ pub fn adopt_stored(desired: &SchemaModel, stored: &SchemaModel) -> Result<Schem
         adopted.sequences.insert(name.clone(), sequence.clone());
     }
     adopted.functions = adopt_functions(desired, stored)?;
+    for name in desired.enums.keys() {
+        let stored_enum = stored
+            .enums
+            .get(name)
+            .ok_or_else(|| format!("type {name} was not stored"))?;
+        adopted.enums.insert(name.clone(), stored_enum.clone());
+    }
     Ok(adopted)
 }
 

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{routine, Step, TxMode};
+use super::{enum_type, routine, Step, TxMode};
 use crate::definition::{
     column_definition, comment_on, constraint_sql, create_index, create_table, replica_identity,
     sequence_options, storage_parameter_list, ExprStyle,
@@ -336,12 +336,12 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             step(statements, hazards, TxMode::Transactional)
         }
         Change::DropFunction { function } => step(
-            routine::drop_function_statements(function),
+            vec![routine::drop_function(function)],
             vec![],
             TxMode::Transactional,
         ),
         Change::CreateTrigger { trigger, .. } => step(
-            routine::create_trigger(trigger),
+            vec![routine::create_trigger(trigger)],
             vec![],
             TxMode::Transactional,
         ),
@@ -361,6 +361,30 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             firing,
         } => step(
             vec![routine::set_trigger_firing(table, trigger, *firing)],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::CreateEnum { enum_type } => step(
+            vec![enum_type::create_enum(enum_type)],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::AddEnumValues { name, additions } => step(
+            enum_type::add_values(name, additions),
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::RecreateEnum {
+            from,
+            to,
+            columns,
+            indexes,
+        } => {
+            let (statements, hazards) = enum_type::recreate_enum(from, to, columns, indexes);
+            step(statements, hazards, TxMode::Transactional)
+        }
+        Change::DropEnum { enum_type } => step(
+            vec![enum_type::drop_enum(enum_type)],
             vec![],
             TxMode::Transactional,
         ),

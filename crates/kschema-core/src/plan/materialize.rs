@@ -27,15 +27,29 @@ pub struct ScriptStatement {
 /// The script for the whole desired state: public's statements, then the
 /// template's.
 pub fn creation_script(desired: &DesiredState) -> Vec<ScriptStatement> {
+    let public = SchemaName::public();
     let template = SchemaName::new(TEMPLATE_SCHEMA);
-    let mut script = scope_script(&desired.public, &SchemaName::public(), false);
+    let mut script = vec![search_path_for(&public, false)];
+    script.extend(scope_script(&desired.public, &public, false));
+    script.push(search_path_for(&template, true));
     script.extend(scope_script(&desired.tenant, &template, true));
     // Functions were created with body checks off (their bodies may read
     // tables created after them): once everything exists, each is created
     // again with the checks on, so a body PostgreSQL rejects is reported.
-    script.extend(body_checks(&desired.public, &SchemaName::public(), false));
+    script.push(search_path_for(&public, false));
+    script.extend(body_checks(&desired.public, &public, false));
+    script.push(search_path_for(&template, true));
     script.extend(body_checks(&desired.tenant, &template, true));
     script
+}
+
+/// The scope's statements run on the search path apply gives them.
+fn search_path_for(schema: &SchemaName, tenant: bool) -> ScriptStatement {
+    ScriptStatement {
+        sql: super::search_path(true).render(schema),
+        tenant,
+        objects: Vec::new(),
+    }
 }
 
 fn body_checks(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<ScriptStatement> {
@@ -43,15 +57,10 @@ fn body_checks(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<Sc
         .model
         .functions
         .iter()
-        .flat_map(|function| {
-            let objects = vec![ObjectKey::Function(function.name.clone(), function.inputs)];
-            super::routine::checked_function(function)
-                .into_iter()
-                .map(move |sql| ScriptStatement {
-                    sql: sql.render(schema),
-                    tenant,
-                    objects: objects.clone(),
-                })
+        .map(|function| ScriptStatement {
+            sql: super::routine::checked_function(function).render(schema),
+            tenant,
+            objects: vec![ObjectKey::Function(function.name.clone(), function.inputs)],
         })
         .collect()
 }

@@ -5,6 +5,7 @@
 //! tenant's schema only when SQL is needed.
 
 pub mod ddl;
+mod enum_type;
 pub mod materialize;
 pub mod order;
 pub mod replay;
@@ -145,6 +146,21 @@ impl TargetPlan {
 
 /// The steps' statements for `schema`: those that run in the transaction,
 /// and those that run after its commit.
+/// `SET [LOCAL] search_path TO org_x, public` (public alone for public):
+/// what unqualified names in the desired-state files mean, set for every
+/// target's statements — kschema's own are qualified, the author's text
+/// (defaults, checks, function bodies, triggers) resolves as it did when
+/// the desired state was built.
+pub fn search_path(local: bool) -> Sql {
+    Sql::new()
+        .text(if local {
+            "SET LOCAL search_path TO "
+        } else {
+            "SET search_path TO "
+        })
+        .search_path()
+}
+
 pub fn statements_by_transaction<'a>(
     steps: impl Iterator<Item = &'a Step>,
     schema: &SchemaName,
@@ -399,6 +415,10 @@ pub fn object_keys(change: &Change) -> Vec<ObjectKey> {
         Change::SetTriggerFiring { table, trigger, .. } => {
             keys.push(ObjectKey::Trigger(table.clone(), trigger.clone()))
         }
+        Change::CreateEnum { enum_type: to }
+        | Change::RecreateEnum { to, .. }
+        | Change::DropEnum { enum_type: to } => keys.push(ObjectKey::Type(to.name.clone())),
+        Change::AddEnumValues { name, .. } => keys.push(ObjectKey::Type(name.clone())),
         _ => {}
     }
     keys
@@ -452,6 +472,7 @@ pub fn build_plan(
                 );
                 if target.is_public() && has_tenants {
                     defer_public_drops(&mut shape.steps);
+                    warn_shared_enums_in_use(&mut shape.steps, live, targets);
                 }
                 (Arc::new(shape.steps), Arc::new(shape.notes))
             })
@@ -466,6 +487,41 @@ pub fn build_plan(
         });
     }
     plan
+}
+
+/// A public enum created again converts public's columns only: tenant
+/// columns of that type make its drop fail. Say so before, as a hazard.
+fn warn_shared_enums_in_use(steps: &mut [Step], live: &LiveState, targets: &[Target]) {
+    for step in steps.iter_mut() {
+        let Change::RecreateEnum { to, .. } = &step.change else {
+            continue;
+        };
+        let plain = to.name.quoted().to_string();
+        let array = format!("{plain}[]");
+        let users = targets
+            .iter()
+            .filter(|t| !t.is_public())
+            .filter_map(|t| live.get(&t.schema))
+            .filter(|schema| {
+                !schema.model.enums.contains_key(&to.name)
+                    && schema.model.tables.values().any(|table| {
+                        table
+                            .columns
+                            .iter()
+                            .any(|c| c.data_type.as_str() == plain || c.data_type.as_str() == array)
+                    })
+            })
+            .count();
+        if users > 0 {
+            step.hazards.push(Hazard::new(
+                HazardKind::RecreatesObject,
+                format!(
+                    "columns of {users} tenant schema(s) use enum {}: it cannot be dropped and created again while they do (kschema converts public's columns only); add labels instead, or move those columns off it first",
+                    to.name
+                ),
+            ));
+        }
+    }
 }
 
 /// Marks the `public` drops tenant schemas may depend on — a table, a

@@ -26,6 +26,9 @@ enum Phase {
     Renames,
     /// Sequences before the tables whose defaults call them.
     Sequences,
+    /// Types before the functions and tables that use them; a type created
+    /// again converts its columns here, before other column changes.
+    Types,
     /// Functions before the tables whose defaults and checks call them
     /// (bodies are checked once everything exists; see `plan::routine`).
     Functions,
@@ -60,6 +63,8 @@ enum Phase {
     DropTables,
     /// A function outlives the triggers, columns and tables that used it.
     DropFunctions,
+    /// A type outlives the functions, columns and tables that used it.
+    DropTypes,
     /// A sequence outlives the columns and tables that used it.
     DropSequences,
 }
@@ -110,6 +115,10 @@ fn phase(change: &Change) -> Phase {
             false => Phase::Functions,
         },
         Change::DropFunction { .. } => Phase::DropFunctions,
+        Change::CreateEnum { .. } | Change::AddEnumValues { .. } | Change::RecreateEnum { .. } => {
+            Phase::Types
+        }
+        Change::DropEnum { .. } => Phase::DropTypes,
         Change::DropTrigger { .. } => Phase::DropTriggers,
         Change::CreateTrigger { .. }
         | Change::ReplaceTrigger { .. }

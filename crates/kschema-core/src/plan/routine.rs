@@ -1,7 +1,7 @@
 //! Statements for functions, procedures and triggers. The author's text
 //! runs as written, on the search path the files are written for (the
-//! target schema, then public), so its unqualified names resolve in each
-//! tenant as they did in the template.
+//! target schema, then public: `plan::search_path`), so its unqualified
+//! names resolve in each tenant as they did in the template.
 
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
@@ -10,7 +10,7 @@ use crate::sql::Sql;
 
 /// `DROP` and `CREATE` in one transaction.
 pub(super) fn recreate_function(from: &Function, to: &Function) -> (Vec<Sql>, Vec<Hazard>) {
-    let mut statements = in_files_search_path(vec![drop_function(from)]);
+    let mut statements = vec![drop_function(from)];
     statements.extend(create_function(to));
     let hazard = Hazard::new(
         HazardKind::RecreatesObject,
@@ -27,12 +27,10 @@ pub(super) fn recreate_function(from: &Function, to: &Function) -> (Vec<Sql>, Ve
 
 pub(super) fn replace_trigger(table: &Ident, to: &Trigger) -> Vec<Sql> {
     if !to.constraint {
-        return create_trigger(to);
+        return vec![create_trigger(to)];
     }
     // A constraint trigger cannot be replaced.
-    let mut statements = vec![drop_trigger(table, &to.name)];
-    statements.extend(create_trigger(to));
-    statements
+    vec![drop_trigger(table, &to.name), create_trigger(to)]
 }
 
 pub(super) fn set_trigger_firing(table: &Ident, trigger: &Ident, firing: TriggerFiring) -> Sql {
@@ -47,46 +45,34 @@ pub(super) fn set_trigger_firing(table: &Ident, trigger: &Ident, firing: Trigger
 /// may read tables not created yet (the materialized desired state checks
 /// every body once all of it exists).
 pub(super) fn create_function(function: &Function) -> Vec<Sql> {
-    let mut statements = vec![Sql::new().text("SET LOCAL check_function_bodies = off")];
-    statements.extend(in_files_search_path(vec![Sql::new().text(&function.sql)]));
-    statements.push(Sql::new().text("RESET check_function_bodies"));
-    statements
+    vec![
+        Sql::new().text("SET LOCAL check_function_bodies = off"),
+        Sql::new().text(&function.sql),
+        Sql::new().text("RESET check_function_bodies"),
+    ]
 }
 
 /// The function created again with body checks on (see
 /// `plan::materialize`).
-pub(crate) fn checked_function(function: &Function) -> Vec<Sql> {
-    in_files_search_path(vec![Sql::new().text(&function.sql)])
+pub(crate) fn checked_function(function: &Function) -> Sql {
+    Sql::new().text(&function.sql)
 }
 
 /// `DROP FUNCTION org_x.f(integer)`: qualified, so that no other schema's
 /// function of that name can be the one dropped.
-pub(super) fn drop_function_statements(function: &Function) -> Vec<Sql> {
-    in_files_search_path(vec![drop_function(function)])
-}
-
-fn drop_function(function: &Function) -> Sql {
+pub(super) fn drop_function(function: &Function) -> Sql {
     Sql::new()
         .text(format!("DROP {} ", function.kind().to_uppercase()))
         .qualified(&function.name)
         .text(format!("({})", function.arguments))
 }
 
-pub(super) fn create_trigger(trigger: &Trigger) -> Vec<Sql> {
-    in_files_search_path(vec![Sql::new().text(&trigger.sql)])
+pub(super) fn create_trigger(trigger: &Trigger) -> Sql {
+    Sql::new().text(&trigger.sql)
 }
 
 pub(super) fn drop_trigger(table: &Ident, trigger: &Ident) -> Sql {
     Sql::new()
         .text(format!("DROP TRIGGER {} ON ", trigger.quoted()))
         .qualified(table)
-}
-
-/// `statements` on the search path the files are written for, which the
-/// transaction's later statements (all qualified) do not depend on.
-fn in_files_search_path(statements: Vec<Sql>) -> Vec<Sql> {
-    let mut wrapped = vec![Sql::new().text("SET LOCAL search_path TO ").search_path()];
-    wrapped.extend(statements);
-    wrapped.push(Sql::new().text("RESET search_path"));
-    wrapped
 }

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::definition::{
-    column_definition, comment_on, constraint_sql, create_index, create_table_end,
+    column_definition, comment_on, constraint_sql, create_enum, create_index, create_table_end,
     create_table_start, replica_identity, sequence_options, ExprStyle,
 };
 use crate::model::{Index, SchemaModel, SchemaName, Table};
@@ -14,6 +14,9 @@ use crate::sql::Sql;
 /// The whole schema.
 pub fn schema_ddl(model: &SchemaModel, schema: &SchemaName) -> String {
     let mut out = String::new();
+    for enum_type in model.enums.values() {
+        let _ = writeln!(out, "{};\n", create_enum(enum_type).render(schema));
+    }
     for sequence in model.sequences.values() {
         let sql = Sql::new()
             .text("CREATE SEQUENCE ")
@@ -77,6 +80,15 @@ pub fn functions_file(model: &SchemaModel) -> String {
             out.push('\n');
         }
         let _ = writeln!(out, "{};", function.sql.trim_end());
+    }
+    out
+}
+
+/// The enum types of a schema, as a desired-state file writes them.
+pub fn types_file(model: &SchemaModel) -> String {
+    let mut out = String::new();
+    for enum_type in model.enums.values() {
+        let _ = writeln!(out, "{};", create_enum(enum_type).render_relative());
     }
     out
 }

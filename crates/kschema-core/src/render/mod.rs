@@ -266,7 +266,37 @@ fn describe_change(change: &Change) -> (char, String) {
             '~',
             format!("{} {trigger} on {table}", firing.clause().to_lowercase()),
         ),
+        Change::CreateEnum { enum_type } => (
+            '+',
+            format!(
+                "create enum {} ({})",
+                enum_type.name,
+                labels(&enum_type.labels)
+            ),
+        ),
+        Change::AddEnumValues { name, additions } => {
+            let added: Vec<String> = additions.iter().map(|a| a.label.clone()).collect();
+            ('~', format!("add to enum {name}: {}", labels(&added)))
+        }
+        Change::RecreateEnum { to, columns, .. } => (
+            '~',
+            format!(
+                "create enum {} again ({}), converting {} column(s)",
+                to.name,
+                labels(&to.labels),
+                columns.len()
+            ),
+        ),
+        Change::DropEnum { enum_type } => ('-', format!("drop enum {}", enum_type.name)),
     }
+}
+
+fn labels(labels: &[String]) -> String {
+    labels
+        .iter()
+        .map(|l| crate::ident::quote_literal(l))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn with_collation(text: &str, column: &Column) -> String {

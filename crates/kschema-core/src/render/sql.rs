@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::describe;
 use super::not_compared::{self, LeftOut};
 use crate::escape::{printable, printable_sql};
-use crate::plan::{statements_by_transaction, Plan, Step, TargetPlan};
+use crate::plan::{search_path, statements_by_transaction, Plan, Step, TargetPlan};
 
 pub fn render_sql(plan: &Plan, header: &[String]) -> String {
     let mut out = String::new();
@@ -68,8 +68,10 @@ fn write_target(out: &mut String, target: &TargetPlan, after_tenants: bool) {
     }
     let (transactional, outside) =
         statements_by_transaction(steps.iter().copied(), &target.target.schema);
+    let schema = &target.target.schema;
     if !transactional.is_empty() {
         out.push_str("BEGIN;\n");
+        let _ = writeln!(out, "{};", printable_sql(&search_path(true).render(schema)));
         for statement in &transactional {
             let _ = writeln!(out, "{};", printable_sql(statement));
         }
@@ -77,6 +79,11 @@ fn write_target(out: &mut String, target: &TargetPlan, after_tenants: bool) {
     }
     if !outside.is_empty() {
         out.push_str("-- outside a transaction:\n");
+        let _ = writeln!(
+            out,
+            "{};",
+            printable_sql(&search_path(false).render(schema))
+        );
         for statement in &outside {
             let _ = writeln!(out, "{};", printable_sql(statement));
         }

@@ -215,6 +215,7 @@ impl Loader {
             }
         }
         self.build_routines(&mut loaded);
+        self.build_enums(&mut loaded);
         loaded
     }
 

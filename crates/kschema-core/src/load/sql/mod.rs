@@ -7,6 +7,7 @@
 mod annotations;
 mod build;
 mod dump_fold;
+mod enum_type;
 mod index;
 mod routine;
 mod sequence;
@@ -107,6 +108,8 @@ pub enum ObjectKey {
     Function(Ident, usize),
     /// (table, trigger)
     Trigger(Ident, Ident),
+    /// An enum type.
+    Type(Ident),
 }
 
 /// A loaded scope: its model and where each object came from.
@@ -141,6 +144,7 @@ pub fn load_scope(
         unlogged_sequences: Vec::new(),
         routines: Vec::new(),
         trigger_firings: Vec::new(),
+        enums: Vec::new(),
         dump_schema: None,
     };
     for file in files {
@@ -192,6 +196,8 @@ struct Loader {
     routines: Vec<routine::DeclaredRoutine>,
     /// `ALTER TABLE … DISABLE TRIGGER` and its kin.
     trigger_firings: Vec<routine::DeclaredFiring>,
+    /// `CREATE TYPE … AS ENUM`.
+    enums: Vec<Declared<enum_type::DeclaredType>>,
     /// The schema a dump of tenant files names (`CREATE SCHEMA org_x`):
     /// its qualifier is the template's own.
     dump_schema: Option<Ident>,
@@ -337,6 +343,19 @@ impl Loader {
                     file: file.clone(),
                     place,
                 }),
+                Statement::CreateType {
+                    name,
+                    representation,
+                } if enum_type::enum_labels(&representation).is_some() => {
+                    self.enums.push(Declared {
+                        ast: enum_type::DeclaredType {
+                            name,
+                            labels: enum_type::enum_labels(&representation).unwrap_or_default(),
+                        },
+                        file: file.clone(),
+                        place,
+                    })
+                }
                 other => match dump::classify(other) {
                     Ok(DumpStatement::Setting)
                     | Ok(DumpStatement::Ownership)
@@ -411,8 +430,8 @@ impl Loader {
                 "kschema manages comments on tables and columns, not yet on other objects; leave those out (pg_dump --no-comments)"
             }
             _ => {
-                "desired-state files hold CREATE TABLE, CREATE INDEX, CREATE SEQUENCE, CREATE \
-                 FUNCTION, CREATE PROCEDURE and CREATE TRIGGER (and the ALTER TABLE … ADD \
+                "desired-state files hold CREATE TABLE, CREATE INDEX, CREATE SEQUENCE, CREATE TYPE \
+                 … AS ENUM, CREATE FUNCTION, CREATE PROCEDURE and CREATE TRIGGER (and the ALTER TABLE … ADD \
                  CONSTRAINT / ALTER COLUMN … SET DEFAULT forms schema dumps write); kschema works \
                  out the other ALTERs and the DROPs itself"
             }

@@ -1,0 +1,153 @@
+//! Enum types: matched by name; new labels are added in place, removed or
+//! reordered ones mean the type is created again.
+
+use super::{Change, EnumColumn};
+use crate::ident::Ident;
+use crate::model::{ConstraintKind, EnumType, IndexExpr, SchemaModel};
+
+pub(super) fn diff_enums(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
+    for (name, wanted) in &desired.enums {
+        let Some(current) = live.enums.get(name) else {
+            changes.push(Change::CreateEnum {
+                enum_type: wanted.clone(),
+            });
+            continue;
+        };
+        match current.additions_to(wanted) {
+            Some(additions) if additions.is_empty() => {}
+            Some(additions) => changes.push(Change::AddEnumValues {
+                name: name.clone(),
+                additions,
+            }),
+            None => {
+                let columns = columns_of(current, live, desired);
+                let (dependents, indexes) = dependents_of(&columns, live, desired, changes);
+                changes.push(Change::RecreateEnum {
+                    from: current.clone(),
+                    to: wanted.clone(),
+                    columns,
+                    indexes,
+                });
+                changes.extend(dependents);
+            }
+        }
+    }
+    for (name, current) in &live.enums {
+        if !desired.enums.contains_key(name) {
+            changes.push(Change::DropEnum {
+                enum_type: current.clone(),
+            });
+        }
+    }
+}
+
+/// The live columns of the type (or of its array type), with the default
+/// the files give them (a live default may name a label that goes).
+fn columns_of(enum_type: &EnumType, live: &SchemaModel, desired: &SchemaModel) -> Vec<EnumColumn> {
+    let plain = enum_type.name.quoted().to_string();
+    let array = format!("{plain}[]");
+    let mut columns = Vec::new();
+    for table in live.tables.values() {
+        for column in &table.columns {
+            let is_array = column.data_type.as_str() == array;
+            if column.data_type.as_str() != plain && !is_array {
+                continue;
+            }
+            let default = desired
+                .tables
+                .get(&table.name)
+                .and_then(|t| t.column(&column.name))
+                .and_then(|c| c.default.clone());
+            columns.push(EnumColumn {
+                table: table.name.clone(),
+                column: column.name.clone(),
+                array: is_array,
+                had_default: column.default.is_some(),
+                default,
+            });
+        }
+    }
+    columns
+}
+
+/// Checks and indexes whose expressions read a converted column compare
+/// it with the old type's labels, and block its conversion: checks are
+/// dropped before (their phase comes first), indexes in the conversion's
+/// transaction (the names returned), and both are made again after from
+/// the files — unless the diff drops them already.
+fn dependents_of(
+    columns: &[EnumColumn],
+    live: &SchemaModel,
+    desired: &SchemaModel,
+    changes: &[Change],
+) -> (Vec<Change>, Vec<Ident>) {
+    let mut dependents = Vec::new();
+    let mut indexes = Vec::new();
+    let dropped_constraint = |table: &Ident, name: &Ident| {
+        changes.iter().any(|c| matches!(c, Change::DropConstraint { table: t, constraint } if t == table && &constraint.name == name))
+    };
+    let dropped_index = |name: &Ident| {
+        changes
+            .iter()
+            .any(|c| matches!(c, Change::DropIndex { index } if &index.name == name))
+    };
+    for column in columns {
+        let Some(table) = live.tables.get(&column.table) else {
+            continue;
+        };
+        let reads = |text: &str| mentions(text, &column.column);
+        for constraint in &table.constraints {
+            let ConstraintKind::Check { expr, .. } = &constraint.kind else {
+                continue;
+            };
+            if !reads(&expr.canonical) || dropped_constraint(&table.name, &constraint.name) {
+                continue;
+            }
+            dependents.push(Change::DropConstraint {
+                table: table.name.clone(),
+                constraint: constraint.clone(),
+            });
+            let wanted = desired
+                .tables
+                .get(&table.name)
+                .and_then(|t| t.constraints.iter().find(|c| c.name == constraint.name));
+            if let Some(wanted) = wanted {
+                dependents.push(Change::AddConstraint {
+                    table: table.name.clone(),
+                    constraint: wanted.clone(),
+                });
+            }
+        }
+        for index in live.indexes_of(&table.name) {
+            let in_expression = index.keys.iter().any(|k| match &k.expr {
+                IndexExpr::Expression(expr) => reads(&expr.canonical),
+                IndexExpr::Column(_) => false,
+            });
+            let in_predicate = index
+                .predicate
+                .as_ref()
+                .is_some_and(|p| reads(&p.canonical));
+            if !(in_expression || in_predicate) || dropped_index(&index.name) {
+                continue;
+            }
+            indexes.push(index.name.clone());
+            if let Some(wanted) = desired.indexes.get(&index.name) {
+                dependents.push(Change::CreateIndex {
+                    index: wanted.clone(),
+                });
+            }
+        }
+    }
+    (dependents, indexes)
+}
+
+/// Whether `text` names `column` as an identifier (bare or quoted).
+fn mentions(text: &str, column: &Ident) -> bool {
+    let quoted = column.quoted().to_string();
+    let is_name = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    text.match_indices(quoted.as_str()).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + quoted.len()..].chars().next();
+        !before.is_some_and(is_name) && !after.is_some_and(is_name)
+    })
+}

@@ -1,0 +1,190 @@
+//! Enum types as desired state, shared and per tenant: created, given new
+//! labels in place, created again when labels go or move (converting the
+//! columns, checks and indexes that use them), dropped; after each apply
+//! the plan is empty and `pg_dump --schema-only` equals that of the SQL run
+//! directly.
+
+use crate::support::{assert_same_dump, kschema, Project, TestDb};
+
+const PUBLIC: &str = "CREATE TYPE plan_tier AS ENUM ('free', 'pro');
+CREATE TABLE accounts (
+    id BIGINT PRIMARY KEY,
+    tier plan_tier NOT NULL DEFAULT 'free',
+    history plan_tier[] NOT NULL DEFAULT '{}'
+);
+";
+
+const TENANT: &str = "CREATE TYPE status AS ENUM ('open', 'done');
+CREATE TABLE tasks (
+    id BIGINT PRIMARY KEY,
+    state status NOT NULL DEFAULT 'open' CHECK (state <> 'done' OR id > 0),
+    tier plan_tier
+);
+CREATE INDEX tasks_open ON tasks (id) WHERE state = 'open';
+";
+
+const TENANTS: &str = "[[tenant]]\nid = \"t1\"\n\n[[tenant]]\nid = \"t2\"\n";
+
+fn project(public: &str, tenant: &str) -> Project {
+    let project = Project::empty();
+    project
+        .write("schema/public/app.sql", public)
+        .write("schema/tenant/app.sql", tenant)
+        .write("tenants.toml", TENANTS);
+    project
+}
+
+async fn direct(public: &str, tenant: &str) -> TestDb {
+    let db = TestDb::new().await;
+    db.execute(&format!(
+        "{public}
+         CREATE SCHEMA org_t1; SET search_path = org_t1, public; {tenant}
+         CREATE SCHEMA org_t2; SET search_path = org_t2, public; {tenant}
+         RESET search_path;"
+    ))
+    .await;
+    db
+}
+
+async fn assert_converges(
+    project: &Project,
+    db: &TestDb,
+    public: &str,
+    tenant: &str,
+    extra: &[&str],
+) {
+    let mut args = vec!["apply", "--tenant", "all"];
+    args.extend_from_slice(extra);
+    let apply = kschema(project, db, &args);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let plan = kschema(project, db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    assert!(!plan.stdout.contains("Not compared"), "{}", plan.stdout);
+    assert_same_dump(db, &direct(public, tenant).await);
+}
+
+#[tokio::test]
+async fn enums_are_created_extended_recreated_and_dropped() {
+    let project = project(PUBLIC, TENANT);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, PUBLIC, TENANT, &[]).await;
+
+    // New labels go in place, in the transaction.
+    let extended = TENANT.replace(
+        "ENUM ('open', 'done')",
+        "ENUM ('new', 'open', 'review', 'done', 'archived')",
+    );
+    project.write("schema/tenant/app.sql", &extended);
+    let plan = kschema(
+        &project,
+        &db,
+        &["plan", "--tenant", "all", "--format", "sql"],
+    );
+    for statement in [
+        "ALTER TYPE org_t1.status ADD VALUE 'new' BEFORE 'open';",
+        "ALTER TYPE org_t1.status ADD VALUE 'review' AFTER 'open';",
+        "ALTER TYPE org_t1.status ADD VALUE 'archived' AFTER 'done';",
+    ] {
+        assert!(
+            plan.stdout.contains(statement),
+            "{statement}\n{}",
+            plan.stdout
+        );
+    }
+    assert_converges(&project, &db, PUBLIC, &extended, &[]).await;
+
+    // A label that goes: the type is created again and the column, its
+    // check and its partial index converted; a row holding the label makes
+    // that tenant fail and roll back, the other converges.
+    let shrunk = extended.replace("'review', ", "");
+    project.write("schema/tenant/app.sql", &shrunk);
+    db.execute("INSERT INTO org_t1.tasks (id, state) VALUES (1, 'review')")
+        .await;
+    let refused = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_ne!(refused.code, 0, "{}", refused.snapshot());
+    assert!(
+        refused.stdout.contains("rewrites-table"),
+        "{}",
+        refused.stdout
+    );
+    let allow = ["--allow-hazard", "rewrites-table"];
+    let mut args = vec!["apply", "--tenant", "all"];
+    args.extend_from_slice(&allow);
+    let partial = kschema(&project, &db, &args);
+    assert_ne!(partial.code, 0, "{}", partial.snapshot());
+    assert!(
+        partial
+            .stdout
+            .contains("invalid input value for enum status: \"review\""),
+        "{}",
+        partial.stdout
+    );
+    db.execute("DELETE FROM org_t1.tasks").await;
+    assert_converges(&project, &db, PUBLIC, &shrunk, &allow).await;
+
+    // Dropped with the column that used it.
+    let dropped = "CREATE TABLE tasks (id BIGINT PRIMARY KEY, tier plan_tier);\n";
+    project.write("schema/tenant/app.sql", dropped);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout.contains("- drop enum status"),
+        "{}",
+        plan.stdout
+    );
+    let allow = ["--allow-hazard", "deletes-data"];
+    assert_converges(&project, &db, PUBLIC, dropped, &allow).await;
+}
+
+/// A shared enum whose labels change order while tenant columns use it
+/// cannot be created again by public's plan alone: it says so.
+#[tokio::test]
+async fn a_shared_enum_used_by_tenants_is_not_recreated_silently() {
+    let project = project(PUBLIC, TENANT);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, PUBLIC, TENANT, &[]).await;
+    let reordered = PUBLIC.replace("('free', 'pro')", "('pro', 'free')");
+    project.write("schema/public/app.sql", &reordered);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout
+            .contains("columns of 2 tenant schema(s) use enum plan_tier"),
+        "{}",
+        plan.stdout
+    );
+    let refused = kschema(
+        &project,
+        &db,
+        &[
+            "apply",
+            "--tenant",
+            "all",
+            "--allow-hazard",
+            "rewrites-table",
+        ],
+    );
+    assert_ne!(refused.code, 0, "{}", refused.snapshot());
+    assert!(
+        refused.stdout.contains("recreates-object"),
+        "{}",
+        refused.stdout
+    );
+    assert_same_dump(&db, &direct(PUBLIC, TENANT).await);
+
+    // Adding a label is fine while tenants use it.
+    let extended = PUBLIC.replace("('free', 'pro')", "('free', 'pro', 'team')");
+    project.write("schema/public/app.sql", &extended);
+    assert_converges(&project, &db, &extended, TENANT, &[]).await;
+}
+
+#[tokio::test]
+async fn inspect_writes_enums() {
+    let db = direct(PUBLIC, TENANT).await;
+    let project = Project::empty();
+    project.write("tenants.toml", TENANTS);
+    let inspect = kschema(&project, &db, &["inspect", "--force"]);
+    assert_eq!(inspect.code, 0, "{}", inspect.snapshot());
+    let types = project.read("schema/tenant/types.sql");
+    assert_eq!(types, "CREATE TYPE status AS ENUM ('open', 'done');\n");
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+}
