@@ -22,7 +22,9 @@ use kschema_core::load::{load_project, TenantId};
 use kschema_core::model::{SchemaModel, SchemaName};
 use kschema_core::mongo::{collection_files, plan_mongo, MongoState};
 use kschema_core::plan::{plan_schema, unmanaged_groups, PlanOptions, Target};
-use kschema_core::render::ddl::{functions_file, sequences_file, table_file, types_file};
+use kschema_core::render::ddl::{
+    extensions_file, functions_file, sequences_file, table_file, types_file,
+};
 use kschema_core::render::describe;
 use kschema_core::render::not_compared::{self, LeftOut};
 use kschema_core::Problem;
@@ -455,6 +457,13 @@ impl Files {
                     table,
                     by_table.get(&table.name).map_or(&[][..], Vec::as_slice),
                 ),
+            );
+        }
+        if !model.extensions.is_empty() {
+            let name = unique_file_name("extensions", &mut used);
+            self.add(
+                Path::new(folder).join(format!("{name}.sql")),
+                extensions_file(model),
             );
         }
         if !model.enums.is_empty() {

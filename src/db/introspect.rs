@@ -19,6 +19,13 @@ pub(crate) const TABLES_SQL: &str = include_str!("sql/tables.sql");
 const UNMANAGED_SQL: &str = include_str!("sql/unmanaged.sql");
 pub(crate) const FUNCTIONS_SQL: &str = include_str!("sql/functions.sql");
 pub(crate) const ENUMS_SQL: &str = include_str!("sql/enums.sql");
+/// Every extension but plpgsql (which every database has): they are
+/// database-wide, read with public.
+pub(crate) const EXTENSIONS_SQL: &str = "
+SELECT x.extname::text, n.nspname::text, x.extversion
+  FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
+ WHERE x.extname <> 'plpgsql'
+ ORDER BY 1";
 
 const SCHEMAS_SQL: &str = "SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)";
 
@@ -237,6 +244,15 @@ async fn read_catalog(
     }
     for (schema, name, labels) in enums {
         builder.add_enum(&schema, name, labels);
+    }
+    if names.contains(&"public") {
+        for row in client
+            .query(EXTENSIONS_SQL, &[])
+            .await
+            .map_err(IntrospectError::Query)?
+        {
+            builder.add_extension(read(&row, 0)?, read(&row, 1)?, read(&row, 2)?);
+        }
     }
     for (schema, kind, name) in unmanaged {
         builder.add_unmanaged(&schema, &kind, name);

@@ -116,11 +116,12 @@ const STORED_FORM_VERSION: u32 = 2;
 /// How this kschema reads a catalog, for the cache key.
 fn reader_identity() -> String {
     format!(
-        "{STORED_FORM_VERSION}\n{}\n{}\n{}\n{}",
+        "{STORED_FORM_VERSION}\n{}\n{}\n{}\n{}\n{}",
         super::introspect::TABLES_SQL,
         super::introspect::SEQUENCES_SQL,
         super::introspect::FUNCTIONS_SQL,
-        super::introspect::ENUMS_SQL
+        super::introspect::ENUMS_SQL,
+        super::introspect::EXTENSIONS_SQL
     )
 }
 
@@ -366,6 +367,7 @@ fn label(key: &ObjectKey) -> String {
         ObjectKey::Function(name, _) => format!("function {name}"),
         ObjectKey::Trigger(table, name) => format!("trigger {name} on {table}"),
         ObjectKey::Type(name) => format!("type {name}"),
+        ObjectKey::Extension(name) => format!("extension {name}"),
     }
 }
 

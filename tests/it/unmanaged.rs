@@ -34,10 +34,6 @@ const TENANT_OBJECTS: &[(&str, &str)] = &[
         "1 composite type (pair)",
     ),
     (
-        "CREATE EXTENSION citext SCHEMA org_abc123",
-        "1 extension (citext 1.6)",
-    ),
-    (
         "COMMENT ON INDEX org_abc123.idx_users_org_email IS 'lookup'",
         "1 comment (index idx_users_org_email)",
     ),
@@ -100,6 +96,11 @@ const MANAGED_DRIFT: &[(&str, &str)] = &[
         "CREATE TYPE org_abc123.mood AS ENUM ('happy', 'sad')",
         "- drop enum mood",
     ),
+    // Database-wide: public's, whatever schema its objects are in.
+    (
+        "CREATE EXTENSION citext SCHEMA org_abc123",
+        "- drop extension citext",
+    ),
 ];
 
 async fn shipped_with_tenant_objects() -> (Project, TestDb) {
@@ -127,10 +128,12 @@ async fn plan_lists_every_unmanaged_kind_instead_of_saying_up_to_date() {
     for (_, line) in TENANT_OBJECTS.iter().chain(MANAGED_DRIFT) {
         assert!(text.contains(line), "missing {line:?} in\n{text}");
     }
-    assert!(text.contains("public: 1 extension (pgcrypto"), "{text}");
-    // The tenant's line names it alone: the others hold nothing unmanaged.
+    // Extensions are the database's: public's plan drops those the files
+    // do not declare.
+    assert!(text.contains("- drop extension pgcrypto"), "{text}");
+    // The tenant's block names it alone: the others hold nothing unmanaged.
     assert!(
-        text.contains("\n  tenant abc123 (org_abc123):\n    1 extension (citext 1.6)\n"),
+        text.contains("\n  tenant abc123 (org_abc123):\n    1 domain (positive)\n"),
         "{text}"
     );
     assert!(!text.contains("def456 (org_def456):"), "{text}");
@@ -168,7 +171,6 @@ async fn plan_lists_every_unmanaged_kind_instead_of_saying_up_to_date() {
         "trigger",
         "domain",
         "composite_type",
-        "extension",
         "comment",
         "row_security",
         "policy",
@@ -187,7 +189,7 @@ async fn plan_lists_every_unmanaged_kind_instead_of_saying_up_to_date() {
     assert!(def.get("not_compared").is_none(), "{def}");
     assert_eq!(
         document["summary"]["not_compared"].as_u64().unwrap() as usize,
-        kinds.len() + 1
+        kinds.len()
     );
 
     // Markdown and SQL say it too.
@@ -196,7 +198,7 @@ async fn plan_lists_every_unmanaged_kind_instead_of_saying_up_to_date() {
     assert!(markdown.contains("  - 1 view (active_users)"), "{markdown}");
     let sql = kschema(&project, &db, &["plan", "--format", "sql"]).stdout;
     assert!(
-        sql.contains("--   tenant abc123 (org_abc123):\n--     1 extension (citext 1.6)"),
+        sql.contains("--   tenant abc123 (org_abc123):\n--     1 domain (positive)"),
         "{sql}"
     );
 }
@@ -332,7 +334,7 @@ async fn live_generated_columns_are_read_and_exclusion_constraints_and_identity_
     for line in [
         "1 identity or serial with sequence options (things.id (CACHE 20))",
         "1 index with storage options (things_name (fillfactor=50))",
-        "1 extension (btree_gist",
+        "- drop extension btree_gist",
     ] {
         assert!(plan.stdout.contains(line), "{line}\n{}", plan.stdout);
     }

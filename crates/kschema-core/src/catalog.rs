@@ -20,9 +20,9 @@ use sha2::{Digest, Sha256};
 
 use crate::ident::Ident;
 use crate::model::{
-    Column, ColumnType, Constraint, ConstraintKind, Deferrable, EnumType, ForeignKey, Function,
-    Identity, Index, IndexExpr, IndexKey, ReferentialAction, ReplicaIdentity, Row, SchemaModel,
-    SchemaName, SchemaRef, Sequence, SqlExpr, Table, TableRef, Trigger, TriggerFiring,
+    Column, ColumnType, Constraint, ConstraintKind, Deferrable, EnumType, Extension, ForeignKey,
+    Function, Identity, Index, IndexExpr, IndexKey, ReferentialAction, ReplicaIdentity, Row,
+    SchemaModel, SchemaName, SchemaRef, Sequence, SqlExpr, Table, TableRef, Trigger, TriggerFiring,
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
 use crate::normalize::qualifier::strip_qualifier;
@@ -378,6 +378,7 @@ struct SchemaRows {
     sequences: Vec<Sequence>,
     functions: Vec<Function>,
     enums: BTreeMap<Ident, EnumType>,
+    extensions: BTreeMap<Ident, Extension>,
     rows: BTreeMap<Ident, Vec<Row>>,
 }
 
@@ -467,6 +468,23 @@ impl LiveStateBuilder {
             });
     }
 
+    /// An extension (database-wide: part of public's model).
+    pub fn add_extension(&mut self, name: String, schema: String, version: String) {
+        let name = Ident::new(name);
+        self.schemas
+            .entry(SchemaName::public())
+            .or_default()
+            .extensions
+            .insert(
+                name.clone(),
+                Extension {
+                    name,
+                    schema: Some(Ident::new(schema)),
+                    version: Some(version),
+                },
+            );
+    }
+
     /// An enum type and its labels in sort order.
     pub fn add_enum(&mut self, schema: &str, name: String, labels: Vec<String>) {
         let name = Ident::new(name);
@@ -528,7 +546,8 @@ impl LiveStateBuilder {
                             .iter()
                             .map(|(_, t)| Arc::as_ptr(t) as usize)
                             .collect(),
-                        serde_json::to_string(&(&rows.functions, &rows.enums)).unwrap_or_default(),
+                        serde_json::to_string(&(&rows.functions, &rows.enums, &rows.extensions))
+                            .unwrap_or_default(),
                     )
                 });
             if let Some(existing) = shape_key.as_ref().and_then(|key| by_shape.get(key)) {
@@ -548,6 +567,7 @@ impl LiveStateBuilder {
             }
             model.functions = rows.functions;
             model.enums = rows.enums;
+            model.extensions = rows.extensions;
             model.rows = rows.rows;
             let live = LiveSchema {
                 fingerprint: Fingerprint::of(&model),

@@ -162,9 +162,6 @@ SELECT nspname, kind, name FROM (
      AND NOT EXISTS (SELECT 1 FROM pg_depend e
                       WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')
   UNION ALL
-  SELECT ns.nspname, 'extension', format('%I %s', x.extname, x.extversion)
-    FROM ns JOIN pg_extension x ON x.extnamespace = ns.oid
-  UNION ALL
   SELECT ns.nspname, 'collation', quote_ident(c.collname)
     FROM ns JOIN pg_collation c ON c.collnamespace = ns.oid
    WHERE c.oid >= 16384

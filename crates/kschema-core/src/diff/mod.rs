@@ -22,8 +22,9 @@ use crate::ident::Ident;
 use crate::load::seeds::Seed;
 use crate::load::{LoadedScope, ObjectKey};
 use crate::model::{
-    Column, Constraint, ConstraintKind, EnumAddition, EnumType, Function, Identity, Index,
-    IndexExpr, ReplicaIdentity, SchemaModel, SchemaRef, Sequence, Table, Trigger, TriggerFiring,
+    Column, Constraint, ConstraintKind, EnumAddition, EnumType, Extension, Function, Identity,
+    Index, IndexExpr, ReplicaIdentity, SchemaModel, SchemaRef, Sequence, Table, Trigger,
+    TriggerFiring,
 };
 
 mod enum_type;
@@ -209,6 +210,20 @@ pub enum Change {
     DropEnum {
         enum_type: EnumType,
     },
+    CreateExtension {
+        extension: Extension,
+    },
+    /// `ALTER EXTENSION … UPDATE TO` and/or `SET SCHEMA`.
+    AlterExtension {
+        name: Ident,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<Ident>,
+    },
+    DropExtension {
+        extension: Extension,
+    },
 }
 
 /// A live column of an enum type being created again.
@@ -384,6 +399,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
     diff_comments(live, desired, &mut changes);
     routine::diff_routines(live, desired, &mut changes);
     enum_type::diff_enums(live, desired, &mut changes);
+    diff_extensions(live, desired, &mut changes);
 
     for (name, sequence) in &live.sequences {
         if !desired.sequences.contains_key(name) {
@@ -393,6 +409,44 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
         }
     }
     changes
+}
+
+/// Extensions by name; a version or schema only when the files name one.
+fn diff_extensions(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
+    for (name, wanted) in &desired.extensions {
+        let Some(current) = live.extensions.get(name) else {
+            changes.push(Change::CreateExtension {
+                extension: wanted.clone(),
+            });
+            continue;
+        };
+        let differs = |want: &Option<String>, have: &Option<String>| match want {
+            Some(want) => have.as_ref() != Some(want),
+            None => false,
+        };
+        let version = wanted
+            .version
+            .clone()
+            .filter(|_| differs(&wanted.version, &current.version));
+        let schema = wanted
+            .schema
+            .clone()
+            .filter(|s| current.schema.as_ref() != Some(s));
+        if version.is_some() || schema.is_some() {
+            changes.push(Change::AlterExtension {
+                name: name.clone(),
+                version,
+                schema,
+            });
+        }
+    }
+    for (name, current) in &live.extensions {
+        if !desired.extensions.contains_key(name) {
+            changes.push(Change::DropExtension {
+                extension: current.clone(),
+            });
+        }
+    }
 }
 
 /// `COMMENT ON TABLE` and `COLUMN`: what the files say, for every table

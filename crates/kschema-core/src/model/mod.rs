@@ -14,8 +14,10 @@ use serde::{Deserialize, Serialize};
 use crate::ident::Ident;
 
 mod enum_type;
+mod extension;
 mod routine;
 pub use enum_type::{EnumAddition, EnumPlace, EnumType};
+pub use extension::Extension;
 pub use routine::{Function, Trigger, TriggerFiring};
 
 /// The name of a PostgreSQL schema (namespace): `public`, `org_abc123`, …
@@ -73,6 +75,10 @@ pub struct SchemaModel {
     pub functions: Vec<Function>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub enums: BTreeMap<Ident, EnumType>,
+    /// The database's extensions (in public's model only: they are
+    /// database-wide).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extensions: BTreeMap<Ident, Extension>,
 }
 
 /// A row's values by column, as JSON.
@@ -85,6 +91,7 @@ impl SchemaModel {
             && self.sequences.is_empty()
             && self.functions.is_empty()
             && self.enums.is_empty()
+            && self.extensions.is_empty()
     }
 
     /// The function with this name and these (stored) argument types.

@@ -82,6 +82,14 @@ pub fn adopt_stored(desired: &SchemaModel, stored: &SchemaModel) -> Result<Schem
         adopted.sequences.insert(name.clone(), sequence.clone());
     }
     adopted.functions = adopt_functions(desired, stored)?;
+    // As declared: a version or schema the files leave out is whatever the
+    // server chose, here and on the target.
+    for (name, extension) in &desired.extensions {
+        if !stored.extensions.contains_key(name) {
+            return Err(format!("extension {name} was not stored"));
+        }
+        adopted.extensions.insert(name.clone(), extension.clone());
+    }
     for name in desired.enums.keys() {
         let stored_enum = stored
             .enums

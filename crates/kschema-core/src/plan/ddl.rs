@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{enum_type, routine, Step, TxMode};
+use super::{enum_type, extension, routine, Step, TxMode};
 use crate::definition::{
     column_definition, comment_on, constraint_sql, create_index, create_table, replica_identity,
     sequence_options, storage_parameter_list, ExprStyle,
@@ -386,6 +386,31 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
         Change::DropEnum { enum_type } => step(
             vec![enum_type::drop_enum(enum_type)],
             vec![],
+            TxMode::Transactional,
+        ),
+        Change::CreateExtension { extension } => step(
+            vec![extension::create_extension(extension)],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::AlterExtension {
+            name,
+            version,
+            schema,
+        } => step(
+            extension::alter_extension(name, version, schema),
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::DropExtension { extension } => step(
+            vec![extension::drop_extension(extension)],
+            vec![Hazard::new(
+                HazardKind::DeletesData,
+                format!(
+                    "drops extension {} and its types and functions (it fails while columns or objects kschema does not manage use them)",
+                    extension.name
+                ),
+            )],
             TxMode::Transactional,
         ),
         Change::DropSequence { sequence } => step(

@@ -6,6 +6,7 @@
 
 pub mod ddl;
 mod enum_type;
+mod extension;
 pub mod materialize;
 pub mod order;
 pub mod replay;
@@ -419,6 +420,10 @@ pub fn object_keys(change: &Change) -> Vec<ObjectKey> {
         | Change::RecreateEnum { to, .. }
         | Change::DropEnum { enum_type: to } => keys.push(ObjectKey::Type(to.name.clone())),
         Change::AddEnumValues { name, .. } => keys.push(ObjectKey::Type(name.clone())),
+        Change::CreateExtension { extension: to } | Change::DropExtension { extension: to } => {
+            keys.push(ObjectKey::Extension(to.name.clone()))
+        }
+        Change::AlterExtension { name, .. } => keys.push(ObjectKey::Extension(name.clone())),
         _ => {}
     }
     keys
@@ -525,7 +530,8 @@ fn warn_shared_enums_in_use(steps: &mut [Step], live: &LiveState, targets: &[Tar
 }
 
 /// Marks the `public` drops tenant schemas may depend on — a table, a
-/// column, a key or unique index a tenant foreign key references — to run
+/// column, a key or unique index a tenant foreign key references, a
+/// function, type or extension they use — to run
 /// after the tenants, which drop those foreign keys first. A drop whose name
 /// the plan reuses (drop and re-add) stays where it is, so public's own
 /// order still holds.
@@ -554,6 +560,9 @@ pub fn defer_public_drops(steps: &mut [Step]) {
             Change::CreateIndex { index } => {
                 reused.insert((None, index.name.clone()));
             }
+            Change::CreateEnum { enum_type } => {
+                reused.insert((None, enum_type.name.clone()));
+            }
             _ => {}
         }
     }
@@ -572,6 +581,10 @@ pub fn defer_public_drops(steps: &mut [Step]) {
             Change::DropIndex { index } => {
                 index.unique && !reused.contains(&(None, index.name.clone()))
             }
+            // Tenant defaults, checks, triggers and columns may use shared
+            // functions, types and extensions; the tenants stop first.
+            Change::DropFunction { .. } | Change::DropExtension { .. } => true,
+            Change::DropEnum { enum_type } => !reused.contains(&(None, enum_type.name.clone())),
             _ => false,
         };
     }

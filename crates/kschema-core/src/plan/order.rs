@@ -15,6 +15,8 @@ use crate::model::{ConstraintKind, SchemaRef};
 enum Phase {
     /// Everything else lives in the schema.
     CreateSchema,
+    /// Extensions before anything that uses their types and functions.
+    Extensions,
     /// A trigger goes before the table, column or function it uses changes.
     DropTriggers,
     /// Foreign keys go first: they depend on the keys, columns and tables
@@ -67,6 +69,8 @@ enum Phase {
     DropTypes,
     /// A sequence outlives the columns and tables that used it.
     DropSequences,
+    /// An extension outlives everything that used it.
+    DropExtensions,
 }
 
 fn phase(change: &Change) -> Phase {
@@ -119,6 +123,8 @@ fn phase(change: &Change) -> Phase {
             Phase::Types
         }
         Change::DropEnum { .. } => Phase::DropTypes,
+        Change::CreateExtension { .. } | Change::AlterExtension { .. } => Phase::Extensions,
+        Change::DropExtension { .. } => Phase::DropExtensions,
         Change::DropTrigger { .. } => Phase::DropTriggers,
         Change::CreateTrigger { .. }
         | Change::ReplaceTrigger { .. }

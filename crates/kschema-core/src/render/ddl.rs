@@ -84,6 +84,22 @@ pub fn functions_file(model: &SchemaModel) -> String {
     out
 }
 
+/// The database's extensions, as public's desired-state files declare
+/// them: by name, and schema when not public (any version will do).
+pub fn extensions_file(model: &SchemaModel) -> String {
+    let mut out = String::new();
+    for extension in model.extensions.values() {
+        let _ = write!(out, "CREATE EXTENSION {}", extension.name.quoted());
+        match &extension.schema {
+            Some(schema) if schema.as_str() != "public" => {
+                let _ = writeln!(out, " SCHEMA {};", schema.quoted());
+            }
+            _ => out.push_str(";\n"),
+        }
+    }
+    out
+}
+
 /// The enum types of a schema, as a desired-state file writes them.
 pub fn types_file(model: &SchemaModel) -> String {
     let mut out = String::new();

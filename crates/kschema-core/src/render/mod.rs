@@ -288,6 +288,33 @@ fn describe_change(change: &Change) -> (char, String) {
             ),
         ),
         Change::DropEnum { enum_type } => ('-', format!("drop enum {}", enum_type.name)),
+        Change::CreateExtension { extension } => (
+            '+',
+            format!(
+                "create extension {}{}",
+                extension.name,
+                extension
+                    .version
+                    .as_ref()
+                    .map(|v| format!(" {v}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        Change::AlterExtension {
+            name,
+            version,
+            schema,
+        } => {
+            let mut what = Vec::new();
+            if let Some(version) = version {
+                what.push(format!("update to {version}"));
+            }
+            if let Some(schema) = schema {
+                what.push(format!("move to schema {schema}"));
+            }
+            ('~', format!("extension {name}: {}", what.join(", ")))
+        }
+        Change::DropExtension { extension } => ('-', format!("drop extension {}", extension.name)),
     }
 }
 

@@ -216,6 +216,7 @@ impl Loader {
         }
         self.build_routines(&mut loaded);
         self.build_enums(&mut loaded);
+        self.build_extensions(&mut loaded);
         loaded
     }
 

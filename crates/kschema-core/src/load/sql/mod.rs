@@ -8,6 +8,7 @@ mod annotations;
 mod build;
 mod dump_fold;
 mod enum_type;
+mod extension;
 mod index;
 mod routine;
 mod sequence;
@@ -110,6 +111,7 @@ pub enum ObjectKey {
     Trigger(Ident, Ident),
     /// An enum type.
     Type(Ident),
+    Extension(Ident),
 }
 
 /// A loaded scope: its model and where each object came from.
@@ -145,6 +147,7 @@ pub fn load_scope(
         routines: Vec::new(),
         trigger_firings: Vec::new(),
         enums: Vec::new(),
+        extensions: Vec::new(),
         dump_schema: None,
     };
     for file in files {
@@ -198,6 +201,7 @@ struct Loader {
     trigger_firings: Vec<routine::DeclaredFiring>,
     /// `CREATE TYPE … AS ENUM`.
     enums: Vec<Declared<enum_type::DeclaredType>>,
+    extensions: Vec<Declared<sqlparser::ast::CreateExtension>>,
     /// The schema a dump of tenant files names (`CREATE SCHEMA org_x`):
     /// its qualifier is the template's own.
     dump_schema: Option<Ident>,
@@ -343,6 +347,11 @@ impl Loader {
                     file: file.clone(),
                     place,
                 }),
+                Statement::CreateExtension(extension) => self.extensions.push(Declared {
+                    ast: extension,
+                    file: file.clone(),
+                    place,
+                }),
                 Statement::CreateType {
                     name,
                     representation,
@@ -430,10 +439,10 @@ impl Loader {
                 "kschema manages comments on tables and columns, not yet on other objects; leave those out (pg_dump --no-comments)"
             }
             _ => {
-                "desired-state files hold CREATE TABLE, CREATE INDEX, CREATE SEQUENCE, CREATE TYPE \
-                 … AS ENUM, CREATE FUNCTION, CREATE PROCEDURE and CREATE TRIGGER (and the ALTER TABLE … ADD \
-                 CONSTRAINT / ALTER COLUMN … SET DEFAULT forms schema dumps write); kschema works \
-                 out the other ALTERs and the DROPs itself"
+                "desired-state files hold CREATE EXTENSION, TABLE, INDEX, SEQUENCE, TYPE … AS \
+                 ENUM, FUNCTION, PROCEDURE and TRIGGER (and the ALTER TABLE … ADD CONSTRAINT / \
+                 ALTER COLUMN … SET DEFAULT forms schema dumps write); kschema works out the other \
+                 ALTERs and the DROPs itself"
             }
         };
         self.problems.push(

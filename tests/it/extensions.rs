@@ -1,0 +1,104 @@
+//! Extensions as desired state: declared with public (they are the
+//! database's), created before what uses them, updated to a declared
+//! version, dropped when undeclared (a hazard); after each apply the plan is
+//! empty and `pg_dump --schema-only` equals that of the SQL run directly.
+
+use crate::support::{assert_same_dump, kschema, Project, TestDb};
+
+const TENANTS: &str = "[[tenant]]\nid = \"t1\"\n";
+
+fn project(public: &str, tenant: &str) -> Project {
+    let project = Project::empty();
+    project
+        .write("schema/public/app.sql", public)
+        .write("schema/tenant/app.sql", tenant)
+        .write("tenants.toml", TENANTS);
+    project
+}
+
+async fn direct(public: &str, tenant: &str) -> TestDb {
+    let db = TestDb::new().await;
+    db.execute(&format!(
+        "{public} CREATE SCHEMA org_t1; SET search_path = org_t1, public; {tenant} RESET search_path;"
+    ))
+    .await;
+    db
+}
+
+#[tokio::test]
+async fn extensions_are_created_updated_and_dropped() {
+    let public = "CREATE EXTENSION citext VERSION '1.5';
+CREATE EXTENSION pgcrypto;
+CREATE TABLE accounts (id BIGINT PRIMARY KEY, email citext NOT NULL UNIQUE);
+";
+    let tenant = "CREATE TABLE users (
+    id BIGINT PRIMARY KEY,
+    email citext NOT NULL,
+    token TEXT NOT NULL DEFAULT encode(gen_random_bytes(8), 'hex')
+);
+";
+    let project = project(public, tenant);
+    let db = TestDb::new().await;
+    let plan = kschema(
+        &project,
+        &db,
+        &["plan", "--tenant", "all", "--format", "sql"],
+    );
+    let create = plan.stdout.find("CREATE EXTENSION citext VERSION '1.5'");
+    let table = plan.stdout.find("CREATE TABLE public.accounts");
+    assert!(create.is_some() && create < table, "{}", plan.stdout);
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    assert!(!plan.stdout.contains("Not compared"), "{}", plan.stdout);
+    assert_same_dump(&db, &direct(public, tenant).await);
+
+    // A declared version is kept to; pgcrypto goes once nothing uses it.
+    let updated = "CREATE EXTENSION citext VERSION '1.6';
+CREATE TABLE accounts (id BIGINT PRIMARY KEY, email citext NOT NULL UNIQUE);
+";
+    let tenant = "CREATE TABLE users (id BIGINT PRIMARY KEY, email citext NOT NULL, token TEXT);\n";
+    project
+        .write("schema/public/app.sql", updated)
+        .write("schema/tenant/app.sql", tenant);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for line in [
+        "~ extension citext: update to 1.6",
+        "- drop extension pgcrypto",
+        "deletes-data",
+    ] {
+        assert!(plan.stdout.contains(line), "{line}\n{}", plan.stdout);
+    }
+    let apply = kschema(
+        &project,
+        &db,
+        &["apply", "--tenant", "all", "--allow-hazard", "deletes-data"],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    assert_eq!(kschema(&project, &db, &["plan", "--tenant", "all"]).code, 0);
+    assert_same_dump(&db, &direct(updated, tenant).await);
+    let client = db.client().await;
+    let version: String = client
+        .query_one(
+            "SELECT extversion FROM pg_extension WHERE extname = 'citext'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(version, "1.6");
+}
+
+#[tokio::test]
+async fn an_extension_in_the_tenant_files_is_refused() {
+    let project = project("", "CREATE EXTENSION citext;\n");
+    let db = TestDb::new().await;
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 1, "{}", plan.snapshot());
+    assert!(
+        plan.stderr.contains("kschema::sql::tenant_extension"),
+        "{}",
+        plan.stderr
+    );
+}
