@@ -23,7 +23,7 @@ use kschema_core::model::{SchemaModel, SchemaName};
 use kschema_core::mongo::{collection_files, plan_mongo, MongoState};
 use kschema_core::plan::{plan_schema, unmanaged_groups, PlanOptions, Target};
 use kschema_core::render::ddl::{
-    extensions_file, functions_file, sequences_file, table_file, types_file,
+    extensions_file, functions_file, sequences_file, table_file, types_file, views_file,
 };
 use kschema_core::render::describe;
 use kschema_core::render::not_compared::{self, LeftOut};
@@ -479,6 +479,13 @@ impl Files {
             self.add(
                 Path::new(folder).join(format!("{name}.sql")),
                 functions_file(model),
+            );
+        }
+        if !model.views.is_empty() {
+            let name = unique_file_name("views", &mut used);
+            self.add(
+                Path::new(folder).join(format!("{name}.sql")),
+                views_file(model),
             );
         }
         if !model.sequences.is_empty() {

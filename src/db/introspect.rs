@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use futures_util::{pin_mut, TryStreamExt};
-use kschema_core::catalog::{LiveState, LiveStateBuilder, RawFunction, RawSequence, RowRead};
+use kschema_core::catalog::{
+    LiveState, LiveStateBuilder, RawFunction, RawSequence, RawView, RowRead,
+};
 use kschema_core::ident::{quote_literal, Ident};
 use kschema_core::model::Row;
 use kschema_core::model::SchemaName;
@@ -19,6 +21,7 @@ pub(crate) const TABLES_SQL: &str = include_str!("sql/tables.sql");
 const UNMANAGED_SQL: &str = include_str!("sql/unmanaged.sql");
 pub(crate) const FUNCTIONS_SQL: &str = include_str!("sql/functions.sql");
 pub(crate) const ENUMS_SQL: &str = include_str!("sql/enums.sql");
+pub(crate) const VIEWS_SQL: &str = include_str!("sql/views.sql");
 /// Every extension but plpgsql (which every database has): they are
 /// database-wide, read with public.
 pub(crate) const EXTENSIONS_SQL: &str = "
@@ -226,7 +229,7 @@ async fn read_catalog(
 ) -> Result<LiveState, IntrospectError> {
     let names: Vec<&str> = schemas.iter().map(|s| s.as_str()).collect();
     let mut builder = LiveStateBuilder::new();
-    let (tables, (sequences, functions, enums, unmanaged)) = match side {
+    let (tables, (sequences, functions, enums, views, unmanaged)) = match side {
         Some(side) => futures_util::try_join!(
             read_tables(client, &names, version, &mut builder),
             side_reads(side, &names, version)
@@ -244,6 +247,9 @@ async fn read_catalog(
     }
     for (schema, name, labels) in enums {
         builder.add_enum(&schema, name, labels);
+    }
+    for view in views {
+        builder.add_view(view);
     }
     if names.contains(&"public") {
         for row in client
@@ -439,13 +445,20 @@ async fn read_sequences(
 
 type Unmanaged = Vec<(String, String, String)>;
 type Enums = Vec<(String, String, Vec<String>)>;
+type SideReads = (
+    Vec<RawSequence>,
+    Vec<RawFunction>,
+    Enums,
+    Vec<RawView>,
+    Unmanaged,
+);
 
 /// What the second connection reads while the first reads the tables.
 async fn side_reads(
     client: &Client,
     names: &[&str],
     version: i32,
-) -> Result<(Vec<RawSequence>, Vec<RawFunction>, Enums, Unmanaged), IntrospectError> {
+) -> Result<SideReads, IntrospectError> {
     let sequences = read_sequences(client, names).await?;
     let functions = read_functions(client, names).await?;
     let mut enums = Vec::new();
@@ -456,8 +469,23 @@ async fn side_reads(
     {
         enums.push((read(&row, 0)?, read(&row, 1)?, read(&row, 2)?));
     }
+    let mut views = Vec::new();
+    for row in client
+        .query(VIEWS_SQL, &[&names])
+        .await
+        .map_err(IntrospectError::Query)?
+    {
+        views.push(RawView {
+            schema: read(&row, 0)?,
+            name: read(&row, 1)?,
+            definition: read(&row, 2)?,
+            columns: read(&row, 3)?,
+            options: read(&row, 4)?,
+            reads: read(&row, 5)?,
+        });
+    }
     let unmanaged = read_unmanaged(client, names, version).await?;
-    Ok((sequences, functions, enums, unmanaged))
+    Ok((sequences, functions, enums, views, unmanaged))
 }
 
 /// Functions and procedures.

@@ -116,12 +116,13 @@ const STORED_FORM_VERSION: u32 = 2;
 /// How this kschema reads a catalog, for the cache key.
 fn reader_identity() -> String {
     format!(
-        "{STORED_FORM_VERSION}\n{}\n{}\n{}\n{}\n{}",
+        "{STORED_FORM_VERSION}\n{}\n{}\n{}\n{}\n{}\n{}",
         super::introspect::TABLES_SQL,
         super::introspect::SEQUENCES_SQL,
         super::introspect::FUNCTIONS_SQL,
         super::introspect::ENUMS_SQL,
-        super::introspect::EXTENSIONS_SQL
+        super::introspect::EXTENSIONS_SQL,
+        super::introspect::VIEWS_SQL
     )
 }
 
@@ -291,7 +292,10 @@ fn rejected(
         .rev()
         .find_map(|key| scope.origins.get(key).map(|origin| (key, origin)))
     {
-        Some((key @ (ObjectKey::Function(..) | ObjectKey::Trigger(..)), origin)) => {
+        Some((
+            key @ (ObjectKey::Function(..) | ObjectKey::Trigger(..) | ObjectKey::View(..)),
+            origin,
+        )) => {
             let span = position_in_routine(statement, error, origin).unwrap_or(origin.span);
             problem.at(&origin.file, span, label(key))
         }
@@ -368,6 +372,7 @@ fn label(key: &ObjectKey) -> String {
         ObjectKey::Trigger(table, name) => format!("trigger {name} on {table}"),
         ObjectKey::Type(name) => format!("type {name}"),
         ObjectKey::Extension(name) => format!("extension {name}"),
+        ObjectKey::View(name) => format!("view {name}"),
     }
 }
 

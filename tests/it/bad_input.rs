@@ -75,7 +75,7 @@ async fn unsupported_statement() {
         |p| {
             p.write(
                 "schema/public/views.sql",
-                "-- Views are not desired state (yet).\nCREATE VIEW active_enterprises AS SELECT * FROM enterprises WHERE status = 'ACTIVE';\n",
+                "-- Materialized views are not desired state (yet).\nCREATE MATERIALIZED VIEW active_enterprises AS SELECT * FROM enterprises WHERE status = 'ACTIVE';\n",
             );
         },
         &["apply"],

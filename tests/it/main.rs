@@ -20,3 +20,4 @@ mod routines;
 mod seeds;
 mod stored_desired;
 mod unmanaged;
+mod views;

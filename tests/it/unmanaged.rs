@@ -8,10 +8,6 @@ use crate::support::{kschema, Project, TestDb};
 /// kind gets in the report.
 const TENANT_OBJECTS: &[(&str, &str)] = &[
     (
-        "CREATE VIEW org_abc123.active_users AS SELECT id FROM org_abc123.users",
-        "1 view (active_users)",
-    ),
-    (
         "CREATE MATERIALIZED VIEW org_abc123.user_count AS SELECT count(*) FROM org_abc123.users",
         "1 materialized view (user_count)",
     ),
@@ -81,6 +77,10 @@ const TENANT_OBJECTS: &[(&str, &str)] = &[
 /// to drop, not objects to list.
 const MANAGED_DRIFT: &[(&str, &str)] = &[
     (
+        "CREATE VIEW org_abc123.active_users AS SELECT id FROM org_abc123.users",
+        "- drop view active_users",
+    ),
+    (
         "CREATE FUNCTION org_abc123.touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.updated_at = now(); RETURN NEW; END$$",
         "- drop function touch()",
     ),
@@ -107,7 +107,7 @@ async fn shipped_with_tenant_objects() -> (Project, TestDb) {
     let project = Project::shipped();
     let db = TestDb::new().await;
     assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
-    for (sql, _) in TENANT_OBJECTS.iter().chain(MANAGED_DRIFT) {
+    for (sql, _) in MANAGED_DRIFT.iter().chain(TENANT_OBJECTS) {
         db.execute(sql).await;
     }
     db.execute("CREATE EXTENSION pgcrypto SCHEMA public").await;
@@ -165,7 +165,6 @@ async fn plan_lists_every_unmanaged_kind_instead_of_saying_up_to_date() {
         .map(|o| o["kind"].as_str().unwrap())
         .collect();
     for kind in [
-        "view",
         "materialized_view",
         "aggregate",
         "trigger",
@@ -195,7 +194,7 @@ async fn plan_lists_every_unmanaged_kind_instead_of_saying_up_to_date() {
     // Markdown and SQL say it too.
     let markdown = kschema(&project, &db, &["plan", "--format", "markdown"]).stdout;
     assert!(markdown.contains("**Not compared"), "{markdown}");
-    assert!(markdown.contains("  - 1 view (active_users)"), "{markdown}");
+    assert!(markdown.contains("  - 1 domain (positive)"), "{markdown}");
     let sql = kschema(&project, &db, &["plan", "--format", "sql"]).stdout;
     assert!(
         sql.contains("--   tenant abc123 (org_abc123):\n--     1 domain (positive)"),
@@ -210,7 +209,7 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
     for schema in ["org_abc123", "org_def456"] {
         db.execute(&format!(
-            "CREATE VIEW {schema}.recent AS SELECT id FROM {schema}.projects; \
+            "CREATE DOMAIN {schema}.positive AS int CHECK (VALUE > 0); \
              CREATE POLICY p ON {schema}.users USING (true)"
         ))
         .await;
@@ -230,7 +229,7 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     assert!(
         check
             .stdout
-            .contains("2 tenants (abc123, def456): 1 view (recent), 1 policy (p on users)"),
+            .contains("2 tenants (abc123, def456): 1 domain (positive), 1 policy (p on users)"),
         "{}",
         check.stdout
     );
@@ -258,7 +257,7 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     assert!(
         offline
             .stdout
-            .contains("1 view (recent), 1 policy (p on users)"),
+            .contains("1 domain (positive), 1 policy (p on users)"),
         "{}",
         offline.snapshot()
     );
@@ -271,7 +270,7 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     );
     assert!(
         diff.stdout
-            .contains("2 tenants (abc123, def456): 1 view (recent), 1 policy (p on users)"),
+            .contains("2 tenants (abc123, def456): 1 domain (positive), 1 policy (p on users)"),
         "{}",
         diff.snapshot()
     );

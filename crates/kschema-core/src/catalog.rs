@@ -23,6 +23,7 @@ use crate::model::{
     Column, ColumnType, Constraint, ConstraintKind, Deferrable, EnumType, Extension, ForeignKey,
     Function, Identity, Index, IndexExpr, IndexKey, ReferentialAction, ReplicaIdentity, Row,
     SchemaModel, SchemaName, SchemaRef, Sequence, SqlExpr, Table, TableRef, Trigger, TriggerFiring,
+    View,
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
 use crate::normalize::qualifier::strip_qualifier;
@@ -102,6 +103,20 @@ impl RawTable {
             strip(&mut trigger.definition);
         }
     }
+}
+
+/// One view as views.sql reads it.
+#[derive(Clone, Debug)]
+pub struct RawView {
+    pub schema: String,
+    pub name: String,
+    /// `pg_get_viewdef`
+    pub definition: String,
+    /// JSON: `[[name, type], …]`
+    pub columns: String,
+    pub options: Vec<String>,
+    /// Relations of its schema it reads.
+    pub reads: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -379,6 +394,7 @@ struct SchemaRows {
     functions: Vec<Function>,
     enums: BTreeMap<Ident, EnumType>,
     extensions: BTreeMap<Ident, Extension>,
+    views: BTreeMap<Ident, View>,
     rows: BTreeMap<Ident, Vec<Row>>,
 }
 
@@ -468,6 +484,50 @@ impl LiveStateBuilder {
             });
     }
 
+    /// A view; its query without its schema's name.
+    pub fn add_view(&mut self, raw: RawView) {
+        let columns: Vec<(String, String)> = match serde_json::from_str(&raw.columns) {
+            Ok(columns) => columns,
+            Err(e) => {
+                self.errors
+                    .push(format!("columns of view {}.{}: {e}", raw.schema, raw.name));
+                return;
+            }
+        };
+        let name = Ident::new(&raw.name);
+        let definition = strip_qualifier(&raw.definition, &raw.schema);
+        let mut options = raw.options;
+        options.sort();
+        let with = if options.is_empty() {
+            String::new()
+        } else {
+            format!(" WITH ({})", options.join(", "))
+        };
+        let sql = format!(
+            "CREATE OR REPLACE VIEW {}{with} AS\n{}",
+            name.quoted(),
+            definition.trim_end().trim_end_matches(';')
+        );
+        self.schemas
+            .entry(SchemaName::new(&raw.schema))
+            .or_default()
+            .views
+            .insert(
+                name.clone(),
+                View {
+                    name,
+                    definition,
+                    columns: columns
+                        .into_iter()
+                        .map(|(c, t)| (Ident::new(c), strip_qualifier(&t, &raw.schema)))
+                        .collect(),
+                    options,
+                    reads: raw.reads.into_iter().map(Ident::new).collect(),
+                    sql,
+                },
+            );
+    }
+
     /// An extension (database-wide: part of public's model).
     pub fn add_extension(&mut self, name: String, schema: String, version: String) {
         let name = Ident::new(name);
@@ -546,8 +606,13 @@ impl LiveStateBuilder {
                             .iter()
                             .map(|(_, t)| Arc::as_ptr(t) as usize)
                             .collect(),
-                        serde_json::to_string(&(&rows.functions, &rows.enums, &rows.extensions))
-                            .unwrap_or_default(),
+                        serde_json::to_string(&(
+                            &rows.functions,
+                            &rows.enums,
+                            &rows.extensions,
+                            &rows.views,
+                        ))
+                        .unwrap_or_default(),
                     )
                 });
             if let Some(existing) = shape_key.as_ref().and_then(|key| by_shape.get(key)) {
@@ -568,6 +633,7 @@ impl LiveStateBuilder {
             model.functions = rows.functions;
             model.enums = rows.enums;
             model.extensions = rows.extensions;
+            model.views = rows.views;
             model.rows = rows.rows;
             let live = LiveSchema {
                 fingerprint: Fingerprint::of(&model),

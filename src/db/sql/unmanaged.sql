@@ -34,11 +34,12 @@ tbl AS NOT MATERIALIZED (
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
 )
 SELECT nspname, kind, name FROM (
+  -- Views are managed (views.sql).
   SELECT nspname,
-         CASE relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized_view'
+         CASE relkind WHEN 'm' THEN 'materialized_view'
                       WHEN 'f' THEN 'foreign_table' WHEN 'c' THEN 'composite_type' END AS kind,
          relname::text AS name
-    FROM rel WHERE relkind IN ('v', 'm', 'f', 'c')
+    FROM rel WHERE relkind IN ('m', 'f', 'c')
   UNION ALL
   SELECT r.nspname, CASE WHEN r.relispartition THEN 'partition' ELSE 'inherited_table' END,
          format('%I (of %s)', r.relname,

@@ -24,11 +24,12 @@ use crate::load::{LoadedScope, ObjectKey};
 use crate::model::{
     Column, Constraint, ConstraintKind, EnumAddition, EnumType, Extension, Function, Identity,
     Index, IndexExpr, ReplicaIdentity, SchemaModel, SchemaRef, Sequence, Table, Trigger,
-    TriggerFiring,
+    TriggerFiring, View,
 };
 
 mod enum_type;
 mod routine;
+mod view;
 use crate::seed_value::{canonical_live, from_live, SeedValue};
 
 /// One difference between live and desired state, relative to one schema.
@@ -224,6 +225,17 @@ pub enum Change {
     DropExtension {
         extension: Extension,
     },
+    CreateView {
+        view: View,
+    },
+    /// `CREATE OR REPLACE VIEW`: the same columns, maybe more at the end.
+    ReplaceView {
+        from: View,
+        to: View,
+    },
+    DropView {
+        view: View,
+    },
 }
 
 /// A live column of an enum type being created again.
@@ -400,6 +412,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
     routine::diff_routines(live, desired, &mut changes);
     enum_type::diff_enums(live, desired, &mut changes);
     diff_extensions(live, desired, &mut changes);
+    view::diff_views(live, desired, &mut changes);
 
     for (name, sequence) in &live.sequences {
         if !desired.sequences.contains_key(name) {

@@ -16,9 +16,11 @@ use crate::ident::Ident;
 mod enum_type;
 mod extension;
 mod routine;
+mod view;
 pub use enum_type::{EnumAddition, EnumPlace, EnumType};
 pub use extension::Extension;
 pub use routine::{Function, Trigger, TriggerFiring};
+pub use view::View;
 
 /// The name of a PostgreSQL schema (namespace): `public`, `org_abc123`, …
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -79,6 +81,8 @@ pub struct SchemaModel {
     /// database-wide).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extensions: BTreeMap<Ident, Extension>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub views: BTreeMap<Ident, View>,
 }
 
 /// A row's values by column, as JSON.
@@ -92,6 +96,7 @@ impl SchemaModel {
             && self.functions.is_empty()
             && self.enums.is_empty()
             && self.extensions.is_empty()
+            && self.views.is_empty()
     }
 
     /// The function with this name and these (stored) argument types.

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ident::Ident;
 use crate::model::{
-    ConstraintKind, Function, Index, IndexExpr, SchemaModel, SqlExpr, Table, Trigger,
+    ConstraintKind, Function, Index, IndexExpr, SchemaModel, SqlExpr, Table, Trigger, View,
 };
 
 /// `desired` with everything comparable taken from `stored`, its
@@ -82,6 +82,20 @@ pub fn adopt_stored(desired: &SchemaModel, stored: &SchemaModel) -> Result<Schem
         adopted.sequences.insert(name.clone(), sequence.clone());
     }
     adopted.functions = adopt_functions(desired, stored)?;
+    // What PostgreSQL stores, with the author's statement.
+    for (name, view) in &desired.views {
+        let stored_view = stored
+            .views
+            .get(name)
+            .ok_or_else(|| format!("view {name} was not stored"))?;
+        adopted.views.insert(
+            name.clone(),
+            View {
+                sql: view.sql.clone(),
+                ..stored_view.clone()
+            },
+        );
+    }
     // As declared: a version or schema the files leave out is whatever the
     // server chose, here and on the target.
     for (name, extension) in &desired.extensions {

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{enum_type, extension, routine, Step, TxMode};
+use super::{enum_type, extension, routine, view, Step, TxMode};
 use crate::definition::{
     column_definition, comment_on, constraint_sql, create_index, create_table, replica_identity,
     sequence_options, storage_parameter_list, ExprStyle,
@@ -411,6 +411,14 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
                     extension.name
                 ),
             )],
+            TxMode::Transactional,
+        ),
+        Change::CreateView { view: to } | Change::ReplaceView { to, .. } => {
+            step(vec![view::create_view(to)], vec![], TxMode::Transactional)
+        }
+        Change::DropView { view: current } => step(
+            vec![view::drop_view(current)],
+            vec![],
             TxMode::Transactional,
         ),
         Change::DropSequence { sequence } => step(

@@ -11,6 +11,7 @@ pub mod materialize;
 pub mod order;
 pub mod replay;
 mod routine;
+mod view;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -424,6 +425,9 @@ pub fn object_keys(change: &Change) -> Vec<ObjectKey> {
             keys.push(ObjectKey::Extension(to.name.clone()))
         }
         Change::AlterExtension { name, .. } => keys.push(ObjectKey::Extension(name.clone())),
+        Change::CreateView { view: to }
+        | Change::ReplaceView { to, .. }
+        | Change::DropView { view: to } => keys.push(ObjectKey::View(to.name.clone())),
         _ => {}
     }
     keys
@@ -563,6 +567,9 @@ pub fn defer_public_drops(steps: &mut [Step]) {
             Change::CreateEnum { enum_type } => {
                 reused.insert((None, enum_type.name.clone()));
             }
+            Change::CreateView { view } => {
+                reused.insert((None, view.name.clone()));
+            }
             _ => {}
         }
     }
@@ -584,6 +591,9 @@ pub fn defer_public_drops(steps: &mut [Step]) {
             // Tenant defaults, checks, triggers and columns may use shared
             // functions, types and extensions; the tenants stop first.
             Change::DropFunction { .. } | Change::DropExtension { .. } => true,
+            // A tenant view may read a shared table or view; one created
+            // again keeps public's own order.
+            Change::DropView { view } => !reused.contains(&(None, view.name.clone())),
             Change::DropEnum { enum_type } => !reused.contains(&(None, enum_type.name.clone())),
             _ => false,
         };

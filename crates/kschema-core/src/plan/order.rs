@@ -17,6 +17,9 @@ enum Phase {
     CreateSchema,
     /// Extensions before anything that uses their types and functions.
     Extensions,
+    /// A view goes before the tables, columns and views it reads change
+    /// (readers first), and comes back after them.
+    DropViews,
     /// A trigger goes before the table, column or function it uses changes.
     DropTriggers,
     /// Foreign keys go first: they depend on the keys, columns and tables
@@ -51,6 +54,8 @@ enum Phase {
     Validate,
     /// Indexes after the columns they cover exist.
     CreateIndexes,
+    /// Views once what they read exists (the views they read first).
+    Views,
     /// Triggers once their table, its columns and their function exist.
     Triggers,
     /// Comments once what they describe exists.
@@ -125,6 +130,8 @@ fn phase(change: &Change) -> Phase {
         Change::DropEnum { .. } => Phase::DropTypes,
         Change::CreateExtension { .. } | Change::AlterExtension { .. } => Phase::Extensions,
         Change::DropExtension { .. } => Phase::DropExtensions,
+        Change::CreateView { .. } | Change::ReplaceView { .. } => Phase::Views,
+        Change::DropView { .. } => Phase::DropViews,
         Change::DropTrigger { .. } => Phase::DropTriggers,
         Change::CreateTrigger { .. }
         | Change::ReplaceTrigger { .. }
@@ -145,8 +152,47 @@ pub fn order_changes(changes: Vec<Change>) -> Vec<Change> {
         match phase {
             Phase::CreateTables => ordered.extend(topological(group, false)),
             Phase::DropTables => ordered.extend(topological(group, true)),
+            Phase::Views => ordered.extend(views_in_order(group, false)),
+            Phase::DropViews => ordered.extend(views_in_order(group, true)),
             _ => ordered.extend(group),
         }
+    }
+    ordered
+}
+
+/// Views after the views they read (for drops, the reverse: readers
+/// first); a cycle — which PostgreSQL cannot hold — keeps name order.
+fn views_in_order(group: Vec<Change>, reverse: bool) -> Vec<Change> {
+    let view_of = |change: &Change| match change {
+        Change::CreateView { view } | Change::DropView { view } => Some(view.clone()),
+        Change::ReplaceView { to, .. } => Some(to.clone()),
+        _ => None,
+    };
+    let names: BTreeSet<Ident> = group.iter().filter_map(view_of).map(|v| v.name).collect();
+    let mut placed: BTreeSet<Ident> = BTreeSet::new();
+    let mut pending = group;
+    let mut ordered = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let (ready, waiting): (Vec<Change>, Vec<Change>) =
+            pending.into_iter().partition(|change| {
+                let Some(view) = view_of(change) else {
+                    return true;
+                };
+                view.reads
+                    .iter()
+                    .filter(|r| names.contains(*r) && **r != view.name)
+                    .all(|r| placed.contains(r))
+            });
+        if ready.is_empty() {
+            ordered.extend(waiting);
+            break;
+        }
+        placed.extend(ready.iter().filter_map(view_of).map(|v| v.name));
+        ordered.extend(ready);
+        pending = waiting;
+    }
+    if reverse {
+        ordered.reverse();
     }
     ordered
 }

@@ -8,7 +8,8 @@ use crate::definition::{
     column_definition, comment_on, constraint_sql, create_enum, create_index, create_table_end,
     create_table_start, replica_identity, sequence_options, ExprStyle,
 };
-use crate::model::{Index, SchemaModel, SchemaName, Table};
+use crate::ident::Ident;
+use crate::model::{Index, SchemaModel, SchemaName, Table, View};
 use crate::sql::Sql;
 
 /// The whole schema.
@@ -95,6 +96,34 @@ pub fn extensions_file(model: &SchemaModel) -> String {
                 let _ = writeln!(out, " SCHEMA {};", schema.quoted());
             }
             _ => out.push_str(";\n"),
+        }
+    }
+    out
+}
+
+/// The views of a schema, as PostgreSQL writes their queries (own schema
+/// left out), the views they read first.
+pub fn views_file(model: &SchemaModel) -> String {
+    let mut out = String::new();
+    let mut written: Vec<&Ident> = Vec::new();
+    let mut rest: Vec<&View> = model.views.values().collect();
+    while !rest.is_empty() {
+        let (mut ready, waiting): (Vec<&View>, Vec<&View>) = rest.into_iter().partition(|v| {
+            v.reads
+                .iter()
+                .all(|r| *r == v.name || !model.views.contains_key(r) || written.contains(&r))
+        });
+        rest = waiting;
+        if ready.is_empty() {
+            // A cycle PostgreSQL cannot hold: the rest in name order.
+            ready = std::mem::take(&mut rest);
+        }
+        for view in ready {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{};", view.sql.trim_end());
+            written.push(&view.name);
         }
     }
     out

@@ -315,6 +315,9 @@ fn describe_change(change: &Change) -> (char, String) {
             ('~', format!("extension {name}: {}", what.join(", ")))
         }
         Change::DropExtension { extension } => ('-', format!("drop extension {}", extension.name)),
+        Change::CreateView { view } => ('+', format!("create view {}", view.name)),
+        Change::ReplaceView { to, .. } => ('~', format!("replace view {}", to.name)),
+        Change::DropView { view } => ('-', format!("drop view {}", view.name)),
     }
 }
 

@@ -112,6 +112,7 @@ pub enum ObjectKey {
     /// An enum type.
     Type(Ident),
     Extension(Ident),
+    View(Ident),
 }
 
 /// A loaded scope: its model and where each object came from.
@@ -440,7 +441,7 @@ impl Loader {
             }
             _ => {
                 "desired-state files hold CREATE EXTENSION, TABLE, INDEX, SEQUENCE, TYPE … AS \
-                 ENUM, FUNCTION, PROCEDURE and TRIGGER (and the ALTER TABLE … ADD CONSTRAINT / \
+                 ENUM, FUNCTION, PROCEDURE, TRIGGER and VIEW (and the ALTER TABLE … ADD CONSTRAINT / \
                  ALTER COLUMN … SET DEFAULT forms schema dumps write); kschema works out the other \
                  ALTERs and the DROPs itself"
             }

@@ -1,7 +1,7 @@
-//! `CREATE FUNCTION`, `CREATE PROCEDURE` and `CREATE TRIGGER`: taken out of
-//! the tokens before sqlparser reads the rest. kschema needs only what
-//! identifies them (name, argument count, the trigger's table); their
-//! bodies and options are PostgreSQL's to read — the materialized desired
+//! `CREATE FUNCTION`, `PROCEDURE`, `TRIGGER` and `VIEW`: taken out of the
+//! tokens before sqlparser reads the rest. kschema needs only what
+//! identifies them (name, argument count, the trigger's table, the names a
+//! view's query mentions); their bodies and options are PostgreSQL's to read — the materialized desired
 //! state reports what it rejects at the file and line, and what it stores
 //! is what is compared.
 
@@ -15,7 +15,7 @@ use super::{Annotations, Loader, Origin, Scope};
 use crate::diagnostic::{Problem, SourceFile};
 use crate::ident::Ident;
 use crate::load::{LoadedScope, ObjectKey};
-use crate::model::{Function, Trigger, TriggerFiring};
+use crate::model::{Function, Trigger, TriggerFiring, View};
 use crate::normalize::qualifier::strip_qualifier;
 
 /// What a routine statement declares.
@@ -30,6 +30,10 @@ pub(crate) enum RoutineKind {
         /// The table after `ON`, possibly qualified.
         table: Vec<Ident>,
         constraint: bool,
+    },
+    View {
+        /// Every name its query mentions (some are the views it reads).
+        mentions: Vec<Ident>,
     },
 }
 
@@ -168,12 +172,19 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
     if constraint {
         at += 1;
     }
+    // `CREATE [OR REPLACE] [RECURSIVE] VIEW` (temporary and materialized
+    // ones are sqlparser's to refuse).
+    if word(at, "RECURSIVE") && word(at + 1, "VIEW") {
+        at += 1;
+    }
     let what = if word(at, "FUNCTION") {
         "function"
     } else if word(at, "PROCEDURE") {
         "procedure"
     } else if word(at, "TRIGGER") {
         "trigger"
+    } else if word(at, "VIEW") && !constraint {
+        "view"
     } else {
         return None;
     };
@@ -189,6 +200,16 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
         let on = rest.iter().position(|t| is_word(&t.token, "ON"))?;
         let (table, _) = dotted_name(&rest[on + 1..])?;
         RoutineKind::Trigger { table, constraint }
+    } else if what == "view" {
+        let mentions = rest
+            .iter()
+            .filter_map(|t| match &t.token {
+                Token::Word(w) if w.quote_style.is_some() => Some(Ident::new(&w.value)),
+                Token::Word(w) => Some(Ident::new(w.value.to_lowercase())),
+                _ => None,
+            })
+            .collect();
+        RoutineKind::View { mentions }
     } else {
         RoutineKind::Function {
             procedure: what == "procedure",
@@ -277,6 +298,7 @@ impl Loader {
                 } => "procedure",
                 RoutineKind::Function { .. } => "function",
                 RoutineKind::Trigger { .. } => "trigger",
+                RoutineKind::View { .. } => "view",
             };
             let Some(name) = self.routine_name(&routine, &routine.name, what) else {
                 continue;
@@ -331,6 +353,32 @@ impl Loader {
                         sql,
                     });
                 }
+                RoutineKind::View { mentions } => {
+                    if loaded.model.views.contains_key(&name) {
+                        self.problems.push(
+                            Problem::new(
+                                "kschema::sql::duplicate_view",
+                                format!("view {name} is defined twice"),
+                            )
+                            .at(&routine.file, origin.span, "defined again here")
+                            .with_help("keep one definition"),
+                        );
+                        continue;
+                    }
+                    loaded.origins.insert(ObjectKey::View(name.clone()), origin);
+                    loaded.model.views.insert(
+                        name.clone(),
+                        View {
+                            name,
+                            definition: String::new(),
+                            columns: Vec::new(),
+                            options: Vec::new(),
+                            // Narrowed to the scope's relations below.
+                            reads: mentions.clone(),
+                            sql,
+                        },
+                    );
+                }
                 RoutineKind::Trigger { table, constraint } => {
                     let Some(table_name) = self.routine_name(&routine, table, "table") else {
                         continue;
@@ -374,6 +422,26 @@ impl Loader {
                         .insert(ObjectKey::Trigger(table_name, name), origin);
                 }
             }
+        }
+        // What a view reads, of what the scope declares (its own name and
+        // every other word of its query are not).
+        let relations: Vec<Ident> = loaded
+            .model
+            .tables
+            .keys()
+            .chain(loaded.model.views.keys())
+            .cloned()
+            .collect();
+        for view in loaded.model.views.values_mut() {
+            let mut reads: Vec<Ident> = view
+                .reads
+                .iter()
+                .filter(|name| **name != view.name && relations.contains(name))
+                .cloned()
+                .collect();
+            reads.sort();
+            reads.dedup();
+            view.reads = reads;
         }
         for declared in std::mem::take(&mut self.trigger_firings) {
             let found = loaded

@@ -1,0 +1,83 @@
+//! Views: matched by name, compared by what PostgreSQL stores. A view
+//! whose columns change other than at the end, or that reads a table
+//! column being converted or dropped, is dropped and created again, and so
+//! is every view that reads it.
+
+use std::collections::BTreeSet;
+
+use super::{Change, ColumnChange};
+use crate::ident::Ident;
+use crate::model::SchemaModel;
+
+pub(super) fn diff_views(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
+    // Tables whose changes a view reading them blocks.
+    let mut disturbed: BTreeSet<Ident> = BTreeSet::new();
+    for change in changes.iter() {
+        match change {
+            Change::AlterColumn {
+                table,
+                kind: ColumnChange::Type | ColumnChange::Generated,
+                ..
+            }
+            | Change::DropColumn { table, .. } => {
+                disturbed.insert(table.clone());
+            }
+            Change::DropTable { table } => {
+                disturbed.insert(table.name.clone());
+            }
+            Change::RecreateEnum { columns, .. } => {
+                disturbed.extend(columns.iter().map(|c| c.table.clone()));
+            }
+            _ => {}
+        }
+    }
+    // Live views that cannot stay: what reads a disturbed table, what the
+    // files change incompatibly or leave out — and, transitively, what
+    // reads those.
+    let mut recreated: BTreeSet<Ident> = BTreeSet::new();
+    for (name, view) in &live.views {
+        let incompatible = match desired.views.get(name) {
+            Some(wanted) => !view.same_definition(wanted) && !view.replaceable_by(wanted),
+            None => true,
+        };
+        if incompatible || view.reads.iter().any(|t| disturbed.contains(t)) {
+            recreated.insert(name.clone());
+        }
+    }
+    loop {
+        let more: Vec<Ident> = live
+            .views
+            .values()
+            .filter(|v| !recreated.contains(&v.name))
+            .filter(|v| v.reads.iter().any(|r| recreated.contains(r)))
+            .map(|v| v.name.clone())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        recreated.extend(more);
+    }
+
+    for (name, view) in &live.views {
+        if recreated.contains(name) {
+            changes.push(Change::DropView { view: view.clone() });
+        }
+    }
+    for (name, wanted) in &desired.views {
+        match live.views.get(name) {
+            Some(_) if recreated.contains(name) => changes.push(Change::CreateView {
+                view: wanted.clone(),
+            }),
+            None => changes.push(Change::CreateView {
+                view: wanted.clone(),
+            }),
+            Some(current) if !current.same_definition(wanted) => {
+                changes.push(Change::ReplaceView {
+                    from: current.clone(),
+                    to: wanted.clone(),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+}

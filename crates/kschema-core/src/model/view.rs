@@ -1,0 +1,42 @@
+//! Views: compared as PostgreSQL stores their query (`pg_get_viewdef`,
+//! own schema left out) and options; the author's text is what runs.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ident::Ident;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct View {
+    pub name: Ident,
+    /// `pg_get_viewdef`, own schema left out.
+    pub definition: String,
+    /// Its columns' names and types, in order: `CREATE OR REPLACE VIEW`
+    /// can only add columns at the end.
+    pub columns: Vec<(Ident, String)>,
+    /// `security_barrier`, `check_option`, `security_invoker` as
+    /// PostgreSQL keeps them (`name=value`), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    /// Tables and views of its own schema it reads: created after them,
+    /// dropped (and created again) around their changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<Ident>,
+    /// The statement that creates (or replaces) it: the author's text on
+    /// the desired side, PostgreSQL's on the live side.
+    pub sql: String,
+}
+
+impl View {
+    pub fn same_definition(&self, other: &View) -> bool {
+        self.definition == other.definition
+            && self.options == other.options
+            && self.columns == other.columns
+    }
+
+    /// Whether `CREATE OR REPLACE VIEW` can turn `self` into `to`: the
+    /// same columns first, of the same types, new ones only after.
+    pub fn replaceable_by(&self, to: &View) -> bool {
+        to.columns.len() >= self.columns.len()
+            && self.columns.iter().zip(&to.columns).all(|(a, b)| a == b)
+    }
+}

@@ -1,0 +1,13 @@
+//! Statements for views: the author's text (`CREATE OR REPLACE VIEW …`) on
+//! the files' search path, and `DROP VIEW` qualified.
+
+use crate::model::View;
+use crate::sql::Sql;
+
+pub(super) fn create_view(view: &View) -> Sql {
+    Sql::new().text(&view.sql)
+}
+
+pub(super) fn drop_view(view: &View) -> Sql {
+    Sql::new().text("DROP VIEW ").qualified(&view.name)
+}

@@ -1,0 +1,153 @@
+//! Views as desired state, shared and per tenant: created in the order
+//! they read each other, replaced when their columns allow, dropped and
+//! created again (with the views that read them) when not, or when a
+//! column they read changes type; after each apply the plan is empty and
+//! `pg_dump --schema-only` equals that of the SQL run directly.
+
+use crate::support::{assert_same_dump, kschema, Project, TestDb};
+
+const PUBLIC: &str =
+    "CREATE TABLE plans (id INT PRIMARY KEY, name TEXT NOT NULL, price NUMERIC(10, 2));
+-- Read by the tenant views; declared before the view it reads on purpose.
+CREATE VIEW cheap_plan_names AS SELECT name FROM cheap_plans;
+CREATE VIEW cheap_plans WITH (security_barrier = true) AS
+    SELECT id, name, price FROM plans WHERE price < 10;
+";
+
+const TENANT: &str = "CREATE TABLE tasks (
+    id BIGINT PRIMARY KEY,
+    plan_id INT,
+    title VARCHAR(100) NOT NULL,
+    done BOOLEAN NOT NULL DEFAULT false
+);
+CREATE VIEW open_tasks AS SELECT id, title FROM tasks WHERE NOT done
+    WITH CASCADED CHECK OPTION;
+CREATE VIEW open_task_count AS SELECT count(*) AS n FROM open_tasks;
+CREATE VIEW task_plans AS
+    SELECT t.id, p.name AS plan FROM tasks t JOIN plans p ON p.id = t.plan_id;
+";
+
+const TENANTS: &str = "[[tenant]]\nid = \"t1\"\n\n[[tenant]]\nid = \"t2\"\n";
+
+fn project(public: &str, tenant: &str) -> Project {
+    let project = Project::empty();
+    project
+        .write("schema/public/app.sql", public)
+        .write("schema/tenant/app.sql", tenant)
+        .write("tenants.toml", TENANTS);
+    project
+}
+
+/// The SQL run directly (in an order PostgreSQL accepts: the public view
+/// that reads another after it).
+async fn direct(public: &str, tenant: &str) -> TestDb {
+    let public = public.replace(
+        "CREATE VIEW cheap_plan_names AS SELECT name FROM cheap_plans;\n",
+        "",
+    ) + "CREATE VIEW cheap_plan_names AS SELECT name FROM cheap_plans;\n";
+    let db = TestDb::new().await;
+    db.execute(&format!(
+        "{public}
+         CREATE SCHEMA org_t1; SET search_path = org_t1, public; {tenant}
+         CREATE SCHEMA org_t2; SET search_path = org_t2, public; {tenant}
+         RESET search_path;"
+    ))
+    .await;
+    db
+}
+
+async fn assert_converges(
+    project: &Project,
+    db: &TestDb,
+    public: &str,
+    tenant: &str,
+    extra: &[&str],
+) {
+    let mut args = vec!["apply", "--tenant", "all"];
+    args.extend_from_slice(extra);
+    let apply = kschema(project, db, &args);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let plan = kschema(project, db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    assert!(!plan.stdout.contains("Not compared"), "{}", plan.stdout);
+    assert_same_dump(db, &direct(public, tenant).await);
+}
+
+#[tokio::test]
+async fn views_converge_and_change() {
+    let project = project(PUBLIC, TENANT);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, PUBLIC, TENANT, &[]).await;
+
+    // A column at the end: replaced in place.
+    let wider = TENANT.replace(
+        "SELECT t.id, p.name AS plan FROM",
+        "SELECT t.id, p.name AS plan, p.price FROM",
+    );
+    project.write("schema/tenant/app.sql", &wider);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout.contains("~ replace view task_plans"),
+        "{}",
+        plan.stdout
+    );
+    assert_converges(&project, &db, PUBLIC, &wider, &[]).await;
+
+    // A column type under a view, and a view losing a column: dropped and
+    // created again, with the view that reads it.
+    let changed = wider
+        .replace("title VARCHAR(100)", "title TEXT")
+        .replace("SELECT id, title FROM tasks", "SELECT id FROM tasks");
+    project.write("schema/tenant/app.sql", &changed);
+    let plan = kschema(
+        &project,
+        &db,
+        &["plan", "--tenant", "all", "--format", "sql"],
+    );
+    let order: Vec<usize> = [
+        "DROP VIEW org_t1.open_task_count",
+        "DROP VIEW org_t1.open_tasks",
+        "ALTER TABLE org_t1.tasks ALTER COLUMN title TYPE text",
+        "CREATE OR REPLACE VIEW open_tasks",
+        "CREATE OR REPLACE VIEW open_task_count",
+    ]
+    .iter()
+    .map(|s| {
+        plan.stdout
+            .find(s)
+            .unwrap_or_else(|| panic!("{s}\n{}", plan.stdout))
+    })
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{}", plan.stdout);
+    assert_converges(&project, &db, PUBLIC, &changed, &[]).await;
+
+    // Dropped: the reader first.
+    let fewer = changed.replace(
+        "CREATE VIEW open_task_count AS SELECT count(*) AS n FROM open_tasks;\n",
+        "",
+    );
+    project.write("schema/tenant/app.sql", &fewer);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout.contains("- drop view open_task_count"),
+        "{}",
+        plan.stdout
+    );
+    assert_converges(&project, &db, PUBLIC, &fewer, &[]).await;
+}
+
+#[tokio::test]
+async fn inspect_writes_views_in_reading_order() {
+    let db = direct(PUBLIC, TENANT).await;
+    let project = Project::empty();
+    project.write("tenants.toml", TENANTS);
+    let inspect = kschema(&project, &db, &["inspect", "--force"]);
+    assert_eq!(inspect.code, 0, "{}", inspect.snapshot());
+    let views = project.read("schema/public/views.sql");
+    let reads = views.find("VIEW cheap_plan_names").unwrap();
+    let read = views.find("VIEW cheap_plans").unwrap();
+    assert!(read < reads, "{views}");
+    assert!(views.contains("WITH (security_barrier=true)"), "{views}");
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+}
