@@ -751,3 +751,30 @@ async fn a_comment_on_one_tenant_is_planned_for_that_tenant_only() {
         plan.stdout
     );
 }
+
+/// Every statement runs on the files' search path: a tenant default naming
+/// a tenant-local sequence by its bare name converges in each tenant.
+#[tokio::test]
+async fn a_tenant_default_naming_its_own_sequence_converges() {
+    let tenant = "CREATE SEQUENCE counter START WITH 100;
+CREATE TABLE tickets (id BIGINT DEFAULT nextval('counter') PRIMARY KEY, code TEXT);
+";
+    let project = Project::empty();
+    project.write("schema/tenant/t.sql", tenant).write(
+        "tenants.toml",
+        "[[tenant]]\nid = \"s1\"\n\n[[tenant]]\nid = \"s2\"\n",
+    );
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    let direct = TestDb::new().await;
+    direct
+        .execute(&format!(
+            "CREATE SCHEMA org_s1; SET search_path = org_s1; {tenant}
+             CREATE SCHEMA org_s2; SET search_path = org_s2; {tenant} RESET search_path;"
+        ))
+        .await;
+    assert_same_dump(&db, &direct);
+}

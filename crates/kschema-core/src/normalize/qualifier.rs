@@ -24,7 +24,24 @@ pub fn strip_qualifier(text: &str, schema: &str) -> String {
         let c = bytes[i];
         match c {
             b'\'' => {
-                i = skip_string(bytes, i, i > 0 && matches!(bytes[i - 1], b'E' | b'e'));
+                let end = skip_string(bytes, i, i > 0 && matches!(bytes[i - 1], b'E' | b'e'));
+                // `'org_x.counter'::regclass` names a relation: its
+                // qualifier is one too.
+                if text[end..].starts_with("::regclass") {
+                    let inner = &text[i + 1..end.saturating_sub(1).max(i + 1)];
+                    let (name_end, name) = identifier(inner, 0);
+                    if !inner.is_empty()
+                        && (inner.as_bytes()[0] == b'"'
+                            || inner.as_bytes()[0].is_ascii_alphabetic()
+                            || inner.as_bytes()[0] == b'_')
+                        && name == schema
+                        && inner.as_bytes().get(name_end) == Some(&b'.')
+                    {
+                        out.push_str(&text[copied..=i]);
+                        copied = i + 1 + name_end + 1;
+                    }
+                }
+                i = end;
                 after_dot = false;
             }
             b'-' if bytes.get(i + 1) == Some(&b'-') => {
@@ -152,6 +169,10 @@ mod tests {
             ("\"org_a\".\"Users\", public.org_a.z", "\"Users\", public.org_a.z"),
             ("ORG_A.t, org_ab.t, $1, a$b", "t, org_ab.t, $1, a$b"),
             ("org_a.", "org_a."),
+            (
+                "nextval('org_a.counter'::regclass), 'org_a.x'::text",
+                "nextval('counter'::regclass), 'org_a.x'::text",
+            ),
         ];
         for (text, stripped) in cases {
             assert_eq!(strip_qualifier(text, "org_a"), stripped, "{text}");
