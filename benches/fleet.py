@@ -10,6 +10,7 @@ column, a changed default, a dropped NOT NULL), then times each command
 --runs times and reports the median wall time and kschema's peak RSS.
 
     python3 benches/fleet.py --tenants 100,1000 --runs 3
+    python3 benches/fleet.py --tenants 1000 --project examples/saas
 
 Needs PostgreSQL's server programs (initdb, pg_ctl, psql, pg_dump) and a
 release build (`cargo build --release`, done here if missing).
@@ -61,9 +62,9 @@ def timed(cmd, env=None, ok=(0,)):
     return wall, usage.ru_maxrss
 
 
-def project_with(tenants, directory):
-    shutil.copytree(os.path.join(ROOT, "schema"), os.path.join(directory, "schema"))
-    shutil.copy(os.path.join(ROOT, "kschema.toml"), os.path.join(directory, "kschema.toml"))
+def project_with(tenants, directory, source):
+    shutil.copytree(os.path.join(source, "schema"), os.path.join(directory, "schema"))
+    shutil.copy(os.path.join(source, "kschema.toml"), os.path.join(directory, "kschema.toml"))
     with open(os.path.join(directory, "tenants.toml"), "w") as f:
         for i in range(tenants):
             f.write(f'[[tenant]]\nid = "t{i:05d}"\n\n')
@@ -159,6 +160,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tenants", default="100,1000", help="comma-separated fleet sizes")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--project", default=ROOT,
+                        help="the project whose schema/ the fleet gets (default: the shipped one; "
+                             "examples/saas adds an extension, enums, triggers, a view and comments)")
     parser.add_argument("--apply", action="store_true",
                         help="also time apply (a new column and index in every tenant) against psql -f of the same statements")
     args = parser.parse_args()
@@ -172,7 +176,7 @@ def main():
             conn = f"host={sock} user=postgres dbname={db}"
             run([f"{bin_dir}/psql", "-X", "-q", "-h", sock, "-U", "postgres", "-d", "postgres", "-c", f"CREATE DATABASE {db}"])
             project = os.path.join(work, f"project_{n}")
-            project_with(n, project)
+            project_with(n, project, os.path.abspath(args.project))
             script = subprocess.run([KSCHEMA, "--project", project, "--database-url", conn, "plan", "--format", "sql"],
                                     capture_output=True, text=True)
             if script.returncode != 2:

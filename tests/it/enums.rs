@@ -188,3 +188,36 @@ async fn inspect_writes_enums() {
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
 }
+
+/// Tenants with their own enum are read once per shape, yet a tenant whose
+/// enum-typed default, enum or trigger drifted is told apart.
+#[tokio::test]
+async fn drift_in_one_tenant_is_seen_among_identical_ones() {
+    let tenant = format!(
+        "{TENANT}CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER tasks_touch BEFORE UPDATE ON tasks FOR EACH ROW EXECUTE FUNCTION touch();
+"
+    );
+    let project = project(PUBLIC, &tenant);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, PUBLIC, &tenant, &[]).await;
+    db.execute(
+        "ALTER TABLE org_t2.tasks ALTER COLUMN state SET DEFAULT 'done';
+         ALTER TABLE org_t1.tasks DISABLE TRIGGER tasks_touch;",
+    )
+    .await;
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout.contains(
+            "tenant t2 (org_t2): 1 change\n  ~ alter column tasks.state default 'done'::status → 'open'"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("tenant t1 (org_t1): 1 change\n  ~ enable trigger tasks_touch on tasks"),
+        "{}",
+        plan.stdout
+    );
+}

@@ -8,6 +8,7 @@ mod convergence;
 mod core;
 mod dumps;
 mod enums;
+mod examples;
 mod extensions;
 mod fleet;
 mod hardening;

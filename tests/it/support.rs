@@ -234,8 +234,13 @@ pub struct Project {
 impl Project {
     /// A copy of the repository's own schema/ and tenants.toml.
     pub fn shipped() -> Project {
+        Project::copy_of("")
+    }
+
+    /// A copy of a project folder of the repository (`examples/saas`).
+    pub fn copy_of(folder: &str) -> Project {
         let project = Project::empty();
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
         copy_dir(&repo.join("schema"), &project.path().join("schema"));
         for file in ["tenants.toml", "kschema.toml"] {
             std::fs::copy(repo.join(file), project.path().join(file)).unwrap();

@@ -24,11 +24,28 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
        NULL::oid AS refers_to
   FROM (
     SELECT 'c' AS part, a.attrelid AS relid,
-           concat_ws('|', a.attnum, a.attname, a.atttypid, a.atttypmod, a.attnotnull,
+           concat_ws('|', a.attnum, a.attname, own_type.name, a.atttypmod, a.attnotnull,
                      a.attidentity, a.attgenerated, a.attcollation,
                      CASE WHEN serial.seqname IS NOT NULL THEN 'serial:' || serial.seqname
+                          -- A default of a type of the table's own schema
+                          -- holds that type's oid, which differs per
+                          -- tenant: signed by its text, the qualifier of
+                          -- its cast left out.
+                          WHEN own_type.own AND d.adbin IS NOT NULL
+                          THEN replace(pg_get_expr(d.adbin, 0),
+                                       '::' || quote_ident(relns.nspname) || '.', '::')
                           ELSE d.adbin::text END) AS line
       FROM pg_attribute a
+      -- A column of a type of the table's own schema (a tenant's enum) is
+      -- signed by the type's name, not its oid.
+      JOIN pg_class rel ON rel.oid = a.attrelid
+      JOIN pg_namespace relns ON relns.oid = rel.relnamespace
+      JOIN pg_type ty ON ty.oid = a.atttypid
+      CROSS JOIN LATERAL (
+        SELECT ty.typnamespace = rel.relnamespace AS own,
+               CASE WHEN ty.typnamespace = rel.relnamespace THEN 'own:' || ty.typname
+                    ELSE a.atttypid::text END AS name
+      ) own_type
       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
       -- A serial: the default is a plain nextval() of a sequence the column
       -- owns (the same test tables.sql makes), found by hash joins.

@@ -198,13 +198,17 @@ SELECT nspname, kind, name FROM (
          CASE WHEN d.classoid = 'pg_namespace'::regclass THEN 'schema'
               ELSE o.type || ' ' || replace(o.identity, quote_ident(ns.nspname) || '.', '')
          END
-    FROM pg_description d
+    -- Tables' comments are left out before each comment's object is
+    -- identified (a fleet with commented tables has thousands).
+    FROM (SELECT * FROM pg_description dd
+           WHERE dd.objoid >= 16384
+             AND NOT (dd.classoid = 'pg_class'::regclass
+                      AND EXISTS (SELECT 1 FROM pg_class rc
+                                   WHERE rc.oid = dd.objoid AND rc.relkind IN ('r', 'p')
+                                     AND NOT rc.relispartition))
+          OFFSET 0) d
     CROSS JOIN LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) o
     JOIN ns ON ns.nspname = o.schema OR (d.classoid = 'pg_namespace'::regclass AND d.objoid = ns.oid)
-   WHERE d.objoid >= 16384
-     AND NOT (d.classoid = 'pg_class'::regclass
-              AND EXISTS (SELECT 1 FROM pg_class rc
-                           WHERE rc.oid = d.objoid AND rc.relkind IN ('r', 'p') AND NOT rc.relispartition))
   UNION ALL
   -- Database-wide: listed with public (event triggers fire for every schema).
   SELECT 'public', 'event_trigger', quote_ident(evtname) FROM pg_event_trigger

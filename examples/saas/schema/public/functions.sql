@@ -1,0 +1,10 @@
+-- Keeps updated_at current; every table with one has a trigger calling it,
+-- the tenant tables too (they reach it through the search path).
+CREATE FUNCTION set_updated_at() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END;
+$$;

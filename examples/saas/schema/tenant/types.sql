@@ -1,0 +1,2 @@
+CREATE TYPE project_status AS ENUM ('DRAFT', 'ACTIVE', 'ARCHIVED');
+CREATE TYPE user_status AS ENUM ('INVITED', 'ACTIVE', 'SUSPENDED');

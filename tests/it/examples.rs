@@ -1,0 +1,43 @@
+//! The example projects converge: `examples/saas` (the shipped tables with
+//! an extension, enums, a shared trigger function with a trigger on every
+//! table, a reporting view and comments) applies to public and its tenants,
+//! re-plans empty, and what `inspect` writes from it plans empty too.
+
+use crate::support::{kschema, Project, TestDb};
+
+#[tokio::test]
+async fn the_saas_example_converges_and_inspects_back() {
+    let project = Project::copy_of("examples/saas");
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    assert!(!plan.stdout.contains("Not compared"), "{}", plan.stdout);
+
+    // The trigger on a tenant table runs the shared function.
+    db.execute(
+        "INSERT INTO org_acme.projects (organization_id, name, updated_at)
+             VALUES ('acme', 'p', '2000-01-01');
+         UPDATE org_acme.projects SET name = 'q';",
+    )
+    .await;
+    let client = db.client().await;
+    let fresh: bool = client
+        .query_one(
+            "SELECT updated_at > '2001-01-01' FROM org_acme.projects",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(fresh);
+
+    let out = Project::empty();
+    let out_dir = out.path().display().to_string();
+    let inspect = kschema(&project, &db, &["inspect", "--out", &out_dir, "--force"]);
+    assert_eq!(inspect.code, 0, "{}", inspect.snapshot());
+    out.write("tenants.toml", &project.read("tenants.toml"));
+    let plan = kschema(&out, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+}
