@@ -111,12 +111,26 @@ pub async fn store_desired(
 
 /// Bump when the model or `catalog.rs` changes what a stored form holds
 /// (the catalog queries' text is part of the key already).
-const STORED_FORM_VERSION: u32 = 2;
+const STORED_FORM_VERSION: u32 = 3;
 
-/// How this kschema reads a catalog, for the cache key.
+/// How this kschema reads a catalog, for the cache key: its queries, and
+/// which build it is (the size and time of its executable — the core's
+/// canonical forms change with the code, and a cache written by another
+/// build must not be trusted).
 fn reader_identity() -> String {
+    let build = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| {
+            let modified = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("{}:{modified}", m.len())
+        })
+        .unwrap_or_default();
     format!(
-        "{STORED_FORM_VERSION}\n{}\n{}\n{}\n{}\n{}\n{}",
+        "{STORED_FORM_VERSION}\n{build}\n{}\n{}\n{}\n{}\n{}\n{}",
         super::introspect::TABLES_SQL,
         super::introspect::SEQUENCES_SQL,
         super::introspect::FUNCTIONS_SQL,
@@ -293,7 +307,10 @@ fn rejected(
         .find_map(|key| scope.origins.get(key).map(|origin| (key, origin)))
     {
         Some((
-            key @ (ObjectKey::Function(..) | ObjectKey::Trigger(..) | ObjectKey::View(..)),
+            key @ (ObjectKey::Function(..)
+            | ObjectKey::Trigger(..)
+            | ObjectKey::View(..)
+            | ObjectKey::Policy(..)),
             origin,
         )) => {
             let span = position_in_routine(statement, error, origin).unwrap_or(origin.span);
@@ -373,6 +390,7 @@ fn label(key: &ObjectKey) -> String {
         ObjectKey::Type(name) => format!("type {name}"),
         ObjectKey::Extension(name) => format!("extension {name}"),
         ObjectKey::View(name) => format!("view {name}"),
+        ObjectKey::Policy(table, name) => format!("policy {name} on {table}"),
     }
 }
 

@@ -125,7 +125,7 @@ async fn what_a_dump_holds_that_kschema_does_not_manage_is_refused_with_a_way_ou
             "dump.sql:2",
         ),
         (
-            "CREATE TABLE t (id int);\nALTER TABLE t ENABLE ROW LEVEL SECURITY;\n",
+            "CREATE TABLE t (id int);\nALTER TABLE t DISABLE RULE r;\n",
             "is not part of a desired state",
             "dump.sql:2",
         ),

@@ -15,6 +15,7 @@ mod hardening;
 mod hazards;
 mod inspect;
 mod mongo;
+mod policies;
 mod review;
 mod rollback;
 mod routines;

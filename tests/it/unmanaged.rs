@@ -34,14 +34,6 @@ const TENANT_OBJECTS: &[(&str, &str)] = &[
         "1 comment (index idx_users_org_email)",
     ),
     (
-        "ALTER TABLE org_abc123.roles ENABLE ROW LEVEL SECURITY",
-        "1 table with row-level security (roles (enabled))",
-    ),
-    (
-        "CREATE POLICY own_roles ON org_abc123.roles USING (true)",
-        "1 policy (own_roles on roles)",
-    ),
-    (
         "GRANT SELECT ON org_abc123.projects TO PUBLIC",
         "1 object with granted privileges (projects)",
     ),
@@ -95,6 +87,14 @@ const MANAGED_DRIFT: &[(&str, &str)] = &[
     (
         "CREATE TYPE org_abc123.mood AS ENUM ('happy', 'sad')",
         "- drop enum mood",
+    ),
+    (
+        "ALTER TABLE org_abc123.roles ENABLE ROW LEVEL SECURITY",
+        "~ row-level security on roles: disabled",
+    ),
+    (
+        "CREATE POLICY own_roles ON org_abc123.roles USING (true)",
+        "- drop policy own_roles on roles",
     ),
     // Database-wide: public's, whatever schema its objects are in.
     (
@@ -171,8 +171,6 @@ async fn plan_lists_every_unmanaged_kind_instead_of_saying_up_to_date() {
         "domain",
         "composite_type",
         "comment",
-        "row_security",
-        "policy",
         "privileges",
         "default_privileges",
         "index_options",
@@ -210,7 +208,7 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     for schema in ["org_abc123", "org_def456"] {
         db.execute(&format!(
             "CREATE DOMAIN {schema}.positive AS int CHECK (VALUE > 0); \
-             CREATE POLICY p ON {schema}.users USING (true)"
+             CREATE STATISTICS {schema}.names ON first_name, last_name FROM {schema}.users"
         ))
         .await;
     }
@@ -229,7 +227,7 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     assert!(
         check
             .stdout
-            .contains("2 tenants (abc123, def456): 1 domain (positive), 1 policy (p on users)"),
+            .contains("2 tenants (abc123, def456): 1 domain (positive), 1 statistics object (names)"),
         "{}",
         check.stdout
     );
@@ -257,7 +255,7 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     assert!(
         offline
             .stdout
-            .contains("1 domain (positive), 1 policy (p on users)"),
+            .contains("1 domain (positive), 1 statistics object (names)"),
         "{}",
         offline.snapshot()
     );
@@ -270,7 +268,7 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     );
     assert!(
         diff.stdout
-            .contains("2 tenants (abc123, def456): 1 domain (positive), 1 policy (p on users)"),
+            .contains("2 tenants (abc123, def456): 1 domain (positive), 1 statistics object (names)"),
         "{}",
         diff.snapshot()
     );

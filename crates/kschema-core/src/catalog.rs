@@ -21,9 +21,9 @@ use sha2::{Digest, Sha256};
 use crate::ident::Ident;
 use crate::model::{
     Column, ColumnType, Constraint, ConstraintKind, Deferrable, EnumType, Extension, ForeignKey,
-    Function, Identity, Index, IndexExpr, IndexKey, ReferentialAction, ReplicaIdentity, Row,
-    SchemaModel, SchemaName, SchemaRef, Sequence, SqlExpr, Table, TableRef, Trigger, TriggerFiring,
-    View,
+    Function, Identity, Index, IndexExpr, IndexKey, Policy, ReferentialAction, ReplicaIdentity,
+    Row, RowSecurity, SchemaModel, SchemaName, SchemaRef, Sequence, SqlExpr, Table, TableRef,
+    Trigger, TriggerFiring, View,
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
 use crate::normalize::qualifier::strip_qualifier;
@@ -52,6 +52,18 @@ pub struct RawTable {
     pub options: Option<Vec<String>>,
     #[serde(default)]
     pub triggers: Vec<RawTrigger>,
+    #[serde(default)]
+    pub row_security: bool,
+    #[serde(default)]
+    pub force_row_security: bool,
+    #[serde(default)]
+    pub policies: Vec<RawPolicy>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct RawPolicy {
+    pub name: String,
+    pub definition: String,
 }
 
 /// One function or procedure as functions.sql reads it.
@@ -101,6 +113,9 @@ impl RawTable {
         }
         for trigger in &mut self.triggers {
             strip(&mut trigger.definition);
+        }
+        for policy in &mut self.policies {
+            strip(&mut policy.definition);
         }
     }
 }
@@ -728,6 +743,23 @@ impl LiveStateBuilder {
             .collect();
         constraints.sort_by(|a, b| a.name.cmp(&b.name));
         let table_name = Ident::new(name);
+        let policies = raw
+            .policies
+            .iter()
+            .map(|p| {
+                let policy = Ident::new(&p.name);
+                Policy {
+                    sql: format!(
+                        "CREATE POLICY {} ON {} {}",
+                        policy.quoted(),
+                        table_name.quoted(),
+                        p.definition
+                    ),
+                    name: policy,
+                    definition: p.definition.clone(),
+                }
+            })
+            .collect();
         let indexes = raw
             .indexes
             .into_iter()
@@ -775,6 +807,11 @@ impl LiveStateBuilder {
                 replica_identity,
                 options,
                 triggers,
+                row_security: RowSecurity {
+                    enabled: raw.row_security,
+                    forced: raw.force_row_security,
+                },
+                policies,
             },
             indexes,
         )

@@ -56,10 +56,15 @@ pub enum HazardKind {
     /// manage that depend on it make the drop fail. Safer: a new function
     /// under another name, callers moved to it, the old one dropped later.
     RecreatesObject,
+    /// Enables row-level security on a table that holds rows: every role
+    /// but the owner (and superusers, and roles with BYPASSRLS) then sees
+    /// only the rows a policy lets it see — none, without one. Safer: create
+    /// the policies first and check them as the application's role.
+    HidesRows,
 }
 
 impl HazardKind {
-    pub const ALL: [HazardKind; 9] = [
+    pub const ALL: [HazardKind; 10] = [
         HazardKind::DeletesData,
         HazardKind::MayLoseData,
         HazardKind::RewritesTable,
@@ -69,6 +74,7 @@ impl HazardKind {
         HazardKind::DropsIndex,
         HazardKind::RejectsDocuments,
         HazardKind::RecreatesObject,
+        HazardKind::HidesRows,
     ];
 
     pub fn name(self) -> &'static str {
@@ -82,6 +88,7 @@ impl HazardKind {
             HazardKind::DropsIndex => "drops-index",
             HazardKind::RejectsDocuments => "rejects-documents",
             HazardKind::RecreatesObject => "recreates-object",
+            HazardKind::HidesRows => "hides-rows",
         }
     }
 
@@ -95,6 +102,7 @@ impl HazardKind {
                 | HazardKind::RewritesTable
                 | HazardKind::AccessExclusiveLock
                 | HazardKind::RecreatesObject
+                | HazardKind::HidesRows
         )
     }
 

@@ -62,10 +62,12 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
     UNION ALL
     -- The table's own attributes, when not the defaults (a line only for
     -- the tables that have any: a fleet of plain tables adds no rows).
-    SELECT 'c', c.oid, concat_ws('|', 'table', c.relpersistence, c.relreplident, c.reloptions::text)
+    SELECT 'c', c.oid, concat_ws('|', 'table', c.relpersistence, c.relreplident, c.reloptions::text,
+                                  c.relrowsecurity, c.relforcerowsecurity)
       FROM pg_class c
      WHERE c.oid = ANY($1)
-       AND (c.relpersistence <> 'p' OR c.relreplident <> 'd' OR c.reloptions IS NOT NULL)
+       AND (c.relpersistence <> 'p' OR c.relreplident <> 'd' OR c.reloptions IS NOT NULL
+            OR c.relrowsecurity OR c.relforcerowsecurity)
     UNION ALL
     -- Comments on the table and its columns: a line each, for commented
     -- tables only.
@@ -95,6 +97,12 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
       JOIN pg_proc p ON p.oid = tg.tgfoid
       LEFT JOIN pg_class cr ON cr.oid = tg.tgconstrrelid
      WHERE tg.tgrelid = ANY($1) AND NOT tg.tgisinternal
+    UNION ALL
+    SELECT 'k', p.polrelid,
+           concat_ws('|', 'policy', p.polname, p.polpermissive, p.polcmd, p.polroles::text,
+                     p.polqual::text, p.polwithcheck::text)
+      FROM pg_policy p
+     WHERE p.polrelid = ANY($1)
     UNION ALL
     -- Every index, those behind constraints too (which also signs a unique
     -- constraint's NULLS NOT DISTINCT).

@@ -170,6 +170,26 @@ trg AS (
     JOIN pg_proc p ON p.oid = tg.tgfoid
    WHERE NOT tg.tgisinternal
    GROUP BY tg.tgrelid
+),
+-- Policies: what PostgreSQL stores, in the order CREATE POLICY writes it
+-- (the reader leaves the schema's own name out of the expressions).
+pol AS (
+  SELECT p.polrelid,
+         json_agg(json_build_object(
+           'name', p.polname,
+           'definition', concat_ws(' ',
+             'AS', CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+             'FOR', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                                  WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+             'TO', (SELECT string_agg(role, ', ' ORDER BY role)
+                      FROM (SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END AS role
+                              FROM unnest(p.polroles) r) roles),
+             'USING (' || pg_get_expr(p.polqual, p.polrelid) || ')',
+             'WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')')
+         ) ORDER BY p.polname) AS policies
+    FROM pg_policy p
+    JOIN tbl ON tbl.oid = p.polrelid
+   GROUP BY p.polrelid
 )
 SELECT tbl.oid,
        json_build_object(
@@ -180,7 +200,10 @@ SELECT tbl.oid,
          'comment', obj_description(tbl.oid, 'pg_class'),
          'replica_identity', rel.relreplident,
          'options', rel.reloptions,
-         'triggers', coalesce(trg.triggers, '[]')
+         'triggers', coalesce(trg.triggers, '[]'),
+         'row_security', rel.relrowsecurity,
+         'force_row_security', rel.relforcerowsecurity,
+         'policies', coalesce(pol.policies, '[]')
        )::text AS document
   FROM tbl
   JOIN pg_class rel ON rel.oid = tbl.oid
@@ -188,3 +211,4 @@ SELECT tbl.oid,
   LEFT JOIN cons ON cons.conrelid = tbl.oid
   LEFT JOIN idx ON idx.indrelid = tbl.oid
   LEFT JOIN trg ON trg.tgrelid = tbl.oid
+  LEFT JOIN pol ON pol.polrelid = tbl.oid

@@ -67,9 +67,10 @@ SELECT nspname, kind, name FROM (
          format('%I (%s)', relname, CASE relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' ELSE 'USING INDEX' END)
     FROM rel WHERE relkind = 'r' AND relreplident = 'i'
   UNION ALL
+  -- A plain table's row security and policies are managed.
   SELECT nspname, 'row_security',
          format('%I (%s)', relname, CASE WHEN relforcerowsecurity THEN 'enabled, forced' ELSE 'enabled' END)
-    FROM rel WHERE relkind IN ('r', 'p') AND (relrowsecurity OR relforcerowsecurity)
+    FROM rel WHERE relkind = 'p' AND (relrowsecurity OR relforcerowsecurity)
   UNION ALL
   /*VIRTUAL_GENERATED_COLUMNS*/
   -- An identity's or serial's sequence with options of its own (the model
@@ -113,6 +114,7 @@ SELECT nspname, kind, name FROM (
   UNION ALL
   SELECT t.nspname, 'policy', format('%I on %I', p.polname, t.relname)
     FROM pg_policy p JOIN tbl t ON t.oid = p.polrelid
+   WHERE t.relkind <> 'r' OR t.relispartition
   UNION ALL
   SELECT t.nspname, 'rule', format('%I on %I', r.rulename, t.relname)
     FROM pg_rewrite r JOIN tbl t ON t.oid = r.ev_class

@@ -1,7 +1,7 @@
 //! Enum types: matched by name; new labels are added in place, removed or
 //! reordered ones mean the type is created again.
 
-use super::{Change, EnumColumn};
+use super::{mentions, Change, EnumColumn};
 use crate::ident::Ident;
 use crate::model::{ConstraintKind, EnumType, IndexExpr, SchemaModel};
 
@@ -139,15 +139,4 @@ fn dependents_of(
         }
     }
     (dependents, indexes)
-}
-
-/// Whether `text` names `column` as an identifier (bare or quoted).
-fn mentions(text: &str, column: &Ident) -> bool {
-    let quoted = column.quoted().to_string();
-    let is_name = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
-    text.match_indices(quoted.as_str()).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + quoted.len()..].chars().next();
-        !before.is_some_and(is_name) && !after.is_some_and(is_name)
-    })
 }

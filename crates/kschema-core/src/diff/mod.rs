@@ -23,11 +23,12 @@ use crate::load::seeds::Seed;
 use crate::load::{LoadedScope, ObjectKey};
 use crate::model::{
     Column, Constraint, ConstraintKind, EnumAddition, EnumType, Extension, Function, Identity,
-    Index, IndexExpr, ReplicaIdentity, SchemaModel, SchemaRef, Sequence, Table, Trigger,
-    TriggerFiring, View,
+    Index, IndexExpr, Policy, ReplicaIdentity, RowSecurity, SchemaModel, SchemaRef, Sequence,
+    Table, Trigger, TriggerFiring, View,
 };
 
 mod enum_type;
+mod policy;
 mod routine;
 mod view;
 use crate::seed_value::{canonical_live, from_live, SeedValue};
@@ -236,6 +237,20 @@ pub enum Change {
     DropView {
         view: View,
     },
+    CreatePolicy {
+        table: Ident,
+        policy: Policy,
+    },
+    DropPolicy {
+        table: Ident,
+        policy: Policy,
+    },
+    /// `ENABLE` / `DISABLE` and `FORCE` / `NO FORCE ROW LEVEL SECURITY`.
+    SetRowSecurity {
+        table: Ident,
+        from: RowSecurity,
+        to: RowSecurity,
+    },
 }
 
 /// A live column of an enum type being created again.
@@ -295,7 +310,10 @@ impl Change {
             | Change::CreateTrigger { table, .. }
             | Change::ReplaceTrigger { table, .. }
             | Change::DropTrigger { table, .. }
-            | Change::SetTriggerFiring { table, .. } => Some(table),
+            | Change::SetTriggerFiring { table, .. }
+            | Change::CreatePolicy { table, .. }
+            | Change::DropPolicy { table, .. }
+            | Change::SetRowSecurity { table, .. } => Some(table),
             Change::CreateIndex { index } | Change::DropIndex { index } => Some(&index.table),
             Change::RenameTable { to, .. } => Some(to),
             _ => None,
@@ -413,6 +431,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
     enum_type::diff_enums(live, desired, &mut changes);
     diff_extensions(live, desired, &mut changes);
     view::diff_views(live, desired, &mut changes);
+    policy::diff_policies(live, desired, &mut changes);
 
     for (name, sequence) in &live.sequences {
         if !desired.sequences.contains_key(name) {
@@ -1001,4 +1020,15 @@ fn diff_indexes(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Cha
             (None, None) => {}
         }
     }
+}
+
+/// Whether `text` names `column` as an identifier (bare or quoted).
+pub(crate) fn mentions(text: &str, column: &Ident) -> bool {
+    let quoted = column.quoted().to_string();
+    let is_name = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    text.match_indices(quoted.as_str()).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + quoted.len()..].chars().next();
+        !before.is_some_and(is_name) && !after.is_some_and(is_name)
+    })
 }

@@ -351,6 +351,12 @@ pub(crate) enum Folded {
     ReplicaIdentity(Option<crate::model::ReplicaIdentity>),
     /// `DISABLE TRIGGER t` and its kin, for a trigger declared later.
     TriggerFiring(Ident, crate::model::TriggerFiring),
+    /// `ENABLE` / `DISABLE` (true, false) or `FORCE` / `NO FORCE` (false,
+    /// true) `ROW LEVEL SECURITY`.
+    RowSecurity {
+        enable: Option<bool>,
+        force: Option<bool>,
+    },
 }
 
 /// Folds one operation into the table's declaration.
@@ -387,6 +393,22 @@ pub(crate) fn fold(
             Ok(Folded::Done)
         }
         AlterTableOperation::OwnerTo { .. } => Ok(Folded::Done),
+        AlterTableOperation::EnableRowLevelSecurity => Ok(Folded::RowSecurity {
+            enable: Some(true),
+            force: None,
+        }),
+        AlterTableOperation::DisableRowLevelSecurity => Ok(Folded::RowSecurity {
+            enable: Some(false),
+            force: None,
+        }),
+        AlterTableOperation::ForceRowLevelSecurity => Ok(Folded::RowSecurity {
+            enable: None,
+            force: Some(true),
+        }),
+        AlterTableOperation::NoForceRowLevelSecurity => Ok(Folded::RowSecurity {
+            enable: None,
+            force: Some(false),
+        }),
         AlterTableOperation::DisableTrigger { name } => Ok(Folded::TriggerFiring(
             Ident::from_sqlparser(name),
             crate::model::TriggerFiring::Disabled,

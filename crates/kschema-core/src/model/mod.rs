@@ -19,7 +19,7 @@ mod routine;
 mod view;
 pub use enum_type::{EnumAddition, EnumPlace, EnumType};
 pub use extension::Extension;
-pub use routine::{Function, Trigger, TriggerFiring};
+pub use routine::{Function, Policy, RowSecurity, Trigger, TriggerFiring};
 pub use view::View;
 
 /// The name of a PostgreSQL schema (namespace): `public`, `org_abc123`, …
@@ -157,6 +157,11 @@ pub struct Table {
     /// Sorted by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<Trigger>,
+    #[serde(default, skip_serializing_if = "RowSecurity::is_off")]
+    pub row_security: RowSecurity,
+    /// Sorted by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<Policy>,
 }
 
 impl Table {

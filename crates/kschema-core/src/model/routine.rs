@@ -1,4 +1,5 @@
-//! Functions, procedures and triggers: objects whose definition is code.
+//! Functions, procedures, triggers and policies: objects whose definition
+//! is code.
 //! Both sides compare what PostgreSQL stores (`pg_get_functiondef`,
 //! `pg_get_triggerdef`, with the object's own schema left out), never the
 //! author's text; the author's text is what runs.
@@ -118,5 +119,42 @@ impl TriggerFiring {
             TriggerFiring::Replica => "ENABLE REPLICA TRIGGER",
             TriggerFiring::Always => "ENABLE ALWAYS TRIGGER",
         }
+    }
+}
+
+/// A row-level security policy on a table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    pub name: Ident,
+    /// What PostgreSQL stores (`AS …`, `FOR …`, `TO …`, `USING (…)`, `WITH
+    /// CHECK (…)`), own schema left out: what is compared.
+    pub definition: String,
+    /// The statement that creates it: the author's text on the desired
+    /// side, the definition's on the live side.
+    pub sql: String,
+}
+
+/// `ALTER TABLE … ENABLE / FORCE ROW LEVEL SECURITY`: PostgreSQL keeps the
+/// two flags apart (forcing a table whose row security is off is allowed,
+/// and takes effect once it is on).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowSecurity {
+    pub enabled: bool,
+    /// Applied to the table's owner too.
+    pub forced: bool,
+}
+
+impl RowSecurity {
+    pub fn is_off(&self) -> bool {
+        *self == RowSecurity::default()
+    }
+
+    /// The `ALTER TABLE` clauses that set it.
+    pub fn clauses(self) -> String {
+        format!(
+            "{} ROW LEVEL SECURITY, {} ROW LEVEL SECURITY",
+            if self.enabled { "ENABLE" } else { "DISABLE" },
+            if self.forced { "FORCE" } else { "NO FORCE" }
+        )
     }
 }

@@ -26,8 +26,8 @@ use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    visit_expressions_mut, Array, BinaryOperator, CastKind, DataType, Expr, Ident as SqlIdent,
-    ObjectName, ObjectNamePart, UnaryOperator, Value,
+    visit_expressions_mut, Array, BinaryOperator, CastKind, DataType, Expr, FunctionArguments,
+    Ident as SqlIdent, ObjectName, ObjectNamePart, UnaryOperator, Value,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -179,6 +179,9 @@ fn rewrite(e: &mut Expr, ctx: ExprContext<'_>) {
         Expr::Nested(inner) => *e = take(inner),
         Expr::Identifier(ident) => fold_ident(ident),
         Expr::CompoundIdentifier(parts) => parts.iter_mut().for_each(fold_ident),
+        // `CURRENT_USER`, `CURRENT_TIMESTAMP` and their kin are keywords
+        // with no argument list: quoted, they would name a column.
+        Expr::Function(function) if matches!(function.args, FunctionArguments::None) => {}
         Expr::Function(function) => {
             for part in &mut function.name.0 {
                 if let ObjectNamePart::Identifier(ident) = part {

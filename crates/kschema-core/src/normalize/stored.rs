@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ident::Ident;
 use crate::model::{
-    ConstraintKind, Function, Index, IndexExpr, SchemaModel, SqlExpr, Table, Trigger, View,
+    ConstraintKind, Function, Index, IndexExpr, Policy, SchemaModel, SqlExpr, Table, Trigger, View,
 };
 
 /// `desired` with everything comparable taken from `stored`, its
@@ -214,6 +214,24 @@ fn adopt_table(desired: &Table, stored: &Table) -> Result<Table, String> {
         replica_identity: stored.replica_identity,
         options: stored.options.clone(),
         triggers: adopt_triggers(desired, stored)?,
+        row_security: stored.row_security,
+        policies: desired
+            .policies
+            .iter()
+            .map(|policy| {
+                let found = stored
+                    .policies
+                    .iter()
+                    .find(|p| p.name == policy.name)
+                    .ok_or_else(|| {
+                        format!("policy {} on {} was not stored", policy.name, desired.name)
+                    })?;
+                Ok(Policy {
+                    sql: policy.sql.clone(),
+                    ..found.clone()
+                })
+            })
+            .collect::<Result<_, String>>()?,
     })
 }
 
@@ -304,6 +322,8 @@ mod tests {
                 replica_identity: None,
                 options: Vec::new(),
                 triggers: Vec::new(),
+                row_security: Default::default(),
+                policies: Vec::new(),
             },
         );
         model

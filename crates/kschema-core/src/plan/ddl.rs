@@ -413,6 +413,31 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             )],
             TxMode::Transactional,
         ),
+        Change::CreatePolicy { policy, .. } => step(
+            vec![routine::create_policy(policy)],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::DropPolicy { table, policy } => step(
+            vec![routine::drop_policy(table, &policy.name)],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::SetRowSecurity { table, from, to } => {
+            let hazards = if to.enabled && !from.enabled && ctx.existing(table) {
+                vec![Hazard::new(
+                    HazardKind::HidesRows,
+                    format!("enables row-level security on {table}: roles other than its owner see only the rows a policy lets them"),
+                )]
+            } else {
+                vec![]
+            };
+            step(
+                vec![routine::set_row_security(table, *to)],
+                hazards,
+                TxMode::Transactional,
+            )
+        }
         Change::CreateView { view: to } | Change::ReplaceView { to, .. } => {
             step(vec![view::create_view(to)], vec![], TxMode::Transactional)
         }

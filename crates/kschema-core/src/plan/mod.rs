@@ -428,6 +428,9 @@ pub fn object_keys(change: &Change) -> Vec<ObjectKey> {
         Change::CreateView { view: to }
         | Change::ReplaceView { to, .. }
         | Change::DropView { view: to } => keys.push(ObjectKey::View(to.name.clone())),
+        Change::CreatePolicy { table, policy } | Change::DropPolicy { table, policy } => {
+            keys.push(ObjectKey::Policy(table.clone(), policy.name.clone()))
+        }
         _ => {}
     }
     keys

@@ -20,7 +20,8 @@ enum Phase {
     /// A view goes before the tables, columns and views it reads change
     /// (readers first), and comes back after them.
     DropViews,
-    /// A trigger goes before the table, column or function it uses changes.
+    /// A trigger or policy goes before the table, column or function it
+    /// uses changes.
     DropTriggers,
     /// Foreign keys go first: they depend on the keys, columns and tables
     /// that later phases change or drop.
@@ -58,6 +59,9 @@ enum Phase {
     Views,
     /// Triggers once their table, its columns and their function exist.
     Triggers,
+    /// Policies likewise, then row security turned on (or off) with the
+    /// policies already in place.
+    Policies,
     /// Comments once what they describe exists.
     Comments,
     /// Seed rows once the tables and columns are in place; deletes first
@@ -131,6 +135,8 @@ fn phase(change: &Change) -> Phase {
         Change::CreateExtension { .. } | Change::AlterExtension { .. } => Phase::Extensions,
         Change::DropExtension { .. } => Phase::DropExtensions,
         Change::CreateView { .. } | Change::ReplaceView { .. } => Phase::Views,
+        Change::DropPolicy { .. } => Phase::DropTriggers,
+        Change::CreatePolicy { .. } | Change::SetRowSecurity { .. } => Phase::Policies,
         Change::DropView { .. } => Phase::DropViews,
         Change::DropTrigger { .. } => Phase::DropTriggers,
         Change::CreateTrigger { .. }
@@ -435,6 +441,8 @@ mod tests {
             replica_identity: None,
             options: Vec::new(),
             triggers: Vec::new(),
+            row_security: Default::default(),
+            policies: Vec::new(),
         }
     }
 

@@ -5,7 +5,7 @@
 
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
-use crate::model::{Function, Trigger, TriggerFiring};
+use crate::model::{Function, Policy, RowSecurity, Trigger, TriggerFiring};
 use crate::sql::Sql;
 
 /// `DROP` and `CREATE` in one transaction.
@@ -75,4 +75,21 @@ pub(super) fn drop_trigger(table: &Ident, trigger: &Ident) -> Sql {
     Sql::new()
         .text(format!("DROP TRIGGER {} ON ", trigger.quoted()))
         .qualified(table)
+}
+
+pub(super) fn create_policy(policy: &Policy) -> Sql {
+    Sql::new().text(&policy.sql)
+}
+
+pub(super) fn drop_policy(table: &Ident, policy: &Ident) -> Sql {
+    Sql::new()
+        .text(format!("DROP POLICY {} ON ", policy.quoted()))
+        .qualified(table)
+}
+
+pub(super) fn set_row_security(table: &Ident, to: RowSecurity) -> Sql {
+    Sql::new()
+        .text("ALTER TABLE ")
+        .qualified(table)
+        .text(format!(" {}", to.clauses()))
 }

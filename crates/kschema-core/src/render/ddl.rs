@@ -54,8 +54,19 @@ pub fn table_file(table: &Table, indexes: &[&Index]) -> String {
             create_index(index, false, ExprStyle::Canonical).render_relative()
         );
     }
-    if !table.triggers.is_empty() {
+    if !table.triggers.is_empty() || !table.policies.is_empty() || !table.row_security.is_off() {
         out.push('\n');
+    }
+    for policy in &table.policies {
+        let _ = writeln!(out, "{};", policy.sql);
+    }
+    if !table.row_security.is_off() {
+        let _ = writeln!(
+            out,
+            "ALTER TABLE {} {};",
+            table.name.quoted(),
+            table.row_security.clauses()
+        );
     }
     for trigger in &table.triggers {
         let _ = writeln!(out, "{};", trigger.sql);

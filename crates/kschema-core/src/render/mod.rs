@@ -318,6 +318,24 @@ fn describe_change(change: &Change) -> (char, String) {
         Change::CreateView { view } => ('+', format!("create view {}", view.name)),
         Change::ReplaceView { to, .. } => ('~', format!("replace view {}", to.name)),
         Change::DropView { view } => ('-', format!("drop view {}", view.name)),
+        Change::CreatePolicy { table, policy } => {
+            ('+', format!("create policy {} on {table}", policy.name))
+        }
+        Change::DropPolicy { table, policy } => {
+            ('-', format!("drop policy {} on {table}", policy.name))
+        }
+        Change::SetRowSecurity { table, to, .. } => (
+            '~',
+            format!(
+                "row-level security on {table}: {}",
+                match (to.enabled, to.forced) {
+                    (true, true) => "enabled, forced",
+                    (true, false) => "enabled",
+                    (false, true) => "disabled (forced once enabled)",
+                    (false, false) => "disabled",
+                }
+            ),
+        ),
     }
 }
 

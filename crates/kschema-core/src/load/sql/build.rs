@@ -163,6 +163,11 @@ impl Loader {
             }
         }
         self.sequences = sequences;
+        for (table, security) in std::mem::take(&mut self.row_security) {
+            if let Some(found) = loaded.model.tables.get_mut(&table) {
+                found.row_security = security;
+            }
+        }
         for (table, identity) in std::mem::take(&mut self.replica_identities) {
             if let Some(found) = loaded.model.tables.get_mut(&table) {
                 found.replica_identity = identity;

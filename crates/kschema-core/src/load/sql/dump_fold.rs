@@ -67,6 +67,25 @@ impl Loader {
                         }
                         continue;
                     }
+                    Ok(dump::Folded::RowSecurity { enable, force }) => {
+                        if let Some(table_name) = &name {
+                            use crate::model::RowSecurity;
+                            let current = self
+                                .row_security
+                                .iter()
+                                .rev()
+                                .find(|(t, _)| t == table_name)
+                                .map_or(RowSecurity::default(), |(_, r)| *r);
+                            self.row_security.push((
+                                table_name.clone(),
+                                RowSecurity {
+                                    enabled: enable.unwrap_or(current.enabled),
+                                    forced: force.unwrap_or(current.forced),
+                                },
+                            ));
+                        }
+                        continue;
+                    }
                     Ok(dump::Folded::TriggerFiring(trigger, firing)) => {
                         if let Some(table_name) = &name {
                             self.trigger_firings.push(routine::DeclaredFiring {
@@ -89,7 +108,7 @@ impl Loader {
                     ),
                     Err(dump::NotFolded::Other(what)) => (
                         format!("ALTER TABLE … {what} is not part of a desired state"),
-                        "a desired state amends a table only with ADD CONSTRAINT, ALTER COLUMN … SET DEFAULT, SET NOT NULL or ADD GENERATED … AS IDENTITY, REPLICA IDENTITY FULL / NOTHING / DEFAULT, and ENABLE / DISABLE TRIGGER; write the rest in its CREATE TABLE",
+                        "a desired state amends a table only with ADD CONSTRAINT, ALTER COLUMN … SET DEFAULT, SET NOT NULL or ADD GENERATED … AS IDENTITY, REPLICA IDENTITY FULL / NOTHING / DEFAULT, ENABLE / DISABLE TRIGGER and ENABLE / FORCE ROW LEVEL SECURITY; write the rest in its CREATE TABLE",
                     ),
                 };
                 refusals.push(refused);

@@ -113,6 +113,8 @@ pub enum ObjectKey {
     Type(Ident),
     Extension(Ident),
     View(Ident),
+    /// (table, policy)
+    Policy(Ident, Ident),
 }
 
 /// A loaded scope: its model and where each object came from.
@@ -147,6 +149,7 @@ pub fn load_scope(
         unlogged_sequences: Vec::new(),
         routines: Vec::new(),
         trigger_firings: Vec::new(),
+        row_security: Vec::new(),
         enums: Vec::new(),
         extensions: Vec::new(),
         dump_schema: None,
@@ -200,6 +203,8 @@ struct Loader {
     routines: Vec<routine::DeclaredRoutine>,
     /// `ALTER TABLE … DISABLE TRIGGER` and its kin.
     trigger_firings: Vec<routine::DeclaredFiring>,
+    /// `ALTER TABLE … ENABLE / FORCE ROW LEVEL SECURITY`, by table.
+    row_security: Vec<(Ident, crate::model::RowSecurity)>,
     /// `CREATE TYPE … AS ENUM`.
     enums: Vec<Declared<enum_type::DeclaredType>>,
     extensions: Vec<Declared<sqlparser::ast::CreateExtension>>,
@@ -441,7 +446,7 @@ impl Loader {
             }
             _ => {
                 "desired-state files hold CREATE EXTENSION, TABLE, INDEX, SEQUENCE, TYPE … AS \
-                 ENUM, FUNCTION, PROCEDURE, TRIGGER and VIEW (and the ALTER TABLE … ADD CONSTRAINT / \
+                 ENUM, FUNCTION, PROCEDURE, TRIGGER, VIEW and POLICY (and the ALTER TABLE … ADD CONSTRAINT / \
                  ALTER COLUMN … SET DEFAULT forms schema dumps write); kschema works out the other \
                  ALTERs and the DROPs itself"
             }

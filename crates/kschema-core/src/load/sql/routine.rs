@@ -15,7 +15,7 @@ use super::{Annotations, Loader, Origin, Scope};
 use crate::diagnostic::{Problem, SourceFile};
 use crate::ident::Ident;
 use crate::load::{LoadedScope, ObjectKey};
-use crate::model::{Function, Trigger, TriggerFiring, View};
+use crate::model::{Function, Policy, Trigger, TriggerFiring, View};
 use crate::normalize::qualifier::strip_qualifier;
 
 /// What a routine statement declares.
@@ -34,6 +34,10 @@ pub(crate) enum RoutineKind {
     View {
         /// Every name its query mentions (some are the views it reads).
         mentions: Vec<Ident>,
+    },
+    Policy {
+        /// The table after `ON`, possibly qualified.
+        table: Vec<Ident>,
     },
 }
 
@@ -69,7 +73,8 @@ impl DeclaredRoutine {
                 ..
             }
         );
-        if self.or_replace || constraint {
+        // A constraint trigger cannot be replaced, nor can a policy.
+        if self.or_replace || constraint || matches!(self.kind, RoutineKind::Policy { .. }) {
             return text.to_string();
         }
         // The text starts with `CREATE` (any case).
@@ -185,6 +190,8 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
         "trigger"
     } else if word(at, "VIEW") && !constraint {
         "view"
+    } else if word(at, "POLICY") && !constraint && !or_replace {
+        "policy"
     } else {
         return None;
     };
@@ -200,6 +207,12 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
         let on = rest.iter().position(|t| is_word(&t.token, "ON"))?;
         let (table, _) = dotted_name(&rest[on + 1..])?;
         RoutineKind::Trigger { table, constraint }
+    } else if what == "policy" {
+        if !rest.first().is_some_and(|t| is_word(&t.token, "ON")) {
+            return None;
+        }
+        let (table, _) = dotted_name(&rest[1..])?;
+        RoutineKind::Policy { table }
     } else if what == "view" {
         let mentions = rest
             .iter()
@@ -299,6 +312,7 @@ impl Loader {
                 RoutineKind::Function { .. } => "function",
                 RoutineKind::Trigger { .. } => "trigger",
                 RoutineKind::View { .. } => "view",
+                RoutineKind::Policy { .. } => "policy",
             };
             let Some(name) = self.routine_name(&routine, &routine.name, what) else {
                 continue;
@@ -378,6 +392,42 @@ impl Loader {
                             sql,
                         },
                     );
+                }
+                RoutineKind::Policy { table } => {
+                    let Some(table_name) = self.routine_name(&routine, table, "table") else {
+                        continue;
+                    };
+                    let Some(on) = loaded.model.tables.get_mut(&table_name) else {
+                        self.problems.push(
+                            Problem::new(
+                                "kschema::sql::policy_table",
+                                format!("policy {name} is on table {table_name}, which the same folder does not declare"),
+                            )
+                            .at(&routine.file, origin.span, "this policy")
+                            .with_help("a policy goes with its table: declare both in the same folder"),
+                        );
+                        continue;
+                    };
+                    if on.policies.iter().any(|p| p.name == name) {
+                        self.problems.push(
+                            Problem::new(
+                                "kschema::sql::duplicate_policy",
+                                format!("policy {name} on {table_name} is defined twice"),
+                            )
+                            .at(&routine.file, origin.span, "defined again here")
+                            .with_help("keep one definition"),
+                        );
+                        continue;
+                    }
+                    on.policies.push(Policy {
+                        name: name.clone(),
+                        definition: String::new(),
+                        sql,
+                    });
+                    on.policies.sort_by(|a, b| a.name.cmp(&b.name));
+                    loaded
+                        .origins
+                        .insert(ObjectKey::Policy(table_name, name), origin);
                 }
                 RoutineKind::Trigger { table, constraint } => {
                     let Some(table_name) = self.routine_name(&routine, table, "table") else {

@@ -415,6 +415,8 @@ impl Loader {
                 replica_identity: None,
                 options: storage_parameters(&ast.table_options).unwrap_or_default(),
                 triggers: Vec::new(),
+                row_security: Default::default(),
+                policies: Vec::new(),
             },
             fks,
         ))

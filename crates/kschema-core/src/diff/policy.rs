@@ -1,0 +1,71 @@
+//! Row-level security: a table's flags, and its policies matched by name
+//! and compared by what PostgreSQL stores. A changed policy is dropped and
+//! created again in the transaction (no moment without it is visible); so
+//! is one whose expression reads a column being converted or dropped,
+//! which PostgreSQL would refuse to change under it.
+
+use std::collections::BTreeSet;
+
+use super::{mentions, Change, ColumnChange};
+use crate::ident::Ident;
+use crate::model::SchemaModel;
+
+pub(super) fn diff_policies(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
+    let mut disturbed: BTreeSet<(Ident, Ident)> = BTreeSet::new();
+    for change in changes.iter() {
+        match change {
+            Change::AlterColumn {
+                table,
+                to,
+                kind: ColumnChange::Type | ColumnChange::Generated,
+                ..
+            } => {
+                disturbed.insert((table.clone(), to.name.clone()));
+            }
+            Change::DropColumn { table, column } => {
+                disturbed.insert((table.clone(), column.name.clone()));
+            }
+            _ => {}
+        }
+    }
+    for (name, table) in &desired.tables {
+        let live_table = live.tables.get(name);
+        let live_policies = live_table.map_or(&[][..], |t| &t.policies[..]);
+        for current in live_policies {
+            let wanted = table.policies.iter().find(|p| p.name == current.name);
+            let reads_disturbed = disturbed
+                .iter()
+                .any(|(t, column)| t == name && mentions(&current.definition, column));
+            match wanted {
+                Some(wanted) if wanted.definition == current.definition && !reads_disturbed => {}
+                _ => changes.push(Change::DropPolicy {
+                    table: name.clone(),
+                    policy: current.clone(),
+                }),
+            }
+        }
+        for wanted in &table.policies {
+            let kept = live_policies.iter().any(|current| {
+                current.name == wanted.name
+                    && current.definition == wanted.definition
+                    && !disturbed
+                        .iter()
+                        .any(|(t, column)| t == name && mentions(&current.definition, column))
+            });
+            if !kept {
+                changes.push(Change::CreatePolicy {
+                    table: name.clone(),
+                    policy: wanted.clone(),
+                });
+            }
+        }
+        let current = live_table.map(|t| t.row_security).unwrap_or_default();
+        if current != table.row_security {
+            changes.push(Change::SetRowSecurity {
+                table: name.clone(),
+                from: current,
+                to: table.row_security,
+            });
+        }
+    }
+}
