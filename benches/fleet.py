@@ -115,7 +115,7 @@ def time_apply(bin_dir, sock, db, project, n, runs):
             # The drifted tenants' drops need the allow; the benchmark is
             # about the shared change, so both sides run the same full plan.
             "kschema": [KSCHEMA, "--project", project, "--database-url", copies["kschema"], "apply",
-                        "--tenant", "all", "--allow-destructive"],
+                        "--yes", "--tenant", "all", "--allow-destructive"],
         }
         # Alternating who goes first, each after the copies' writes have
         # settled: the copy just made floods the disk cache with dirty pages,

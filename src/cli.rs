@@ -256,6 +256,12 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub allow_destructive: bool,
 
+    /// Apply without asking. On a terminal, apply shows the plan and asks
+    /// first; without one it changes nothing unless this is given (a saved
+    /// plan, already reviewed, never asks).
+    #[arg(long, short = 'y', visible_alias = "auto-approve")]
+    pub yes: bool,
+
     /// Retry only the targets whose last run failed or did not finish
     /// (from kschema.history).
     #[arg(long, conflicts_with = "tenants")]

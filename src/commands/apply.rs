@@ -177,6 +177,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
         }));
     }
     refuse_hazards(&blocked)?;
+    approve(args, &planned)?;
 
     let options = apply_options(&planned.desired, args, run);
     let up_to_date = planned
@@ -214,6 +215,58 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
         ),
         Err(report) => Err(report),
     }
+}
+
+/// Nothing changes before someone says so: `--yes`, or "yes" typed on the
+/// terminal after the plan. Without a terminal, there is nobody to ask.
+fn approve(args: &ApplyArgs, planned: &Planned) -> Result<(), Report> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if args.yes {
+        return Ok(());
+    }
+    let targets: Vec<&kschema_core::plan::TargetPlan> = planned
+        .shards
+        .iter()
+        .flat_map(|s| &s.plan.targets)
+        .filter(|t| !t.is_empty())
+        .collect();
+    let changes: usize = targets.iter().map(|t| t.steps.len()).sum::<usize>()
+        + planned.mongo.as_ref().map_or(0, |m| m.change_count());
+    let mongo_targets = planned.mongo.as_ref().map_or(0, |m| {
+        m.targets.iter().filter(|t| !t.steps.is_empty()).count()
+    });
+    let what = format!(
+        "{changes} change{} to {} target{}",
+        if changes == 1 { "" } else { "s" },
+        targets.len() + mongo_targets,
+        if targets.len() + mongo_targets == 1 {
+            ""
+        } else {
+            "s"
+        }
+    );
+    if !std::io::stdin().is_terminal() {
+        return Err(Problem::new(
+            "kschema::apply::not_approved",
+            format!("apply would make {what}, and there is no terminal to ask: nothing changed"),
+        )
+        .with_help("pass --yes (or --auto-approve) to apply without asking, or save the plan for review (kschema plan --out plan.json) and apply that: kschema apply plan.json")
+        .into());
+    }
+    let mut err = std::io::stderr();
+    let _ = write!(err, "\nApply {what}? Only 'yes' is accepted: ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if answer.trim() == "yes" {
+        return Ok(());
+    }
+    Err(Problem::new(
+        "kschema::apply::cancelled",
+        "apply cancelled: nothing changed",
+    )
+    .with_help("answer yes to apply, or pass --yes")
+    .into())
 }
 
 fn out_mongo(mongo: &kschema_core::mongo::MongoPlan, policy: &HazardPolicy) -> Result<(), Report> {

@@ -86,6 +86,8 @@ fn apply_args(tenant: &TenantId) -> ApplyArgs {
             desired_rev: None,
         },
         allow_destructive: false,
+        // `tenant add` is the request itself.
+        yes: true,
         only_failed: false,
         fail_fast: false,
         lock_wait: 60.0,

@@ -228,6 +228,7 @@ fn apply(project: &Path, url: &str) -> Result<String, String> {
         url,
         &[
             "apply",
+            "--yes",
             "--tenant",
             "all",
             "--allow-hazard",

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod approval;
 mod bad_input;
 mod convergence;
 mod core;

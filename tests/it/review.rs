@@ -310,6 +310,7 @@ async fn lock_timeout_is_retried_then_fails_cleanly() {
     });
     let args = [
         "apply",
+        "--yes",
         "--tenant",
         "def456",
         "--lock-timeout",

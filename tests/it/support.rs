@@ -322,7 +322,18 @@ pub fn kschema_with(project: &Project, url: Option<&str>, args: &[&str]) -> Run 
 }
 
 /// The command, ready to run or spawn (tests add environment variables).
+/// The suite runs as automation does: `apply` gets `--yes` (the approval
+/// prompt has tests of its own, through [`command_as_typed`]).
 pub fn command(project: &Project, url: Option<&str>, args: &[&str]) -> Command {
+    let mut command = command_as_typed(project, url, args);
+    if args.first() == Some(&"apply") {
+        command.arg("--yes");
+    }
+    command
+}
+
+/// The command exactly as given.
+pub fn command_as_typed(project: &Project, url: Option<&str>, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kschema"));
     command.args(args).arg("--project").arg(project.path());
     command

@@ -225,9 +225,9 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     );
     // Two tenants with the same objects are one line.
     assert!(
-        check
-            .stdout
-            .contains("2 tenants (abc123, def456): 1 domain (positive), 1 statistics object (names)"),
+        check.stdout.contains(
+            "2 tenants (abc123, def456): 1 domain (positive), 1 statistics object (names)"
+        ),
         "{}",
         check.stdout
     );
@@ -267,8 +267,9 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
         &["diff", &db.url(), &project.path().display().to_string()],
     );
     assert!(
-        diff.stdout
-            .contains("2 tenants (abc123, def456): 1 domain (positive), 1 statistics object (names)"),
+        diff.stdout.contains(
+            "2 tenants (abc123, def456): 1 domain (positive), 1 statistics object (names)"
+        ),
         "{}",
         diff.snapshot()
     );
