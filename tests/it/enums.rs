@@ -4,7 +4,10 @@
 //! the plan is empty and `pg_dump --schema-only` equals that of the SQL run
 //! directly.
 
-use crate::support::{assert_same_dump, kschema, Project, TestDb};
+use crate::support::{
+    assert_converges, assert_same_dump, kschema, project_of, run_directly, tenants_toml, Project,
+    TestDb,
+};
 
 const PUBLIC: &str = "CREATE TYPE plan_tier AS ENUM ('free', 'pro');
 CREATE TABLE accounts (
@@ -23,51 +26,13 @@ CREATE TABLE tasks (
 CREATE INDEX tasks_open ON tasks (id) WHERE state = 'open';
 ";
 
-const TENANTS: &str = "[[tenant]]\nid = \"t1\"\n\n[[tenant]]\nid = \"t2\"\n";
-
-fn project(public: &str, tenant: &str) -> Project {
-    let project = Project::empty();
-    project
-        .write("schema/public/app.sql", public)
-        .write("schema/tenant/app.sql", tenant)
-        .write("tenants.toml", TENANTS);
-    project
-}
-
-async fn direct(public: &str, tenant: &str) -> TestDb {
-    let db = TestDb::new().await;
-    db.execute(&format!(
-        "{public}
-         CREATE SCHEMA org_t1; SET search_path = org_t1, public; {tenant}
-         CREATE SCHEMA org_t2; SET search_path = org_t2, public; {tenant}
-         RESET search_path;"
-    ))
-    .await;
-    db
-}
-
-async fn assert_converges(
-    project: &Project,
-    db: &TestDb,
-    public: &str,
-    tenant: &str,
-    extra: &[&str],
-) {
-    let mut args = vec!["apply", "--tenant", "all"];
-    args.extend_from_slice(extra);
-    let apply = kschema(project, db, &args);
-    assert_eq!(apply.code, 0, "{}", apply.snapshot());
-    let plan = kschema(project, db, &["plan", "--tenant", "all"]);
-    assert_eq!(plan.code, 0, "{}", plan.snapshot());
-    assert!(!plan.stdout.contains("Not compared"), "{}", plan.stdout);
-    assert_same_dump(db, &direct(public, tenant).await);
-}
+const TENANTS: &[&str] = &["t1", "t2"];
 
 #[tokio::test]
 async fn enums_are_created_extended_recreated_and_dropped() {
-    let project = project(PUBLIC, TENANT);
+    let project = project_of(PUBLIC, TENANT, TENANTS);
     let db = TestDb::new().await;
-    assert_converges(&project, &db, PUBLIC, TENANT, &[]).await;
+    assert_converges(&project, &db, (PUBLIC, TENANT), TENANTS, &[]).await;
 
     // New labels go in place, in the transaction.
     let extended = TENANT.replace(
@@ -91,7 +56,7 @@ async fn enums_are_created_extended_recreated_and_dropped() {
             plan.stdout
         );
     }
-    assert_converges(&project, &db, PUBLIC, &extended, &[]).await;
+    assert_converges(&project, &db, (PUBLIC, &extended), TENANTS, &[]).await;
 
     // A label that goes: the type is created again and the column, its
     // check and its partial index converted; a row holding the label makes
@@ -120,7 +85,7 @@ async fn enums_are_created_extended_recreated_and_dropped() {
         partial.stdout
     );
     db.execute("DELETE FROM org_t1.tasks").await;
-    assert_converges(&project, &db, PUBLIC, &shrunk, &allow).await;
+    assert_converges(&project, &db, (PUBLIC, &shrunk), TENANTS, &allow).await;
 
     // Dropped with the column that used it.
     let dropped = "CREATE TABLE tasks (id BIGINT PRIMARY KEY, tier plan_tier);\n";
@@ -132,16 +97,16 @@ async fn enums_are_created_extended_recreated_and_dropped() {
         plan.stdout
     );
     let allow = ["--allow-hazard", "deletes-data"];
-    assert_converges(&project, &db, PUBLIC, dropped, &allow).await;
+    assert_converges(&project, &db, (PUBLIC, dropped), TENANTS, &allow).await;
 }
 
 /// A shared enum whose labels change order while tenant columns use it
 /// cannot be created again by public's plan alone: it says so.
 #[tokio::test]
 async fn a_shared_enum_used_by_tenants_is_not_recreated_silently() {
-    let project = project(PUBLIC, TENANT);
+    let project = project_of(PUBLIC, TENANT, TENANTS);
     let db = TestDb::new().await;
-    assert_converges(&project, &db, PUBLIC, TENANT, &[]).await;
+    assert_converges(&project, &db, (PUBLIC, TENANT), TENANTS, &[]).await;
     let reordered = PUBLIC.replace("('free', 'pro')", "('pro', 'free')");
     project.write("schema/public/app.sql", &reordered);
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
@@ -168,19 +133,19 @@ async fn a_shared_enum_used_by_tenants_is_not_recreated_silently() {
         "{}",
         refused.stdout
     );
-    assert_same_dump(&db, &direct(PUBLIC, TENANT).await);
+    assert_same_dump(&db, &run_directly(PUBLIC, TENANT, TENANTS).await);
 
     // Adding a label is fine while tenants use it.
     let extended = PUBLIC.replace("('free', 'pro')", "('free', 'pro', 'team')");
     project.write("schema/public/app.sql", &extended);
-    assert_converges(&project, &db, &extended, TENANT, &[]).await;
+    assert_converges(&project, &db, (&extended, TENANT), TENANTS, &[]).await;
 }
 
 #[tokio::test]
 async fn inspect_writes_enums() {
-    let db = direct(PUBLIC, TENANT).await;
+    let db = run_directly(PUBLIC, TENANT, TENANTS).await;
     let project = Project::empty();
-    project.write("tenants.toml", TENANTS);
+    project.write("tenants.toml", &tenants_toml(TENANTS));
     let inspect = kschema(&project, &db, &["inspect", "--force"]);
     assert_eq!(inspect.code, 0, "{}", inspect.snapshot());
     let types = project.read("schema/tenant/types.sql");
@@ -198,9 +163,9 @@ async fn drift_in_one_tenant_is_seen_among_identical_ones() {
 CREATE TRIGGER tasks_touch BEFORE UPDATE ON tasks FOR EACH ROW EXECUTE FUNCTION touch();
 "
     );
-    let project = project(PUBLIC, &tenant);
+    let project = project_of(PUBLIC, &tenant, TENANTS);
     let db = TestDb::new().await;
-    assert_converges(&project, &db, PUBLIC, &tenant, &[]).await;
+    assert_converges(&project, &db, (PUBLIC, &tenant), TENANTS, &[]).await;
     db.execute(
         "ALTER TABLE org_t2.tasks ALTER COLUMN state SET DEFAULT 'done';
          ALTER TABLE org_t1.tasks DISABLE TRIGGER tasks_touch;",

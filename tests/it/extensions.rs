@@ -3,27 +3,9 @@
 //! version, dropped when undeclared (a hazard); after each apply the plan is
 //! empty and `pg_dump --schema-only` equals that of the SQL run directly.
 
-use crate::support::{assert_same_dump, kschema, Project, TestDb};
+use crate::support::{assert_same_dump, kschema, project_of, run_directly, TestDb};
 
-const TENANTS: &str = "[[tenant]]\nid = \"t1\"\n";
-
-fn project(public: &str, tenant: &str) -> Project {
-    let project = Project::empty();
-    project
-        .write("schema/public/app.sql", public)
-        .write("schema/tenant/app.sql", tenant)
-        .write("tenants.toml", TENANTS);
-    project
-}
-
-async fn direct(public: &str, tenant: &str) -> TestDb {
-    let db = TestDb::new().await;
-    db.execute(&format!(
-        "{public} CREATE SCHEMA org_t1; SET search_path = org_t1, public; {tenant} RESET search_path;"
-    ))
-    .await;
-    db
-}
+const TENANTS: &[&str] = &["t1"];
 
 #[tokio::test]
 async fn extensions_are_created_updated_and_dropped() {
@@ -37,7 +19,7 @@ CREATE TABLE accounts (id BIGINT PRIMARY KEY, email citext NOT NULL UNIQUE);
     token TEXT NOT NULL DEFAULT encode(gen_random_bytes(8), 'hex')
 );
 ";
-    let project = project(public, tenant);
+    let project = project_of(public, tenant, TENANTS);
     let db = TestDb::new().await;
     let plan = kschema(
         &project,
@@ -52,7 +34,7 @@ CREATE TABLE accounts (id BIGINT PRIMARY KEY, email citext NOT NULL UNIQUE);
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
     assert!(!plan.stdout.contains("Not compared"), "{}", plan.stdout);
-    assert_same_dump(&db, &direct(public, tenant).await);
+    assert_same_dump(&db, &run_directly(public, tenant, TENANTS).await);
 
     // A declared version is kept to; pgcrypto goes once nothing uses it.
     let updated = "CREATE EXTENSION citext VERSION '1.6';
@@ -77,7 +59,7 @@ CREATE TABLE accounts (id BIGINT PRIMARY KEY, email citext NOT NULL UNIQUE);
     );
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
     assert_eq!(kschema(&project, &db, &["plan", "--tenant", "all"]).code, 0);
-    assert_same_dump(&db, &direct(updated, tenant).await);
+    assert_same_dump(&db, &run_directly(updated, tenant, TENANTS).await);
     let client = db.client().await;
     let version: String = client
         .query_one(
@@ -92,7 +74,7 @@ CREATE TABLE accounts (id BIGINT PRIMARY KEY, email citext NOT NULL UNIQUE);
 
 #[tokio::test]
 async fn an_extension_in_the_tenant_files_is_refused() {
-    let project = project("", "CREATE EXTENSION citext;\n");
+    let project = project_of("", "CREATE EXTENSION citext;\n", TENANTS);
     let db = TestDb::new().await;
     let plan = kschema(&project, &db, &["plan"]);
     assert_eq!(plan.code, 1, "{}", plan.snapshot());

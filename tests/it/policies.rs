@@ -3,7 +3,9 @@
 //! is empty and `pg_dump --schema-only` equals that of the SQL run
 //! directly.
 
-use crate::support::{assert_same_dump, kschema, Project, TestDb};
+use crate::support::{
+    assert_converges, kschema, project_of, run_directly, tenants_toml, Project, TestDb,
+};
 
 const TENANT: &str = "CREATE TABLE docs (
     id BIGINT PRIMARY KEY,
@@ -16,37 +18,7 @@ CREATE POLICY docs_visible ON docs AS RESTRICTIVE FOR SELECT TO kschema_test_app
 ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
 ";
 
-const TENANTS: &str = "[[tenant]]\nid = \"r1\"\n\n[[tenant]]\nid = \"r2\"\n";
-
-fn project(tenant: &str) -> Project {
-    let project = Project::empty();
-    project
-        .write("schema/tenant/app.sql", tenant)
-        .write("tenants.toml", TENANTS);
-    project
-}
-
-async fn direct(tenant: &str) -> TestDb {
-    let db = TestDb::new().await;
-    db.execute(&format!(
-        "CREATE SCHEMA org_r1; SET search_path = org_r1, public; {tenant}
-         CREATE SCHEMA org_r2; SET search_path = org_r2, public; {tenant}
-         RESET search_path;"
-    ))
-    .await;
-    db
-}
-
-async fn assert_converges(project: &Project, db: &TestDb, tenant: &str, extra: &[&str]) {
-    let mut args = vec!["apply", "--tenant", "all"];
-    args.extend_from_slice(extra);
-    let apply = kschema(project, db, &args);
-    assert_eq!(apply.code, 0, "{}", apply.snapshot());
-    let plan = kschema(project, db, &["plan", "--tenant", "all"]);
-    assert_eq!(plan.code, 0, "{}", plan.snapshot());
-    assert!(!plan.stdout.contains("Not compared"), "{}", plan.stdout);
-    assert_same_dump(db, &direct(tenant).await);
-}
+const TENANTS: &[&str] = &["r1", "r2"];
 
 /// The role the policies name; roles are the cluster's, shared by tests.
 async fn with_role(db: &TestDb) {
@@ -58,10 +30,10 @@ async fn with_role(db: &TestDb) {
 
 #[tokio::test]
 async fn row_security_and_policies_converge_and_change() {
-    let project = project(TENANT);
+    let project = project_of("", TENANT, TENANTS);
     let db = TestDb::new().await;
     with_role(&db).await;
-    assert_converges(&project, &db, TENANT, &[]).await;
+    assert_converges(&project, &db, ("", TENANT), TENANTS, &[]).await;
 
     // A column a policy reads changes type: the policy goes and comes
     // back around it; FORCE is added; a policy is dropped.
@@ -101,7 +73,7 @@ async fn row_security_and_policies_converge_and_change() {
         "{}",
         plan.stdout
     );
-    assert_converges(&project, &db, &changed, &[]).await;
+    assert_converges(&project, &db, ("", &changed), TENANTS, &[]).await;
 }
 
 /// Turning row security on for a table that holds rows hides them from
@@ -109,20 +81,27 @@ async fn row_security_and_policies_converge_and_change() {
 #[tokio::test]
 async fn enabling_row_security_on_a_table_with_rows_is_a_hazard() {
     let plain = "CREATE TABLE notes (id INT PRIMARY KEY, body TEXT);\n";
-    let project = project(plain);
+    let project = project_of("", plain, TENANTS);
     let db = TestDb::new().await;
-    assert_converges(&project, &db, plain, &[]).await;
+    assert_converges(&project, &db, ("", plain), TENANTS, &[]).await;
     let secured = format!("{plain}ALTER TABLE notes ENABLE ROW LEVEL SECURITY;\n");
     project.write("schema/tenant/app.sql", &secured);
     let refused = kschema(&project, &db, &["apply", "--tenant", "all"]);
     assert_ne!(refused.code, 0, "{}", refused.snapshot());
     assert!(refused.stdout.contains("hides-rows"), "{}", refused.stdout);
-    assert_converges(&project, &db, &secured, &["--allow-hazard", "hides-rows"]).await;
+    assert_converges(
+        &project,
+        &db,
+        ("", &secured),
+        TENANTS,
+        &["--allow-hazard", "hides-rows"],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_policy_on_a_table_the_folder_lacks_is_refused() {
-    let project = project("CREATE POLICY p ON nowhere USING (true);\n");
+    let project = project_of("", "CREATE POLICY p ON nowhere USING (true);\n", TENANTS);
     let db = TestDb::new().await;
     let plan = kschema(&project, &db, &["plan"]);
     assert_eq!(plan.code, 1, "{}", plan.snapshot());
@@ -138,12 +117,12 @@ async fn inspect_writes_row_security_and_policies() {
     let db = TestDb::new().await;
     with_role(&db).await;
     let db = {
-        let direct = direct(TENANT).await;
+        let direct = run_directly("", TENANT, TENANTS).await;
         drop(db);
         direct
     };
     let project = Project::empty();
-    project.write("tenants.toml", TENANTS);
+    project.write("tenants.toml", &tenants_toml(TENANTS));
     let inspect = kschema(&project, &db, &["inspect", "--force"]);
     assert_eq!(inspect.code, 0, "{}", inspect.snapshot());
     let docs = project.read("schema/tenant/docs.sql");

@@ -3,7 +3,9 @@
 //! the plan is empty and `pg_dump --schema-only` equals that of the SQL run
 //! directly.
 
-use crate::support::{assert_same_dump, kschema, Project, TestDb};
+use crate::support::{
+    assert_converges, kschema, project_of, run_directly, tenants_toml, Project, TestDb,
+};
 
 const PUBLIC: &str = r#"
 -- A check calls it: kschema creates functions before tables.
@@ -72,55 +74,13 @@ CREATE TRIGGER projects_paused BEFORE DELETE ON projects
 ALTER TABLE projects DISABLE TRIGGER projects_paused;
 "#;
 
-const TENANTS: &str = "[[tenant]]\nid = \"t1\"\n\n[[tenant]]\nid = \"t2\"\n";
-
-fn project(public: &str, tenant: &str) -> Project {
-    let project = Project::empty();
-    project
-        .write("schema/public/app.sql", public)
-        .write("schema/tenant/app.sql", tenant)
-        .write("tenants.toml", TENANTS);
-    project
-}
-
-/// The desired SQL run directly: public, then the tenant files in each
-/// tenant schema on the search path they are written for.
-async fn direct(public: &str, tenant: &str) -> TestDb {
-    let db = TestDb::new().await;
-    db.execute(&format!(
-        "SET check_function_bodies = off; {public}
-         CREATE SCHEMA org_t1; SET search_path = org_t1, public; {tenant}
-         CREATE SCHEMA org_t2; SET search_path = org_t2, public; {tenant}
-         RESET search_path;"
-    ))
-    .await;
-    db
-}
-
-/// Apply (with `extra` flags), re-plan empty, and the dump of the SQL run
-/// directly.
-async fn assert_converges(
-    project: &Project,
-    db: &TestDb,
-    public: &str,
-    tenant: &str,
-    extra: &[&str],
-) {
-    let mut args = vec!["apply", "--tenant", "all"];
-    args.extend_from_slice(extra);
-    let apply = kschema(project, db, &args);
-    assert_eq!(apply.code, 0, "{}", apply.snapshot());
-    let plan = kschema(project, db, &["plan", "--tenant", "all"]);
-    assert_eq!(plan.code, 0, "{}", plan.snapshot());
-    assert!(!plan.stdout.contains("Not compared"), "{}", plan.stdout);
-    assert_same_dump(db, &direct(public, tenant).await);
-}
+const TENANTS: &[&str] = &["t1", "t2"];
 
 #[tokio::test]
 async fn functions_and_triggers_converge_in_public_and_tenants() {
-    let project = project(PUBLIC, TENANT);
+    let project = project_of(PUBLIC, TENANT, TENANTS);
     let db = TestDb::new().await;
-    assert_converges(&project, &db, PUBLIC, TENANT, &[]).await;
+    assert_converges(&project, &db, (PUBLIC, TENANT), TENANTS, &[]).await;
 
     // The triggers work: a tenant trigger runs the shared function.
     db.execute(
@@ -141,7 +101,7 @@ async fn functions_and_triggers_converge_in_public_and_tenants() {
 
 #[tokio::test]
 async fn changed_functions_and_triggers_converge() {
-    let project = project(PUBLIC, TENANT);
+    let project = project_of(PUBLIC, TENANT, TENANTS);
     let db = TestDb::new().await;
     assert_eq!(
         kschema(&project, &db, &["apply", "--tenant", "all"]).code,
@@ -193,7 +153,7 @@ async fn changed_functions_and_triggers_converge() {
     let refused = kschema(&project, &db, &["apply", "--tenant", "all"]);
     assert_ne!(refused.code, 0, "{}", refused.snapshot());
     let allow = ["--allow-hazard", "recreates-object"];
-    assert_converges(&project, &db, &public, &tenant, &allow).await;
+    assert_converges(&project, &db, (&public, &tenant), TENANTS, &allow).await;
 }
 
 /// A tenant trigger function replaced in place, then dropped and created
@@ -204,7 +164,7 @@ async fn a_recreated_function_takes_its_triggers_along() {
 CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.at := now(); RETURN NEW; END $$;
 CREATE TRIGGER t_stamp BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION stamp();
 ";
-    let project = project("", tenant);
+    let project = project_of("", tenant, TENANTS);
     let db = TestDb::new().await;
     assert_eq!(
         kschema(&project, &db, &["apply", "--tenant", "all"]).code,
@@ -222,7 +182,7 @@ CREATE TRIGGER t_stamp BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION stamp();
         "{}",
         plan.stdout
     );
-    assert_converges(&project, &db, "", &changed, &[]).await;
+    assert_converges(&project, &db, ("", &changed), TENANTS, &[]).await;
 
     let recreated = changed.replace(
         "CREATE FUNCTION stamp() RETURNS trigger",
@@ -252,7 +212,7 @@ CREATE TRIGGER t_stamp BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION stamp();
     let drop_function = plan.stdout.find("DROP FUNCTION").unwrap_or(0);
     assert!(drop_trigger < drop_function, "{}", plan.stdout);
     let allow = ["--allow-hazard", "recreates-object"];
-    assert_converges(&project, &db, "", &recreated, &allow).await;
+    assert_converges(&project, &db, ("", &recreated), TENANTS, &allow).await;
 }
 
 #[tokio::test]
@@ -265,7 +225,7 @@ BEGIN
 END
 $$;
 ";
-    let project = project(public, "");
+    let project = project_of(public, "", TENANTS);
     let db = TestDb::new().await;
     let plan = kschema(&project, &db, &["plan"]);
     assert_eq!(plan.code, 1, "{}", plan.snapshot());
@@ -318,7 +278,7 @@ async fn routines_in_the_wrong_place_are_refused() {
     ];
     let db = TestDb::new().await;
     for (public, tenant, code) in cases {
-        let project = project(public, tenant);
+        let project = project_of(public, tenant, TENANTS);
         let plan = kschema(&project, &db, &["plan"]);
         assert_eq!(plan.code, 1, "{}", plan.snapshot());
         assert!(plan.stderr.contains(code), "{code}\n{}", plan.stderr);
@@ -329,9 +289,9 @@ async fn routines_in_the_wrong_place_are_refused() {
 /// against the database it came from.
 #[tokio::test]
 async fn inspect_writes_functions_and_triggers() {
-    let db = direct(PUBLIC, TENANT).await;
+    let db = run_directly(PUBLIC, TENANT, TENANTS).await;
     let project = Project::empty();
-    project.write("tenants.toml", TENANTS);
+    project.write("tenants.toml", &tenants_toml(TENANTS));
     let inspect = kschema(&project, &db, &["inspect", "--force"]);
     assert_eq!(inspect.code, 0, "{}", inspect.snapshot());
     let functions = project.read("schema/public/functions.sql");

@@ -283,7 +283,8 @@ fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
+        // Followed through symbolic links (examples link the shipped files).
+        if entry.path().is_dir() {
             copy_dir(&entry.path(), &target);
         } else {
             std::fs::copy(entry.path(), target).unwrap();
@@ -608,4 +609,58 @@ pub fn assert_same_dump(converged: &TestDb, direct: &TestDb) {
             .to_string();
         panic!("pg_dump differs:\n{diff}");
     }
+}
+
+/// The tenants a kind's cases run with: `[[tenant]]` for each id.
+pub fn tenants_toml(ids: &[&str]) -> String {
+    ids.iter()
+        .map(|id| format!("[[tenant]]\nid = \"{id}\"\n\n"))
+        .collect()
+}
+
+/// A project of one public and one tenant file, with these tenants.
+pub fn project_of(public: &str, tenant: &str, tenants: &[&str]) -> Project {
+    let project = Project::empty();
+    project
+        .write("schema/public/app.sql", public)
+        .write("schema/tenant/app.sql", tenant)
+        .write("tenants.toml", &tenants_toml(tenants));
+    project
+}
+
+/// The desired SQL run directly, as a person would: public, then the
+/// tenant file in each tenant's schema on the search path it is written
+/// for (`org_<id>, public`), function bodies checked when called, as
+/// pg_dump restores them.
+pub async fn run_directly(public: &str, tenant: &str, tenants: &[&str]) -> TestDb {
+    let mut script = format!("SET check_function_bodies = off; {public}\n");
+    for id in tenants {
+        script.push_str(&format!(
+            "CREATE SCHEMA org_{id}; SET search_path = org_{id}, public; {tenant}\n"
+        ));
+    }
+    script.push_str("RESET search_path;");
+    let db = TestDb::new().await;
+    db.execute(&script).await;
+    db
+}
+
+/// Apply (with `extra` flags), re-plan empty with nothing left uncompared,
+/// and the same `pg_dump --schema-only` as the SQL run directly (`direct`:
+/// what [`run_directly`] is given, when it differs from the files).
+pub async fn assert_converges(
+    project: &Project,
+    db: &TestDb,
+    direct: (&str, &str),
+    tenants: &[&str],
+    extra: &[&str],
+) {
+    let mut args = vec!["apply", "--tenant", "all"];
+    args.extend_from_slice(extra);
+    let apply = kschema(project, db, &args);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let plan = kschema(project, db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    assert!(!plan.stdout.contains("Not compared"), "{}", plan.stdout);
+    assert_same_dump(db, &run_directly(direct.0, direct.1, tenants).await);
 }

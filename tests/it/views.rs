@@ -4,7 +4,9 @@
 //! column they read changes type; after each apply the plan is empty and
 //! `pg_dump --schema-only` equals that of the SQL run directly.
 
-use crate::support::{assert_same_dump, kschema, Project, TestDb};
+use crate::support::{
+    assert_converges, kschema, project_of, run_directly, tenants_toml, Project, TestDb,
+};
 
 const PUBLIC: &str =
     "CREATE TABLE plans (id INT PRIMARY KEY, name TEXT NOT NULL, price NUMERIC(10, 2));
@@ -27,57 +29,27 @@ CREATE VIEW task_plans AS
     SELECT t.id, p.name AS plan FROM tasks t JOIN plans p ON p.id = t.plan_id;
 ";
 
-const TENANTS: &str = "[[tenant]]\nid = \"t1\"\n\n[[tenant]]\nid = \"t2\"\n";
+const TENANTS: &[&str] = &["t1", "t2"];
 
-fn project(public: &str, tenant: &str) -> Project {
-    let project = Project::empty();
-    project
-        .write("schema/public/app.sql", public)
-        .write("schema/tenant/app.sql", tenant)
-        .write("tenants.toml", TENANTS);
-    project
-}
-
-/// The SQL run directly (in an order PostgreSQL accepts: the public view
-/// that reads another after it).
-async fn direct(public: &str, tenant: &str) -> TestDb {
-    let public = public.replace(
-        "CREATE VIEW cheap_plan_names AS SELECT name FROM cheap_plans;\n",
-        "",
-    ) + "CREATE VIEW cheap_plan_names AS SELECT name FROM cheap_plans;\n";
-    let db = TestDb::new().await;
-    db.execute(&format!(
-        "{public}
-         CREATE SCHEMA org_t1; SET search_path = org_t1, public; {tenant}
-         CREATE SCHEMA org_t2; SET search_path = org_t2, public; {tenant}
-         RESET search_path;"
-    ))
-    .await;
-    db
-}
-
-async fn assert_converges(
-    project: &Project,
-    db: &TestDb,
-    public: &str,
-    tenant: &str,
-    extra: &[&str],
-) {
-    let mut args = vec!["apply", "--tenant", "all"];
-    args.extend_from_slice(extra);
-    let apply = kschema(project, db, &args);
-    assert_eq!(apply.code, 0, "{}", apply.snapshot());
-    let plan = kschema(project, db, &["plan", "--tenant", "all"]);
-    assert_eq!(plan.code, 0, "{}", plan.snapshot());
-    assert!(!plan.stdout.contains("Not compared"), "{}", plan.stdout);
-    assert_same_dump(db, &direct(public, tenant).await);
+/// PUBLIC in an order PostgreSQL accepts when run directly: the view that
+/// reads another after it.
+fn in_reading_order(public: &str) -> String {
+    let reader = "CREATE VIEW cheap_plan_names AS SELECT name FROM cheap_plans;\n";
+    public.replace(reader, "") + reader
 }
 
 #[tokio::test]
 async fn views_converge_and_change() {
-    let project = project(PUBLIC, TENANT);
+    let project = project_of(PUBLIC, TENANT, TENANTS);
     let db = TestDb::new().await;
-    assert_converges(&project, &db, PUBLIC, TENANT, &[]).await;
+    assert_converges(
+        &project,
+        &db,
+        (&in_reading_order(PUBLIC), TENANT),
+        TENANTS,
+        &[],
+    )
+    .await;
 
     // A column at the end: replaced in place.
     let wider = TENANT.replace(
@@ -91,7 +63,14 @@ async fn views_converge_and_change() {
         "{}",
         plan.stdout
     );
-    assert_converges(&project, &db, PUBLIC, &wider, &[]).await;
+    assert_converges(
+        &project,
+        &db,
+        (&in_reading_order(PUBLIC), &wider),
+        TENANTS,
+        &[],
+    )
+    .await;
 
     // A column type under a view, and a view losing a column: dropped and
     // created again, with the view that reads it.
@@ -119,7 +98,14 @@ async fn views_converge_and_change() {
     })
     .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{}", plan.stdout);
-    assert_converges(&project, &db, PUBLIC, &changed, &[]).await;
+    assert_converges(
+        &project,
+        &db,
+        (&in_reading_order(PUBLIC), &changed),
+        TENANTS,
+        &[],
+    )
+    .await;
 
     // Dropped: the reader first.
     let fewer = changed.replace(
@@ -133,14 +119,21 @@ async fn views_converge_and_change() {
         "{}",
         plan.stdout
     );
-    assert_converges(&project, &db, PUBLIC, &fewer, &[]).await;
+    assert_converges(
+        &project,
+        &db,
+        (&in_reading_order(PUBLIC), &fewer),
+        TENANTS,
+        &[],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn inspect_writes_views_in_reading_order() {
-    let db = direct(PUBLIC, TENANT).await;
+    let db = run_directly(&in_reading_order(PUBLIC), TENANT, TENANTS).await;
     let project = Project::empty();
-    project.write("tenants.toml", TENANTS);
+    project.write("tenants.toml", &tenants_toml(TENANTS));
     let inspect = kschema(&project, &db, &["inspect", "--force"]);
     assert_eq!(inspect.code, 0, "{}", inspect.snapshot());
     let views = project.read("schema/public/views.sql");
