@@ -434,6 +434,9 @@ fn changes(
     lines
 }
 
+/// How one kind's file is written.
+type KindFile = fn(&SchemaModel) -> String;
+
 /// The files to write, relative to the project root.
 #[derive(Default)]
 struct Files {
@@ -459,41 +462,20 @@ impl Files {
                 ),
             );
         }
-        if !model.extensions.is_empty() {
-            let name = unique_file_name("extensions", &mut used);
-            self.add(
-                Path::new(folder).join(format!("{name}.sql")),
-                extensions_file(model),
-            );
-        }
-        if !model.enums.is_empty() {
-            let name = unique_file_name("types", &mut used);
-            self.add(
-                Path::new(folder).join(format!("{name}.sql")),
-                types_file(model),
-            );
-        }
-        // Functions first in name order: triggers and defaults call them.
-        if !model.functions.is_empty() {
-            let name = unique_file_name("functions", &mut used);
-            self.add(
-                Path::new(folder).join(format!("{name}.sql")),
-                functions_file(model),
-            );
-        }
-        if !model.views.is_empty() {
-            let name = unique_file_name("views", &mut used);
-            self.add(
-                Path::new(folder).join(format!("{name}.sql")),
-                views_file(model),
-            );
-        }
-        if !model.sequences.is_empty() {
-            let name = unique_file_name("sequences", &mut used);
-            self.add(
-                Path::new(folder).join(format!("{name}.sql")),
-                sequences_file(model),
-            );
+        // The objects around the tables, a file per kind (kschema orders
+        // what runs; the files only say what there is).
+        let kinds: [(&str, bool, KindFile); 5] = [
+            ("extensions", !model.extensions.is_empty(), extensions_file),
+            ("types", !model.enums.is_empty(), types_file),
+            ("functions", !model.functions.is_empty(), functions_file),
+            ("views", !model.views.is_empty(), views_file),
+            ("sequences", !model.sequences.is_empty(), sequences_file),
+        ];
+        for (kind, present, write) in kinds {
+            if present {
+                let name = unique_file_name(kind, &mut used);
+                self.add(Path::new(folder).join(format!("{name}.sql")), write(model));
+            }
         }
     }
 

@@ -394,31 +394,11 @@ impl Loader {
                     );
                 }
                 RoutineKind::Policy { table } => {
-                    let Some(table_name) = self.routine_name(&routine, table, "table") else {
+                    let Some(on) = self.table_of(&routine, table, &name, "policy", loaded, &origin)
+                    else {
                         continue;
                     };
-                    let Some(on) = loaded.model.tables.get_mut(&table_name) else {
-                        self.problems.push(
-                            Problem::new(
-                                "kschema::sql::policy_table",
-                                format!("policy {name} is on table {table_name}, which the same folder does not declare"),
-                            )
-                            .at(&routine.file, origin.span, "this policy")
-                            .with_help("a policy goes with its table: declare both in the same folder"),
-                        );
-                        continue;
-                    };
-                    if on.policies.iter().any(|p| p.name == name) {
-                        self.problems.push(
-                            Problem::new(
-                                "kschema::sql::duplicate_policy",
-                                format!("policy {name} on {table_name} is defined twice"),
-                            )
-                            .at(&routine.file, origin.span, "defined again here")
-                            .with_help("keep one definition"),
-                        );
-                        continue;
-                    }
+                    let table_name = on.name.clone();
                     on.policies.push(Policy {
                         name: name.clone(),
                         definition: String::new(),
@@ -430,34 +410,12 @@ impl Loader {
                         .insert(ObjectKey::Policy(table_name, name), origin);
                 }
                 RoutineKind::Trigger { table, constraint } => {
-                    let Some(table_name) = self.routine_name(&routine, table, "table") else {
+                    let Some(on) =
+                        self.table_of(&routine, table, &name, "trigger", loaded, &origin)
+                    else {
                         continue;
                     };
-                    let Some(on) = loaded.model.tables.get_mut(&table_name) else {
-                        self.problems.push(
-                            Problem::new(
-                                "kschema::sql::trigger_table",
-                                format!("trigger {name} is on table {table_name}, which the {} files do not declare", match self.scope {
-                                    Scope::Public => "public",
-                                    Scope::Tenant => "tenant",
-                                }),
-                            )
-                            .at(&routine.file, origin.span, "this trigger")
-                            .with_help("a trigger goes with its table: declare both in the same folder"),
-                        );
-                        continue;
-                    };
-                    if on.triggers.iter().any(|t| t.name == name) {
-                        self.problems.push(
-                            Problem::new(
-                                "kschema::sql::duplicate_trigger",
-                                format!("trigger {name} on {table_name} is defined twice"),
-                            )
-                            .at(&routine.file, origin.span, "defined again here")
-                            .with_help("keep one definition"),
-                        );
-                        continue;
-                    }
+                    let table_name = on.name.clone();
                     on.triggers.push(Trigger {
                         name: name.clone(),
                         definition: String::new(),
@@ -514,6 +472,61 @@ impl Loader {
                 ),
             }
         }
+    }
+
+    /// The table a trigger or policy (`what`) is on: declared in the same
+    /// scope, and not holding another of that name.
+    fn table_of<'a>(
+        &mut self,
+        routine: &DeclaredRoutine,
+        table: &[Ident],
+        name: &Ident,
+        what: &str,
+        loaded: &'a mut LoadedScope,
+        origin: &Origin,
+    ) -> Option<&'a mut crate::model::Table> {
+        let table_name = self.routine_name(routine, table, "table")?;
+        let (missing, twice) = match what {
+            "trigger" => (
+                "kschema::sql::trigger_table",
+                "kschema::sql::duplicate_trigger",
+            ),
+            _ => (
+                "kschema::sql::policy_table",
+                "kschema::sql::duplicate_policy",
+            ),
+        };
+        let folder = match self.scope {
+            Scope::Public => "public",
+            Scope::Tenant => "tenant",
+        };
+        let Some(on) = loaded.model.tables.get_mut(&table_name) else {
+            self.problems.push(
+                Problem::new(
+                    missing,
+                    format!("{what} {name} is on table {table_name}, which the {folder} files do not declare"),
+                )
+                .at(&routine.file, origin.span, format!("this {what}"))
+                .with_help(format!("a {what} goes with its table: declare both in the same folder")),
+            );
+            return None;
+        };
+        let taken = match what {
+            "trigger" => on.triggers.iter().any(|t| &t.name == name),
+            _ => on.policies.iter().any(|p| &p.name == name),
+        };
+        if taken {
+            self.problems.push(
+                Problem::new(
+                    twice,
+                    format!("{what} {name} on {table_name} is defined twice"),
+                )
+                .at(&routine.file, origin.span, "defined again here")
+                .with_help("keep one definition"),
+            );
+            return None;
+        }
+        Some(on)
     }
 
     /// The routine's own name (or its table's); a qualifier must be the
