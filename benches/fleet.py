@@ -147,6 +147,8 @@ def start_cluster():
     run(as_postgres([f"{bin_dir}/pg_ctl", "-D", data, "-l", f"{work}/log", "-w",
                      "-o", f"-k {sock} -c listen_addresses='' -c fsync=off -c max_locks_per_transaction=1024", "start"]),
         stdout=subprocess.DEVNULL)
+    # The role examples/saas grants to (roles are the cluster's).
+    run([f"{bin_dir}/psql", "-X", "-q", "-h", sock, "-U", "postgres", "-d", "postgres", "-c", "CREATE ROLE app"])
     return bin_dir, work, sock
 
 

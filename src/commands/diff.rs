@@ -104,7 +104,9 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode, Repor
         ..LiveState::default()
     };
     let compared: Vec<Target> = plan.targets.iter().map(|t| t.target.clone()).collect();
-    plan.unmanaged = unmanaged_groups(&not_compared, &compared);
+    // The sides' own lists (neither side's models name managed roles here:
+    // their privileges are compared when one side is a project).
+    plan.unmanaged = unmanaged_groups(&not_compared, &compared, &[]);
     let mut out = format!("From: {}\nTo:   {}\n\n", from.label, to.label);
     out.push_str(&render_text(
         &plan,
@@ -236,6 +238,7 @@ fn live_scope(name: &SchemaName, model: &SchemaModel) -> Scope {
             seeds: Vec::new(),
             model: model.clone(),
             origins: BTreeMap::new(),
+            grants: Vec::new(),
         }),
         tenant,
     }

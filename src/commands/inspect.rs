@@ -225,7 +225,8 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitCode, Re
         &live,
         &desired.tenant,
     ));
-    let not_written = unmanaged_groups(&live, &inspected_targets(&found, template.as_ref()));
+    // inspect does not write privileges yet: every role's are listed.
+    let not_written = unmanaged_groups(&live, &inspected_targets(&found, template.as_ref()), &[]);
     let left_out = not_compared::block(&not_written, LeftOut::NotWritten, "");
     if !left_out.is_empty() {
         let _ = write!(out, "\n{left_out}");

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use futures_util::{pin_mut, TryStreamExt};
 use kschema_core::catalog::{
-    LiveState, LiveStateBuilder, RawFunction, RawSequence, RawView, RowRead,
+    LiveState, LiveStateBuilder, RawFunction, RawGrant, RawSequence, RawView, RowRead,
 };
 use kschema_core::ident::{quote_literal, Ident};
 use kschema_core::model::Row;
@@ -22,6 +22,7 @@ const UNMANAGED_SQL: &str = include_str!("sql/unmanaged.sql");
 pub(crate) const FUNCTIONS_SQL: &str = include_str!("sql/functions.sql");
 pub(crate) const ENUMS_SQL: &str = include_str!("sql/enums.sql");
 pub(crate) const VIEWS_SQL: &str = include_str!("sql/views.sql");
+pub(crate) const PRIVILEGES_SQL: &str = include_str!("sql/privileges.sql");
 /// Every extension but plpgsql (which every database has): they are
 /// database-wide, read with public.
 pub(crate) const EXTENSIONS_SQL: &str = "
@@ -229,7 +230,7 @@ async fn read_catalog(
 ) -> Result<LiveState, IntrospectError> {
     let names: Vec<&str> = schemas.iter().map(|s| s.as_str()).collect();
     let mut builder = LiveStateBuilder::new();
-    let (tables, (sequences, functions, enums, views, unmanaged)) = match side {
+    let (tables, (sequences, functions, enums, views, grants, unmanaged)) = match side {
         Some(side) => futures_util::try_join!(
             read_tables(client, &names, version, &mut builder),
             side_reads(side, &names, version)
@@ -250,6 +251,9 @@ async fn read_catalog(
     }
     for view in views {
         builder.add_view(view);
+    }
+    for grant in grants {
+        builder.add_grant(grant);
     }
     if names.contains(&"public") {
         for row in client
@@ -450,6 +454,7 @@ type SideReads = (
     Vec<RawFunction>,
     Enums,
     Vec<RawView>,
+    Vec<RawGrant>,
     Unmanaged,
 );
 
@@ -484,8 +489,25 @@ async fn side_reads(
             reads: read(&row, 5)?,
         });
     }
+    let mut grants = Vec::new();
+    for row in client
+        .query(PRIVILEGES_SQL, &[&names])
+        .await
+        .map_err(IntrospectError::Query)?
+    {
+        grants.push(RawGrant {
+            schema: read(&row, 0)?,
+            kind: read(&row, 1)?,
+            object: read(&row, 2)?,
+            detail: read(&row, 3)?,
+            procedure: read(&row, 4)?,
+            role: read(&row, 5)?,
+            privilege: read(&row, 6)?,
+            grantable: read(&row, 7)?,
+        });
+    }
     let unmanaged = read_unmanaged(client, names, version).await?;
-    Ok((sequences, functions, enums, views, unmanaged))
+    Ok((sequences, functions, enums, views, grants, unmanaged))
 }
 
 /// Functions and procedures.

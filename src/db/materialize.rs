@@ -130,19 +130,50 @@ fn reader_identity() -> String {
         })
         .unwrap_or_default();
     format!(
-        "{STORED_FORM_VERSION}\n{build}\n{}\n{}\n{}\n{}\n{}\n{}",
+        "{STORED_FORM_VERSION}\n{build}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
         super::introspect::TABLES_SQL,
         super::introspect::SEQUENCES_SQL,
         super::introspect::FUNCTIONS_SQL,
         super::introspect::ENUMS_SQL,
         super::introspect::EXTENSIONS_SQL,
-        super::introspect::VIEWS_SQL
+        super::introspect::VIEWS_SQL,
+        super::introspect::PRIVILEGES_SQL
     )
 }
 
 const DEV_URL_HELP: &str = "kschema builds the desired state in a scratch database to read it back as PostgreSQL stores it: grant CREATEDB to this role, or name a server it may use with --dev-url URL ([plan] dev_url in kschema.toml, or KSCHEMA_DEV_URL); --dev-url local uses kschema's own local cluster";
 
 fn adopt(scope: &mut LoadedScope, stored: &SchemaModel) -> Result<(), Problem> {
+    // The files speak for the managed roles only.
+    let managed = &scope.model.privileges.managed_roles;
+    if let Some(grant) = stored
+        .privileges
+        .grants
+        .iter()
+        .find(|g| !managed.contains(&g.role))
+    {
+        let mut problem = Problem::new(
+            "kschema::sql::unmanaged_role",
+            format!(
+                "the files grant {} on {} to {}, a role kschema.toml does not list as managed",
+                grant.privilege,
+                grant.object,
+                grant.role
+            ),
+        )
+        .with_help(format!(
+            "add it to kschema.toml: [roles] managed = [\"{}\"] — or leave its privileges out of the files (pg_dump --no-privileges)",
+            grant.role
+        ));
+        if let Some(origin) = scope.origins.get(&ObjectKey::Grant(0)) {
+            problem = problem.at(
+                &origin.file,
+                origin.span,
+                "the files' privileges start here",
+            );
+        }
+        return Err(problem);
+    }
     scope.model = adopt_stored(&scope.model, stored).map_err(|reason| {
         Problem::new(
             "kschema::desired::stored",
@@ -391,6 +422,7 @@ fn label(key: &ObjectKey) -> String {
         ObjectKey::Extension(name) => format!("extension {name}"),
         ObjectKey::View(name) => format!("view {name}"),
         ObjectKey::Policy(table, name) => format!("policy {name} on {table}"),
+        ObjectKey::Grant(_) => "this statement".to_string(),
     }
 }
 

@@ -111,7 +111,7 @@ async fn what_a_dump_holds_that_kschema_does_not_manage_is_refused_with_a_way_ou
     let cases: &[(&str, &str, &str)] = &[
         (
             "CREATE TABLE t (id int PRIMARY KEY);\nGRANT SELECT ON t TO PUBLIC;\n",
-            "pg_dump --no-privileges",
+            "kschema::sql::unmanaged_role",
             "dump.sql:2",
         ),
         (

@@ -1,14 +1,16 @@
 //! The example projects converge: `examples/saas` (the shipped tables with
 //! an extension, enums, a shared trigger function with a trigger on every
-//! table, a reporting view and comments) applies to public and its tenants,
+//! table, a reporting view, a row-level security policy, the `app` role's
+//! privileges and comments) applies to public and its tenants,
 //! re-plans empty, and what `inspect` writes from it plans empty too.
 
-use crate::support::{kschema, Project, TestDb};
+use crate::support::{ensure_role, kschema, Project, TestDb};
 
 #[tokio::test]
 async fn the_saas_example_converges_and_inspects_back() {
     let project = Project::copy_of("examples/saas");
     let db = TestDb::new().await;
+    ensure_role(&db, "app").await;
     let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);

@@ -17,6 +17,7 @@ mod hazards;
 mod inspect;
 mod mongo;
 mod policies;
+mod privileges;
 mod review;
 mod rollback;
 mod routines;

@@ -4,7 +4,7 @@
 //! directly.
 
 use crate::support::{
-    assert_converges, kschema, project_of, run_directly, tenants_toml, Project, TestDb,
+    assert_converges, ensure_role, kschema, project_of, run_directly, tenants_toml, Project, TestDb,
 };
 
 const TENANT: &str = "CREATE TABLE docs (
@@ -22,10 +22,7 @@ const TENANTS: &[&str] = &["r1", "r2"];
 
 /// The role the policies name; roles are the cluster's, shared by tests.
 async fn with_role(db: &TestDb) {
-    db.execute(
-        "DO $$ BEGIN CREATE ROLE kschema_test_app; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
-    )
-    .await;
+    ensure_role(db, "kschema_test_app").await;
 }
 
 #[tokio::test]

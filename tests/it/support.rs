@@ -664,3 +664,13 @@ pub async fn assert_converges(
     assert!(!plan.stdout.contains("Not compared"), "{}", plan.stdout);
     assert_same_dump(db, &run_directly(direct.0, direct.1, tenants).await);
 }
+
+/// A role the case grants to or names in a policy. Roles are the
+/// cluster's, shared by every test; parallel cases may race to create it.
+pub async fn ensure_role(db: &TestDb, role: &str) {
+    db.execute(&format!(
+        "DO $$ BEGIN CREATE ROLE {role}; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+    ))
+    .await;
+}

@@ -35,7 +35,7 @@ const TENANT_OBJECTS: &[(&str, &str)] = &[
     ),
     (
         "GRANT SELECT ON org_abc123.projects TO PUBLIC",
-        "1 object with granted privileges (projects)",
+        "1 object with granted privileges (table projects (PUBLIC: SELECT))",
     ),
     (
         "CREATE INDEX notifications_by_id ON org_abc123.notifications (id) WITH (fillfactor = 70)",

@@ -21,9 +21,9 @@ use sha2::{Digest, Sha256};
 use crate::ident::Ident;
 use crate::model::{
     Column, ColumnType, Constraint, ConstraintKind, Deferrable, EnumType, Extension, ForeignKey,
-    Function, Identity, Index, IndexExpr, IndexKey, Policy, ReferentialAction, ReplicaIdentity,
-    Row, RowSecurity, SchemaModel, SchemaName, SchemaRef, Sequence, SqlExpr, Table, TableRef,
-    Trigger, TriggerFiring, View,
+    Function, Grant, GrantObject, Identity, Index, IndexExpr, IndexKey, Policy, ReferentialAction,
+    ReplicaIdentity, Row, RowSecurity, SchemaModel, SchemaName, SchemaRef, Sequence, SqlExpr,
+    Table, TableRef, Trigger, TriggerFiring, View,
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
 use crate::normalize::qualifier::strip_qualifier;
@@ -118,6 +118,21 @@ impl RawTable {
             strip(&mut policy.definition);
         }
     }
+}
+
+/// One privilege as privileges.sql reads it.
+#[derive(Clone, Debug)]
+pub struct RawGrant {
+    pub schema: String,
+    /// `table`, `sequence`, `column`, `function` or `schema`.
+    pub kind: String,
+    pub object: Option<String>,
+    /// The column, or a function's argument types.
+    pub detail: Option<String>,
+    pub procedure: bool,
+    pub role: String,
+    pub privilege: String,
+    pub grantable: bool,
 }
 
 /// One view as views.sql reads it.
@@ -410,6 +425,7 @@ struct SchemaRows {
     enums: BTreeMap<Ident, EnumType>,
     extensions: BTreeMap<Ident, Extension>,
     views: BTreeMap<Ident, View>,
+    grants: std::collections::BTreeSet<Grant>,
     rows: BTreeMap<Ident, Vec<Row>>,
 }
 
@@ -543,6 +559,42 @@ impl LiveStateBuilder {
             );
     }
 
+    /// A privilege granted in a schema.
+    pub fn add_grant(&mut self, raw: RawGrant) {
+        let name = || Ident::new(raw.object.clone().unwrap_or_default());
+        let object = match (raw.kind.as_str(), &raw.detail) {
+            ("schema", _) => GrantObject::Schema,
+            ("table", _) => GrantObject::Table { name: name() },
+            ("sequence", _) => GrantObject::Sequence { name: name() },
+            ("column", Some(column)) => GrantObject::Column {
+                table: name(),
+                column: Ident::new(column),
+            },
+            ("function", Some(arguments)) => GrantObject::Function {
+                name: name(),
+                arguments: strip_qualifier(arguments, &raw.schema),
+                procedure: raw.procedure,
+            },
+            (other, _) => {
+                self.errors.push(format!(
+                    "privilege on {other:?} in {} not understood",
+                    raw.schema
+                ));
+                return;
+            }
+        };
+        self.schemas
+            .entry(SchemaName::new(&raw.schema))
+            .or_default()
+            .grants
+            .insert(Grant {
+                object,
+                role: Ident::new(raw.role),
+                privilege: raw.privilege,
+                grantable: raw.grantable,
+            });
+    }
+
     /// An extension (database-wide: part of public's model).
     pub fn add_extension(&mut self, name: String, schema: String, version: String) {
         let name = Ident::new(name);
@@ -626,6 +678,7 @@ impl LiveStateBuilder {
                             &rows.enums,
                             &rows.extensions,
                             &rows.views,
+                            &rows.grants,
                         ))
                         .unwrap_or_default(),
                     )
@@ -649,6 +702,7 @@ impl LiveStateBuilder {
             model.enums = rows.enums;
             model.extensions = rows.extensions;
             model.views = rows.views;
+            model.privileges.grants = rows.grants;
             model.rows = rows.rows;
             let live = LiveSchema {
                 fingerprint: Fingerprint::of(&model),

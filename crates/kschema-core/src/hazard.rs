@@ -61,10 +61,15 @@ pub enum HazardKind {
     /// only the rows a policy lets it see — none, without one. Safer: create
     /// the policies first and check them as the application's role.
     HidesRows,
+    /// Revokes a privilege from a role kschema manages. Dangerous because
+    /// whatever that role runs that needs it (the application) fails at
+    /// once. Safer: stop using it first, then revoke it in a release of its
+    /// own.
+    RevokesAccess,
 }
 
 impl HazardKind {
-    pub const ALL: [HazardKind; 10] = [
+    pub const ALL: [HazardKind; 11] = [
         HazardKind::DeletesData,
         HazardKind::MayLoseData,
         HazardKind::RewritesTable,
@@ -75,6 +80,7 @@ impl HazardKind {
         HazardKind::RejectsDocuments,
         HazardKind::RecreatesObject,
         HazardKind::HidesRows,
+        HazardKind::RevokesAccess,
     ];
 
     pub fn name(self) -> &'static str {
@@ -89,6 +95,7 @@ impl HazardKind {
             HazardKind::RejectsDocuments => "rejects-documents",
             HazardKind::RecreatesObject => "recreates-object",
             HazardKind::HidesRows => "hides-rows",
+            HazardKind::RevokesAccess => "revokes-access",
         }
     }
 
@@ -103,6 +110,7 @@ impl HazardKind {
                 | HazardKind::AccessExclusiveLock
                 | HazardKind::RecreatesObject
                 | HazardKind::HidesRows
+                | HazardKind::RevokesAccess
         )
     }
 

@@ -51,6 +51,20 @@ impl Sql {
         self
     }
 
+    /// `other`'s parts after this one's.
+    pub fn append(mut self, other: Sql) -> Self {
+        for part in other.0 {
+            self = match part {
+                Part::Text(text) => self.text(text),
+                part => {
+                    self.0.push(part);
+                    self
+                }
+            };
+        }
+        self
+    }
+
     /// `<schema>, public`: what unqualified names in the files mean.
     pub fn search_path(mut self) -> Self {
         self.0.push(Part::SearchPath);

@@ -23,7 +23,7 @@ rel AS MATERIALIZED (
           OR (c.relkind = 'r' AND c.relreplident = 'i')
           OR (c.relkind IN ('i', 'I') AND (c.reloptions IS NOT NULL OR c.reltablespace <> 0))
           OR (c.relkind = 'r' AND c.reltablespace <> 0)
-          OR c.relrowsecurity OR c.relforcerowsecurity OR c.relacl IS NOT NULL)
+          OR c.relrowsecurity OR c.relforcerowsecurity)
      AND NOT EXISTS (SELECT 1 FROM pg_depend e
                       WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
 ),
@@ -120,26 +120,8 @@ SELECT nspname, kind, name FROM (
     FROM pg_rewrite r JOIN tbl t ON t.oid = r.ev_class
    WHERE r.rulename <> '_RETURN'
   UNION ALL
-  SELECT t.nspname, 'privileges', quote_ident(t.relname)
-    FROM rel t
-   WHERE t.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-     AND t.relacl IS NOT NULL
-     AND t.relacl::text[] <> acldefault((CASE WHEN t.relkind = 'S' THEN 's' ELSE 'r' END)::"char", t.relowner)::text[]
-  UNION ALL
-  -- Column privileges: the tables that hold any (relacl is set with them).
-  SELECT t.nspname, 'privileges', format('%I.%I', t.relname, a.attname)
-    FROM rel t JOIN pg_attribute a ON a.attrelid = t.oid
-   WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
-  UNION ALL
-  -- A schema's own privileges, when they are not what CREATE SCHEMA (or,
-  -- for public, initdb) leaves.
-  SELECT ns.nspname, 'privileges', 'schema'
-    FROM ns JOIN pg_namespace n ON n.oid = ns.oid
-   WHERE n.nspacl IS NOT NULL
-     AND n.nspacl::text[] <> acldefault('n'::"char", n.nspowner)::text[]
-     AND NOT (n.nspname = 'public'
-              AND n.nspacl::text[] = ARRAY['pg_database_owner=UC/pg_database_owner', '=U/pg_database_owner'])
-  UNION ALL
+  -- Privileges on tables, columns, functions and schemas are read by
+  -- privileges.sql (the managed roles' compared, the others' listed).
   SELECT ns.nspname, 'default_privileges',
          format('for %s on %s', pg_get_userbyid(da.defaclrole),
                 CASE da.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'

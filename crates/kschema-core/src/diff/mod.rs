@@ -22,13 +22,14 @@ use crate::ident::Ident;
 use crate::load::seeds::Seed;
 use crate::load::{LoadedScope, ObjectKey};
 use crate::model::{
-    Column, Constraint, ConstraintKind, EnumAddition, EnumType, Extension, Function, Identity,
-    Index, IndexExpr, Policy, ReplicaIdentity, RowSecurity, SchemaModel, SchemaRef, Sequence,
-    Table, Trigger, TriggerFiring, View,
+    Column, Constraint, ConstraintKind, EnumAddition, EnumType, Extension, Function, GrantObject,
+    Identity, Index, IndexExpr, Policy, ReplicaIdentity, RowSecurity, SchemaModel, SchemaRef,
+    Sequence, Table, Trigger, TriggerFiring, View,
 };
 
 mod enum_type;
 mod policy;
+mod privilege;
 mod routine;
 mod view;
 use crate::seed_value::{canonical_live, from_live, SeedValue};
@@ -251,6 +252,20 @@ pub enum Change {
         from: RowSecurity,
         to: RowSecurity,
     },
+    /// `GRANT privileges ON object TO role [WITH GRANT OPTION]`.
+    Grant {
+        object: GrantObject,
+        role: Ident,
+        privileges: Vec<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        grantable: bool,
+    },
+    /// `REVOKE privileges ON object FROM role`.
+    Revoke {
+        object: GrantObject,
+        role: Ident,
+        privileges: Vec<String>,
+    },
 }
 
 /// A live column of an enum type being created again.
@@ -432,6 +447,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
     diff_extensions(live, desired, &mut changes);
     view::diff_views(live, desired, &mut changes);
     policy::diff_policies(live, desired, &mut changes);
+    privilege::diff_privileges(live, desired, &mut changes);
 
     for (name, sequence) in &live.sequences {
         if !desired.sequences.contains_key(name) {

@@ -19,6 +19,9 @@
 //!
 //! [database]
 //! connect_timeout = 10.0      # seconds to connect (PostgreSQL and MongoDB)
+//!
+//! [roles]
+//! managed = ["app", "readonly"]  # roles whose GRANTs the files declare
 //! ```
 
 use std::sync::Arc;
@@ -40,6 +43,17 @@ pub struct ProjectConfig {
     pub mongo: MongoConfig,
     #[serde(default)]
     pub database: DatabaseConfig,
+    #[serde(default)]
+    pub roles: RolesConfig,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolesConfig {
+    /// The roles whose privileges the files declare (`GRANT … TO app`):
+    /// compared and converged; other roles' grants are listed, not touched.
+    #[serde(default)]
+    pub managed: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -167,14 +167,20 @@ pub fn parse_project(files: &ProjectFiles) -> Result<DesiredState, Problem> {
         );
     }
     match (public, tenant, tenants, config, Problem::combine(problems)) {
-        (Some(public), Some(tenant), Some(tenants), Some(config), None) => Ok(DesiredState {
-            root: files.root.clone(),
-            public,
-            tenant,
-            tenants,
-            config,
-            mongo: collections,
-        }),
+        (Some(mut public), Some(mut tenant), Some(tenants), Some(config), None) => {
+            // Whose privileges the files speak for: the same in every scope.
+            let managed: Vec<Ident> = config.roles.managed.iter().map(Ident::new).collect();
+            public.model.privileges.managed_roles = managed.clone();
+            tenant.model.privileges.managed_roles = managed;
+            Ok(DesiredState {
+                root: files.root.clone(),
+                public,
+                tenant,
+                tenants,
+                config,
+                mongo: collections,
+            })
+        }
         (_, _, _, _, Some(problem)) => Err(problem),
         _ => Err(Problem::new(
             "kschema::project::invalid",

@@ -15,10 +15,12 @@ use crate::ident::Ident;
 
 mod enum_type;
 mod extension;
+mod privilege;
 mod routine;
 mod view;
 pub use enum_type::{EnumAddition, EnumPlace, EnumType};
 pub use extension::Extension;
+pub use privilege::{Grant, GrantObject, Privileges};
 pub use routine::{Function, Policy, RowSecurity, Trigger, TriggerFiring};
 pub use view::View;
 
@@ -83,6 +85,8 @@ pub struct SchemaModel {
     pub extensions: BTreeMap<Ident, Extension>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub views: BTreeMap<Ident, View>,
+    #[serde(default, skip_serializing_if = "Privileges::is_empty")]
+    pub privileges: Privileges,
 }
 
 /// A row's values by column, as JSON.

@@ -82,6 +82,11 @@ pub fn adopt_stored(desired: &SchemaModel, stored: &SchemaModel) -> Result<Schem
         adopted.sequences.insert(name.clone(), sequence.clone());
     }
     adopted.functions = adopt_functions(desired, stored)?;
+    // What the files' GRANTs and REVOKEs left, for the roles they manage.
+    adopted.privileges = crate::model::Privileges {
+        managed_roles: desired.privileges.managed_roles.clone(),
+        grants: stored.privileges.grants.clone(),
+    };
     // What PostgreSQL stores, with the author's statement.
     for (name, view) in &desired.views {
         let stored_view = stored

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{enum_type, extension, routine, view, Step, TxMode};
+use super::{enum_type, extension, privilege, routine, view, Step, TxMode};
 use crate::definition::{
     column_definition, comment_on, constraint_sql, create_index, create_table, replica_identity,
     sequence_options, storage_parameter_list, ExprStyle,
@@ -409,6 +409,31 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
                 format!(
                     "drops extension {} and its types and functions (it fails while columns or objects kschema does not manage use them)",
                     extension.name
+                ),
+            )],
+            TxMode::Transactional,
+        ),
+        Change::Grant {
+            object,
+            role,
+            privileges,
+            grantable,
+        } => step(
+            vec![privilege::grant(object, role, privileges, *grantable)],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::Revoke {
+            object,
+            role,
+            privileges,
+        } => step(
+            vec![privilege::revoke(object, role, privileges)],
+            vec![Hazard::new(
+                HazardKind::RevokesAccess,
+                format!(
+                    "revokes {} from {role}: what it runs that needs them fails from then on",
+                    privileges.join(", ")
                 ),
             )],
             TxMode::Transactional,

@@ -33,6 +33,11 @@ pub fn creation_script(desired: &DesiredState) -> Vec<ScriptStatement> {
     script.extend(scope_script(&desired.public, &public, false));
     script.push(search_path_for(&template, true));
     script.extend(scope_script(&desired.tenant, &template, true));
+    // Privileges once every object exists, in the order written.
+    script.push(search_path_for(&public, false));
+    script.extend(grants(&desired.public, &public, false));
+    script.push(search_path_for(&template, true));
+    script.extend(grants(&desired.tenant, &template, true));
     // Functions were created with body checks off (their bodies may read
     // tables created after them): once everything exists, each is created
     // again with the checks on, so a body PostgreSQL rejects is reported.
@@ -50,6 +55,19 @@ fn search_path_for(schema: &SchemaName, tenant: bool) -> ScriptStatement {
         tenant,
         objects: Vec::new(),
     }
+}
+
+fn grants(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<ScriptStatement> {
+    scope
+        .grants
+        .iter()
+        .enumerate()
+        .map(|(i, sql)| ScriptStatement {
+            sql: sql.render(schema),
+            tenant,
+            objects: vec![ObjectKey::Grant(i)],
+        })
+        .collect()
 }
 
 fn body_checks(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<ScriptStatement> {
@@ -71,6 +89,7 @@ fn scope_script(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<S
         model: scope.model.without_rows(),
         origins: scope.origins.clone(),
         seeds: Vec::new(),
+        grants: Vec::new(),
     };
     // public exists in every database; the template schema is created.
     let existing = SchemaModel::default();

@@ -9,11 +9,12 @@ mod enum_type;
 mod extension;
 pub mod materialize;
 pub mod order;
+mod privilege;
 pub mod replay;
 mod routine;
 mod view;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -27,7 +28,7 @@ use crate::lint::{lint, Lint};
 use crate::load::{DesiredState, LoadedScope, ObjectKey, TenantId};
 use crate::model::{ConstraintKind, SchemaModel, SchemaName};
 use crate::sql::Sql;
-use crate::unmanaged::UnmanagedList;
+use crate::unmanaged::{UnmanagedKind, UnmanagedList, UnmanagedObject};
 
 /// A schema kschema converges: `public` or one tenant's.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -207,27 +208,73 @@ impl UnmanagedGroup {
     }
 }
 
-/// The unmanaged objects of `targets`, grouped by identical lists.
-pub fn unmanaged_groups(live: &LiveState, targets: &[Target]) -> Vec<UnmanagedGroup> {
+/// The unmanaged objects of `targets`, grouped by identical lists: the
+/// kinds kschema does not manage, and the privileges of roles it does not
+/// manage (`managed`: the roles whose privileges the files declare).
+pub fn unmanaged_groups(
+    live: &LiveState,
+    targets: &[Target],
+    managed: &[Ident],
+) -> Vec<UnmanagedGroup> {
+    // Identical tenants share their model and their list: one merge each.
+    let mut merged: HashMap<(usize, usize), UnmanagedList> = HashMap::new();
     let mut groups: Vec<UnmanagedGroup> = Vec::new();
     for target in targets {
-        let Some(objects) = live.unmanaged.get(&target.schema) else {
+        let listed = live.unmanaged.get(&target.schema);
+        let model = live.get(&target.schema).map(|s| &s.model);
+        let key = (
+            listed.map_or(0, |l| Arc::as_ptr(l) as usize),
+            model.map_or(0, |m| Arc::as_ptr(m) as usize),
+        );
+        let objects = merged
+            .entry(key)
+            .or_insert_with(|| {
+                let mut objects: Vec<UnmanagedObject> =
+                    listed.map(|l| l.as_ref().clone()).unwrap_or_default();
+                if let Some(model) = model {
+                    objects.extend(others_privileges(model, managed));
+                }
+                Arc::new(objects)
+            })
+            .clone();
+        if objects.is_empty() {
             continue;
-        };
+        }
         let same = groups.iter_mut().find(|g| {
             !target.is_public()
                 && !g.targets[0].is_public()
-                && (Arc::ptr_eq(&g.objects, objects) || g.objects == *objects)
+                && (Arc::ptr_eq(&g.objects, &objects) || g.objects == objects)
         });
         match same {
             Some(group) => group.targets.push(target.clone()),
             None => groups.push(UnmanagedGroup {
                 targets: vec![target.clone()],
-                objects: objects.clone(),
+                objects,
             }),
         }
     }
     groups
+}
+
+/// Privileges granted to roles the files do not speak for: one entry per
+/// object and role (`table users (readonly: SELECT)`).
+fn others_privileges(model: &SchemaModel, managed: &[Ident]) -> Vec<UnmanagedObject> {
+    let mut by_object: BTreeMap<(String, &Ident), Vec<&str>> = BTreeMap::new();
+    for grant in &model.privileges.grants {
+        if !managed.contains(&grant.role) {
+            by_object
+                .entry((grant.object.to_string(), &grant.role))
+                .or_default()
+                .push(&grant.privilege);
+        }
+    }
+    by_object
+        .into_iter()
+        .map(|((object, role), privileges)| UnmanagedObject {
+            kind: UnmanagedKind::Privileges,
+            name: format!("{object} ({role}: {})", privileges.join(", ")),
+        })
+        .collect()
 }
 
 impl Plan {
@@ -463,7 +510,11 @@ pub fn build_plan(
     let mut plan = Plan {
         targets: Vec::new(),
         lints: lint(desired),
-        unmanaged: unmanaged_groups(live, targets),
+        unmanaged: unmanaged_groups(
+            live,
+            targets,
+            &desired.public.model.privileges.managed_roles,
+        ),
     };
     let has_tenants = targets.iter().any(|t| !t.is_public());
     for target in targets {

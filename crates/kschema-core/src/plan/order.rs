@@ -62,6 +62,8 @@ enum Phase {
     /// Policies likewise, then row security turned on (or off) with the
     /// policies already in place.
     Policies,
+    /// Privileges once every object exists (revokes first, in diff order).
+    Privileges,
     /// Comments once what they describe exists.
     Comments,
     /// Seed rows once the tables and columns are in place; deletes first
@@ -137,6 +139,7 @@ fn phase(change: &Change) -> Phase {
         Change::CreateView { .. } | Change::ReplaceView { .. } => Phase::Views,
         Change::DropPolicy { .. } => Phase::DropTriggers,
         Change::CreatePolicy { .. } | Change::SetRowSecurity { .. } => Phase::Policies,
+        Change::Grant { .. } | Change::Revoke { .. } => Phase::Privileges,
         Change::DropView { .. } => Phase::DropViews,
         Change::DropTrigger { .. } => Phase::DropTriggers,
         Change::CreateTrigger { .. }

@@ -318,6 +318,28 @@ fn describe_change(change: &Change) -> (char, String) {
         Change::CreateView { view } => ('+', format!("create view {}", view.name)),
         Change::ReplaceView { to, .. } => ('~', format!("replace view {}", to.name)),
         Change::DropView { view } => ('-', format!("drop view {}", view.name)),
+        Change::Grant {
+            object,
+            role,
+            privileges,
+            grantable,
+        } => (
+            '+',
+            format!(
+                "grant {} on {} to {role}{}",
+                privileges.join(", "),
+                object,
+                if *grantable { " with grant option" } else { "" }
+            ),
+        ),
+        Change::Revoke {
+            object,
+            role,
+            privileges,
+        } => (
+            '-',
+            format!("revoke {} on {} from {role}", privileges.join(", "), object),
+        ),
         Change::CreatePolicy { table, policy } => {
             ('+', format!("create policy {} on {table}", policy.name))
         }

@@ -115,6 +115,8 @@ pub enum ObjectKey {
     View(Ident),
     /// (table, policy)
     Policy(Ident, Ident),
+    /// The n-th `GRANT` / `REVOKE` of the scope.
+    Grant(usize),
 }
 
 /// A loaded scope: its model and where each object came from.
@@ -124,6 +126,9 @@ pub struct LoadedScope {
     pub origins: BTreeMap<ObjectKey, Origin>,
     /// Rows kschema keeps in this scope's tables (`schema/seeds/*.toml`).
     pub seeds: Vec<super::seeds::Seed>,
+    /// `GRANT` / `REVOKE` statements, in order: run after everything else
+    /// when the desired state is built.
+    pub grants: Vec<crate::sql::Sql>,
 }
 
 /// Parses and checks the files of one scope. `public` is the already-loaded
@@ -438,8 +443,10 @@ impl Loader {
         // What schema dumps hold that kschema does not manage yet gets a
         // way to leave it out of the dump.
         let help = match other {
+            // Privileges on objects are taken out of the tokens before
+            // (`routine`); what reaches here grants roles to roles.
             Statement::Grant { .. } | Statement::Revoke { .. } => {
-                "kschema does not manage privileges yet; leave them out (pg_dump --no-privileges)"
+                "kschema manages privileges on objects, not role membership; grant roles outside the desired state"
             }
             Statement::Comment { .. } => {
                 "kschema manages comments on tables and columns, not yet on other objects; leave those out (pg_dump --no-comments)"

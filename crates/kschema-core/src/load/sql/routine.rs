@@ -17,6 +17,7 @@ use crate::ident::Ident;
 use crate::load::{LoadedScope, ObjectKey};
 use crate::model::{Function, Policy, Trigger, TriggerFiring, View};
 use crate::normalize::qualifier::strip_qualifier;
+use crate::sql::Sql;
 
 /// What a routine statement declares.
 #[derive(Clone, Debug)]
@@ -39,6 +40,9 @@ pub(crate) enum RoutineKind {
         /// The table after `ON`, possibly qualified.
         table: Vec<Ident>,
     },
+    /// `GRANT … ON …` or `REVOKE … ON …`: run as written when the desired
+    /// state is built; what PostgreSQL then stores is compared.
+    Grant,
 }
 
 /// One routine statement of a file.
@@ -165,6 +169,24 @@ fn is_word(token: &Token, keyword: &str) -> bool {
 /// `CREATE [OR REPLACE] [CONSTRAINT] {FUNCTION | PROCEDURE | TRIGGER} …`
 fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<DeclaredRoutine> {
     let word = |i: usize, keyword: &str| words.get(i).is_some_and(|t| is_word(&t.token, keyword));
+    let place = |t: &TokenWithSpan| (t.span.start.line, t.span.start.column);
+    let last = words
+        .iter()
+        .rev()
+        .find(|t| !matches!(t.token, Token::SemiColon | Token::EOF))?;
+    // Privileges on objects (not role membership, which has no ON).
+    if (word(0, "GRANT") || word(0, "REVOKE")) && words.iter().any(|t| is_word(&t.token, "ON")) {
+        return Some(DeclaredRoutine {
+            file: file.clone(),
+            kind: RoutineKind::Grant,
+            name: Vec::new(),
+            start: place(words[0]),
+            end: (last.span.end.line, last.span.end.column),
+            name_at: place(words[0]),
+            or_replace: true,
+            atomic: false,
+        });
+    }
     if !word(0, "CREATE") {
         return None;
     }
@@ -313,7 +335,12 @@ impl Loader {
                 RoutineKind::Trigger { .. } => "trigger",
                 RoutineKind::View { .. } => "view",
                 RoutineKind::Policy { .. } => "policy",
+                RoutineKind::Grant => "grant",
             };
+            if matches!(routine.kind, RoutineKind::Grant) {
+                self.grant_declared(&routine, loaded);
+                continue;
+            }
             let Some(name) = self.routine_name(&routine, &routine.name, what) else {
                 continue;
             };
@@ -393,6 +420,8 @@ impl Loader {
                         },
                     );
                 }
+                // Declared above, before any name is read.
+                RoutineKind::Grant => {}
                 RoutineKind::Policy { table } => {
                     let Some(on) = self.table_of(&routine, table, &name, "policy", loaded, &origin)
                     else {
@@ -472,6 +501,33 @@ impl Loader {
                 ),
             }
         }
+    }
+
+    /// A `GRANT` / `REVOKE` as it runs when the desired state is built: the
+    /// dump's own schema qualifier left out, and `ON SCHEMA <that schema>`
+    /// made the target schema's.
+    fn grant_declared(&mut self, routine: &DeclaredRoutine, loaded: &mut LoadedScope) {
+        let text = routine.replacing_text();
+        let sql = match &self.dump_schema {
+            Some(schema) => {
+                with_schema_placeholder(&strip_qualifier(&text, schema.as_str()), schema)
+            }
+            None => Sql::new().text(text),
+        };
+        let span = routine.file.span_between(routine.start, routine.end);
+        let first_line = routine.file.text()[span.offset()..]
+            .find('\n')
+            .unwrap_or(span.len())
+            .min(span.len());
+        loaded.origins.insert(
+            ObjectKey::Grant(loaded.grants.len()),
+            Origin {
+                file: routine.file.clone(),
+                span: SourceSpan::new(span.offset().into(), first_line),
+                annotations: Annotations::default(),
+            },
+        );
+        loaded.grants.push(sql);
     }
 
     /// The table a trigger or policy (`what`) is on: declared in the same
@@ -638,4 +694,30 @@ mod tests {
             .replacing_text()
             .starts_with("CREATE CONSTRAINT TRIGGER"));
     }
+}
+
+/// `text` as SQL whose `SCHEMA <schema>` names the target schema.
+fn with_schema_placeholder(text: &str, schema: &Ident) -> Sql {
+    let Some(tokens) = crate::load::statements::tokenize(text) else {
+        return Sql::new().text(text);
+    };
+    let mut sql = Sql::new();
+    let mut after_schema_keyword = false;
+    for token in tokens {
+        match &token.token {
+            Token::Word(w)
+                if after_schema_keyword
+                    && Ident::from_sql(&w.value, w.quote_style.is_some()) == *schema =>
+            {
+                sql = sql.schema();
+                after_schema_keyword = false;
+            }
+            Token::Whitespace(_) => sql = sql.text(token.token.to_string()),
+            other => {
+                after_schema_keyword = is_word(other, "SCHEMA");
+                sql = sql.text(other.to_string());
+            }
+        }
+    }
+    sql
 }

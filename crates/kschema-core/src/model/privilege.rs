@@ -1,0 +1,86 @@
+//! Privileges granted to the roles kschema is told it manages (`[roles]
+//! managed` in kschema.toml): compared as PostgreSQL stores them (one entry
+//! per object, role and privilege); other roles' grants are left alone and
+//! listed.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ident::Ident;
+
+/// What a privilege is on.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "on", rename_all = "snake_case")]
+pub enum GrantObject {
+    /// The schema itself (`USAGE`, `CREATE`).
+    Schema,
+    /// A table, view or materialized view.
+    Table {
+        name: Ident,
+    },
+    Sequence {
+        name: Ident,
+    },
+    Column {
+        table: Ident,
+        column: Ident,
+    },
+    /// A function or procedure, by name and argument types.
+    Function {
+        name: Ident,
+        arguments: String,
+        procedure: bool,
+    },
+}
+
+/// `table t`, `column t.c`, `function f(integer)`, `schema`: for messages.
+impl std::fmt::Display for GrantObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GrantObject::Schema => f.write_str("schema"),
+            GrantObject::Table { name } => write!(f, "table {name}"),
+            GrantObject::Sequence { name } => write!(f, "sequence {name}"),
+            GrantObject::Column { table, column } => write!(f, "column {table}.{column}"),
+            GrantObject::Function {
+                name,
+                arguments,
+                procedure,
+            } => write!(
+                f,
+                "{} {name}({})",
+                if *procedure { "procedure" } else { "function" },
+                crate::escape::printable(arguments)
+            ),
+        }
+    }
+}
+
+/// One privilege of one role on one object.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Grant {
+    pub object: GrantObject,
+    /// A role name, or `PUBLIC`.
+    pub role: Ident,
+    /// `SELECT`, `INSERT`, `USAGE`, `EXECUTE`, …
+    pub privilege: String,
+    /// `WITH GRANT OPTION`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub grantable: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Privileges {
+    /// The roles whose privileges are compared (desired side: from
+    /// kschema.toml; empty on the live side, which holds every role's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub managed_roles: Vec<Ident>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub grants: BTreeSet<Grant>,
+}
+
+impl Privileges {
+    pub fn is_empty(&self) -> bool {
+        self.managed_roles.is_empty() && self.grants.is_empty()
+    }
+}

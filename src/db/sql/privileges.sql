@@ -1,0 +1,45 @@
+-- Privileges granted in the target schemas ($1), one row per object, role
+-- and privilege: on tables, views and sequences, their columns, functions
+-- and procedures, and the schemas themselves. What the owner holds, and
+-- what PostgreSQL grants by default (acldefault: EXECUTE to PUBLIC on a
+-- function, the owner's own rights), are not grants anyone wrote; nor is
+-- public's `USAGE` to PUBLIC, which initdb gives every database.
+-- The reader keeps the managed roles' and lists the others'.
+WITH ns AS MATERIALIZED (
+  SELECT oid, nspname::text AS nspname, nspowner, nspacl FROM pg_namespace WHERE nspname = ANY($1)
+)
+SELECT ns.nspname, g.kind, g.object, g.detail, g.procedure,
+       CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END,
+       a.privilege_type, a.is_grantable
+  FROM (
+    SELECT c.relnamespace AS nsp, CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'table' END AS kind,
+           c.relname::text AS object, NULL::text AS detail, false AS procedure,
+           c.relacl AS acl, c.relowner AS owner,
+           CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char" AS acl_kind
+      FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+     WHERE c.relacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+    UNION ALL
+    SELECT c.relnamespace, 'column', c.relname::text, att.attname::text, false,
+           att.attacl, c.relowner, 'c'::"char"
+      FROM pg_attribute att
+      JOIN pg_class c ON c.oid = att.attrelid
+      JOIN ns ON ns.oid = c.relnamespace
+     WHERE att.attacl IS NOT NULL AND att.attnum > 0 AND NOT att.attisdropped
+    UNION ALL
+    SELECT p.pronamespace, 'function', p.proname::text, oidvectortypes(p.proargtypes), p.prokind = 'p',
+           p.proacl, p.proowner, 'f'::"char"
+      FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+     WHERE p.proacl IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                        WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
+    UNION ALL
+    SELECT ns.oid, 'schema', NULL, NULL, false, ns.nspacl, ns.nspowner, 'n'::"char"
+      FROM ns WHERE ns.nspacl IS NOT NULL
+  ) g
+  JOIN ns ON ns.oid = g.nsp
+  CROSS JOIN LATERAL aclexplode(g.acl) a
+ WHERE a.grantee <> g.owner
+   AND NOT EXISTS (SELECT 1 FROM aclexplode(acldefault(g.acl_kind, g.owner)) d
+                    WHERE d.grantee = a.grantee AND d.privilege_type = a.privilege_type)
+   AND NOT (g.kind = 'schema' AND ns.nspname = 'public' AND a.grantee = 0 AND a.privilege_type = 'USAGE')
+ ORDER BY 1, 2, 3, 4, 6, 7

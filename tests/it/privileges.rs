@@ -1,0 +1,113 @@
+//! Privileges of the roles kschema is told it manages (`[roles] managed`):
+//! granted as the files say, in public and every tenant, revoked when the
+//! files stop saying so (a hazard); other roles' privileges are listed and
+//! never touched. After each apply the plan is empty and `pg_dump
+//! --schema-only` (which prints every GRANT) equals that of the SQL run
+//! directly.
+
+use crate::support::{assert_converges, ensure_role, kschema, project_of, TestDb};
+
+const PUBLIC: &str = "CREATE TABLE plans (id INT PRIMARY KEY, name TEXT);
+CREATE SEQUENCE counter;
+CREATE FUNCTION price(plan INT) RETURNS INT LANGUAGE sql AS $$ SELECT plan * 10 $$;
+GRANT SELECT ON plans TO kschema_test_app;
+GRANT UPDATE (name) ON plans TO kschema_test_app;
+GRANT USAGE ON SEQUENCE counter TO kschema_test_app;
+GRANT EXECUTE ON FUNCTION price(int) TO kschema_test_app;
+";
+
+const TENANT: &str = "CREATE TABLE docs (id INT PRIMARY KEY, body TEXT);
+CREATE VIEW doc_ids AS SELECT id FROM docs;
+GRANT SELECT, INSERT, UPDATE, DELETE ON docs TO kschema_test_app;
+GRANT SELECT ON doc_ids TO kschema_test_app WITH GRANT OPTION;
+";
+
+const TENANTS: &[&str] = &["p1", "p2"];
+
+const CONFIG: &str = "[roles]\nmanaged = [\"kschema_test_app\"]\n";
+
+/// The roles the cases grant to (roles are the cluster's, shared by tests).
+async fn with_roles(db: &TestDb) {
+    for role in ["kschema_test_app", "kschema_test_ro"] {
+        ensure_role(db, role).await;
+    }
+}
+
+#[tokio::test]
+async fn managed_privileges_converge_and_others_are_left_alone() {
+    let project = project_of(PUBLIC, TENANT, TENANTS);
+    project.write("kschema.toml", CONFIG);
+    let db = TestDb::new().await;
+    with_roles(&db).await;
+    assert_converges(&project, &db, (PUBLIC, TENANT), TENANTS, &[]).await;
+
+    // Drift: a privilege nobody declared for a managed role is revoked (a
+    // hazard); another role's is listed, not touched.
+    db.execute(
+        "GRANT TRUNCATE ON org_p1.docs TO kschema_test_app;
+         GRANT SELECT ON org_p2.docs TO kschema_test_ro;",
+    )
+    .await;
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for line in [
+        "tenant p1 (org_p1): 1 change\n  - revoke TRUNCATE on table docs from kschema_test_app",
+        "revokes-access",
+        "1 object with granted privileges (table docs (kschema_test_ro: SELECT))",
+    ] {
+        assert!(plan.stdout.contains(line), "{line}\n{}", plan.stdout);
+    }
+    let refused = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_ne!(refused.code, 0, "{}", refused.snapshot());
+    let apply = kschema(
+        &project,
+        &db,
+        &[
+            "apply",
+            "--tenant",
+            "all",
+            "--allow-hazard",
+            "revokes-access",
+        ],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let client = db.client().await;
+    let kept: bool = client
+        .query_one(
+            "SELECT has_table_privilege('kschema_test_ro', 'org_p2.docs', 'SELECT')",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(kept, "another role's privilege was touched");
+
+    // A view created again gets its privileges again.
+    let tenant = TENANT.replace(
+        "SELECT id FROM docs",
+        "SELECT id, body FROM docs WHERE id > 0",
+    );
+    let tenant = tenant.replace(
+        "CREATE VIEW doc_ids AS SELECT id, body",
+        "CREATE VIEW doc_ids AS SELECT body, id",
+    );
+    project.write("schema/tenant/app.sql", &tenant);
+    db.execute("REVOKE SELECT ON org_p2.docs FROM kschema_test_ro")
+        .await;
+    assert_converges(&project, &db, (PUBLIC, &tenant), TENANTS, &[]).await;
+}
+
+#[tokio::test]
+async fn a_grant_to_a_role_not_managed_is_refused() {
+    let project = project_of(PUBLIC, "", TENANTS);
+    project.write("kschema.toml", "[roles]\nmanaged = [\"kschema_test_ro\"]\n");
+    let db = TestDb::new().await;
+    with_roles(&db).await;
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 1, "{}", plan.snapshot());
+    assert!(
+        plan.stderr.contains("kschema::sql::unmanaged_role"),
+        "{}",
+        plan.stderr
+    );
+    assert!(plan.stderr.contains("[roles] managed"), "{}", plan.stderr);
+}
