@@ -22,6 +22,7 @@ const UNMANAGED_SQL: &str = include_str!("sql/unmanaged.sql");
 pub(crate) const FUNCTIONS_SQL: &str = include_str!("sql/functions.sql");
 pub(crate) const ENUMS_SQL: &str = include_str!("sql/enums.sql");
 pub(crate) const VIEWS_SQL: &str = include_str!("sql/views.sql");
+pub(crate) const VIEW_SIGNATURES_SQL: &str = include_str!("sql/view_signatures.sql");
 pub(crate) const PRIVILEGES_SQL: &str = include_str!("sql/privileges.sql");
 /// Every extension but plpgsql (which every database has): they are
 /// database-wide, read with public.
@@ -140,20 +141,22 @@ pub async fn introspect_with_rows(
 }
 
 /// Introspects through `db`: the tables on a connection of its own, the
-/// sequences at the same time on a second one that shares its snapshot.
+/// other objects at the same time on two more that share its snapshot
+/// (views are deparsed per schema, and cost as much as the tables'
+/// signatures on a fleet).
 pub async fn introspect_database(
     db: &super::Database,
     schemas: &[SchemaName],
     reads: &[RowRead],
 ) -> Result<LiveState, IntrospectError> {
-    let (client, side) =
-        futures_util::try_join!(db.connect(), db.connect()).map_err(IntrospectError::Connect)?;
-    introspect_on(&client, Some(&side), schemas, reads).await
+    let (client, side, third) = futures_util::try_join!(db.connect(), db.connect(), db.connect())
+        .map_err(IntrospectError::Connect)?;
+    introspect_on(&client, Some((&side, &third)), schemas, reads).await
 }
 
 async fn introspect_on(
     client: &Client,
-    side: Option<&Client>,
+    sides: Option<(&Client, &Client)>,
     schemas: &[SchemaName],
     reads: &[RowRead],
 ) -> Result<LiveState, IntrospectError> {
@@ -168,13 +171,17 @@ async fn introspect_on(
         .await
         .map_err(IntrospectError::Query)?;
     let result = async {
-        let side = match side {
-            Some(side) => Some(share_snapshot(client, side).await?),
+        let sides = match sides {
+            Some((second, third)) => Some((
+                share_snapshot(client, second).await?,
+                share_snapshot(client, third).await?,
+            )),
             None => None,
         };
-        let result = read_catalog(client, side, schemas, version, reads).await;
-        if let Some(side) = side {
-            let _ = side.batch_execute("COMMIT").await;
+        let result = read_catalog(client, sides, schemas, version, reads).await;
+        if let Some((second, third)) = sides {
+            let _ = second.batch_execute("COMMIT").await;
+            let _ = third.batch_execute("COMMIT").await;
         }
         result
     }
@@ -223,21 +230,23 @@ async fn share_snapshot<'a>(
 
 async fn read_catalog(
     client: &Client,
-    side: Option<&Client>,
+    sides: Option<(&Client, &Client)>,
     schemas: &[SchemaName],
     version: i32,
     reads: &[RowRead],
 ) -> Result<LiveState, IntrospectError> {
     let names: Vec<&str> = schemas.iter().map(|s| s.as_str()).collect();
     let mut builder = LiveStateBuilder::new();
-    let (tables, (sequences, functions, enums, views, grants, unmanaged)) = match side {
-        Some(side) => futures_util::try_join!(
+    let (tables, (sequences, functions, enums, unmanaged), (views, grants)) = match sides {
+        Some((second, third)) => futures_util::try_join!(
             read_tables(client, &names, version, &mut builder),
-            side_reads(side, &names, version)
+            object_reads(second, &names, version),
+            per_schema_reads(third, &names)
         )?,
         None => (
             read_tables(client, &names, version, &mut builder).await?,
-            side_reads(client, &names, version).await?,
+            object_reads(client, &names, version).await?,
+            per_schema_reads(client, &names).await?,
         ),
     };
     for sequence in sequences {
@@ -449,23 +458,19 @@ async fn read_sequences(
 
 type Unmanaged = Vec<(String, String, String)>;
 type Enums = Vec<(String, String, Vec<String>)>;
-type SideReads = (
-    Vec<RawSequence>,
-    Vec<RawFunction>,
-    Enums,
-    Vec<RawView>,
-    Vec<RawGrant>,
-    Unmanaged,
-);
+type ObjectReads = (Vec<RawSequence>, Vec<RawFunction>, Enums, Unmanaged);
+type PerSchemaReads = (Vec<RawView>, Vec<RawGrant>);
 
-/// What the second connection reads while the first reads the tables.
-async fn side_reads(
+/// What a second connection reads while the first reads the tables: the
+/// objects that are cheap to read for every schema.
+async fn object_reads(
     client: &Client,
     names: &[&str],
     version: i32,
-) -> Result<SideReads, IntrospectError> {
+) -> Result<ObjectReads, IntrospectError> {
     let sequences = read_sequences(client, names).await?;
     let functions = read_functions(client, names).await?;
+    let trace = crate::trace::Trace::new();
     let mut enums = Vec::new();
     for row in client
         .query(ENUMS_SQL, &[&names])
@@ -474,21 +479,20 @@ async fn side_reads(
     {
         enums.push((read(&row, 0)?, read(&row, 1)?, read(&row, 2)?));
     }
-    let mut views = Vec::new();
-    for row in client
-        .query(VIEWS_SQL, &[&names])
-        .await
-        .map_err(IntrospectError::Query)?
-    {
-        views.push(RawView {
-            schema: read(&row, 0)?,
-            name: read(&row, 1)?,
-            definition: read(&row, 2)?,
-            columns: read(&row, 3)?,
-            options: read(&row, 4)?,
-            reads: read(&row, 5)?,
-        });
-    }
+    trace.mark("enums");
+    let unmanaged = read_unmanaged(client, names, version).await?;
+    Ok((sequences, functions, enums, unmanaged))
+}
+
+/// What a third connection reads meanwhile: views (PostgreSQL deparses
+/// each schema's own) and privileges, the costliest reads per schema.
+async fn per_schema_reads(
+    client: &Client,
+    names: &[&str],
+) -> Result<PerSchemaReads, IntrospectError> {
+    let trace = crate::trace::Trace::new();
+    let views = read_views(client, names).await?;
+    trace.mark("views");
     let mut grants = Vec::new();
     for row in client
         .query(PRIVILEGES_SQL, &[&names])
@@ -506,8 +510,8 @@ async fn side_reads(
             grantable: read(&row, 7)?,
         });
     }
-    let unmanaged = read_unmanaged(client, names, version).await?;
-    Ok((sequences, functions, enums, views, grants, unmanaged))
+    trace.mark("privileges");
+    Ok((views, grants))
 }
 
 /// Functions and procedures.
@@ -535,6 +539,74 @@ async fn read_functions(
     }
     trace.mark("functions");
     Ok(functions)
+}
+
+/// Views: every view's signature, then one view per signature deparsed,
+/// its definition given to every view of that signature (as tables'
+/// documents are).
+async fn read_views(client: &Client, names: &[&str]) -> Result<Vec<RawView>, IntrospectError> {
+    let mut signed: Vec<(u32, String, String)> = Vec::new();
+    let mut representative_of: HashMap<String, u32> = HashMap::new();
+    let mut represented: Vec<u32> = Vec::new();
+    for row in client
+        .query(VIEW_SIGNATURES_SQL, &[&names])
+        .await
+        .map_err(IntrospectError::Query)?
+    {
+        let oid: u32 = read(&row, 0)?;
+        let own: String = read(&row, 4)?;
+        let own: HashMap<String, String> =
+            serde_json::from_str(&own).map_err(|e| IntrospectError::Rows(e.to_string()))?;
+        let options: Vec<String> = read(&row, 5)?;
+        let columns: Option<String> = read(&row, 6)?;
+        let name: String = read(&row, 2)?;
+        let tree = kschema_core::catalog::with_oids_named(&read::<String>(&row, 3)?, &own);
+        let signature = format!(
+            "{}:{name}\n{}\n{}\n{tree}",
+            name.len(),
+            options.join(","),
+            columns.unwrap_or_default()
+        );
+        let representative = *representative_of.entry(signature).or_insert_with(|| {
+            represented.push(oid);
+            oid
+        });
+        signed.push((representative, read(&row, 1)?, name));
+    }
+    let mut described: HashMap<u32, RawView> = HashMap::new();
+    for row in client
+        .query(VIEWS_SQL, &[&represented])
+        .await
+        .map_err(IntrospectError::Query)?
+    {
+        described.insert(
+            read(&row, 0)?,
+            RawView {
+                schema: read(&row, 1)?,
+                name: read(&row, 2)?,
+                definition: read(&row, 3)?,
+                columns: read(&row, 4)?,
+                options: read(&row, 5)?,
+                reads: read(&row, 6)?,
+                read_from: String::new(),
+            },
+        );
+    }
+    let mut views = Vec::with_capacity(signed.len());
+    for (representative, schema, name) in signed {
+        let Some(found) = described.get(&representative) else {
+            return Err(IntrospectError::Rows(format!(
+                "no definition for view {schema}.{name}"
+            )));
+        };
+        views.push(RawView {
+            read_from: found.schema.clone(),
+            schema,
+            name,
+            ..found.clone()
+        });
+    }
+    Ok(views)
 }
 
 /// unmanaged.sql for the server: virtual generated columns exist from

@@ -130,13 +130,14 @@ fn reader_identity() -> String {
         })
         .unwrap_or_default();
     format!(
-        "{STORED_FORM_VERSION}\n{build}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+        "{STORED_FORM_VERSION}\n{build}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
         super::introspect::TABLES_SQL,
         super::introspect::SEQUENCES_SQL,
         super::introspect::FUNCTIONS_SQL,
         super::introspect::ENUMS_SQL,
         super::introspect::EXTENSIONS_SQL,
         super::introspect::VIEWS_SQL,
+        super::introspect::VIEW_SIGNATURES_SQL,
         super::introspect::PRIVILEGES_SQL
     )
 }

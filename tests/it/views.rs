@@ -144,3 +144,33 @@ async fn inspect_writes_views_in_reading_order() {
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
 }
+
+/// Identical tenants' views are deparsed once per signature (their query
+/// trees with the tenant's own oids named), yet a tenant whose view reads
+/// another enum label or another column is told apart.
+#[tokio::test]
+async fn a_view_drifted_in_one_tenant_is_seen_among_identical_ones() {
+    let tenant = "CREATE TYPE state AS ENUM ('open', 'done');
+CREATE TABLE jobs (id INT PRIMARY KEY, state state NOT NULL DEFAULT 'open', note TEXT);
+CREATE VIEW open_jobs AS SELECT id, note FROM jobs WHERE state = 'open';
+";
+    let project = project_of("", tenant, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, ("", tenant), TENANTS, &[]).await;
+    db.execute(
+        "CREATE OR REPLACE VIEW org_t2.open_jobs AS SELECT id, note FROM org_t2.jobs WHERE state = 'done'",
+    )
+    .await;
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout
+            .contains("tenant t2 (org_t2): 1 change\n  ~ replace view open_jobs"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("tenant t1 (org_t1): up to date"),
+        "{}",
+        plan.stdout
+    );
+}

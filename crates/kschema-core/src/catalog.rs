@@ -58,6 +58,9 @@ pub struct RawTable {
     pub force_row_security: bool,
     #[serde(default)]
     pub policies: Vec<RawPolicy>,
+    /// `[column or null, role, privilege, grantable]`.
+    #[serde(default)]
+    pub grants: Vec<(Option<String>, String, String, bool)>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -147,6 +150,84 @@ pub struct RawView {
     pub options: Vec<String>,
     /// Relations of its schema it reads.
     pub reads: Vec<String>,
+    /// The schema of the view the definition was read from (the one view
+    /// that represents all of its signature), whose name is left out.
+    pub read_from: String,
+}
+
+/// A query tree's text (`pg_rewrite.ev_action`) with the oids of its own
+/// schema's objects replaced by their names (`own`: oid → name), so
+/// tenants' identical views read the same. Only numbers of 5 digits or more
+/// can be such oids (user objects start at 16384); an enum constant's value
+/// (`:constvalue 4 [ b0 b1 b2 b3 … ]`, its label's oid in bytes) is named
+/// too when it is one of `own`'s.
+pub fn with_oids_named(tree: &str, own: &HashMap<String, String>) -> String {
+    if own.is_empty() {
+        return tree.to_string();
+    }
+    let named_values = name_constant_values(tree, own);
+    let tree = named_values.as_deref().unwrap_or(tree);
+    let mut out = String::with_capacity(tree.len());
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        match own.get(digits.as_str()) {
+            Some(name) if digits.len() >= 5 => {
+                out.push('@');
+                out.push_str(name);
+            }
+            _ => out.push_str(digits),
+        }
+        digits.clear();
+    };
+    for c in tree.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    out
+}
+
+/// `:constvalue 4 [ …bytes… ]` whose first four bytes are an oid of `own`
+/// (an enum label), written as that name; `None` when there is none.
+fn name_constant_values(tree: &str, own: &HashMap<String, String>) -> Option<String> {
+    const MARK: &str = ":constvalue 4 [ ";
+    if !tree.contains(MARK) {
+        return None;
+    }
+    let mut out = String::with_capacity(tree.len());
+    let mut rest = tree;
+    while let Some(at) = rest.find(MARK) {
+        let (before, after) = rest.split_at(at + MARK.len());
+        out.push_str(before);
+        let Some(end) = after.find(']') else {
+            rest = after;
+            continue;
+        };
+        let bytes: Vec<i64> = after[..end]
+            .split_whitespace()
+            .filter_map(|b| b.parse().ok())
+            .collect();
+        let oid = bytes
+            .iter()
+            .take(4)
+            .enumerate()
+            .fold(0u64, |oid, (i, b)| oid | (((*b as u64) & 0xff) << (8 * i)));
+        match own.get(&oid.to_string()) {
+            Some(name) if bytes.len() >= 4 && oid >= 16384 => {
+                out.push('@');
+                out.push_str(name);
+                out.push(' ');
+            }
+            _ => out.push_str(&after[..end]),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -415,7 +496,7 @@ pub struct LiveStateBuilder {
 }
 
 /// A table with its indexes, shared by every schema that has it.
-type SharedTable = Arc<(Table, Vec<Index>)>;
+type SharedTable = Arc<(Table, Vec<Index>, Vec<Grant>)>;
 
 #[derive(Default)]
 struct SchemaRows {
@@ -526,7 +607,7 @@ impl LiveStateBuilder {
             }
         };
         let name = Ident::new(&raw.name);
-        let definition = strip_qualifier(&raw.definition, &raw.schema);
+        let definition = strip_qualifier(&raw.definition, &raw.read_from);
         let mut options = raw.options;
         options.sort();
         let with = if options.is_empty() {
@@ -550,7 +631,7 @@ impl LiveStateBuilder {
                     definition,
                     columns: columns
                         .into_iter()
-                        .map(|(c, t)| (Ident::new(c), strip_qualifier(&t, &raw.schema)))
+                        .map(|(c, t)| (Ident::new(c), strip_qualifier(&t, &raw.read_from)))
                         .collect(),
                     options,
                     reads: raw.reads.into_iter().map(Ident::new).collect(),
@@ -689,7 +770,8 @@ impl LiveStateBuilder {
             }
             let mut model = SchemaModel::default();
             for (name, shared) in &rows.tables {
-                let (table, indexes) = shared.as_ref();
+                let (table, indexes, grants) = shared.as_ref();
+                model.privileges.grants.extend(grants.iter().cloned());
                 model.tables.insert(name.clone(), table.clone());
                 for index in indexes {
                     model.indexes.insert(index.name.clone(), index.clone());
@@ -702,7 +784,7 @@ impl LiveStateBuilder {
             model.enums = rows.enums;
             model.extensions = rows.extensions;
             model.views = rows.views;
-            model.privileges.grants = rows.grants;
+            model.privileges.grants.extend(rows.grants);
             model.rows = rows.rows;
             let live = LiveSchema {
                 fingerprint: Fingerprint::of(&model),
@@ -721,8 +803,26 @@ impl LiveStateBuilder {
         name: &str,
         mut raw: RawTable,
         read_from: &str,
-    ) -> (Table, Vec<Index>) {
+    ) -> (Table, Vec<Index>, Vec<Grant>) {
         raw.leave_out_schema(read_from);
+        let grants: Vec<Grant> = raw
+            .grants
+            .iter()
+            .map(|(column, role, privilege, grantable)| Grant {
+                object: match column {
+                    Some(column) => GrantObject::Column {
+                        table: Ident::new(name),
+                        column: Ident::new(column),
+                    },
+                    None => GrantObject::Table {
+                        name: Ident::new(name),
+                    },
+                },
+                role: Ident::new(role),
+                privilege: privilege.clone(),
+                grantable: *grantable,
+            })
+            .collect();
         let unlogged = raw.unlogged;
         let mut triggers = Vec::with_capacity(raw.triggers.len());
         for t in &raw.triggers {
@@ -868,6 +968,7 @@ impl LiveStateBuilder {
                 policies,
             },
             indexes,
+            grants,
         )
     }
 
@@ -1012,6 +1113,22 @@ mod tests {
         let mut b = LiveStateBuilder::new();
         b.add_table("s", "t", USERS, "s");
         b.errors().is_empty()
+    }
+
+    #[test]
+    fn view_trees_name_their_own_schemas_oids() {
+        let own: HashMap<String, String> = [
+            ("16400".to_string(), "rel:tasks".to_string()),
+            ("16500".to_string(), "label:status.open".to_string()),
+        ]
+        .into_iter()
+        .collect();
+        let tree = "{RTE :relid 16400 :location 12} {CONST :constlen 4 :constvalue 4 [ 116 64 0 0 0 0 0 0 ]} :x 16401";
+        assert_eq!(
+            with_oids_named(tree, &own),
+            "{RTE :relid @rel:tasks :location 12} {CONST :constlen 4 :constvalue 4 [ @label:status.open ]} :x 16401"
+        );
+        assert_eq!(with_oids_named(tree, &HashMap::new()), tree);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 -- Privileges granted in the target schemas ($1), one row per object, role
--- and privilege: on tables, views and sequences, their columns, functions
--- and procedures, and the schemas themselves. What the owner holds, and
+-- and privilege: on views and sequences (a table's own and its columns'
+-- are in its document, tables.sql), functions and procedures, and the
+-- schemas themselves. What the owner holds, and
 -- what PostgreSQL grants by default (acldefault: EXECUTE to PUBLIC on a
 -- function, the owner's own rights), are not grants anyone wrote; nor is
 -- public's `USAGE` to PUBLIC, which initdb gives every database.
@@ -17,7 +18,7 @@ SELECT ns.nspname, g.kind, g.object, g.detail, g.procedure,
            c.relacl AS acl, c.relowner AS owner,
            CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char" AS acl_kind
       FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-     WHERE c.relacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+     WHERE c.relacl IS NOT NULL AND c.relkind IN ('v', 'm', 'f', 'S')
     UNION ALL
     SELECT c.relnamespace, 'column', c.relname::text, att.attname::text, false,
            att.attacl, c.relowner, 'c'::"char"
@@ -25,6 +26,7 @@ SELECT ns.nspname, g.kind, g.object, g.detail, g.procedure,
       JOIN pg_class c ON c.oid = att.attrelid
       JOIN ns ON ns.oid = c.relnamespace
      WHERE att.attacl IS NOT NULL AND att.attnum > 0 AND NOT att.attisdropped
+       AND c.relkind IN ('v', 'm', 'f')
     UNION ALL
     SELECT p.pronamespace, 'function', p.proname::text, oidvectortypes(p.proargtypes), p.prokind = 'p',
            p.proacl, p.proowner, 'f'::"char"

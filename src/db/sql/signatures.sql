@@ -25,7 +25,7 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
   FROM (
     SELECT 'c' AS part, a.attrelid AS relid,
            concat_ws('|', a.attnum, a.attname, own_type.name, a.atttypmod, a.attnotnull,
-                     a.attidentity, a.attgenerated, a.attcollation,
+                     a.attidentity, a.attgenerated, a.attcollation, a.attacl::text,
                      CASE WHEN serial.seqname IS NOT NULL THEN 'serial:' || serial.seqname
                           -- A default of a type of the table's own schema
                           -- holds that type's oid, which differs per
@@ -63,11 +63,11 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
     -- The table's own attributes, when not the defaults (a line only for
     -- the tables that have any: a fleet of plain tables adds no rows).
     SELECT 'c', c.oid, concat_ws('|', 'table', c.relpersistence, c.relreplident, c.reloptions::text,
-                                  c.relrowsecurity, c.relforcerowsecurity)
+                                  c.relrowsecurity, c.relforcerowsecurity, c.relacl::text)
       FROM pg_class c
      WHERE c.oid = ANY($1)
        AND (c.relpersistence <> 'p' OR c.relreplident <> 'd' OR c.reloptions IS NOT NULL
-            OR c.relrowsecurity OR c.relforcerowsecurity)
+            OR c.relrowsecurity OR c.relforcerowsecurity OR c.relacl IS NOT NULL)
     UNION ALL
     -- Comments on the table and its columns: a line each, for commented
     -- tables only.

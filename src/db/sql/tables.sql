@@ -190,6 +190,32 @@ pol AS (
     FROM pg_policy p
     JOIN tbl ON tbl.oid = p.polrelid
    GROUP BY p.polrelid
+),
+-- Privileges on the table and its columns, one entry per role and
+-- privilege, without the owner's and PostgreSQL's defaults (role names,
+-- never oids: identical tenants read the same).
+acl AS (
+  SELECT g.relid,
+         json_agg(json_build_array(g.column_name,
+                                   CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END,
+                                   a.privilege_type, a.is_grantable)
+                  ORDER BY g.column_name NULLS FIRST, 2, 3) AS grants
+    FROM (
+      SELECT rel.oid AS relid, NULL::text AS column_name, rel.relacl AS acl, rel.relowner AS owner, 'r'::"char" AS kind
+        FROM pg_class rel JOIN tbl ON tbl.oid = rel.oid
+       WHERE rel.relacl IS NOT NULL
+      UNION ALL
+      SELECT att.attrelid, att.attname::text, att.attacl, rel.relowner, 'c'::"char"
+        FROM pg_attribute att
+        JOIN tbl ON tbl.oid = att.attrelid
+        JOIN pg_class rel ON rel.oid = att.attrelid
+       WHERE att.attacl IS NOT NULL AND att.attnum > 0 AND NOT att.attisdropped
+    ) g
+    CROSS JOIN LATERAL aclexplode(g.acl) a
+   WHERE a.grantee <> g.owner
+     AND NOT EXISTS (SELECT 1 FROM aclexplode(acldefault(g.kind, g.owner)) d
+                      WHERE d.grantee = a.grantee AND d.privilege_type = a.privilege_type)
+   GROUP BY g.relid
 )
 SELECT tbl.oid,
        json_build_object(
@@ -203,7 +229,8 @@ SELECT tbl.oid,
          'triggers', coalesce(trg.triggers, '[]'),
          'row_security', rel.relrowsecurity,
          'force_row_security', rel.relforcerowsecurity,
-         'policies', coalesce(pol.policies, '[]')
+         'policies', coalesce(pol.policies, '[]'),
+         'grants', coalesce(acl.grants, '[]')
        )::text AS document
   FROM tbl
   JOIN pg_class rel ON rel.oid = tbl.oid
@@ -212,3 +239,4 @@ SELECT tbl.oid,
   LEFT JOIN idx ON idx.indrelid = tbl.oid
   LEFT JOIN trg ON trg.tgrelid = tbl.oid
   LEFT JOIN pol ON pol.polrelid = tbl.oid
+  LEFT JOIN acl ON acl.relid = tbl.oid

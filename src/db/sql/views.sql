@@ -1,8 +1,9 @@
--- The views of the target schemas ($1): PostgreSQL's own text of each query
--- (qualified where not on the reading search path; the reader leaves the
--- schema's own name out), its columns, its options, and the relations of
--- its own schema it reads (from its rewrite rule's dependencies).
-SELECT n.nspname::text, c.relname::text, pg_get_viewdef(c.oid),
+-- The views asked for (by oid, $1: one per signature, view_signatures.sql):
+-- PostgreSQL's own text of each query (qualified where not on the reading
+-- search path; the reader leaves the schema's own name out), its columns,
+-- its options, and the relations of its own schema it reads (from its
+-- rewrite rule's dependencies).
+SELECT c.oid, n.nspname::text, c.relname::text, pg_get_viewdef(c.oid),
        (SELECT coalesce(json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod))
                                  ORDER BY a.attnum), '[]')::text
           FROM pg_attribute a
@@ -17,7 +18,4 @@ SELECT n.nspname::text, c.relname::text, pg_get_viewdef(c.oid),
               ORDER BY 1)
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname = ANY($1) AND c.relkind = 'v'
-   AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                    WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
- ORDER BY 1, 2
+ WHERE c.oid = ANY($1)
