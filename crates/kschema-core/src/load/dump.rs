@@ -181,6 +181,89 @@ pub(crate) fn take_alter_sequences(
     (kept, taken)
 }
 
+/// The tokens without `ALTER … OWNER TO role` statements of any kind
+/// (pg_dump writes one per function, type, view, sequence…): kschema does
+/// not manage ownership, and sqlparser cannot read most of them. Newlines
+/// stay, so the places of what follows do.
+pub(crate) fn without_ownership(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let mut kept = Vec::with_capacity(tokens.len());
+    let mut statement: Vec<TokenWithSpan> = Vec::new();
+    let mut flush = |statement: &mut Vec<TokenWithSpan>, kept: &mut Vec<TokenWithSpan>| {
+        let words: Vec<&Token> = statement
+            .iter()
+            .map(|t| &t.token)
+            .filter(|t| !matches!(t, Token::Whitespace(_) | Token::SemiColon | Token::EOF))
+            .collect();
+        let owner_to = words.len() >= 4
+            && is_word(words[0], "ALTER")
+            && is_word(words[words.len() - 3], "OWNER")
+            && is_word(words[words.len() - 2], "TO")
+            && matches!(words[words.len() - 1], Token::Word(_));
+        if owner_to {
+            kept.extend(statement.drain(..).filter(|t| {
+                matches!(t.token, Token::Whitespace(Whitespace::Newline) | Token::EOF)
+            }));
+        } else {
+            kept.append(statement);
+        }
+    };
+    for token in tokens {
+        let ends = matches!(token.token, Token::SemiColon);
+        statement.push(token);
+        if ends {
+            flush(&mut statement, &mut kept);
+        }
+    }
+    flush(&mut statement, &mut kept);
+    kept
+}
+
+/// A tenant dump's tokens without its own schema's qualifier (`org_x.` in
+/// `org_x.status`, `'open'::org_x.status`, `ON org_x.t`): the schema a
+/// `CREATE SCHEMA` in the file names is the template's own, and its objects'
+/// names are the tenant files' bare names. Names inside strings stay.
+pub(crate) fn without_own_qualifier(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let code: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+        .collect();
+    let schema = code.windows(3).find_map(|w| {
+        match (
+            &tokens[w[0]].token,
+            &tokens[w[1]].token,
+            &tokens[w[2]].token,
+        ) {
+            (create, schema, Token::Word(name))
+                if is_word(create, "CREATE") && is_word(schema, "SCHEMA") =>
+            {
+                Some(Ident::from_sql(&name.value, name.quote_style.is_some()))
+            }
+            _ => None,
+        }
+    });
+    let Some(schema) = schema else {
+        return tokens;
+    };
+    let mut dropped = vec![false; tokens.len()];
+    for k in 0..code.len().saturating_sub(2) {
+        let (name, dot, next) = (code[k], code[k + 1], code[k + 2]);
+        let is_qualifier = matches!(&tokens[name].token, Token::Word(w)
+                if Ident::from_sql(&w.value, w.quote_style.is_some()) == schema)
+            && matches!(tokens[dot].token, Token::Period)
+            && matches!(tokens[next].token, Token::Word(_))
+            && (k == 0 || !matches!(tokens[code[k - 1]].token, Token::Period));
+        if is_qualifier {
+            dropped[name] = true;
+            dropped[dot] = true;
+        }
+    }
+    tokens
+        .into_iter()
+        .zip(dropped)
+        .filter(|(_, dropped)| !dropped)
+        .map(|(t, _)| t)
+        .collect()
+}
+
 /// An unquoted `keyword` (any case).
 fn is_word(token: &Token, keyword: &str) -> bool {
     matches!(token, Token::Word(w)

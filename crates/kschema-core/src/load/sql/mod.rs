@@ -242,6 +242,11 @@ impl Loader {
         // of it first (see `dump`).
         let tokens = tokenize(file.text()).map(|tokens| {
             let tokens = dump::without_sequence_names(dump::without_psql_guards(tokens));
+            let tokens = dump::without_ownership(tokens);
+            let tokens = match self.scope {
+                Scope::Tenant => dump::without_own_qualifier(tokens),
+                Scope::Public => tokens,
+            };
             let (tokens, unlogged) = dump::without_unlogged_sequences(tokens);
             self.unlogged_sequences
                 .extend(unlogged.into_iter().map(|place| (file.clone(), place)));
