@@ -188,7 +188,7 @@ pub(crate) fn take_alter_sequences(
 pub(crate) fn without_ownership(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
     let mut kept = Vec::with_capacity(tokens.len());
     let mut statement: Vec<TokenWithSpan> = Vec::new();
-    let mut flush = |statement: &mut Vec<TokenWithSpan>, kept: &mut Vec<TokenWithSpan>| {
+    let flush = |statement: &mut Vec<TokenWithSpan>, kept: &mut Vec<TokenWithSpan>| {
         let words: Vec<&Token> = statement
             .iter()
             .map(|t| &t.token)
