@@ -1003,6 +1003,24 @@ fn diff_indexes(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Cha
     }
 }
 
+/// The table columns whose changes objects reading them block (a view, a
+/// policy): a type or generated expression changed, or the column dropped.
+fn disturbed_columns(changes: &[Change]) -> BTreeSet<(Ident, Ident)> {
+    changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::AlterColumn {
+                table,
+                to,
+                kind: ColumnChange::Type | ColumnChange::Generated,
+                ..
+            } => Some((table.clone(), to.name.clone())),
+            Change::DropColumn { table, column } => Some((table.clone(), column.name.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Whether `text` names `column` as an identifier (bare or quoted).
 pub(crate) fn mentions(text: &str, column: &Ident) -> bool {
     let quoted = column.quoted().to_string();

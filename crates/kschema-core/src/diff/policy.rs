@@ -4,30 +4,11 @@
 //! is one whose expression reads a column being converted or dropped,
 //! which PostgreSQL would refuse to change under it.
 
-use std::collections::BTreeSet;
-
-use super::{mentions, Change, ColumnChange};
-use crate::ident::Ident;
+use super::{disturbed_columns, mentions, Change};
 use crate::model::SchemaModel;
 
 pub(super) fn diff_policies(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
-    let mut disturbed: BTreeSet<(Ident, Ident)> = BTreeSet::new();
-    for change in changes.iter() {
-        match change {
-            Change::AlterColumn {
-                table,
-                to,
-                kind: ColumnChange::Type | ColumnChange::Generated,
-                ..
-            } => {
-                disturbed.insert((table.clone(), to.name.clone()));
-            }
-            Change::DropColumn { table, column } => {
-                disturbed.insert((table.clone(), column.name.clone()));
-            }
-            _ => {}
-        }
-    }
+    let disturbed = disturbed_columns(changes);
     for (name, table) in &desired.tables {
         let live_table = live.tables.get(name);
         let live_policies = live_table.map_or(&[][..], |t| &t.policies[..]);

@@ -5,23 +5,18 @@
 
 use std::collections::BTreeSet;
 
-use super::{Change, ColumnChange};
+use super::{disturbed_columns, Change};
 use crate::ident::Ident;
 use crate::model::SchemaModel;
 
 pub(super) fn diff_views(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
     // Tables whose changes a view reading them blocks.
-    let mut disturbed: BTreeSet<Ident> = BTreeSet::new();
+    let mut disturbed: BTreeSet<Ident> = disturbed_columns(changes)
+        .into_iter()
+        .map(|(table, _)| table)
+        .collect();
     for change in changes.iter() {
         match change {
-            Change::AlterColumn {
-                table,
-                kind: ColumnChange::Type | ColumnChange::Generated,
-                ..
-            }
-            | Change::DropColumn { table, .. } => {
-                disturbed.insert(table.clone());
-            }
             Change::DropTable { table } => {
                 disturbed.insert(table.name.clone());
             }

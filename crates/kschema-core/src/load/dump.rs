@@ -265,7 +265,7 @@ pub(crate) fn without_own_qualifier(tokens: Vec<TokenWithSpan>) -> Vec<TokenWith
 }
 
 /// An unquoted `keyword` (any case).
-fn is_word(token: &Token, keyword: &str) -> bool {
+pub(crate) fn is_word(token: &Token, keyword: &str) -> bool {
     matches!(token, Token::Word(w)
         if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(keyword))
 }
@@ -298,7 +298,7 @@ fn owner_of(words: &[&TokenWithSpan], place: Place) -> Option<SequenceOwner> {
 }
 
 /// `a.b.c` as names, and the tokens after it.
-fn dotted_name<'a, 'b>(
+pub(crate) fn dotted_name<'a, 'b>(
     words: &'a [&'b TokenWithSpan],
 ) -> Option<(Vec<Ident>, &'a [&'b TokenWithSpan])> {
     let mut names = Vec::new();

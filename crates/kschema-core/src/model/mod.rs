@@ -22,7 +22,7 @@ pub use enum_type::{EnumAddition, EnumPlace, EnumType};
 pub use extension::Extension;
 pub use privilege::{Grant, GrantObject, Privileges};
 pub use routine::{Function, Policy, RowSecurity, Trigger, TriggerFiring};
-pub use view::View;
+pub use view::{in_reading_order, View};
 
 /// The name of a PostgreSQL schema (namespace): `public`, `org_abc123`, …
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

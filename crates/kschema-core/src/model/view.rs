@@ -1,6 +1,8 @@
 //! Views: compared as PostgreSQL stores their query (`pg_get_viewdef`,
 //! own schema left out) and options; the author's text is what runs.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ident::Ident;
@@ -39,4 +41,40 @@ impl View {
         to.columns.len() >= self.columns.len()
             && self.columns.iter().zip(&to.columns).all(|(a, b)| a == b)
     }
+}
+
+/// `items` with each view after the views among them it reads (`view_of`
+/// says which view an item is, if any); items that are no view come as
+/// soon as they can. A cycle — which PostgreSQL cannot hold — leaves the
+/// rest in the order given.
+pub fn in_reading_order<T>(items: Vec<T>, view_of: impl Fn(&T) -> Option<&View>) -> Vec<T> {
+    let names: BTreeSet<Ident> = items
+        .iter()
+        .filter_map(|item| view_of(item).map(|v| v.name.clone()))
+        .collect();
+    let mut placed: BTreeSet<Ident> = BTreeSet::new();
+    let mut pending = items;
+    let mut ordered = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let (ready, waiting): (Vec<T>, Vec<T>) = pending.into_iter().partition(|item| {
+            view_of(item).is_none_or(|view| {
+                view.reads
+                    .iter()
+                    .filter(|r| names.contains(*r) && **r != view.name)
+                    .all(|r| placed.contains(r))
+            })
+        });
+        if ready.is_empty() {
+            ordered.extend(waiting);
+            break;
+        }
+        placed.extend(
+            ready
+                .iter()
+                .filter_map(|item| view_of(item).map(|v| v.name.clone())),
+        );
+        ordered.extend(ready);
+        pending = waiting;
+    }
+    ordered
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diff::{Change, ColumnChange};
 use crate::ident::Ident;
-use crate::model::{ConstraintKind, SchemaRef};
+use crate::model::{in_reading_order, ConstraintKind, SchemaRef};
 
 /// The phases, in run order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -172,34 +172,11 @@ pub fn order_changes(changes: Vec<Change>) -> Vec<Change> {
 /// Views after the views they read (for drops, the reverse: readers
 /// first); a cycle — which PostgreSQL cannot hold — keeps name order.
 fn views_in_order(group: Vec<Change>, reverse: bool) -> Vec<Change> {
-    let view_of = |change: &Change| match change {
-        Change::CreateView { view } | Change::DropView { view } => Some(view.clone()),
-        Change::ReplaceView { to, .. } => Some(to.clone()),
+    let mut ordered = in_reading_order(group, |change| match change {
+        Change::CreateView { view } | Change::DropView { view } => Some(view),
+        Change::ReplaceView { to, .. } => Some(to),
         _ => None,
-    };
-    let names: BTreeSet<Ident> = group.iter().filter_map(view_of).map(|v| v.name).collect();
-    let mut placed: BTreeSet<Ident> = BTreeSet::new();
-    let mut pending = group;
-    let mut ordered = Vec::with_capacity(pending.len());
-    while !pending.is_empty() {
-        let (ready, waiting): (Vec<Change>, Vec<Change>) =
-            pending.into_iter().partition(|change| {
-                let Some(view) = view_of(change) else {
-                    return true;
-                };
-                view.reads
-                    .iter()
-                    .filter(|r| names.contains(*r) && **r != view.name)
-                    .all(|r| placed.contains(r))
-            });
-        if ready.is_empty() {
-            ordered.extend(waiting);
-            break;
-        }
-        placed.extend(ready.iter().filter_map(view_of).map(|v| v.name));
-        ordered.extend(ready);
-        pending = waiting;
-    }
+    });
     if reverse {
         ordered.reverse();
     }

@@ -8,8 +8,7 @@ use crate::definition::{
     column_definition, comment_on, constraint_sql, create_enum, create_index, create_table_end,
     create_table_start, replica_identity, sequence_options, ExprStyle,
 };
-use crate::ident::Ident;
-use crate::model::{Index, SchemaModel, SchemaName, Table, View};
+use crate::model::{in_reading_order, Index, SchemaModel, SchemaName, Table};
 use crate::sql::Sql;
 
 /// The whole schema.
@@ -116,26 +115,11 @@ pub fn extensions_file(model: &SchemaModel) -> String {
 /// left out), the views they read first.
 pub fn views_file(model: &SchemaModel) -> String {
     let mut out = String::new();
-    let mut written: Vec<&Ident> = Vec::new();
-    let mut rest: Vec<&View> = model.views.values().collect();
-    while !rest.is_empty() {
-        let (mut ready, waiting): (Vec<&View>, Vec<&View>) = rest.into_iter().partition(|v| {
-            v.reads
-                .iter()
-                .all(|r| *r == v.name || !model.views.contains_key(r) || written.contains(&r))
-        });
-        rest = waiting;
-        if ready.is_empty() {
-            // A cycle PostgreSQL cannot hold: the rest in name order.
-            ready = std::mem::take(&mut rest);
+    for view in in_reading_order(model.views.values().collect(), |v| Some(*v)) {
+        if !out.is_empty() {
+            out.push('\n');
         }
-        for view in ready {
-            if !out.is_empty() {
-                out.push('\n');
-            }
-            let _ = writeln!(out, "{};", view.sql.trim_end());
-            written.push(&view.name);
-        }
+        let _ = writeln!(out, "{};", view.sql.trim_end());
     }
     out
 }

@@ -14,6 +14,7 @@ use miette::SourceSpan;
 use super::{Annotations, Loader, Origin, Scope};
 use crate::diagnostic::{Problem, SourceFile};
 use crate::ident::Ident;
+use crate::load::dump::{dotted_name, is_word};
 use crate::load::{LoadedScope, ObjectKey};
 use crate::model::{Function, Policy, Trigger, TriggerFiring, View};
 use crate::normalize::qualifier::strip_qualifier;
@@ -161,11 +162,6 @@ fn last_word_is(tokens: &[TokenWithSpan], keyword: &str) -> bool {
         .is_some_and(|t| is_word(&t.token, keyword))
 }
 
-fn is_word(token: &Token, keyword: &str) -> bool {
-    matches!(token, Token::Word(w)
-        if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(keyword))
-}
-
 /// `CREATE [OR REPLACE] [CONSTRAINT] {FUNCTION | PROCEDURE | TRIGGER} …`
 fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<DeclaredRoutine> {
     let word = |i: usize, keyword: &str| words.get(i).is_some_and(|t| is_word(&t.token, keyword));
@@ -220,7 +216,8 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
     if constraint && what != "trigger" {
         return None;
     }
-    let (name, after_name) = dotted_name(&words[at + 1..])?;
+    let (name, after) = dotted_name(&words[at + 1..])?;
+    let after_name = words.len() - (at + 1) - after.len();
     let name_at = words
         .get(at + 1)
         .map(|t| (t.span.start.line, t.span.start.column))?;
@@ -291,26 +288,6 @@ fn input_arguments(words: &[&TokenWithSpan]) -> Option<usize> {
         }
     }
     None
-}
-
-/// `a.b` as names, and how many tokens it took.
-fn dotted_name(words: &[&TokenWithSpan]) -> Option<(Vec<Ident>, usize)> {
-    let mut names = Vec::new();
-    let mut at = 0;
-    loop {
-        match &words.get(at)?.token {
-            Token::Word(w) => names.push(match w.quote_style {
-                Some(_) => Ident::new(&w.value),
-                None => Ident::new(w.value.to_lowercase()),
-            }),
-            _ => return None,
-        }
-        at += 1;
-        match words.get(at).map(|t| &t.token) {
-            Some(Token::Period) => at += 1,
-            _ => return Some((names, at)),
-        }
-    }
 }
 
 /// `ALTER TABLE t DISABLE TRIGGER x` (as pg_dump writes it).
