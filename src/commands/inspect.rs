@@ -23,7 +23,8 @@ use kschema_core::model::{SchemaModel, SchemaName};
 use kschema_core::mongo::{collection_files, plan_mongo, MongoState};
 use kschema_core::plan::{plan_schema, unmanaged_groups, PlanOptions, Target};
 use kschema_core::render::ddl::{
-    extensions_file, functions_file, sequences_file, table_file, types_file, views_file,
+    comments_file, extensions_file, functions_file, sequences_file, table_file, types_file,
+    views_file,
 };
 use kschema_core::render::describe;
 use kschema_core::render::not_compared::{self, LeftOut};
@@ -465,12 +466,13 @@ impl Files {
         }
         // The objects around the tables, a file per kind (kschema orders
         // what runs; the files only say what there is).
-        let kinds: [(&str, bool, KindFile); 5] = [
+        let kinds: [(&str, bool, KindFile); 6] = [
             ("extensions", !model.extensions.is_empty(), extensions_file),
             ("types", !model.enums.is_empty(), types_file),
             ("functions", !model.functions.is_empty(), functions_file),
             ("views", !model.views.is_empty(), views_file),
             ("sequences", !model.sequences.is_empty(), sequences_file),
+            ("comments", !model.comments.is_empty(), comments_file),
         ];
         for (kind, present, write) in kinds {
             if present {

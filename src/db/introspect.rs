@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use futures_util::{pin_mut, TryStreamExt};
 use kschema_core::catalog::{
-    LiveState, LiveStateBuilder, RawFunction, RawGrant, RawSequence, RawView, RowRead,
+    LiveState, LiveStateBuilder, RawComment, RawFunction, RawGrant, RawSequence, RawView, RowRead,
 };
 use kschema_core::ident::{quote_literal, Ident};
 use kschema_core::model::Row;
@@ -24,6 +24,7 @@ pub(crate) const ENUMS_SQL: &str = include_str!("sql/enums.sql");
 pub(crate) const VIEWS_SQL: &str = include_str!("sql/views.sql");
 pub(crate) const VIEW_SIGNATURES_SQL: &str = include_str!("sql/view_signatures.sql");
 pub(crate) const PRIVILEGES_SQL: &str = include_str!("sql/privileges.sql");
+pub(crate) const COMMENTS_SQL: &str = include_str!("sql/comments.sql");
 /// Every extension but plpgsql (which every database has): they are
 /// database-wide, read with public.
 pub(crate) const EXTENSIONS_SQL: &str = "
@@ -237,7 +238,8 @@ async fn read_catalog(
 ) -> Result<LiveState, IntrospectError> {
     let names: Vec<&str> = schemas.iter().map(|s| s.as_str()).collect();
     let mut builder = LiveStateBuilder::new();
-    let (tables, (sequences, functions, enums, unmanaged), (views, grants)) = match sides {
+    let (tables, (sequences, functions, enums, unmanaged), (views, grants, comments)) = match sides
+    {
         Some((second, third)) => futures_util::try_join!(
             read_tables(client, &names, version, &mut builder),
             object_reads(second, &names, version),
@@ -263,6 +265,9 @@ async fn read_catalog(
     }
     for grant in grants {
         builder.add_grant(grant);
+    }
+    for comment in comments {
+        builder.add_comment(comment);
     }
     if names.contains(&"public") {
         for row in client
@@ -459,7 +464,7 @@ async fn read_sequences(
 type Unmanaged = Vec<(String, String, String)>;
 type Enums = Vec<(String, String, Vec<String>)>;
 type ObjectReads = (Vec<RawSequence>, Vec<RawFunction>, Enums, Unmanaged);
-type PerSchemaReads = (Vec<RawView>, Vec<RawGrant>);
+type PerSchemaReads = (Vec<RawView>, Vec<RawGrant>, Vec<RawComment>);
 
 /// What a second connection reads while the first reads the tables: the
 /// objects that are cheap to read for every schema.
@@ -511,7 +516,23 @@ async fn per_schema_reads(
         });
     }
     trace.mark("privileges");
-    Ok((views, grants))
+    let mut comments = Vec::new();
+    for row in client
+        .query(COMMENTS_SQL, &[&names])
+        .await
+        .map_err(IntrospectError::Query)?
+    {
+        comments.push(RawComment {
+            schema: read(&row, 0)?,
+            kind: read(&row, 1)?,
+            object: read(&row, 2)?,
+            detail: read(&row, 3)?,
+            procedure: read(&row, 4)?,
+            text: read(&row, 5)?,
+        });
+    }
+    trace.mark("comments");
+    Ok((views, grants, comments))
 }
 
 /// Functions and procedures.

@@ -130,7 +130,7 @@ fn reader_identity() -> String {
         })
         .unwrap_or_default();
     format!(
-        "{STORED_FORM_VERSION}\n{build}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+        "{STORED_FORM_VERSION}\n{build}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
         super::introspect::TABLES_SQL,
         super::introspect::SEQUENCES_SQL,
         super::introspect::FUNCTIONS_SQL,
@@ -138,7 +138,8 @@ fn reader_identity() -> String {
         super::introspect::EXTENSIONS_SQL,
         super::introspect::VIEWS_SQL,
         super::introspect::VIEW_SIGNATURES_SQL,
-        super::introspect::PRIVILEGES_SQL
+        super::introspect::PRIVILEGES_SQL,
+        super::introspect::COMMENTS_SQL
     )
 }
 
@@ -423,7 +424,7 @@ fn label(key: &ObjectKey) -> String {
         ObjectKey::Extension(name) => format!("extension {name}"),
         ObjectKey::View(name) => format!("view {name}"),
         ObjectKey::Policy(table, name) => format!("policy {name} on {table}"),
-        ObjectKey::Grant(_) => "this statement".to_string(),
+        ObjectKey::Grant(_) | ObjectKey::Comment(_) => "this statement".to_string(),
     }
 }
 

@@ -39,6 +39,14 @@ async fn the_saas_example_converges_and_inspects_back() {
     let out_dir = out.path().display().to_string();
     let inspect = kschema(&project, &db, &["inspect", "--out", &out_dir, "--force"]);
     assert_eq!(inspect.code, 0, "{}", inspect.snapshot());
+    let comments = out.read("schema/tenant/comments.sql");
+    for expected in [
+        "COMMENT ON POLICY own_bookmarks ON user_bookmarks IS",
+        "COMMENT ON TYPE project_status IS",
+        "COMMENT ON VIEW active_project_members IS",
+    ] {
+        assert!(comments.contains(expected), "{expected}\n{comments}");
+    }
     out.write("tenants.toml", &project.read("tenants.toml"));
     let plan = kschema(&out, &db, &["plan", "--tenant", "all"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());

@@ -5,6 +5,7 @@ mod support;
 
 mod approval;
 mod bad_input;
+mod comments;
 mod convergence;
 mod core;
 mod dumps;

@@ -30,8 +30,8 @@ const TENANT_OBJECTS: &[(&str, &str)] = &[
         "1 composite type (pair)",
     ),
     (
-        "COMMENT ON INDEX org_abc123.idx_users_org_email IS 'lookup'",
-        "1 comment (index idx_users_org_email)",
+        "COMMENT ON DOMAIN org_abc123.positive IS 'above zero'",
+        "1 comment (type positive)",
     ),
     (
         "GRANT SELECT ON org_abc123.projects TO PUBLIC",
@@ -95,6 +95,10 @@ const MANAGED_DRIFT: &[(&str, &str)] = &[
     (
         "CREATE POLICY own_roles ON org_abc123.roles USING (true)",
         "- drop policy own_roles on roles",
+    ),
+    (
+        "COMMENT ON INDEX org_abc123.idx_users_org_email IS 'lookup'",
+        "~ remove comment on index idx_users_org_email",
     ),
     // Database-wide: public's, whatever schema its objects are in.
     (

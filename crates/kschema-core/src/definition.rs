@@ -5,8 +5,8 @@
 
 use crate::ident::Ident;
 use crate::model::{
-    Column, Constraint, ConstraintKind, ForeignKey, Identity, Index, IndexExpr, ReferentialAction,
-    ReplicaIdentity, SchemaRef, Sequence, SqlExpr, Table,
+    Column, Commented, Constraint, ConstraintKind, ForeignKey, Identity, Index, IndexExpr,
+    ReferentialAction, ReplicaIdentity, SchemaRef, Sequence, SqlExpr, Table,
 };
 use crate::sql::Sql;
 
@@ -65,6 +65,49 @@ pub fn comment_on(table: &Ident, column: Option<&Ident>, comment: Option<&str>) 
     };
     let text = comment.map_or("NULL".to_string(), crate::ident::quote_literal);
     target.text(format!(" IS {text}"))
+}
+
+/// `COMMENT ON INDEX org_x.i IS '…'`, `… ON TRIGGER t ON org_x.tbl …`;
+/// `None` is `IS NULL`, which removes it.
+pub fn comment_on_object(object: &Commented, comment: Option<&str>) -> Sql {
+    let target = match object {
+        Commented::Index { name } => Sql::new().text("COMMENT ON INDEX ").qualified(name),
+        Commented::Sequence { name } => Sql::new().text("COMMENT ON SEQUENCE ").qualified(name),
+        Commented::View { name } => Sql::new().text("COMMENT ON VIEW ").qualified(name),
+        Commented::ViewColumn { view, column } => Sql::new()
+            .text("COMMENT ON COLUMN ")
+            .qualified(view)
+            .text(format!(".{}", column.quoted())),
+        Commented::Type { name } => Sql::new().text("COMMENT ON TYPE ").qualified(name),
+        Commented::Function {
+            name,
+            arguments,
+            procedure,
+        } => Sql::new()
+            .text(if *procedure {
+                "COMMENT ON PROCEDURE "
+            } else {
+                "COMMENT ON FUNCTION "
+            })
+            .qualified(name)
+            .text(format!("({arguments})")),
+        Commented::Constraint { table, name } => Sql::new()
+            .text(format!("COMMENT ON CONSTRAINT {} ON ", name.quoted()))
+            .qualified(table),
+        Commented::Trigger { table, name } => Sql::new()
+            .text(format!("COMMENT ON TRIGGER {} ON ", name.quoted()))
+            .qualified(table),
+        Commented::Policy { table, name } => Sql::new()
+            .text(format!("COMMENT ON POLICY {} ON ", name.quoted()))
+            .qualified(table),
+        Commented::Extension { name } => {
+            Sql::new().text(format!("COMMENT ON EXTENSION {}", name.quoted()))
+        }
+    };
+    target.text(format!(
+        " IS {}",
+        comment.map_or("NULL".to_string(), crate::ident::quote_literal)
+    ))
 }
 
 /// `ALTER TABLE t REPLICA IDENTITY FULL | NOTHING | DEFAULT`.

@@ -176,8 +176,9 @@ SELECT nspname, kind, name FROM (
      AND NOT EXISTS (SELECT 1 FROM pg_depend e
                       WHERE e.classid = 'pg_ts_dict'::regclass AND e.objid = d.oid AND e.deptype = 'e')
   UNION ALL
-  -- Comments on anything in the schema, and on the schema itself, but a
-  -- table's and its columns' (managed).
+  -- Comments on anything in the schema, and on the schema itself, but
+  -- those kschema manages (comments.sql reads them, tables.sql a table's
+  -- and its columns').
   SELECT ns.nspname, 'comment',
          CASE WHEN d.classoid = 'pg_namespace'::regclass THEN 'schema'
               ELSE o.type || ' ' || replace(o.identity, quote_ident(ns.nspname) || '.', '')
@@ -188,8 +189,21 @@ SELECT nspname, kind, name FROM (
            WHERE dd.objoid >= 16384
              AND NOT (dd.classoid = 'pg_class'::regclass
                       AND EXISTS (SELECT 1 FROM pg_class rc
-                                   WHERE rc.oid = dd.objoid AND rc.relkind IN ('r', 'p')
-                                     AND NOT rc.relispartition))
+                                   WHERE rc.oid = dd.objoid
+                                     AND (rc.relkind IN ('r', 'p') AND NOT rc.relispartition
+                                          OR rc.relkind = 'v'
+                                          OR rc.relkind = 'i' AND NOT EXISTS (
+                                               SELECT 1 FROM pg_constraint k
+                                                WHERE k.conindid = rc.oid AND k.contype IN ('p', 'u', 'x'))
+                                          OR rc.relkind = 'S' AND NOT EXISTS (
+                                               SELECT 1 FROM pg_depend o
+                                                WHERE o.classid = 'pg_class'::regclass AND o.objid = rc.oid
+                                                  AND o.deptype IN ('a', 'i')))))
+             AND NOT (dd.classoid = 'pg_constraint'::regclass
+                      AND EXISTS (SELECT 1 FROM pg_constraint k WHERE k.oid = dd.objoid AND k.conrelid <> 0))
+             AND dd.classoid NOT IN ('pg_proc'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass)
+             AND NOT (dd.classoid = 'pg_type'::regclass
+                      AND EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = dd.objoid AND t.typtype = 'e'))
           OFFSET 0) d
     CROSS JOIN LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) o
     JOIN ns ON ns.nspname = o.schema OR (d.classoid = 'pg_namespace'::regclass AND d.objoid = ns.oid)

@@ -20,10 +20,10 @@ use sha2::{Digest, Sha256};
 
 use crate::ident::Ident;
 use crate::model::{
-    Column, ColumnType, Constraint, ConstraintKind, Deferrable, EnumType, Extension, ForeignKey,
-    Function, Grant, GrantObject, Identity, Index, IndexExpr, IndexKey, Policy, ReferentialAction,
-    ReplicaIdentity, Row, RowSecurity, SchemaModel, SchemaName, SchemaRef, Sequence, SqlExpr,
-    Table, TableRef, Trigger, TriggerFiring, View,
+    Column, ColumnType, Commented, Constraint, ConstraintKind, Deferrable, EnumType, Extension,
+    ForeignKey, Function, Grant, GrantObject, Identity, Index, IndexExpr, IndexKey, Policy,
+    ReferentialAction, ReplicaIdentity, Row, RowSecurity, SchemaModel, SchemaName, SchemaRef,
+    Sequence, SqlExpr, Table, TableRef, Trigger, TriggerFiring, View,
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
 use crate::normalize::qualifier::strip_qualifier;
@@ -33,8 +33,8 @@ pub use crate::model::RowRead;
 
 mod raw;
 pub use raw::{
-    with_oids_named, RawColumn, RawConstraint, RawFunction, RawGrant, RawIndex, RawIndexKey,
-    RawPolicy, RawSequence, RawTable, RawTrigger, RawView,
+    with_oids_named, RawColumn, RawComment, RawConstraint, RawFunction, RawGrant, RawIndex,
+    RawIndexKey, RawPolicy, RawSequence, RawTable, RawTrigger, RawView,
 };
 
 /// A SHA-256 over a schema model's canonical JSON: equal fingerprints mean
@@ -193,6 +193,7 @@ struct SchemaRows {
     extensions: BTreeMap<Ident, Extension>,
     views: BTreeMap<Ident, View>,
     grants: std::collections::BTreeSet<Grant>,
+    comments: BTreeMap<Commented, String>,
     rows: BTreeMap<Ident, Vec<Row>>,
 }
 
@@ -362,6 +363,52 @@ impl LiveStateBuilder {
             });
     }
 
+    /// A comment on something in a schema that is not a table or column.
+    pub fn add_comment(&mut self, raw: RawComment) {
+        let name = || Ident::new(&raw.object);
+        let detail = || raw.detail.as_deref().map(Ident::new);
+        let object = match (raw.kind.as_str(), detail()) {
+            ("index", _) => Commented::Index { name: name() },
+            ("sequence", _) => Commented::Sequence { name: name() },
+            ("view", _) => Commented::View { name: name() },
+            ("type", _) => Commented::Type { name: name() },
+            ("extension", _) => Commented::Extension { name: name() },
+            ("view_column", Some(column)) => Commented::ViewColumn {
+                view: name(),
+                column,
+            },
+            ("constraint", Some(part)) => Commented::Constraint {
+                table: name(),
+                name: part,
+            },
+            ("trigger", Some(part)) => Commented::Trigger {
+                table: name(),
+                name: part,
+            },
+            ("policy", Some(part)) => Commented::Policy {
+                table: name(),
+                name: part,
+            },
+            ("function", Some(_)) => Commented::Function {
+                name: name(),
+                arguments: strip_qualifier(raw.detail.as_deref().unwrap_or_default(), &raw.schema),
+                procedure: raw.procedure,
+            },
+            (other, _) => {
+                self.errors.push(format!(
+                    "comment on {other:?} in {} not understood",
+                    raw.schema
+                ));
+                return;
+            }
+        };
+        self.schemas
+            .entry(SchemaName::new(&raw.schema))
+            .or_default()
+            .comments
+            .insert(object, raw.text);
+    }
+
     /// An extension (database-wide: part of public's model).
     pub fn add_extension(&mut self, name: String, schema: String, version: String) {
         let name = Ident::new(name);
@@ -446,6 +493,7 @@ impl LiveStateBuilder {
                             &rows.extensions,
                             &rows.views,
                             &rows.grants,
+                            &rows.comments,
                         ))
                         .unwrap_or_default(),
                     )
@@ -471,6 +519,7 @@ impl LiveStateBuilder {
             model.extensions = rows.extensions;
             model.views = rows.views;
             model.privileges.grants.extend(rows.grants);
+            model.comments = rows.comments;
             model.rows = rows.rows;
             let live = LiveSchema {
                 fingerprint: Fingerprint::of(&model),

@@ -115,6 +115,21 @@ pub struct RawGrant {
     pub grantable: bool,
 }
 
+/// One comment as comments.sql reads it.
+#[derive(Clone, Debug)]
+pub struct RawComment {
+    pub schema: String,
+    /// `index`, `sequence`, `view`, `view_column`, `constraint`,
+    /// `function`, `type`, `trigger`, `policy` or `extension`.
+    pub kind: String,
+    pub object: String,
+    /// The column, the constraint, trigger or policy (`object` is then its
+    /// table), or a function's argument types.
+    pub detail: Option<String>,
+    pub procedure: bool,
+    pub text: String,
+}
+
 /// One view as views.sql reads it.
 #[derive(Clone, Debug)]
 pub struct RawView {

@@ -24,11 +24,12 @@ use crate::ident::Ident;
 use crate::load::seeds::Seed;
 use crate::load::{LoadedScope, ObjectKey};
 use crate::model::{
-    Column, Constraint, ConstraintKind, EnumAddition, EnumType, Extension, Function, GrantObject,
-    Identity, Index, IndexExpr, Policy, ReplicaIdentity, RowSecurity, SchemaModel, SchemaRef,
-    Sequence, Table, Trigger, TriggerFiring, View,
+    Column, Commented, Constraint, ConstraintKind, EnumAddition, EnumType, Extension, Function,
+    GrantObject, Identity, Index, IndexExpr, Policy, ReplicaIdentity, RowSecurity, SchemaModel,
+    SchemaRef, Sequence, Table, Trigger, TriggerFiring, View,
 };
 
+mod comment;
 mod enum_type;
 mod extension;
 mod policy;
@@ -269,6 +270,11 @@ pub enum Change {
         role: Ident,
         privileges: Vec<String>,
     },
+    /// `COMMENT ON` what is not a table or column; `None` removes it.
+    CommentOn {
+        object: Commented,
+        comment: Option<String>,
+    },
 }
 
 /// A live column of an enum type being created again.
@@ -451,6 +457,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
     view::diff_views(live, desired, &mut changes);
     policy::diff_policies(live, desired, &mut changes);
     privilege::diff_privileges(live, desired, &mut changes);
+    comment::diff_object_comments(live, desired, &mut changes);
 
     for (name, sequence) in &live.sequences {
         if !desired.sequences.contains_key(name) {

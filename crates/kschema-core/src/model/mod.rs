@@ -13,11 +13,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::ident::Ident;
 
+mod comment;
 mod enum_type;
 mod extension;
 mod privilege;
 mod routine;
 mod view;
+pub use comment::Commented;
 pub use enum_type::{EnumAddition, EnumPlace, EnumType};
 pub use extension::Extension;
 pub use privilege::{Grant, GrantObject, Privileges};
@@ -87,6 +89,9 @@ pub struct SchemaModel {
     pub views: BTreeMap<Ident, View>,
     #[serde(default, skip_serializing_if = "Privileges::is_empty")]
     pub privileges: Privileges,
+    /// Comments on what is not a table or column (those are on them).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub comments: BTreeMap<Commented, String>,
 }
 
 /// A row's values by column, as JSON.

@@ -46,14 +46,24 @@ impl std::fmt::Display for GrantObject {
                 name,
                 arguments,
                 procedure,
-            } => write!(
-                f,
-                "{} {name}({})",
-                if *procedure { "procedure" } else { "function" },
-                crate::escape::printable(arguments)
-            ),
+            } => write_function(f, name, arguments, *procedure),
         }
     }
+}
+
+/// `function f(integer)` or `procedure p(text)`, for messages.
+pub(super) fn write_function(
+    f: &mut std::fmt::Formatter<'_>,
+    name: &Ident,
+    arguments: &str,
+    procedure: bool,
+) -> std::fmt::Result {
+    write!(
+        f,
+        "{} {name}({})",
+        if procedure { "procedure" } else { "function" },
+        crate::escape::printable(arguments)
+    )
 }
 
 /// One privilege of one role on one object.

@@ -87,6 +87,8 @@ pub fn adopt_stored(desired: &SchemaModel, stored: &SchemaModel) -> Result<Schem
         managed_roles: desired.privileges.managed_roles.clone(),
         grants: stored.privileges.grants.clone(),
     };
+    // What the files' comments left (an extension's own included).
+    adopted.comments = stored.comments.clone();
     // What PostgreSQL stores, with the author's statement.
     for (name, view) in &desired.views {
         let stored_view = stored

@@ -15,8 +15,8 @@ use std::collections::BTreeSet;
 
 use super::{enum_type, extension, privilege, routine, view, Step, TxMode};
 use crate::definition::{
-    column_definition, comment_on, constraint_sql, create_index, create_table, replica_identity,
-    sequence_options, storage_parameter_list, ExprStyle,
+    column_definition, comment_on, comment_on_object, constraint_sql, create_index, create_table,
+    replica_identity, sequence_options, storage_parameter_list, ExprStyle,
 };
 use crate::diff::{adds_identity, Change, ColumnChange};
 use crate::hazard::{Hazard, HazardKind};
@@ -438,6 +438,11 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
                     privileges.join(", ")
                 ),
             )],
+            TxMode::Transactional,
+        ),
+        Change::CommentOn { object, comment } => step(
+            vec![comment_on_object(object, comment.as_deref())],
+            vec![],
             TxMode::Transactional,
         ),
         Change::CreatePolicy { policy, .. } => step(

@@ -35,9 +35,33 @@ pub fn creation_script(desired: &DesiredState) -> Vec<ScriptStatement> {
     script.extend(scope_script(&desired.tenant, &template, true));
     // Privileges once every object exists, in the order written.
     script.push(search_path_for(&public, false));
-    script.extend(grants(&desired.public, &public, false));
+    script.extend(as_written(
+        &desired.public.grants,
+        ObjectKey::Grant,
+        &public,
+        false,
+    ));
     script.push(search_path_for(&template, true));
-    script.extend(grants(&desired.tenant, &template, true));
+    script.extend(as_written(
+        &desired.tenant.grants,
+        ObjectKey::Grant,
+        &template,
+        true,
+    ));
+    script.push(search_path_for(&public, false));
+    script.extend(as_written(
+        &desired.public.comments,
+        ObjectKey::Comment,
+        &public,
+        false,
+    ));
+    script.push(search_path_for(&template, true));
+    script.extend(as_written(
+        &desired.tenant.comments,
+        ObjectKey::Comment,
+        &template,
+        true,
+    ));
     // Functions were created with body checks off (their bodies may read
     // tables created after them): once everything exists, each is created
     // again with the checks on, so a body PostgreSQL rejects is reported.
@@ -57,15 +81,21 @@ fn search_path_for(schema: &SchemaName, tenant: bool) -> ScriptStatement {
     }
 }
 
-fn grants(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<ScriptStatement> {
-    scope
-        .grants
+/// Statements kept as written (`GRANT`s, `COMMENT`s), each known by its
+/// place among them.
+fn as_written(
+    statements: &[crate::sql::Sql],
+    key: fn(usize) -> ObjectKey,
+    schema: &SchemaName,
+    tenant: bool,
+) -> Vec<ScriptStatement> {
+    statements
         .iter()
         .enumerate()
         .map(|(i, sql)| ScriptStatement {
             sql: sql.render(schema),
             tenant,
-            objects: vec![ObjectKey::Grant(i)],
+            objects: vec![key(i)],
         })
         .collect()
 }
@@ -90,6 +120,7 @@ fn scope_script(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<S
         origins: scope.origins.clone(),
         seeds: Vec::new(),
         grants: Vec::new(),
+        comments: Vec::new(),
     };
     // public exists in every database; the template schema is created.
     let existing = SchemaModel::default();

@@ -101,7 +101,7 @@ fn phase(change: &Change) -> Phase {
         Change::SetPersistence { .. }
         | Change::SetStorageParameters { .. }
         | Change::SetReplicaIdentity { .. } => Phase::AlterColumns,
-        Change::SetComment { .. } => Phase::Comments,
+        Change::SetComment { .. } | Change::CommentOn { .. } => Phase::Comments,
         Change::AddColumn { .. } => Phase::AddColumns,
         Change::AlterColumn { kind, to, .. } => match kind {
             ColumnChange::Type | ColumnChange::Identity | ColumnChange::Generated => {

@@ -5,8 +5,8 @@
 use std::fmt::Write;
 
 use crate::definition::{
-    column_definition, comment_on, constraint_sql, create_enum, create_index, create_table_end,
-    create_table_start, replica_identity, sequence_options, ExprStyle,
+    column_definition, comment_on, comment_on_object, constraint_sql, create_enum, create_index,
+    create_table_end, create_table_start, replica_identity, sequence_options, ExprStyle,
 };
 use crate::model::{in_reading_order, Index, SchemaModel, SchemaName, Table};
 use crate::sql::Sql;
@@ -129,6 +129,17 @@ pub fn types_file(model: &SchemaModel) -> String {
     let mut out = String::new();
     for enum_type in model.enums.values() {
         let _ = writeln!(out, "{};", create_enum(enum_type).render_relative());
+    }
+    out
+}
+
+/// The comments on a schema's objects that are not tables or columns
+/// (those are in the tables' files).
+pub fn comments_file(model: &SchemaModel) -> String {
+    let mut out = String::new();
+    for (object, text) in &model.comments {
+        let sql = comment_on_object(object, Some(text));
+        let _ = writeln!(out, "{};", sql.render_relative());
     }
     out
 }

@@ -340,6 +340,13 @@ fn describe_change(change: &Change) -> (char, String) {
             '-',
             format!("revoke {} on {} from {role}", privileges.join(", "), object),
         ),
+        Change::CommentOn { object, comment } => (
+            '~',
+            format!(
+                "{} comment on {object}",
+                if comment.is_some() { "set" } else { "remove" }
+            ),
+        ),
         Change::CreatePolicy { table, policy } => {
             ('+', format!("create policy {} on {table}", policy.name))
         }

@@ -8,3 +8,4 @@ BEGIN
     RETURN NEW;
 END;
 $$;
+COMMENT ON FUNCTION set_updated_at() IS 'Stamps updated_at on every UPDATE; called by the *_updated_at triggers.';

@@ -12,3 +12,4 @@ CREATE TABLE user_bookmarks (
 CREATE POLICY own_bookmarks ON user_bookmarks
     USING (user_id::text = current_setting('app.user_id', true));
 ALTER TABLE user_bookmarks ENABLE ROW LEVEL SECURITY;
+COMMENT ON POLICY own_bookmarks ON user_bookmarks IS 'Each user sees their own bookmarks (app.user_id).';

@@ -5,3 +5,4 @@ CREATE VIEW active_project_members AS
       LEFT JOIN project_users pu ON pu.project_id = p.id
      WHERE p.status = 'ACTIVE'
      GROUP BY p.id, p.name;
+COMMENT ON VIEW active_project_members IS 'Reporting: how many members each active project has.';

@@ -191,9 +191,33 @@ impl Loader {
                     .map(|c| &mut c.comment),
                 (None, _) => None,
             };
-            match slot {
-                Some(slot) => *slot = text,
-                None => self.problems.push(
+            // A view's column: kept as written, like other objects' comments.
+            let on_view = || {
+                self.routines.iter().any(|r| {
+                    matches!(r.kind, super::routine::RoutineKind::View { .. })
+                        && r.name.last() == Some(&table)
+                })
+            };
+            match (slot, &column) {
+                (Some(slot), _) => *slot = text,
+                (None, Some(column)) if on_view() => {
+                    loaded.origins.insert(
+                        ObjectKey::Comment(loaded.comments.len()),
+                        Origin {
+                            file: file.clone(),
+                            span,
+                            annotations: Default::default(),
+                        },
+                    );
+                    loaded.comments.push(crate::sql::Sql::new().text(format!(
+                        "COMMENT ON COLUMN {}.{} IS {}",
+                        table.quoted(),
+                        column.quoted(),
+                        text.as_deref()
+                            .map_or("NULL".to_string(), crate::ident::quote_literal)
+                    )));
+                }
+                (None, _) => self.problems.push(
                     Problem::new(
                         "kschema::sql::comment_target",
                         match &column {

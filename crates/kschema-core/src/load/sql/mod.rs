@@ -117,6 +117,9 @@ pub enum ObjectKey {
     Policy(Ident, Ident),
     /// The n-th `GRANT` / `REVOKE` of the scope.
     Grant(usize),
+    /// The n-th `COMMENT ON` of the scope kept as written (not a table's
+    /// or column's).
+    Comment(usize),
 }
 
 /// A loaded scope: its model and where each object came from.
@@ -129,6 +132,9 @@ pub struct LoadedScope {
     /// `GRANT` / `REVOKE` statements, in order: run after everything else
     /// when the desired state is built.
     pub grants: Vec<crate::sql::Sql>,
+    /// `COMMENT ON` what is not a table or column, in order: run after the
+    /// grants.
+    pub comments: Vec<crate::sql::Sql>,
 }
 
 /// Parses and checks the files of one scope. `public` is the already-loaded
@@ -454,7 +460,7 @@ impl Loader {
                 "kschema manages privileges on objects, not role membership; grant roles outside the desired state"
             }
             Statement::Comment { .. } => {
-                "kschema manages comments on tables and columns, not yet on other objects; leave those out (pg_dump --no-comments)"
+                "kschema manages comments on the objects of public and the tenant schemas, not on schemas, databases or roles; leave this one out (pg_dump --no-comments)"
             }
             _ => {
                 "desired-state files hold CREATE EXTENSION, TABLE, INDEX, SEQUENCE, TYPE … AS \

@@ -44,6 +44,12 @@ pub(crate) enum RoutineKind {
     /// `GRANT … ON …` or `REVOKE … ON …`: run as written when the desired
     /// state is built; what PostgreSQL then stores is compared.
     Grant,
+    /// `COMMENT ON <what> …` for what is not a table or column (those are
+    /// sqlparser's), likewise run as written.
+    Comment {
+        /// The word after `ON`, upper case.
+        on: String,
+    },
 }
 
 /// One routine statement of a file.
@@ -183,6 +189,27 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
             atomic: false,
         });
     }
+    // Comments on what sqlparser does not read (tables and columns are
+    // its; the public schema's own comment is a dump's preamble).
+    if word(0, "COMMENT") && word(1, "ON") {
+        let on = match &words.get(2)?.token {
+            Token::Word(w) if w.quote_style.is_none() => w.value.to_ascii_uppercase(),
+            _ => return None,
+        };
+        if matches!(on.as_str(), "TABLE" | "COLUMN" | "SCHEMA") {
+            return None;
+        }
+        return Some(DeclaredRoutine {
+            file: file.clone(),
+            kind: RoutineKind::Comment { on },
+            name: Vec::new(),
+            start: place(words[0]),
+            end: (last.span.end.line, last.span.end.column),
+            name_at: place(words[2]),
+            or_replace: true,
+            atomic: false,
+        });
+    }
     if !word(0, "CREATE") {
         return None;
     }
@@ -313,10 +340,18 @@ impl Loader {
                 RoutineKind::View { .. } => "view",
                 RoutineKind::Policy { .. } => "policy",
                 RoutineKind::Grant => "grant",
+                RoutineKind::Comment { .. } => "comment",
             };
-            if matches!(routine.kind, RoutineKind::Grant) {
-                self.grant_declared(&routine, loaded);
-                continue;
+            match &routine.kind {
+                RoutineKind::Grant => {
+                    self.grant_declared(&routine, loaded);
+                    continue;
+                }
+                RoutineKind::Comment { on } => {
+                    self.comment_declared(&routine, on, loaded);
+                    continue;
+                }
+                _ => {}
             }
             let Some(name) = self.routine_name(&routine, &routine.name, what) else {
                 continue;
@@ -398,7 +433,7 @@ impl Loader {
                     );
                 }
                 // Declared above, before any name is read.
-                RoutineKind::Grant => {}
+                RoutineKind::Grant | RoutineKind::Comment { .. } => {}
                 RoutineKind::Policy { table } => {
                     let Some(on) = self.table_of(&routine, table, &name, "policy", loaded, &origin)
                     else {
@@ -505,6 +540,68 @@ impl Loader {
             },
         );
         loaded.grants.push(sql);
+    }
+
+    /// A `COMMENT ON` an object kschema compares the comments of, run as
+    /// written once every object exists (its schema qualifier, in a dump,
+    /// left out).
+    fn comment_declared(&mut self, routine: &DeclaredRoutine, on: &str, loaded: &mut LoadedScope) {
+        let span = routine.file.span_between(routine.start, routine.end);
+        let at = routine.file.span_between(routine.name_at, routine.name_at);
+        let refuse = |help: &str| {
+            Problem::new(
+                "kschema::sql::unsupported_statement",
+                format!(
+                    "COMMENT ON {} is not part of a desired state",
+                    crate::escape::printable(on)
+                ),
+            )
+            .at(
+                &routine.file,
+                SourceSpan::new(at.offset().into(), on.len()),
+                "this kind of object",
+            )
+            .with_help(help.to_string())
+        };
+        let managed = matches!(
+            on,
+            "INDEX"
+                | "CONSTRAINT"
+                | "SEQUENCE"
+                | "VIEW"
+                | "FUNCTION"
+                | "PROCEDURE"
+                | "TYPE"
+                | "TRIGGER"
+                | "POLICY"
+                | "EXTENSION"
+        );
+        if !managed {
+            self.problems.push(refuse(
+                "kschema manages comments on tables, columns, indexes, constraints, sequences, views, functions, procedures, enum types, triggers, policies and extensions; leave this one out (pg_dump --no-comments)",
+            ));
+            return;
+        }
+        if on == "EXTENSION" && matches!(self.scope, Scope::Tenant) {
+            self.problems.push(refuse(
+                "extensions are database-wide: declare them, and their comments, in schema/public",
+            ));
+            return;
+        }
+        let text = routine.replacing_text();
+        let sql = match &self.dump_schema {
+            Some(schema) => Sql::new().text(strip_qualifier(&text, schema.as_str())),
+            None => Sql::new().text(text),
+        };
+        loaded.origins.insert(
+            ObjectKey::Comment(loaded.comments.len()),
+            Origin {
+                file: routine.file.clone(),
+                span,
+                annotations: Annotations::default(),
+            },
+        );
+        loaded.comments.push(sql);
     }
 
     /// The table a trigger or policy (`what`) is on: declared in the same

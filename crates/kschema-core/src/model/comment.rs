@@ -1,0 +1,86 @@
+//! `COMMENT ON` the objects a schema holds besides its tables and columns
+//! (whose comments live on them): compared as PostgreSQL stores them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ident::Ident;
+
+/// What a comment describes, by what identifies it in its schema.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "on", rename_all = "snake_case")]
+pub enum Commented {
+    Index {
+        name: Ident,
+    },
+    Constraint {
+        table: Ident,
+        name: Ident,
+    },
+    /// A sequence no column owns (an owned one belongs to its table).
+    Sequence {
+        name: Ident,
+    },
+    View {
+        name: Ident,
+    },
+    ViewColumn {
+        view: Ident,
+        column: Ident,
+    },
+    Function {
+        name: Ident,
+        arguments: String,
+        procedure: bool,
+    },
+    /// An enum type.
+    Type {
+        name: Ident,
+    },
+    Trigger {
+        table: Ident,
+        name: Ident,
+    },
+    Policy {
+        table: Ident,
+        name: Ident,
+    },
+    /// Database-wide: in public's model.
+    Extension {
+        name: Ident,
+    },
+}
+
+impl Commented {
+    /// The table (or view) the object belongs to, if it is one's part.
+    pub fn table(&self) -> Option<&Ident> {
+        match self {
+            Commented::Constraint { table, .. }
+            | Commented::Trigger { table, .. }
+            | Commented::Policy { table, .. } => Some(table),
+            Commented::ViewColumn { view, .. } => Some(view),
+            _ => None,
+        }
+    }
+}
+
+/// `index i`, `constraint c on t`, `function f(integer)`: for messages.
+impl std::fmt::Display for Commented {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Commented::Index { name } => write!(f, "index {name}"),
+            Commented::Constraint { table, name } => write!(f, "constraint {name} on {table}"),
+            Commented::Sequence { name } => write!(f, "sequence {name}"),
+            Commented::View { name } => write!(f, "view {name}"),
+            Commented::ViewColumn { view, column } => write!(f, "column {view}.{column}"),
+            Commented::Function {
+                name,
+                arguments,
+                procedure,
+            } => super::privilege::write_function(f, name, arguments, *procedure),
+            Commented::Type { name } => write!(f, "type {name}"),
+            Commented::Trigger { table, name } => write!(f, "trigger {name} on {table}"),
+            Commented::Policy { table, name } => write!(f, "policy {name} on {table}"),
+            Commented::Extension { name } => write!(f, "extension {name}"),
+        }
+    }
+}

@@ -1,0 +1,75 @@
+-- Comments on what the target schemas ($1) hold besides tables and their
+-- columns (which tables.sql reads with them): indexes, constraints,
+-- standalone sequences, views and their columns, functions, enum types,
+-- triggers and policies; and, with public, the database's extensions (but
+-- plpgsql, which every database has). An extension's comment is read
+-- whether its own script or the files set it: the desired state, built on
+-- a server of the same version, has the same default.
+-- What an extension's own objects carry is the extension's.
+WITH ns AS MATERIALIZED (
+  SELECT oid, nspname::text AS nspname FROM pg_namespace WHERE nspname = ANY($1)
+)
+SELECT ns.nspname, c.kind, c.object, c.detail, c.procedure, c.description
+  FROM (
+    SELECT rel.relnamespace AS nsp,
+           CASE rel.relkind WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence'
+                ELSE CASE WHEN d.objsubid = 0 THEN 'view' ELSE 'view_column' END END AS kind,
+           rel.relname::text AS object,
+           CASE WHEN d.objsubid > 0 THEN
+             (SELECT attname::text FROM pg_attribute
+               WHERE attrelid = rel.oid AND attnum = d.objsubid) END AS detail,
+           false AS procedure, d.description
+      FROM pg_description d
+      JOIN pg_class rel ON d.classoid = 'pg_class'::regclass AND rel.oid = d.objoid
+      JOIN ns ON ns.oid = rel.relnamespace
+     WHERE rel.relkind IN ('i', 'S', 'v')
+       AND NOT (rel.relkind = 'S' AND EXISTS (
+             SELECT 1 FROM pg_depend o
+              WHERE o.classid = 'pg_class'::regclass AND o.objid = rel.oid
+                AND o.deptype IN ('a', 'i')))
+       AND NOT (rel.relkind = 'i' AND EXISTS (
+             SELECT 1 FROM pg_constraint k WHERE k.conindid = rel.oid AND k.contype IN ('p', 'u', 'x')))
+    UNION ALL
+    SELECT rel.relnamespace, 'constraint', rel.relname::text, k.conname::text, false, d.description
+      FROM pg_description d
+      JOIN pg_constraint k ON d.classoid = 'pg_constraint'::regclass AND k.oid = d.objoid
+      JOIN pg_class rel ON rel.oid = k.conrelid
+      JOIN ns ON ns.oid = rel.relnamespace
+    UNION ALL
+    SELECT p.pronamespace, 'function', p.proname::text, oidvectortypes(p.proargtypes),
+           p.prokind = 'p', d.description
+      FROM pg_description d
+      JOIN pg_proc p ON d.classoid = 'pg_proc'::regclass AND p.oid = d.objoid
+      JOIN ns ON ns.oid = p.pronamespace
+     WHERE NOT EXISTS (SELECT 1 FROM pg_depend e
+                        WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
+    UNION ALL
+    SELECT t.typnamespace, 'type', t.typname::text, NULL, false, d.description
+      FROM pg_description d
+      JOIN pg_type t ON d.classoid = 'pg_type'::regclass AND t.oid = d.objoid
+      JOIN ns ON ns.oid = t.typnamespace
+     WHERE t.typtype = 'e'
+       AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                        WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')
+    UNION ALL
+    SELECT rel.relnamespace, 'trigger', rel.relname::text, tg.tgname::text, false, d.description
+      FROM pg_description d
+      JOIN pg_trigger tg ON d.classoid = 'pg_trigger'::regclass AND tg.oid = d.objoid
+      JOIN pg_class rel ON rel.oid = tg.tgrelid
+      JOIN ns ON ns.oid = rel.relnamespace
+     WHERE NOT tg.tgisinternal
+    UNION ALL
+    SELECT rel.relnamespace, 'policy', rel.relname::text, pol.polname::text, false, d.description
+      FROM pg_description d
+      JOIN pg_policy pol ON d.classoid = 'pg_policy'::regclass AND pol.oid = d.objoid
+      JOIN pg_class rel ON rel.oid = pol.polrelid
+      JOIN ns ON ns.oid = rel.relnamespace
+    UNION ALL
+    SELECT (SELECT oid FROM ns WHERE nspname = 'public'), 'extension', x.extname::text, NULL, false,
+           d.description
+      FROM pg_description d
+      JOIN pg_extension x ON d.classoid = 'pg_extension'::regclass AND x.oid = d.objoid
+     WHERE 'public' = ANY($1) AND x.extname <> 'plpgsql'
+  ) c
+  JOIN ns ON ns.oid = c.nsp
+ ORDER BY 1, 2, 3, 4

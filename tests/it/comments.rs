@@ -1,0 +1,129 @@
+//! Comments on every kind kschema manages, shared and per tenant: set,
+//! changed, removed, and set again on an object created again; after each
+//! apply the plan is empty and `pg_dump --schema-only` equals that of the
+//! SQL run directly. Comments on kinds kschema does not manage are refused
+//! in files.
+
+use crate::support::{assert_converges, kschema, project_of, Project, TestDb};
+
+const PUBLIC: &str = "CREATE EXTENSION IF NOT EXISTS citext;
+COMMENT ON EXTENSION citext IS 'case-insensitive e-mail addresses';
+CREATE TYPE plan_tier AS ENUM ('free', 'pro');
+COMMENT ON TYPE plan_tier IS 'what a plan costs';
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.updated_at := now(); RETURN NEW; END $$;
+COMMENT ON FUNCTION touch() IS 'keeps updated_at current';
+CREATE PROCEDURE noop(n int) LANGUAGE sql AS $$ SELECT 1 $$;
+COMMENT ON PROCEDURE public.noop(integer) IS 'does nothing';
+CREATE SEQUENCE invoice_numbers;
+COMMENT ON SEQUENCE invoice_numbers IS 'invoice numbers, gapless enough';
+";
+
+const TENANT: &str = "CREATE TABLE tasks (
+    id BIGINT PRIMARY KEY,
+    title VARCHAR(100) NOT NULL CONSTRAINT title_not_blank CHECK (title <> ''),
+    owner TEXT,
+    updated_at TIMESTAMPTZ
+);
+CREATE INDEX tasks_owner ON tasks (owner);
+COMMENT ON INDEX tasks_owner IS 'tasks by owner';
+COMMENT ON CONSTRAINT title_not_blank ON tasks IS 'a title says something';
+CREATE TRIGGER tasks_touch BEFORE UPDATE ON tasks FOR EACH ROW EXECUTE FUNCTION touch();
+COMMENT ON TRIGGER tasks_touch ON tasks IS 'stamps each change';
+ALTER TABLE tasks ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_tasks ON tasks USING (owner = current_user);
+COMMENT ON POLICY own_tasks ON tasks IS 'each sees their own';
+CREATE VIEW task_titles AS SELECT id, title FROM tasks;
+COMMENT ON VIEW task_titles IS 'for the report';
+COMMENT ON COLUMN task_titles.title IS 'as typed';
+";
+
+const TENANTS: &[&str] = &["t1", "t2"];
+
+#[tokio::test]
+async fn comments_on_every_kind_converge() {
+    let project = project_of(PUBLIC, TENANT, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (PUBLIC, TENANT), TENANTS, &[]).await;
+    // kschema compares them: none is listed as not managed.
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(!plan.stdout.contains("comment"), "{}", plan.stdout);
+
+    // Changed, removed, and a view created again (a column it reads changes
+    // type), which takes its comments with it: set again.
+    let changed = TENANT
+        .replace("'tasks by owner'", "'tasks, by owner'")
+        .replace(
+            "COMMENT ON TRIGGER tasks_touch ON tasks IS 'stamps each change';\n",
+            "",
+        )
+        .replace("title VARCHAR(100)", "title TEXT");
+    let public = PUBLIC.replace("'what a plan costs'", "'what a plan costs, per month'");
+    project.write("schema/tenant/app.sql", &changed);
+    project.write("schema/public/app.sql", &public);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for expected in [
+        "~ set comment on index tasks_owner",
+        "~ remove comment on trigger tasks_touch on tasks",
+        "~ set comment on view task_titles",
+        "~ set comment on column task_titles.title",
+        "~ set comment on type plan_tier",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.stdout
+        );
+    }
+    assert!(
+        !plan.stdout.contains("comment on constraint"),
+        "{}",
+        plan.stdout
+    );
+    assert_converges(&project, &db, (&public, &changed), TENANTS, &[]).await;
+
+    // The SQL plan says it as PostgreSQL reads it.
+    project.write("schema/tenant/app.sql", TENANT);
+    let sql = kschema(
+        &project,
+        &db,
+        &["plan", "--tenant", "t1", "--format", "sql"],
+    );
+    assert!(
+        sql.stdout
+            .contains("COMMENT ON TRIGGER tasks_touch ON org_t1.tasks IS 'stamps each change';"),
+        "{}",
+        sql.stdout
+    );
+}
+
+#[tokio::test]
+async fn comments_on_kinds_not_managed_are_refused() {
+    let project = Project::empty();
+    project.write(
+        "schema/public/app.sql",
+        "CREATE TABLE plans (id INT PRIMARY KEY);\n",
+    );
+    project.write(
+        "schema/tenant/app.sql",
+        "CREATE TABLE tasks (id INT PRIMARY KEY);\nCOMMENT ON DOMAIN task_id IS 'a task';\n\
+         COMMENT ON EXTENSION citext IS 'no';\n",
+    );
+    project.write("tenants.toml", &crate::support::tenants_toml(&["t1"]));
+    let db = TestDb::new().await;
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 1, "{}", plan.snapshot());
+    for expected in [
+        "COMMENT ON DOMAIN is not part of a desired state",
+        "COMMENT ON EXTENSION is not part of a desired state",
+        "extensions are database-wide",
+        "app.sql:2:12]",
+        "app.sql:3:12]",
+    ] {
+        assert!(
+            plan.stderr.contains(expected),
+            "{expected}\n{}",
+            plan.stderr
+        );
+    }
+}
