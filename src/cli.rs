@@ -267,6 +267,35 @@ pub struct ApplyArgs {
     #[arg(long, conflicts_with = "tenants")]
     pub only_failed: bool,
 
+    /// Apply the tenants in waves: shares of them (cumulative) or counts,
+    /// comma-separated, e.g. 1%,10%,100% [default: kschema.toml's
+    /// rollout.waves]. The health gates are checked after each wave.
+    #[arg(long, value_name = "SIZES", value_delimiter = ',')]
+    pub waves: Vec<String>,
+
+    /// Tenants that go first, as a wave of their own (comma-separated ids)
+    /// [default: kschema.toml's rollout.canary].
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub canary: Vec<String>,
+
+    /// Seconds to watch the gates between waves [default: rollout.soak, else 0].
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub soak: Option<f64>,
+
+    /// A query that must return true in each tenant of a wave (run
+    /// read-only on the tenant's search path) [default: rollout.probe].
+    #[arg(long, value_name = "SQL")]
+    pub probe: Option<String>,
+
+    /// Continue the last rollout a gate halted (or that was killed), from
+    /// the wave it stopped in, with the same waves (from kschema.rollouts).
+    #[arg(long, conflicts_with_all = ["tenants", "only_failed", "plan_file", "all_at_once"])]
+    pub resume: bool,
+
+    /// Apply every tenant at once even when kschema.toml sets [rollout].
+    #[arg(long, conflicts_with_all = ["waves", "canary"])]
+    pub all_at_once: bool,
+
     /// Stop scheduling new tenants at the first failure (the default carries
     /// on and reports).
     #[arg(long)]

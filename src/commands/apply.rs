@@ -37,6 +37,7 @@ use miette::{Diagnostic, Report};
 use thiserror::Error;
 
 use super::fleet::{self, Shard};
+use super::rollout;
 use super::{open_database, print, project_policy, use_color, DatabasePlan, LiveSource, Planned};
 use crate::cli::{ApplyArgs, GlobalArgs, TenantSelection};
 use crate::db::apply::{
@@ -46,6 +47,7 @@ use crate::db::apply::{
 use crate::db::history::{self, RunInfo, SETUP_SQL};
 use crate::db::introspect::introspect_database;
 use crate::db::lock::{self, RunLock};
+use crate::db::rollout::Unfinished;
 use crate::db::Database;
 
 #[derive(Debug, Error, Diagnostic)]
@@ -60,11 +62,35 @@ struct HazardsNotAllowed {
 #[derive(Debug, Error, Diagnostic)]
 #[error("{failed} of {total} target{plural} did not converge")]
 #[diagnostic(code(kschema::apply::failed), help("{help}"))]
-struct TargetsFailed {
+pub(super) struct TargetsFailed {
     failed: usize,
     total: usize,
     plural: &'static str,
     help: String,
+}
+
+impl TargetsFailed {
+    /// `failed` of `total` results, with how to retry just those.
+    pub(super) fn for_results(failed: &[&TargetResult], total: usize) -> TargetsFailed {
+        let retry: Vec<String> = failed
+            .iter()
+            .filter_map(|r| r.target.tenant.as_ref().map(|t| t.to_string()))
+            .collect();
+        let help = if retry.is_empty() {
+            "fix the cause above and run the same command again".to_string()
+        } else {
+            format!(
+                "fix the cause above, then retry only these: kschema apply --tenant {} (or: kschema apply --only-failed)",
+                retry.join(",")
+            )
+        };
+        TargetsFailed {
+            failed: failed.len(),
+            total,
+            plural: if total == 1 { "" } else { "s" },
+            help,
+        }
+    }
 }
 
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Report> {
@@ -90,6 +116,10 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
     .await?;
     let _locks = lock_all(&shards, args, &run).await?;
     trace.mark("locks and history setup");
+    let resume = match args.resume {
+        true => Some(unfinished_rollout(&mut shards).await?),
+        false => None,
+    };
     if args.only_failed {
         keep_unfinished(&mut shards).await?;
         if shards.iter().all(|s| s.targets.len() <= 1) {
@@ -148,7 +178,9 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
         text.push_str(&render_mongo_text(mongo, &policy));
     }
     print(&text)?;
-    if planned.is_empty() {
+    // A resumed wave's gates are checked again even when its tenants are
+    // all converged.
+    if planned.is_empty() && resume.is_none() {
         return Ok(ExitCode::SUCCESS);
     }
     let mut blocked: Vec<(String, Vec<(HazardKind, String)>)> = planned
@@ -186,17 +218,38 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
         .flat_map(|s| &s.plan.targets)
         .filter(|t| t.is_empty())
         .count();
-    let work: Vec<(&Database, Vec<ApplyTarget>)> = planned
+    let work: Vec<rollout::DatabaseWork> = planned
         .shards
         .iter()
         .filter_map(|s| match &s.source {
-            LiveSource::Database(db) => Some((db.as_ref(), ApplyTarget::all(&s.plan, &s.live))),
+            LiveSource::Database(db) => Some(rollout::DatabaseWork {
+                db: db.as_ref(),
+                targets: ApplyTarget::all(&s.plan, &s.live),
+                schemas: s
+                    .plan
+                    .targets
+                    .iter()
+                    .filter_map(|t| Some((t.target.tenant.clone()?, t.target.schema.clone())))
+                    .collect(),
+            }),
             LiveSource::Snapshot { .. } => None,
         })
         .collect();
+    let (gates, soak) = rollout::gates(&planned.desired, args);
+    let in_waves = match &resume {
+        Some(unfinished) => Some(rollout::resumed(unfinished, gates, soak)),
+        None => rollout::requested(&planned.desired, args)?
+            .map(|(canary, sizes)| rollout::fresh(&work, &canary, &sizes, gates, soak)),
+    };
     let run = options.run.clone().unwrap_or_default();
     trace.mark("render");
-    let postgres = run_work(work, &options, up_to_date).await;
+    let postgres = match in_waves {
+        Some(in_waves) => rollout::run(work, &options, up_to_date, in_waves).await,
+        None => {
+            let work = work.into_iter().map(|w| (w.db, w.targets)).collect();
+            run_work(work, &options, up_to_date).await
+        }
+    };
     trace.mark("apply");
     let main_db = planned.shards.first().and_then(|s| match &s.source {
         LiveSource::Database(db) => Some(db.as_ref()),
@@ -351,6 +404,56 @@ async fn settle_history(planned: &Planned) -> Result<(), Report> {
         }
     }
     Ok(())
+}
+
+/// `--resume`: the rollout to continue, and only public and its tenants
+/// from the wave it stopped in kept.
+async fn unfinished_rollout(shards: &mut [Shard]) -> Result<Unfinished, Report> {
+    let client = shards[0].db.connect().await?;
+    let unfinished = crate::db::rollout::unfinished(&client)
+        .await
+        .map_err(|e| {
+            Problem::new(
+                "kschema::history::read",
+                format!("reading kschema.rollouts failed: {e}"),
+            )
+        })?
+        .ok_or_else(|| {
+            Problem::new(
+                "kschema::apply::nothing_to_resume",
+                "there is no rollout to resume: the last one finished (or none ran in waves)",
+            )
+            .with_help("apply as usual: kschema apply --tenant all")
+        })?;
+    let left: BTreeSet<&TenantId> = unfinished
+        .waves
+        .iter()
+        .skip(unfinished.from_wave)
+        .flat_map(|w| &w.tenants)
+        .collect();
+    for shard in shards.iter_mut() {
+        shard
+            .targets
+            .retain(|t| t.tenant.as_ref().is_none_or(|id| left.contains(id)));
+    }
+    let mut note = format!(
+        "Resuming the rollout {} from wave {} of {}",
+        printable(&unfinished.run_id),
+        unfinished.from_wave + 1,
+        unfinished.waves.len()
+    );
+    match &unfinished.breach {
+        Some(breach) => {
+            let _ = writeln!(
+                note,
+                ", where the {} gate halted it: {breach}.",
+                breach.gate()
+            );
+        }
+        None => note.push_str(", which it had reached when it stopped.\n"),
+    }
+    print(&note)?;
+    Ok(unfinished)
 }
 
 /// `--only-failed`: keeps public and the targets whose last run failed or
@@ -830,7 +933,7 @@ pub(super) async fn run_work(
             }
         })
     };
-    let progress = Arc::new(Mutex::new(Progress::new(total)));
+    let progress = Arc::new(Mutex::new(Progress::new(total, "Applying…\n")));
     let runs = join_all(work.into_iter().map(|(db, targets)| {
         let progress = progress.clone();
         async move {
@@ -861,36 +964,19 @@ pub(super) async fn run_work(
     if failed.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    let retry: Vec<String> = failed
-        .iter()
-        .filter_map(|r| r.target.tenant.as_ref().map(|t| t.to_string()))
-        .collect();
-    let help = if retry.is_empty() {
-        "fix the cause above and run the same command again".to_string()
-    } else {
-        format!(
-            "fix the cause above, then retry only these: kschema apply --tenant {} (or: kschema apply --only-failed)",
-            retry.join(",")
-        )
-    };
-    Err(TargetsFailed {
-        failed: failed.len(),
-        total: results.len(),
-        plural: if results.len() == 1 { "" } else { "s" },
-        help,
-    }
-    .into())
+    Err(TargetsFailed::for_results(&failed, results.len()).into())
 }
 
 /// Counts and, on a terminal, a progress bar (done / failed / remaining,
 /// rate, ETA); elsewhere one line per finished target.
-struct Progress {
+pub(super) struct Progress {
     bar: Option<ProgressBar>,
     failed: usize,
 }
 
 impl Progress {
-    fn new(total: usize) -> Progress {
+    /// Prints `heading` first (`Applying…`, a wave's title).
+    pub(super) fn new(total: usize, heading: &str) -> Progress {
         let bar = std::io::stdout().is_terminal().then(|| {
             let bar = ProgressBar::new(total as u64);
             bar.set_style(
@@ -902,11 +988,11 @@ impl Progress {
             bar.set_message("0 failed");
             bar
         });
-        let _ = print("Applying…\n");
+        let _ = print(heading);
         Progress { bar, failed: 0 }
     }
 
-    fn done(&mut self, result: &TargetResult) {
+    pub(super) fn done(&mut self, result: &TargetResult) {
         if !result.succeeded() {
             self.failed += 1;
         }
@@ -924,7 +1010,7 @@ impl Progress {
         }
     }
 
-    fn finish(&self) {
+    pub(super) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
@@ -932,7 +1018,7 @@ impl Progress {
 }
 
 /// How many converged, and the failures grouped by cause, like the plan.
-fn summary(results: &[TargetResult], up_to_date: usize) -> String {
+pub(super) fn summary(results: &[TargetResult], up_to_date: usize) -> String {
     let converged = results.iter().filter(|r| r.succeeded()).count();
     let failed: Vec<&TargetResult> = results
         .iter()

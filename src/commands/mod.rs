@@ -12,6 +12,7 @@ pub mod local;
 pub mod mongo;
 pub mod plan;
 pub mod rollback;
+pub mod rollout;
 pub mod snapshot;
 pub mod targets;
 pub mod tenant;

@@ -89,6 +89,13 @@ fn apply_args(tenant: &TenantId) -> ApplyArgs {
         // `tenant add` is the request itself.
         yes: true,
         only_failed: false,
+        // One tenant: no waves.
+        waves: Vec::new(),
+        canary: Vec::new(),
+        soak: None,
+        probe: None,
+        resume: false,
+        all_at_once: true,
         fail_fast: false,
         lock_wait: 60.0,
         allow_hazards: Vec::new(),

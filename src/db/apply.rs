@@ -169,7 +169,7 @@ impl ApplyTarget {
     /// The steps that run before the tenants, and (when there are any) those
     /// that run after them, as a target of their own with the same starting
     /// state: the run's history then says where the schema started from.
-    fn split_after_tenants(self) -> (ApplyTarget, Option<ApplyTarget>) {
+    pub fn split_after_tenants(self) -> (ApplyTarget, Option<ApplyTarget>) {
         if !self.steps.iter().any(|s| s.after_tenants) {
             return (self, None);
         }

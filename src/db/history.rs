@@ -53,6 +53,19 @@ CREATE TABLE IF NOT EXISTS kschema.runs (
     kschema_version text NOT NULL,
     os_user text NOT NULL
 );
+-- One row per apply in waves: its waves (tenant ids), the wave it has
+-- reached, and — when a gate halted it — which wave, and what was seen.
+-- `apply --resume` continues the latest one that did not finish.
+CREATE TABLE IF NOT EXISTS kschema.rollouts (
+    run_id text PRIMARY KEY,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz,
+    waves jsonb NOT NULL,
+    reached_wave int NOT NULL DEFAULT 0,
+    halted_wave int,
+    breach jsonb,
+    resumed_by text
+);
 CREATE TABLE IF NOT EXISTS kschema.shapes (
     fingerprint text PRIMARY KEY,
     model jsonb NOT NULL,

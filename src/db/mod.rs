@@ -10,5 +10,6 @@ pub mod local;
 pub mod lock;
 pub mod materialize;
 pub mod mongo;
+pub mod rollout;
 
 pub use connect::Database;

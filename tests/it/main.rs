@@ -21,6 +21,7 @@ mod policies;
 mod privileges;
 mod review;
 mod rollback;
+mod rollout;
 mod routines;
 mod seeds;
 mod stored_desired;

@@ -18,6 +18,7 @@ pub mod normalize;
 pub mod offline;
 pub mod plan;
 pub mod render;
+pub mod rollout;
 pub mod seed_value;
 pub mod snapshot;
 pub mod sql;

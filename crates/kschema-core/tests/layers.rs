@@ -32,6 +32,8 @@ const RANKS: &[(&str, u32)] = &[
     ("diff", 6),
     ("lint", 6),
     ("snapshot", 6),
+    // Waves over the tenants the loader read, and their gates.
+    ("rollout", 6),
     ("plan", 7),
     ("render", 8),
     // The whole pipeline on in-memory inputs.

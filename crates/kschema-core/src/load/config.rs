@@ -22,6 +22,15 @@
 //!
 //! [roles]
 //! managed = ["app", "readonly"]  # roles whose GRANTs the files declare
+//!
+//! [rollout]                   # apply --tenant all in waves (see the README)
+//! canary = ["abc123"]         # a first wave of these tenants
+//! waves = ["10%", "100%"]     # then shares (cumulative) or counts of the rest
+//! soak = 60.0                 # seconds to watch between waves
+//! max_failure_percent = 0.0   # a wave may lose this share of its tenants
+//! max_replication_lag = 60.0  # seconds a standby may lag (0: not checked)
+//! max_lock_wait = 30.0        # seconds any statement may wait on a lock (0: not checked)
+//! probe = "SELECT count(*) >= 0 FROM users"  # must return true in each tenant
 //! ```
 
 use std::sync::Arc;
@@ -30,6 +39,7 @@ use serde::Deserialize;
 
 use super::parse_toml;
 use crate::diagnostic::{Problem, SourceFile};
+use crate::escape::printable;
 use crate::hazard::HazardKind;
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -45,6 +55,35 @@ pub struct ProjectConfig {
     pub database: DatabaseConfig,
     #[serde(default)]
     pub roles: RolesConfig,
+    #[serde(default)]
+    pub rollout: RolloutConfig,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutConfig {
+    /// Tenant ids that form a first wave of their own.
+    #[serde(default)]
+    pub canary: Vec<String>,
+    /// The waves after the canaries: `"10%"` (of the rest, cumulative) or
+    /// `"25"` (tenants); what they leave is a last wave.
+    #[serde(default)]
+    pub waves: Vec<String>,
+    /// Seconds to watch the gates between waves.
+    pub soak: Option<f64>,
+    pub max_failure_percent: Option<f64>,
+    /// Seconds; 0 turns the gate off.
+    pub max_replication_lag: Option<f64>,
+    /// Seconds; 0 turns the gate off.
+    pub max_lock_wait: Option<f64>,
+    pub probe: Option<String>,
+}
+
+impl RolloutConfig {
+    /// Whether kschema.toml asks for waves at all.
+    pub fn in_waves(&self) -> bool {
+        !self.canary.is_empty() || !self.waves.is_empty()
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -91,6 +130,45 @@ pub struct ApplyConfig {
     pub blocking_hazards: Option<Vec<HazardKind>>,
 }
 
+/// How big a wave is: a share of the tenants being changed (cumulative:
+/// `["1%", "10%", "100%"]` ends at the whole fleet), or a count of them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WaveSize {
+    Percent(f64),
+    Count(usize),
+}
+
+impl WaveSize {
+    /// `"10%"` or `"25"`.
+    pub fn parse(spec: &str) -> Result<WaveSize, String> {
+        let spec = spec.trim();
+        if let Some(percent) = spec.strip_suffix('%') {
+            return match percent.trim().parse::<f64>() {
+                Ok(p) if p > 0.0 && p <= 100.0 => Ok(WaveSize::Percent(p)),
+                _ => Err(format!(
+                    "wave {:?} is not a share of the fleet between 0% and 100%",
+                    printable(spec)
+                )),
+            };
+        }
+        match spec.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(WaveSize::Count(n)),
+            _ => Err(format!(
+                "wave {:?} is neither a share (\"10%\") nor a number of tenants (\"25\")",
+                printable(spec)
+            )),
+        }
+    }
+
+    /// How many of `total` tenants have been reached once this wave ends.
+    pub(crate) fn reach(self, total: usize) -> usize {
+        match self {
+            WaveSize::Percent(p) => ((p / 100.0 * total as f64).ceil() as usize).clamp(1, total),
+            WaveSize::Count(n) => n.min(total),
+        }
+    }
+}
+
 pub fn parse_config(file: &Arc<SourceFile>) -> Result<ProjectConfig, Problem> {
     let config: ProjectConfig = parse_toml(file)?;
     let apply = &config.apply;
@@ -128,9 +206,45 @@ pub fn parse_config(file: &Arc<SourceFile>) -> Result<ProjectConfig, Problem> {
             apply.concurrency == Some(0),
             "apply.concurrency must be at least 1",
         ),
+        (
+            [
+                config.rollout.soak,
+                config.rollout.max_replication_lag,
+                config.rollout.max_lock_wait,
+            ]
+            .iter()
+            .flatten()
+            .any(|t| !t.is_finite() || *t < 0.0 || *t > 1e6),
+            "rollout.soak, max_replication_lag and max_lock_wait must be numbers of seconds, 0 or more",
+        ),
+        (
+            config
+                .rollout
+                .max_failure_percent
+                .is_some_and(|p| !p.is_finite() || !(0.0..=100.0).contains(&p)),
+            "rollout.max_failure_percent must be a share between 0 and 100",
+        ),
     ];
-    if let Some((_, message)) = checks.iter().find(|(bad, _)| *bad) {
-        return Err(Problem::new("kschema::config::value", *message)
+    let rollout_problem = config
+        .rollout
+        .waves
+        .iter()
+        .find_map(|w| WaveSize::parse(w).err())
+        .or_else(|| {
+            config
+                .rollout
+                .canary
+                .iter()
+                .find_map(|id| super::TenantId::parse(id).err())
+                .map(|e| format!("rollout.canary: {e}"))
+        });
+    let message = checks
+        .iter()
+        .find(|(bad, _)| *bad)
+        .map(|(_, message)| message.to_string())
+        .or(rollout_problem);
+    if let Some(message) = message {
+        return Err(Problem::new("kschema::config::value", message)
             .at(file, file.span_at(1, 1, 1), "in this file")
             .with_help("see the README for kschema.toml's settings"));
     }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use miette::SourceSpan;
 
-pub use self::config::{parse_config, ProjectConfig};
+pub use self::config::{parse_config, ProjectConfig, WaveSize};
 pub use self::sql::{load_scope, Annotations, LoadedScope, ObjectKey, Origin, Scope};
 pub use self::tenants::{parse_tenants, Shard, Tenant, TenantId, TenantRegistry, TenantSource};
 use crate::diagnostic::{Problem, SourceFile};

@@ -1,0 +1,557 @@
+//! `apply` in waves: public first, then the tenants wave by wave (canaries,
+//! then shares of the rest), the health gates checked while each wave runs
+//! and after it, a soak between waves. A gate that fails halts the
+//! rollout — what runs finishes or rolls back, nothing new starts — and
+//! `apply --resume` continues from the wave it halted in.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use kschema_core::load::{DesiredState, TenantId};
+use kschema_core::model::SchemaName;
+use kschema_core::rollout::{failure_gate, split_waves, Breach, Gates, Wave, WaveSize};
+use kschema_core::Problem;
+use miette::{Diagnostic, Report};
+use thiserror::Error;
+
+use super::apply::{summary, Progress, TargetsFailed};
+use super::print;
+use crate::cli::ApplyArgs;
+use crate::db::apply::{apply_targets, ApplyOptions, ApplyTarget, TargetResult};
+use crate::db::rollout::{self as record, Unfinished};
+use crate::db::{history, Database};
+
+#[derive(Debug, Error, Diagnostic)]
+#[error("the rollout halted in wave {wave} of {waves}: {evidence}")]
+#[diagnostic(code(kschema::apply::rollout_halted), help("{help}"))]
+struct RolloutHalted {
+    wave: usize,
+    waves: usize,
+    evidence: String,
+    help: String,
+}
+
+/// The waves a run goes through, and what each must pass.
+pub(super) struct Rollout {
+    pub waves: Vec<Wave>,
+    /// The wave to start from (0, or where a resumed rollout halted).
+    pub start: usize,
+    pub gates: Gates,
+    pub soak: Duration,
+    /// The rollout this run continues.
+    pub resumes: Option<String>,
+}
+
+/// One database's part of the rollout.
+pub(super) struct DatabaseWork<'a> {
+    pub db: &'a Database,
+    pub targets: Vec<ApplyTarget>,
+    /// Every tenant schema of the run on this database, changed or not
+    /// (a resumed wave's gates look at the tenants already converged).
+    pub schemas: BTreeMap<TenantId, SchemaName>,
+}
+
+/// The canaries and wave sizes asked for.
+type Requested = (Vec<TenantId>, Vec<WaveSize>);
+
+/// The waves the flags or kschema.toml ask for; `None`: every tenant at
+/// once.
+pub(super) fn requested(
+    desired: &DesiredState,
+    args: &ApplyArgs,
+) -> Result<Option<Requested>, Report> {
+    let config = &desired.config.rollout;
+    if args.all_at_once || (args.waves.is_empty() && args.canary.is_empty() && !config.in_waves()) {
+        return Ok(None);
+    }
+    let (canary, waves) = if args.waves.is_empty() && args.canary.is_empty() {
+        (&config.canary, &config.waves)
+    } else {
+        (&args.canary, &args.waves)
+    };
+    let bad = |message: String| {
+        Report::from(
+            Problem::new("kschema::apply::waves", message)
+                .with_help("waves are shares of the tenants (\"10%\") or counts (\"25\"), canaries tenant ids: --waves 1%,10%,100% --canary abc123"),
+        )
+    };
+    let sizes = waves
+        .iter()
+        .map(|w| WaveSize::parse(w).map_err(bad))
+        .collect::<Result<Vec<_>, _>>()?;
+    let canary = canary
+        .iter()
+        .map(|id| TenantId::parse(id).map_err(|e| bad(format!("canary {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some((canary, sizes)))
+}
+
+/// The gates from the flags and kschema.toml, and the soak.
+pub(super) fn gates(desired: &DesiredState, args: &ApplyArgs) -> (Gates, Duration) {
+    let config = &desired.config.rollout;
+    let defaults = Gates::default();
+    let limit = |set: Option<f64>, default: Option<Duration>| match set {
+        Some(0.0) => None,
+        Some(seconds) => Some(Duration::from_secs_f64(seconds)),
+        None => default,
+    };
+    let gates = Gates {
+        max_failure_percent: config
+            .max_failure_percent
+            .unwrap_or(defaults.max_failure_percent),
+        max_replication_lag: limit(config.max_replication_lag, defaults.max_replication_lag),
+        max_lock_wait: limit(config.max_lock_wait, defaults.max_lock_wait),
+        probe: args.probe.clone().or_else(|| config.probe.clone()),
+    };
+    let soak = Duration::from_secs_f64(args.soak.or(config.soak).unwrap_or(0.0));
+    (gates, soak)
+}
+
+/// A fresh rollout over the tenants the plan changes.
+pub(super) fn fresh(
+    work: &[DatabaseWork],
+    canary: &[TenantId],
+    sizes: &[WaveSize],
+    gates: Gates,
+    soak: Duration,
+) -> Rollout {
+    let mut changed: Vec<TenantId> = work
+        .iter()
+        .flat_map(|w| w.targets.iter().filter_map(|t| t.target.tenant.clone()))
+        .collect();
+    changed.sort();
+    Rollout {
+        waves: split_waves(&changed, canary, sizes),
+        start: 0,
+        gates,
+        soak,
+        resumes: None,
+    }
+}
+
+/// Continues `unfinished` from the wave it stopped in.
+pub(super) fn resumed(unfinished: &Unfinished, gates: Gates, soak: Duration) -> Rollout {
+    Rollout {
+        waves: unfinished.waves.clone(),
+        start: unfinished.from_wave.min(unfinished.waves.len()),
+        gates,
+        soak,
+        resumes: Some(unfinished.run_id.clone()),
+    }
+}
+
+/// What a wave runs on one database.
+struct WaveWork<'a> {
+    db: &'a Database,
+    targets: Vec<ApplyTarget>,
+}
+
+pub(super) async fn run(
+    work: Vec<DatabaseWork<'_>>,
+    options: &ApplyOptions,
+    up_to_date: usize,
+    rollout: Rollout,
+) -> Result<ExitCode, Report> {
+    let Some(run) = options.run.clone() else {
+        return Err(Problem::new(
+            "kschema::apply::waves",
+            "a rollout in waves needs the run's history",
+        )
+        .into());
+    };
+    let main = work[0].db;
+    let client = main.connect().await?;
+    let problem = |e: String| {
+        Report::from(Problem::new(
+            "kschema::history::write",
+            format!("recording the rollout in kschema.rollouts failed: {e}"),
+        ))
+    };
+    record::start(&client, &run.run_id, &rollout.waves)
+        .await
+        .map_err(problem)?;
+    if let Some(old) = &rollout.resumes {
+        record::resumed(&client, old, &run.run_id)
+            .await
+            .map_err(problem)?;
+    }
+
+    // Each database: public before the tenants, its drops after them all,
+    // and its tenants by id. The run sets out for all of them now, so a
+    // halt leaves the later waves on record as not reached.
+    let mut befores = Vec::new();
+    let mut afters = Vec::new();
+    let mut tenants: Vec<BTreeMap<TenantId, ApplyTarget>> = Vec::new();
+    for part in &work {
+        let schemas: Vec<String> = part
+            .targets
+            .iter()
+            .map(|t| t.target.schema.as_str().to_string())
+            .collect();
+        let _ = history::start_run(&part.db.connect().await?, &run, &schemas).await;
+        let mut by_id = BTreeMap::new();
+        let mut before = None;
+        let mut after = None;
+        for target in &part.targets {
+            match &target.target.tenant {
+                Some(id) => {
+                    by_id.insert(id.clone(), target.clone());
+                }
+                None => {
+                    let (b, a) = target.clone().split_after_tenants();
+                    before = Some(b);
+                    after = a;
+                }
+            }
+        }
+        befores.push(before);
+        afters.push(after);
+        tenants.push(by_id);
+    }
+
+    let stop = options.stop.clone();
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let interrupted = interrupted.clone();
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                interrupted.store(true, Ordering::SeqCst);
+                stop.store(true, Ordering::SeqCst);
+            }
+        })
+    };
+    let total_waves = rollout.waves.len();
+    let mut results: Vec<TargetResult> = Vec::new();
+    let mut outcome = Ok(());
+    for (number, wave) in rollout.waves.iter().enumerate().skip(rollout.start) {
+        let _ = record::reached(&client, &run.run_id, number).await;
+        let mut parts = Vec::new();
+        for (i, part) in work.iter().enumerate() {
+            let mut targets: Vec<ApplyTarget> = Vec::new();
+            if number == rollout.start {
+                targets.extend(befores[i].take());
+            }
+            targets.extend(wave.tenants.iter().filter_map(|id| tenants[i].remove(id)));
+            parts.push(WaveWork {
+                db: part.db,
+                targets,
+            });
+        }
+        let changing: usize = parts
+            .iter()
+            .flat_map(|p| &p.targets)
+            .filter(|t| t.target.tenant.is_some())
+            .count();
+        let heading = format!(
+            "\nWave {} of {total_waves} ({}): {} tenant{}, {changing} to change…\n",
+            number + 1,
+            kschema_core::escape::printable(&wave.label),
+            wave.tenants.len(),
+            if wave.tenants.len() == 1 { "" } else { "s" },
+        );
+        let breach: Arc<Mutex<Option<Breach>>> = Arc::new(Mutex::new(None));
+        let monitor = watch(&work, &rollout.gates, stop.clone(), breach.clone()).await;
+        let wave_results = apply_wave(parts, options, &heading).await?;
+        if let Some(monitor) = monitor {
+            monitor.abort();
+        }
+        let wave_schemas: Vec<(usize, &TenantId, &SchemaName)> = wave
+            .tenants
+            .iter()
+            .filter_map(|id| {
+                work.iter()
+                    .enumerate()
+                    .find_map(|(i, w)| w.schemas.get(id).map(|s| (i, id, s)))
+            })
+            .collect();
+        let found = breach.lock().ok().and_then(|mut b| b.take());
+        let found = match found {
+            Some(found) => Some(found),
+            None if interrupted.load(Ordering::SeqCst) => None,
+            None => after_wave(&work, &wave_results, &wave_schemas, &rollout.gates).await,
+        };
+        results.extend(wave_results);
+        if interrupted.load(Ordering::SeqCst) {
+            break;
+        }
+        if let Some(found) = found {
+            outcome = Err((number, found));
+            break;
+        }
+        if number + 1 < total_waves && !rollout.soak.is_zero() {
+            print(&format!(
+                "Wave {} passed its gates; watching for {}s before wave {}…\n",
+                number + 1,
+                rollout.soak.as_secs_f64(),
+                number + 2
+            ))?;
+            if let Some(found) = soak(&work, &rollout.gates, rollout.soak).await {
+                outcome = Err((number, found));
+                break;
+            }
+        } else {
+            print(&format!("Wave {} passed its gates.\n", number + 1))?;
+        }
+    }
+    watcher.abort();
+
+    if interrupted.load(Ordering::SeqCst) {
+        print(&summary(&results, up_to_date))?;
+        print("Interrupted: targets in flight finished or rolled back; the rest did not start. Continue with: kschema apply --resume\n")?;
+        return Ok(ExitCode::from(130));
+    }
+    if let Err((number, breach)) = outcome {
+        let _ = record::halt(&client, &run.run_id, number, &breach).await;
+        let mut not_started = 0;
+        for (i, part) in work.iter().enumerate() {
+            let mut left: Vec<String> = tenants[i]
+                .values()
+                .map(|t| t.target.schema.as_str().to_string())
+                .collect();
+            if let Some(after) = &afters[i] {
+                left.push(after.target.schema.as_str().to_string());
+            }
+            not_started += tenants[i].len();
+            let _ = history::end_run(&part.db.connect().await?, &run, &left).await;
+        }
+        print(&summary(&results, up_to_date))?;
+        return Err(RolloutHalted {
+            wave: number + 1,
+            waves: total_waves,
+            evidence: format!("the {} gate — {breach}", breach.gate()),
+            help: format!(
+                "{not_started} tenant{} in later waves did not start; public's drops (if any) wait for them. Fix the cause, then continue from wave {}: kschema apply --resume",
+                if not_started == 1 { "" } else { "s" },
+                number + 1
+            ),
+        }
+        .into());
+    }
+
+    // Every wave passed: public's drops, which waited for the tenants.
+    let last: Vec<WaveWork> = work
+        .iter()
+        .enumerate()
+        .filter_map(|(i, part)| {
+            afters[i].take().map(|after| WaveWork {
+                db: part.db,
+                targets: vec![after],
+            })
+        })
+        .collect();
+    if !last.is_empty() {
+        results.extend(apply_wave(last, options, "\nAfter the tenants: public's drops…\n").await?);
+    }
+    let _ = record::finish(&client, &run.run_id).await;
+    print(&summary(&results, up_to_date))?;
+    let failed: Vec<&TargetResult> = results.iter().filter(|r| !r.succeeded()).collect();
+    if failed.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    Err(TargetsFailed::for_results(&failed, results.len()).into())
+}
+
+/// Runs one wave's targets on every database at once.
+async fn apply_wave(
+    parts: Vec<WaveWork<'_>>,
+    options: &ApplyOptions,
+    heading: &str,
+) -> Result<Vec<TargetResult>, Report> {
+    let total: usize = parts.iter().map(|p| p.targets.len()).sum();
+    let progress = Arc::new(Mutex::new(Progress::new(total, heading)));
+    let runs = join_all(parts.into_iter().map(|part| {
+        let progress = progress.clone();
+        async move {
+            apply_targets(part.db, part.targets, options, move |result| {
+                if let Ok(mut p) = progress.lock() {
+                    p.done(result);
+                }
+            })
+            .await
+        }
+    }))
+    .await;
+    if let Ok(p) = progress.lock() {
+        p.finish();
+    }
+    let mut results = Vec::new();
+    for run in runs {
+        results.extend(run?);
+    }
+    Ok(results)
+}
+
+/// Watches the server-wide gates every second while a wave runs: the
+/// first breach is kept and stops the scheduling of new tenants.
+async fn watch(
+    work: &[DatabaseWork<'_>],
+    gates: &Gates,
+    stop: Arc<AtomicBool>,
+    breach: Arc<Mutex<Option<Breach>>>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if gates.max_lock_wait.is_none() && gates.max_replication_lag.is_none() {
+        return None;
+    }
+    let clients = match connections(work).await {
+        Ok(clients) => clients,
+        Err(found) => {
+            if let Ok(mut slot) = breach.lock() {
+                slot.get_or_insert(found);
+            }
+            stop.store(true, Ordering::SeqCst);
+            return None;
+        }
+    };
+    let gates = gates.clone();
+    Some(tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            for client in &clients {
+                if let Some(found) = server_gates(client, &gates).await {
+                    if let Ok(mut slot) = breach.lock() {
+                        slot.get_or_insert(found);
+                    }
+                    stop.store(true, Ordering::SeqCst);
+                    return;
+                }
+            }
+        }
+    }))
+}
+
+/// A connection to each database, to measure it; failing to connect is a
+/// breach (a gate not measured has not passed).
+async fn connections(work: &[DatabaseWork<'_>]) -> Result<Vec<tokio_postgres::Client>, Breach> {
+    let mut clients = Vec::new();
+    for part in work {
+        clients.push(part.db.connect().await.map_err(|e| Breach::Unmeasured {
+            what: "the server's health".into(),
+            error: e.to_string(),
+        })?);
+    }
+    Ok(clients)
+}
+
+fn unmeasured(gate: &str) -> impl FnOnce(String) -> Breach + '_ {
+    move |error| Breach::Unmeasured {
+        what: gate.into(),
+        error,
+    }
+}
+
+/// Watches the server-wide gates for the soak between waves.
+async fn soak(work: &[DatabaseWork<'_>], gates: &Gates, soak: Duration) -> Option<Breach> {
+    let until = Instant::now() + soak;
+    let clients = match connections(work).await {
+        Ok(clients) => clients,
+        Err(found) => return Some(found),
+    };
+    while Instant::now() < until {
+        tokio::time::sleep(Duration::from_secs(1).min(until - Instant::now())).await;
+        for client in &clients {
+            if let Some(found) = server_gates(client, gates).await {
+                return Some(found);
+            }
+        }
+    }
+    None
+}
+
+/// Standby lag and lock waits, now (a role without pg_monitor sees its own
+/// sessions only: what it cannot see, it cannot judge).
+async fn server_gates(client: &tokio_postgres::Client, gates: &Gates) -> Option<Breach> {
+    if let Some(limit) = gates.max_lock_wait {
+        let limit = limit.as_secs_f64();
+        match record::lock_waits(client, limit).await {
+            Ok(waiting) if waiting.is_empty() => {}
+            Ok(waiting) => {
+                return Some(Breach::LockWait {
+                    limit_seconds: limit,
+                    waiting,
+                })
+            }
+            Err(error) => return Some(unmeasured("max_lock_wait")(error)),
+        }
+    }
+    if let Some(limit) = gates.max_replication_lag {
+        let limit = limit.as_secs_f64();
+        match record::lagging_standbys(client, limit).await {
+            Ok(standbys) if standbys.is_empty() => {}
+            Ok(standbys) => {
+                return Some(Breach::ReplicationLag {
+                    limit_seconds: limit,
+                    standbys,
+                })
+            }
+            Err(error) => return Some(unmeasured("max_replication_lag")(error)),
+        }
+    }
+    None
+}
+
+/// The gates over a finished wave: public, the failure rate, INVALID
+/// indexes, the server, and the probe in each of its tenants.
+async fn after_wave(
+    work: &[DatabaseWork<'_>],
+    results: &[TargetResult],
+    schemas: &[(usize, &TenantId, &SchemaName)],
+    gates: &Gates,
+) -> Option<Breach> {
+    if let Some(public) = results
+        .iter()
+        .find(|r| r.target.tenant.is_none() && !r.succeeded())
+    {
+        return Some(Breach::Public {
+            error: super::apply::describe_result(public),
+        });
+    }
+    let tenants: Vec<&TargetResult> = results
+        .iter()
+        .filter(|r| r.target.tenant.is_some())
+        .collect();
+    let failed = tenants.iter().filter(|r| !r.succeeded()).count();
+    if let Some(found) = failure_gate(failed, schemas.len().max(tenants.len()), gates) {
+        return Some(found);
+    }
+    let clients = match connections(work).await {
+        Ok(clients) => clients,
+        Err(found) => return Some(found),
+    };
+    for (i, client) in clients.iter().enumerate() {
+        let names: Vec<String> = schemas
+            .iter()
+            .filter(|(on, _, _)| *on == i)
+            .map(|(_, _, s)| s.as_str().to_string())
+            .collect();
+        match record::invalid_indexes(client, &names).await {
+            Ok(indexes) if indexes.is_empty() => {}
+            Ok(indexes) => return Some(Breach::InvalidIndexes { indexes }),
+            Err(error) => return Some(unmeasured("invalid indexes")(error)),
+        }
+        if let Some(found) = server_gates(client, gates).await {
+            return Some(found);
+        }
+    }
+    let probe = gates.probe.as_ref()?;
+    let failed_tenants: Vec<&TenantId> = tenants
+        .iter()
+        .filter(|r| !r.succeeded())
+        .filter_map(|r| r.target.tenant.as_ref())
+        .collect();
+    let mut failed = Vec::new();
+    for (on, id, schema) in schemas {
+        // A tenant that failed rolled back: the failure gate judged it.
+        if failed_tenants.contains(id) {
+            continue;
+        }
+        if let Some(got) = record::probe(&clients[*on], schema.as_str(), probe).await {
+            failed.push((id.to_string(), got));
+        }
+    }
+    (!failed.is_empty()).then_some(Breach::Probe { failed })
+}

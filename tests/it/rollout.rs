@@ -1,0 +1,254 @@
+//! Rollouts in waves: canaries, then shares of the fleet, with the health
+//! gates checked while each wave runs and after it; a gate that fails
+//! halts the rollout with its evidence, and `apply --resume` continues
+//! from the wave it halted in.
+
+use crate::support::{kschema, Project, TestDb};
+
+const ITEMS_V1: &str = "CREATE TABLE items (id SERIAL PRIMARY KEY, name TEXT NOT NULL);\n";
+
+const ITEMS_V2: &str = "CREATE TABLE items (id SERIAL PRIMARY KEY, name TEXT NOT NULL, sku TEXT);
+CREATE INDEX items_name ON items (name);
+";
+
+fn registry(count: usize) -> String {
+    (0..count)
+        .map(|i| format!("[[tenant]]\nid = \"t{i:03}\"\n\n"))
+        .collect()
+}
+
+async fn fleet(count: usize, rollout: &str) -> (Project, TestDb) {
+    let project = Project::empty();
+    project
+        .write("schema/tenant/items.sql", ITEMS_V1)
+        .write("tenants.toml", &registry(count));
+    let db = TestDb::new().await;
+    let first = kschema(&project, &db, &["apply", "--all-at-once"]);
+    assert_eq!(first.code, 0, "{}", first.snapshot());
+    project.write("kschema.toml", rollout);
+    (project, db)
+}
+
+async fn has_sku(db: &TestDb, tenant: &str) -> bool {
+    db.client()
+        .await
+        .query_one(
+            "SELECT count(*) = 1 FROM information_schema.columns
+              WHERE table_schema = $1 AND table_name = 'items' AND column_name = 'sku'",
+            &[&format!("org_{tenant}")],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// 200 tenants; the probe fails in one tenant of wave 2: the rollout halts
+/// there, the third wave never starts, and after the fix `--resume`
+/// finishes the fleet from wave 2.
+#[tokio::test]
+async fn a_failed_probe_halts_the_rollout_and_resume_finishes_it() {
+    let (project, db) = fleet(
+        200,
+        "[rollout]
+canary = [\"t000\"]
+waves = [\"5%\", \"100%\"]
+probe = \"SELECT NOT EXISTS (SELECT 1 FROM items WHERE name = 'broken')\"
+",
+    )
+    .await;
+    db.execute("INSERT INTO org_t005.items (name) VALUES ('broken')")
+        .await;
+    project.write("schema/tenant/items.sql", ITEMS_V2);
+
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 1, "{}", apply.snapshot());
+    for expected in [
+        "Wave 1 of 3 (canary): 1 tenant, 1 to change",
+        "Wave 1 passed its gates.",
+        "Wave 2 of 3 (5%): 10 tenants, 10 to change",
+    ] {
+        assert!(
+            apply.stdout.contains(expected),
+            "{expected}\n{}",
+            apply.stdout
+        );
+    }
+    assert!(!apply.stdout.contains("Wave 3 of 3"), "{}", apply.stdout);
+    for expected in [
+        "the rollout halted in wave 2 of 3: the probe gate",
+        "the probe did not return true in 1 tenant:",
+        "t005 (false)",
+        "189 tenants in later waves did not start",
+        "kschema apply --resume",
+    ] {
+        assert!(
+            apply.stderr.contains(expected),
+            "{expected}\n{}",
+            apply.stderr
+        );
+    }
+    // Waves 1 and 2 converged; wave 3 (t011 on) was not touched.
+    for (tenant, changed) in [
+        ("t000", true),
+        ("t005", true),
+        ("t010", true),
+        ("t011", false),
+        ("t199", false),
+    ] {
+        assert_eq!(has_sku(&db, tenant).await, changed, "{tenant}");
+    }
+    // The run left wave 3 on record as not reached: --only-failed sees it.
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    assert!(plan.stdout.contains("189 tenants"), "{}", plan.stdout);
+
+    // Fixed: the rollout continues from wave 2 (its gates again), then 3.
+    db.execute("DELETE FROM org_t005.items WHERE name = 'broken'")
+        .await;
+    let resume = kschema(&project, &db, &["apply", "--resume"]);
+    assert_eq!(resume.code, 0, "{}", resume.snapshot());
+    for expected in [
+        "from wave 2 of 3, where the probe gate halted it",
+        "Wave 2 of 3 (5%): 10 tenants, 0 to change",
+        "Wave 3 of 3 (100%): 189 tenants, 189 to change",
+        "Wave 3 passed its gates.",
+        "189 targets converged",
+    ] {
+        assert!(
+            resume.stdout.contains(expected),
+            "{expected}\n{}",
+            resume.stdout
+        );
+    }
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+
+    // Nothing left to resume.
+    let again = kschema(&project, &db, &["apply", "--resume"]);
+    assert_eq!(again.code, 1, "{}", again.snapshot());
+    assert!(
+        again.stderr.contains("there is no rollout to resume"),
+        "{}",
+        again.stderr
+    );
+}
+
+/// A wave that loses more tenants than it may halts before the next; one
+/// within its share goes on.
+#[tokio::test]
+async fn the_failure_rate_gate_halts_between_waves() {
+    let (project, db) = fleet(6, "[rollout]\nwaves = [\"2\"]\n").await;
+    // t001's duplicate names make a unique index impossible.
+    db.execute("INSERT INTO org_t001.items (name) VALUES ('a'), ('a')")
+        .await;
+    let unique = ITEMS_V2.replace("CREATE INDEX", "CREATE UNIQUE INDEX");
+    project.write("schema/tenant/items.sql", &unique);
+    let apply = kschema(&project, &db, &["apply", "--no-online"]);
+    assert_eq!(apply.code, 1, "{}", apply.snapshot());
+    for expected in [
+        "the rollout halted in wave 1 of 2: the max_failure_percent gate",
+        "1 of 2 tenants failed",
+        "(50.0%; at most 0% may)",
+    ] {
+        assert!(
+            apply.stderr.contains(expected),
+            "{expected}\n{}",
+            apply.stderr
+        );
+    }
+    assert!(!has_sku(&db, "t002").await);
+
+    // Half of a wave may fail: the rollout goes on and says who failed.
+    project.write(
+        "kschema.toml",
+        "[rollout]\nwaves = [\"2\"]\nmax_failure_percent = 50\n",
+    );
+    let apply = kschema(&project, &db, &["apply", "--no-online"]);
+    assert_eq!(apply.code, 1, "{}", apply.snapshot());
+    assert!(apply.stdout.contains("Wave 2 of 2"), "{}", apply.stdout);
+    assert!(
+        apply.stderr.contains("kschema apply --tenant t001"),
+        "{}",
+        apply.stderr
+    );
+    assert!(has_sku(&db, "t005").await);
+}
+
+/// A statement waiting on a lock past the limit, seen while the wave
+/// runs, halts it with the waiting query as evidence.
+#[tokio::test]
+async fn a_long_lock_wait_halts_the_wave_it_is_seen_in() {
+    let (project, db) = fleet(
+        4,
+        "[rollout]\nwaves = [\"50%\"]\nmax_lock_wait = 1\n[apply]\nlock_timeout = 1\nlock_attempts = 3\n",
+    )
+    .await;
+    // The application's query queues behind a lock someone holds.
+    let holder = db.client().await;
+    holder
+        .batch_execute("BEGIN; LOCK TABLE org_t000.items IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let waiter = db.client().await;
+    let waiting = tokio::spawn(async move {
+        let _ = waiter
+            .simple_query("SELECT count(*) AS app_query FROM org_t000.items")
+            .await;
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    project.write("schema/tenant/items.sql", ITEMS_V2);
+    // Plain statements: an online index build would wait for the holder's
+    // transaction to end, which this test ends only afterwards.
+    let apply = kschema(&project, &db, &["apply", "--no-online"]);
+    assert_eq!(apply.code, 1, "{}", apply.snapshot());
+    assert!(
+        apply.stderr.contains("the max_lock_wait gate"),
+        "{}",
+        apply.stderr
+    );
+    assert!(apply.stderr.contains("app_query"), "{}", apply.stderr);
+    assert!(apply.stderr.contains("wave 1 of 2"), "{}", apply.stderr);
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    waiting.await.unwrap();
+    // The second wave never started.
+    assert!(!has_sku(&db, "t003").await);
+}
+
+#[tokio::test]
+async fn bad_rollout_settings_are_refused() {
+    let project = Project::empty();
+    project
+        .write("schema/tenant/items.sql", ITEMS_V1)
+        .write("tenants.toml", &registry(2))
+        .write("kschema.toml", "[rollout]\nwaves = [\"0%\"]\n");
+    let db = TestDb::new().await;
+    let plan = kschema(&project, &db, &["apply"]);
+    assert_eq!(plan.code, 1, "{}", plan.snapshot());
+    assert!(
+        plan.stderr.contains("kschema::config::value"),
+        "{}",
+        plan.stderr
+    );
+    assert!(plan.stderr.contains("wave \"0%\""), "{}", plan.stderr);
+    project.write("kschema.toml", "");
+    let flags = kschema(&project, &db, &["apply", "--waves", "ten"]);
+    assert_eq!(flags.code, 1, "{}", flags.snapshot());
+    assert!(
+        flags.stderr.contains("kschema::apply::waves"),
+        "{}",
+        flags.stderr
+    );
+    // Nothing was applied.
+    assert!(!has_sku(&db, "t000").await);
+    let schemas: i64 = db
+        .client()
+        .await
+        .query_one(
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'org_%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(schemas, 0);
+}
