@@ -140,7 +140,7 @@ pub async fn lagging_standbys(client: &Client, limit: f64) -> Result<Vec<(String
                         || coalesce(host(client_addr), 'local socket'),
                     extract(epoch FROM coalesce(replay_lag, interval '0'))::float8 AS lag
                FROM pg_stat_replication
-              WHERE extract(epoch FROM coalesce(replay_lag, interval '0')) > $1
+              WHERE extract(epoch FROM coalesce(replay_lag, interval '0'))::float8 > $1::float8
               ORDER BY lag DESC",
             &[&limit],
         )
@@ -162,7 +162,7 @@ pub async fn lock_waits(client: &Client, limit: f64) -> Result<Vec<(i32, f64, St
                JOIN pg_stat_activity a ON a.pid = l.pid
               WHERE NOT l.granted AND l.locktype <> 'virtualxid'
                 AND a.datname = current_database() AND a.pid <> pg_backend_pid()
-                AND now() - coalesce(l.waitstart, a.query_start) > make_interval(secs => $1)
+                AND now() - coalesce(l.waitstart, a.query_start) > make_interval(secs => $1::float8)
               GROUP BY a.pid, a.query
               ORDER BY waited DESC",
             &[&limit],
