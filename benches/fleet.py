@@ -11,6 +11,7 @@ column, a changed default, a dropped NOT NULL), then times each command
 
     python3 benches/fleet.py --tenants 100,1000 --runs 3
     python3 benches/fleet.py --tenants 1000 --project examples/saas
+    python3 benches/fleet.py --tenants 1000,10000 --runs 1 --apply --index
 
 Needs PostgreSQL's server programs (initdb, pg_ctl, psql, pg_dump) and a
 release build (`cargo build --release`, done here if missing).
@@ -24,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -85,17 +87,46 @@ def settle(bin_dir, sock):
     os.sync()
 
 
-def time_apply(bin_dir, sock, db, project, n, runs):
-    """A new column and index in every tenant: the statements kschema plans,
-    run by `psql -f` on one copy of the fleet, and `kschema apply` on
-    another (copies made with CREATE DATABASE … TEMPLATE), `runs` times each,
-    alternating; medians."""
+class BuildSampler:
+    """The most index builds seen running at once on a database, sampled
+    every 20 ms by one psql session (`\\watch`) while a command runs."""
+
+    def __init__(self, bin_dir, conn):
+        query = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND state = 'active' AND query ILIKE 'CREATE%INDEX%' \\watch 0.02\n")
+        self.proc = subprocess.Popen([f"{bin_dir}/psql", "-X", "-At", "-d", conn], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.proc.stdin.write(query)
+        self.proc.stdin.flush()
+        self.peak = 0
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            line = line.strip()
+            if line.isdigit():
+                self.peak = max(self.peak, int(line))
+
+    def stop(self):
+        self.proc.kill()
+        self.reader.join(timeout=5)
+        return self.peak
+
+
+def time_apply(bin_dir, sock, db, project, n, runs, index_only=False):
+    """A new column and index in every tenant (or the index alone): the
+    statements kschema plans, run by `psql -f` on one copy of the fleet, and
+    `kschema apply` (default limits) on another (copies made with CREATE
+    DATABASE … TEMPLATE), `runs` times each, alternating; medians, and the
+    most index builds seen at once on the server."""
     users = os.path.join(project, "schema", "tenant", "users.sql")
     with open(users) as f:
         text = f.read()
     with open(users, "w") as f:
-        f.write(text.replace("job_title VARCHAR(100),", "job_title VARCHAR(100),\n    timezone TEXT,")
-                + "\nCREATE INDEX idx_users_last_name ON users (last_name);\n")
+        if not index_only:
+            text = text.replace("job_title VARCHAR(100),", "job_title VARCHAR(100),\n    timezone TEXT,")
+        f.write(text + "\nCREATE INDEX idx_users_last_name ON users (last_name);\n")
     script = subprocess.run([KSCHEMA, "--project", project, "--database-url", f"host={sock} user=postgres dbname={db}",
                              "plan", "--tenant", "all", "--format", "sql"],
                             capture_output=True, text=True).stdout
@@ -103,6 +134,7 @@ def time_apply(bin_dir, sock, db, project, n, runs):
     with open(path, "w") as f:
         f.write(script)
     timings = {"psql": [], "kschema": []}
+    peaks = {"psql": 0, "kschema": 0}
     for _ in range(runs):
         copies = {}
         for name in timings:
@@ -123,11 +155,14 @@ def time_apply(bin_dir, sock, db, project, n, runs):
         order = ["psql", "kschema"] if len(timings["psql"]) % 2 == 0 else ["kschema", "psql"]
         for name in order:
             settle(bin_dir, sock)
+            sampler = BuildSampler(bin_dir, copies[name])
             wall, _ = timed(commands[name])
+            peaks[name] = max(peaks[name], sampler.stop())
             timings[name].append(wall)
     psql_s, apply_s = statistics.median(timings["psql"]), statistics.median(timings["kschema"])
-    print(f"N={n}: psql -f {psql_s:.3f}s, kschema apply {apply_s:.3f}s ({apply_s / psql_s:.2f}x)", file=sys.stderr)
-    return psql_s, apply_s
+    print(f"N={n}: psql -f {psql_s:.3f}s, kschema apply {apply_s:.3f}s ({apply_s / psql_s:.2f}x), "
+          f"peak index builds at once: psql {peaks['psql']}, kschema {peaks['kschema']}", file=sys.stderr)
+    return psql_s, apply_s, peaks["kschema"]
 
 
 def start_cluster():
@@ -167,6 +202,8 @@ def main():
                              "examples/saas adds an extension, enums, triggers, a view and comments)")
     parser.add_argument("--apply", action="store_true",
                         help="also time apply (a new column and index in every tenant) against psql -f of the same statements")
+    parser.add_argument("--index", action="store_true",
+                        help="with --apply: the change is one new index in every tenant, nothing else")
     args = parser.parse_args()
     sizes = [int(n) for n in args.tenants.split(",")]
 
@@ -202,7 +239,7 @@ def main():
             d, p = statistics.median(dump), statistics.median(plan)
             applied = None
             if args.apply:
-                applied = time_apply(bin_dir, sock, db, project, n, args.runs)
+                applied = time_apply(bin_dir, sock, db, project, n, args.runs, args.index)
             rows.append((n, drifted, d, p, p / d, max(rss) / 1024, applied))
             print(f"N={n}: pg_dump {d:.3f}s, kschema plan {p:.3f}s ({p / d:.2f}x), peak RSS {max(rss) / 1024:.0f} MiB",
                   file=sys.stderr)
@@ -212,10 +249,10 @@ def main():
             print(f"| {n:,} | {drifted} | {d:.3f} s | {p:.3f} s | {ratio:.2f}x | {mib:.0f} MiB |")
         if args.apply:
             print()
-            print("| tenants | psql -f (same statements) | kschema apply --tenant all | apply / psql |")
-            print("| ---: | ---: | ---: | ---: |")
-            for n, *_, (psql_s, apply_s) in rows:
-                print(f"| {n:,} | {psql_s:.3f} s | {apply_s:.3f} s | {apply_s / psql_s:.2f}x |")
+            print("| tenants | psql -f (same statements) | kschema apply --tenant all | apply / psql | most index builds at once |")
+            print("| ---: | ---: | ---: | ---: | ---: |")
+            for n, *_, (psql_s, apply_s, peak) in rows:
+                print(f"| {n:,} | {psql_s:.3f} s | {apply_s:.3f} s | {apply_s / psql_s:.2f}x | {peak} |")
     finally:
         stop_cluster(bin_dir, work)
 

@@ -97,6 +97,16 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Write desired-state files from a live database.
     Inspect(InspectArgs),
+    /// Warnings about the desired state (exit 0: none; 2: some; 1: error);
+    /// no database needed.
+    Lint(LintArgs),
+    /// Start a new project: schema/public, schema/tenant, tenants.toml,
+    /// kschema.toml (every setting, commented) and a .gitignore.
+    Init(InitArgs),
+    /// Shell completions for bash, zsh, fish, elvish or powershell.
+    Completions(CompletionsArgs),
+    /// The manual page (roff), for `man -l -` or a package.
+    Man,
     /// Add or remove a tenant.
     Tenant {
         #[command(subcommand)]
@@ -316,6 +326,12 @@ pub struct ApplyArgs {
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: Option<u16>,
 
+    /// Heavy statements (index builds, constraint validations, table
+    /// rewrites) running at once on one server, however many tenants are
+    /// applied at once [default: kschema.toml's apply.heavy_concurrency, else 2].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub heavy_concurrency: Option<u16>,
+
     /// How long each statement waits for a lock, in seconds; a lock timeout
     /// is retried with backoff (--lock-attempts) before the target fails [default: 3].
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
@@ -334,6 +350,31 @@ pub struct ApplyArgs {
     /// How long each statement may run, in seconds; 0 for no limit [default: 1800].
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub statement_timeout: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Overwrite kschema's own files if they exist (never schema files).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

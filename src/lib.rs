@@ -28,6 +28,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Report> {
         Command::History(args) => commands::history::run(&cli.global, args).await,
         Command::Tenant { action } => commands::tenant::run(&cli.global, action).await,
         Command::Local { action } => commands::local::run(&cli.global, action),
+        Command::Lint(args) => commands::lint::run(&cli.global, args),
+        Command::Init(args) => commands::init::run(&cli.global, args),
+        Command::Completions(args) => commands::init::completions(args.shell),
+        Command::Man => commands::init::man_page(),
     }
 }
 

@@ -1115,6 +1115,11 @@ pub(super) fn apply_options(
         fail_fast: args.fail_fast,
         stop: defaults.stop,
         run: Some(run),
+        heavy_concurrency: args
+            .heavy_concurrency
+            .or(config.heavy_concurrency)
+            .map_or(defaults.heavy_concurrency, usize::from),
+        heavy_permits: None,
     }
 }
 

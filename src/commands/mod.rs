@@ -7,7 +7,9 @@ pub mod check;
 pub mod diff;
 pub mod fleet;
 pub mod history;
+pub mod init;
 pub mod inspect;
+pub mod lint;
 pub mod local;
 pub mod mongo;
 pub mod plan;
@@ -195,13 +197,17 @@ pub async fn prepare(
 /// The desired state: the project folder's files, or (`--desired-rev`)
 /// the same files as they were at a git revision.
 pub fn load_desired(global: &GlobalArgs, target_args: &TargetArgs) -> Result<DesiredState, Report> {
-    match &target_args.desired_rev {
-        None => Ok(load_project(&global.project)?),
+    let desired = match &target_args.desired_rev {
+        None => load_project(&global.project)?,
         Some(revision) => {
             let extracted = crate::git::project_at(&global.project, revision)?;
-            Ok(load_project(&extracted.path)?)
+            load_project(&extracted.path)?
         }
+    };
+    if let Some(problem) = kschema_core::lint::unknown_allowed_rule(&desired) {
+        return Err(problem.into());
     }
+    Ok(desired)
 }
 
 /// Online forms unless `--no-online` or kschema.toml says otherwise.

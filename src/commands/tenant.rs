@@ -100,6 +100,7 @@ fn apply_args(tenant: &TenantId) -> ApplyArgs {
         lock_wait: 60.0,
         allow_hazards: Vec::new(),
         concurrency: None,
+        heavy_concurrency: None,
         lock_timeout: None,
         index_lock_timeout: None,
         lock_attempts: None,

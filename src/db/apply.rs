@@ -23,12 +23,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kschema_core::catalog::Fingerprint;
 use kschema_core::escape::printable;
+use kschema_core::hazard::HazardKind;
 use kschema_core::ident::quote_literal;
 use kschema_core::model::SchemaModel;
 use kschema_core::model::SchemaName;
 use kschema_core::plan::{Plan, Step, Target, TargetPlan, TxMode};
 use sha2::{Digest, Sha256};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
@@ -80,6 +81,13 @@ pub struct ApplyOptions {
     pub stop: Arc<AtomicBool>,
     /// What the history rows say about this run; `None` writes no history.
     pub run: Option<RunInfo>,
+    /// Heavy statements (index builds, validations, rewrites) running at
+    /// once on one server, whatever the tenant concurrency: a disk builds
+    /// two indexes well, not sixteen.
+    pub heavy_concurrency: usize,
+    /// The permits of that limit on the server being applied to (set per
+    /// database by `apply_targets`).
+    pub heavy_permits: Option<Arc<Semaphore>>,
 }
 
 impl Default for ApplyOptions {
@@ -93,6 +101,8 @@ impl Default for ApplyOptions {
             fail_fast: false,
             stop: Arc::new(AtomicBool::new(false)),
             run: None,
+            heavy_concurrency: 2,
+            heavy_permits: None,
         }
     }
 }
@@ -120,6 +130,9 @@ pub struct ApplyStep {
     pub after_tenants: bool,
     /// Runs with the index lock budget (see `Step::index_build`).
     pub index_build: bool,
+    /// Reads or writes the whole table (an index build, a validation, a
+    /// rewrite): runs under the server's heavy-statement limit.
+    pub heavy: bool,
 }
 
 impl ApplyStep {
@@ -130,6 +143,15 @@ impl ApplyStep {
             before_retry: step.before_retry.as_ref().map(|s| s.render(schema)),
             after_tenants: step.after_tenants,
             index_build: step.index_build,
+            heavy: step.index_build
+                || step.hazards.iter().any(|h| {
+                    matches!(
+                        h.kind,
+                        HazardKind::BuildsIndex
+                            | HazardKind::ValidatesConstraint
+                            | HazardKind::RewritesTable
+                    )
+                }),
         }
     }
 }
@@ -288,6 +310,10 @@ pub async fn apply_targets(
             Some((client, run))
         }
         _ => None,
+    };
+    let options = &ApplyOptions {
+        heavy_permits: Some(Arc::new(Semaphore::new(options.heavy_concurrency.max(1)))),
+        ..options.clone()
     };
     let results = apply_all(db, targets, options, &mut on_done).await;
     if let (Some((client, run)), Ok(results)) = (record, &results) {
@@ -560,7 +586,16 @@ async fn apply_target(
         desired_fingerprint: None,
     });
 
-    let outcome = match run_transaction(
+    // A transaction holding a heavy statement holds a permit throughout.
+    let heavy_transaction = target
+        .steps
+        .iter()
+        .any(|s| s.transaction == TxMode::Transactional && s.heavy);
+    let permit = match heavy_transaction {
+        true => heavy_permit(options).await,
+        false => None,
+    };
+    let transaction = run_transaction(
         client,
         &target.target,
         &transactional,
@@ -569,8 +604,9 @@ async fn apply_target(
         started_at,
         options,
     )
-    .await
-    {
+    .await;
+    drop(permit);
+    let outcome = match transaction {
         // The connection was gone before the transaction began: nothing
         // was tried here, and saying "failed" would send people after a
         // cause in this tenant.
@@ -594,9 +630,14 @@ async fn apply_target(
         Ok(history_id) => {
             let mut failed = None;
             for step in &after {
-                if let Err(failure) =
-                    run_outside_transaction(session, &target.target.schema, step, options).await
-                {
+                let permit = match step.heavy {
+                    true => heavy_permit(options).await,
+                    false => None,
+                };
+                let ran =
+                    run_outside_transaction(session, &target.target.schema, step, options).await;
+                drop(permit);
+                if let Err(failure) = ran {
                     failed = Some(failure);
                     break;
                 }
@@ -621,6 +662,13 @@ async fn apply_target(
         target: target.target.clone(),
         outcome,
     }
+}
+
+/// A permit of the server's heavy-statement limit (none when the options
+/// carry no limit, as outside `apply_targets`).
+async fn heavy_permit(options: &ApplyOptions) -> Option<OwnedSemaphorePermit> {
+    let permits = options.heavy_permits.clone()?;
+    permits.acquire_owned().await.ok()
 }
 
 /// The transactional statements and the history row, retried as a whole on

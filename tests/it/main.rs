@@ -5,6 +5,7 @@ mod support;
 
 mod approval;
 mod bad_input;
+mod commands;
 mod comments;
 mod convergence;
 mod core;

@@ -252,3 +252,73 @@ async fn bad_rollout_settings_are_refused() {
         .get(0);
     assert_eq!(schemas, 0);
 }
+
+/// The most heavy statements seen running at once while `apply` builds an
+/// index in 12 tenants over 8 connections.
+async fn peak_index_builds(heavy: &str) -> i64 {
+    let project = Project::empty();
+    project
+        .write(
+            "schema/public/slow.sql",
+            // Each index entry takes 0.2s: builds overlap when allowed to.
+            "CREATE FUNCTION slow(n int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+             BEGIN PERFORM pg_sleep(0.2); RETURN n; END $$;\n",
+        )
+        .write("schema/tenant/items.sql", ITEMS_V1)
+        .write("tenants.toml", &registry(12));
+    let db = TestDb::new().await;
+    let first = kschema(&project, &db, &["apply"]);
+    assert_eq!(first.code, 0, "{}", first.snapshot());
+    for i in 0..12 {
+        db.execute(&format!(
+            "INSERT INTO org_t{i:03}.items (name) VALUES ('x')"
+        ))
+        .await;
+    }
+    project.write(
+        "schema/tenant/items.sql",
+        &format!("{ITEMS_V1}CREATE INDEX items_slow ON items ((slow(id)));\n"),
+    );
+    let sampler = db.client().await;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampling = {
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut peak = 0i64;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let now: i64 = sampler
+                    .query_one(
+                        "SELECT count(*) FROM pg_stat_activity
+                          WHERE datname = current_database() AND query LIKE 'CREATE INDEX%'
+                            AND state = 'active'",
+                        &[],
+                    )
+                    .await
+                    .unwrap()
+                    .get(0);
+                peak = peak.max(now);
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            peak
+        })
+    };
+    let mut command = crate::support::command(
+        &project,
+        Some(&db.url()),
+        &["apply", "--concurrency", "8", "--heavy-concurrency", heavy],
+    );
+    let apply = tokio::task::spawn_blocking(move || crate::support::run(&mut command))
+        .await
+        .unwrap();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    sampling.await.unwrap()
+}
+
+#[tokio::test]
+async fn heavy_statements_keep_to_their_own_limit() {
+    let one = peak_index_builds("1").await;
+    assert_eq!(one, 1, "one build at a time, over 8 connections");
+    let three = peak_index_builds("3").await;
+    assert!((2..=3).contains(&three), "{three} builds at once");
+}

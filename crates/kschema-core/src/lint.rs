@@ -1,5 +1,6 @@
-//! Warnings about the desired state itself. They never block a plan and are
-//! always shown.
+//! Warnings about the desired state itself. They never block a plan:
+//! `kschema lint` lists them (plan counts them), less what kschema.toml's
+//! `[lint.allow]` lets pass.
 
 use serde::Serialize;
 
@@ -23,12 +24,22 @@ pub enum LintKind {
 }
 
 impl LintKind {
+    pub const ALL: [LintKind; 3] = [
+        LintKind::RedundantIndex,
+        LintKind::ForeignKeyWithoutIndex,
+        LintKind::NoPrimaryKey,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             LintKind::RedundantIndex => "redundant-index",
             LintKind::ForeignKeyWithoutIndex => "foreign-key-without-index",
             LintKind::NoPrimaryKey => "no-primary-key",
         }
+    }
+
+    pub fn from_name(name: &str) -> Option<LintKind> {
+        LintKind::ALL.into_iter().find(|k| k.name() == name)
     }
 }
 
@@ -37,10 +48,38 @@ pub struct Lint {
     pub kind: LintKind,
     /// `schema/public/enterprises.sql:19`
     pub location: String,
+    /// What it is about: the index, constraint or table, by name (what an
+    /// allow list names).
+    pub object: Ident,
     pub message: String,
 }
 
-/// Every warning about the desired state, in file order.
+/// A rule `[lint.allow]` names that does not exist (a typo would silently
+/// allow nothing).
+pub fn unknown_allowed_rule(desired: &DesiredState) -> Option<crate::Problem> {
+    let rule = desired
+        .config
+        .lint
+        .allow
+        .keys()
+        .find(|rule| LintKind::from_name(rule).is_none())?;
+    Some(
+        crate::Problem::new(
+            "kschema::config::value",
+            format!(
+                "kschema.toml's [lint.allow] names {:?}, which is not a rule",
+                crate::escape::printable(rule)
+            ),
+        )
+        .with_help(format!(
+            "the rules are {}",
+            LintKind::ALL.map(|k| k.name()).join(", ")
+        )),
+    )
+}
+
+/// Every warning about the desired state that kschema.toml does not
+/// allow, in file order.
 pub fn lint(desired: &DesiredState) -> Vec<Lint> {
     let mut lints = Vec::new();
     for (scope, loaded) in [
@@ -49,6 +88,12 @@ pub fn lint(desired: &DesiredState) -> Vec<Lint> {
     ] {
         lint_scope(scope, loaded, &mut lints);
     }
+    let allow = &desired.config.lint.allow;
+    lints.retain(|l| {
+        !allow
+            .get(l.kind.name())
+            .is_some_and(|objects| objects.iter().any(|o| o == "*" || o == l.object.as_str()))
+    });
     lints.sort_by(|a, b| (&a.location, a.kind).cmp(&(&b.location, b.kind)));
     lints
 }
@@ -68,6 +113,7 @@ fn lint_scope(scope: Scope, loaded: &LoadedScope, lints: &mut Vec<Lint>) {
             lints.push(Lint {
                 kind: LintKind::NoPrimaryKey,
                 location: location(ObjectKey::Table(table.name.clone())),
+                object: table.name.clone(),
                 message: format!("table {} has no primary key", table.name),
             });
         }
@@ -76,6 +122,7 @@ fn lint_scope(scope: Scope, loaded: &LoadedScope, lints: &mut Vec<Lint>) {
                 lints.push(Lint {
                     kind: LintKind::RedundantIndex,
                     location: location(ObjectKey::Index(index.name.clone())),
+                    object: index.name.clone(),
                     message: format!(
                         "index {} on {} ({}) duplicates {duplicate_of}",
                         index.name,
@@ -93,6 +140,7 @@ fn lint_scope(scope: Scope, loaded: &LoadedScope, lints: &mut Vec<Lint>) {
                         table.name.clone(),
                         constraint.name.clone(),
                     )),
+                    object: constraint.name.clone(),
                     message: format!(
                         "foreign key {} on {} ({}) has no index on its columns",
                         constraint.name,

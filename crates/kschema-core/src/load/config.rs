@@ -11,6 +11,7 @@
 //! lock_attempts = 5           # tries before a lock timeout fails the target
 //! statement_timeout = 1800.0  # seconds a statement may run (0: no limit)
 //! concurrency = 4             # tenant schemas applied at once
+//! heavy_concurrency = 2       # index builds, validations, rewrites at once per server
 //! # hazards apply refuses unless allowed (flags or annotations)
 //! blocking_hazards = ["deletes-data", "may-lose-data", "rewrites-table", "access-exclusive-lock"]
 //!
@@ -22,6 +23,9 @@
 //!
 //! [roles]
 //! managed = ["app", "readonly"]  # roles whose GRANTs the files declare
+//!
+//! [lint.allow]                # warnings accepted, per rule ("*": the rule is off)
+//! redundant-index = ["idx_users_auth0_id"]
 //!
 //! [rollout]                   # apply --tenant all in waves (see the README)
 //! canary = ["abc123"]         # a first wave of these tenants
@@ -57,6 +61,17 @@ pub struct ProjectConfig {
     pub roles: RolesConfig,
     #[serde(default)]
     pub rollout: RolloutConfig,
+    #[serde(default)]
+    pub lint: LintConfig,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintConfig {
+    /// Per rule, the objects (index, constraint or table names) whose
+    /// warning is accepted; `"*"`: the rule is off.
+    #[serde(default)]
+    pub allow: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -127,6 +142,8 @@ pub struct ApplyConfig {
     pub lock_attempts: Option<u32>,
     pub statement_timeout: Option<f64>,
     pub concurrency: Option<u16>,
+    /// Index builds, validations and rewrites at once per server.
+    pub heavy_concurrency: Option<u16>,
     pub blocking_hazards: Option<Vec<HazardKind>>,
 }
 
@@ -205,6 +222,10 @@ pub fn parse_config(file: &Arc<SourceFile>) -> Result<ProjectConfig, Problem> {
         (
             apply.concurrency == Some(0),
             "apply.concurrency must be at least 1",
+        ),
+        (
+            apply.heavy_concurrency == Some(0),
+            "apply.heavy_concurrency must be at least 1",
         ),
         (
             [

@@ -105,6 +105,9 @@ pub struct StepDocument {
 pub struct LintDocument {
     pub kind: String,
     pub location: String,
+    /// The index, constraint or table (what `[lint.allow]` names).
+    #[serde(default)]
+    pub object: String,
     pub message: String,
 }
 
@@ -231,10 +234,11 @@ pub fn merge_documents(documents: Vec<(Option<String>, PlanDocument)>) -> PlanDo
     merged.unwrap_or_else(|| plan_document(&Plan::default(), "", true, &HazardPolicy::default()))
 }
 
-fn lint_document(lint: &Lint) -> LintDocument {
+pub fn lint_document(lint: &Lint) -> LintDocument {
     LintDocument {
         kind: lint.kind.name().to_string(),
         location: lint.location.clone(),
+        object: lint.object.as_str().to_string(),
         message: lint.message.clone(),
     }
 }

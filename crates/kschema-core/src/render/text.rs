@@ -108,22 +108,22 @@ pub fn render_text(plan: &Plan, options: &TextOptions) -> String {
         }
         out.push('\n');
     }
+    // The warnings themselves are `kschema lint`'s: a plan that changes
+    // nothing stays short.
     if !plan.lints.is_empty() {
         let _ = writeln!(
             out,
-            "Warnings about the desired state ({}):",
-            plan.lints.len()
+            "{}: kschema lint shows {}.\n",
+            paint.wrap(
+                "33",
+                &format!(
+                    "{} warning{} about the desired state",
+                    plan.lints.len(),
+                    if plan.lints.len() == 1 { "" } else { "s" }
+                )
+            ),
+            if plan.lints.len() == 1 { "it" } else { "them" }
         );
-        for lint in &plan.lints {
-            let _ = writeln!(
-                out,
-                "  {} {}: {}",
-                paint.wrap("33", &format!("warning[{}]", lint.kind.name())),
-                printable(&lint.location),
-                printable(&lint.message)
-            );
-        }
-        out.push('\n');
     }
     out.push_str(&summary(plan, &options.policy));
     out.push('\n');
@@ -223,4 +223,33 @@ pub fn summary(plan: &Plan, policy: &HazardPolicy) -> String {
         );
     }
     text
+}
+
+/// `kschema lint`'s report: each warning on its line, then a count.
+pub fn render_lints(lints: &[crate::lint::Lint], color: bool) -> String {
+    let paint = Paint { on: color };
+    let mut out = String::new();
+    for lint in lints {
+        let _ = writeln!(
+            out,
+            "{} {}: {}",
+            paint.wrap("33", &format!("warning[{}]", lint.kind.name())),
+            printable(&lint.location),
+            printable(&lint.message)
+        );
+    }
+    match lints.first() {
+        None => out.push_str("No warnings about the desired state.\n"),
+        Some(first) => {
+            let _ = writeln!(
+                out,
+                "\n{} warning{}. To accept one, name it in kschema.toml: [lint.allow] {} = [\"{}\"] (\"*\" turns a rule off).",
+                lints.len(),
+                if lints.len() == 1 { "" } else { "s" },
+                first.kind.name(),
+                printable(first.object.as_str())
+            );
+        }
+    }
+    out
 }
