@@ -56,7 +56,7 @@ pub struct Lint {
 
 /// A rule `[lint.allow]` names that does not exist (a typo would silently
 /// allow nothing).
-pub fn unknown_allowed_rule(desired: &DesiredState) -> Option<crate::Problem> {
+pub fn unknown_allowed_rule(desired: &DesiredState) -> Option<crate::diagnostic::Problem> {
     let rule = desired
         .config
         .lint
@@ -64,7 +64,7 @@ pub fn unknown_allowed_rule(desired: &DesiredState) -> Option<crate::Problem> {
         .keys()
         .find(|rule| LintKind::from_name(rule).is_none())?;
     Some(
-        crate::Problem::new(
+        crate::diagnostic::Problem::new(
             "kschema::config::value",
             format!(
                 "kschema.toml's [lint.allow] names {:?}, which is not a rule",
