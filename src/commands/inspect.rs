@@ -23,8 +23,8 @@ use kschema_core::model::{SchemaModel, SchemaName};
 use kschema_core::mongo::{collection_files, plan_mongo, MongoState};
 use kschema_core::plan::{plan_schema, unmanaged_groups, PlanOptions, Target};
 use kschema_core::render::ddl::{
-    comments_file, extensions_file, functions_file, sequences_file, table_file, types_file,
-    views_file,
+    comments_file, domains_file, extensions_file, functions_file, sequences_file, table_file,
+    types_file, views_file,
 };
 use kschema_core::render::describe;
 use kschema_core::render::not_compared::{self, LeftOut};
@@ -466,9 +466,10 @@ impl Files {
         }
         // The objects around the tables, a file per kind (kschema orders
         // what runs; the files only say what there is).
-        let kinds: [(&str, bool, KindFile); 6] = [
+        let kinds: [(&str, bool, KindFile); 7] = [
             ("extensions", !model.extensions.is_empty(), extensions_file),
             ("types", !model.enums.is_empty(), types_file),
+            ("domains", !model.domains.is_empty(), domains_file),
             ("functions", !model.functions.is_empty(), functions_file),
             ("views", !model.views.is_empty(), views_file),
             ("sequences", !model.sequences.is_empty(), sequences_file),

@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 
 use futures_util::{pin_mut, TryStreamExt};
 use kschema_core::catalog::{
-    LiveState, LiveStateBuilder, RawComment, RawFunction, RawGrant, RawSequence, RawView, RowRead,
+    LiveState, LiveStateBuilder, RawComment, RawDomain, RawFunction, RawGrant, RawSequence,
+    RawView, RowRead,
 };
 use kschema_core::ident::{quote_literal, Ident};
 use kschema_core::model::Row;
@@ -25,6 +26,7 @@ pub(crate) const VIEWS_SQL: &str = include_str!("sql/views.sql");
 pub(crate) const VIEW_SIGNATURES_SQL: &str = include_str!("sql/view_signatures.sql");
 pub(crate) const PRIVILEGES_SQL: &str = include_str!("sql/privileges.sql");
 pub(crate) const COMMENTS_SQL: &str = include_str!("sql/comments.sql");
+pub(crate) const DOMAINS_SQL: &str = include_str!("sql/domains.sql");
 /// Every extension but plpgsql (which every database has): they are
 /// database-wide, read with public.
 pub(crate) const EXTENSIONS_SQL: &str = "
@@ -277,6 +279,21 @@ async fn read_catalog(
         {
             builder.add_extension(read(&row, 0)?, read(&row, 1)?, read(&row, 2)?);
         }
+    }
+    for row in client
+        .query(DOMAINS_SQL, &[&names])
+        .await
+        .map_err(IntrospectError::Query)?
+    {
+        builder.add_domain(RawDomain {
+            schema: read(&row, 0)?,
+            name: read(&row, 1)?,
+            base: read(&row, 2)?,
+            collation: read(&row, 3)?,
+            default: read(&row, 4)?,
+            not_null: read(&row, 5)?,
+            checks: read(&row, 6)?,
+        });
     }
     for (schema, kind, name) in unmanaged {
         builder.add_unmanaged(&schema, &kind, name);

@@ -106,7 +106,7 @@ async fn comments_on_kinds_not_managed_are_refused() {
     );
     project.write(
         "schema/tenant/app.sql",
-        "CREATE TABLE tasks (id INT PRIMARY KEY);\nCOMMENT ON DOMAIN task_id IS 'a task';\n\
+        "CREATE TABLE tasks (id INT PRIMARY KEY);\nCOMMENT ON COLLATION task_order IS 'a task';\n\
          COMMENT ON EXTENSION citext IS 'no';\n",
     );
     project.write("tenants.toml", &crate::support::tenants_toml(&["t1"]));
@@ -114,7 +114,7 @@ async fn comments_on_kinds_not_managed_are_refused() {
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
     assert_eq!(plan.code, 1, "{}", plan.snapshot());
     for expected in [
-        "COMMENT ON DOMAIN is not part of a desired state",
+        "COMMENT ON COLLATION is not part of a desired state",
         "COMMENT ON EXTENSION is not part of a desired state",
         "extensions are database-wide",
         "app.sql:2:12]",

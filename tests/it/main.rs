@@ -9,6 +9,7 @@ mod commands;
 mod comments;
 mod convergence;
 mod core;
+mod domains;
 mod dumps;
 mod enums;
 mod examples;

@@ -22,16 +22,12 @@ const TENANT_OBJECTS: &[(&str, &str)] = &[
         "1 trigger (active_users_read_only on active_users)",
     ),
     (
-        "CREATE DOMAIN org_abc123.positive AS int CHECK (VALUE > 0)",
-        "1 domain (positive)",
-    ),
-    (
         "CREATE TYPE org_abc123.pair AS (a int, b int)",
         "1 composite type (pair)",
     ),
     (
-        "COMMENT ON DOMAIN org_abc123.positive IS 'above zero'",
-        "1 comment (type positive)",
+        "COMMENT ON TYPE org_abc123.pair IS 'two numbers'",
+        "1 comment (type pair)",
     ),
     (
         "GRANT SELECT ON org_abc123.projects TO PUBLIC",
@@ -89,6 +85,10 @@ const MANAGED_DRIFT: &[(&str, &str)] = &[
         "- drop enum mood",
     ),
     (
+        "CREATE DOMAIN org_abc123.positive AS int CHECK (VALUE > 0)",
+        "- drop domain positive",
+    ),
+    (
         "ALTER TABLE org_abc123.roles ENABLE ROW LEVEL SECURITY",
         "~ row-level security on roles: disabled",
     ),
@@ -137,7 +137,7 @@ async fn plan_lists_every_unmanaged_kind_instead_of_saying_up_to_date() {
     assert!(text.contains("- drop extension pgcrypto"), "{text}");
     // The tenant's block names it alone: the others hold nothing unmanaged.
     assert!(
-        text.contains("\n  tenant abc123 (org_abc123):\n    1 domain (positive)\n"),
+        text.contains("\n  tenant abc123 (org_abc123):\n    1 composite type (pair)\n"),
         "{text}"
     );
     assert!(!text.contains("def456 (org_def456):"), "{text}");
@@ -172,7 +172,6 @@ async fn plan_lists_every_unmanaged_kind_instead_of_saying_up_to_date() {
         "materialized_view",
         "aggregate",
         "trigger",
-        "domain",
         "composite_type",
         "comment",
         "privileges",
@@ -196,10 +195,13 @@ async fn plan_lists_every_unmanaged_kind_instead_of_saying_up_to_date() {
     // Markdown and SQL say it too.
     let markdown = kschema(&project, &db, &["plan", "--format", "markdown"]).stdout;
     assert!(markdown.contains("**Not compared"), "{markdown}");
-    assert!(markdown.contains("  - 1 domain (positive)"), "{markdown}");
+    assert!(
+        markdown.contains("  - 1 composite type (pair)"),
+        "{markdown}"
+    );
     let sql = kschema(&project, &db, &["plan", "--format", "sql"]).stdout;
     assert!(
-        sql.contains("--   tenant abc123 (org_abc123):\n--     1 domain (positive)"),
+        sql.contains("--   tenant abc123 (org_abc123):\n--     1 composite type (pair)"),
         "{sql}"
     );
 }
@@ -211,7 +213,7 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
     for schema in ["org_abc123", "org_def456"] {
         db.execute(&format!(
-            "CREATE DOMAIN {schema}.positive AS int CHECK (VALUE > 0); \
+            "CREATE TYPE {schema}.pair AS (a int, b int); \
              CREATE STATISTICS {schema}.names ON first_name, last_name FROM {schema}.users"
         ))
         .await;
@@ -230,7 +232,7 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     // Two tenants with the same objects are one line.
     assert!(
         check.stdout.contains(
-            "2 tenants (abc123, def456): 1 domain (positive), 1 statistics object (names)"
+            "2 tenants (abc123, def456): 1 composite type (pair), 1 statistics object (names)"
         ),
         "{}",
         check.stdout
@@ -259,7 +261,7 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     assert!(
         offline
             .stdout
-            .contains("1 domain (positive), 1 statistics object (names)"),
+            .contains("1 composite type (pair), 1 statistics object (names)"),
         "{}",
         offline.snapshot()
     );
@@ -272,7 +274,7 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     );
     assert!(
         diff.stdout.contains(
-            "2 tenants (abc123, def456): 1 domain (positive), 1 statistics object (names)"
+            "2 tenants (abc123, def456): 1 composite type (pair), 1 statistics object (names)"
         ),
         "{}",
         diff.snapshot()

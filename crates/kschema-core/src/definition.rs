@@ -79,6 +79,7 @@ pub fn comment_on_object(object: &Commented, comment: Option<&str>) -> Sql {
             .qualified(view)
             .text(format!(".{}", column.quoted())),
         Commented::Type { name } => Sql::new().text("COMMENT ON TYPE ").qualified(name),
+        Commented::Domain { name } => Sql::new().text("COMMENT ON DOMAIN ").qualified(name),
         Commented::Function {
             name,
             arguments,
@@ -108,6 +109,33 @@ pub fn comment_on_object(object: &Commented, comment: Option<&str>) -> Sql {
         " IS {}",
         comment.map_or("NULL".to_string(), crate::ident::quote_literal)
     ))
+}
+
+/// `CREATE DOMAIN s.d AS base [COLLATE c] [DEFAULT e] [NOT NULL] [CONSTRAINT
+/// n CHECK (…) [NOT VALID]] …`: a domain as the catalog holds it (a NOT
+/// VALID check is added after, as pg_dump does: CREATE cannot say it).
+pub fn create_domain(domain: &crate::model::Domain) -> Sql {
+    let mut sql = Sql::new()
+        .text("CREATE DOMAIN ")
+        .qualified(&domain.name)
+        .text(format!(" AS {}", domain.base));
+    if let Some(collation) = &domain.collation {
+        sql = sql.text(format!(" COLLATE {collation}"));
+    }
+    if let Some(default) = &domain.default {
+        sql = sql.text(format!(" DEFAULT {default}"));
+    }
+    if domain.not_null {
+        sql = sql.text(" NOT NULL");
+    }
+    for check in domain.checks.iter().filter(|c| c.validated) {
+        sql = sql.text(format!(
+            " CONSTRAINT {} {}",
+            check.name.quoted(),
+            check.definition
+        ));
+    }
+    sql
 }
 
 /// `ALTER TABLE t REPLICA IDENTITY FULL | NOTHING | DEFAULT`.

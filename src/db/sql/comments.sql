@@ -1,6 +1,6 @@
 -- Comments on what the target schemas ($1) hold besides tables and their
 -- columns (which tables.sql reads with them): indexes, constraints,
--- standalone sequences, views and their columns, functions, enum types,
+-- standalone sequences, views and their columns, functions, enum types, domains,
 -- triggers and policies; and, with public, the database's extensions (but
 -- plpgsql, which every database has). An extension's comment is read
 -- whether its own script or the files set it: the desired state, built on
@@ -44,11 +44,12 @@ SELECT ns.nspname, c.kind, c.object, c.detail, c.procedure, c.description
      WHERE NOT EXISTS (SELECT 1 FROM pg_depend e
                         WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
     UNION ALL
-    SELECT t.typnamespace, 'type', t.typname::text, NULL, false, d.description
+    SELECT t.typnamespace, CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'type' END, t.typname::text,
+           NULL, false, d.description
       FROM pg_description d
       JOIN pg_type t ON d.classoid = 'pg_type'::regclass AND t.oid = d.objoid
       JOIN ns ON ns.oid = t.typnamespace
-     WHERE t.typtype = 'e'
+     WHERE t.typtype IN ('e', 'd')
        AND NOT EXISTS (SELECT 1 FROM pg_depend e
                         WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')
     UNION ALL

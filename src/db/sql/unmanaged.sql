@@ -139,11 +139,11 @@ SELECT nspname, kind, name FROM (
                       WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
   UNION ALL
   SELECT ns.nspname,
-         CASE t.typtype WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range_type' ELSE 'base_type' END,
+         CASE t.typtype WHEN 'r' THEN 'range_type' ELSE 'base_type' END,
          quote_ident(t.typname)
     FROM ns JOIN pg_type t ON t.typnamespace = ns.oid
-   -- Enums are managed (enums.sql).
-   WHERE t.oid >= 16384 AND t.typtype IN ('d', 'r', 'b') AND t.typcategory <> 'A'
+   -- Enums and domains are managed (enums.sql, domains.sql).
+   WHERE t.oid >= 16384 AND t.typtype IN ('r', 'b') AND t.typcategory <> 'A'
      AND NOT EXISTS (SELECT 1 FROM pg_depend e
                       WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')
   UNION ALL
@@ -203,7 +203,7 @@ SELECT nspname, kind, name FROM (
                       AND EXISTS (SELECT 1 FROM pg_constraint k WHERE k.oid = dd.objoid AND k.conrelid <> 0))
              AND dd.classoid NOT IN ('pg_proc'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass)
              AND NOT (dd.classoid = 'pg_type'::regclass
-                      AND EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = dd.objoid AND t.typtype = 'e'))
+                      AND EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = dd.objoid AND t.typtype IN ('e', 'd')))
           OFFSET 0) d
     CROSS JOIN LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) o
     JOIN ns ON ns.nspname = o.schema OR (d.classoid = 'pg_namespace'::regclass AND d.objoid = ns.oid)

@@ -20,10 +20,10 @@ use sha2::{Digest, Sha256};
 
 use crate::ident::Ident;
 use crate::model::{
-    Column, ColumnType, Commented, Constraint, ConstraintKind, Deferrable, EnumType, Extension,
-    ForeignKey, Function, Grant, GrantObject, Identity, Index, IndexExpr, IndexKey, Policy,
-    ReferentialAction, ReplicaIdentity, Row, RowSecurity, SchemaModel, SchemaName, SchemaRef,
-    Sequence, SqlExpr, Table, TableRef, Trigger, TriggerFiring, View,
+    Column, ColumnType, Commented, Constraint, ConstraintKind, Deferrable, Domain, DomainCheck,
+    EnumType, Extension, ForeignKey, Function, Grant, GrantObject, Identity, Index, IndexExpr,
+    IndexKey, Policy, ReferentialAction, ReplicaIdentity, Row, RowSecurity, SchemaModel,
+    SchemaName, SchemaRef, Sequence, SqlExpr, Table, TableRef, Trigger, TriggerFiring, View,
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
 use crate::normalize::qualifier::strip_qualifier;
@@ -33,8 +33,8 @@ pub use crate::model::RowRead;
 
 mod raw;
 pub use raw::{
-    with_oids_named, RawColumn, RawComment, RawConstraint, RawFunction, RawGrant, RawIndex,
-    RawIndexKey, RawPolicy, RawSequence, RawTable, RawTrigger, RawView,
+    with_oids_named, RawColumn, RawComment, RawConstraint, RawDomain, RawFunction, RawGrant,
+    RawIndex, RawIndexKey, RawPolicy, RawSequence, RawTable, RawTrigger, RawView,
 };
 
 /// A SHA-256 over a schema model's canonical JSON: equal fingerprints mean
@@ -190,6 +190,7 @@ struct SchemaRows {
     sequences: Vec<Sequence>,
     functions: Vec<Function>,
     enums: BTreeMap<Ident, EnumType>,
+    domains: BTreeMap<Ident, Domain>,
     extensions: BTreeMap<Ident, Extension>,
     views: BTreeMap<Ident, View>,
     grants: std::collections::BTreeSet<Grant>,
@@ -372,6 +373,7 @@ impl LiveStateBuilder {
             ("sequence", _) => Commented::Sequence { name: name() },
             ("view", _) => Commented::View { name: name() },
             ("type", _) => Commented::Type { name: name() },
+            ("domain", _) => Commented::Domain { name: name() },
             ("extension", _) => Commented::Extension { name: name() },
             ("view_column", Some(column)) => Commented::ViewColumn {
                 view: name(),
@@ -436,6 +438,42 @@ impl LiveStateBuilder {
             .insert(name.clone(), EnumType { name, labels });
     }
 
+    /// A domain, with the statement that would create it as it is.
+    pub fn add_domain(&mut self, raw: RawDomain) {
+        let own = |text: &str| strip_qualifier(text, &raw.schema);
+        let checks: Vec<(String, String, bool)> = match serde_json::from_str(&raw.checks) {
+            Ok(checks) => checks,
+            Err(e) => {
+                self.errors
+                    .push(format!("domain {}'s checks not understood: {e}", raw.name));
+                return;
+            }
+        };
+        let name = Ident::new(&raw.name);
+        let mut domain = Domain {
+            name: name.clone(),
+            base: own(&raw.base),
+            collation: raw.collation.clone(),
+            default: raw.default.as_deref().map(own),
+            not_null: raw.not_null,
+            checks: checks
+                .into_iter()
+                .map(|(name, definition, validated)| DomainCheck {
+                    name: Ident::new(name),
+                    definition: own(&definition),
+                    validated,
+                })
+                .collect(),
+            sql: String::new(),
+        };
+        domain.sql = crate::definition::create_domain(&domain).render_relative();
+        self.schemas
+            .entry(SchemaName::new(&raw.schema))
+            .or_default()
+            .domains
+            .insert(name, domain);
+    }
+
     /// The live rows of a seeded table (seeded columns only).
     pub fn add_rows(&mut self, schema: &str, table: &str, mut rows: Vec<Row>) {
         rows.sort_by_key(|r| serde_json::to_string(r).unwrap_or_default());
@@ -490,6 +528,7 @@ impl LiveStateBuilder {
                         serde_json::to_string(&(
                             &rows.functions,
                             &rows.enums,
+                            &rows.domains,
                             &rows.extensions,
                             &rows.views,
                             &rows.grants,
@@ -516,6 +555,7 @@ impl LiveStateBuilder {
             }
             model.functions = rows.functions;
             model.enums = rows.enums;
+            model.domains = rows.domains;
             model.extensions = rows.extensions;
             model.views = rows.views;
             model.privileges.grants.extend(rows.grants);

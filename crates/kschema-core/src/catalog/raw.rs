@@ -115,6 +115,19 @@ pub struct RawGrant {
     pub grantable: bool,
 }
 
+/// One domain as domains.sql reads it.
+#[derive(Clone, Debug)]
+pub struct RawDomain {
+    pub schema: String,
+    pub name: String,
+    pub base: String,
+    pub collation: Option<String>,
+    pub default: Option<String>,
+    pub not_null: bool,
+    /// `[[name, definition, validated], …]`
+    pub checks: String,
+}
+
 /// One comment as comments.sql reads it.
 #[derive(Clone, Debug)]
 pub struct RawComment {

@@ -116,6 +116,7 @@ fn declared(desired: &SchemaModel, object: &Commented) -> bool {
             name, arguments, ..
         } => desired.function(name, arguments).is_some(),
         Commented::Type { name } => desired.enums.contains_key(name),
+        Commented::Domain { name } => desired.domains.contains_key(name),
         Commented::Trigger { table: on, name } => {
             table(on).is_some_and(|t| t.triggers.iter().any(|g| &g.name == name))
         }
@@ -167,6 +168,11 @@ fn dropped_objects(
                     name: from.name.clone(),
                     arguments: from.arguments.clone(),
                     procedure: from.procedure,
+                });
+            }
+            Change::DropDomain { domain: from } | Change::RecreateDomain { from, .. } => {
+                dropped.insert(Commented::Domain {
+                    name: from.name.clone(),
                 });
             }
             Change::DropEnum { enum_type: from } => {

@@ -24,12 +24,13 @@ use crate::ident::Ident;
 use crate::load::seeds::Seed;
 use crate::load::{LoadedScope, ObjectKey};
 use crate::model::{
-    Column, Commented, Constraint, ConstraintKind, EnumAddition, EnumType, Extension, Function,
-    GrantObject, Identity, Index, IndexExpr, Policy, ReplicaIdentity, RowSecurity, SchemaModel,
-    SchemaRef, Sequence, Table, Trigger, TriggerFiring, View,
+    Column, Commented, Constraint, ConstraintKind, Domain, DomainCheck, EnumAddition, EnumType,
+    Extension, Function, GrantObject, Identity, Index, IndexExpr, Policy, ReplicaIdentity,
+    RowSecurity, SchemaModel, SchemaRef, Sequence, Table, Trigger, TriggerFiring, View,
 };
 
 mod comment;
+mod domain;
 mod enum_type;
 mod extension;
 mod policy;
@@ -216,6 +217,33 @@ pub enum Change {
     },
     DropEnum {
         enum_type: EnumType,
+    },
+    CreateDomain {
+        domain: Domain,
+    },
+    /// `ALTER DOMAIN`: the default (`Some(None)` drops it), NOT NULL, and
+    /// checks dropped, added and validated.
+    AlterDomain {
+        name: Ident,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        default: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        not_null: Option<bool>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        drop_checks: Vec<DomainCheck>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        add_checks: Vec<DomainCheck>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        validate_checks: Vec<DomainCheck>,
+    },
+    /// A new base type or collation: dropped and created again (a column
+    /// of the domain makes the drop fail).
+    RecreateDomain {
+        from: Domain,
+        to: Domain,
+    },
+    DropDomain {
+        domain: Domain,
     },
     CreateExtension {
         extension: Extension,
@@ -453,6 +481,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
     diff_comments(live, desired, &mut changes);
     routine::diff_routines(live, desired, &mut changes);
     enum_type::diff_enums(live, desired, &mut changes);
+    domain::diff_domains(live, desired, &mut changes);
     extension::diff_extensions(live, desired, &mut changes);
     view::diff_views(live, desired, &mut changes);
     policy::diff_policies(live, desired, &mut changes);

@@ -36,6 +36,9 @@ pub enum Commented {
     Type {
         name: Ident,
     },
+    Domain {
+        name: Ident,
+    },
     Trigger {
         table: Ident,
         name: Ident,
@@ -78,6 +81,7 @@ impl std::fmt::Display for Commented {
                 procedure,
             } => super::privilege::write_function(f, name, arguments, *procedure),
             Commented::Type { name } => write!(f, "type {name}"),
+            Commented::Domain { name } => write!(f, "domain {name}"),
             Commented::Trigger { table, name } => write!(f, "trigger {name} on {table}"),
             Commented::Policy { table, name } => write!(f, "policy {name} on {table}"),
             Commented::Extension { name } => write!(f, "extension {name}"),

@@ -14,12 +14,14 @@ use serde::{Deserialize, Serialize};
 use crate::ident::Ident;
 
 mod comment;
+mod domain;
 mod enum_type;
 mod extension;
 mod privilege;
 mod routine;
 mod view;
 pub use comment::Commented;
+pub use domain::{Domain, DomainCheck};
 pub use enum_type::{EnumAddition, EnumPlace, EnumType};
 pub use extension::Extension;
 pub use privilege::{Grant, GrantObject, Privileges};
@@ -81,6 +83,8 @@ pub struct SchemaModel {
     pub functions: Vec<Function>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub enums: BTreeMap<Ident, EnumType>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub domains: BTreeMap<Ident, Domain>,
     /// The database's extensions (in public's model only: they are
     /// database-wide).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -104,6 +108,7 @@ impl SchemaModel {
             && self.sequences.is_empty()
             && self.functions.is_empty()
             && self.enums.is_empty()
+            && self.domains.is_empty()
             && self.extensions.is_empty()
             && self.views.is_empty()
     }

@@ -16,7 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ident::Ident;
 use crate::model::{
-    ConstraintKind, Function, Index, IndexExpr, Policy, SchemaModel, SqlExpr, Table, Trigger, View,
+    ConstraintKind, Domain, Function, Index, IndexExpr, Policy, SchemaModel, SqlExpr, Table,
+    Trigger, View,
 };
 
 /// `desired` with everything comparable taken from `stored`, its
@@ -110,6 +111,19 @@ pub fn adopt_stored(desired: &SchemaModel, stored: &SchemaModel) -> Result<Schem
             return Err(format!("extension {name} was not stored"));
         }
         adopted.extensions.insert(name.clone(), extension.clone());
+    }
+    for (name, domain) in &desired.domains {
+        let stored_domain = stored
+            .domains
+            .get(name)
+            .ok_or_else(|| format!("domain {name} was not stored"))?;
+        adopted.domains.insert(
+            name.clone(),
+            Domain {
+                sql: domain.sql.clone(),
+                ..stored_domain.clone()
+            },
+        );
     }
     for name in desired.enums.keys() {
         let stored_enum = stored

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{enum_type, extension, privilege, routine, view, Step, TxMode};
+use super::{domain, enum_type, extension, privilege, routine, view, Step, TxMode};
 use crate::definition::{
     column_definition, comment_on, comment_on_object, constraint_sql, create_index, create_table,
     replica_identity, sequence_options, storage_parameter_list, ExprStyle,
@@ -385,6 +385,38 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             let (statements, hazards) = enum_type::recreate_enum(from, to, columns, indexes);
             step(statements, hazards, TxMode::Transactional)
         }
+        Change::CreateDomain { domain: to } => step(
+            vec![domain::create_domain(to)],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::AlterDomain {
+            name,
+            default,
+            not_null,
+            drop_checks,
+            add_checks,
+            validate_checks,
+        } => {
+            let (statements, hazards) = domain::alter_domain(
+                name,
+                default,
+                *not_null,
+                drop_checks,
+                add_checks,
+                validate_checks,
+            );
+            step(statements, hazards, TxMode::Transactional)
+        }
+        Change::RecreateDomain { from, to } => {
+            let (statements, hazards) = domain::recreate_domain(from, to);
+            step(statements, hazards, TxMode::Transactional)
+        }
+        Change::DropDomain { domain: from } => step(
+            vec![domain::drop_domain(from)],
+            vec![],
+            TxMode::Transactional,
+        ),
         Change::DropEnum { enum_type } => step(
             vec![enum_type::drop_enum(enum_type)],
             vec![],

@@ -5,6 +5,7 @@
 //! tenant's schema only when SQL is needed.
 
 pub mod ddl;
+mod domain;
 mod enum_type;
 mod extension;
 pub mod materialize;
@@ -467,7 +468,12 @@ pub fn object_keys(change: &Change) -> Vec<ObjectKey> {
         Change::CreateEnum { enum_type: to }
         | Change::RecreateEnum { to, .. }
         | Change::DropEnum { enum_type: to } => keys.push(ObjectKey::Type(to.name.clone())),
-        Change::AddEnumValues { name, .. } => keys.push(ObjectKey::Type(name.clone())),
+        Change::AddEnumValues { name, .. } | Change::AlterDomain { name, .. } => {
+            keys.push(ObjectKey::Type(name.clone()))
+        }
+        Change::CreateDomain { domain: to }
+        | Change::RecreateDomain { to, .. }
+        | Change::DropDomain { domain: to } => keys.push(ObjectKey::Type(to.name.clone())),
         Change::CreateExtension { extension: to } | Change::DropExtension { extension: to } => {
             keys.push(ObjectKey::Extension(to.name.clone()))
         }

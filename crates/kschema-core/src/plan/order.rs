@@ -130,10 +130,13 @@ fn phase(change: &Change) -> Phase {
             false => Phase::Functions,
         },
         Change::DropFunction { .. } => Phase::DropFunctions,
-        Change::CreateEnum { .. } | Change::AddEnumValues { .. } | Change::RecreateEnum { .. } => {
-            Phase::Types
-        }
-        Change::DropEnum { .. } => Phase::DropTypes,
+        Change::CreateEnum { .. }
+        | Change::AddEnumValues { .. }
+        | Change::RecreateEnum { .. }
+        | Change::CreateDomain { .. }
+        | Change::AlterDomain { .. }
+        | Change::RecreateDomain { .. } => Phase::Types,
+        Change::DropEnum { .. } | Change::DropDomain { .. } => Phase::DropTypes,
         Change::CreateExtension { .. } | Change::AlterExtension { .. } => Phase::Extensions,
         Change::DropExtension { .. } => Phase::DropExtensions,
         Change::CreateView { .. } | Change::ReplaceView { .. } => Phase::Views,

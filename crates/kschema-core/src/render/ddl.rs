@@ -5,8 +5,9 @@
 use std::fmt::Write;
 
 use crate::definition::{
-    column_definition, comment_on, comment_on_object, constraint_sql, create_enum, create_index,
-    create_table_end, create_table_start, replica_identity, sequence_options, ExprStyle,
+    column_definition, comment_on, comment_on_object, constraint_sql, create_domain, create_enum,
+    create_index, create_table_end, create_table_start, replica_identity, sequence_options,
+    ExprStyle,
 };
 use crate::model::{in_reading_order, Index, SchemaModel, SchemaName, Table};
 use crate::sql::Sql;
@@ -129,6 +130,27 @@ pub fn types_file(model: &SchemaModel) -> String {
     let mut out = String::new();
     for enum_type in model.enums.values() {
         let _ = writeln!(out, "{};", create_enum(enum_type).render_relative());
+    }
+    out
+}
+
+/// The domains of a schema, as the catalog holds them (a NOT VALID check
+/// added after, as pg_dump writes it).
+pub fn domains_file(model: &SchemaModel) -> String {
+    let mut out = String::new();
+    for domain in model.domains.values() {
+        let _ = writeln!(out, "{};", create_domain(domain).render_relative());
+        for check in domain.checks.iter().filter(|c| !c.validated) {
+            let sql = Sql::new()
+                .text("ALTER DOMAIN ")
+                .qualified(&domain.name)
+                .text(format!(
+                    " ADD CONSTRAINT {} {} NOT VALID",
+                    check.name.quoted(),
+                    check.definition
+                ));
+            let _ = writeln!(out, "{};", sql.render_relative());
+        }
     }
     out
 }

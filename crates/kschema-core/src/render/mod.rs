@@ -288,6 +288,40 @@ fn describe_change(change: &Change) -> (char, String) {
             ),
         ),
         Change::DropEnum { enum_type } => ('-', format!("drop enum {}", enum_type.name)),
+        Change::CreateDomain { domain } => ('+', format!("create domain {}", domain.name)),
+        Change::AlterDomain {
+            name,
+            default,
+            not_null,
+            drop_checks,
+            add_checks,
+            validate_checks,
+        } => {
+            // In the order the statements run.
+            let mut what: Vec<String> = drop_checks
+                .iter()
+                .map(|c| format!("drop check {}", c.name))
+                .collect();
+            match default {
+                Some(Some(_)) => what.push("set default".to_string()),
+                Some(None) => what.push("drop default".to_string()),
+                None => {}
+            }
+            match not_null {
+                Some(true) => what.push("set not null".into()),
+                Some(false) => what.push("drop not null".into()),
+                None => {}
+            }
+            what.extend(add_checks.iter().map(|c| format!("add check {}", c.name)));
+            what.extend(
+                validate_checks
+                    .iter()
+                    .map(|c| format!("validate check {}", c.name)),
+            );
+            ('~', format!("alter domain {name}: {}", what.join(", ")))
+        }
+        Change::RecreateDomain { to, .. } => ('~', format!("recreate domain {}", to.name)),
+        Change::DropDomain { domain } => ('-', format!("drop domain {}", domain.name)),
         Change::CreateExtension { extension } => (
             '+',
             format!(

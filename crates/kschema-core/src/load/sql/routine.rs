@@ -16,7 +16,7 @@ use crate::diagnostic::{Problem, SourceFile};
 use crate::ident::Ident;
 use crate::load::dump::{dotted_name, is_word};
 use crate::load::{LoadedScope, ObjectKey};
-use crate::model::{Function, Policy, Trigger, TriggerFiring, View};
+use crate::model::{Domain, Function, Policy, Trigger, TriggerFiring, View};
 use crate::normalize::qualifier::strip_qualifier;
 use crate::sql::Sql;
 
@@ -44,6 +44,8 @@ pub(crate) enum RoutineKind {
     /// `GRANT … ON …` or `REVOKE … ON …`: run as written when the desired
     /// state is built; what PostgreSQL then stores is compared.
     Grant,
+    /// `CREATE DOMAIN`: run as written; what PostgreSQL stores is compared.
+    Domain,
     /// `COMMENT ON <what> …` for what is not a table or column (those are
     /// sqlparser's), likewise run as written.
     Comment {
@@ -84,8 +86,12 @@ impl DeclaredRoutine {
                 ..
             }
         );
-        // A constraint trigger cannot be replaced, nor can a policy.
-        if self.or_replace || constraint || matches!(self.kind, RoutineKind::Policy { .. }) {
+        // A constraint trigger cannot be replaced, nor can a policy or a
+        // domain.
+        if self.or_replace
+            || constraint
+            || matches!(self.kind, RoutineKind::Policy { .. } | RoutineKind::Domain)
+        {
             return text.to_string();
         }
         // The text starts with `CREATE` (any case).
@@ -237,6 +243,8 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
         "view"
     } else if word(at, "POLICY") && !constraint && !or_replace {
         "policy"
+    } else if word(at, "DOMAIN") && !constraint && !or_replace {
+        "domain"
     } else {
         return None;
     };
@@ -259,6 +267,8 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
         }
         let (table, _) = dotted_name(&rest[1..])?;
         RoutineKind::Policy { table }
+    } else if what == "domain" {
+        RoutineKind::Domain
     } else if what == "view" {
         let mentions = rest
             .iter()
@@ -341,6 +351,7 @@ impl Loader {
                 RoutineKind::Policy { .. } => "policy",
                 RoutineKind::Grant => "grant",
                 RoutineKind::Comment { .. } => "comment",
+                RoutineKind::Domain => "domain",
             };
             match &routine.kind {
                 RoutineKind::Grant => {
@@ -428,6 +439,36 @@ impl Loader {
                             options: Vec::new(),
                             // Narrowed to the scope's relations below.
                             reads: mentions.clone(),
+                            sql,
+                        },
+                    );
+                }
+                RoutineKind::Domain => {
+                    if loaded.model.domains.contains_key(&name)
+                        || loaded.model.enums.contains_key(&name)
+                    {
+                        self.problems.push(
+                            Problem::new(
+                                "kschema::sql::duplicate_type",
+                                format!("type {name} is defined twice"),
+                            )
+                            .at(&routine.file, origin.span, "defined again here")
+                            .with_help("keep one definition"),
+                        );
+                        continue;
+                    }
+                    loaded.origins.insert(ObjectKey::Type(name.clone()), origin);
+                    // What it is, PostgreSQL says when the desired state is
+                    // built.
+                    loaded.model.domains.insert(
+                        name.clone(),
+                        Domain {
+                            name,
+                            base: String::new(),
+                            collation: None,
+                            default: None,
+                            not_null: false,
+                            checks: Vec::new(),
                             sql,
                         },
                     );
@@ -572,13 +613,14 @@ impl Loader {
                 | "FUNCTION"
                 | "PROCEDURE"
                 | "TYPE"
+                | "DOMAIN"
                 | "TRIGGER"
                 | "POLICY"
                 | "EXTENSION"
         );
         if !managed {
             self.problems.push(refuse(
-                "kschema manages comments on tables, columns, indexes, constraints, sequences, views, functions, procedures, enum types, triggers, policies and extensions; leave this one out (pg_dump --no-comments)",
+                "kschema manages comments on tables, columns, indexes, constraints, sequences, views, functions, procedures, enum types, domains, triggers, policies and extensions; leave this one out (pg_dump --no-comments)",
             ));
             return;
         }

@@ -1,0 +1,84 @@
+//! Domains as desired state, shared and per tenant: created before the
+//! tables that use them, altered in place (default, NOT NULL, checks),
+//! created again for a new base type, dropped; after each apply the plan
+//! is empty and `pg_dump --schema-only` equals that of the SQL run
+//! directly.
+
+use crate::support::{assert_converges, kschema, project_of, TestDb};
+
+const PUBLIC: &str = "CREATE DOMAIN email AS text CHECK (VALUE LIKE '%@%');\n";
+
+const TENANT: &str = "CREATE TABLE items (
+    id int PRIMARY KEY,
+    qty positive,
+    contact email
+);
+CREATE DOMAIN positive AS integer NOT NULL DEFAULT 1 CONSTRAINT positive_check CHECK (VALUE > 0);
+CREATE DOMAIN code AS varchar(10) COLLATE \"C\";
+COMMENT ON DOMAIN positive IS 'above zero';
+";
+
+/// TENANT in an order PostgreSQL accepts when run directly.
+fn in_order(tenant: &str) -> String {
+    let table_end = tenant.find(");\n").unwrap() + 3;
+    format!("{}{}", &tenant[table_end..], &tenant[..table_end])
+}
+
+const TENANTS: &[&str] = &["t1", "t2"];
+
+#[tokio::test]
+async fn domains_converge_and_change() {
+    let project = project_of(PUBLIC, TENANT, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (PUBLIC, &in_order(TENANT)), TENANTS, &[]).await;
+
+    // In place: a new default, NOT NULL dropped, a check changed, one added.
+    let altered = TENANT.replace(
+        "NOT NULL DEFAULT 1 CONSTRAINT positive_check CHECK (VALUE > 0)",
+        "DEFAULT 2 CONSTRAINT positive_check CHECK (VALUE >= 0) CONSTRAINT small CHECK (VALUE < 1000)",
+    );
+    project.write("schema/tenant/app.sql", &altered);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for expected in [
+        "~ alter domain positive: drop check positive_check, set default, drop not null, add check positive_check, add check small",
+        "validates-constraint",
+    ] {
+        assert!(plan.stdout.contains(expected), "{expected}\n{}", plan.stdout);
+    }
+    assert_converges(&project, &db, (PUBLIC, &in_order(&altered)), TENANTS, &[]).await;
+
+    // A new base type: created again, a blocking hazard.
+    let wider = altered.replace("varchar(10)", "varchar(20)");
+    project.write("schema/tenant/app.sql", &wider);
+    let refused = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    assert!(
+        refused.stdout.contains("~ recreate domain code"),
+        "{}",
+        refused.stdout
+    );
+    assert!(
+        refused.stderr.contains("recreates-object"),
+        "{}",
+        refused.stderr
+    );
+    assert_converges(
+        &project,
+        &db,
+        (PUBLIC, &in_order(&wider)),
+        TENANTS,
+        &["--allow-hazard", "recreates-object"],
+    )
+    .await;
+
+    // Dropped.
+    let fewer = wider.replace("CREATE DOMAIN code AS varchar(20) COLLATE \"C\";\n", "");
+    project.write("schema/tenant/app.sql", &fewer);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout.contains("- drop domain code"),
+        "{}",
+        plan.stdout
+    );
+    assert_converges(&project, &db, (PUBLIC, &in_order(&fewer)), TENANTS, &[]).await;
+}
