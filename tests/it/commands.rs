@@ -138,3 +138,31 @@ fn completions_and_the_manual_page_describe_the_commands() {
         bad.stderr
     );
 }
+
+/// The published JSON Schema holds the plans the suite makes (checked in
+/// `support::kschema_with` for every `plan --format json` and `--out`),
+/// and refuses what is not one.
+#[tokio::test]
+async fn json_plans_follow_the_published_schema() {
+    let project = Project::shipped();
+    let db = TestDb::new().await;
+    let plan = kschema(
+        &project,
+        &db,
+        &["plan", "--format", "json", "--out", "plan.json"],
+    );
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    crate::support::assert_plan_schema(&plan.stdout);
+    let mut broken: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    broken["targets"][0]["steps"][0]["transaction"] = "sometimes".into();
+    broken.as_object_mut().unwrap().remove("summary");
+    let refused = std::panic::catch_unwind(|| {
+        crate::support::assert_plan_schema(&broken.to_string());
+    });
+    let message = *refused
+        .expect_err("a plan without a summary is refused")
+        .downcast::<String>()
+        .unwrap();
+    assert!(message.contains("summary"), "{message}");
+    assert!(message.contains("sometimes"), "{message}");
+}

@@ -319,7 +319,46 @@ pub fn kschema(project: &Project, db: &TestDb, args: &[&str]) -> Run {
 }
 
 pub fn kschema_with(project: &Project, url: Option<&str>, args: &[&str]) -> Run {
-    run(&mut command(project, url, args))
+    let result = run(&mut command(project, url, args));
+    // Every JSON plan the suite makes follows docs/plan.schema.json: what
+    // it prints, and what it saves.
+    if args.first() == Some(&"plan") && matches!(result.code, 0 | 2) {
+        if args.windows(2).any(|w| w == ["--format", "json"]) {
+            assert_plan_schema(&result.stdout);
+        }
+        if let Some(out) = args.windows(2).find(|w| w[0] == "--out").map(|w| w[1]) {
+            let path = std::path::Path::new(out);
+            let path = match path.is_absolute() {
+                true => path.to_path_buf(),
+                false => project.path().join(path),
+            };
+            if let Ok(saved) = std::fs::read_to_string(&path) {
+                assert_plan_schema(&saved);
+            }
+        }
+    }
+    result
+}
+
+/// Checks a JSON plan against docs/plan.schema.json.
+pub fn assert_plan_schema(text: &str) {
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    let validator = VALIDATOR.get_or_init(|| {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../docs/plan.schema.json"))
+                .expect("docs/plan.schema.json is JSON");
+        jsonschema::validator_for(&schema).expect("docs/plan.schema.json is a schema")
+    });
+    let plan: serde_json::Value = serde_json::from_str(text).expect("the plan is JSON");
+    let errors: Vec<String> = validator
+        .iter_errors(&plan)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the plan does not follow docs/plan.schema.json:\n{}",
+        errors.join("\n")
+    );
 }
 
 /// The command, ready to run or spawn (tests add environment variables).

@@ -1,0 +1,114 @@
+//! The pull-request loop: examples/ci/pr_comment.py posts the Markdown
+//! plan as one comment and updates it on the next run (checked against a
+//! recorded API response), and fails the check on blocked hazards.
+
+use std::process::Command;
+
+use crate::support::{kschema, Project, TestDb};
+
+fn comment_script(args: &[&str]) -> std::process::Output {
+    Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/ci/pr_comment.py"
+        ))
+        .args(args)
+        .env_remove("GITHUB_TOKEN")
+        .env("GITHUB_API_URL", "https://api.github.example")
+        .output()
+        .expect("python3 runs")
+}
+
+#[tokio::test]
+async fn the_plan_comment_is_updated_not_appended_and_blocks_on_hazards() {
+    let project = Project::shipped();
+    let db = TestDb::new().await;
+    let markdown = kschema(&project, &db, &["plan", "--format", "markdown"]);
+    assert_eq!(markdown.code, 2, "{}", markdown.snapshot());
+    project.write("plan.md", &markdown.stdout);
+    let body = project.path().join("plan.md");
+    let body = body.to_str().unwrap();
+    let recorded = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/ci/testdata/comments.json"
+    );
+
+    // The PR already has the plan comment (id 42): it is edited.
+    let update = comment_script(&[
+        "--repo",
+        "acme/app",
+        "--pr",
+        "7",
+        "--body",
+        body,
+        "--dry-run",
+        "--comments",
+        recorded,
+    ]);
+    let out = String::from_utf8_lossy(&update.stdout);
+    assert!(
+        update.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&update.stderr)
+    );
+    assert!(
+        out.starts_with("PATCH https://api.github.example/repos/acme/app/issues/comments/42\n<!-- kschema-plan -->\n"),
+        "{out}"
+    );
+    assert!(out.contains(markdown.stdout.trim_end()), "{out}");
+
+    // No plan comment yet: one is created.
+    project.write(
+        "none.json",
+        "[{\"id\": 17, \"body\": \"Looks fine to me.\"}]",
+    );
+    let none = project.path().join("none.json");
+    let create = comment_script(&[
+        "--repo",
+        "acme/app",
+        "--pr",
+        "7",
+        "--body",
+        body,
+        "--dry-run",
+        "--comments",
+        none.to_str().unwrap(),
+    ]);
+    let out = String::from_utf8_lossy(&create.stdout);
+    assert!(
+        out.starts_with("POST https://api.github.example/repos/acme/app/issues/7/comments\n"),
+        "{out}"
+    );
+
+    // A plan whose hazards apply refuses fails the check; allowed, it passes.
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let users = project.read("schema/tenant/users.sql");
+    project.write(
+        "schema/tenant/users.sql",
+        &users.replace("job_title VARCHAR(100),", ""),
+    );
+    let json = kschema(&project, &db, &["plan", "--format", "json"]);
+    assert_eq!(json.code, 2, "{}", json.snapshot());
+    project.write("plan.json", &json.stdout);
+    let plan = project.path().join("plan.json");
+    let blocked = comment_script(&[
+        "--repo",
+        "acme/app",
+        "--pr",
+        "7",
+        "--body",
+        body,
+        "--dry-run",
+        "--comments",
+        recorded,
+        "--plan",
+        plan.to_str().unwrap(),
+    ]);
+    assert_eq!(blocked.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&blocked.stderr).contains("deletes-data"),
+        "{}",
+        String::from_utf8_lossy(&blocked.stderr)
+    );
+}
