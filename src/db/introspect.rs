@@ -597,10 +597,11 @@ async fn read_views(client: &Client, names: &[&str]) -> Result<Vec<RawView>, Int
             serde_json::from_str(&own).map_err(|e| IntrospectError::Rows(e.to_string()))?;
         let options: Vec<String> = read(&row, 5)?;
         let columns: Option<String> = read(&row, 6)?;
+        let materialized: bool = read(&row, 7)?;
         let name: String = read(&row, 2)?;
         let tree = kschema_core::catalog::with_oids_named(&read::<String>(&row, 3)?, &own);
         let signature = format!(
-            "{}:{name}\n{}\n{}\n{tree}",
+            "{}:{name}\n{materialized}\n{}\n{}\n{tree}",
             name.len(),
             options.join(","),
             columns.unwrap_or_default()
@@ -627,6 +628,7 @@ async fn read_views(client: &Client, names: &[&str]) -> Result<Vec<RawView>, Int
                 options: read(&row, 5)?,
                 reads: read(&row, 6)?,
                 read_from: String::new(),
+                materialized: read(&row, 7)?,
             },
         );
     }

@@ -75,7 +75,7 @@ async fn unsupported_statement() {
         |p| {
             p.write(
                 "schema/public/views.sql",
-                "-- Materialized views are not desired state (yet).\nCREATE MATERIALIZED VIEW active_enterprises AS SELECT * FROM enterprises WHERE status = 'ACTIVE';\n",
+                "-- Rules are not desired state.\nCREATE RULE keep_enterprises AS ON DELETE TO enterprises DO INSTEAD NOTHING;\n",
             );
         },
         &["apply"],

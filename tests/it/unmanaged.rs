@@ -8,8 +8,9 @@ use crate::support::{kschema, Project, TestDb};
 /// kind gets in the report.
 const TENANT_OBJECTS: &[(&str, &str)] = &[
     (
-        "CREATE MATERIALIZED VIEW org_abc123.user_count AS SELECT count(*) FROM org_abc123.users",
-        "1 materialized view (user_count)",
+        "CREATE MATERIALIZED VIEW org_abc123.user_count AS SELECT count(*) FROM org_abc123.users; \
+         CREATE INDEX user_count_n ON org_abc123.user_count (count)",
+        "1 index on a materialized view (user_count_n (on user_count))",
     ),
     (
         "CREATE AGGREGATE org_abc123.total(int) (SFUNC = int4pl, STYPE = int)",
@@ -169,7 +170,7 @@ async fn plan_lists_every_unmanaged_kind_instead_of_saying_up_to_date() {
         .map(|o| o["kind"].as_str().unwrap())
         .collect();
     for kind in [
-        "materialized_view",
+        "materialized_view_index",
         "aggregate",
         "trigger",
         "composite_type",

@@ -174,3 +174,67 @@ CREATE VIEW open_jobs AS SELECT id, note FROM jobs WHERE state = 'open';
         plan.stdout
     );
 }
+
+#[tokio::test]
+async fn materialized_views_converge_and_are_created_again_when_they_change() {
+    let tenant = "CREATE TABLE tasks (id BIGINT PRIMARY KEY, title VARCHAR(100), done BOOLEAN NOT NULL DEFAULT false);
+CREATE MATERIALIZED VIEW task_counts AS SELECT done, count(*) AS n FROM tasks GROUP BY done;
+CREATE VIEW open_count AS SELECT n FROM task_counts WHERE NOT done;
+";
+    let project = project_of("", tenant, TENANTS);
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert!(
+        apply
+            .stdout
+            .contains("+ create materialized view task_counts"),
+        "{}",
+        apply.stdout
+    );
+    assert!(apply.stdout.contains("refills-view"), "{}", apply.stdout);
+    assert_converges(&project, &db, ("", tenant), TENANTS, &[]).await;
+
+    // A new query: dropped and created again (no CREATE OR REPLACE), with
+    // the view that reads it; a column type under it does the same.
+    let changed = tenant
+        .replace("count(*) AS n", "count(*) AS n, max(id) AS last")
+        .replace("title VARCHAR(100)", "title TEXT");
+    project.write("schema/tenant/app.sql", &changed);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for expected in [
+        "- drop materialized view task_counts",
+        "+ create materialized view task_counts",
+        "- drop view open_count",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.stdout
+        );
+    }
+    assert_converges(&project, &db, ("", &changed), TENANTS, &[]).await;
+
+    // Its indexes are not managed yet: refused in files, listed live.
+    db.execute("CREATE INDEX task_counts_done ON org_t1.task_counts (done)")
+        .await;
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout
+            .contains("1 index on a materialized view (task_counts_done (on task_counts))"),
+        "{}",
+        plan.stdout
+    );
+    project.write(
+        "schema/tenant/app.sql",
+        &format!("{changed}CREATE INDEX task_counts_done ON task_counts (done);\n"),
+    );
+    let refused = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    assert!(
+        refused
+            .stderr
+            .contains("indexes on materialized view task_counts are not managed yet"),
+        "{}",
+        refused.stderr
+    );
+}

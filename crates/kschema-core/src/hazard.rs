@@ -66,10 +66,16 @@ pub enum HazardKind {
     /// once. Safer: stop using it first, then revoke it in a release of its
     /// own.
     RevokesAccess,
+    /// Creates (or creates again) a materialized view: its query runs over
+    /// every row it reads, and the view is locked while it fills. Not
+    /// blocking (it is how a materialized view changes), but worth a look
+    /// on a big table; `WITH NO DATA` and a later `REFRESH … CONCURRENTLY`
+    /// avoid the wait.
+    RefillsView,
 }
 
 impl HazardKind {
-    pub const ALL: [HazardKind; 11] = [
+    pub const ALL: [HazardKind; 12] = [
         HazardKind::DeletesData,
         HazardKind::MayLoseData,
         HazardKind::RewritesTable,
@@ -81,6 +87,7 @@ impl HazardKind {
         HazardKind::RecreatesObject,
         HazardKind::HidesRows,
         HazardKind::RevokesAccess,
+        HazardKind::RefillsView,
     ];
 
     pub fn name(self) -> &'static str {
@@ -96,6 +103,7 @@ impl HazardKind {
             HazardKind::RecreatesObject => "recreates-object",
             HazardKind::HidesRows => "hides-rows",
             HazardKind::RevokesAccess => "revokes-access",
+            HazardKind::RefillsView => "refills-view",
         }
     }
 

@@ -27,6 +27,7 @@ pub enum UnmanagedKind {
     Aggregate,
     View,
     MaterializedView,
+    MaterializedViewIndex,
     ForeignTable,
     Partitioning,
     Partition,
@@ -67,6 +68,7 @@ impl UnmanagedKind {
         UnmanagedKind::Aggregate,
         UnmanagedKind::View,
         UnmanagedKind::MaterializedView,
+        UnmanagedKind::MaterializedViewIndex,
         UnmanagedKind::ForeignTable,
         UnmanagedKind::Partitioning,
         UnmanagedKind::Partition,
@@ -115,6 +117,11 @@ impl UnmanagedKind {
                 "materialized_view",
                 "materialized view",
                 "materialized views",
+            ),
+            MaterializedViewIndex => (
+                "materialized_view_index",
+                "index on a materialized view",
+                "indexes on materialized views",
             ),
             ForeignTable => ("foreign_table", "foreign table", "foreign tables"),
             Partitioning => (

@@ -34,12 +34,18 @@ tbl AS NOT MATERIALIZED (
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
 )
 SELECT nspname, kind, name FROM (
-  -- Views are managed (views.sql).
+  -- Views and materialized views are managed (views.sql), but not yet
+  -- the indexes on a materialized view.
   SELECT nspname,
-         CASE relkind WHEN 'm' THEN 'materialized_view'
-                      WHEN 'f' THEN 'foreign_table' WHEN 'c' THEN 'composite_type' END AS kind,
+         CASE relkind WHEN 'f' THEN 'foreign_table' WHEN 'c' THEN 'composite_type' END AS kind,
          relname::text AS name
-    FROM rel WHERE relkind IN ('m', 'f', 'c')
+    FROM rel WHERE relkind IN ('f', 'c')
+  UNION ALL
+  SELECT m.nspname, 'materialized_view_index', format('%I (on %I)', ic.relname, m.relname)
+    FROM rel m
+    JOIN pg_index x ON x.indrelid = m.oid
+    JOIN pg_class ic ON ic.oid = x.indexrelid
+   WHERE m.relkind = 'm'
   UNION ALL
   SELECT r.nspname, CASE WHEN r.relispartition THEN 'partition' ELSE 'inherited_table' END,
          format('%I (of %s)', r.relname,

@@ -1,4 +1,4 @@
--- Per view of the target schemas ($1): what its definition is made of,
+-- Per view (and materialized view: relkind 'm') of the target schemas ($1): what its definition is made of,
 -- without deparsing it — its rule's query tree, and the names of the
 -- objects of its own schema that tree may name by oid (relations, types,
 -- functions: the oids differ per tenant, their names do not), its options
@@ -34,11 +34,12 @@ SELECT c.oid, ns.nspname::text, c.relname::text, rw.ev_action::text,
                                                     ELSE a.atttypid::text END || ' ' || a.atttypmod,
                           ',' ORDER BY a.attnum)
           FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+       c.relkind = 'm'
   FROM pg_class c
   JOIN ns ON ns.oid = c.relnamespace
   JOIN pg_rewrite rw ON rw.ev_class = c.oid AND rw.rulename = '_RETURN'
   LEFT JOIN own ON own.nsp = c.relnamespace
- WHERE c.relkind = 'v'
+ WHERE c.relkind IN ('v', 'm')
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')

@@ -15,7 +15,8 @@ SELECT c.oid, n.nspname::text, c.relname::text, pg_get_viewdef(c.oid),
                                AND d.refclassid = 'pg_class'::regclass
                JOIN pg_class r ON r.oid = d.refobjid
               WHERE rw.ev_class = c.oid AND r.oid <> c.oid AND r.relnamespace = c.relnamespace
-              ORDER BY 1)
+              ORDER BY 1),
+       c.relkind = 'm'
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.oid = ANY($1)

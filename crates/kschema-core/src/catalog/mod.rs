@@ -304,7 +304,11 @@ impl LiveStateBuilder {
             format!(" WITH ({})", options.join(", "))
         };
         let sql = format!(
-            "CREATE OR REPLACE VIEW {}{with} AS\n{}",
+            "{} {}{with} AS\n{}",
+            match raw.materialized {
+                true => "CREATE MATERIALIZED VIEW",
+                false => "CREATE OR REPLACE VIEW",
+            },
             name.quoted(),
             definition.trim_end().trim_end_matches(';')
         );
@@ -324,6 +328,7 @@ impl LiveStateBuilder {
                     options,
                     reads: raw.reads.into_iter().map(Ident::new).collect(),
                     sql,
+                    materialized: raw.materialized,
                 },
             );
     }

@@ -158,6 +158,7 @@ pub struct RawView {
     /// The schema of the view the definition was read from (the one view
     /// that represents all of its signature), whose name is left out.
     pub read_from: String,
+    pub materialized: bool,
 }
 
 /// A query tree's text (`pg_rewrite.ev_action`) with the oids of its own

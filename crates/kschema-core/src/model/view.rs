@@ -26,6 +26,10 @@ pub struct View {
     /// The statement that creates (or replaces) it: the author's text on
     /// the desired side, PostgreSQL's on the live side.
     pub sql: String,
+    /// A materialized view: it holds its rows, cannot be replaced, and
+    /// refills when created again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub materialized: bool,
 }
 
 impl View {
@@ -33,12 +37,16 @@ impl View {
         self.definition == other.definition
             && self.options == other.options
             && self.columns == other.columns
+            && self.materialized == other.materialized
     }
 
     /// Whether `CREATE OR REPLACE VIEW` can turn `self` into `to`: the
     /// same columns first, of the same types, new ones only after.
     pub fn replaceable_by(&self, to: &View) -> bool {
-        to.columns.len() >= self.columns.len()
+        // A materialized view has no CREATE OR REPLACE.
+        !self.materialized
+            && !to.materialized
+            && to.columns.len() >= self.columns.len()
             && self.columns.iter().zip(&to.columns).all(|(a, b)| a == b)
     }
 }

@@ -502,9 +502,20 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
                 TxMode::Transactional,
             )
         }
-        Change::CreateView { view: to } | Change::ReplaceView { to, .. } => {
-            step(vec![view::create_view(to)], vec![], TxMode::Transactional)
-        }
+        Change::CreateView { view: to } | Change::ReplaceView { to, .. } => step(
+            vec![view::create_view(to)],
+            match to.materialized {
+                true => vec![Hazard::new(
+                    HazardKind::RefillsView,
+                    format!(
+                        "fills materialized view {} by running its query over every row it reads",
+                        to.name
+                    ),
+                )],
+                false => vec![],
+            },
+            TxMode::Transactional,
+        ),
         Change::DropView { view: current } => step(
             vec![view::drop_view(current)],
             vec![],

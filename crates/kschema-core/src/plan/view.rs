@@ -9,5 +9,10 @@ pub(super) fn create_view(view: &View) -> Sql {
 }
 
 pub(super) fn drop_view(view: &View) -> Sql {
-    Sql::new().text("DROP VIEW ").qualified(&view.name)
+    Sql::new()
+        .text(match view.materialized {
+            true => "DROP MATERIALIZED VIEW ",
+            false => "DROP VIEW ",
+        })
+        .qualified(&view.name)
 }

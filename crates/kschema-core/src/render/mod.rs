@@ -349,9 +349,9 @@ fn describe_change(change: &Change) -> (char, String) {
             ('~', format!("extension {name}: {}", what.join(", ")))
         }
         Change::DropExtension { extension } => ('-', format!("drop extension {}", extension.name)),
-        Change::CreateView { view } => ('+', format!("create view {}", view.name)),
+        Change::CreateView { view } => ('+', format!("create {} {}", view_kind(view), view.name)),
         Change::ReplaceView { to, .. } => ('~', format!("replace view {}", to.name)),
-        Change::DropView { view } => ('-', format!("drop view {}", view.name)),
+        Change::DropView { view } => ('-', format!("drop {} {}", view_kind(view), view.name)),
         Change::Grant {
             object,
             role,
@@ -458,5 +458,13 @@ pub(crate) fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+/// `view` or `materialized view`, for descriptions.
+fn view_kind(view: &crate::model::View) -> &'static str {
+    match view.materialized {
+        true => "materialized view",
+        false => "view",
     }
 }

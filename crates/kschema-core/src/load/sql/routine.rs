@@ -36,6 +36,7 @@ pub(crate) enum RoutineKind {
     View {
         /// Every name its query mentions (some are the views it reads).
         mentions: Vec<Ident>,
+        materialized: bool,
     },
     Policy {
         /// The table after `ON`, possibly qualified.
@@ -86,11 +87,19 @@ impl DeclaredRoutine {
                 ..
             }
         );
-        // A constraint trigger cannot be replaced, nor can a policy or a
-        // domain.
+        // A constraint trigger cannot be replaced, nor can a policy, a
+        // domain or a materialized view.
         if self.or_replace
             || constraint
-            || matches!(self.kind, RoutineKind::Policy { .. } | RoutineKind::Domain)
+            || matches!(
+                self.kind,
+                RoutineKind::Policy { .. }
+                    | RoutineKind::Domain
+                    | RoutineKind::View {
+                        materialized: true,
+                        ..
+                    }
+            )
         {
             return text.to_string();
         }
@@ -228,9 +237,13 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
     if constraint {
         at += 1;
     }
-    // `CREATE [OR REPLACE] [RECURSIVE] VIEW` (temporary and materialized
-    // ones are sqlparser's to refuse).
+    // `CREATE [OR REPLACE] [RECURSIVE] VIEW`, `CREATE MATERIALIZED VIEW`
+    // (temporary ones are sqlparser's to refuse).
     if word(at, "RECURSIVE") && word(at + 1, "VIEW") {
+        at += 1;
+    }
+    let materialized = !or_replace && word(at, "MATERIALIZED") && word(at + 1, "VIEW");
+    if materialized {
         at += 1;
     }
     let what = if word(at, "FUNCTION") {
@@ -278,7 +291,10 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
                 _ => None,
             })
             .collect();
-        RoutineKind::View { mentions }
+        RoutineKind::View {
+            mentions,
+            materialized,
+        }
     } else {
         RoutineKind::Function {
             procedure: what == "procedure",
@@ -417,7 +433,10 @@ impl Loader {
                         sql,
                     });
                 }
-                RoutineKind::View { mentions } => {
+                RoutineKind::View {
+                    mentions,
+                    materialized,
+                } => {
                     if loaded.model.views.contains_key(&name) {
                         self.problems.push(
                             Problem::new(
@@ -440,6 +459,7 @@ impl Loader {
                             // Narrowed to the scope's relations below.
                             reads: mentions.clone(),
                             sql,
+                            materialized: *materialized,
                         },
                     );
                 }
