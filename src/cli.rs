@@ -23,6 +23,16 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
+    /// More on stderr: -v the time each phase took, -vv what kschema does
+    /// on the way (diagnostics, through `tracing`; KSCHEMA_TRACE=1 is -v).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// No progress: no spinner, bar or line per finished target (the plan,
+    /// summaries and errors stay).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
     /// The project folder (holding schema/ and tenants.toml).
     #[arg(long, global = true, value_name = "DIR", default_value = ".")]
     pub project: PathBuf,

@@ -15,6 +15,7 @@ use cli::{Cli, Command};
 
 /// Runs one command.
 pub async fn run(cli: Cli) -> Result<ExitCode, Report> {
+    trace::init(cli.global.verbose, cli.global.quiet);
     db::connect::set_connect_timeout(connect_timeout(&cli.global));
     match &cli.command {
         Command::Plan(args) => commands::plan::run(&cli.global, args).await,

@@ -127,7 +127,11 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
         }
     }
     let options = super::plan_options(&desired, &args.targets);
-    let plans = fleet::plan_all(&desired, shards, options).await?;
+    let plans = crate::trace::with_spinner(
+        "reading the databases and planning",
+        fleet::plan_all(&desired, shards, options),
+    )
+    .await?;
     trace.mark("introspect and plan");
     let planned = Planned {
         desired,
@@ -972,12 +976,15 @@ pub(super) async fn run_work(
 pub(super) struct Progress {
     bar: Option<ProgressBar>,
     failed: usize,
+    /// `-q`: failures only.
+    quiet: bool,
 }
 
 impl Progress {
     /// Prints `heading` first (`Applying…`, a wave's title).
     pub(super) fn new(total: usize, heading: &str) -> Progress {
-        let bar = std::io::stdout().is_terminal().then(|| {
+        let quiet = crate::trace::quiet();
+        let bar = (!quiet && std::io::stdout().is_terminal()).then(|| {
             let bar = ProgressBar::new(total as u64);
             bar.set_style(
                 ProgressStyle::with_template(
@@ -988,8 +995,14 @@ impl Progress {
             bar.set_message("0 failed");
             bar
         });
-        let _ = print(heading);
-        Progress { bar, failed: 0 }
+        if !quiet {
+            let _ = print(heading);
+        }
+        Progress {
+            bar,
+            failed: 0,
+            quiet,
+        }
     }
 
     pub(super) fn done(&mut self, result: &TargetResult) {
@@ -1004,6 +1017,7 @@ impl Progress {
                 bar.set_message(format!("{} failed", self.failed));
                 bar.inc(1);
             }
+            None if self.quiet && result.succeeded() => {}
             None => {
                 let _ = print(&describe_result(result));
             }

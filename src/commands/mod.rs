@@ -165,7 +165,11 @@ pub async fn prepare(
     let (mut desired, shards) = fleet::resolve(global, desired, &target_args.selection()?).await?;
     trace.mark("resolve tenants and databases");
     store_desired(global, &mut desired, PlannedAgainst::Live(&shards[0].db)).await?;
-    let plans = fleet::plan_all(&desired, shards, options).await?;
+    let plans = crate::trace::with_spinner(
+        "reading the databases and planning",
+        fleet::plan_all(&desired, shards, options),
+    )
+    .await?;
     let shards = plans
         .into_iter()
         .map(|p| DatabasePlan {
@@ -318,7 +322,11 @@ pub async fn store_desired(
             }
         }
     };
-    crate::db::materialize::store_desired(desired, &builder).await?;
+    crate::trace::with_spinner(
+        "building the desired state",
+        crate::db::materialize::store_desired(desired, &builder),
+    )
+    .await?;
     Ok(())
 }
 

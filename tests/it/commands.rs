@@ -166,3 +166,31 @@ async fn json_plans_follow_the_published_schema() {
     assert!(message.contains("summary"), "{message}");
     assert!(message.contains("sometimes"), "{message}");
 }
+
+/// `-v` reports each phase's time on stderr (through `tracing`), `-q`
+/// keeps apply to its summary and failures.
+#[tokio::test]
+async fn verbose_and_quiet() {
+    let project = Project::shipped();
+    let db = TestDb::new().await;
+    let verbose = kschema(&project, &db, &["plan", "-v"]);
+    assert_eq!(verbose.code, 2, "{}", verbose.snapshot());
+    assert!(
+        verbose
+            .stderr
+            .contains("kschema trace: load desired state:"),
+        "{}",
+        verbose.stderr
+    );
+    let quiet = kschema(&project, &db, &["apply", "-q"]);
+    assert_eq!(quiet.code, 0, "{}", quiet.snapshot());
+    assert!(!quiet.stdout.contains("✓ tenant"), "{}", quiet.stdout);
+    assert!(!quiet.stdout.contains("Applying…"), "{}", quiet.stdout);
+    assert!(
+        quiet.stdout.contains("Applied: 4 targets converged"),
+        "{}",
+        quiet.stdout
+    );
+    let both = kschema(&project, &db, &["plan", "-q", "-v"]);
+    assert_eq!(both.code, 1, "{}", both.snapshot());
+}
