@@ -108,7 +108,7 @@ pub async fn resolve(
             .map_err(|_| missing_url(&desired, &shard.name, &shard.url_env))?;
         shards.push(Shard {
             name: Some(shard.name.clone()),
-            db: Database::from_url(&url)?,
+            db: Database::from_url(&url)?.with_limits(shard.concurrency, shard.heavy_concurrency),
             targets: std::iter::once(Target::public()).chain(tenants).collect(),
         });
     }

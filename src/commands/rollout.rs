@@ -83,10 +83,30 @@ pub(super) fn requested(
         .iter()
         .map(|w| WaveSize::parse(w).map_err(bad))
         .collect::<Result<Vec<_>, _>>()?;
-    let canary = canary
-        .iter()
-        .map(|id| TenantId::parse(id).map_err(|e| bad(format!("canary {e}"))))
-        .collect::<Result<Vec<_>, _>>()?;
+    // `tag:beta`: every tenant tenants.toml tags so.
+    let mut ids = Vec::new();
+    for entry in canary {
+        match entry.strip_prefix("tag:") {
+            Some(tag) => {
+                let tagged: Vec<TenantId> = desired
+                    .tenants
+                    .tenants
+                    .iter()
+                    .filter(|t| t.tags.iter().any(|t| t == tag))
+                    .map(|t| t.id.clone())
+                    .collect();
+                if tagged.is_empty() {
+                    return Err(bad(format!(
+                        "canary {:?}: no tenant in tenants.toml has that tag",
+                        kschema_core::escape::printable(entry)
+                    )));
+                }
+                ids.extend(tagged);
+            }
+            None => ids.push(TenantId::parse(entry).map_err(|e| bad(format!("canary {e}")))?),
+        }
+    }
+    let canary = ids;
     Ok(Some((canary, sizes)))
 }
 

@@ -311,8 +311,13 @@ pub async fn apply_targets(
         }
         _ => None,
     };
+    // This server's own limits (a shard's), over the run's.
+    let (concurrency, heavy) = db.limits();
+    let heavy = heavy.unwrap_or(options.heavy_concurrency).max(1);
     let options = &ApplyOptions {
-        heavy_permits: Some(Arc::new(Semaphore::new(options.heavy_concurrency.max(1)))),
+        concurrency: concurrency.or(options.concurrency),
+        heavy_concurrency: heavy,
+        heavy_permits: Some(Arc::new(Semaphore::new(heavy))),
         ..options.clone()
     };
     let results = apply_all(db, targets, options, &mut on_done).await;

@@ -53,6 +53,9 @@ pub struct Database {
     config: Config,
     /// The local cluster, when kschema started it.
     local: Option<LocalCluster>,
+    /// This server's own apply limits (a shard's in tenants.toml):
+    /// tenant concurrency, heavy statements at once.
+    limits: (Option<usize>, Option<usize>),
 }
 
 impl Database {
@@ -71,6 +74,7 @@ impl Database {
         Ok(Database {
             config,
             local: None,
+            limits: (None, None),
         })
     }
 
@@ -80,7 +84,22 @@ impl Database {
         Database {
             config,
             local: None,
+            limits: (None, None),
         }
+    }
+
+    /// With apply limits of its own (`concurrency`, `heavy_concurrency`
+    /// of its `[databases.NAME]` in tenants.toml).
+    pub fn with_limits(self, concurrency: Option<u16>, heavy: Option<u16>) -> Self {
+        Database {
+            limits: (concurrency.map(usize::from), heavy.map(usize::from)),
+            ..self
+        }
+    }
+
+    /// The limits [`Database::with_limits`] set.
+    pub fn limits(&self) -> (Option<usize>, Option<usize>) {
+        self.limits
     }
 
     /// The project's local cluster, started (and created) if needed.
@@ -91,6 +110,7 @@ impl Database {
         Ok(Database {
             config,
             local: Some(cluster),
+            limits: (None, None),
         })
     }
 

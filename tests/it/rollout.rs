@@ -253,10 +253,19 @@ async fn bad_rollout_settings_are_refused() {
     assert_eq!(schemas, 0);
 }
 
-/// The most heavy statements seen running at once while `apply` builds an
-/// index in 12 tenants over 8 connections.
-async fn peak_index_builds(heavy: &str) -> i64 {
+/// The most heavy statements seen running at once while `apply --heavy-concurrency
+/// HEAVY` builds an index in 12 tenants over 8 connections — in the main
+/// database, or (`shard`: its settings in tenants.toml) in a shard holding
+/// them.
+async fn peak_index_builds(heavy: &str, shard: Option<&str>) -> i64 {
     let project = Project::empty();
+    let tenants = match shard {
+        None => registry(12),
+        Some(settings) => format!(
+            "[databases.eu]\nurl_env = \"KSCHEMA_TEST_EU_URL\"\n{settings}\n\n{}",
+            registry(12).replace("\"\n\n", "\"\ndatabase = \"eu\"\n\n")
+        ),
+    };
     project
         .write(
             "schema/public/slow.sql",
@@ -265,9 +274,16 @@ async fn peak_index_builds(heavy: &str) -> i64 {
              BEGIN PERFORM pg_sleep(0.2); RETURN n; END $$;\n",
         )
         .write("schema/tenant/items.sql", ITEMS_V1)
-        .write("tenants.toml", &registry(12));
-    let db = TestDb::new().await;
-    let first = kschema(&project, &db, &["apply"]);
+        .write("tenants.toml", &tenants);
+    let main = TestDb::new().await;
+    let eu = TestDb::new().await;
+    let db = if shard.is_some() { &eu } else { &main };
+    let apply = |args: &[&str]| {
+        let mut command = crate::support::command(&project, Some(&main.url()), args);
+        command.env("KSCHEMA_TEST_EU_URL", eu.url());
+        command
+    };
+    let first = crate::support::run(&mut apply(&["apply"]));
     assert_eq!(first.code, 0, "{}", first.snapshot());
     for i in 0..12 {
         db.execute(&format!(
@@ -302,23 +318,54 @@ async fn peak_index_builds(heavy: &str) -> i64 {
             peak
         })
     };
-    let mut command = crate::support::command(
-        &project,
-        Some(&db.url()),
-        &["apply", "--concurrency", "8", "--heavy-concurrency", heavy],
-    );
-    let apply = tokio::task::spawn_blocking(move || crate::support::run(&mut command))
+    let mut command = apply(&["apply", "--concurrency", "8", "--heavy-concurrency", heavy]);
+    let applied = tokio::task::spawn_blocking(move || crate::support::run(&mut command))
         .await
         .unwrap();
     done.store(true, std::sync::atomic::Ordering::SeqCst);
-    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    assert_eq!(applied.code, 0, "{}", applied.snapshot());
     sampling.await.unwrap()
 }
 
 #[tokio::test]
 async fn heavy_statements_keep_to_their_own_limit() {
-    let one = peak_index_builds("1").await;
+    let one = peak_index_builds("1", None).await;
     assert_eq!(one, 1, "one build at a time, over 8 connections");
-    let three = peak_index_builds("3").await;
+    let three = peak_index_builds("3", None).await;
     assert!((2..=3).contains(&three), "{three} builds at once");
+    // A shard's own limit wins over the run's.
+    let shard = peak_index_builds("3", Some("heavy_concurrency = 1")).await;
+    assert_eq!(shard, 1, "the shard allows one build at a time");
+}
+
+/// Canaries by tag: the tenants tenants.toml tags so go first.
+#[tokio::test]
+async fn canaries_can_be_chosen_by_tag() {
+    let (project, db) = fleet(5, "[rollout]\ncanary = [\"tag:beta\"]\n").await;
+    project.write(
+        "tenants.toml",
+        &registry(5).replace("id = \"t003\"\n", "id = \"t003\"\ntags = [\"beta\"]\n"),
+    );
+    project.write("schema/tenant/items.sql", ITEMS_V2);
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let canary = apply
+        .stdout
+        .find("Wave 1 of 2 (canary): 1 tenant, 1 to change")
+        .unwrap();
+    let t003 = apply.stdout.find("tenant t003").unwrap();
+    let rest = apply.stdout.find("Wave 2 of 2 (all): 4 tenants").unwrap();
+    assert!(canary < t003 && t003 < rest, "{}", apply.stdout);
+
+    project.write("kschema.toml", "[rollout]\ncanary = [\"tag:gamma\"]\n");
+    project.write("schema/tenant/items.sql", ITEMS_V1);
+    let unknown = kschema(&project, &db, &["apply", "--allow-destructive"]);
+    assert_eq!(unknown.code, 1, "{}", unknown.snapshot());
+    assert!(
+        unknown
+            .stderr
+            .contains("no tenant in tenants.toml has that tag"),
+        "{}",
+        unknown.stderr
+    );
 }

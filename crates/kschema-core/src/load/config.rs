@@ -77,7 +77,8 @@ pub struct LintConfig {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RolloutConfig {
-    /// Tenant ids that form a first wave of their own.
+    /// Tenant ids (or `tag:NAME`, the tenants tenants.toml tags so) that
+    /// form a first wave of their own.
     #[serde(default)]
     pub canary: Vec<String>,
     /// The waves after the canaries: `"10%"` (of the rest, cumulative) or
@@ -256,6 +257,7 @@ pub fn parse_config(file: &Arc<SourceFile>) -> Result<ProjectConfig, Problem> {
                 .rollout
                 .canary
                 .iter()
+                .filter(|id| !id.starts_with("tag:"))
                 .find_map(|id| super::TenantId::parse(id).err())
                 .map(|e| format!("rollout.canary: {e}"))
         });

@@ -86,6 +86,8 @@ pub struct Tenant {
     pub schema: SchemaName,
     /// The shard it lives in; `None` for the main database.
     pub database: Option<String>,
+    /// Labels a rollout can pick tenants by (`canary = ["tag:beta"]`).
+    pub tags: Vec<String>,
 }
 
 /// Where the tenant list comes from.
@@ -105,6 +107,9 @@ pub struct Shard {
     /// The environment variable holding its URL (never the URL itself, so
     /// no password is written in the file).
     pub url_env: String,
+    /// Its own limits (a smaller server, say), over `[apply]`'s.
+    pub concurrency: Option<u16>,
+    pub heavy_concurrency: Option<u16>,
 }
 
 /// The tenants kschema manages, in file order.
@@ -135,6 +140,7 @@ impl TenantRegistry {
                             schema: id.default_schema(),
                             id,
                             database: None,
+                            tags: Vec::new(),
                         });
                     }
                 }
@@ -176,12 +182,18 @@ struct TenantEntry {
     schema: Option<Spanned<String>>,
     #[serde(default)]
     database: Option<Spanned<String>>,
+    #[serde(default)]
+    tags: Vec<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DatabaseEntry {
     url_env: String,
+    #[serde(default)]
+    concurrency: Option<u16>,
+    #[serde(default)]
+    heavy_concurrency: Option<u16>,
 }
 
 /// Parses `tenants.toml`. Every problem in the file is reported at once.
@@ -219,8 +231,23 @@ pub fn parse_tenants(file: &Arc<SourceFile>) -> Result<TenantRegistry, Problem> 
         .map(|(name, entry)| Shard {
             name: name.clone(),
             url_env: entry.get_ref().url_env.clone(),
+            concurrency: entry.get_ref().concurrency,
+            heavy_concurrency: entry.get_ref().heavy_concurrency,
         })
         .collect();
+    for (name, entry) in &parsed.databases {
+        let limits = entry.get_ref();
+        if limits.concurrency == Some(0) || limits.heavy_concurrency == Some(0) {
+            problems.push(
+                Problem::new(
+                    "kschema::tenants::database",
+                    format!("database {name:?} allows 0 of something at once"),
+                )
+                .at(file, span(entry.span()), "in this database")
+                .with_help("concurrency and heavy_concurrency are at least 1 (leave them out for [apply]'s)"),
+            );
+        }
+    }
     let mut seen_ids: BTreeMap<String, SourceSpan> = BTreeMap::new();
     let mut seen_schemas: BTreeMap<String, SourceSpan> = BTreeMap::new();
 
@@ -320,6 +347,7 @@ pub fn parse_tenants(file: &Arc<SourceFile>) -> Result<TenantRegistry, Problem> 
             id,
             schema,
             database,
+            tags: entry.tags.clone(),
         });
     }
     match Problem::combine(problems) {
