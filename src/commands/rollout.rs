@@ -183,7 +183,9 @@ pub(super) async fn run(
         )
         .into());
     };
-    let main = work[0].db;
+    let Some(main) = work.first().map(|w| w.db) else {
+        return Ok(ExitCode::SUCCESS);
+    };
     let client = main.connect().await?;
     let problem = |e: String| {
         Report::from(Problem::new(
@@ -248,15 +250,50 @@ pub(super) async fn run(
     let total_waves = rollout.waves.len();
     let mut results: Vec<TargetResult> = Vec::new();
     let mut outcome = Ok(());
-    for (number, wave) in rollout.waves.iter().enumerate().skip(rollout.start) {
+    // public first, in every database, before any wave (also when no
+    // tenant changes at all): the tenants read it.
+    let first: Vec<WaveWork> = work
+        .iter()
+        .enumerate()
+        .filter_map(|(i, part)| {
+            befores[i].take().map(|before| WaveWork {
+                db: part.db,
+                targets: vec![before],
+            })
+        })
+        .collect();
+    if !first.is_empty() {
+        let public = apply_wave(first, options, "\npublic first…\n").await?;
+        if let Some(failed) = public.iter().find(|r| !r.succeeded()) {
+            outcome = Err((
+                rollout.start,
+                Breach::Public {
+                    error: super::apply::describe_result(failed),
+                },
+            ));
+        }
+        results.extend(public);
+    }
+    // A public that failed leaves every wave not started.
+    let waves_to_run = match outcome {
+        Ok(()) => rollout.waves.len(),
+        Err(_) => 0,
+    };
+    for (number, wave) in rollout
+        .waves
+        .iter()
+        .enumerate()
+        .take(waves_to_run)
+        .skip(rollout.start)
+    {
         let _ = record::reached(&client, &run.run_id, number).await;
         let mut parts = Vec::new();
         for (i, part) in work.iter().enumerate() {
-            let mut targets: Vec<ApplyTarget> = Vec::new();
-            if number == rollout.start {
-                targets.extend(befores[i].take());
-            }
-            targets.extend(wave.tenants.iter().filter_map(|id| tenants[i].remove(id)));
+            let targets: Vec<ApplyTarget> = wave
+                .tenants
+                .iter()
+                .filter_map(|id| tenants[i].remove(id))
+                .collect();
             parts.push(WaveWork {
                 db: part.db,
                 targets,

@@ -369,3 +369,19 @@ async fn canaries_can_be_chosen_by_tag() {
         unknown.stderr
     );
 }
+
+/// A change to public alone still applies under [rollout]: public goes
+/// first, whatever the waves hold.
+#[tokio::test]
+async fn public_goes_first_even_with_no_tenant_to_change() {
+    let (project, db) = fleet(3, "[rollout]\nwaves = [\"50%\"]\n").await;
+    project.write(
+        "schema/public/plans.sql",
+        "CREATE TABLE plans (id int PRIMARY KEY);\n",
+    );
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    assert!(apply.stdout.contains("public first…"), "{}", apply.stdout);
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+}

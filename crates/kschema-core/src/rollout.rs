@@ -282,6 +282,12 @@ mod tests {
     }
 
     #[test]
+    fn no_tenants_make_no_waves() {
+        assert!(split_waves(&[], &[], &sizes(&["1%", "3", "100%"])).is_empty());
+        assert!(split_waves(&[], &ids(2), &[]).is_empty());
+    }
+
+    #[test]
     fn wave_sizes_that_mean_nothing_are_refused() {
         for bad in ["0%", "101%", "-1", "0", "ten", "%", ""] {
             assert!(WaveSize::parse(bad).is_err(), "{bad}");

@@ -181,6 +181,7 @@ impl WaveSize {
     /// How many of `total` tenants have been reached once this wave ends.
     pub(crate) fn reach(self, total: usize) -> usize {
         match self {
+            WaveSize::Percent(_) if total == 0 => 0,
             WaveSize::Percent(p) => ((p / 100.0 * total as f64).ceil() as usize).clamp(1, total),
             WaveSize::Count(n) => n.min(total),
         }
