@@ -357,14 +357,11 @@ pub(super) async fn run(
     }
     watcher.abort();
 
-    if interrupted.load(Ordering::SeqCst) {
-        print(&summary(&results, up_to_date))?;
-        print("Interrupted: targets in flight finished or rolled back; the rest did not start. Continue with: kschema apply --resume\n")?;
-        return Ok(ExitCode::from(130));
-    }
-    if let Err((number, breach)) = outcome {
-        let _ = record::halt(&client, &run.run_id, number, &breach).await;
-        let mut not_started = 0;
+    let stopped = interrupted.load(Ordering::SeqCst) || outcome.is_err();
+    let mut not_started = 0;
+    if stopped {
+        // What the later waves did not reach stays on record as such, so
+        // `--only-failed` and the next plan see it.
         for (i, part) in work.iter().enumerate() {
             let mut left: Vec<String> = tenants[i]
                 .values()
@@ -376,6 +373,14 @@ pub(super) async fn run(
             not_started += tenants[i].len();
             let _ = history::end_run(&part.db.connect().await?, &run, &left).await;
         }
+    }
+    if interrupted.load(Ordering::SeqCst) {
+        print(&summary(&results, up_to_date))?;
+        print("Interrupted: targets in flight finished or rolled back; the rest did not start. Continue with: kschema apply --resume\n")?;
+        return Ok(ExitCode::from(130));
+    }
+    if let Err((number, breach)) = outcome {
+        let _ = record::halt(&client, &run.run_id, number, &breach).await;
         print(&summary(&results, up_to_date))?;
         return Err(RolloutHalted {
             wave: number + 1,
