@@ -146,12 +146,15 @@ fn completions_and_the_manual_page_describe_the_commands() {
 async fn json_plans_follow_the_published_schema() {
     let project = Project::shipped();
     let db = TestDb::new().await;
+    // Saved in the project (a relative --out is the working directory's).
+    let saved = project.path().join("plan.json");
     let plan = kschema(
         &project,
         &db,
-        &["plan", "--format", "json", "--out", "plan.json"],
+        &["plan", "--format", "json", "--out", saved.to_str().unwrap()],
     );
     assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    assert!(saved.exists(), "the plan is saved where --out says");
     crate::support::assert_plan_schema(&plan.stdout);
     let mut broken: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
     broken["targets"][0]["steps"][0]["transaction"] = "sometimes".into();
