@@ -925,39 +925,10 @@ pub(super) async fn run_work(
     if total == 0 {
         return Ok(ExitCode::SUCCESS);
     }
-    // Ctrl-C: stop scheduling; targets in flight finish or roll back.
-    let stop = options.stop.clone();
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let watcher = {
-        let interrupted = interrupted.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                interrupted.store(true, Ordering::SeqCst);
-                stop.store(true, Ordering::SeqCst);
-            }
-        })
-    };
-    let progress = Arc::new(Mutex::new(Progress::new(total, "Applying…\n")));
-    let runs = join_all(work.into_iter().map(|(db, targets)| {
-        let progress = progress.clone();
-        async move {
-            apply_targets(db, targets, options, move |result| {
-                if let Ok(mut p) = progress.lock() {
-                    p.done(result);
-                }
-            })
-            .await
-        }
-    }))
-    .await;
+    let (interrupted, watcher) = watch_interrupt(&options.stop);
+    let results = apply_databases(work, options, "Applying…\n").await;
     watcher.abort();
-    if let Ok(p) = progress.lock() {
-        p.finish();
-    }
-    let mut results = Vec::new();
-    for run in runs {
-        results.extend(run?);
-    }
+    let results = results?;
     print(&summary(&results, up_to_date))?;
 
     let failed: Vec<&TargetResult> = results.iter().filter(|r| !r.succeeded()).collect();
@@ -971,9 +942,59 @@ pub(super) async fn run_work(
     Err(TargetsFailed::for_results(&failed, results.len()).into())
 }
 
+/// Ctrl-C sets `stop` (nothing new is scheduled; targets in flight finish
+/// or roll back): whether it came, and the watcher to abort once done.
+pub(super) fn watch_interrupt(
+    stop: &Arc<AtomicBool>,
+) -> (Arc<AtomicBool>, tokio::task::JoinHandle<()>) {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let interrupted = interrupted.clone();
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                interrupted.store(true, Ordering::SeqCst);
+                stop.store(true, Ordering::SeqCst);
+            }
+        })
+    };
+    (interrupted, watcher)
+}
+
+/// Applies every database's targets at once, under one progress display
+/// headed `heading`.
+pub(super) async fn apply_databases(
+    work: Vec<(&Database, Vec<ApplyTarget>)>,
+    options: &ApplyOptions,
+    heading: &str,
+) -> Result<Vec<TargetResult>, Report> {
+    let total: usize = work.iter().map(|(_, t)| t.len()).sum();
+    let progress = Arc::new(Mutex::new(Progress::new(total, heading)));
+    let runs = join_all(work.into_iter().map(|(db, targets)| {
+        let progress = progress.clone();
+        async move {
+            apply_targets(db, targets, options, move |result| {
+                if let Ok(mut p) = progress.lock() {
+                    p.done(result);
+                }
+            })
+            .await
+        }
+    }))
+    .await;
+    if let Ok(p) = progress.lock() {
+        p.finish();
+    }
+    let mut results = Vec::new();
+    for run in runs {
+        results.extend(run?);
+    }
+    Ok(results)
+}
+
 /// Counts and, on a terminal, a progress bar (done / failed / remaining,
 /// rate, ETA); elsewhere one line per finished target.
-pub(super) struct Progress {
+struct Progress {
     bar: Option<ProgressBar>,
     failed: usize,
     /// `-q`: failures only.
@@ -982,7 +1003,7 @@ pub(super) struct Progress {
 
 impl Progress {
     /// Prints `heading` first (`Applying…`, a wave's title).
-    pub(super) fn new(total: usize, heading: &str) -> Progress {
+    fn new(total: usize, heading: &str) -> Progress {
         let quiet = crate::trace::quiet();
         let bar = (!quiet && std::io::stdout().is_terminal()).then(|| {
             let bar = ProgressBar::new(total as u64);
@@ -1005,7 +1026,7 @@ impl Progress {
         }
     }
 
-    pub(super) fn done(&mut self, result: &TargetResult) {
+    fn done(&mut self, result: &TargetResult) {
         if !result.succeeded() {
             self.failed += 1;
         }
@@ -1024,7 +1045,7 @@ impl Progress {
         }
     }
 
-    pub(super) fn finish(&self) {
+    fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

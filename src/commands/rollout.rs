@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::future::join_all;
 use kschema_core::load::{DesiredState, TenantId};
 use kschema_core::model::SchemaName;
 use kschema_core::rollout::{failure_gate, split_waves, Breach, Gates, Wave, WaveSize};
@@ -18,10 +17,10 @@ use kschema_core::Problem;
 use miette::{Diagnostic, Report};
 use thiserror::Error;
 
-use super::apply::{summary, Progress, TargetsFailed};
+use super::apply::{apply_databases, summary, watch_interrupt, TargetsFailed};
 use super::print;
 use crate::cli::ApplyArgs;
-use crate::db::apply::{apply_targets, ApplyOptions, ApplyTarget, TargetResult};
+use crate::db::apply::{ApplyOptions, ApplyTarget, TargetResult};
 use crate::db::rollout::{self as record, Unfinished};
 use crate::db::{history, Database};
 
@@ -164,12 +163,6 @@ pub(super) fn resumed(unfinished: &Unfinished, gates: Gates, soak: Duration) -> 
     }
 }
 
-/// What a wave runs on one database.
-struct WaveWork<'a> {
-    db: &'a Database,
-    targets: Vec<ApplyTarget>,
-}
-
 pub(super) async fn run(
     work: Vec<DatabaseWork<'_>>,
     options: &ApplyOptions,
@@ -236,34 +229,19 @@ pub(super) async fn run(
     }
 
     let stop = options.stop.clone();
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let watcher = {
-        let interrupted = interrupted.clone();
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                interrupted.store(true, Ordering::SeqCst);
-                stop.store(true, Ordering::SeqCst);
-            }
-        })
-    };
+    let (interrupted, watcher) = watch_interrupt(&stop);
     let total_waves = rollout.waves.len();
     let mut results: Vec<TargetResult> = Vec::new();
     let mut outcome = Ok(());
     // public first, in every database, before any wave (also when no
     // tenant changes at all): the tenants read it.
-    let first: Vec<WaveWork> = work
+    let first: Vec<(&Database, Vec<ApplyTarget>)> = work
         .iter()
         .enumerate()
-        .filter_map(|(i, part)| {
-            befores[i].take().map(|before| WaveWork {
-                db: part.db,
-                targets: vec![before],
-            })
-        })
+        .filter_map(|(i, part)| befores[i].take().map(|before| (part.db, vec![before])))
         .collect();
     if !first.is_empty() {
-        let public = apply_wave(first, options, "\npublic first…\n").await?;
+        let public = apply_databases(first, options, "\npublic first…\n").await?;
         if let Some(failed) = public.iter().find(|r| !r.succeeded()) {
             outcome = Err((
                 rollout.start,
@@ -294,14 +272,11 @@ pub(super) async fn run(
                 .iter()
                 .filter_map(|id| tenants[i].remove(id))
                 .collect();
-            parts.push(WaveWork {
-                db: part.db,
-                targets,
-            });
+            parts.push((part.db, targets));
         }
         let changing: usize = parts
             .iter()
-            .flat_map(|p| &p.targets)
+            .flat_map(|(_, targets)| targets)
             .filter(|t| t.target.tenant.is_some())
             .count();
         let heading = format!(
@@ -313,7 +288,7 @@ pub(super) async fn run(
         );
         let breach: Arc<Mutex<Option<Breach>>> = Arc::new(Mutex::new(None));
         let monitor = watch(&work, &rollout.gates, stop.clone(), breach.clone()).await;
-        let wave_results = apply_wave(parts, options, &heading).await?;
+        let wave_results = apply_databases(parts, options, &heading).await?;
         if let Some(monitor) = monitor {
             monitor.abort();
         }
@@ -396,18 +371,15 @@ pub(super) async fn run(
     }
 
     // Every wave passed: public's drops, which waited for the tenants.
-    let last: Vec<WaveWork> = work
+    let last: Vec<(&Database, Vec<ApplyTarget>)> = work
         .iter()
         .enumerate()
-        .filter_map(|(i, part)| {
-            afters[i].take().map(|after| WaveWork {
-                db: part.db,
-                targets: vec![after],
-            })
-        })
+        .filter_map(|(i, part)| afters[i].take().map(|after| (part.db, vec![after])))
         .collect();
     if !last.is_empty() {
-        results.extend(apply_wave(last, options, "\nAfter the tenants: public's drops…\n").await?);
+        results.extend(
+            apply_databases(last, options, "\nAfter the tenants: public's drops…\n").await?,
+        );
     }
     let _ = record::finish(&client, &run.run_id).await;
     print(&summary(&results, up_to_date))?;
@@ -416,36 +388,6 @@ pub(super) async fn run(
         return Ok(ExitCode::SUCCESS);
     }
     Err(TargetsFailed::for_results(&failed, results.len()).into())
-}
-
-/// Runs one wave's targets on every database at once.
-async fn apply_wave(
-    parts: Vec<WaveWork<'_>>,
-    options: &ApplyOptions,
-    heading: &str,
-) -> Result<Vec<TargetResult>, Report> {
-    let total: usize = parts.iter().map(|p| p.targets.len()).sum();
-    let progress = Arc::new(Mutex::new(Progress::new(total, heading)));
-    let runs = join_all(parts.into_iter().map(|part| {
-        let progress = progress.clone();
-        async move {
-            apply_targets(part.db, part.targets, options, move |result| {
-                if let Ok(mut p) = progress.lock() {
-                    p.done(result);
-                }
-            })
-            .await
-        }
-    }))
-    .await;
-    if let Ok(p) = progress.lock() {
-        p.finish();
-    }
-    let mut results = Vec::new();
-    for run in runs {
-        results.extend(run?);
-    }
-    Ok(results)
 }
 
 /// Watches the server-wide gates every second while a wave runs: the
@@ -473,14 +415,12 @@ async fn watch(
     Some(tokio::spawn(async move {
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
-            for client in &clients {
-                if let Some(found) = server_gates(client, &gates).await {
-                    if let Ok(mut slot) = breach.lock() {
-                        slot.get_or_insert(found);
-                    }
-                    stop.store(true, Ordering::SeqCst);
-                    return;
+            if let Some(found) = server_gates(&clients, &gates).await {
+                if let Ok(mut slot) = breach.lock() {
+                    slot.get_or_insert(found);
                 }
+                stop.store(true, Ordering::SeqCst);
+                return;
             }
         }
     }))
@@ -491,17 +431,19 @@ async fn watch(
 async fn connections(work: &[DatabaseWork<'_>]) -> Result<Vec<tokio_postgres::Client>, Breach> {
     let mut clients = Vec::new();
     for part in work {
-        clients.push(part.db.connect().await.map_err(|e| Breach::Unmeasured {
-            what: "the server's health".into(),
-            error: e.to_string(),
-        })?);
+        clients.push(
+            part.db
+                .connect()
+                .await
+                .map_err(|e| unmeasured("the server's health", e.to_string()))?,
+        );
     }
     Ok(clients)
 }
 
-fn unmeasured(gate: &str) -> impl FnOnce(String) -> Breach + '_ {
-    move |error| Breach::Unmeasured {
-        what: gate.into(),
+fn unmeasured(what: &str, error: String) -> Breach {
+    Breach::Unmeasured {
+        what: what.into(),
         error,
     }
 }
@@ -515,18 +457,26 @@ async fn soak(work: &[DatabaseWork<'_>], gates: &Gates, soak: Duration) -> Optio
     };
     while Instant::now() < until {
         tokio::time::sleep(Duration::from_secs(1).min(until - Instant::now())).await;
-        for client in &clients {
-            if let Some(found) = server_gates(client, gates).await {
-                return Some(found);
-            }
+        if let Some(found) = server_gates(&clients, gates).await {
+            return Some(found);
         }
     }
     None
 }
 
-/// Standby lag and lock waits, now (a role without pg_monitor sees its own
-/// sessions only: what it cannot see, it cannot judge).
-async fn server_gates(client: &tokio_postgres::Client, gates: &Gates) -> Option<Breach> {
+/// Standby lag and lock waits on every database, now: the first breach.
+async fn server_gates(clients: &[tokio_postgres::Client], gates: &Gates) -> Option<Breach> {
+    for client in clients {
+        if let Some(found) = server_gates_of(client, gates).await {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// One database's (a role without pg_monitor sees its own sessions only:
+/// what it cannot see, it cannot judge).
+async fn server_gates_of(client: &tokio_postgres::Client, gates: &Gates) -> Option<Breach> {
     if let Some(limit) = gates.max_lock_wait {
         let limit = limit.as_secs_f64();
         match record::lock_waits(client, limit).await {
@@ -537,7 +487,7 @@ async fn server_gates(client: &tokio_postgres::Client, gates: &Gates) -> Option<
                     waiting,
                 })
             }
-            Err(error) => return Some(unmeasured("max_lock_wait")(error)),
+            Err(error) => return Some(unmeasured("max_lock_wait", error)),
         }
     }
     if let Some(limit) = gates.max_replication_lag {
@@ -550,7 +500,7 @@ async fn server_gates(client: &tokio_postgres::Client, gates: &Gates) -> Option<
                     standbys,
                 })
             }
-            Err(error) => return Some(unmeasured("max_replication_lag")(error)),
+            Err(error) => return Some(unmeasured("max_replication_lag", error)),
         }
     }
     None
@@ -593,11 +543,11 @@ async fn after_wave(
         match record::invalid_indexes(client, &names).await {
             Ok(indexes) if indexes.is_empty() => {}
             Ok(indexes) => return Some(Breach::InvalidIndexes { indexes }),
-            Err(error) => return Some(unmeasured("invalid indexes")(error)),
+            Err(error) => return Some(unmeasured("invalid indexes", error)),
         }
-        if let Some(found) = server_gates(client, gates).await {
-            return Some(found);
-        }
+    }
+    if let Some(found) = server_gates(&clients, gates).await {
+        return Some(found);
     }
     let probe = gates.probe.as_ref()?;
     let failed_tenants: Vec<&TenantId> = tenants

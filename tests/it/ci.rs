@@ -6,13 +6,25 @@ use std::process::Command;
 
 use crate::support::{kschema, Project, TestDb};
 
-fn comment_script(args: &[&str]) -> std::process::Output {
+/// The script, dry-run on PR acme/app#7 with `body`, the PR's comments
+/// read from `comments` (a recorded API response), and `extra`.
+fn comment_dry_run(body: &str, comments: &str, extra: &[&str]) -> std::process::Output {
     Command::new("python3")
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/examples/ci/pr_comment.py"
         ))
-        .args(args)
+        .args([
+            "--repo",
+            "acme/app",
+            "--pr",
+            "7",
+            "--body",
+            body,
+            "--dry-run",
+        ])
+        .args(["--comments", comments])
+        .args(extra)
         .env_remove("GITHUB_TOKEN")
         .env("GITHUB_API_URL", "https://api.github.example")
         .output()
@@ -34,17 +46,7 @@ async fn the_plan_comment_is_updated_not_appended_and_blocks_on_hazards() {
     );
 
     // The PR already has the plan comment (id 42): it is edited.
-    let update = comment_script(&[
-        "--repo",
-        "acme/app",
-        "--pr",
-        "7",
-        "--body",
-        body,
-        "--dry-run",
-        "--comments",
-        recorded,
-    ]);
+    let update = comment_dry_run(body, recorded, &[]);
     let out = String::from_utf8_lossy(&update.stdout);
     assert!(
         update.status.success(),
@@ -63,24 +65,14 @@ async fn the_plan_comment_is_updated_not_appended_and_blocks_on_hazards() {
         "[{\"id\": 17, \"body\": \"Looks fine to me.\"}]",
     );
     let none = project.path().join("none.json");
-    let create = comment_script(&[
-        "--repo",
-        "acme/app",
-        "--pr",
-        "7",
-        "--body",
-        body,
-        "--dry-run",
-        "--comments",
-        none.to_str().unwrap(),
-    ]);
+    let create = comment_dry_run(body, none.to_str().unwrap(), &[]);
     let out = String::from_utf8_lossy(&create.stdout);
     assert!(
         out.starts_with("POST https://api.github.example/repos/acme/app/issues/7/comments\n"),
         "{out}"
     );
 
-    // A plan whose hazards apply refuses fails the check; allowed, it passes.
+    // A plan whose hazards apply refuses fails the check.
     let apply = kschema(&project, &db, &["apply"]);
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
     let users = project.read("schema/tenant/users.sql");
@@ -92,19 +84,7 @@ async fn the_plan_comment_is_updated_not_appended_and_blocks_on_hazards() {
     assert_eq!(json.code, 2, "{}", json.snapshot());
     project.write("plan.json", &json.stdout);
     let plan = project.path().join("plan.json");
-    let blocked = comment_script(&[
-        "--repo",
-        "acme/app",
-        "--pr",
-        "7",
-        "--body",
-        body,
-        "--dry-run",
-        "--comments",
-        recorded,
-        "--plan",
-        plan.to_str().unwrap(),
-    ]);
+    let blocked = comment_dry_run(body, recorded, &["--plan", plan.to_str().unwrap()]);
     assert_eq!(blocked.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&blocked.stderr).contains("deletes-data"),

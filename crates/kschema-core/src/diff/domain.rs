@@ -71,3 +71,41 @@ pub(super) fn diff_domains(live: &SchemaModel, desired: &SchemaModel, changes: &
         }
     }
 }
+
+/// One part of an [`Change::AlterDomain`], in the order it runs: checks
+/// dropped first, then the default and NOT NULL, then checks added and
+/// validated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DomainStep<'a> {
+    DropCheck(&'a DomainCheck),
+    SetDefault(&'a str),
+    DropDefault,
+    SetNotNull,
+    DropNotNull,
+    AddCheck(&'a DomainCheck),
+    ValidateCheck(&'a DomainCheck),
+}
+
+/// The parts of an `AlterDomain` change, in run order.
+pub fn domain_steps<'a>(
+    default: &'a Option<Option<String>>,
+    not_null: Option<bool>,
+    drop_checks: &'a [DomainCheck],
+    add_checks: &'a [DomainCheck],
+    validate_checks: &'a [DomainCheck],
+) -> Vec<DomainStep<'a>> {
+    let mut steps: Vec<DomainStep> = drop_checks.iter().map(DomainStep::DropCheck).collect();
+    match default {
+        Some(Some(expr)) => steps.push(DomainStep::SetDefault(expr)),
+        Some(None) => steps.push(DomainStep::DropDefault),
+        None => {}
+    }
+    match not_null {
+        Some(true) => steps.push(DomainStep::SetNotNull),
+        Some(false) => steps.push(DomainStep::DropNotNull),
+        None => {}
+    }
+    steps.extend(add_checks.iter().map(DomainStep::AddCheck));
+    steps.extend(validate_checks.iter().map(DomainStep::ValidateCheck));
+    steps
+}

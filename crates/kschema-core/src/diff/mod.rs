@@ -31,6 +31,7 @@ use crate::model::{
 
 mod comment;
 mod domain;
+pub use domain::{domain_steps, DomainStep};
 mod enum_type;
 mod extension;
 mod policy;

@@ -33,6 +33,14 @@ pub struct View {
 }
 
 impl View {
+    /// `view` or `materialized view`.
+    pub fn noun(&self) -> &'static str {
+        match self.materialized {
+            true => "materialized view",
+            false => "view",
+        }
+    }
+
     pub fn same_definition(&self, other: &View) -> bool {
         self.definition == other.definition
             && self.options == other.options

@@ -18,7 +18,7 @@ use crate::definition::{
     column_definition, comment_on, comment_on_object, constraint_sql, create_index, create_table,
     replica_identity, sequence_options, storage_parameter_list, ExprStyle,
 };
-use crate::diff::{adds_identity, Change, ColumnChange};
+use crate::diff::{adds_identity, domain_steps, Change, ColumnChange};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
 use crate::model::{Column, ColumnType, Constraint, ConstraintKind, Identity};
@@ -398,14 +398,9 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             add_checks,
             validate_checks,
         } => {
-            let (statements, hazards) = domain::alter_domain(
-                name,
-                default,
-                *not_null,
-                drop_checks,
-                add_checks,
-                validate_checks,
-            );
+            let steps =
+                domain_steps(default, *not_null, drop_checks, add_checks, validate_checks);
+            let (statements, hazards) = domain::alter_domain(name, &steps);
             step(statements, hazards, TxMode::Transactional)
         }
         Change::RecreateDomain { from, to } => {

@@ -1,8 +1,9 @@
 //! Statements for domains.
 
+use crate::diff::DomainStep;
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
-use crate::model::{Domain, DomainCheck};
+use crate::model::Domain;
 use crate::sql::Sql;
 
 /// As the files write it (on the files' search path).
@@ -21,16 +22,9 @@ fn alter(name: &Ident, what: &str) -> Sql {
         .text(format!(" {what}"))
 }
 
-/// The `ALTER DOMAIN` statements, checks dropped before the new ones are
-/// added; what reads every column of the domain is a hazard.
-pub(super) fn alter_domain(
-    name: &Ident,
-    default: &Option<Option<String>>,
-    not_null: Option<bool>,
-    drop_checks: &[DomainCheck],
-    add_checks: &[DomainCheck],
-    validate_checks: &[DomainCheck],
-) -> (Vec<Sql>, Vec<Hazard>) {
+/// The `ALTER DOMAIN` statements, one per step; what reads every column
+/// of the domain is a hazard.
+pub(super) fn alter_domain(name: &Ident, steps: &[DomainStep]) -> (Vec<Sql>, Vec<Hazard>) {
     let mut statements = Vec::new();
     let mut hazards = Vec::new();
     let scans = |what: String| {
@@ -39,42 +33,30 @@ pub(super) fn alter_domain(
             format!("{what}: reads every column of domain {name}, in every table"),
         )
     };
-    for check in drop_checks {
-        statements.push(alter(
-            name,
-            &format!("DROP CONSTRAINT {}", check.name.quoted()),
-        ));
-    }
-    match default {
-        Some(Some(expr)) => statements.push(alter(name, &format!("SET DEFAULT {expr}"))),
-        Some(None) => statements.push(alter(name, "DROP DEFAULT")),
-        None => {}
-    }
-    match not_null {
-        Some(true) => {
-            statements.push(alter(name, "SET NOT NULL"));
-            hazards.push(scans("SET NOT NULL".into()));
-        }
-        Some(false) => statements.push(alter(name, "DROP NOT NULL")),
-        None => {}
-    }
-    for check in add_checks {
-        statements.push(alter(
-            name,
-            &format!(
-                "ADD CONSTRAINT {} {}",
-                check.name.quoted(),
-                check.definition
-            ),
-        ));
-        hazards.push(scans(format!("adds check {}", check.name)));
-    }
-    for check in validate_checks {
-        statements.push(alter(
-            name,
-            &format!("VALIDATE CONSTRAINT {}", check.name.quoted()),
-        ));
-        hazards.push(scans(format!("validates check {}", check.name)));
+    for step in steps {
+        let what = match step {
+            DomainStep::DropCheck(check) => format!("DROP CONSTRAINT {}", check.name.quoted()),
+            DomainStep::SetDefault(expr) => format!("SET DEFAULT {expr}"),
+            DomainStep::DropDefault => "DROP DEFAULT".into(),
+            DomainStep::SetNotNull => {
+                hazards.push(scans("SET NOT NULL".into()));
+                "SET NOT NULL".into()
+            }
+            DomainStep::DropNotNull => "DROP NOT NULL".into(),
+            DomainStep::AddCheck(check) => {
+                hazards.push(scans(format!("adds check {}", check.name)));
+                format!(
+                    "ADD CONSTRAINT {} {}",
+                    check.name.quoted(),
+                    check.definition
+                )
+            }
+            DomainStep::ValidateCheck(check) => {
+                hazards.push(scans(format!("validates check {}", check.name)));
+                format!("VALIDATE CONSTRAINT {}", check.name.quoted())
+            }
+        };
+        statements.push(alter(name, &what));
     }
     (statements, hazards)
 }

@@ -10,9 +10,6 @@ pub(super) fn create_view(view: &View) -> Sql {
 
 pub(super) fn drop_view(view: &View) -> Sql {
     Sql::new()
-        .text(match view.materialized {
-            true => "DROP MATERIALIZED VIEW ",
-            false => "DROP VIEW ",
-        })
+        .text(format!("DROP {} ", view.noun().to_uppercase()))
         .qualified(&view.name)
 }

@@ -297,27 +297,26 @@ fn describe_change(change: &Change) -> (char, String) {
             add_checks,
             validate_checks,
         } => {
-            // In the order the statements run.
-            let mut what: Vec<String> = drop_checks
-                .iter()
-                .map(|c| format!("drop check {}", c.name))
-                .collect();
-            match default {
-                Some(Some(_)) => what.push("set default".to_string()),
-                Some(None) => what.push("drop default".to_string()),
-                None => {}
-            }
-            match not_null {
-                Some(true) => what.push("set not null".into()),
-                Some(false) => what.push("drop not null".into()),
-                None => {}
-            }
-            what.extend(add_checks.iter().map(|c| format!("add check {}", c.name)));
-            what.extend(
-                validate_checks
-                    .iter()
-                    .map(|c| format!("validate check {}", c.name)),
+            use crate::diff::DomainStep;
+            let steps = crate::diff::domain_steps(
+                default,
+                *not_null,
+                drop_checks,
+                add_checks,
+                validate_checks,
             );
+            let what: Vec<String> = steps
+                .iter()
+                .map(|step| match step {
+                    DomainStep::DropCheck(c) => format!("drop check {}", c.name),
+                    DomainStep::SetDefault(_) => "set default".into(),
+                    DomainStep::DropDefault => "drop default".into(),
+                    DomainStep::SetNotNull => "set not null".into(),
+                    DomainStep::DropNotNull => "drop not null".into(),
+                    DomainStep::AddCheck(c) => format!("add check {}", c.name),
+                    DomainStep::ValidateCheck(c) => format!("validate check {}", c.name),
+                })
+                .collect();
             ('~', format!("alter domain {name}: {}", what.join(", ")))
         }
         Change::RecreateDomain { to, .. } => ('~', format!("recreate domain {}", to.name)),
@@ -349,9 +348,9 @@ fn describe_change(change: &Change) -> (char, String) {
             ('~', format!("extension {name}: {}", what.join(", ")))
         }
         Change::DropExtension { extension } => ('-', format!("drop extension {}", extension.name)),
-        Change::CreateView { view } => ('+', format!("create {} {}", view_kind(view), view.name)),
+        Change::CreateView { view } => ('+', format!("create {} {}", view.noun(), view.name)),
         Change::ReplaceView { to, .. } => ('~', format!("replace view {}", to.name)),
-        Change::DropView { view } => ('-', format!("drop {} {}", view_kind(view), view.name)),
+        Change::DropView { view } => ('-', format!("drop {} {}", view.noun(), view.name)),
         Change::Grant {
             object,
             role,
@@ -458,13 +457,5 @@ pub(crate) fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
-    }
-}
-
-/// `view` or `materialized view`, for descriptions.
-fn view_kind(view: &crate::model::View) -> &'static str {
-    match view.materialized {
-        true => "materialized view",
-        false => "view",
     }
 }

@@ -192,15 +192,10 @@ impl Loader {
                 (None, _) => None,
             };
             // A view's column: kept as written, like other objects' comments.
-            let on_view = || {
-                self.routines.iter().any(|r| {
-                    matches!(r.kind, super::routine::RoutineKind::View { .. })
-                        && r.name.last() == Some(&table)
-                })
-            };
+            let on_view = column.is_some() && self.declares_view(&table);
             match (slot, &column) {
                 (Some(slot), _) => *slot = text,
-                (None, Some(column)) if on_view() => {
+                (None, Some(column)) if on_view => {
                     loaded.origins.insert(
                         ObjectKey::Comment(loaded.comments.len()),
                         Origin {

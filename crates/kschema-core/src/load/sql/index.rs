@@ -13,11 +13,7 @@ impl Loader {
         let file = &declared.file;
         let (table_name, table_span) = self.object_name(file, &ast.table_name, "index table")?;
         let Some(table) = model.tables.get(&table_name) else {
-            let on_view = self.routines.iter().any(|r| {
-                matches!(r.kind, super::routine::RoutineKind::View { .. })
-                    && r.name.last() == Some(&table_name)
-            });
-            if on_view {
+            if self.declares_view(&table_name) {
                 self.unsupported(
                     file,
                     table_span,

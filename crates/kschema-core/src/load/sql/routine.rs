@@ -603,6 +603,14 @@ impl Loader {
         loaded.grants.push(sql);
     }
 
+    /// Whether the scope's files create a view (or materialized view) of
+    /// this name (read before the views are built).
+    pub(super) fn declares_view(&self, name: &Ident) -> bool {
+        self.routines
+            .iter()
+            .any(|r| matches!(r.kind, RoutineKind::View { .. }) && r.name.last() == Some(name))
+    }
+
     /// A `COMMENT ON` an object kschema compares the comments of, run as
     /// written once every object exists (its schema qualifier, in a dump,
     /// left out).
