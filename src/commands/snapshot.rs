@@ -29,7 +29,14 @@ pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<ExitCode, R
                 .insert(database.clone(), mongo.introspect(&database).await?);
         }
     }
-    write_file(&args.out, &snapshot.to_json())?;
+    let json = snapshot.to_json().map_err(|e| {
+        miette::miette!(
+            code = "kschema::snapshot::serialize",
+            help = "this is a bug in kschema: please report it with the schema's kinds of objects",
+            "the snapshot could not be written as JSON: {e}"
+        )
+    })?;
+    write_file(&args.out, &json)?;
     let missing = schemas.len() - live.schemas.len();
     print(&format!(
         "Database: {db}\n\nSnapshot of {} schema{} ({} distinct shape{}) written to {}{}\n",

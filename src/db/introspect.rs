@@ -245,12 +245,12 @@ async fn read_catalog(
         Some((second, third)) => futures_util::try_join!(
             read_tables(client, &names, version, &mut builder),
             object_reads(second, &names, version),
-            per_schema_reads(third, &names)
+            per_schema_reads(third, &names, version)
         )?,
         None => (
             read_tables(client, &names, version, &mut builder).await?,
             object_reads(client, &names, version).await?,
-            per_schema_reads(client, &names).await?,
+            per_schema_reads(client, &names, version).await?,
         ),
     };
     for sequence in sequences {
@@ -511,9 +511,10 @@ async fn object_reads(
 async fn per_schema_reads(
     client: &Client,
     names: &[&str],
+    version: i32,
 ) -> Result<PerSchemaReads, IntrospectError> {
     let trace = crate::trace::Trace::new();
-    let views = read_views(client, names).await?;
+    let views = read_views(client, names, version).await?;
     trace.mark("views");
     let mut grants = Vec::new();
     for row in client
@@ -582,10 +583,16 @@ async fn read_functions(
 /// Views: every view's signature, then one view per signature deparsed,
 /// its definition given to every view of that signature (as tables'
 /// documents are).
-async fn read_views(client: &Client, names: &[&str]) -> Result<Vec<RawView>, IntrospectError> {
+async fn read_views(
+    client: &Client,
+    names: &[&str],
+    version: i32,
+) -> Result<Vec<RawView>, IntrospectError> {
     let mut signed: Vec<(u32, String, String)> = Vec::new();
     let mut representative_of: HashMap<String, u32> = HashMap::new();
     let mut represented: Vec<u32> = Vec::new();
+    // Represented materialized views with indexes.
+    let mut indexed: Vec<u32> = Vec::new();
     for row in client
         .query(VIEW_SIGNATURES_SQL, &[&names])
         .await
@@ -598,8 +605,15 @@ async fn read_views(client: &Client, names: &[&str]) -> Result<Vec<RawView>, Int
         let options: Vec<String> = read(&row, 5)?;
         let columns: Option<String> = read(&row, 6)?;
         let materialized: bool = read(&row, 7)?;
+        let indexes: Option<String> = read(&row, 8)?;
         let name: String = read(&row, 2)?;
-        let tree = kschema_core::catalog::with_oids_named(&read::<String>(&row, 3)?, &own);
+        // Index expressions are trees too, naming the schema's objects.
+        let tree = format!(
+            "{}\n{}",
+            read::<String>(&row, 3)?,
+            indexes.as_deref().unwrap_or_default()
+        );
+        let tree = kschema_core::catalog::with_oids_named(&tree, &own);
         let signature = format!(
             "{}:{name}\n{materialized}\n{}\n{}\n{tree}",
             name.len(),
@@ -608,9 +622,23 @@ async fn read_views(client: &Client, names: &[&str]) -> Result<Vec<RawView>, Int
         );
         let representative = *representative_of.entry(signature).or_insert_with(|| {
             represented.push(oid);
+            if indexes.is_some() {
+                indexed.push(oid);
+            }
             oid
         });
         signed.push((representative, read(&row, 1)?, name));
+    }
+    // Their indexes, read as a table's.
+    let mut index_documents: HashMap<u32, String> = HashMap::new();
+    if !indexed.is_empty() {
+        for row in client
+            .query(with_version(TABLES_SQL, version).as_str(), &[&indexed])
+            .await
+            .map_err(IntrospectError::Query)?
+        {
+            index_documents.insert(read(&row, 0)?, read(&row, 1)?);
+        }
     }
     let mut described: HashMap<u32, RawView> = HashMap::new();
     for row in client
@@ -618,8 +646,9 @@ async fn read_views(client: &Client, names: &[&str]) -> Result<Vec<RawView>, Int
         .await
         .map_err(IntrospectError::Query)?
     {
+        let oid: u32 = read(&row, 0)?;
         described.insert(
-            read(&row, 0)?,
+            oid,
             RawView {
                 schema: read(&row, 1)?,
                 name: read(&row, 2)?,
@@ -629,6 +658,7 @@ async fn read_views(client: &Client, names: &[&str]) -> Result<Vec<RawView>, Int
                 reads: read(&row, 6)?,
                 read_from: String::new(),
                 materialized: read(&row, 7)?,
+                indexes: index_documents.remove(&oid),
             },
         );
     }

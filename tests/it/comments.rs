@@ -97,6 +97,60 @@ async fn comments_on_every_kind_converge() {
     );
 }
 
+/// Comments are keyed by their object: a model holding them once failed to
+/// serialize, which made every commented tenant share one fingerprint (a
+/// drift in one was not seen) and wrote empty snapshots.
+#[tokio::test]
+async fn with_comments_a_tenant_drift_is_seen_and_a_snapshot_holds_them() {
+    let project = project_of(PUBLIC, TENANT, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (PUBLIC, TENANT), TENANTS, &[]).await;
+
+    db.execute("DROP TRIGGER tasks_touch ON org_t2.tasks").await;
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout.contains("tenant t1 (org_t1): up to date"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("tenant t2 (org_t2): 2 changes"),
+        "{}",
+        plan.stdout
+    );
+
+    let snapshot = project.path().join("live.json");
+    let snap = kschema(
+        &project,
+        &db,
+        &["snapshot", "--out", snapshot.to_str().unwrap()],
+    );
+    assert_eq!(snap.code, 0, "{}", snap.snapshot());
+    let document: serde_json::Value =
+        serde_json::from_str(&project.read("live.json")).expect("the snapshot is JSON");
+    assert!(
+        document.to_string().contains("tasks by owner"),
+        "{document}"
+    );
+    let against = kschema(
+        &project,
+        &db,
+        &[
+            "plan",
+            "--tenant",
+            "all",
+            "--against",
+            snapshot.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(against.code, 2, "{}", against.snapshot());
+    assert!(
+        against.stdout.contains("tenant t2 (org_t2): 2 changes"),
+        "{}",
+        against.stdout
+    );
+}
+
 #[tokio::test]
 async fn comments_on_kinds_not_managed_are_refused() {
     let project = Project::empty();

@@ -72,10 +72,7 @@ async fn domains_converge_and_change() {
     .await;
 
     // inspect writes them back, and its files plan empty.
-    let out = crate::support::Project::empty();
-    let out_dir = out.path().display().to_string();
-    let inspect = kschema(&project, &db, &["inspect", "--out", &out_dir, "--force"]);
-    assert_eq!(inspect.code, 0, "{}", inspect.snapshot());
+    let (out, _) = crate::support::inspect_into_new_project(&project, &db);
     let domains = out.read("schema/tenant/domains.sql");
     assert!(
         domains.contains("CREATE DOMAIN code AS character varying(20) COLLATE \"C\""),
@@ -86,7 +83,6 @@ async fn domains_converge_and_change() {
             .contains("CREATE DOMAIN email AS text"),
         "written"
     );
-    out.write("tenants.toml", &project.read("tenants.toml"));
     let plan = kschema(&out, &db, &["plan", "--tenant", "all"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
 

@@ -115,7 +115,7 @@ async fn what_a_dump_holds_that_kschema_does_not_manage_is_refused_with_a_way_ou
             "dump.sql:2",
         ),
         (
-            "CREATE TABLE t (id int PRIMARY KEY);\nCREATE INDEX t_id ON t (id);\nCOMMENT ON MATERIALIZED VIEW m IS 'x';\n",
+            "CREATE TABLE t (id int PRIMARY KEY);\nCREATE INDEX t_id ON t (id);\nCOMMENT ON COLLATION \"C\" IS 'x';\n",
             "pg_dump --no-comments",
             "dump.sql:3",
         ),

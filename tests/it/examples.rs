@@ -35,10 +35,7 @@ async fn the_saas_example_converges_and_inspects_back() {
         .get(0);
     assert!(fresh);
 
-    let out = Project::empty();
-    let out_dir = out.path().display().to_string();
-    let inspect = kschema(&project, &db, &["inspect", "--out", &out_dir, "--force"]);
-    assert_eq!(inspect.code, 0, "{}", inspect.snapshot());
+    let (out, _) = crate::support::inspect_into_new_project(&project, &db);
     let comments = out.read("schema/tenant/comments.sql");
     for expected in [
         "COMMENT ON POLICY own_bookmarks ON user_bookmarks IS",
@@ -47,7 +44,6 @@ async fn the_saas_example_converges_and_inspects_back() {
     ] {
         assert!(comments.contains(expected), "{expected}\n{comments}");
     }
-    out.write("tenants.toml", &project.read("tenants.toml"));
     let plan = kschema(&out, &db, &["plan", "--tenant", "all"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
 }

@@ -318,6 +318,17 @@ pub fn kschema(project: &Project, db: &TestDb, args: &[&str]) -> Run {
     kschema_with(project, Some(&db.url()), args)
 }
 
+/// `inspect` of `db` into a new project (its tenants.toml copied from
+/// `project`), which must succeed: the new project and what inspect said.
+pub fn inspect_into_new_project(project: &Project, db: &TestDb) -> (Project, Run) {
+    let out = Project::empty();
+    let out_dir = out.path().display().to_string();
+    let inspect = kschema(project, db, &["inspect", "--out", &out_dir, "--force"]);
+    assert_eq!(inspect.code, 0, "{}", inspect.snapshot());
+    out.write("tenants.toml", &project.read("tenants.toml"));
+    (out, inspect)
+}
+
 pub fn kschema_with(project: &Project, url: Option<&str>, args: &[&str]) -> Run {
     let result = run(&mut command(project, url, args));
     // Every JSON plan the suite makes follows docs/plan.schema.json: what

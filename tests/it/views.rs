@@ -5,7 +5,8 @@
 //! `pg_dump --schema-only` equals that of the SQL run directly.
 
 use crate::support::{
-    assert_converges, kschema, project_of, run_directly, tenants_toml, Project, TestDb,
+    assert_converges, inspect_into_new_project, kschema, project_of, run_directly, tenants_toml,
+    Project, TestDb,
 };
 
 const PUBLIC: &str =
@@ -215,40 +216,149 @@ CREATE VIEW open_count AS SELECT n FROM task_counts WHERE NOT done;
     assert_converges(&project, &db, ("", &changed), TENANTS, &[]).await;
 
     // inspect writes it back as a materialized view; its files plan empty.
-    let out = Project::empty();
-    let out_dir = out.path().display().to_string();
-    let inspect = kschema(&project, &db, &["inspect", "--out", &out_dir, "--force"]);
-    assert_eq!(inspect.code, 0, "{}", inspect.snapshot());
+    let (out, _) = inspect_into_new_project(&project, &db);
     let views = out.read("schema/tenant/views.sql");
     assert!(
         views.contains("CREATE MATERIALIZED VIEW task_counts"),
         "{views}"
     );
-    out.write("tenants.toml", &project.read("tenants.toml"));
     let plan = kschema(&out, &db, &["plan", "--tenant", "all"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
+}
 
-    // Its indexes are not managed yet: refused in files, listed live.
-    db.execute("CREATE INDEX task_counts_done ON org_t1.task_counts (done)")
+#[tokio::test]
+async fn indexes_and_comments_on_materialized_views_converge_and_come_back_with_them() {
+    let tenant = "CREATE TABLE tasks (id BIGINT PRIMARY KEY, title TEXT, done BOOLEAN NOT NULL DEFAULT false);
+CREATE MATERIALIZED VIEW task_counts AS SELECT done, count(*) AS n FROM tasks GROUP BY done;
+";
+    let indexed = format!(
+        "{tenant}CREATE UNIQUE INDEX task_counts_done ON task_counts (done);
+CREATE INDEX task_counts_busy ON task_counts (n DESC) WHERE n > 10;
+COMMENT ON MATERIALIZED VIEW task_counts IS 'tasks per state';
+COMMENT ON COLUMN task_counts.n IS 'how many';
+COMMENT ON INDEX task_counts_done IS 'lets REFRESH run concurrently';
+"
+    );
+    let project = project_of("", tenant, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, ("", tenant), TENANTS, &[]).await;
+
+    // Indexes on a view that exists are built online, like a table's.
+    project.write("schema/tenant/app.sql", &indexed);
+    let plan = kschema(
+        &project,
+        &db,
+        &["plan", "--tenant", "all", "--format", "sql"],
+    );
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    for expected in [
+        "COMMENT ON MATERIALIZED VIEW org_t1.task_counts IS 'tasks per state';",
+        "COMMENT ON COLUMN org_t1.task_counts.n IS 'how many';",
+        "-- outside a transaction:",
+        "CREATE UNIQUE INDEX CONCURRENTLY task_counts_done ON org_t1.task_counts (done);",
+        // Once the index is built.
+        "(done);\nCOMMENT ON INDEX org_t1.task_counts_done IS 'lets REFRESH run concurrently';",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.stdout
+        );
+    }
+    assert_converges(&project, &db, ("", &indexed), TENANTS, &[]).await;
+    // REFRESH … CONCURRENTLY needs the unique index: it is there.
+    db.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY org_t1.task_counts")
         .await;
+
+    // A new query creates the view again: its indexes and comments come
+    // back after it, in the same transaction.
+    let changed = indexed.replace("count(*) AS n", "count(*) AS n, max(id) AS last");
+    project.write("schema/tenant/app.sql", &changed);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    let text = &plan.stdout;
+    let view_at = text
+        .find("+ create materialized view task_counts")
+        .unwrap_or_else(|| panic!("{text}"));
+    let index_at = text
+        .find("+ create unique index task_counts_done")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(view_at < index_at, "{text}");
+    assert!(!text.contains("- drop index"), "{text}");
+    assert_converges(&project, &db, ("", &changed), TENANTS, &[]).await;
+
+    // One tenant's index dropped by hand: only it gets the index again.
+    db.execute("DROP INDEX org_t2.task_counts_busy").await;
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
     assert!(
-        plan.stdout
-            .contains("1 index on a materialized view (task_counts_done (on task_counts))"),
+        plan.stdout.contains("tenant t1 (org_t1): up to date"),
         "{}",
         plan.stdout
     );
-    project.write(
-        "schema/tenant/app.sql",
-        &format!("{changed}CREATE INDEX task_counts_done ON task_counts (done);\n"),
+    assert!(
+        plan.stdout.contains("+ create index task_counts_busy"),
+        "{}",
+        plan.stdout
     );
+    assert_converges(&project, &db, ("", &changed), TENANTS, &[]).await;
+
+    // An index the files drop goes online.
+    let fewer = changed.replace(
+        "CREATE INDEX task_counts_busy ON task_counts (n DESC) WHERE n > 10;\n",
+        "",
+    );
+    project.write("schema/tenant/app.sql", &fewer);
+    let plan = kschema(
+        &project,
+        &db,
+        &["plan", "--tenant", "all", "--format", "sql"],
+    );
+    assert!(
+        plan.stdout
+            .contains("DROP INDEX CONCURRENTLY IF EXISTS org_t1.task_counts_busy"),
+        "{}",
+        plan.stdout
+    );
+    assert_converges(&project, &db, ("", &fewer), TENANTS, &[]).await;
+
+    // inspect writes the indexes and comments back; its files plan empty.
+    let (out, _) = inspect_into_new_project(&project, &db);
+    let views = out.read("schema/tenant/views.sql");
+    assert!(
+        views.contains("CREATE UNIQUE INDEX task_counts_done ON task_counts USING btree (done)")
+            || views.contains("CREATE UNIQUE INDEX task_counts_done ON task_counts (done)"),
+        "{views}"
+    );
+    assert!(
+        out.read("schema/tenant/comments.sql")
+            .contains("COMMENT ON MATERIALIZED VIEW task_counts IS 'tasks per state'"),
+        "{}",
+        out.read("schema/tenant/comments.sql")
+    );
+    let plan = kschema(&out, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    assert!(!plan.stdout.contains("not compared"), "{}", plan.stdout);
+}
+
+#[tokio::test]
+async fn an_index_on_a_plain_view_is_refused_at_its_line() {
+    let tenant = "CREATE TABLE tasks (id BIGINT PRIMARY KEY, done BOOLEAN);
+CREATE VIEW open_tasks AS SELECT id FROM tasks WHERE NOT done;
+CREATE INDEX open_tasks_id ON open_tasks (id);
+";
+    let project = project_of("", tenant, TENANTS);
+    let db = TestDb::new().await;
     let refused = kschema(&project, &db, &["plan", "--tenant", "all"]);
     assert_eq!(refused.code, 1, "{}", refused.snapshot());
-    assert!(
-        refused
-            .stderr
-            .contains("indexes on materialized view task_counts are not managed yet"),
-        "{}",
-        refused.stderr
-    );
+    for expected in [
+        "kschema::sql::index_on_view",
+        "index on view open_tasks, which holds no rows",
+        "app.sql:3",
+        "CREATE MATERIALIZED VIEW",
+    ] {
+        assert!(
+            refused.stderr.contains(expected),
+            "{expected}\n{}",
+            refused.stderr
+        );
+    }
 }

@@ -74,6 +74,9 @@ pub fn comment_on_object(object: &Commented, comment: Option<&str>) -> Sql {
         Commented::Index { name } => Sql::new().text("COMMENT ON INDEX ").qualified(name),
         Commented::Sequence { name } => Sql::new().text("COMMENT ON SEQUENCE ").qualified(name),
         Commented::View { name } => Sql::new().text("COMMENT ON VIEW ").qualified(name),
+        Commented::MaterializedView { name } => Sql::new()
+            .text("COMMENT ON MATERIALIZED VIEW ")
+            .qualified(name),
         Commented::ViewColumn { view, column } => Sql::new()
             .text("COMMENT ON COLUMN ")
             .qualified(view)

@@ -27,6 +27,7 @@ pub enum UnmanagedKind {
     Aggregate,
     View,
     MaterializedView,
+    /// No longer listed (managed since); known so older snapshots read.
     MaterializedViewIndex,
     ForeignTable,
     Partitioning,

@@ -1,6 +1,6 @@
 -- Comments on what the target schemas ($1) hold besides tables and their
 -- columns (which tables.sql reads with them): indexes, constraints,
--- standalone sequences, views and their columns, functions, enum types, domains,
+-- standalone sequences, views and materialized views and their columns, functions, enum types, domains,
 -- triggers and policies; and, with public, the database's extensions (but
 -- plpgsql, which every database has). An extension's comment is read
 -- whether its own script or the files set it: the desired state, built on
@@ -13,7 +13,8 @@ SELECT ns.nspname, c.kind, c.object, c.detail, c.procedure, c.description
   FROM (
     SELECT rel.relnamespace AS nsp,
            CASE rel.relkind WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence'
-                ELSE CASE WHEN d.objsubid = 0 THEN 'view' ELSE 'view_column' END END AS kind,
+                WHEN 'v' THEN CASE WHEN d.objsubid = 0 THEN 'view' ELSE 'view_column' END
+                ELSE CASE WHEN d.objsubid = 0 THEN 'materialized_view' ELSE 'view_column' END END AS kind,
            rel.relname::text AS object,
            CASE WHEN d.objsubid > 0 THEN
              (SELECT attname::text FROM pg_attribute
@@ -22,7 +23,7 @@ SELECT ns.nspname, c.kind, c.object, c.detail, c.procedure, c.description
       FROM pg_description d
       JOIN pg_class rel ON d.classoid = 'pg_class'::regclass AND rel.oid = d.objoid
       JOIN ns ON ns.oid = rel.relnamespace
-     WHERE rel.relkind IN ('i', 'S', 'v')
+     WHERE rel.relkind IN ('i', 'S', 'v', 'm')
        AND NOT (rel.relkind = 'S' AND EXISTS (
              SELECT 1 FROM pg_depend o
               WHERE o.classid = 'pg_class'::regclass AND o.objid = rel.oid

@@ -19,7 +19,7 @@ rel AS MATERIALIZED (
          c.reltablespace, c.relreplident, c.relrowsecurity, c.relforcerowsecurity,
          c.relacl, c.relowner, ns.nspname
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-   WHERE (c.relkind IN ('v', 'm', 'f', 'c', 'p') OR c.relispartition
+   WHERE (c.relkind IN ('f', 'c', 'p') OR c.relispartition
           OR (c.relkind = 'r' AND c.relreplident = 'i')
           OR (c.relkind IN ('i', 'I') AND (c.reloptions IS NOT NULL OR c.reltablespace <> 0))
           OR (c.relkind = 'r' AND c.reltablespace <> 0)
@@ -34,18 +34,12 @@ tbl AS NOT MATERIALIZED (
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
 )
 SELECT nspname, kind, name FROM (
-  -- Views and materialized views are managed (views.sql), but not yet
-  -- the indexes on a materialized view.
+  -- Views and materialized views, and the indexes on these, are managed
+  -- (views.sql, tables.sql).
   SELECT nspname,
          CASE relkind WHEN 'f' THEN 'foreign_table' WHEN 'c' THEN 'composite_type' END AS kind,
          relname::text AS name
     FROM rel WHERE relkind IN ('f', 'c')
-  UNION ALL
-  SELECT m.nspname, 'materialized_view_index', format('%I (on %I)', ic.relname, m.relname)
-    FROM rel m
-    JOIN pg_index x ON x.indrelid = m.oid
-    JOIN pg_class ic ON ic.oid = x.indexrelid
-   WHERE m.relkind = 'm'
   UNION ALL
   SELECT r.nspname, CASE WHEN r.relispartition THEN 'partition' ELSE 'inherited_table' END,
          format('%I (of %s)', r.relname,
@@ -197,7 +191,7 @@ SELECT nspname, kind, name FROM (
                       AND EXISTS (SELECT 1 FROM pg_class rc
                                    WHERE rc.oid = dd.objoid
                                      AND (rc.relkind IN ('r', 'p') AND NOT rc.relispartition
-                                          OR rc.relkind = 'v'
+                                          OR rc.relkind IN ('v', 'm')
                                           OR rc.relkind = 'i' AND NOT EXISTS (
                                                SELECT 1 FROM pg_constraint k
                                                 WHERE k.conindid = rc.oid AND k.contype IN ('p', 'u', 'x'))

@@ -1,8 +1,9 @@
 -- Per view (and materialized view: relkind 'm') of the target schemas ($1): what its definition is made of,
 -- without deparsing it — its rule's query tree, and the names of the
 -- objects of its own schema that tree may name by oid (relations, types,
--- functions: the oids differ per tenant, their names do not), its options
--- and its columns.
+-- functions: the oids differ per tenant, their names do not), its options,
+-- its columns and (a materialized view's) its indexes as pg_index holds
+-- them, but for their own oids.
 -- Views whose trees read the same once those oids are named have the same
 -- definition, so one view per such signature is deparsed (views.sql).
 WITH ns AS MATERIALIZED (
@@ -35,7 +36,12 @@ SELECT c.oid, ns.nspname::text, c.relname::text, rw.ev_action::text,
                           ',' ORDER BY a.attnum)
           FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
-       c.relkind = 'm'
+       c.relkind = 'm',
+       (SELECT string_agg(concat_ws(' ', ic.relname, ic.relam, ic.reloptions::text,
+                                    (to_jsonb(x) - 'indexrelid' - 'indrelid')::text),
+                          E'\n' ORDER BY ic.relname)
+          FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+         WHERE x.indrelid = c.oid AND c.relkind = 'm')
   FROM pg_class c
   JOIN ns ON ns.oid = c.relnamespace
   JOIN pg_rewrite rw ON rw.ev_class = c.oid AND rw.rulename = '_RETURN'

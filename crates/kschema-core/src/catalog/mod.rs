@@ -45,7 +45,9 @@ pub struct Fingerprint([u8; 32]);
 
 impl Fingerprint {
     pub fn of(model: &SchemaModel) -> Fingerprint {
-        let json = serde_json::to_vec(model).unwrap_or_default();
+        // Every model serializes (a test makes sure); were one not to, its
+        // debug form still tells it from others.
+        let json = serde_json::to_vec(model).unwrap_or_else(|_| format!("{model:?}").into_bytes());
         Fingerprint(Sha256::digest(&json).into())
     }
 
@@ -193,6 +195,8 @@ struct SchemaRows {
     domains: BTreeMap<Ident, Domain>,
     extensions: BTreeMap<Ident, Extension>,
     views: BTreeMap<Ident, View>,
+    /// Indexes on materialized views.
+    view_indexes: Vec<Index>,
     grants: std::collections::BTreeSet<Grant>,
     comments: BTreeMap<Commented, String>,
     rows: BTreeMap<Ident, Vec<Row>>,
@@ -295,6 +299,16 @@ impl LiveStateBuilder {
             }
         };
         let name = Ident::new(&raw.name);
+        // A materialized view's indexes, read as a table's are.
+        let indexes = match raw.indexes.as_deref().map(serde_json::from_str::<RawTable>) {
+            Some(Ok(document)) => self.table_from_raw(&raw.name, document, &raw.read_from).1,
+            Some(Err(e)) => {
+                self.errors
+                    .push(format!("indexes of view {}.{}: {e}", raw.schema, raw.name));
+                return;
+            }
+            None => Vec::new(),
+        };
         let definition = strip_qualifier(&raw.definition, &raw.read_from);
         let mut options = raw.options;
         options.sort();
@@ -312,25 +326,26 @@ impl LiveStateBuilder {
             name.quoted(),
             definition.trim_end().trim_end_matches(';')
         );
-        self.schemas
+        let rows = self
+            .schemas
             .entry(SchemaName::new(&raw.schema))
-            .or_default()
-            .views
-            .insert(
-                name.clone(),
-                View {
-                    name,
-                    definition,
-                    columns: columns
-                        .into_iter()
-                        .map(|(c, t)| (Ident::new(c), strip_qualifier(&t, &raw.read_from)))
-                        .collect(),
-                    options,
-                    reads: raw.reads.into_iter().map(Ident::new).collect(),
-                    sql,
-                    materialized: raw.materialized,
-                },
-            );
+            .or_default();
+        rows.view_indexes.extend(indexes);
+        rows.views.insert(
+            name.clone(),
+            View {
+                name,
+                definition,
+                columns: columns
+                    .into_iter()
+                    .map(|(c, t)| (Ident::new(c), strip_qualifier(&t, &raw.read_from)))
+                    .collect(),
+                options,
+                reads: raw.reads.into_iter().map(Ident::new).collect(),
+                sql,
+                materialized: raw.materialized,
+            },
+        );
     }
 
     /// A privilege granted in a schema.
@@ -377,6 +392,7 @@ impl LiveStateBuilder {
             ("index", _) => Commented::Index { name: name() },
             ("sequence", _) => Commented::Sequence { name: name() },
             ("view", _) => Commented::View { name: name() },
+            ("materialized_view", _) => Commented::MaterializedView { name: name() },
             ("type", _) => Commented::Type { name: name() },
             ("domain", _) => Commented::Domain { name: name() },
             ("extension", _) => Commented::Extension { name: name() },
@@ -523,25 +539,31 @@ impl LiveStateBuilder {
                 .sort_by(|a, b| (&a.name, &a.arguments).cmp(&(&b.name, &b.arguments)));
             // Schemas built from the very same table objects, with the same
             // functions, are the same model (seed rows are a schema's own).
-            let shape_key: Option<(Vec<usize>, String)> =
-                (rows.sequences.is_empty() && rows.rows.is_empty()).then(|| {
-                    (
-                        rows.tables
-                            .iter()
-                            .map(|(_, t)| Arc::as_ptr(t) as usize)
-                            .collect(),
-                        serde_json::to_string(&(
-                            &rows.functions,
-                            &rows.enums,
-                            &rows.domains,
-                            &rows.extensions,
-                            &rows.views,
-                            &rows.grants,
-                            &rows.comments,
-                        ))
-                        .unwrap_or_default(),
-                    )
-                });
+            // (A key that does not serialize shares nothing.)
+            let shape_key: Option<(Vec<usize>, String)> = (rows.sequences.is_empty()
+                && rows.rows.is_empty())
+            .then(|| {
+                serde_json::to_string(&(
+                    &rows.functions,
+                    &rows.enums,
+                    &rows.domains,
+                    &rows.extensions,
+                    &rows.views,
+                    &rows.view_indexes,
+                    &rows.grants,
+                    rows.comments.iter().collect::<Vec<_>>(),
+                ))
+                .ok()
+            })
+            .flatten()
+            .map(|objects| {
+                let tables = rows
+                    .tables
+                    .iter()
+                    .map(|(_, t)| Arc::as_ptr(t) as usize)
+                    .collect();
+                (tables, objects)
+            });
             if let Some(existing) = shape_key.as_ref().and_then(|key| by_shape.get(key)) {
                 state.schemas.insert(schema, existing.clone());
                 continue;
@@ -563,6 +585,9 @@ impl LiveStateBuilder {
             model.domains = rows.domains;
             model.extensions = rows.extensions;
             model.views = rows.views;
+            for index in rows.view_indexes {
+                model.indexes.insert(index.name.clone(), index);
+            }
             model.privileges.grants.extend(rows.grants);
             model.comments = rows.comments;
             model.rows = rows.rows;

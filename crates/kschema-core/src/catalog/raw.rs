@@ -159,6 +159,9 @@ pub struct RawView {
     /// that represents all of its signature), whose name is left out.
     pub read_from: String,
     pub materialized: bool,
+    /// A materialized view's indexes: its document as `tables.sql` writes
+    /// a table's (only its indexes are taken).
+    pub indexes: Option<String>,
 }
 
 /// A query tree's text (`pg_rewrite.ev_action`) with the oids of its own

@@ -107,7 +107,10 @@ fn declared(desired: &SchemaModel, object: &Commented) -> bool {
             table(on).is_some_and(|t| t.constraints.iter().any(|c| &c.name == name))
         }
         Commented::Sequence { name } => desired.sequences.contains_key(name),
-        Commented::View { name } => desired.views.contains_key(name),
+        Commented::View { name } => desired.views.get(name).is_some_and(|v| !v.materialized),
+        Commented::MaterializedView { name } => {
+            desired.views.get(name).is_some_and(|v| v.materialized)
+        }
         Commented::ViewColumn { view, column } => desired
             .views
             .get(view)
@@ -158,8 +161,10 @@ fn dropped_objects(
                 });
             }
             Change::DropView { view } => {
-                dropped.insert(Commented::View {
-                    name: view.name.clone(),
+                let name = view.name.clone();
+                dropped.insert(match view.materialized {
+                    true => Commented::MaterializedView { name },
+                    false => Commented::View { name },
                 });
                 dropped_tables.insert(&view.name);
             }

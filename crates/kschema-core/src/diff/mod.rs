@@ -1005,20 +1005,29 @@ fn diff_constraints(
 
 fn diff_indexes(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
     // Indexes of tables that are dropped go with them; those of tables that
-    // are created are created after them.
+    // are created are created after them. A materialized view's are the
+    // view's (`view::diff_views`).
+    let on_kept_table =
+        |i: &&Index| live.tables.contains_key(&i.table) && desired.tables.contains_key(&i.table);
     let live_indexes: Vec<Index> = live
         .indexes
         .values()
-        .filter(|i| desired.tables.contains_key(&i.table))
+        .filter(on_kept_table)
         .cloned()
         .collect();
-    let desired_indexes: Vec<Index> = desired.indexes.values().cloned().collect();
-    let pairs = match_by_name_and_definition(
-        &live_indexes,
-        &desired_indexes,
-        |i| &i.name,
-        Index::same_definition,
-    );
+    let desired_indexes: Vec<Index> = desired
+        .indexes
+        .values()
+        .filter(|i| !desired.views.contains_key(&i.table))
+        .cloned()
+        .collect();
+    diff_index_sets(&live_indexes, &desired_indexes, changes);
+}
+
+/// Drops, builds and renames that turn the `live` indexes into the
+/// `desired` ones.
+fn diff_index_sets(live: &[Index], desired: &[Index], changes: &mut Vec<Change>) {
+    let pairs = match_by_name_and_definition(live, desired, |i| &i.name, Index::same_definition);
     for pair in pairs {
         match pair {
             (Some(l), Some(d)) if !l.same_definition(d) || !l.valid => {

@@ -1,13 +1,14 @@
 //! Views: matched by name, compared by what PostgreSQL stores. A view
 //! whose columns change other than at the end, or that reads a table
 //! column being converted or dropped, is dropped and created again, and so
-//! is every view that reads it.
+//! is every view that reads it. A materialized view's indexes go and come
+//! back with it.
 
 use std::collections::BTreeSet;
 
-use super::{disturbed_columns, Change};
+use super::{diff_index_sets, disturbed_columns, Change};
 use crate::ident::Ident;
-use crate::model::SchemaModel;
+use crate::model::{Index, SchemaModel};
 
 pub(super) fn diff_views(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
     // Tables whose changes a view reading them blocks.
@@ -74,5 +75,32 @@ pub(super) fn diff_views(live: &SchemaModel, desired: &SchemaModel, changes: &mu
             }
             Some(_) => {}
         }
+    }
+    diff_view_indexes(live, desired, &recreated, changes);
+}
+
+/// Each materialized view's indexes: all of the files' built after a view
+/// created (again); a kept view's compared like a table's.
+fn diff_view_indexes(
+    live: &SchemaModel,
+    desired: &SchemaModel,
+    recreated: &BTreeSet<Ident>,
+    changes: &mut Vec<Change>,
+) {
+    let on = |model: &SchemaModel, view: &Ident| -> Vec<Index> {
+        model
+            .indexes
+            .values()
+            .filter(|i| &i.table == view)
+            .cloned()
+            .collect()
+    };
+    for (name, wanted) in desired.views.iter().filter(|(_, v)| v.materialized) {
+        let kept = live
+            .views
+            .get(name)
+            .is_some_and(|current| current.materialized && !recreated.contains(name));
+        let live_indexes = if kept { on(live, name) } else { Vec::new() };
+        diff_index_sets(&live_indexes, &on(desired, &wanted.name), changes);
     }
 }

@@ -23,6 +23,9 @@ pub enum Commented {
     View {
         name: Ident,
     },
+    MaterializedView {
+        name: Ident,
+    },
     ViewColumn {
         view: Ident,
         column: Ident,
@@ -74,6 +77,7 @@ impl std::fmt::Display for Commented {
             Commented::Constraint { table, name } => write!(f, "constraint {name} on {table}"),
             Commented::Sequence { name } => write!(f, "sequence {name}"),
             Commented::View { name } => write!(f, "view {name}"),
+            Commented::MaterializedView { name } => write!(f, "materialized view {name}"),
             Commented::ViewColumn { view, column } => write!(f, "column {view}.{column}"),
             Commented::Function {
                 name,
@@ -86,5 +90,73 @@ impl std::fmt::Display for Commented {
             Commented::Policy { table, name } => write!(f, "policy {name} on {table}"),
             Commented::Extension { name } => write!(f, "extension {name}"),
         }
+    }
+}
+
+/// Comments keyed by their object, written as `[object, text]` pairs: a
+/// JSON object's keys are strings, and `Commented` is not one (a map of
+/// them would not serialize at all — snapshots, fingerprints and the
+/// desired-state cache all go through JSON).
+pub mod as_pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Commented;
+
+    pub fn serialize<S: Serializer>(
+        comments: &BTreeMap<Commented, String>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(comments.iter())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeMap<Commented, String>, D::Error> {
+        let pairs = Vec::<(Commented, String)>::deserialize(deserializer)?;
+        Ok(pairs.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Fingerprint;
+    use crate::model::SchemaModel;
+
+    fn commented(text: &str) -> SchemaModel {
+        let mut model = SchemaModel::default();
+        model.comments.insert(
+            Commented::Index {
+                name: Ident::new("users_email"),
+            },
+            text.to_string(),
+        );
+        model.comments.insert(
+            Commented::Function {
+                name: Ident::new("touch"),
+                arguments: String::new(),
+                procedure: false,
+            },
+            "sets updated_at".to_string(),
+        );
+        model
+    }
+
+    #[test]
+    fn a_model_with_comments_round_trips_through_json() {
+        let model = commented("by email");
+        let json = serde_json::to_string(&model).expect("a model with comments serializes");
+        let back: SchemaModel = serde_json::from_str(&json).expect("and reads back");
+        assert_eq!(back, model);
+    }
+
+    #[test]
+    fn models_that_differ_in_a_comment_have_different_fingerprints() {
+        assert_ne!(
+            Fingerprint::of(&commented("by email")),
+            Fingerprint::of(&commented("by address"))
+        );
     }
 }

@@ -94,7 +94,11 @@ pub struct SchemaModel {
     #[serde(default, skip_serializing_if = "Privileges::is_empty")]
     pub privileges: Privileges,
     /// Comments on what is not a table or column (those are on them).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        with = "comment::as_pairs"
+    )]
     pub comments: BTreeMap<Commented, String>,
 }
 

@@ -27,15 +27,45 @@ use crate::seed_value::SeedValue;
 use crate::sql::Sql;
 
 /// What the statement generator needs to know beyond the change itself.
-pub struct DdlContext<'a> {
-    /// Tables created by this plan: they hold no data, so no online forms
-    /// and no data hazards apply to them.
-    pub new_tables: &'a BTreeSet<Ident>,
+pub struct DdlContext {
+    /// Tables (and materialized views) created by this plan: nothing reads
+    /// them yet, so no online forms and no data hazards apply to them.
+    new_tables: BTreeSet<Ident>,
+    /// Indexes this plan builds concurrently (after the transaction).
+    online_indexes: BTreeSet<Ident>,
     /// Use the online forms for existing tables (`--no-online` turns them off).
-    pub online: bool,
+    online: bool,
 }
 
-impl DdlContext<'_> {
+impl DdlContext {
+    /// The context of a plan made of `changes`.
+    pub fn for_changes<'a>(changes: impl IntoIterator<Item = &'a Change>, online: bool) -> Self {
+        let changes: Vec<&Change> = changes.into_iter().collect();
+        let new_tables = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::CreateTable { table } => Some(table.name.clone()),
+                // Indexes on a materialized view being filled are built with it.
+                Change::CreateView { view } if view.materialized => Some(view.name.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut ctx = DdlContext {
+            new_tables,
+            online_indexes: BTreeSet::new(),
+            online,
+        };
+        ctx.online_indexes = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::CreateIndex { index } if ctx.online_for(&index.table) => {
+                    Some(index.name.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        ctx
+    }
     fn existing(&self, table: &Ident) -> bool {
         !self.new_tables.contains(table)
     }
@@ -46,7 +76,7 @@ impl DdlContext<'_> {
 
 /// The steps for one change (most changes are one step; online forms split
 /// into a transactional part and a part that runs after the commit).
-pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
+pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
     let mut steps = Vec::new();
     let mut step = |statements: Vec<Sql>, hazards: Vec<Hazard>, transaction: TxMode| {
         steps.push(Step {
@@ -467,11 +497,18 @@ pub fn steps_for(change: Change, ctx: &DdlContext<'_>) -> Vec<Step> {
             )],
             TxMode::Transactional,
         ),
-        Change::CommentOn { object, comment } => step(
-            vec![comment_on_object(object, comment.as_deref())],
-            vec![],
-            TxMode::Transactional,
-        ),
+        Change::CommentOn { object, comment } => {
+            // An index built concurrently exists only after the transaction.
+            let after_build = matches!(object, crate::model::Commented::Index { name } if ctx.online_indexes.contains(name));
+            step(
+                vec![comment_on_object(object, comment.as_deref())],
+                vec![],
+                match after_build {
+                    true => TxMode::NonTransactional,
+                    false => TxMode::Transactional,
+                },
+            )
+        }
         Change::CreatePolicy { policy, .. } => step(
             vec![routine::create_policy(policy)],
             vec![],
@@ -591,7 +628,7 @@ fn alter_column(
     (from, to): (&Column, &Column),
     kind: ColumnChange,
     using: Option<&str>,
-    ctx: &DdlContext<'_>,
+    ctx: &DdlContext,
     step: &mut impl FnMut(Vec<Sql>, Vec<Hazard>, TxMode),
 ) {
     let column = to.name.quoted().to_string();
@@ -817,7 +854,7 @@ fn alter_column(
 fn add_constraint(
     table: &Ident,
     constraint: &Constraint,
-    ctx: &DdlContext<'_>,
+    ctx: &DdlContext,
     step: &mut impl FnMut(Vec<Sql>, Vec<Hazard>, TxMode),
 ) {
     let add = constraint_sql(

@@ -396,17 +396,7 @@ pub fn plan_schema(
         }
     }
     let notes = possible_renames(&changes);
-    let new_tables = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::CreateTable { table } => Some(table.name.clone()),
-            _ => None,
-        })
-        .collect();
-    let ctx = ddl::DdlContext {
-        new_tables: &new_tables,
-        online: options.online,
-    };
+    let ctx = ddl::DdlContext::for_changes(&changes, options.online);
     let steps: Vec<Step> = changes
         .into_iter()
         .flat_map(|change| {

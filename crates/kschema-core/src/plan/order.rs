@@ -53,10 +53,11 @@ enum Phase {
     AddConstraints,
     AddForeignKeys,
     Validate,
-    /// Indexes after the columns they cover exist.
-    CreateIndexes,
     /// Views once what they read exists (the views they read first).
     Views,
+    /// Indexes after the columns they cover exist (a materialized view's
+    /// after the view).
+    CreateIndexes,
     /// Triggers once their table, its columns and their function exist.
     Triggers,
     /// Policies likewise, then row security turned on (or off) with the

@@ -6,13 +6,11 @@
 //! (or part, transaction mode, cleanup, or place after the tenants) differ
 //! from what the change produces is refused.
 
-use std::collections::BTreeSet;
 use std::fmt;
 
 use super::ddl::{steps_for, DdlContext};
 use super::{defer_public_drops, Step, TxMode};
 use crate::diff::Change;
-use crate::ident::Ident;
 use crate::model::SchemaName;
 
 /// One step as a saved plan records it.
@@ -49,17 +47,7 @@ pub fn replay_steps(
     online: bool,
     public_with_tenants: bool,
 ) -> Result<Vec<Step>, ReplayMismatch> {
-    let new_tables: BTreeSet<Ident> = saved
-        .iter()
-        .filter_map(|s| match &s.change {
-            Change::CreateTable { table } => Some(table.name.clone()),
-            _ => None,
-        })
-        .collect();
-    let ctx = DdlContext {
-        new_tables: &new_tables,
-        online,
-    };
+    let ctx = DdlContext::for_changes(saved.iter().map(|s| &s.change), online);
     let mut steps = Vec::with_capacity(saved.len());
     // Each change's parts must all be there, each once.
     let mut expected_parts: Vec<(Change, Vec<Option<String>>)> = Vec::new();

@@ -116,11 +116,20 @@ pub fn extensions_file(model: &SchemaModel) -> String {
 /// left out), the views they read first.
 pub fn views_file(model: &SchemaModel) -> String {
     let mut out = String::new();
+    let by_view = model.indexes_by_table();
     for view in in_reading_order(model.views.values().collect(), |v| Some(*v)) {
         if !out.is_empty() {
             out.push('\n');
         }
         let _ = writeln!(out, "{};", view.sql.trim_end());
+        // A materialized view's indexes right after it.
+        for index in by_view.get(&view.name).into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "{};",
+                create_index(index, false, ExprStyle::Canonical).render_relative()
+            );
+        }
     }
     out
 }

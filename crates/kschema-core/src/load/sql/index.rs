@@ -12,22 +12,33 @@ impl Loader {
         let ast = &declared.ast;
         let file = &declared.file;
         let (table_name, table_span) = self.object_name(file, &ast.table_name, "index table")?;
-        let Some(table) = model.tables.get(&table_name) else {
-            if self.declares_view(&table_name) {
-                self.unsupported(
-                    file,
-                    table_span,
-                    format!("indexes on materialized view {table_name} are not managed yet"),
-                    "create them outside the desired state for now (kschema lists them as not compared)",
+        let table = match (
+            model.tables.get(&table_name),
+            self.declared_view(&table_name),
+        ) {
+            (Some(table), _) => Some(table),
+            // A materialized view's columns are PostgreSQL's to read: its
+            // index's keys are checked when the desired state is built.
+            (None, Some(true)) => None,
+            (None, Some(false)) => {
+                self.problems.push(
+                    Problem::new(
+                        "kschema::sql::index_on_view",
+                        format!("index on view {table_name}, which holds no rows"),
+                    )
+                    .at(file, table_span, "a plain view")
+                    .with_help("only tables and materialized views take indexes: index the tables the view reads, or make it CREATE MATERIALIZED VIEW"),
                 );
                 return None;
             }
-            self.problems.push(
-                Problem::new("kschema::sql::unknown_table", format!("index on table {table_name}, which is not defined in {}", self.scope.folder()))
-                    .at(file, table_span, "no such table here")
-                    .with_help("indexes live beside their table: declare the index in the same folder as the table"),
-            );
-            return None;
+            (None, None) => {
+                self.problems.push(
+                    Problem::new("kschema::sql::unknown_table", format!("index on table {table_name}, which is not defined in {}", self.scope.folder()))
+                        .at(file, table_span, "no such table here")
+                        .with_help("indexes live beside their table: declare the index in the same folder as the table"),
+                );
+                return None;
+            }
         };
         if !ast.with.is_empty() {
             self.unsupported(
@@ -38,13 +49,15 @@ impl Loader {
             );
             return None;
         }
-        let column_types: BTreeMap<Ident, ColumnType> = table
-            .columns
-            .iter()
-            .map(|c| (c.name.clone(), c.data_type.clone()))
-            .collect();
+        let column_types: Option<BTreeMap<Ident, ColumnType>> = table.map(|table| {
+            table
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), c.data_type.clone()))
+                .collect()
+        });
         let ctx = ExprContext {
-            columns: Some(&column_types),
+            columns: column_types.as_ref(),
             assigned_to: None,
         };
         let mut keys = Vec::new();
@@ -54,7 +67,7 @@ impl Loader {
             let key_expr = match expr {
                 Expr::Identifier(ident) => {
                     let col = Ident::from_sqlparser(ident);
-                    if table.column(&col).is_none() {
+                    if table.is_some_and(|table| table.column(&col).is_none()) {
                         self.problems.push(unknown_column(
                             file,
                             ident_span(file, Some(ident)),

@@ -606,9 +606,18 @@ impl Loader {
     /// Whether the scope's files create a view (or materialized view) of
     /// this name (read before the views are built).
     pub(super) fn declares_view(&self, name: &Ident) -> bool {
-        self.routines
-            .iter()
-            .any(|r| matches!(r.kind, RoutineKind::View { .. }) && r.name.last() == Some(name))
+        self.declared_view(name).is_some()
+    }
+
+    /// Whether the view of this name the scope's files create, if any, is
+    /// a materialized one.
+    pub(super) fn declared_view(&self, name: &Ident) -> Option<bool> {
+        self.routines.iter().find_map(|r| match r.kind {
+            RoutineKind::View { materialized, .. } if r.name.last() == Some(name) => {
+                Some(materialized)
+            }
+            _ => None,
+        })
     }
 
     /// A `COMMENT ON` an object kschema compares the comments of, run as
@@ -638,6 +647,7 @@ impl Loader {
                 | "CONSTRAINT"
                 | "SEQUENCE"
                 | "VIEW"
+                | "MATERIALIZED"
                 | "FUNCTION"
                 | "PROCEDURE"
                 | "TYPE"
@@ -648,7 +658,7 @@ impl Loader {
         );
         if !managed {
             self.problems.push(refuse(
-                "kschema manages comments on tables, columns, indexes, constraints, sequences, views, functions, procedures, enum types, domains, triggers, policies and extensions; leave this one out (pg_dump --no-comments)",
+                "kschema manages comments on tables, columns, indexes, constraints, sequences, views, materialized views, functions, procedures, enum types, domains, triggers, policies and extensions; leave this one out (pg_dump --no-comments)",
             ));
             return;
         }
