@@ -468,7 +468,11 @@ impl Files {
         // what runs; the files only say what there is).
         let kinds: [(&str, bool, KindFile); 7] = [
             ("extensions", !model.extensions.is_empty(), extensions_file),
-            ("types", !model.enums.is_empty(), types_file),
+            (
+                "types",
+                !model.enums.is_empty() || !model.composites.is_empty(),
+                types_file,
+            ),
             ("domains", !model.domains.is_empty(), domains_file),
             ("functions", !model.functions.is_empty(), functions_file),
             ("views", !model.views.is_empty(), views_file),

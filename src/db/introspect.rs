@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use futures_util::{pin_mut, TryStreamExt};
 use kschema_core::catalog::{
-    LiveState, LiveStateBuilder, RawComment, RawDomain, RawFunction, RawGrant, RawSequence,
-    RawView, RowRead,
+    LiveState, LiveStateBuilder, RawComment, RawComposite, RawDomain, RawFunction, RawGrant,
+    RawSequence, RawView, RowRead,
 };
 use kschema_core::ident::{quote_literal, Ident};
 use kschema_core::model::Row;
@@ -27,6 +27,7 @@ pub(crate) const VIEW_SIGNATURES_SQL: &str = include_str!("sql/view_signatures.s
 pub(crate) const PRIVILEGES_SQL: &str = include_str!("sql/privileges.sql");
 pub(crate) const COMMENTS_SQL: &str = include_str!("sql/comments.sql");
 pub(crate) const DOMAINS_SQL: &str = include_str!("sql/domains.sql");
+pub(crate) const COMPOSITES_SQL: &str = include_str!("sql/composites.sql");
 /// Every extension but plpgsql (which every database has): they are
 /// database-wide, read with public.
 pub(crate) const EXTENSIONS_SQL: &str = "
@@ -293,6 +294,17 @@ async fn read_catalog(
             default: read(&row, 4)?,
             not_null: read(&row, 5)?,
             checks: read(&row, 6)?,
+        });
+    }
+    for row in client
+        .query(COMPOSITES_SQL, &[&names])
+        .await
+        .map_err(IntrospectError::Query)?
+    {
+        builder.add_composite(RawComposite {
+            schema: read(&row, 0)?,
+            name: read(&row, 1)?,
+            attributes: read(&row, 2)?,
         });
     }
     for (schema, kind, name) in unmanaged {

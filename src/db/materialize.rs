@@ -130,7 +130,7 @@ fn reader_identity() -> String {
         })
         .unwrap_or_default();
     format!(
-        "{STORED_FORM_VERSION}\n{build}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+        "{STORED_FORM_VERSION}\n{build}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
         super::introspect::TABLES_SQL,
         super::introspect::SEQUENCES_SQL,
         super::introspect::FUNCTIONS_SQL,
@@ -140,7 +140,8 @@ fn reader_identity() -> String {
         super::introspect::VIEW_SIGNATURES_SQL,
         super::introspect::PRIVILEGES_SQL,
         super::introspect::COMMENTS_SQL,
-        super::introspect::DOMAINS_SQL
+        super::introspect::DOMAINS_SQL,
+        super::introspect::COMPOSITES_SQL
     )
 }
 

@@ -8,6 +8,7 @@ mod bad_input;
 mod ci;
 mod commands;
 mod comments;
+mod composites;
 mod convergence;
 mod core;
 mod domains;

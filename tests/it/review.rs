@@ -362,8 +362,8 @@ async fn a_drifted_hundred_tenant_fleet_in_all_four_formats() {
          ALTER TABLE org_t020.projects ALTER COLUMN status SET DEFAULT 'DRAFT';
          ALTER TABLE org_t030.notifications ALTER COLUMN title DROP NOT NULL;
          CREATE VIEW org_t040.active AS SELECT id FROM org_t040.users;
-         CREATE TYPE org_t041.pair AS (a int, b int);
-         CREATE TYPE org_t042.pair AS (a int, b int);",
+         CREATE TYPE org_t041.span AS RANGE (subtype = int4);
+         CREATE TYPE org_t042.span AS RANGE (subtype = int4);",
     )
     .await;
     let args = |format: &'static str| ["plan", "--tenant", "all", "--format", format];

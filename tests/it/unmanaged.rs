@@ -18,12 +18,12 @@ const TENANT_OBJECTS: &[(&str, &str)] = &[
         "1 trigger (active_users_read_only on active_users)",
     ),
     (
-        "CREATE TYPE org_abc123.pair AS (a int, b int)",
-        "1 composite type (pair)",
+        "CREATE TYPE org_abc123.span AS RANGE (subtype = int4)",
+        "1 range type (span)",
     ),
     (
-        "COMMENT ON TYPE org_abc123.pair IS 'two numbers'",
-        "1 comment (type pair)",
+        "COMMENT ON TYPE org_abc123.span IS 'from, to'",
+        "1 comment (type span)",
     ),
     (
         "GRANT SELECT ON org_abc123.projects TO PUBLIC",
@@ -60,6 +60,10 @@ const TENANT_OBJECTS: &[(&str, &str)] = &[
 /// Objects of kinds kschema manages, which the files do not declare: drift
 /// to drop, not objects to list.
 const MANAGED_DRIFT: &[(&str, &str)] = &[
+    (
+        "CREATE TYPE org_abc123.pair AS (a int, b int)",
+        "- drop type pair",
+    ),
     // Its index goes with it.
     (
         "CREATE MATERIALIZED VIEW org_abc123.user_count AS SELECT count(*) FROM org_abc123.users; \
@@ -139,7 +143,7 @@ async fn plan_lists_every_unmanaged_kind_instead_of_saying_up_to_date() {
     assert!(text.contains("- drop extension pgcrypto"), "{text}");
     // The tenant's block names it alone: the others hold nothing unmanaged.
     assert!(
-        text.contains("\n  tenant abc123 (org_abc123):\n    1 composite type (pair)\n"),
+        text.contains("\n  tenant abc123 (org_abc123):\n    1 range type (span)\n"),
         "{text}"
     );
     assert!(!text.contains("def456 (org_def456):"), "{text}");
@@ -173,7 +177,7 @@ async fn plan_lists_every_unmanaged_kind_instead_of_saying_up_to_date() {
     for kind in [
         "aggregate",
         "trigger",
-        "composite_type",
+        "range_type",
         "comment",
         "privileges",
         "default_privileges",
@@ -196,13 +200,10 @@ async fn plan_lists_every_unmanaged_kind_instead_of_saying_up_to_date() {
     // Markdown and SQL say it too.
     let markdown = kschema(&project, &db, &["plan", "--format", "markdown"]).stdout;
     assert!(markdown.contains("**Not compared"), "{markdown}");
-    assert!(
-        markdown.contains("  - 1 composite type (pair)"),
-        "{markdown}"
-    );
+    assert!(markdown.contains("  - 1 range type (span)"), "{markdown}");
     let sql = kschema(&project, &db, &["plan", "--format", "sql"]).stdout;
     assert!(
-        sql.contains("--   tenant abc123 (org_abc123):\n--     1 composite type (pair)"),
+        sql.contains("--   tenant abc123 (org_abc123):\n--     1 range type (span)"),
         "{sql}"
     );
 }
@@ -214,7 +215,7 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
     for schema in ["org_abc123", "org_def456"] {
         db.execute(&format!(
-            "CREATE TYPE {schema}.pair AS (a int, b int); \
+            "CREATE TYPE {schema}.span AS RANGE (subtype = int4); \
              CREATE STATISTICS {schema}.names ON first_name, last_name FROM {schema}.users"
         ))
         .await;
@@ -233,7 +234,7 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     // Two tenants with the same objects are one line.
     assert!(
         check.stdout.contains(
-            "2 tenants (abc123, def456): 1 composite type (pair), 1 statistics object (names)"
+            "2 tenants (abc123, def456): 1 range type (span), 1 statistics object (names)"
         ),
         "{}",
         check.stdout
@@ -262,7 +263,7 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     assert!(
         offline
             .stdout
-            .contains("1 composite type (pair), 1 statistics object (names)"),
+            .contains("1 range type (span), 1 statistics object (names)"),
         "{}",
         offline.snapshot()
     );
@@ -275,7 +276,7 @@ async fn check_diff_inspect_and_snapshots_list_unmanaged_objects() {
     );
     assert!(
         diff.stdout.contains(
-            "2 tenants (abc123, def456): 1 composite type (pair), 1 statistics object (names)"
+            "2 tenants (abc123, def456): 1 range type (span), 1 statistics object (names)"
         ),
         "{}",
         diff.snapshot()

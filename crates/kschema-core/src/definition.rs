@@ -141,6 +141,20 @@ pub fn create_domain(domain: &crate::model::Domain) -> Sql {
     sql
 }
 
+/// `CREATE TYPE s.t AS (a integer, b text COLLATE "C")`: a composite type
+/// as the catalog holds it.
+pub fn create_composite(composite: &crate::model::CompositeType) -> Sql {
+    let attributes: Vec<String> = composite
+        .attributes
+        .iter()
+        .map(|a| a.definition())
+        .collect();
+    Sql::new()
+        .text("CREATE TYPE ")
+        .qualified(&composite.name)
+        .text(format!(" AS ({})", attributes.join(", ")))
+}
+
 /// `ALTER TABLE t REPLICA IDENTITY FULL | NOTHING | DEFAULT`.
 pub fn replica_identity(table: &Ident, identity: Option<ReplicaIdentity>) -> Sql {
     Sql::new()

@@ -1,6 +1,6 @@
 -- Comments on what the target schemas ($1) hold besides tables and their
 -- columns (which tables.sql reads with them): indexes, constraints,
--- standalone sequences, views and materialized views and their columns, functions, enum types, domains,
+-- standalone sequences, views and materialized views and their columns, functions, enum and composite types, domains,
 -- triggers and policies; and, with public, the database's extensions (but
 -- plpgsql, which every database has). An extension's comment is read
 -- whether its own script or the files set it: the desired state, built on
@@ -50,7 +50,8 @@ SELECT ns.nspname, c.kind, c.object, c.detail, c.procedure, c.description
       FROM pg_description d
       JOIN pg_type t ON d.classoid = 'pg_type'::regclass AND t.oid = d.objoid
       JOIN ns ON ns.oid = t.typnamespace
-     WHERE t.typtype IN ('e', 'd')
+     WHERE (t.typtype IN ('e', 'd')
+            OR t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = t.typrelid AND r.relkind = 'c'))
        AND NOT EXISTS (SELECT 1 FROM pg_depend e
                         WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')
     UNION ALL

@@ -2,7 +2,9 @@
 -- stores them (extension members are the extension's; aggregates and
 -- window functions are listed by unmanaged.sql), identified by the
 -- argument types a call passes (a function's OUT arguments are not part of
--- them). The reader leaves each schema's own name out of the definitions.
+-- them). A function another object made for itself (a range type's
+-- constructors: an internal dependency) is that object's. The reader
+-- leaves each schema's own name out of the definitions.
 SELECT n.nspname::text, p.proname::text, oidvectortypes(p.proargtypes),
        p.pronargs, p.prokind::text, pg_get_functiondef(p.oid),
        concat_ws(' ', '(' || pg_get_function_arguments(p.oid) || ')', 'RETURNS ' || pg_get_function_result(p.oid)),
@@ -11,5 +13,5 @@ SELECT n.nspname::text, p.proname::text, oidvectortypes(p.proargtypes),
   JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = ANY($1) AND p.oid >= 16384 AND p.prokind IN ('f', 'p')
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                    WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
+                    WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype IN ('e', 'i'))
  ORDER BY 1, 2, 3

@@ -19,7 +19,7 @@ rel AS MATERIALIZED (
          c.reltablespace, c.relreplident, c.relrowsecurity, c.relforcerowsecurity,
          c.relacl, c.relowner, ns.nspname
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-   WHERE (c.relkind IN ('f', 'c', 'p') OR c.relispartition
+   WHERE (c.relkind IN ('f', 'p') OR c.relispartition
           OR (c.relkind = 'r' AND c.relreplident = 'i')
           OR (c.relkind IN ('i', 'I') AND (c.reloptions IS NOT NULL OR c.reltablespace <> 0))
           OR (c.relkind = 'r' AND c.reltablespace <> 0)
@@ -34,12 +34,10 @@ tbl AS NOT MATERIALIZED (
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
 )
 SELECT nspname, kind, name FROM (
-  -- Views and materialized views, and the indexes on these, are managed
-  -- (views.sql, tables.sql).
-  SELECT nspname,
-         CASE relkind WHEN 'f' THEN 'foreign_table' WHEN 'c' THEN 'composite_type' END AS kind,
-         relname::text AS name
-    FROM rel WHERE relkind IN ('f', 'c')
+  -- Views, materialized views and their indexes, and composite types are
+  -- managed (views.sql, tables.sql, composites.sql).
+  SELECT nspname, 'foreign_table' AS kind, relname::text AS name
+    FROM rel WHERE relkind = 'f'
   UNION ALL
   SELECT r.nspname, CASE WHEN r.relispartition THEN 'partition' ELSE 'inherited_table' END,
          format('%I (of %s)', r.relname,
@@ -203,7 +201,12 @@ SELECT nspname, kind, name FROM (
                       AND EXISTS (SELECT 1 FROM pg_constraint k WHERE k.oid = dd.objoid AND k.conrelid <> 0))
              AND dd.classoid NOT IN ('pg_proc'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass)
              AND NOT (dd.classoid = 'pg_type'::regclass
-                      AND EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = dd.objoid AND t.typtype IN ('e', 'd')))
+                      AND EXISTS (SELECT 1 FROM pg_type t
+                                   WHERE t.oid = dd.objoid
+                                     AND (t.typtype IN ('e', 'd')
+                                          OR t.typtype = 'c' AND EXISTS (
+                                               SELECT 1 FROM pg_class r
+                                                WHERE r.oid = t.typrelid AND r.relkind = 'c'))))
           OFFSET 0) d
     CROSS JOIN LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) o
     JOIN ns ON ns.nspname = o.schema OR (d.classoid = 'pg_namespace'::regclass AND d.objoid = ns.oid)

@@ -20,10 +20,11 @@ use sha2::{Digest, Sha256};
 
 use crate::ident::Ident;
 use crate::model::{
-    Column, ColumnType, Commented, Constraint, ConstraintKind, Deferrable, Domain, DomainCheck,
-    EnumType, Extension, ForeignKey, Function, Grant, GrantObject, Identity, Index, IndexExpr,
-    IndexKey, Policy, ReferentialAction, ReplicaIdentity, Row, RowSecurity, SchemaModel,
-    SchemaName, SchemaRef, Sequence, SqlExpr, Table, TableRef, Trigger, TriggerFiring, View,
+    Attribute, Column, ColumnType, Commented, CompositeType, Constraint, ConstraintKind,
+    Deferrable, Domain, DomainCheck, EnumType, Extension, ForeignKey, Function, Grant, GrantObject,
+    Identity, Index, IndexExpr, IndexKey, Policy, ReferentialAction, ReplicaIdentity, Row,
+    RowSecurity, SchemaModel, SchemaName, SchemaRef, Sequence, SqlExpr, Table, TableRef, Trigger,
+    TriggerFiring, View,
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
 use crate::normalize::qualifier::strip_qualifier;
@@ -33,8 +34,8 @@ pub use crate::model::RowRead;
 
 mod raw;
 pub use raw::{
-    with_oids_named, RawColumn, RawComment, RawConstraint, RawDomain, RawFunction, RawGrant,
-    RawIndex, RawIndexKey, RawPolicy, RawSequence, RawTable, RawTrigger, RawView,
+    with_oids_named, RawColumn, RawComment, RawComposite, RawConstraint, RawDomain, RawFunction,
+    RawGrant, RawIndex, RawIndexKey, RawPolicy, RawSequence, RawTable, RawTrigger, RawView,
 };
 
 /// A SHA-256 over a schema model's canonical JSON: equal fingerprints mean
@@ -193,6 +194,7 @@ struct SchemaRows {
     functions: Vec<Function>,
     enums: BTreeMap<Ident, EnumType>,
     domains: BTreeMap<Ident, Domain>,
+    composites: BTreeMap<Ident, CompositeType>,
     extensions: BTreeMap<Ident, Extension>,
     views: BTreeMap<Ident, View>,
     /// Indexes on materialized views.
@@ -495,6 +497,40 @@ impl LiveStateBuilder {
             .insert(name, domain);
     }
 
+    /// A composite type; its attributes' types without its schema's name.
+    pub fn add_composite(&mut self, raw: RawComposite) {
+        type RawAttribute = (String, String, Option<String>);
+        let attributes: Vec<RawAttribute> = match serde_json::from_str(&raw.attributes) {
+            Ok(attributes) => attributes,
+            Err(e) => {
+                self.errors.push(format!(
+                    "type {}'s attributes not understood: {e}",
+                    raw.name
+                ));
+                return;
+            }
+        };
+        let name = Ident::new(&raw.name);
+        let mut composite = CompositeType {
+            name: name.clone(),
+            attributes: attributes
+                .into_iter()
+                .map(|(name, data_type, collation)| Attribute {
+                    name: Ident::new(name),
+                    data_type: strip_qualifier(&data_type, &raw.schema),
+                    collation,
+                })
+                .collect(),
+            sql: String::new(),
+        };
+        composite.sql = crate::definition::create_composite(&composite).render_relative();
+        self.schemas
+            .entry(SchemaName::new(&raw.schema))
+            .or_default()
+            .composites
+            .insert(name, composite);
+    }
+
     /// The live rows of a seeded table (seeded columns only).
     pub fn add_rows(&mut self, schema: &str, table: &str, mut rows: Vec<Row>) {
         rows.sort_by_key(|r| serde_json::to_string(r).unwrap_or_default());
@@ -547,6 +583,7 @@ impl LiveStateBuilder {
                     &rows.functions,
                     &rows.enums,
                     &rows.domains,
+                    &rows.composites,
                     &rows.extensions,
                     &rows.views,
                     &rows.view_indexes,
@@ -583,6 +620,7 @@ impl LiveStateBuilder {
             model.functions = rows.functions;
             model.enums = rows.enums;
             model.domains = rows.domains;
+            model.composites = rows.composites;
             model.extensions = rows.extensions;
             model.views = rows.views;
             for index in rows.view_indexes {

@@ -128,6 +128,15 @@ pub struct RawDomain {
     pub checks: String,
 }
 
+/// One composite type as composites.sql reads it.
+#[derive(Clone, Debug)]
+pub struct RawComposite {
+    pub schema: String,
+    pub name: String,
+    /// `[[name, type, collation or null], …]`
+    pub attributes: String,
+}
+
 /// One comment as comments.sql reads it.
 #[derive(Clone, Debug)]
 pub struct RawComment {

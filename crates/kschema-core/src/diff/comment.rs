@@ -118,7 +118,9 @@ fn declared(desired: &SchemaModel, object: &Commented) -> bool {
         Commented::Function {
             name, arguments, ..
         } => desired.function(name, arguments).is_some(),
-        Commented::Type { name } => desired.enums.contains_key(name),
+        Commented::Type { name } => {
+            desired.enums.contains_key(name) || desired.composites.contains_key(name)
+        }
         Commented::Domain { name } => desired.domains.contains_key(name),
         Commented::Trigger { table: on, name } => {
             table(on).is_some_and(|t| t.triggers.iter().any(|g| &g.name == name))
@@ -177,6 +179,11 @@ fn dropped_objects(
             }
             Change::DropDomain { domain: from } | Change::RecreateDomain { from, .. } => {
                 dropped.insert(Commented::Domain {
+                    name: from.name.clone(),
+                });
+            }
+            Change::DropComposite { composite: from } | Change::RecreateComposite { from, .. } => {
+                dropped.insert(Commented::Type {
                     name: from.name.clone(),
                 });
             }

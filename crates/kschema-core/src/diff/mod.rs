@@ -24,12 +24,15 @@ use crate::ident::Ident;
 use crate::load::seeds::Seed;
 use crate::load::{LoadedScope, ObjectKey};
 use crate::model::{
-    Column, Commented, Constraint, ConstraintKind, Domain, DomainCheck, EnumAddition, EnumType,
-    Extension, Function, GrantObject, Identity, Index, IndexExpr, Policy, ReplicaIdentity,
-    RowSecurity, SchemaModel, SchemaRef, Sequence, Table, Trigger, TriggerFiring, View,
+    Column, Commented, CompositeType, Constraint, ConstraintKind, Domain, DomainCheck,
+    EnumAddition, EnumType, Extension, Function, GrantObject, Identity, Index, IndexExpr, Policy,
+    ReplicaIdentity, RowSecurity, SchemaModel, SchemaRef, Sequence, Table, Trigger, TriggerFiring,
+    View,
 };
 
 mod comment;
+mod composite;
+pub use composite::AttributeStep;
 mod domain;
 pub use domain::{domain_steps, DomainStep};
 mod enum_type;
@@ -245,6 +248,28 @@ pub enum Change {
     },
     DropDomain {
         domain: Domain,
+    },
+    CreateComposite {
+        composite: CompositeType,
+    },
+    /// `ALTER TYPE … DROP / ALTER / ADD ATTRIBUTE`, in that order.
+    AlterComposite {
+        name: Ident,
+        steps: Vec<AttributeStep>,
+        /// Live columns are of the type: a dropped attribute loses their
+        /// values of it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        in_use: bool,
+    },
+    /// Attributes reordered or inserted before others, or a type changed
+    /// that a column uses: dropped and created again (a column or
+    /// function of the type makes the drop fail).
+    RecreateComposite {
+        from: CompositeType,
+        to: CompositeType,
+    },
+    DropComposite {
+        composite: CompositeType,
     },
     CreateExtension {
         extension: Extension,
@@ -483,6 +508,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
     routine::diff_routines(live, desired, &mut changes);
     enum_type::diff_enums(live, desired, &mut changes);
     domain::diff_domains(live, desired, &mut changes);
+    composite::diff_composites(live, desired, &mut changes);
     extension::diff_extensions(live, desired, &mut changes);
     view::diff_views(live, desired, &mut changes);
     policy::diff_policies(live, desired, &mut changes);

@@ -35,7 +35,7 @@ pub enum Commented {
         arguments: String,
         procedure: bool,
     },
-    /// An enum type.
+    /// An enum or composite type.
     Type {
         name: Ident,
     },

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::ident::Ident;
 
 mod comment;
+mod composite;
 mod domain;
 mod enum_type;
 mod extension;
@@ -21,6 +22,7 @@ mod privilege;
 mod routine;
 mod view;
 pub use comment::Commented;
+pub use composite::{Attribute, CompositeType};
 pub use domain::{Domain, DomainCheck};
 pub use enum_type::{EnumAddition, EnumPlace, EnumType};
 pub use extension::Extension;
@@ -85,6 +87,8 @@ pub struct SchemaModel {
     pub enums: BTreeMap<Ident, EnumType>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub domains: BTreeMap<Ident, Domain>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub composites: BTreeMap<Ident, CompositeType>,
     /// The database's extensions (in public's model only: they are
     /// database-wide).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -113,6 +117,7 @@ impl SchemaModel {
             && self.functions.is_empty()
             && self.enums.is_empty()
             && self.domains.is_empty()
+            && self.composites.is_empty()
             && self.extensions.is_empty()
             && self.views.is_empty()
     }

@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ident::Ident;
 use crate::model::{
-    ConstraintKind, Domain, Function, Index, IndexExpr, Policy, SchemaModel, SqlExpr, Table,
-    Trigger, View,
+    CompositeType, ConstraintKind, Domain, Function, Index, IndexExpr, Policy, SchemaModel,
+    SqlExpr, Table, Trigger, View,
 };
 
 /// `desired` with everything comparable taken from `stored`, its
@@ -122,6 +122,19 @@ pub fn adopt_stored(desired: &SchemaModel, stored: &SchemaModel) -> Result<Schem
             Domain {
                 sql: domain.sql.clone(),
                 ..stored_domain.clone()
+            },
+        );
+    }
+    for (name, composite) in &desired.composites {
+        let stored_composite = stored
+            .composites
+            .get(name)
+            .ok_or_else(|| format!("type {name} was not stored"))?;
+        adopted.composites.insert(
+            name.clone(),
+            CompositeType {
+                sql: composite.sql.clone(),
+                ..stored_composite.clone()
             },
         );
     }

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{domain, enum_type, extension, privilege, routine, view, Step, TxMode};
+use super::{composite, domain, enum_type, extension, privilege, routine, view, Step, TxMode};
 use crate::definition::{
     column_definition, comment_on, comment_on_object, constraint_sql, create_index, create_table,
     replica_identity, sequence_options, storage_parameter_list, ExprStyle,
@@ -439,6 +439,28 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
         }
         Change::DropDomain { domain: from } => step(
             vec![domain::drop_domain(from)],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::CreateComposite { composite } => step(
+            vec![composite::create_composite(composite)],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::AlterComposite {
+            name,
+            steps,
+            in_use,
+        } => {
+            let (statements, hazards) = composite::alter_composite(name, steps, *in_use);
+            step(statements, hazards, TxMode::Transactional)
+        }
+        Change::RecreateComposite { from, to } => {
+            let (statements, hazards) = composite::recreate_composite(from, to);
+            step(statements, hazards, TxMode::Transactional)
+        }
+        Change::DropComposite { composite } => step(
+            vec![composite::drop_composite(composite)],
             vec![],
             TxMode::Transactional,
         ),

@@ -4,6 +4,7 @@
 //! have the same fingerprint share one list of steps, rendered for each
 //! tenant's schema only when SQL is needed.
 
+mod composite;
 pub mod ddl;
 mod domain;
 mod enum_type;
@@ -464,6 +465,10 @@ pub fn object_keys(change: &Change) -> Vec<ObjectKey> {
         Change::CreateDomain { domain: to }
         | Change::RecreateDomain { to, .. }
         | Change::DropDomain { domain: to } => keys.push(ObjectKey::Type(to.name.clone())),
+        Change::CreateComposite { composite: to }
+        | Change::RecreateComposite { to, .. }
+        | Change::DropComposite { composite: to } => keys.push(ObjectKey::Type(to.name.clone())),
+        Change::AlterComposite { name, .. } => keys.push(ObjectKey::Type(name.clone())),
         Change::CreateExtension { extension: to } | Change::DropExtension { extension: to } => {
             keys.push(ObjectKey::Extension(to.name.clone()))
         }

@@ -135,9 +135,14 @@ fn phase(change: &Change) -> Phase {
         | Change::AddEnumValues { .. }
         | Change::RecreateEnum { .. }
         | Change::CreateDomain { .. }
+        | Change::CreateComposite { .. }
+        | Change::AlterComposite { .. }
+        | Change::RecreateComposite { .. }
         | Change::AlterDomain { .. }
         | Change::RecreateDomain { .. } => Phase::Types,
-        Change::DropEnum { .. } | Change::DropDomain { .. } => Phase::DropTypes,
+        Change::DropEnum { .. } | Change::DropDomain { .. } | Change::DropComposite { .. } => {
+            Phase::DropTypes
+        }
         Change::CreateExtension { .. } | Change::AlterExtension { .. } => Phase::Extensions,
         Change::DropExtension { .. } => Phase::DropExtensions,
         Change::CreateView { .. } | Change::ReplaceView { .. } => Phase::Views,

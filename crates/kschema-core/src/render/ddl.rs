@@ -134,11 +134,19 @@ pub fn views_file(model: &SchemaModel) -> String {
     out
 }
 
-/// The enum types of a schema, as a desired-state file writes them.
+/// The enum and composite types of a schema, as a desired-state file
+/// writes them (kschema orders what runs).
 pub fn types_file(model: &SchemaModel) -> String {
     let mut out = String::new();
     for enum_type in model.enums.values() {
         let _ = writeln!(out, "{};", create_enum(enum_type).render_relative());
+    }
+    for composite in model.composites.values() {
+        let _ = writeln!(
+            out,
+            "{};",
+            crate::definition::create_composite(composite).render_relative()
+        );
     }
     out
 }

@@ -321,6 +321,34 @@ fn describe_change(change: &Change) -> (char, String) {
         }
         Change::RecreateDomain { to, .. } => ('~', format!("recreate domain {}", to.name)),
         Change::DropDomain { domain } => ('-', format!("drop domain {}", domain.name)),
+        Change::CreateComposite { composite } => (
+            '+',
+            format!(
+                "create type {} ({})",
+                composite.name,
+                attribute_list(composite)
+            ),
+        ),
+        Change::AlterComposite { name, steps, .. } => {
+            let parts: Vec<String> = steps
+                .iter()
+                .map(|step| match step {
+                    crate::diff::AttributeStep::Drop { name } => format!("drop attribute {name}"),
+                    crate::diff::AttributeStep::Alter { to } => {
+                        format!("attribute {} to {}", to.name, to.data_type)
+                    }
+                    crate::diff::AttributeStep::Add { attribute } => {
+                        format!("add attribute {} {}", attribute.name, attribute.data_type)
+                    }
+                })
+                .collect();
+            ('~', format!("alter type {name}: {}", parts.join(", ")))
+        }
+        Change::RecreateComposite { to, .. } => (
+            '~',
+            format!("create type {} again ({})", to.name, attribute_list(to)),
+        ),
+        Change::DropComposite { composite } => ('-', format!("drop type {}", composite.name)),
         Change::CreateExtension { extension } => (
             '+',
             format!(
@@ -399,6 +427,15 @@ fn describe_change(change: &Change) -> (char, String) {
             ),
         ),
     }
+}
+
+fn attribute_list(composite: &crate::model::CompositeType) -> String {
+    composite
+        .attributes
+        .iter()
+        .map(|a| format!("{} {}", a.name, a.data_type))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn labels(labels: &[String]) -> String {

@@ -16,7 +16,7 @@ use crate::diagnostic::{Problem, SourceFile};
 use crate::ident::Ident;
 use crate::load::dump::{dotted_name, is_word};
 use crate::load::{LoadedScope, ObjectKey};
-use crate::model::{Domain, Function, Policy, Trigger, TriggerFiring, View};
+use crate::model::{CompositeType, Domain, Function, Policy, Trigger, TriggerFiring, View};
 use crate::normalize::qualifier::strip_qualifier;
 use crate::sql::Sql;
 
@@ -47,6 +47,8 @@ pub(crate) enum RoutineKind {
     Grant,
     /// `CREATE DOMAIN`: run as written; what PostgreSQL stores is compared.
     Domain,
+    /// `CREATE TYPE … AS (…)`, likewise (an enum is sqlparser's).
+    Composite,
     /// `COMMENT ON <what> …` for what is not a table or column (those are
     /// sqlparser's), likewise run as written.
     Comment {
@@ -95,6 +97,7 @@ impl DeclaredRoutine {
                 self.kind,
                 RoutineKind::Policy { .. }
                     | RoutineKind::Domain
+                    | RoutineKind::Composite
                     | RoutineKind::View {
                         materialized: true,
                         ..
@@ -258,6 +261,8 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
         "policy"
     } else if word(at, "DOMAIN") && !constraint && !or_replace {
         "domain"
+    } else if word(at, "TYPE") && !constraint && !or_replace {
+        "type"
     } else {
         return None;
     };
@@ -282,6 +287,16 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
         RoutineKind::Policy { table }
     } else if what == "domain" {
         RoutineKind::Domain
+    } else if what == "type" {
+        // A composite type only: `AS (`.
+        let composite = rest.first().is_some_and(|t| is_word(&t.token, "AS"))
+            && rest
+                .get(1)
+                .is_some_and(|t| matches!(t.token, Token::LParen));
+        if !composite {
+            return None;
+        }
+        RoutineKind::Composite
     } else if what == "view" {
         let mentions = rest
             .iter()
@@ -368,6 +383,7 @@ impl Loader {
                 RoutineKind::Grant => "grant",
                 RoutineKind::Comment { .. } => "comment",
                 RoutineKind::Domain => "domain",
+                RoutineKind::Composite => "type",
             };
             match &routine.kind {
                 RoutineKind::Grant => {
@@ -463,9 +479,10 @@ impl Loader {
                         },
                     );
                 }
-                RoutineKind::Domain => {
+                RoutineKind::Domain | RoutineKind::Composite => {
                     if loaded.model.domains.contains_key(&name)
                         || loaded.model.enums.contains_key(&name)
+                        || loaded.model.composites.contains_key(&name)
                     {
                         self.problems.push(
                             Problem::new(
@@ -480,6 +497,17 @@ impl Loader {
                     loaded.origins.insert(ObjectKey::Type(name.clone()), origin);
                     // What it is, PostgreSQL says when the desired state is
                     // built.
+                    if matches!(routine.kind, RoutineKind::Composite) {
+                        loaded.model.composites.insert(
+                            name.clone(),
+                            CompositeType {
+                                name,
+                                attributes: Vec::new(),
+                                sql,
+                            },
+                        );
+                        continue;
+                    }
                     loaded.model.domains.insert(
                         name.clone(),
                         Domain {

@@ -1,0 +1,141 @@
+//! Composite types: matched by name; attributes dropped, retyped and
+//! added at the end change in place (`ALTER TYPE`), anything else means
+//! the type is created again.
+
+use serde::{Deserialize, Serialize};
+
+use super::Change;
+use crate::ident::Ident;
+use crate::model::{Attribute, CompositeType, SchemaModel};
+
+/// One attribute's part of an [`Change::AlterComposite`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum AttributeStep {
+    Drop {
+        name: Ident,
+    },
+    /// A new type or collation.
+    Alter {
+        to: Attribute,
+    },
+    Add {
+        attribute: Attribute,
+    },
+}
+
+pub(super) fn diff_composites(
+    live: &SchemaModel,
+    desired: &SchemaModel,
+    changes: &mut Vec<Change>,
+) {
+    let mut created = Vec::new();
+    for (name, wanted) in &desired.composites {
+        let Some(current) = live.composites.get(name) else {
+            created.push(wanted);
+            continue;
+        };
+        if current.same_as(wanted) {
+            continue;
+        }
+        let steps = attribute_steps(current, wanted);
+        // A column of the type blocks ALTER ATTRIBUTE … TYPE.
+        let retypes = steps
+            .iter()
+            .any(|s| matches!(s, AttributeStep::Alter { .. }));
+        let in_use = used_by_columns(live, name);
+        if current.alterable_to(wanted) && !(retypes && in_use) {
+            changes.push(Change::AlterComposite {
+                name: name.clone(),
+                steps,
+                in_use,
+            });
+        } else {
+            changes.push(Change::RecreateComposite {
+                from: current.clone(),
+                to: wanted.clone(),
+            });
+        }
+    }
+    // A type whose attributes are of another new one comes after it.
+    for composite in in_dependency_order(created) {
+        changes.push(Change::CreateComposite {
+            composite: composite.clone(),
+        });
+    }
+    for (name, current) in &live.composites {
+        if !desired.composites.contains_key(name) {
+            changes.push(Change::DropComposite {
+                composite: current.clone(),
+            });
+        }
+    }
+}
+
+/// Drops, then type changes, then additions (appended in their order).
+fn attribute_steps(from: &CompositeType, to: &CompositeType) -> Vec<AttributeStep> {
+    let mut steps: Vec<AttributeStep> = from
+        .attributes
+        .iter()
+        .filter(|a| to.attribute(&a.name).is_none())
+        .map(|a| AttributeStep::Drop {
+            name: a.name.clone(),
+        })
+        .collect();
+    for wanted in &to.attributes {
+        match from.attribute(&wanted.name) {
+            Some(current) if current != wanted => {
+                steps.push(AttributeStep::Alter { to: wanted.clone() })
+            }
+            Some(_) => {}
+            None => {}
+        }
+    }
+    steps.extend(
+        to.attributes
+            .iter()
+            .filter(|a| from.attribute(&a.name).is_none())
+            .map(|a| AttributeStep::Add {
+                attribute: a.clone(),
+            }),
+    );
+    steps
+}
+
+/// Whether a live table column is of the type (or an array of it).
+fn used_by_columns(live: &SchemaModel, name: &Ident) -> bool {
+    let plain = name.quoted().to_string();
+    let array = format!("{plain}[]");
+    live.tables.values().any(|t| {
+        t.columns
+            .iter()
+            .any(|c| c.data_type.as_str() == plain || c.data_type.as_str() == array)
+    })
+}
+
+fn in_dependency_order(mut pending: Vec<&CompositeType>) -> Vec<&CompositeType> {
+    let mut ordered: Vec<&CompositeType> = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let names: Vec<String> = pending
+            .iter()
+            .map(|c| c.name.quoted().to_string())
+            .collect();
+        let (ready, waiting): (Vec<&CompositeType>, Vec<&CompositeType>) =
+            pending.into_iter().partition(|c| {
+                !c.attributes.iter().any(|a| {
+                    let base = a.data_type.trim_end_matches("[]");
+                    names
+                        .iter()
+                        .any(|n| n == base && *n != c.name.quoted().to_string())
+                })
+            });
+        if ready.is_empty() {
+            // A cycle PostgreSQL cannot hold: the order given.
+            ordered.extend(waiting);
+            break;
+        }
+        ordered.extend(ready);
+        pending = waiting;
+    }
+    ordered
+}

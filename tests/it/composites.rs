@@ -1,0 +1,164 @@
+//! Composite types as desired state, shared and per tenant: created before
+//! the functions and tables that use them (one built of another after it),
+//! altered in place (attributes dropped, retyped, added at the end),
+//! created again when that cannot say it, dropped, commented; after each
+//! apply the plan is empty and `pg_dump --schema-only` equals that of the
+//! SQL run directly.
+
+use crate::support::{assert_converges, inspect_into_new_project, kschema, project_of, TestDb};
+
+const PUBLIC: &str = "CREATE TYPE money_amount AS (amount numeric(12, 2), currency char(3));
+CREATE FUNCTION zero_in(code char(3)) RETURNS money_amount LANGUAGE sql IMMUTABLE
+    AS $$ SELECT ROW(0, code)::money_amount $$;
+";
+
+const TENANT: &str = "CREATE TABLE people (
+    id int PRIMARY KEY,
+    contact contact,
+    old_homes address[]
+);
+-- Declared before the type it is built of, on purpose.
+CREATE TYPE contact AS (name text, home address);
+CREATE TYPE address AS (street text, city text COLLATE \"C\");
+CREATE TYPE pair AS (a int, b int);
+COMMENT ON TYPE address IS 'where someone lives';
+";
+
+/// TENANT in an order PostgreSQL accepts when run directly.
+fn in_order(tenant: &str) -> String {
+    let table_end = tenant.find(");\n").unwrap() + 3;
+    let types = &tenant[table_end..];
+    let (contact, rest) = types.split_at(types.find("CREATE TYPE address").unwrap());
+    format!("{rest}{contact}{}", &tenant[..table_end])
+}
+
+const TENANTS: &[&str] = &["t1", "t2"];
+
+#[tokio::test]
+async fn composite_types_converge_and_change() {
+    let project = project_of(PUBLIC, TENANT, TENANTS);
+    let db = TestDb::new().await;
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout
+            .contains("+ create type address (street text, city text)"),
+        "{}",
+        plan.stdout
+    );
+    assert_converges(&project, &db, (PUBLIC, &in_order(TENANT)), TENANTS, &[]).await;
+
+    // In place: an attribute a column holds dropped (its values go: a
+    // blocking hazard), one added at the end; an unused type's attribute
+    // retyped.
+    let altered = TENANT
+        .replace(
+            "(street text, city text COLLATE \"C\")",
+            "(street text, zip varchar(10))",
+        )
+        .replace("(a int, b int)", "(a bigint, b int)");
+    project.write("schema/tenant/app.sql", &altered);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for expected in [
+        "~ alter type address: drop attribute city, add attribute zip character varying(10)",
+        "deletes-data: drops attribute city of type address",
+        "~ alter type pair: attribute a to bigint",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.stdout
+        );
+    }
+    let refused = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    assert_converges(
+        &project,
+        &db,
+        (PUBLIC, &in_order(&altered)),
+        TENANTS,
+        &["--allow-hazard", "deletes-data"],
+    )
+    .await;
+
+    // Reordered: ALTER TYPE cannot, so it is created again (blocking).
+    let reordered = altered.replace("(a bigint, b int)", "(b int, a bigint)");
+    project.write("schema/tenant/app.sql", &reordered);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for expected in [
+        "~ create type pair again (b integer, a bigint)",
+        "recreates-object: drops type pair and creates it again",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.stdout
+        );
+    }
+    assert_converges(
+        &project,
+        &db,
+        (PUBLIC, &in_order(&reordered)),
+        TENANTS,
+        &["--allow-hazard", "recreates-object"],
+    )
+    .await;
+
+    // A retyped attribute of a type a column uses: ALTER TYPE refuses, so
+    // the plan says the type is created again, and that the drop fails.
+    let retyped = reordered.replace("zip varchar(10)", "zip varchar(20)");
+    project.write("schema/tenant/app.sql", &retyped);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout.contains("~ create type address again")
+            && plan
+                .stdout
+                .contains("a column or function of the type makes the drop fail"),
+        "{}",
+        plan.stdout
+    );
+    project.write("schema/tenant/app.sql", &reordered);
+
+    // Left out of the files: dropped. inspect writes the rest back, and
+    // its files plan empty.
+    let fewer = reordered.replace("CREATE TYPE pair AS (b int, a bigint);\n", "");
+    project.write("schema/tenant/app.sql", &fewer);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(plan.stdout.contains("- drop type pair"), "{}", plan.stdout);
+    assert_converges(&project, &db, (PUBLIC, &in_order(&fewer)), TENANTS, &[]).await;
+    let (out, _) = inspect_into_new_project(&project, &db);
+    let types = out.read("schema/tenant/types.sql");
+    assert!(
+        types.contains("CREATE TYPE address AS (street text, zip character varying(10));"),
+        "{types}"
+    );
+    assert!(
+        out.read("schema/public/types.sql")
+            .contains("CREATE TYPE money_amount AS (amount numeric(12,2), currency character(3));"),
+        "{}",
+        out.read("schema/public/types.sql")
+    );
+    assert!(
+        out.read("schema/tenant/comments.sql")
+            .contains("COMMENT ON TYPE address IS 'where someone lives';"),
+        "{}",
+        out.read("schema/tenant/comments.sql")
+    );
+    let plan = kschema(&out, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+}
+
+#[tokio::test]
+async fn a_composite_type_the_server_rejects_is_reported_at_its_line() {
+    let tenant = "CREATE TABLE t (id int);\nCREATE TYPE broken AS (a no_such_type);\n";
+    let project = project_of("", tenant, TENANTS);
+    let db = TestDb::new().await;
+    let refused = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    for expected in ["type \"no_such_type\" does not exist", "app.sql:2"] {
+        assert!(
+            refused.stderr.contains(expected),
+            "{expected}\n{}",
+            refused.stderr
+        );
+    }
+}
