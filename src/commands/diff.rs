@@ -239,6 +239,7 @@ fn live_scope(name: &SchemaName, model: &SchemaModel) -> Scope {
             model: model.clone(),
             origins: BTreeMap::new(),
             grants: Vec::new(),
+            default_grants: Vec::new(),
             comments: Vec::new(),
         }),
         tenant,

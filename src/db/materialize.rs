@@ -169,7 +169,15 @@ fn adopt(scope: &mut LoadedScope, stored: &SchemaModel) -> Result<(), Problem> {
             "add it to kschema.toml: [roles] managed = [\"{}\"] — or leave its privileges out of the files (pg_dump --no-privileges)",
             grant.role
         ));
-        if let Some(origin) = scope.origins.get(&ObjectKey::Grant(0)) {
+        let first = match grant.object {
+            kschema_core::model::GrantObject::Defaults { .. } => ObjectKey::DefaultGrant(0),
+            _ => ObjectKey::Grant(0),
+        };
+        if let Some(origin) = scope
+            .origins
+            .get(&first)
+            .or_else(|| scope.origins.get(&ObjectKey::DefaultGrant(0)))
+        {
             problem = problem.at(
                 &origin.file,
                 origin.span,
@@ -426,7 +434,9 @@ fn label(key: &ObjectKey) -> String {
         ObjectKey::Extension(name) => format!("extension {name}"),
         ObjectKey::View(name) => format!("view {name}"),
         ObjectKey::Policy(table, name) => format!("policy {name} on {table}"),
-        ObjectKey::Grant(_) | ObjectKey::Comment(_) => "this statement".to_string(),
+        ObjectKey::Grant(_) | ObjectKey::DefaultGrant(_) | ObjectKey::Comment(_) => {
+            "this statement".to_string()
+        }
     }
 }
 

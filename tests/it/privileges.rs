@@ -111,3 +111,134 @@ async fn a_grant_to_a_role_not_managed_is_refused() {
     );
     assert!(plan.stderr.contains("[roles] managed"), "{}", plan.stderr);
 }
+
+/// In public's files `ALTER DEFAULT PRIVILEGES` speaks for the database
+/// (no `IN SCHEMA`) or public; in the tenant files for each tenant's
+/// schema. What the files create gets its grants from them, as on a
+/// server that had them first.
+const DEFAULTS_PUBLIC: &str =
+    "ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO kschema_test_app;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO kschema_test_app;
+CREATE TABLE plans (id INT PRIMARY KEY, name TEXT);
+";
+
+const DEFAULTS_TENANT: &str =
+    "ALTER DEFAULT PRIVILEGES GRANT SELECT, INSERT ON TABLES TO kschema_test_app;
+ALTER DEFAULT PRIVILEGES GRANT USAGE ON SEQUENCES TO kschema_test_app WITH GRANT OPTION;
+CREATE TABLE docs (id SERIAL PRIMARY KEY, body TEXT);
+";
+
+/// DEFAULTS_TENANT as PostgreSQL is told it in each tenant's schema.
+fn defaults_in_each_schema(tenant: &str) -> String {
+    tenant
+        .lines()
+        .map(|line| match line.strip_prefix("ALTER DEFAULT PRIVILEGES ") {
+            Some(rest) => format!(
+                "DO $$ BEGIN EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I {}', current_schema()); END $$;",
+                rest.trim_end_matches(';').replace('\'', "''")
+            ),
+            None => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn default_privileges_converge_and_give_what_the_files_create_its_grants() {
+    let project = project_of(DEFAULTS_PUBLIC, DEFAULTS_TENANT, TENANTS);
+    project.write("kschema.toml", CONFIG);
+    let db = TestDb::new().await;
+    with_roles(&db).await;
+    let plan = kschema(
+        &project,
+        &db,
+        &["plan", "--tenant", "all", "--format", "sql"],
+    );
+    for expected in [
+        "ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO kschema_test_app;",
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO kschema_test_app;",
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA org_p1 GRANT INSERT, SELECT ON TABLES TO kschema_test_app;",
+        // What the files create is granted as the defaults say.
+        "GRANT INSERT, SELECT ON TABLE org_p1.docs TO kschema_test_app;",
+    ] {
+        assert!(plan.stdout.contains(expected), "{expected}\n{}", plan.snapshot());
+    }
+    assert_converges(
+        &project,
+        &db,
+        (DEFAULTS_PUBLIC, &defaults_in_each_schema(DEFAULTS_TENANT)),
+        TENANTS,
+        &[],
+    )
+    .await;
+
+    // A default no longer wanted is revoked: no hazard (it takes nothing
+    // that exists), and the grants it gave stay only if the files keep them.
+    let fewer = DEFAULTS_TENANT.replace(
+        "ALTER DEFAULT PRIVILEGES GRANT USAGE ON SEQUENCES TO kschema_test_app WITH GRANT OPTION;\n",
+        "",
+    );
+    project.write("schema/tenant/app.sql", &fewer);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout
+            .contains("- revoke USAGE on default privileges on sequences from kschema_test_app"),
+        "{}",
+        plan.stdout
+    );
+    let apply = kschema(
+        &project,
+        &db,
+        &[
+            "apply",
+            "--tenant",
+            "all",
+            "--allow-hazard",
+            "revokes-access",
+        ],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+}
+
+#[tokio::test]
+async fn default_privileges_in_another_schema_or_to_a_role_not_managed_are_refused() {
+    let db = TestDb::new().await;
+    with_roles(&db).await;
+    let project = project_of(
+        "",
+        "ALTER DEFAULT PRIVILEGES IN SCHEMA audit GRANT SELECT ON TABLES TO kschema_test_app;\n",
+        TENANTS,
+    );
+    project.write("kschema.toml", CONFIG);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 1, "{}", plan.snapshot());
+    for expected in [
+        "kschema::sql::default_privileges_schema",
+        "leave IN SCHEMA out",
+        "app.sql:1",
+    ] {
+        assert!(
+            plan.stderr.contains(expected),
+            "{expected}\n{}",
+            plan.stderr
+        );
+    }
+
+    let project = project_of(
+        "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO kschema_test_ro;\n",
+        "",
+        TENANTS,
+    );
+    project.write("kschema.toml", CONFIG);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 1, "{}", plan.snapshot());
+    for expected in ["kschema::sql::unmanaged_role", "app.sql:1"] {
+        assert!(
+            plan.stderr.contains(expected),
+            "{expected}\n{}",
+            plan.stderr
+        );
+    }
+}

@@ -5,6 +5,10 @@
 -- what PostgreSQL grants by default (acldefault: EXECUTE to PUBLIC on a
 -- function, the owner's own rights), are not grants anyone wrote; nor is
 -- public's `USAGE` to PUBLIC, which initdb gives every database.
+-- Default privileges (`ALTER DEFAULT PRIVILEGES`) are rows too: a
+-- schema's (kind `defaults`), and with public the database's own
+-- (`global_defaults`), for the kind of object as pg_default_acl codes it
+-- and for the role that creates them (null: the role kschema runs as).
 -- The reader keeps the managed roles' and lists the others'.
 WITH ns AS MATERIALIZED (
   SELECT oid, nspname::text AS nspname, nspowner, nspacl FROM pg_namespace WHERE nspname = ANY($1)
@@ -37,6 +41,17 @@ SELECT ns.nspname, g.kind, g.object, g.detail, g.procedure,
     UNION ALL
     SELECT ns.oid, 'schema', NULL, NULL, false, ns.nspacl, ns.nspowner, 'n'::"char"
       FROM ns WHERE ns.nspacl IS NOT NULL
+    UNION ALL
+    SELECT CASE WHEN da.defaclnamespace = 0 THEN (SELECT oid FROM ns WHERE nspname = 'public')
+                ELSE da.defaclnamespace END,
+           CASE WHEN da.defaclnamespace = 0 THEN 'global_defaults' ELSE 'defaults' END,
+           da.defaclobjtype::text,
+           CASE WHEN da.defaclrole <> (SELECT oid FROM pg_roles WHERE rolname = current_user)
+                THEN pg_get_userbyid(da.defaclrole)::text END,
+           false, da.defaclacl, da.defaclrole,
+           CASE da.defaclobjtype WHEN 'S' THEN 's' ELSE da.defaclobjtype END::"char"
+      FROM pg_default_acl da
+     WHERE da.defaclnamespace IN (SELECT oid FROM ns) OR da.defaclnamespace = 0
   ) g
   JOIN ns ON ns.oid = g.nsp
   CROSS JOIN LATERAL aclexplode(g.acl) a

@@ -120,11 +120,21 @@ SELECT nspname, kind, name FROM (
   UNION ALL
   -- Privileges on tables, columns, functions and schemas are read by
   -- privileges.sql (the managed roles' compared, the others' listed).
-  SELECT ns.nspname, 'default_privileges',
-         format('for %s on %s', pg_get_userbyid(da.defaclrole),
+  -- Default privileges granted are read by privileges.sql; what the
+  -- database's own take away from PostgreSQL's built-in ones is listed.
+  SELECT 'public', 'default_privileges',
+         format('for %s on %s (%s revoked)', pg_get_userbyid(da.defaclrole),
                 CASE da.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'
-                                      WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' END)
-    FROM ns JOIN pg_default_acl da ON da.defaclnamespace = ns.oid
+                                      WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' END,
+                string_agg(CASE WHEN d.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(d.grantee)::text END
+                           || ' ' || d.privilege_type, ', ' ORDER BY d.grantee, d.privilege_type))
+    FROM pg_default_acl da
+    CROSS JOIN LATERAL aclexplode(acldefault(CASE da.defaclobjtype WHEN 'S' THEN 's' ELSE da.defaclobjtype END::"char",
+                                             da.defaclrole)) d
+   WHERE da.defaclnamespace = 0 AND 'public' = ANY($1)
+     AND NOT EXISTS (SELECT 1 FROM aclexplode(da.defaclacl) a
+                      WHERE a.grantee = d.grantee AND a.privilege_type = d.privilege_type)
+   GROUP BY da.oid, da.defaclrole, da.defaclobjtype
   UNION ALL
   -- Functions and procedures are managed (functions.sql); aggregates and
   -- window functions are not.

@@ -21,10 +21,10 @@ use sha2::{Digest, Sha256};
 use crate::ident::Ident;
 use crate::model::{
     Attribute, Column, ColumnType, Commented, CompositeType, Constraint, ConstraintKind,
-    Deferrable, Domain, DomainCheck, EnumType, Extension, ForeignKey, Function, Grant, GrantObject,
-    Identity, Index, IndexExpr, IndexKey, Policy, ReferentialAction, ReplicaIdentity, Row,
-    RowSecurity, SchemaModel, SchemaName, SchemaRef, Sequence, SqlExpr, Table, TableRef, Trigger,
-    TriggerFiring, View,
+    DefaultObjects, Deferrable, Domain, DomainCheck, EnumType, Extension, ForeignKey, Function,
+    Grant, GrantObject, Identity, Index, IndexExpr, IndexKey, Policy, ReferentialAction,
+    ReplicaIdentity, Row, RowSecurity, SchemaModel, SchemaName, SchemaRef, Sequence, SqlExpr,
+    Table, TableRef, Trigger, TriggerFiring, View,
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
 use crate::normalize::qualifier::strip_qualifier;
@@ -366,6 +366,21 @@ impl LiveStateBuilder {
                 arguments: strip_qualifier(arguments, &raw.schema),
                 procedure: raw.procedure,
             },
+            (kind @ ("defaults" | "global_defaults"), owner) => {
+                let code = raw.object.as_deref().unwrap_or_default();
+                let Some(objects) = DefaultObjects::from_catalog(code) else {
+                    self.errors.push(format!(
+                        "default privileges on {code:?} in {} not understood",
+                        raw.schema
+                    ));
+                    return;
+                };
+                GrantObject::Defaults {
+                    owner: owner.as_ref().map(Ident::new),
+                    global: kind == "global_defaults",
+                    objects,
+                }
+            }
             (other, _) => {
                 self.errors.push(format!(
                     "privilege on {other:?} in {} not understood",
@@ -920,6 +935,24 @@ fn catalog_action(code: &str) -> ReferentialAction {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn models_that_differ_in_a_comment_have_different_fingerprints() {
+        let commented = |text: &str| {
+            let mut model = SchemaModel::default();
+            model.comments.insert(
+                Commented::Index {
+                    name: Ident::new("users_email"),
+                },
+                text.to_string(),
+            );
+            model
+        };
+        assert_ne!(
+            Fingerprint::of(&commented("by email")),
+            Fingerprint::of(&commented("by address"))
+        );
+    }
 
     const USERS: &str = r#"{"columns":[
         {"name":"id","type":"integer","not_null":true,"default":"nextval('users_id_seq'::regclass)","identity":"","serial_sequence":"users_id_seq","collation":null},

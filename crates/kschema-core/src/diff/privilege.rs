@@ -20,12 +20,29 @@ pub(super) fn diff_privileges(
         return;
     }
     let recreated = recreated_objects(changes);
+    // A serial's sequence is its table's: there as long as the table is.
+    let serials: BTreeSet<&Ident> = desired
+        .tables
+        .values()
+        .chain(
+            live.tables
+                .values()
+                .filter(|t| desired.tables.contains_key(&t.name)),
+        )
+        .flat_map(|t| &t.columns)
+        .filter_map(|c| match &c.identity {
+            Some(crate::model::Identity::Serial { sequence }) => Some(sequence),
+            _ => None,
+        })
+        .collect();
     let exists = |object: &GrantObject| match object {
-        GrantObject::Schema => true,
+        GrantObject::Schema | GrantObject::Defaults { .. } => true,
         GrantObject::Table { name } => {
             desired.tables.contains_key(name) || desired.views.contains_key(name)
         }
-        GrantObject::Sequence { name } => desired.sequences.contains_key(name),
+        GrantObject::Sequence { name } => {
+            desired.sequences.contains_key(name) || serials.contains(name)
+        }
         GrantObject::Column { table, .. } => {
             desired.tables.contains_key(table) || desired.views.contains_key(table)
         }

@@ -26,7 +26,7 @@ pub use composite::{Attribute, CompositeType};
 pub use domain::{Domain, DomainCheck};
 pub use enum_type::{EnumAddition, EnumPlace, EnumType};
 pub use extension::Extension;
-pub use privilege::{Grant, GrantObject, Privileges};
+pub use privilege::{DefaultObjects, Grant, GrantObject, Privileges};
 pub use routine::{Function, Policy, RowSecurity, Trigger, TriggerFiring};
 pub use view::{in_reading_order, View};
 

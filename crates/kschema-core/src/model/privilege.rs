@@ -32,6 +32,53 @@ pub enum GrantObject {
         arguments: String,
         procedure: bool,
     },
+    /// `ALTER DEFAULT PRIVILEGES`: what `objects` that `owner` creates
+    /// later are granted — in the schema, or (`global`, in public's model)
+    /// in every schema.
+    Defaults {
+        /// `FOR ROLE`; `None` is the role kschema runs as.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        owner: Option<Ident>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        global: bool,
+        objects: DefaultObjects,
+    },
+}
+
+/// The kinds of object default privileges are for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DefaultObjects {
+    Tables,
+    Sequences,
+    Functions,
+    Types,
+    Schemas,
+}
+
+impl DefaultObjects {
+    /// From `pg_default_acl.defaclobjtype`.
+    pub fn from_catalog(code: &str) -> Option<DefaultObjects> {
+        Some(match code {
+            "r" => DefaultObjects::Tables,
+            "S" => DefaultObjects::Sequences,
+            "f" => DefaultObjects::Functions,
+            "T" => DefaultObjects::Types,
+            "n" => DefaultObjects::Schemas,
+            _ => return None,
+        })
+    }
+
+    /// `TABLES`, as `ALTER DEFAULT PRIVILEGES … ON` writes it.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            DefaultObjects::Tables => "TABLES",
+            DefaultObjects::Sequences => "SEQUENCES",
+            DefaultObjects::Functions => "FUNCTIONS",
+            DefaultObjects::Types => "TYPES",
+            DefaultObjects::Schemas => "SCHEMAS",
+        }
+    }
 }
 
 /// `table t`, `column t.c`, `function f(integer)`, `schema`: for messages.
@@ -47,6 +94,24 @@ impl std::fmt::Display for GrantObject {
                 arguments,
                 procedure,
             } => write_function(f, name, arguments, *procedure),
+            GrantObject::Defaults {
+                owner,
+                global,
+                objects,
+            } => {
+                write!(
+                    f,
+                    "default privileges on {}",
+                    objects.keyword().to_lowercase()
+                )?;
+                if let Some(owner) = owner {
+                    write!(f, " for {owner}")?;
+                }
+                if *global {
+                    f.write_str(" in every schema")?;
+                }
+                Ok(())
+            }
         }
     }
 }

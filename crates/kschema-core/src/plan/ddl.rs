@@ -510,13 +510,17 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             privileges,
         } => step(
             vec![privilege::revoke(object, role, privileges)],
-            vec![Hazard::new(
-                HazardKind::RevokesAccess,
-                format!(
-                    "revokes {} from {role}: what it runs that needs them fails from then on",
-                    privileges.join(", ")
-                ),
-            )],
+            // A default revoked takes nothing that exists.
+            match object {
+                crate::model::GrantObject::Defaults { .. } => vec![],
+                _ => vec![Hazard::new(
+                    HazardKind::RevokesAccess,
+                    format!(
+                        "revokes {} from {role}: what it runs that needs them fails from then on",
+                        privileges.join(", ")
+                    ),
+                )],
+            },
             TxMode::Transactional,
         ),
         Change::CommentOn { object, comment } => {

@@ -8,6 +8,7 @@
 use sha2::{Digest, Sha256};
 
 use super::{object_keys, plan_schema, PlanOptions};
+use crate::diff::Change;
 use crate::load::{DesiredState, LoadedScope, ObjectKey};
 use crate::model::{SchemaModel, SchemaName};
 
@@ -120,25 +121,43 @@ fn scope_script(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<S
         origins: scope.origins.clone(),
         seeds: Vec::new(),
         grants: Vec::new(),
+        default_grants: Vec::new(),
         comments: Vec::new(),
     };
     // public exists in every database; the template schema is created.
     let existing = SchemaModel::default();
     let live = (!tenant).then_some(&existing);
-    plan_schema(live, &shape, PlanOptions { online: false })
-        .steps
-        .iter()
-        .flat_map(|step| {
-            let objects = object_keys(&step.change);
-            step.render(schema)
-                .into_iter()
-                .map(move |sql| ScriptStatement {
-                    sql,
-                    tenant,
-                    objects: objects.clone(),
-                })
-        })
-        .collect()
+    let steps = plan_schema(live, &shape, PlanOptions { online: false }).steps;
+    let (schema_steps, object_steps): (Vec<_>, Vec<_>) = steps
+        .into_iter()
+        .partition(|step| matches!(step.change, Change::CreateSchema));
+    let statements = |steps: Vec<super::Step>| -> Vec<ScriptStatement> {
+        steps
+            .iter()
+            .flat_map(|step| {
+                let objects = object_keys(&step.change);
+                step.render(schema)
+                    .into_iter()
+                    .map(move |sql| ScriptStatement {
+                        sql,
+                        tenant,
+                        objects: objects.clone(),
+                    })
+            })
+            .collect()
+    };
+    let mut script = statements(schema_steps);
+    // Default privileges once the schema exists, before its objects: what
+    // the files create gets its grants from them, as it does on a target
+    // that has them.
+    script.extend(as_written(
+        &scope.default_grants,
+        ObjectKey::DefaultGrant,
+        schema,
+        tenant,
+    ));
+    script.extend(statements(object_steps));
+    script
 }
 
 /// What the stored form depends on: the script, the server's version, and

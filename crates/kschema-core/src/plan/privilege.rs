@@ -34,6 +34,9 @@ fn target(privileges: &[String], object: &GrantObject) -> Sql {
             ))
             .qualified(name)
             .text(format!("({arguments})")),
+        GrantObject::Defaults { objects, .. } => {
+            Sql::new().text(format!("{list} ON {}", objects.keyword()))
+        }
     }
 }
 
@@ -45,13 +48,30 @@ fn role(role: &Ident) -> String {
     }
 }
 
+/// `ALTER DEFAULT PRIVILEGES [FOR ROLE o] [IN SCHEMA s] `, for default
+/// privileges.
+fn defaults_prefix(object: &GrantObject) -> Option<Sql> {
+    let GrantObject::Defaults { owner, global, .. } = object else {
+        return None;
+    };
+    let mut sql = Sql::new().text("ALTER DEFAULT PRIVILEGES ");
+    if let Some(owner) = owner {
+        sql = sql.text(format!("FOR ROLE {} ", owner.quoted()));
+    }
+    if !global {
+        sql = sql.text("IN SCHEMA ").schema().text(" ");
+    }
+    Some(sql)
+}
+
 pub(super) fn grant(
     object: &GrantObject,
     to: &Ident,
     privileges: &[String],
     grantable: bool,
 ) -> Sql {
-    Sql::new()
+    defaults_prefix(object)
+        .unwrap_or_default()
         .text("GRANT ")
         .append(target(privileges, object))
         .text(format!(
@@ -62,7 +82,8 @@ pub(super) fn grant(
 }
 
 pub(super) fn revoke(object: &GrantObject, from: &Ident, privileges: &[String]) -> Sql {
-    Sql::new()
+    defaults_prefix(object)
+        .unwrap_or_default()
         .text("REVOKE ")
         .append(target(privileges, object))
         .text(format!(" FROM {}", role(from)))

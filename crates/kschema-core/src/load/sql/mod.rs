@@ -117,6 +117,8 @@ pub enum ObjectKey {
     Policy(Ident, Ident),
     /// The n-th `GRANT` / `REVOKE` of the scope.
     Grant(usize),
+    /// The n-th `ALTER DEFAULT PRIVILEGES` of the scope.
+    DefaultGrant(usize),
     /// The n-th `COMMENT ON` of the scope kept as written (not a table's
     /// or column's).
     Comment(usize),
@@ -132,6 +134,9 @@ pub struct LoadedScope {
     /// `GRANT` / `REVOKE` statements, in order: run after everything else
     /// when the desired state is built.
     pub grants: Vec<crate::sql::Sql>,
+    /// `ALTER DEFAULT PRIVILEGES` statements, in order: run before the
+    /// scope's objects when the desired state is built.
+    pub default_grants: Vec<crate::sql::Sql>,
     /// `COMMENT ON` what is not a table or column, in order: run after the
     /// grants.
     pub comments: Vec<crate::sql::Sql>,

@@ -45,6 +45,9 @@ pub(crate) enum RoutineKind {
     /// `GRANT … ON …` or `REVOKE … ON …`: run as written when the desired
     /// state is built; what PostgreSQL then stores is compared.
     Grant,
+    /// `ALTER DEFAULT PRIVILEGES …`: likewise, but first (what the files
+    /// create gets its grants from it, as on the target).
+    DefaultPrivileges,
     /// `CREATE DOMAIN`: run as written; what PostgreSQL stores is compared.
     Domain,
     /// `CREATE TYPE … AS (…)`, likewise (an enum is sqlparser's).
@@ -194,11 +197,18 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
         .iter()
         .rev()
         .find(|t| !matches!(t.token, Token::SemiColon | Token::EOF))?;
-    // Privileges on objects (not role membership, which has no ON).
-    if (word(0, "GRANT") || word(0, "REVOKE")) && words.iter().any(|t| is_word(&t.token, "ON")) {
+    // Privileges on objects (not role membership, which has no ON), and
+    // what objects created later get.
+    let defaults = word(0, "ALTER") && word(1, "DEFAULT") && word(2, "PRIVILEGES");
+    if defaults
+        || (word(0, "GRANT") || word(0, "REVOKE")) && words.iter().any(|t| is_word(&t.token, "ON"))
+    {
         return Some(DeclaredRoutine {
             file: file.clone(),
-            kind: RoutineKind::Grant,
+            kind: match defaults {
+                true => RoutineKind::DefaultPrivileges,
+                false => RoutineKind::Grant,
+            },
             name: Vec::new(),
             start: place(words[0]),
             end: (last.span.end.line, last.span.end.column),
@@ -381,6 +391,7 @@ impl Loader {
                 RoutineKind::View { .. } => "view",
                 RoutineKind::Policy { .. } => "policy",
                 RoutineKind::Grant => "grant",
+                RoutineKind::DefaultPrivileges => "default privileges",
                 RoutineKind::Comment { .. } => "comment",
                 RoutineKind::Domain => "domain",
                 RoutineKind::Composite => "type",
@@ -388,6 +399,10 @@ impl Loader {
             match &routine.kind {
                 RoutineKind::Grant => {
                     self.grant_declared(&routine, loaded);
+                    continue;
+                }
+                RoutineKind::DefaultPrivileges => {
+                    self.default_privileges_declared(&routine, loaded);
                     continue;
                 }
                 RoutineKind::Comment { on } => {
@@ -522,7 +537,9 @@ impl Loader {
                     );
                 }
                 // Declared above, before any name is read.
-                RoutineKind::Grant | RoutineKind::Comment { .. } => {}
+                RoutineKind::Grant
+                | RoutineKind::DefaultPrivileges
+                | RoutineKind::Comment { .. } => {}
                 RoutineKind::Policy { table } => {
                     let Some(on) = self.table_of(&routine, table, &name, "policy", loaded, &origin)
                     else {
@@ -629,6 +646,68 @@ impl Loader {
             },
         );
         loaded.grants.push(sql);
+    }
+
+    /// `ALTER DEFAULT PRIVILEGES`, run as written before the scope's
+    /// objects when the desired state is built. In public's files `IN
+    /// SCHEMA public`, or none for the database's own; in the tenant files
+    /// none, which means each tenant's schema (a tenant dump's own schema
+    /// means the same).
+    fn default_privileges_declared(&mut self, routine: &DeclaredRoutine, loaded: &mut LoadedScope) {
+        let text = routine.replacing_text();
+        let span = routine.file.span_between(routine.start, routine.end);
+        let first_line = routine.file.text()[span.offset()..]
+            .find('\n')
+            .unwrap_or(span.len())
+            .min(span.len());
+        let origin = Origin {
+            file: routine.file.clone(),
+            span: SourceSpan::new(span.offset().into(), first_line),
+            annotations: Annotations::default(),
+        };
+        let schemas = in_schema_names(&text);
+        let own = match self.scope {
+            Scope::Public => Ident::new("public"),
+            Scope::Tenant => self.dump_schema.clone().unwrap_or_else(|| Ident::new("")),
+        };
+        let refuse = |help: &str| {
+            Problem::new(
+                "kschema::sql::default_privileges_schema",
+                "ALTER DEFAULT PRIVILEGES in a schema kschema does not manage from here",
+            )
+            .at(&origin.file, origin.span, "this statement")
+            .with_help(help.to_string())
+        };
+        if schemas.iter().any(|s| *s != own) {
+            self.problems.push(refuse(match self.scope {
+                Scope::Public => "public's files speak for public (IN SCHEMA public) or, with no IN SCHEMA, for the whole database",
+                Scope::Tenant => "the tenant files speak for each tenant's schema: leave IN SCHEMA out (kschema applies them in each tenant's schema)",
+            }));
+            return;
+        }
+        let sql = match (&self.scope, &self.dump_schema) {
+            (Scope::Tenant, Some(schema)) if !schemas.is_empty() => {
+                with_schema_placeholder(&text, schema)
+            }
+            (Scope::Tenant, _) => {
+                // `ALTER DEFAULT PRIVILEGES` is three words: the schema goes
+                // after them.
+                let after = text
+                    .to_ascii_uppercase()
+                    .find("PRIVILEGES")
+                    .map_or(0, |at| at + "PRIVILEGES".len());
+                Sql::new()
+                    .text(&text[..after])
+                    .text(" IN SCHEMA ")
+                    .schema()
+                    .text(&text[after..])
+            }
+            (Scope::Public, _) => Sql::new().text(text),
+        };
+        loaded
+            .origins
+            .insert(ObjectKey::DefaultGrant(loaded.default_grants.len()), origin);
+        loaded.default_grants.push(sql);
     }
 
     /// Whether the scope's files create a view (or materialized view) of
@@ -902,4 +981,38 @@ fn with_schema_placeholder(text: &str, schema: &Ident) -> Sql {
         }
     }
     sql
+}
+
+/// The schemas an `ALTER DEFAULT PRIVILEGES … IN SCHEMA a, b` names.
+fn in_schema_names(text: &str) -> Vec<Ident> {
+    let Some(tokens) = crate::load::statements::tokenize(text) else {
+        return Vec::new();
+    };
+    let words: Vec<&Token> = tokens
+        .iter()
+        .map(|t| &t.token)
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let Some(at) = words
+        .windows(2)
+        .position(|w| is_word(w[0], "IN") && is_word(w[1], "SCHEMA"))
+    else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    for token in &words[at + 2..] {
+        match token {
+            Token::Comma => {}
+            Token::Word(w) => names.push(Ident::from_sql(&w.value, w.quote_style.is_some())),
+            _ => break,
+        }
+        // The list ends at the next keyword (`GRANT`, `REVOKE`, `FOR`).
+        if matches!(token, Token::Word(w) if w.quote_style.is_none()
+            && ["GRANT", "REVOKE", "FOR"].contains(&w.value.to_ascii_uppercase().as_str()))
+        {
+            names.pop();
+            break;
+        }
+    }
+    names
 }
