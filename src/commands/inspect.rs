@@ -23,8 +23,8 @@ use kschema_core::model::{SchemaModel, SchemaName};
 use kschema_core::mongo::{collection_files, plan_mongo, MongoState};
 use kschema_core::plan::{plan_schema, unmanaged_groups, PlanOptions, Target};
 use kschema_core::render::ddl::{
-    comments_file, domains_file, extensions_file, functions_file, sequences_file, table_file,
-    types_file, views_file,
+    comments_file, domains_file, event_triggers_file, extensions_file, functions_file,
+    sequences_file, table_file, types_file, views_file,
 };
 use kschema_core::render::describe;
 use kschema_core::render::not_compared::{self, LeftOut};
@@ -466,7 +466,7 @@ impl Files {
         }
         // The objects around the tables, a file per kind (kschema orders
         // what runs; the files only say what there is).
-        let kinds: [(&str, bool, KindFile); 7] = [
+        let kinds: [(&str, bool, KindFile); 8] = [
             ("extensions", !model.extensions.is_empty(), extensions_file),
             (
                 "types",
@@ -476,6 +476,11 @@ impl Files {
             ("domains", !model.domains.is_empty(), domains_file),
             ("functions", !model.functions.is_empty(), functions_file),
             ("views", !model.views.is_empty(), views_file),
+            (
+                "event_triggers",
+                !model.event_triggers.is_empty(),
+                event_triggers_file,
+            ),
             ("sequences", !model.sequences.is_empty(), sequences_file),
             ("comments", !model.comments.is_empty(), comments_file),
         ];

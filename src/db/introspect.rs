@@ -28,6 +28,7 @@ pub(crate) const PRIVILEGES_SQL: &str = include_str!("sql/privileges.sql");
 pub(crate) const COMMENTS_SQL: &str = include_str!("sql/comments.sql");
 pub(crate) const DOMAINS_SQL: &str = include_str!("sql/domains.sql");
 pub(crate) const COMPOSITES_SQL: &str = include_str!("sql/composites.sql");
+pub(crate) const EVENT_TRIGGERS_SQL: &str = include_str!("sql/event_triggers.sql");
 /// Every extension but plpgsql (which every database has): they are
 /// database-wide, read with public.
 pub(crate) const EXTENSIONS_SQL: &str = "
@@ -279,6 +280,19 @@ async fn read_catalog(
             .map_err(IntrospectError::Query)?
         {
             builder.add_extension(read(&row, 0)?, read(&row, 1)?, read(&row, 2)?);
+        }
+        for row in client
+            .query(EVENT_TRIGGERS_SQL, &[])
+            .await
+            .map_err(IntrospectError::Query)?
+        {
+            builder.add_event_trigger(
+                read(&row, 0)?,
+                read(&row, 1)?,
+                read(&row, 2)?,
+                read(&row, 3)?,
+                read(&row, 4)?,
+            );
         }
     }
     for row in client

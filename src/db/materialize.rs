@@ -130,7 +130,7 @@ fn reader_identity() -> String {
         })
         .unwrap_or_default();
     format!(
-        "{STORED_FORM_VERSION}\n{build}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+        "{STORED_FORM_VERSION}\n{build}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
         super::introspect::TABLES_SQL,
         super::introspect::SEQUENCES_SQL,
         super::introspect::FUNCTIONS_SQL,
@@ -141,7 +141,8 @@ fn reader_identity() -> String {
         super::introspect::PRIVILEGES_SQL,
         super::introspect::COMMENTS_SQL,
         super::introspect::DOMAINS_SQL,
-        super::introspect::COMPOSITES_SQL
+        super::introspect::COMPOSITES_SQL,
+        super::introspect::EVENT_TRIGGERS_SQL
     )
 }
 
@@ -434,6 +435,7 @@ fn label(key: &ObjectKey) -> String {
         ObjectKey::Extension(name) => format!("extension {name}"),
         ObjectKey::View(name) => format!("view {name}"),
         ObjectKey::Policy(table, name) => format!("policy {name} on {table}"),
+        ObjectKey::EventTrigger(name) => format!("event trigger {name}"),
         ObjectKey::Grant(_) | ObjectKey::DefaultGrant(_) | ObjectKey::Comment(_) => {
             "this statement".to_string()
         }

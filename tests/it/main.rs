@@ -14,6 +14,7 @@ mod core;
 mod domains;
 mod dumps;
 mod enums;
+mod event_triggers;
 mod examples;
 mod extensions;
 mod fleet;

@@ -155,6 +155,30 @@ pub fn create_composite(composite: &crate::model::CompositeType) -> Sql {
         .text(format!(" AS ({})", attributes.join(", ")))
 }
 
+/// `CREATE EVENT TRIGGER e ON event [WHEN TAG IN ('…')] EXECUTE FUNCTION
+/// f()`: an event trigger as the catalog holds it (its firing is set
+/// apart).
+pub fn create_event_trigger(trigger: &crate::model::EventTrigger) -> String {
+    let when = match trigger.tags.is_empty() {
+        true => String::new(),
+        false => format!(
+            " WHEN TAG IN ({})",
+            trigger
+                .tags
+                .iter()
+                .map(|t| crate::ident::quote_literal(t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    format!(
+        "CREATE EVENT TRIGGER {} ON {}{when} EXECUTE FUNCTION {}()",
+        trigger.name.quoted(),
+        trigger.event,
+        trigger.function
+    )
+}
+
 /// `ALTER TABLE t REPLICA IDENTITY FULL | NOTHING | DEFAULT`.
 pub fn replica_identity(table: &Ident, identity: Option<ReplicaIdentity>) -> Sql {
     Sql::new()

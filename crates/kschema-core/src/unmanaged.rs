@@ -49,6 +49,7 @@ pub enum UnmanagedKind {
     Privileges,
     DefaultPrivileges,
     Comment,
+    /// No longer listed (managed since); known so older snapshots read.
     EventTrigger,
 }
 

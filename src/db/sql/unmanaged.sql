@@ -220,9 +220,5 @@ SELECT nspname, kind, name FROM (
           OFFSET 0) d
     CROSS JOIN LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) o
     JOIN ns ON ns.nspname = o.schema OR (d.classoid = 'pg_namespace'::regclass AND d.objoid = ns.oid)
-  UNION ALL
-  -- Database-wide: listed with public (event triggers fire for every schema).
-  SELECT 'public', 'event_trigger', quote_ident(evtname) FROM pg_event_trigger
-   WHERE 'public' = ANY($1)
 ) found
 ORDER BY 1, 2, 3

@@ -21,8 +21,8 @@ use sha2::{Digest, Sha256};
 use crate::ident::Ident;
 use crate::model::{
     Attribute, Column, ColumnType, Commented, CompositeType, Constraint, ConstraintKind,
-    DefaultObjects, Deferrable, Domain, DomainCheck, EnumType, Extension, ForeignKey, Function,
-    Grant, GrantObject, Identity, Index, IndexExpr, IndexKey, Policy, ReferentialAction,
+    DefaultObjects, Deferrable, Domain, DomainCheck, EnumType, EventTrigger, Extension, ForeignKey,
+    Function, Grant, GrantObject, Identity, Index, IndexExpr, IndexKey, Policy, ReferentialAction,
     ReplicaIdentity, Row, RowSecurity, SchemaModel, SchemaName, SchemaRef, Sequence, SqlExpr,
     Table, TableRef, Trigger, TriggerFiring, View,
 };
@@ -197,6 +197,7 @@ struct SchemaRows {
     composites: BTreeMap<Ident, CompositeType>,
     extensions: BTreeMap<Ident, Extension>,
     views: BTreeMap<Ident, View>,
+    event_triggers: BTreeMap<Ident, EventTrigger>,
     /// Indexes on materialized views.
     view_indexes: Vec<Index>,
     grants: std::collections::BTreeSet<Grant>,
@@ -512,6 +513,38 @@ impl LiveStateBuilder {
             .insert(name, domain);
     }
 
+    /// An event trigger (database-wide: part of public's model).
+    pub fn add_event_trigger(
+        &mut self,
+        name: String,
+        event: String,
+        tags: Vec<String>,
+        function: String,
+        enabled: String,
+    ) {
+        let Some(firing) = TriggerFiring::from_catalog(&enabled) else {
+            self.errors.push(format!(
+                "event trigger {name}: unknown evtenabled {enabled:?}"
+            ));
+            return;
+        };
+        let name = Ident::new(name);
+        let mut trigger = EventTrigger {
+            name: name.clone(),
+            event,
+            tags,
+            function: strip_qualifier(&function, "public"),
+            firing,
+            sql: String::new(),
+        };
+        trigger.sql = crate::definition::create_event_trigger(&trigger);
+        self.schemas
+            .entry(SchemaName::public())
+            .or_default()
+            .event_triggers
+            .insert(name, trigger);
+    }
+
     /// A composite type; its attributes' types without its schema's name.
     pub fn add_composite(&mut self, raw: RawComposite) {
         type RawAttribute = (String, String, Option<String>);
@@ -601,6 +634,7 @@ impl LiveStateBuilder {
                     &rows.composites,
                     &rows.extensions,
                     &rows.views,
+                    &rows.event_triggers,
                     &rows.view_indexes,
                     &rows.grants,
                     rows.comments.iter().collect::<Vec<_>>(),
@@ -638,6 +672,7 @@ impl LiveStateBuilder {
             model.composites = rows.composites;
             model.extensions = rows.extensions;
             model.views = rows.views;
+            model.event_triggers = rows.event_triggers;
             for index in rows.view_indexes {
                 model.indexes.insert(index.name.clone(), index);
             }

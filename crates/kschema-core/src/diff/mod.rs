@@ -25,9 +25,9 @@ use crate::load::seeds::Seed;
 use crate::load::{LoadedScope, ObjectKey};
 use crate::model::{
     Column, Commented, CompositeType, Constraint, ConstraintKind, Domain, DomainCheck,
-    EnumAddition, EnumType, Extension, Function, GrantObject, Identity, Index, IndexExpr, Policy,
-    ReplicaIdentity, RowSecurity, SchemaModel, SchemaRef, Sequence, Table, Trigger, TriggerFiring,
-    View,
+    EnumAddition, EnumType, EventTrigger, Extension, Function, GrantObject, Identity, Index,
+    IndexExpr, Policy, ReplicaIdentity, RowSecurity, SchemaModel, SchemaRef, Sequence, Table,
+    Trigger, TriggerFiring, View,
 };
 
 mod comment;
@@ -271,6 +271,17 @@ pub enum Change {
     DropComposite {
         composite: CompositeType,
     },
+    CreateEventTrigger {
+        trigger: EventTrigger,
+    },
+    /// `ALTER EVENT TRIGGER … ENABLE / DISABLE`.
+    SetEventTriggerFiring {
+        name: Ident,
+        firing: TriggerFiring,
+    },
+    DropEventTrigger {
+        trigger: EventTrigger,
+    },
     CreateExtension {
         extension: Extension,
     },
@@ -510,6 +521,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
     domain::diff_domains(live, desired, &mut changes);
     composite::diff_composites(live, desired, &mut changes);
     extension::diff_extensions(live, desired, &mut changes);
+    diff_event_triggers(live, desired, &mut changes);
     view::diff_views(live, desired, &mut changes);
     policy::diff_policies(live, desired, &mut changes);
     privilege::diff_privileges(live, desired, &mut changes);
@@ -1071,6 +1083,41 @@ fn diff_index_sets(live: &[Index], desired: &[Index], changes: &mut Vec<Change>)
             (None, Some(d)) => changes.push(Change::CreateIndex { index: d.clone() }),
             (Some(l), None) => changes.push(Change::DropIndex { index: l.clone() }),
             (None, None) => {}
+        }
+    }
+}
+
+/// Event triggers: matched by name; a new event, tag list or function
+/// means dropped and created again, a new firing is set in place.
+fn diff_event_triggers(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
+    for (name, wanted) in &desired.event_triggers {
+        match live.event_triggers.get(name) {
+            Some(current) if current.same_definition(wanted) => {
+                if current.firing != wanted.firing {
+                    changes.push(Change::SetEventTriggerFiring {
+                        name: name.clone(),
+                        firing: wanted.firing,
+                    });
+                }
+            }
+            Some(current) => {
+                changes.push(Change::DropEventTrigger {
+                    trigger: current.clone(),
+                });
+                changes.push(Change::CreateEventTrigger {
+                    trigger: wanted.clone(),
+                });
+            }
+            None => changes.push(Change::CreateEventTrigger {
+                trigger: wanted.clone(),
+            }),
+        }
+    }
+    for (name, current) in &live.event_triggers {
+        if !desired.event_triggers.contains_key(name) {
+            changes.push(Change::DropEventTrigger {
+                trigger: current.clone(),
+            });
         }
     }
 }

@@ -17,6 +17,7 @@ mod comment;
 mod composite;
 mod domain;
 mod enum_type;
+mod event_trigger;
 mod extension;
 mod privilege;
 mod routine;
@@ -25,6 +26,7 @@ pub use comment::Commented;
 pub use composite::{Attribute, CompositeType};
 pub use domain::{Domain, DomainCheck};
 pub use enum_type::{EnumAddition, EnumPlace, EnumType};
+pub use event_trigger::EventTrigger;
 pub use extension::Extension;
 pub use privilege::{DefaultObjects, Grant, GrantObject, Privileges};
 pub use routine::{Function, Policy, RowSecurity, Trigger, TriggerFiring};
@@ -95,6 +97,9 @@ pub struct SchemaModel {
     pub extensions: BTreeMap<Ident, Extension>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub views: BTreeMap<Ident, View>,
+    /// The database's event triggers (in public's model only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub event_triggers: BTreeMap<Ident, EventTrigger>,
     #[serde(default, skip_serializing_if = "Privileges::is_empty")]
     pub privileges: Privileges,
     /// Comments on what is not a table or column (those are on them).
@@ -120,6 +125,7 @@ impl SchemaModel {
             && self.composites.is_empty()
             && self.extensions.is_empty()
             && self.views.is_empty()
+            && self.event_triggers.is_empty()
     }
 
     /// The function with this name and these (stored) argument types.

@@ -111,6 +111,12 @@ impl TriggerFiring {
         }
     }
 
+    /// `DISABLE`, `ENABLE REPLICA`, …: the clause without its noun, as
+    /// `ALTER EVENT TRIGGER` writes it.
+    pub fn keyword(self) -> &'static str {
+        self.clause().trim_end_matches(" TRIGGER")
+    }
+
     /// The `ALTER TABLE` clause that sets it.
     pub fn clause(self) -> &'static str {
         match self {

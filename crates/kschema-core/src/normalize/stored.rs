@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ident::Ident;
 use crate::model::{
-    CompositeType, ConstraintKind, Domain, Function, Index, IndexExpr, Policy, SchemaModel,
-    SqlExpr, Table, Trigger, View,
+    CompositeType, ConstraintKind, Domain, EventTrigger, Function, Index, IndexExpr, Policy,
+    SchemaModel, SqlExpr, Table, Trigger, View,
 };
 
 /// `desired` with everything comparable taken from `stored`, its
@@ -122,6 +122,19 @@ pub fn adopt_stored(desired: &SchemaModel, stored: &SchemaModel) -> Result<Schem
             Domain {
                 sql: domain.sql.clone(),
                 ..stored_domain.clone()
+            },
+        );
+    }
+    for (name, trigger) in &desired.event_triggers {
+        let stored_trigger = stored
+            .event_triggers
+            .get(name)
+            .ok_or_else(|| format!("event trigger {name} was not stored"))?;
+        adopted.event_triggers.insert(
+            name.clone(),
+            EventTrigger {
+                sql: trigger.sql.clone(),
+                ..stored_trigger.clone()
             },
         );
     }

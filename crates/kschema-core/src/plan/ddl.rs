@@ -442,6 +442,26 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             vec![],
             TxMode::Transactional,
         ),
+        Change::CreateEventTrigger { trigger } => {
+            let mut statements = vec![routine::create_event_trigger(trigger)];
+            if !trigger.firing.is_default() {
+                statements.push(routine::set_event_trigger_firing(
+                    &trigger.name,
+                    trigger.firing,
+                ));
+            }
+            step(statements, vec![], TxMode::Transactional)
+        }
+        Change::SetEventTriggerFiring { name, firing } => step(
+            vec![routine::set_event_trigger_firing(name, *firing)],
+            vec![],
+            TxMode::Transactional,
+        ),
+        Change::DropEventTrigger { trigger } => step(
+            vec![Sql::new().text(format!("DROP EVENT TRIGGER {}", trigger.name.quoted()))],
+            vec![],
+            TxMode::Transactional,
+        ),
         Change::CreateComposite { composite } => step(
             vec![composite::create_composite(composite)],
             vec![],

@@ -70,6 +70,16 @@ pub fn creation_script(desired: &DesiredState) -> Vec<ScriptStatement> {
     script.extend(body_checks(&desired.public, &public, false));
     script.push(search_path_for(&template, true));
     script.extend(body_checks(&desired.tenant, &template, true));
+    // Event triggers last: they fire for the statements after them.
+    let (event_triggers, mut script): (Vec<_>, Vec<_>) =
+        script.into_iter().partition(|statement| {
+            statement
+                .objects
+                .iter()
+                .any(|o| matches!(o, ObjectKey::EventTrigger(_)))
+        });
+    script.push(search_path_for(&public, false));
+    script.extend(event_triggers);
     script
 }
 

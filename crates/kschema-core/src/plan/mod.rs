@@ -469,6 +469,12 @@ pub fn object_keys(change: &Change) -> Vec<ObjectKey> {
         | Change::RecreateComposite { to, .. }
         | Change::DropComposite { composite: to } => keys.push(ObjectKey::Type(to.name.clone())),
         Change::AlterComposite { name, .. } => keys.push(ObjectKey::Type(name.clone())),
+        Change::CreateEventTrigger { trigger } | Change::DropEventTrigger { trigger } => {
+            keys.push(ObjectKey::EventTrigger(trigger.name.clone()))
+        }
+        Change::SetEventTriggerFiring { name, .. } => {
+            keys.push(ObjectKey::EventTrigger(name.clone()))
+        }
         Change::CreateExtension { extension: to } | Change::DropExtension { extension: to } => {
             keys.push(ObjectKey::Extension(to.name.clone()))
         }

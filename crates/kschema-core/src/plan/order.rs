@@ -150,7 +150,8 @@ fn phase(change: &Change) -> Phase {
         Change::CreatePolicy { .. } | Change::SetRowSecurity { .. } => Phase::Policies,
         Change::Grant { .. } | Change::Revoke { .. } => Phase::Privileges,
         Change::DropView { .. } => Phase::DropViews,
-        Change::DropTrigger { .. } => Phase::DropTriggers,
+        Change::DropTrigger { .. } | Change::DropEventTrigger { .. } => Phase::DropTriggers,
+        Change::CreateEventTrigger { .. } | Change::SetEventTriggerFiring { .. } => Phase::Triggers,
         Change::CreateTrigger { .. }
         | Change::ReplaceTrigger { .. }
         | Change::SetTriggerFiring { .. } => Phase::Triggers,

@@ -40,6 +40,18 @@ pub(super) fn set_trigger_firing(table: &Ident, trigger: &Ident, firing: Trigger
         .text(format!(" {} {}", firing.clause(), trigger.quoted()))
 }
 
+pub(super) fn create_event_trigger(trigger: &crate::model::EventTrigger) -> Sql {
+    Sql::new().text(trigger.sql.trim_end().trim_end_matches(';'))
+}
+
+pub(super) fn set_event_trigger_firing(name: &Ident, firing: TriggerFiring) -> Sql {
+    Sql::new().text(format!(
+        "ALTER EVENT TRIGGER {} {}",
+        name.quoted(),
+        firing.keyword()
+    ))
+}
+
 /// Functions are created before the tables whose defaults and checks may
 /// call them, as pg_dump restores them: with body checks off, since a body
 /// may read tables not created yet (the materialized desired state checks

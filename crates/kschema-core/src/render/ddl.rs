@@ -98,6 +98,24 @@ pub fn functions_file(model: &SchemaModel) -> String {
 
 /// The database's extensions, as public's desired-state files declare
 /// them: by name, and schema when not public (any version will do).
+/// The database's event triggers, as the catalog holds them (a firing other
+/// than the default set after, as pg_dump writes it).
+pub fn event_triggers_file(model: &SchemaModel) -> String {
+    let mut out = String::new();
+    for trigger in model.event_triggers.values() {
+        let _ = writeln!(out, "{};", crate::definition::create_event_trigger(trigger));
+        if !trigger.firing.is_default() {
+            let _ = writeln!(
+                out,
+                "ALTER EVENT TRIGGER {} {};",
+                trigger.name.quoted(),
+                trigger.firing.keyword()
+            );
+        }
+    }
+    out
+}
+
 pub fn extensions_file(model: &SchemaModel) -> String {
     let mut out = String::new();
     for extension in model.extensions.values() {

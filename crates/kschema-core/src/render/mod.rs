@@ -349,6 +349,17 @@ fn describe_change(change: &Change) -> (char, String) {
             format!("create type {} again ({})", to.name, attribute_list(to)),
         ),
         Change::DropComposite { composite } => ('-', format!("drop type {}", composite.name)),
+        Change::CreateEventTrigger { trigger } => (
+            '+',
+            format!("create event trigger {} on {}", trigger.name, trigger.event),
+        ),
+        Change::SetEventTriggerFiring { name, firing } => (
+            '~',
+            format!("event trigger {name}: {}", firing.keyword().to_lowercase()),
+        ),
+        Change::DropEventTrigger { trigger } => {
+            ('-', format!("drop event trigger {}", trigger.name))
+        }
         Change::CreateExtension { extension } => (
             '+',
             format!(

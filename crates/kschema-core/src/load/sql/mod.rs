@@ -119,6 +119,7 @@ pub enum ObjectKey {
     Grant(usize),
     /// The n-th `ALTER DEFAULT PRIVILEGES` of the scope.
     DefaultGrant(usize),
+    EventTrigger(Ident),
     /// The n-th `COMMENT ON` of the scope kept as written (not a table's
     /// or column's).
     Comment(usize),

@@ -16,7 +16,9 @@ use crate::diagnostic::{Problem, SourceFile};
 use crate::ident::Ident;
 use crate::load::dump::{dotted_name, is_word};
 use crate::load::{LoadedScope, ObjectKey};
-use crate::model::{CompositeType, Domain, Function, Policy, Trigger, TriggerFiring, View};
+use crate::model::{
+    CompositeType, Domain, EventTrigger, Function, Policy, Trigger, TriggerFiring, View,
+};
 use crate::normalize::qualifier::strip_qualifier;
 use crate::sql::Sql;
 
@@ -52,6 +54,11 @@ pub(crate) enum RoutineKind {
     Domain,
     /// `CREATE TYPE … AS (…)`, likewise (an enum is sqlparser's).
     Composite,
+    /// `CREATE EVENT TRIGGER`, likewise; public's only.
+    EventTrigger,
+    /// `ALTER EVENT TRIGGER … ENABLE / DISABLE` (as pg_dump writes a
+    /// disabled one).
+    EventTriggerFiring { firing: TriggerFiring },
     /// `COMMENT ON <what> …` for what is not a table or column (those are
     /// sqlparser's), likewise run as written.
     Comment {
@@ -101,6 +108,7 @@ impl DeclaredRoutine {
                 RoutineKind::Policy { .. }
                     | RoutineKind::Domain
                     | RoutineKind::Composite
+                    | RoutineKind::EventTrigger
                     | RoutineKind::View {
                         materialized: true,
                         ..
@@ -238,6 +246,37 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
             atomic: false,
         });
     }
+    if word(0, "ALTER") && word(1, "EVENT") && word(2, "TRIGGER") {
+        let (name, rest) = dotted_name(&words[3..])?;
+        let rest: Vec<String> = rest
+            .iter()
+            .filter(|t| !matches!(t.token, Token::SemiColon | Token::EOF))
+            .map(|t| t.token.to_string().to_ascii_uppercase())
+            .collect();
+        let firing = match rest
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            ["ENABLE"] => TriggerFiring::Enabled,
+            ["DISABLE"] => TriggerFiring::Disabled,
+            ["ENABLE", "REPLICA"] => TriggerFiring::Replica,
+            ["ENABLE", "ALWAYS"] => TriggerFiring::Always,
+            // Owner and renames are sqlparser's to refuse.
+            _ => return None,
+        };
+        return Some(DeclaredRoutine {
+            file: file.clone(),
+            kind: RoutineKind::EventTriggerFiring { firing },
+            name,
+            start: place(words[0]),
+            end: (last.span.end.line, last.span.end.column),
+            name_at: place(words[3]),
+            or_replace: true,
+            atomic: false,
+        });
+    }
     if !word(0, "CREATE") {
         return None;
     }
@@ -259,7 +298,13 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
     if materialized {
         at += 1;
     }
-    let what = if word(at, "FUNCTION") {
+    let event = !or_replace && !constraint && word(at, "EVENT") && word(at + 1, "TRIGGER");
+    if event {
+        at += 1;
+    }
+    let what = if event {
+        "event trigger"
+    } else if word(at, "FUNCTION") {
         "function"
     } else if word(at, "PROCEDURE") {
         "procedure"
@@ -297,6 +342,8 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
         RoutineKind::Policy { table }
     } else if what == "domain" {
         RoutineKind::Domain
+    } else if what == "event trigger" {
+        RoutineKind::EventTrigger
     } else if what == "type" {
         // A composite type only: `AS (`.
         let composite = rest.first().is_some_and(|t| is_word(&t.token, "AS"))
@@ -381,6 +428,8 @@ impl Loader {
     /// Functions into the model, triggers onto their tables (which must be
     /// declared in the same scope).
     pub(super) fn build_routines(&mut self, loaded: &mut LoadedScope) {
+        // `ALTER EVENT TRIGGER … DISABLE`, once every event trigger is in.
+        let mut event_firings: Vec<(Ident, TriggerFiring, Origin)> = Vec::new();
         for routine in std::mem::take(&mut self.routines) {
             let what = match routine.kind {
                 RoutineKind::Function {
@@ -395,6 +444,9 @@ impl Loader {
                 RoutineKind::Comment { .. } => "comment",
                 RoutineKind::Domain => "domain",
                 RoutineKind::Composite => "type",
+                RoutineKind::EventTrigger | RoutineKind::EventTriggerFiring { .. } => {
+                    "event trigger"
+                }
             };
             match &routine.kind {
                 RoutineKind::Grant => {
@@ -491,6 +543,50 @@ impl Loader {
                             reads: mentions.clone(),
                             sql,
                             materialized: *materialized,
+                        },
+                    );
+                }
+                RoutineKind::EventTrigger | RoutineKind::EventTriggerFiring { .. }
+                    if matches!(self.scope, Scope::Tenant) =>
+                {
+                    self.problems.push(
+                        Problem::new(
+                            "kschema::sql::event_trigger_scope",
+                            format!("event trigger {name} in the tenant files"),
+                        )
+                        .at(&routine.file, origin.span, "here")
+                        .with_help("event triggers are the database's (they fire for every schema): declare them in schema/public"),
+                    );
+                }
+                RoutineKind::EventTriggerFiring { firing } => {
+                    event_firings.push((name, *firing, origin));
+                }
+                RoutineKind::EventTrigger => {
+                    if loaded.model.event_triggers.contains_key(&name) {
+                        self.problems.push(
+                            Problem::new(
+                                "kschema::sql::duplicate_event_trigger",
+                                format!("event trigger {name} is defined twice"),
+                            )
+                            .at(&routine.file, origin.span, "defined again here")
+                            .with_help("keep one definition"),
+                        );
+                        continue;
+                    }
+                    loaded
+                        .origins
+                        .insert(ObjectKey::EventTrigger(name.clone()), origin);
+                    // What it is, PostgreSQL says when the desired state is
+                    // built.
+                    loaded.model.event_triggers.insert(
+                        name.clone(),
+                        EventTrigger {
+                            name,
+                            event: String::new(),
+                            tags: Vec::new(),
+                            function: String::new(),
+                            firing: TriggerFiring::Enabled,
+                            sql,
                         },
                     );
                 }
@@ -597,6 +693,19 @@ impl Loader {
             reads.sort();
             reads.dedup();
             view.reads = reads;
+        }
+        for (name, firing, origin) in event_firings {
+            match loaded.model.event_triggers.get_mut(&name) {
+                Some(trigger) => trigger.firing = firing,
+                None => self.problems.push(
+                    Problem::new(
+                        "kschema::sql::unknown_trigger",
+                        format!("there is no event trigger {name} to enable or disable"),
+                    )
+                    .at(&origin.file, origin.span, "this statement")
+                    .with_help("declare the event trigger (CREATE EVENT TRIGGER) in schema/public"),
+                ),
+            }
         }
         for declared in std::mem::take(&mut self.trigger_firings) {
             let found = loaded
