@@ -4,6 +4,7 @@
 //! have the same fingerprint share one list of steps, rendered for each
 //! tenant's schema only when SQL is needed.
 
+mod column;
 mod composite;
 pub mod ddl;
 mod domain;

@@ -1,0 +1,380 @@
+//! The closed set of changes a diff finds, as plans record them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ident::Ident;
+use crate::model::{
+    Column, Commented, CompositeType, Constraint, Domain, DomainCheck, EnumAddition, EnumType,
+    EventTrigger, Extension, Function, GrantObject, Index, Policy, ReplicaIdentity, RowSecurity,
+    Sequence, Table, Trigger, TriggerFiring, View,
+};
+use crate::seed_value::SeedValue;
+
+use super::AttributeStep;
+
+/// One difference between live and desired state, relative to one schema.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+// A plan holds a handful of changes per distinct shape, not millions:
+// boxing `AlterColumn`'s two columns would save nothing measurable and
+// cost every pattern that reads them.
+#[allow(clippy::large_enum_variant)]
+pub enum Change {
+    CreateSchema,
+    /// From a `-- kschema:renamed-from` annotation.
+    RenameTable {
+        from: Ident,
+        to: Ident,
+    },
+    /// From a `-- kschema:renamed-from` annotation.
+    RenameColumn {
+        table: Ident,
+        from: Ident,
+        to: Ident,
+    },
+    CreateTable {
+        table: Table,
+    },
+    DropTable {
+        table: Table,
+    },
+    AddColumn {
+        table: Ident,
+        column: Column,
+    },
+    DropColumn {
+        table: Ident,
+        column: Column,
+    },
+    AlterColumn {
+        table: Ident,
+        from: Column,
+        to: Column,
+        kind: ColumnChange,
+        /// For a type change: how to convert the values, from a
+        /// `-- kschema:using` annotation on the column.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        using: Option<String>,
+    },
+    /// `SET LOGGED` / `SET UNLOGGED`.
+    SetPersistence {
+        table: Ident,
+        unlogged: bool,
+    },
+    /// `COMMENT ON TABLE` (no column) or `COLUMN`; `None` removes it.
+    SetComment {
+        table: Ident,
+        column: Option<Ident>,
+        comment: Option<String>,
+    },
+    /// `REPLICA IDENTITY FULL`, `NOTHING` or `DEFAULT` (`None`).
+    SetReplicaIdentity {
+        table: Ident,
+        identity: Option<ReplicaIdentity>,
+    },
+    /// `SET (…)` and `RESET (…)` of storage parameters.
+    SetStorageParameters {
+        table: Ident,
+        set: Vec<(String, String)>,
+        reset: Vec<String>,
+    },
+    AddConstraint {
+        table: Ident,
+        constraint: Constraint,
+    },
+    DropConstraint {
+        table: Ident,
+        constraint: Constraint,
+    },
+    ValidateConstraint {
+        table: Ident,
+        constraint: Constraint,
+    },
+    RenameConstraint {
+        table: Ident,
+        from: Ident,
+        to: Ident,
+    },
+    CreateIndex {
+        index: Index,
+    },
+    DropIndex {
+        index: Index,
+    },
+    RenameIndex {
+        from: Ident,
+        to: Ident,
+    },
+    CreateSequence {
+        sequence: Sequence,
+    },
+    DropSequence {
+        sequence: Sequence,
+    },
+    AlterSequence {
+        from: Sequence,
+        to: Sequence,
+    },
+    /// A declared seed row that is missing.
+    InsertRow {
+        table: Ident,
+        key: Vec<(Ident, SeedValue)>,
+        values: Vec<(Ident, SeedValue)>,
+    },
+    /// A declared seed row whose seeded columns differ.
+    UpdateRow {
+        table: Ident,
+        key: Vec<(Ident, SeedValue)>,
+        set: Vec<RowUpdate>,
+    },
+    /// A live row a `prune = true` seed does not declare.
+    DeleteRow {
+        table: Ident,
+        key: Vec<(Ident, SeedValue)>,
+    },
+    CreateFunction {
+        function: Function,
+    },
+    /// `CREATE OR REPLACE`: same interface, another body or options.
+    ReplaceFunction {
+        from: Function,
+        to: Function,
+    },
+    /// `DROP` and `CREATE`: `CREATE OR REPLACE` cannot change the result
+    /// type or the argument names.
+    RecreateFunction {
+        from: Function,
+        to: Function,
+    },
+    DropFunction {
+        function: Function,
+    },
+    CreateTrigger {
+        table: Ident,
+        trigger: Trigger,
+    },
+    /// `CREATE OR REPLACE TRIGGER` (a constraint trigger: drop and create).
+    ReplaceTrigger {
+        table: Ident,
+        from: Trigger,
+        to: Trigger,
+    },
+    DropTrigger {
+        table: Ident,
+        trigger: Trigger,
+    },
+    /// `ENABLE` / `DISABLE TRIGGER`.
+    SetTriggerFiring {
+        table: Ident,
+        trigger: Ident,
+        firing: TriggerFiring,
+    },
+    CreateEnum {
+        enum_type: EnumType,
+    },
+    /// `ALTER TYPE … ADD VALUE`, one per new label.
+    AddEnumValues {
+        name: Ident,
+        additions: Vec<EnumAddition>,
+    },
+    /// Labels removed or reordered: the type is created again under its
+    /// name and the columns that use it are converted to it.
+    RecreateEnum {
+        from: EnumType,
+        to: EnumType,
+        columns: Vec<EnumColumn>,
+        /// Indexes whose expressions read those columns: dropped first,
+        /// built again after (`CreateIndex`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        indexes: Vec<Ident>,
+    },
+    DropEnum {
+        enum_type: EnumType,
+    },
+    CreateDomain {
+        domain: Domain,
+    },
+    /// `ALTER DOMAIN`: the default (`Some(None)` drops it), NOT NULL, and
+    /// checks dropped, added and validated.
+    AlterDomain {
+        name: Ident,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        default: Option<Option<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        not_null: Option<bool>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        drop_checks: Vec<DomainCheck>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        add_checks: Vec<DomainCheck>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        validate_checks: Vec<DomainCheck>,
+    },
+    /// A new base type or collation: dropped and created again (a column
+    /// of the domain makes the drop fail).
+    RecreateDomain {
+        from: Domain,
+        to: Domain,
+    },
+    DropDomain {
+        domain: Domain,
+    },
+    CreateComposite {
+        composite: CompositeType,
+    },
+    /// `ALTER TYPE … DROP / ALTER / ADD ATTRIBUTE`, in that order.
+    AlterComposite {
+        name: Ident,
+        steps: Vec<AttributeStep>,
+        /// Live columns are of the type: a dropped attribute loses their
+        /// values of it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        in_use: bool,
+    },
+    /// Attributes reordered or inserted before others, or a type changed
+    /// that a column uses: dropped and created again (a column or
+    /// function of the type makes the drop fail).
+    RecreateComposite {
+        from: CompositeType,
+        to: CompositeType,
+    },
+    DropComposite {
+        composite: CompositeType,
+    },
+    CreateEventTrigger {
+        trigger: EventTrigger,
+    },
+    /// `ALTER EVENT TRIGGER … ENABLE / DISABLE`.
+    SetEventTriggerFiring {
+        name: Ident,
+        firing: TriggerFiring,
+    },
+    DropEventTrigger {
+        trigger: EventTrigger,
+    },
+    CreateExtension {
+        extension: Extension,
+    },
+    /// `ALTER EXTENSION … UPDATE TO` and/or `SET SCHEMA`.
+    AlterExtension {
+        name: Ident,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<Ident>,
+    },
+    DropExtension {
+        extension: Extension,
+    },
+    CreateView {
+        view: View,
+    },
+    /// `CREATE OR REPLACE VIEW`: the same columns, maybe more at the end.
+    ReplaceView {
+        from: View,
+        to: View,
+    },
+    DropView {
+        view: View,
+    },
+    CreatePolicy {
+        table: Ident,
+        policy: Policy,
+    },
+    DropPolicy {
+        table: Ident,
+        policy: Policy,
+    },
+    /// `ENABLE` / `DISABLE` and `FORCE` / `NO FORCE ROW LEVEL SECURITY`.
+    SetRowSecurity {
+        table: Ident,
+        from: RowSecurity,
+        to: RowSecurity,
+    },
+    /// `GRANT privileges ON object TO role [WITH GRANT OPTION]`.
+    Grant {
+        object: GrantObject,
+        role: Ident,
+        privileges: Vec<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        grantable: bool,
+    },
+    /// `REVOKE privileges ON object FROM role`.
+    Revoke {
+        object: GrantObject,
+        role: Ident,
+        privileges: Vec<String>,
+    },
+    /// `COMMENT ON` what is not a table or column; `None` removes it.
+    CommentOn {
+        object: Commented,
+        comment: Option<String>,
+    },
+}
+
+/// A live column of an enum type being created again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnumColumn {
+    pub table: Ident,
+    pub column: Ident,
+    /// Of the enum's array type.
+    pub array: bool,
+    /// Whether it has a default, which it loses while it converts.
+    pub had_default: bool,
+    /// The default the files give it, set again after.
+    pub default: Option<crate::model::SqlExpr>,
+}
+
+/// One column of an [`Change::UpdateRow`]: what it is, what it becomes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowUpdate {
+    pub column: Ident,
+    pub from: serde_json::Value,
+    pub to: SeedValue,
+}
+
+/// Which property of a column an [`Change::AlterColumn`] changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnChange {
+    /// Type or collation.
+    Type,
+    Default,
+    Nullability,
+    /// Serial, identity or neither.
+    Identity,
+    /// A stored generated column's expression: dropped (`DROP EXPRESSION`,
+    /// the values stay), or new (the column is dropped and added again,
+    /// which computes every row).
+    Generated,
+}
+
+impl Change {
+    /// The table the change is about, if any.
+    pub fn table(&self) -> Option<&Ident> {
+        match self {
+            Change::CreateTable { table } | Change::DropTable { table } => Some(&table.name),
+            Change::AddColumn { table, .. }
+            | Change::DropColumn { table, .. }
+            | Change::AlterColumn { table, .. }
+            | Change::RenameColumn { table, .. }
+            | Change::AddConstraint { table, .. }
+            | Change::DropConstraint { table, .. }
+            | Change::ValidateConstraint { table, .. }
+            | Change::RenameConstraint { table, .. }
+            | Change::SetPersistence { table, .. }
+            | Change::SetReplicaIdentity { table, .. }
+            | Change::SetComment { table, .. }
+            | Change::SetStorageParameters { table, .. }
+            | Change::CreateTrigger { table, .. }
+            | Change::ReplaceTrigger { table, .. }
+            | Change::DropTrigger { table, .. }
+            | Change::SetTriggerFiring { table, .. }
+            | Change::CreatePolicy { table, .. }
+            | Change::DropPolicy { table, .. }
+            | Change::SetRowSecurity { table, .. } => Some(table),
+            Change::CreateIndex { index } | Change::DropIndex { index } => Some(&index.table),
+            Change::RenameTable { to, .. } => Some(to),
+            _ => None,
+        }
+    }
+}
