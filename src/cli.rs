@@ -360,16 +360,23 @@ pub struct ApplyArgs {
     /// How long each statement may run, in seconds; 0 for no limit [default: 1800].
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub statement_timeout: Option<f64>,
+
+    /// `json`: what apply does, as it does it, one JSON object per line on
+    /// stdout (each wave, each target, a halt, the summary); the text goes
+    /// to stderr.
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
 }
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
-    pub format: LintFormat,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
 }
 
+/// Text for people, or JSON for tools (lint's report, apply's events).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum LintFormat {
+pub enum TextOrJson {
     Text,
     Json,
 }

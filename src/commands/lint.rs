@@ -13,7 +13,7 @@ use miette::Report;
 use serde::Serialize;
 
 use super::{print, use_color};
-use crate::cli::{GlobalArgs, LintArgs, LintFormat};
+use crate::cli::{GlobalArgs, LintArgs, TextOrJson};
 
 /// `kschema lint --format json`.
 #[derive(Serialize)]
@@ -30,8 +30,8 @@ pub fn run(global: &GlobalArgs, args: &LintArgs) -> Result<ExitCode, Report> {
     }
     let lints = lint(&desired);
     let text = match args.format {
-        LintFormat::Text => render_lints(&lints, use_color(global.color)),
-        LintFormat::Json => {
+        TextOrJson::Text => render_lints(&lints, use_color(global.color)),
+        TextOrJson::Json => {
             let report = LintReport {
                 format_version: 1,
                 count: lints.len(),

@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod check;
 pub mod diff;
+pub mod events;
 pub mod fleet;
 pub mod history;
 pub mod init;
@@ -341,10 +342,16 @@ pub fn use_color(choice: ColorChoice) -> bool {
 
 /// Writes to stdout; a closed pipe surfaces as an error main treats as success.
 pub fn print(text: &str) -> Result<(), Report> {
-    let mut out = io::stdout().lock();
     // Renderers escape what they interpolate; this catches anything missed.
-    out.write_all(terminal_safe(text).as_bytes())
-        .into_diagnostic()?;
+    let text = terminal_safe(text);
+    // With `--format json` stdout is the events'.
+    if events::enabled() {
+        let mut err = io::stderr().lock();
+        let _ = err.write_all(text.as_bytes());
+        return err.flush().into_diagnostic();
+    }
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes()).into_diagnostic()?;
     out.flush().into_diagnostic()
 }
 

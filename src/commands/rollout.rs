@@ -286,6 +286,14 @@ pub(super) async fn run(
             wave.tenants.len(),
             if wave.tenants.len() == 1 { "" } else { "s" },
         );
+        super::events::emit(serde_json::json!({
+            "event": "wave",
+            "wave": number + 1,
+            "waves": total_waves,
+            "label": wave.label,
+            "tenants": wave.tenants.len(),
+            "changing": changing,
+        }));
         let breach: Arc<Mutex<Option<Breach>>> = Arc::new(Mutex::new(None));
         let monitor = watch(&work, &rollout.gates, stop.clone(), breach.clone()).await;
         let wave_results = apply_databases(parts, options, &heading).await?;
@@ -315,6 +323,11 @@ pub(super) async fn run(
             outcome = Err((number, found));
             break;
         }
+        super::events::emit(serde_json::json!({
+            "event": "wave_passed",
+            "wave": number + 1,
+            "soak_seconds": if number + 1 < total_waves { rollout.soak.as_secs_f64() } else { 0.0 },
+        }));
         if number + 1 < total_waves && !rollout.soak.is_zero() {
             print(&format!(
                 "Wave {} passed its gates; watching for {}s before wave {}…\n",
@@ -350,12 +363,26 @@ pub(super) async fn run(
         }
     }
     if interrupted.load(Ordering::SeqCst) {
+        super::events::emit(serde_json::json!({
+            "event": "interrupted",
+            "not_started": not_started,
+            "resume": "kschema apply --resume",
+        }));
         print(&summary(&results, up_to_date))?;
         print("Interrupted: targets in flight finished or rolled back; the rest did not start. Continue with: kschema apply --resume\n")?;
         return Ok(ExitCode::from(130));
     }
     if let Err((number, breach)) = outcome {
         let _ = record::halt(&client, &run.run_id, number, &breach).await;
+        super::events::emit(serde_json::json!({
+            "event": "halted",
+            "wave": number + 1,
+            "waves": total_waves,
+            "gate": breach.gate(),
+            "evidence": breach.to_string(),
+            "not_started": not_started,
+            "resume": "kschema apply --resume",
+        }));
         print(&summary(&results, up_to_date))?;
         return Err(RolloutHalted {
             wave: number + 1,

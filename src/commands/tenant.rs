@@ -105,6 +105,7 @@ fn apply_args(tenant: &TenantId) -> ApplyArgs {
         index_lock_timeout: None,
         lock_attempts: None,
         statement_timeout: None,
+        format: crate::cli::TextOrJson::Text,
     }
 }
 

@@ -174,6 +174,81 @@ async fn the_failure_rate_gate_halts_between_waves() {
     assert!(has_sku(&db, "t005").await);
 }
 
+/// `--format json`: one event per line on stdout as the rollout goes —
+/// each wave, each target, the halt with its gate and evidence, the
+/// summary — and the text on stderr.
+#[tokio::test]
+async fn json_events_follow_the_rollout_as_it_goes() {
+    let (project, db) = fleet(6, "[rollout]\nwaves = [\"2\", \"2\"]\n").await;
+    db.execute("INSERT INTO org_t003.items (name) VALUES ('a'), ('a')")
+        .await;
+    let unique = ITEMS_V2.replace("CREATE INDEX", "CREATE UNIQUE INDEX");
+    project.write("schema/tenant/items.sql", &unique);
+    let apply = kschema(&project, &db, &["apply", "--no-online", "--format", "json"]);
+    assert_eq!(apply.code, 1, "{}", apply.snapshot());
+    let events: Vec<serde_json::Value> = apply
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    let waves: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "wave").collect();
+    assert_eq!(waves.len(), 2, "{kinds:?}");
+    assert_eq!(waves[0]["wave"], 1);
+    assert_eq!(waves[0]["waves"], 3);
+    assert_eq!(waves[0]["tenants"], 2);
+    assert_eq!(waves[0]["changing"], 2);
+    assert!(kinds.contains(&"wave_passed"), "{kinds:?}");
+    let failed = events
+        .iter()
+        .find(|e| e["event"] == "target" && e["outcome"] == "failed")
+        .unwrap_or_else(|| panic!("{kinds:?}"));
+    assert_eq!(failed["tenant"], "t003");
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not create unique index"),
+        "{failed}"
+    );
+    let halted = events.iter().find(|e| e["event"] == "halted").unwrap();
+    assert_eq!(halted["wave"], 2);
+    assert_eq!(halted["gate"], "max_failure_percent");
+    assert_eq!(halted["not_started"], 2);
+    assert_eq!(halted["resume"], "kschema apply --resume");
+    let summary = events.last().unwrap();
+    assert_eq!(summary["event"], "summary", "{kinds:?}");
+    assert_eq!(summary["failed"], 1);
+    assert_eq!(summary["converged"], 3);
+    // The text is on stderr.
+    assert!(apply.stderr.contains("Wave 2 of 3"), "{}", apply.stderr);
+
+    // Without waves: the batch, its targets, the summary.
+    db.execute("DELETE FROM org_t003.items").await;
+    let apply = kschema(
+        &project,
+        &db,
+        &["apply", "--all-at-once", "--no-online", "--format", "json"],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let events: Vec<serde_json::Value> = apply
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert_eq!(events[0]["event"], "started", "{events:?}");
+    assert_eq!(events[0]["targets"], 3, "{events:?}");
+    let converged = events
+        .iter()
+        .filter(|e| e["event"] == "target" && e["outcome"] == "converged")
+        .count();
+    assert_eq!(converged, 3, "{events:?}");
+    assert_eq!(events.last().unwrap()["event"], "summary", "{events:?}");
+}
+
 /// A statement waiting on a lock past the limit, seen while the wave
 /// runs, halts it with the waiting query as evidence.
 #[tokio::test]

@@ -88,6 +88,9 @@ impl TargetsFailed {
 }
 
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Report> {
+    if args.format == crate::cli::TextOrJson::Json {
+        super::events::enable();
+    }
     if let Some(path) = &args.plan_file {
         return run_saved(global, args, path).await;
     }
@@ -565,6 +568,11 @@ pub(super) async fn apply_databases(
     heading: &str,
 ) -> Result<Vec<TargetResult>, Report> {
     let total: usize = work.iter().map(|(_, t)| t.len()).sum();
+    super::events::emit(serde_json::json!({
+        "event": "started",
+        "what": heading.trim().trim_end_matches('…'),
+        "targets": total,
+    }));
     let progress = Arc::new(Mutex::new(Progress::new(total, heading)));
     let runs = join_all(work.into_iter().map(|(db, targets)| {
         let progress = progress.clone();
