@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use kschema_core::load::{DesiredState, TenantId};
 use kschema_core::model::SchemaName;
-use kschema_core::rollout::{failure_gate, split_waves, Breach, Gates, Wave, WaveSize};
+use kschema_core::rollout::{
+    failure_gate, split_waves, waves_by_shard, Breach, Gates, Wave, WaveSize,
+};
 use kschema_core::Problem;
 use miette::{Diagnostic, Report};
 use thiserror::Error;
@@ -48,6 +50,8 @@ pub(super) struct Rollout {
 /// One database's part of the rollout.
 pub(super) struct DatabaseWork<'a> {
     pub db: &'a Database,
+    /// `main database`, `database eu`: a wave's label with `--waves shard`.
+    pub label: String,
     pub targets: Vec<ApplyTarget>,
     /// Every tenant schema of the run on this database, changed or not
     /// (a resumed wave's gates look at the tenants already converged).
@@ -75,13 +79,18 @@ pub(super) fn requested(
     let bad = |message: String| {
         Report::from(
             Problem::new("kschema::apply::waves", message)
-                .with_help("waves are shares of the tenants (\"10%\") or counts (\"25\"), canaries tenant ids: --waves 1%,10%,100% --canary abc123"),
+                .with_help("waves are shares of the tenants (\"10%\"), counts (\"25\") or \"shard\" (one wave per database), canaries tenant ids or tags: --waves 1%,10%,100% --canary abc123,tag:beta"),
         )
     };
     let sizes = waves
         .iter()
         .map(|w| WaveSize::parse(w).map_err(bad))
         .collect::<Result<Vec<_>, _>>()?;
+    if sizes.len() > 1 && sizes.contains(&WaveSize::PerShard) {
+        return Err(bad(
+            "the wave \"shard\" (one wave per database) stands alone: give it, or shares and counts".into(),
+        ));
+    }
     // `tag:beta`: every tenant tenants.toml tags so.
     let mut ids = Vec::new();
     for entry in canary {
@@ -138,13 +147,28 @@ pub(super) fn fresh(
     gates: Gates,
     soak: Duration,
 ) -> Rollout {
-    let mut changed: Vec<TenantId> = work
-        .iter()
-        .flat_map(|w| w.targets.iter().filter_map(|t| t.target.tenant.clone()))
-        .collect();
-    changed.sort();
+    let changed_in = |w: &DatabaseWork| -> Vec<TenantId> {
+        w.targets
+            .iter()
+            .filter_map(|t| t.target.tenant.clone())
+            .collect()
+    };
+    let waves = match sizes {
+        [WaveSize::PerShard] => {
+            let shards: Vec<(String, Vec<TenantId>)> = work
+                .iter()
+                .map(|w| (w.label.clone(), changed_in(w)))
+                .collect();
+            waves_by_shard(canary, &shards)
+        }
+        _ => {
+            let mut changed: Vec<TenantId> = work.iter().flat_map(changed_in).collect();
+            changed.sort();
+            split_waves(&changed, canary, sizes)
+        }
+    };
     Rollout {
-        waves: split_waves(&changed, canary, sizes),
+        waves,
         start: 0,
         gates,
         soak,

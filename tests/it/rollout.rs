@@ -460,3 +460,86 @@ async fn public_goes_first_even_with_no_tenant_to_change() {
     let plan = kschema(&project, &db, &["plan"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
 }
+
+/// `waves = ["shard"]`: after the canaries, one wave per database, in
+/// tenants.toml's order; a gate that fails in one database's wave keeps
+/// the next database untouched.
+#[tokio::test]
+async fn waves_per_shard_go_one_database_at_a_time() {
+    let project = Project::empty();
+    let tenants = "[databases.eu]\nurl_env = \"KSCHEMA_TEST_EU_URL\"\n\n\
+        [databases.us]\nurl_env = \"KSCHEMA_TEST_US_URL\"\n\n\
+        [[tenant]]\nid = \"m1\"\n\n[[tenant]]\nid = \"m2\"\n\n\
+        [[tenant]]\nid = \"e1\"\ndatabase = \"eu\"\n\n[[tenant]]\nid = \"e2\"\ndatabase = \"eu\"\n\n\
+        [[tenant]]\nid = \"u1\"\ndatabase = \"us\"\n";
+    project
+        .write("schema/tenant/items.sql", ITEMS_V1)
+        .write("tenants.toml", tenants);
+    let (main, eu, us) = (
+        TestDb::new().await,
+        TestDb::new().await,
+        TestDb::new().await,
+    );
+    let apply = |args: &[&str]| {
+        let mut command = crate::support::command(&project, Some(&main.url()), args);
+        command.env("KSCHEMA_TEST_EU_URL", eu.url());
+        command.env("KSCHEMA_TEST_US_URL", us.url());
+        crate::support::run(&mut command)
+    };
+    let first = apply(&["apply"]);
+    assert_eq!(first.code, 0, "{}", first.snapshot());
+
+    // e2 breaks the probe: the eu wave halts, us is not reached.
+    eu.execute("INSERT INTO org_e2.items (name) VALUES ('broken')")
+        .await;
+    project.write("schema/tenant/items.sql", ITEMS_V2).write(
+        "kschema.toml",
+        "[rollout]\ncanary = [\"m1\"]\nwaves = [\"shard\"]\nprobe = \"SELECT NOT EXISTS (SELECT 1 FROM items WHERE name = 'broken')\"\n",
+    );
+    let halted = apply(&["apply"]);
+    assert_eq!(halted.code, 1, "{}", halted.snapshot());
+    for expected in [
+        "Wave 1 of 4 (canary): 1 tenant",
+        "Wave 2 of 4 (main database): 1 tenant",
+        "Wave 3 of 4 (database eu): 2 tenants",
+    ] {
+        assert!(
+            halted.stdout.contains(expected),
+            "{expected}\n{}",
+            halted.stdout
+        );
+    }
+    assert!(!halted.stdout.contains("Wave 4 of 4"), "{}", halted.stdout);
+    assert!(
+        halted
+            .stderr
+            .contains("the rollout halted in wave 3 of 4: the probe gate"),
+        "{}",
+        halted.stderr
+    );
+    assert!(has_sku(&eu, "e1").await);
+    assert!(!has_sku(&us, "u1").await);
+
+    // Fixed: resume reaches us.
+    eu.execute("DELETE FROM org_e2.items WHERE name = 'broken'")
+        .await;
+    let resumed = apply(&["apply", "--resume"]);
+    assert_eq!(resumed.code, 0, "{}", resumed.snapshot());
+    assert!(
+        resumed
+            .stdout
+            .contains("Wave 4 of 4 (database us): 1 tenant"),
+        "{}",
+        resumed.stdout
+    );
+    assert!(has_sku(&us, "u1").await);
+
+    // "shard" stands alone.
+    let refused = apply(&["apply", "--waves", "shard,50%"]);
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    assert!(
+        refused.stderr.contains("stands alone"),
+        "{}",
+        refused.stderr
+    );
+}

@@ -46,7 +46,7 @@ pub fn split_waves(tenants: &[TenantId], canary: &[TenantId], sizes: &[WaveSize]
     let mut reached = 0;
     for size in sizes {
         let until = match size {
-            WaveSize::Percent(_) => size.reach(total).max(reached),
+            WaveSize::Percent(_) | WaveSize::PerShard => size.reach(total).max(reached),
             WaveSize::Count(n) => (reached + n).min(total),
         };
         if until > reached {
@@ -54,6 +54,7 @@ pub fn split_waves(tenants: &[TenantId], canary: &[TenantId], sizes: &[WaveSize]
                 label: match size {
                     WaveSize::Percent(p) => format!("{p}%"),
                     WaveSize::Count(n) => n.to_string(),
+                    WaveSize::PerShard => "all".to_string(),
                 },
                 tenants: rest[reached..until].to_vec(),
             });
@@ -65,6 +66,41 @@ pub fn split_waves(tenants: &[TenantId], canary: &[TenantId], sizes: &[WaveSize]
             label: if sizes.is_empty() { "all" } else { "rest" }.into(),
             tenants: rest[reached..].to_vec(),
         });
+    }
+    waves
+}
+
+/// One wave per database (`shards`: each one's label and tenants, in
+/// tenants.toml's order), after the canaries; a database with nothing to
+/// change has no wave.
+pub fn waves_by_shard(canary: &[TenantId], shards: &[(String, Vec<TenantId>)]) -> Vec<Wave> {
+    let mut waves = Vec::new();
+    let mut canaries: Vec<TenantId> = shards
+        .iter()
+        .flat_map(|(_, tenants)| tenants)
+        .filter(|t| canary.contains(t))
+        .cloned()
+        .collect();
+    canaries.sort();
+    if !canaries.is_empty() {
+        waves.push(Wave {
+            label: "canary".into(),
+            tenants: canaries,
+        });
+    }
+    for (label, tenants) in shards {
+        let mut rest: Vec<TenantId> = tenants
+            .iter()
+            .filter(|t| !canary.contains(t))
+            .cloned()
+            .collect();
+        rest.sort();
+        if !rest.is_empty() {
+            waves.push(Wave {
+                label: label.clone(),
+                tenants: rest,
+            });
+        }
     }
     waves
 }
@@ -279,6 +315,21 @@ mod tests {
         // fleet give no empty waves.
         let waves = split_waves(&ids(3), &[], &sizes(&["1%", "50%", "100%", "10"]));
         assert_eq!(counts(&waves), vec![1, 1, 1]);
+    }
+
+    #[test]
+    fn a_wave_per_shard_after_the_canaries() {
+        let tenants = ids(6);
+        let shards = vec![
+            ("main database".to_string(), tenants[..2].to_vec()),
+            ("database eu".to_string(), Vec::new()),
+            ("database us".to_string(), tenants[2..].to_vec()),
+        ];
+        let waves = waves_by_shard(&[tenants[4].clone()], &shards);
+        let labels: Vec<&str> = waves.iter().map(|w| w.label.as_str()).collect();
+        assert_eq!(labels, ["canary", "main database", "database us"]);
+        assert_eq!(counts(&waves), vec![1, 2, 3]);
+        assert!(!waves[2].tenants.contains(&tenants[4]));
     }
 
     #[test]

@@ -103,6 +103,8 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
         args.targets.selection()?
     };
     let (mut desired, mut shards) = fleet::resolve(global, desired, &requested).await?;
+    // Bad waves or canaries are refused whether or not anything changes.
+    rollout::requested(&desired, args)?;
     let run = RunInfo::new();
     trace.mark("load and resolve");
     super::store_desired(
@@ -225,6 +227,10 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
         .filter_map(|s| match &s.source {
             LiveSource::Database(db) => Some(rollout::DatabaseWork {
                 db: db.as_ref(),
+                label: match &s.name {
+                    None => "main database".to_string(),
+                    Some(name) => format!("database {name}"),
+                },
                 targets: ApplyTarget::all(&s.plan, &s.live),
                 schemas: s
                     .plan

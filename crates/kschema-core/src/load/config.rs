@@ -149,17 +149,22 @@ pub struct ApplyConfig {
 }
 
 /// How big a wave is: a share of the tenants being changed (cumulative:
-/// `["1%", "10%", "100%"]` ends at the whole fleet), or a count of them.
+/// `["1%", "10%", "100%"]` ends at the whole fleet), a count of them, or
+/// one wave per database (`"shard"`, alone).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum WaveSize {
     Percent(f64),
     Count(usize),
+    PerShard,
 }
 
 impl WaveSize {
-    /// `"10%"` or `"25"`.
+    /// `"10%"`, `"25"` or `"shard"`.
     pub fn parse(spec: &str) -> Result<WaveSize, String> {
         let spec = spec.trim();
+        if spec.eq_ignore_ascii_case("shard") {
+            return Ok(WaveSize::PerShard);
+        }
         if let Some(percent) = spec.strip_suffix('%') {
             return match percent.trim().parse::<f64>() {
                 Ok(p) if p > 0.0 && p <= 100.0 => Ok(WaveSize::Percent(p)),
@@ -184,6 +189,7 @@ impl WaveSize {
             WaveSize::Percent(_) if total == 0 => 0,
             WaveSize::Percent(p) => ((p / 100.0 * total as f64).ceil() as usize).clamp(1, total),
             WaveSize::Count(n) => n.min(total),
+            WaveSize::PerShard => total,
         }
     }
 }
