@@ -33,6 +33,7 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
+use super::backoff::BackoffSettings;
 use super::connect::{ConnectError, Database};
 use super::history::{self, Entry, RunInfo};
 
@@ -88,6 +89,26 @@ pub struct ApplyOptions {
     /// The permits of that limit on the server being applied to (set per
     /// database by `apply_targets`).
     pub heavy_permits: Option<Arc<Semaphore>>,
+    /// When new tenants wait for the server (see `backoff`).
+    pub backoff: BackoffSettings,
+    /// Hears what the scheduler decides on the way (backing off, resuming).
+    pub notify: Notify,
+}
+
+/// A listener for the scheduler's notices.
+#[derive(Clone)]
+pub struct Notify(pub Arc<dyn Fn(String) + Send + Sync>);
+
+impl std::fmt::Debug for Notify {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Notify")
+    }
+}
+
+impl Default for Notify {
+    fn default() -> Self {
+        Notify(Arc::new(|_| {}))
+    }
 }
 
 impl Default for ApplyOptions {
@@ -103,6 +124,8 @@ impl Default for ApplyOptions {
             run: None,
             heavy_concurrency: 2,
             heavy_permits: None,
+            backoff: BackoffSettings::default(),
+            notify: Notify::default(),
         }
     }
 }
@@ -452,6 +475,8 @@ async fn apply_tenants(
     for _ in 1..workers {
         clients.push(db.connect().await?);
     }
+    let watching = super::backoff::watch(db, &options.backoff, options.notify.0.clone()).await;
+    let pressure = watching.as_ref().map(|(pressure, _)| pressure.clone());
     let queue: Arc<Mutex<VecDeque<ApplyTarget>>> =
         Arc::new(Mutex::new(tenants.into_iter().collect()));
     let (sender, mut receiver) = mpsc::unbounded_channel();
@@ -462,11 +487,18 @@ async fn apply_tenants(
         let options = options.clone();
         let db = db.clone();
         let lost = lost.clone();
+        let pressure = pressure.clone();
         tokio::spawn(async move {
             let mut session = ApplySession::new(client);
             loop {
                 if options.stop.load(Ordering::SeqCst) {
                     break;
+                }
+                // Under pressure, no new tenant starts.
+                if let Some(pressure) = &pressure {
+                    if pressure.wait(&options.stop).await.is_err() {
+                        break;
+                    }
                 }
                 let next = queue.lock().ok().and_then(|mut q| q.pop_front());
                 let Some(target) = next else { break };
@@ -506,19 +538,25 @@ async fn apply_tenants(
         on_done(&result);
         results.push(result);
     }
+    let gave_up = watching.and_then(|(pressure, handle)| {
+        handle.abort();
+        pressure.gave_up()
+    });
     // What the workers did not get to (stopped early).
     let left: Vec<ApplyTarget> = queue
         .lock()
         .map(|mut q| q.drain(..).collect())
         .unwrap_or_default();
     let reason = if lost.load(Ordering::SeqCst) {
-        CONNECTION_LOST
+        CONNECTION_LOST.to_string()
+    } else if let Some(why) = gave_up {
+        format!("not started: {why}")
     } else if options.fail_fast {
-        "not started: --fail-fast after a failure"
+        "not started: --fail-fast after a failure".to_string()
     } else {
-        "not started: interrupted"
+        "not started: interrupted".to_string()
     };
-    skip_all(reason, left, &mut results, on_done);
+    skip_all(&reason, left, &mut results, on_done);
     Ok(results)
 }
 

@@ -2,6 +2,7 @@
 //! cluster), introspecting and applying.
 
 pub mod apply;
+pub mod backoff;
 pub mod connect;
 pub mod conversions;
 pub mod history;

@@ -543,3 +543,70 @@ async fn waves_per_shard_go_one_database_at_a_time() {
         refused.stderr
     );
 }
+
+/// An application query queued behind a lock (in a schema kschema does
+/// not manage) for longer than `[apply] backoff_lock_wait`: no new tenant
+/// starts until it clears — or, past `backoff_max_pause`, the tenants left
+/// do not start at all and say why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_tenants_wait_while_the_server_is_under_pressure() {
+    let (project, db) = fleet(6, "[apply]\nbackoff_lock_wait = 1\nbackoff_max_pause = 2\n").await;
+    db.execute("CREATE SCHEMA app; CREATE TABLE app.hold (id int)")
+        .await;
+    let holder = db.client().await;
+    holder
+        .batch_execute("BEGIN; LOCK TABLE app.hold IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let waiter = db.client().await;
+    let waiting = tokio::spawn(async move {
+        let _ = waiter
+            .simple_query("SELECT count(*) AS app_query FROM app.hold")
+            .await;
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    project.write("schema/tenant/items.sql", ITEMS_V2);
+    let args = ["apply", "--all-at-once", "--concurrency", "1"];
+
+    // The pressure outlasts the pause: nothing starts, and it says why.
+    let gave_up = kschema(&project, &db, &args);
+    assert_eq!(gave_up.code, 1, "{}", gave_up.snapshot());
+    for expected in [
+        "backing off: 1 statement waiting for a lock over 1s",
+        "giving up: the server stayed under pressure for 2s",
+        "6 not started",
+    ] {
+        assert!(
+            gave_up.stdout.contains(expected),
+            "{expected}\n{}",
+            gave_up.snapshot()
+        );
+    }
+    assert!(!has_sku(&db, "t000").await);
+
+    // It clears while apply waits: the tenants start then.
+    project.write("kschema.toml", "[apply]\nbackoff_lock_wait = 1\n");
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        holder.batch_execute("ROLLBACK").await.unwrap();
+    });
+    let mut command = crate::support::command(&project, Some(&db.url()), &args);
+    let waited = tokio::task::spawn_blocking(move || crate::support::run(&mut command))
+        .await
+        .unwrap();
+    assert_eq!(waited.code, 0, "{}", waited.snapshot());
+    for expected in [
+        "backing off: 1 statement waiting for a lock over 1s",
+        "pressure cleared after",
+        "6 targets converged",
+    ] {
+        assert!(
+            waited.stdout.contains(expected),
+            "{expected}\n{}",
+            waited.snapshot()
+        );
+    }
+    release.await.unwrap();
+    waiting.await.unwrap();
+    assert!(has_sku(&db, "t005").await);
+}

@@ -30,8 +30,9 @@ use super::rollout;
 use super::{print, project_policy, use_color, DatabasePlan, LiveSource, Planned};
 use crate::cli::{ApplyArgs, GlobalArgs, TenantSelection};
 use crate::db::apply::{
-    apply_targets, ApplyOptions, ApplyTarget, LockTimeout, StatementTimeout, TargetResult,
+    apply_targets, ApplyOptions, ApplyTarget, LockTimeout, Notify, StatementTimeout, TargetResult,
 };
+use crate::db::backoff::BackoffSettings;
 use crate::db::history::{self, RunInfo, SETUP_SQL};
 use crate::db::lock::{self, RunLock};
 use crate::db::rollout::Unfinished;
@@ -656,6 +657,33 @@ pub(super) fn apply_options(
             .or(config.heavy_concurrency)
             .map_or(defaults.heavy_concurrency, usize::from),
         heavy_permits: None,
+        backoff: backoff_settings(config),
+        notify: Notify(Arc::new(|notice: String| {
+            super::events::emit(serde_json::json!({ "event": "backoff", "notice": notice }));
+            let _ = print(&format!("  … {}\n", printable(&notice)));
+        })),
+    }
+}
+
+/// kschema.toml's `[apply] backoff_*`, over the defaults (0 turns a signal
+/// off).
+fn backoff_settings(config: &kschema_core::load::config::ApplyConfig) -> BackoffSettings {
+    let defaults = BackoffSettings::default();
+    let seconds = |set: Option<f64>, default: Option<Duration>| match set {
+        Some(s) if s <= 0.0 => None,
+        Some(s) => Some(Duration::from_secs_f64(s)),
+        None => default,
+    };
+    BackoffSettings {
+        lock_wait: seconds(config.backoff_lock_wait, defaults.lock_wait),
+        min_free_connections: match config.backoff_min_free_connections {
+            Some(0) => None,
+            Some(n) => Some(i32::from(n)),
+            None => defaults.min_free_connections,
+        },
+        max_pause: config
+            .backoff_max_pause
+            .map_or(defaults.max_pause, Duration::from_secs_f64),
     }
 }
 

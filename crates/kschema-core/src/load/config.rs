@@ -146,6 +146,14 @@ pub struct ApplyConfig {
     /// Index builds, validations and rewrites at once per server.
     pub heavy_concurrency: Option<u16>,
     pub blocking_hazards: Option<Vec<HazardKind>>,
+    /// Seconds a statement may wait for a lock before new tenants wait
+    /// too (0: off).
+    pub backoff_lock_wait: Option<f64>,
+    /// Free connection slots below which new tenants wait (0: off).
+    pub backoff_min_free_connections: Option<u16>,
+    /// Seconds to wait for pressure to clear before the tenants left are
+    /// given up.
+    pub backoff_max_pause: Option<f64>,
 }
 
 /// How big a wave is: a share of the tenants being changed (cumulative:
@@ -245,6 +253,13 @@ pub fn parse_config(file: &Arc<SourceFile>) -> Result<ProjectConfig, Problem> {
             .flatten()
             .any(|t| !t.is_finite() || *t < 0.0 || *t > 1e6),
             "rollout.soak, max_replication_lag and max_lock_wait must be numbers of seconds, 0 or more",
+        ),
+        (
+            [apply.backoff_lock_wait, apply.backoff_max_pause]
+                .iter()
+                .flatten()
+                .any(|t| !t.is_finite() || *t < 0.0 || *t > 1e6),
+            "apply.backoff_lock_wait and backoff_max_pause must be numbers of seconds, 0 or more",
         ),
         (
             config
