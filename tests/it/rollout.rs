@@ -610,3 +610,52 @@ async fn new_tenants_wait_while_the_server_is_under_pressure() {
     waiting.await.unwrap();
     assert!(has_sku(&db, "t005").await);
 }
+
+/// A saved plan goes in the waves kschema.toml asks for, gates and all;
+/// `apply --resume` continues it from the project.
+#[tokio::test]
+async fn a_saved_plan_rolls_out_in_waves_too() {
+    let (project, db) = fleet(
+        6,
+        "[rollout]\nwaves = [\"2\"]\nprobe = \"SELECT NOT EXISTS (SELECT 1 FROM items WHERE name = 'broken')\"\n",
+    )
+    .await;
+    db.execute("INSERT INTO org_t004.items (name) VALUES ('broken')")
+        .await;
+    project.write("schema/tenant/items.sql", ITEMS_V2);
+    let saved = project.path().join("plan.json");
+    let saved = saved.to_str().unwrap();
+    let plan = kschema(&project, &db, &["plan", "--out", saved]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    let apply = kschema(&project, &db, &["apply", saved]);
+    assert_eq!(apply.code, 1, "{}", apply.snapshot());
+    for expected in [
+        "Wave 1 of 2 (2): 2 tenants, 2 to change",
+        "Wave 1 passed its gates.",
+        "Wave 2 of 2 (rest): 4 tenants, 4 to change",
+    ] {
+        assert!(
+            apply.stdout.contains(expected),
+            "{expected}\n{}",
+            apply.stdout
+        );
+    }
+    assert!(
+        apply
+            .stderr
+            .contains("the rollout halted in wave 2 of 2: the probe gate"),
+        "{}",
+        apply.stderr
+    );
+    db.execute("DELETE FROM org_t004.items WHERE name = 'broken'")
+        .await;
+    let resume = kschema(&project, &db, &["apply", "--resume"]);
+    assert_eq!(resume.code, 0, "{}", resume.snapshot());
+    assert!(
+        resume.stdout.contains("Wave 2 passed its gates."),
+        "{}",
+        resume.stdout
+    );
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+}

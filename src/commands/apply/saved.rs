@@ -26,7 +26,7 @@ use super::{
     run_work,
 };
 use crate::cli::{ApplyArgs, GlobalArgs};
-use crate::commands::{open_database, print};
+use crate::commands::{open_database, print, rollout};
 use crate::db::apply::{ApplyStep, ApplyTarget};
 use crate::db::history::{RunInfo, SETUP_SQL};
 use crate::db::introspect::introspect_database;
@@ -238,7 +238,33 @@ pub(super) async fn run_saved(
         .filter(|t| t.steps.is_empty())
         .count();
     let run = options.run.clone().unwrap_or_default();
-    let mut result = run_work(work, &options, up_to_date).await;
+    // In waves, when kschema.toml or the flags ask for them, as a fresh
+    // apply would go.
+    let settings = desired.as_ref().unwrap_or(&empty);
+    let mut result = match rollout::requested(settings, args)? {
+        Some((canary, sizes)) => {
+            let (gates, soak) = rollout::gates(settings, args);
+            let work: Vec<rollout::DatabaseWork> = work
+                .into_iter()
+                .zip(&databases)
+                .map(|((db, targets), (name, _, _))| rollout::DatabaseWork {
+                    db,
+                    label: match name {
+                        None => "main database".to_string(),
+                        Some(name) => format!("database {name}"),
+                    },
+                    schemas: targets
+                        .iter()
+                        .filter_map(|t| Some((t.target.tenant.clone()?, t.target.schema.clone())))
+                        .collect(),
+                    targets,
+                })
+                .collect();
+            let in_waves = rollout::fresh(&work, &canary, &sizes, gates, soak);
+            rollout::run(work, &options, up_to_date, in_waves).await
+        }
+        None => run_work(work, &options, up_to_date).await,
+    };
     if let Some(mongo) = mongo.as_ref().filter(|m| !m.is_empty()) {
         if !apply_mongo(global, mongo, Some(&main), &run).await? && result.is_ok() {
             result = Err(
