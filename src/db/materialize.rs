@@ -16,7 +16,7 @@ use kschema_core::load::{DesiredState, LoadedScope, ObjectKey};
 use kschema_core::model::{SchemaModel, SchemaName};
 use kschema_core::normalize::stored::adopt_stored;
 use kschema_core::plan::materialize::{
-    cache_key, creation_script, ScriptStatement, TEMPLATE_SCHEMA,
+    cache_key, creation_script, ScriptStatement, OVERLOADS_TABLE, TEMPLATE_SCHEMA,
 };
 use kschema_core::Problem;
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,10 @@ use super::Database;
 struct StoredForm {
     public: SchemaModel,
     tenant: SchemaModel,
+    /// Overloads with as many arguments as another of their name: (schema,
+    /// name, placeholder, the argument types PostgreSQL gave them).
+    #[serde(default)]
+    overloads: Vec<(String, String, String, String)>,
 }
 
 /// Which server builds the desired state.
@@ -104,14 +108,24 @@ pub async fn store_desired(
         }
     };
     trace.mark("desired state stored by PostgreSQL");
-    adopt(&mut desired.public, &stored.public)?;
-    adopt(&mut desired.tenant, &stored.tenant)?;
+    adopt(
+        &mut desired.public,
+        &stored.public,
+        &stored.overloads,
+        "public",
+    )?;
+    adopt(
+        &mut desired.tenant,
+        &stored.tenant,
+        &stored.overloads,
+        TEMPLATE_SCHEMA,
+    )?;
     Ok(())
 }
 
 /// Bump when the model or `catalog.rs` changes what a stored form holds
 /// (the catalog queries' text is part of the key already).
-const STORED_FORM_VERSION: u32 = 3;
+const STORED_FORM_VERSION: u32 = 4;
 
 /// How this kschema reads a catalog, for the cache key: its queries, and
 /// which build it is (the size and time of its executable — the core's
@@ -148,7 +162,14 @@ fn reader_identity() -> String {
 
 const DEV_URL_HELP: &str = "kschema builds the desired state in a scratch database to read it back as PostgreSQL stores it: grant CREATEDB to this role, or name a server it may use with --dev-url URL ([plan] dev_url in kschema.toml, or KSCHEMA_DEV_URL); --dev-url local uses kschema's own local cluster";
 
-fn adopt(scope: &mut LoadedScope, stored: &SchemaModel) -> Result<(), Problem> {
+/// `scope` in PostgreSQL's words (`schema`: where it was built).
+fn adopt(
+    scope: &mut LoadedScope,
+    stored: &SchemaModel,
+    overloads: &[(String, String, String, String)],
+    schema: &str,
+) -> Result<(), Problem> {
+    name_overloads(scope, overloads, schema)?;
     // The files speak for the managed roles only.
     let managed = &scope.model.privileges.managed_roles;
     if let Some(grant) = stored
@@ -194,6 +215,47 @@ fn adopt(scope: &mut LoadedScope, stored: &SchemaModel) -> Result<(), Problem> {
         )
         .with_help("this is a bug in kschema; please report it with the files involved")
     })?;
+    Ok(())
+}
+
+/// Each overload sharing its name and number of arguments with another
+/// takes the argument types PostgreSQL gave it; one that got none was
+/// replaced by a later declaration of the same types.
+fn name_overloads(
+    scope: &mut LoadedScope,
+    overloads: &[(String, String, String, String)],
+    schema: &str,
+) -> Result<(), Problem> {
+    let functions = scope.model.functions.clone();
+    for function in &mut scope.model.functions {
+        let shared = functions
+            .iter()
+            .filter(|f| f.name == function.name && f.inputs == function.inputs)
+            .count();
+        if shared < 2 {
+            continue;
+        }
+        let found = overloads.iter().find(|(s, name, placeholder, _)| {
+            s == schema && name == function.name.as_str() && *placeholder == function.arguments
+        });
+        let Some((_, _, _, arguments)) = found else {
+            let key = ObjectKey::of_function(function);
+            let mut problem = Problem::new(
+                "kschema::sql::duplicate_function",
+                format!(
+                    "{} {} is declared twice with the same argument types",
+                    function.kind(),
+                    function.name
+                ),
+            )
+            .with_help("keep one declaration: the later one replaced the earlier");
+            if let Some(origin) = scope.origins.get(&key) {
+                problem = problem.at(&origin.file, origin.span, "declared again here");
+            }
+            return Err(problem);
+        };
+        function.arguments = kschema_core::normalize::qualifier::strip_qualifier(arguments, schema);
+    }
     Ok(())
 }
 
@@ -245,6 +307,19 @@ async fn build(
                 )
             })?;
         run_script(&client, script, desired).await?;
+        let mut overloads = Vec::new();
+        if script.iter().any(|s| s.sql.contains(OVERLOADS_TABLE)) {
+            let rows = client
+                .query(
+                    &format!("SELECT schema, name, placeholder, arguments FROM {OVERLOADS_TABLE}"),
+                    &[],
+                )
+                .await
+                .map_err(|e| Problem::new("kschema::desired::read", e.to_string()))?;
+            for row in rows {
+                overloads.push((row.get(0), row.get(1), row.get(2), row.get(3)));
+            }
+        }
         let live = introspect(
             &client,
             &[SchemaName::public(), SchemaName::new(TEMPLATE_SCHEMA)],
@@ -259,6 +334,7 @@ async fn build(
         Ok(StoredForm {
             public: model_of("public"),
             tenant: model_of(TEMPLATE_SCHEMA),
+            overloads,
         })
     }
     .await;
@@ -352,6 +428,7 @@ fn rejected(
     {
         Some((
             key @ (ObjectKey::Function(..)
+            | ObjectKey::Overload(..)
             | ObjectKey::Trigger(..)
             | ObjectKey::View(..)
             | ObjectKey::Policy(..)),
@@ -429,7 +506,9 @@ fn label(key: &ObjectKey) -> String {
         ObjectKey::Sequence(name) => format!("sequence {name}"),
         ObjectKey::Constraint(table, name) => format!("constraint {name} on {table}"),
         ObjectKey::Table(name) => format!("table {name}"),
-        ObjectKey::Function(name, _) => format!("function {name}"),
+        ObjectKey::Function(name, _) | ObjectKey::Overload(name, _, _) => {
+            format!("function {name}")
+        }
         ObjectKey::Trigger(table, name) => format!("trigger {name} on {table}"),
         ObjectKey::Type(name) => format!("type {name}"),
         ObjectKey::Extension(name) => format!("extension {name}"),

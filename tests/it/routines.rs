@@ -264,11 +264,12 @@ async fn routines_in_the_wrong_place_are_refused() {
             "",
             "kschema::sql::trigger_table",
         ),
+        // The same function twice (argument names and spellings aside).
         (
             "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS $$ SELECT a $$;
-             CREATE FUNCTION f(b text) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+             CREATE FUNCTION f(a integer) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
             "",
-            "kschema::sql::ambiguous_overload",
+            "kschema::sql::duplicate_function",
         ),
         (
             "CREATE TABLE t (id int); ALTER TABLE t DISABLE TRIGGER nope;",
@@ -303,4 +304,54 @@ async fn inspect_writes_functions_and_triggers() {
     );
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
+}
+
+/// Overloads with as many arguments, told apart by their types as
+/// PostgreSQL reads them (a tenant's own enum among them): each is
+/// created, replaced and dropped on its own, with its comment.
+#[tokio::test]
+async fn overloads_of_the_same_count_are_told_apart_by_their_types() {
+    let public = "CREATE FUNCTION describe(n int) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'number' $$;
+CREATE FUNCTION describe(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'text' $$;
+COMMENT ON FUNCTION describe(text) IS 'for text';
+";
+    let tenant = "CREATE TYPE priority AS ENUM ('low', 'high');
+CREATE FUNCTION weight(p priority) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 1 $$;
+CREATE FUNCTION weight(p varchar) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 2 $$;
+";
+    let project = project_of(public, tenant, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (public, tenant), TENANTS, &[]).await;
+
+    // One overload's body changes: only it is replaced.
+    let replaced = public.replace("SELECT 'text'", "SELECT 'words'");
+    project.write("schema/public/app.sql", &replaced);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout.contains("~ replace function describe(text)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        !plan.stdout.contains("describe(integer)"),
+        "{}",
+        plan.stdout
+    );
+    assert_converges(&project, &db, (&replaced, tenant), TENANTS, &[]).await;
+
+    // One overload left out: only it is dropped.
+    let fewer = tenant.replace(
+        "CREATE FUNCTION weight(p varchar) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 2 $$;\n",
+        "",
+    );
+    project.write("schema/tenant/app.sql", &fewer);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout
+            .contains("- drop function weight(character varying)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("weight(priority)"), "{}", plan.stdout);
+    assert_converges(&project, &db, (&replaced, &fewer), TENANTS, &[]).await;
 }

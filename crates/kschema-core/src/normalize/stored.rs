@@ -314,10 +314,19 @@ fn adopt_functions(desired: &SchemaModel, stored: &SchemaModel) -> Result<Vec<Fu
         .functions
         .iter()
         .map(|function| {
+            // Overloads of the same count carry the argument types the
+            // build read for them; any other is alone with its count.
+            let named = !function.arguments.is_empty() && !function.arguments.starts_with('#');
             let found = stored
                 .functions
                 .iter()
-                .find(|f| f.name == function.name && f.inputs == function.inputs)
+                .find(|f| {
+                    f.name == function.name
+                        && match named {
+                            true => f.arguments == function.arguments,
+                            false => f.inputs == function.inputs,
+                        }
+                })
                 .ok_or_else(|| format!("{} {} was not stored", function.kind(), function.name))?;
             Ok(Function {
                 sql: function.sql.clone(),

@@ -31,6 +31,15 @@ pub fn creation_script(desired: &DesiredState) -> Vec<ScriptStatement> {
     let public = SchemaName::public();
     let template = SchemaName::new(TEMPLATE_SCHEMA);
     let mut script = vec![search_path_for(&public, false)];
+    if has_overloads(&desired.public) || has_overloads(&desired.tenant) {
+        script.push(ScriptStatement {
+            sql: format!(
+                "CREATE TEMP TABLE {OVERLOADS_TABLE} (schema text, name text, placeholder text, arguments text)"
+            ),
+            tenant: false,
+            objects: Vec::new(),
+        });
+    }
     script.extend(scope_script(&desired.public, &public, false));
     script.push(search_path_for(&template, true));
     script.extend(scope_script(&desired.tenant, &template, true));
@@ -119,7 +128,7 @@ fn body_checks(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<Sc
         .map(|function| ScriptStatement {
             sql: super::routine::checked_function(function).render(schema),
             tenant,
-            objects: vec![ObjectKey::Function(function.name.clone(), function.inputs)],
+            objects: vec![ObjectKey::of_function(function)],
         })
         .collect()
 }
@@ -157,6 +166,7 @@ fn scope_script(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<S
             .collect()
     };
     let mut script = statements(schema_steps);
+    let in_groups = overloaded(scope);
     // Default privileges once the schema exists, before its objects: what
     // the files create gets its grants from them, as it does on a target
     // that has them.
@@ -166,8 +176,66 @@ fn scope_script(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<S
         schema,
         tenant,
     ));
-    script.extend(statements(object_steps));
+    for step in object_steps {
+        let created = match &step.change {
+            Change::CreateFunction { function }
+                if in_groups.contains(&ObjectKey::of_function(function)) =>
+            {
+                Some(function.clone())
+            }
+            _ => None,
+        };
+        script.extend(statements(vec![step]));
+        if let Some(function) = created {
+            script.push(ScriptStatement {
+                sql: track_overload(&function),
+                tenant,
+                objects: vec![ObjectKey::of_function(&function)],
+            });
+        }
+    }
     script
+}
+
+/// Where the script records which argument types PostgreSQL gave each
+/// overload (a temporary table of the building session).
+pub const OVERLOADS_TABLE: &str = "pg_temp.kschema_overloads";
+
+/// The scope's functions that share their name and number of arguments
+/// with another: their argument types are PostgreSQL's to read.
+fn overloaded(scope: &LoadedScope) -> Vec<ObjectKey> {
+    let functions = &scope.model.functions;
+    functions
+        .iter()
+        .filter(|f| {
+            functions
+                .iter()
+                .filter(|g| g.name == f.name && g.inputs == f.inputs)
+                .count()
+                > 1
+        })
+        .map(ObjectKey::of_function)
+        .collect()
+}
+
+fn has_overloads(scope: &LoadedScope) -> bool {
+    !overloaded(scope).is_empty()
+}
+
+/// Records the overload the statement before created: the one of its
+/// name and number of arguments in the schema not recorded yet.
+fn track_overload(function: &crate::model::Function) -> String {
+    let name = crate::ident::quote_literal(function.name.as_str());
+    format!(
+        "INSERT INTO {OVERLOADS_TABLE} \
+         SELECT current_schema(), p.proname, {placeholder}, oidvectortypes(p.proargtypes) FROM pg_proc p \
+         WHERE p.pronamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
+         AND p.proname = {name} AND p.pronargs = {inputs} \
+         AND NOT EXISTS (SELECT 1 FROM {OVERLOADS_TABLE} k WHERE k.schema = current_schema() \
+         AND k.name = p.proname AND k.arguments = oidvectortypes(p.proargtypes))",
+        placeholder = crate::ident::quote_literal(&function.arguments),
+        inputs = function.inputs,
+    )
 }
 
 /// What the stored form depends on: the script, the server's version, and

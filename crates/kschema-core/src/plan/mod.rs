@@ -446,9 +446,7 @@ pub fn object_keys(change: &Change) -> Vec<ObjectKey> {
         Change::CreateFunction { function: to }
         | Change::ReplaceFunction { to, .. }
         | Change::RecreateFunction { to, .. }
-        | Change::DropFunction { function: to } => {
-            keys.push(ObjectKey::Function(to.name.clone(), to.inputs))
-        }
+        | Change::DropFunction { function: to } => keys.push(ObjectKey::of_function(to)),
         Change::CreateTrigger { table, trigger: to }
         | Change::ReplaceTrigger { table, to, .. }
         | Change::DropTrigger { table, trigger: to } => {

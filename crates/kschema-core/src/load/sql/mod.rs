@@ -107,6 +107,9 @@ pub enum ObjectKey {
     /// A function or procedure by name and number of arguments (what tells
     /// overloads apart in the files).
     Function(Ident, usize),
+    /// The n-th (from 1) overload after the first with that name and number
+    /// of arguments.
+    Overload(Ident, usize, usize),
     /// (table, trigger)
     Trigger(Ident, Ident),
     /// An enum type.
@@ -123,6 +126,22 @@ pub enum ObjectKey {
     /// The n-th `COMMENT ON` of the scope kept as written (not a table's
     /// or column's).
     Comment(usize),
+}
+
+impl ObjectKey {
+    /// A function's key: its overload's place while the desired state is
+    /// built, its name and number of arguments after (an annotation on
+    /// the first of same-count overloads speaks for them all).
+    pub fn of_function(function: &crate::model::Function) -> ObjectKey {
+        match function
+            .arguments
+            .strip_prefix('#')
+            .and_then(|n| n.parse().ok())
+        {
+            Some(n) => ObjectKey::Overload(function.name.clone(), function.inputs, n),
+            None => ObjectKey::Function(function.name.clone(), function.inputs),
+        }
+    }
 }
 
 /// A loaded scope: its model and where each object came from.

@@ -485,29 +485,24 @@ impl Loader {
             };
             match &routine.kind {
                 RoutineKind::Function { procedure, inputs } => {
+                    // Overloads with as many arguments are told apart by
+                    // the order they are declared in until PostgreSQL has
+                    // read their argument types (`overload_placeholder`).
                     let overloads = loaded
                         .model
                         .functions
                         .iter()
                         .filter(|f| f.name == name && f.inputs == *inputs)
                         .count();
-                    if overloads > 0 {
-                        self.problems.push(
-                            Problem::new(
-                                "kschema::sql::ambiguous_overload",
-                                format!("two {what}s {name} take {inputs} argument(s)"),
-                            )
-                            .at(&routine.file, origin.span, "the second one")
-                            .with_help("kschema tells overloads apart by their number of arguments; give one of them another name"),
-                        );
-                        continue;
-                    }
-                    loaded
-                        .origins
-                        .insert(ObjectKey::Function(name.clone(), *inputs), origin);
+                    let arguments = overload_placeholder(overloads);
+                    let key = match overloads {
+                        0 => ObjectKey::Function(name.clone(), *inputs),
+                        n => ObjectKey::Overload(name.clone(), *inputs, n),
+                    };
+                    loaded.origins.insert(key, origin);
                     loaded.model.functions.push(Function {
                         name,
-                        arguments: String::new(),
+                        arguments,
                         inputs: *inputs,
                         procedure: *procedure,
                         definition: String::new(),
@@ -1124,4 +1119,15 @@ fn in_schema_names(text: &str) -> Vec<Ident> {
         }
     }
     names
+}
+
+/// What a desired function's `arguments` holds until the desired state is
+/// built: nothing for the first of its name and number of arguments, `#n`
+/// for the n-th overload after it. PostgreSQL's own argument types replace
+/// it (`normalize::stored`).
+pub(crate) fn overload_placeholder(earlier: usize) -> String {
+    match earlier {
+        0 => String::new(),
+        n => format!("#{n}"),
+    }
 }
