@@ -15,20 +15,20 @@ CREATE FUNCTION zero_in(code char(3)) RETURNS money_amount LANGUAGE sql IMMUTABL
 const TENANT: &str = "CREATE TABLE people (
     id int PRIMARY KEY,
     contact contact,
-    old_homes address[]
+    old_homes residence[]
 );
 -- Declared before the type it is built of, on purpose.
-CREATE TYPE contact AS (name text, home address);
-CREATE TYPE address AS (street text, city text COLLATE \"C\");
+CREATE TYPE contact AS (name text, home residence);
+CREATE TYPE residence AS (street text, city text COLLATE \"C\");
 CREATE TYPE pair AS (a int, b int);
-COMMENT ON TYPE address IS 'where someone lives';
+COMMENT ON TYPE residence IS 'where someone lives';
 ";
 
 /// TENANT in an order PostgreSQL accepts when run directly.
 fn in_order(tenant: &str) -> String {
     let table_end = tenant.find(");\n").unwrap() + 3;
     let types = &tenant[table_end..];
-    let (contact, rest) = types.split_at(types.find("CREATE TYPE address").unwrap());
+    let (contact, rest) = types.split_at(types.find("CREATE TYPE residence").unwrap());
     format!("{rest}{contact}{}", &tenant[..table_end])
 }
 
@@ -41,7 +41,7 @@ async fn composite_types_converge_and_change() {
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
     assert!(
         plan.stdout
-            .contains("+ create type address (street text, city text)"),
+            .contains("+ create type residence (street text, city text)"),
         "{}",
         plan.stdout
     );
@@ -59,8 +59,8 @@ async fn composite_types_converge_and_change() {
     project.write("schema/tenant/app.sql", &altered);
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
     for expected in [
-        "~ alter type address: drop attribute city, add attribute zip character varying(10)",
-        "deletes-data: drops attribute city of type address",
+        "~ alter type residence: drop attribute city, add attribute zip character varying(10)",
+        "deletes-data: drops attribute city of type residence",
         "~ alter type pair: attribute a to bigint",
     ] {
         assert!(
@@ -109,7 +109,7 @@ async fn composite_types_converge_and_change() {
     project.write("schema/tenant/app.sql", &retyped);
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
     assert!(
-        plan.stdout.contains("~ create type address again")
+        plan.stdout.contains("~ create type residence again")
             && plan
                 .stdout
                 .contains("a column or function of the type makes the drop fail"),
@@ -128,7 +128,7 @@ async fn composite_types_converge_and_change() {
     let (out, _) = inspect_into_new_project(&project, &db);
     let types = out.read("schema/tenant/types.sql");
     assert!(
-        types.contains("CREATE TYPE address AS (street text, zip character varying(10));"),
+        types.contains("CREATE TYPE residence AS (street text, zip character varying(10));"),
         "{types}"
     );
     assert!(
@@ -139,7 +139,7 @@ async fn composite_types_converge_and_change() {
     );
     assert!(
         out.read("schema/tenant/comments.sql")
-            .contains("COMMENT ON TYPE address IS 'where someone lives';"),
+            .contains("COMMENT ON TYPE residence IS 'where someone lives';"),
         "{}",
         out.read("schema/tenant/comments.sql")
     );

@@ -113,6 +113,27 @@ fn used_by_columns(live: &SchemaModel, name: &Ident) -> bool {
     })
 }
 
+/// The types `composite` is built of, by the names they may go by: its
+/// attributes' types, or — before PostgreSQL has read it (the desired
+/// state being built) — every word of its statement.
+fn built_of(composite: &CompositeType) -> Vec<String> {
+    if !composite.attributes.is_empty() {
+        return composite
+            .attributes
+            .iter()
+            .map(|a| a.data_type.trim_end_matches("[]").to_string())
+            .collect();
+    }
+    composite
+        .sql
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '"'))
+        .map(|word| match word.strip_prefix('"') {
+            Some(quoted) => format!("\"{quoted}"),
+            None => word.to_lowercase(),
+        })
+        .collect()
+}
+
 fn in_dependency_order(mut pending: Vec<&CompositeType>) -> Vec<&CompositeType> {
     let mut ordered: Vec<&CompositeType> = Vec::with_capacity(pending.len());
     while !pending.is_empty() {
@@ -122,12 +143,8 @@ fn in_dependency_order(mut pending: Vec<&CompositeType>) -> Vec<&CompositeType> 
             .collect();
         let (ready, waiting): (Vec<&CompositeType>, Vec<&CompositeType>) =
             pending.into_iter().partition(|c| {
-                !c.attributes.iter().any(|a| {
-                    let base = a.data_type.trim_end_matches("[]");
-                    names
-                        .iter()
-                        .any(|n| n == base && *n != c.name.quoted().to_string())
-                })
+                let own = c.name.quoted().to_string();
+                !built_of(c).iter().any(|t| *t != own && names.contains(t))
             });
         if ready.is_empty() {
             // A cycle PostgreSQL cannot hold: the order given.
@@ -138,4 +155,29 @@ fn in_dependency_order(mut pending: Vec<&CompositeType>) -> Vec<&CompositeType> 
         pending = waiting;
     }
     ordered
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn composite(name: &str, sql: &str) -> CompositeType {
+        CompositeType {
+            name: Ident::new(name),
+            attributes: Vec::new(),
+            sql: sql.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_type_built_of_another_comes_after_it() {
+        let contact = composite(
+            "a_contact",
+            "CREATE TYPE a_contact AS (name text, home B_Address)",
+        );
+        let address = composite("b_address", "CREATE TYPE b_address AS (street text)");
+        let ordered = in_dependency_order(vec![&contact, &address]);
+        let names: Vec<&str> = ordered.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["b_address", "a_contact"]);
+    }
 }
