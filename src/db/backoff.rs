@@ -33,7 +33,9 @@ impl Default for BackoffSettings {
     fn default() -> Self {
         BackoffSettings {
             lock_wait: Some(Duration::from_secs(10)),
-            min_free_connections: Some(3),
+            // Off unless asked for: kschema's own connections count too, and
+            // pausing does not give them back.
+            min_free_connections: None,
             max_pause: Duration::from_secs(600),
         }
     }
