@@ -170,7 +170,7 @@ async fn comments_on_kinds_not_managed_are_refused() {
     for expected in [
         "COMMENT ON COLLATION is not part of a desired state",
         "COMMENT ON EXTENSION is not part of a desired state",
-        "extensions are database-wide",
+        "extensions and event triggers are database-wide",
         "app.sql:2:12]",
         "app.sql:3:12]",
     ] {

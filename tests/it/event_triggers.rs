@@ -13,6 +13,7 @@ CREATE EVENT TRIGGER log_ddl ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'AL
     EXECUTE FUNCTION log_ddl();
 CREATE FUNCTION log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
 BEGIN INSERT INTO public.ddl_log (tag) VALUES (tg_tag); END $$;
+comment  on event trigger log_ddl IS 'who changed what';
 ";
 
 const TENANT: &str = "CREATE TABLE tasks (id int PRIMARY KEY);\n";
@@ -24,11 +25,13 @@ const TENANTS: &[&str] = &["t1", "t2"];
 fn in_order(public: &str) -> String {
     let start = public.find("-- Declared").unwrap();
     let end = public.find("CREATE FUNCTION").unwrap();
+    let comment = public.find("comment  on").unwrap();
     format!(
-        "{}{}{}",
+        "{}{}{}{}",
         &public[..start],
-        &public[end..],
-        &public[start..end]
+        &public[end..comment],
+        &public[start..end],
+        &public[comment..]
     )
 }
 
@@ -104,6 +107,12 @@ async fn event_triggers_converge_and_change() {
             "CREATE EVENT TRIGGER log_ddl ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION log_ddl();\nALTER EVENT TRIGGER log_ddl DISABLE;"
         ),
         "{written}"
+    );
+    assert!(
+        out.read("schema/public/comments.sql")
+            .contains("COMMENT ON EVENT TRIGGER log_ddl IS 'who changed what';"),
+        "{}",
+        out.read("schema/public/comments.sql")
     );
     let plan = kschema(&out, &db, &["plan", "--tenant", "all"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());

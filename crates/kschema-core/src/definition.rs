@@ -104,6 +104,9 @@ pub fn comment_on_object(object: &Commented, comment: Option<&str>) -> Sql {
         Commented::Policy { table, name } => Sql::new()
             .text(format!("COMMENT ON POLICY {} ON ", name.quoted()))
             .qualified(table),
+        Commented::EventTrigger { name } => {
+            Sql::new().text(format!("COMMENT ON EVENT TRIGGER {}", name.quoted()))
+        }
         Commented::Extension { name } => {
             Sql::new().text(format!("COMMENT ON EXTENSION {}", name.quoted()))
         }

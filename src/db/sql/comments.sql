@@ -2,7 +2,7 @@
 -- columns (which tables.sql reads with them): indexes, constraints,
 -- standalone sequences, views and materialized views and their columns, functions, enum and composite types, domains,
 -- triggers and policies; and, with public, the database's extensions (but
--- plpgsql, which every database has). An extension's comment is read
+-- plpgsql, which every database has) and event triggers. An extension's comment is read
 -- whether its own script or the files set it: the desired state, built on
 -- a server of the same version, has the same default.
 -- What an extension's own objects carry is the extension's.
@@ -73,6 +73,12 @@ SELECT ns.nspname, c.kind, c.object, c.detail, c.procedure, c.description
       FROM pg_description d
       JOIN pg_extension x ON d.classoid = 'pg_extension'::regclass AND x.oid = d.objoid
      WHERE 'public' = ANY($1) AND x.extname <> 'plpgsql'
+    UNION ALL
+    SELECT (SELECT oid FROM ns WHERE nspname = 'public'), 'event_trigger', e.evtname::text, NULL, false,
+           d.description
+      FROM pg_description d
+      JOIN pg_event_trigger e ON d.classoid = 'pg_event_trigger'::regclass AND e.oid = d.objoid
+     WHERE 'public' = ANY($1)
   ) c
   JOIN ns ON ns.oid = c.nsp
  ORDER BY 1, 2, 3, 4

@@ -414,6 +414,7 @@ impl LiveStateBuilder {
             ("type", _) => Commented::Type { name: name() },
             ("domain", _) => Commented::Domain { name: name() },
             ("extension", _) => Commented::Extension { name: name() },
+            ("event_trigger", _) => Commented::EventTrigger { name: name() },
             ("view_column", Some(column)) => Commented::ViewColumn {
                 view: name(),
                 column,

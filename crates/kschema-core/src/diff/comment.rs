@@ -129,6 +129,7 @@ fn declared(desired: &SchemaModel, object: &Commented) -> bool {
             table(on).is_some_and(|t| t.policies.iter().any(|p| &p.name == name))
         }
         Commented::Extension { name } => desired.extensions.contains_key(name),
+        Commented::EventTrigger { name } => desired.event_triggers.contains_key(name),
     }
 }
 
@@ -219,6 +220,11 @@ fn dropped_objects(
                 dropped.insert(Commented::Policy {
                     table: table.clone(),
                     name: policy.name.clone(),
+                });
+            }
+            Change::DropEventTrigger { trigger } => {
+                dropped.insert(Commented::EventTrigger {
+                    name: trigger.name.clone(),
                 });
             }
             Change::DropExtension { extension } => {

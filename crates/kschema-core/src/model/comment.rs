@@ -54,6 +54,10 @@ pub enum Commented {
     Extension {
         name: Ident,
     },
+    /// Database-wide: in public's model.
+    EventTrigger {
+        name: Ident,
+    },
 }
 
 impl Commented {
@@ -89,6 +93,7 @@ impl std::fmt::Display for Commented {
             Commented::Trigger { table, name } => write!(f, "trigger {name} on {table}"),
             Commented::Policy { table, name } => write!(f, "policy {name} on {table}"),
             Commented::Extension { name } => write!(f, "extension {name}"),
+            Commented::EventTrigger { name } => write!(f, "event trigger {name}"),
         }
     }
 }

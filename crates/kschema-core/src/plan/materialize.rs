@@ -79,16 +79,31 @@ pub fn creation_script(desired: &DesiredState) -> Vec<ScriptStatement> {
     script.extend(body_checks(&desired.public, &public, false));
     script.push(search_path_for(&template, true));
     script.extend(body_checks(&desired.tenant, &template, true));
-    // Event triggers last: they fire for the statements after them.
+    // Event triggers last, and the comments on them after them: they fire
+    // for the statements after them.
     let (event_triggers, mut script): (Vec<_>, Vec<_>) =
         script.into_iter().partition(|statement| {
             statement
                 .objects
                 .iter()
                 .any(|o| matches!(o, ObjectKey::EventTrigger(_)))
+                || statement
+                    .sql
+                    .split_whitespace()
+                    .take(4)
+                    .map(str::to_ascii_uppercase)
+                    .eq(["COMMENT", "ON", "EVENT", "TRIGGER"])
+        });
+    let (comments, triggers): (Vec<_>, Vec<_>) =
+        event_triggers.into_iter().partition(|statement| {
+            statement
+                .objects
+                .iter()
+                .all(|o| matches!(o, ObjectKey::Comment(_)))
         });
     script.push(search_path_for(&public, false));
-    script.extend(event_triggers);
+    script.extend(triggers);
+    script.extend(comments);
     script
 }
 

@@ -866,16 +866,17 @@ impl Loader {
                 | "TRIGGER"
                 | "POLICY"
                 | "EXTENSION"
+                | "EVENT"
         );
         if !managed {
             self.problems.push(refuse(
-                "kschema manages comments on tables, columns, indexes, constraints, sequences, views, materialized views, functions, procedures, enum types, domains, triggers, policies and extensions; leave this one out (pg_dump --no-comments)",
+                "kschema manages comments on tables, columns, indexes, constraints, sequences, views, materialized views, functions, procedures, enum and composite types, domains, triggers, event triggers, policies and extensions; leave this one out (pg_dump --no-comments)",
             ));
             return;
         }
-        if on == "EXTENSION" && matches!(self.scope, Scope::Tenant) {
+        if matches!(on, "EXTENSION" | "EVENT") && matches!(self.scope, Scope::Tenant) {
             self.problems.push(refuse(
-                "extensions are database-wide: declare them, and their comments, in schema/public",
+                "extensions and event triggers are database-wide: declare them, and their comments, in schema/public",
             ));
             return;
         }
