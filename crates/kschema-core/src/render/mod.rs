@@ -163,15 +163,33 @@ fn describe_change(change: &Change) -> (char, String) {
             let keys: Vec<String> = index
                 .keys
                 .iter()
-                .map(|k| match &k.expr {
-                    crate::model::IndexExpr::Column(c) => c.to_string(),
-                    crate::model::IndexExpr::Expression(e) => e.sql.clone(),
+                .map(|k| {
+                    let key = match &k.expr {
+                        crate::model::IndexExpr::Column(c) => c.to_string(),
+                        crate::model::IndexExpr::Expression(e) => e.sql.clone(),
+                    };
+                    match k.descending {
+                        true => format!("{key} desc"),
+                        false => key,
+                    }
                 })
                 .collect();
+            // What tells it from another index on the same keys.
+            let mut tail = String::new();
+            if index.method.as_str() != "btree" {
+                tail.push_str(&format!(" using {}", index.method));
+            }
+            if !index.include.is_empty() {
+                let include: Vec<String> = index.include.iter().map(|c| c.to_string()).collect();
+                tail.push_str(&format!(" include ({})", include.join(", ")));
+            }
+            if let Some(predicate) = &index.predicate {
+                tail.push_str(&format!(" where {}", predicate.sql));
+            }
             (
                 '+',
                 format!(
-                    "create {}index {} on {} ({})",
+                    "create {}index {} on {} ({}){tail}",
                     if index.unique { "unique " } else { "" },
                     index.name,
                     index.table,
