@@ -430,6 +430,12 @@ pub struct InspectArgs {
     /// Replace existing files.
     #[arg(long)]
     pub force: bool,
+
+    /// Roles whose privileges to write (GRANT, ALTER DEFAULT PRIVILEGES),
+    /// comma-separated [default: the project's [roles] managed]; a new
+    /// project's kschema.toml lists them as managed.
+    #[arg(long, value_delimiter = ',', value_name = "ROLE")]
+    pub roles: Vec<String>,
 }
 
 #[derive(Debug, Args)]

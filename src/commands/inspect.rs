@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use kschema_core::catalog::{Fingerprint, LiveState};
+use kschema_core::ident::Ident;
 use kschema_core::load::row_reads;
 use kschema_core::load::{load_project, TenantId};
 use kschema_core::model::{SchemaModel, SchemaName};
@@ -24,11 +25,11 @@ use kschema_core::mongo::{collection_files, plan_mongo, MongoState};
 use kschema_core::plan::{plan_schema, unmanaged_groups, PlanOptions, Target};
 use kschema_core::render::ddl::{
     comments_file, domains_file, event_triggers_file, extensions_file, functions_file,
-    sequences_file, table_file, types_file, views_file,
+    privileges_file, sequences_file, table_file, types_file, views_file,
 };
 use kschema_core::render::describe;
 use kschema_core::render::not_compared::{self, LeftOut};
-use kschema_core::Problem;
+use kschema_core::{Problem, SourceFile};
 use miette::Report;
 
 use super::{argument_problem, open_database, print, write_file};
@@ -88,15 +89,52 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitCode, Re
     let public = model_of(&SchemaName::public());
     let tenant = template.as_ref().map(model_of).unwrap_or_default();
 
+    let (roles, roles_to_declare) = inspected_roles(&root, args)?;
+    let public_grants = privileges_file(&public, &roles, &SchemaName::public());
+    // A tenant's privileges as a dump of the template writes them: its
+    // name, after its CREATE SCHEMA, stands for each tenant's schema.
+    let tenant_grants = match (&template, privileges_file(&tenant, &roles, template.as_ref().unwrap_or(&SchemaName::public()))) {
+        (Some(template), grants) if !grants.is_empty() => format!(
+            "-- As a dump of {template} writes them: its name stands for each tenant's schema.\nCREATE SCHEMA {};\n{grants}",
+            template.ident().quoted()
+        ),
+        _ => String::new(),
+    };
     let mut files = Files::default();
-    files.scope("schema/public", &public);
-    files.scope("schema/tenant", &tenant);
+    files.scope(
+        "schema/public",
+        &public,
+        vec![("privileges", public_grants)],
+    );
+    files.scope(
+        "schema/tenant",
+        &tenant,
+        vec![("privileges", tenant_grants)],
+    );
     files.add("tenants.toml", tenants_toml(&found.tenants));
     let mongo = match super::mongo::uri(global) {
         Some(uri) => Some(inspect_mongo(&uri, args, &root, &mut files).await?),
         None => None,
     };
 
+    if !roles_to_declare.is_empty() {
+        let listed: Vec<String> = roles_to_declare
+            .iter()
+            .map(|r| super::tenant::toml_string(r.as_str()))
+            .collect();
+        let section = format!("\n[roles]\nmanaged = [{}]\n", listed.join(", "));
+        match files
+            .list
+            .iter_mut()
+            .find(|(path, _)| path == Path::new("kschema.toml"))
+        {
+            Some((_, text)) => text.push_str(&section),
+            None => files.add(
+                "kschema.toml",
+                format!("# kschema settings for this project. Flags override them.\n{section}"),
+            ),
+        }
+    }
     let stale = files.stale(&root, mongo.is_some());
     let existing: Vec<PathBuf> = files
         .list
@@ -226,8 +264,9 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitCode, Re
         &live,
         &desired.tenant,
     ));
-    // inspect does not write privileges yet: every role's are listed.
-    let not_written = unmanaged_groups(&live, &inspected_targets(&found, template.as_ref()), &[]);
+    // Privileges of roles it was not asked to write are listed.
+    let not_written =
+        unmanaged_groups(&live, &inspected_targets(&found, template.as_ref()), &roles);
     let left_out = not_compared::block(&not_written, LeftOut::NotWritten, "");
     if !left_out.is_empty() {
         let _ = write!(out, "\n{left_out}");
@@ -450,8 +489,9 @@ impl Files {
         self.list.push((path.into(), text));
     }
 
-    /// One file per table (with its indexes), plus the free sequences.
-    fn scope(&mut self, folder: &str, model: &SchemaModel) {
+    /// One file per table (with its indexes), plus the free sequences and
+    /// the other kinds (`extra`: further files by kind, when not empty).
+    fn scope(&mut self, folder: &str, model: &SchemaModel, extra: Vec<(&str, String)>) {
         let mut used = Vec::new();
         let by_table = model.indexes_by_table();
         for table in model.tables.values() {
@@ -489,6 +529,10 @@ impl Files {
                 let name = unique_file_name(kind, &mut used);
                 self.add(Path::new(folder).join(format!("{name}.sql")), write(model));
             }
+        }
+        for (kind, text) in extra.into_iter().filter(|(_, text)| !text.is_empty()) {
+            let name = unique_file_name(kind, &mut used);
+            self.add(Path::new(folder).join(format!("{name}.sql")), text);
         }
     }
 
@@ -633,6 +677,42 @@ async fn inspect_mongo(
         );
     }
     Ok(InspectedMongo { database, state })
+}
+
+/// The roles whose privileges inspect writes: the project's managed roles
+/// (its kschema.toml), or `--roles` for a project without one — those it
+/// must then declare. A role `--roles` names that an existing kschema.toml
+/// does not manage is refused: the files could not grant to it.
+fn inspected_roles(root: &Path, args: &InspectArgs) -> Result<(Vec<Ident>, Vec<Ident>), Report> {
+    let asked: Vec<Ident> = args.roles.iter().map(|r| Ident::new(r.trim())).collect();
+    let config_path = root.join("kschema.toml");
+    if !config_path.exists() {
+        return Ok((asked.clone(), asked));
+    }
+    let text = std::fs::read_to_string(&config_path).map_err(|e| {
+        Problem::new(
+            "kschema::inspect::config",
+            format!("{} cannot be read: {e}", config_path.display()),
+        )
+    })?;
+    let file = SourceFile::new("kschema.toml", text);
+    let managed: Vec<Ident> = kschema_core::load::config::parse_config(&file)?
+        .roles
+        .managed
+        .iter()
+        .map(Ident::new)
+        .collect();
+    if let Some(missing) = asked.iter().find(|r| !managed.contains(r)) {
+        return Err(Problem::new(
+            "kschema::inspect::roles",
+            format!("--roles names {missing}, which kschema.toml does not manage"),
+        )
+        .with_help(format!(
+            "add it to kschema.toml first: [roles] managed = [\"{missing}\"]"
+        ))
+        .into());
+    }
+    Ok((managed, Vec::new()))
 }
 
 fn plural(n: usize) -> &'static str {

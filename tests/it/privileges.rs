@@ -5,7 +5,7 @@
 //! --schema-only` (which prints every GRANT) equals that of the SQL run
 //! directly.
 
-use crate::support::{assert_converges, ensure_role, kschema, project_of, TestDb};
+use crate::support::{assert_converges, ensure_role, kschema, project_of, Project, TestDb};
 
 const PUBLIC: &str = "CREATE TABLE plans (id INT PRIMARY KEY, name TEXT);
 CREATE SEQUENCE counter;
@@ -94,6 +94,57 @@ async fn managed_privileges_converge_and_others_are_left_alone() {
     db.execute("REVOKE SELECT ON org_p2.docs FROM kschema_test_ro")
         .await;
     assert_converges(&project, &db, (PUBLIC, &tenant), TENANTS, &[]).await;
+
+    // inspect writes the managed role's privileges back (the tenant's as a
+    // dump of the template writes them), declares the role, and its files
+    // plan empty.
+    let out = inspected_with_roles(&project, &db);
+    let public = out.read("schema/public/privileges.sql");
+    for expected in [
+        "GRANT SELECT ON TABLE public.plans TO kschema_test_app;",
+        "GRANT UPDATE (name) ON TABLE public.plans TO kschema_test_app;",
+        "GRANT EXECUTE ON FUNCTION public.price(integer) TO kschema_test_app;",
+    ] {
+        assert!(public.contains(expected), "{expected}\n{public}");
+    }
+    let tenant = out.read("schema/tenant/privileges.sql");
+    assert!(tenant.contains("CREATE SCHEMA org_p1;"), "{tenant}");
+    assert!(
+        tenant.contains(
+            "GRANT DELETE, INSERT, SELECT, UPDATE ON TABLE org_p1.docs TO kschema_test_app;"
+        ),
+        "{tenant}"
+    );
+    assert!(
+        out.read("kschema.toml")
+            .contains("managed = [\"kschema_test_app\"]"),
+        "{}",
+        out.read("kschema.toml")
+    );
+}
+
+/// `inspect --roles kschema_test_app` into a new project (with the
+/// project's tenants.toml), which must succeed and plan empty.
+fn inspected_with_roles(project: &Project, db: &TestDb) -> Project {
+    let out = Project::empty();
+    let out_dir = out.path().display().to_string();
+    let inspect = kschema(
+        project,
+        db,
+        &[
+            "inspect",
+            "--out",
+            &out_dir,
+            "--force",
+            "--roles",
+            "kschema_test_app",
+        ],
+    );
+    assert_eq!(inspect.code, 0, "{}", inspect.snapshot());
+    out.write("tenants.toml", &project.read("tenants.toml"));
+    let plan = kschema(&out, db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    out
 }
 
 #[tokio::test]
@@ -200,6 +251,22 @@ async fn default_privileges_converge_and_give_what_the_files_create_its_grants()
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
+
+    // inspect writes the defaults back, first in each file.
+    let out = inspected_with_roles(&project, &db);
+    let public = out.read("schema/public/privileges.sql");
+    assert!(public.starts_with("ALTER DEFAULT PRIVILEGES"), "{public}");
+    assert!(
+        public.contains("ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO kschema_test_app;"),
+        "{public}"
+    );
+    let tenant = out.read("schema/tenant/privileges.sql");
+    assert!(
+        tenant.contains(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA org_p1 GRANT INSERT, SELECT ON TABLES TO kschema_test_app;"
+        ),
+        "{tenant}"
+    );
 }
 
 #[tokio::test]

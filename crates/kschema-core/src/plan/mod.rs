@@ -12,7 +12,7 @@ mod enum_type;
 mod extension;
 pub mod materialize;
 pub mod order;
-mod privilege;
+pub(crate) mod privilege;
 pub mod replay;
 mod routine;
 mod view;

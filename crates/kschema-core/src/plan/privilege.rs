@@ -64,7 +64,7 @@ fn defaults_prefix(object: &GrantObject) -> Option<Sql> {
     Some(sql)
 }
 
-pub(super) fn grant(
+pub(crate) fn grant(
     object: &GrantObject,
     to: &Ident,
     privileges: &[String],

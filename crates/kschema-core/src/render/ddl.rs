@@ -9,6 +9,7 @@ use crate::definition::{
     create_index, create_table_end, create_table_start, replica_identity, sequence_options,
     ExprStyle,
 };
+use crate::ident::Ident;
 use crate::model::{in_reading_order, Index, SchemaModel, SchemaName, Table};
 use crate::sql::Sql;
 
@@ -98,6 +99,38 @@ pub fn functions_file(model: &SchemaModel) -> String {
 
 /// The database's extensions, as public's desired-state files declare
 /// them: by name, and schema when not public (any version will do).
+/// The privileges `roles` hold in a schema, as GRANT and ALTER DEFAULT
+/// PRIVILEGES statements written for `schema` (a tenant's files name the
+/// template after a `CREATE SCHEMA` of it, as a dump of one tenant does:
+/// that name stands for each tenant's schema). Empty when they hold none.
+pub fn privileges_file(model: &SchemaModel, roles: &[Ident], schema: &SchemaName) -> String {
+    use std::collections::BTreeMap;
+    let mut by_object: BTreeMap<(&crate::model::GrantObject, &Ident, bool), Vec<String>> =
+        BTreeMap::new();
+    for grant in model
+        .privileges
+        .grants
+        .iter()
+        .filter(|g| roles.contains(&g.role))
+    {
+        by_object
+            .entry((&grant.object, &grant.role, grant.grantable))
+            .or_default()
+            .push(grant.privilege.clone());
+    }
+    let mut out = String::new();
+    // Defaults first: what the rest creates gets its grants from them.
+    let (defaults, others): (Vec<_>, Vec<_>) =
+        by_object.into_iter().partition(|((object, _, _), _)| {
+            matches!(object, crate::model::GrantObject::Defaults { .. })
+        });
+    for ((object, role, grantable), privileges) in defaults.into_iter().chain(others) {
+        let sql = crate::plan::privilege::grant(object, role, &privileges, grantable);
+        let _ = writeln!(out, "{};", sql.render(schema));
+    }
+    out
+}
+
 /// The database's event triggers, as the catalog holds them (a firing other
 /// than the default set after, as pg_dump writes it).
 pub fn event_triggers_file(model: &SchemaModel) -> String {
