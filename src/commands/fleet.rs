@@ -31,10 +31,15 @@ pub struct Shard {
 impl Shard {
     /// `main database` or `database eu`, for headings.
     pub fn title(&self) -> String {
-        match &self.name {
-            None => "main database".to_string(),
-            Some(name) => format!("database {name}"),
-        }
+        database_title(self.name.as_deref())
+    }
+}
+
+/// `main database` (no name) or `database eu`.
+pub fn database_title(name: Option<&str>) -> String {
+    match name {
+        None => "main database".to_string(),
+        Some(name) => format!("database {name}"),
     }
 }
 

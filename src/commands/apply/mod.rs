@@ -228,10 +228,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
         .filter_map(|s| match &s.source {
             LiveSource::Database(db) => Some(rollout::DatabaseWork {
                 db: db.as_ref(),
-                label: match &s.name {
-                    None => "main database".to_string(),
-                    Some(name) => format!("database {name}"),
-                },
+                label: fleet::database_title(s.name.as_deref()),
                 targets: ApplyTarget::all(&s.plan, &s.live),
                 schemas: s
                     .plan

@@ -249,10 +249,7 @@ pub(super) async fn run_saved(
                 .zip(&databases)
                 .map(|((db, targets), (name, _, _))| rollout::DatabaseWork {
                     db,
-                    label: match name {
-                        None => "main database".to_string(),
-                        Some(name) => format!("database {name}"),
-                    },
+                    label: crate::commands::fleet::database_title(name.as_deref()),
                     schemas: targets
                         .iter()
                         .filter_map(|t| Some((t.target.tenant.clone()?, t.target.schema.clone())))
