@@ -68,7 +68,11 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode, Repor
     let mut only_in_from = Vec::new();
     for (schema, scope) in &to.schemas {
         let live = from.schemas.get(schema).map(|s| s.loaded.model.clone());
-        let shape = plan_schema(live.as_ref(), &scope.loaded, PlanOptions::default());
+        let compared = match to.desired {
+            Some(_) => scope.loaded.clone(),
+            None => with_every_role(&scope.loaded, live.as_ref()),
+        };
+        let shape = plan_schema(live.as_ref(), &compared, PlanOptions::default());
         plan.targets.push(TargetPlan {
             target: Target {
                 schema: schema.clone(),
@@ -104,8 +108,8 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode, Repor
         ..LiveState::default()
     };
     let compared: Vec<Target> = plan.targets.iter().map(|t| t.target.clone()).collect();
-    // The sides' own lists (neither side's models name managed roles here:
-    // their privileges are compared when one side is a project).
+    // The sides' own lists (privileges are compared: every role's, or the
+    // managed roles' of a project side).
     plan.unmanaged = unmanaged_groups(&not_compared, &compared, &[]);
     let mut out = format!("From: {}\nTo:   {}\n\n", from.label, to.label);
     out.push_str(&render_text(
@@ -228,6 +232,25 @@ fn project_scopes(desired: &DesiredState) -> BTreeMap<SchemaName, Scope> {
 
 /// A live schema as the side compared to: no annotations; tenants are
 /// recognized by the `org_<id>` naming.
+/// A database (or snapshot) side speaks for every role: its scope, with
+/// the roles either side grants to as the ones compared (a project side
+/// speaks for its managed roles only).
+fn with_every_role(scope: &Arc<LoadedScope>, from: Option<&SchemaModel>) -> Arc<LoadedScope> {
+    let mut roles: Vec<kschema_core::ident::Ident> = scope
+        .model
+        .privileges
+        .grants
+        .iter()
+        .chain(from.into_iter().flat_map(|m| &m.privileges.grants))
+        .map(|g| g.role.clone())
+        .collect();
+    roles.sort();
+    roles.dedup();
+    let mut compared = scope.as_ref().clone();
+    compared.model.privileges.managed_roles = roles;
+    Arc::new(compared)
+}
+
 fn live_scope(name: &SchemaName, model: &SchemaModel) -> Scope {
     let tenant = name
         .as_str()

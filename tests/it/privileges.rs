@@ -309,3 +309,31 @@ async fn default_privileges_in_another_schema_or_to_a_role_not_managed_are_refus
         );
     }
 }
+
+/// `diff` between two databases compares every role's privileges (there
+/// is no project to say which roles are managed): a grant one has and the
+/// other lacks is a difference, not silence.
+#[tokio::test]
+async fn diff_between_databases_compares_privileges() {
+    let db = TestDb::new().await;
+    with_roles(&db).await;
+    let other = TestDb::new().await;
+    for side in [&db, &other] {
+        side.execute("CREATE TABLE public.plans (id int PRIMARY KEY)")
+            .await;
+    }
+    db.execute("GRANT SELECT ON public.plans TO kschema_test_ro")
+        .await;
+    let project = Project::empty();
+    project.write("tenants.toml", "");
+    let diff = kschema(&project, &db, &["diff", &db.url(), &other.url()]);
+    assert_eq!(diff.code, 2, "{}", diff.snapshot());
+    assert!(
+        diff.stdout
+            .contains("- revoke SELECT on table plans from kschema_test_ro"),
+        "{}",
+        diff.stdout
+    );
+    let same = kschema(&project, &db, &["diff", &db.url(), &db.url()]);
+    assert_eq!(same.code, 0, "{}", same.snapshot());
+}
