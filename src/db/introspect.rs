@@ -286,8 +286,22 @@ async fn read_catalog(
             .await
             .map_err(IntrospectError::Query)?
         {
+            let name: String = read(&row, 0)?;
+            if !read::<bool>(&row, 5)? {
+                let owner: String = read(&row, 6)?;
+                builder.add_unmanaged(
+                    "public",
+                    "event_trigger",
+                    format!(
+                        "{} (owned by {})",
+                        Ident::new(&name).quoted(),
+                        Ident::new(owner).quoted()
+                    ),
+                );
+                continue;
+            }
             builder.add_event_trigger(
-                read(&row, 0)?,
+                name,
                 read(&row, 1)?,
                 read(&row, 2)?,
                 read(&row, 3)?,

@@ -59,6 +59,28 @@ async fn event_triggers_converge_and_change() {
         .get(0);
     assert!(logged >= 2, "{logged}");
 
+    // One another role owns (a hosting platform's) is listed, never
+    // dropped.
+    db.execute(
+        "DO $$ BEGIN CREATE ROLE kschema_test_platform SUPERUSER; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+         CREATE SCHEMA platform;
+         CREATE FUNCTION platform.watch() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+         CREATE EVENT TRIGGER platform_watch ON sql_drop EXECUTE FUNCTION platform.watch();
+         ALTER EVENT TRIGGER platform_watch OWNER TO kschema_test_platform;",
+    )
+    .await;
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    assert!(
+        plan.stdout
+            .contains("1 event trigger (platform_watch (owned by kschema_test_platform))"),
+        "{}",
+        plan.stdout
+    );
+    db.execute("DROP EVENT TRIGGER platform_watch; DROP SCHEMA platform CASCADE")
+        .await;
+
     // Disabled in place, as pg_dump writes it.
     let disabled = format!("{PUBLIC}ALTER EVENT TRIGGER log_ddl DISABLE;\n");
     project.write("schema/public/app.sql", &disabled);

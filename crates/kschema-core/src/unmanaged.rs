@@ -49,7 +49,7 @@ pub enum UnmanagedKind {
     Privileges,
     DefaultPrivileges,
     Comment,
-    /// No longer listed (managed since); known so older snapshots read.
+    /// One another role owns (kschema manages its own role's).
     EventTrigger,
 }
 
