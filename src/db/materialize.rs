@@ -170,6 +170,30 @@ fn adopt(
     schema: &str,
 ) -> Result<(), Problem> {
     name_overloads(scope, overloads, schema)?;
+    // Default privileges for what another role creates are that role's.
+    if let Some(grant) = stored
+        .privileges
+        .grants
+        .iter()
+        .find(|g| g.object.is_others_defaults())
+    {
+        let mut problem = Problem::new(
+            "kschema::sql::default_privileges_owner",
+            format!(
+                "the files set {} — for what another role than the one kschema runs as creates",
+                grant.object
+            ),
+        )
+        .with_help("kschema manages the default privileges of what it creates itself: leave FOR ROLE out (another role's are listed, never changed)");
+        if let Some(origin) = scope.origins.get(&ObjectKey::DefaultGrant(0)) {
+            problem = problem.at(
+                &origin.file,
+                origin.span,
+                "the files' default privileges start here",
+            );
+        }
+        return Err(problem);
+    }
     // The files speak for the managed roles only.
     let managed = &scope.model.privileges.managed_roles;
     if let Some(grant) = stored

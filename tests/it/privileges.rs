@@ -308,6 +308,35 @@ async fn default_privileges_in_another_schema_or_to_a_role_not_managed_are_refus
             plan.stderr
         );
     }
+
+    // What another role creates is that role's: refused in files, listed
+    // (never revoked) live.
+    let others = "ALTER DEFAULT PRIVILEGES FOR ROLE kschema_test_ro GRANT SELECT ON TABLES TO kschema_test_app;\n";
+    let project = project_of(others, "", TENANTS);
+    project.write("kschema.toml", CONFIG);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 1, "{}", plan.snapshot());
+    for expected in [
+        "kschema::sql::default_privileges_owner",
+        "leave FOR ROLE out",
+    ] {
+        assert!(
+            plan.stderr.contains(expected),
+            "{expected}\n{}",
+            plan.stderr
+        );
+    }
+    db.execute(others).await;
+    project.write("schema/public/app.sql", "");
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout.contains(
+            "default privileges on tables for kschema_test_ro in every schema (kschema_test_app: SELECT)"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("revoke"), "{}", plan.stdout);
 }
 
 /// `diff` between two databases compares every role's privileges (there

@@ -55,9 +55,14 @@ pub(super) fn diff_privileges(
         .grants
         .iter()
         .filter(|g| managed.contains(&g.role) && exists(&g.object))
-        .filter(|g| !recreated.contains(&g.object))
+        .filter(|g| !recreated.contains(&g.object) && !g.object.is_others_defaults())
         .collect();
-    let wanted: BTreeSet<&Grant> = desired.privileges.grants.iter().collect();
+    let wanted: BTreeSet<&Grant> = desired
+        .privileges
+        .grants
+        .iter()
+        .filter(|g| !g.object.is_others_defaults())
+        .collect();
 
     // Revokes first: a grant option taken back is a revoke and a grant.
     let mut revokes: BTreeMap<(&GrantObject, &Ident), Vec<String>> = BTreeMap::new();

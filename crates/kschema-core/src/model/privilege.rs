@@ -131,6 +131,14 @@ pub(super) fn write_function(
     )
 }
 
+impl GrantObject {
+    /// Default privileges for what another role than kschema's creates:
+    /// never compared (they are that role's to set), listed instead.
+    pub fn is_others_defaults(&self) -> bool {
+        matches!(self, GrantObject::Defaults { owner: Some(_), .. })
+    }
+}
+
 /// One privilege of one role on one object.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Grant {

@@ -259,12 +259,13 @@ pub fn unmanaged_groups(
     groups
 }
 
-/// Privileges granted to roles the files do not speak for: one entry per
-/// object and role (`table users (readonly: SELECT)`).
+/// Privileges granted to roles the files do not speak for, and default
+/// privileges for what other roles create: one entry per object and role
+/// (`table users (readonly: SELECT)`).
 fn others_privileges(model: &SchemaModel, managed: &[Ident]) -> Vec<UnmanagedObject> {
     let mut by_object: BTreeMap<(String, &Ident), Vec<&str>> = BTreeMap::new();
     for grant in &model.privileges.grants {
-        if !managed.contains(&grant.role) {
+        if !managed.contains(&grant.role) || grant.object.is_others_defaults() {
             by_object
                 .entry((grant.object.to_string(), &grant.role))
                 .or_default()

@@ -111,7 +111,7 @@ pub fn privileges_file(model: &SchemaModel, roles: &[Ident], schema: &SchemaName
         .privileges
         .grants
         .iter()
-        .filter(|g| roles.contains(&g.role))
+        .filter(|g| roles.contains(&g.role) && !g.object.is_others_defaults())
     {
         by_object
             .entry((&grant.object, &grant.role, grant.grantable))
