@@ -11,8 +11,8 @@ use kschema_core::catalog::{
     RawSequence, RawView, RowRead,
 };
 use kschema_core::ident::{quote_literal, Ident};
-use kschema_core::model::Row;
 use kschema_core::model::SchemaName;
+use kschema_core::model::{Row, SequenceOptions};
 use miette::Diagnostic;
 use thiserror::Error;
 use tokio_postgres::Client;
@@ -505,12 +505,14 @@ async fn read_sequences(
             schema: read(&row, 0)?,
             name: read(&row, 1)?,
             data_type: read(&row, 2)?,
-            start: read(&row, 3)?,
-            increment: read(&row, 4)?,
-            min_value: read(&row, 5)?,
-            max_value: read(&row, 6)?,
-            cache: read(&row, 7)?,
-            cycle: read(&row, 8)?,
+            options: SequenceOptions {
+                start: read(&row, 3)?,
+                increment: read(&row, 4)?,
+                min_value: read(&row, 5)?,
+                max_value: read(&row, 6)?,
+                cache: read(&row, 7)?,
+                cycle: read(&row, 8)?,
+            },
         });
     }
 

@@ -125,7 +125,7 @@ pub async fn store_desired(
 
 /// Bump when the model or `catalog.rs` changes what a stored form holds
 /// (the catalog queries' text is part of the key already).
-const STORED_FORM_VERSION: u32 = 4;
+const STORED_FORM_VERSION: u32 = 5;
 
 /// How this kschema reads a catalog, for the cache key: its queries, and
 /// which build it is (the size and time of its executable — the core's

@@ -210,13 +210,14 @@ async fn inspect_writes_mongo_collections_that_round_trip() {
 
 /// What inspect writes for the table features a CREATE TABLE cannot say
 /// alone — comments, NOT VALID, replica identity — and the ones it can
-/// (unlogged, storage parameters, generated columns) plans empty again.
+/// (unlogged, storage parameters, generated columns, identity options)
+/// plans empty again.
 #[tokio::test]
 async fn inspect_writes_comments_options_and_not_valid_constraints() {
     let db = TestDb::new().await;
     db.execute(
         "CREATE UNLOGGED TABLE cache (k text PRIMARY KEY, v text) WITH (fillfactor = 60);
-         CREATE TABLE people (id int PRIMARY KEY, first text, shout text GENERATED ALWAYS AS (upper(first)) STORED, age int);
+         CREATE TABLE people (id int GENERATED ALWAYS AS IDENTITY (START WITH 10 INCREMENT BY 5 MAXVALUE 1000) PRIMARY KEY, first text, shout text GENERATED ALWAYS AS (upper(first)) STORED, age int);
          ALTER TABLE people ADD CONSTRAINT people_age CHECK (age >= 0) NOT VALID;
          ALTER TABLE people REPLICA IDENTITY FULL;
          COMMENT ON TABLE people IS 'who is who';
@@ -237,6 +238,7 @@ async fn inspect_writes_comments_options_and_not_valid_constraints() {
     let people = out.read("schema/public/people.sql");
     for expected in [
         "GENERATED ALWAYS AS (upper(first)) STORED",
+        "GENERATED ALWAYS AS IDENTITY (INCREMENT BY 5 MAXVALUE 1000 START WITH 10)",
         "ADD CONSTRAINT people_age CHECK",
         "NOT VALID;",
         "REPLICA IDENTITY FULL;",

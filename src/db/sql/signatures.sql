@@ -60,6 +60,15 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
       ) serial ON serial.attrdef = d.oid AND serial.relid = a.attrelid AND serial.attnum = a.attnum
      WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
     UNION ALL
+    -- An identity column's sequence options.
+    SELECT 'c', own.refobjid,
+           concat_ws('|', 'identity', own.refobjsubid, s.seqtypid, s.seqstart, s.seqincrement,
+                     s.seqmin, s.seqmax, s.seqcache, s.seqcycle)
+      FROM pg_depend own
+      JOIN pg_sequence s ON s.seqrelid = own.objid
+     WHERE own.refobjid = ANY($1) AND own.classid = 'pg_class'::regclass
+       AND own.refclassid = 'pg_class'::regclass AND own.deptype = 'i'
+    UNION ALL
     -- The table's own attributes, when not the defaults (a line only for
     -- the tables that have any: a fleet of plain tables adds no rows).
     SELECT 'c', c.oid, concat_ws('|', 'table', c.relpersistence, c.relreplident, c.reloptions::text,

@@ -27,6 +27,19 @@ serial AS (
      AND own.refclassid = 'pg_class'::regclass
      AND own.deptype = 'a'
 ),
+-- An identity column's sequence (PostgreSQL's own dependency, 'i').
+identity_seq AS (
+  SELECT own.refobjid AS relid, own.refobjsubid AS attnum,
+         json_build_object('start', s.seqstart, 'increment', s.seqincrement,
+                           'min_value', s.seqmin, 'max_value', s.seqmax,
+                           'cache', s.seqcache, 'cycle', s.seqcycle) AS options
+    FROM pg_depend own
+    JOIN tbl ON tbl.oid = own.refobjid
+    JOIN pg_sequence s ON s.seqrelid = own.objid
+   WHERE own.classid = 'pg_class'::regclass
+     AND own.refclassid = 'pg_class'::regclass
+     AND own.deptype = 'i'
+),
 cols AS (
   SELECT a.attrelid,
          json_agg(json_build_object(
@@ -41,6 +54,7 @@ cols AS (
            'default', CASE WHEN serial.relname IS NULL AND a.attgenerated = '' THEN pg_get_expr(d.adbin, 0) END,
            'identity', a.attidentity,
            'serial_sequence', serial.relname,
+           'identity_sequence', identity_seq.options,
            'collation', CASE WHEN a.attcollation <> t.typcollation THEN co.collname END,
            -- A stored generated column's expression names columns: it
            -- needs its relation (a share lock, bounded by lock_timeout).
@@ -52,6 +66,7 @@ cols AS (
     JOIN pg_type t ON t.oid = a.atttypid
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
     LEFT JOIN serial ON serial.relid = a.attrelid AND serial.attnum = a.attnum
+    LEFT JOIN identity_seq ON identity_seq.relid = a.attrelid AND identity_seq.attnum = a.attnum
     LEFT JOIN pg_collation co ON co.oid = a.attcollation
    WHERE a.attnum > 0 AND NOT a.attisdropped
    GROUP BY a.attrelid

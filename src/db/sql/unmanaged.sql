@@ -71,8 +71,9 @@ SELECT nspname, kind, name FROM (
     FROM rel WHERE relkind = 'p' AND (relrowsecurity OR relforcerowsecurity)
   UNION ALL
   /*VIRTUAL_GENERATED_COLUMNS*/
-  -- An identity's or serial's sequence with options of its own (the model
-  -- keeps only that it is one), or of another type than its column.
+  -- A serial's sequence with options of its own (the model keeps only that
+  -- it is one), or an identity's or serial's of another type than its
+  -- column (an identity's options are managed).
   SELECT t.nspname, 'sequence_options',
          format('%I.%I (%s)', t.relname, a.attname, concat_ws(', ',
            CASE WHEN s.seqstart <> 1 THEN 'START ' || s.seqstart END,
@@ -90,11 +91,12 @@ SELECT nspname, kind, name FROM (
                     AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
     JOIN tbl t ON t.oid = d.refobjid AND t.relkind IN ('r', 'p') AND NOT t.relispartition
     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
-   WHERE s.seqstart <> 1 OR s.seqincrement <> 1 OR s.seqmin <> 1 OR s.seqcache <> 1 OR s.seqcycle
-      OR s.seqtypid <> a.atttypid
-      OR s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
-                                     WHEN 'int4'::regtype THEN 2147483647
-                                     ELSE 9223372036854775807 END
+   WHERE s.seqtypid <> a.atttypid
+      OR d.deptype = 'a' AND (
+         s.seqstart <> 1 OR s.seqincrement <> 1 OR s.seqmin <> 1 OR s.seqcache <> 1 OR s.seqcycle
+         OR s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
+                                        WHEN 'int4'::regtype THEN 2147483647
+                                        ELSE 9223372036854775807 END)
   UNION ALL
   SELECT i.nspname, 'index_options',
          format('%I (%s)', i.relname, concat_ws(', ',

@@ -252,12 +252,7 @@ impl LiveStateBuilder {
             .push(Sequence {
                 name: Ident::new(raw.name),
                 data_type: ColumnType::new(raw.data_type),
-                start: raw.start,
-                increment: raw.increment,
-                min_value: raw.min_value,
-                max_value: raw.max_value,
-                cache: raw.cache,
-                cycle: raw.cycle,
+                options: raw.options,
             });
     }
 
@@ -772,12 +767,19 @@ impl LiveStateBuilder {
                 let generated = c
                     .generated
                     .map(|text| self.sql_expr(text, &table_key, &data_type, None));
+                let identity_options = match identity {
+                    Some(Identity::Always | Identity::ByDefault) => c
+                        .identity_sequence
+                        .and_then(|options| options.unless_default(&data_type)),
+                    _ => None,
+                };
                 Column {
                     name: Ident::new(c.name),
                     data_type,
                     not_null: c.not_null,
                     default,
                     identity,
+                    identity_options,
                     collation: c.collation.map(Ident::new),
                     generated,
                     comment: c.comment,

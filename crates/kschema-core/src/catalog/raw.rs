@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
+use crate::model::SequenceOptions;
 use crate::normalize::qualifier::strip_qualifier;
 
 /// One table as the catalog query describes it.
@@ -274,6 +275,9 @@ pub struct RawColumn {
     pub identity: String,
     /// The owned sequence, when the default is its `nextval` (a serial).
     pub serial_sequence: Option<String>,
+    /// An identity column's sequence.
+    #[serde(default)]
+    pub identity_sequence: Option<SequenceOptions>,
     /// A collation other than the type's default.
     pub collation: Option<String>,
     /// A stored generated column's expression.
@@ -361,10 +365,6 @@ pub struct RawSequence {
     pub name: String,
     #[serde(rename = "type")]
     pub data_type: String,
-    pub start: i64,
-    pub increment: i64,
-    pub min_value: i64,
-    pub max_value: i64,
-    pub cache: i64,
-    pub cycle: bool,
+    #[serde(flatten)]
+    pub options: SequenceOptions,
 }

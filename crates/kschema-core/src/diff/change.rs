@@ -342,6 +342,8 @@ pub enum ColumnChange {
     Nullability,
     /// Serial, identity or neither.
     Identity,
+    /// An identity column's sequence options (`SET INCREMENT BY 2`).
+    IdentityOptions,
     /// A stored generated column's expression: dropped (`DROP EXPRESSION`,
     /// the values stay), or new (the column is dropped and added again,
     /// which computes every row).

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ident::Ident;
-use crate::model::{Column, Constraint, Identity, Index, SchemaModel, Table};
+use crate::model::{Column, Constraint, Index, SchemaModel, Table};
 
 use super::{Change, ColumnChange};
 
@@ -125,6 +125,13 @@ fn diff_column(table: &Ident, live: &Column, desired: &Column, changes: &mut Vec
     if live.identity != desired.identity {
         alter(ColumnChange::Identity);
     }
+    // A new identity brings its options; one that stays may change them.
+    if live.is_identity()
+        && desired.is_identity()
+        && live.identity_sequence() != desired.identity_sequence()
+    {
+        alter(ColumnChange::IdentityOptions);
+    }
     if live.default != desired.default {
         alter(ColumnChange::Default);
     }
@@ -139,10 +146,7 @@ fn diff_column(table: &Ident, live: &Column, desired: &Column, changes: &mut Vec
 /// Whether the change makes the column a `GENERATED … AS IDENTITY` one it
 /// was not.
 pub fn adds_identity(live: &Column, desired: &Column) -> bool {
-    matches!(
-        desired.identity,
-        Some(Identity::Always | Identity::ByDefault)
-    ) && !matches!(live.identity, Some(Identity::Always | Identity::ByDefault))
+    desired.is_identity() && !live.is_identity()
 }
 
 /// Pairs of (live, desired) that are the same object, by the matching rules

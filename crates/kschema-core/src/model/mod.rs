@@ -300,6 +300,10 @@ pub struct Column {
     pub default: Option<SqlExpr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
+    /// An identity column's sequence options, when any differs from
+    /// PostgreSQL's defaults for the column's type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_options: Option<SequenceOptions>,
     /// Only a collation that differs from the type's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collation: Option<Ident>,
@@ -310,6 +314,32 @@ pub struct Column {
     /// `COMMENT ON COLUMN`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+}
+
+impl Column {
+    /// Whether the column is `GENERATED … AS IDENTITY`.
+    pub fn is_identity(&self) -> bool {
+        matches!(self.identity, Some(Identity::Always | Identity::ByDefault))
+    }
+
+    /// An identity column's sequence options, the defaults filled in.
+    pub fn identity_sequence(&self) -> SequenceOptions {
+        self.identity_options
+            .unwrap_or_else(|| SequenceOptions::defaults(&self.data_type, 1))
+    }
+
+    /// `(START WITH 10 INCREMENT BY 2)` after `AS IDENTITY`, or nothing for
+    /// the defaults.
+    pub fn identity_options_sql(&self) -> String {
+        let clauses = self
+            .identity_sequence()
+            .clauses_from(&SequenceOptions::defaults(&self.data_type, 1));
+        if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", clauses.join(" "))
+        }
+    }
 }
 
 /// How a column generates its values.
@@ -590,6 +620,25 @@ pub struct Sequence {
     pub name: Ident,
     #[serde(rename = "type")]
     pub data_type: ColumnType,
+    #[serde(flatten)]
+    pub options: SequenceOptions,
+}
+
+impl Sequence {
+    /// A sequence with PostgreSQL's defaults for the given type.
+    pub fn with_defaults(name: Ident, data_type: ColumnType) -> Self {
+        let options = SequenceOptions::defaults(&data_type, 1);
+        Sequence {
+            name,
+            data_type,
+            options,
+        }
+    }
+}
+
+/// What a sequence counts: a standalone sequence's or an identity column's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SequenceOptions {
     pub start: i64,
     pub increment: i64,
     pub min_value: i64,
@@ -598,24 +647,61 @@ pub struct Sequence {
     pub cycle: bool,
 }
 
-impl Sequence {
-    /// A sequence with PostgreSQL's defaults for the given type.
-    pub fn with_defaults(name: Ident, data_type: ColumnType) -> Self {
-        let max_value = match data_type.as_str() {
-            "smallint" => i16::MAX as i64,
-            "integer" => i32::MAX as i64,
-            _ => i64::MAX,
+impl SequenceOptions {
+    /// PostgreSQL's defaults for a sequence of `data_type` counting by
+    /// `increment`: an ascending one runs from 1 to the type's maximum, a
+    /// descending one from -1 down to the type's minimum.
+    pub fn defaults(data_type: &ColumnType, increment: i64) -> Self {
+        let (type_min, type_max) = match data_type.as_str() {
+            "smallint" => (i16::MIN as i64, i16::MAX as i64),
+            "integer" => (i32::MIN as i64, i32::MAX as i64),
+            _ => (i64::MIN, i64::MAX),
         };
-        Sequence {
-            name,
-            data_type,
-            start: 1,
-            increment: 1,
-            min_value: 1,
+        let (min_value, max_value, start) = if increment < 0 {
+            (type_min, -1, -1)
+        } else {
+            (1, type_max, 1)
+        };
+        SequenceOptions {
+            start,
+            increment,
+            min_value,
             max_value,
             cache: 1,
             cycle: false,
         }
+    }
+
+    /// `None` when every option is PostgreSQL's default for the type (what
+    /// an identity column keeps: most have no options of their own).
+    pub fn unless_default(self, data_type: &ColumnType) -> Option<Self> {
+        (self != Self::defaults(data_type, 1)).then_some(self)
+    }
+
+    /// The options that differ from `from`, as the clauses `CREATE`,
+    /// `ALTER SEQUENCE` and an identity's `( … )` take: `INCREMENT BY 2`,
+    /// `START WITH 10`.
+    pub fn clauses_from(&self, from: &SequenceOptions) -> Vec<String> {
+        let mut clauses = Vec::new();
+        if self.increment != from.increment {
+            clauses.push(format!("INCREMENT BY {}", self.increment));
+        }
+        if self.min_value != from.min_value {
+            clauses.push(format!("MINVALUE {}", self.min_value));
+        }
+        if self.max_value != from.max_value {
+            clauses.push(format!("MAXVALUE {}", self.max_value));
+        }
+        if self.start != from.start {
+            clauses.push(format!("START WITH {}", self.start));
+        }
+        if self.cache != from.cache {
+            clauses.push(format!("CACHE {}", self.cache));
+        }
+        if self.cycle != from.cycle {
+            clauses.push(if self.cycle { "CYCLE" } else { "NO CYCLE" }.to_string());
+        }
+        clauses
     }
 }
 
@@ -636,6 +722,25 @@ mod tests {
         assert_eq!(ColumnType::new("numeric(10,2)[]").base(), "numeric[]");
         assert!(ColumnType::new("character varying(64)").is_string());
         assert!(!ColumnType::new("integer").is_string());
+    }
+
+    #[test]
+    fn sequence_options_default_by_type_and_direction() {
+        let int = ColumnType::new("integer");
+        let down = SequenceOptions::defaults(&int, -1);
+        assert_eq!(
+            (down.min_value, down.max_value, down.start),
+            (i32::MIN as i64, -1, -1)
+        );
+        assert_eq!(SequenceOptions::defaults(&int, 1).unless_default(&int), None);
+        let mut options = SequenceOptions::defaults(&int, 1);
+        options.start = 10;
+        options.cycle = true;
+        assert_eq!(
+            options.clauses_from(&SequenceOptions::defaults(&int, 1)),
+            ["START WITH 10", "CYCLE"]
+        );
+        assert_eq!(options.unless_default(&int), Some(options));
     }
 }
 

@@ -392,6 +392,7 @@ mod tests {
             not_null: false,
             default,
             identity: None,
+            identity_options: None,
             collation: None,
             generated: None,
             comment: None,

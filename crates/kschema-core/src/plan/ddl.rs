@@ -308,7 +308,7 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             vec![Sql::new()
                 .text("ALTER SEQUENCE ")
                 .qualified(&to.name)
-                .text(sequence_options(to, from.start != to.start))],
+                .text(sequence_options(to, from.options.start != to.options.start))],
             vec![],
             TxMode::Transactional,
         ),

@@ -105,9 +105,10 @@ fn phase(change: &Change) -> Phase {
         Change::SetComment { .. } | Change::CommentOn { .. } => Phase::Comments,
         Change::AddColumn { .. } => Phase::AddColumns,
         Change::AlterColumn { kind, to, .. } => match kind {
-            ColumnChange::Type | ColumnChange::Identity | ColumnChange::Generated => {
-                Phase::AlterColumns
-            }
+            ColumnChange::Type
+            | ColumnChange::Identity
+            | ColumnChange::IdentityOptions
+            | ColumnChange::Generated => Phase::AlterColumns,
             ColumnChange::Default if to.default.is_none() => Phase::DropDefaults,
             ColumnChange::Default => Phase::SetDefaults,
             ColumnChange::Nullability => Phase::Nullability,

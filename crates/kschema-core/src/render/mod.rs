@@ -115,9 +115,20 @@ fn describe_change(change: &Change) -> (char, String) {
                 ColumnChange::Nullability if to.not_null => "set not null".to_string(),
                 ColumnChange::Nullability => "drop not null".to_string(),
                 ColumnChange::Identity => format!(
-                    "generated {} → {}",
+                    "generated {} → {}{}",
                     identity_name(&from.identity),
-                    identity_name(&to.identity)
+                    identity_name(&to.identity),
+                    if to.is_identity() && !from.is_identity() {
+                        to.identity_options_sql()
+                    } else {
+                        String::new()
+                    }
+                ),
+                ColumnChange::IdentityOptions => format!(
+                    "identity {}",
+                    to.identity_sequence()
+                        .clauses_from(&from.identity_sequence())
+                        .join(", ")
                 ),
                 ColumnChange::Generated => format!(
                     "generated as {} → {}",

@@ -51,23 +51,37 @@ impl Loader {
                 return None;
             }
         };
-        let mut sequence = Sequence::with_defaults(seq_name, data_type);
-        let mut explicit_min = false;
-        let mut explicit_start = None;
-        for option in sequence_options {
+        let options = self.sequence_options(file, span, sequence_options, &data_type)?;
+        Some(Sequence {
+            name: seq_name,
+            data_type,
+            options,
+        })
+    }
+
+    /// A sequence's options as PostgreSQL completes them: what is left out
+    /// takes its default for the type and direction. `AS` and `OWNED BY`
+    /// are the caller's.
+    pub(super) fn sequence_options(
+        &mut self,
+        file: &Arc<SourceFile>,
+        span: SourceSpan,
+        written: &[SequenceOptions],
+        data_type: &ColumnType,
+    ) -> Option<crate::model::SequenceOptions> {
+        let mut increment = 1;
+        let (mut min, mut max, mut start, mut cache, mut cycle) = (None, None, None, None, false);
+        for option in written {
             let value = |e: &Expr| literal_i64(e);
             let parsed = match option {
-                SequenceOptions::IncrementBy(e, _) => value(e).map(|v| sequence.increment = v),
-                SequenceOptions::MinValue(Some(e)) => value(e).map(|v| {
-                    sequence.min_value = v;
-                    explicit_min = true;
-                }),
-                SequenceOptions::MaxValue(Some(e)) => value(e).map(|v| sequence.max_value = v),
+                SequenceOptions::IncrementBy(e, _) => value(e).map(|v| increment = v),
+                SequenceOptions::MinValue(Some(e)) => value(e).map(|v| min = Some(v)),
+                SequenceOptions::MaxValue(Some(e)) => value(e).map(|v| max = Some(v)),
                 SequenceOptions::MinValue(None) | SequenceOptions::MaxValue(None) => Some(()),
-                SequenceOptions::StartWith(e, _) => value(e).map(|v| explicit_start = Some(v)),
-                SequenceOptions::Cache(e) => value(e).map(|v| sequence.cache = v),
+                SequenceOptions::StartWith(e, _) => value(e).map(|v| start = Some(v)),
+                SequenceOptions::Cache(e) => value(e).map(|v| cache = Some(v)),
                 SequenceOptions::Cycle(no) => {
-                    sequence.cycle = !*no;
+                    cycle = !*no;
                     Some(())
                 }
                 SequenceOptions::DataType(_) | SequenceOptions::OwnedBy(_) => Some(()),
@@ -82,20 +96,18 @@ impl Loader {
                 return None;
             }
         }
-        if sequence.increment < 0 {
-            // Descending sequences count down from -1 by default.
-            if !explicit_min {
-                sequence.min_value = match sequence.data_type.as_str() {
-                    "smallint" => i16::MIN as i64,
-                    "integer" => i32::MIN as i64,
-                    _ => i64::MIN,
-                };
-            }
-            sequence.max_value = sequence.max_value.min(-1);
-            sequence.start = explicit_start.unwrap_or(sequence.max_value);
-        } else {
-            sequence.start = explicit_start.unwrap_or(sequence.min_value);
-        }
-        Some(sequence)
+        let defaults = crate::model::SequenceOptions::defaults(data_type, increment);
+        let min_value = min.unwrap_or(defaults.min_value);
+        let max_value = max.unwrap_or(defaults.max_value);
+        Some(crate::model::SequenceOptions {
+            // An ascending sequence starts at its minimum, a descending one
+            // at its maximum.
+            start: start.unwrap_or(if increment < 0 { max_value } else { min_value }),
+            increment,
+            min_value,
+            max_value,
+            cache: cache.unwrap_or(defaults.cache),
+            cycle,
+        })
     }
 }

@@ -89,6 +89,7 @@ impl Loader {
                 identity: None,
                 collation: normalized.collation.clone(),
                 generated: None,
+                identity_options: None,
                 comment: None,
             };
             if normalized.serial {
@@ -162,22 +163,25 @@ impl Loader {
                             self.unsupported(file, span, format!("column {name}.{column_name} has both a default and a generated value"), "keep either the DEFAULT or the IDENTITY");
                             continue;
                         }
-                        // The model keeps that a column is an identity, not
-                        // its sequence's options: options other than the
-                        // defaults (which dumps write out) would be dropped.
-                        if let Some(option) = sequence_options
-                            .iter()
-                            .flatten()
-                            .find(|o| !is_default_identity_option(o))
-                        {
+                        // The sequence's type is the column's; its name is
+                        // PostgreSQL's choice (a dump's SEQUENCE NAME is
+                        // dropped before this).
+                        if let Some(option) = sequence_options.iter().flatten().find(|o| {
+                            matches!(o, SequenceOptions::DataType(_) | SequenceOptions::OwnedBy(_))
+                        }) {
                             self.unsupported(
                                 file,
                                 span,
-                                format!("identity option `{}` on {name}.{column_name} is not supported yet", option.to_string().trim()),
-                                "leave the identity's sequence options out (it starts at 1 and counts up by 1); kschema lists a live identity with options of its own as not compared",
+                                format!("identity option `{}` on {name}.{column_name} is not supported", option.to_string().trim()),
+                                "leave AS out: an identity's sequence counts in its column's type",
                             );
                             continue;
                         }
+                        let written = sequence_options.as_deref().unwrap_or_default();
+                        let Some(options) = self.sequence_options(file, span, written, &column.data_type) else {
+                            continue;
+                        };
+                        column.identity_options = options.unless_default(&column.data_type);
                         column.identity = Some(match generated_as {
                             GeneratedAs::ByDefault => Identity::ByDefault,
                             _ => Identity::Always,
@@ -781,19 +785,6 @@ pub(super) fn multiple_primary_keys(
     )
     .at(file, span, "second primary key")
     .with_help("a table has one PRIMARY KEY; make the others UNIQUE")
-}
-
-/// An identity sequence option that says what PostgreSQL does anyway
-/// (`START WITH 1`, `NO MINVALUE`, `CACHE 1`, …), as `pg_dump` writes them.
-fn is_default_identity_option(option: &SequenceOptions) -> bool {
-    let one = |e: &Expr| literal_i64(e) == Some(1);
-    match option {
-        SequenceOptions::IncrementBy(e, _) | SequenceOptions::StartWith(e, _) => one(e),
-        SequenceOptions::Cache(e) => one(e),
-        SequenceOptions::MinValue(None) | SequenceOptions::MaxValue(None) => true,
-        SequenceOptions::Cycle(cycle) => !cycle,
-        _ => false,
-    }
 }
 
 /// `WITH (fillfactor = 70, autovacuum_enabled = false)` as name → value,
