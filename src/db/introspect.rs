@@ -39,10 +39,15 @@ SELECT x.extname::text, n.nspname::text, x.extversion
 
 const SCHEMAS_SQL: &str = "SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)";
 
+/// Tables, partitioned tables and their partitions in the same schema (a
+/// partition of another schema's table is listed, not managed).
 const TABLE_LIST_SQL: &str = "
 SELECT c.oid, n.nspname::text, c.relname::text
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND NOT c.relispartition";
+ WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p')
+   AND (NOT c.relispartition
+        OR EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
+                    WHERE i.inhrelid = c.oid AND p.relnamespace = c.relnamespace))";
 
 /// A column of a catalog row; a surprise in the catalog is an error, never
 /// a panic.

@@ -22,6 +22,7 @@ mod hardening;
 mod hazards;
 mod inspect;
 mod mongo;
+mod partitions;
 mod policies;
 mod privileges;
 mod review;

@@ -31,20 +31,39 @@ impl ExprStyle {
 /// `CREATE [UNLOGGED] TABLE name (`: what every rendering of a table
 /// starts with.
 pub fn create_table_start(table: &Table) -> Sql {
-    Sql::new()
+    let sql = Sql::new()
         .text(if table.unlogged {
             "CREATE UNLOGGED TABLE "
         } else {
             "CREATE TABLE "
         })
-        .qualified(&table.name)
-        .text(" (")
+        .qualified(&table.name);
+    match &table.partition_of {
+        // A partition's columns are its parent's: a list only for
+        // constraints of its own.
+        Some(of) => {
+            let sql = sql.text(" PARTITION OF ").qualified(&of.parent);
+            if table.constraints.is_empty() {
+                sql
+            } else {
+                sql.text(" (")
+            }
+        }
+        None => sql.text(" ("),
+    }
 }
 
-/// `)` and the storage parameters: what every rendering of a table ends
-/// with.
+/// `)`, a partition's bound, the partition key and the storage parameters:
+/// what every rendering of a table ends with.
 pub fn create_table_end(sql: Sql, table: &Table) -> Sql {
-    let sql = sql.text("\n)");
+    let mut sql = match &table.partition_of {
+        Some(of) if table.constraints.is_empty() => sql.text(format!(" {}", of.bound.sql)),
+        Some(of) => sql.text(format!("\n) {}", of.bound.sql)),
+        None => sql.text("\n)"),
+    };
+    if let Some(key) = &table.partition_key {
+        sql = sql.text(format!(" PARTITION BY {}", key.sql));
+    }
     if table.options.is_empty() {
         return sql;
     }

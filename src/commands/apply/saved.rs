@@ -330,14 +330,24 @@ fn replay_saved(
     }
     let public_with_tenants =
         target.is_public() && document.targets.iter().any(|t| t.tenant.is_some());
-    let mut steps = replay_steps(steps, &target.schema, document.online, public_with_tenants)
-        .map_err(|mismatch| edited(mismatch.to_string()))?;
-    if let Some(desired) = desired {
-        let scope = if target.is_public() {
+    let scope = desired.map(|desired| {
+        if target.is_public() {
             &desired.public
         } else {
             &desired.tenant
-        };
+        }
+    });
+    let no_model = kschema_core::model::SchemaModel::default();
+    let model = scope.map_or(&no_model, |scope| &scope.model);
+    let mut steps = replay_steps(
+        steps,
+        &target.schema,
+        document.online,
+        public_with_tenants,
+        model,
+    )
+    .map_err(|mismatch| edited(mismatch.to_string()))?;
+    if let Some(scope) = scope {
         for step in &mut steps {
             let allowed = kschema_core::plan::allowed_by_annotations(scope, &step.change);
             step.allowed_by_annotation = allowed

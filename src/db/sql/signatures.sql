@@ -60,6 +60,17 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
       ) serial ON serial.attrdef = d.oid AND serial.relid = a.attrelid AND serial.attnum = a.attnum
      WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
     UNION ALL
+    -- A partitioned table's key, a partition's parent and bound (a line
+    -- only for the tables that are either).
+    SELECT 'c', c.oid,
+           concat_ws('|', 'partition', c.relkind, pt.partstrat, pt.partattrs::text, pt.partexprs::text,
+                     pt.partclass::text, pt.partcollation::text, c.relpartbound::text, parent.relname)
+      FROM pg_class c
+      LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
+      LEFT JOIN pg_inherits inh ON inh.inhrelid = c.oid AND c.relispartition
+      LEFT JOIN pg_class parent ON parent.oid = inh.inhparent
+     WHERE c.oid = ANY($1) AND (c.relkind = 'p' OR c.relispartition)
+    UNION ALL
     -- An identity column's sequence options.
     SELECT 'c', own.refobjid,
            concat_ws('|', 'identity', own.refobjsubid, s.seqtypid, s.seqstart, s.seqincrement,

@@ -113,9 +113,12 @@ cons AS (
     LEFT JOIN pg_class rc ON rc.oid = con.confrelid
     LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
     LEFT JOIN pg_index cix ON cix.indexrelid = con.conindid AND con.contype = 'u'
+   -- A partition's copies of its parent's constraints are the parent's.
+   WHERE con.conparentid = 0 AND con.conislocal
    GROUP BY con.conrelid
 ),
--- Indexes that implement a constraint belong to the constraint.
+-- Indexes that implement a constraint belong to the constraint; a
+-- partition's copies of its parent's indexes are the parent's.
 plain_index AS (
   SELECT ix.*
     FROM pg_index ix
@@ -123,6 +126,7 @@ plain_index AS (
    WHERE NOT EXISTS (SELECT 1 FROM pg_constraint own
                       WHERE own.conrelid = ix.indrelid AND own.conindid = ix.indexrelid
                         AND own.contype IN ('p', 'u', 'x'))
+     AND NOT EXISTS (SELECT 1 FROM pg_inherits inh WHERE inh.inhrelid = ix.indexrelid)
 ),
 index_keys AS (
   SELECT ix.indexrelid,
@@ -159,7 +163,8 @@ idx AS (
            'keys', ik.keys,
            'include', coalesce(ii.include, '[]'),
            'predicate', pg_get_expr(ix.indpred, ix.indrelid),
-           'nulls_not_distinct', /*INDEX_NULLS_NOT_DISTINCT*/
+           'nulls_not_distinct', /*INDEX_NULLS_NOT_DISTINCT*/,
+           'partitioned', ic.relkind = 'I'
          ) ORDER BY ic.relname) AS indexes
     FROM plain_index ix
     JOIN pg_class ic ON ic.oid = ix.indexrelid
@@ -183,7 +188,7 @@ trg AS (
     FROM pg_trigger tg
     JOIN tbl ON tbl.oid = tg.tgrelid
     JOIN pg_proc p ON p.oid = tg.tgfoid
-   WHERE NOT tg.tgisinternal
+   WHERE NOT tg.tgisinternal AND tg.tgparentid = 0
    GROUP BY tg.tgrelid
 ),
 -- Policies: what PostgreSQL stores, in the order CREATE POLICY writes it
@@ -245,10 +250,16 @@ SELECT tbl.oid,
          'row_security', rel.relrowsecurity,
          'force_row_security', rel.relforcerowsecurity,
          'policies', coalesce(pol.policies, '[]'),
-         'grants', coalesce(acl.grants, '[]')
+         'grants', coalesce(acl.grants, '[]'),
+         'partition_key', CASE WHEN rel.relkind = 'p' THEN pg_get_partkeydef(rel.oid) END,
+         -- A bound names no column: relid 0 takes no lock.
+         'partition_of', parent.relname,
+         'partition_bound', CASE WHEN rel.relispartition THEN pg_get_expr(rel.relpartbound, 0) END
        )::text AS document
   FROM tbl
   JOIN pg_class rel ON rel.oid = tbl.oid
+  LEFT JOIN pg_inherits inh ON inh.inhrelid = rel.oid AND rel.relispartition
+  LEFT JOIN pg_class parent ON parent.oid = inh.inhparent
   LEFT JOIN cols ON cols.attrelid = tbl.oid
   LEFT JOIN cons ON cons.conrelid = tbl.oid
   LEFT JOIN idx ON idx.indrelid = tbl.oid

@@ -39,6 +39,7 @@ SELECT nspname, kind, name FROM (
   SELECT nspname, 'foreign_table' AS kind, relname::text AS name
     FROM rel WHERE relkind = 'f'
   UNION ALL
+  -- Partitions of a table in the same schema are managed (tables.sql).
   SELECT r.nspname, CASE WHEN r.relispartition THEN 'partition' ELSE 'inherited_table' END,
          format('%I (of %s)', r.relname,
                 CASE WHEN p.relnamespace = c.relnamespace THEN quote_ident(p.relname)
@@ -49,9 +50,7 @@ SELECT nspname, kind, name FROM (
     JOIN pg_class p ON p.oid = i.inhparent
     JOIN pg_namespace pn ON pn.oid = p.relnamespace
    WHERE r.relkind IN ('r', 'p', 'f')
-  UNION ALL
-  SELECT nspname, 'partitioning', format('%I %s', relname, pg_get_partkeydef(oid))
-    FROM rel WHERE relkind = 'p' AND NOT relispartition
+     AND NOT (r.relispartition AND p.relnamespace = c.relnamespace)
   UNION ALL
   -- A partitioned table's storage parameters (a plain table's are managed).
   SELECT nspname, 'storage_parameters', format('%I (%s)', relname, array_to_string(reloptions, ', '))
@@ -64,11 +63,6 @@ SELECT nspname, kind, name FROM (
   SELECT nspname, 'replica_identity',
          format('%I (%s)', relname, CASE relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' ELSE 'USING INDEX' END)
     FROM rel WHERE relkind = 'r' AND relreplident = 'i'
-  UNION ALL
-  -- A plain table's row security and policies are managed.
-  SELECT nspname, 'row_security',
-         format('%I (%s)', relname, CASE WHEN relforcerowsecurity THEN 'enabled, forced' ELSE 'enabled' END)
-    FROM rel WHERE relkind = 'p' AND (relrowsecurity OR relforcerowsecurity)
   UNION ALL
   /*VIRTUAL_GENERATED_COLUMNS*/
   -- A serial's sequence with options of its own (the model keeps only that
@@ -104,17 +98,18 @@ SELECT nspname, kind, name FROM (
            CASE WHEN i.reltablespace <> 0 THEN 'TABLESPACE ' || quote_ident(ts.spcname) END))
     FROM rel i
     LEFT JOIN pg_tablespace ts ON ts.oid = i.reltablespace
-   WHERE i.relkind IN ('i', 'I')
+   WHERE i.relkind IN ('i', 'I') AND (i.reloptions IS NOT NULL OR i.reltablespace <> 0)
   UNION ALL
-  -- Triggers on what is not a table kschema manages (a table's own are
-  -- managed).
+  -- Triggers on what is not a table kschema manages (a table's own, a
+  -- partitioned table's and a partition's are managed; a partition's copy
+  -- of its parent's is the parent's).
   SELECT t.nspname, 'trigger', format('%I on %I', tg.tgname, t.relname)
     FROM pg_trigger tg JOIN tbl t ON t.oid = tg.tgrelid
-   WHERE NOT tg.tgisinternal AND (t.relkind <> 'r' OR t.relispartition)
+   WHERE NOT tg.tgisinternal AND tg.tgparentid = 0 AND t.relkind NOT IN ('r', 'p')
   UNION ALL
   SELECT t.nspname, 'policy', format('%I on %I', p.polname, t.relname)
     FROM pg_policy p JOIN tbl t ON t.oid = p.polrelid
-   WHERE t.relkind <> 'r' OR t.relispartition
+   WHERE t.relkind NOT IN ('r', 'p')
   UNION ALL
   SELECT t.nspname, 'rule', format('%I on %I', r.rulename, t.relname)
     FROM pg_rewrite r JOIN tbl t ON t.oid = r.ev_class

@@ -22,9 +22,9 @@ use crate::ident::Ident;
 use crate::model::{
     Attribute, Column, ColumnType, Commented, CompositeType, Constraint, ConstraintKind,
     DefaultObjects, Deferrable, Domain, DomainCheck, EnumType, EventTrigger, Extension, ForeignKey,
-    Function, Grant, GrantObject, Identity, Index, IndexExpr, IndexKey, Policy, ReferentialAction,
-    ReplicaIdentity, Row, RowSecurity, SchemaModel, SchemaName, SchemaRef, Sequence, SqlExpr,
-    Table, TableRef, Trigger, TriggerFiring, View,
+    Function, Grant, GrantObject, Identity, Index, IndexExpr, IndexKey, PartitionOf, Policy,
+    ReferentialAction, ReplicaIdentity, Row, RowSecurity, SchemaModel, SchemaName, SchemaRef,
+    Sequence, SqlExpr, Table, TableRef, Trigger, TriggerFiring, View,
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
 use crate::normalize::qualifier::strip_qualifier;
@@ -745,8 +745,21 @@ impl LiveStateBuilder {
             .map(|c| (Ident::new(&c.name), ColumnType::new(&c.data_type)))
             .collect();
         let table_key = serde_json::to_string(&column_types).unwrap_or_default();
-        let columns = raw
-            .columns
+        let partition_of = match (raw.partition_of.take(), raw.partition_bound.take()) {
+            (Some(parent), Some(bound)) => Some(PartitionOf {
+                parent: Ident::new(parent),
+                bound: SqlExpr::stored(bound),
+            }),
+            _ => None,
+        };
+        let partition_key = raw.partition_key.take().map(SqlExpr::stored);
+        // A partition's columns are its parent's.
+        let own_columns = if partition_of.is_some() {
+            Vec::new()
+        } else {
+            std::mem::take(&mut raw.columns)
+        };
+        let columns = own_columns
             .into_iter()
             .map(|c| {
                 let data_type = ColumnType::new(c.data_type);
@@ -845,6 +858,7 @@ impl LiveStateBuilder {
                 nulls_not_distinct: i.nulls_not_distinct,
                 valid: i.valid,
                 implicit_name: false,
+                partitioned: i.partitioned,
             })
             .collect();
         (
@@ -862,6 +876,8 @@ impl LiveStateBuilder {
                     forced: raw.force_row_security,
                 },
                 policies,
+                partition_key,
+                partition_of,
             },
             indexes,
             grants,

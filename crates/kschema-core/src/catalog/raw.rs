@@ -39,6 +39,15 @@ pub struct RawTable {
     /// `[column or null, role, privilege, grantable]`.
     #[serde(default)]
     pub grants: Vec<(Option<String>, String, String, bool)>,
+    /// `pg_get_partkeydef`: `RANGE (created_at)`.
+    #[serde(default)]
+    pub partition_key: Option<String>,
+    /// A partition's parent (in the same schema).
+    #[serde(default)]
+    pub partition_of: Option<String>,
+    /// A partition's bound: `FOR VALUES IN ('eu')`.
+    #[serde(default)]
+    pub partition_bound: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -340,6 +349,9 @@ pub struct RawIndex {
     pub predicate: Option<String>,
     #[serde(default)]
     pub nulls_not_distinct: bool,
+    /// On a partitioned table (`relkind` `I`).
+    #[serde(default)]
+    pub partitioned: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]

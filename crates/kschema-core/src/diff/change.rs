@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::ident::Ident;
 use crate::model::{
     Column, Commented, CompositeType, Constraint, Domain, DomainCheck, EnumAddition, EnumType,
-    EventTrigger, Extension, Function, GrantObject, Index, Policy, ReplicaIdentity, RowSecurity,
-    Sequence, Table, Trigger, TriggerFiring, View,
+    EventTrigger, Extension, Function, GrantObject, Index, PartitionOf, Policy, ReplicaIdentity,
+    RowSecurity, Sequence, Table, Trigger, TriggerFiring, View,
 };
 use crate::seed_value::SeedValue;
 
@@ -37,6 +37,19 @@ pub enum Change {
     },
     DropTable {
         table: Table,
+    },
+    /// A table whose partitioning changes (a new key, or partitioned ↔
+    /// plain): PostgreSQL cannot alter it into the new one, so it is
+    /// dropped with its partitions before it is created again.
+    DropTableToRepartition {
+        table: Table,
+    },
+    /// `ATTACH PARTITION` / `DETACH PARTITION`: a table becomes a
+    /// partition, stops being one, or moves to another bound.
+    SetPartitionOf {
+        table: Ident,
+        from: Option<PartitionOf>,
+        to: Option<PartitionOf>,
     },
     AddColumn {
         table: Ident,
@@ -354,7 +367,10 @@ impl Change {
     /// The table the change is about, if any.
     pub fn table(&self) -> Option<&Ident> {
         match self {
-            Change::CreateTable { table } | Change::DropTable { table } => Some(&table.name),
+            Change::CreateTable { table }
+            | Change::DropTable { table }
+            | Change::DropTableToRepartition { table } => Some(&table.name),
+            Change::SetPartitionOf { table, .. } => Some(table),
             Change::AddColumn { table, .. }
             | Change::DropColumn { table, .. }
             | Change::AlterColumn { table, .. }

@@ -30,6 +30,7 @@ pub use domain::{domain_steps, DomainStep};
 mod enum_type;
 mod event_trigger;
 mod extension;
+mod partition;
 mod policy;
 mod privilege;
 mod rename;
@@ -62,6 +63,15 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
         }
         None => &empty,
     };
+    let repartitioned;
+    let live = match partition::without_repartitioned(live, desired, &mut changes) {
+        Some(rest) => {
+            repartitioned = rest;
+            &repartitioned
+        }
+        None => live,
+    };
+    partition::diff_partition_of(live, desired, &mut changes);
 
     for (name, sequence) in &desired.sequences {
         match live.sequences.get(name) {

@@ -167,7 +167,12 @@ pub fn possible_renames(changes: &[Change]) -> Vec<String> {
         }
         if let Change::DropTable { table: dropped } = change {
             for added in changes.iter().filter_map(|c| match c {
-                Change::CreateTable { table } if same_columns(table, dropped) => Some(table),
+                // A partition's columns are its parent's: none to compare.
+                Change::CreateTable { table }
+                    if same_columns(table, dropped) && !table.columns.is_empty() =>
+                {
+                    Some(table)
+                }
                 _ => None,
             }) {
                 notes.push(format!(

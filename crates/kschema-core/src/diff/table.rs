@@ -81,6 +81,14 @@ pub(super) fn diff_table(live: &Table, desired: &Table, changes: &mut Vec<Change
                 .collect(),
         });
     }
+    // A partition's columns are its parent's; a table about to be attached
+    // keeps its own keys too, which ATTACH matches to the parent's.
+    if desired.partition_of.is_some() {
+        if live.partition_of.is_some() {
+            diff_constraints(table, &live.constraints, &desired.constraints, changes);
+        }
+        return;
+    }
     for column in &desired.columns {
         match live.column(&column.name) {
             None => changes.push(Change::AddColumn {
@@ -252,8 +260,14 @@ pub(super) fn diff_indexes(live: &SchemaModel, desired: &SchemaModel, changes: &
     // Indexes of tables that are dropped go with them; those of tables that
     // are created are created after them. A materialized view's are the
     // view's (`view::diff_views`).
-    let on_kept_table =
-        |i: &&Index| live.tables.contains_key(&i.table) && desired.tables.contains_key(&i.table);
+    let attached = |table: &Ident| {
+        desired.tables[table].partition_of.is_some() && live.tables[table].partition_of.is_none()
+    };
+    let on_kept_table = |i: &&Index| {
+        live.tables.contains_key(&i.table)
+            && desired.tables.contains_key(&i.table)
+            && !attached(&i.table)
+    };
     let live_indexes: Vec<Index> = live
         .indexes
         .values()

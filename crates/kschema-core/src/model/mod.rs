@@ -191,6 +191,24 @@ pub struct Table {
     /// Sorted by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<Policy>,
+    /// `PARTITION BY RANGE (created_at)`: the strategy and key, as
+    /// `pg_get_partkeydef` writes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_key: Option<SqlExpr>,
+    /// `PARTITION OF parent FOR VALUES …`: a partition. Its columns, and
+    /// the constraints, indexes and triggers it gets from its parent, are
+    /// the parent's: the model keeps only what the partition adds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_of: Option<PartitionOf>,
+}
+
+/// Where a partition sits in its parent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionOf {
+    /// The partitioned table, in the same schema.
+    pub parent: Ident,
+    /// `FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')`, `DEFAULT`.
+    pub bound: SqlExpr,
 }
 
 impl Table {
@@ -378,6 +396,17 @@ impl PartialEq for Identity {
 pub struct SqlExpr {
     pub canonical: String,
     pub sql: String,
+}
+
+impl SqlExpr {
+    /// Text PostgreSQL wrote, compared as it is (both sides are read back
+    /// from the catalog).
+    pub fn stored(text: String) -> Self {
+        SqlExpr {
+            canonical: text.clone(),
+            sql: text,
+        }
+    }
 }
 
 impl PartialEq for SqlExpr {
@@ -570,6 +599,10 @@ pub struct Index {
     /// See [`Constraint::implicit_name`].
     #[serde(default, skip_serializing_if = "is_false")]
     pub implicit_name: bool,
+    /// On a partitioned table: PostgreSQL builds it on every partition,
+    /// and cannot build it concurrently.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub partitioned: bool,
 }
 
 impl Index {
@@ -732,7 +765,10 @@ mod tests {
             (down.min_value, down.max_value, down.start),
             (i32::MIN as i64, -1, -1)
         );
-        assert_eq!(SequenceOptions::defaults(&int, 1).unless_default(&int), None);
+        assert_eq!(
+            SequenceOptions::defaults(&int, 1).unless_default(&int),
+            None
+        );
         let mut options = SequenceOptions::defaults(&int, 1);
         options.start = 10;
         options.cycle = true;

@@ -262,6 +262,10 @@ fn adopt_table(desired: &Table, stored: &Table) -> Result<Table, String> {
         options: stored.options.clone(),
         triggers: adopt_triggers(desired, stored)?,
         row_security: stored.row_security,
+        // The server's own forms: a bound's literals and a key's columns
+        // hold nothing a schema's name could leak into.
+        partition_key: stored.partition_key.clone(),
+        partition_of: stored.partition_of.clone(),
         policies: desired
             .policies
             .iter()
@@ -380,6 +384,8 @@ mod tests {
                 triggers: Vec::new(),
                 row_security: Default::default(),
                 policies: Vec::new(),
+                partition_key: None,
+                partition_of: None,
             },
         );
         model

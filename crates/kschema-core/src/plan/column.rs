@@ -268,11 +268,14 @@ pub(super) fn add_constraint(
         step(vec![add.text(" NOT VALID")], vec![], TxMode::Transactional);
         return;
     }
+    // PostgreSQL (to 17) cannot add a foreign key NOT VALID to a
+    // partitioned table.
     let online_form = ctx.online_for(table)
-        && matches!(
-            constraint.kind,
-            ConstraintKind::ForeignKey(_) | ConstraintKind::Check { .. }
-        );
+        && match constraint.kind {
+            ConstraintKind::ForeignKey(_) => !ctx.partitioned(table),
+            ConstraintKind::Check { .. } => true,
+            _ => false,
+        };
     if online_form {
         // NOT VALID takes the lock for a moment only; VALIDATE scans later
         // with a lock that lets reads and writes go on.

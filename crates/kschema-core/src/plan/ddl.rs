@@ -34,6 +34,8 @@ pub struct DdlContext {
     online_indexes: BTreeSet<Ident>,
     /// Use the online forms for existing tables (`--no-online` turns them off).
     online: bool,
+    /// The partitioned tables of the desired state.
+    partitioned: BTreeSet<Ident>,
 }
 
 impl DdlContext {
@@ -53,11 +55,12 @@ impl DdlContext {
             new_tables,
             online_indexes: BTreeSet::new(),
             online,
+            partitioned: BTreeSet::new(),
         };
         ctx.online_indexes = changes
             .iter()
             .filter_map(|c| match c {
-                Change::CreateIndex { index } if ctx.online_for(&index.table) => {
+                Change::CreateIndex { index } if ctx.online_for_index(index) => {
                     Some(index.name.clone())
                 }
                 _ => None,
@@ -70,6 +73,25 @@ impl DdlContext {
     }
     pub(super) fn online_for(&self, table: &Ident) -> bool {
         self.online && self.existing(table)
+    }
+    /// The context that knows which of the desired state's tables are
+    /// partitioned (some online forms do not exist for them).
+    pub fn with_partitioned(mut self, model: &crate::model::SchemaModel) -> Self {
+        self.partitioned = model
+            .tables
+            .values()
+            .filter(|t| t.partition_key.is_some())
+            .map(|t| t.name.clone())
+            .collect();
+        self
+    }
+    pub(super) fn partitioned(&self, table: &Ident) -> bool {
+        self.partitioned.contains(table)
+    }
+    /// PostgreSQL builds and drops an index of a partitioned table on every
+    /// partition at once, never concurrently.
+    fn online_for_index(&self, index: &crate::model::Index) -> bool {
+        self.online_for(&index.table) && !index.partitioned
     }
 }
 
@@ -123,6 +145,44 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             )],
             TxMode::Transactional,
         ),
+        Change::DropTableToRepartition { table } => step(
+            vec![Sql::new().text("DROP TABLE ").qualified(&table.name)],
+            vec![Hazard::new(
+                HazardKind::DeletesData,
+                format!(
+                    "drops table {} and every row in it (and in its partitions): PostgreSQL cannot change how a table is partitioned",
+                    table.name
+                ),
+            )],
+            TxMode::Transactional,
+        ),
+        Change::SetPartitionOf { table, from, to } => {
+            let mut statements = Vec::new();
+            let mut hazards = Vec::new();
+            if let Some(from) = from {
+                statements.push(
+                    alter_table(&from.parent)
+                        .text(" DETACH PARTITION ")
+                        .qualified(table),
+                );
+            }
+            if let Some(to) = to {
+                statements.push(
+                    alter_table(&to.parent)
+                        .text(" ATTACH PARTITION ")
+                        .qualified(table)
+                        .text(format!(" {}", to.bound.sql)),
+                );
+                hazards.push(Hazard::new(
+                    HazardKind::ValidatesConstraint,
+                    format!(
+                        "attaching {table} to {} scans it under an ACCESS EXCLUSIVE lock to check every row is {} (and a default partition of {} is scanned too)",
+                        to.parent, to.bound.sql, to.parent
+                    ),
+                ));
+            }
+            step(statements, hazards, TxMode::Transactional)
+        }
         Change::AddColumn { table, column } => {
             let mut hazards = Vec::new();
             if ctx.existing(table) {
@@ -234,8 +294,16 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             TxMode::Transactional,
         ),
         Change::CreateIndex { index } => {
-            let online = ctx.online_for(&index.table);
-            let hazards = if ctx.existing(&index.table) {
+            let online = ctx.online_for_index(index);
+            let hazards = if ctx.existing(&index.table) && index.partitioned {
+                vec![Hazard::new(
+                    HazardKind::BuildsIndex,
+                    format!(
+                        "builds index {} over every partition of {}, blocking writes to them meanwhile (a partitioned table's index cannot be built concurrently)",
+                        index.name, index.table
+                    ),
+                )]
+            } else if ctx.existing(&index.table) {
                 vec![Hazard::new(
                     HazardKind::BuildsIndex,
                     format!(
@@ -258,7 +326,7 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             )
         }
         Change::DropIndex { index } => {
-            let online = ctx.online_for(&index.table);
+            let online = ctx.online_for_index(index);
             let keyword = if online {
                 "DROP INDEX CONCURRENTLY IF EXISTS "
             } else {

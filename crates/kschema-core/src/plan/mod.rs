@@ -399,7 +399,8 @@ pub fn plan_schema(
         }
     }
     let notes = possible_renames(&changes);
-    let ctx = ddl::DdlContext::for_changes(&changes, options.online);
+    let ctx =
+        ddl::DdlContext::for_changes(&changes, options.online).with_partitioned(&desired.model);
     let steps: Vec<Step> = changes
         .into_iter()
         .flat_map(|change| {

@@ -30,6 +30,9 @@ enum Phase {
     /// changed or dropped (and before a same-named replacement is added).
     DropConstraintsAndIndexes,
     Renames,
+    /// A table partitioned anew goes before it is created again (under its
+    /// new name, when renamed too).
+    DropRepartitioned,
     /// Sequences before the tables whose defaults call them.
     Sequences,
     /// Types before the functions and tables that use them; a type created
@@ -44,6 +47,9 @@ enum Phase {
     DropDefaults,
     AddColumns,
     AlterColumns,
+    /// A table is attached as a partition once its parent exists and its
+    /// columns match the parent's (detached in the same place).
+    Partitions,
     /// A `BEGIN ATOMIC` body is resolved when created, whatever the
     /// settings: after the tables and columns it reads.
     AtomicFunctions,
@@ -99,6 +105,8 @@ fn phase(change: &Change) -> Phase {
         | Change::RenameColumn { .. } => Phase::Renames,
         Change::CreateSequence { .. } | Change::AlterSequence { .. } => Phase::Sequences,
         Change::CreateTable { .. } => Phase::CreateTables,
+        Change::DropTableToRepartition { .. } => Phase::DropRepartitioned,
+        Change::SetPartitionOf { .. } => Phase::Partitions,
         Change::SetPersistence { .. }
         | Change::SetStorageParameters { .. }
         | Change::SetReplicaIdentity { .. } => Phase::AlterColumns,
@@ -194,7 +202,8 @@ fn views_in_order(group: Vec<Change>, reverse: bool) -> Vec<Change> {
     ordered
 }
 
-/// Tables in the group that `table` references (same schema, not itself).
+/// Tables in the group that `table` references or is a partition of
+/// (same schema, not itself).
 fn references_within(change: &Change, names: &BTreeSet<Ident>) -> BTreeSet<Ident> {
     let (Change::CreateTable { table } | Change::DropTable { table }) = change else {
         return BTreeSet::new();
@@ -203,6 +212,7 @@ fn references_within(change: &Change, names: &BTreeSet<Ident>) -> BTreeSet<Ident
         .foreign_keys()
         .filter(|(_, fk)| fk.references.schema == SchemaRef::Own)
         .map(|(_, fk)| fk.references.table.clone())
+        .chain(table.partition_of.iter().map(|of| of.parent.clone()))
         .filter(|t| t != &table.name && names.contains(t))
         .collect()
 }
@@ -434,6 +444,8 @@ mod tests {
             triggers: Vec::new(),
             row_security: Default::default(),
             policies: Vec::new(),
+            partition_key: None,
+            partition_of: None,
         }
     }
 
@@ -570,5 +582,34 @@ mod tests {
                 "add d_c_fkey"
             ]
         );
+    }
+
+    #[test]
+    fn partitions_are_created_after_their_parent_and_dropped_before_it() {
+        let partition = |name: &str, parent: &str| Table {
+            partition_of: Some(crate::model::PartitionOf {
+                parent: Ident::new(parent),
+                bound: crate::model::SqlExpr::stored("DEFAULT".into()),
+            }),
+            ..table(name, &[])
+        };
+        let created = order_changes(vec![
+            Change::CreateTable {
+                table: partition("a_child", "z_parent"),
+            },
+            Change::CreateTable {
+                table: table("z_parent", &[]),
+            },
+        ]);
+        assert_eq!(names(&created), ["create z_parent", "create a_child"]);
+        let dropped = order_changes(vec![
+            Change::DropTable {
+                table: table("a_parent", &[]),
+            },
+            Change::DropTable {
+                table: partition("z_child", "a_parent"),
+            },
+        ]);
+        assert_eq!(names(&dropped), ["drop z_child", "drop a_parent"]);
     }
 }

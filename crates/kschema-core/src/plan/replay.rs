@@ -40,14 +40,17 @@ impl fmt::Display for ReplayMismatch {
 /// The steps the saved changes produce, in the saved order, with hazards
 /// worked out again (and no annotation allowances: the caller adds those
 /// from the project's files). `public_with_tenants`: the target is `public`
-/// in a plan that has tenants, so its drops wait for them.
+/// in a plan that has tenants, so its drops wait for them. `desired`: the
+/// project's model of the target (which tables are partitioned).
 pub fn replay_steps(
     saved: Vec<SavedStep<'_>>,
     schema: &SchemaName,
     online: bool,
     public_with_tenants: bool,
+    desired: &crate::model::SchemaModel,
 ) -> Result<Vec<Step>, ReplayMismatch> {
-    let ctx = DdlContext::for_changes(saved.iter().map(|s| &s.change), online);
+    let ctx =
+        DdlContext::for_changes(saved.iter().map(|s| &s.change), online).with_partitioned(desired);
     let mut steps = Vec::with_capacity(saved.len());
     // Each change's parts must all be there, each once.
     let mut expected_parts: Vec<(Change, Vec<Option<String>>)> = Vec::new();

@@ -62,14 +62,44 @@ fn describe_change(change: &Change) -> (char, String) {
         }
         Change::CreateTable { table } => (
             '+',
-            format!(
-                "create table {} ({} column{})",
-                table.name,
-                table.columns.len(),
-                plural(table.columns.len())
-            ),
+            match (&table.partition_of, &table.partition_key) {
+                (Some(of), _) => format!(
+                    "create partition {} of {} {}{}",
+                    table.name,
+                    of.parent,
+                    of.bound.sql,
+                    partitioned_by(table)
+                ),
+                (None, _) => format!(
+                    "create table {} ({} column{}){}",
+                    table.name,
+                    table.columns.len(),
+                    plural(table.columns.len()),
+                    partitioned_by(table)
+                ),
+            },
         ),
         Change::DropTable { table } => ('-', format!("drop table {}", table.name)),
+        Change::DropTableToRepartition { table } => (
+            '-',
+            format!(
+                "drop table {}{} to create it again with its new partitioning",
+                table.name,
+                partitioned_by(table)
+            ),
+        ),
+        Change::SetPartitionOf { table, from, to } => (
+            '~',
+            match (from, to) {
+                (None, Some(to)) => format!("attach {table} to {} {}", to.parent, to.bound.sql),
+                (Some(from), None) => format!("detach {table} from {}", from.parent),
+                (Some(from), Some(to)) => format!(
+                    "move partition {table}: {} {} → {} {}",
+                    from.parent, from.bound.sql, to.parent, to.bound.sql
+                ),
+                (None, None) => format!("leave {table} as it is"),
+            },
+        ),
         Change::RenameTable { from, to } => ('~', format!("rename table {from} to {to}")),
         Change::RenameColumn { table, from, to } => {
             ('~', format!("rename column {table}.{from} to {to}"))
@@ -518,6 +548,15 @@ fn constraint_summary(kind: &ConstraintKind) -> String {
         }
         _ => String::new(),
     }
+}
+
+/// ` partitioned by RANGE (at)`, or nothing.
+fn partitioned_by(table: &crate::model::Table) -> String {
+    table
+        .partition_key
+        .as_ref()
+        .map(|key| format!(" partitioned by {}", key.sql))
+        .unwrap_or_default()
 }
 
 fn identity_name(identity: &Option<Identity>) -> &'static str {

@@ -142,6 +142,7 @@ impl Loader {
             }
         }
         self.indexes = indexes;
+        self.check_partitions(&mut loaded);
 
         let sequences = std::mem::take(&mut self.sequences);
         for declared in &sequences {
@@ -245,6 +246,40 @@ impl Loader {
     }
 
     /// The object's own name; a schema qualifier must match the scope.
+    /// A partition's parent is a partitioned table of the same files; an
+    /// index on a partitioned table is a partitioned index.
+    fn check_partitions(&mut self, loaded: &mut LoadedScope) {
+        let tables = &loaded.model.tables;
+        for table in tables.values() {
+            let Some(of) = &table.partition_of else {
+                continue;
+            };
+            if tables
+                .get(&of.parent)
+                .is_some_and(|p| p.partition_key.is_some())
+            {
+                continue;
+            }
+            let mut problem = Problem::new(
+                "kschema::sql::partition_parent",
+                format!(
+                    "{} is a partition of {}, which the files do not declare as a partitioned table",
+                    table.name, of.parent
+                ),
+            )
+            .with_help("declare the parent in the same folder with PARTITION BY RANGE (…), LIST (…) or HASH (…)");
+            if let Some(origin) = loaded.origins.get(&ObjectKey::Table(table.name.clone())) {
+                problem = problem.at(&origin.file, origin.span, "the partition");
+            }
+            self.problems.push(problem);
+        }
+        for index in loaded.model.indexes.values_mut() {
+            index.partitioned = tables
+                .get(&index.table)
+                .is_some_and(|t| t.partition_key.is_some());
+        }
+    }
+
     pub(super) fn object_name(
         &mut self,
         file: &Arc<SourceFile>,

@@ -128,6 +128,8 @@ impl Loader {
             predicate: ast.predicate.as_ref().map(|p| sql_expr(p, ctx)),
             nulls_not_distinct: ast.nulls_distinct == Some(false),
             valid: true,
+            // Known once every table is (`build`).
+            partitioned: false,
             implicit_name,
         })
     }

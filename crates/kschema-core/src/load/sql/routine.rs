@@ -1014,54 +1014,6 @@ impl Loader {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::load::statements::tokenize;
-
-    fn routines(text: &str) -> (String, Vec<DeclaredRoutine>) {
-        let file = Arc::new(SourceFile::new("t.sql", text));
-        let (kept, taken) = take_routines(tokenize(text).unwrap(), &file);
-        (kept.iter().map(|t| t.token.to_string()).collect(), taken)
-    }
-
-    #[test]
-    fn routines_are_taken_out_with_what_identifies_them() {
-        let text = "CREATE TABLE t (a int);\n\
-            create function touch(a int, OUT b int, VARIADIC c int[] DEFAULT '{}') returns int language sql as $$ select 1; $$;\n\
-            CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN true THEN 1 END; SELECT 2; END;\n\
-            CREATE CONSTRAINT TRIGGER trg AFTER UPDATE OF a ON org_x.t FOR EACH ROW EXECUTE FUNCTION touch();\n\
-            CREATE INDEX i ON t (a)";
-        let (kept, taken) = routines(text);
-        assert_eq!(
-            kept,
-            "CREATE TABLE t (a int);\n\n\n\nCREATE INDEX i ON t (a)"
-        );
-        assert_eq!(taken.len(), 3);
-        assert!(matches!(
-            taken[0].kind,
-            RoutineKind::Function {
-                procedure: false,
-                inputs: 2
-            }
-        ));
-        assert_eq!(taken[0].name, [Ident::new("touch")]);
-        assert!(taken[0]
-            .replacing_text()
-            .starts_with("CREATE OR REPLACE function touch("));
-        assert!(taken[1].replacing_text().ends_with("SELECT 2; END"));
-        assert!(taken[1].atomic && !taken[0].atomic);
-        let RoutineKind::Trigger { table, constraint } = &taken[2].kind else {
-            panic!("not a trigger: {:?}", taken[2].kind);
-        };
-        assert!(*constraint);
-        assert_eq!(table, &[Ident::new("org_x"), Ident::new("t")]);
-        assert!(taken[2]
-            .replacing_text()
-            .starts_with("CREATE CONSTRAINT TRIGGER"));
-    }
-}
-
 /// `text` as SQL whose `SCHEMA <schema>` names the target schema.
 fn with_schema_placeholder(text: &str, schema: &Ident) -> Sql {
     let Some(tokens) = crate::load::statements::tokenize(text) else {
@@ -1130,5 +1082,53 @@ pub(crate) fn overload_placeholder(earlier: usize) -> String {
     match earlier {
         0 => String::new(),
         n => format!("#{n}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::statements::tokenize;
+
+    fn routines(text: &str) -> (String, Vec<DeclaredRoutine>) {
+        let file = Arc::new(SourceFile::new("t.sql", text));
+        let (kept, taken) = take_routines(tokenize(text).unwrap(), &file);
+        (kept.iter().map(|t| t.token.to_string()).collect(), taken)
+    }
+
+    #[test]
+    fn routines_are_taken_out_with_what_identifies_them() {
+        let text = "CREATE TABLE t (a int);\n\
+            create function touch(a int, OUT b int, VARIADIC c int[] DEFAULT '{}') returns int language sql as $$ select 1; $$;\n\
+            CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN true THEN 1 END; SELECT 2; END;\n\
+            CREATE CONSTRAINT TRIGGER trg AFTER UPDATE OF a ON org_x.t FOR EACH ROW EXECUTE FUNCTION touch();\n\
+            CREATE INDEX i ON t (a)";
+        let (kept, taken) = routines(text);
+        assert_eq!(
+            kept,
+            "CREATE TABLE t (a int);\n\n\n\nCREATE INDEX i ON t (a)"
+        );
+        assert_eq!(taken.len(), 3);
+        assert!(matches!(
+            taken[0].kind,
+            RoutineKind::Function {
+                procedure: false,
+                inputs: 2
+            }
+        ));
+        assert_eq!(taken[0].name, [Ident::new("touch")]);
+        assert!(taken[0]
+            .replacing_text()
+            .starts_with("CREATE OR REPLACE function touch("));
+        assert!(taken[1].replacing_text().ends_with("SELECT 2; END"));
+        assert!(taken[1].atomic && !taken[0].atomic);
+        let RoutineKind::Trigger { table, constraint } = &taken[2].kind else {
+            panic!("not a trigger: {:?}", taken[2].kind);
+        };
+        assert!(*constraint);
+        assert_eq!(table, &[Ident::new("org_x"), Ident::new("t")]);
+        assert!(taken[2]
+            .replacing_text()
+            .starts_with("CREATE CONSTRAINT TRIGGER"));
     }
 }

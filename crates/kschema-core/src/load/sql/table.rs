@@ -24,10 +24,6 @@ impl Loader {
             (ast.query.is_some(), "CREATE TABLE … AS"),
             (ast.like.is_some(), "CREATE TABLE … LIKE"),
             (ast.inherits.is_some(), "table inheritance"),
-            (
-                ast.partition_of.is_some() || ast.partition_by.is_some(),
-                "partitioned tables",
-            ),
             // Never dropped silently: kschema would create the table
             // without them and then call it converged.
             (
@@ -45,6 +41,30 @@ impl Loader {
             );
             return None;
         }
+
+        let partition_key = match ast.partition_by.as_deref() {
+            None => None,
+            Some(key) => Some(self.partition_key(file, table_span, key)?),
+        };
+        let partition_of = match (&ast.partition_of, &ast.for_values) {
+            (Some(parent), Some(bound)) => {
+                if !ast.columns.is_empty() || !ast.constraints.is_empty() {
+                    self.unsupported(
+                        file,
+                        table_span,
+                        format!("partition {name} declares columns or constraints of its own"),
+                        "a partition has its parent's columns and constraints: declare them on the partitioned table",
+                    );
+                    return None;
+                }
+                let (parent, _) = self.object_name(file, parent, "table")?;
+                Some(PartitionOf {
+                    parent,
+                    bound: SqlExpr::stored(bound.to_string()),
+                })
+            }
+            _ => None,
+        };
 
         let problems_before = self.problems.len();
         let mut columns: Vec<Column> = Vec::new();
@@ -421,9 +441,36 @@ impl Loader {
                 triggers: Vec::new(),
                 row_security: Default::default(),
                 policies: Vec::new(),
+                partition_key,
+                partition_of,
             },
             fks,
         ))
+    }
+
+    /// `PARTITION BY RANGE (a)`, `LIST (a)` or `HASH (a)`: sqlparser reads
+    /// the strategy and its keys as a call.
+    fn partition_key(
+        &mut self,
+        file: &Arc<SourceFile>,
+        span: SourceSpan,
+        key: &Expr,
+    ) -> Option<SqlExpr> {
+        let strategy = match key {
+            Expr::Function(call) => call.name.to_string().to_ascii_uppercase(),
+            _ => String::new(),
+        };
+        if !matches!(strategy.as_str(), "RANGE" | "LIST" | "HASH") {
+            self.unsupported(
+                file,
+                span,
+                format!("partition key `{key}` is not RANGE (…), LIST (…) or HASH (…)"),
+                "write PARTITION BY RANGE (column), LIST (column) or HASH (column)",
+            );
+            return None;
+        }
+        // The server's form (`pg_get_partkeydef`) is what is compared.
+        Some(SqlExpr::stored(key.to_string()))
     }
 
     /// A key's `DEFERRABLE [INITIALLY …]`; `NOT ENFORCED` is refused.
