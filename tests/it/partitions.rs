@@ -135,6 +135,19 @@ async fn partitioned_tables_converge_and_evolve() {
         assert_eq!(count, rows, "{query}");
     }
 
+    // A partition's own default is listed, never silently passed over.
+    db.execute("ALTER TABLE org_abc.orders_us ALTER COLUMN total SET DEFAULT 0")
+        .await;
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout
+            .contains("1 partition column with a default or NOT NULL of its own (orders_us.total)"),
+        "{}",
+        plan.stdout
+    );
+    db.execute("ALTER TABLE org_abc.orders_us ALTER COLUMN total DROP DEFAULT")
+        .await;
+
     // One tenant's partition drifting is that tenant's change alone.
     db.execute("ALTER TABLE org_def.orders DETACH PARTITION org_def.orders_us")
         .await;

@@ -32,6 +32,9 @@ pub enum UnmanagedKind {
     ForeignTable,
     Partitioning,
     Partition,
+    /// A partition's column with a default or `NOT NULL` of its own (its
+    /// columns are its parent's).
+    PartitionColumn,
     InheritedTable,
     GeneratedColumn,
     ExclusionConstraint,
@@ -74,6 +77,7 @@ impl UnmanagedKind {
         UnmanagedKind::ForeignTable,
         UnmanagedKind::Partitioning,
         UnmanagedKind::Partition,
+        UnmanagedKind::PartitionColumn,
         UnmanagedKind::InheritedTable,
         UnmanagedKind::GeneratedColumn,
         UnmanagedKind::ExclusionConstraint,
@@ -132,6 +136,11 @@ impl UnmanagedKind {
                 "partitioned tables (their partition keys)",
             ),
             Partition => ("partition", "partition", "partitions"),
+            PartitionColumn => (
+                "partition_column",
+                "partition column with a default or NOT NULL of its own",
+                "partition columns with a default or NOT NULL of their own",
+            ),
             InheritedTable => ("inherited_table", "inheriting table", "inheriting tables"),
             GeneratedColumn => (
                 "generated_column",

@@ -780,23 +780,23 @@ impl LiveStateBuilder {
                 let generated = c
                     .generated
                     .map(|text| self.sql_expr(text, &table_key, &data_type, None));
-                let identity_options = match identity {
-                    Some(Identity::Always | Identity::ByDefault) => c
-                        .identity_sequence
-                        .and_then(|options| options.unless_default(&data_type)),
-                    _ => None,
-                };
-                Column {
+                let mut column = Column {
                     name: Ident::new(c.name),
                     data_type,
                     not_null: c.not_null,
                     default,
                     identity,
-                    identity_options,
+                    identity_options: None,
                     collation: c.collation.map(Ident::new),
                     generated,
                     comment: c.comment,
+                };
+                if column.is_identity() {
+                    column.identity_options = c
+                        .identity_sequence
+                        .and_then(|options| options.unless_default(&column.data_type));
                 }
+                column
             })
             .collect();
         let mut constraints: Vec<Constraint> = raw

@@ -71,7 +71,6 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
         }
         None => live,
     };
-    partition::diff_partition_of(live, desired, &mut changes);
 
     for (name, sequence) in &desired.sequences {
         match live.sequences.get(name) {

@@ -3,7 +3,7 @@
 //! A key cannot be altered: a table whose partitioning changes is dropped
 //! (with the partitions it holds) and created again, and the rest of the
 //! diff sees it as absent. A partition's parent or bound can: `DETACH`,
-//! then `ATTACH` with the new bound.
+//! then `ATTACH` with the new bound (`table::diff_table`).
 
 use std::collections::BTreeSet;
 
@@ -69,24 +69,4 @@ pub(super) fn without_repartitioned(
     rest.tables.retain(|name, _| !gone.contains(name));
     rest.indexes.retain(|_, index| !gone.contains(&index.table));
     Some(rest)
-}
-
-/// `ATTACH` / `DETACH PARTITION` for the tables both sides have.
-pub(super) fn diff_partition_of(
-    live: &SchemaModel,
-    desired: &SchemaModel,
-    changes: &mut Vec<Change>,
-) {
-    for (name, table) in &desired.tables {
-        let Some(current) = live.tables.get(name) else {
-            continue;
-        };
-        if current.partition_of != table.partition_of {
-            changes.push(Change::SetPartitionOf {
-                table: name.clone(),
-                from: current.partition_of.clone(),
-                to: table.partition_of.clone(),
-            });
-        }
-    }
 }

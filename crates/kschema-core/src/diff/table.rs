@@ -47,6 +47,13 @@ pub(super) fn same_columns(a: &Table, b: &Table) -> bool {
 
 pub(super) fn diff_table(live: &Table, desired: &Table, changes: &mut Vec<Change>) {
     let table = &desired.name;
+    if live.partition_of != desired.partition_of {
+        changes.push(Change::SetPartitionOf {
+            table: table.clone(),
+            from: live.partition_of.clone(),
+            to: desired.partition_of.clone(),
+        });
+    }
     if live.replica_identity != desired.replica_identity {
         changes.push(Change::SetReplicaIdentity {
             table: table.clone(),

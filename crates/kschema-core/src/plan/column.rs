@@ -190,9 +190,7 @@ pub(super) fn alter_column(
                             .qualified(sequence),
                     );
                 }
-                Some(Identity::Always | Identity::ByDefault)
-                    if !matches!(to.identity, Some(Identity::Always | Identity::ByDefault)) =>
-                {
+                _ if from.is_identity() && !to.is_identity() => {
                     statements.push(alter("DROP IDENTITY IF EXISTS".into()));
                 }
                 _ => {}

@@ -62,15 +62,15 @@ fn describe_change(change: &Change) -> (char, String) {
         }
         Change::CreateTable { table } => (
             '+',
-            match (&table.partition_of, &table.partition_key) {
-                (Some(of), _) => format!(
+            match &table.partition_of {
+                Some(of) => format!(
                     "create partition {} of {} {}{}",
                     table.name,
                     of.parent,
                     of.bound.sql,
                     partitioned_by(table)
                 ),
-                (None, _) => format!(
+                None => format!(
                     "create table {} ({} column{}){}",
                     table.name,
                     table.columns.len(),

@@ -245,7 +245,6 @@ impl Loader {
         loaded
     }
 
-    /// The object's own name; a schema qualifier must match the scope.
     /// A partition's parent is a partitioned table of the same files; an
     /// index on a partitioned table is a partitioned index.
     fn check_partitions(&mut self, loaded: &mut LoadedScope) {
@@ -280,6 +279,7 @@ impl Loader {
         }
     }
 
+    /// The object's own name; a schema qualifier must match the scope.
     pub(super) fn object_name(
         &mut self,
         file: &Arc<SourceFile>,
