@@ -5,7 +5,7 @@
 use crate::support::{assert_same_dump, kschema, pg_dump, Project, TestDb};
 
 /// A project whose files are dumps of `db`: public, and tenant `schema`.
-fn project_from_dumps(db: &TestDb, tenants: &str, schema: &str) -> Project {
+pub(crate) fn project_from_dumps(db: &TestDb, tenants: &str, schema: &str) -> Project {
     let project = Project::empty();
     project
         .write(

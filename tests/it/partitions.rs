@@ -3,7 +3,10 @@
 //! attached, detached, dropped and partitioned anew, in public and in every
 //! tenant, converging to what the SQL builds when run directly.
 
-use crate::support::{assert_converges, inspect_into_new_project, kschema, project_of, TestDb};
+use crate::dumps::project_from_dumps;
+use crate::support::{
+    assert_converges, assert_same_dump, inspect_into_new_project, kschema, project_of, TestDb,
+};
 
 const TENANTS: &[&str] = &["abc", "def"];
 
@@ -206,5 +209,88 @@ async fn a_partition_of_a_table_not_partitioned_is_refused() {
             "{expected}\n{}",
             plan.stderr
         );
+    }
+}
+
+/// What a partitioned table with more than keys carries: a default, a
+/// stored generated column, a check, a unique key, an expression index.
+const CARRYING_MORE: &str = "\
+CREATE TABLE metrics (
+  id bigint NOT NULL,
+  at date NOT NULL,
+  kind text DEFAULT 'x',
+  doubled bigint GENERATED ALWAYS AS (id * 2) STORED,
+  CONSTRAINT positive CHECK (id > 0),
+  UNIQUE (id, at)
+) PARTITION BY RANGE (at);
+CREATE TABLE metrics_2026 PARTITION OF metrics FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE metrics_rest PARTITION OF metrics DEFAULT;
+CREATE INDEX metrics_lower ON metrics (lower(kind)) WHERE id > 5;
+";
+
+/// pg_dump writes partitions as plain tables with their parent's columns,
+/// attached (`ATTACH PARTITION`), and their indexes attached to the
+/// parent's (`CREATE INDEX … ON ONLY`, `ALTER INDEX … ATTACH PARTITION`):
+/// dumps of public and of a tenant load, plan empty against the database
+/// they came from, and build what the SQL built.
+#[tokio::test]
+async fn dumps_of_partitioned_schemas_load_and_plan_empty() {
+    let db = TestDb::new().await;
+    db.execute(&format!(
+        "{V2_PUBLIC} {CARRYING_MORE} CREATE SCHEMA org_abc; SET search_path = org_abc; {V2_TENANT} RESET search_path;"
+    ))
+    .await;
+    let project = project_from_dumps(&db, "[[tenant]]\nid = \"abc\"\n", "org_abc");
+    let dump = project.read("schema/public/dump.sql");
+    assert!(
+        dump.contains("ATTACH PARTITION public.metrics_2026"),
+        "{dump}"
+    );
+    assert!(dump.contains("ON ONLY public.metrics"), "{dump}");
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    assert!(!plan.stdout.contains("Not compared"), "{}", plan.stdout);
+
+    let fresh = TestDb::new().await;
+    let apply = kschema(&project, &fresh, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    assert_eq!(
+        kschema(&project, &fresh, &["plan", "--tenant", "all"]).code,
+        0
+    );
+    assert_same_dump(&fresh, &db);
+}
+
+/// A dumped partition that is not its parent's copy (a default of its
+/// own), an index attached to a table that is no partition, and an index
+/// `ON ONLY` a parent whose partition attaches nothing to it are refused
+/// where they are said.
+#[tokio::test]
+async fn dumped_partitions_that_are_not_their_parents_copies_are_refused() {
+    let parent = "CREATE TABLE t (id int NOT NULL, kind text) PARTITION BY LIST (id);\n";
+    let cases: &[(String, &str, &str)] = &[
+        (
+            format!("{parent}CREATE TABLE t_1 (id int NOT NULL, kind text DEFAULT 'own');\nALTER TABLE ONLY t ATTACH PARTITION t_1 FOR VALUES IN (1);\n"),
+            "partition t_1 declares column `kind TEXT DEFAULT 'own'` where its parent declares `kind TEXT`",
+            "app.sql:3",
+        ),
+        (
+            format!("{parent}CREATE TABLE t_1 (id int NOT NULL, kind text);\nALTER TABLE ONLY t ATTACH PARTITION t_1 FOR VALUES IN (1);\nCREATE TABLE u (id int);\nCREATE INDEX t_kind ON ONLY t (kind);\nCREATE INDEX u_kind ON u (kind);\nALTER INDEX t_kind ATTACH PARTITION u_kind;\n"),
+            "u is not attached as a partition of t",
+            "app.sql:7",
+        ),
+        (
+            format!("{parent}CREATE TABLE t_1 (id int NOT NULL, kind text);\nALTER TABLE ONLY t ATTACH PARTITION t_1 FOR VALUES IN (1);\nCREATE INDEX t_kind ON ONLY t (kind);\n"),
+            "partition t_1 attaches no index to it",
+            "app.sql:4",
+        ),
+    ];
+    let db = TestDb::new().await;
+    for (sql, expected, place) in cases {
+        let project = project_of(sql, "", &[]);
+        let plan = kschema(&project, &db, &["plan"]);
+        assert_eq!(plan.code, 1, "{sql}\n{}", plan.snapshot());
+        assert!(plan.stderr.contains(expected), "{sql}\n{}", plan.stderr);
+        assert!(plan.stderr.contains(place), "{sql}\n{}", plan.stderr);
     }
 }

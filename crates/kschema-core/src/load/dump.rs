@@ -3,8 +3,10 @@
 //! `\restrict` guards, session settings, `CREATE SCHEMA`, ownership,
 //! `ALTER TABLE [ONLY] … ADD CONSTRAINT [NOT VALID]`, `ALTER COLUMN … SET
 //! DEFAULT / SET NOT NULL / ADD GENERATED … AS IDENTITY`, `REPLICA
-//! IDENTITY`, `COMMENT ON TABLE / COLUMN`, `CREATE UNLOGGED SEQUENCE` and
-//! `ALTER SEQUENCE … OWNED BY`. The amending statements are folded into
+//! IDENTITY`, `COMMENT ON TABLE / COLUMN`, `CREATE UNLOGGED SEQUENCE`,
+//! `ALTER SEQUENCE … OWNED BY`, and partitions as plain tables attached
+//! (`ATTACH PARTITION`, `CREATE INDEX … ON ONLY`, `ALTER INDEX … ATTACH
+//! PARTITION`). The amending statements are folded into
 //! the `CREATE TABLE` they amend (what a `CREATE TABLE` cannot say is
 //! handed to the model), so the rest of the loader sees one declaration
 //! per table, and a serial written out as a sequence, an owner and a
@@ -12,8 +14,8 @@
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterTable, AlterTableOperation, ColumnOption, ColumnOptionDef,
-    CreateTable, DataType, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectName,
-    ObjectNamePart, Statement, Value,
+    CreateTable, DataType, Expr, ForValues, FunctionArg, FunctionArgExpr, FunctionArguments,
+    ObjectName, ObjectNamePart, Statement, Value,
 };
 use sqlparser::tokenizer::{Token, TokenWithSpan, Whitespace};
 
@@ -120,13 +122,18 @@ pub(crate) fn without_unlogged_sequences(
             places.push((start.line, start.column));
         }
     }
-    let kept = tokens
+    let kept = without_tokens(tokens, &dropped);
+    (kept, places)
+}
+
+/// The tokens without those at the `dropped` positions.
+fn without_tokens(tokens: Vec<TokenWithSpan>, dropped: &[usize]) -> Vec<TokenWithSpan> {
+    tokens
         .into_iter()
         .enumerate()
         .filter(|(i, _)| !dropped.contains(i))
         .map(|(_, t)| t)
-        .collect();
-    (kept, places)
+        .collect()
 }
 
 /// `ALTER SEQUENCE s OWNED BY t.c`: sqlparser cannot read `ALTER SEQUENCE`,
@@ -145,6 +152,55 @@ pub(crate) struct SequenceOwner {
 pub(crate) fn take_alter_sequences(
     tokens: Vec<TokenWithSpan>,
 ) -> (Vec<TokenWithSpan>, Vec<Result<SequenceOwner, Place>>) {
+    take_statements(tokens, |words, place| {
+        (is_keyword(words.first(), "ALTER") && is_keyword(words.get(1), "SEQUENCE"))
+            .then(|| owner_of(&words[2..], place).ok_or(place))
+    })
+}
+
+/// `ALTER INDEX parent ATTACH PARTITION child`: a dump attaches each
+/// partition's index to its partitioned table's index. sqlparser cannot
+/// read it, so these statements are taken out of the tokens here.
+#[derive(Clone, Debug)]
+pub(crate) struct IndexAttachment {
+    pub parent: Ident,
+    pub child: Ident,
+    pub place: Place,
+}
+
+/// The tokens without their `ALTER INDEX … ATTACH PARTITION` statements,
+/// and those statements. Other `ALTER INDEX` forms stay, for the parser to
+/// read or refuse.
+pub(crate) fn take_index_attachments(
+    tokens: Vec<TokenWithSpan>,
+) -> (Vec<TokenWithSpan>, Vec<IndexAttachment>) {
+    take_statements(tokens, |words, place| {
+        if !(is_keyword(words.first(), "ALTER") && is_keyword(words.get(1), "INDEX")) {
+            return None;
+        }
+        let (parent, rest) = dotted_name(&words[2..])?;
+        if !(is_keyword(rest.first(), "ATTACH") && is_keyword(rest.get(1), "PARTITION")) {
+            return None;
+        }
+        let (child, rest) = dotted_name(&rest[2..])?;
+        if !matches!(rest, [t] if matches!(t.token, Token::SemiColon)) {
+            return None;
+        }
+        Some(IndexAttachment {
+            parent: parent.last()?.clone(),
+            child: child.last()?.clone(),
+            place,
+        })
+    })
+}
+
+/// The tokens without the statements `pick` takes (it sees a statement's
+/// code tokens and its place), and what it made of them. Newlines stay, so
+/// the places of what follows do.
+fn take_statements<T>(
+    tokens: Vec<TokenWithSpan>,
+    pick: impl Fn(&[&TokenWithSpan], Place) -> Option<T>,
+) -> (Vec<TokenWithSpan>, Vec<T>) {
     let mut kept = Vec::with_capacity(tokens.len());
     let mut taken = Vec::new();
     let mut statement: Vec<TokenWithSpan> = Vec::new();
@@ -158,27 +214,84 @@ pub(crate) fn take_alter_sequences(
             .iter()
             .filter(|t| !matches!(t.token, Token::Whitespace(_)))
             .collect();
-        if is_keyword(words.first(), "ALTER") && is_keyword(words.get(1), "SEQUENCE") {
-            let place = (
-                (words[0].span.start.line, words[0].span.start.column),
-                (
-                    words[words.len() - 1].span.end.line,
-                    words[words.len() - 1].span.end.column,
-                ),
-            );
-            taken.push(owner_of(&words[2..], place).ok_or(place));
-            // Keep the newlines, so the comments' places stay right.
-            kept.extend(
-                statement
-                    .drain(..)
-                    .filter(|t| matches!(t.token, Token::Whitespace(Whitespace::Newline))),
-            );
-        } else {
-            kept.append(&mut statement);
+        let (first, last) = (words[0], words[words.len() - 1]);
+        let place = (
+            (first.span.start.line, first.span.start.column),
+            (last.span.end.line, last.span.end.column),
+        );
+        match pick(&words, place) {
+            Some(picked) => {
+                taken.push(picked);
+                kept.extend(
+                    statement
+                        .drain(..)
+                        .filter(|t| matches!(t.token, Token::Whitespace(Whitespace::Newline))),
+                );
+            }
+            None => kept.append(&mut statement),
         }
     }
     kept.append(&mut statement);
     (kept, taken)
+}
+
+/// An index a dump creates `ON ONLY` its partitioned table: complete only
+/// once every partition's index is attached to it.
+#[derive(Clone, Debug)]
+pub(crate) struct OnlyIndex {
+    pub name: Ident,
+    pub place: Place,
+}
+
+/// The tokens without `ONLY` in `CREATE [UNIQUE] INDEX name ON ONLY t`
+/// (sqlparser cannot read it), and the indexes that said it.
+pub(crate) fn without_index_only(
+    tokens: Vec<TokenWithSpan>,
+) -> (Vec<TokenWithSpan>, Vec<OnlyIndex>) {
+    let code: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+        .collect();
+    let word = |k: usize, keyword: &str| {
+        code.get(k)
+            .is_some_and(|&i| is_word(&tokens[i].token, keyword))
+    };
+    let mut dropped = Vec::new();
+    let mut only = Vec::new();
+    for k in 0..code.len() {
+        if !word(k, "CREATE") {
+            continue;
+        }
+        let mut at = k + 1;
+        if word(at, "UNIQUE") {
+            at += 1;
+        }
+        if !word(at, "INDEX") {
+            continue;
+        }
+        at += 1;
+        if word(at, "CONCURRENTLY") {
+            at += 1;
+        }
+        if word(at, "IF") && word(at + 1, "NOT") && word(at + 2, "EXISTS") {
+            at += 3;
+        }
+        let Some(Token::Word(name)) = code.get(at).map(|&i| &tokens[i].token) else {
+            continue;
+        };
+        if word(at + 1, "ON") && word(at + 2, "ONLY") {
+            let token = &tokens[code[at + 2]];
+            dropped.push(code[at + 2]);
+            only.push(OnlyIndex {
+                name: Ident::from_sql(&name.value, name.quote_style.is_some()),
+                place: (
+                    (token.span.start.line, token.span.start.column),
+                    (token.span.end.line, token.span.end.column),
+                ),
+            });
+        }
+    }
+    let kept = without_tokens(tokens, &dropped);
+    (kept, only)
 }
 
 /// The tokens without `ALTER … OWNER TO role` statements of any kind
@@ -440,6 +553,9 @@ pub(crate) enum Folded {
         enable: Option<bool>,
         force: Option<bool>,
     },
+    /// `ATTACH PARTITION child FOR VALUES …`: the child, declared as a
+    /// plain table, is a partition of this one.
+    AttachPartition(ObjectName, ForValues),
 }
 
 /// Folds one operation into the table's declaration.
@@ -476,6 +592,13 @@ pub(crate) fn fold(
             Ok(Folded::Done)
         }
         AlterTableOperation::OwnerTo { .. } => Ok(Folded::Done),
+        AlterTableOperation::AttachPartitionOf {
+            partition,
+            for_values,
+        } => Ok(Folded::AttachPartition(
+            partition.clone(),
+            for_values.clone(),
+        )),
         AlterTableOperation::EnableRowLevelSecurity => Ok(Folded::RowSecurity {
             enable: Some(true),
             force: None,

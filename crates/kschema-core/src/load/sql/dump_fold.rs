@@ -1,7 +1,25 @@
 //! The loader's side of schema dumps (`load::dump`): `ALTER TABLE`s folded
-//! into their tables, serials written out as sequences folded back.
+//! into their tables, serials written out as sequences folded back,
+//! partitions written as plain tables attached folded into `PARTITION OF`.
 
 use super::*;
+
+/// `ALTER TABLE parent ATTACH PARTITION child FOR VALUES …` in a dump.
+pub(super) struct DeclaredAttachment {
+    parent: ObjectName,
+    child: ObjectName,
+    bound: sqlparser::ast::ForValues,
+    file: Arc<SourceFile>,
+    span: SourceSpan,
+}
+
+/// The bare name a statement gives a table or index.
+fn bare_name(name: &ObjectName) -> Option<Ident> {
+    name.0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(Ident::from_sqlparser)
+}
 
 impl Loader {
     /// Folds a dump's `ALTER TABLE`s into their tables, and its serials
@@ -86,6 +104,16 @@ impl Loader {
                         }
                         continue;
                     }
+                    Ok(dump::Folded::AttachPartition(child, bound)) => {
+                        self.partition_attachments.push(DeclaredAttachment {
+                            parent: amendment.ast.name.clone(),
+                            child,
+                            bound,
+                            file: file.clone(),
+                            span,
+                        });
+                        continue;
+                    }
                     Ok(dump::Folded::TriggerFiring(trigger, firing)) => {
                         if let Some(table_name) = &name {
                             self.trigger_firings.push(routine::DeclaredFiring {
@@ -108,7 +136,7 @@ impl Loader {
                     ),
                     Err(dump::NotFolded::Other(what)) => (
                         format!("ALTER TABLE … {what} is not part of a desired state"),
-                        "a desired state amends a table only with ADD CONSTRAINT, ALTER COLUMN … SET DEFAULT, SET NOT NULL or ADD GENERATED … AS IDENTITY, REPLICA IDENTITY FULL / NOTHING / DEFAULT, ENABLE / DISABLE TRIGGER and ENABLE / FORCE ROW LEVEL SECURITY; write the rest in its CREATE TABLE",
+                        "a desired state amends a table only with ADD CONSTRAINT, ALTER COLUMN … SET DEFAULT, SET NOT NULL or ADD GENERATED … AS IDENTITY, REPLICA IDENTITY FULL / NOTHING / DEFAULT, ENABLE / DISABLE TRIGGER, ENABLE / FORCE ROW LEVEL SECURITY and ATTACH PARTITION; write the rest in its CREATE TABLE",
                     ),
                 };
                 refusals.push(refused);
@@ -117,6 +145,10 @@ impl Loader {
                 self.unsupported(file, span, what, help);
             }
         }
+        // Indexes first: a partition's copies of its parent's keys go
+        // before its columns and constraints are compared with the parent's.
+        self.fold_index_attachments();
+        self.fold_partition_attachments();
         let owners = std::mem::take(&mut self.owners);
         for (file, owner) in owners {
             self.fold_serial(&file, owner);
@@ -231,4 +263,251 @@ impl Loader {
             ),
         }
     }
+}
+
+impl Loader {
+    /// `ALTER INDEX parent ATTACH PARTITION child`: the child index (a
+    /// `CREATE INDEX`, or the index of a key constraint) is the partition's
+    /// copy of its parent's, which PostgreSQL makes by itself for a
+    /// partition: it is left out. Then every partition attached in the
+    /// files must have attached an index to each index created `ON ONLY`
+    /// its parent, or that index was invalid where the dump came from.
+    fn fold_index_attachments(&mut self) {
+        let mut attached: Vec<(Ident, Ident)> = Vec::new();
+        for (file, attachment) in std::mem::take(&mut self.index_attachments) {
+            let span = file.span_between(attachment.place.0, attachment.place.1);
+            let Some(parent_table) = self.index_table(&attachment.parent) else {
+                self.unsupported(
+                    &file,
+                    span,
+                    format!(
+                        "ALTER INDEX attaches {} to {}, which the files do not declare",
+                        attachment.child, attachment.parent
+                    ),
+                    "declare the partitioned table's index (CREATE INDEX … ON ONLY t, or its key constraint) in the same folder",
+                );
+                continue;
+            };
+            let Some(child_table) = self.take_index(&attachment.child) else {
+                self.unsupported(
+                    &file,
+                    span,
+                    format!(
+                        "ALTER INDEX attaches {}, which the files do not declare, to {}",
+                        attachment.child, attachment.parent
+                    ),
+                    "declare the partition's index (CREATE INDEX … ON partition, or its key constraint) in the same folder",
+                );
+                continue;
+            };
+            let is_partition = self.partition_attachments.iter().any(|a| {
+                bare_name(&a.parent).as_ref() == Some(&parent_table)
+                    && bare_name(&a.child).as_ref() == Some(&child_table)
+            });
+            if !is_partition {
+                self.unsupported(
+                    &file,
+                    span,
+                    format!(
+                        "ALTER INDEX attaches {} (on {child_table}) to {} (on {parent_table}), but {child_table} is not attached as a partition of {parent_table}",
+                        attachment.child, attachment.parent
+                    ),
+                    "attach the table first (ALTER TABLE parent ATTACH PARTITION …), as pg_dump writes it",
+                );
+                continue;
+            }
+            attached.push((attachment.parent.clone(), child_table));
+        }
+        for (file, only) in std::mem::take(&mut self.only_indexes) {
+            let Some(table) = self.index_table(&only.name) else {
+                continue;
+            };
+            let unattached: Vec<Ident> = self
+                .partition_attachments
+                .iter()
+                .filter(|a| bare_name(&a.parent).as_ref() == Some(&table))
+                .filter_map(|a| bare_name(&a.child))
+                .filter(|child| !attached.iter().any(|(i, t)| *i == only.name && t == child))
+                .collect();
+            if let Some(partition) = unattached.first() {
+                self.unsupported(
+                    &file,
+                    file.span_between(only.place.0, only.place.1),
+                    format!(
+                        "index {} is created ON ONLY {table}, and partition {partition} attaches no index to it: the index is invalid",
+                        only.name
+                    ),
+                    "attach the partition's index (ALTER INDEX … ATTACH PARTITION …), or leave ONLY out to build the index on every partition",
+                );
+            }
+        }
+    }
+
+    /// The table of an index the files declare: a `CREATE INDEX`, or a
+    /// primary key, unique or exclusion constraint (its index has its name).
+    fn index_table(&self, index: &Ident) -> Option<Ident> {
+        let created = self
+            .indexes
+            .iter()
+            .find(|i| i.ast.name.as_ref().and_then(bare_name).as_ref() == Some(index))
+            .and_then(|i| bare_name(&i.ast.table_name));
+        created.or_else(|| {
+            self.tables
+                .iter()
+                .find(|t| {
+                    t.ast
+                        .constraints
+                        .iter()
+                        .any(|c| key_constraint_name(c).as_ref() == Some(index))
+                })
+                .and_then(|t| bare_name(&t.ast.name))
+        })
+    }
+
+    /// Takes a partition's index out of the declarations; its table.
+    fn take_index(&mut self, index: &Ident) -> Option<Ident> {
+        if let Some(at) = self
+            .indexes
+            .iter()
+            .position(|i| i.ast.name.as_ref().and_then(bare_name).as_ref() == Some(index))
+        {
+            return bare_name(&self.indexes.remove(at).ast.table_name);
+        }
+        let table = self.tables.iter_mut().find(|t| {
+            t.ast
+                .constraints
+                .iter()
+                .any(|c| key_constraint_name(c).as_ref() == Some(index))
+        })?;
+        table
+            .ast
+            .constraints
+            .retain(|c| key_constraint_name(c).as_ref() != Some(index));
+        bare_name(&table.ast.name)
+    }
+
+    /// `ALTER TABLE parent ATTACH PARTITION child FOR VALUES …`: the child,
+    /// written as a table of its own with its parent's columns and checks,
+    /// becomes `CREATE TABLE child PARTITION OF parent FOR VALUES …`. A
+    /// column or constraint that is not its parent's stays, and the
+    /// partition is refused for it as it would be in `PARTITION OF`.
+    fn fold_partition_attachments(&mut self) {
+        // The parents as declared: a partition that is a parent too loses
+        // its columns to its own attachment.
+        let declared: Vec<_> = self
+            .tables
+            .iter()
+            .map(|t| {
+                let ast = &t.ast;
+                (
+                    bare_name(&ast.name),
+                    ast.columns.clone(),
+                    ast.constraints.clone(),
+                )
+            })
+            .collect();
+        for attachment in std::mem::take(&mut self.partition_attachments) {
+            let parent_name = bare_name(&attachment.parent);
+            let child_name = bare_name(&attachment.child);
+            let Some((_, parent_columns, parent_constraints)) =
+                declared.iter().find(|(name, ..)| *name == parent_name)
+            else {
+                continue;
+            };
+            let Some(child) = self
+                .tables
+                .iter_mut()
+                .find(|t| bare_name(&t.ast.name) == child_name)
+            else {
+                self.unsupported(
+                    &attachment.file,
+                    attachment.span,
+                    format!(
+                        "ALTER TABLE {} attaches {}, which no CREATE TABLE declares",
+                        attachment.parent, attachment.child
+                    ),
+                    "declare the partition in the same folder",
+                );
+                continue;
+            };
+            if child.ast.partition_of.is_some() {
+                let (file, span) = (attachment.file.clone(), attachment.span);
+                self.unsupported(
+                    &file,
+                    span,
+                    format!("{} is attached as a partition twice", attachment.child),
+                    "attach a partition once: ATTACH PARTITION, or PARTITION OF in its CREATE TABLE",
+                );
+                continue;
+            }
+            let differing = partition_column_difference(parent_columns, &child.ast.columns);
+            if let Some(what) = differing {
+                let (file, span) = (attachment.file.clone(), attachment.span);
+                self.unsupported(
+                    &file,
+                    span,
+                    format!("partition {} {what}", attachment.child),
+                    "a partition has its parent's columns, in its parent's order: a partition's own default or NOT NULL is not managed; declare it on the partitioned table",
+                );
+                continue;
+            }
+            child.ast.constraints.retain(|c| {
+                !parent_constraints
+                    .iter()
+                    .any(|p| p.to_string() == c.to_string())
+            });
+            child.ast.columns.clear();
+            child.ast.partition_of = Some(attachment.parent);
+            child.ast.for_values = Some(attachment.bound);
+        }
+    }
+}
+
+/// The name of a key constraint's index: a primary key's, a unique's or
+/// an exclusion's is the constraint's name.
+fn key_constraint_name(constraint: &sqlparser::ast::TableConstraint) -> Option<Ident> {
+    use sqlparser::ast::TableConstraint;
+    match constraint {
+        TableConstraint::PrimaryKey(key) => key.name.as_ref(),
+        TableConstraint::Unique(key) => key.name.as_ref(),
+        _ => None,
+    }
+    .map(Ident::from_sqlparser)
+}
+
+/// How a partition's columns differ from its parent's, if they do. An
+/// identity is the parent's alone (its partitions draw from its sequence).
+fn partition_column_difference(
+    parent: &[sqlparser::ast::ColumnDef],
+    child: &[sqlparser::ast::ColumnDef],
+) -> Option<String> {
+    let shape = |column: &sqlparser::ast::ColumnDef| {
+        let mut column = column.clone();
+        column.options.retain(|o| {
+            !matches!(
+                o.option,
+                ColumnOption::Generated {
+                    generation_expr: None,
+                    ..
+                }
+            )
+        });
+        column.to_string()
+    };
+    if parent.len() != child.len() {
+        return Some(format!(
+            "has {} columns and its parent {}",
+            child.len(),
+            parent.len()
+        ));
+    }
+    parent.iter().zip(child).find_map(|(p, c)| {
+        (shape(p) != shape(c)).then(|| {
+            format!(
+                "declares column `{}` where its parent declares `{}`",
+                shape(c),
+                shape(p)
+            )
+        })
+    })
 }

@@ -188,6 +188,9 @@ pub fn load_scope(
         row_security: Vec::new(),
         enums: Vec::new(),
         extensions: Vec::new(),
+        partition_attachments: Vec::new(),
+        index_attachments: Vec::new(),
+        only_indexes: Vec::new(),
         dump_schema: None,
     };
     for file in files {
@@ -244,6 +247,12 @@ struct Loader {
     /// `CREATE TYPE … AS ENUM`.
     enums: Vec<Declared<enum_type::DeclaredType>>,
     extensions: Vec<Declared<sqlparser::ast::CreateExtension>>,
+    /// A dump's `ALTER TABLE parent ATTACH PARTITION child …`.
+    partition_attachments: Vec<dump_fold::DeclaredAttachment>,
+    /// A dump's `ALTER INDEX parent ATTACH PARTITION child`.
+    index_attachments: Vec<(Arc<SourceFile>, dump::IndexAttachment)>,
+    /// A dump's `CREATE INDEX … ON ONLY t`.
+    only_indexes: Vec<(Arc<SourceFile>, dump::OnlyIndex)>,
     /// The schema a dump of tenant files names (`CREATE SCHEMA org_x`):
     /// its qualifier is the template's own.
     dump_schema: Option<Ident>,
@@ -283,6 +292,12 @@ impl Loader {
                 .extend(unlogged.into_iter().map(|place| (file.clone(), place)));
             let (tokens, routines) = routine::take_routines(tokens, file);
             self.routines.extend(routines);
+            let (tokens, attachments) = dump::take_index_attachments(tokens);
+            self.index_attachments
+                .extend(attachments.into_iter().map(|a| (file.clone(), a)));
+            let (tokens, only) = dump::without_index_only(tokens);
+            self.only_indexes
+                .extend(only.into_iter().map(|o| (file.clone(), o)));
             let (tokens, sequences) = dump::take_alter_sequences(tokens);
             for sequence in sequences {
                 match sequence {
