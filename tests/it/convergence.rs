@@ -845,3 +845,76 @@ async fn identity_options_converge() {
         plan.stdout
     );
 }
+
+/// `REPLICA IDENTITY USING INDEX`: a unique index or a key named, in public
+/// and per tenant; moved to another index, to a new index built online
+/// (named once built), and kept across its index being built again.
+#[tokio::test]
+async fn replica_identity_using_index_converges() {
+    const TENANTS: &[&str] = &["abc", "def"];
+    let v1_public = "CREATE TABLE accounts (\n  id int PRIMARY KEY,\n  email text NOT NULL\n);\nCREATE UNIQUE INDEX accounts_email ON accounts (email);\nALTER TABLE accounts REPLICA IDENTITY USING INDEX accounts_email;\n";
+    let v1_tenant = "CREATE TABLE items (\n  id int NOT NULL,\n  code text NOT NULL,\n  CONSTRAINT items_code UNIQUE (code)\n);\nALTER TABLE items REPLICA IDENTITY USING INDEX items_code;\nCREATE TABLE tags (\n  id int PRIMARY KEY\n);\n";
+    let project = crate::support::project_of(v1_public, v1_tenant, TENANTS);
+    let db = TestDb::new().await;
+    crate::support::assert_converges(&project, &db, (v1_public, v1_tenant), TENANTS, &[]).await;
+
+    // Public's moves to a new index (built concurrently, then named); the
+    // tenants' key gets a column (built again, named again); tags moves
+    // to its primary key.
+    let v2_public = "CREATE TABLE accounts (\n  id int PRIMARY KEY,\n  email text NOT NULL\n);\nCREATE UNIQUE INDEX accounts_email ON accounts (email);\nCREATE UNIQUE INDEX accounts_id_email ON accounts (id, email);\nALTER TABLE accounts REPLICA IDENTITY USING INDEX accounts_id_email;\n";
+    let v2_tenant = "CREATE TABLE items (\n  id int NOT NULL,\n  code text NOT NULL,\n  CONSTRAINT items_code UNIQUE (code, id)\n);\nALTER TABLE items REPLICA IDENTITY USING INDEX items_code;\nCREATE TABLE tags (\n  id int PRIMARY KEY\n);\nALTER TABLE tags REPLICA IDENTITY USING INDEX tags_pkey;\n";
+    project.write("schema/public/app.sql", v2_public);
+    project.write("schema/tenant/app.sql", v2_tenant);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    for expected in [
+        "~ set replica identity of accounts to index accounts_id_email",
+        "~ set replica identity of items to index items_code",
+        "~ set replica identity of tags to index tags_pkey",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.stdout
+        );
+    }
+    let sql = kschema(&project, &db, &["plan", "--format", "sql"]);
+    let build = sql
+        .stdout
+        .find("CREATE UNIQUE INDEX CONCURRENTLY accounts_id_email");
+    let named = sql
+        .stdout
+        .find("REPLICA IDENTITY USING INDEX accounts_id_email");
+    assert!(
+        build.is_some() && named.is_some() && build < named,
+        "{}",
+        sql.stdout
+    );
+    crate::support::assert_converges(
+        &project,
+        &db,
+        (v2_public, v2_tenant),
+        TENANTS,
+        &["--allow-hazard", "access-exclusive-lock"],
+    )
+    .await;
+
+    // An index that is not unique is refused where it is named.
+    project.write(
+        "schema/tenant/app.sql",
+        "CREATE TABLE items (id int NOT NULL);\nCREATE INDEX items_id ON items (id);\nALTER TABLE items REPLICA IDENTITY USING INDEX items_id;\n",
+    );
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 1, "{}", plan.snapshot());
+    for expected in [
+        "kschema::sql::replica_index",
+        "the index is not unique",
+        "app.sql:3",
+    ] {
+        assert!(
+            plan.stderr.contains(expected),
+            "{expected}\n{}",
+            plan.stderr
+        );
+    }
+}

@@ -81,6 +81,7 @@ CREATE TABLE orders (
 CREATE INDEX orders_recent ON orders (id DESC) WHERE ref IS NOT NULL;
 CREATE INDEX accounts_email_lower ON accounts (lower(email));
 ALTER TABLE orders REPLICA IDENTITY FULL;
+ALTER TABLE accounts REPLICA IDENTITY USING INDEX accounts_email_key;
 ALTER TABLE accounts SET (fillfactor = 90);
 COMMENT ON TABLE accounts IS 'who pays';
 COMMENT ON COLUMN accounts.email IS 'lower-case; it''s unique';

@@ -33,9 +33,12 @@ const TENANT_OBJECTS: &[(&str, &str)] = &[
         "CREATE INDEX notifications_by_id ON org_abc123.notifications (id) WITH (fillfactor = 70)",
         "1 index with storage options (notifications_by_id (fillfactor=70))",
     ),
+    // USING INDEX an index dropped since: no statement says what it is.
     (
-        "ALTER TABLE org_abc123.permissions REPLICA IDENTITY USING INDEX permissions_pkey",
-        "1 replica identity (permissions (USING INDEX))",
+        "CREATE UNIQUE INDEX permissions_by_name ON org_abc123.permissions (name); \
+         ALTER TABLE org_abc123.permissions REPLICA IDENTITY USING INDEX permissions_by_name; \
+         DROP INDEX org_abc123.permissions_by_name",
+        "1 replica identity (permissions (USING INDEX, the index dropped))",
     ),
     (
         "CREATE RULE no_delete AS ON DELETE TO org_abc123.trial_shares DO INSTEAD NOTHING",
@@ -94,6 +97,10 @@ const MANAGED_DRIFT: &[(&str, &str)] = &[
     (
         "CREATE DOMAIN org_abc123.positive AS int CHECK (VALUE > 0)",
         "- drop domain positive",
+    ),
+    (
+        "ALTER TABLE org_abc123.roles REPLICA IDENTITY USING INDEX roles_pkey",
+        "~ set replica identity of roles to default",
     ),
     (
         "ALTER TABLE org_abc123.roles ENABLE ROW LEVEL SECURITY",

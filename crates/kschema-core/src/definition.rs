@@ -201,8 +201,8 @@ pub fn create_event_trigger(trigger: &crate::model::EventTrigger) -> String {
     )
 }
 
-/// `ALTER TABLE t REPLICA IDENTITY FULL | NOTHING | DEFAULT`.
-pub fn replica_identity(table: &Ident, identity: Option<ReplicaIdentity>) -> Sql {
+/// `ALTER TABLE t REPLICA IDENTITY FULL | NOTHING | DEFAULT | USING INDEX i`.
+pub fn replica_identity(table: &Ident, identity: Option<&ReplicaIdentity>) -> Sql {
     Sql::new()
         .text("ALTER TABLE ")
         .qualified(table)

@@ -83,7 +83,10 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
     -- The table's own attributes, when not the defaults (a line only for
     -- the tables that have any: a fleet of plain tables adds no rows).
     SELECT 'c', c.oid, concat_ws('|', 'table', c.relpersistence, c.relreplident, c.reloptions::text,
-                                  c.relrowsecurity, c.relforcerowsecurity, c.relacl::text)
+                                  c.relrowsecurity, c.relforcerowsecurity, c.relacl::text,
+                                  CASE WHEN c.relreplident = 'i' THEN
+                                    (SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                                      WHERE i.indrelid = c.oid AND i.indisreplident) END)
       FROM pg_class c
      WHERE c.oid = ANY($1)
        AND (c.relpersistence <> 'p' OR c.relreplident <> 'd' OR c.reloptions IS NOT NULL

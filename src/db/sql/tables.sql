@@ -245,6 +245,9 @@ SELECT tbl.oid,
          'unlogged', rel.relpersistence = 'u',
          'comment', obj_description(tbl.oid, 'pg_class'),
          'replica_identity', rel.relreplident,
+         'replica_index', CASE WHEN rel.relreplident = 'i' THEN
+           (SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+             WHERE i.indrelid = rel.oid AND i.indisreplident) END,
          'options', rel.reloptions,
          'triggers', coalesce(trg.triggers, '[]'),
          'row_security', rel.relrowsecurity,

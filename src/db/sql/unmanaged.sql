@@ -73,9 +73,12 @@ SELECT nspname, kind, name FROM (
     FROM rel t JOIN pg_tablespace ts ON ts.oid = t.reltablespace
    WHERE t.relkind IN ('r', 'p')
   UNION ALL
-  SELECT nspname, 'replica_identity',
-         format('%I (%s)', relname, CASE relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' ELSE 'USING INDEX' END)
-    FROM rel WHERE relkind = 'r' AND relreplident = 'i'
+  -- USING INDEX an index since dropped: PostgreSQL sends nothing, and no
+  -- statement says so.
+  SELECT nspname, 'replica_identity', format('%I (USING INDEX, the index dropped)', relname)
+    FROM rel
+   WHERE relkind = 'r' AND relreplident = 'i'
+     AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = rel.oid AND i.indisreplident)
   UNION ALL
   /*VIRTUAL_GENERATED_COLUMNS*/
   -- A serial's sequence with options of its own (the model keeps only that

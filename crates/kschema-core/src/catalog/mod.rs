@@ -733,9 +733,10 @@ impl LiveStateBuilder {
             });
         }
         let comment = raw.comment.clone();
-        let replica_identity = match raw.replica_identity.as_str() {
-            "f" => Some(ReplicaIdentity::Full),
-            "n" => Some(ReplicaIdentity::Nothing),
+        let replica_identity = match (raw.replica_identity.as_str(), &raw.replica_index) {
+            ("f", _) => Some(ReplicaIdentity::Full),
+            ("n", _) => Some(ReplicaIdentity::Nothing),
+            ("i", Some(index)) => Some(ReplicaIdentity::UsingIndex(Ident::new(index))),
             _ => None,
         };
         let options = storage_options(raw.options.as_deref().unwrap_or_default());

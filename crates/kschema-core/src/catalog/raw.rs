@@ -22,9 +22,13 @@ pub struct RawTable {
     pub unlogged: bool,
     #[serde(default)]
     pub comment: Option<String>,
-    /// `relreplident`: `d`, `n`, `f` or `i` (an index: not managed, listed).
+    /// `relreplident`: `d`, `n`, `f` or `i` (an index: `replica_index`).
     #[serde(default)]
     pub replica_identity: String,
+    /// The index `relreplident` `i` means; none when it was dropped (then
+    /// PostgreSQL behaves as for `NOTHING`, and the table is listed).
+    #[serde(default)]
+    pub replica_index: Option<String>,
     /// `reloptions`: `name=value` each.
     #[serde(default)]
     pub options: Option<Vec<String>>,

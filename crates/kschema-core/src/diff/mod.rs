@@ -18,7 +18,7 @@
 use std::collections::BTreeSet;
 
 use crate::ident::Ident;
-use crate::model::{Constraint, SchemaModel, Table};
+use crate::model::{Constraint, ReplicaIdentity, SchemaModel, Table};
 
 mod change;
 pub use change::{Change, ColumnChange, EnumColumn, RowUpdate};
@@ -109,7 +109,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
                 if table.replica_identity.is_some() {
                     changes.push(Change::SetReplicaIdentity {
                         table: name.clone(),
-                        identity: table.replica_identity,
+                        identity: table.replica_identity.clone(),
                     });
                 }
             }
@@ -125,6 +125,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
     }
 
     diff_indexes(live, desired, &mut changes);
+    replica_identities_of_rebuilt_indexes(desired, &mut changes);
     diff_comments(live, desired, &mut changes);
     routine::diff_routines(live, desired, &mut changes);
     enum_type::diff_enums(live, desired, &mut changes);
@@ -145,6 +146,38 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
         }
     }
     changes
+}
+
+/// A table's `REPLICA IDENTITY USING INDEX i` is lost with `i`: when the
+/// plan drops `i` to build it again (a changed definition, a key's new
+/// columns), it names `i` again once built.
+fn replica_identities_of_rebuilt_indexes(desired: &SchemaModel, changes: &mut Vec<Change>) {
+    let rebuilt: Vec<(Ident, Ident)> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::DropIndex { index } => Some((index.table.clone(), index.name.clone())),
+            Change::DropConstraint { table, constraint } => {
+                Some((table.clone(), constraint.name.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    for (table, index) in rebuilt {
+        let Some(desired_table) = desired.tables.get(&table) else {
+            continue;
+        };
+        let names_it =
+            ReplicaIdentity::index(desired_table.replica_identity.as_ref()) == Some(&index);
+        let set_already = changes
+            .iter()
+            .any(|c| matches!(c, Change::SetReplicaIdentity { table: t, .. } if *t == table));
+        if names_it && !set_already {
+            changes.push(Change::SetReplicaIdentity {
+                table,
+                identity: desired_table.replica_identity.clone(),
+            });
+        }
+    }
 }
 
 /// The table columns whose changes objects reading them block (a view, a

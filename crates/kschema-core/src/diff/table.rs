@@ -57,7 +57,7 @@ pub(super) fn diff_table(live: &Table, desired: &Table, changes: &mut Vec<Change
     if live.replica_identity != desired.replica_identity {
         changes.push(Change::SetReplicaIdentity {
             table: table.clone(),
-            identity: desired.replica_identity,
+            identity: desired.replica_identity.clone(),
         });
     }
     if live.unlogged != desired.unlogged {

@@ -585,7 +585,9 @@ pub(crate) fn fold(
             sqlparser::ast::ReplicaIdentity::Nothing => Ok(Folded::ReplicaIdentity(Some(
                 crate::model::ReplicaIdentity::Nothing,
             ))),
-            other => Err(NotFolded::Other(format!("REPLICA IDENTITY {other}"))),
+            sqlparser::ast::ReplicaIdentity::Index(index) => Ok(Folded::ReplicaIdentity(Some(
+                crate::model::ReplicaIdentity::UsingIndex(Ident::from_sqlparser(index)),
+            ))),
         },
         AlterTableOperation::AddConstraint { constraint, .. } => {
             table.constraints.push(constraint.clone());

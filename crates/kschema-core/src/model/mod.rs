@@ -231,21 +231,34 @@ impl Table {
 }
 
 /// What logical replication sends to identify an updated or deleted row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReplicaIdentity {
     /// The whole old row.
     Full,
     /// Nothing: updates and deletes cannot be replicated.
     Nothing,
+    /// The columns of this unique index of the table (a key constraint's
+    /// index has the constraint's name).
+    UsingIndex(Ident),
 }
 
 impl ReplicaIdentity {
-    pub fn sql(identity: Option<ReplicaIdentity>) -> &'static str {
+    /// `DEFAULT`, `FULL`, `NOTHING` or `USING INDEX name` (quoted as needed).
+    pub fn sql(identity: Option<&ReplicaIdentity>) -> String {
         match identity {
-            None => "DEFAULT",
-            Some(ReplicaIdentity::Full) => "FULL",
-            Some(ReplicaIdentity::Nothing) => "NOTHING",
+            None => "DEFAULT".into(),
+            Some(ReplicaIdentity::Full) => "FULL".into(),
+            Some(ReplicaIdentity::Nothing) => "NOTHING".into(),
+            Some(ReplicaIdentity::UsingIndex(index)) => format!("USING INDEX {}", index.quoted()),
+        }
+    }
+
+    /// The index it names, if it names one.
+    pub fn index(identity: Option<&ReplicaIdentity>) -> Option<&Ident> {
+        match identity {
+            Some(ReplicaIdentity::UsingIndex(index)) => Some(index),
+            _ => None,
         }
     }
 }

@@ -258,7 +258,7 @@ fn adopt_table(desired: &Table, stored: &Table) -> Result<Table, String> {
         constraints,
         comment: stored.comment.clone(),
         unlogged: stored.unlogged,
-        replica_identity: stored.replica_identity,
+        replica_identity: stored.replica_identity.clone(),
         options: stored.options.clone(),
         triggers: adopt_triggers(desired, stored)?,
         row_security: stored.row_security,

@@ -265,11 +265,19 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             vec![],
             TxMode::Transactional,
         ),
-        Change::SetReplicaIdentity { table, identity } => step(
-            vec![replica_identity(table, *identity)],
-            vec![],
-            TxMode::Transactional,
-        ),
+        Change::SetReplicaIdentity { table, identity } => {
+            // An index built concurrently exists only after the transaction.
+            let after_build = crate::model::ReplicaIdentity::index(identity.as_ref())
+                .is_some_and(|index| ctx.online_indexes.contains(index));
+            step(
+                vec![replica_identity(table, identity.as_ref())],
+                vec![],
+                match after_build {
+                    true => TxMode::NonTransactional,
+                    false => TxMode::Transactional,
+                },
+            )
+        }
         // Storage parameters change the catalog only (new rows and the next
         // vacuum follow them).
         Change::SetStorageParameters { table, set, reset } => {

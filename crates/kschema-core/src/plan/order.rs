@@ -79,6 +79,9 @@ enum Phase {
     /// Nullability last among column changes: SET NOT NULL needs the
     /// default and type in place.
     Nullability,
+    /// `REPLICA IDENTITY USING INDEX` once the index exists and its
+    /// columns are NOT NULL.
+    ReplicaIdentityIndex,
     DropColumns,
     DropTables,
     /// A function outlives the triggers, columns and tables that used it.
@@ -107,6 +110,10 @@ fn phase(change: &Change) -> Phase {
         Change::CreateTable { .. } => Phase::CreateTables,
         Change::DropTableToRepartition { .. } => Phase::DropRepartitioned,
         Change::SetPartitionOf { .. } => Phase::Partitions,
+        Change::SetReplicaIdentity {
+            identity: Some(crate::model::ReplicaIdentity::UsingIndex(_)),
+            ..
+        } => Phase::ReplicaIdentityIndex,
         Change::SetPersistence { .. }
         | Change::SetStorageParameters { .. }
         | Change::SetReplicaIdentity { .. } => Phase::AlterColumns,

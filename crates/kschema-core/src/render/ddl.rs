@@ -55,6 +55,10 @@ pub fn table_file(table: &Table, indexes: &[&Index]) -> String {
             create_index(index, false, ExprStyle::Canonical).render_relative()
         );
     }
+    if table.replica_identity.is_some() {
+        let statement = replica_identity(&table.name, table.replica_identity.as_ref());
+        let _ = writeln!(out, "{};", statement.render_relative());
+    }
     if !table.triggers.is_empty() || !table.policies.is_empty() || !table.row_security.is_off() {
         out.push('\n');
     }
@@ -265,7 +269,8 @@ fn table_sql(table: &Table) -> Sql {
 }
 
 /// What a `CREATE TABLE` cannot say, as the statements after it: `NOT
-/// VALID` constraints, `REPLICA IDENTITY`, comments.
+/// VALID` constraints, comments (`REPLICA IDENTITY` comes after the
+/// indexes, one of which it may name).
 fn after_create(table: &Table) -> Vec<Sql> {
     let mut statements = Vec::new();
     for constraint in table.constraints.iter().filter(|c| !c.validated) {
@@ -275,9 +280,6 @@ fn after_create(table: &Table) -> Vec<Sql> {
             .text(" ADD ");
         statements
             .push(constraint_sql(add, constraint, true, ExprStyle::Canonical).text(" NOT VALID"));
-    }
-    if table.replica_identity.is_some() {
-        statements.push(replica_identity(&table.name, table.replica_identity));
     }
     if let Some(comment) = &table.comment {
         statements.push(comment_on(&table.name, None, Some(comment)));
@@ -302,6 +304,10 @@ pub fn table_ddl(table: &Table, indexes: &[&Index], schema: &SchemaName) -> Stri
             "{};",
             create_index(index, false, ExprStyle::Canonical).render(schema)
         );
+    }
+    if table.replica_identity.is_some() {
+        let statement = replica_identity(&table.name, table.replica_identity.as_ref());
+        let _ = writeln!(out, "{};", statement.render(schema));
     }
     for trigger in &table.triggers {
         let _ = writeln!(out, "{};", trigger.definition);

@@ -49,7 +49,13 @@ fn describe_change(change: &Change) -> (char, String) {
             '~',
             format!(
                 "set replica identity of {table} to {}",
-                crate::model::ReplicaIdentity::sql(*identity).to_lowercase()
+                match identity {
+                    None => "default".to_string(),
+                    Some(crate::model::ReplicaIdentity::Full) => "full".into(),
+                    Some(crate::model::ReplicaIdentity::Nothing) => "nothing".into(),
+                    Some(crate::model::ReplicaIdentity::UsingIndex(index)) =>
+                        format!("index {index}"),
+                }
             ),
         ),
         Change::SetStorageParameters { table, set, reset } => {

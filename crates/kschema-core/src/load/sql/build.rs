@@ -169,7 +169,17 @@ impl Loader {
                 found.row_security = security;
             }
         }
-        for (table, identity) in std::mem::take(&mut self.replica_identities) {
+        for (table, identity, file, span) in std::mem::take(&mut self.replica_identities) {
+            if let Some(index) = crate::model::ReplicaIdentity::index(identity.as_ref()) {
+                if let Some(problem) = replica_index_problem(&loaded.model, &table, index) {
+                    self.problems.push(
+                        Problem::new("kschema::sql::replica_index", problem)
+                            .at(&file, span, "this replica identity")
+                            .with_help("name a unique index of the table without a WHERE clause, or its primary key or unique constraint (the constraint's index has its name)"),
+                    );
+                    continue;
+                }
+            }
             if let Some(found) = loaded.model.tables.get_mut(&table) {
                 found.replica_identity = identity;
             }
@@ -407,4 +417,34 @@ pub(super) fn relation_name_clashes(loaded: &LoadedScope) -> Vec<Problem> {
         problems.push(problem);
     }
     problems
+}
+
+/// Why `REPLICA IDENTITY USING INDEX index` cannot name `index` of
+/// `table`, if it cannot. What PostgreSQL checks beyond this (columns NOT
+/// NULL, not deferrable) it reports when the desired state is built.
+fn replica_index_problem(model: &SchemaModel, table: &Ident, index: &Ident) -> Option<String> {
+    if let Some(found) = model.indexes.get(index).filter(|i| i.table == *table) {
+        return match (found.unique, &found.predicate) {
+            (false, _) => Some(format!(
+                "REPLICA IDENTITY USING INDEX {index}: the index is not unique"
+            )),
+            (_, Some(_)) => Some(format!(
+                "REPLICA IDENTITY USING INDEX {index}: the index is partial"
+            )),
+            _ => None,
+        };
+    }
+    let is_key = model.tables.get(table).is_some_and(|t| {
+        t.constraints.iter().any(|c| {
+            c.name == *index
+                && matches!(
+                    c.kind,
+                    crate::model::ConstraintKind::PrimaryKey { .. }
+                        | crate::model::ConstraintKind::Unique { .. }
+                )
+        })
+    });
+    (!is_key).then(|| {
+        format!("REPLICA IDENTITY USING INDEX {index}: {table} has no index or key of that name")
+    })
 }

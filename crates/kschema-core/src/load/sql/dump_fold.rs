@@ -81,7 +81,12 @@ impl Loader {
                     }
                     Ok(dump::Folded::ReplicaIdentity(identity)) => {
                         if let Some(table_name) = &name {
-                            self.replica_identities.push((table_name.clone(), identity));
+                            self.replica_identities.push((
+                                table_name.clone(),
+                                identity,
+                                file.clone(),
+                                span,
+                            ));
                         }
                         continue;
                     }
@@ -136,7 +141,7 @@ impl Loader {
                     ),
                     Err(dump::NotFolded::Other(what)) => (
                         format!("ALTER TABLE … {what} is not part of a desired state"),
-                        "a desired state amends a table only with ADD CONSTRAINT, ALTER COLUMN … SET DEFAULT, SET NOT NULL or ADD GENERATED … AS IDENTITY, REPLICA IDENTITY FULL / NOTHING / DEFAULT, ENABLE / DISABLE TRIGGER, ENABLE / FORCE ROW LEVEL SECURITY and ATTACH PARTITION; write the rest in its CREATE TABLE",
+                        "a desired state amends a table only with ADD CONSTRAINT, ALTER COLUMN … SET DEFAULT, SET NOT NULL or ADD GENERATED … AS IDENTITY, REPLICA IDENTITY FULL / NOTHING / DEFAULT / USING INDEX, ENABLE / DISABLE TRIGGER, ENABLE / FORCE ROW LEVEL SECURITY and ATTACH PARTITION; write the rest in its CREATE TABLE",
                     ),
                 };
                 refusals.push(refused);

@@ -236,8 +236,13 @@ struct Loader {
     /// Where a `CREATE UNLOGGED SEQUENCE` was: fine for a serial of an
     /// unlogged table (its sequence is unlogged anyway), refused otherwise.
     unlogged_sequences: Vec<(Arc<SourceFile>, (u64, u64))>,
-    /// A dump's `ALTER TABLE … REPLICA IDENTITY`, by table.
-    replica_identities: Vec<(Ident, Option<crate::model::ReplicaIdentity>)>,
+    /// `ALTER TABLE … REPLICA IDENTITY`, by table, and where it is said.
+    replica_identities: Vec<(
+        Ident,
+        Option<crate::model::ReplicaIdentity>,
+        Arc<SourceFile>,
+        SourceSpan,
+    )>,
     /// `CREATE FUNCTION`, `PROCEDURE` and `TRIGGER` statements.
     routines: Vec<routine::DeclaredRoutine>,
     /// `ALTER TABLE … DISABLE TRIGGER` and its kin.
