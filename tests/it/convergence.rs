@@ -918,3 +918,45 @@ async fn replica_identity_using_index_converges() {
         );
     }
 }
+
+/// An index's storage parameters: created with it, changed in place
+/// (`ALTER INDEX … SET / RESET`, no rebuild), in public and per tenant.
+#[tokio::test]
+async fn index_storage_parameters_converge_in_place() {
+    const TENANTS: &[&str] = &["abc", "def"];
+    let v1_public = "CREATE TABLE t (\n  id int PRIMARY KEY,\n  name text\n);\nCREATE INDEX t_name ON t (name) WITH (fillfactor = 70, deduplicate_items = off);\n";
+    let v1_tenant = "CREATE TABLE docs (\n  id int,\n  body tsvector\n);\nCREATE INDEX docs_body ON docs USING gin (body) WITH (fastupdate = false);\n";
+    let project = crate::support::project_of(v1_public, v1_tenant, TENANTS);
+    let db = TestDb::new().await;
+    crate::support::assert_converges(&project, &db, (v1_public, v1_tenant), TENANTS, &[]).await;
+
+    let v2_public = "CREATE TABLE t (\n  id int PRIMARY KEY,\n  name text\n);\nCREATE INDEX t_name ON t (name) WITH (fillfactor = 80);\n";
+    let v2_tenant = "CREATE TABLE docs (\n  id int,\n  body tsvector\n);\nCREATE INDEX docs_body ON docs USING gin (body);\n";
+    project.write("schema/public/app.sql", v2_public);
+    project.write("schema/tenant/app.sql", v2_tenant);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    for expected in [
+        "~ set storage parameters of index t_name on t: fillfactor=80, reset deduplicate_items",
+        "~ set storage parameters of index docs_body on docs: reset fastupdate",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.stdout
+        );
+    }
+    let sql = kschema(
+        &project,
+        &db,
+        &["plan", "--tenant", "all", "--format", "sql"],
+    );
+    assert!(
+        sql.stdout
+            .contains("ALTER INDEX public.t_name SET (fillfactor = '80');")
+            && !sql.stdout.contains("DROP INDEX"),
+        "{}",
+        sql.stdout
+    );
+    crate::support::assert_converges(&project, &db, (v2_public, v2_tenant), TENANTS, &[]).await;
+}

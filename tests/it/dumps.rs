@@ -78,7 +78,7 @@ CREATE TABLE orders (
     ref INT,
     FOREIGN KEY (account_id) REFERENCES accounts (id) DEFERRABLE INITIALLY DEFERRED
 );
-CREATE INDEX orders_recent ON orders (id DESC) WHERE ref IS NOT NULL;
+CREATE INDEX orders_recent ON orders (id DESC) WITH (fillfactor = 60) WHERE ref IS NOT NULL;
 CREATE INDEX accounts_email_lower ON accounts (lower(email));
 ALTER TABLE orders REPLICA IDENTITY FULL;
 ALTER TABLE accounts REPLICA IDENTITY USING INDEX accounts_email_key;

@@ -388,6 +388,12 @@ pub fn create_index(index: &Index, concurrently: bool, style: ExprStyle) -> Sql 
     if index.nulls_not_distinct {
         tail.push_str(" NULLS NOT DISTINCT");
     }
+    if !index.options.is_empty() {
+        tail.push_str(&format!(
+            " WITH ({})",
+            storage_parameter_list(&index.options)
+        ));
+    }
     if let Some(predicate) = &index.predicate {
         tail.push_str(&format!(" WHERE {}", style.of(predicate)));
     }

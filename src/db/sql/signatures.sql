@@ -133,7 +133,7 @@ SELECT part, relid, sum(hashtextextended(line, 0))::text || '/' || count(*) AS s
            concat_ws('|', ic.relname, ix.indisunique, ic.relam, ix.indisvalid, ix.indkey::text,
                      ix.indclass::text, ix.indoption::text, ix.indcollation::text, ix.indnkeyatts,
                      ix.indexprs::text, ix.indpred::text, /*INDEX_NULLS_NOT_DISTINCT*/,
-                     own.contype)
+                     own.contype, ic.reloptions::text)
       FROM pg_index ix
       JOIN pg_class ic ON ic.oid = ix.indexrelid
       LEFT JOIN pg_constraint own ON own.conrelid = ix.indrelid AND own.conindid = ix.indexrelid

@@ -164,7 +164,8 @@ idx AS (
            'include', coalesce(ii.include, '[]'),
            'predicate', pg_get_expr(ix.indpred, ix.indrelid),
            'nulls_not_distinct', /*INDEX_NULLS_NOT_DISTINCT*/,
-           'partitioned', ic.relkind = 'I'
+           'partitioned', ic.relkind = 'I',
+           'options', ic.reloptions
          ) ORDER BY ic.relname) AS indexes
     FROM plain_index ix
     JOIN pg_class ic ON ic.oid = ix.indexrelid

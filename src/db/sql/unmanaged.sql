@@ -108,13 +108,17 @@ SELECT nspname, kind, name FROM (
                                         WHEN 'int4'::regtype THEN 2147483647
                                         ELSE 9223372036854775807 END)
   UNION ALL
+  -- An index's storage parameters are managed, a key constraint's are not.
   SELECT i.nspname, 'index_options',
          format('%I (%s)', i.relname, concat_ws(', ',
-           CASE WHEN i.reloptions IS NOT NULL THEN array_to_string(i.reloptions, ', ') END,
+           CASE WHEN i.reloptions IS NOT NULL AND own.oid IS NOT NULL
+                THEN array_to_string(i.reloptions, ', ') END,
            CASE WHEN i.reltablespace <> 0 THEN 'TABLESPACE ' || quote_ident(ts.spcname) END))
     FROM rel i
     LEFT JOIN pg_tablespace ts ON ts.oid = i.reltablespace
-   WHERE i.relkind IN ('i', 'I') AND (i.reloptions IS NOT NULL OR i.reltablespace <> 0)
+    LEFT JOIN pg_constraint own ON own.conindid = i.oid AND own.contype IN ('p', 'u', 'x')
+   WHERE i.relkind IN ('i', 'I')
+     AND ((i.reloptions IS NOT NULL AND own.oid IS NOT NULL) OR i.reltablespace <> 0)
   UNION ALL
   -- Triggers on what is not a table kschema manages (a table's own, a
   -- partitioned table's and a partition's are managed; a partition's copy

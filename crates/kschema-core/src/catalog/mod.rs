@@ -860,6 +860,7 @@ impl LiveStateBuilder {
                 valid: i.valid,
                 implicit_name: false,
                 partitioned: i.partitioned,
+                options: storage_options(i.options.as_deref().unwrap_or_default()),
             })
             .collect();
         (

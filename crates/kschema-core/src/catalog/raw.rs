@@ -356,6 +356,9 @@ pub struct RawIndex {
     /// On a partitioned table (`relkind` `I`).
     #[serde(default)]
     pub partitioned: bool,
+    /// `reloptions`: `name=value` each.
+    #[serde(default)]
+    pub options: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -85,9 +85,12 @@ pub enum Change {
         table: Ident,
         identity: Option<ReplicaIdentity>,
     },
-    /// `SET (…)` and `RESET (…)` of storage parameters.
+    /// `SET (…)` and `RESET (…)` of storage parameters: the table's, or
+    /// those of its index `index`.
     SetStorageParameters {
         table: Ident,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        index: Option<Ident>,
         set: Vec<(String, String)>,
         reset: Vec<String>,
     },

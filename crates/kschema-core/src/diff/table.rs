@@ -66,27 +66,8 @@ pub(super) fn diff_table(live: &Table, desired: &Table, changes: &mut Vec<Change
             unlogged: desired.unlogged,
         });
     }
-    let (live_options, desired_options): (BTreeMap<_, _>, BTreeMap<_, _>) = (
-        live.options.iter().cloned().collect(),
-        desired.options.iter().cloned().collect(),
-    );
-    if live_options != desired_options {
-        changes.push(Change::SetStorageParameters {
-            table: table.clone(),
-            set: desired
-                .options
-                .iter()
-                .filter(|(name, value)| live_options.get(name) != Some(value))
-                .cloned()
-                .collect(),
-            reset: live
-                .options
-                .iter()
-                .map(|(name, _)| name)
-                .filter(|name| !desired_options.contains_key(*name))
-                .cloned()
-                .collect(),
-        });
+    if let Some(change) = storage_parameter_change(table, None, &live.options, &desired.options) {
+        changes.push(change);
     }
     // A partition's columns are its parent's; a table about to be attached
     // keeps its own keys too, which ATTACH matches to the parent's.
@@ -307,10 +288,44 @@ pub(super) fn diff_index_sets(live: &[Index], desired: &[Index], changes: &mut V
                         to: d.name.clone(),
                     });
                 }
+                // Storage parameters change in place: new pages follow them.
+                let index = Some(d.name.clone());
+                changes.extend(storage_parameter_change(
+                    &d.table, index, &l.options, &d.options,
+                ));
             }
             (None, Some(d)) => changes.push(Change::CreateIndex { index: d.clone() }),
             (Some(l), None) => changes.push(Change::DropIndex { index: l.clone() }),
             (None, None) => {}
         }
     }
+}
+
+/// The `SET (…)` / `RESET (…)` that turns the `live` storage parameters of
+/// `table` (or of its index) into the `desired` ones, if they differ.
+fn storage_parameter_change(
+    table: &Ident,
+    index: Option<Ident>,
+    live: &[(String, String)],
+    desired: &[(String, String)],
+) -> Option<Change> {
+    let (live_options, desired_options): (BTreeMap<_, _>, BTreeMap<_, _>) = (
+        live.iter().cloned().collect(),
+        desired.iter().cloned().collect(),
+    );
+    (live_options != desired_options).then(|| Change::SetStorageParameters {
+        table: table.clone(),
+        index,
+        set: desired
+            .iter()
+            .filter(|(name, value)| live_options.get(name) != Some(value))
+            .cloned()
+            .collect(),
+        reset: live
+            .iter()
+            .map(|(name, _)| name)
+            .filter(|name| !desired_options.contains_key(*name))
+            .cloned()
+            .collect(),
+    })
 }

@@ -616,6 +616,10 @@ pub struct Index {
     /// and cannot build it concurrently.
     #[serde(default, skip_serializing_if = "is_false")]
     pub partitioned: bool,
+    /// Storage parameters (`WITH (fillfactor = 70)`) as PostgreSQL keeps
+    /// them (`fillfactor`, `70`): changed in place, not by a rebuild.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<(String, String)>,
 }
 
 impl Index {

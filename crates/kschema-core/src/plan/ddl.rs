@@ -280,15 +280,22 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
         }
         // Storage parameters change the catalog only (new rows and the next
         // vacuum follow them).
-        Change::SetStorageParameters { table, set, reset } => {
+        Change::SetStorageParameters {
+            table,
+            index,
+            set,
+            reset,
+        } => {
+            let alter = || match index {
+                Some(index) => Sql::new().text("ALTER INDEX ").qualified(index),
+                None => alter_table(table),
+            };
             let mut statements = Vec::new();
             if !set.is_empty() {
-                statements.push(
-                    alter_table(table).text(format!(" SET ({})", storage_parameter_list(set))),
-                );
+                statements.push(alter().text(format!(" SET ({})", storage_parameter_list(set))));
             }
             if !reset.is_empty() {
-                statements.push(alter_table(table).text(format!(" RESET ({})", reset.join(", "))));
+                statements.push(alter().text(format!(" RESET ({})", reset.join(", "))));
             }
             step(statements, vec![], TxMode::Transactional)
         }

@@ -58,12 +58,21 @@ fn describe_change(change: &Change) -> (char, String) {
                 }
             ),
         ),
-        Change::SetStorageParameters { table, set, reset } => {
+        Change::SetStorageParameters {
+            table,
+            index,
+            set,
+            reset,
+        } => {
             let mut parts: Vec<String> = set.iter().map(|(k, v)| format!("{k}={v}")).collect();
             parts.extend(reset.iter().map(|k| format!("reset {k}")));
+            let of = match index {
+                Some(index) => format!("index {index} on {table}"),
+                None => table.to_string(),
+            };
             (
                 '~',
-                format!("set storage parameters of {table}: {}", parts.join(", ")),
+                format!("set storage parameters of {of}: {}", parts.join(", ")),
             )
         }
         Change::CreateTable { table } => (

@@ -40,15 +40,15 @@ impl Loader {
                 return None;
             }
         };
-        if !ast.with.is_empty() {
+        let Some(options) = index_storage_parameters(&ast.with) else {
             self.unsupported(
                 file,
                 table_span,
-                "index storage parameters (WITH …) are not supported".into(),
-                "remove the WITH clause",
+                "index options other than storage parameters (WITH (name = value, …)) are not supported".into(),
+                "write WITH (fillfactor = 70) and the like",
             );
             return None;
-        }
+        };
         let column_types: Option<BTreeMap<Ident, ColumnType>> = table.map(|table| {
             table
                 .columns
@@ -131,6 +131,40 @@ impl Loader {
             // Known once every table is (`build`).
             partitioned: false,
             implicit_name,
+            options,
         })
     }
+}
+
+/// `WITH (fillfactor = 70, deduplicate_items = off)` as name → value,
+/// spelled as PostgreSQL keeps them; `None` when one is not `name = value`.
+fn index_storage_parameters(with: &[Expr]) -> Option<Vec<(String, String)>> {
+    with.iter()
+        .map(|option| match option {
+            Expr::BinaryOp {
+                left,
+                op: sqlparser::ast::BinaryOperator::Eq,
+                right,
+            } => {
+                // A parameter's name is written into statements as it is:
+                // only PostgreSQL's own spelling of one.
+                let Expr::Identifier(name) = left.as_ref() else {
+                    return None;
+                };
+                let plain = name
+                    .value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && name
+                        .value
+                        .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+                if !plain {
+                    return None;
+                }
+                let value = super::table::storage_parameter_value(right)?;
+                Some((name.value.to_lowercase(), value))
+            }
+            _ => None,
+        })
+        .collect()
 }

@@ -846,20 +846,26 @@ fn storage_parameters(options: &CreateTableOptions) -> Option<Vec<(String, Strin
     list.iter()
         .map(|option| match option {
             sqlparser::ast::SqlOption::KeyValue { key, value } => {
-                let value = match value {
-                    Expr::Value(v) => match &v.value {
-                        sqlparser::ast::Value::SingleQuotedString(text) => text.clone(),
-                        sqlparser::ast::Value::Boolean(b) => b.to_string(),
-                        other => other.to_string(),
-                    },
-                    Expr::Identifier(ident) => ident.value.to_lowercase(),
-                    other => other.to_string(),
-                };
+                let value = storage_parameter_value(value).unwrap_or_else(|| value.to_string());
                 Some((key.to_string().to_lowercase(), value))
             }
             _ => None,
         })
         .collect()
+}
+
+/// A storage parameter's value as PostgreSQL keeps it (`70`, `off`,
+/// `true`); `None` when it is not a literal or a word.
+pub(super) fn storage_parameter_value(value: &Expr) -> Option<String> {
+    match value {
+        Expr::Value(v) => Some(match &v.value {
+            sqlparser::ast::Value::SingleQuotedString(text) => text.clone(),
+            sqlparser::ast::Value::Boolean(b) => b.to_string(),
+            other => other.to_string(),
+        }),
+        Expr::Identifier(ident) => Some(ident.value.to_lowercase()),
+        _ => None,
+    }
 }
 
 /// `DEFERRABLE [INITIALLY DEFERRED | IMMEDIATE]` as the model keeps it.
