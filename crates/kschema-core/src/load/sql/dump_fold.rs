@@ -29,22 +29,12 @@ impl Loader {
         for amendment in amendments {
             let file = &amendment.file;
             let span = statement_span(file, &amendment.place);
-            let name = amendment
-                .ast
-                .name
-                .0
-                .last()
-                .and_then(|p| p.as_ident())
-                .map(Ident::from_sqlparser);
-            let Some(table) = self.tables.iter_mut().find(|t| {
-                t.ast
-                    .name
-                    .0
-                    .last()
-                    .and_then(|p| p.as_ident())
-                    .map(Ident::from_sqlparser)
-                    == name
-            }) else {
+            let name = bare_name(&amendment.ast.name);
+            let Some(table) = self
+                .tables
+                .iter_mut()
+                .find(|t| bare_name(&t.ast.name) == name)
+            else {
                 self.problems.push(
                     Problem::new(
                         "kschema::sql::unknown_table",
@@ -175,12 +165,7 @@ impl Loader {
         let span = file.span_between(owner.place.0, owner.place.1);
         let Some(at) = self.sequences.iter().position(|d| match &d.ast {
             Statement::CreateSequence { name, .. } => {
-                name.0
-                    .last()
-                    .and_then(|p| p.as_ident())
-                    .map(Ident::from_sqlparser)
-                    .as_ref()
-                    == Some(&owner.sequence)
+                bare_name(name).as_ref() == Some(&owner.sequence)
             }
             _ => false,
         }) else {
@@ -197,17 +182,10 @@ impl Loader {
         };
         let declared = self.sequences.remove(at);
         // A serial of an unlogged table: its sequence is unlogged by itself.
-        let table_unlogged = self.tables.iter().any(|t| {
-            t.ast.unlogged
-                && t.ast
-                    .name
-                    .0
-                    .last()
-                    .and_then(|p| p.as_ident())
-                    .map(Ident::from_sqlparser)
-                    .as_ref()
-                    == Some(&owner.table)
-        });
+        let table_unlogged = self
+            .tables
+            .iter()
+            .any(|t| t.ast.unlogged && bare_name(&t.ast.name).as_ref() == Some(&owner.table));
         if table_unlogged {
             let start = statement_span(&declared.file, &declared.place);
             self.unlogged_sequences.retain(|(file, place)| {
@@ -221,16 +199,7 @@ impl Loader {
         let column = self
             .tables
             .iter_mut()
-            .filter(|t| {
-                t.ast
-                    .name
-                    .0
-                    .last()
-                    .and_then(|p| p.as_ident())
-                    .map(Ident::from_sqlparser)
-                    .as_ref()
-                    == Some(&owner.table)
-            })
+            .filter(|t| bare_name(&t.ast.name).as_ref() == Some(&owner.table))
             .flat_map(|t| t.ast.columns.iter_mut())
             .find(|c| Ident::from_sqlparser(&c.name) == owner.column);
         let Some(column) = column else {
@@ -475,6 +444,7 @@ fn key_constraint_name(constraint: &sqlparser::ast::TableConstraint) -> Option<I
     match constraint {
         TableConstraint::PrimaryKey(key) => key.name.as_ref(),
         TableConstraint::Unique(key) => key.name.as_ref(),
+        TableConstraint::Exclude(key) => key.name.as_ref(),
         _ => None,
     }
     .map(Ident::from_sqlparser)
