@@ -18,6 +18,7 @@ use thiserror::Error;
 use tokio_postgres::Client;
 
 const SIGNATURES_SQL: &str = include_str!("sql/signatures.sql");
+const COLUMN_SIGNATURES_SQL: &str = include_str!("sql/column_signatures.sql");
 pub(crate) const TABLES_SQL: &str = include_str!("sql/tables.sql");
 const UNMANAGED_SQL: &str = include_str!("sql/unmanaged.sql");
 pub(crate) const FUNCTIONS_SQL: &str = include_str!("sql/functions.sql");
@@ -151,22 +152,46 @@ pub async fn introspect_with_rows(
 }
 
 /// Introspects through `db`: the tables on a connection of its own, the
-/// other objects at the same time on two more that share its snapshot
-/// (views are deparsed per schema, and cost as much as the tables'
-/// signatures on a fleet).
+/// other objects at the same time on more that share its snapshot (views
+/// are deparsed per schema, and cost as much as the tables' signatures on
+/// a fleet).
 pub async fn introspect_database(
     db: &super::Database,
     schemas: &[SchemaName],
     reads: &[RowRead],
 ) -> Result<LiveState, IntrospectError> {
-    let (client, side, third) = futures_util::try_join!(db.connect(), db.connect(), db.connect())
-        .map_err(IntrospectError::Connect)?;
-    introspect_on(&client, Some((&side, &third)), schemas, reads).await
+    let (client, objects, per_schema, columns) =
+        futures_util::try_join!(db.connect(), db.connect(), db.connect(), db.connect())
+            .map_err(IntrospectError::Connect)?;
+    let sides = Sides {
+        objects: &objects,
+        per_schema: &per_schema,
+        column_signatures: &columns,
+    };
+    introspect_on(&client, Some(sides), schemas, reads).await
+}
+
+/// The connections that read beside the main one, on its snapshot.
+#[derive(Clone, Copy)]
+struct Sides<'a> {
+    /// Sequences, functions, enums and what kschema does not manage.
+    objects: &'a Client,
+    /// Views, privileges and comments.
+    per_schema: &'a Client,
+    /// The columns part of the tables' signatures, while the main
+    /// connection reads the other parts.
+    column_signatures: &'a Client,
+}
+
+impl<'a> Sides<'a> {
+    fn all(&self) -> [&'a Client; 3] {
+        [self.objects, self.per_schema, self.column_signatures]
+    }
 }
 
 async fn introspect_on(
     client: &Client,
-    sides: Option<(&Client, &Client)>,
+    sides: Option<Sides<'_>>,
     schemas: &[SchemaName],
     reads: &[RowRead],
 ) -> Result<LiveState, IntrospectError> {
@@ -181,17 +206,16 @@ async fn introspect_on(
         .await
         .map_err(IntrospectError::Query)?;
     let result = async {
-        let sides = match sides {
-            Some((second, third)) => Some((
-                share_snapshot(client, second).await?,
-                share_snapshot(client, third).await?,
-            )),
-            None => None,
-        };
+        if let Some(sides) = sides {
+            for side in sides.all() {
+                share_snapshot(client, side).await?;
+            }
+        }
         let result = read_catalog(client, sides, schemas, version, reads).await;
-        if let Some((second, third)) = sides {
-            let _ = second.batch_execute("COMMIT").await;
-            let _ = third.batch_execute("COMMIT").await;
+        if let Some(sides) = sides {
+            for side in sides.all() {
+                let _ = side.batch_execute("COMMIT").await;
+            }
         }
         result
     }
@@ -240,7 +264,7 @@ async fn share_snapshot<'a>(
 
 async fn read_catalog(
     client: &Client,
-    sides: Option<(&Client, &Client)>,
+    sides: Option<Sides<'_>>,
     schemas: &[SchemaName],
     version: i32,
     reads: &[RowRead],
@@ -249,13 +273,19 @@ async fn read_catalog(
     let mut builder = LiveStateBuilder::new();
     let (tables, (sequences, functions, enums, unmanaged), (views, grants, comments)) = match sides
     {
-        Some((second, third)) => futures_util::try_join!(
-            read_tables(client, &names, version, &mut builder),
-            object_reads(second, &names, version),
-            per_schema_reads(third, &names, version)
+        Some(sides) => futures_util::try_join!(
+            read_tables(
+                client,
+                Some(sides.column_signatures),
+                &names,
+                version,
+                &mut builder
+            ),
+            object_reads(sides.objects, &names, version),
+            per_schema_reads(sides.per_schema, &names, version)
         )?,
         None => (
-            read_tables(client, &names, version, &mut builder).await?,
+            read_tables(client, None, &names, version, &mut builder).await?,
             object_reads(client, &names, version).await?,
             per_schema_reads(client, &names, version).await?,
         ),
@@ -408,6 +438,7 @@ async fn read_catalog(
 /// signature. Returns every table (schema, name, oid).
 async fn read_tables(
     client: &Client,
+    columns_client: Option<&Client>,
     names: &[&str],
     version: i32,
     builder: &mut LiveStateBuilder,
@@ -434,19 +465,22 @@ async fn read_tables(
     }
     trace.mark("table list");
     let oids: Vec<u32> = tables.iter().map(|(_, _, oid)| *oid).collect();
+    // The columns part, the largest, on a connection of its own while this
+    // one reads the other parts.
+    let others = with_version(SIGNATURES_SQL, version);
+    let (columns, others) = match columns_client {
+        Some(columns_client) => futures_util::try_join!(
+            signature_rows(columns_client, COLUMN_SIGNATURES_SQL, &oids),
+            signature_rows(client, &others, &oids)
+        )?,
+        None => (
+            signature_rows(client, COLUMN_SIGNATURES_SQL, &oids).await?,
+            signature_rows(client, &others, &oids).await?,
+        ),
+    };
     let mut signatures = Signatures::default();
-    let rows = client
-        .query_raw(with_version(SIGNATURES_SQL, version).as_str(), [&oids])
-        .await
-        .map_err(IntrospectError::Query)?;
-    pin_mut!(rows);
-    while let Some(row) = rows.try_next().await.map_err(IntrospectError::Query)? {
-        signatures.add(
-            read(&row, 0)?,
-            read(&row, 1)?,
-            read(&row, 2)?,
-            read(&row, 3)?,
-        )?;
+    for row in columns.iter().chain(&others) {
+        signatures.add(read(row, 0)?, read(row, 1)?, read(row, 2)?, read(row, 3)?)?;
     }
     trace.mark("signatures");
     let names_by_oid: HashMap<u32, (&str, &str)> = tables
@@ -492,6 +526,18 @@ async fn read_tables(
     }
 
     Ok(tables)
+}
+
+/// The rows of a signature query over the tables `oids`.
+async fn signature_rows(
+    client: &Client,
+    sql: &str,
+    oids: &[u32],
+) -> Result<Vec<tokio_postgres::Row>, IntrospectError> {
+    client
+        .query(sql, &[&oids])
+        .await
+        .map_err(IntrospectError::Query)
 }
 
 /// Standalone sequences.
@@ -763,8 +809,9 @@ async fn read_unmanaged(
 /// The rows of signatures.sql, combined per table.
 #[derive(Default)]
 struct Signatures {
-    /// Columns, constraints and indexes, by table oid.
-    parts: HashMap<u32, [String; 3]>,
+    /// Columns, the table's own attributes, constraints and indexes, by
+    /// table oid.
+    parts: HashMap<u32, [String; 4]>,
     /// Each table's foreign keys: name and referenced table.
     references: HashMap<u32, Vec<(String, u32)>>,
 }
@@ -779,8 +826,9 @@ impl Signatures {
     ) -> Result<(), IntrospectError> {
         let slot = match (part.as_str(), refers_to) {
             ("c", None) => 0,
-            ("k", None) => 1,
-            ("i", None) => 2,
+            ("t", None) => 1,
+            ("k", None) => 2,
+            ("i", None) => 3,
             ("f", Some(referenced)) => {
                 self.references
                     .entry(relid)
@@ -811,11 +859,11 @@ impl Signatures {
         table: &str,
         names: &HashMap<u32, (&str, &str)>,
     ) -> String {
-        let empty = <[String; 3]>::default();
-        let [columns, constraints, indexes] = self.parts.get(&oid).unwrap_or(&empty);
+        let empty = <[String; 4]>::default();
+        let [columns, attributes, constraints, indexes] = self.parts.get(&oid).unwrap_or(&empty);
         // Names carry their length: no name can pass for a separator.
         let mut signature = format!(
-            "{}:{table}\n{columns}\n{constraints}\n{indexes}",
+            "{}:{table}\n{columns}\n{attributes}\n{constraints}\n{indexes}",
             table.len()
         );
         let mut references: Vec<&(String, u32)> = self

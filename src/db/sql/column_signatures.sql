@@ -1,0 +1,49 @@
+-- Per table asked for (by oid, $1): the columns part ('c') of its
+-- signature. signatures.sql reads the other parts, on another connection
+-- at the same time, and says how they combine. This is the largest part:
+-- on its own, PostgreSQL reads it in parallel workers, each summing its
+-- share of each table's lines, while the other parts are read. (Started
+-- before the table list, by schema, it ran slower: it then competes with
+-- every other read for the server's cores.)
+--
+-- `= ANY($1)` on a large array is a hash lookup from PostgreSQL 14 on; in
+-- this form (not joined to `unnest($1)`) the planner reads pg_attribute in
+-- parallel.
+SELECT 'c' AS part, a.attrelid AS relid,
+       sum(hashtextextended(concat_ws('|', a.attnum, a.attname, own_type.name, a.atttypmod, a.attnotnull,
+                 a.attidentity, a.attgenerated, a.attcollation, a.attacl::text,
+                 CASE WHEN serial.seqname IS NOT NULL THEN 'serial:' || serial.seqname
+                      -- A default of a type of the table's own schema
+                      -- holds that type's oid, which differs per tenant:
+                      -- signed by its text, the qualifier of its cast
+                      -- left out.
+                      WHEN own_type.own AND d.adbin IS NOT NULL
+                      THEN replace(pg_get_expr(d.adbin, 0),
+                                   '::' || quote_ident(relns.nspname) || '.', '::')
+                      ELSE d.adbin::text END), 0))::text || '/' || count(*) AS sig,
+       NULL::oid AS refers_to
+  FROM pg_attribute a
+  -- A column of a type of the table's own schema (a tenant's enum) is
+  -- signed by the type's name, not its oid.
+  JOIN pg_class rel ON rel.oid = a.attrelid
+  JOIN pg_namespace relns ON relns.oid = rel.relnamespace
+  JOIN pg_type ty ON ty.oid = a.atttypid
+  CROSS JOIN LATERAL (
+    SELECT ty.typnamespace = rel.relnamespace AS own,
+           CASE WHEN ty.typnamespace = rel.relnamespace THEN 'own:' || ty.typname
+                ELSE a.atttypid::text END AS name
+  ) own_type
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+  -- A serial: the default is a plain nextval() of a sequence the column
+  -- owns (the same test tables.sql makes), found by hash joins.
+  LEFT JOIN (
+    SELECT uses.objid AS attrdef, own.refobjid AS relid, own.refobjsubid AS attnum,
+           s.relname AS seqname
+      FROM pg_depend uses
+      JOIN pg_class s ON s.oid = uses.refobjid AND s.relkind = 'S'
+      JOIN pg_depend own ON own.classid = 'pg_class'::regclass AND own.objid = s.oid
+                        AND own.refclassid = 'pg_class'::regclass AND own.deptype = 'a'
+     WHERE uses.classid = 'pg_attrdef'::regclass AND uses.refclassid = 'pg_class'::regclass
+  ) serial ON serial.attrdef = d.oid AND serial.relid = a.attrelid AND serial.attnum = a.attnum
+ WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
+ GROUP BY a.attrelid
