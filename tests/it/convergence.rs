@@ -1009,3 +1009,52 @@ async fn table_attributes_drifted_in_single_tenants_are_each_seen() {
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
 }
+
+/// A serial is a default that is nextval() of the column's own sequence
+/// and nothing else: a default computed from it (`nextval(…) * 2`) is a
+/// default of its own, seen in the one tenant that has it and put back.
+#[tokio::test]
+async fn a_default_computed_from_a_serials_sequence_is_not_the_serial() {
+    let project = Project::empty();
+    project
+        .write(
+            "schema/tenant/notes.sql",
+            "CREATE TABLE notes (id SERIAL PRIMARY KEY, body TEXT);\n",
+        )
+        .write(
+            "tenants.toml",
+            "[[tenant]]\nid = \"a1\"\n\n[[tenant]]\nid = \"b2\"\n",
+        );
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    db.execute(
+        "ALTER TABLE org_b2.notes ALTER COLUMN id SET DEFAULT nextval('org_b2.notes_id_seq') * 2",
+    )
+    .await;
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    assert!(
+        plan.stdout
+            .contains("~ alter column notes.id default (nextval('notes_id_seq'::regclass) * 2)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("tenant a1 (org_a1): up to date"),
+        "{}",
+        plan.stdout
+    );
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    let direct = TestDb::new().await;
+    direct
+        .execute(
+            "CREATE SCHEMA org_a1; CREATE TABLE org_a1.notes (id SERIAL PRIMARY KEY, body TEXT);
+             CREATE SCHEMA org_b2; CREATE TABLE org_b2.notes (id SERIAL PRIMARY KEY, body TEXT);",
+        )
+        .await;
+    assert_same_dump(&db, &direct);
+}

@@ -12,7 +12,11 @@ WITH tbl AS MATERIALIZED (
     JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE c.oid = ANY($1)
 ),
--- A serial: a sequence owned by the column that the column's default uses.
+-- A serial: a sequence owned by the column whose default is nextval() of
+-- it and nothing else (`nextval(s) * 2` is a default of its own). Told by
+-- the stored tree: nextval (oid 1574) of a regclass constant, at the top
+-- or under the implicit cast to integer or smallint (oids 480, 714) a
+-- serial or smallserial gets.
 serial AS (
   SELECT own.refobjid AS relid, own.refobjsubid AS attnum, s.relname
     FROM pg_depend own
@@ -26,6 +30,7 @@ serial AS (
    WHERE own.classid = 'pg_class'::regclass
      AND own.refclassid = 'pg_class'::regclass
      AND own.deptype = 'a'
+     AND d.adbin::text ~ '^({FUNCEXPR :funcid (480|714) [^{]*:funcformat 2 [^{]*:args \()?{FUNCEXPR :funcid 1574 [^{]*:args \({CONST :consttype 2205 '
 ),
 -- An identity column's sequence (PostgreSQL's own dependency, 'i').
 identity_seq AS (

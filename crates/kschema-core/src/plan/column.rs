@@ -197,14 +197,20 @@ pub(super) fn alter_column(
             }
             match (&from.identity, &to.identity) {
                 (_, Some(Identity::Serial { sequence })) => {
-                    statements.push(
-                        Sql::new()
-                            .text("CREATE SEQUENCE ")
-                            .qualified(sequence)
+                    // The column may own a sequence of that name already,
+                    // one the model does not show: a default computed from
+                    // it (`nextval(s) * 2`) is not a serial. It is taken
+                    // over, its type and counter set as a new one's.
+                    let owned_by = |sql: Sql| {
+                        sql.qualified(sequence)
                             .text(format!(" AS {} OWNED BY ", to.data_type))
                             .qualified(table)
-                            .text(format!(".{column}")),
-                    );
+                            .text(format!(".{column}"))
+                    };
+                    statements.push(owned_by(Sql::new().text("CREATE SEQUENCE IF NOT EXISTS ")));
+                    if from.identity.is_none() {
+                        statements.push(owned_by(Sql::new().text("ALTER SEQUENCE ")));
+                    }
                     statements.push(
                         Sql::new()
                             .text("SELECT setval(")
