@@ -144,8 +144,9 @@ fn reader_identity() -> String {
         })
         .unwrap_or_default();
     format!(
-        "{STORED_FORM_VERSION}\n{build}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+        "{STORED_FORM_VERSION}\n{build}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
         super::introspect::TABLES_SQL,
+        super::introspect::serial_default_test(),
         super::introspect::SEQUENCES_SQL,
         super::introspect::FUNCTIONS_SQL,
         super::introspect::ENUMS_SQL,

@@ -13,9 +13,9 @@ SELECT 'c' AS part, a.attrelid AS relid,
        sum(hashtextextended(concat_ws('|', a.attnum, a.attname, own_type.name, a.atttypmod, a.attnotnull,
                  a.attidentity, a.attgenerated, a.attcollation, a.attacl::text,
                  -- The test tables.sql makes: nextval() of the sequence
-                 -- and nothing else.
+                 -- and nothing else (introspect.rs fills it in).
                  CASE WHEN serial.seqname IS NOT NULL
-                           AND d.adbin::text ~ '^({FUNCEXPR :funcid (480|714) [^{]*:funcformat 2 [^{]*:args \()?{FUNCEXPR :funcid 1574 [^{]*:args \({CONST :consttype 2205 '
+                           AND /*IS_SERIAL_DEFAULT*/
                       THEN 'serial:' || serial.seqname
                       -- A default of a type of the table's own schema
                       -- holds that type's oid, which differs per tenant:

@@ -13,10 +13,8 @@ WITH tbl AS MATERIALIZED (
    WHERE c.oid = ANY($1)
 ),
 -- A serial: a sequence owned by the column whose default is nextval() of
--- it and nothing else (`nextval(s) * 2` is a default of its own). Told by
--- the stored tree: nextval (oid 1574) of a regclass constant, at the top
--- or under the implicit cast to integer or smallint (oids 480, 714) a
--- serial or smallserial gets.
+-- it and nothing else (`nextval(s) * 2` is a default of its own; the test
+-- is introspect.rs's `serial_default_test`).
 serial AS (
   SELECT own.refobjid AS relid, own.refobjsubid AS attnum, s.relname
     FROM pg_depend own
@@ -30,7 +28,7 @@ serial AS (
    WHERE own.classid = 'pg_class'::regclass
      AND own.refclassid = 'pg_class'::regclass
      AND own.deptype = 'a'
-     AND d.adbin::text ~ '^({FUNCEXPR :funcid (480|714) [^{]*:funcformat 2 [^{]*:args \()?{FUNCEXPR :funcid 1574 [^{]*:args \({CONST :consttype 2205 '
+     AND /*IS_SERIAL_DEFAULT*/
 ),
 -- An identity column's sequence (PostgreSQL's own dependency, 'i').
 identity_seq AS (
