@@ -1,0 +1,366 @@
+//! Tables from their catalog documents: one parse per distinct document,
+//! shared by every schema that holds the table.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{LiveStateBuilder, RawConstraint, RawTable};
+use crate::ident::Ident;
+use crate::model::{
+    Column, ColumnType, Constraint, ConstraintKind, Deferrable, ForeignKey, Grant, GrantObject,
+    Identity, Index, IndexExpr, IndexKey, PartitionOf, Policy, ReferentialAction, ReplicaIdentity,
+    RowSecurity, SchemaName, SchemaRef, SqlExpr, Table, TableRef, Trigger, TriggerFiring,
+};
+use crate::normalize::expr::{canonicalize_text, ExprContext};
+
+/// `reloptions` (`fillfactor=70`) as (name, value), in their order.
+pub fn storage_options(options: &[String]) -> Vec<(String, String)> {
+    options
+        .iter()
+        .map(|option| match option.split_once('=') {
+            Some((name, value)) => (name.to_string(), value.to_string()),
+            None => (option.clone(), String::new()),
+        })
+        .collect()
+}
+
+impl LiveStateBuilder {
+    /// One table row: its schema, its name and its JSON document, read
+    /// from the table of that name in `read_from` (the one table that
+    /// represents all of its shape): definitions that PostgreSQL qualified
+    /// with that schema's name are taken without it.
+    pub fn add_table(&mut self, schema: &str, table: &str, document: &str, read_from: &str) {
+        let key = (Ident::new(table), Arc::<str>::from(document));
+        let shared = match self.tables_by_document.get(&key) {
+            Some(shared) => shared.clone(),
+            None => {
+                let parsed = match serde_json::from_str::<RawTable>(document) {
+                    Ok(raw) => self.table_from_raw(table, raw, read_from),
+                    Err(e) => {
+                        self.errors
+                            .push(format!("catalog row for {schema}.{table}: {e}"));
+                        return;
+                    }
+                };
+                let shared = Arc::new(parsed);
+                self.tables_by_document.insert(key, shared.clone());
+                shared
+            }
+        };
+        self.schemas
+            .entry(SchemaName::new(schema))
+            .or_default()
+            .tables
+            .push((Ident::new(table), shared));
+    }
+
+    pub(super) fn table_from_raw(
+        &mut self,
+        name: &str,
+        mut raw: RawTable,
+        read_from: &str,
+    ) -> (Table, Vec<Index>, Vec<Grant>) {
+        raw.leave_out_schema(read_from);
+        let grants: Vec<Grant> = raw
+            .grants
+            .iter()
+            .map(|(column, role, privilege, grantable)| Grant {
+                object: match column {
+                    Some(column) => GrantObject::Column {
+                        table: Ident::new(name),
+                        column: Ident::new(column),
+                    },
+                    None => GrantObject::Table {
+                        name: Ident::new(name),
+                    },
+                },
+                role: Ident::new(role),
+                privilege: privilege.clone(),
+                grantable: *grantable,
+            })
+            .collect();
+        let unlogged = raw.unlogged;
+        let mut triggers = Vec::with_capacity(raw.triggers.len());
+        for t in &raw.triggers {
+            let Some(firing) = TriggerFiring::from_catalog(&t.enabled) else {
+                self.errors.push(format!(
+                    "trigger {} on {name}: unknown tgenabled {:?}",
+                    t.name, t.enabled
+                ));
+                continue;
+            };
+            let definition = t.definition.clone();
+            triggers.push(Trigger {
+                name: Ident::new(&t.name),
+                sql: definition.clone(),
+                definition,
+                constraint: t.constraint,
+                own_function: t.own_function.as_ref().map(Ident::new),
+                firing,
+            });
+        }
+        let comment = raw.comment.clone();
+        let replica_identity = match (raw.replica_identity.as_str(), &raw.replica_index) {
+            ("f", _) => Some(ReplicaIdentity::Full),
+            ("n", _) => Some(ReplicaIdentity::Nothing),
+            ("i", Some(index)) => Some(ReplicaIdentity::UsingIndex(Ident::new(index))),
+            _ => None,
+        };
+        let options = storage_options(raw.options.as_deref().unwrap_or_default());
+        let column_types: BTreeMap<Ident, ColumnType> = raw
+            .columns
+            .iter()
+            .map(|c| (Ident::new(&c.name), ColumnType::new(&c.data_type)))
+            .collect();
+        let table_key = serde_json::to_string(&column_types).unwrap_or_default();
+        let partition_of = match (raw.partition_of.take(), raw.partition_bound.take()) {
+            (Some(parent), Some(bound)) => Some(PartitionOf {
+                parent: Ident::new(parent),
+                bound: SqlExpr::stored(bound),
+            }),
+            _ => None,
+        };
+        let partition_key = raw.partition_key.take().map(SqlExpr::stored);
+        // A partition's columns are its parent's.
+        let own_columns = if partition_of.is_some() {
+            Vec::new()
+        } else {
+            std::mem::take(&mut raw.columns)
+        };
+        let columns = own_columns
+            .into_iter()
+            .map(|c| {
+                let data_type = ColumnType::new(c.data_type);
+                let identity = match (c.identity.as_str(), &c.serial_sequence) {
+                    ("a", _) => Some(Identity::Always),
+                    ("d", _) => Some(Identity::ByDefault),
+                    (_, Some(sequence)) => Some(Identity::Serial {
+                        sequence: Ident::new(sequence),
+                    }),
+                    _ => None,
+                };
+                let default = match identity {
+                    Some(Identity::Serial { .. }) => None,
+                    _ => c
+                        .default
+                        .map(|text| self.sql_expr(text, "", &data_type, None)),
+                };
+                let generated = c
+                    .generated
+                    .map(|text| self.sql_expr(text, &table_key, &data_type, None));
+                let mut column = Column {
+                    name: Ident::new(c.name),
+                    data_type,
+                    not_null: c.not_null,
+                    default,
+                    identity,
+                    identity_options: None,
+                    collation: c.collation.map(Ident::new),
+                    generated,
+                    comment: c.comment,
+                };
+                if column.is_identity() {
+                    column.identity_options = c
+                        .identity_sequence
+                        .and_then(|options| options.unless_default(&column.data_type));
+                }
+                column
+            })
+            .collect();
+        let mut constraints: Vec<Constraint> = raw
+            .constraints
+            .into_iter()
+            .filter_map(|c| self.constraint_from_raw(c, &column_types, &table_key))
+            .collect();
+        constraints.sort_by(|a, b| a.name.cmp(&b.name));
+        let table_name = Ident::new(name);
+        let policies = raw
+            .policies
+            .iter()
+            .map(|p| {
+                let policy = Ident::new(&p.name);
+                Policy {
+                    sql: format!(
+                        "CREATE POLICY {} ON {} {}",
+                        policy.quoted(),
+                        table_name.quoted(),
+                        p.definition
+                    ),
+                    name: policy,
+                    definition: p.definition.clone(),
+                }
+            })
+            .collect();
+        let indexes = raw
+            .indexes
+            .into_iter()
+            .map(|i| Index {
+                name: Ident::new(i.name),
+                table: table_name.clone(),
+                unique: i.unique,
+                method: Ident::new(i.method),
+                keys: i
+                    .keys
+                    .into_iter()
+                    .map(|k| IndexKey {
+                        expr: match (k.column, k.expr) {
+                            (Some(column), _) => IndexExpr::Column(Ident::new(column)),
+                            (None, Some(expr)) => IndexExpr::Expression(self.sql_expr(
+                                expr,
+                                &table_key,
+                                &ColumnType::new(""),
+                                Some(&column_types),
+                            )),
+                            (None, None) => IndexExpr::Column(Ident::new("?")),
+                        },
+                        opclass: k.opclass.map(Ident::new),
+                        collation: k.collation.map(Ident::new),
+                        descending: k.desc,
+                        nulls_first: k.nulls_first,
+                    })
+                    .collect(),
+                include: i.include.into_iter().map(Ident::new).collect(),
+                predicate: i.predicate.map(|p| {
+                    self.sql_expr(p, &table_key, &ColumnType::new(""), Some(&column_types))
+                }),
+                nulls_not_distinct: i.nulls_not_distinct,
+                valid: i.valid,
+                implicit_name: false,
+                partitioned: i.partitioned,
+                options: storage_options(i.options.as_deref().unwrap_or_default()),
+            })
+            .collect();
+        (
+            Table {
+                name: table_name,
+                columns,
+                constraints,
+                comment,
+                unlogged,
+                replica_identity,
+                options,
+                triggers,
+                row_security: RowSecurity {
+                    enabled: raw.row_security,
+                    forced: raw.force_row_security,
+                },
+                policies,
+                partition_key,
+                partition_of,
+            },
+            indexes,
+            grants,
+        )
+    }
+
+    pub(super) fn constraint_from_raw(
+        &mut self,
+        raw: RawConstraint,
+        column_types: &BTreeMap<Ident, ColumnType>,
+        table_key: &str,
+    ) -> Option<Constraint> {
+        let columns: Vec<Ident> = raw.columns.iter().map(Ident::new).collect();
+        let kind = match raw.kind.as_str() {
+            "p" => ConstraintKind::PrimaryKey {
+                columns,
+                deferrable: Deferrable::from_catalog(raw.deferrable, raw.deferred),
+            },
+            "u" => ConstraintKind::Unique {
+                columns,
+                nulls_not_distinct: raw.nulls_not_distinct,
+                deferrable: Deferrable::from_catalog(raw.deferrable, raw.deferred),
+            },
+            "c" => ConstraintKind::Check {
+                expr: self.sql_expr(
+                    raw.check.unwrap_or_default(),
+                    table_key,
+                    &ColumnType::new(""),
+                    Some(column_types),
+                ),
+                no_inherit: raw.no_inherit,
+            },
+            "f" => ConstraintKind::ForeignKey(ForeignKey {
+                columns,
+                references: TableRef {
+                    schema: match raw.ref_schema {
+                        None => SchemaRef::Own,
+                        Some(schema) => SchemaRef::Named(SchemaName::new(schema)),
+                    },
+                    table: Ident::new(raw.ref_table.unwrap_or_default()),
+                },
+                referenced_columns: raw.ref_columns.iter().map(Ident::new).collect(),
+                on_delete: self.catalog_action(&raw.name, &raw.on_delete)?,
+                on_update: self.catalog_action(&raw.name, &raw.on_update)?,
+                match_full: raw.match_type == "f",
+                deferrable: Deferrable::from_catalog(raw.deferrable, raw.deferred),
+            }),
+            "x" => {
+                let definition = raw.definition.unwrap_or_default();
+                ConstraintKind::Exclusion {
+                    definition: SqlExpr {
+                        canonical: definition.clone(),
+                        sql: definition,
+                    },
+                }
+            }
+            // Trigger constraints are not constraints of a table's model
+            // (unmanaged.sql lists their triggers).
+            _ => return None,
+        };
+        Some(Constraint {
+            name: Ident::new(raw.name),
+            kind,
+            validated: raw.validated,
+            implicit_name: false,
+        })
+    }
+
+    /// A foreign key's `confdeltype` / `confupdtype`. A code kschema does
+    /// not know (a newer PostgreSQL's) is an error, not NO ACTION: the key
+    /// would be compared as something it is not.
+    fn catalog_action(&mut self, constraint: &str, code: &str) -> Option<ReferentialAction> {
+        let action = match code {
+            "a" => ReferentialAction::NoAction,
+            "r" => ReferentialAction::Restrict,
+            "c" => ReferentialAction::Cascade,
+            "n" => ReferentialAction::SetNull,
+            "d" => ReferentialAction::SetDefault,
+            _ => {
+                self.errors.push(format!(
+                    "foreign key {constraint:?}: unknown referential action {code:?}"
+                ));
+                return None;
+            }
+        };
+        Some(action)
+    }
+
+    /// Canonicalizes a deparsed expression, once per distinct (text, context).
+    pub(super) fn sql_expr(
+        &mut self,
+        text: String,
+        table_key: &str,
+        assigned_to: &ColumnType,
+        columns: Option<&BTreeMap<Ident, ColumnType>>,
+    ) -> SqlExpr {
+        let key = (text, format!("{table_key}\u{0}{assigned_to}"));
+        if let Some(canonical) = self.canonical_cache.get(&key) {
+            return SqlExpr {
+                canonical: canonical.clone(),
+                sql: key.0,
+            };
+        }
+        let ctx = ExprContext {
+            columns,
+            assigned_to: (!assigned_to.as_str().is_empty()).then_some(assigned_to),
+        };
+        // A deparse sqlparser cannot read is kept verbatim: it still compares
+        // equal to itself, so it never causes a false difference on re-plan.
+        let canonical = canonicalize_text(&key.0, ctx).unwrap_or_else(|_| key.0.clone());
+        self.canonical_cache.insert(key.clone(), canonical.clone());
+        SqlExpr {
+            canonical,
+            sql: key.0,
+        }
+    }
+}
