@@ -47,6 +47,16 @@ pub enum ConnectError {
     Local(#[from] LocalError),
 }
 
+impl ConnectError {
+    /// The server refused for want of connection slots (its own
+    /// `max_connections`, those reserved for superusers, or the role's
+    /// `CONNECTION LIMIT`): fewer connections may still do.
+    pub fn is_out_of_slots(&self) -> bool {
+        matches!(self, ConnectError::Unreachable { source, .. }
+            if source.code() == Some(&tokio_postgres::error::SqlState::TOO_MANY_CONNECTIONS))
+    }
+}
+
 /// A database to connect to.
 #[derive(Clone)]
 pub struct Database {

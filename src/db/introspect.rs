@@ -161,14 +161,25 @@ pub async fn introspect_database(
     reads: &[RowRead],
 ) -> Result<LiveState, IntrospectError> {
     let (client, objects, per_schema, columns) =
-        futures_util::try_join!(db.connect(), db.connect(), db.connect(), db.connect())
-            .map_err(IntrospectError::Connect)?;
-    let sides = Sides {
-        objects: &objects,
-        per_schema: &per_schema,
-        column_signatures: &columns,
-    };
-    introspect_on(&client, Some(sides), schemas, reads).await
+        futures_util::join!(db.connect(), db.connect(), db.connect(), db.connect());
+    let client = client.map_err(IntrospectError::Connect)?;
+    match (objects, per_schema, columns) {
+        (Ok(objects), Ok(per_schema), Ok(columns)) => {
+            let sides = Sides {
+                objects: &objects,
+                per_schema: &per_schema,
+                column_signatures: &columns,
+            };
+            introspect_on(&client, Some(sides), schemas, reads).await
+        }
+        // A server (or role) short of connection slots: everything on the
+        // one connection, one read after another.
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) if e.is_out_of_slots() => {
+            tracing::debug!("reading on one connection: {e}");
+            introspect_on(&client, None, schemas, reads).await
+        }
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(IntrospectError::Connect(e)),
+    }
 }
 
 /// The connections that read beside the main one, on its snapshot.

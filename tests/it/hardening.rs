@@ -716,3 +716,27 @@ async fn small_defects_found_by_probing() {
         assert!(run.stderr.contains(expected), "{sql}: {}", run.snapshot());
     }
 }
+
+/// A role (or server) with one free connection slot still gets a plan:
+/// the reads that run side by side on four connections run one after
+/// another on one.
+#[tokio::test]
+async fn a_role_limited_to_one_connection_still_plans() {
+    let db = TestDb::new().await;
+    let role = format!("one_slot_{}", db.name);
+    db.execute(&format!(
+        "CREATE ROLE {role} LOGIN CONNECTION LIMIT 1; GRANT ALL ON SCHEMA public TO {role}"
+    ))
+    .await;
+    let project = Project::shipped();
+    let url = format!("{} user={role}", db.url().replace("user=postgres", ""));
+    let admin = db.url();
+    let mut command = crate::support::command(&project, Some(&url), &["plan", "--dev-url", &admin]);
+    let plan = crate::support::run(&mut command);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    assert!(
+        plan.stdout.contains("create table users"),
+        "{}",
+        plan.stdout
+    );
+}
