@@ -13,7 +13,7 @@ SELECT 'c' AS part, a.attrelid AS relid,
        sum(hashtextextended(concat_ws('|', a.attnum, a.attname, own_type.name, a.atttypmod, a.attnotnull,
                  a.attidentity, a.attgenerated, a.attcollation, a.attacl::text,
                  -- The test tables.sql makes: nextval() of the sequence
-                 -- and nothing else (introspect.rs fills it in).
+                 -- and nothing else (introspect/tables.rs fills it in).
                  CASE WHEN serial.seqname IS NOT NULL
                            AND /*IS_SERIAL_DEFAULT*/
                       THEN 'serial:' || serial.seqname

@@ -14,7 +14,7 @@ WITH tbl AS MATERIALIZED (
 ),
 -- A serial: a sequence owned by the column whose default is nextval() of
 -- it and nothing else (`nextval(s) * 2` is a default of its own; the test
--- is introspect.rs's `serial_default_test`).
+-- is introspect/tables.rs's `serial_default_test`).
 serial AS (
   SELECT own.refobjid AS relid, own.refobjsubid AS attnum, s.relname
     FROM pg_depend own
