@@ -363,3 +363,41 @@ async fn live_generated_columns_are_read_and_exclusion_constraints_and_serial_op
         assert!(plan.stdout.contains(line), "{line}\n{}", plan.stdout);
     }
 }
+
+/// A serial's sequence options set by hand in one tenant of several are
+/// listed for that tenant alone: the fleet signatures sign a column's own
+/// sequence, and the list comes from the table's document.
+#[tokio::test]
+async fn serial_options_in_one_tenant_are_listed_for_that_tenant() {
+    let project = Project::empty();
+    project
+        .write(
+            "schema/tenant/notes.sql",
+            "CREATE TABLE notes (id SERIAL PRIMARY KEY, body TEXT);\n",
+        )
+        .write(
+            "tenants.toml",
+            "[[tenant]]\nid = \"a1\"\n\n[[tenant]]\nid = \"b2\"\n\n[[tenant]]\nid = \"c3\"\n",
+        );
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    db.execute(
+        "ALTER SEQUENCE org_b2.notes_id_seq CACHE 20; ALTER SEQUENCE org_c3.notes_id_seq AS bigint",
+    )
+    .await;
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    for listed in [
+        "tenant b2 (org_b2): 1 identity or serial with sequence options (notes.id (CACHE 20))",
+        "tenant c3 (org_c3): 1 identity or serial with sequence options (notes.id (AS bigint))",
+        "3 tenants (a1, b2, c3): up to date",
+    ] {
+        assert!(plan.stdout.contains(listed), "{listed}: {}", plan.stdout);
+    }
+    assert!(
+        !plan.stdout.contains("tenant a1 (org_a1): 1"),
+        "{}",
+        plan.stdout
+    );
+}

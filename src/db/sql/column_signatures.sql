@@ -11,12 +11,11 @@
 -- parallel.
 SELECT 'c' AS part, a.attrelid AS relid,
        sum(hashtextextended(concat_ws('|', a.attnum, a.attname, own_type.name, a.atttypmod, a.attnotnull,
-                 a.attidentity, a.attgenerated, a.attcollation, a.attacl::text,
+                 a.attidentity, a.attgenerated, a.attcollation, a.attacl::text, owned.sequence,
                  -- The test tables.sql makes: nextval() of the sequence
                  -- and nothing else (introspect/tables.rs fills it in).
-                 CASE WHEN serial.seqname IS NOT NULL
-                           AND /*IS_SERIAL_DEFAULT*/
-                      THEN 'serial:' || serial.seqname
+                 CASE WHEN owned.attrdef = d.oid AND /*IS_SERIAL_DEFAULT*/
+                      THEN 'serial:' || owned.seqname
                       -- A default of a type of the table's own schema
                       -- holds that type's oid, which differs per tenant:
                       -- signed by its text, the qualifier of its cast
@@ -38,16 +37,22 @@ SELECT 'c' AS part, a.attrelid AS relid,
                 ELSE a.atttypid::text END AS name
   ) own_type
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-  -- A serial: the default is nextval() of a sequence the column owns,
-  -- found by hash joins.
+  -- The sequence a column owns (a serial's, or one attached with OWNED
+  -- BY), signed by its name, type and options (tables.sql lists those the
+  -- model does not keep), and the default that uses it; found by hash
+  -- joins.
   LEFT JOIN (
-    SELECT uses.objid AS attrdef, own.refobjid AS relid, own.refobjsubid AS attnum,
-           s.relname AS seqname
-      FROM pg_depend uses
-      JOIN pg_class s ON s.oid = uses.refobjid AND s.relkind = 'S'
-      JOIN pg_depend own ON own.classid = 'pg_class'::regclass AND own.objid = s.oid
-                        AND own.refclassid = 'pg_class'::regclass AND own.deptype = 'a'
-     WHERE uses.classid = 'pg_attrdef'::regclass AND uses.refclassid = 'pg_class'::regclass
-  ) serial ON serial.attrdef = d.oid AND serial.relid = a.attrelid AND serial.attnum = a.attnum
+    SELECT own.refobjid AS relid, own.refobjsubid AS attnum, s.relname AS seqname,
+           concat_ws('|', s.relname, sq.seqtypid, sq.seqstart, sq.seqincrement, sq.seqmin,
+                     sq.seqmax, sq.seqcache, sq.seqcycle) AS sequence,
+           uses.objid AS attrdef
+      FROM pg_depend own
+      JOIN pg_class s ON s.oid = own.objid AND s.relkind = 'S'
+      JOIN pg_sequence sq ON sq.seqrelid = s.oid
+      LEFT JOIN pg_depend uses ON uses.classid = 'pg_attrdef'::regclass
+                              AND uses.refclassid = 'pg_class'::regclass AND uses.refobjid = s.oid
+     WHERE own.classid = 'pg_class'::regclass AND own.refclassid = 'pg_class'::regclass
+       AND own.deptype = 'a'
+  ) owned ON owned.relid = a.attrelid AND owned.attnum = a.attnum
  WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
  GROUP BY a.attrelid

@@ -12,6 +12,41 @@ WITH tbl AS MATERIALIZED (
     JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE c.oid = ANY($1)
 ),
+-- Sequences the table's columns own that say more than the model keeps: a
+-- serial's (or an OWNED BY sequence's) options other than the defaults,
+-- or an identity's or serial's type other than its column's (an
+-- identity's options are managed). Listed, not compared, by the reader;
+-- a partition's columns are its parent's.
+sequence_notes AS (
+  SELECT own.refobjid AS relid,
+         json_agg(format('%I.%I (%s)', c.relname, a.attname, concat_ws(', ',
+           CASE WHEN s.seqstart <> 1 THEN 'START ' || s.seqstart END,
+           CASE WHEN s.seqincrement <> 1 THEN 'INCREMENT ' || s.seqincrement END,
+           CASE WHEN s.seqmin <> 1 THEN 'MINVALUE ' || s.seqmin END,
+           CASE WHEN s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
+                                                 WHEN 'int4'::regtype THEN 2147483647
+                                                 ELSE 9223372036854775807 END
+                THEN 'MAXVALUE ' || s.seqmax END,
+           CASE WHEN s.seqcache <> 1 THEN 'CACHE ' || s.seqcache END,
+           CASE WHEN s.seqcycle THEN 'CYCLE' END,
+           CASE WHEN s.seqtypid <> a.atttypid THEN 'AS ' || format_type(s.seqtypid, NULL) END))
+           ORDER BY a.attnum, s.seqrelid) AS notes
+    FROM pg_depend own
+    JOIN tbl ON tbl.oid = own.refobjid
+    JOIN pg_class c ON c.oid = own.refobjid AND NOT c.relispartition
+    JOIN pg_sequence s ON s.seqrelid = own.objid
+    JOIN pg_attribute a ON a.attrelid = own.refobjid AND a.attnum = own.refobjsubid
+   WHERE own.classid = 'pg_class'::regclass
+     AND own.refclassid = 'pg_class'::regclass
+     AND own.deptype IN ('a', 'i')
+     AND (s.seqtypid <> a.atttypid
+          OR own.deptype = 'a' AND (
+             s.seqstart <> 1 OR s.seqincrement <> 1 OR s.seqmin <> 1 OR s.seqcache <> 1 OR s.seqcycle
+             OR s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
+                                            WHEN 'int4'::regtype THEN 2147483647
+                                            ELSE 9223372036854775807 END))
+   GROUP BY own.refobjid
+),
 -- A serial: a sequence owned by the column whose default is nextval() of
 -- it and nothing else (`nextval(s) * 2` is a default of its own; the test
 -- is introspect/tables.rs's `serial_default_test`).
@@ -261,7 +296,8 @@ SELECT tbl.oid,
          'partition_key', CASE WHEN rel.relkind = 'p' THEN pg_get_partkeydef(rel.oid) END,
          -- A bound names no column: relid 0 takes no lock.
          'partition_of', parent.relname,
-         'partition_bound', CASE WHEN rel.relispartition THEN pg_get_expr(rel.relpartbound, 0) END
+         'partition_bound', CASE WHEN rel.relispartition THEN pg_get_expr(rel.relpartbound, 0) END,
+         'sequence_notes', coalesce(sequence_notes.notes, '[]')
        )::text AS document
   FROM tbl
   JOIN pg_class rel ON rel.oid = tbl.oid
@@ -273,3 +309,4 @@ SELECT tbl.oid,
   LEFT JOIN trg ON trg.tgrelid = tbl.oid
   LEFT JOIN pol ON pol.polrelid = tbl.oid
   LEFT JOIN acl ON acl.relid = tbl.oid
+  LEFT JOIN sequence_notes ON sequence_notes.relid = tbl.oid

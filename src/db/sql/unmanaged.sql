@@ -81,33 +81,9 @@ SELECT nspname, kind, name FROM (
      AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = rel.oid AND i.indisreplident)
   UNION ALL
   /*VIRTUAL_GENERATED_COLUMNS*/
-  -- A serial's sequence with options of its own (the model keeps only that
-  -- it is one), or an identity's or serial's of another type than its
-  -- column (an identity's options are managed).
-  SELECT t.nspname, 'sequence_options',
-         format('%I.%I (%s)', t.relname, a.attname, concat_ws(', ',
-           CASE WHEN s.seqstart <> 1 THEN 'START ' || s.seqstart END,
-           CASE WHEN s.seqincrement <> 1 THEN 'INCREMENT ' || s.seqincrement END,
-           CASE WHEN s.seqmin <> 1 THEN 'MINVALUE ' || s.seqmin END,
-           CASE WHEN s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
-                                                 WHEN 'int4'::regtype THEN 2147483647
-                                                 ELSE 9223372036854775807 END
-                THEN 'MAXVALUE ' || s.seqmax END,
-           CASE WHEN s.seqcache <> 1 THEN 'CACHE ' || s.seqcache END,
-           CASE WHEN s.seqcycle THEN 'CYCLE' END,
-           CASE WHEN s.seqtypid <> a.atttypid THEN 'AS ' || format_type(s.seqtypid, NULL) END))
-    FROM pg_sequence s
-    JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
-                    AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-    JOIN tbl t ON t.oid = d.refobjid AND t.relkind IN ('r', 'p') AND NOT t.relispartition
-    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
-   WHERE s.seqtypid <> a.atttypid
-      OR d.deptype = 'a' AND (
-         s.seqstart <> 1 OR s.seqincrement <> 1 OR s.seqmin <> 1 OR s.seqcache <> 1 OR s.seqcycle
-         OR s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
-                                        WHEN 'int4'::regtype THEN 2147483647
-                                        ELSE 9223372036854775807 END)
-  UNION ALL
+  -- A column's own sequence with options the model does not keep (a
+  -- serial's) or of another type than its column: listed from the table's
+  -- document (tables.sql), once per distinct table.
   -- An index's storage parameters are managed, a key constraint's are not.
   SELECT i.nspname, 'index_options',
          format('%I (%s)', i.relname, concat_ws(', ',

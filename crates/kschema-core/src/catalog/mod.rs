@@ -108,8 +108,9 @@ pub struct LiveStateBuilder {
     errors: Vec<String>,
 }
 
-/// A table with its indexes, shared by every schema that has it.
-type SharedTable = Arc<(Table, Vec<Index>, Vec<Grant>)>;
+/// A table with its indexes, grants and what its document lists as not
+/// compared, shared by every schema that has it.
+type SharedTable = Arc<(Table, Vec<Index>, Vec<Grant>, Vec<UnmanagedObject>)>;
 
 #[derive(Default)]
 struct SchemaRows {
@@ -216,7 +217,7 @@ impl LiveStateBuilder {
             }
             let mut model = SchemaModel::default();
             for (name, shared) in &rows.tables {
-                let (table, indexes, grants) = shared.as_ref();
+                let (table, indexes, grants, _) = shared.as_ref();
                 model.privileges.grants.extend(grants.iter().cloned());
                 model.tables.insert(name.clone(), table.clone());
                 for index in indexes {

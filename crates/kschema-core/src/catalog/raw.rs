@@ -52,6 +52,11 @@ pub struct RawTable {
     /// A partition's bound: `FOR VALUES IN ('eu')`.
     #[serde(default)]
     pub partition_bound: Option<String>,
+    /// What the columns' own sequences hold beyond the model (a serial's
+    /// options, a type other than the column's), each `table.column
+    /// (…)`: listed as not compared.
+    #[serde(default)]
+    pub sequence_notes: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

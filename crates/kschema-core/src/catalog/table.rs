@@ -12,6 +12,7 @@ use crate::model::{
     RowSecurity, SchemaName, SchemaRef, SqlExpr, Table, TableRef, Trigger, TriggerFiring,
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
+use crate::unmanaged::{UnmanagedKind, UnmanagedObject};
 
 /// `reloptions` (`fillfactor=70`) as (name, value), in their order.
 pub fn storage_options(options: &[String]) -> Vec<(String, String)> {
@@ -34,19 +35,33 @@ impl LiveStateBuilder {
         let shared = match self.tables_by_document.get(&key) {
             Some(shared) => shared.clone(),
             None => {
-                let parsed = match serde_json::from_str::<RawTable>(document) {
-                    Ok(raw) => self.table_from_raw(table, raw, read_from),
+                let mut raw = match serde_json::from_str::<RawTable>(document) {
+                    Ok(raw) => raw,
                     Err(e) => {
                         self.errors
                             .push(format!("catalog row for {schema}.{table}: {e}"));
                         return;
                     }
                 };
-                let shared = Arc::new(parsed);
+                let not_compared = std::mem::take(&mut raw.sequence_notes)
+                    .into_iter()
+                    .map(|name| UnmanagedObject {
+                        kind: UnmanagedKind::SequenceOptions,
+                        name,
+                    })
+                    .collect();
+                let (model, indexes, grants) = self.table_from_raw(table, raw, read_from);
+                let shared = Arc::new((model, indexes, grants, not_compared));
                 self.tables_by_document.insert(key, shared.clone());
                 shared
             }
         };
+        if !shared.3.is_empty() {
+            self.unmanaged
+                .entry(SchemaName::new(schema))
+                .or_default()
+                .extend(shared.3.iter().cloned());
+        }
         self.schemas
             .entry(SchemaName::new(schema))
             .or_default()
