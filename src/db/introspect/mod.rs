@@ -131,9 +131,11 @@ pub async fn introspect_database(
     schemas: &[SchemaName],
     reads: &[RowRead],
 ) -> Result<LiveState, IntrospectError> {
-    let (client, objects, per_schema, columns) =
-        futures_util::join!(db.connect(), db.connect(), db.connect(), db.connect());
-    let client = client.map_err(IntrospectError::Connect)?;
+    // The main connection first: when the server has one slot left, it is
+    // this one that gets it.
+    let client = db.connect().await.map_err(IntrospectError::Connect)?;
+    let (objects, per_schema, columns) =
+        futures_util::join!(db.connect(), db.connect(), db.connect());
     match (objects, per_schema, columns) {
         (Ok(objects), Ok(per_schema), Ok(columns)) => {
             let sides = Sides {
