@@ -369,16 +369,11 @@ async fn live_generated_columns_are_read_and_exclusion_constraints_and_serial_op
 /// sequence, and the list comes from the table's document.
 #[tokio::test]
 async fn serial_options_in_one_tenant_are_listed_for_that_tenant() {
-    let project = Project::empty();
-    project
-        .write(
-            "schema/tenant/notes.sql",
-            "CREATE TABLE notes (id SERIAL PRIMARY KEY, body TEXT);\n",
-        )
-        .write(
-            "tenants.toml",
-            "[[tenant]]\nid = \"a1\"\n\n[[tenant]]\nid = \"b2\"\n\n[[tenant]]\nid = \"c3\"\n",
-        );
+    let project = crate::support::project_of(
+        "",
+        "CREATE TABLE notes (id SERIAL PRIMARY KEY, body TEXT);\n",
+        &["a1", "b2", "c3"],
+    );
     let db = TestDb::new().await;
     let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
     assert_eq!(apply.code, 0, "{}", apply.snapshot());

@@ -108,9 +108,17 @@ pub struct LiveStateBuilder {
     errors: Vec<String>,
 }
 
-/// A table with its indexes, grants and what its document lists as not
-/// compared, shared by every schema that has it.
-type SharedTable = Arc<(Table, Vec<Index>, Vec<Grant>, Vec<UnmanagedObject>)>;
+/// A table as its document describes it, shared by every schema that has
+/// it.
+struct ParsedTable {
+    table: Table,
+    indexes: Vec<Index>,
+    grants: Vec<Grant>,
+    /// What the document lists as not compared (a serial's own options).
+    not_compared: Vec<UnmanagedObject>,
+}
+
+type SharedTable = Arc<ParsedTable>;
 
 #[derive(Default)]
 struct SchemaRows {
@@ -217,7 +225,12 @@ impl LiveStateBuilder {
             }
             let mut model = SchemaModel::default();
             for (name, shared) in &rows.tables {
-                let (table, indexes, grants, _) = shared.as_ref();
+                let ParsedTable {
+                    table,
+                    indexes,
+                    grants,
+                    ..
+                } = shared.as_ref();
                 model.privileges.grants.extend(grants.iter().cloned());
                 model.tables.insert(name.clone(), table.clone());
                 for index in indexes {

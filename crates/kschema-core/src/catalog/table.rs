@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{LiveStateBuilder, RawConstraint, RawTable};
+use super::{LiveStateBuilder, ParsedTable, RawConstraint, RawTable};
 use crate::ident::Ident;
 use crate::model::{
     Column, ColumnType, Constraint, ConstraintKind, Deferrable, ForeignKey, Grant, GrantObject,
@@ -51,16 +51,21 @@ impl LiveStateBuilder {
                     })
                     .collect();
                 let (model, indexes, grants) = self.table_from_raw(table, raw, read_from);
-                let shared = Arc::new((model, indexes, grants, not_compared));
+                let shared = Arc::new(ParsedTable {
+                    table: model,
+                    indexes,
+                    grants,
+                    not_compared,
+                });
                 self.tables_by_document.insert(key, shared.clone());
                 shared
             }
         };
-        if !shared.3.is_empty() {
+        if !shared.not_compared.is_empty() {
             self.unmanaged
                 .entry(SchemaName::new(schema))
                 .or_default()
-                .extend(shared.3.iter().cloned());
+                .extend(shared.not_compared.iter().cloned());
         }
         self.schemas
             .entry(SchemaName::new(schema))
