@@ -11,10 +11,36 @@ use std::process::ExitCode;
 
 use miette::Report;
 
+/// How a command ended, as the process's exit code says it (a script or CI
+/// job reads only that).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Done; for `plan`, `diff`, `check` and `lint`: nothing to change.
+    Success,
+    /// `plan`, `diff`, `check` or `lint` found something to change.
+    Changes,
+    /// An error, reported on stderr; nothing was changed by it unless the
+    /// report says so.
+    Error,
+    /// Stopped by Ctrl-C (the shell's 128 + SIGINT).
+    Interrupted,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> ExitCode {
+        match status {
+            ExitStatus::Success => ExitCode::SUCCESS,
+            ExitStatus::Error => ExitCode::from(1),
+            ExitStatus::Changes => ExitCode::from(2),
+            ExitStatus::Interrupted => ExitCode::from(130),
+        }
+    }
+}
+
 use cli::{Cli, Command};
 
 /// Runs one command.
-pub async fn run(cli: Cli) -> Result<ExitCode, Report> {
+pub async fn run(cli: Cli) -> Result<ExitStatus, Report> {
     trace::init(cli.global.verbose, cli.global.quiet);
     db::connect::set_connect_timeout(connect_timeout(&cli.global));
     match &cli.command {

@@ -1,12 +1,13 @@
-//! `kschema`: parse arguments, run, map the result to an exit code.
-//! Exit codes: 0 success (for `plan`: nothing to change), 2 `plan` found
-//! changes, 1 any error.
+//! `kschema`: parse arguments, run, map the result to an exit code
+//! (`kschema::ExitStatus`: 0 success — for `plan`, nothing to change —,
+//! 2 changes found, 1 any error, 130 interrupted).
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
 use kschema::cli::Cli;
+use kschema::ExitStatus;
 
 fn main() -> ExitCode {
     install_error_reporter();
@@ -14,11 +15,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return if error.use_stderr() {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
+            let status = match error.use_stderr() {
+                true => ExitStatus::Error,
+                false => ExitStatus::Success,
             };
+            return status.into();
         }
     };
     // Expressions are trees, and every pass over one recurses (see
@@ -29,14 +30,14 @@ fn main() -> ExitCode {
         .stack_size(STACK_BYTES)
         .spawn(move || run(cli));
     match worker.map(|w| w.join()) {
-        Ok(Ok(code)) => code,
-        _ => ExitCode::from(1),
+        Ok(Ok(status)) => status.into(),
+        _ => ExitStatus::Error.into(),
     }
 }
 
 const STACK_BYTES: usize = 256 << 20;
 
-fn run(cli: Cli) -> ExitCode {
+fn run(cli: Cli) -> ExitStatus {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_stack_size(STACK_BYTES)
@@ -45,15 +46,15 @@ fn run(cli: Cli) -> ExitCode {
         Ok(runtime) => runtime,
         Err(error) => {
             let _ = writeln!(std::io::stderr(), "kschema: cannot start: {error}");
-            return ExitCode::from(1);
+            return ExitStatus::Error;
         }
     };
     match runtime.block_on(kschema::run(cli)) {
-        Ok(code) => code,
-        Err(report) if is_broken_pipe(&report) => ExitCode::SUCCESS,
+        Ok(status) => status,
+        Err(report) if is_broken_pipe(&report) => ExitStatus::Success,
         Err(report) => {
             report_error(&report);
-            ExitCode::from(1)
+            ExitStatus::Error
         }
     }
 }

@@ -1,8 +1,8 @@
 //! `kschema check`: is every target still what the desired state says?
 //! A drift report grouped like the plan; exit 0 when in sync, 2 on drift.
 
+use crate::ExitStatus;
 use std::fmt::Write as _;
-use std::process::ExitCode;
 
 use kschema_core::plan::TxMode;
 use kschema_core::render::describe;
@@ -14,7 +14,7 @@ use super::{prepare, print, LiveSource};
 use crate::cli::{CheckArgs, GlobalArgs};
 use crate::db::introspect::list_schemas;
 
-pub async fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<ExitCode, Report> {
+pub async fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<ExitStatus, Report> {
     let planned = prepare(global, &args.targets, args.against.as_deref()).await?;
     let mut out = String::new();
     let mut any_drift = false;
@@ -117,8 +117,8 @@ pub async fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<ExitCode, Repo
     }
     print(&out)?;
     Ok(if any_drift {
-        ExitCode::from(2)
+        ExitStatus::Changes
     } else {
-        ExitCode::SUCCESS
+        ExitStatus::Success
     })
 }

@@ -2,9 +2,9 @@
 //! a project folder (its desired state), a snapshot file or a database URL.
 //! Exit 0 when they are the same, 2 when they differ.
 
+use crate::ExitStatus;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::ExitCode;
 use std::sync::Arc;
 
 use kschema_core::catalog::{share_lists, Fingerprint, LiveState, RowRead};
@@ -41,7 +41,7 @@ struct Scope {
     tenant: Option<TenantId>,
 }
 
-pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode, Report> {
+pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitStatus, Report> {
     // A database compared to a project is read with the rows the project
     // seeds, or every seed row would look missing.
     let mut to = load_side(&args.to, &[]).await?;
@@ -128,9 +128,9 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitCode, Repor
     }
     print(&out)?;
     Ok(if plan.is_empty() && only_in_from.is_empty() {
-        ExitCode::SUCCESS
+        ExitStatus::Success
     } else {
-        ExitCode::from(2)
+        ExitStatus::Changes
     })
 }
 

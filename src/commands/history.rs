@@ -1,7 +1,7 @@
 //! `kschema history [--tenant …]`: what apply ran, newest first.
 
+use crate::ExitStatus;
 use std::fmt::Write as _;
-use std::process::ExitCode;
 use std::time::SystemTime;
 
 use kschema_core::escape::printable_sql;
@@ -13,7 +13,7 @@ use super::{open_database, print};
 use crate::cli::{GlobalArgs, HistoryArgs};
 use crate::db::history;
 
-pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<ExitCode, Report> {
+pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<ExitStatus, Report> {
     let db = open_database(global).await?;
     let schemas: Option<Vec<String>> = if args.tenants.is_empty() {
         None
@@ -99,7 +99,7 @@ pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<ExitCode, Re
         }
     }
     print(&out)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// UTC, to the second, without a date-time crate.

@@ -1,8 +1,8 @@
 //! `kschema init`, `completions` and `man`: a new project's files, and the
 //! command line described for shells and for `man`.
 
+use crate::ExitStatus;
 use std::path::Path;
-use std::process::ExitCode;
 
 use clap::CommandFactory;
 use kschema_core::Problem;
@@ -64,7 +64,7 @@ const KSCHEMA_TOML: &str = r#"# kschema's settings; every one is optional (flags
 
 const GITIGNORE: &str = "# kschema's local PostgreSQL and its caches\n.kschema/\n";
 
-pub fn run(global: &GlobalArgs, args: &InitArgs) -> Result<ExitCode, Report> {
+pub fn run(global: &GlobalArgs, args: &InitArgs) -> Result<ExitStatus, Report> {
     let root = &global.project;
     let files = [
         ("tenants.toml", TENANTS_TOML),
@@ -116,22 +116,22 @@ pub fn run(global: &GlobalArgs, args: &InitArgs) -> Result<ExitCode, Report> {
         "A new kschema project in {}:\n  schema/public/   the shared schema's CREATE statements (*.sql)\n  schema/tenant/   each tenant schema's, unqualified\n  tenants.toml     the tenants\n  kschema.toml     settings (all commented out)\n\nNext: write a CREATE TABLE, then `kschema plan` (a local PostgreSQL starts by itself without --database-url).\n",
         root.display()
     ))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
-pub fn completions(shell: clap_complete::Shell) -> Result<ExitCode, Report> {
+pub fn completions(shell: clap_complete::Shell) -> Result<ExitStatus, Report> {
     let mut command = Cli::command();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut command, "kschema", &mut out);
     print(&String::from_utf8_lossy(&out))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
-pub fn man_page() -> Result<ExitCode, Report> {
+pub fn man_page() -> Result<ExitStatus, Report> {
     let mut out = Vec::new();
     clap_mangen::Man::new(Cli::command())
         .render(&mut out)
         .map_err(|e| Problem::new("kschema::man::render", e.to_string()))?;
     print(&String::from_utf8_lossy(&out))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

@@ -11,10 +11,10 @@
 //! Longer than ~600 lines for now: the command, its schema classification and
 //! the file writer live together; the writer moves to `render/` with issue 11.
 
+use crate::ExitStatus;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use kschema_core::catalog::{Fingerprint, LiveState};
 use kschema_core::ident::Ident;
@@ -37,7 +37,7 @@ use crate::cli::{GlobalArgs, InspectArgs};
 use crate::db::introspect::{introspect, introspect_with_rows, list_schemas};
 use crate::db::mongo::Mongo;
 
-pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitCode, Report> {
+pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitStatus, Report> {
     let root = args.out.clone().unwrap_or_else(|| global.project.clone());
     let pattern = TenantPattern::parse(&args.tenant_pattern)?;
     if args.schema != "public" {
@@ -277,7 +277,7 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitCode, Re
             "\nChecked: `kschema plan` against this database finds nothing to change in public or the template{}.\n",
             not_compared::summary(&not_written, LeftOut::NotWritten, "above")
         ))?;
-        Ok(ExitCode::SUCCESS)
+        Ok(ExitStatus::Success)
     } else {
         Err(Problem::new(
             "kschema::inspect::round_trip",

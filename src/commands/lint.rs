@@ -3,7 +3,7 @@
 //! less what kschema.toml's `[lint.allow]` accepts. Exit 0: none; 2: some;
 //! 1: the files do not load. No database is needed.
 
-use std::process::ExitCode;
+use crate::ExitStatus;
 
 use kschema_core::lint::{lint, unknown_allowed_rule};
 use kschema_core::load::load_project;
@@ -23,7 +23,7 @@ struct LintReport {
     warnings: Vec<LintDocument>,
 }
 
-pub fn run(global: &GlobalArgs, args: &LintArgs) -> Result<ExitCode, Report> {
+pub fn run(global: &GlobalArgs, args: &LintArgs) -> Result<ExitStatus, Report> {
     let desired = load_project(&global.project)?;
     if let Some(problem) = unknown_allowed_rule(&desired) {
         return Err(problem.into());
@@ -46,7 +46,7 @@ pub fn run(global: &GlobalArgs, args: &LintArgs) -> Result<ExitCode, Report> {
     };
     print(&text)?;
     Ok(match lints.is_empty() {
-        true => ExitCode::SUCCESS,
-        false => ExitCode::from(2),
+        true => ExitStatus::Success,
+        false => ExitStatus::Changes,
     })
 }

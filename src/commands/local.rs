@@ -1,6 +1,6 @@
 //! `kschema local status|stop`
 
-use std::process::ExitCode;
+use crate::ExitStatus;
 
 use miette::Report;
 
@@ -8,7 +8,7 @@ use super::print;
 use crate::cli::{GlobalArgs, LocalAction};
 use crate::db::local::{LocalCluster, Status};
 
-pub fn run(global: &GlobalArgs, action: &LocalAction) -> Result<ExitCode, Report> {
+pub fn run(global: &GlobalArgs, action: &LocalAction) -> Result<ExitStatus, Report> {
     let project = std::path::absolute(&global.project).unwrap_or_else(|_| global.project.clone());
     let cluster = LocalCluster::for_project(&project)?;
     match action {
@@ -39,5 +39,5 @@ pub fn run(global: &GlobalArgs, action: &LocalAction) -> Result<ExitCode, Report
             print(text)?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

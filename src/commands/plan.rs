@@ -1,7 +1,7 @@
 //! `kschema plan`: what would change, without changing anything.
 //! Exit code 0 when nothing would change, 2 when something would.
 
-use std::process::ExitCode;
+use crate::ExitStatus;
 
 use kschema_core::escape::{markdown_fence, printable};
 use kschema_core::mongo::{render_mongo_text, MongoPlan};
@@ -14,16 +14,16 @@ use miette::Report;
 use super::{prepare, print, project_policy, use_color, write_file, Planned};
 use crate::cli::{Format, GlobalArgs, PlanArgs};
 
-pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitCode, Report> {
+pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitStatus, Report> {
     let planned = prepare(global, &args.targets, args.against.as_deref()).await?;
     if let Some(path) = &args.out {
         write_file(path, &render_json(&document(&planned)))?;
     }
     print(&render(&planned, args.format, use_color(global.color)))?;
     Ok(if planned.is_empty() {
-        ExitCode::SUCCESS
+        ExitStatus::Success
     } else {
-        ExitCode::from(2)
+        ExitStatus::Changes
     })
 }
 

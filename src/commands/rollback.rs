@@ -4,9 +4,9 @@
 //! and gates as any other: dropping a column added since, with data in it,
 //! needs the allow.
 
+use crate::ExitStatus;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::process::ExitCode;
 
 use kschema_core::load::row_reads;
 use kschema_core::load::LoadedScope;
@@ -24,7 +24,7 @@ use crate::db::history::{self, RunInfo};
 use crate::db::introspect::introspect_database;
 use crate::db::Database;
 
-pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Report> {
+pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Report> {
     // rollback shares apply's flags; these three choose a different state.
     let conflicting = [
         (args.plan_file.is_some(), "PLAN_FILE"),

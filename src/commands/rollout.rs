@@ -4,8 +4,8 @@
 //! rollout — what runs finishes or rolls back, nothing new starts — and
 //! `apply --resume` continues from the wave it halted in.
 
+use crate::ExitStatus;
 use std::collections::BTreeMap;
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -192,7 +192,7 @@ pub(super) async fn run(
     options: &ApplyOptions,
     up_to_date: usize,
     rollout: Rollout,
-) -> Result<ExitCode, Report> {
+) -> Result<ExitStatus, Report> {
     let Some(run) = options.run.clone() else {
         return Err(Problem::new(
             "kschema::apply::waves",
@@ -201,7 +201,7 @@ pub(super) async fn run(
         .into());
     };
     let Some(main) = work.first().map(|w| w.db) else {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Success);
     };
     let client = main.connect().await?;
     let problem = |e: String| {
@@ -394,7 +394,7 @@ pub(super) async fn run(
         }));
         print(&summary(&results, up_to_date))?;
         print("Interrupted: targets in flight finished or rolled back; the rest did not start. Continue with: kschema apply --resume\n")?;
-        return Ok(ExitCode::from(130));
+        return Ok(ExitStatus::Interrupted);
     }
     if let Err((number, breach)) = outcome {
         let _ = record::halt(&client, &run.run_id, number, &breach).await;
@@ -436,7 +436,7 @@ pub(super) async fn run(
     print(&summary(&results, up_to_date))?;
     let failed: Vec<&TargetResult> = results.iter().filter(|r| !r.succeeded()).collect();
     if failed.is_empty() {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     Err(TargetsFailed::for_results(&failed, results.len()).into())
 }

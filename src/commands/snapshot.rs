@@ -1,7 +1,7 @@
 //! `kschema snapshot --out FILE`: the live state of every target, for
 //! planning later without database credentials.
 
-use std::process::ExitCode;
+use crate::ExitStatus;
 
 use kschema_core::load::load_project;
 use kschema_core::load::row_reads;
@@ -13,7 +13,7 @@ use super::{open_database, print, targets::select_targets, write_file};
 use crate::cli::{GlobalArgs, SnapshotArgs};
 use crate::db::introspect::introspect_database;
 
-pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<ExitCode, Report> {
+pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<ExitStatus, Report> {
     let desired = load_project(&global.project)?;
     let targets = select_targets(&desired, &args.targets.selection()?)?;
     let schemas: Vec<SchemaName> = targets.iter().map(|t| t.schema.clone()).collect();
@@ -51,5 +51,5 @@ pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<ExitCode, R
             String::new()
         }
     ))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }

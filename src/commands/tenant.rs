@@ -2,8 +2,8 @@
 //! and provision its schema (through a normal apply), or drop a tenant's
 //! schema and unregister it.
 
+use crate::ExitStatus;
 use std::io::{BufRead, IsTerminal, Write};
-use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use kschema_core::catalog::Fingerprint;
@@ -17,7 +17,7 @@ use crate::cli::{ApplyArgs, GlobalArgs, TargetArgs, TenantAction, TenantChoice};
 use crate::db::history::{self, Entry, RunInfo, SETUP_SQL};
 use crate::db::lock;
 
-pub async fn run(global: &GlobalArgs, action: &TenantAction) -> Result<ExitCode, Report> {
+pub async fn run(global: &GlobalArgs, action: &TenantAction) -> Result<ExitStatus, Report> {
     match action {
         TenantAction::Add { id, schema } => add(global, id, schema.as_deref()).await,
         TenantAction::Remove {
@@ -28,7 +28,7 @@ pub async fn run(global: &GlobalArgs, action: &TenantAction) -> Result<ExitCode,
     }
 }
 
-async fn add(global: &GlobalArgs, id: &str, schema: Option<&str>) -> Result<ExitCode, Report> {
+async fn add(global: &GlobalArgs, id: &str, schema: Option<&str>) -> Result<ExitStatus, Report> {
     let tenant = TenantId::parse(id).map_err(|reason| {
         argument_problem(
             "kschema::tenant::invalid_id",
@@ -114,7 +114,7 @@ async fn remove(
     id: &str,
     allowed: &[HazardKind],
     yes: bool,
-) -> Result<ExitCode, Report> {
+) -> Result<ExitStatus, Report> {
     let desired = load_project(&global.project)?;
     if desired.tenants.source != TenantSource::Listed {
         return Err(Problem::new("kschema::tenant::source", "tenants come from public.enterprises, not tenants.toml")
@@ -244,7 +244,7 @@ async fn remove(
         "Database: {db}\n\nDropped schema {} and removed tenant {id} from tenants.toml.\n",
         tenant.schema
     ))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// The file without the `[[tenant]]` block whose id is `id` (comments and

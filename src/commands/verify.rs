@@ -10,7 +10,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Output};
+use std::process::{Command, Output};
+
+use crate::ExitStatus;
 use std::time::Instant;
 
 use kschema_core::hazard::HazardKind;
@@ -33,7 +35,7 @@ struct VerifyFailed {
     help: String,
 }
 
-pub async fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<ExitCode, Report> {
+pub async fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<ExitStatus, Report> {
     let current = std::fs::canonicalize(&global.project).unwrap_or_else(|_| global.project.clone());
     load_project(&current)?;
     let from = args
@@ -121,7 +123,7 @@ pub async fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<ExitCode, Rep
     match failure {
         None => {
             print("\nVerified: the change applies, converges, rolls back to the same catalog and applies again.\n")?;
-            Ok(ExitCode::SUCCESS)
+            Ok(ExitStatus::Success)
         }
         Some((phase, help)) => Err(VerifyFailed { phase, help }.into()),
     }

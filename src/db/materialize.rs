@@ -13,30 +13,18 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use kschema_core::load::{DesiredState, LoadedScope, ObjectKey};
-use kschema_core::model::{SchemaModel, SchemaName};
-use kschema_core::normalize::stored::adopt_stored;
+use kschema_core::model::SchemaName;
 use kschema_core::plan::materialize::{
-    cache_key, creation_script, ScriptStatement, OVERLOADS_TABLE, TEMPLATE_SCHEMA,
+    adopt_stored_form, cache_key, creation_script, ScriptStatement, StoredForm, OVERLOADS_TABLE,
+    TEMPLATE_SCHEMA,
 };
 use kschema_core::Problem;
-use serde::{Deserialize, Serialize};
 use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::Client;
 
 use super::connect::redacted;
 use super::introspect::{introspect, server_version};
 use super::Database;
-
-/// The desired state as PostgreSQL stored it.
-#[derive(Serialize, Deserialize)]
-struct StoredForm {
-    public: SchemaModel,
-    tenant: SchemaModel,
-    /// Overloads with as many arguments as another of their name: (schema,
-    /// name, placeholder, the argument types PostgreSQL gave them).
-    #[serde(default)]
-    overloads: Vec<(String, String, String, String)>,
-}
 
 /// Which server builds the desired state.
 pub enum Builder {
@@ -108,18 +96,7 @@ pub async fn store_desired(
         }
     };
     trace.mark("desired state stored by PostgreSQL");
-    adopt(
-        &mut desired.public,
-        &stored.public,
-        &stored.overloads,
-        "public",
-    )?;
-    adopt(
-        &mut desired.tenant,
-        &stored.tenant,
-        &stored.overloads,
-        TEMPLATE_SCHEMA,
-    )?;
+    adopt_stored_form(desired, &stored)?;
     Ok(())
 }
 
@@ -162,127 +139,6 @@ fn reader_identity() -> String {
 }
 
 const DEV_URL_HELP: &str = "kschema builds the desired state in a scratch database to read it back as PostgreSQL stores it: grant CREATEDB to this role, or name a server it may use with --dev-url URL ([plan] dev_url in kschema.toml, or KSCHEMA_DEV_URL); --dev-url local uses kschema's own local cluster";
-
-/// `scope` in PostgreSQL's words (`schema`: where it was built).
-fn adopt(
-    scope: &mut LoadedScope,
-    stored: &SchemaModel,
-    overloads: &[(String, String, String, String)],
-    schema: &str,
-) -> Result<(), Problem> {
-    name_overloads(scope, overloads, schema)?;
-    // Default privileges for what another role creates are that role's.
-    if let Some(grant) = stored
-        .privileges
-        .grants
-        .iter()
-        .find(|g| g.object.is_others_defaults())
-    {
-        let mut problem = Problem::new(
-            "kschema::sql::default_privileges_owner",
-            format!(
-                "the files set {} — for what another role than the one kschema runs as creates",
-                grant.object
-            ),
-        )
-        .with_help("kschema manages the default privileges of what it creates itself: leave FOR ROLE out (another role's are listed, never changed)");
-        if let Some(origin) = scope.origins.get(&ObjectKey::DefaultGrant(0)) {
-            problem = problem.at(
-                &origin.file,
-                origin.span,
-                "the files' default privileges start here",
-            );
-        }
-        return Err(problem);
-    }
-    // The files speak for the managed roles only.
-    let managed = &scope.model.privileges.managed_roles;
-    if let Some(grant) = stored
-        .privileges
-        .grants
-        .iter()
-        .find(|g| !managed.contains(&g.role))
-    {
-        let mut problem = Problem::new(
-            "kschema::sql::unmanaged_role",
-            format!(
-                "the files grant {} on {} to {}, a role kschema.toml does not list as managed",
-                grant.privilege,
-                grant.object,
-                grant.role
-            ),
-        )
-        .with_help(format!(
-            "add it to kschema.toml: [roles] managed = [\"{}\"] — or leave its privileges out of the files (pg_dump --no-privileges)",
-            grant.role
-        ));
-        let first = match grant.object {
-            kschema_core::model::GrantObject::Defaults { .. } => ObjectKey::DefaultGrant(0),
-            _ => ObjectKey::Grant(0),
-        };
-        if let Some(origin) = scope
-            .origins
-            .get(&first)
-            .or_else(|| scope.origins.get(&ObjectKey::DefaultGrant(0)))
-        {
-            problem = problem.at(
-                &origin.file,
-                origin.span,
-                "the files' privileges start here",
-            );
-        }
-        return Err(problem);
-    }
-    scope.model = adopt_stored(&scope.model, stored).map_err(|reason| {
-        Problem::new(
-            "kschema::desired::stored",
-            format!("the desired state PostgreSQL stored does not match kschema's model: {reason}"),
-        )
-        .with_help("this is a bug in kschema; please report it with the files involved")
-    })?;
-    Ok(())
-}
-
-/// Each overload sharing its name and number of arguments with another
-/// takes the argument types PostgreSQL gave it; one that got none was
-/// replaced by a later declaration of the same types.
-fn name_overloads(
-    scope: &mut LoadedScope,
-    overloads: &[(String, String, String, String)],
-    schema: &str,
-) -> Result<(), Problem> {
-    let functions = scope.model.functions.clone();
-    for function in &mut scope.model.functions {
-        let shared = functions
-            .iter()
-            .filter(|f| f.name == function.name && f.inputs == function.inputs)
-            .count();
-        if shared < 2 {
-            continue;
-        }
-        let found = overloads.iter().find(|(s, name, placeholder, _)| {
-            s == schema && name == function.name.as_str() && *placeholder == function.arguments
-        });
-        let Some((_, _, _, arguments)) = found else {
-            let key = ObjectKey::of_function(function);
-            let mut problem = Problem::new(
-                "kschema::sql::duplicate_function",
-                format!(
-                    "{} {} is declared twice with the same argument types",
-                    function.kind(),
-                    function.name
-                ),
-            )
-            .with_help("keep one declaration: the later one replaced the earlier");
-            if let Some(origin) = scope.origins.get(&key) {
-                problem = problem.at(&origin.file, origin.span, "declared again here");
-            }
-            return Err(problem);
-        };
-        function.arguments = kschema_core::normalize::qualifier::strip_qualifier(arguments, schema);
-    }
-    Ok(())
-}
 
 /// Builds the script in a fresh scratch database and reads it back; the
 /// scratch database is dropped whatever happens.

@@ -10,6 +10,7 @@ use miette::GraphicalReportHandler;
 use crate::diagnostic::{Problem, SourceFile};
 use crate::hazard::HazardPolicy;
 use crate::load::{parse_project, ProjectFiles};
+use crate::plan::materialize::{adopt_stored_form, StoredForm};
 use crate::plan::{build_plan, PlanOptions, Target};
 use crate::render::json::{plan_document, render_json};
 use crate::render::markdown::{render_markdown, MarkdownContext};
@@ -91,11 +92,46 @@ pub enum Outcome {
 
 /// Loads the project, reads the snapshot, plans every target against it and
 /// renders every format; a bad input comes back as its rendered diagnostic.
+/// The desired side is the loader's own forms (no server said what it
+/// stores): what the fuzzers drive.
 pub fn plan_against_snapshot(files: &ProjectFiles, snapshot_json: &str) -> Outcome {
-    let desired = match parse_project(files) {
+    plan_offline(files, None, snapshot_json)
+}
+
+/// The same, with the desired state as PostgreSQL stored it (a
+/// [`StoredForm`] recorded from a server): what `plan` does once the
+/// database is read, and what the fixture cases check without one.
+pub fn plan_against_stored(
+    files: &ProjectFiles,
+    stored_json: &str,
+    snapshot_json: &str,
+) -> Outcome {
+    plan_offline(files, Some(stored_json), snapshot_json)
+}
+
+fn plan_offline(files: &ProjectFiles, stored_json: Option<&str>, snapshot_json: &str) -> Outcome {
+    let mut desired = match parse_project(files) {
         Ok(desired) => desired,
         Err(problem) => return Outcome::Refused(rendered(&problem)),
     };
+    if let Some(json) = stored_json {
+        let stored: StoredForm = match serde_json::from_str(json) {
+            Ok(stored) => stored,
+            Err(e) => {
+                let file = SourceFile::new("stored.json", json.to_string());
+                let span = file.span_at(e.line() as u64, e.column() as u64, 1);
+                let problem = Problem::new(
+                    "kschema::desired::stored",
+                    "not a stored form of the desired state",
+                )
+                .at(&file, span, e.to_string());
+                return Outcome::Refused(rendered(&problem));
+            }
+        };
+        if let Err(problem) = adopt_stored_form(&mut desired, &stored) {
+            return Outcome::Refused(rendered(&problem));
+        }
+    }
     let snapshot: Snapshot =
         match serde_json::from_str(snapshot_json) {
             Ok(snapshot) => snapshot,

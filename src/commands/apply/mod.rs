@@ -9,9 +9,9 @@
 //!
 //! A saved plan is `saved`'s; what apply prints, `report`'s.
 
+use crate::ExitStatus;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -88,7 +88,7 @@ impl TargetsFailed {
     }
 }
 
-pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Report> {
+pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Report> {
     if args.format == crate::cli::TextOrJson::Json {
         super::events::enable();
     }
@@ -185,7 +185,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitCode, Repo
     // A resumed wave's gates are checked again even when its tenants are
     // all converged.
     if planned.is_empty() && resume.is_none() {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     let mut blocked: Vec<(String, Vec<(HazardKind, String)>)> = planned
         .shards
@@ -523,10 +523,10 @@ pub(super) async fn run_work(
     work: Vec<(&Database, Vec<ApplyTarget>)>,
     options: &ApplyOptions,
     up_to_date: usize,
-) -> Result<ExitCode, Report> {
+) -> Result<ExitStatus, Report> {
     let total: usize = work.iter().map(|(_, t)| t.len()).sum();
     if total == 0 {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     let (interrupted, watcher) = watch_interrupt(&options.stop);
     let results = apply_databases(work, options, "Applying…\n").await;
@@ -537,10 +537,10 @@ pub(super) async fn run_work(
     let failed: Vec<&TargetResult> = results.iter().filter(|r| !r.succeeded()).collect();
     if interrupted.load(Ordering::SeqCst) {
         print("Interrupted: targets in flight finished or rolled back; the rest did not start.\n")?;
-        return Ok(ExitCode::from(130));
+        return Ok(ExitStatus::Interrupted);
     }
     if failed.is_empty() {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     Err(TargetsFailed::for_results(&failed, results.len()).into())
 }

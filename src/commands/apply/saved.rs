@@ -3,10 +3,10 @@
 //! against the file, the live state checked against the one it was made
 //! from.
 
+use crate::ExitStatus;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use kschema_core::catalog::Fingerprint;
@@ -39,7 +39,7 @@ pub(super) async fn run_saved(
     global: &GlobalArgs,
     args: &ApplyArgs,
     path: &Path,
-) -> Result<ExitCode, Report> {
+) -> Result<ExitStatus, Report> {
     let document = read_plan(path)?;
     // Settings come from the project (kschema.toml), when there is one.
     let desired = load_project(&global.project).ok();

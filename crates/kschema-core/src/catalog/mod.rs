@@ -368,6 +368,50 @@ mod tests {
         );
     }
 
+    /// Every catalog code the table document carries is known or fails the
+    /// read: an identity, match type, constraint type or replica identity
+    /// a newer PostgreSQL adds is never taken for the nearest old one.
+    #[test]
+    fn unknown_catalog_codes_are_errors() {
+        let document = |identity: &str, contype: &str, matching: &str, replica: &str| {
+            format!(
+                r#"{{"columns":[{{"name":"user_id","type":"integer","not_null":false,"default":null,"identity":"{identity}","serial_sequence":null,"collation":null}}],
+                   "constraints":[{{"name":"orders_user_fk","type":"{contype}","columns":["user_id"],"check":null,"ref_schema":null,"ref_table":"users","ref_columns":["id"],"on_delete":"a","on_update":"a","match":"{matching}"}}],
+                   "indexes":[],"replica_identity":"{replica}"}}"#
+            )
+        };
+        let errors = |identity, contype, matching, replica| {
+            let mut builder = LiveStateBuilder::new();
+            builder.add_table(
+                "s",
+                "orders",
+                &document(identity, contype, matching, replica),
+                "s",
+            );
+            builder.errors().to_vec()
+        };
+        assert_eq!(errors("", "f", "s", "d"), Vec::<String>::new());
+        assert_eq!(errors("d", "f", "f", "f"), Vec::<String>::new());
+        // A constraint trigger's row is left to the not-compared report.
+        assert_eq!(errors("", "t", "", "n"), Vec::<String>::new());
+        assert_eq!(
+            errors("z", "f", "s", "d"),
+            ["column orders.user_id: unknown attidentity \"z\"".to_string()]
+        );
+        assert_eq!(
+            errors("", "q", "s", "d"),
+            ["constraint \"orders_user_fk\": unknown contype \"q\"".to_string()]
+        );
+        assert_eq!(
+            errors("", "f", "p", "d"),
+            ["foreign key \"orders_user_fk\": unknown match type \"p\"".to_string()]
+        );
+        assert_eq!(
+            errors("", "f", "s", "y"),
+            ["table orders: unknown relreplident \"y\"".to_string()]
+        );
+    }
+
     #[test]
     fn fingerprints_round_trip_as_hex() {
         let f = Fingerprint::of(&SchemaModel::default());

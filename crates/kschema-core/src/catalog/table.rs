@@ -121,10 +121,17 @@ impl LiveStateBuilder {
         }
         let comment = raw.comment.clone();
         let replica_identity = match (raw.replica_identity.as_str(), &raw.replica_index) {
+            ("d" | "", _) => None,
             ("f", _) => Some(ReplicaIdentity::Full),
             ("n", _) => Some(ReplicaIdentity::Nothing),
             ("i", Some(index)) => Some(ReplicaIdentity::UsingIndex(Ident::new(index))),
-            _ => None,
+            // Its index was dropped: listed as not compared (unmanaged.sql).
+            ("i", None) => None,
+            (code, _) => {
+                self.errors
+                    .push(format!("table {name}: unknown relreplident {code:?}"));
+                None
+            }
         };
         let options = storage_options(raw.options.as_deref().unwrap_or_default());
         let column_types: BTreeMap<Ident, ColumnType> = raw
@@ -154,10 +161,17 @@ impl LiveStateBuilder {
                 let identity = match (c.identity.as_str(), &c.serial_sequence) {
                     ("a", _) => Some(Identity::Always),
                     ("d", _) => Some(Identity::ByDefault),
-                    (_, Some(sequence)) => Some(Identity::Serial {
+                    ("", Some(sequence)) => Some(Identity::Serial {
                         sequence: Ident::new(sequence),
                     }),
-                    _ => None,
+                    ("", None) => None,
+                    (code, _) => {
+                        self.errors.push(format!(
+                            "column {name}.{}: unknown attidentity {code:?}",
+                            c.name
+                        ));
+                        None
+                    }
                 };
                 let default = match identity {
                     Some(Identity::Serial { .. }) => None,
@@ -311,7 +325,7 @@ impl LiveStateBuilder {
                 referenced_columns: raw.ref_columns.iter().map(Ident::new).collect(),
                 on_delete: self.catalog_action(&raw.name, &raw.on_delete)?,
                 on_update: self.catalog_action(&raw.name, &raw.on_update)?,
-                match_full: raw.match_type == "f",
+                match_full: self.catalog_match(&raw.name, &raw.match_type)?,
                 deferrable: Deferrable::from_catalog(raw.deferrable, raw.deferred),
             }),
             "x" => {
@@ -325,7 +339,14 @@ impl LiveStateBuilder {
             }
             // Trigger constraints are not constraints of a table's model
             // (unmanaged.sql lists their triggers).
-            _ => return None,
+            "t" => return None,
+            code => {
+                self.errors.push(format!(
+                    "constraint {:?}: unknown contype {code:?}",
+                    raw.name
+                ));
+                return None;
+            }
         };
         Some(Constraint {
             name: Ident::new(raw.name),
@@ -353,6 +374,21 @@ impl LiveStateBuilder {
             }
         };
         Some(action)
+    }
+
+    /// `confmatchtype`: whether the key is `MATCH FULL` (`s` is SIMPLE, the
+    /// default; PostgreSQL does not implement PARTIAL).
+    fn catalog_match(&mut self, constraint: &str, code: &str) -> Option<bool> {
+        match code {
+            "s" | "" => Some(false),
+            "f" => Some(true),
+            _ => {
+                self.errors.push(format!(
+                    "foreign key {constraint:?}: unknown match type {code:?}"
+                ));
+                None
+            }
+        }
     }
 
     /// Canonicalizes a deparsed expression, once per distinct (text, context).

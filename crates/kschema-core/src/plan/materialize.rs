@@ -5,12 +5,15 @@
 //! statement knows the objects it creates — a statement the server rejects
 //! is reported at the file and line that declared them.
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{object_keys, plan_schema, PlanOptions};
+use crate::diagnostic::Problem;
 use crate::diff::Change;
 use crate::load::{DesiredState, LoadedScope, ObjectKey};
 use crate::model::{SchemaModel, SchemaName};
+use crate::normalize::stored::adopt_stored;
 
 /// The schema the tenant files are built in (in a scratch database of its
 /// own, so no name can clash).
@@ -273,4 +276,156 @@ pub fn cache_key(script: &[ScriptStatement], server_version: i32, reader: &str) 
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The desired state as PostgreSQL stored it: what the shell reads back
+/// from the scratch database the [`creation_script`] built (and caches).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredForm {
+    pub public: SchemaModel,
+    pub tenant: SchemaModel,
+    /// Overloads with as many arguments as another of their name: (schema,
+    /// name, placeholder, the argument types PostgreSQL gave them).
+    #[serde(default)]
+    pub overloads: Vec<(String, String, String, String)>,
+}
+
+/// Replaces the desired models' comparable parts with what PostgreSQL
+/// stored for them (see `normalize::stored`); refuses what the server
+/// accepted but kschema does not (another role's default privileges, a
+/// grant to a role not managed, an overload declared twice).
+pub fn adopt_stored_form(desired: &mut DesiredState, stored: &StoredForm) -> Result<(), Problem> {
+    adopt(
+        &mut desired.public,
+        &stored.public,
+        &stored.overloads,
+        "public",
+    )?;
+    adopt(
+        &mut desired.tenant,
+        &stored.tenant,
+        &stored.overloads,
+        TEMPLATE_SCHEMA,
+    )
+}
+
+/// `scope` in PostgreSQL's words (`schema`: where it was built).
+fn adopt(
+    scope: &mut LoadedScope,
+    stored: &SchemaModel,
+    overloads: &[(String, String, String, String)],
+    schema: &str,
+) -> Result<(), Problem> {
+    name_overloads(scope, overloads, schema)?;
+    // Default privileges for what another role creates are that role's.
+    if let Some(grant) = stored
+        .privileges
+        .grants
+        .iter()
+        .find(|g| g.object.is_others_defaults())
+    {
+        let mut problem = Problem::new(
+            "kschema::sql::default_privileges_owner",
+            format!(
+                "the files set {} — for what another role than the one kschema runs as creates",
+                grant.object
+            ),
+        )
+        .with_help("kschema manages the default privileges of what it creates itself: leave FOR ROLE out (another role's are listed, never changed)");
+        if let Some(origin) = scope.origins.get(&ObjectKey::DefaultGrant(0)) {
+            problem = problem.at(
+                &origin.file,
+                origin.span,
+                "the files' default privileges start here",
+            );
+        }
+        return Err(problem);
+    }
+    // The files speak for the managed roles only.
+    let managed = &scope.model.privileges.managed_roles;
+    if let Some(grant) = stored
+        .privileges
+        .grants
+        .iter()
+        .find(|g| !managed.contains(&g.role))
+    {
+        let mut problem = Problem::new(
+            "kschema::sql::unmanaged_role",
+            format!(
+                "the files grant {} on {} to {}, a role kschema.toml does not list as managed",
+                grant.privilege,
+                grant.object,
+                grant.role
+            ),
+        )
+        .with_help(format!(
+            "add it to kschema.toml: [roles] managed = [\"{}\"] — or leave its privileges out of the files (pg_dump --no-privileges)",
+            grant.role
+        ));
+        let first = match grant.object {
+            crate::model::GrantObject::Defaults { .. } => ObjectKey::DefaultGrant(0),
+            _ => ObjectKey::Grant(0),
+        };
+        if let Some(origin) = scope
+            .origins
+            .get(&first)
+            .or_else(|| scope.origins.get(&ObjectKey::DefaultGrant(0)))
+        {
+            problem = problem.at(
+                &origin.file,
+                origin.span,
+                "the files' privileges start here",
+            );
+        }
+        return Err(problem);
+    }
+    scope.model = adopt_stored(&scope.model, stored).map_err(|reason| {
+        Problem::new(
+            "kschema::desired::stored",
+            format!("the desired state PostgreSQL stored does not match kschema's model: {reason}"),
+        )
+        .with_help("this is a bug in kschema; please report it with the files involved")
+    })?;
+    Ok(())
+}
+
+/// Each overload sharing its name and number of arguments with another
+/// takes the argument types PostgreSQL gave it; one that got none was
+/// replaced by a later declaration of the same types.
+fn name_overloads(
+    scope: &mut LoadedScope,
+    overloads: &[(String, String, String, String)],
+    schema: &str,
+) -> Result<(), Problem> {
+    let functions = scope.model.functions.clone();
+    for function in &mut scope.model.functions {
+        let shared = functions
+            .iter()
+            .filter(|f| f.name == function.name && f.inputs == function.inputs)
+            .count();
+        if shared < 2 {
+            continue;
+        }
+        let found = overloads.iter().find(|(s, name, placeholder, _)| {
+            s == schema && name == function.name.as_str() && *placeholder == function.arguments
+        });
+        let Some((_, _, _, arguments)) = found else {
+            let key = ObjectKey::of_function(function);
+            let mut problem = Problem::new(
+                "kschema::sql::duplicate_function",
+                format!(
+                    "{} {} is declared twice with the same argument types",
+                    function.kind(),
+                    function.name
+                ),
+            )
+            .with_help("keep one declaration: the later one replaced the earlier");
+            if let Some(origin) = scope.origins.get(&key) {
+                problem = problem.at(&origin.file, origin.span, "declared again here");
+            }
+            return Err(problem);
+        };
+        function.arguments = crate::normalize::qualifier::strip_qualifier(arguments, schema);
+    }
+    Ok(())
 }
