@@ -5,6 +5,7 @@ mod support;
 
 mod approval;
 mod bad_input;
+mod cases;
 mod ci;
 mod commands;
 mod comments;

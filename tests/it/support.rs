@@ -242,8 +242,17 @@ impl Project {
         let project = Project::empty();
         let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
         copy_dir(&repo.join("schema"), &project.path().join("schema"));
-        for file in ["tenants.toml", "kschema.toml"] {
-            std::fs::copy(repo.join(file), project.path().join(file)).unwrap();
+        std::fs::copy(
+            repo.join("tenants.toml"),
+            project.path().join("tenants.toml"),
+        )
+        .unwrap();
+        if repo.join("kschema.toml").exists() {
+            std::fs::copy(
+                repo.join("kschema.toml"),
+                project.path().join("kschema.toml"),
+            )
+            .unwrap();
         }
         project
     }

@@ -47,6 +47,9 @@ enum Phase {
     DropDefaults,
     AddColumns,
     AlterColumns,
+    /// A new generated column reads the others as they will be (a type
+    /// change under it would be refused).
+    AddGeneratedColumns,
     /// A table is attached as a partition once its parent exists and its
     /// columns match the parent's (detached in the same place).
     Partitions,
@@ -118,6 +121,9 @@ fn phase(change: &Change) -> Phase {
         | Change::SetStorageParameters { .. }
         | Change::SetReplicaIdentity { .. } => Phase::AlterColumns,
         Change::SetComment { .. } | Change::CommentOn { .. } => Phase::Comments,
+        Change::AddColumn { column, .. } if column.generated.is_some() => {
+            Phase::AddGeneratedColumns
+        }
         Change::AddColumn { .. } => Phase::AddColumns,
         Change::AlterColumn { kind, to, .. } => match kind {
             ColumnChange::Type

@@ -224,10 +224,23 @@ fn describe_change(change: &Change) -> (char, String) {
                         crate::model::IndexExpr::Column(c) => c.to_string(),
                         crate::model::IndexExpr::Expression(e) => e.sql.clone(),
                     };
-                    match k.descending {
-                        true => format!("{key} desc"),
-                        false => key,
+                    let mut key = key;
+                    if let Some(collation) = &k.collation {
+                        key.push_str(&format!(" collate {collation}"));
                     }
+                    if let Some(opclass) = &k.opclass {
+                        key.push_str(&format!(" {opclass}"));
+                    }
+                    if k.descending {
+                        key.push_str(" desc");
+                    }
+                    // Only when it is not the direction's default.
+                    match (k.descending, k.nulls_first) {
+                        (true, false) => key.push_str(" nulls last"),
+                        (false, true) => key.push_str(" nulls first"),
+                        _ => {}
+                    }
+                    key
                 })
                 .collect();
             // What tells it from another index on the same keys.

@@ -1,0 +1,4 @@
+-- A comment on an index.
+CREATE TABLE sites (id int PRIMARY KEY, region_id int);
+CREATE INDEX sites_region_idx ON sites (region_id);
+COMMENT ON INDEX sites_region_idx IS 'Sites by region';

@@ -1,0 +1,2 @@
+CREATE TABLE logs (id int, level text NOT NULL) PARTITION BY LIST (level);
+CREATE TABLE logs_error PARTITION OF logs FOR VALUES IN ('error');

@@ -1,0 +1,1 @@
+CREATE TABLE statuses (code text PRIMARY KEY, label text NOT NULL);

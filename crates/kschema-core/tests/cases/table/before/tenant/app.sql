@@ -1,0 +1,2 @@
+CREATE TABLE notes (id int PRIMARY KEY, body text);
+CREATE TABLE scratch (id int);

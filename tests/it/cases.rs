@@ -1,0 +1,210 @@
+//! The fixture cases of `crates/kschema-core/tests/cases/`, on PostgreSQL:
+//! the live state built from `before/`, its recording (`live.json`) and
+//! the desired state's (`stored.json`) checked to be what this server
+//! gives, then apply → re-plan empty → `pg_dump --schema-only` equal to the
+//! desired SQL run directly. The core's `tests/cases.rs` plans the same
+//! folders without a database.
+//!
+//! `KSCHEMA_RECORD_CASES=1` writes the two recordings instead of checking
+//! them (after a change to what kschema reads, or for a new case).
+
+use std::path::{Path, PathBuf};
+
+use kschema_core::hazard::HazardKind;
+
+use crate::support::{
+    assert_same_dump, command, ensure_role, kschema, run, run_directly, Project, TestDb,
+};
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/kschema-core/tests/cases")
+}
+
+/// The tenant ids of a case's tenants.toml (`id = "…"` lines).
+fn tenant_ids(case: &Path) -> Vec<String> {
+    std::fs::read_to_string(case.join("tenants.toml"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("id = "))
+        .map(|id| id.trim_matches('"').to_string())
+        .collect()
+}
+
+/// The `.sql` files of a folder, in name order, as one script.
+fn sql_of(folder: &Path) -> String {
+    let mut paths: Vec<PathBuf> = match std::fs::read_dir(folder) {
+        Ok(dir) => dir
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+            .collect(),
+        Err(_) => return String::new(),
+    };
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn read_optional(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// A recording is what this server gives, or (recording) is written.
+fn check_recording(case: &Path, name: &str, fresh: &str) {
+    let path = case.join(name);
+    if std::env::var_os("KSCHEMA_RECORD_CASES").is_some() {
+        std::fs::write(&path, fresh).unwrap();
+        return;
+    }
+    let recorded = read_optional(&path);
+    if recorded != fresh {
+        let diff = similar::TextDiff::from_lines(&recorded, fresh)
+            .unified_diff()
+            .header("recorded", "this server")
+            .to_string();
+        panic!(
+            "{}: {name} is not what PostgreSQL gives today (re-record: KSCHEMA_RECORD_CASES=1 cargo test --test it cases::):\n{diff}",
+            case.display()
+        );
+    }
+}
+
+/// A snapshot's JSON with what names this run's database left out.
+fn recorded_snapshot(json: &str) -> String {
+    let mut value: serde_json::Value = serde_json::from_str(json).unwrap();
+    value["database"] = serde_json::Value::String("case".into());
+    serde_json::to_string_pretty(&value).unwrap() + "\n"
+}
+
+/// The one stored form the plan wrote into its cache folder.
+fn stored_form(cache: &Path) -> String {
+    let dir = cache.join("desired");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let text = std::fs::read_to_string(files.pop().unwrap()).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    serde_json::to_string_pretty(&value).unwrap() + "\n"
+}
+
+async fn run_case(name: &str) {
+    let case = cases_dir().join(name);
+    let ids = tenant_ids(&case);
+    let db = TestDb::new().await;
+    for role in read_optional(&case.join("roles")).split_whitespace() {
+        ensure_role(&db, role).await;
+    }
+    // The live state: public, then each tenant, then one tenant's drift.
+    let mut before = format!("{}\n", sql_of(&case.join("before/public")));
+    let tenant_before = sql_of(&case.join("before/tenant"));
+    for id in &ids {
+        before.push_str(&format!(
+            "CREATE SCHEMA org_{id}; SET search_path = org_{id}, public;\n{tenant_before}\n{}\nRESET search_path;\n",
+            read_optional(&case.join(format!("before/org_{id}.sql")))
+        ));
+    }
+    db.execute(&before).await;
+
+    let project = Project::copy_of(&format!("crates/kschema-core/tests/cases/{name}"));
+    let recording = tempfile::tempdir().unwrap();
+    let live = recording.path().join("live.json");
+    let snapshot = kschema(
+        &project,
+        &db,
+        &[
+            "snapshot",
+            "--tenant",
+            "all",
+            "--out",
+            live.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(snapshot.code, 0, "{name}: {}", snapshot.snapshot());
+    check_recording(
+        &case,
+        "live.json",
+        &recorded_snapshot(&std::fs::read_to_string(&live).unwrap()),
+    );
+
+    let cache = recording.path().join("cache");
+    let mut plan = command(&project, Some(&db.url()), &["plan", "--tenant", "all"]);
+    plan.env("KSCHEMA_CACHE_DIR", &cache);
+    let plan = run(&mut plan);
+    assert_eq!(plan.code, 2, "{name}: {}", plan.snapshot());
+    check_recording(&case, "stored.json", &stored_form(&cache));
+
+    // Every hazard is the case's to show, not to stop at.
+    let hazards = HazardKind::ALL
+        .iter()
+        .map(|k| k.name())
+        .collect::<Vec<_>>()
+        .join(",");
+    let apply = kschema(
+        &project,
+        &db,
+        &["apply", "--tenant", "all", "--allow-hazard", &hazards],
+    );
+    assert_eq!(apply.code, 0, "{name}: {}", apply.snapshot());
+    let again = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(again.code, 0, "{name}: {}", again.snapshot());
+
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let direct = run_directly(
+        &sql_of(&case.join("schema/public")),
+        &sql_of(&case.join("schema/tenant")),
+        &ids,
+    )
+    .await;
+    assert_same_dump(&db, &direct);
+}
+
+macro_rules! cases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                run_case(stringify!($name)).await;
+            }
+        )*
+
+        /// Every folder is a test above, and every test a folder.
+        #[test]
+        fn every_case_folder_runs() {
+            let mut folders: Vec<String> = std::fs::read_dir(cases_dir())
+                .unwrap()
+                .filter_map(Result::ok)
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            folders.sort();
+            let mut listed = vec![$(stringify!($name).to_string()),*];
+            listed.sort();
+            assert_eq!(folders, listed);
+        }
+    };
+}
+
+cases!(
+    column,
+    comment,
+    constraint,
+    domain,
+    enum_type,
+    extension,
+    function_trigger,
+    grant,
+    index,
+    partition,
+    policy,
+    seed_rows,
+    sequence,
+    table,
+    view,
+);
