@@ -72,11 +72,39 @@ fn check_recording(case: &Path, name: &str, fresh: &str) {
     }
 }
 
-/// A snapshot's JSON with what names this run's database left out.
+/// A snapshot's JSON without what names this run's database, server
+/// release or build: the major version stays (canonical forms follow it).
 fn recorded_snapshot(json: &str) -> String {
     let mut value: serde_json::Value = serde_json::from_str(json).unwrap();
-    value["database"] = serde_json::Value::String("case".into());
+    value["database"] = "case".into();
+    value["kschema_version"] = "recorded".into();
+    value["server_version"] = (major_version(&value) * 10000).into();
     serde_json::to_string_pretty(&value).unwrap() + "\n"
+}
+
+fn major_version(snapshot: &serde_json::Value) -> i64 {
+    snapshot["server_version"].as_i64().unwrap_or_default() / 10000
+}
+
+/// Whether the case was recorded on this server's major version; another
+/// one may store other forms, so its recordings are not checked there.
+fn recorded_on_same_major(case: &Path, fresh: &str) -> bool {
+    let recorded = read_optional(&case.join("live.json"));
+    let Ok(recorded) = serde_json::from_str::<serde_json::Value>(&recorded) else {
+        return true;
+    };
+    let fresh: serde_json::Value = serde_json::from_str(fresh).unwrap();
+    let same = major_version(&recorded) == major_version(&fresh);
+    if !same && std::env::var_os("KSCHEMA_RECORD_CASES").is_none() {
+        eprintln!(
+            "{}: recorded on PostgreSQL {}, this server is {}: recordings not checked",
+            case.display(),
+            major_version(&recorded),
+            major_version(&fresh)
+        );
+        return false;
+    }
+    true
 }
 
 /// The one stored form the plan wrote into its cache folder.
@@ -127,18 +155,20 @@ async fn run_case(name: &str) {
         ],
     );
     assert_eq!(snapshot.code, 0, "{name}: {}", snapshot.snapshot());
-    check_recording(
-        &case,
-        "live.json",
-        &recorded_snapshot(&std::fs::read_to_string(&live).unwrap()),
-    );
+    let fresh_live = recorded_snapshot(&std::fs::read_to_string(&live).unwrap());
+    let check = recorded_on_same_major(&case, &fresh_live);
+    if check {
+        check_recording(&case, "live.json", &fresh_live);
+    }
 
     let cache = recording.path().join("cache");
     let mut plan = command(&project, Some(&db.url()), &["plan", "--tenant", "all"]);
     plan.env("KSCHEMA_CACHE_DIR", &cache);
     let plan = run(&mut plan);
     assert_eq!(plan.code, 2, "{name}: {}", plan.snapshot());
-    check_recording(&case, "stored.json", &stored_form(&cache));
+    if check {
+        check_recording(&case, "stored.json", &stored_form(&cache));
+    }
 
     // Every hazard is the case's to show, not to stop at.
     let hazards = HazardKind::ALL
