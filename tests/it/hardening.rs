@@ -740,3 +740,56 @@ async fn a_role_limited_to_one_connection_still_plans() {
         plan.stdout
     );
 }
+
+/// A name the files create that a live object kschema does not manage
+/// already holds (a foreign table, a range type) is refused at plan time,
+/// at its declaration — not approved, then refused by PostgreSQL in every
+/// tenant.
+#[tokio::test]
+async fn names_held_by_live_objects_kschema_does_not_manage_are_refused_at_plan_time() {
+    let db = TestDb::new().await;
+    db.execute(
+        "CREATE FOREIGN DATA WRAPPER kschema_test_fdw; \
+         CREATE SERVER remote_server FOREIGN DATA WRAPPER kschema_test_fdw; \
+         CREATE FOREIGN TABLE public.remote (id int) SERVER remote_server; \
+         CREATE SCHEMA org_a; CREATE TYPE org_a.span AS RANGE (subtype = int4);",
+    )
+    .await;
+    let project = crate::support::project_of(
+        "CREATE TABLE remote (id int PRIMARY KEY);\n",
+        "CREATE TABLE notes (id int PRIMARY KEY);\n",
+        &["a"],
+    );
+    for command in [&["plan"][..], &["apply", "--tenant", "all"]] {
+        let run = kschema(&project, &db, command);
+        refused_without_change(&run, "kschema::plan::name_taken");
+        assert!(
+            run.stderr.contains("foreign table") && run.stderr.contains("app.sql:1:1"),
+            "{}",
+            run.snapshot()
+        );
+    }
+    // In a tenant: a table's row type takes the range type's name.
+    project.write("schema/public/app.sql", "");
+    project.write(
+        "schema/tenant/app.sql",
+        "CREATE TABLE notes (id int PRIMARY KEY);\nCREATE TABLE span (id int);\n",
+    );
+    let run = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    refused_without_change(&run, "kschema::plan::name_taken");
+    assert!(run.stderr.contains("range type"), "{}", run.snapshot());
+    let notes: bool = db
+        .client()
+        .await
+        .query_one("SELECT to_regclass('org_a.notes') IS NOT NULL", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!notes, "a tenant was changed");
+    // Under another name the same files plan.
+    project.write(
+        "schema/tenant/app.sql",
+        "CREATE TABLE notes (id int PRIMARY KEY);\nCREATE TABLE spans (id int);\n",
+    );
+    assert_eq!(kschema(&project, &db, &["plan"]).code, 2);
+}

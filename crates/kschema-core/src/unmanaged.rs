@@ -208,6 +208,11 @@ impl UnmanagedKind {
         Self::ALL.iter().copied().find(|kind| kind.code() == code)
     }
 
+    /// `foreign table`.
+    pub fn singular(self) -> &'static str {
+        self.words().1
+    }
+
     /// `1 view`, `3 views`.
     pub fn counted(self, count: usize) -> String {
         let (_, one, many) = self.words();

@@ -4,6 +4,8 @@
 //! have the same fingerprint share one list of steps, rendered for each
 //! tenant's schema only when SQL is needed.
 
+mod clash;
+pub use clash::check_name_clashes;
 mod column;
 mod composite;
 pub mod ddl;
