@@ -3,6 +3,10 @@
 //! and after it, a soak between waves. A gate that fails halts the
 //! rollout — what runs finishes or rolls back, nothing new starts — and
 //! `apply --resume` continues from the wave it halted in.
+//!
+//! Over ~600 lines: the wave loop, its gates and the soak share the run's
+//! state (halt flag, wave results, resume point); the gate probes could move
+//! to `db::rollout` next.
 
 use crate::ExitStatus;
 use std::collections::BTreeMap;

@@ -8,6 +8,10 @@
 //! target elsewhere, and a record of every target in `kschema.history`.
 //!
 //! A saved plan is `saved`'s; what apply prints, `report`'s.
+//!
+//! Over ~600 lines: the fresh apply's whole path (resolve, lock, plan, gate,
+//! apply, report) in the order it runs; the saved-plan path and the report
+//! are already in their own files.
 
 use crate::ExitStatus;
 use std::collections::BTreeSet;

@@ -5,6 +5,10 @@
 //! A [`SchemaModel`] describes one PostgreSQL schema *relative to itself*:
 //! a reference to a table in the same schema is [`SchemaRef::Own`], so every
 //! tenant schema of the same shape is the same value, whatever its name.
+//!
+//! Over ~600 lines: the table kinds' types (table, column, constraint,
+//! index, sequence, rows) and the schema that holds every kind; the other
+//! kinds have their own files beside it.
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -3,6 +3,10 @@
 //! A plan is computed once per distinct live shape: tenants whose schemas
 //! have the same fingerprint share one list of steps, rendered for each
 //! tenant's schema only when SQL is needed.
+//!
+//! Over ~600 lines: the plan's types (steps, targets, groups of alike
+//! tenants), building per live shape and the annotation allowances; the
+//! per-kind statements live in the kinds' files beside it.
 
 mod clash;
 pub use clash::check_name_clashes;

@@ -3,6 +3,10 @@
 //! created in foreign-key order and dropped in reverse foreign-key order,
 //! both by topological sort. A foreign-key cycle between new tables is
 //! broken by creating the tables first and adding the cycle's keys after.
+//!
+//! Over ~600 lines: each phase carries its rule and reason beside it, and
+//! the two topological sorts (tables by foreign key, views by what they
+//! read) with their cycle handling; read top to bottom, it is the run order.
 
 use std::collections::{BTreeMap, BTreeSet};
 

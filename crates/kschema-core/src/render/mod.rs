@@ -1,4 +1,8 @@
 //! Plans as text people read and SQL psql runs.
+//!
+//! Just over ~600 lines: `describe` is one line of text per change kind, one
+//! `match` over `Change` that grows with each kind; it moves into the kinds'
+//! rooms when a kind's description needs more than a line.
 
 pub mod ddl;
 pub mod json;

@@ -1,7 +1,7 @@
 //! `CREATE TABLE`: columns, their types, defaults and identities, and the
 //! table's constraints — foreign keys resolved once every table is known.
 //!
-//! Longer than the rest on purpose, for now: `Loader::table` reads a
+//! Longer than ~600 lines on purpose, for now: `Loader::table` reads a
 //! `CREATE TABLE` in one pass whose column and constraint loops share what
 //! they gather (keys, checks, foreign keys); giving it a `TableParts`
 //! accumulator and a function per loop is the next step of issue 11.
