@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod db;
 pub mod git;
+pub mod project;
 pub mod trace;
 
 use std::process::ExitCode;

@@ -4,10 +4,15 @@
 //! folder holding the replaced file), where the test suite replays them.
 #![no_main]
 
+#[path = "../../crates/kschema-core/tests/common/mod.rs"]
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use kschema_core::offline::{plan_against_snapshot, project_files, read_files};
+use kschema_core::offline::{plan_against_snapshot, project_files};
+
+use common::read_files;
 use libfuzzer_sys::fuzz_target;
 
 struct Base {

@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::project::load_project;
 use kschema_core::catalog::{share_lists, Fingerprint, LiveState, RowRead};
 use kschema_core::lint::lint;
 use kschema_core::load::row_reads;
-use kschema_core::load::{load_project, DesiredState, LoadedScope, TenantId};
+use kschema_core::load::{DesiredState, LoadedScope, TenantId};
 use kschema_core::model::{SchemaModel, SchemaName};
 use kschema_core::plan::{plan_schema, unmanaged_groups, Plan, PlanOptions, Target, TargetPlan};
 use kschema_core::render::text::{render_text, TextOptions};

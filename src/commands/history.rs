@@ -4,8 +4,8 @@ use crate::ExitStatus;
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
+use crate::project::load_project;
 use kschema_core::escape::printable_sql;
-use kschema_core::load::load_project;
 use kschema_core::Problem;
 use miette::Report;
 

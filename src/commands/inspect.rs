@@ -16,10 +16,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::project::load_project;
 use kschema_core::catalog::{Fingerprint, LiveState};
 use kschema_core::ident::Ident;
 use kschema_core::load::row_reads;
-use kschema_core::load::{load_project, TenantId};
+use kschema_core::load::TenantId;
 use kschema_core::model::{SchemaModel, SchemaName};
 use kschema_core::mongo::{collection_files, plan_mongo, MongoState};
 use kschema_core::plan::{plan_schema, unmanaged_groups, PlanOptions, Target};

@@ -5,8 +5,8 @@
 
 use crate::ExitStatus;
 
+use crate::project::load_project;
 use kschema_core::lint::{lint, unknown_allowed_rule};
-use kschema_core::load::load_project;
 use kschema_core::render::json::{lint_document, LintDocument};
 use kschema_core::render::text::render_lints;
 use miette::Report;

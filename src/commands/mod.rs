@@ -24,10 +24,11 @@ pub mod verify;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
+use crate::project::load_project;
 use kschema_core::catalog::LiveState;
 use kschema_core::escape::terminal_safe;
 use kschema_core::hazard::HazardPolicy;
-use kschema_core::load::{load_project, DesiredState};
+use kschema_core::load::DesiredState;
 use kschema_core::plan::{build_plan, check_name_clashes, Plan, PlanOptions, Target};
 use kschema_core::snapshot::Snapshot;
 use kschema_core::{Problem, SourceFile};

@@ -3,7 +3,7 @@
 
 use crate::ExitStatus;
 
-use kschema_core::load::load_project;
+use crate::project::load_project;
 use kschema_core::load::row_reads;
 use kschema_core::model::SchemaName;
 use kschema_core::snapshot::Snapshot;

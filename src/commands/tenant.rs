@@ -6,9 +6,10 @@ use crate::ExitStatus;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, SystemTime};
 
+use crate::project::load_project;
 use kschema_core::catalog::Fingerprint;
 use kschema_core::hazard::HazardKind;
-use kschema_core::load::{load_project, TenantId, TenantSource};
+use kschema_core::load::{TenantId, TenantSource};
 use kschema_core::Problem;
 use miette::Report;
 

@@ -15,8 +15,8 @@ use std::process::{Command, Output};
 use crate::ExitStatus;
 use std::time::Instant;
 
+use crate::project::load_project;
 use kschema_core::hazard::HazardKind;
-use kschema_core::load::load_project;
 use kschema_core::Problem;
 use miette::{Diagnostic, Report};
 use thiserror::Error;

@@ -55,29 +55,6 @@ pub fn project_files(files: &[(String, String)]) -> ProjectFiles {
     project
 }
 
-/// A project folder's files as `(path, text)` pairs, for [`project_files`]
-/// (what the fuzzers mutate).
-pub fn read_files(root: &std::path::Path) -> Vec<(String, String)> {
-    let mut files = Vec::new();
-    for name in ["tenants.toml", "kschema.toml"] {
-        if let Ok(text) = std::fs::read_to_string(root.join(name)) {
-            files.push((name.to_string(), text));
-        }
-    }
-    for folder in ["public", "tenant", "seeds", "mongo"] {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join("schema").join(folder))
-            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        paths.sort();
-        for path in paths {
-            if let (Ok(text), Some(name)) = (std::fs::read_to_string(&path), path.file_name()) {
-                files.push((format!("schema/{folder}/{}", name.to_string_lossy()), text));
-            }
-        }
-    }
-    files
-}
-
 /// What one run produced: the four formats, or the diagnostic as a user
 /// would see it.
 pub enum Outcome {

@@ -13,9 +13,13 @@
 //! `pg_dump --schema-only` with the desired SQL run directly. See
 //! `tests/cases/README.md`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use kschema_core::offline::{plan_against_stored, project_files, read_files, Outcome};
+use kschema_core::offline::{plan_against_stored, project_files, Outcome};
+
+use common::read_files;
 
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");

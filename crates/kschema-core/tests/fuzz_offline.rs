@@ -8,12 +8,16 @@
 //!
 //! KSCHEMA_FUZZ_ITERATIONS and KSCHEMA_FUZZ_SEED change the run.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kschema_core::offline::{plan_against_snapshot, project_files, read_files, Outcome};
+use kschema_core::offline::{plan_against_snapshot, project_files, Outcome};
+
+use common::read_files;
 
 const ITERATIONS: u64 = 600;
 const SEED: u64 = 0x6b73_6368_656d_6121;

@@ -188,3 +188,22 @@ fn files_over_600_lines_say_why() {
         silent.join("\n")
     );
 }
+
+/// The core is pure: it reads no files and opens no connections (the
+/// shell's `kschema::project` reads a project; tests read their own).
+#[test]
+fn the_core_does_no_io() {
+    let mut sources = Vec::new();
+    files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut sources);
+    let io: Vec<String> = sources
+        .iter()
+        .filter(|path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            ["std::fs", "File::open", "std::net", "std::process"]
+                .iter()
+                .any(|call| text.contains(call))
+        })
+        .map(|path| path.display().to_string())
+        .collect();
+    assert!(io.is_empty(), "I/O in the pure core:\n{}", io.join("\n"));
+}

@@ -9,11 +9,12 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::project::load_project;
 use kschema_core::catalog::Fingerprint;
 use kschema_core::diff::Change;
 use kschema_core::hazard::{HazardKind, HazardPolicy};
 use kschema_core::load::row_reads;
-use kschema_core::load::{load_project, DesiredState, TenantId};
+use kschema_core::load::{DesiredState, TenantId};
 use kschema_core::model::SchemaName;
 use kschema_core::plan::replay::{replay_steps, SavedStep};
 use kschema_core::plan::Target;

@@ -10,12 +10,12 @@ use kschema_core::plan::{Target, TxMode};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
-use crate::db::history::{self, Entry};
 use super::errors::{backoff, failure, is_lock_timeout, plain_failure};
 use super::{
     ApplyOptions, ApplySession, ApplyStep, ApplyTarget, Outcome, TargetFailure, TargetResult,
     CONNECTION_LOST, TENANT_LOCK_CLASS,
 };
+use crate::db::history::{self, Entry};
 
 /// Applies one target's steps in `session`, recording it in the history.
 pub(super) async fn apply_target(

@@ -9,7 +9,7 @@ pub mod sql;
 pub mod statements;
 pub mod tenants;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use miette::SourceSpan;
@@ -48,52 +48,6 @@ pub struct ProjectFiles {
     pub mongo: Vec<Arc<SourceFile>>,
     /// `<collection>.json` validators beside the collection files.
     pub mongo_json: Vec<Arc<SourceFile>>,
-}
-
-/// Reads and loads the project in `root`.
-pub fn load_project(root: &Path) -> Result<DesiredState, Problem> {
-    let files = read_project(root)?;
-    parse_project(&files)
-}
-
-/// Reads the project's files (sorted by name, so the result never depends on
-/// the order the file system lists them in).
-pub fn read_project(root: &Path) -> Result<ProjectFiles, Problem> {
-    let schema_dir = root.join("schema");
-    if !schema_dir.is_dir() {
-        return Err(Problem::new(
-            "kschema::project::missing",
-            format!("{} is not a kschema project: it has no schema/ folder", root.display()),
-        )
-        .with_help("run kschema in a project folder (with schema/public, schema/tenant and tenants.toml) or pass --project DIR"));
-    }
-    let public = read_folder(root, Scope::Public.folder(), "sql")?;
-    let tenant = read_folder(root, Scope::Tenant.folder(), "sql")?;
-    let seeds = read_folder(root, "schema/seeds", "toml")?;
-    let mongo = read_folder(root, "schema/mongo", "toml")?;
-    let mongo_json = read_folder(root, "schema/mongo", "json")?;
-    let tenants_path = root.join("tenants.toml");
-    let tenants = if tenants_path.exists() {
-        Some(read_file(root, &tenants_path)?)
-    } else {
-        None
-    };
-    let config_path = root.join("kschema.toml");
-    let config = if config_path.exists() {
-        Some(read_file(root, &config_path)?)
-    } else {
-        None
-    };
-    Ok(ProjectFiles {
-        root: root.to_path_buf(),
-        public,
-        tenant,
-        tenants,
-        config,
-        seeds,
-        mongo,
-        mongo_json,
-    })
 }
 
 /// Parses read files into the desired state.
@@ -187,45 +141,6 @@ pub fn parse_project(files: &ProjectFiles) -> Result<DesiredState, Problem> {
             "the desired state could not be loaded",
         )),
     }
-}
-
-fn read_folder(
-    root: &Path,
-    folder: &str,
-    extension: &str,
-) -> Result<Vec<Arc<SourceFile>>, Problem> {
-    let dir = root.join(folder);
-    if !dir.exists() {
-        return Ok(Vec::new());
-    }
-    let entries = std::fs::read_dir(&dir).map_err(|e| io_problem(&dir, &e))?;
-    let mut paths: Vec<PathBuf> = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(|e| io_problem(&dir, &e))?.path();
-        if path.extension().is_some_and(|ext| ext == extension) && path.is_file() {
-            paths.push(path);
-        }
-    }
-    paths.sort();
-    paths.iter().map(|path| read_file(root, path)).collect()
-}
-
-fn read_file(root: &Path, path: &Path) -> Result<Arc<SourceFile>, Problem> {
-    let text = std::fs::read_to_string(path).map_err(|e| io_problem(path, &e))?;
-    let shown = path
-        .strip_prefix(root)
-        .unwrap_or(path)
-        .display()
-        .to_string();
-    Ok(SourceFile::new(shown, text))
-}
-
-fn io_problem(path: &Path, error: &std::io::Error) -> Problem {
-    Problem::new(
-        "kschema::project::io",
-        format!("cannot read {}: {error}", path.display()),
-    )
-    .with_help("check that the file exists and is readable")
 }
 
 /// A TOML syntax or shape error, pointing where the toml crate says.
