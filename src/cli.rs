@@ -368,6 +368,24 @@ pub struct ApplyArgs {
     pub format: TextOrJson,
 }
 
+impl ApplyArgs {
+    /// The options `kschema apply ARGS…` would get: for commands that apply
+    /// on the user's behalf, with every default where clap keeps it.
+    pub fn as_typed(args: &[&str]) -> Result<ApplyArgs, kschema_core::Problem> {
+        use clap::{Args as _, FromArgMatches as _};
+        let command = ApplyArgs::augment_args(clap::Command::new("apply").no_binary_name(true));
+        command
+            .try_get_matches_from(args)
+            .and_then(|matches| ApplyArgs::from_arg_matches(&matches))
+            .map_err(|error| {
+                kschema_core::Problem::new(
+                    "kschema::apply::arguments",
+                    format!("apply {}: {error}", args.join(" ")),
+                )
+            })
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct LintArgs {
     #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
@@ -504,5 +522,24 @@ fn seconds(text: &str) -> Result<f64, String> {
         Ok(value) if (0.0..=1e9).contains(&value) => Ok(value),
         Ok(_) => Err("give a number of seconds from 0 to 1e9".into()),
         Err(_) => Err(format!("{text:?} is not a number of seconds")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `tenant add` applies with is what the command line would give.
+    #[test]
+    fn apply_arguments_as_typed_take_the_command_lines_defaults() {
+        let args = ApplyArgs::as_typed(&["--tenant", "acme", "--yes", "--all-at-once"]).unwrap();
+        assert!(args.yes && args.all_at_once && !args.allow_destructive);
+        assert_eq!(args.lock_wait, 60.0);
+        assert_eq!(
+            args.targets.selection().unwrap(),
+            TenantSelection::Only(vec!["acme".to_string()])
+        );
+        let wrong = ApplyArgs::as_typed(&["--no-such-flag"]).unwrap_err();
+        assert_eq!(wrong.code, "kschema::apply::arguments");
     }
 }

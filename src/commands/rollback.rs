@@ -16,7 +16,7 @@ use kschema_core::render::text::{render_text, TextOptions};
 use kschema_core::Problem;
 use miette::Report;
 
-use super::apply::{apply_options, lock_all, policy, refuse_hazards, run_work};
+use super::apply::{apply_options, gate, lock_all, policy, run_work};
 use super::{argument_problem, fleet, plan_options, print, use_color};
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::db::apply::ApplyTarget;
@@ -160,20 +160,11 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Re
         );
     }
     print(&out)?;
-    let blocked: Vec<_> = plans
-        .iter()
-        .flat_map(|(_, plan, _)| plan.blocked(&policy))
-        .map(|(t, hazards)| {
-            (
-                t.target.to_string(),
-                hazards
-                    .iter()
-                    .map(|h| (h.kind, h.message.clone()))
-                    .collect(),
-            )
-        })
-        .collect();
-    refuse_hazards(&blocked)?;
+    let to_gate: Vec<&Plan> = plans.iter().map(|(_, plan, _)| plan).collect();
+    // Like apply: refused whole over a hazard not allowed, and asked first.
+    if !to_gate.iter().all(|plan| plan.is_empty()) {
+        gate(&to_gate, None, &policy, args)?;
+    }
     for (shard, plan, live) in &plans {
         work.push((&shard.db, ApplyTarget::all(plan, live)));
     }

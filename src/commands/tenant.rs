@@ -14,7 +14,7 @@ use kschema_core::Problem;
 use miette::Report;
 
 use super::{argument_problem, open_database, print, write_file};
-use crate::cli::{ApplyArgs, GlobalArgs, TargetArgs, TenantAction, TenantChoice};
+use crate::cli::{ApplyArgs, GlobalArgs, TenantAction};
 use crate::db::history::{self, Entry, RunInfo, SETUP_SQL};
 use crate::db::lock;
 
@@ -66,7 +66,7 @@ async fn add(global: &GlobalArgs, id: &str, schema: Option<&str>) -> Result<Exit
             return Err(problem.into());
         }
         print(&format!("Registered tenant {tenant} in tenants.toml.\n"))?;
-        let result = super::apply::run(global, &apply_args(&tenant)).await;
+        let result = super::apply::run(global, &apply_args(&tenant)?).await;
         if result.is_err() {
             print("The tenant stays registered: fix the cause and run `kschema apply --tenant <id>` again.\n")?;
         }
@@ -74,40 +74,20 @@ async fn add(global: &GlobalArgs, id: &str, schema: Option<&str>) -> Result<Exit
     }
     // Tenants come from public.enterprises: the row makes the tenant.
     print(&format!("tenants.toml reads tenants from public.enterprises; provisioning {tenant} if it is there.\n"))?;
-    super::apply::run(global, &apply_args(&tenant)).await
+    super::apply::run(global, &apply_args(&tenant)?).await
 }
 
-fn apply_args(tenant: &TenantId) -> ApplyArgs {
-    ApplyArgs {
-        plan_file: None,
-        targets: TargetArgs {
-            tenants: vec![TenantChoice::Id(tenant.to_string())],
-            no_online: false,
-            count_invalid: false,
-            desired_rev: None,
-        },
-        allow_destructive: false,
-        // `tenant add` is the request itself.
-        yes: true,
-        only_failed: false,
-        // One tenant: no waves.
-        waves: Vec::new(),
-        canary: Vec::new(),
-        soak: None,
-        probe: None,
-        resume: false,
-        all_at_once: true,
-        fail_fast: false,
-        lock_wait: 60.0,
-        allow_hazards: Vec::new(),
-        concurrency: None,
-        heavy_concurrency: None,
-        lock_timeout: None,
-        index_lock_timeout: None,
-        lock_attempts: None,
-        statement_timeout: None,
-        format: crate::cli::TextOrJson::Text,
-    }
+/// `kschema apply --tenant <id> --yes --all-at-once`, as if typed: `tenant
+/// add` is the request itself, and one tenant needs no waves. Parsed by
+/// clap, so every other option has the default the command line gives it.
+fn apply_args(tenant: &TenantId) -> Result<ApplyArgs, Report> {
+    let id = tenant.to_string();
+    Ok(ApplyArgs::as_typed(&[
+        "--tenant",
+        &id,
+        "--yes",
+        "--all-at-once",
+    ])?)
 }
 
 async fn remove(

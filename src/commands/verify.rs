@@ -5,7 +5,9 @@
 //! and by `pg_dump --schema-only`), and applies the current one again.
 //!
 //! Each phase runs the real `kschema` commands against the scratch
-//! database, so what is verified is what users run.
+//! database, so what is verified is what users run (the same binary, its
+//! own process: nothing of this run's settings leaks into it), and reads
+//! what they did from their exit codes and apply's JSON events.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -223,6 +225,8 @@ fn kschema(project: &Path, url: &str, args: &[&str]) -> Result<Output, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Applies `project` to the scratch database, every hazard allowed. What
+/// it did is read from apply's events (`--format json`), not its text.
 fn apply(project: &Path, url: &str) -> Result<String, String> {
     let hazards = all_hazards();
     let output = kschema(
@@ -237,22 +241,34 @@ fn apply(project: &Path, url: &str) -> Result<String, String> {
             &hazards,
             "--lock-wait",
             "0",
+            "--format",
+            "json",
         ],
     )?;
-    if output.status.success() {
-        let text = String::from_utf8_lossy(&output.stdout);
-        Ok(text
-            .lines()
-            .find(|l| l.starts_with("Applied:") || l.starts_with("No changes"))
-            .unwrap_or("")
-            .to_string())
-    } else {
-        Err(format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        // With events on, apply's text went to stderr.
+        return Err(format!(
+            "{}{stdout}",
             String::from_utf8_lossy(&output.stderr)
-        ))
+        ));
     }
+    let summary = stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|event| event["event"] == "summary");
+    Ok(match summary {
+        Some(event) => {
+            let count = |key: &str| event[key].as_u64().unwrap_or(0);
+            format!(
+                "{} target(s) converged, {} already up to date",
+                count("converged"),
+                count("up_to_date")
+            )
+        }
+        // Nothing to change: apply stops before it runs anything.
+        None => "no changes".to_string(),
+    })
 }
 
 fn converged(project: &Path, url: &str) -> Result<String, String> {

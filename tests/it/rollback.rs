@@ -263,6 +263,23 @@ async fn rollback_of_an_added_column_with_data_needs_the_allow() {
         "nothing changed"
     );
 
+    // Like apply, a rollback asks first: with nobody to ask, nothing runs.
+    let unasked = crate::support::run(&mut crate::support::command_as_typed(
+        &project,
+        Some(&db.url()),
+        &["rollback", "--allow-hazard", "deletes-data"],
+    ));
+    assert_eq!(unasked.code, 1, "{}", unasked.snapshot());
+    assert!(
+        unasked.stderr.contains("kschema::apply::not_approved"),
+        "{}",
+        unasked.snapshot()
+    );
+    assert!(
+        db.catalog("org_b2").await.contains("note"),
+        "nothing changed"
+    );
+
     let rolled_back = kschema(
         &project,
         &db,

@@ -378,11 +378,11 @@ pub fn assert_plan_schema(text: &str) {
 }
 
 /// The command, ready to run or spawn (tests add environment variables).
-/// The suite runs as automation does: `apply` gets `--yes` (the approval
-/// prompt has tests of its own, through [`command_as_typed`]).
+/// The suite runs as automation does: `apply` and `rollback` get `--yes`
+/// (the approval prompt has tests of its own, through [`command_as_typed`]).
 pub fn command(project: &Project, url: Option<&str>, args: &[&str]) -> Command {
     let mut command = command_as_typed(project, url, args);
-    if args.first() == Some(&"apply") {
+    if matches!(args.first(), Some(&"apply" | &"rollback")) {
         command.arg("--yes");
     }
     command

@@ -194,7 +194,10 @@ fn files_over_600_lines_say_why() {
 #[test]
 fn the_core_does_no_io() {
     let mut sources = Vec::new();
-    files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut sources);
+    files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut sources,
+    );
     let io: Vec<String> = sources
         .iter()
         .filter(|path| {

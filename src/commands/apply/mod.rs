@@ -24,7 +24,8 @@ use futures_util::future::join_all;
 use kschema_core::escape::printable;
 use kschema_core::hazard::{HazardKind, HazardPolicy};
 use kschema_core::load::{DesiredState, TenantId};
-use kschema_core::mongo::render_mongo_text;
+use kschema_core::mongo::{render_mongo_text, MongoPlan};
+use kschema_core::plan::Plan;
 use kschema_core::Problem;
 use miette::{Diagnostic, Report};
 use thiserror::Error;
@@ -191,33 +192,8 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Re
     if planned.is_empty() && resume.is_none() {
         return Ok(ExitStatus::Success);
     }
-    let mut blocked: Vec<(String, Vec<(HazardKind, String)>)> = planned
-        .shards
-        .iter()
-        .flat_map(|s| s.plan.blocked(&policy))
-        .map(|(t, hazards)| {
-            (
-                t.target.to_string(),
-                hazards
-                    .iter()
-                    .map(|h| (h.kind, h.message.clone()))
-                    .collect(),
-            )
-        })
-        .collect();
-    if let Some(mongo) = &planned.mongo {
-        blocked.extend(mongo.blocked(&policy).into_iter().map(|(db, hazards)| {
-            (
-                db,
-                hazards
-                    .iter()
-                    .map(|h| (h.kind, h.message.clone()))
-                    .collect(),
-            )
-        }));
-    }
-    refuse_hazards(&blocked)?;
-    approve(args, &planned)?;
+    let plans: Vec<&Plan> = planned.shards.iter().map(|s| &s.plan).collect();
+    gate(&plans, planned.mongo.as_ref(), &policy, args)?;
 
     let options = apply_options(&planned.desired, args, run);
     let up_to_date = planned
@@ -279,22 +255,58 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Re
     }
 }
 
+/// The one gate before anything changes, for a fresh apply and a
+/// rollback alike: if any step carries a hazard the policy does not allow,
+/// nothing is applied anywhere; then someone approves. (A saved plan was
+/// approved when it was reviewed: it passes the hazard half only, on the
+/// hazards worked out again from its changes.)
+pub(super) fn gate(
+    plans: &[&Plan],
+    mongo: Option<&MongoPlan>,
+    policy: &HazardPolicy,
+    args: &ApplyArgs,
+) -> Result<(), Report> {
+    let mut blocked: Vec<(String, Vec<(HazardKind, String)>)> = plans
+        .iter()
+        .flat_map(|plan| plan.blocked(policy))
+        .map(|(t, hazards)| (t.target.to_string(), hazard_lines(hazards)))
+        .collect();
+    if let Some(mongo) = mongo {
+        blocked.extend(
+            mongo
+                .blocked(policy)
+                .into_iter()
+                .map(|(db, hazards)| (db, hazard_lines(hazards))),
+        );
+    }
+    refuse_hazards(&blocked)?;
+    approve(args, plans, mongo)
+}
+
+fn hazard_lines<'a>(
+    hazards: impl IntoIterator<Item = &'a kschema_core::hazard::Hazard>,
+) -> Vec<(HazardKind, String)> {
+    hazards
+        .into_iter()
+        .map(|h| (h.kind, h.message.clone()))
+        .collect()
+}
+
 /// Nothing changes before someone says so: `--yes`, or "yes" typed on the
 /// terminal after the plan. Without a terminal, there is nobody to ask.
-fn approve(args: &ApplyArgs, planned: &Planned) -> Result<(), Report> {
+fn approve(args: &ApplyArgs, plans: &[&Plan], mongo: Option<&MongoPlan>) -> Result<(), Report> {
     use std::io::{BufRead, IsTerminal, Write};
     if args.yes {
         return Ok(());
     }
-    let targets: Vec<&kschema_core::plan::TargetPlan> = planned
-        .shards
+    let targets: Vec<&kschema_core::plan::TargetPlan> = plans
         .iter()
-        .flat_map(|s| &s.plan.targets)
+        .flat_map(|plan| &plan.targets)
         .filter(|t| !t.is_empty())
         .collect();
     let changes: usize = targets.iter().map(|t| t.steps.len()).sum::<usize>()
-        + planned.mongo.as_ref().map_or(0, |m| m.change_count());
-    let mongo_targets = planned.mongo.as_ref().map_or(0, |m| {
+        + mongo.map_or(0, |m| m.change_count());
+    let mongo_targets = mongo.map_or(0, |m| {
         m.targets.iter().filter(|t| !t.steps.is_empty()).count()
     });
     let what = format!(
