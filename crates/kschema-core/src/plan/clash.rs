@@ -3,7 +3,9 @@
 //! the statement in every such target, after the plan was approved. Said
 //! at plan time instead, at the declaration, with what holds the name.
 
-use super::{Plan, Target};
+use std::collections::HashMap;
+
+use super::{Plan, Target, TargetPlan};
 use crate::diagnostic::Problem;
 use crate::diff::Change;
 use crate::ident::Ident;
@@ -92,6 +94,9 @@ fn same_name(listed: &str, name: &Ident) -> bool {
 /// Refuses a plan that creates a name a live object kschema does not
 /// manage already holds, at the declaration of the first such object.
 pub fn check_name_clashes(plan: &Plan, desired: &DesiredState) -> Result<(), Problem> {
+    // Built only when some target holds such a name (rare); one lookup per
+    // target after, however many tenants there are.
+    let mut by_target: Option<HashMap<&Target, &TargetPlan>> = None;
     for group in &plan.unmanaged {
         let holders: Vec<&UnmanagedObject> = group
             .objects
@@ -101,8 +106,10 @@ pub fn check_name_clashes(plan: &Plan, desired: &DesiredState) -> Result<(), Pro
         if holders.is_empty() {
             continue;
         }
+        let by_target = by_target
+            .get_or_insert_with(|| plan.targets.iter().map(|t| (&t.target, t)).collect());
         for target in &group.targets {
-            let Some(target_plan) = plan.targets.iter().find(|t| &t.target == target) else {
+            let Some(target_plan) = by_target.get(target) else {
                 continue;
             };
             for step in target_plan.steps.iter() {
