@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use kschema_core::catalog::Fingerprint;
 use kschema_core::hazard::HazardKind;
 use kschema_core::load::{DesiredState, TenantId};
-use kschema_core::mongo::{plan_mongo, MongoPlan, MongoState, MongoTargetPlan};
+use kschema_core::mongo::{plan_mongo, MongoPlan, MongoTargetPlan};
 use kschema_core::snapshot::Snapshot;
 use miette::Report;
 
@@ -15,22 +15,6 @@ use crate::cli::GlobalArgs;
 use crate::db::history::{self, Entry, RunInfo};
 use crate::db::mongo::Mongo;
 use crate::db::Database;
-
-/// The databases the run covers: `{tenant}` in the configured name makes
-/// one per chosen tenant.
-pub fn databases(desired: &DesiredState, tenants: &[TenantId]) -> Vec<(String, Option<TenantId>)> {
-    let Some(template) = &desired.config.mongo.database else {
-        return Vec::new();
-    };
-    if template.contains("{tenant}") {
-        tenants
-            .iter()
-            .map(|t| (template.replace("{tenant}", t.as_str()), Some(t.clone())))
-            .collect()
-    } else {
-        vec![(template.clone(), None)]
-    }
-}
 
 /// Plans MongoDB, if the project declares collections: against the
 /// deployment, a snapshot, or not at all (skipped, and said so).
@@ -44,58 +28,46 @@ pub async fn plan(
     if desired.mongo.is_empty() {
         return Ok(None);
     }
-    let databases = databases(desired, tenants);
+    // Against a snapshot: the core's, with nothing to connect to.
+    if let Some(snapshot) = snapshot {
+        return Ok(snapshot.mongo_plan(desired, tenants));
+    }
     let declared = desired.mongo.len();
-    let (source, live, mongo) = match (snapshot, uri(global)) {
-        (Some(snapshot), _) => {
-            let live: Vec<Option<MongoState>> = databases.iter().map(|(db, _)| snapshot.mongo.get(db).cloned()).collect();
-            if snapshot.mongo.is_empty() {
-                return Ok(Some(MongoPlan::skipped(format!(
-                    "the snapshot holds no MongoDB state ({declared} collection{} declared in schema/mongo)",
-                    if declared == 1 { "" } else { "s" }
-                ))));
-            }
-            ("snapshot".to_string(), live, None)
-        }
-        (None, Some(uri)) => {
-            let mongo = Mongo::connect(&uri).await?;
-            let mut live = Vec::new();
-            for (db, _) in &databases {
-                live.push(Some(mongo.introspect(db).await?));
-            }
-            (mongo.display.clone(), live, Some(mongo))
-        }
-        (None, None) => {
-            return Ok(Some(MongoPlan::skipped(format!(
-                "no --mongodb-uri or MONGODB_URI given ({declared} collection{} declared in schema/mongo)",
-                if declared == 1 { "" } else { "s" }
-            ))))
-        }
+    let Some(uri) = uri(global) else {
+        return Ok(Some(MongoPlan::skipped(format!(
+            "no --mongodb-uri or MONGODB_URI given ({declared} collection{} declared in schema/mongo)",
+            if declared == 1 { "" } else { "s" }
+        ))));
     };
+    let databases = desired.mongo_databases(tenants);
+    let mongo = Mongo::connect(&uri).await?;
+    let mut live = Vec::new();
+    for (db, _) in &databases {
+        live.push(Some(mongo.introspect(db).await?));
+    }
+    let source = mongo.display.clone();
     let mut targets = Vec::new();
     for ((database, tenant), state) in databases.into_iter().zip(live) {
         let steps = plan_mongo(state.as_ref(), &desired.mongo);
         let mut invalid_documents = Vec::new();
         if count_invalid {
-            if let Some(mongo) = &mongo {
-                for step in steps.iter().filter(|s| {
-                    s.hazards
-                        .iter()
-                        .any(|h| h.kind == HazardKind::RejectsDocuments)
-                }) {
-                    if let Some(validator) = desired
-                        .mongo
-                        .iter()
-                        .find(|c| c.name == step.collection)
-                        .and_then(|c| c.validator.as_ref())
-                    {
-                        invalid_documents.push((
-                            step.collection.clone(),
-                            mongo
-                                .count_invalid(&database, &step.collection, validator)
-                                .await?,
-                        ));
-                    }
+            for step in steps.iter().filter(|s| {
+                s.hazards
+                    .iter()
+                    .any(|h| h.kind == HazardKind::RejectsDocuments)
+            }) {
+                if let Some(validator) = desired
+                    .mongo
+                    .iter()
+                    .find(|c| c.name == step.collection)
+                    .and_then(|c| c.validator.as_ref())
+                {
+                    invalid_documents.push((
+                        step.collection.clone(),
+                        mongo
+                            .count_invalid(&database, &step.collection, validator)
+                            .await?,
+                    ));
                 }
             }
         }

@@ -23,7 +23,7 @@ pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<ExitStatus,
     if let Some(uri) = super::mongo::uri(global).filter(|_| !desired.mongo.is_empty()) {
         let mongo = crate::db::mongo::Mongo::connect(&uri).await?;
         let tenants: Vec<_> = targets.iter().filter_map(|t| t.tenant.clone()).collect();
-        for (database, _) in super::mongo::databases(&desired, &tenants) {
+        for (database, _) in desired.mongo_databases(&tenants) {
             snapshot
                 .mongo
                 .insert(database.clone(), mongo.introspect(&database).await?);

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use kschema_core::hazard::HazardKind;
 
 use crate::support::{
-    assert_same_dump, command, ensure_role, kschema, run, run_directly, Project, TestDb,
+    assert_same_dump, command, ensure_role, run, run_directly, MongoServer, Project, TestDb,
 };
 
 fn cases_dir() -> PathBuf {
@@ -46,6 +46,17 @@ fn sql_of(folder: &Path) -> String {
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The files of a folder into another (created), if it exists.
+fn copy_files(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    let Ok(dir) = std::fs::read_dir(from) else {
+        return;
+    };
+    for entry in dir.filter_map(Result::ok) {
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
 }
 
 fn read_optional(path: &Path) -> String {
@@ -141,11 +152,40 @@ async fn run_case(name: &str) {
     db.execute(&before).await;
 
     let project = Project::copy_of(&format!("crates/kschema-core/tests/cases/{name}"));
+    // A case with collections gets a MongoDB server of its own, and its
+    // live collections from `before/mongo/` (applied as a project whose
+    // SQL is the live state's, so PostgreSQL is left as built).
+    let mongo = case.join("schema/mongo").is_dir().then(MongoServer::start);
+    let cli = |project: &Project, args: &[&str], cache: Option<&Path>| {
+        let mut command = command(project, Some(&db.url()), args);
+        if let Some(server) = &mongo {
+            command.env("MONGODB_URI", &server.uri);
+        }
+        if let Some(cache) = cache {
+            command.env("KSCHEMA_CACHE_DIR", cache);
+        }
+        run(&mut command)
+    };
+    if mongo.is_some() {
+        let live_project = Project::empty();
+        for (from, to) in [
+            ("before/public", "schema/public"),
+            ("before/tenant", "schema/tenant"),
+            ("before/mongo", "schema/mongo"),
+        ] {
+            copy_files(&case.join(from), &live_project.path().join(to));
+        }
+        for file in ["tenants.toml", "kschema.toml"] {
+            live_project.write(file, &read_optional(&case.join(file)));
+        }
+        let built = cli(&live_project, &["apply", "--tenant", "all"], None);
+        assert_eq!(built.code, 0, "{name}: {}", built.snapshot());
+    }
+
     let recording = tempfile::tempdir().unwrap();
     let live = recording.path().join("live.json");
-    let snapshot = kschema(
+    let snapshot = cli(
         &project,
-        &db,
         &[
             "snapshot",
             "--tenant",
@@ -153,6 +193,7 @@ async fn run_case(name: &str) {
             "--out",
             live.to_str().unwrap(),
         ],
+        None,
     );
     assert_eq!(snapshot.code, 0, "{name}: {}", snapshot.snapshot());
     let fresh_live = recorded_snapshot(&std::fs::read_to_string(&live).unwrap());
@@ -162,9 +203,7 @@ async fn run_case(name: &str) {
     }
 
     let cache = recording.path().join("cache");
-    let mut plan = command(&project, Some(&db.url()), &["plan", "--tenant", "all"]);
-    plan.env("KSCHEMA_CACHE_DIR", &cache);
-    let plan = run(&mut plan);
+    let plan = cli(&project, &["plan", "--tenant", "all"], Some(&cache));
     assert_eq!(plan.code, 2, "{name}: {}", plan.snapshot());
     if check {
         check_recording(&case, "stored.json", &stored_form(&cache));
@@ -176,13 +215,13 @@ async fn run_case(name: &str) {
         .map(|k| k.name())
         .collect::<Vec<_>>()
         .join(",");
-    let apply = kschema(
+    let apply = cli(
         &project,
-        &db,
         &["apply", "--tenant", "all", "--allow-hazard", &hazards],
+        None,
     );
     assert_eq!(apply.code, 0, "{name}: {}", apply.snapshot());
-    let again = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    let again = cli(&project, &["plan", "--tenant", "all"], None);
     assert_eq!(again.code, 0, "{name}: {}", again.snapshot());
 
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -223,6 +262,7 @@ macro_rules! cases {
 
 cases!(
     column,
+    mongo_collection,
     comment,
     constraint,
     domain,

@@ -10,6 +10,7 @@ use miette::GraphicalReportHandler;
 use crate::diagnostic::{Problem, SourceFile};
 use crate::hazard::HazardPolicy;
 use crate::load::{parse_project, ProjectFiles};
+use crate::mongo::render_mongo_text;
 use crate::plan::materialize::{adopt_stored_form, StoredForm};
 use crate::plan::{build_plan, check_name_clashes, PlanOptions, Target};
 use crate::render::json::{plan_document, render_json};
@@ -142,14 +143,25 @@ fn plan_offline(files: &ProjectFiles, stored_json: Option<&str>, snapshot_json: 
         Some(blocking) => HazardPolicy::blocking(blocking.clone()),
         None => HazardPolicy::default(),
     };
+    let mut text = render_text(
+        &plan,
+        &TextOptions {
+            color: false,
+            policy: policy.clone(),
+        },
+    );
+    // MongoDB's part follows, as `plan` prints it.
+    let tenants: Vec<_> = desired
+        .tenants
+        .tenants
+        .iter()
+        .map(|t| t.id.clone())
+        .collect();
+    if let Some(mongo) = snapshot.mongo_plan(&desired, &tenants) {
+        text.push_str(&render_mongo_text(&mongo, &policy));
+    }
     Outcome::Plans {
-        text: render_text(
-            &plan,
-            &TextOptions {
-                color: false,
-                policy: policy.clone(),
-            },
-        ),
+        text,
         sql: render_sql(&plan, &["kschema plan".to_string()]),
         json: render_json(&plan_document(&plan, "snapshot", true, &policy)),
         markdown: render_markdown(

@@ -40,6 +40,46 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The MongoDB part of a plan against this snapshot (`None` when the
+    /// project declares no collections; skipped, and said so, when the
+    /// snapshot recorded no MongoDB state).
+    pub fn mongo_plan(
+        &self,
+        desired: &crate::load::DesiredState,
+        tenants: &[crate::load::TenantId],
+    ) -> Option<crate::mongo::MongoPlan> {
+        use crate::mongo::{plan_mongo, MongoPlan, MongoTargetPlan};
+        if desired.mongo.is_empty() {
+            return None;
+        }
+        if self.mongo.is_empty() {
+            let declared = desired.mongo.len();
+            return Some(MongoPlan::skipped(format!(
+                "the snapshot holds no MongoDB state ({declared} collection{} declared in schema/mongo)",
+                if declared == 1 { "" } else { "s" }
+            )));
+        }
+        let targets = desired
+            .mongo_databases(tenants)
+            .into_iter()
+            .map(|(database, tenant)| {
+                let state = self.mongo.get(&database);
+                MongoTargetPlan {
+                    live_fingerprint: state.cloned().unwrap_or_default().fingerprint(),
+                    steps: plan_mongo(state, &desired.mongo),
+                    database,
+                    tenant: tenant.map(|t| t.to_string()),
+                    invalid_documents: Vec::new(),
+                }
+            })
+            .collect();
+        Some(MongoPlan {
+            source: "snapshot".to_string(),
+            skipped: None,
+            targets,
+        })
+    }
+
     pub fn from_live(live: &LiveState, database: &str) -> Snapshot {
         let mut shapes = BTreeMap::new();
         let mut schemas = BTreeMap::new();

@@ -36,6 +36,24 @@ pub struct DesiredState {
     pub mongo: Vec<crate::mongo::Collection>,
 }
 
+impl DesiredState {
+    /// The MongoDB databases a run over `tenants` covers: the configured
+    /// one, or one per tenant when its name holds `{tenant}`.
+    pub fn mongo_databases(&self, tenants: &[TenantId]) -> Vec<(String, Option<TenantId>)> {
+        let Some(template) = &self.config.mongo.database else {
+            return Vec::new();
+        };
+        if template.contains("{tenant}") {
+            tenants
+                .iter()
+                .map(|t| (template.replace("{tenant}", t.as_str()), Some(t.clone())))
+                .collect()
+        } else {
+            vec![(template.clone(), None)]
+        }
+    }
+}
+
 /// The files of a project, read but not parsed.
 #[derive(Clone, Debug)]
 pub struct ProjectFiles {

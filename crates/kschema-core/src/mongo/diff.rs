@@ -61,9 +61,10 @@ pub fn diff_mongo(live: Option<&MongoState>, desired: &[Collection]) -> Vec<Mong
 }
 
 /// An index is its keys and options, not its name: a declared name that
-/// differs is a rename (build the new one, then drop the old — MongoDB
-/// cannot rename an index); the same name with other keys or options is
-/// dropped and built again.
+/// differs is a rename, and the same name with other keys or options a
+/// new definition — both dropped and built again. MongoDB can neither
+/// rename an index nor hold two of the same keys and options (it refuses
+/// the second with IndexOptionsConflict), so such drops go first.
 fn diff_indexes(have: &Collection, want: &Collection, changes: &mut Vec<MongoChange>) {
     let mut used = vec![false; have.indexes.len()];
     let mut creates = Vec::new();
@@ -115,16 +116,23 @@ fn diff_indexes(have: &Collection, want: &Collection, changes: &mut Vec<MongoCha
             drops.push(drop(index, None));
         }
     }
-    // Drops of a name that is built again go first; the rest after the builds.
-    let built_name = |change: &MongoChange| match change {
+    // Drops of a name, or of keys and options, that are built again go
+    // first; the rest after the builds (queries keep an index meanwhile).
+    let index_of = |change: &MongoChange| match change {
         MongoChange::CreateIndex { index, .. } | MongoChange::DropIndex { index, .. } => {
-            Some(index.effective_name())
+            Some(index.clone())
         }
         _ => None,
     };
-    let (first, later): (Vec<MongoChange>, Vec<MongoChange>) = drops
-        .into_iter()
-        .partition(|d| creates.iter().any(|c| built_name(c) == built_name(d)));
+    let (first, later): (Vec<MongoChange>, Vec<MongoChange>) = drops.into_iter().partition(|d| {
+        creates.iter().any(|c| match (index_of(c), index_of(d)) {
+            (Some(built), Some(dropped)) => {
+                built.effective_name() == dropped.effective_name()
+                    || built.same_definition(&dropped)
+            }
+            _ => false,
+        })
+    });
     changes.extend(first);
     changes.extend(creates);
     changes.extend(later);

@@ -328,7 +328,8 @@ mod tests {
             &[same]
         )
         .is_empty());
-        // Declared with another name: a rename (build, then drop).
+        // Declared with another name: a rename (drop, then build: MongoDB
+        // refuses a second index of the same keys).
         let renamed = collection(json!({}), vec![index(&[("org", 1)], Some("by_org"))]);
         let steps = plan_mongo(
             Some(&MongoState {
@@ -337,8 +338,8 @@ mod tests {
             &[renamed],
         );
         assert_eq!(steps.len(), 2);
-        assert!(steps[0].description.starts_with("+ create index by_org"));
-        assert!(steps[1].description.starts_with("- drop index org_1"));
+        assert!(steps[0].description.starts_with("- drop index org_1"));
+        assert!(steps[1].description.starts_with("+ create index by_org"));
         // As changes: the build replaces, the drop says why.
         let live = collection(json!({}), vec![index(&[("org", 1)], Some("org_1"))]);
         let changes = diff_mongo(
@@ -353,11 +354,11 @@ mod tests {
         assert!(matches!(
             &changes[..],
             [
-                MongoChange::CreateIndex { replaces: true, .. },
                 MongoChange::DropIndex {
                     why: Some("renamed"),
                     ..
                 },
+                MongoChange::CreateIndex { replaces: true, .. },
             ]
         ));
     }

@@ -106,8 +106,8 @@ pub fn check_name_clashes(plan: &Plan, desired: &DesiredState) -> Result<(), Pro
         if holders.is_empty() {
             continue;
         }
-        let by_target = by_target
-            .get_or_insert_with(|| plan.targets.iter().map(|t| (&t.target, t)).collect());
+        let by_target =
+            by_target.get_or_insert_with(|| plan.targets.iter().map(|t| (&t.target, t)).collect());
         for target in &group.targets {
             let Some(target_plan) = by_target.get(target) else {
                 continue;

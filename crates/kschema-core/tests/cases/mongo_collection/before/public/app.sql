@@ -1,0 +1,1 @@
+CREATE TABLE organizations (id int PRIMARY KEY);
