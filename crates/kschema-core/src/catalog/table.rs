@@ -177,11 +177,11 @@ impl LiveStateBuilder {
                     Some(Identity::Serial { .. }) => None,
                     _ => c
                         .default
-                        .map(|text| self.sql_expr(text, "", &data_type, None)),
+                        .map(|text| self.sql_expr(text, "", Some(&data_type), None)),
                 };
                 let generated = c
                     .generated
-                    .map(|text| self.sql_expr(text, &table_key, &data_type, None));
+                    .map(|text| self.sql_expr(text, &table_key, Some(&data_type), None));
                 let mut column = Column {
                     name: Ident::new(c.name),
                     data_type,
@@ -225,45 +225,53 @@ impl LiveStateBuilder {
                 }
             })
             .collect();
-        let indexes = raw
-            .indexes
-            .into_iter()
-            .map(|i| Index {
+        let mut indexes = Vec::with_capacity(raw.indexes.len());
+        for i in raw.indexes {
+            // A key is a column or an expression; a row with neither fails
+            // the read rather than standing for a made-up column.
+            let mut keys = Vec::with_capacity(i.keys.len());
+            for k in i.keys {
+                let expr = match (k.column, k.expr) {
+                    (Some(column), _) => IndexExpr::Column(Ident::new(column)),
+                    (None, Some(expr)) => IndexExpr::Expression(self.sql_expr(
+                        expr,
+                        &table_key,
+                        None,
+                        Some(&column_types),
+                    )),
+                    (None, None) => {
+                        self.errors.push(format!(
+                            "index {} on {name}: a key with neither a column nor an expression",
+                            i.name
+                        ));
+                        continue;
+                    }
+                };
+                keys.push(IndexKey {
+                    expr,
+                    opclass: k.opclass.map(Ident::new),
+                    collation: k.collation.map(Ident::new),
+                    descending: k.desc,
+                    nulls_first: k.nulls_first,
+                });
+            }
+            indexes.push(Index {
                 name: Ident::new(i.name),
                 table: table_name.clone(),
                 unique: i.unique,
                 method: Ident::new(i.method),
-                keys: i
-                    .keys
-                    .into_iter()
-                    .map(|k| IndexKey {
-                        expr: match (k.column, k.expr) {
-                            (Some(column), _) => IndexExpr::Column(Ident::new(column)),
-                            (None, Some(expr)) => IndexExpr::Expression(self.sql_expr(
-                                expr,
-                                &table_key,
-                                &ColumnType::new(""),
-                                Some(&column_types),
-                            )),
-                            (None, None) => IndexExpr::Column(Ident::new("?")),
-                        },
-                        opclass: k.opclass.map(Ident::new),
-                        collation: k.collation.map(Ident::new),
-                        descending: k.desc,
-                        nulls_first: k.nulls_first,
-                    })
-                    .collect(),
+                keys,
                 include: i.include.into_iter().map(Ident::new).collect(),
-                predicate: i.predicate.map(|p| {
-                    self.sql_expr(p, &table_key, &ColumnType::new(""), Some(&column_types))
-                }),
+                predicate: i
+                    .predicate
+                    .map(|p| self.sql_expr(p, &table_key, None, Some(&column_types))),
                 nulls_not_distinct: i.nulls_not_distinct,
                 valid: i.valid,
                 implicit_name: false,
                 partitioned: i.partitioned,
                 options: storage_options(i.options.as_deref().unwrap_or_default()),
-            })
-            .collect();
+            });
+        }
         (
             Table {
                 name: table_name,
@@ -308,7 +316,7 @@ impl LiveStateBuilder {
                 expr: self.sql_expr(
                     raw.check.unwrap_or_default(),
                     table_key,
-                    &ColumnType::new(""),
+                    None,
                     Some(column_types),
                 ),
                 no_inherit: raw.no_inherit,
@@ -396,10 +404,11 @@ impl LiveStateBuilder {
         &mut self,
         text: String,
         table_key: &str,
-        assigned_to: &ColumnType,
+        assigned_to: Option<&ColumnType>,
         columns: Option<&BTreeMap<Ident, ColumnType>>,
     ) -> SqlExpr {
-        let key = (text, format!("{table_key}\u{0}{assigned_to}"));
+        let assigned = assigned_to.map(ColumnType::as_str).unwrap_or_default();
+        let key = (text, format!("{table_key}\u{0}{assigned}"));
         if let Some(canonical) = self.canonical_cache.get(&key) {
             return SqlExpr {
                 canonical: canonical.clone(),
@@ -408,7 +417,7 @@ impl LiveStateBuilder {
         }
         let ctx = ExprContext {
             columns,
-            assigned_to: (!assigned_to.as_str().is_empty()).then_some(assigned_to),
+            assigned_to,
         };
         // A deparse sqlparser cannot read is kept verbatim: it still compares
         // equal to itself, so it never causes a false difference on re-plan.

@@ -395,7 +395,44 @@ impl Change {
             | Change::SetRowSecurity { table, .. } => Some(table),
             Change::CreateIndex { index } | Change::DropIndex { index } => Some(&index.table),
             Change::RenameTable { to, .. } => Some(to),
-            _ => None,
+            // Seed rows are the seed file's, with their own allowances: a
+            // table's annotations and ordering do not speak for them.
+            Change::InsertRow { .. } | Change::UpdateRow { .. } | Change::DeleteRow { .. } => None,
+            // Not about one table. Listed, not `_`: a new change kind says
+            // here whether it is.
+            Change::CreateSchema
+            | Change::RenameIndex { .. }
+            | Change::CreateSequence { .. }
+            | Change::DropSequence { .. }
+            | Change::AlterSequence { .. }
+            | Change::CreateFunction { .. }
+            | Change::ReplaceFunction { .. }
+            | Change::RecreateFunction { .. }
+            | Change::DropFunction { .. }
+            | Change::CreateEnum { .. }
+            | Change::AddEnumValues { .. }
+            | Change::RecreateEnum { .. }
+            | Change::DropEnum { .. }
+            | Change::CreateDomain { .. }
+            | Change::AlterDomain { .. }
+            | Change::RecreateDomain { .. }
+            | Change::DropDomain { .. }
+            | Change::CreateComposite { .. }
+            | Change::AlterComposite { .. }
+            | Change::RecreateComposite { .. }
+            | Change::DropComposite { .. }
+            | Change::CreateEventTrigger { .. }
+            | Change::SetEventTriggerFiring { .. }
+            | Change::DropEventTrigger { .. }
+            | Change::CreateExtension { .. }
+            | Change::AlterExtension { .. }
+            | Change::DropExtension { .. }
+            | Change::CreateView { .. }
+            | Change::ReplaceView { .. }
+            | Change::DropView { .. }
+            | Change::Grant { .. }
+            | Change::Revoke { .. }
+            | Change::CommentOn { .. } => None,
         }
     }
 }
