@@ -7,7 +7,6 @@ use crate::ExitStatus;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::Duration;
 
 use crate::project::load_project;
 use kschema_core::catalog::Fingerprint;
@@ -23,15 +22,14 @@ use kschema_core::{Problem, SourceFile};
 use miette::Report;
 
 use super::{
-    apply_mongo, apply_options, empty_project, out_mongo, policy, policy_from, refuse_hazards,
-    run_work,
+    apply_options, empty_project, execute, lock_databases, out_mongo, policy, policy_from,
+    refuse_hazards,
 };
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::commands::{open_database, print, rollout};
 use crate::db::apply::{ApplyStep, ApplyTarget};
-use crate::db::history::{RunInfo, SETUP_SQL};
+use crate::db::history::RunInfo;
 use crate::db::introspect::introspect_database;
-use crate::db::lock;
 use crate::db::Database;
 
 /// Applies a saved plan: exactly its statements, for the targets whose live
@@ -84,21 +82,14 @@ pub(super) async fn run_saved(
     }
 
     let run = RunInfo::new();
-    let wait = Duration::from_secs_f64(args.lock_wait.max(0.0));
-    let mut _locks = Vec::new();
-    for (_, db, _) in &databases {
-        _locks.push(lock::acquire(db, wait, &run.run_id).await?);
-        db.connect()
-            .await?
-            .batch_execute(SETUP_SQL)
-            .await
-            .map_err(|e| {
-                Problem::new(
-                    "kschema::history::setup",
-                    format!("creating kschema.history failed: {e}"),
-                )
-            })?;
-    }
+    let _locks = lock_databases(
+        databases
+            .iter()
+            .map(|(name, db, _)| (db, crate::commands::fleet::database_title(name.as_deref()))),
+        args,
+        &run,
+    )
+    .await?;
 
     let policy = match &desired {
         Some(desired) => policy(desired, args),
@@ -238,40 +229,37 @@ pub(super) async fn run_saved(
         .iter()
         .filter(|t| t.steps.is_empty())
         .count();
-    let run = options.run.clone().unwrap_or_default();
     // In waves, when kschema.toml or the flags ask for them, as a fresh
     // apply would go.
     let settings = desired.as_ref().unwrap_or(&empty);
-    let mut result = match rollout::requested(settings, args)? {
-        Some((canary, sizes)) => {
-            let (gates, soak) = rollout::gates(settings, args);
-            let work: Vec<rollout::DatabaseWork> = work
-                .into_iter()
-                .zip(&databases)
-                .map(|((db, targets), (name, _, _))| rollout::DatabaseWork {
-                    db,
-                    label: crate::commands::fleet::database_title(name.as_deref()),
-                    schemas: targets
-                        .iter()
-                        .filter_map(|t| Some((t.target.tenant.clone()?, t.target.schema.clone())))
-                        .collect(),
-                    targets,
-                })
-                .collect();
-            let in_waves = rollout::fresh(&work, &canary, &sizes, gates, soak);
-            rollout::run(work, &options, up_to_date, in_waves).await
-        }
-        None => run_work(work, &options, up_to_date).await,
-    };
-    if let Some(mongo) = mongo.as_ref().filter(|m| !m.is_empty()) {
-        if !apply_mongo(global, mongo, Some(&main), &run).await? && result.is_ok() {
-            result = Err(
-                Problem::new("kschema::apply::mongo", "MongoDB did not converge")
-                    .with_help("fix the cause above and make a new plan")
-                    .into(),
-            );
-        }
-    }
+    let work: Vec<rollout::DatabaseWork> = work
+        .into_iter()
+        .zip(&databases)
+        .map(|((db, targets), (name, _, _))| rollout::DatabaseWork {
+            db,
+            label: crate::commands::fleet::database_title(name.as_deref()),
+            schemas: targets
+                .iter()
+                .filter_map(|t| Some((t.target.tenant.clone()?, t.target.schema.clone())))
+                .collect(),
+            targets,
+        })
+        .collect();
+    let in_waves = rollout::requested(settings, args)?.map(|(canary, sizes)| {
+        let (gates, soak) = rollout::gates(settings, args);
+        rollout::fresh(&work, &canary, &sizes, gates, soak)
+    });
+    let result = execute(
+        global,
+        work,
+        in_waves,
+        &options,
+        up_to_date,
+        mongo.as_ref(),
+        Some(&main),
+        "fix the cause above and make a new plan",
+    )
+    .await;
     if changed.is_empty() {
         return result;
     }
