@@ -1,7 +1,6 @@
 //! `kschema check`: is every target still what the desired state says?
 //! A drift report grouped like the plan; exit 0 when in sync, 2 on drift.
 
-use crate::ExitStatus;
 use std::fmt::Write as _;
 
 use kschema_core::plan::TxMode;
@@ -13,6 +12,7 @@ use miette::Report;
 use super::{prepare, print, LiveSource};
 use crate::cli::{CheckArgs, GlobalArgs};
 use crate::db::introspect::list_schemas;
+use crate::ExitStatus;
 
 pub async fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<ExitStatus, Report> {
     let planned = prepare(global, &args.targets, args.against.as_deref()).await?;

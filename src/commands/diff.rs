@@ -2,12 +2,10 @@
 //! a project folder (its desired state), a snapshot file or a database URL.
 //! Exit 0 when they are the same, 2 when they differ.
 
-use crate::ExitStatus;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::project::load_project;
 use kschema_core::catalog::{share_lists, Fingerprint, LiveState, RowRead};
 use kschema_core::lint::lint;
 use kschema_core::load::row_reads;
@@ -22,6 +20,8 @@ use super::{argument_problem, print, read_snapshot, use_color};
 use crate::cli::{DiffArgs, GlobalArgs};
 use crate::db::introspect::{introspect_with_rows, list_schemas};
 use crate::db::Database;
+use crate::project::load_project;
+use crate::ExitStatus;
 
 /// One side of the comparison: each schema's objects, and where they came from.
 struct Side {

@@ -1,10 +1,8 @@
 //! `kschema history [--tenant …]`: what apply ran, newest first.
 
-use crate::ExitStatus;
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
-use crate::project::load_project;
 use kschema_core::escape::printable_sql;
 use kschema_core::Problem;
 use miette::Report;
@@ -12,6 +10,8 @@ use miette::Report;
 use super::{open_database, print};
 use crate::cli::{GlobalArgs, HistoryArgs};
 use crate::db::history;
+use crate::project::load_project;
+use crate::ExitStatus;
 
 pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<ExitStatus, Report> {
     let db = open_database(global).await?;

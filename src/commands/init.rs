@@ -1,7 +1,6 @@
 //! `kschema init`, `completions` and `man`: a new project's files, and the
 //! command line described for shells and for `man`.
 
-use crate::ExitStatus;
 use std::path::Path;
 
 use clap::CommandFactory;
@@ -10,6 +9,7 @@ use miette::Report;
 
 use super::print;
 use crate::cli::{Cli, GlobalArgs, InitArgs};
+use crate::ExitStatus;
 
 const TENANTS_TOML: &str = r#"# The tenants: one schema each (org_<id> unless `schema` says otherwise),
 # converged to the files in schema/tenant/.

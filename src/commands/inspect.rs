@@ -11,12 +11,10 @@
 //! Longer than ~600 lines for now: the command, its schema classification and
 //! the file writer live together; the writer moves to `render/` with issue 11.
 
-use crate::ExitStatus;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::project::load_project;
 use kschema_core::catalog::{Fingerprint, LiveState};
 use kschema_core::ident::Ident;
 use kschema_core::load::row_reads;
@@ -37,6 +35,8 @@ use super::{argument_problem, open_database, print, write_file};
 use crate::cli::{GlobalArgs, InspectArgs};
 use crate::db::introspect::{introspect, introspect_with_rows, list_schemas};
 use crate::db::mongo::Mongo;
+use crate::project::load_project;
+use crate::ExitStatus;
 
 pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitStatus, Report> {
     let root = args.out.clone().unwrap_or_else(|| global.project.clone());

@@ -3,9 +3,6 @@
 //! less what kschema.toml's `[lint.allow]` accepts. Exit 0: none; 2: some;
 //! 1: the files do not load. No database is needed.
 
-use crate::ExitStatus;
-
-use crate::project::load_project;
 use kschema_core::lint::{lint, unknown_allowed_rule};
 use kschema_core::render::json::{lint_document, LintDocument};
 use kschema_core::render::text::render_lints;
@@ -14,6 +11,8 @@ use serde::Serialize;
 
 use super::{print, use_color};
 use crate::cli::{GlobalArgs, LintArgs, TextOrJson};
+use crate::project::load_project;
+use crate::ExitStatus;
 
 /// `kschema lint --format json`.
 #[derive(Serialize)]

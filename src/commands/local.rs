@@ -1,12 +1,11 @@
 //! `kschema local status|stop`
 
-use crate::ExitStatus;
-
 use miette::Report;
 
 use super::print;
 use crate::cli::{GlobalArgs, LocalAction};
 use crate::db::local::{LocalCluster, Status};
+use crate::ExitStatus;
 
 pub fn run(global: &GlobalArgs, action: &LocalAction) -> Result<ExitStatus, Report> {
     let project = std::path::absolute(&global.project).unwrap_or_else(|_| global.project.clone());

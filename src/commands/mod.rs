@@ -24,7 +24,6 @@ pub mod verify;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
-use crate::project::load_project;
 use kschema_core::catalog::LiveState;
 use kschema_core::escape::terminal_safe;
 use kschema_core::hazard::HazardPolicy;
@@ -37,6 +36,7 @@ use miette::{IntoDiagnostic, Report, SourceSpan};
 use crate::cli::{ColorChoice, GlobalArgs, TargetArgs};
 use crate::db::materialize::Builder;
 use crate::db::Database;
+use crate::project::load_project;
 
 /// Where the live state came from.
 pub enum LiveSource {

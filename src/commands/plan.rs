@@ -1,8 +1,6 @@
 //! `kschema plan`: what would change, without changing anything.
 //! Exit code 0 when nothing would change, 2 when something would.
 
-use crate::ExitStatus;
-
 use kschema_core::escape::{markdown_fence, printable};
 use kschema_core::mongo::{render_mongo_text, MongoPlan};
 use kschema_core::render::json::{merge_documents, plan_document, render_json, PlanDocument};
@@ -13,6 +11,7 @@ use miette::Report;
 
 use super::{prepare, print, project_policy, use_color, write_file, Planned};
 use crate::cli::{Format, GlobalArgs, PlanArgs};
+use crate::ExitStatus;
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<ExitStatus, Report> {
     let planned = prepare(global, &args.targets, args.against.as_deref()).await?;

@@ -4,7 +4,6 @@
 //! and gates as any other: dropping a column added since, with data in it,
 //! needs the allow.
 
-use crate::ExitStatus;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -23,6 +22,7 @@ use crate::db::apply::ApplyTarget;
 use crate::db::history::{self, RunInfo};
 use crate::db::introspect::introspect_database;
 use crate::db::Database;
+use crate::ExitStatus;
 
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Report> {
     // rollback shares apply's flags; these three choose a different state.

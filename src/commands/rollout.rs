@@ -8,7 +8,6 @@
 //! state (halt flag, wave results, resume point); the gate probes could move
 //! to `db::rollout` next.
 
-use crate::ExitStatus;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,6 +28,7 @@ use crate::cli::ApplyArgs;
 use crate::db::apply::{ApplyOptions, ApplyTarget, TargetResult};
 use crate::db::rollout::{self as record, Unfinished};
 use crate::db::{history, Database};
+use crate::ExitStatus;
 
 #[derive(Debug, Error, Diagnostic)]
 #[error("the rollout halted in wave {wave} of {waves}: {evidence}")]

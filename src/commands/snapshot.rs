@@ -1,9 +1,6 @@
 //! `kschema snapshot --out FILE`: the live state of every target, for
 //! planning later without database credentials.
 
-use crate::ExitStatus;
-
-use crate::project::load_project;
 use kschema_core::load::row_reads;
 use kschema_core::model::SchemaName;
 use kschema_core::snapshot::Snapshot;
@@ -12,6 +9,8 @@ use miette::Report;
 use super::{open_database, print, targets::select_targets, write_file};
 use crate::cli::{GlobalArgs, SnapshotArgs};
 use crate::db::introspect::introspect_database;
+use crate::project::load_project;
+use crate::ExitStatus;
 
 pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<ExitStatus, Report> {
     let desired = load_project(&global.project)?;

@@ -2,11 +2,9 @@
 //! and provision its schema (through a normal apply), or drop a tenant's
 //! schema and unregister it.
 
-use crate::ExitStatus;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, SystemTime};
 
-use crate::project::load_project;
 use kschema_core::catalog::Fingerprint;
 use kschema_core::hazard::HazardKind;
 use kschema_core::load::{TenantId, TenantSource};
@@ -17,6 +15,8 @@ use super::{argument_problem, open_database, print, write_file};
 use crate::cli::{ApplyArgs, GlobalArgs, TenantAction};
 use crate::db::history::{self, Entry, RunInfo, SETUP_SQL};
 use crate::db::lock;
+use crate::project::load_project;
+use crate::ExitStatus;
 
 pub async fn run(global: &GlobalArgs, action: &TenantAction) -> Result<ExitStatus, Report> {
     match action {

@@ -13,11 +13,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-use crate::ExitStatus;
 use std::time::Instant;
 
-use crate::project::load_project;
 use kschema_core::hazard::HazardKind;
 use kschema_core::Problem;
 use miette::{Diagnostic, Report};
@@ -28,6 +25,8 @@ use super::{open_database, print};
 use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::db::connect::redacted;
 use crate::db::local::find_bin_dir;
+use crate::project::load_project;
+use crate::ExitStatus;
 
 #[derive(Debug, Error, Diagnostic)]
 #[error("verify failed: {phase}")]

@@ -12,7 +12,6 @@
 //! execute — are `engine`'s (rollback uses them too); what apply prints is
 //! `report`'s.
 
-use crate::ExitStatus;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -34,6 +33,7 @@ use crate::db::apply::{ApplyOptions, ApplyTarget, LockTimeout, Notify, Statement
 use crate::db::backoff::BackoffSettings;
 use crate::db::history::{self, RunInfo};
 use crate::db::rollout::Unfinished;
+use crate::ExitStatus;
 
 mod engine;
 mod report;

@@ -3,12 +3,10 @@
 //! against the file, the live state checked against the one it was made
 //! from.
 
-use crate::ExitStatus;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::project::load_project;
 use kschema_core::catalog::Fingerprint;
 use kschema_core::diff::Change;
 use kschema_core::hazard::{HazardKind, HazardPolicy};
@@ -31,6 +29,8 @@ use crate::db::apply::{ApplyStep, ApplyTarget};
 use crate::db::history::RunInfo;
 use crate::db::introspect::introspect_database;
 use crate::db::Database;
+use crate::project::load_project;
+use crate::ExitStatus;
 
 /// Applies a saved plan: exactly its statements, for the targets whose live
 /// state still has the fingerprint recorded when it was made.
