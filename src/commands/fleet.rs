@@ -11,7 +11,7 @@ use kschema_core::catalog::LiveState;
 use kschema_core::load::row_reads;
 use kschema_core::load::{DesiredState, TenantSource};
 use kschema_core::model::SchemaName;
-use kschema_core::plan::{build_plan, check_name_clashes, Plan, PlanOptions, Target};
+use kschema_core::plan::{build_plan, check_plan, Plan, PlanOptions, Target};
 use kschema_core::Problem;
 use miette::{Report, SourceSpan};
 
@@ -131,7 +131,7 @@ pub async fn plan_all(
         let live = introspect_database(&shard.db, &schemas, &row_reads(desired)).await?;
         let trace = crate::trace::Trace::new();
         let plan = build_plan(desired, &live, &shard.targets, options);
-        check_name_clashes(&plan, desired)?;
+        check_plan(&plan, desired)?;
         trace.mark("diff and plan");
         crate::db::conversions::check_conversions(&shard.db, &plan, desired).await?;
         Ok::<ShardPlan, Report>(ShardPlan { shard, live, plan })

@@ -28,7 +28,7 @@ use kschema_core::catalog::LiveState;
 use kschema_core::escape::terminal_safe;
 use kschema_core::hazard::HazardPolicy;
 use kschema_core::load::DesiredState;
-use kschema_core::plan::{build_plan, check_name_clashes, Plan, PlanOptions, Target};
+use kschema_core::plan::{build_plan, check_plan, Plan, PlanOptions, Target};
 use kschema_core::snapshot::Snapshot;
 use kschema_core::{Problem, SourceFile};
 use miette::{IntoDiagnostic, Report, SourceSpan};
@@ -138,7 +138,7 @@ pub async fn prepare(
             )
         })?;
         let plan = build_plan(&desired, &live, &targets, options);
-        check_name_clashes(&plan, &desired)?;
+        check_plan(&plan, &desired)?;
         let source = LiveSource::Snapshot {
             path: path.display().to_string(),
             database: snapshot.database.clone(),

@@ -793,3 +793,46 @@ async fn names_held_by_live_objects_kschema_does_not_manage_are_refused_at_plan_
     );
     assert_eq!(kschema(&project, &db, &["plan"]).code, 2);
 }
+
+/// A column's type change under a live generated column that reads it is
+/// refused at plan time (PostgreSQL would refuse it in every target), and
+/// the two applies the help names converge.
+#[tokio::test]
+async fn a_type_change_under_a_generated_column_is_refused_at_plan_time() {
+    let db = TestDb::new().await;
+    let generated = "d text GENERATED ALWAYS AS (split_part(email, '@', 2)) STORED";
+    let project = crate::support::project_of(
+        "",
+        &format!("CREATE TABLE acc (id int PRIMARY KEY, email varchar(100), {generated});\n"),
+        &["a"],
+    );
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+    let before = db.catalog("org_a").await;
+    let wider =
+        format!("CREATE TABLE acc (id int PRIMARY KEY, email varchar(255), {generated});\n");
+    project.write("schema/tenant/app.sql", &wider);
+    for command in [&["plan"][..], &["apply"]] {
+        let run = kschema(&project, &db, command);
+        refused_without_change(&run, "kschema::plan::generated_reader");
+    }
+    // Dropping the reader in the same plan does not help: drops come last.
+    project.write(
+        "schema/tenant/app.sql",
+        "CREATE TABLE acc (id int PRIMARY KEY, email varchar(255));\n",
+    );
+    let run = kschema(&project, &db, &["apply", "--allow-destructive"]);
+    refused_without_change(&run, "kschema::plan::generated_reader");
+    assert_eq!(db.catalog("org_a").await, before, "nothing changed");
+    // The two applies the help names.
+    project.write(
+        "schema/tenant/app.sql",
+        "CREATE TABLE acc (id int PRIMARY KEY, email varchar(100));\n",
+    );
+    assert_eq!(
+        kschema(&project, &db, &["apply", "--allow-destructive"]).code,
+        0
+    );
+    project.write("schema/tenant/app.sql", &wider);
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+    assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
+}

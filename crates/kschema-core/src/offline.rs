@@ -12,7 +12,7 @@ use crate::hazard::HazardPolicy;
 use crate::load::{parse_project, ProjectFiles};
 use crate::mongo::render_mongo_text;
 use crate::plan::materialize::{adopt_stored_form, StoredForm};
-use crate::plan::{build_plan, check_name_clashes, PlanOptions, Target};
+use crate::plan::{build_plan, check_plan, PlanOptions, Target};
 use crate::render::json::{plan_document, render_json};
 use crate::render::markdown::{render_markdown, MarkdownContext};
 use crate::render::sql::render_sql;
@@ -136,7 +136,7 @@ fn plan_offline(files: &ProjectFiles, stored_json: Option<&str>, snapshot_json: 
         tenant: Some(t.id.clone()),
     }));
     let plan = build_plan(&desired, &live, &targets, PlanOptions::default());
-    if let Err(problem) = check_name_clashes(&plan, &desired) {
+    if let Err(problem) = check_plan(&plan, &desired) {
         return Outcome::Refused(rendered(&problem));
     }
     let policy = match &desired.config.apply.blocking_hazards {

@@ -9,13 +9,13 @@
 //! per-kind statements live in the kinds' files beside it.
 
 mod clash;
-pub use clash::check_name_clashes;
 mod column;
 mod composite;
 pub mod ddl;
 mod domain;
 mod enum_type;
 mod extension;
+mod generated;
 pub mod materialize;
 pub mod order;
 pub(crate) mod privilege;
@@ -509,6 +509,14 @@ pub fn allowed_by_annotations(scope: &LoadedScope, change: &Change) -> Vec<Hazar
     allowed.sort();
     allowed.dedup();
     allowed
+}
+
+/// What PostgreSQL would refuse in every target it reaches, said at plan
+/// time at the declaration instead: a name a live object kschema does not
+/// manage holds, a type change under a generated column that stays.
+pub fn check_plan(plan: &Plan, desired: &DesiredState) -> Result<(), crate::diagnostic::Problem> {
+    clash::check_name_clashes(plan, desired)?;
+    generated::check_generated_readers(plan, desired)
 }
 
 /// Plans every target against the live state, computing each distinct

@@ -1,0 +1,89 @@
+//! A column whose type the plan changes while a stored generated column
+//! that stays reads it: PostgreSQL refuses the type change ("cannot alter
+//! type of a column used by a generated column"), so every such target
+//! would fail at apply. Said at plan time instead, with the way out.
+
+use std::collections::BTreeSet;
+
+use super::Plan;
+use crate::diagnostic::Problem;
+use crate::diff::{mentions, Change, ColumnChange};
+use crate::ident::Ident;
+use crate::load::{DesiredState, ObjectKey};
+use crate::model::Column;
+
+/// Refuses a plan that changes the type of a column a generated column it
+/// keeps as it is reads.
+pub fn check_generated_readers(plan: &Plan, desired: &DesiredState) -> Result<(), Problem> {
+    for target in &plan.targets {
+        let scope = match target.target.tenant {
+            Some(_) => &desired.tenant,
+            None => &desired.public,
+        };
+        // A generated column the plan adds is added after the type change
+        // (`plan::order`); one that exists live blocks it, even when the
+        // plan drops it or gives it a new expression (both come later).
+        let added: BTreeSet<(&Ident, &Ident)> = target
+            .steps
+            .iter()
+            .filter_map(|step| match &step.change {
+                Change::AddColumn { table, column } => Some((table, &column.name)),
+                _ => None,
+            })
+            .collect();
+        for step in target.steps.iter() {
+            let Change::AlterColumn {
+                table,
+                to: changed,
+                kind: ColumnChange::Type,
+                ..
+            } = &step.change
+            else {
+                continue;
+            };
+            let reads = |column: &Column| {
+                column.name != changed.name
+                    && column
+                        .generated
+                        .as_ref()
+                        .is_some_and(|expr| mentions(&expr.canonical, &changed.name))
+            };
+            // One the files keep (and that exists), or one the plan drops:
+            // drops come after type changes, so it still blocks.
+            let kept = scope.model.tables.get(table).and_then(|model| {
+                model
+                    .columns
+                    .iter()
+                    .find(|c| reads(c) && !added.contains(&(table, &c.name)))
+            });
+            let dropped = || {
+                target.steps.iter().find_map(|step| match &step.change {
+                    Change::DropColumn { table: t, column } if t == table && reads(column) => {
+                        Some(column)
+                    }
+                    _ => None,
+                })
+            };
+            let reader = kept.or_else(dropped);
+            if let Some(reader) = reader {
+                let mut problem = Problem::new(
+                    "kschema::plan::generated_reader",
+                    format!(
+                        "the plan changes the type of {table}.{} in {}, but the generated column {table}.{} reads it: PostgreSQL refuses the change",
+                        changed.name, target.target, reader.name
+                    ),
+                )
+                .with_help(format!(
+                    "in two applies: first without {} in the files and with {}'s type unchanged, then the new type (and {} declared again, computed anew)",
+                    reader.name, changed.name, reader.name
+                ));
+                let key = ObjectKey::Column(table.clone(), changed.name.clone());
+                if let Some(origin) = scope.origins.get(&key) {
+                    problem = problem.at(&origin.file, origin.span, "its type changes here");
+                }
+                return Err(problem);
+            }
+        }
+    }
+    Ok(())
+}
