@@ -2,8 +2,9 @@
 //! the live state built from `before/`, its recording (`live.json`) and
 //! the desired state's (`stored.json`) checked to be what this server
 //! gives, then apply → re-plan empty → `pg_dump --schema-only` equal to the
-//! desired SQL run directly. The core's `tests/cases.rs` plans the same
-//! folders without a database.
+//! desired SQL run directly. A case with `schema/mongo/` runs with a
+//! MongoDB server of its own, its live collections from `before/mongo/`.
+//! The core's `tests/cases.rs` plans the same folders without a database.
 //!
 //! `KSCHEMA_RECORD_CASES=1` writes the two recordings instead of checking
 //! them (after a change to what kschema reads, or for a new case).
