@@ -659,3 +659,189 @@ async fn a_saved_plan_rolls_out_in_waves_too() {
     let plan = kschema(&project, &db, &["plan"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
 }
+
+/// The replication-lag gate against a real standby: a primary of its own,
+/// a streaming standby made with `pg_basebackup -R` whose replay is
+/// paused, so `pg_stat_replication` reports it falling behind. The
+/// rollout halts in its first wave, naming the gate; the second wave
+/// never starts.
+#[tokio::test]
+async fn a_lagging_standby_halts_the_rollout() {
+    use kschema::db::local::{find_bin_dir, LocalCluster};
+    let Some(bin) = find_bin_dir() else {
+        eprintln!("skipped: needs PostgreSQL's server programs for a primary and a standby");
+        return;
+    };
+    let as_root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
+    });
+    let pg = |program: &str, args: &[&str]| {
+        let program = bin.join(program);
+        let mut command = match as_root {
+            true => {
+                let mut c = std::process::Command::new("runuser");
+                c.args(["-u", "postgres", "--"]).arg(&program);
+                c
+            }
+            false => std::process::Command::new(&program),
+        };
+        let output = command.args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{} {args:?}: {}",
+            program.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let root = tempfile::Builder::new()
+        .prefix("kst-lag-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let primary = LocalCluster::at(root.path().join("primary")).unwrap();
+    primary.ensure_running().unwrap();
+    primary
+        .remove_when_process_exits(std::process::id())
+        .unwrap();
+    let standby = LocalCluster::at(root.path().join("standby")).unwrap();
+    std::fs::create_dir_all(standby.socket_dir()).unwrap();
+    if as_root {
+        let chown = std::process::Command::new("chown")
+            .args(["-R", "postgres:"])
+            .arg(root.path())
+            .status()
+            .unwrap();
+        assert!(chown.success());
+    }
+    let port = primary.port().to_string();
+    pg(
+        "pg_basebackup",
+        &[
+            "-h",
+            &primary.socket_dir().to_string_lossy(),
+            "-p",
+            &port,
+            "-U",
+            "postgres",
+            "-D",
+            &standby.data_dir().to_string_lossy(),
+            "-R",
+            "-X",
+            "stream",
+        ],
+    );
+    standby.ensure_running().unwrap();
+    standby
+        .remove_when_process_exits(std::process::id())
+        .unwrap();
+    let url = |cluster: &LocalCluster, db: &str| {
+        format!(
+            "host={} port={} user=postgres dbname={db}",
+            cluster.socket_dir().display(),
+            cluster.port()
+        )
+    };
+    let connect = |url: String| async move {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+    };
+
+    let project = Project::empty();
+    project
+        .write("schema/tenant/items.sql", ITEMS_V1)
+        .write("tenants.toml", &registry(4));
+    let primary_url = url(&primary, "postgres");
+    let first =
+        crate::support::kschema_with(&project, Some(&primary_url), &["apply", "--all-at-once"]);
+    assert_eq!(first.code, 0, "{}", first.snapshot());
+
+    // The standby stops replaying; what the primary writes piles up.
+    let replica = connect(url(&standby, "postgres")).await;
+    replica
+        .batch_execute("SELECT pg_wal_replay_pause()")
+        .await
+        .unwrap();
+    // Written in a database of its own: kschema's is left as it was.
+    connect(primary_url.clone())
+        .await
+        .batch_execute("CREATE DATABASE filler")
+        .await
+        .unwrap();
+    let writer = connect(url(&primary, "filler")).await;
+    let mut lagging = false;
+    for _ in 0..100 {
+        writer
+            .batch_execute("CREATE TABLE IF NOT EXISTS lag_filler (x int); INSERT INTO lag_filler SELECT generate_series(1, 1000)")
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let lag: Option<f64> = writer
+            .query_one(
+                "SELECT max(extract(epoch FROM replay_lag))::float8 FROM pg_stat_replication",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if lag.is_some_and(|l| l > 1.0) {
+            lagging = true;
+            break;
+        }
+    }
+    assert!(lagging, "the paused standby never showed replay lag");
+
+    project.write("schema/tenant/items.sql", ITEMS_V2).write(
+        "kschema.toml",
+        "[rollout]\nwaves = [\"25%\"]\nmax_replication_lag = 0.5\n",
+    );
+    let apply = crate::support::kschema_with(&project, Some(&primary_url), &["apply"]);
+    assert_eq!(apply.code, 1, "{}", apply.snapshot());
+    assert!(
+        apply.stderr.contains("max_replication_lag"),
+        "{}",
+        apply.snapshot()
+    );
+    assert!(apply.stderr.contains("wave 1 of"), "{}", apply.snapshot());
+    // Not every tenant got the change: the rollout stopped in wave 1.
+    let fleet = connect(primary_url.clone()).await;
+    let changed: i64 = fleet
+        .query_one(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'sku'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(changed < 4, "{changed} of 4 tenants changed");
+
+    // Replay resumes, the lag goes, and the rollout finishes.
+    replica
+        .batch_execute("SELECT pg_wal_replay_resume()")
+        .await
+        .unwrap();
+    let mut caught_up = false;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let lag: Option<f64> = writer
+            .query_one(
+                "SELECT max(extract(epoch FROM coalesce(replay_lag, interval '0')))::float8 FROM pg_stat_replication",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if lag.is_some_and(|l| l < 0.5) {
+            caught_up = true;
+            break;
+        }
+    }
+    assert!(caught_up, "the standby did not catch up");
+    let resumed =
+        crate::support::kschema_with(&project, Some(&primary_url), &["apply", "--resume"]);
+    assert_eq!(resumed.code, 0, "{}", resumed.snapshot());
+    primary.destroy();
+    standby.destroy();
+}
