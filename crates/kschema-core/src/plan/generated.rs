@@ -1,5 +1,5 @@
-//! A column whose type the plan changes while a stored generated column
-//! that stays reads it: PostgreSQL refuses the type change ("cannot alter
+//! A column whose type the plan changes while a live stored generated
+//! column reads it: PostgreSQL refuses the type change ("cannot alter
 //! type of a column used by a generated column"), so every such target
 //! would fail at apply. Said at plan time instead, with the way out.
 
@@ -12,8 +12,9 @@ use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
 use crate::model::Column;
 
-/// Refuses a plan that changes the type of a column a generated column it
-/// keeps as it is reads.
+/// Refuses a plan that changes the type of a column a live generated
+/// column reads — one the files keep, or one the plan drops (drops come
+/// after type changes, so it still blocks).
 pub fn check_generated_readers(plan: &Plan, desired: &DesiredState) -> Result<(), Problem> {
     for target in &plan.targets {
         let scope = match target.target.tenant {
@@ -23,11 +24,18 @@ pub fn check_generated_readers(plan: &Plan, desired: &DesiredState) -> Result<()
         // A generated column the plan adds is added after the type change
         // (`plan::order`); one that exists live blocks it, even when the
         // plan drops it or gives it a new expression (both come later).
+        // Likewise a live plain column the plan makes generated.
         let added: BTreeSet<(&Ident, &Ident)> = target
             .steps
             .iter()
             .filter_map(|step| match &step.change {
                 Change::AddColumn { table, column } => Some((table, &column.name)),
+                Change::AlterColumn {
+                    table,
+                    from,
+                    kind: ColumnChange::Generated,
+                    ..
+                } if from.generated.is_none() => Some((table, &from.name)),
                 _ => None,
             })
             .collect();
