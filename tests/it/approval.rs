@@ -131,3 +131,53 @@ async fn a_saved_plan_applies_without_asking() {
     );
     assert!(has_notes(&db).await);
 }
+
+/// On a terminal, a long phase shows a spinner with what it is doing (here
+/// building the desired state, with a cache of its own so the build runs);
+/// `--quiet` and a plan piped elsewhere show none.
+#[tokio::test]
+async fn long_phases_show_a_spinner_on_a_terminal_only() {
+    let project = project();
+    let db = TestDb::new().await;
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let on_terminal = |extra: &[&str]| {
+        let cache = tempfile::tempdir().unwrap();
+        let mut line = vec![quote(env!("CARGO_BIN_EXE_kschema")), "plan".to_string()];
+        line.extend(extra.iter().map(|a| quote(a)));
+        line.extend([
+            "--project".to_string(),
+            quote(&project.path().display().to_string()),
+            "--database-url".to_string(),
+            quote(&db.url()),
+        ]);
+        let output = Command::new("script")
+            .args(["-qec", &line.join(" "), "/dev/null"])
+            .env_remove("DATABASE_URL")
+            .env_remove("KSCHEMA_DEV_URL")
+            .env("NO_COLOR", "1")
+            .env("TERM", "xterm")
+            .env("KSCHEMA_CACHE_DIR", cache.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("script(1) runs");
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (code, shown) = on_terminal(&[]);
+    assert_eq!(code, 2, "{shown}");
+    assert!(shown.contains("building the desired state"), "{shown}");
+    // The plan itself is there, and the spinner line was cleared.
+    assert!(shown.contains("create table notes"), "{shown}");
+    let (code, quiet) = on_terminal(&["--quiet"]);
+    assert_eq!(code, 2, "{quiet}");
+    assert!(!quiet.contains("building the desired state"), "{quiet}");
+    // Not on a terminal: no spinner.
+    let piped = kschema(&project, &db, &["plan"]);
+    assert!(
+        !piped.stderr.contains("building the desired state"),
+        "{}",
+        piped.stderr
+    );
+}
