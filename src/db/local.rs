@@ -384,7 +384,8 @@ pub fn find_bin_dir() -> Option<PathBuf> {
     versions.pop().map(|(_, bin)| bin)
 }
 
-fn running_as_root() -> bool {
+/// Whether kschema runs as root (then the local cluster runs as `postgres`).
+pub fn running_as_root() -> bool {
     // Without libc: the effective uid is on /proc/self/status's Uid line.
     fs::read_to_string("/proc/self/status")
         .ok()

@@ -11,6 +11,17 @@ use crate::support::{command_as_typed, kschema, shared_cache_dir, Project, TestD
 /// `kschema ARGS` on a pseudo-terminal, `answer` typed on it: (exit code,
 /// everything the terminal showed).
 fn on_a_terminal(project: &Project, db: &TestDb, args: &[&str], answer: &str) -> (i32, String) {
+    on_a_terminal_with_cache(project, db, args, answer, &shared_cache_dir())
+}
+
+/// The same, with a stored-desired-state cache of its own.
+fn on_a_terminal_with_cache(
+    project: &Project,
+    db: &TestDb,
+    args: &[&str],
+    answer: &str,
+    cache: &std::path::Path,
+) -> (i32, String) {
     let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
     let mut line = vec![quote(env!("CARGO_BIN_EXE_kschema"))];
     line.extend(args.iter().map(|a| quote(a)));
@@ -25,7 +36,9 @@ fn on_a_terminal(project: &Project, db: &TestDb, args: &[&str], answer: &str) ->
         .env_remove("DATABASE_URL")
         .env_remove("KSCHEMA_DEV_URL")
         .env("NO_COLOR", "1")
-        .env("KSCHEMA_CACHE_DIR", shared_cache_dir())
+        // A terminal that draws (CI may leave TERM unset or dumb).
+        .env("TERM", "xterm")
+        .env("KSCHEMA_CACHE_DIR", cache)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -139,31 +152,11 @@ async fn a_saved_plan_applies_without_asking() {
 async fn long_phases_show_a_spinner_on_a_terminal_only() {
     let project = project();
     let db = TestDb::new().await;
-    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
     let on_terminal = |extra: &[&str]| {
         let cache = tempfile::tempdir().unwrap();
-        let mut line = vec![quote(env!("CARGO_BIN_EXE_kschema")), "plan".to_string()];
-        line.extend(extra.iter().map(|a| quote(a)));
-        line.extend([
-            "--project".to_string(),
-            quote(&project.path().display().to_string()),
-            "--database-url".to_string(),
-            quote(&db.url()),
-        ]);
-        let output = Command::new("script")
-            .args(["-qec", &line.join(" "), "/dev/null"])
-            .env_remove("DATABASE_URL")
-            .env_remove("KSCHEMA_DEV_URL")
-            .env("NO_COLOR", "1")
-            .env("TERM", "xterm")
-            .env("KSCHEMA_CACHE_DIR", cache.path())
-            .stdin(Stdio::null())
-            .output()
-            .expect("script(1) runs");
-        (
-            output.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-        )
+        let mut args = vec!["plan"];
+        args.extend_from_slice(extra);
+        on_a_terminal_with_cache(&project, &db, &args, "", cache.path())
     };
     let (code, shown) = on_terminal(&[]);
     assert_eq!(code, 2, "{shown}");

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use kschema_core::hazard::HazardKind;
 
 use crate::support::{
-    assert_same_dump, command, ensure_role, run, run_directly, MongoServer, Project, TestDb,
+    assert_same_dump, command, copy_dir, ensure_role, run, run_directly, MongoServer, Project,
+    TestDb,
 };
 
 fn cases_dir() -> PathBuf {
@@ -47,17 +48,6 @@ fn sql_of(folder: &Path) -> String {
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// The files of a folder into another (created), if it exists.
-fn copy_files(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    let Ok(dir) = std::fs::read_dir(from) else {
-        return;
-    };
-    for entry in dir.filter_map(Result::ok) {
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
 }
 
 fn read_optional(path: &Path) -> String {
@@ -174,7 +164,11 @@ async fn run_case(name: &str) {
             ("before/tenant", "schema/tenant"),
             ("before/mongo", "schema/mongo"),
         ] {
-            copy_files(&case.join(from), &live_project.path().join(to));
+            let (from, to) = (case.join(from), live_project.path().join(to));
+            match from.is_dir() {
+                true => copy_dir(&from, &to),
+                false => std::fs::create_dir_all(&to).unwrap(),
+            }
         }
         for file in ["tenants.toml", "kschema.toml"] {
             live_project.write(file, &read_optional(&case.join(file)));

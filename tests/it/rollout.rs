@@ -667,15 +667,12 @@ async fn a_saved_plan_rolls_out_in_waves_too() {
 /// never starts.
 #[tokio::test]
 async fn a_lagging_standby_halts_the_rollout() {
-    use kschema::db::local::{find_bin_dir, LocalCluster};
+    use kschema::db::local::{find_bin_dir, running_as_root, LocalCluster};
     let Some(bin) = find_bin_dir() else {
         eprintln!("skipped: needs PostgreSQL's server programs for a primary and a standby");
         return;
     };
-    let as_root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
-        s.lines()
-            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
-    });
+    let as_root = running_as_root();
     let pg = |program: &str, args: &[&str]| {
         let program = bin.join(program);
         let mut command = match as_root {

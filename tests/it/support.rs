@@ -287,7 +287,8 @@ impl Project {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+/// A folder's files into another (created), following symbolic links.
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

@@ -93,34 +93,28 @@ fn plan_offline(files: &ProjectFiles, stored_json: Option<&str>, snapshot_json: 
         Err(problem) => return Outcome::Refused(rendered(&problem)),
     };
     if let Some(json) = stored_json {
-        let stored: StoredForm = match serde_json::from_str(json) {
+        let stored: StoredForm = match from_json(
+            "stored.json",
+            json,
+            "kschema::desired::stored",
+            "not a stored form of the desired state",
+        ) {
             Ok(stored) => stored,
-            Err(e) => {
-                let file = SourceFile::new("stored.json", json.to_string());
-                let span = file.span_at(e.line() as u64, e.column() as u64, 1);
-                let problem = Problem::new(
-                    "kschema::desired::stored",
-                    "not a stored form of the desired state",
-                )
-                .at(&file, span, e.to_string());
-                return Outcome::Refused(rendered(&problem));
-            }
+            Err(refused) => return refused,
         };
         if let Err(problem) = adopt_stored_form(&mut desired, &stored) {
             return Outcome::Refused(rendered(&problem));
         }
     }
-    let snapshot: Snapshot =
-        match serde_json::from_str(snapshot_json) {
-            Ok(snapshot) => snapshot,
-            Err(e) => {
-                let file = SourceFile::new("snapshot.json", snapshot_json.to_string());
-                let span = file.span_at(e.line() as u64, e.column() as u64, 1);
-                let problem = Problem::new("kschema::snapshot::invalid", "not a kschema snapshot")
-                    .at(&file, span, e.to_string());
-                return Outcome::Refused(rendered(&problem));
-            }
-        };
+    let snapshot: Snapshot = match from_json(
+        "snapshot.json",
+        snapshot_json,
+        "kschema::snapshot::invalid",
+        "not a kschema snapshot",
+    ) {
+        Ok(snapshot) => snapshot,
+        Err(refused) => return refused,
+    };
     let live = match snapshot.to_live() {
         Ok(live) => live,
         Err(reason) => {
@@ -174,6 +168,25 @@ fn plan_offline(files: &ProjectFiles, stored_json: Option<&str>, snapshot_json: 
             },
         ),
     }
+}
+
+/// A recorded JSON input, or its refusal pointing at where it stops
+/// parsing.
+fn from_json<T: serde::de::DeserializeOwned>(
+    name: &str,
+    text: &str,
+    code: &'static str,
+    message: &str,
+) -> Result<T, Outcome> {
+    serde_json::from_str(text).map_err(|e| {
+        let file = SourceFile::new(name, text.to_string());
+        let span = file.span_at(e.line() as u64, e.column() as u64, 1);
+        Outcome::Refused(rendered(&Problem::new(code, message.to_string()).at(
+            &file,
+            span,
+            e.to_string(),
+        )))
+    })
 }
 
 /// A diagnostic as the terminal shows it (no colors).

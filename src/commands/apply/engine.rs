@@ -103,7 +103,7 @@ pub(in crate::commands) fn gate(
     approve(args, plans, mongo)
 }
 
-fn hazard_lines<'a>(
+pub(in crate::commands) fn hazard_lines<'a>(
     hazards: impl IntoIterator<Item = &'a kschema_core::hazard::Hazard>,
 ) -> Vec<(HazardKind, String)> {
     hazards

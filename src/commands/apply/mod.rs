@@ -39,8 +39,8 @@ mod engine;
 mod report;
 mod saved;
 pub(super) use engine::{
-    apply_databases, execute, gate, lock_all, lock_databases, refuse_hazards, run_work,
-    watch_interrupt, TargetsFailed,
+    apply_databases, execute, gate, hazard_lines, lock_all, lock_databases, refuse_hazards,
+    run_work, watch_interrupt, TargetsFailed,
 };
 pub use report::describe_result;
 pub(super) use report::summary;

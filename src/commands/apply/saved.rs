@@ -20,8 +20,8 @@ use kschema_core::{Problem, SourceFile};
 use miette::Report;
 
 use super::{
-    apply_options, empty_project, execute, lock_databases, out_mongo, policy, policy_from,
-    refuse_hazards,
+    apply_options, empty_project, execute, hazard_lines, lock_databases, out_mongo, policy,
+    policy_from, refuse_hazards,
 };
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::commands::{open_database, print, rollout};
@@ -206,15 +206,12 @@ pub(super) async fn run_saved(
         None => document.mongo.clone(),
     };
     if let Some(mongo) = &mongo {
-        blocked.extend(mongo.blocked(&policy).into_iter().map(|(db, hazards)| {
-            (
-                db,
-                hazards
-                    .iter()
-                    .map(|h| (h.kind, h.message.clone()))
-                    .collect(),
-            )
-        }));
+        blocked.extend(
+            mongo
+                .blocked(&policy)
+                .into_iter()
+                .map(|(db, hazards)| (db, hazard_lines(hazards))),
+        );
         out_mongo(mongo, &policy)?;
     }
     refuse_hazards(&blocked)?;
