@@ -38,8 +38,8 @@ pub async fn check_conversions(
                         group.public,
                         table.as_str().to_string(),
                         to.name.as_str().to_string(),
-                        from.data_type.as_str().to_string(),
-                        to.data_type.as_str().to_string(),
+                        from.data_type.to_string(),
+                        to.data_type.to_string(),
                     ));
                 }
             }

@@ -333,3 +333,43 @@ async fn tables_that_differ_only_by_reference_are_told_apart() {
         id_column("org_def456")
     );
 }
+
+/// Every type this server has, with and without the modifiers people
+/// declare, as `format_type` spells it: kschema's `ColumnType` takes the
+/// spelling apart and puts it back exactly, so both sides of a comparison
+/// stay PostgreSQL's own text.
+#[tokio::test]
+async fn column_types_round_trip_every_spelling_postgresql_writes() {
+    let db = TestDb::new().await;
+    db.execute(
+        r#"CREATE TYPE "we(ird[]" AS ENUM ('a');
+           CREATE TABLE modifiers (a varchar(64), b numeric(10,2), c numeric(7),
+             d timestamp(3), e timestamptz(0)[], f time(6) with time zone, g interval day to second(3),
+             h interval(2), i bit(8), j varbit(5), k char(3)[], l "we(ird[]"[], m "char", n int[][])"#,
+    )
+    .await;
+    let rows = db
+        .client()
+        .await
+        .query(
+            "SELECT format_type(t.oid, NULL) FROM pg_type t WHERE t.typtype <> 'p'
+             UNION ALL
+             SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+             WHERE attrelid = 'modifiers'::regclass AND attnum > 0",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(rows.len() > 100, "{} types", rows.len());
+    for row in rows {
+        let text: String = row.get(0);
+        let parsed = kschema_core::model::ColumnType::parse(&text);
+        assert_eq!(parsed.to_string(), text, "{parsed:?}");
+        if text.contains('(') && !text.starts_with('"') {
+            assert!(
+                !parsed.modifiers().is_empty(),
+                "{text}: modifiers not found"
+            );
+        }
+    }
+}

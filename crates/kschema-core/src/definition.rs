@@ -241,11 +241,13 @@ pub fn create_table(table: &Table, style: ExprStyle) -> Sql {
 
 /// `name type [COLLATE c] [GENERATED …] [DEFAULT …] [NOT NULL]`
 pub fn column_definition(column: &Column, style: ExprStyle) -> String {
-    let data_type = match (&column.identity, column.data_type.as_str()) {
-        (Some(Identity::Serial { .. }), "integer") => "serial".to_string(),
-        (Some(Identity::Serial { .. }), "bigint") => "bigserial".to_string(),
-        (Some(Identity::Serial { .. }), "smallint") => "smallserial".to_string(),
-        (_, other) => other.to_string(),
+    let data_type = match (&column.identity, column.data_type.is_integer()) {
+        (Some(Identity::Serial { .. }), true) => match column.data_type.name() {
+            "integer" => "serial".to_string(),
+            "bigint" => "bigserial".to_string(),
+            _ => "smallserial".to_string(),
+        },
+        _ => column.data_type.to_string(),
     };
     let mut text = format!("{} {data_type}", column.name.quoted());
     if let Some(collation) = &column.collation {

@@ -57,7 +57,7 @@ pub fn seed_value(
             let toml::Value::String(s) = value else {
                 return Err(type_error("a string"));
             };
-            if let Some(limit) = type_length(column_type) {
+            if let Some(limit) = column_type.length() {
                 let length = s.chars().count();
                 if length as u64 > limit && base != "character" {
                     return Err(format!("{column_type} holds at most {limit} characters; this value has {length}"));
@@ -171,13 +171,6 @@ fn describe(value: &toml::Value) -> String {
         toml::Value::Array(_) => "an array".into(),
         toml::Value::Table(_) => "a table".into(),
     }
-}
-
-fn type_length(t: &ColumnType) -> Option<u64> {
-    let text = t.as_str();
-    let open = text.find('(')?;
-    let close = text.find(')')?;
-    text[open + 1..close].trim().parse().ok()
 }
 
 fn is_uuid(s: &str) -> bool {
@@ -306,7 +299,7 @@ mod tests {
     use super::*;
 
     fn t(text: &str) -> ColumnType {
-        ColumnType::new(text)
+        ColumnType::parse(text)
     }
 
     #[test]

@@ -21,7 +21,7 @@ impl LiveStateBuilder {
             .sequences
             .push(Sequence {
                 name: Ident::new(raw.name),
-                data_type: ColumnType::new(raw.data_type),
+                data_type: ColumnType::parse(&raw.data_type),
                 options: raw.options,
             });
     }

@@ -137,7 +137,7 @@ impl LiveStateBuilder {
         let column_types: BTreeMap<Ident, ColumnType> = raw
             .columns
             .iter()
-            .map(|c| (Ident::new(&c.name), ColumnType::new(&c.data_type)))
+            .map(|c| (Ident::new(&c.name), ColumnType::parse(&c.data_type)))
             .collect();
         let table_key = serde_json::to_string(&column_types).unwrap_or_default();
         let partition_of = match (raw.partition_of.take(), raw.partition_bound.take()) {
@@ -157,7 +157,7 @@ impl LiveStateBuilder {
         let columns = own_columns
             .into_iter()
             .map(|c| {
-                let data_type = ColumnType::new(c.data_type);
+                let data_type = ColumnType::parse(&c.data_type);
                 let identity = match (c.identity.as_str(), &c.serial_sequence) {
                     ("a", _) => Some(Identity::Always),
                     ("d", _) => Some(Identity::ByDefault),
@@ -407,7 +407,7 @@ impl LiveStateBuilder {
         assigned_to: Option<&ColumnType>,
         columns: Option<&BTreeMap<Ident, ColumnType>>,
     ) -> SqlExpr {
-        let assigned = assigned_to.map(ColumnType::as_str).unwrap_or_default();
+        let assigned = assigned_to.map(ColumnType::to_string).unwrap_or_default();
         let key = (text, format!("{table_key}\u{0}{assigned}"));
         if let Some(canonical) = self.canonical_cache.get(&key) {
             return SqlExpr {

@@ -104,13 +104,10 @@ fn attribute_steps(from: &CompositeType, to: &CompositeType) -> Vec<AttributeSte
 
 /// Whether a live table column is of the type (or an array of it).
 fn used_by_columns(live: &SchemaModel, name: &Ident) -> bool {
-    let plain = name.quoted().to_string();
-    let array = format!("{plain}[]");
-    live.tables.values().any(|t| {
-        t.columns
-            .iter()
-            .any(|c| c.data_type.as_str() == plain || c.data_type.as_str() == array)
-    })
+    let named = name.quoted().to_string();
+    live.tables
+        .values()
+        .any(|t| t.columns.iter().any(|c| c.data_type.is_or_array_of(&named)))
 }
 
 /// The types `composite` is built of, by the names they may go by: its

@@ -44,15 +44,14 @@ pub(super) fn diff_enums(live: &SchemaModel, desired: &SchemaModel, changes: &mu
 /// The live columns of the type (or of its array type), with the default
 /// the files give them (a live default may name a label that goes).
 fn columns_of(enum_type: &EnumType, live: &SchemaModel, desired: &SchemaModel) -> Vec<EnumColumn> {
-    let plain = enum_type.name.quoted().to_string();
-    let array = format!("{plain}[]");
+    let named = enum_type.name.quoted().to_string();
     let mut columns = Vec::new();
     for table in live.tables.values() {
         for column in &table.columns {
-            let is_array = column.data_type.as_str() == array;
-            if column.data_type.as_str() != plain && !is_array {
+            if !column.data_type.is_or_array_of(&named) {
                 continue;
             }
+            let is_array = column.data_type.is_array();
             let default = desired
                 .tables
                 .get(&table.name)

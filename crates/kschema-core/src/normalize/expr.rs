@@ -408,9 +408,7 @@ fn is_numeric_type(t: &ColumnType) -> bool {
 }
 
 fn is_string_array(t: &ColumnType) -> bool {
-    let base = t.base();
-    let element = base.trim_end_matches("[]");
-    ColumnType::new(element).is_string()
+    t.is_array() && t.element().is_string()
 }
 
 fn is_number(s: &str) -> bool {
@@ -429,19 +427,21 @@ fn canonical_type(data_type: &DataType) -> ColumnType {
             (name.0.as_slice(), modifiers.is_empty())
         {
             if ident.quote_style.is_none() && ident.value == ident.value.to_ascii_lowercase() {
-                return ColumnType::new(ident.value.clone());
+                return ColumnType::parse(&ident.value);
             }
         }
     }
     normalize_type(data_type)
         .map(|t| t.data_type)
-        .unwrap_or_else(|_| ColumnType::new(data_type.to_string().to_ascii_lowercase()))
+        .unwrap_or_else(|_| ColumnType::parse(&data_type.to_string().to_ascii_lowercase()))
 }
 
 /// A canonical type as an AST node that displays as its text.
 fn type_as_data_type(t: &ColumnType) -> DataType {
     DataType::Custom(
-        ObjectName(vec![ObjectNamePart::Identifier(SqlIdent::new(t.as_str()))]),
+        ObjectName(vec![ObjectNamePart::Identifier(SqlIdent::new(
+            t.to_string(),
+        ))]),
         vec![],
     )
 }
@@ -549,7 +549,7 @@ mod tests {
             ("created_at", "timestamp without time zone"),
         ]
         .into_iter()
-        .map(|(n, t)| (Ident::new(n), ColumnType::new(t)))
+        .map(|(n, t)| (Ident::new(n), ColumnType::parse(t)))
         .collect()
     }
 
@@ -566,7 +566,7 @@ mod tests {
     }
 
     fn canon_default(text: &str, ty: &str) -> String {
-        let t = ColumnType::new(ty);
+        let t = ColumnType::parse(ty);
         canonicalize_text(
             text,
             ExprContext {

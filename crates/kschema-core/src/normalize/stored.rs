@@ -394,7 +394,7 @@ mod tests {
     fn column(name: &str, data_type: &str, default: Option<SqlExpr>) -> Column {
         Column {
             name: Ident::new(name),
-            data_type: ColumnType::new(data_type),
+            data_type: ColumnType::parse(data_type),
             not_null: false,
             default,
             identity: None,
@@ -439,7 +439,7 @@ mod tests {
         );
         let adopted = adopt_stored(&desired, &stored).unwrap();
         let t = &adopted.tables[&Ident::new("t")];
-        assert_eq!(t.columns[0].data_type.as_str(), "interval");
+        assert_eq!(t.columns[0].data_type.to_string(), "interval");
         let default = t.columns[0].default.as_ref().unwrap();
         assert_eq!(default.canonical, "'2 days'::interval");
         assert_eq!(default.sql, "INTERVAL '2 days'");

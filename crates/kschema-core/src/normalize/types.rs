@@ -26,7 +26,7 @@ pub struct NormalizedType {
 pub fn normalize_type(data_type: &DataType) -> Result<NormalizedType, String> {
     let plain = |text: String| {
         Ok(NormalizedType {
-            data_type: ColumnType::new(text),
+            data_type: ColumnType::parse(&text),
             serial: false,
             collation: None,
         })
@@ -47,7 +47,7 @@ pub fn normalize_type(data_type: &DataType) -> Result<NormalizedType, String> {
                 };
                 if let Some(base) = serial {
                     return Ok(NormalizedType {
-                        data_type: ColumnType::new(base),
+                        data_type: ColumnType::parse(base),
                         serial: true,
                         collation: None,
                     });
@@ -140,12 +140,8 @@ fn builtin_type(data_type: &DataType) -> Result<String, String> {
                 return Err("an array of serial is not a type".into());
             }
             // PostgreSQL does not record array dimensions: int[][] is int[].
-            let text = inner.data_type.0;
-            if text.ends_with("[]") {
-                text
-            } else {
-                format!("{text}[]")
-            }
+            let element = inner.data_type.element();
+            element.array().to_string()
         }
         T::Int2(Some(_))
         | T::SmallInt(Some(_))
@@ -253,7 +249,7 @@ mod tests {
             panic!("not a table")
         };
         let t = normalize_type(&table.columns[0].data_type).unwrap();
-        let mut out = t.data_type.0;
+        let mut out = t.data_type.to_string();
         if t.serial {
             out.push_str(" +serial");
         }

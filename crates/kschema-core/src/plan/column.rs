@@ -61,7 +61,7 @@ pub(super) fn alter_column(
             if let (Some(Identity::Serial { sequence }), Some(Identity::Serial { .. })) =
                 (&from.identity, &to.identity)
             {
-                if matches!(to.data_type.as_str(), "smallint" | "integer" | "bigint") {
+                if to.data_type.is_integer() {
                     statements.push(
                         Sql::new()
                             .text("ALTER SEQUENCE ")
@@ -356,8 +356,8 @@ pub struct TypeChangeEffects {
 /// would, for the common cases; anything else counts as a lossy rewrite.
 pub fn type_change_effects(from: &ColumnType, to: &ColumnType) -> TypeChangeEffects {
     let (from_base, to_base) = (from.base(), to.base());
-    let from_len = first_modifier(from);
-    let to_len = first_modifier(to);
+    let from_len = from.length();
+    let to_len = to.length();
     let effects = |rewrite, lossy, needs_using| TypeChangeEffects {
         rewrite,
         lossy,
@@ -379,7 +379,7 @@ pub fn type_change_effects(from: &ColumnType, to: &ColumnType) -> TypeChangeEffe
             None => effects(false, false, false),
             Some(_) => effects(true, true, false),
         },
-        ("numeric", "numeric") => match (numeric_modifiers(from), numeric_modifiers(to)) {
+        ("numeric", "numeric") => match (from.precision_scale(), to.precision_scale()) {
             (Some((p1, s1)), Some((p2, s2))) if s1 == s2 && p2 >= p1 => {
                 effects(false, false, false)
             }
@@ -396,31 +396,9 @@ pub fn type_change_effects(from: &ColumnType, to: &ColumnType) -> TypeChangeEffe
             effects(true, false, false)
         }
         (_, "text") => effects(true, false, false),
-        (f, t) if ColumnType::new(f).is_string() && ColumnType::new(t).is_string() => {
-            effects(true, true, false)
-        }
+        _ if from.is_string() && to.is_string() => effects(true, true, false),
         _ => effects(true, true, true),
     }
-}
-
-fn first_modifier(t: &ColumnType) -> Option<u64> {
-    let text = t.as_str();
-    let open = text.find('(')?;
-    let close = text[open..].find(')')? + open;
-    text[open + 1..close].split(',').next()?.trim().parse().ok()
-}
-
-fn numeric_modifiers(t: &ColumnType) -> Option<(u64, u64)> {
-    let text = t.as_str();
-    let open = text.find('(')?;
-    let close = text[open..].find(')')? + open;
-    let mut parts = text[open + 1..close].split(',');
-    let p = parts.next()?.trim().parse().ok()?;
-    let s = parts
-        .next()
-        .map(|s| s.trim().parse().ok())
-        .unwrap_or(Some(0))?;
-    Some((p, s))
 }
 
 #[cfg(test)]
@@ -428,7 +406,7 @@ mod tests {
     use super::*;
 
     fn effects(from: &str, to: &str) -> (bool, bool) {
-        let e = type_change_effects(&ColumnType::new(from), &ColumnType::new(to));
+        let e = type_change_effects(&ColumnType::parse(from), &ColumnType::parse(to));
         (e.rewrite, e.lossy)
     }
 

@@ -582,7 +582,6 @@ fn warn_shared_enums_in_use(steps: &mut [Step], live: &LiveState, targets: &[Tar
             continue;
         };
         let plain = to.name.quoted().to_string();
-        let array = format!("{plain}[]");
         let users = targets
             .iter()
             .filter(|t| !t.is_public())
@@ -593,7 +592,7 @@ fn warn_shared_enums_in_use(steps: &mut [Step], live: &LiveState, targets: &[Tar
                         table
                             .columns
                             .iter()
-                            .any(|c| c.data_type.as_str() == plain || c.data_type.as_str() == array)
+                            .any(|c| c.data_type.is_or_array_of(&plain))
                     })
             })
             .count();

@@ -145,8 +145,8 @@ fn describe_change(change: &Change) -> (char, String) {
             let what = match kind {
                 ColumnChange::Type => format!(
                     "type {} → {}{}",
-                    with_collation(&from.data_type.0, from),
-                    with_collation(&to.data_type.0, to),
+                    with_collation(&from.data_type.to_string(), from),
+                    with_collation(&to.data_type.to_string(), to),
                     using
                         .as_ref()
                         .map(|u| format!(" using {u}"))

@@ -32,13 +32,8 @@ impl Loader {
             _ => None,
         });
         let data_type = match declared_type.map(normalize_type) {
-            None => ColumnType::new("bigint"),
-            Some(Ok(t))
-                if matches!(t.data_type.as_str(), "smallint" | "integer" | "bigint")
-                    && !t.serial =>
-            {
-                t.data_type
-            }
+            None => ColumnType::parse("bigint"),
+            Some(Ok(t)) if t.data_type.is_integer() && !t.serial => t.data_type,
             Some(_) => {
                 self.unsupported(
                     file,

@@ -659,8 +659,7 @@ impl Loader {
                 else {
                     continue;
                 };
-                let (Some(a), Some(b)) =
-                    (type_family(&from.data_type.0), type_family(&to.data_type.0))
+                let (Some(a), Some(b)) = (type_family(&from.data_type), type_family(&to.data_type))
                 else {
                     continue;
                 };
@@ -721,12 +720,11 @@ pub(super) struct PendingForeignKey {
 /// with its key goes: types of one family compare (`integer` with `bigint`,
 /// `text` with `varchar`), types of two never do. `None` for anything else
 /// (arrays, domains, enums, extension types), which is left to PostgreSQL.
-pub(super) fn type_family(data_type: &str) -> Option<&'static str> {
-    if data_type.ends_with(']') {
+pub(super) fn type_family(data_type: &ColumnType) -> Option<&'static str> {
+    if data_type.is_array() {
         return None;
     }
-    let base = data_type.split('(').next().unwrap_or(data_type).trim();
-    Some(match base {
+    Some(match data_type.name() {
         "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision" => "numeric",
         "text" | "character varying" | "character" | "name" | "\"char\"" => "text",
         "uuid" => "uuid",
