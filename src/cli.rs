@@ -21,7 +21,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct GlobalArgs {
     /// More on stderr: -v the time each phase took, -vv what kschema does
     /// on the way (diagnostics, through `tracing`; KSCHEMA_TRACE=1 is -v).
@@ -370,20 +370,29 @@ pub struct ApplyArgs {
 
 impl ApplyArgs {
     /// The options `kschema apply ARGS…` would get: for commands that apply
-    /// on the user's behalf, with every default where clap keeps it.
+    /// on the user's behalf (`tenant add`, `verify`).
     pub fn as_typed(args: &[&str]) -> Result<ApplyArgs, kschema_core::Problem> {
-        use clap::{Args as _, FromArgMatches as _};
-        let command = ApplyArgs::augment_args(clap::Command::new("apply").no_binary_name(true));
-        command
-            .try_get_matches_from(args)
-            .and_then(|matches| ApplyArgs::from_arg_matches(&matches))
-            .map_err(|error| {
-                kschema_core::Problem::new(
-                    "kschema::apply::arguments",
-                    format!("apply {}: {error}", args.join(" ")),
-                )
-            })
+        as_typed("apply", args)
     }
+}
+
+/// The options `kschema <command> ARGS…` would get, parsed by clap, so
+/// every option not given has the default the command line gives it: for
+/// commands that run another one on the user's behalf.
+pub fn as_typed<T: Args + clap::FromArgMatches>(
+    command: &'static str,
+    args: &[&str],
+) -> Result<T, kschema_core::Problem> {
+    let parser = T::augment_args(clap::Command::new(command).no_binary_name(true));
+    parser
+        .try_get_matches_from(args)
+        .and_then(|matches| T::from_arg_matches(&matches))
+        .map_err(|error| {
+            kschema_core::Problem::new(
+                "kschema::arguments",
+                format!("{command} {}: {error}", args.join(" ")),
+            )
+        })
 }
 
 #[derive(Debug, Args)]
@@ -540,6 +549,6 @@ mod tests {
             TenantSelection::Only(vec!["acme".to_string()])
         );
         let wrong = ApplyArgs::as_typed(&["--no-such-flag"]).unwrap_err();
-        assert_eq!(wrong.code, "kschema::apply::arguments");
+        assert_eq!(wrong.code, "kschema::arguments");
     }
 }

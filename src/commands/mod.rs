@@ -23,6 +23,7 @@ pub mod verify;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
+use std::sync::Mutex;
 
 use kschema_core::catalog::LiveState;
 use kschema_core::escape::terminal_safe;
@@ -342,10 +343,45 @@ pub fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
+/// While `verify` runs other commands in-process, what they print is kept
+/// for its report rather than shown.
+static CAPTURED: Mutex<Option<String>> = Mutex::new(None);
+
+/// Runs `work`, keeping what it prints: the output and the text.
+pub async fn captured<T>(work: impl std::future::Future<Output = T>) -> (T, String) {
+    set_capture(Some(String::new()));
+    let output = work.await;
+    let text = set_capture(None).unwrap_or_default();
+    (output, text)
+}
+
+fn set_capture(to: Option<String>) -> Option<String> {
+    let mut captured = CAPTURED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    std::mem::replace(&mut *captured, to)
+}
+
+/// Whether output is being kept (so no progress bar is drawn either).
+pub fn capturing() -> bool {
+    CAPTURED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .is_some()
+}
+
 /// Writes to stdout; a closed pipe surfaces as an error main treats as success.
 pub fn print(text: &str) -> Result<(), Report> {
     // Renderers escape what they interpolate; this catches anything missed.
     let text = terminal_safe(text);
+    if let Some(kept) = CAPTURED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .as_mut()
+    {
+        kept.push_str(&text);
+        return Ok(());
+    }
     // With `--format json` stdout is the events'.
     if events::enabled() {
         let mut err = io::stderr().lock();

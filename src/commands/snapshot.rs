@@ -7,14 +7,47 @@ use kschema_core::snapshot::Snapshot;
 use miette::Report;
 
 use super::{open_database, print, targets::select_targets, write_file};
-use crate::cli::{GlobalArgs, SnapshotArgs};
+use crate::cli::{GlobalArgs, SnapshotArgs, TenantSelection};
 use crate::db::introspect::introspect_database;
 use crate::project::load_project;
 use crate::ExitStatus;
 
 pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<ExitStatus, Report> {
+    let (snapshot, requested) = take(global, &args.targets.selection()?).await?;
+    let json = snapshot.to_json().map_err(|e| {
+        miette::miette!(
+            code = "kschema::snapshot::serialize",
+            help = "this is a bug in kschema: please report it with the schema's kinds of objects",
+            "the snapshot could not be written as JSON: {e}"
+        )
+    })?;
+    write_file(&args.out, &json)?;
+    let taken = snapshot.schemas.len();
+    let missing = requested - taken;
+    print(&format!(
+        "Database: {}\n\nSnapshot of {taken} schema{} ({} distinct shape{}) written to {}{}\n",
+        snapshot.database,
+        if taken == 1 { "" } else { "s" },
+        snapshot.shapes.len(),
+        if snapshot.shapes.len() == 1 { "" } else { "s" },
+        args.out.display(),
+        if missing > 0 {
+            format!("; {missing} target schema(s) do not exist yet")
+        } else {
+            String::new()
+        }
+    ))?;
+    Ok(ExitStatus::Success)
+}
+
+/// The live state of the selected targets (and MongoDB's, when a URI is
+/// given), and how many schemas were asked for.
+pub async fn take(
+    global: &GlobalArgs,
+    selection: &TenantSelection,
+) -> Result<(Snapshot, usize), Report> {
     let desired = load_project(&global.project)?;
-    let targets = select_targets(&desired, &args.targets.selection()?)?;
+    let targets = select_targets(&desired, selection)?;
     let schemas: Vec<SchemaName> = targets.iter().map(|t| t.schema.clone()).collect();
     let db = open_database(global).await?;
     let live = introspect_database(&db, &schemas, &row_reads(&desired)).await?;
@@ -28,27 +61,5 @@ pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<ExitStatus,
                 .insert(database.clone(), mongo.introspect(&database).await?);
         }
     }
-    let json = snapshot.to_json().map_err(|e| {
-        miette::miette!(
-            code = "kschema::snapshot::serialize",
-            help = "this is a bug in kschema: please report it with the schema's kinds of objects",
-            "the snapshot could not be written as JSON: {e}"
-        )
-    })?;
-    write_file(&args.out, &json)?;
-    let missing = schemas.len() - live.schemas.len();
-    print(&format!(
-        "Database: {db}\n\nSnapshot of {} schema{} ({} distinct shape{}) written to {}{}\n",
-        live.schemas.len(),
-        if live.schemas.len() == 1 { "" } else { "s" },
-        snapshot.shapes.len(),
-        if snapshot.shapes.len() == 1 { "" } else { "s" },
-        args.out.display(),
-        if missing > 0 {
-            format!("; {missing} target schema(s) do not exist yet")
-        } else {
-            String::new()
-        }
-    ))?;
-    Ok(ExitStatus::Success)
+    Ok((snapshot, schemas.len()))
 }

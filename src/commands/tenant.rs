@@ -1,20 +1,22 @@
 //! `kschema tenant add ID` and `kschema tenant remove ID`: register a tenant
 //! and provision its schema (through a normal apply), or drop a tenant's
-//! schema and unregister it.
+//! schema (through the apply engine, after a typed confirmation) and
+//! unregister it.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::time::{Duration, SystemTime};
 
 use kschema_core::catalog::Fingerprint;
 use kschema_core::hazard::HazardKind;
 use kschema_core::load::{TenantId, TenantSource};
+use kschema_core::plan::{Target, TxMode};
 use kschema_core::Problem;
 use miette::Report;
 
+use super::apply::{apply_options, lock_databases, run_work, TargetsFailed};
 use super::{argument_problem, open_database, print, write_file};
 use crate::cli::{ApplyArgs, GlobalArgs, TenantAction};
-use crate::db::history::{self, Entry, RunInfo, SETUP_SQL};
-use crate::db::lock;
+use crate::db::apply::{ApplyStep, ApplyTarget};
+use crate::db::history::RunInfo;
 use crate::project::load_project;
 use crate::ExitStatus;
 
@@ -164,59 +166,52 @@ async fn remove(
         }
     }
 
+    // Through the apply engine, as one target whose only step drops the
+    // schema: the run lock, the history row in the same transaction, the
+    // project's timeouts, the report — all as for any apply.
     let db = open_database(global).await?;
+    let args = ApplyArgs::as_typed(&["--yes"])?;
     let run = RunInfo::new();
-    let _lock = lock::acquire(&db, Duration::from_secs(60), &run.run_id).await?;
-    let client = db.connect().await?;
-    client.batch_execute(SETUP_SQL).await.map_err(|e| {
-        Problem::new(
-            "kschema::history::setup",
-            format!("creating kschema.history failed: {e}"),
-        )
-    })?;
-    let statement = format!(
-        "DROP SCHEMA IF EXISTS {} CASCADE",
-        tenant.schema.ident().quoted()
-    );
-    let statements = vec![statement.clone()];
-    let hazards = vec![HazardKind::DeletesData.to_string()];
-    let entry = Entry {
-        run: &run,
-        schema: tenant.schema.as_str(),
-        tenant: Some(tenant.id.as_str()),
-        statements: &statements,
-        hazards_allowed: &hazards,
-        plan_fingerprint: "tenant-remove",
+    let _locks = lock_databases([(&db, "the database".to_string())], &args, &run).await?;
+    let drop = ApplyTarget {
+        target: Target {
+            schema: tenant.schema.clone(),
+            tenant: Some(tenant.id.clone()),
+        },
+        steps: vec![ApplyStep {
+            statements: vec![format!(
+                "DROP SCHEMA IF EXISTS {} CASCADE",
+                tenant.schema.ident().quoted()
+            )],
+            transaction: TxMode::Transactional,
+            before_retry: None,
+            after_tenants: false,
+            index_build: false,
+            heavy: false,
+        }],
         live_fingerprint: Fingerprint::absent(),
         live_model: None,
-        desired_fingerprint: None,
+        hazards: vec![HazardKind::DeletesData.to_string()],
     };
-    let started = SystemTime::now();
-    let dropped = async {
-        client.batch_execute("BEGIN").await?;
-        client.batch_execute(&statement).await?;
-        history::record(
-            &client,
-            &entry,
-            history::HistoryOutcome::Applied,
-            started,
-            None,
-        )
-        .await?;
-        client.batch_execute("COMMIT").await
-    }
-    .await;
-    if let Err(e) = dropped {
-        let _ = client.batch_execute("ROLLBACK").await;
-        return Err(Problem::new(
-            "kschema::tenant::drop",
-            format!(
-                "dropping {} failed: {}",
-                tenant.schema,
-                crate::db::apply::describe_error(&e)
-            ),
-        )
-        .into());
+    let options = apply_options(&desired, &args, run);
+    let status = run_work(vec![(&db, vec![drop])], &options, 0)
+        .await
+        .map_err(|report| match report.downcast_ref::<TargetsFailed>() {
+            // The summary above gave the cause; apply's retry hint would
+            // provision the tenant again.
+            Some(_) => Problem::new(
+                "kschema::tenant::drop",
+                format!("dropping {} failed: the tenant stays", tenant.schema),
+            )
+            .with_help(format!(
+                "fix the cause above and run the same command again: kschema tenant remove {id}"
+            ))
+            .into(),
+            None => report,
+        })?;
+    if status != ExitStatus::Success {
+        // Interrupted before the drop ran: the tenant stays registered.
+        return Ok(status);
     }
     let path = global.project.join("tenants.toml");
     let text = std::fs::read_to_string(&path).unwrap_or_default();

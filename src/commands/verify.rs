@@ -4,15 +4,15 @@
 //! to the previous one, checks the catalog is what it was (by fingerprint
 //! and by `pg_dump --schema-only`), and applies the current one again.
 //!
-//! Each phase runs the real `kschema` commands against the scratch
-//! database, so what is verified is what users run (the same binary, its
-//! own process: nothing of this run's settings leaks into it), and reads
-//! what they did from their exit codes and apply's JSON events.
+//! Each phase is a kschema command run in-process with typed options —
+//! `apply --yes --tenant all --allow-hazard <every hazard>`, `plan`,
+//! `snapshot` — against the scratch database, so what is verified is what
+//! users run; what they print is kept for the report of a failed phase.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Instant;
 
 use kschema_core::hazard::HazardKind;
@@ -21,8 +21,9 @@ use miette::{Diagnostic, Report};
 use thiserror::Error;
 use tokio_postgres::config::Host;
 
-use super::{open_database, print};
-use crate::cli::{GlobalArgs, VerifyArgs};
+use super::apply::Converged;
+use super::{captured, open_database, prepare, print, snapshot};
+use crate::cli::{as_typed, ApplyArgs, Format, GlobalArgs, PlanArgs, TenantSelection, VerifyArgs};
 use crate::db::connect::redacted;
 use crate::db::local::find_bin_dir;
 use crate::project::load_project;
@@ -108,13 +109,19 @@ pub async fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<ExitStatus, R
         })?;
     let mut config = server.config().clone();
     config.dbname(&scratch);
-    let url = conninfo(&config);
+    let on_scratch = |project: &Path| GlobalArgs {
+        project: project.to_path_buf(),
+        database_url: Some(conninfo(&config, Password::Included)),
+        // Verify is about PostgreSQL's catalog; MongoDB is left alone.
+        mongodb_uri: None,
+        ..global.clone()
+    };
 
     let mut report = format!(
         "Verify on a scratch database ({}): from {from_label} to the working tree\n\n",
         redacted(&config)
     );
-    let outcome = phases(&current, &previous_path, &url).await;
+    let outcome = phases(&on_scratch(&current), &on_scratch(&previous_path), &config).await;
     let _ = admin
         .batch_execute(&format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)"))
         .await;
@@ -130,8 +137,13 @@ pub async fn run(global: &GlobalArgs, args: &VerifyArgs) -> Result<ExitStatus, R
     }
 }
 
-/// The phases, each timed; stops at the first failure.
-async fn phases(current: &Path, previous: &Path, url: &str) -> (String, Option<(String, String)>) {
+/// The phases, each timed; stops at the first failure. `current` and
+/// `previous` are the two projects' options, on the scratch database.
+async fn phases(
+    current: &GlobalArgs,
+    previous: &GlobalArgs,
+    scratch: &tokio_postgres::Config,
+) -> (String, Option<(String, String)>) {
     let mut out = String::new();
     let mut step = |name: &str,
                     started: Instant,
@@ -161,31 +173,34 @@ async fn phases(current: &Path, previous: &Path, url: &str) -> (String, Option<(
         }
     };
     let t = Instant::now();
-    if let Some(failure) = step("build the previous desired state", t, apply(previous, url)) {
+    if let Some(failure) = step("build the previous desired state", t, apply(previous).await) {
         return (out, Some(failure));
     }
-    let before = match catalog(previous, url) {
+    let before = match catalog(previous, scratch).await {
         Ok(catalog) => catalog,
         Err(e) => return (out, Some(("record the previous catalog".into(), e))),
     };
     let t = Instant::now();
-    if let Some(failure) = step("apply the current desired state", t, apply(current, url)) {
+    if let Some(failure) = step("apply the current desired state", t, apply(current).await) {
         return (out, Some(failure));
     }
     let t = Instant::now();
-    if let Some(failure) = step("re-plan is empty (converged)", t, converged(current, url)) {
+    if let Some(failure) = step("re-plan is empty (converged)", t, converged(current).await) {
         return (out, Some(failure));
     }
     let t = Instant::now();
     if let Some(failure) = step(
         "roll back to the previous desired state",
         t,
-        apply(previous, url),
+        apply(previous).await,
     ) {
         return (out, Some(failure));
     }
     let t = Instant::now();
-    let same = catalog(previous, url).and_then(|after| compare(&before, &after));
+    let same = match catalog(previous, scratch).await {
+        Ok(after) => compare(&before, &after),
+        Err(e) => Err(e),
+    };
     if let Some(failure) = step(
         "catalog equals the previous one (fingerprints and pg_dump --schema-only)",
         t,
@@ -194,91 +209,71 @@ async fn phases(current: &Path, previous: &Path, url: &str) -> (String, Option<(
         return (out, Some(failure));
     }
     let t = Instant::now();
-    let again = apply(current, url).and_then(|_| converged(current, url));
+    let again = match apply(current).await {
+        Ok(_) => converged(current).await,
+        Err(e) => Err(e),
+    };
     if let Some(failure) = step("re-apply the current desired state", t, again) {
         return (out, Some(failure));
     }
     (out, None)
 }
 
-/// Every hazard: verify runs on a scratch database.
-fn all_hazards() -> String {
-    HazardKind::ALL
+/// A failed command's report: what it printed, then its diagnostic.
+fn failed(printed: &str, report: &Report) -> String {
+    format!("{printed}{report:?}")
+}
+
+/// `kschema apply --yes --tenant all --allow-hazard <every hazard>
+/// --lock-wait 0 --all-at-once`: verify runs on a scratch database.
+async fn apply(project: &GlobalArgs) -> Result<String, String> {
+    let hazards = HazardKind::ALL
         .iter()
         .map(|k| k.name())
         .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn kschema(project: &Path, url: &str, args: &[&str]) -> Result<Output, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    Command::new(exe)
-        .args(args)
-        .arg("--project")
-        .arg(project)
-        // The URL (with any password) goes through the environment, not argv.
-        .env("DATABASE_URL", url)
-        .env_remove("MONGODB_URI")
-        .env("NO_COLOR", "1")
-        .output()
-        .map_err(|e| e.to_string())
-}
-
-/// Applies `project` to the scratch database, every hazard allowed. What
-/// it did is read from apply's events (`--format json`), not its text.
-fn apply(project: &Path, url: &str) -> Result<String, String> {
-    let hazards = all_hazards();
-    let output = kschema(
-        project,
-        url,
-        &[
-            "apply",
-            "--yes",
-            "--tenant",
-            "all",
-            "--allow-hazard",
-            &hazards,
-            "--lock-wait",
-            "0",
-            "--format",
-            "json",
-        ],
-    )?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        // With events on, apply's text went to stderr.
-        return Err(format!(
-            "{}{stdout}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let summary = stdout
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find(|event| event["event"] == "summary");
-    Ok(match summary {
-        Some(event) => {
-            let count = |key: &str| event[key].as_u64().unwrap_or(0);
-            format!(
-                "{} target(s) converged, {} already up to date",
-                count("converged"),
-                count("up_to_date")
-            )
-        }
-        // Nothing to change: apply stops before it runs anything.
-        None => "no changes".to_string(),
-    })
-}
-
-fn converged(project: &Path, url: &str) -> Result<String, String> {
-    let output = kschema(project, url, &["plan", "--tenant", "all"])?;
-    match output.status.code() {
-        Some(0) => Ok(String::new()),
-        _ => Err(format!(
-            "the plan after apply is not empty:\n{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
+        .join(",");
+    let args = ApplyArgs::as_typed(&[
+        "--yes",
+        "--tenant",
+        "all",
+        "--allow-hazard",
+        &hazards,
+        "--lock-wait",
+        "0",
+        "--all-at-once",
+    ])
+    .map_err(|problem| format!("{:?}", Report::new(problem)))?;
+    let (result, printed) = captured(super::apply::converge(project, &args)).await;
+    match result {
+        Ok(Converged {
+            status: ExitStatus::Success,
+            changed: 0,
+            up_to_date,
+        }) => Ok(format!("no changes ({up_to_date} target(s) up to date)")),
+        Ok(Converged {
+            status: ExitStatus::Success,
+            changed,
+            up_to_date,
+        }) => Ok(format!(
+            "{changed} target(s) converged, {up_to_date} already up to date"
         )),
+        Ok(Converged { status, .. }) => Err(format!("{printed}apply stopped ({status:?})")),
+        Err(report) => Err(failed(&printed, &report)),
+    }
+}
+
+/// `kschema plan --tenant all` finds nothing to change.
+async fn converged(project: &GlobalArgs) -> Result<String, String> {
+    let args: PlanArgs =
+        as_typed("plan", &["--tenant", "all"]).map_err(|p| format!("{:?}", Report::new(p)))?;
+    let (planned, printed) = captured(prepare(project, &args.targets, None)).await;
+    match planned {
+        Ok(planned) if planned.is_empty() => Ok(String::new()),
+        Ok(planned) => Err(format!(
+            "the plan after apply is not empty:\n{}",
+            super::plan::render(&planned, Format::Text, false)
+        )),
+        Err(report) => Err(failed(&printed, &report)),
     }
 }
 
@@ -289,45 +284,29 @@ struct Catalog {
     dump: String,
 }
 
-fn catalog(project: &Path, url: &str) -> Result<Catalog, String> {
-    let file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
-    let output = kschema(
-        project,
-        url,
-        &[
-            "snapshot",
-            "--tenant",
-            "all",
-            "--out",
-            &file.path().display().to_string(),
-        ],
-    )?;
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
-    }
-    let snapshot: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(file.path()).map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-    let fingerprints: BTreeMap<String, String> = snapshot["schemas"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                .collect()
-        })
-        .unwrap_or_default();
+async fn catalog(
+    project: &GlobalArgs,
+    scratch: &tokio_postgres::Config,
+) -> Result<Catalog, String> {
+    let (taken, printed) = captured(snapshot::take(project, &TenantSelection::All)).await;
+    let (snapshot, _) = taken.map_err(|report| failed(&printed, &report))?;
+    let fingerprints: BTreeMap<String, String> = snapshot
+        .schemas
+        .iter()
+        .map(|(schema, print)| (schema.to_string(), print.to_string()))
+        .collect();
     let pg_dump = find_bin_dir()
         .map(|b| b.join("pg_dump"))
         .filter(|p| p.exists())
         .unwrap_or_else(|| "pg_dump".into());
     let mut dump = Command::new(pg_dump);
-    dump.args([
-        "--schema-only",
-        "--no-owner",
-        "--no-privileges",
-        "--dbname",
-        url,
-    ]);
+    dump.args(["--schema-only", "--no-owner", "--no-privileges", "--dbname"])
+        // The password goes through the environment, not argv.
+        .arg(conninfo(scratch, Password::Left))
+        .env_remove("PGPASSWORD");
+    if let Some(password) = scratch.get_password() {
+        dump.env("PGPASSWORD", String::from_utf8_lossy(password).into_owned());
+    }
     for schema in fingerprints.keys() {
         dump.arg("--schema").arg(schema);
     }
@@ -369,33 +348,39 @@ fn compare(before: &Catalog, after: &Catalog) -> Result<String, String> {
     Ok(format!("{} schemas", before.fingerprints.len()))
 }
 
-/// A `key=value` connection string (with the password, for the child's
-/// environment only).
-fn conninfo(config: &tokio_postgres::Config) -> String {
+/// Whether a connection string carries the password: in memory for the
+/// in-process commands, never on a child's command line.
+#[derive(Clone, Copy, PartialEq)]
+enum Password {
+    Included,
+    Left,
+}
+
+/// A `key=value` connection string for the scratch database.
+fn conninfo(config: &tokio_postgres::Config, password: Password) -> String {
+    let quoted = |value: &str| format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"));
     let mut parts = Vec::new();
     for host in config.get_hosts() {
         match host {
-            Host::Tcp(h) => parts.push(format!("host={h}")),
+            Host::Tcp(h) => parts.push(format!("host={}", quoted(h))),
             #[cfg(unix)]
-            Host::Unix(p) => parts.push(format!("host={}", p.display())),
+            Host::Unix(p) => parts.push(format!("host={}", quoted(&p.display().to_string()))),
         }
     }
     if let Some(port) = config.get_ports().first() {
         parts.push(format!("port={port}"));
     }
     if let Some(user) = config.get_user() {
-        parts.push(format!("user={user}"));
+        parts.push(format!("user={}", quoted(user)));
     }
-    if let Some(password) = config.get_password() {
+    if let (Some(secret), Password::Included) = (config.get_password(), password) {
         parts.push(format!(
-            "password='{}'",
-            String::from_utf8_lossy(password)
-                .replace('\\', "\\\\")
-                .replace('\'', "\\'")
+            "password={}",
+            quoted(&String::from_utf8_lossy(secret))
         ));
     }
     if let Some(db) = config.get_dbname() {
-        parts.push(format!("dbname={db}"));
+        parts.push(format!("dbname={}", quoted(db)));
     }
     parts.join(" ")
 }

@@ -353,6 +353,40 @@ async fn tenant_add_and_remove() {
     );
     assert!(db.schemas().await.contains(&"org_newco".to_string()));
 
+    // A drop that cannot get its lock fails like any apply target: the
+    // cause, a retry of the same command, and the tenant stays registered.
+    project.write(
+        "kschema.toml",
+        "[apply]\nlock_timeout = 0.2\nlock_attempts = 1\n",
+    );
+    let holder = db.client().await;
+    holder
+        .batch_execute("BEGIN; LOCK TABLE org_newco.items IN ACCESS SHARE MODE")
+        .await
+        .unwrap();
+    let blocked = kschema(
+        &project,
+        &db,
+        &[
+            "tenant",
+            "remove",
+            "newco",
+            "--allow-hazard",
+            "deletes-data",
+            "--yes",
+        ],
+    );
+    assert_eq!(blocked.code, 1, "{}", blocked.snapshot());
+    assert!(blocked.stdout.contains("lock"), "{}", blocked.snapshot());
+    assert!(
+        blocked.stderr.contains("kschema tenant remove newco"),
+        "{}",
+        blocked.snapshot()
+    );
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    assert!(db.schemas().await.contains(&"org_newco".to_string()));
+    assert!(project.read("tenants.toml").contains("newco"));
+
     let removed = kschema(
         &project,
         &db,

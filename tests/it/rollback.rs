@@ -136,16 +136,64 @@ async fn verify_proves_the_round_trip_across_two_revisions() {
     // verify works on its own scratch database: the test database is
     // untouched, and the scratch one is gone.
     assert_eq!(db.schemas().await, ["public"]);
-    let client = db.client().await;
-    let scratch = client
+    assert_scratch_dropped(&db, &from_empty.stdout).await;
+}
+
+/// The scratch database verify names in its first line is gone (other
+/// tests' verify runs share the cluster, so only this one is looked for).
+async fn assert_scratch_dropped(db: &TestDb, stdout: &str) {
+    let start = stdout
+        .find("kschema_verify_")
+        .expect("the scratch database is named");
+    let name: String = stdout[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let left: i64 = db
+        .client()
+        .await
         .query_one(
-            "SELECT count(*) FROM pg_database WHERE datname LIKE 'kschema_verify_%'",
-            &[],
+            "SELECT count(*) FROM pg_database WHERE datname = $1",
+            &[&name],
         )
         .await
         .unwrap()
-        .get::<_, i64>(0);
-    assert_eq!(scratch, 0);
+        .get(0);
+    assert_eq!(left, 0, "{name} is left behind");
+}
+
+/// A phase that fails shows, under its line, what the command said — its
+/// diagnostic with the file and line — and verify fails; the scratch
+/// database is dropped all the same.
+#[tokio::test]
+async fn verify_shows_the_diagnostic_of_the_phase_that_failed() {
+    let project = repository();
+    let db = TestDb::new().await;
+    project.write(
+        "schema/tenant/report.sql",
+        "CREATE VIEW item_report AS\nSELECT no_such_column FROM items;\n",
+    );
+    let run = kschema(&project, &db, &["verify"]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(
+        run.stdout.contains("✓ build the previous desired state"),
+        "{}",
+        run.snapshot()
+    );
+    assert!(
+        run.stdout.contains("✗ apply the current desired state"),
+        "{}",
+        run.snapshot()
+    );
+    assert!(run.stdout.contains("no_such_column"), "{}", run.snapshot());
+    assert!(run.stdout.contains("report.sql:2"), "{}", run.snapshot());
+    assert!(
+        run.stderr
+            .contains("verify failed: apply the current desired state"),
+        "{}",
+        run.snapshot()
+    );
+    assert_scratch_dropped(&db, &run.stdout).await;
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The apply engine every path that changes a database goes through — a
-//! fresh plan (`apply`), a saved one (`apply PLAN.json`), a rollback and
-//! `tenant add` (through `apply`): lock every database of the run, gate
+//! fresh plan (`apply`), a saved one (`apply PLAN.json`), a rollback,
+//! `tenant add` and `verify` (through `apply`, in-process) and `tenant
+//! remove` (its one drop as a target): lock every database of the run, gate
 //! (hazards the policy does not allow refuse the whole run; then someone
 //! approves), execute (PostgreSQL in waves or all at once, each target's
 //! history row committed with it; then MongoDB), one verdict.

@@ -53,6 +53,21 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Re
     if let Some(path) = &args.plan_file {
         return run_saved(global, args, path).await;
     }
+    Ok(converge(global, args).await?.status)
+}
+
+/// What a fresh apply did, for a command that applies on the user's
+/// behalf (`verify`) and reports it in its own words.
+pub struct Converged {
+    pub status: ExitStatus,
+    /// PostgreSQL targets that had changes (all converged, when this is
+    /// returned rather than an error).
+    pub changed: usize,
+    pub up_to_date: usize,
+}
+
+/// A fresh plan's path: resolve, lock, plan, gate, execute.
+pub async fn converge(global: &GlobalArgs, args: &ApplyArgs) -> Result<Converged, Report> {
     let trace = crate::trace::Trace::new();
     let desired = super::load_desired(global, &args.targets)?;
     // --only-failed looks at every tenant's last run.
@@ -140,21 +155,31 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Re
         text.push_str(&render_mongo_text(mongo, &policy));
     }
     print(&text)?;
-    // A resumed wave's gates are checked again even when its tenants are
-    // all converged.
-    if planned.is_empty() && resume.is_none() {
-        return Ok(ExitStatus::Success);
-    }
-    let plans: Vec<&Plan> = planned.shards.iter().map(|s| &s.plan).collect();
-    gate(&plans, planned.mongo.as_ref(), &policy, args)?;
-
-    let options = apply_options(&planned.desired, args, run);
     let up_to_date = planned
         .shards
         .iter()
         .flat_map(|s| &s.plan.targets)
         .filter(|t| t.is_empty())
         .count();
+    let changed = planned
+        .shards
+        .iter()
+        .map(|s| s.plan.targets.len())
+        .sum::<usize>()
+        - up_to_date;
+    // A resumed wave's gates are checked again even when its tenants are
+    // all converged.
+    if planned.is_empty() && resume.is_none() {
+        return Ok(Converged {
+            status: ExitStatus::Success,
+            changed,
+            up_to_date,
+        });
+    }
+    let plans: Vec<&Plan> = planned.shards.iter().map(|s| &s.plan).collect();
+    gate(&plans, planned.mongo.as_ref(), &policy, args)?;
+
+    let options = apply_options(&planned.desired, args, run);
     let work: Vec<rollout::DatabaseWork> = planned
         .shards
         .iter()
@@ -196,7 +221,11 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Re
     )
     .await;
     trace.mark("apply");
-    result
+    Ok(Converged {
+        status: result?,
+        changed,
+        up_to_date,
+    })
 }
 
 fn out_mongo(mongo: &kschema_core::mongo::MongoPlan, policy: &HazardPolicy) -> Result<(), Report> {

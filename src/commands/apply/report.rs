@@ -25,7 +25,8 @@ impl Progress {
     pub(super) fn new(total: usize, heading: &str) -> Progress {
         let quiet = crate::trace::quiet();
         let events = crate::commands::events::enabled();
-        let bar = (!quiet && !events && std::io::stdout().is_terminal()).then(|| {
+        let shown = !quiet && !events && !crate::commands::capturing();
+        let bar = (shown && std::io::stdout().is_terminal()).then(|| {
             let bar = ProgressBar::new(total as u64);
             bar.set_style(
                 ProgressStyle::with_template(
