@@ -1,7 +1,7 @@
 //! Bad input gets a diagnostic (file, line, caret, help), exit code 1, and
 //! changes nothing anywhere.
 
-use crate::support::{kschema, kschema_with, Project, TestDb, TENANT_SCHEMAS};
+use crate::support::{assert_cli_snapshot, kschema, kschema_with, Project, TestDb, TENANT_SCHEMAS};
 
 /// Applies the shipped state, breaks the project with `spoil`, runs
 /// `apply`, and checks the refusal left every schema as it was.
@@ -24,7 +24,7 @@ async fn refused(snapshot: &str, spoil: impl FnOnce(&Project), args: &[&str]) {
         "nothing is planned from bad input:\n{}",
         run.stdout
     );
-    insta::assert_snapshot!(snapshot, run.snapshot());
+    assert_cli_snapshot!(snapshot, run);
     assert_eq!(everything(&db).await, before, "the database changed");
 }
 
@@ -164,7 +164,7 @@ async fn unreachable_database_names_it_without_the_password() {
     );
     assert_eq!(run.code, 1, "{}", run.snapshot());
     assert!(!run.stdout.contains("sup3rs3cret") && !run.stderr.contains("sup3rs3cret"));
-    insta::assert_snapshot!("bad_unreachable_database", run.snapshot());
+    assert_cli_snapshot!("bad_unreachable_database", run);
 }
 
 #[test]

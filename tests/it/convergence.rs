@@ -3,7 +3,8 @@
 //! second plan is empty. Each case is a folder-free project written here.
 
 use crate::support::{
-    assert_same_dump, kschema, project_of, run_directly, run_psql, Project, TestDb,
+    assert_cli_snapshot, assert_same_dump, kschema, project_of, run_directly, run_psql, Project,
+    TestDb,
 };
 
 const PUBLIC: &str = r#"
@@ -188,7 +189,7 @@ async fn sql_format_runs_in_psql_and_converges() {
     let db = TestDb::new().await;
     let plan = kschema(&project, &db, &["plan", "--format", "sql"]);
     assert_eq!(plan.code, 2, "{}", plan.snapshot());
-    insta::assert_snapshot!("plan_sql_fresh", plan.snapshot());
+    assert_cli_snapshot!("plan_sql_fresh", plan);
     let script = project.path().join("plan.sql");
     std::fs::write(&script, &plan.stdout).unwrap();
     run_psql(&script, &db);
@@ -251,7 +252,7 @@ async fn evolving_a_populated_table_converges() {
     project.write("schema/public/orders.sql", V2);
     let plan = kschema(&project, &db, &["plan"]);
     assert_eq!(plan.code, 2, "{}", plan.snapshot());
-    insta::assert_snapshot!("evolve_plan", plan.snapshot());
+    assert_cli_snapshot!("evolve_plan", plan);
 
     let refused = kschema(&project, &db, &["apply"]);
     assert_eq!(refused.code, 1, "{}", refused.snapshot());

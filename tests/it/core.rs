@@ -1,7 +1,7 @@
 //! The core engine on a real PostgreSQL: the shipped desired state, drift in
 //! one tenant, and bad input that changes nothing.
 
-use crate::support::{kschema, Project, TestDb, TENANT_SCHEMAS};
+use crate::support::{assert_cli_snapshot, kschema, Project, TestDb, TENANT_SCHEMAS};
 
 /// The shipped schema applied by kschema gives exactly the catalog that
 /// running the same SQL files by hand gives (public as is, each tenant with
@@ -12,7 +12,7 @@ async fn fresh_database_matches_the_design_document() {
     let db = TestDb::new().await;
     let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
-    insta::assert_snapshot!("apply_fresh_database", apply.snapshot());
+    assert_cli_snapshot!("apply_fresh_database", apply);
 
     let reference = TestDb::new().await;
     for file in sql_files(&project, "schema/public") {
@@ -69,7 +69,7 @@ async fn fresh_database_matches_the_design_document() {
 
     let plan = kschema(&project, &db, &["plan"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
-    insta::assert_snapshot!("plan_after_apply", plan.snapshot());
+    assert_cli_snapshot!("plan_after_apply", plan);
 }
 
 fn sql_files(project: &Project, folder: &str) -> Vec<String> {
@@ -123,7 +123,7 @@ async fn drift_case(snapshot: &str, drift: &str, apply_flags: &[&str]) {
     db.execute(drift).await;
     let plan = kschema(&project, &db, &["plan"]);
     assert_eq!(plan.code, 2, "{}", plan.snapshot());
-    insta::assert_snapshot!(format!("drift_{snapshot}_plan"), plan.snapshot());
+    assert_cli_snapshot!(format!("drift_{snapshot}_plan"), plan);
 
     let mut args = vec!["apply", "--tenant", "all"];
     args.extend_from_slice(apply_flags);
@@ -161,7 +161,7 @@ async fn drift_extra_column_needs_allow_destructive() {
     let before = db.catalog("org_def456").await;
     let refused = kschema(&project, &db, &["apply", "--tenant", "all"]);
     assert_eq!(refused.code, 1, "{}", refused.snapshot());
-    insta::assert_snapshot!("drift_extra_column_refused", refused.snapshot());
+    assert_cli_snapshot!("drift_extra_column_refused", refused);
     assert_eq!(
         db.catalog("org_def456").await,
         before,
@@ -174,7 +174,7 @@ async fn drift_extra_column_needs_allow_destructive() {
 async fn drift_case_on(project: &Project, db: &TestDb, snapshot: &str, apply_flags: &[&str]) {
     let plan = kschema(project, db, &["plan"]);
     assert_eq!(plan.code, 2, "{}", plan.snapshot());
-    insta::assert_snapshot!(format!("drift_{snapshot}_plan"), plan.snapshot());
+    assert_cli_snapshot!(format!("drift_{snapshot}_plan"), plan);
     let mut args = vec!["apply", "--tenant", "all"];
     args.extend_from_slice(apply_flags);
     let apply = kschema(project, db, &args);
@@ -257,7 +257,7 @@ async fn new_tenant_in_registry_is_provisioned() {
     );
     let plan = kschema(&project, &db, &["plan"]);
     assert_eq!(plan.code, 2, "{}", plan.snapshot());
-    insta::assert_snapshot!("new_tenant_plan", plan.snapshot());
+    assert_cli_snapshot!("new_tenant_plan", plan);
     let apply = kschema(&project, &db, &["apply", "--tenant", "new001"]);
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
     assert_eq!(

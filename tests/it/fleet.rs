@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::support::{command, kschema, kschema_with, run, Project, TestDb};
+use crate::support::{assert_cli_snapshot, command, kschema, kschema_with, run, Project, TestDb};
 
 const ITEMS_V1: &str = "CREATE TABLE items (
     id SERIAL PRIMARY KEY,
@@ -66,7 +66,7 @@ async fn one_failing_tenant_does_not_stop_the_others_and_retry_only_failed_works
     );
     let apply = kschema(&project, &db, &["apply"]);
     assert_eq!(apply.code, 1, "{}", apply.snapshot());
-    insta::assert_snapshot!("fault_one_tenant", apply.snapshot());
+    assert_cli_snapshot!("fault_one_tenant", apply);
     assert!(
         apply.stderr.contains("kschema apply --tenant t03"),
         "{}",
@@ -340,7 +340,7 @@ async fn tenant_add_and_remove() {
 
     let bad = kschema(&project, &db, &["tenant", "add", "New-Co"]);
     assert_eq!(bad.code, 1);
-    insta::assert_snapshot!("tenant_add_invalid", bad.snapshot());
+    assert_cli_snapshot!("tenant_add_invalid", bad);
 
     db.execute("INSERT INTO org_newco.items (name) VALUES ('keep?')")
         .await;

@@ -2,7 +2,7 @@
 //! statements work, the hazard is reported, the gate blocks without the
 //! allow, and the result converges.
 
-use crate::support::{kschema, Project, TestDb};
+use crate::support::{assert_cli_snapshot, kschema, Project, TestDb};
 
 /// Every hazard blocks, so each case proves its own gate.
 const STRICT: &str = r#"[apply]
@@ -53,7 +53,7 @@ async fn case(name: &str, changed: &str, expected: &[&str], allow: &[&str], no_o
     }
     let plan = kschema(&project, &db, &plan_args);
     assert_eq!(plan.code, 2, "{}", plan.snapshot());
-    insta::assert_snapshot!(format!("hazard_{name}"), plan.snapshot());
+    assert_cli_snapshot!(format!("hazard_{name}"), plan);
     for hazard in expected {
         assert!(
             plan.stdout.contains(&format!("! {hazard}:")),
@@ -268,7 +268,7 @@ async fn invalid_index_left_by_a_failed_build_is_rebuilt() {
     db.execute("DELETE FROM t WHERE id = 2").await;
     let plan = kschema(&project, &db, &["plan"]);
     assert_eq!(plan.code, 2, "{}", plan.snapshot());
-    insta::assert_snapshot!("invalid_index_rebuild_plan", plan.snapshot());
+    assert_cli_snapshot!("invalid_index_rebuild_plan", plan);
     assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
     assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
 }
@@ -290,7 +290,7 @@ async fn annotation_allows_a_hazard_on_its_object() {
         "-- kschema:allow-hazard deletes-data\nCREATE TABLE t (\n    id INT PRIMARY KEY,\n    qty BIGINT -- kschema:allow-hazard rewrites-table\n);\n",
     );
     let plan = kschema(&project, &db, &["plan"]);
-    insta::assert_snapshot!("annotation_allows_plan", plan.snapshot());
+    assert_cli_snapshot!("annotation_allows_plan", plan);
     let apply = kschema(&project, &db, &["apply"]);
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
     assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
@@ -309,7 +309,7 @@ async fn misspelt_annotation_is_reported() {
     let db = TestDb::new().await;
     let run = kschema(&project, &db, &["plan"]);
     assert_eq!(run.code, 1);
-    insta::assert_snapshot!("annotation_misspelt", run.snapshot());
+    assert_cli_snapshot!("annotation_misspelt", run);
 }
 
 /// renamed-from turns drop + add into RENAME, keeping the data; without it
@@ -332,14 +332,14 @@ async fn renames_keep_data() {
         "{}",
         unannotated.stdout
     );
-    insta::assert_snapshot!("rename_hint", unannotated.snapshot());
+    assert_cli_snapshot!("rename_hint", unannotated);
 
     project.write(
         "schema/tenant/t.sql",
         "-- kschema:renamed-from people\nCREATE TABLE persons (\n    id INT PRIMARY KEY,\n    email TEXT NOT NULL -- kschema:renamed-from mail\n);\nCREATE INDEX people_mail ON persons (email);\n",
     );
     let plan = kschema(&project, &db, &["plan"]);
-    insta::assert_snapshot!("rename_plan", plan.snapshot());
+    assert_cli_snapshot!("rename_plan", plan);
     let apply = kschema(&project, &db, &["apply"]);
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
     assert_eq!(kschema(&project, &db, &["plan"]).code, 0);

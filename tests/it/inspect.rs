@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use crate::support::{command, kschema, kschema_with, run, MongoServer, Project, TestDb};
+use crate::support::{
+    assert_cli_snapshot, command, kschema, kschema_with, run, MongoServer, Project, TestDb,
+};
 
 fn files_under(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -97,7 +99,7 @@ async fn inspect_reports_tenant_schemas_that_differ() {
     let out = inspected();
     let run = kschema(&out, &db, &["inspect"]);
     assert_eq!(run.code, 0, "{}", run.snapshot());
-    insta::assert_snapshot!("inspect_outliers", run.snapshot());
+    assert_cli_snapshot!("inspect_outliers", run);
 
     // The majority shape is the template; every tenant is registered.
     let items = out.read("schema/tenant/items.sql");

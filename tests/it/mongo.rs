@@ -5,7 +5,7 @@
 use mongodb::bson::{doc, Document};
 use mongodb::Client;
 
-use crate::support::{command, run, MongoServer, Project, Run, TestDb};
+use crate::support::{assert_cli_snapshot, command, run, MongoServer, Project, Run, TestDb};
 
 struct Setup {
     project: Project,
@@ -322,7 +322,7 @@ async fn bad_collection_files_change_nothing() {
     );
     let bad_json = s.kschema(&["apply"]);
     assert_eq!(bad_json.code, 1);
-    insta::assert_snapshot!("mongo_bad_json", bad_json.snapshot());
+    assert_cli_snapshot!("mongo_bad_json", bad_json);
     s.project.write(
         "schema/mongo/execution_records.json",
         "{\"$jsonSchema\": {\"bsonType\": \"object\"}}\n",
@@ -333,7 +333,7 @@ async fn bad_collection_files_change_nothing() {
     );
     let bad_toml = s.kschema(&["apply"]);
     assert_eq!(bad_toml.code, 1);
-    insta::assert_snapshot!("mongo_bad_toml", bad_toml.snapshot());
+    assert_cli_snapshot!("mongo_bad_toml", bad_toml);
     let names = s.database().await.list_collection_names().await.unwrap();
     assert!(names.is_empty(), "nothing was created: {names:?}");
 }

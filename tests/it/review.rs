@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::support::{kschema, kschema_with, Project, Run, TestDb};
+use crate::support::{assert_cli_snapshot, kschema, kschema_with, Project, Run, TestDb};
 
 /// The shipped schema converged, then drift that makes three tenant groups
 /// (two tenants missing an index, one with an extra column, the rest up to
@@ -40,9 +40,9 @@ async fn all_four_formats_show_groups_and_hazards() {
     let (project, db) = drifted_fleet().await;
     let text = kschema(&project, &db, &["plan"]);
     assert_eq!(text.code, 2);
-    insta::assert_snapshot!("format_text", text.snapshot());
+    assert_cli_snapshot!("format_text", text);
     let sql = kschema(&project, &db, &["plan", "--format", "sql"]);
-    insta::assert_snapshot!("format_sql", sql.snapshot());
+    assert_cli_snapshot!("format_sql", sql);
     let json = kschema(&project, &db, &["plan", "--format", "json"]);
     assert_eq!(json.code, 2);
     let document = scrub_json(&json);
@@ -51,7 +51,7 @@ async fn all_four_formats_show_groups_and_hazards() {
     let markdown = kschema(&project, &db, &["plan", "--format", "markdown"]);
     assert!(markdown.stdout.contains("```diff"), "{}", markdown.stdout);
     assert!(markdown.stdout.contains("<details>"));
-    insta::assert_snapshot!("format_markdown", markdown.snapshot());
+    assert_cli_snapshot!("format_markdown", markdown);
 }
 
 #[tokio::test]
@@ -74,7 +74,7 @@ async fn saved_plan_applies_exactly_and_refuses_changed_targets() {
         &["apply", plan_file.to_str().unwrap(), "--allow-destructive"],
     );
     assert_eq!(apply.code, 1, "{}", apply.snapshot());
-    insta::assert_snapshot!("saved_plan_refused_target", apply.snapshot());
+    assert_cli_snapshot!("saved_plan_refused_target", apply);
 
     // The unchanged targets got exactly the reviewed statements.
     let after = kschema(&project, &db, &["plan"]);
@@ -173,7 +173,7 @@ async fn check_reports_drift_grouped() {
     db.execute("CREATE SCHEMA org_forgotten").await;
     let check = kschema(&project, &db, &["check"]);
     assert_eq!(check.code, 2, "{}", check.snapshot());
-    insta::assert_snapshot!("check_drift", check.snapshot());
+    assert_cli_snapshot!("check_drift", check);
     assert_eq!(
         kschema(&project, &db, &["apply", "--allow-destructive"]).code,
         0
@@ -369,11 +369,11 @@ async fn a_drifted_hundred_tenant_fleet_in_all_four_formats() {
     let args = |format: &'static str| ["plan", "--tenant", "all", "--format", format];
     let text = kschema(&project, &db, &args("text"));
     assert_eq!(text.code, 2, "{}", text.snapshot());
-    insta::assert_snapshot!("fleet100_text", text.snapshot());
+    assert_cli_snapshot!("fleet100_text", text);
     let sql = kschema(&project, &db, &args("sql"));
-    insta::assert_snapshot!("fleet100_sql", sql.snapshot());
+    assert_cli_snapshot!("fleet100_sql", sql);
     let json = kschema(&project, &db, &args("json"));
     insta::assert_snapshot!("fleet100_json", scrub_json(&json));
     let markdown = kschema(&project, &db, &args("markdown"));
-    insta::assert_snapshot!("fleet100_markdown", markdown.snapshot());
+    assert_cli_snapshot!("fleet100_markdown", markdown);
 }

@@ -2,7 +2,7 @@
 //! permissions, insert / update / prune against real rows, tenant-scoped
 //! seeds in foreign-key order, and values that do not convert.
 
-use crate::support::{kschema, Project, TestDb};
+use crate::support::{assert_cli_snapshot, kschema, Project, TestDb};
 
 #[tokio::test]
 async fn shipped_roles_and_permissions_are_seeded() {
@@ -58,7 +58,7 @@ async fn rows_are_inserted_updated_and_pruned_by_key() {
     .await;
     let plan = kschema(&project, &db, &["plan"]);
     assert_eq!(plan.code, 2, "{}", plan.snapshot());
-    insta::assert_snapshot!("seed_drift_plan", plan.snapshot());
+    assert_cli_snapshot!("seed_drift_plan", plan);
     assert!(
         plan.stdout
             .contains("description \"changed by hand\" → \"Manage projects and users\""),
@@ -152,7 +152,7 @@ async fn bad_seed(snapshot: &str, seed: &str) {
     project.write("schema/seeds/default_roles.toml", seed);
     let run = kschema(&project, &db, &["apply"]);
     assert_eq!(run.code, 1, "{}", run.snapshot());
-    insta::assert_snapshot!(snapshot, run.snapshot());
+    assert_cli_snapshot!(snapshot, run);
     assert_eq!(db.catalog("public").await, before);
     let count: i64 = db
         .client()

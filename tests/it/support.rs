@@ -302,26 +302,48 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A finished `kschema` run.
+/// A finished `kschema` run: what it printed, and what insta-cmd recorded
+/// of how it was started (program, arguments, environment), for its
+/// snapshot.
 #[derive(Debug)]
 pub struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+    /// insta-cmd's record of the command, with the parts that change from
+    /// run to run replaced (it is the snapshot's `info`).
+    pub info: serde_json::Value,
 }
 
 impl Run {
-    /// Exit code, stdout and stderr as one text, with the parts that change
-    /// from run to run (database names, folders, timings) replaced.
+    /// The run as insta-cmd snapshots it (success, exit code, stdout,
+    /// stderr), with the parts that change from run to run (database
+    /// names, folders, timings) replaced.
     pub fn snapshot(&self) -> String {
         format!(
-            "exit code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+            "success: {:?}\nexit_code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}",
+            self.code == 0,
             self.code,
             scrub(&self.stdout),
             scrub(&self.stderr)
         )
     }
 }
+
+/// `insta_cmd::assert_cmd_snapshot!` for a run the test also looks into:
+/// insta-cmd ran the command (see [`run`]); this snapshots it the way its
+/// macro does — the command as the snapshot's info, the output as its body
+/// — which insta-cmd's own macro cannot do without running it again.
+macro_rules! assert_cli_snapshot {
+    ($name:expr, $run:expr) => {{
+        let run: &$crate::support::Run = &$run;
+        let mut settings = insta::Settings::clone_current();
+        settings.set_info(&run.info);
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!($name, run.snapshot()));
+    }};
+}
+pub(crate) use assert_cli_snapshot;
 
 /// Runs the real binary with `--project` and `--database-url` set.
 pub fn kschema(project: &Project, db: &TestDb, args: &[&str]) -> Run {
@@ -410,12 +432,44 @@ pub fn shared_cache_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kschema-cache")
 }
 
+/// Runs `command` through insta-cmd, keeping its output and its record of
+/// the command.
 pub fn run(command: &mut Command) -> Run {
-    let output = command.output().expect("run kschema");
+    let (info, output) = insta_cmd::Spawn::spawn_with_info(command, None);
+    let mut info = serde_json::to_value(&info).expect("insta-cmd's info is JSON");
+    scrub_info(&mut info);
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        info,
+    }
+}
+
+/// The command's arguments and environment without what changes from run
+/// to run: the project folder, the test database's URL, the cache folder.
+fn scrub_info(info: &mut serde_json::Value) {
+    use serde_json::Value;
+    if let Some(Value::Array(args)) = info.get_mut("args") {
+        let mut after_url = false;
+        for arg in args.iter_mut() {
+            if let Value::String(text) = arg {
+                *text = if after_url {
+                    "<test database>".to_string()
+                } else {
+                    scrub_temp_paths(text)
+                };
+                after_url = text == "--database-url";
+            }
+        }
+    }
+    if let Some(Value::Object(env)) = info.get_mut("env") {
+        env.remove("KSCHEMA_CACHE_DIR");
+        for value in env.values_mut() {
+            if let Value::String(text) = value {
+                *text = scrub_temp_paths(text);
+            }
+        }
     }
 }
 
