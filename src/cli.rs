@@ -454,6 +454,11 @@ pub struct InspectArgs {
     #[arg(long, value_name = "NAME")]
     pub mongo_database: Option<String>,
 
+    /// Other shared schemas to write, each to schema/<name>/
+    /// (comma-separated or repeated): they converge like public.
+    #[arg(long = "shared", value_delimiter = ',', value_name = "SCHEMA")]
+    pub shared: Vec<String>,
+
     /// Replace existing files.
     #[arg(long)]
     pub force: bool,

@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use kschema_core::load::{parse_project, DesiredState, ProjectFiles, Scope};
+use std::collections::BTreeMap;
+
+use kschema_core::load::{parse_project, DesiredState, ProjectFiles, TENANT_FOLDER};
 use kschema_core::{Problem, SourceFile};
 
 /// Reads and loads the project in `root`.
@@ -25,8 +27,15 @@ pub fn read_project(root: &Path) -> Result<ProjectFiles, Problem> {
         )
         .with_help("run kschema in a project folder (with schema/public, schema/tenant and tenants.toml) or pass --project DIR"));
     }
-    let public = read_folder(root, Scope::Public.folder(), "sql")?;
-    let tenant = read_folder(root, Scope::Tenant.folder(), "sql")?;
+    let public = read_folder(root, "schema/public", "sql")?;
+    let tenant = read_folder(root, TENANT_FOLDER, "sql")?;
+    let mut shared = BTreeMap::new();
+    for schema in shared_folders(&schema_dir)? {
+        shared.insert(
+            schema.clone(),
+            read_folder(root, &format!("schema/{schema}"), "sql")?,
+        );
+    }
     let seeds = read_folder(root, "schema/seeds", "toml")?;
     let mongo = read_folder(root, "schema/mongo", "toml")?;
     let mongo_json = read_folder(root, "schema/mongo", "json")?;
@@ -45,6 +54,7 @@ pub fn read_project(root: &Path) -> Result<ProjectFiles, Problem> {
     Ok(ProjectFiles {
         root: root.to_path_buf(),
         public,
+        shared,
         tenant,
         tenants,
         config,
@@ -52,6 +62,48 @@ pub fn read_project(root: &Path) -> Result<ProjectFiles, Problem> {
         mongo,
         mongo_json,
     })
+}
+
+/// The folders of `schema/` that hold another shared schema's `.sql`
+/// files: every folder but public, tenant, seeds and mongo. Its name is
+/// the schema's, so it must be one kschema can write unquoted.
+fn shared_folders(schema_dir: &Path) -> Result<Vec<String>, Problem> {
+    let entries = std::fs::read_dir(schema_dir).map_err(|e| io_problem(schema_dir, &e))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| io_problem(schema_dir, &e))?.path();
+        let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        if !path.is_dir() || matches!(name.as_str(), "public" | "tenant" | "seeds" | "mongo") {
+            continue;
+        }
+        let holds_sql = std::fs::read_dir(&path)
+            .map_err(|e| io_problem(&path, &e))?
+            .flatten()
+            .any(|f| f.path().extension().is_some_and(|e| e == "sql"));
+        if !holds_sql {
+            continue;
+        }
+        let plain = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && name.len() <= 63;
+        if !plain || name.starts_with("pg_") || name == "information_schema" {
+            return Err(Problem::new(
+                "kschema::project::shared_schema",
+                format!("schema/{name}/ holds SQL files, but {name:?} cannot be a shared schema's name"),
+            )
+            .with_help("a folder of schema/ other than public, tenant, seeds and mongo is a shared schema of that name: use a lowercase name of letters, digits and _ (not pg_…), or move the files"));
+        }
+        names.push(name);
+    }
+    names.sort();
+    Ok(names)
 }
 
 fn read_folder(

@@ -92,8 +92,8 @@ pub async fn run(global: &GlobalArgs, args: &DiffArgs) -> Result<ExitStatus, Rep
             only_in_from.push(schema.to_string());
         }
     }
-    // public first, as everywhere else.
-    plan.targets.sort_by_key(|t| !t.target.is_public());
+    // The shared schemas first, as everywhere else.
+    plan.targets.sort_by_key(|t| !t.target.is_shared());
     // Neither side's unmanaged objects were compared: both are listed.
     let mut merged: BTreeMap<SchemaName, Vec<UnmanagedObject>> = BTreeMap::new();
     for side in [&from, &to] {
@@ -207,18 +207,20 @@ async fn load_side(arg: &str, reads: &[RowRead]) -> Result<Side, Report> {
     .into())
 }
 
-/// A project's schemas: public, and each tenant's from the template.
+/// A project's schemas: the shared ones, and each tenant's from the
+/// template.
 fn project_scopes(desired: &DesiredState) -> BTreeMap<SchemaName, Scope> {
-    let public = Arc::new(desired.public.clone());
     let tenant = Arc::new(desired.tenant.clone());
     let mut schemas = BTreeMap::new();
-    schemas.insert(
-        SchemaName::public(),
-        Scope {
-            loaded: public,
-            tenant: None,
-        },
-    );
+    for (schema, loaded) in desired.shared_scopes() {
+        schemas.insert(
+            schema,
+            Scope {
+                loaded: Arc::new(loaded.clone()),
+                tenant: None,
+            },
+        );
+    }
     for t in &desired.tenants.tenants {
         schemas.insert(
             t.schema.clone(),

@@ -81,7 +81,7 @@ pub async fn resolve(
         .map(|t| (t.id.as_str(), t.database.as_ref()))
         .collect();
     let mut by_database: BTreeMap<Option<String>, Vec<Target>> = BTreeMap::new();
-    for target in targets.iter().filter(|t| !t.is_public()) {
+    for target in targets.iter().filter(|t| !t.is_shared()) {
         let database = target
             .tenant
             .as_ref()
@@ -92,15 +92,14 @@ pub async fn resolve(
             .or_default()
             .push(target.clone());
     }
-    // public converges in every database that is part of the run.
+    // The shared schemas converge in every database that is part of the run.
+    let shared = desired.shared_targets();
     let mut shards = Vec::new();
     let main_tenants = by_database.remove(&None).unwrap_or_default();
     shards.push(Shard {
         name: None,
         db: main,
-        targets: std::iter::once(Target::public())
-            .chain(main_tenants)
-            .collect(),
+        targets: shared.iter().cloned().chain(main_tenants).collect(),
     });
     for shard in &desired.tenants.shards {
         let tenants = by_database
@@ -114,7 +113,7 @@ pub async fn resolve(
         shards.push(Shard {
             name: Some(shard.name.clone()),
             db: Database::from_url(&url)?.with_limits(shard.concurrency, shard.heavy_concurrency),
-            targets: std::iter::once(Target::public()).chain(tenants).collect(),
+            targets: shared.iter().cloned().chain(tenants).collect(),
         });
     }
     Ok((desired, shards))

@@ -121,7 +121,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Re
             };
             let live_schema = live.get(&target.schema);
             let mut shape = plan_schema(live_schema.map(|s| s.model.as_ref()), &scope, options);
-            if target.is_public() && has_tenants {
+            if target.is_shared() && has_tenants {
                 defer_public_drops(&mut shape.steps);
             }
             let _ = writeln!(out, "{target}: back to the state before run {run_id}");

@@ -10,14 +10,15 @@ use kschema_core::plan::Target;
 use kschema_core::{Problem, SourceFile};
 use miette::SourceSpan;
 
-/// public, then the chosen tenants in registry order. `all` (or nothing)
+/// The shared schemas (public first), then the chosen tenants in registry
+/// order. `all` (or nothing)
 /// means every tenant. An unknown id is a diagnostic pointing at it on the
 /// command line.
 pub fn select_targets(
     desired: &DesiredState,
     selection: &TenantSelection,
 ) -> Result<Vec<Target>, Problem> {
-    let mut targets = vec![Target::public()];
+    let mut targets = desired.shared_targets();
     let requested: &[String] = match selection {
         TenantSelection::All => &[],
         TenantSelection::Only(ids) => ids,

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use kschema_core::diff::{Change, ColumnChange};
 use kschema_core::load::{DesiredState, ObjectKey};
+use kschema_core::model::SchemaName;
 use kschema_core::plan::ddl::type_change_effects;
 use kschema_core::plan::Plan;
 use kschema_core::Problem;
@@ -21,8 +22,10 @@ pub async fn check_conversions(
     plan: &Plan,
     desired: &DesiredState,
 ) -> Result<(), miette::Report> {
-    // (public?, table, column, from, to), once per distinct step list.
-    let mut wanted: BTreeSet<(bool, String, String, String, String)> = BTreeSet::new();
+    // (a shared schema or None for the tenants, table, column, from, to),
+    // once per distinct step list.
+    let mut wanted: BTreeSet<(Option<SchemaName>, String, String, String, String)> =
+        BTreeSet::new();
     for group in plan.groups() {
         for step in group.steps.iter() {
             if let Change::AlterColumn {
@@ -35,7 +38,11 @@ pub async fn check_conversions(
             {
                 if type_change_effects(&from.data_type, &to.data_type).needs_using {
                     wanted.insert((
-                        group.public,
+                        group
+                            .targets
+                            .first()
+                            .filter(|t| t.target.is_shared())
+                            .map(|t| t.target.schema.clone()),
                         table.as_str().to_string(),
                         to.name.as_str().to_string(),
                         from.data_type.to_string(),
@@ -50,7 +57,7 @@ pub async fn check_conversions(
     }
     let client = db.connect().await?;
     let mut problems = Vec::new();
-    for (public, table, column, from, to) in wanted {
+    for (shared, table, column, from, to) in wanted {
         // Type names as format_type() spells them are valid SQL.
         let probe = format!("SELECT CAST(NULL::{from} AS {to})");
         let Err(error) = client.simple_query(&probe).await else {
@@ -63,11 +70,10 @@ pub async fn check_conversions(
             )
             .into());
         };
-        let scope = if public {
-            &desired.public
-        } else {
-            &desired.tenant
-        };
+        let scope = shared
+            .as_ref()
+            .and_then(|schema| desired.shared_scope(schema))
+            .unwrap_or(&desired.tenant);
         let key = ObjectKey::Column(
             kschema_core::ident::Ident::new(&table),
             kschema_core::ident::Ident::new(&column),

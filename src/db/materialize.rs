@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use kschema_core::load::{DesiredState, LoadedScope, ObjectKey};
 use kschema_core::model::SchemaName;
 use kschema_core::plan::materialize::{
-    adopt_stored_form, cache_key, creation_script, ScriptStatement, StoredForm, OVERLOADS_TABLE,
-    TEMPLATE_SCHEMA,
+    adopt_stored_form, cache_key, creation_script, ScriptScope, ScriptStatement, StoredForm,
+    OVERLOADS_TABLE, TEMPLATE_SCHEMA,
 };
 use kschema_core::Problem;
 use tokio_postgres::error::ErrorPosition;
@@ -201,12 +201,11 @@ async fn build(
                 overloads.push((row.get(0), row.get(1), row.get(2), row.get(3)));
             }
         }
-        let live = introspect(
-            &client,
-            &[SchemaName::public(), SchemaName::new(TEMPLATE_SCHEMA)],
-        )
-        .await
-        .map_err(|e| Problem::new("kschema::desired::read", e.to_string()))?;
+        let mut schemas = desired.shared_schemas();
+        schemas.push(SchemaName::new(TEMPLATE_SCHEMA));
+        let live = introspect(&client, &schemas)
+            .await
+            .map_err(|e| Problem::new("kschema::desired::read", e.to_string()))?;
         let model_of = |schema: &str| {
             live.get(&SchemaName::new(schema))
                 .map(|s| s.model.as_ref().clone())
@@ -214,6 +213,11 @@ async fn build(
         };
         Ok(StoredForm {
             public: model_of("public"),
+            shared: desired
+                .shared
+                .keys()
+                .map(|schema| (schema.clone(), model_of(schema.as_str())))
+                .collect(),
             tenant: model_of(TEMPLATE_SCHEMA),
             overloads,
         })
@@ -266,10 +270,9 @@ fn rejected(
     error: &tokio_postgres::Error,
     desired: &DesiredState,
 ) -> Problem {
-    let scope = if statement.tenant {
-        &desired.tenant
-    } else {
-        &desired.public
+    let scope = match &statement.scope {
+        ScriptScope::Shared(schema) => desired.shared_scope(schema).unwrap_or(&desired.public),
+        ScriptScope::Tenant => &desired.tenant,
     };
     let message = server_message(error);
     let mut help = Vec::new();

@@ -31,6 +31,7 @@ mod rollback;
 mod rollout;
 mod routines;
 mod seeds;
+mod shared_schemas;
 mod stored_desired;
 mod unmanaged;
 mod views;

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::ident::Ident;
-use crate::load::{DesiredState, LoadedScope, ObjectKey, Scope};
+use crate::load::{shared_folder, DesiredState, LoadedScope, ObjectKey, TENANT_FOLDER};
 use crate::model::{ConstraintKind, Index, IndexExpr, Table};
 
 /// A kind of warning.
@@ -82,12 +82,10 @@ pub fn unknown_allowed_rule(desired: &DesiredState) -> Option<crate::diagnostic:
 /// allow, in file order.
 pub fn lint(desired: &DesiredState) -> Vec<Lint> {
     let mut lints = Vec::new();
-    for (scope, loaded) in [
-        (Scope::Public, &desired.public),
-        (Scope::Tenant, &desired.tenant),
-    ] {
-        lint_scope(scope, loaded, &mut lints);
+    for (schema, loaded) in desired.shared_scopes() {
+        lint_scope(&shared_folder(schema.ident()), loaded, &mut lints);
     }
+    lint_scope(TENANT_FOLDER, &desired.tenant, &mut lints);
     let allow = &desired.config.lint.allow;
     lints.retain(|l| {
         !allow
@@ -98,13 +96,13 @@ pub fn lint(desired: &DesiredState) -> Vec<Lint> {
     lints
 }
 
-fn lint_scope(scope: Scope, loaded: &LoadedScope, lints: &mut Vec<Lint>) {
+fn lint_scope(folder: &str, loaded: &LoadedScope, lints: &mut Vec<Lint>) {
     let location = |key: ObjectKey| {
         loaded
             .origins
             .get(&key)
             .map(|o| format!("{}:{}", o.file.name, o.file.line_of(o.span.offset())))
-            .unwrap_or_else(|| scope.folder().to_string())
+            .unwrap_or_else(|| folder.to_string())
     };
     let by_table = loaded.model.indexes_by_table();
     for table in loaded.model.tables.values() {

@@ -26,6 +26,7 @@ pub fn project_files(files: &[(String, String)]) -> ProjectFiles {
     let mut project = ProjectFiles {
         root: PathBuf::from("."),
         public: Vec::new(),
+        shared: Default::default(),
         tenant: Vec::new(),
         tenants: None,
         config: None,
@@ -49,6 +50,14 @@ pub fn project_files(files: &[(String, String)]) -> ProjectFiles {
             p if p.starts_with("schema/seeds/") => &mut project.seeds,
             p if p.starts_with("schema/mongo/") && p.ends_with(".json") => &mut project.mongo_json,
             p if p.starts_with("schema/mongo/") => &mut project.mongo,
+            p if p.ends_with(".sql") => {
+                match p.strip_prefix("schema/").and_then(|r| r.split_once('/')) {
+                    Some((schema, name)) if !name.contains('/') => {
+                        project.shared.entry(schema.to_string()).or_default()
+                    }
+                    _ => continue,
+                }
+            }
             _ => continue,
         };
         list.push(file);
@@ -124,7 +133,7 @@ fn plan_offline(files: &ProjectFiles, stored_json: Option<&str>, snapshot_json: 
             )))
         }
     };
-    let mut targets = vec![Target::public()];
+    let mut targets = desired.shared_targets();
     targets.extend(desired.tenants.tenants.iter().map(|t| Target {
         schema: t.schema.clone(),
         tenant: Some(t.id.clone()),

@@ -320,7 +320,7 @@ async fn keep_unfinished(shards: &mut [Shard]) -> Result<(), Report> {
         })?;
         shard
             .targets
-            .retain(|t| t.is_public() || unfinished.iter().any(|s| s == t.schema.as_str()));
+            .retain(|t| t.is_shared() || unfinished.iter().any(|s| s == t.schema.as_str()));
     }
     Ok(())
 }
@@ -413,6 +413,7 @@ fn empty_project() -> DesiredState {
     DesiredState {
         root: std::path::PathBuf::new(),
         public: Default::default(),
+        shared: Default::default(),
         tenant: Default::default(),
         tenants: Default::default(),
         config: Default::default(),

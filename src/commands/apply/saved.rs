@@ -125,7 +125,7 @@ pub(super) async fn run_saved(
         let reads = desired.as_ref().map(row_reads).unwrap_or_default();
         let live = introspect_database(db, &schemas, &reads).await?;
         let mut runnable = Vec::new();
-        let mut public_changed = false;
+        let mut shared_changed = false;
         for (target, saved) in targets.iter().zip(saved_targets) {
             if saved.steps.is_empty() {
                 continue;
@@ -153,7 +153,7 @@ pub(super) async fn run_saved(
                 .map(|s| s.fingerprint)
                 .unwrap_or_else(Fingerprint::absent);
             if now.to_string() != saved.live_fingerprint {
-                public_changed |= target.is_public();
+                shared_changed |= target.is_shared();
                 changed.push(label);
                 continue;
             }
@@ -190,8 +190,8 @@ pub(super) async fn run_saved(
                 hazards: kinds,
             });
         }
-        // Tenant schemas rely on public: without it, none of them runs.
-        if public_changed {
+        // Tenant schemas rely on the shared ones: without them, none runs.
+        if shared_changed {
             runnable.clear();
         }
         work.push((db, runnable));
@@ -315,14 +315,8 @@ fn replay_saved(
         });
     }
     let public_with_tenants =
-        target.is_public() && document.targets.iter().any(|t| t.tenant.is_some());
-    let scope = desired.map(|desired| {
-        if target.is_public() {
-            &desired.public
-        } else {
-            &desired.tenant
-        }
-    });
+        target.is_shared() && document.targets.iter().any(|t| t.tenant.is_some());
+    let scope = desired.map(|desired| desired.scope_of(target));
     let no_model = kschema_core::model::SchemaModel::default();
     let model = scope.map_or(&no_model, |scope| &scope.model);
     let mut steps = replay_steps(

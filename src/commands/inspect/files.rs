@@ -72,16 +72,18 @@ impl Files {
 
     /// Files in the folders inspect writes that it would not write: left
     /// there, they would join the desired state.
-    pub(super) fn stale(&self, root: &Path, with_mongo: bool) -> Vec<PathBuf> {
+    pub(super) fn stale(&self, root: &Path, with_mongo: bool, shared: &[String]) -> Vec<PathBuf> {
         let mut folders = vec![
-            ("schema/public", &["sql"][..]),
-            ("schema/tenant", &["sql"][..]),
+            ("schema/public".to_string(), &["sql"][..]),
+            ("schema/tenant".to_string(), &["sql"][..]),
         ];
+        folders.extend(shared.iter().map(|s| (format!("schema/{s}"), &["sql"][..])));
         if with_mongo {
-            folders.push(("schema/mongo", &["toml", "json"][..]));
+            folders.push(("schema/mongo".to_string(), &["toml", "json"][..]));
         }
         let mut stale = Vec::new();
         for (folder, extensions) in folders {
+            let folder = folder.as_str();
             let Ok(entries) = std::fs::read_dir(root.join(folder)) else {
                 continue;
             };

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use kschema_core::ident::Ident;
 use kschema_core::load::row_reads;
-use kschema_core::model::SchemaName;
+use kschema_core::model::{SchemaModel, SchemaName, SchemaRef};
 use kschema_core::mongo::plan_mongo;
 use kschema_core::plan::{unmanaged_groups, Target};
 use kschema_core::render::ddl::privileges_file;
@@ -67,7 +67,28 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitStatus, 
             .into());
         }
     }
+    for name in &args.shared {
+        if !found.other.contains(name) {
+            return Err(argument_problem(
+                "kschema::inspect::shared",
+                format!("{name} is not a schema inspect can write as a shared schema"),
+                &format!("--shared {name}"),
+                "not another schema of the database",
+                format!(
+                    "the schemas that are neither public nor tenants: {}",
+                    if found.other.is_empty() {
+                        "none".to_string()
+                    } else {
+                        found.other.join(", ")
+                    }
+                ),
+            )
+            .into());
+        }
+    }
+    let shared: Vec<SchemaName> = args.shared.iter().map(SchemaName::new).collect();
     let mut schemas = vec![SchemaName::public()];
+    schemas.extend(shared.iter().cloned());
     schemas.extend(found.tenants.iter().map(|(_, schema)| schema.clone()));
     if let Some(template) = &args.tenant_template {
         schemas.push(SchemaName::new(template.clone()));
@@ -90,6 +111,41 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitStatus, 
     let public = model_of(&SchemaName::public());
     let tenant = template.as_ref().map(model_of).unwrap_or_default();
 
+    // Files that reference a schema they do not describe would not load.
+    let mut needed: Vec<String> = [&public, &tenant]
+        .into_iter()
+        .chain(
+            shared
+                .iter()
+                .filter_map(|s| live.get(s).map(|l| l.model.as_ref())),
+        )
+        .flat_map(|model| referenced_schemas(model, &found.other))
+        .filter(|schema| !args.shared.contains(schema))
+        .collect();
+    needed.sort();
+    needed.dedup();
+    if !needed.is_empty() {
+        return Err(Problem::new(
+            "kschema::inspect::shared_needed",
+            format!(
+                "the schemas inspect would write reference schema{} {}, which it would not write",
+                if needed.len() == 1 { "" } else { "s" },
+                needed.join(", ")
+            ),
+        )
+        .with_help(format!(
+            "write {} as shared too: kschema inspect --shared {}",
+            if needed.len() == 1 { "it" } else { "them" },
+            args.shared
+                .iter()
+                .cloned()
+                .chain(needed.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(",")
+        ))
+        .into());
+    }
+
     let (roles, roles_to_declare) = inspected_roles(&root, args)?;
     let public_grants = privileges_file(&public, &roles, &SchemaName::public());
     // A tenant's privileges as a dump of the template writes them: its
@@ -107,6 +163,15 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitStatus, 
         &public,
         vec![("privileges", public_grants)],
     );
+    for schema in &shared {
+        let model = model_of(schema);
+        let grants = privileges_file(&model, &roles, schema);
+        files.scope(
+            &format!("schema/{schema}"),
+            &model,
+            vec![("privileges", grants)],
+        );
+    }
     files.scope(
         "schema/tenant",
         &tenant,
@@ -136,7 +201,7 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitStatus, 
             ),
         }
     }
-    let stale = files.stale(&root, mongo.is_some());
+    let stale = files.stale(&root, mongo.is_some(), &args.shared);
     let existing: Vec<PathBuf> = files
         .list
         .iter()
@@ -196,6 +261,10 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitStatus, 
         found.tenants.len(),
         plural(found.tenants.len()),
     );
+    for schema in &shared {
+        let tables = live.get(schema).map_or(0, |s| s.model.tables.len());
+        let _ = writeln!(out, "  schema/{schema}: {tables} table{}", plural(tables));
+    }
     if let Some(mongo) = &mongo {
         let _ = writeln!(
             out,
@@ -208,12 +277,18 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitStatus, 
     for path in &stale {
         let _ = writeln!(out, "  removed {}", path.display());
     }
-    if !found.other.is_empty() {
+    let not_inspected: Vec<&String> = found
+        .other
+        .iter()
+        .filter(|s| !args.shared.contains(s))
+        .collect();
+    if !not_inspected.is_empty() {
+        let names: Vec<&str> = not_inspected.iter().map(|s| s.as_str()).collect();
         let _ = writeln!(
             out,
-            "\nNot inspected (neither public nor {}): {}",
+            "\nNot inspected (neither public nor {}; --shared NAME writes one as a shared schema): {}",
             args.tenant_pattern,
-            found.other.join(", ")
+            names.join(", ")
         );
     }
     for (schema, why) in &found.skipped {
@@ -241,6 +316,11 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitStatus, 
         }
     };
     check("public", Some(&SchemaName::public()), &desired.public);
+    for schema in &shared {
+        if let Some(scope) = desired.shared.get(schema) {
+            check(schema.as_str(), Some(schema), scope);
+        }
+    }
     if let Some(template) = &template {
         check(template.as_str(), Some(template), &desired.tenant);
     }
@@ -266,8 +346,11 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitStatus, 
         &desired.tenant,
     ));
     // Privileges of roles it was not asked to write are listed.
-    let not_written =
-        unmanaged_groups(&live, &inspected_targets(&found, template.as_ref()), &roles);
+    let not_written = unmanaged_groups(
+        &live,
+        &inspected_targets(&found, &shared, template.as_ref()),
+        &roles,
+    );
     let left_out = not_compared::block(&not_written, LeftOut::NotWritten, "");
     if !left_out.is_empty() {
         let _ = write!(out, "\n{left_out}");
@@ -275,7 +358,15 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitStatus, 
     print(&out)?;
     if leftovers.is_empty() {
         print(&format!(
-            "\nChecked: `kschema plan` against this database finds nothing to change in public or the template{}.\n",
+            "\nChecked: `kschema plan` against this database finds nothing to change in public{} or the template{}.\n",
+            if shared.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", {}",
+                    shared.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                )
+            },
             not_compared::summary(&not_written, LeftOut::NotWritten, "above")
         ))?;
         Ok(ExitStatus::Success)
@@ -294,8 +385,13 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitStatus, 
 
 /// Every schema inspect read, as plan targets: public, the tenants, and a
 /// template that is not one of them.
-fn inspected_targets(found: &Found, template: Option<&SchemaName>) -> Vec<Target> {
+fn inspected_targets(
+    found: &Found,
+    shared: &[SchemaName],
+    template: Option<&SchemaName>,
+) -> Vec<Target> {
     let mut targets = vec![Target::public()];
+    targets.extend(shared.iter().cloned().map(Target::shared));
     targets.extend(found.tenants.iter().map(|(id, schema)| Target {
         schema: schema.clone(),
         tenant: Some(id.clone()),
@@ -353,4 +449,29 @@ pub(super) fn plural(n: usize) -> &'static str {
     } else {
         "s"
     }
+}
+
+/// The schemas among `others` a model's foreign keys and column types
+/// point into.
+fn referenced_schemas(model: &SchemaModel, others: &[String]) -> Vec<String> {
+    let by_keys = model
+        .tables
+        .values()
+        .flat_map(|t| t.foreign_keys())
+        .filter_map(|(_, fk)| match &fk.references.schema {
+            SchemaRef::Named(schema) => Some(schema.to_string()),
+            SchemaRef::Own => None,
+        });
+    let by_types = model
+        .tables
+        .values()
+        .flat_map(|t| &t.columns)
+        .filter_map(|c| {
+            let (schema, _) = c.data_type.name().split_once('.')?;
+            Some(schema.trim_matches('"').to_string())
+        });
+    by_keys
+        .chain(by_types)
+        .filter(|schema| others.contains(schema))
+        .collect()
 }

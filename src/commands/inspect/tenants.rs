@@ -11,8 +11,8 @@ use kschema_core::plan::{plan_schema, PlanOptions};
 use kschema_core::render::describe;
 use kschema_core::Problem;
 
-use crate::commands::argument_problem;
 use super::plural;
+use crate::commands::argument_problem;
 
 /// `org_*`: a prefix and a suffix around the tenant id.
 pub(super) struct TenantPattern {

@@ -312,7 +312,8 @@ fn skip_all(
     }
 }
 
-/// Applies `targets` (public first, then the rest in parallel); `on_done`
+/// Applies `targets` (the shared schemas first, then the rest in
+/// parallel); `on_done`
 /// hears about each target as it finishes. Connection failures before
 /// anything ran are errors; failures of a target are outcomes.
 pub async fn apply_targets(
@@ -363,38 +364,42 @@ async fn apply_all(
     mut on_done: impl FnMut(&TargetResult),
 ) -> Result<Vec<TargetResult>, ConnectError> {
     let mut results = Vec::new();
-    let (public, tenants): (Vec<ApplyTarget>, Vec<ApplyTarget>) =
-        targets.into_iter().partition(|t| t.target.is_public());
+    let (shared, tenants): (Vec<ApplyTarget>, Vec<ApplyTarget>) =
+        targets.into_iter().partition(|t| t.target.is_shared());
 
-    // Tenant tables reference public ones: public converges first, except
-    // for the drops tenant foreign keys may still depend on, which wait
-    // until the tenants have dropped those keys.
-    let (public, public_after) = match public.into_iter().next() {
-        Some(public) => {
-            let (before, after) = public.split_after_tenants();
-            (Some(before), after)
+    // Tenant tables reference shared ones: the shared schemas converge
+    // first, one after the other (public, then the others by name, as
+    // they are built), except for the drops tenant foreign keys may still
+    // depend on, which wait until the tenants have dropped those keys.
+    let mut waiting: Vec<ApplyTarget> = Vec::new();
+    let mut shared = shared.into_iter();
+    while let Some(target) = shared.next() {
+        let (before, after) = target.split_after_tenants();
+        if !before.steps.is_empty() {
+            let mut session = ApplySession::new(db.connect().await?);
+            let result = apply_target(&mut session, &before, options).await;
+            session.flush().await;
+            let failed = !result.succeeded();
+            // With drops still to come, the target is reported once they ran.
+            if failed || after.is_none() {
+                on_done(&result);
+                results.push(result);
+            }
+            if failed {
+                let reason = format!("{} failed first", before.target);
+                let rest: Vec<ApplyTarget> = shared.chain(tenants).collect();
+                skip_all(&reason, rest, &mut results, &mut on_done);
+                return Ok(results);
+            }
         }
-        None => (None, None),
-    };
-    if let Some(public) = public.filter(|p| !p.steps.is_empty()) {
-        let mut session = ApplySession::new(db.connect().await?);
-        let result = apply_target(&mut session, &public, options).await;
-        session.flush().await;
-        let failed = !result.succeeded();
-        // With drops still to come, public is reported once they ran.
-        if failed || public_after.is_none() {
-            on_done(&result);
-            results.push(result);
-        }
-        if failed {
-            skip_all("public failed first", tenants, &mut results, &mut on_done);
-            return Ok(results);
-        }
+        waiting.extend(after);
     }
     let tenant_results = apply_tenants(db, tenants, options, &mut on_done).await?;
     let tenants_converged = tenant_results.iter().all(TargetResult::succeeded);
     results.extend(tenant_results);
-    if let Some(after) = public_after {
+    // The waiting drops in the reverse order: a later shared schema may
+    // depend on an earlier one.
+    for after in waiting.into_iter().rev() {
         let result = if tenants_converged && !options.stop.load(Ordering::SeqCst) {
             let mut session = ApplySession::new(db.connect().await?);
             let result = apply_target(&mut session, &after, options).await;

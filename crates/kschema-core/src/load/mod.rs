@@ -1,5 +1,6 @@
-//! Loading a project folder: `schema/public/*.sql`, `schema/tenant/*.sql`
-//! and `tenants.toml` become a [`DesiredState`].
+//! Loading a project folder: `schema/public/*.sql`, `schema/tenant/*.sql`,
+//! a folder per other shared schema (`schema/audit/*.sql`) and
+//! `tenants.toml` become a [`DesiredState`].
 
 pub mod config;
 mod dump;
@@ -15,11 +16,15 @@ use std::sync::Arc;
 use miette::SourceSpan;
 
 pub use self::config::{parse_config, ProjectConfig, WaveSize};
-pub use self::sql::{load_scope, Annotations, LoadedScope, ObjectKey, Origin, Scope};
+pub use self::sql::{
+    load_scope, shared_folder, Annotations, LoadedScope, Neighbours, ObjectKey, Origin, Scope,
+    TENANT_FOLDER,
+};
 pub use self::tenants::{parse_tenants, Shard, Tenant, TenantId, TenantRegistry, TenantSource};
 use crate::diagnostic::{Problem, SourceFile};
 use crate::ident::Ident;
-use crate::model::RowRead;
+use crate::model::{RowRead, SchemaName};
+use std::collections::BTreeMap;
 
 /// Everything a project declares.
 #[derive(Clone, Debug)]
@@ -27,6 +32,10 @@ pub struct DesiredState {
     /// The project folder.
     pub root: PathBuf,
     pub public: LoadedScope,
+    /// Shared schemas other than public, each from its folder
+    /// (`schema/audit/` is schema `audit`): converged once per database,
+    /// like public, before the tenants.
+    pub shared: BTreeMap<SchemaName, LoadedScope>,
     /// The template every tenant schema is converged to.
     pub tenant: LoadedScope,
     pub tenants: TenantRegistry,
@@ -37,6 +46,49 @@ pub struct DesiredState {
 }
 
 impl DesiredState {
+    /// The shared schemas, public first, then the others by name.
+    pub fn shared_schemas(&self) -> Vec<SchemaName> {
+        std::iter::once(SchemaName::public())
+            .chain(self.shared.keys().cloned())
+            .collect()
+    }
+
+    /// A target per shared schema, public first.
+    pub fn shared_targets(&self) -> Vec<crate::plan::Target> {
+        self.shared_schemas()
+            .into_iter()
+            .map(crate::plan::Target::shared)
+            .collect()
+    }
+
+    /// The desired state of one target: its shared schema's, or the
+    /// tenant template's.
+    pub fn scope_of(&self, target: &crate::plan::Target) -> &LoadedScope {
+        match &target.tenant {
+            Some(_) => &self.tenant,
+            None => self.shared_scope(&target.schema).unwrap_or(&self.tenant),
+        }
+    }
+
+    /// A shared schema's desired state (`None` when the project keeps no
+    /// such schema).
+    pub fn shared_scope(&self, schema: &SchemaName) -> Option<&LoadedScope> {
+        if schema.as_str() == "public" {
+            Some(&self.public)
+        } else {
+            self.shared.get(schema)
+        }
+    }
+
+    /// Every shared scope, public first.
+    pub fn shared_scopes(&self) -> impl Iterator<Item = (SchemaName, &LoadedScope)> {
+        std::iter::once((SchemaName::public(), &self.public)).chain(
+            self.shared
+                .iter()
+                .map(|(name, scope)| (name.clone(), scope)),
+        )
+    }
+
     /// The MongoDB databases a run over `tenants` covers: the configured
     /// one, or one per tenant when its name holds `{tenant}`.
     pub fn mongo_databases(&self, tenants: &[TenantId]) -> Vec<(String, Option<TenantId>)> {
@@ -59,6 +111,9 @@ impl DesiredState {
 pub struct ProjectFiles {
     pub root: PathBuf,
     pub public: Vec<Arc<SourceFile>>,
+    /// `schema/<name>/*.sql` for every shared schema other than public,
+    /// by name.
+    pub shared: BTreeMap<String, Vec<Arc<SourceFile>>>,
     pub tenant: Vec<Arc<SourceFile>>,
     pub tenants: Option<Arc<SourceFile>>,
     pub config: Option<Arc<SourceFile>>,
@@ -71,20 +126,70 @@ pub struct ProjectFiles {
 /// Parses read files into the desired state.
 pub fn parse_project(files: &ProjectFiles) -> Result<DesiredState, Problem> {
     let mut problems = Vec::new();
-    let public = load_scope(Scope::Public, &files.public, None)
-        .map_err(|p| problems.push(p))
-        .ok();
-    let tenant = match &public {
-        Some(public) => load_scope(Scope::Tenant, &files.tenant, Some(&public.model))
+    let shared_names: Vec<Ident> = std::iter::once(Ident::new("public"))
+        .chain(files.shared.keys().map(Ident::new))
+        .collect();
+    let mut loaded_models: BTreeMap<Ident, crate::model::SchemaModel> = BTreeMap::new();
+    let mut shared_ok = true;
+    let mut load_shared = |name: &Ident, scope_files: &[Arc<SourceFile>]| {
+        let neighbours = Neighbours {
+            loaded: &loaded_models,
+            shared: &shared_names,
+        };
+        match load_scope(Scope::Shared, name, scope_files, neighbours) {
+            Ok(loaded) => {
+                loaded_models.insert(name.clone(), loaded.model.clone());
+                Some(loaded)
+            }
+            Err(problem) => {
+                problems.push(problem);
+                shared_ok = false;
+                None
+            }
+        }
+    };
+    let public = load_shared(&Ident::new("public"), &files.public);
+    let mut shared = BTreeMap::new();
+    for (name, scope_files) in &files.shared {
+        if let Some(loaded) = load_shared(&Ident::new(name), scope_files) {
+            shared.insert(SchemaName::new(name.clone()), loaded);
+        }
+    }
+    // Without valid shared scopes, tenant references cannot be checked.
+    let tenant = if shared_ok {
+        let neighbours = Neighbours {
+            loaded: &loaded_models,
+            shared: &shared_names,
+        };
+        load_scope(Scope::Tenant, &Ident::new(""), &files.tenant, neighbours)
             .map_err(|p| problems.push(p))
-            .ok(),
-        // Without a valid public scope, tenant references cannot be checked.
-        None => None,
+            .ok()
+    } else {
+        None
     };
     let tenants = match &files.tenants {
         Some(file) => parse_tenants(file).map_err(|p| problems.push(p)).ok(),
         None => Some(TenantRegistry::default()),
     };
+    if let (Some(registry), Some(file)) = (&tenants, &files.tenants) {
+        if let Some(tenant) = registry
+            .tenants
+            .iter()
+            .find(|t| files.shared.contains_key(t.schema.as_str()))
+        {
+            problems.push(
+                Problem::new(
+                    "kschema::tenant::shared_schema",
+                    format!(
+                        "tenant {} lives in schema {}, which schema/{}/ declares as a shared schema",
+                        tenant.id, tenant.schema, tenant.schema
+                    ),
+                )
+                .at(file, file.span_at(1, 1, 1), "the tenant registry")
+                .with_help("a schema is either every tenant's (a folder under schema/) or one tenant's: rename the folder or the tenant's schema"),
+            );
+        }
+    }
     let config = match &files.config {
         Some(file) => parse_config(file).map_err(|p| problems.push(p)).ok(),
         None => Some(ProjectConfig::default()),
@@ -143,10 +248,14 @@ pub fn parse_project(files: &ProjectFiles) -> Result<DesiredState, Problem> {
             // Whose privileges the files speak for: the same in every scope.
             let managed: Vec<Ident> = config.roles.managed.iter().map(Ident::new).collect();
             public.model.privileges.managed_roles = managed.clone();
+            for scope in shared.values_mut() {
+                scope.model.privileges.managed_roles = managed.clone();
+            }
             tenant.model.privileges.managed_roles = managed;
             Ok(DesiredState {
                 root: files.root.clone(),
                 public,
+                shared,
                 tenant,
                 tenants,
                 config,

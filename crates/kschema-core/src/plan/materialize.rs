@@ -19,69 +19,73 @@ use crate::normalize::stored::adopt_stored;
 /// own, so no name can clash).
 pub const TEMPLATE_SCHEMA: &str = "kschema_template";
 
+/// Whose files a statement of the script comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScriptScope {
+    /// A shared schema's (`public`, `audit`), built as itself.
+    Shared(SchemaName),
+    /// The tenant files', built once in [`TEMPLATE_SCHEMA`].
+    Tenant,
+}
+
+impl ScriptScope {
+    /// The schema the statement runs in.
+    fn schema(&self) -> SchemaName {
+        match self {
+            ScriptScope::Shared(schema) => schema.clone(),
+            ScriptScope::Tenant => SchemaName::new(TEMPLATE_SCHEMA),
+        }
+    }
+}
+
 /// One statement of the script, and what it creates.
 #[derive(Clone, Debug)]
 pub struct ScriptStatement {
     pub sql: String,
-    /// Whether the statement belongs to the tenant files.
-    pub tenant: bool,
+    pub scope: ScriptScope,
     pub objects: Vec<ObjectKey>,
 }
 
-/// The script for the whole desired state: public's statements, then the
-/// template's.
+/// The script for the whole desired state: the shared schemas' statements
+/// (public first, then the others by name), then the template's.
 pub fn creation_script(desired: &DesiredState) -> Vec<ScriptStatement> {
-    let public = SchemaName::public();
-    let template = SchemaName::new(TEMPLATE_SCHEMA);
-    let mut script = vec![search_path_for(&public, false)];
-    if has_overloads(&desired.public) || has_overloads(&desired.tenant) {
+    let public = ScriptScope::Shared(SchemaName::public());
+    let mut scopes: Vec<(ScriptScope, &LoadedScope)> = desired
+        .shared_scopes()
+        .map(|(schema, scope)| (ScriptScope::Shared(schema), scope))
+        .collect();
+    scopes.push((ScriptScope::Tenant, &desired.tenant));
+    let mut script = vec![search_path_for(&public)];
+    if scopes.iter().any(|(_, scope)| has_overloads(scope)) {
         script.push(ScriptStatement {
             sql: format!(
                 "CREATE TEMP TABLE {OVERLOADS_TABLE} (schema text, name text, placeholder text, arguments text)"
             ),
-            tenant: false,
+            scope: public.clone(),
             objects: Vec::new(),
         });
     }
-    script.extend(scope_script(&desired.public, &public, false));
-    script.push(search_path_for(&template, true));
-    script.extend(scope_script(&desired.tenant, &template, true));
-    // Privileges once every object exists, in the order written.
-    script.push(search_path_for(&public, false));
-    script.extend(as_written(
-        &desired.public.grants,
-        ObjectKey::Grant,
-        &public,
-        false,
-    ));
-    script.push(search_path_for(&template, true));
-    script.extend(as_written(
-        &desired.tenant.grants,
-        ObjectKey::Grant,
-        &template,
-        true,
-    ));
-    script.push(search_path_for(&public, false));
-    script.extend(as_written(
-        &desired.public.comments,
-        ObjectKey::Comment,
-        &public,
-        false,
-    ));
-    script.push(search_path_for(&template, true));
-    script.extend(as_written(
-        &desired.tenant.comments,
-        ObjectKey::Comment,
-        &template,
-        true,
-    ));
+    for (scope, loaded) in &scopes {
+        script.push(search_path_for(scope));
+        script.extend(scope_script(loaded, scope));
+    }
+    // Privileges once every object exists, in the order written; then the
+    // comments.
+    for (scope, loaded) in &scopes {
+        script.push(search_path_for(scope));
+        script.extend(as_written(&loaded.grants, ObjectKey::Grant, scope));
+    }
+    for (scope, loaded) in &scopes {
+        script.push(search_path_for(scope));
+        script.extend(as_written(&loaded.comments, ObjectKey::Comment, scope));
+    }
     // Functions were created with body checks off (their bodies may read
     // tables created after them): once everything exists, each is created
     // again with the checks on, so a body PostgreSQL rejects is reported.
-    script.push(search_path_for(&public, false));
-    script.extend(body_checks(&desired.public, &public, false));
-    script.push(search_path_for(&template, true));
-    script.extend(body_checks(&desired.tenant, &template, true));
+    for (scope, loaded) in &scopes {
+        script.push(search_path_for(scope));
+        script.extend(body_checks(loaded, scope));
+    }
     // Event triggers last, and the comments on them after them: they fire
     // for the statements after them.
     let (event_triggers, mut script): (Vec<_>, Vec<_>) =
@@ -104,17 +108,17 @@ pub fn creation_script(desired: &DesiredState) -> Vec<ScriptStatement> {
                 .iter()
                 .all(|o| matches!(o, ObjectKey::Comment(_)))
         });
-    script.push(search_path_for(&public, false));
+    script.push(search_path_for(&public));
     script.extend(triggers);
     script.extend(comments);
     script
 }
 
 /// The scope's statements run on the search path apply gives them.
-fn search_path_for(schema: &SchemaName, tenant: bool) -> ScriptStatement {
+fn search_path_for(scope: &ScriptScope) -> ScriptStatement {
     ScriptStatement {
-        sql: super::search_path(true).render(schema),
-        tenant,
+        sql: super::search_path(true).render(&scope.schema()),
+        scope: scope.clone(),
         objects: Vec::new(),
     }
 }
@@ -124,46 +128,48 @@ fn search_path_for(schema: &SchemaName, tenant: bool) -> ScriptStatement {
 fn as_written(
     statements: &[crate::sql::Sql],
     key: fn(usize) -> ObjectKey,
-    schema: &SchemaName,
-    tenant: bool,
+    scope: &ScriptScope,
 ) -> Vec<ScriptStatement> {
+    let schema = scope.schema();
     statements
         .iter()
         .enumerate()
         .map(|(i, sql)| ScriptStatement {
-            sql: sql.render(schema),
-            tenant,
+            sql: sql.render(&schema),
+            scope: scope.clone(),
             objects: vec![key(i)],
         })
         .collect()
 }
 
-fn body_checks(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<ScriptStatement> {
-    scope
+fn body_checks(loaded: &LoadedScope, scope: &ScriptScope) -> Vec<ScriptStatement> {
+    let schema = scope.schema();
+    loaded
         .model
         .functions
         .iter()
         .map(|function| ScriptStatement {
-            sql: super::routine::checked_function(function).render(schema),
-            tenant,
+            sql: super::routine::checked_function(function).render(&schema),
+            scope: scope.clone(),
             objects: vec![ObjectKey::of_function(function)],
         })
         .collect()
 }
 
-fn scope_script(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<ScriptStatement> {
+fn scope_script(loaded: &LoadedScope, scope: &ScriptScope) -> Vec<ScriptStatement> {
+    let schema = &scope.schema();
     // Seed rows are data, not what the catalog stores.
     let shape = LoadedScope {
-        model: scope.model.without_rows(),
-        origins: scope.origins.clone(),
+        model: loaded.model.without_rows(),
+        origins: loaded.origins.clone(),
         seeds: Vec::new(),
         grants: Vec::new(),
         default_grants: Vec::new(),
         comments: Vec::new(),
     };
-    // public exists in every database; the template schema is created.
+    // public exists in every database; the others are created.
     let existing = SchemaModel::default();
-    let live = (!tenant).then_some(&existing);
+    let live = (*scope == ScriptScope::Shared(SchemaName::public())).then_some(&existing);
     let steps = plan_schema(live, &shape, PlanOptions { online: false }).steps;
     let (schema_steps, object_steps): (Vec<_>, Vec<_>) = steps
         .into_iter()
@@ -177,22 +183,21 @@ fn scope_script(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<S
                     .into_iter()
                     .map(move |sql| ScriptStatement {
                         sql,
-                        tenant,
+                        scope: scope.clone(),
                         objects: objects.clone(),
                     })
             })
             .collect()
     };
     let mut script = statements(schema_steps);
-    let in_groups = overloaded(scope);
+    let in_groups = overloaded(loaded);
     // Default privileges once the schema exists, before its objects: what
     // the files create gets its grants from them, as it does on a target
     // that has them.
     script.extend(as_written(
-        &scope.default_grants,
+        &loaded.default_grants,
         ObjectKey::DefaultGrant,
-        schema,
-        tenant,
+        scope,
     ));
     for step in object_steps {
         let created = match &step.change {
@@ -207,7 +212,7 @@ fn scope_script(scope: &LoadedScope, schema: &SchemaName, tenant: bool) -> Vec<S
         if let Some(function) = created {
             script.push(ScriptStatement {
                 sql: track_overload(&function),
-                tenant,
+                scope: scope.clone(),
                 objects: vec![ObjectKey::of_function(&function)],
             });
         }
@@ -267,7 +272,12 @@ pub fn cache_key(script: &[ScriptStatement], server_version: i32, reader: &str) 
     hasher.update((reader.len() as u64).to_le_bytes());
     hasher.update(reader.as_bytes());
     for statement in script {
-        hasher.update([u8::from(statement.tenant)]);
+        let scope = match &statement.scope {
+            ScriptScope::Shared(schema) => schema.as_str(),
+            ScriptScope::Tenant => "",
+        };
+        hasher.update((scope.len() as u64).to_le_bytes());
+        hasher.update(scope.as_bytes());
         hasher.update((statement.sql.len() as u64).to_le_bytes());
         hasher.update(statement.sql.as_bytes());
     }
@@ -283,6 +293,9 @@ pub fn cache_key(script: &[ScriptStatement], server_version: i32, reader: &str) 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StoredForm {
     pub public: SchemaModel,
+    /// The other shared schemas, by name.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub shared: std::collections::BTreeMap<SchemaName, SchemaModel>,
     pub tenant: SchemaModel,
     /// Overloads with as many arguments as another of their name: (schema,
     /// name, placeholder, the argument types PostgreSQL gave them).
@@ -301,6 +314,11 @@ pub fn adopt_stored_form(desired: &mut DesiredState, stored: &StoredForm) -> Res
         &stored.overloads,
         "public",
     )?;
+    for (schema, scope) in desired.shared.iter_mut() {
+        let empty = SchemaModel::default();
+        let model = stored.shared.get(schema).unwrap_or(&empty);
+        adopt(scope, model, &stored.overloads, schema.as_str())?;
+    }
     adopt(
         &mut desired.tenant,
         &stored.tenant,

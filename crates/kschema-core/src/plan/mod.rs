@@ -39,7 +39,8 @@ use crate::model::{ConstraintKind, SchemaModel, SchemaName};
 use crate::sql::Sql;
 use crate::unmanaged::{UnmanagedKind, UnmanagedList, UnmanagedObject};
 
-/// A schema kschema converges: `public` or one tenant's.
+/// A schema kschema converges: a shared one (`public`, `audit`) or one
+/// tenant's.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Target {
     pub schema: SchemaName,
@@ -54,8 +55,22 @@ impl Target {
         }
     }
 
+    /// A shared schema's target (`schema/audit/` is `audit`).
+    pub fn shared(schema: SchemaName) -> Self {
+        Target {
+            schema,
+            tenant: None,
+        }
+    }
+
     pub fn is_public(&self) -> bool {
         self.tenant.is_none() && self.schema.as_str() == "public"
+    }
+
+    /// public or another shared schema: converged once per database,
+    /// before the tenants.
+    pub fn is_shared(&self) -> bool {
+        self.tenant.is_none()
     }
 }
 
@@ -250,8 +265,8 @@ pub fn unmanaged_groups(
             continue;
         }
         let same = groups.iter_mut().find(|g| {
-            !target.is_public()
-                && !g.targets[0].is_public()
+            !target.is_shared()
+                && !g.targets[0].is_shared()
                 && (Arc::ptr_eq(&g.objects, &objects) || g.objects == objects)
         });
         match same {
@@ -328,13 +343,14 @@ impl Plan {
         let mut groups: Vec<PlanGroup<'_>> = Vec::new();
         for target in &self.targets {
             let same = groups.iter_mut().find(|g| {
-                g.public == target.target.is_public()
+                !g.shared
+                    && !target.target.is_shared()
                     && (Arc::ptr_eq(&g.steps, &target.steps) || *g.steps == *target.steps)
             });
             match same {
-                Some(group) if !target.target.is_public() => group.targets.push(target),
+                Some(group) => group.targets.push(target),
                 _ => groups.push(PlanGroup {
-                    public: target.target.is_public(),
+                    shared: target.target.is_shared(),
                     steps: target.steps.clone(),
                     targets: vec![target],
                 }),
@@ -346,7 +362,8 @@ impl Plan {
 
 /// Targets that share the same steps.
 pub struct PlanGroup<'a> {
-    pub public: bool,
+    /// One shared schema's target (never grouped with others).
+    pub shared: bool,
     pub steps: Arc<Vec<Step>>,
     pub targets: Vec<&'a TargetPlan>,
 }
@@ -528,7 +545,9 @@ pub fn build_plan(
     options: PlanOptions,
 ) -> Plan {
     type Shared = (Arc<Vec<Step>>, Arc<Vec<String>>);
-    let mut cache: HashMap<(bool, Option<Fingerprint>), Shared> = HashMap::new();
+    // Keyed by the desired scope (a shared schema's name, or the tenant
+    // template) and the live shape.
+    let mut cache: HashMap<(Option<SchemaName>, Option<Fingerprint>), Shared> = HashMap::new();
     let mut plan = Plan {
         targets: Vec::new(),
         lints: lint(desired),
@@ -538,15 +557,14 @@ pub fn build_plan(
             &desired.public.model.privileges.managed_roles,
         ),
     };
-    let has_tenants = targets.iter().any(|t| !t.is_public());
+    let has_tenants = targets.iter().any(|t| !t.is_shared());
     for target in targets {
-        let desired_scope = if target.is_public() {
-            &desired.public
-        } else {
-            &desired.tenant
-        };
+        let desired_scope = desired.scope_of(target);
         let live_schema = live.get(&target.schema);
-        let key = (target.is_public(), live_schema.map(|s| s.fingerprint));
+        let key = (
+            target.is_shared().then(|| target.schema.clone()),
+            live_schema.map(|s| s.fingerprint),
+        );
         let (steps, notes) = cache
             .entry(key)
             .or_insert_with(|| {
@@ -555,7 +573,7 @@ pub fn build_plan(
                     desired_scope,
                     options,
                 );
-                if target.is_public() && has_tenants {
+                if target.is_shared() && has_tenants {
                     defer_public_drops(&mut shape.steps);
                     warn_shared_enums_in_use(&mut shape.steps, live, targets);
                 }

@@ -179,11 +179,7 @@ pub fn render_markdown(plan: &Plan, ctx: &MarkdownContext<'_>) -> String {
             .get(&first.target.schema)
             .map(|s| s.model.as_ref())
             .unwrap_or(&empty);
-        let desired_model = if first.target.is_public() {
-            &ctx.desired.public.model
-        } else {
-            &ctx.desired.tenant.model
-        };
+        let desired_model = &ctx.desired.scope_of(&first.target).model;
         let before = schema_ddl(live_model, &first.target.schema);
         let after = schema_ddl(desired_model, &first.target.schema);
         let diff = TextDiff::from_lines(&before, &after);

@@ -50,8 +50,8 @@ pub fn lines(groups: &[UnmanagedGroup]) -> Vec<String> {
     let mut lines = Vec::new();
     for group in groups {
         let targets: Vec<&Target> = group.targets.iter().collect();
-        let public = matches!(targets.as_slice(), [only] if only.is_public());
-        let title = targets_title(public, &targets);
+        let shared = matches!(targets.as_slice(), [only] if only.is_shared());
+        let title = targets_title(shared, &targets);
         let kinds: Vec<String> = by_kind(&group.objects)
             .iter()
             .map(|(kind, names)| {

@@ -133,13 +133,13 @@ pub fn render_text(plan: &Plan, options: &TextOptions) -> String {
 /// `public`, `tenant abc123 (org_abc123)` or `3 tenants: a, b, c`.
 pub fn group_title(group: &PlanGroup<'_>) -> String {
     let targets: Vec<&Target> = group.targets.iter().map(|t| &t.target).collect();
-    targets_title(group.public, &targets)
+    targets_title(group.shared, &targets)
 }
 
 /// The title of a group of targets that share something.
-pub fn targets_title(public: bool, targets: &[&Target]) -> String {
-    if public {
-        return "public".into();
+pub fn targets_title(shared: bool, targets: &[&Target]) -> String {
+    if let ([only], true) = (targets, shared) {
+        return only.to_string();
     }
     if let [only] = targets {
         return only.to_string();
@@ -183,16 +183,26 @@ pub fn summary(plan: &Plan, policy: &HazardPolicy) -> String {
     let tenants = plan
         .targets
         .iter()
-        .filter(|t| !t.target.is_public())
+        .filter(|t| !t.target.is_shared())
         .count();
+    let shared: Vec<&str> = plan
+        .targets
+        .iter()
+        .filter(|t| t.target.is_shared())
+        .map(|t| t.target.schema.as_str())
+        .collect();
     let not_compared = not_compared::summary(&plan.unmanaged, LeftOut::NotCompared, "above");
     if changed == 0 {
         return format!(
             "No changes: {} up to date{not_compared}.",
-            match (plan.targets.iter().any(|t| t.target.is_public()), tenants) {
-                (true, 0) => "public is".to_string(),
-                (true, n) => format!("public and {n} tenant schema{} are", plural(n)),
-                (false, n) => format!(
+            match (shared.as_slice(), tenants) {
+                ([only], 0) => format!("{only} is"),
+                ([only], n) => format!("{only} and {n} tenant schema{} are", plural(n)),
+                ([first @ .., last], 0) => format!("{} and {last} are", first.join(", ")),
+                (some, n) if !some.is_empty() => {
+                    format!("{} and {n} tenant schema{} are", some.join(", "), plural(n))
+                }
+                (_, n) => format!(
                     "{n} tenant schema{} {}",
                     plural(n),
                     if n == 1 { "is" } else { "are" }

@@ -4,7 +4,7 @@
 use super::*;
 
 impl Loader {
-    pub(super) fn build(&mut self, public: Option<&SchemaModel>) -> LoadedScope {
+    pub(super) fn build(&mut self, neighbours: Neighbours<'_>) -> LoadedScope {
         self.fold_dump();
         let mut loaded = LoadedScope::default();
         let mut names = NameChooser::default();
@@ -39,7 +39,7 @@ impl Loader {
             if let Some((first_file, first_span)) = first_seen.get(&name) {
                 let mut problem = Problem::new(
                     "kschema::sql::duplicate_table",
-                    format!("table {name} is defined twice in {}", self.scope.folder()),
+                    format!("table {name} is defined twice in {}", self.folder()),
                 )
                 .at(&declared.file, name_span, "defined again here")
                 .with_help("keep one definition: each table is declared exactly once");
@@ -84,7 +84,7 @@ impl Loader {
         for (table, fk) in pending_fks.into_iter().filter(|_| parsed_everything) {
             let place = (fk.file.clone(), fk.column_spans.first().copied());
             if let Some(constraint) =
-                self.resolve_foreign_key(&table, fk, &loaded.model, public, &mut names)
+                self.resolve_foreign_key(&table, fk, &loaded.model, neighbours, &mut names)
             {
                 if let (file, Some(span)) = place {
                     loaded.origins.insert(
@@ -301,17 +301,21 @@ impl Loader {
         let span = ident_span(file, Some(last));
         match (self.scope, parts.as_slice()) {
             (_, [_]) => {}
-            (Scope::Public, [schema, _]) if Ident::from_sqlparser(schema).as_str() == "public" => {}
-            (Scope::Public, [schema, _]) => {
+            (Scope::Shared, [schema, _]) if Ident::from_sqlparser(schema) == self.own => {}
+            (Scope::Shared, [schema, _]) => {
                 self.problems.push(
                     Problem::new(
                         "kschema::sql::wrong_schema",
-                        format!("{what} {name} is not in schema public"),
+                        format!("{what} {name} is not in schema {}", self.own),
                     )
                     .at(
                         file,
                         ident_span(file, Some(schema)),
-                        "files under schema/public define objects in public",
+                        format!(
+                            "files under {} define objects in {}",
+                            self.folder(),
+                            self.own
+                        ),
                     )
                     .with_help("drop the qualifier, or move the file to the folder of its schema"),
                 );

@@ -2,7 +2,7 @@
 
 use sqlparser::ast::CreateExtension;
 
-use super::{statement_span, Annotations, Declared, Loader, Origin, Scope};
+use super::{statement_span, Annotations, Declared, Loader, Origin};
 use crate::diagnostic::Problem;
 use crate::ident::Ident;
 use crate::load::{LoadedScope, ObjectKey};
@@ -13,11 +13,11 @@ impl Loader {
         for declared in std::mem::take(&mut self.extensions) {
             let Declared { ast, file, place } = declared;
             let span = statement_span(&file, &place);
-            if self.scope == Scope::Tenant {
+            if !self.speaks_for_database() {
                 self.problems.push(
                     Problem::new(
                         "kschema::sql::tenant_extension",
-                        format!("extension {} is declared in the tenant files", ast.name),
+                        format!("extension {} is declared in {}", ast.name, self.folder()),
                     )
                     .at(&file, span, "this statement")
                     .with_help("an extension belongs to the whole database: declare it in schema/public (tenant schemas use it through the search path, or name its schema)"),

@@ -33,7 +33,7 @@ impl Loader {
             }
             (None, None) => {
                 self.problems.push(
-                    Problem::new("kschema::sql::unknown_table", format!("index on table {table_name}, which is not defined in {}", self.scope.folder()))
+                    Problem::new("kschema::sql::unknown_table", format!("index on table {table_name}, which is not defined in {}", self.folder()))
                         .at(file, table_span, "no such table here")
                         .with_help("indexes live beside their table: declare the index in the same folder as the table"),
                 );

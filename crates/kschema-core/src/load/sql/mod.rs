@@ -50,18 +50,34 @@ use crate::normalize::types::normalize_type;
 /// Which set of desired-state files is being loaded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
-    /// `schema/public/*.sql`
-    Public,
+    /// `schema/<name>/*.sql`: one schema every tenant shares — `public`,
+    /// or another one the project keeps (`schema/audit/`).
+    Shared,
     /// `schema/tenant/*.sql`: the template every tenant schema gets.
     Tenant,
 }
 
-impl Scope {
-    pub fn folder(self) -> &'static str {
-        match self {
-            Scope::Public => "schema/public",
-            Scope::Tenant => "schema/tenant",
-        }
+/// The folder of the tenant template's files.
+pub const TENANT_FOLDER: &str = "schema/tenant";
+
+/// The folder of a shared schema's files: `schema/public`, `schema/audit`.
+pub fn shared_folder(schema: &Ident) -> String {
+    format!("schema/{}", schema.as_str())
+}
+
+/// What one scope's files may reference outside themselves: the shared
+/// schemas already loaded (public first), and the names of every shared
+/// schema the project keeps (a reference into one not loaded yet is left
+/// to PostgreSQL, which sees them all when the desired state is built).
+#[derive(Clone, Copy, Debug)]
+pub struct Neighbours<'a> {
+    pub loaded: &'a BTreeMap<Ident, SchemaModel>,
+    pub shared: &'a [Ident],
+}
+
+impl Neighbours<'_> {
+    fn public(&self) -> Option<&SchemaModel> {
+        self.loaded.get(&Ident::new("public"))
     }
 }
 
@@ -162,17 +178,21 @@ pub struct LoadedScope {
     pub comments: Vec<crate::sql::Sql>,
 }
 
-/// Parses and checks the files of one scope. `public` is the already-loaded
-/// public scope when loading the tenant template: unqualified references
-/// that no tenant table satisfies resolve there, as `search_path = org_x,
-/// public` would.
+/// Parses and checks the files of one scope: a shared schema (`own` is
+/// its name) or the tenant template. Unqualified references in the tenant
+/// files that no tenant table satisfies resolve in public, as
+/// `search_path = org_x, public` would; qualified ones may name any shared
+/// schema of the project.
 pub fn load_scope(
     scope: Scope,
+    own: &Ident,
     files: &[Arc<SourceFile>],
-    public: Option<&SchemaModel>,
+    neighbours: Neighbours<'_>,
 ) -> Result<LoadedScope, Problem> {
     let mut loader = Loader {
         scope,
+        own: own.clone(),
+        shared: neighbours.shared.to_vec(),
         problems: Vec::new(),
         tables: Vec::new(),
         indexes: Vec::new(),
@@ -196,7 +216,7 @@ pub fn load_scope(
     for file in files {
         loader.read_file(file);
     }
-    let loaded = loader.build(public);
+    let loaded = loader.build(neighbours);
     loader.problems.extend(relation_name_clashes(&loaded));
     match Problem::combine(loader.problems) {
         Some(problem) => Err(problem),
@@ -221,6 +241,10 @@ struct Declared<T> {
 
 struct Loader {
     scope: Scope,
+    /// A shared scope's schema name (`public`, `audit`).
+    own: Ident,
+    /// Every shared schema the project keeps, `public` among them.
+    shared: Vec<Ident>,
     problems: Vec<Problem>,
     tables: Vec<Declared<CreateTable>>,
     indexes: Vec<Declared<CreateIndex>>,
@@ -290,7 +314,7 @@ impl Loader {
             let tokens = dump::without_ownership(tokens);
             let tokens = match self.scope {
                 Scope::Tenant => dump::without_own_qualifier(tokens),
-                Scope::Public => tokens,
+                Scope::Shared => tokens,
             };
             let (tokens, unlogged) = dump::without_unlogged_sequences(tokens);
             self.unlogged_sequences
@@ -461,19 +485,20 @@ impl Loader {
         }
     }
 
-    /// `CREATE SCHEMA` in a dump: public's files create public; a tenant
-    /// dump names one schema, whose qualifier then means the template.
+    /// `CREATE SCHEMA` in a dump: a shared schema's files create that
+    /// schema; a tenant dump names one schema, whose qualifier then means
+    /// the template.
     fn schema_declared(&mut self, file: &Arc<SourceFile>, place: &StatementPlace, name: Ident) {
         let span = statement_span(file, place);
         match self.scope {
-            Scope::Public if name.as_str() == "public" => {}
-            Scope::Public => self.problems.push(
+            Scope::Shared if name == self.own => {}
+            Scope::Shared => self.problems.push(
                 Problem::new(
                     "kschema::sql::wrong_schema",
-                    format!("files under schema/public define public, not schema {name}"),
+                    format!("files under {} define {}, not schema {name}", self.folder(), self.own),
                 )
                 .at(file, span, "another schema")
-                .with_help("kschema manages public and the tenant schemas; dump one schema per folder (pg_dump -n)"),
+                .with_help("a folder per shared schema (schema/public, schema/audit, …); dump one schema per folder (pg_dump -n)"),
             ),
             Scope::Tenant => match &self.dump_schema {
                 Some(known) if *known != name => self.problems.push(
@@ -588,4 +613,26 @@ fn unknown_column(
     .with_help(format!(
         "check the spelling, or add column {column} to {table}"
     ))
+}
+
+impl Loader {
+    /// The folder the scope's files are in, for messages.
+    fn folder(&self) -> String {
+        match self.scope {
+            Scope::Shared => shared_folder(&self.own),
+            Scope::Tenant => TENANT_FOLDER.to_string(),
+        }
+    }
+
+    /// Whether the files speak for the whole database too (extensions,
+    /// event triggers, default privileges without `IN SCHEMA`): public's.
+    fn speaks_for_database(&self) -> bool {
+        self.scope == Scope::Shared && self.own.as_str() == "public"
+    }
+
+    /// Whether `schema` is one of the project's shared schemas other than
+    /// this scope's own.
+    fn is_other_shared(&self, schema: &Ident) -> bool {
+        self.shared.contains(schema) && (self.scope == Scope::Tenant || *schema != self.own)
+    }
 }

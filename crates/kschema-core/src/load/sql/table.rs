@@ -529,7 +529,7 @@ impl Loader {
         table: &Ident,
         fk: PendingForeignKey,
         own: &SchemaModel,
-        public: Option<&SchemaModel>,
+        neighbours: Neighbours<'_>,
         names: &mut NameChooser,
     ) -> Option<Constraint> {
         let file = fk.file.clone();
@@ -549,13 +549,16 @@ impl Loader {
             .at(&file, target_span, format!("no table {target_name} in {folder}"))
             .with_help("define the table in the desired state, or fix the name")
         };
+        // A table in a shared schema loaded after this scope is checked by
+        // PostgreSQL when the desired state is built, not here.
+        let mut unchecked = false;
         let (schema_ref, target) = match (self.scope, parts.as_slice()) {
-            (Scope::Public, [_]) => (SchemaRef::Own, own.tables.get(&target_name)),
+            (Scope::Shared, [_]) => (SchemaRef::Own, own.tables.get(&target_name)),
             (Scope::Tenant, [_]) => match own.tables.get(&target_name) {
                 Some(t) => (SchemaRef::Own, Some(t)),
                 None => (
                     SchemaRef::Named(SchemaName::public()),
-                    public.and_then(|p| p.tables.get(&target_name)),
+                    neighbours.public().and_then(|p| p.tables.get(&target_name)),
                 ),
             },
             (Scope::Tenant, [schema, _])
@@ -563,31 +566,68 @@ impl Loader {
             {
                 (SchemaRef::Own, own.tables.get(&target_name))
             }
-            (scope, [schema, _]) if Ident::from_sqlparser(schema).as_str() == "public" => {
-                match scope {
-                    Scope::Public => (SchemaRef::Own, own.tables.get(&target_name)),
-                    Scope::Tenant => (
-                        SchemaRef::Named(SchemaName::public()),
-                        public.and_then(|p| p.tables.get(&target_name)),
-                    ),
-                }
+            (Scope::Shared, [schema, _]) if Ident::from_sqlparser(schema) == self.own => {
+                (SchemaRef::Own, own.tables.get(&target_name))
+            }
+            (_, [schema, _]) if self.is_other_shared(&Ident::from_sqlparser(schema)) => {
+                let schema = Ident::from_sqlparser(schema);
+                let model = neighbours.loaded.get(&schema);
+                unchecked = model.is_none();
+                (
+                    SchemaRef::Named(SchemaName::new(schema.as_str())),
+                    model.and_then(|m| m.tables.get(&target_name)),
+                )
             }
             (_, [schema, _]) => {
                 self.problems.push(
                     Problem::new("kschema::sql::foreign_schema", format!("foreign key on {table} references schema {}, which kschema does not manage", schema.value))
                         .at(&file, ident_span(&file, Some(schema)), "unmanaged schema")
-                        .with_help("references may point into the same schema or into public"),
+                        .with_help("references may point into the same schema or into a shared schema the project keeps (a folder schema/<name>)"),
                 );
                 return None;
             }
             _ => return None,
         };
+        if unchecked {
+            if fk.referred_columns.is_empty() {
+                self.problems.push(
+                    Problem::new(
+                        "kschema::sql::no_primary_key",
+                        format!(
+                            "foreign key on {table} references {} without naming its columns",
+                            fk.foreign_table
+                        ),
+                    )
+                    .at(&file, target_span, "name the referenced columns")
+                    .with_help(format!(
+                        "that schema's files are read after these: write REFERENCES {} (column)",
+                        fk.foreign_table
+                    )),
+                );
+                return None;
+            }
+            let referenced_columns = fk
+                .referred_columns
+                .iter()
+                .map(Ident::from_sqlparser)
+                .collect();
+            return Some(foreign_key_constraint(
+                table,
+                fk,
+                schema_ref,
+                target_name,
+                referenced_columns,
+                names,
+            ));
+        }
         let Some(target) = target else {
-            let folder = match self.scope {
-                Scope::Public => "schema/public",
-                Scope::Tenant => "schema/tenant or schema/public",
+            let folder = match (self.scope, &schema_ref, parts.len()) {
+                // An unqualified name is looked for on the search path.
+                (Scope::Tenant, _, 1) => "schema/tenant or schema/public".to_string(),
+                (_, SchemaRef::Named(schema), _) => format!("schema/{schema}"),
+                (_, SchemaRef::Own, _) => self.folder(),
             };
-            self.problems.push(not_found(folder));
+            self.problems.push(not_found(&folder));
             return None;
         };
         let referenced_columns: Vec<Ident> = if fk.referred_columns.is_empty() {
@@ -682,23 +722,13 @@ impl Loader {
                 }
             }
         }
-        let deferrable = deferrable_of(fk.characteristics.as_ref());
-        let joined = join_column_names(fk.columns.iter().map(|c| c.as_str()));
-        Some(named(
-            fk.name,
-            || names.choose(table.as_str(), Some(&joined), "fkey"),
-            ConstraintKind::ForeignKey(ForeignKey {
-                columns: fk.columns,
-                references: TableRef {
-                    schema: schema_ref,
-                    table: target_name,
-                },
-                referenced_columns,
-                on_delete: action(fk.on_delete),
-                on_update: action(fk.on_update),
-                match_full: fk.match_full,
-                deferrable,
-            }),
+        Some(foreign_key_constraint(
+            table,
+            fk,
+            schema_ref,
+            target_name,
+            referenced_columns,
+            names,
         ))
     }
 }
@@ -879,4 +909,33 @@ fn deferrable_of(characteristics: Option<&ConstraintCharacteristics>) -> Deferra
         }) => Deferrable::InitiallyImmediate,
         _ => Deferrable::NotDeferrable,
     }
+}
+
+/// The constraint a resolved foreign key becomes.
+fn foreign_key_constraint(
+    table: &Ident,
+    fk: PendingForeignKey,
+    schema: SchemaRef,
+    target: Ident,
+    referenced_columns: Vec<Ident>,
+    names: &mut NameChooser,
+) -> Constraint {
+    let deferrable = deferrable_of(fk.characteristics.as_ref());
+    let joined = join_column_names(fk.columns.iter().map(|c| c.as_str()));
+    named(
+        fk.name,
+        || names.choose(table.as_str(), Some(&joined), "fkey"),
+        ConstraintKind::ForeignKey(ForeignKey {
+            columns: fk.columns,
+            references: TableRef {
+                schema,
+                table: target,
+            },
+            referenced_columns,
+            on_delete: action(fk.on_delete),
+            on_update: action(fk.on_update),
+            match_full: fk.match_full,
+            deferrable,
+        }),
+    )
 }

@@ -143,12 +143,12 @@ impl Loader {
                     );
                 }
                 RoutineKind::EventTrigger | RoutineKind::EventTriggerFiring { .. }
-                    if matches!(self.scope, Scope::Tenant) =>
+                    if !self.speaks_for_database() =>
                 {
                     self.problems.push(
                         Problem::new(
                             "kschema::sql::event_trigger_scope",
-                            format!("event trigger {name} in the tenant files"),
+                            format!("event trigger {name} in {}", self.folder()),
                         )
                         .at(&routine.file, origin.span, "here")
                         .with_help("event triggers are the database's (they fire for every schema): declare them in schema/public"),
@@ -372,7 +372,7 @@ impl Loader {
         };
         let schemas = in_schema_names(&text);
         let own = match self.scope {
-            Scope::Public => Ident::new("public"),
+            Scope::Shared => self.own.clone(),
             Scope::Tenant => self.dump_schema.clone().unwrap_or_else(|| Ident::new("")),
         };
         let refuse = |help: &str| {
@@ -383,9 +383,12 @@ impl Loader {
             .at(&origin.file, origin.span, "this statement")
             .with_help(help.to_string())
         };
-        if schemas.iter().any(|s| *s != own) {
+        if schemas.iter().any(|s| *s != own)
+            || (schemas.is_empty() && self.scope == Scope::Shared && !self.speaks_for_database())
+        {
             self.problems.push(refuse(match self.scope {
-                Scope::Public => "public's files speak for public (IN SCHEMA public) or, with no IN SCHEMA, for the whole database",
+                Scope::Shared if self.speaks_for_database() => "public's files speak for public (IN SCHEMA public) or, with no IN SCHEMA, for the whole database",
+                Scope::Shared => "a shared schema's files speak for that schema: write IN SCHEMA with its name (without IN SCHEMA, only public's files speak for the whole database)",
                 Scope::Tenant => "the tenant files speak for each tenant's schema: leave IN SCHEMA out (kschema applies them in each tenant's schema)",
             }));
             return;
@@ -407,7 +410,7 @@ impl Loader {
                     .schema()
                     .text(&text[after..])
             }
-            (Scope::Public, _) => Sql::new().text(text),
+            (Scope::Shared, _) => Sql::new().text(text),
         };
         loaded
             .origins
@@ -475,7 +478,7 @@ impl Loader {
             ));
             return;
         }
-        if matches!(on, "EXTENSION" | "EVENT") && matches!(self.scope, Scope::Tenant) {
+        if matches!(on, "EXTENSION" | "EVENT") && !self.speaks_for_database() {
             self.problems.push(refuse(
                 "extensions and event triggers are database-wide: declare them, and their comments, in schema/public",
             ));
@@ -520,8 +523,8 @@ impl Loader {
             ),
         };
         let folder = match self.scope {
-            Scope::Public => "public",
-            Scope::Tenant => "tenant",
+            Scope::Shared => self.own.to_string(),
+            Scope::Tenant => "tenant".to_string(),
         };
         let Some(on) = loaded.model.tables.get_mut(&table_name) else {
             self.problems.push(
@@ -565,20 +568,24 @@ impl Loader {
             .span_at(routine.name_at.0, routine.name_at.1, 1);
         match (self.scope, parts) {
             (_, [name]) => Some(name.clone()),
-            (Scope::Public, [schema, name]) if schema.as_str() == "public" => Some(name.clone()),
+            (Scope::Shared, [schema, name]) if *schema == self.own => Some(name.clone()),
             (Scope::Tenant, [schema, name]) if self.dump_schema.as_ref() == Some(schema) => {
                 Some(name.clone())
             }
-            (Scope::Public, [schema, name]) => {
+            (Scope::Shared, [schema, name]) => {
                 self.problems.push(
                     Problem::new(
                         "kschema::sql::wrong_schema",
-                        format!("{what} {schema}.{name} is not in schema public"),
+                        format!("{what} {schema}.{name} is not in schema {}", self.own),
                     )
                     .at(
                         &routine.file,
                         at,
-                        "files under schema/public define objects in public",
+                        format!(
+                            "files under {} define objects in {}",
+                            self.folder(),
+                            self.own
+                        ),
                     )
                     .with_help(
                         "drop the qualifier, or move the statement to the folder of its schema",
