@@ -290,3 +290,41 @@ async fn inspect_writes_a_shared_schema_when_asked() {
         unknown.snapshot()
     );
 }
+
+/// A shared table the tenants reference, dropped with the references in
+/// one change: the tenants drop their keys first, the shared drop waits
+/// for them; and a tenant trigger may call a shared schema's function.
+#[tokio::test]
+async fn shared_drops_wait_for_the_tenants_and_tenant_triggers_call_shared_functions() {
+    let project = project();
+    let db = TestDb::new().await;
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+    let audit = r#"CREATE TYPE level AS ENUM ('info', 'warn');
+CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.touched := now(); RETURN NEW; END $$;
+"#;
+    let tenant = r#"CREATE TABLE items (
+    id serial PRIMARY KEY,
+    level audit.level,
+    touched timestamptz
+);
+CREATE TRIGGER items_stamp BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION audit.stamp();
+"#;
+    project
+        .write("schema/audit/events.sql", audit)
+        .write("schema/tenant/app.sql", tenant);
+    let apply = kschema(&project, &db, &["apply", "--allow-destructive"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    db.execute("INSERT INTO org_a1.items (level) VALUES ('warn'); UPDATE org_a1.items SET level = 'info'")
+        .await;
+    let touched: bool = db
+        .client()
+        .await
+        .query_one("SELECT touched IS NOT NULL FROM org_a1.items", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(touched, "the shared function ran for the tenant's trigger");
+}
