@@ -294,3 +294,38 @@ async fn dumped_partitions_that_are_not_their_parents_copies_are_refused() {
         assert!(plan.stderr.contains(place), "{sql}\n{}", plan.stderr);
     }
 }
+
+/// A table partitioned anew is dropped and created again: the views that
+/// read it (and the views that read those) go before it and come back
+/// after, and a foreign key that references it is dropped first and added
+/// again.
+#[tokio::test]
+async fn a_table_partitioned_anew_takes_its_views_and_references_along() {
+    const BEFORE: &str = "\
+CREATE TABLE logs (id int NOT NULL, at date NOT NULL, PRIMARY KEY (id, at));
+CREATE VIEW recent_logs AS SELECT id, at FROM logs;
+CREATE VIEW recent_ids AS SELECT id FROM recent_logs;
+CREATE TABLE log_notes (log_id int, at date, note text, FOREIGN KEY (log_id, at) REFERENCES logs (id, at));
+";
+    const AFTER: &str = "\
+CREATE TABLE logs (id int NOT NULL, at date NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE logs_rest PARTITION OF logs DEFAULT;
+CREATE VIEW recent_logs AS SELECT id, at FROM logs;
+CREATE VIEW recent_ids AS SELECT id FROM recent_logs;
+CREATE TABLE log_notes (log_id int, at date, note text, FOREIGN KEY (log_id, at) REFERENCES logs (id, at));
+";
+    let project = project_of(BEFORE, "", TENANTS);
+    let db = TestDb::new().await;
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+    project.write("schema/public/app.sql", AFTER);
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    assert_converges(
+        &project,
+        &db,
+        (AFTER, ""),
+        TENANTS,
+        &["--allow-destructive"],
+    )
+    .await;
+}

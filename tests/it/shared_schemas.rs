@@ -317,8 +317,10 @@ CREATE TRIGGER items_stamp BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION 
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
     let plan = kschema(&project, &db, &["plan"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
-    db.execute("INSERT INTO org_a1.items (level) VALUES ('warn'); UPDATE org_a1.items SET level = 'info'")
-        .await;
+    db.execute(
+        "INSERT INTO org_a1.items (level) VALUES ('warn'); UPDATE org_a1.items SET level = 'info'",
+    )
+    .await;
     let touched: bool = db
         .client()
         .await

@@ -2,13 +2,15 @@
 //!
 //! A key cannot be altered: a table whose partitioning changes is dropped
 //! (with the partitions it holds) and created again, and the rest of the
-//! diff sees it as absent. A partition's parent or bound can: `DETACH`,
+//! diff sees it as absent — so the foreign keys that reference it are
+//! dropped before and added after, and the views that read it are created
+//! again (`view::diff_views`). A partition's parent or bound can: `DETACH`,
 //! then `ATTACH` with the new bound (`table::diff_table`).
 
 use std::collections::BTreeSet;
 
 use crate::ident::Ident;
-use crate::model::SchemaModel;
+use crate::model::{ConstraintKind, SchemaModel, SchemaRef};
 
 use super::Change;
 
@@ -68,5 +70,27 @@ pub(super) fn without_repartitioned(
     let mut rest = live.clone();
     rest.tables.retain(|name, _| !gone.contains(name));
     rest.indexes.retain(|_, index| !gone.contains(&index.table));
+    // A foreign key on a table that stays, referencing one that goes,
+    // would stop the drop: it goes first, and the rest of the diff adds it
+    // back once the table exists again.
+    for table in rest.tables.values_mut() {
+        let (dropped, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut table.constraints)
+            .into_iter()
+            .partition(|c| match &c.kind {
+                ConstraintKind::ForeignKey(fk) => {
+                    fk.references.schema == SchemaRef::Own && gone.contains(&fk.references.table)
+                }
+                _ => false,
+            });
+        table.constraints = kept;
+        changes.extend(
+            dropped
+                .into_iter()
+                .map(|constraint| Change::DropConstraint {
+                    table: table.name.clone(),
+                    constraint,
+                }),
+        );
+    }
     Some(rest)
 }

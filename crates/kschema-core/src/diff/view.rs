@@ -24,6 +24,20 @@ pub(super) fn diff_views(live: &SchemaModel, desired: &SchemaModel, changes: &mu
             Change::RecreateEnum { columns, .. } => {
                 disturbed.extend(columns.iter().map(|c| c.table.clone()));
             }
+            // The live state the diff sees no longer holds the table, nor
+            // the partitions that go with it.
+            Change::DropTableToRepartition { table } => {
+                disturbed.insert(table.name.clone());
+                disturbed.extend(
+                    live.views
+                        .values()
+                        .flat_map(|v| &v.reads)
+                        .filter(|read| {
+                            !live.tables.contains_key(*read) && !live.views.contains_key(*read)
+                        })
+                        .cloned(),
+                );
+            }
             _ => {}
         }
     }
