@@ -329,3 +329,97 @@ CREATE TABLE log_notes (log_id int, at date, note text, FOREIGN KEY (log_id, at)
     )
     .await;
 }
+
+/// A new index on an existing partitioned table is built without blocking
+/// writes: the table's own index `ON ONLY`, then each partition's
+/// concurrently, attached — under the names PostgreSQL gives them, so the
+/// result is the catalog the SQL gives run directly, the index valid.
+#[tokio::test]
+async fn an_index_on_a_partitioned_table_is_built_partition_by_partition() {
+    const BEFORE: &str = "\
+CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, region text NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE events_2026_01 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
+CREATE TABLE events_2026_02 PARTITION OF events FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');
+CREATE TABLE events_rest PARTITION OF events DEFAULT;
+";
+    let after = format!(
+        "{BEFORE}CREATE INDEX events_by_region ON events (region, at);\n\
+         CREATE INDEX events_lower_region ON events (lower(region)) INCLUDE (id);\n"
+    );
+    let project = project_of(BEFORE, BEFORE, TENANTS);
+    let db = TestDb::new().await;
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+    db.execute("INSERT INTO public.events VALUES (1, '2026-01-05', 'eu'), (2, '2026-07-01', 'us')")
+        .await;
+    project
+        .write("schema/public/app.sql", &after)
+        .write("schema/tenant/app.sql", &after);
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    assert!(
+        plan.stdout.contains(
+            "builds index events_by_region on each of the 3 partitions of events, concurrently"
+        ) && plan.stdout.contains(
+            "on partition events_2026_01 concurrently, as events_2026_01_region_at_idx, attached"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let sql = kschema(&project, &db, &["plan", "--format", "sql"]);
+    for expected in [
+        "CREATE INDEX events_by_region ON ONLY public.events (region, at);",
+        "CREATE INDEX CONCURRENTLY events_2026_01_region_at_idx ON public.events_2026_01 (region, at);",
+        "ALTER INDEX public.events_by_region ATTACH PARTITION public.events_2026_01_region_at_idx;",
+        "CREATE INDEX CONCURRENTLY events_rest_lower_id_idx ON org_abc.events_rest",
+    ] {
+        assert!(sql.stdout.contains(expected), "{expected}\n{}", sql.stdout);
+    }
+    assert_converges(&project, &db, (&after, &after), TENANTS, &[]).await;
+    let invalid: i64 = db
+        .client()
+        .await
+        .query_one("SELECT count(*) FROM pg_index WHERE NOT indisvalid", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(invalid, 0);
+}
+
+/// The names kschema gives a partition's index are PostgreSQL's: checked
+/// against the names the server chooses for unnamed indexes, from the
+/// expression as written.
+#[tokio::test]
+async fn index_expression_names_are_the_servers() {
+    let db = TestDb::new().await;
+    let expressions = [
+        "lower(region)",
+        "(a + 1)",
+        "((a + 1)::text)",
+        "((a + 1)::integer)",
+        "(region::text)",
+        "(coalesce(a, b))",
+        "(CASE WHEN a > 0 THEN 1 ELSE 2 END)",
+        "(pg_catalog.abs(a))",
+    ];
+    let mut script = String::from("CREATE TABLE t (a int, b int, region text);\n");
+    for (i, expr) in expressions.iter().enumerate() {
+        script.push_str(&format!(
+            "CREATE TABLE t{i} (a int, b int, region text);\nCREATE INDEX ON t{i} ({expr});\n"
+        ));
+    }
+    db.execute(&script).await;
+    let client = db.client().await;
+    for (i, expr) in expressions.iter().enumerate() {
+        let name: String = client
+            .query_one(
+                "SELECT c.relname FROM pg_index i \
+                 JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = $1::text::regclass",
+                &[&format!("t{i}")],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        let ours = kschema_core::normalize::names::index_expression_name(expr);
+        assert_eq!(format!("t{i}_{ours}_idx"), name, "{expr}");
+    }
+}

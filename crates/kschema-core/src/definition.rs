@@ -342,6 +342,12 @@ fn foreign_key_sql(sql: Sql, fk: &ForeignKey) -> Sql {
 }
 
 pub fn create_index(index: &Index, concurrently: bool, style: ExprStyle) -> Sql {
+    create_index_on(index, concurrently, false, style)
+}
+
+/// `CREATE INDEX … ON ONLY t …` (`only`): a partitioned table's index
+/// without its partitions', invalid until each partition's is attached.
+pub fn create_index_on(index: &Index, concurrently: bool, only: bool, style: ExprStyle) -> Sql {
     let mut head = String::from("CREATE ");
     if index.unique {
         head.push_str("UNIQUE ");
@@ -351,6 +357,9 @@ pub fn create_index(index: &Index, concurrently: bool, style: ExprStyle) -> Sql 
         head.push_str("CONCURRENTLY ");
     }
     head.push_str(&format!("{} ON ", index.name.quoted()));
+    if only {
+        head.push_str("ONLY ");
+    }
     let keys: Vec<String> = index
         .keys
         .iter()

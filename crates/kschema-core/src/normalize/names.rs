@@ -81,6 +81,73 @@ impl NameChooser {
     }
 }
 
+/// The name PostgreSQL gives an index column that is an expression
+/// (`FigureIndexColname`): a function call's name (`lower`), a column's,
+/// a cast's argument's (or its type's), `case`, `array`, `row`,
+/// `coalesce`, `greatest`, `least`, `nullif`; `expr` for anything else.
+pub fn index_expression_name(text: &str) -> String {
+    let expr = super::expr::parse_expr(text).ok();
+    expr.as_ref()
+        .and_then(figure_name)
+        .unwrap_or_else(|| "expr".to_string())
+}
+
+fn figure_name(expr: &sqlparser::ast::Expr) -> Option<String> {
+    use sqlparser::ast::{DataType, Expr, ObjectNamePart};
+    let last = |name: &sqlparser::ast::ObjectName| {
+        name.0
+            .last()
+            .and_then(ObjectNamePart::as_ident)
+            .map(|i| crate::ident::Ident::from_sqlparser(i).as_str().to_string())
+    };
+    match expr {
+        Expr::Identifier(ident) => Some(
+            crate::ident::Ident::from_sqlparser(ident)
+                .as_str()
+                .to_string(),
+        ),
+        Expr::CompoundIdentifier(parts) => parts
+            .last()
+            .map(|i| crate::ident::Ident::from_sqlparser(i).as_str().to_string()),
+        Expr::Function(function) => last(&function.name),
+        Expr::Nested(inner) | Expr::Collate { expr: inner, .. } => figure_name(inner),
+        Expr::Cast {
+            expr: inner,
+            data_type,
+            ..
+        } => figure_name(inner).or_else(|| match data_type {
+            DataType::Custom(name, _) => last(name),
+            // The catalog's name of the type, as the grammar maps it.
+            other => {
+                let spelled = other.to_string().to_ascii_lowercase();
+                let base = spelled
+                    .split('(')
+                    .next()
+                    .unwrap_or(&spelled)
+                    .trim()
+                    .to_string();
+                Some(match base.as_str() {
+                    "integer" | "int" => "int4".to_string(),
+                    "bigint" => "int8".to_string(),
+                    "smallint" => "int2".to_string(),
+                    "boolean" => "bool".to_string(),
+                    "real" => "float4".to_string(),
+                    "double precision" => "float8".to_string(),
+                    "character varying" => "varchar".to_string(),
+                    "character" | "char" => "bpchar".to_string(),
+                    "timestamp without time zone" | "timestamp" => "timestamp".to_string(),
+                    "timestamp with time zone" => "timestamptz".to_string(),
+                    _ => base,
+                })
+            }
+        }),
+        Expr::Case { .. } => Some("case".to_string()),
+        Expr::Array(_) => Some("array".to_string()),
+        Expr::Tuple(_) => Some("row".to_string()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +181,22 @@ mod tests {
         let name = make_object_name(&table, Some(&column), "key");
         assert_eq!(name.len(), 63);
         assert_eq!(name, format!("{}_{}_key", "a".repeat(29), "b".repeat(29)));
+    }
+
+    #[test]
+    fn index_expressions_are_named_as_postgresql_names_them() {
+        for (expr, name) in [
+            ("lower(region)", "lower"),
+            ("(a + 1)", "expr"),
+            ("((a + 1))::text", "text"),
+            ("((a + 1))::integer", "int4"),
+            ("(region)::text", "region"),
+            ("COALESCE(a, b)", "coalesce"),
+            ("CASE WHEN a THEN 1 ELSE 2 END", "case"),
+            ("public.f(a)", "f"),
+        ] {
+            assert_eq!(index_expression_name(expr), name, "{expr}");
+        }
     }
 
     #[test]

@@ -13,18 +13,20 @@
 //! Over ~600 lines: the one `match` from change to statements, with the
 //! table kinds' online forms inline; the other kinds already delegate.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::column::{add_constraint, alter_column, is_volatile};
 pub use super::column::{type_change_effects, TypeChangeEffects};
 use super::{composite, domain, enum_type, extension, privilege, routine, view, Step, TxMode};
 use crate::definition::{
-    column_definition, comment_on, comment_on_object, create_index, create_table, replica_identity,
-    sequence_options, storage_parameter_list, ExprStyle,
+    column_definition, comment_on, comment_on_object, create_index, create_index_on, create_table,
+    replica_identity, sequence_options, storage_parameter_list, ExprStyle,
 };
 use crate::diff::{domain_steps, Change};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
+use crate::model::IndexExpr;
+use crate::normalize::names::{index_expression_name, join_column_names, NameChooser};
 use crate::seed_value::SeedValue;
 use crate::sql::Sql;
 
@@ -39,6 +41,17 @@ pub struct DdlContext {
     online: bool,
     /// The partitioned tables of the desired state.
     partitioned: BTreeSet<Ident>,
+    /// Each partitioned table's partitions, by name.
+    partitions: BTreeMap<Ident, Vec<Ident>>,
+    /// The desired state's relation names (tables, views, sequences,
+    /// indexes): the names a partition's index must not take.
+    relation_names: BTreeSet<String>,
+    /// The desired state's indexes on partitioned tables.
+    partitioned_indexes: Vec<crate::model::Index>,
+    /// Partitioned tables a partition leaves in this plan (dropped or
+    /// detached): an index built partition by partition would stay
+    /// invalid, the leaving one never getting its own.
+    losing_partitions: BTreeSet<Ident>,
 }
 
 impl DdlContext {
@@ -59,6 +72,18 @@ impl DdlContext {
             online_indexes: BTreeSet::new(),
             online,
             partitioned: BTreeSet::new(),
+            partitions: BTreeMap::new(),
+            relation_names: BTreeSet::new(),
+            partitioned_indexes: Vec::new(),
+            losing_partitions: changes
+                .iter()
+                .filter_map(|c| match c {
+                    Change::DropTable { table } => table.partition_of.as_ref(),
+                    Change::SetPartitionOf { from, .. } => from.as_ref(),
+                    _ => None,
+                })
+                .map(|of| of.parent.clone())
+                .collect(),
         };
         ctx.online_indexes = changes
             .iter()
@@ -86,7 +111,76 @@ impl DdlContext {
             .filter(|t| t.partition_key.is_some())
             .map(|t| t.name.clone())
             .collect();
+        for table in model.tables.values() {
+            if let Some(of) = &table.partition_of {
+                self.partitions
+                    .entry(of.parent.clone())
+                    .or_default()
+                    .push(table.name.clone());
+            }
+        }
+        self.relation_names = model
+            .tables
+            .keys()
+            .chain(model.views.keys())
+            .chain(model.sequences.keys())
+            .chain(model.indexes.keys())
+            .map(|name| name.as_str().to_string())
+            .chain(
+                model
+                    .tables
+                    .values()
+                    .flat_map(|t| &t.constraints)
+                    .map(|c| c.name.as_str().to_string()),
+            )
+            .collect();
+        self.partitioned_indexes = model
+            .indexes
+            .values()
+            .filter(|i| i.partitioned)
+            .cloned()
+            .collect();
         self
+    }
+
+    /// How a new index on an existing partitioned table is built without
+    /// blocking writes: each partition's index (under the name PostgreSQL
+    /// would give it), to build concurrently and attach. `None` where that
+    /// cannot be done safely — a partition partitioned itself, or another
+    /// index of the table whose partitions' names could clash — and the
+    /// index is built the blocking way.
+    fn partition_builds(&self, index: &crate::model::Index) -> Option<Vec<(Ident, Ident)>> {
+        if !self.online_for(&index.table) || !index.partitioned {
+            return None;
+        }
+        let partitions = self.partitions.get(&index.table)?;
+        if partitions.iter().any(|p| self.partitioned.contains(p))
+            || self.losing_partitions.contains(&index.table)
+        {
+            return None;
+        }
+        let addition = index_name_addition(index);
+        let clash = self.partitioned_indexes.iter().any(|other| {
+            other.name != index.name
+                && other.table == index.table
+                && index_name_addition(other) == addition
+        });
+        if clash {
+            return None;
+        }
+        let mut names = NameChooser::default();
+        for taken in &self.relation_names {
+            names.reserve(taken);
+        }
+        Some(
+            partitions
+                .iter()
+                .map(|partition| {
+                    let name = names.choose(partition.as_str(), Some(&addition), "idx");
+                    (partition.clone(), Ident::new(name))
+                })
+                .collect(),
+        )
     }
     pub(super) fn partitioned(&self, table: &Ident) -> bool {
         self.partitioned.contains(table)
@@ -312,6 +406,9 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             TxMode::Transactional,
         ),
         Change::CreateIndex { index } => {
+            if let Some(children) = ctx.partition_builds(index) {
+                return partitioned_index_builds(&change, index, &children);
+            }
             let online = ctx.online_for_index(index);
             let hazards = if ctx.existing(&index.table) && index.partitioned {
                 vec![Hazard::new(
@@ -752,4 +849,98 @@ pub(super) fn alter_table(table: &Ident) -> Sql {
 
 pub(super) fn validate(table: &Ident, constraint: &Ident) -> Sql {
     alter_table(table).text(format!(" VALIDATE CONSTRAINT {}", constraint.quoted()))
+}
+
+/// PostgreSQL's `ChooseIndexNameAddition` of an index's columns (keys,
+/// then `INCLUDE`): their names joined by `_`, `expr` for an expression,
+/// a repeated name numbered (`a`, `a1`).
+fn index_name_addition(index: &crate::model::Index) -> String {
+    let mut names: Vec<String> = Vec::new();
+    let given = index
+        .keys
+        .iter()
+        .map(|key| match &key.expr {
+            IndexExpr::Column(column) => column.as_str().to_string(),
+            // As written: PostgreSQL names by the expression it was given
+            // (`(a + 1)::integer` is `int4`, though stored as `(a + 1)`).
+            IndexExpr::Expression(expr) => index_expression_name(&expr.sql),
+        })
+        .chain(index.include.iter().map(|c| c.as_str().to_string()));
+    for name in given {
+        let mut candidate = name.clone();
+        let mut n = 1;
+        while names.contains(&candidate) {
+            candidate = format!("{name}{n}");
+            n += 1;
+        }
+        names.push(candidate);
+    }
+    join_column_names(names.iter().map(String::as_str))
+}
+
+/// A new index on an existing partitioned table, built without blocking
+/// writes: the parent's index alone (`ON ONLY`, in the transaction; it is
+/// invalid until every partition's is attached), then each partition's
+/// built concurrently and attached, a step each (a build that gives up
+/// leaves an invalid index, dropped before the retry).
+fn partitioned_index_builds(
+    change: &Change,
+    index: &crate::model::Index,
+    children: &[(Ident, Ident)],
+) -> Vec<Step> {
+    let step = |part: String, statements: Vec<Sql>, transaction: TxMode| Step {
+        change: change.clone(),
+        part: Some(part),
+        statements,
+        hazards: Vec::new(),
+        transaction,
+        before_retry: None,
+        index_build: transaction == TxMode::NonTransactional,
+        allowed_by_annotation: Vec::new(),
+        after_tenants: false,
+    };
+    let mut first = step(
+        format!(
+            "on {} alone, valid once each partition's is attached",
+            index.table
+        ),
+        vec![create_index_on(index, false, true, ExprStyle::Authored)],
+        TxMode::Transactional,
+    );
+    first.hazards.push(Hazard::new(
+        HazardKind::BuildsIndex,
+        format!(
+            "builds index {} on each of the {} partitions of {}, concurrently, one after the other (writes go on)",
+            index.name,
+            children.len(),
+            index.table
+        ),
+    ));
+    let mut steps = vec![first];
+    for (partition, child) in children {
+        let own = crate::model::Index {
+            name: child.clone(),
+            table: partition.clone(),
+            ..index.clone()
+        };
+        let mut build = step(
+            format!("on partition {partition} concurrently, as {child}, attached"),
+            vec![
+                create_index(&own, true, ExprStyle::Authored),
+                Sql::new()
+                    .text("ALTER INDEX ")
+                    .qualified(&index.name)
+                    .text(" ATTACH PARTITION ")
+                    .qualified(child),
+            ],
+            TxMode::NonTransactional,
+        );
+        build.before_retry = Some(
+            Sql::new()
+                .text("DROP INDEX CONCURRENTLY IF EXISTS ")
+                .qualified(child),
+        );
+        steps.push(build);
+    }
+    steps
 }
