@@ -375,14 +375,28 @@ CREATE TABLE events_rest PARTITION OF events DEFAULT;
         assert!(sql.stdout.contains(expected), "{expected}\n{}", sql.stdout);
     }
     assert_converges(&project, &db, (&after, &after), TENANTS, &[]).await;
-    let invalid: i64 = db
-        .client()
-        .await
-        .query_one("SELECT count(*) FROM pg_index WHERE NOT indisvalid", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(invalid, 0);
+    let invalid = || async {
+        db.client()
+            .await
+            .query_one("SELECT count(*) FROM pg_index WHERE NOT indisvalid", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    assert_eq!(invalid().await, 0);
+
+    // A build interrupted after the table's own index: that index is
+    // invalid, and the next apply builds it again.
+    db.execute(
+        "DROP INDEX public.events_by_region; \
+         CREATE INDEX events_by_region ON ONLY public.events (region, at)",
+    )
+    .await;
+    assert_eq!(invalid().await, 1);
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    assert_converges(&project, &db, (&after, &after), TENANTS, &[]).await;
+    assert_eq!(invalid().await, 0);
 }
 
 /// The names kschema gives a partition's index are PostgreSQL's: checked
