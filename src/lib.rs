@@ -6,6 +6,7 @@ pub mod commands;
 pub mod db;
 pub mod git;
 pub mod project;
+pub mod run;
 pub mod trace;
 
 use std::process::ExitCode;

@@ -5,19 +5,14 @@
 pub mod apply;
 pub mod check;
 pub mod diff;
-pub mod events;
-pub mod fleet;
 pub mod history;
 pub mod init;
 pub mod inspect;
 pub mod lint;
 pub mod local;
-pub mod mongo;
 pub mod plan;
 pub mod rollback;
-pub mod rollout;
 pub mod snapshot;
-pub mod targets;
 pub mod tenant;
 pub mod verify;
 
@@ -38,6 +33,8 @@ use crate::cli::{ColorChoice, GlobalArgs, TargetArgs};
 use crate::db::materialize::Builder;
 use crate::db::Database;
 use crate::project::load_project;
+pub use crate::run::open_database;
+use crate::run::{fleet, mongo, targets};
 
 /// Where the live state came from.
 pub enum LiveSource {
@@ -257,24 +254,6 @@ pub fn read_snapshot(path: &Path) -> Result<Snapshot, Report> {
     })
 }
 
-/// The database from --database-url / DATABASE_URL, or the local cluster.
-pub async fn open_database(global: &GlobalArgs) -> Result<Database, Report> {
-    match global
-        .database_url
-        .as_deref()
-        .filter(|u| !u.trim().is_empty())
-    {
-        Some(url) => Ok(Database::from_url(url)?),
-        None => {
-            let project =
-                std::path::absolute(&global.project).unwrap_or_else(|_| global.project.clone());
-            let mut db = Database::local(&project)?;
-            db.prepare_local().await?;
-            Ok(db)
-        }
-    }
-}
-
 /// What the desired state is planned against, for [`store_desired`].
 pub enum PlannedAgainst<'a> {
     /// A live database: its server builds the desired state unless a dev
@@ -383,7 +362,7 @@ pub fn print(text: &str) -> Result<(), Report> {
         return Ok(());
     }
     // With `--format json` stdout is the events'.
-    if events::enabled() {
+    if apply::events::enabled() {
         let mut err = io::stderr().lock();
         let _ = err.write_all(text.as_bytes());
         return err.flush().into_diagnostic();

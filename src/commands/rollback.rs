@@ -16,12 +16,13 @@ use kschema_core::Problem;
 use miette::Report;
 
 use super::apply::{apply_options, gate, lock_all, policy, run_work};
-use super::{argument_problem, fleet, plan_options, print, use_color};
+use super::{argument_problem, plan_options, print, use_color};
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::db::apply::ApplyTarget;
 use crate::db::history::{self, RunInfo};
 use crate::db::introspect::introspect_database;
 use crate::db::Database;
+use crate::run::fleet;
 use crate::ExitStatus;
 
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Report> {

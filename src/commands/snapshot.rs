@@ -6,10 +6,11 @@ use kschema_core::model::SchemaName;
 use kschema_core::snapshot::Snapshot;
 use miette::Report;
 
-use super::{open_database, print, targets::select_targets, write_file};
+use super::{open_database, print, write_file};
 use crate::cli::{GlobalArgs, SnapshotArgs, TenantSelection};
 use crate::db::introspect::introspect_database;
 use crate::project::load_project;
+use crate::run::targets::select_targets;
 use crate::ExitStatus;
 
 pub async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Result<ExitStatus, Report> {
@@ -52,7 +53,7 @@ pub async fn take(
     let db = open_database(global).await?;
     let live = introspect_database(&db, &schemas, &row_reads(&desired)).await?;
     let mut snapshot = Snapshot::from_live(&live, &db.to_string());
-    if let Some(uri) = super::mongo::uri(global).filter(|_| !desired.mongo.is_empty()) {
+    if let Some(uri) = crate::run::mongo::uri(global).filter(|_| !desired.mongo.is_empty()) {
         let mongo = crate::db::mongo::Mongo::connect(&uri).await?;
         let tenants: Vec<_> = targets.iter().filter_map(|t| t.tenant.clone()).collect();
         for (database, _) in desired.mongo_databases(&tenants) {

@@ -20,14 +20,15 @@ use kschema_core::Problem;
 use miette::{Diagnostic, Report};
 use thiserror::Error;
 
-use super::super::fleet::Shard;
-use super::super::{print, rollout};
+use super::super::print;
 use super::report::{summary, Progress};
+use super::rollout;
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::db::apply::{apply_targets, ApplyOptions, ApplyTarget, TargetResult};
 use crate::db::history::{RunInfo, SETUP_SQL};
 use crate::db::lock::{self, RunLock};
 use crate::db::Database;
+use crate::run::fleet::Shard;
 use crate::ExitStatus;
 
 #[derive(Debug, Error, Diagnostic)]
@@ -171,7 +172,7 @@ pub(in crate::commands) async fn apply_mongo(
     history_db: Option<&Database>,
     run: &RunInfo,
 ) -> Result<bool, Report> {
-    let results = super::super::mongo::apply(global, plan, history_db, run).await?;
+    let results = crate::run::mongo::apply(global, plan, history_db, run).await?;
     let mut out = String::from("MongoDB:\n");
     for result in &results {
         match &result.error {
@@ -357,7 +358,7 @@ pub(in crate::commands) async fn apply_databases(
     heading: &str,
 ) -> Result<Vec<TargetResult>, Report> {
     let total: usize = work.iter().map(|(_, t)| t.len()).sum();
-    super::super::events::emit(serde_json::json!({
+    super::events::emit(serde_json::json!({
         "event": "started",
         "what": heading.trim().trim_end_matches('…'),
         "targets": total,

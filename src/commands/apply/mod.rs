@@ -25,18 +25,19 @@ use kschema_core::plan::Plan;
 use kschema_core::Problem;
 use miette::Report;
 
-use super::fleet::{self, Shard};
-use super::rollout;
 use super::{print, project_policy, use_color, DatabasePlan, LiveSource, Planned};
 use crate::cli::{ApplyArgs, GlobalArgs, TenantSelection};
 use crate::db::apply::{ApplyOptions, ApplyTarget, LockTimeout, Notify, StatementTimeout};
 use crate::db::backoff::BackoffSettings;
 use crate::db::history::{self, RunInfo};
 use crate::db::rollout::Unfinished;
+use crate::run::fleet::{self, Shard};
 use crate::ExitStatus;
 
 mod engine;
+pub mod events;
 mod report;
+pub(in crate::commands) mod rollout;
 mod saved;
 pub(super) use engine::{
     apply_databases, execute, gate, hazard_lines, lock_all, lock_databases, refuse_hazards,
@@ -48,7 +49,7 @@ use saved::run_saved;
 
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Report> {
     if args.format == crate::cli::TextOrJson::Json {
-        super::events::enable();
+        events::enable();
     }
     if let Some(path) = &args.plan_file {
         return run_saved(global, args, path).await;
@@ -122,7 +123,7 @@ pub async fn converge(global: &GlobalArgs, args: &ApplyArgs) -> Result<Converged
         mongo: None,
     };
     let mut planned = planned;
-    planned.mongo = super::mongo::plan(
+    planned.mongo = crate::run::mongo::plan(
         global,
         &planned.desired,
         &planned.tenants(),
@@ -381,7 +382,7 @@ pub(super) fn apply_options(
         heavy_permits: None,
         backoff: backoff_settings(config),
         notify: Notify(Arc::new(|notice: String| {
-            super::events::emit(serde_json::json!({ "event": "backoff", "notice": notice }));
+            events::emit(serde_json::json!({ "event": "backoff", "notice": notice }));
             let _ = print(&format!("  … {}\n", printable(&notice)));
         })),
     }

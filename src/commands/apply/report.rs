@@ -24,7 +24,7 @@ impl Progress {
     /// Prints `heading` first (`Applying…`, a wave's title).
     pub(super) fn new(total: usize, heading: &str) -> Progress {
         let quiet = crate::trace::quiet();
-        let events = crate::commands::events::enabled();
+        let events = super::events::enabled();
         let shown = !quiet && !events && !crate::commands::capturing();
         let bar = (shown && std::io::stdout().is_terminal()).then(|| {
             let bar = ProgressBar::new(total as u64);
@@ -48,7 +48,7 @@ impl Progress {
     }
 
     pub(super) fn done(&mut self, result: &TargetResult) {
-        crate::commands::events::target(result);
+        super::events::target(result);
         if !result.succeeded() {
             self.failed += 1;
         }
@@ -77,7 +77,7 @@ impl Progress {
 /// How many converged, and the failures grouped by cause, like the plan.
 /// (With `--format json`, the summary event goes out as well.)
 pub(in crate::commands) fn summary(results: &[TargetResult], up_to_date: usize) -> String {
-    crate::commands::events::summary(results, up_to_date);
+    super::events::summary(results, up_to_date);
     let converged = results.iter().filter(|r| r.succeeded()).count();
     let failed: Vec<&TargetResult> = results
         .iter()

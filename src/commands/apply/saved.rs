@@ -19,12 +19,13 @@ use kschema_core::render::json::{PlanDocument, TargetDocument, FORMAT_VERSION};
 use kschema_core::{Problem, SourceFile};
 use miette::Report;
 
+use super::rollout;
 use super::{
     apply_options, empty_project, execute, hazard_lines, lock_databases, out_mongo, policy,
     policy_from, refuse_hazards,
 };
 use crate::cli::{ApplyArgs, GlobalArgs};
-use crate::commands::{open_database, print, rollout};
+use crate::commands::{open_database, print};
 use crate::db::apply::{ApplyStep, ApplyTarget};
 use crate::db::history::RunInfo;
 use crate::db::introspect::introspect_database;
@@ -85,7 +86,7 @@ pub(super) async fn run_saved(
     let _locks = lock_databases(
         databases
             .iter()
-            .map(|(name, db, _)| (db, crate::commands::fleet::database_title(name.as_deref()))),
+            .map(|(name, db, _)| (db, crate::run::fleet::database_title(name.as_deref()))),
         args,
         &run,
     )
@@ -234,7 +235,7 @@ pub(super) async fn run_saved(
         .zip(&databases)
         .map(|((db, targets), (name, _, _))| rollout::DatabaseWork {
             db,
-            label: crate::commands::fleet::database_title(name.as_deref()),
+            label: crate::run::fleet::database_title(name.as_deref()),
             schemas: targets
                 .iter()
                 .filter_map(|t| Some((t.target.tenant.clone()?, t.target.schema.clone())))
@@ -371,7 +372,7 @@ async fn verified_mongo(
         .filter_map(|t| t.tenant.as_deref())
         .filter_map(|id| TenantId::parse(id).ok())
         .collect();
-    let fresh = crate::commands::mongo::plan(global, desired, &tenants, None, false)
+    let fresh = crate::run::mongo::plan(global, desired, &tenants, None, false)
         .await?
         .ok_or_else(|| refuse("the project declares no collections".into()))?;
     if let Some(reason) = &fresh.skipped {

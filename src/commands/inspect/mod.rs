@@ -178,7 +178,7 @@ pub async fn run(global: &GlobalArgs, args: &InspectArgs) -> Result<ExitStatus, 
         vec![("privileges", tenant_grants)],
     );
     files.add("tenants.toml", tenants_toml(&found.tenants));
-    let mongo = match super::mongo::uri(global) {
+    let mongo = match crate::run::mongo::uri(global) {
         Some(uri) => Some(inspect_mongo(&uri, args, &root, &mut files).await?),
         None => None,
     };

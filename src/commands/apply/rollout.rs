@@ -22,9 +22,9 @@ use kschema_core::Problem;
 use miette::{Diagnostic, Report};
 use thiserror::Error;
 
-use super::apply::{apply_databases, summary, watch_interrupt, TargetsFailed};
-use super::print;
+use super::{apply_databases, summary, watch_interrupt, TargetsFailed};
 use crate::cli::ApplyArgs;
+use crate::commands::print;
 use crate::db::apply::{ApplyOptions, ApplyTarget, TargetResult};
 use crate::db::rollout::{self as record, Unfinished};
 use crate::db::{history, Database};
@@ -41,7 +41,7 @@ struct RolloutHalted {
 }
 
 /// The waves a run goes through, and what each must pass.
-pub(super) struct Rollout {
+pub(in crate::commands) struct Rollout {
     pub waves: Vec<Wave>,
     /// The wave to start from (0, or where a resumed rollout halted).
     pub start: usize,
@@ -52,7 +52,7 @@ pub(super) struct Rollout {
 }
 
 /// One database's part of the rollout.
-pub(super) struct DatabaseWork<'a> {
+pub(in crate::commands) struct DatabaseWork<'a> {
     pub db: &'a Database,
     /// `main database`, `database eu`: a wave's label with `--waves shard`.
     pub label: String,
@@ -67,7 +67,7 @@ type Requested = (Vec<TenantId>, Vec<WaveSize>);
 
 /// The waves the flags or kschema.toml ask for; `None`: every tenant at
 /// once.
-pub(super) fn requested(
+pub(in crate::commands) fn requested(
     desired: &DesiredState,
     args: &ApplyArgs,
 ) -> Result<Option<Requested>, Report> {
@@ -123,7 +123,7 @@ pub(super) fn requested(
 }
 
 /// The gates from the flags and kschema.toml, and the soak.
-pub(super) fn gates(desired: &DesiredState, args: &ApplyArgs) -> (Gates, Duration) {
+pub(in crate::commands) fn gates(desired: &DesiredState, args: &ApplyArgs) -> (Gates, Duration) {
     let config = &desired.config.rollout;
     let defaults = Gates::default();
     let limit = |set: Option<f64>, default: Option<Duration>| match set {
@@ -144,7 +144,7 @@ pub(super) fn gates(desired: &DesiredState, args: &ApplyArgs) -> (Gates, Duratio
 }
 
 /// A fresh rollout over the tenants the plan changes.
-pub(super) fn fresh(
+pub(in crate::commands) fn fresh(
     work: &[DatabaseWork],
     canary: &[TenantId],
     sizes: &[WaveSize],
@@ -181,7 +181,11 @@ pub(super) fn fresh(
 }
 
 /// Continues `unfinished` from the wave it stopped in.
-pub(super) fn resumed(unfinished: &Unfinished, gates: Gates, soak: Duration) -> Rollout {
+pub(in crate::commands) fn resumed(
+    unfinished: &Unfinished,
+    gates: Gates,
+    soak: Duration,
+) -> Rollout {
     Rollout {
         waves: unfinished.waves.clone(),
         start: unfinished.from_wave.min(unfinished.waves.len()),
@@ -191,7 +195,7 @@ pub(super) fn resumed(unfinished: &Unfinished, gates: Gates, soak: Duration) -> 
     }
 }
 
-pub(super) async fn run(
+pub(in crate::commands) async fn run(
     work: Vec<DatabaseWork<'_>>,
     options: &ApplyOptions,
     up_to_date: usize,
@@ -274,7 +278,7 @@ pub(super) async fn run(
             outcome = Err((
                 rollout.start,
                 Breach::Public {
-                    error: super::apply::describe_result(failed),
+                    error: super::describe_result(failed),
                 },
             ));
         }
@@ -574,7 +578,7 @@ async fn after_wave(
         .find(|r| r.target.tenant.is_none() && !r.succeeded())
     {
         return Some(Breach::Public {
-            error: super::apply::describe_result(public),
+            error: super::describe_result(public),
         });
     }
     let tenants: Vec<&TargetResult> = results
