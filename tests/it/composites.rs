@@ -162,3 +162,46 @@ async fn a_composite_type_the_server_rejects_is_reported_at_its_line() {
         );
     }
 }
+
+/// Comments on a composite type's attributes are desired state: set,
+/// changed, removed, gone with a dropped attribute, read live (one
+/// tenant's drift is that tenant's) — they were neither compared nor
+/// listed.
+#[tokio::test]
+async fn comments_on_attributes_converge() {
+    const TENANTS: &[&str] = &["a", "b"];
+    let v1 = "CREATE TYPE pair AS (x int, y int, z int);
+COMMENT ON COLUMN pair.x IS 'across';
+COMMENT ON COLUMN pair.z IS 'depth';
+";
+    let v2 = "CREATE TYPE pair AS (x int, y int);
+COMMENT ON COLUMN pair.x IS 'horizontal';
+COMMENT ON COLUMN pair.y IS 'vertical';
+";
+    let project = project_of(v1, v1, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (v1, v1), TENANTS, &[]).await;
+
+    project
+        .write("schema/public/app.sql", v2)
+        .write("schema/tenant/app.sql", v2);
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    assert!(
+        plan.stdout.contains("attribute pair.x") && plan.stdout.contains("attribute pair.y"),
+        "{}",
+        plan.stdout
+    );
+    assert_converges(&project, &db, (v2, v2), TENANTS, &["--allow-destructive"]).await;
+
+    db.execute("COMMENT ON COLUMN org_b.pair.y IS 'changed by hand'")
+        .await;
+    let drift = kschema(&project, &db, &["plan"]);
+    assert_eq!(drift.code, 2, "{}", drift.snapshot());
+    assert!(
+        drift.stdout.contains("tenant b (org_b): 1 change"),
+        "{}",
+        drift.stdout
+    );
+    assert_converges(&project, &db, (v2, v2), TENANTS, &[]).await;
+}

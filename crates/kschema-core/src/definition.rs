@@ -100,6 +100,13 @@ pub fn comment_on_object(object: &Commented, comment: Option<&str>) -> Sql {
             .text("COMMENT ON COLUMN ")
             .qualified(view)
             .text(format!(".{}", column.quoted())),
+        Commented::TypeAttribute {
+            type_name,
+            attribute,
+        } => Sql::new()
+            .text("COMMENT ON COLUMN ")
+            .qualified(type_name)
+            .text(format!(".{}", attribute.quoted())),
         Commented::Type { name } => Sql::new().text("COMMENT ON TYPE ").qualified(name),
         Commented::Domain { name } => Sql::new().text("COMMENT ON DOMAIN ").qualified(name),
         Commented::Function {

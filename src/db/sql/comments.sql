@@ -1,6 +1,7 @@
 -- Comments on what the target schemas ($1) hold besides tables and their
 -- columns (which tables.sql reads with them): indexes, constraints,
--- standalone sequences, views and materialized views and their columns, functions, enum and composite types, domains,
+-- standalone sequences, views and materialized views and their columns, functions, enum and composite types
+-- (and a composite's attributes), domains,
 -- triggers and policies; and, with public, the database's extensions (but
 -- plpgsql, which every database has) and event triggers. An extension's comment is read
 -- whether its own script or the files set it: the desired state, built on
@@ -13,6 +14,7 @@ SELECT ns.nspname, c.kind, c.object, c.detail, c.procedure, c.description
   FROM (
     SELECT rel.relnamespace AS nsp,
            CASE rel.relkind WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence'
+                WHEN 'c' THEN 'type_attribute'
                 WHEN 'v' THEN CASE WHEN d.objsubid = 0 THEN 'view' ELSE 'view_column' END
                 ELSE CASE WHEN d.objsubid = 0 THEN 'materialized_view' ELSE 'view_column' END END AS kind,
            rel.relname::text AS object,
@@ -23,7 +25,9 @@ SELECT ns.nspname, c.kind, c.object, c.detail, c.procedure, c.description
       FROM pg_description d
       JOIN pg_class rel ON d.classoid = 'pg_class'::regclass AND rel.oid = d.objoid
       JOIN ns ON ns.oid = rel.relnamespace
-     WHERE rel.relkind IN ('i', 'S', 'v', 'm')
+     -- A composite type's own comment is on its pg_type row (below); its
+     -- attributes' are on its pg_class row.
+     WHERE (rel.relkind IN ('i', 'S', 'v', 'm') OR rel.relkind = 'c' AND d.objsubid > 0)
        AND NOT (rel.relkind = 'S' AND EXISTS (
              SELECT 1 FROM pg_depend o
               WHERE o.classid = 'pg_class'::regclass AND o.objid = rel.oid

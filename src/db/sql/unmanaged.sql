@@ -193,6 +193,7 @@ SELECT nspname, kind, name FROM (
                                    WHERE rc.oid = dd.objoid
                                      AND (rc.relkind IN ('r', 'p') AND NOT rc.relispartition
                                           OR rc.relkind IN ('v', 'm')
+                                          OR rc.relkind = 'c' AND dd.objsubid > 0
                                           OR rc.relkind = 'i' AND NOT EXISTS (
                                                SELECT 1 FROM pg_constraint k
                                                 WHERE k.conindid = rc.oid AND k.contype IN ('p', 'u', 'x'))

@@ -184,6 +184,10 @@ impl LiveStateBuilder {
                 view: name(),
                 column,
             },
+            ("type_attribute", Some(attribute)) => Commented::TypeAttribute {
+                type_name: name(),
+                attribute,
+            },
             ("constraint", Some(part)) => Commented::Constraint {
                 table: name(),
                 name: part,

@@ -115,6 +115,13 @@ fn declared(desired: &SchemaModel, object: &Commented) -> bool {
             .views
             .get(view)
             .is_some_and(|v| v.columns.iter().any(|(c, _)| c == column)),
+        Commented::TypeAttribute {
+            type_name,
+            attribute,
+        } => desired
+            .composites
+            .get(type_name)
+            .is_some_and(|t| t.attributes.iter().any(|a| &a.name == attribute)),
         Commented::Function {
             name, arguments, ..
         } => desired.function(name, arguments).is_some(),
@@ -142,6 +149,7 @@ fn dropped_objects(
 ) -> BTreeSet<Commented> {
     let mut dropped = BTreeSet::new();
     let mut dropped_tables = BTreeSet::new();
+    let mut dropped_types = BTreeSet::new();
     for change in changes {
         match change {
             Change::DropIndex { index } => {
@@ -187,6 +195,18 @@ fn dropped_objects(
                 dropped.insert(Commented::Type {
                     name: from.name.clone(),
                 });
+                dropped_types.insert(&from.name);
+            }
+            Change::AlterComposite { name, steps, .. } => {
+                dropped.extend(steps.iter().filter_map(|step| match step {
+                    super::composite::AttributeStep::Drop { name: attribute } => {
+                        Some(Commented::TypeAttribute {
+                            type_name: name.clone(),
+                            attribute: attribute.clone(),
+                        })
+                    }
+                    _ => None,
+                }));
             }
             Change::DropEnum { enum_type: from } => {
                 dropped.insert(Commented::Type {
@@ -242,6 +262,7 @@ fn dropped_objects(
                 .indexes
                 .get(name)
                 .is_some_and(|i| dropped_tables.contains(&i.table)),
+            Commented::TypeAttribute { type_name, .. } => dropped_types.contains(type_name),
             other => other.table().is_some_and(|t| dropped_tables.contains(t)),
         };
         if on_dropped {

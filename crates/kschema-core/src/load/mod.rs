@@ -53,23 +53,6 @@ impl DesiredState {
             .collect()
     }
 
-    /// A target per shared schema, public first.
-    pub fn shared_targets(&self) -> Vec<crate::plan::Target> {
-        self.shared_schemas()
-            .into_iter()
-            .map(crate::plan::Target::shared)
-            .collect()
-    }
-
-    /// The desired state of one target: its shared schema's, or the
-    /// tenant template's.
-    pub fn scope_of(&self, target: &crate::plan::Target) -> &LoadedScope {
-        match &target.tenant {
-            Some(_) => &self.tenant,
-            None => self.shared_scope(&target.schema).unwrap_or(&self.tenant),
-        }
-    }
-
     /// A shared schema's desired state (`None` when the project keeps no
     /// such schema).
     pub fn shared_scope(&self, schema: &SchemaName) -> Option<&LoadedScope> {

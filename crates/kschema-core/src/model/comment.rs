@@ -30,6 +30,11 @@ pub enum Commented {
         view: Ident,
         column: Ident,
     },
+    /// An attribute of a composite type (`COMMENT ON COLUMN pair.a`).
+    TypeAttribute {
+        type_name: Ident,
+        attribute: Ident,
+    },
     Function {
         name: Ident,
         arguments: String,
@@ -83,6 +88,10 @@ impl std::fmt::Display for Commented {
             Commented::View { name } => write!(f, "view {name}"),
             Commented::MaterializedView { name } => write!(f, "materialized view {name}"),
             Commented::ViewColumn { view, column } => write!(f, "column {view}.{column}"),
+            Commented::TypeAttribute {
+                type_name,
+                attribute,
+            } => write!(f, "attribute {type_name}.{attribute}"),
             Commented::Function {
                 name,
                 arguments,

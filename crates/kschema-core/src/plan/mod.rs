@@ -84,6 +84,27 @@ impl fmt::Display for Target {
     }
 }
 
+/// A run's targets and their desired state (here, not in `load`: a target
+/// is the plan's notion).
+impl DesiredState {
+    /// A target per shared schema, public first.
+    pub fn shared_targets(&self) -> Vec<Target> {
+        self.shared_schemas()
+            .into_iter()
+            .map(Target::shared)
+            .collect()
+    }
+
+    /// The desired state of one target: its shared schema's, or the
+    /// tenant template's.
+    pub fn scope_of(&self, target: &Target) -> &LoadedScope {
+        match &target.tenant {
+            Some(_) => &self.tenant,
+            None => self.shared_scope(&target.schema).unwrap_or(&self.tenant),
+        }
+    }
+}
+
 /// Whether a step runs inside the target's transaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

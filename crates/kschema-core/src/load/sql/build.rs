@@ -202,8 +202,10 @@ impl Loader {
                     .map(|c| &mut c.comment),
                 (None, _) => None,
             };
-            // A view's column: kept as written, like other objects' comments.
-            let on_view = column.is_some() && self.declares_view(&table);
+            // A view's column or a composite type's attribute: kept as
+            // written, like other objects' comments.
+            let on_view =
+                column.is_some() && (self.declares_view(&table) || self.declares_composite(&table));
             match (slot, &column) {
                 (Some(slot), _) => *slot = text,
                 (None, Some(column)) if on_view => {
@@ -234,7 +236,7 @@ impl Loader {
                         },
                     )
                     .at(&file, span, "this comment")
-                    .with_help("comment on a table or column the files declare"),
+                    .with_help("comment on a table, a column, a view's column or a composite type's attribute the files declare"),
                 ),
             }
         }

@@ -11,11 +11,13 @@ mod enum_type;
 mod extension;
 mod index;
 mod routine;
+mod scope;
 mod sequence;
 mod table;
 mod text;
 
 use self::build::{named, relation_name_clashes};
+pub use self::scope::{shared_folder, Neighbours, Scope, TENANT_FOLDER};
 use self::table::{expression_column_name, literal_i64, sql_expr, PendingForeignKey};
 pub(crate) use self::text::parse_problem;
 use self::text::unsafe_text_problems;
@@ -46,40 +48,6 @@ use crate::model::{
 use crate::normalize::expr::{canonicalize, check_nesting_in, ExprContext, MAX_EXPRESSION_DEPTH};
 use crate::normalize::names::{join_column_names, NameChooser};
 use crate::normalize::types::normalize_type;
-
-/// Which set of desired-state files is being loaded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope {
-    /// `schema/<name>/*.sql`: one schema every tenant shares — `public`,
-    /// or another one the project keeps (`schema/audit/`).
-    Shared,
-    /// `schema/tenant/*.sql`: the template every tenant schema gets.
-    Tenant,
-}
-
-/// The folder of the tenant template's files.
-pub const TENANT_FOLDER: &str = "schema/tenant";
-
-/// The folder of a shared schema's files: `schema/public`, `schema/audit`.
-pub fn shared_folder(schema: &Ident) -> String {
-    format!("schema/{}", schema.as_str())
-}
-
-/// What one scope's files may reference outside themselves: the shared
-/// schemas already loaded (public first), and the names of every shared
-/// schema the project keeps (a reference into one not loaded yet is left
-/// to PostgreSQL, which sees them all when the desired state is built).
-#[derive(Clone, Copy, Debug)]
-pub struct Neighbours<'a> {
-    pub loaded: &'a BTreeMap<Ident, SchemaModel>,
-    pub shared: &'a [Ident],
-}
-
-impl Neighbours<'_> {
-    fn public(&self) -> Option<&SchemaModel> {
-        self.loaded.get(&Ident::new("public"))
-    }
-}
 
 /// Where a desired object was written, for diagnostics and annotations.
 #[derive(Clone, Debug)]
@@ -613,26 +581,4 @@ fn unknown_column(
     .with_help(format!(
         "check the spelling, or add column {column} to {table}"
     ))
-}
-
-impl Loader {
-    /// The folder the scope's files are in, for messages.
-    fn folder(&self) -> String {
-        match self.scope {
-            Scope::Shared => shared_folder(&self.own),
-            Scope::Tenant => TENANT_FOLDER.to_string(),
-        }
-    }
-
-    /// Whether the files speak for the whole database too (extensions,
-    /// event triggers, default privileges without `IN SCHEMA`): public's.
-    fn speaks_for_database(&self) -> bool {
-        self.scope == Scope::Shared && self.own.as_str() == "public"
-    }
-
-    /// Whether `schema` is one of the project's shared schemas other than
-    /// this scope's own.
-    fn is_other_shared(&self, schema: &Ident) -> bool {
-        self.shared.contains(schema) && (self.scope == Scope::Tenant || *schema != self.own)
-    }
 }

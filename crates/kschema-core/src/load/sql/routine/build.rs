@@ -424,6 +424,13 @@ impl Loader {
         self.declared_view(name).is_some()
     }
 
+    /// Whether the scope's files create a composite type of this name.
+    pub(in crate::load::sql) fn declares_composite(&self, name: &Ident) -> bool {
+        self.routines
+            .iter()
+            .any(|r| matches!(r.kind, RoutineKind::Composite) && r.name.last() == Some(name))
+    }
+
     /// Whether the view of this name the scope's files create, if any, is
     /// a materialized one.
     pub(in crate::load::sql) fn declared_view(&self, name: &Ident) -> Option<bool> {
