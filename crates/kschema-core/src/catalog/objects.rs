@@ -335,7 +335,7 @@ impl LiveStateBuilder {
                 .into_iter()
                 .map(|(name, data_type, collation)| Attribute {
                     name: Ident::new(name),
-                    data_type: strip_qualifier(&data_type, &raw.schema),
+                    data_type: ColumnType::parse(&strip_qualifier(&data_type, &raw.schema)),
                     collation,
                 })
                 .collect(),

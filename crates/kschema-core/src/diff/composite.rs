@@ -118,7 +118,7 @@ fn built_of(composite: &CompositeType) -> Vec<String> {
         return composite
             .attributes
             .iter()
-            .map(|a| a.data_type.trim_end_matches("[]").to_string())
+            .map(|a| a.data_type.element().to_string())
             .collect();
     }
     composite

@@ -20,7 +20,7 @@ pub struct Attribute {
     pub name: Ident,
     /// `format_type`, own schema left out.
     #[serde(rename = "type")]
-    pub data_type: String,
+    pub data_type: super::ColumnType,
     /// A collation other than its type's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collation: Option<String>,
