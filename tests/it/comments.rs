@@ -181,3 +181,18 @@ async fn comments_on_kinds_not_managed_are_refused() {
         );
     }
 }
+
+/// A comment's text may be any string constant PostgreSQL takes: a
+/// dollar-quoted one converges like a quoted one.
+#[tokio::test]
+async fn dollar_quoted_comments_converge() {
+    const FILES: &str = "CREATE TABLE notes (id int PRIMARY KEY, body text);
+COMMENT ON TABLE notes IS $$the team's notes$$;
+COMMENT ON COLUMN notes.body IS $md$Markdown, 'quoted'$md$;
+CREATE VIEW bodies AS SELECT body FROM notes;
+COMMENT ON VIEW bodies IS $$what's written$$;
+";
+    let project = project_of(FILES, FILES, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (FILES, FILES), TENANTS, &[]).await;
+}
