@@ -15,6 +15,7 @@ mod scope;
 mod sequence;
 mod table;
 mod text;
+mod tokens;
 
 use self::build::{named, relation_name_clashes};
 pub use self::scope::{shared_folder, Neighbours, Scope, TENANT_FOLDER};
@@ -279,7 +280,16 @@ impl Loader {
         // of it first (see `dump`).
         let tokens = tokenize(file.text()).map(|tokens| {
             let tokens = dump::without_sequence_names(dump::without_psql_guards(tokens));
-            let tokens = comment_text_as_literal(tokens);
+            let tokens = tokens::comment_text_as_literal(tokens);
+            let (tokens, key_parameters) = tokens::without_key_index_parameters(tokens);
+            for (start, end) in key_parameters {
+                self.unsupported(
+                    file,
+                    file.span_between(start, end),
+                    "a primary key's or unique constraint's index parameters (WITH (…), USING INDEX TABLESPACE) are not managed yet".into(),
+                    "leave them out of the files: live, they are listed as not compared (an index of its own, CREATE UNIQUE INDEX … WITH (…), is managed)",
+                );
+            }
             let tokens = dump::without_ownership(tokens);
             let tokens = match self.scope {
                 Scope::Tenant => dump::without_own_qualifier(tokens),
@@ -582,36 +592,4 @@ fn unknown_column(
     .with_help(format!(
         "check the spelling, or add column {column} to {table}"
     ))
-}
-
-/// `COMMENT ON … IS $$text$$`: PostgreSQL takes any string constant, the
-/// parser only a quoted one — the same text, given to it as one.
-fn comment_text_as_literal(
-    mut tokens: Vec<sqlparser::tokenizer::TokenWithSpan>,
-) -> Vec<sqlparser::tokenizer::TokenWithSpan> {
-    use sqlparser::tokenizer::Token;
-    let is_word = |token: &Token, word: &str| matches!(token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word));
-    let mut in_comment = false;
-    let mut after_is = false;
-    let mut first = true;
-    for token in tokens.iter_mut() {
-        match &token.token {
-            Token::Whitespace(_) => continue,
-            Token::SemiColon => {
-                (in_comment, after_is, first) = (false, false, true);
-                continue;
-            }
-            Token::DollarQuotedString(text) if in_comment && after_is => {
-                token.token = Token::SingleQuotedString(text.value.clone());
-            }
-            other => {
-                if first {
-                    in_comment = is_word(other, "COMMENT");
-                }
-                after_is = in_comment && is_word(other, "IS");
-            }
-        }
-        first = false;
-    }
-    tokens
 }

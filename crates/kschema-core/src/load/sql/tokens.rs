@@ -1,0 +1,139 @@
+//! Token-level fixes before a file is parsed: forms PostgreSQL takes
+//! that the parser does not, given to it in a form it reads, or taken out
+//! to be refused with a diagnostic of their own.
+
+use sqlparser::tokenizer::{Token, TokenWithSpan};
+
+/// `COMMENT ON … IS $$text$$`: PostgreSQL takes any string constant, the
+/// parser only a quoted one — the same text, given to it as one.
+pub(super) fn comment_text_as_literal(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let is_word = |token: &Token, word: &str| matches!(token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word));
+    let mut in_comment = false;
+    let mut after_is = false;
+    let mut first = true;
+    for token in tokens.iter_mut() {
+        match &token.token {
+            Token::Whitespace(_) => continue,
+            Token::SemiColon => {
+                (in_comment, after_is, first) = (false, false, true);
+                continue;
+            }
+            Token::DollarQuotedString(text) if in_comment && after_is => {
+                token.token = Token::SingleQuotedString(text.value.clone());
+            }
+            other => {
+                if first {
+                    in_comment = is_word(other, "COMMENT");
+                }
+                after_is = in_comment && is_word(other, "IS");
+            }
+        }
+        first = false;
+    }
+    tokens
+}
+
+fn is_word(token: &Token, word: &str) -> bool {
+    matches!(token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))
+}
+
+/// A key constraint's index parameters — `PRIMARY KEY (…) WITH (…)`,
+/// `UNIQUE … USING INDEX TABLESPACE t` — taken out (the parser reads
+/// neither), with where each was: (line, column) of its first token and
+/// just past its last.
+#[allow(clippy::type_complexity)]
+pub(super) fn without_key_index_parameters(
+    tokens: Vec<TokenWithSpan>,
+) -> (Vec<TokenWithSpan>, Vec<((u64, u64), (u64, u64))>) {
+    let code: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+        .collect();
+    let at = |k: usize| code.get(k).map(|&i| &tokens[i].token);
+    // Past a parenthesized list starting at code position `k`.
+    let past_list = |k: usize| -> Option<usize> {
+        if !matches!(at(k), Some(Token::LParen)) {
+            return None;
+        }
+        let mut depth = 0;
+        for j in k..code.len() {
+            match at(j) {
+                Some(Token::LParen) => depth += 1,
+                Some(Token::RParen) => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(j + 1);
+                    }
+                }
+                Some(Token::SemiColon) | None => return None,
+                _ => {}
+            }
+        }
+        None
+    };
+    let mut removed: Vec<(usize, usize)> = Vec::new();
+    let mut k = 0;
+    while k < code.len() {
+        let key = match at(k) {
+            Some(t) if is_word(t, "PRIMARY") && at(k + 1).is_some_and(|t| is_word(t, "KEY")) => {
+                Some(k + 2)
+            }
+            Some(t) if is_word(t, "UNIQUE") => Some(k + 1),
+            _ => None,
+        };
+        let Some(mut next) = key else {
+            k += 1;
+            continue;
+        };
+        if at(next).is_some_and(|t| is_word(t, "NULLS")) {
+            next += if at(next + 1).is_some_and(|t| is_word(t, "NOT")) {
+                3
+            } else {
+                2
+            };
+        }
+        if let Some(after) = past_list(next) {
+            next = after;
+        }
+        if at(next).is_some_and(|t| is_word(t, "INCLUDE")) {
+            if let Some(after) = past_list(next + 1) {
+                next = after;
+            }
+        }
+        let start = next;
+        if at(next).is_some_and(|t| is_word(t, "WITH")) {
+            if let Some(after) = past_list(next + 1) {
+                next = after;
+            }
+        }
+        if at(next).is_some_and(|t| is_word(t, "USING"))
+            && at(next + 1).is_some_and(|t| is_word(t, "INDEX"))
+            && at(next + 2).is_some_and(|t| is_word(t, "TABLESPACE"))
+        {
+            next += 4;
+        }
+        if next > start {
+            removed.push((start, next.min(code.len())));
+        }
+        k = next.max(k + 1);
+    }
+    let mut places = Vec::new();
+    let mut drop = vec![false; tokens.len()];
+    for (from, to) in removed {
+        let (first, last) = (code[from], code[to - 1]);
+        let span_start = &tokens[first].span.start;
+        let span_end = &tokens[last].span.end;
+        places.push((
+            (span_start.line, span_start.column),
+            (span_end.line, span_end.column),
+        ));
+        for flag in drop.iter_mut().take(last + 1).skip(first) {
+            *flag = true;
+        }
+    }
+    let kept = tokens
+        .into_iter()
+        .zip(drop)
+        .filter_map(|(token, dropped)| (!dropped).then_some(token))
+        .collect();
+    (kept, places)
+}
