@@ -3,8 +3,8 @@
 //! second plan is empty. Each case is a folder-free project written here.
 
 use crate::support::{
-    assert_cli_snapshot, assert_same_dump, kschema, project_of, run_directly, run_psql, Project,
-    TestDb,
+    assert_cli_snapshot, assert_converges, assert_same_dump, kschema, project_of, run_directly,
+    run_psql, Project, TestDb,
 };
 
 const PUBLIC: &str = r#"
@@ -1040,4 +1040,63 @@ async fn a_default_computed_from_a_serials_sequence_is_not_the_serial() {
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
     assert_same_dump(&db, &run_directly("", NOTES, TENANTS).await);
+}
+
+/// A key's `INCLUDE` columns are part of it: created with it, compared
+/// (a changed list drops and adds the constraint), read live — they were
+/// dropped from the files and never compared, so a live key with other
+/// columns looked up to date.
+#[tokio::test]
+async fn key_constraints_with_include_columns_converge() {
+    const TENANTS: &[&str] = &["a", "b"];
+    let first = "CREATE TABLE items (
+    id int,
+    code text NOT NULL,
+    name text,
+    price int,
+    CONSTRAINT items_pkey PRIMARY KEY (id) INCLUDE (name),
+    UNIQUE (code) INCLUDE (name, price)
+);
+";
+    let project = project_of(first, first, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (first, first), TENANTS, &[]).await;
+
+    let second = first.replace("INCLUDE (name, price)", "INCLUDE (price)");
+    project
+        .write("schema/public/app.sql", &second)
+        .write("schema/tenant/app.sql", &second);
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    assert!(
+        plan.stdout
+            .contains("add unique constraint items_code_price_key"),
+        "{}",
+        plan.stdout
+    );
+    assert_converges(
+        &project,
+        &db,
+        (&second, &second),
+        TENANTS,
+        &[
+            "--allow-hazard",
+            "builds-index,access-exclusive-lock,drops-index",
+        ],
+    )
+    .await;
+
+    // One tenant's key carrying another column is that tenant's drift.
+    db.execute(
+        "ALTER TABLE org_b.items DROP CONSTRAINT items_pkey, \
+         ADD CONSTRAINT items_pkey PRIMARY KEY (id)",
+    )
+    .await;
+    let drift = kschema(&project, &db, &["plan"]);
+    assert_eq!(drift.code, 2, "{}", drift.snapshot());
+    assert!(
+        drift.stdout.contains("tenant b (org_b)"),
+        "{}",
+        drift.stdout
+    );
 }

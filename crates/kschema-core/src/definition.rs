@@ -291,24 +291,28 @@ pub fn constraint_sql(mut sql: Sql, constraint: &Constraint, named: bool, style:
     match &constraint.kind {
         ConstraintKind::PrimaryKey {
             columns,
+            include,
             deferrable,
         } => sql.text(format!(
-            "PRIMARY KEY ({}){}",
+            "PRIMARY KEY ({}){}{}",
             column_list(columns),
+            include_clause(include),
             deferrable.sql()
         )),
         ConstraintKind::Unique {
             columns,
+            include,
             nulls_not_distinct,
             deferrable,
         } => sql.text(format!(
-            "UNIQUE {}({}){}",
+            "UNIQUE {}({}){}{}",
             if *nulls_not_distinct {
                 "NULLS NOT DISTINCT "
             } else {
                 ""
             },
             column_list(columns),
+            include_clause(include),
             deferrable.sql()
         )),
         ConstraintKind::Check { expr, no_inherit } => sql.text(format!(
@@ -464,4 +468,13 @@ pub fn create_enum(enum_type: &crate::model::EnumType) -> Sql {
         .text("CREATE TYPE ")
         .qualified(&enum_type.name)
         .text(format!(" AS ENUM ({})", labels.join(", ")))
+}
+
+/// ` INCLUDE (a, b)`, or nothing.
+fn include_clause(include: &[Ident]) -> String {
+    if include.is_empty() {
+        String::new()
+    } else {
+        format!(" INCLUDE ({})", column_list(include))
+    }
 }

@@ -336,6 +336,9 @@ pub struct RawConstraint {
     pub validated: bool,
     #[serde(default)]
     pub nulls_not_distinct: bool,
+    /// A key's `INCLUDE` columns (its index's columns past the key).
+    #[serde(default)]
+    pub include: Vec<String>,
     /// `pg_get_constraintdef` of an exclusion constraint.
     #[serde(default)]
     pub definition: Option<String>,

@@ -305,10 +305,12 @@ impl LiveStateBuilder {
         let kind = match raw.kind.as_str() {
             "p" => ConstraintKind::PrimaryKey {
                 columns,
+                include: raw.include.iter().map(Ident::new).collect(),
                 deferrable: Deferrable::from_catalog(raw.deferrable, raw.deferred),
             },
             "u" => ConstraintKind::Unique {
                 columns,
+                include: raw.include.iter().map(Ident::new).collect(),
                 nulls_not_distinct: raw.nulls_not_distinct,
                 deferrable: Deferrable::from_catalog(raw.deferrable, raw.deferred),
             },

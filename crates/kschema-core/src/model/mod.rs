@@ -420,11 +420,16 @@ impl Constraint {
 pub enum ConstraintKind {
     PrimaryKey {
         columns: Vec<Ident>,
+        /// `INCLUDE (…)`: columns its index carries, not part of the key.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        include: Vec<Ident>,
         #[serde(default, skip_serializing_if = "Deferrable::is_not")]
         deferrable: Deferrable,
     },
     Unique {
         columns: Vec<Ident>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        include: Vec<Ident>,
         #[serde(default, skip_serializing_if = "is_false")]
         nulls_not_distinct: bool,
         #[serde(default, skip_serializing_if = "Deferrable::is_not")]

@@ -69,8 +69,19 @@ impl Loader {
         let problems_before = self.problems.len();
         let mut columns: Vec<Column> = Vec::new();
         let mut column_spans: HashMap<Ident, SourceSpan> = HashMap::new();
-        let mut primary_key: Option<(Option<Ident>, Vec<Ident>, SourceSpan, Deferrable)> = None;
-        let mut uniques: Vec<(Option<Ident>, Vec<Ident>, bool, Deferrable)> = Vec::new();
+        // (name, key columns, INCLUDE columns, where, deferrable)
+        #[allow(clippy::type_complexity)]
+        let mut primary_key: Option<(
+            Option<Ident>,
+            Vec<Ident>,
+            Vec<Ident>,
+            SourceSpan,
+            Deferrable,
+        )> = None;
+        // (name, key columns, INCLUDE columns, NULLS NOT DISTINCT, deferrable)
+        #[allow(clippy::type_complexity)]
+        let mut uniques: Vec<(Option<Ident>, Vec<Ident>, Vec<Ident>, bool, Deferrable)> =
+            Vec::new();
         // EXCLUDE: its name, its text (the name left out), its first column.
         let mut exclusions: Vec<(Option<Ident>, String, Option<Ident>)> = Vec::new();
         let mut checks: Vec<(Option<Ident>, Expr, Option<Ident>, bool)> = Vec::new();
@@ -137,12 +148,14 @@ impl Loader {
                             continue;
                         }
                         let deferrable = self.deferrability(file, span, pk.characteristics.as_ref(), "primary key");
-                        primary_key = Some((constraint_name.or(pk.name.as_ref().map(Ident::from_sqlparser)), vec![column_name.clone()], span, deferrable));
+                        let include = pk.include.iter().map(Ident::from_sqlparser).collect();
+                        primary_key = Some((constraint_name.or(pk.name.as_ref().map(Ident::from_sqlparser)), vec![column_name.clone()], include, span, deferrable));
                     }
                     ColumnOption::Unique(unique) => {
                         let deferrable = self.deferrability(file, span, unique.characteristics.as_ref(), "unique constraint");
                         let not_distinct = matches!(unique.nulls_distinct, NullsDistinctOption::NotDistinct);
-                        uniques.push((constraint_name.or(unique.name.as_ref().map(Ident::from_sqlparser)), vec![column_name.clone()], not_distinct, deferrable));
+                        let include = unique.include.iter().map(Ident::from_sqlparser).collect();
+                        uniques.push((constraint_name.or(unique.name.as_ref().map(Ident::from_sqlparser)), vec![column_name.clone()], include, not_distinct, deferrable));
                     }
                     ColumnOption::ForeignKey(fk) => fks.push(PendingForeignKey {
                         name: constraint_name.or(fk.name.as_ref().map(Ident::from_sqlparser)),
@@ -256,6 +269,7 @@ impl Loader {
                         primary_key = Some((
                             pk.name.as_ref().map(Ident::from_sqlparser),
                             cols,
+                            pk.include.iter().map(Ident::from_sqlparser).collect(),
                             span,
                             deferrable,
                         ));
@@ -274,6 +288,7 @@ impl Loader {
                         uniques.push((
                             unique.name.as_ref().map(Ident::from_sqlparser),
                             cols,
+                            unique.include.iter().map(Ident::from_sqlparser).collect(),
                             not_distinct,
                             deferrable,
                         ));
@@ -332,11 +347,11 @@ impl Loader {
 
         // Every column a constraint names must exist.
         let mut constraint_columns: Vec<(&Ident, SourceSpan)> = Vec::new();
-        if let Some((_, cols, span, _)) = &primary_key {
-            constraint_columns.extend(cols.iter().map(|c| (c, *span)));
+        if let Some((_, cols, include, span, _)) = &primary_key {
+            constraint_columns.extend(cols.iter().chain(include).map(|c| (c, *span)));
         }
-        for (_, cols, _, _) in &uniques {
-            constraint_columns.extend(cols.iter().map(|c| (c, table_span)));
+        for (_, cols, include, _, _) in &uniques {
+            constraint_columns.extend(cols.iter().chain(include).map(|c| (c, table_span)));
         }
         for fk in &fks {
             constraint_columns.extend(
@@ -356,7 +371,7 @@ impl Loader {
         }
 
         // A primary key implies NOT NULL on its columns, as in PostgreSQL.
-        if let Some((_, cols, _, _)) = &primary_key {
+        if let Some((_, cols, _, _, _)) = &primary_key {
             for column in columns.iter_mut().filter(|c| cols.contains(&c.name)) {
                 column.not_null = true;
             }
@@ -371,23 +386,26 @@ impl Loader {
             assigned_to: None,
         };
         let mut constraints = Vec::new();
-        if let Some((explicit, cols, _, deferrable)) = primary_key {
+        if let Some((explicit, cols, include, _, deferrable)) = primary_key {
             constraints.push(named(
                 explicit,
                 || names.choose(name.as_str(), None, "pkey"),
                 ConstraintKind::PrimaryKey {
                     columns: cols,
+                    include,
                     deferrable,
                 },
             ));
         }
-        for (explicit, cols, nulls_not_distinct, deferrable) in uniques {
-            let joined = join_column_names(cols.iter().map(|c| c.as_str()));
+        for (explicit, cols, include, nulls_not_distinct, deferrable) in uniques {
+            // PostgreSQL names a key by all its index's columns, INCLUDE's too.
+            let joined = join_column_names(cols.iter().chain(&include).map(|c| c.as_str()));
             constraints.push(named(
                 explicit,
                 || names.choose(name.as_str(), Some(&joined), "key"),
                 ConstraintKind::Unique {
                     columns: cols,
+                    include,
                     nulls_not_distinct,
                     deferrable,
                 },
