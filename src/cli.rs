@@ -472,7 +472,8 @@ pub struct InspectArgs {
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
-    /// Only these tenants (ids, comma-separated or repeated); `public` for public.
+    /// Only these tenants (ids, comma-separated or repeated); `public` for
+    /// public, a shared schema's name for it.
     #[arg(long = "tenant", value_delimiter = ',')]
     pub tenants: Vec<String>,
 

@@ -24,6 +24,13 @@ pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<ExitStatus, 
                 .iter()
                 .map(|id| match id.as_str() {
                     "public" => "public".to_string(),
+                    // A shared schema by its name (`audit`).
+                    _ if desired
+                        .as_ref()
+                        .is_some_and(|d| d.shared.keys().any(|s| s.as_str() == id)) =>
+                    {
+                        id.clone()
+                    }
                     _ => desired
                         .as_ref()
                         .and_then(|d| d.tenants.get(id))

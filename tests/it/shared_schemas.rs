@@ -125,9 +125,11 @@ async fn a_shared_schema_converges_before_the_tenants_that_use_it() {
     assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
     assert_same_dump(&db, &run_directly(&evolved).await);
 
-    // The history records it like any target.
-    let history = kschema(&project, &db, &["history"]);
+    // The history records it like any target, and shows it alone.
+    let history = kschema(&project, &db, &["history", "--tenant", "audit"]);
+    assert_eq!(history.code, 0, "{}", history.snapshot());
     assert!(history.stdout.contains("audit"), "{}", history.stdout);
+    assert!(!history.stdout.contains("org_a1"), "{}", history.stdout);
 }
 
 /// `pg_dump --schema-only -n audit` is the shared schema's files as is,

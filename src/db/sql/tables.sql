@@ -145,12 +145,12 @@ cons AS (
            'validated', con.convalidated,
            'nulls_not_distinct', coalesce(/*CONSTRAINT_NULLS_NOT_DISTINCT*/, false),
            -- A key's INCLUDE columns: its index's columns past the key's.
-           'include', CASE WHEN con.contype IN ('p', 'u') THEN
-             (SELECT coalesce(json_agg(a.attname ORDER BY k.ord), '[]')
-                FROM pg_index ki
-                CROSS JOIN LATERAL unnest(ki.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-                JOIN pg_attribute a ON a.attrelid = ki.indrelid AND a.attnum = k.attnum
-               WHERE ki.indexrelid = con.conindid AND k.ord > ki.indnkeyatts) END
+           'include', (SELECT coalesce(json_agg(a.attname ORDER BY k.ord), '[]')
+                         FROM pg_index ki
+                         CROSS JOIN LATERAL unnest(ki.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                         JOIN pg_attribute a ON a.attrelid = ki.indrelid AND a.attnum = k.attnum
+                        WHERE con.contype IN ('p', 'u') AND ki.indexrelid = con.conindid
+                          AND k.ord > ki.indnkeyatts)
          ) ORDER BY con.conname) AS constraints
     FROM pg_constraint con
     JOIN tbl ON tbl.oid = con.conrelid
