@@ -136,7 +136,7 @@ pub async fn prepare(
             )
         })?;
         let plan = build_plan(&desired, &live, &targets, options);
-        check_plan(&plan, &desired)?;
+        check_plan(&plan, &live, &desired)?;
         let source = LiveSource::Snapshot {
             path: path.display().to_string(),
             database: snapshot.database.clone(),

@@ -130,7 +130,7 @@ pub async fn plan_all(
         let live = introspect_database(&shard.db, &schemas, &row_reads(desired)).await?;
         let trace = crate::trace::Trace::new();
         let plan = build_plan(desired, &live, &shard.targets, options);
-        check_plan(&plan, desired)?;
+        check_plan(&plan, &live, desired)?;
         trace.mark("diff and plan");
         crate::db::conversions::check_conversions(&shard.db, &plan, desired).await?;
         Ok::<ShardPlan, Report>(ShardPlan { shard, live, plan })

@@ -362,3 +362,53 @@ CREATE INDEX open_tasks_id ON open_tasks (id);
         );
     }
 }
+
+/// A shared column's type change (or drop) that tenant views read is
+/// refused at plan time, at the column, naming the views — PostgreSQL
+/// would refuse it in public's transaction, stopping the whole apply.
+#[tokio::test]
+async fn a_shared_change_under_tenant_views_is_refused_at_plan_time() {
+    const TENANTS: &[&str] = &["a", "b"];
+    let public = "CREATE TABLE prices (id int PRIMARY KEY, amount int, note text);\n";
+    let tenant = "CREATE VIEW amounts AS SELECT id, amount FROM prices;\n";
+    let project = crate::support::project_of(public, tenant, TENANTS);
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+
+    // A column no view reads changes freely.
+    let other = public.replace("note text", "note varchar(200)");
+    project.write("schema/public/app.sql", &other);
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+
+    let retyped = public.replace("amount int", "amount bigint");
+    project.write("schema/public/app.sql", &retyped);
+    let before = db.catalog("public").await;
+    for args in [&["plan"][..], &["apply"][..]] {
+        let run = kschema(&project, &db, args);
+        assert_eq!(run.code, 1, "{}", run.snapshot());
+        assert!(
+            run.stderr.contains("kschema::plan::shared_reader")
+                && run.stderr.contains("org_a.amounts")
+                && run.stderr.contains("schema/public/app.sql:1"),
+            "{}",
+            run.snapshot()
+        );
+    }
+    assert_eq!(db.catalog("public").await, before);
+
+    // Dropping the column with the views in the same change: the views
+    // would go after public's drop, which they still block.
+    let dropped = public.replace("amount int, ", "");
+    project
+        .write("schema/public/app.sql", &dropped)
+        .write("schema/tenant/app.sql", "");
+    let run = kschema(&project, &db, &["plan"]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    assert!(
+        run.stderr.contains("drops column prices.amount"),
+        "{}",
+        run.snapshot()
+    );
+}

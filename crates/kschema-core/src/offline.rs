@@ -139,7 +139,7 @@ fn plan_offline(files: &ProjectFiles, stored_json: Option<&str>, snapshot_json: 
         tenant: Some(t.id.clone()),
     }));
     let plan = build_plan(&desired, &live, &targets, PlanOptions::default());
-    if let Err(problem) = check_plan(&plan, &desired) {
+    if let Err(problem) = check_plan(&plan, &live, &desired) {
         return Outcome::Refused(rendered(&problem));
     }
     let policy = match &desired.config.apply.blocking_hazards {

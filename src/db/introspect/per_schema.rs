@@ -139,6 +139,7 @@ pub(super) async fn read_views(
                 reads: read(&row, 6)?,
                 read_from: String::new(),
                 materialized: read(&row, 7)?,
+                reads_outside: read(&row, 8)?,
                 indexes: index_documents.remove(&oid),
             },
         );

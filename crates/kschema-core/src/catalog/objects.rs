@@ -66,6 +66,17 @@ impl LiveStateBuilder {
                 return;
             }
         };
+        let outside: Vec<(String, String, Option<String>)> =
+            match serde_json::from_str(&raw.reads_outside) {
+                Ok(outside) => outside,
+                Err(e) => {
+                    self.errors.push(format!(
+                        "what view {}.{} reads in other schemas: {e}",
+                        raw.schema, raw.name
+                    ));
+                    return;
+                }
+            };
         let name = Ident::new(&raw.name);
         // A materialized view's indexes, read as a table's are.
         let indexes = match raw.indexes.as_deref().map(serde_json::from_str::<RawTable>) {
@@ -110,6 +121,16 @@ impl LiveStateBuilder {
                     .collect(),
                 options,
                 reads: raw.reads.into_iter().map(Ident::new).collect(),
+                reads_outside: outside
+                    .into_iter()
+                    .map(|(schema, table, column)| {
+                        (
+                            SchemaName::new(schema),
+                            Ident::new(table),
+                            column.map(Ident::new),
+                        )
+                    })
+                    .collect(),
                 sql,
                 materialized: raw.materialized,
             },

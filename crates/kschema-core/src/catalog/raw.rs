@@ -183,6 +183,8 @@ pub struct RawView {
     pub options: Vec<String>,
     /// Relations of its schema it reads.
     pub reads: Vec<String>,
+    /// JSON: `[[schema, relation, column or null], …]` of other schemas.
+    pub reads_outside: String,
     /// The schema of the view the definition was read from (the one view
     /// that represents all of its signature), whose name is left out.
     pub read_from: String,

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::SchemaName;
 use crate::ident::Ident;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +24,11 @@ pub struct View {
     /// dropped (and created again) around their changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reads: Vec<Ident>,
+    /// Columns of other schemas' tables it reads (live views only): a
+    /// change to one of them in its own schema's plan PostgreSQL refuses
+    /// while the view reads it. `None` for a whole row.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads_outside: Vec<(SchemaName, Ident, Option<Ident>)>,
     /// The statement that creates (or replaces) it: the author's text on
     /// the desired side, PostgreSQL's on the live side.
     pub sql: String,

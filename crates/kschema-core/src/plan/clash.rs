@@ -148,10 +148,7 @@ fn clash(
         "give the {what} another name in the files, or rename or drop the live {} first (kschema lists it as not compared, never changes it)",
         holder.kind.singular()
     ));
-    let scope = match target.tenant {
-        Some(_) => &desired.tenant,
-        None => &desired.public,
-    };
+    let scope = desired.scope_of(target);
     if let Some(origin) = scope.origins.get(key) {
         problem = problem.at(
             &origin.file,

@@ -17,10 +17,7 @@ use crate::model::Column;
 /// after type changes, so it still blocks).
 pub fn check_generated_readers(plan: &Plan, desired: &DesiredState) -> Result<(), Problem> {
     for target in &plan.targets {
-        let scope = match target.target.tenant {
-            Some(_) => &desired.tenant,
-            None => &desired.public,
-        };
+        let scope = desired.scope_of(&target.target);
         // A generated column the plan adds is added after the type change
         // (`plan::order`); one that exists live blocks it, even when the
         // plan drops it or gives it a new expression (both come later).

@@ -21,6 +21,7 @@ pub mod order;
 pub(crate) mod privilege;
 pub mod replay;
 mod routine;
+mod shared_readers;
 mod view;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -551,10 +552,16 @@ pub fn allowed_by_annotations(scope: &LoadedScope, change: &Change) -> Vec<Hazar
 
 /// What PostgreSQL would refuse in every target it reaches, said at plan
 /// time at the declaration instead: a name a live object kschema does not
-/// manage holds, a type change under a generated column that stays.
-pub fn check_plan(plan: &Plan, desired: &DesiredState) -> Result<(), crate::diagnostic::Problem> {
+/// manage holds, a type change under a generated column that stays, a
+/// shared schema's change under another schema's view.
+pub fn check_plan(
+    plan: &Plan,
+    live: &LiveState,
+    desired: &DesiredState,
+) -> Result<(), crate::diagnostic::Problem> {
     clash::check_name_clashes(plan, desired)?;
-    generated::check_generated_readers(plan, desired)
+    generated::check_generated_readers(plan, desired)?;
+    shared_readers::check_shared_readers(plan, live, desired)
 }
 
 /// Plans every target against the live state, computing each distinct

@@ -137,6 +137,7 @@ impl Loader {
                             options: Vec::new(),
                             // Narrowed to the scope's relations below.
                             reads: mentions.clone(),
+                            reads_outside: Vec::new(),
                             sql,
                             materialized: *materialized,
                         },

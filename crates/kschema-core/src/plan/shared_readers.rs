@@ -1,0 +1,125 @@
+//! A shared schema's change to a column (its type, or dropping it, or its
+//! table) that another schema's live view reads: PostgreSQL refuses it
+//! ("cannot alter type of a column used by a view or rule", "other objects
+//! depend on it") in the shared schema's transaction, which runs first, so
+//! the whole apply would stop there. Said at plan time instead, at the
+//! declaration, with the way out. (Dropping and creating those views
+//! around the change, across schemas, is not done yet.)
+
+use std::collections::BTreeMap;
+
+use super::Plan;
+use crate::catalog::LiveState;
+use crate::diagnostic::Problem;
+use crate::diff::{Change, ColumnChange};
+use crate::ident::Ident;
+use crate::load::{DesiredState, ObjectKey};
+use crate::model::SchemaName;
+
+/// How many readers a message names before "and N more".
+const NAMED: usize = 5;
+
+pub fn check_shared_readers(
+    plan: &Plan,
+    live: &LiveState,
+    desired: &DesiredState,
+) -> Result<(), Problem> {
+    for shared in plan.targets.iter().filter(|t| t.target.is_shared()) {
+        let schema = &shared.target.schema;
+        // (table, column or None for the whole table) → what the change is.
+        let mut disturbed: BTreeMap<(&Ident, Option<&Ident>), &str> = BTreeMap::new();
+        for step in shared.steps.iter() {
+            match &step.change {
+                Change::AlterColumn {
+                    table,
+                    from,
+                    kind: ColumnChange::Type,
+                    ..
+                } => {
+                    disturbed.insert((table, Some(&from.name)), "changes the type of");
+                }
+                Change::DropColumn { table, column } => {
+                    disturbed.insert((table, Some(&column.name)), "drops");
+                }
+                Change::DropTable { table } | Change::DropTableToRepartition { table } => {
+                    disturbed.insert((&table.name, None), "drops");
+                }
+                _ => {}
+            }
+        }
+        if disturbed.is_empty() {
+            continue;
+        }
+        for ((table, column), what) in &disturbed {
+            let readers = readers_of(live, schema, table, *column);
+            if readers.is_empty() {
+                continue;
+            }
+            let object = match column {
+                Some(column) => format!("column {table}.{column}"),
+                None => format!("table {table}"),
+            };
+            let mut named: Vec<String> = readers.iter().take(NAMED).cloned().collect();
+            if readers.len() > NAMED {
+                named.push(format!("and {} more", readers.len() - NAMED));
+            }
+            let mut problem = Problem::new(
+                "kschema::plan::shared_reader",
+                format!(
+                    "{} {what} {object}, which views of other schemas read: {}",
+                    shared.target,
+                    named.join(", ")
+                ),
+            )
+            .with_help(
+                "PostgreSQL refuses the change while they read it, in the first transaction of the apply: \
+                 drop or change those views in their files and apply, then make this change in the next apply",
+            );
+            let key = match column {
+                Some(column) => ObjectKey::Column((*table).clone(), (*column).clone()),
+                None => ObjectKey::Table((*table).clone()),
+            };
+            let scope = desired.scope_of(&shared.target);
+            // A dropped column is no longer in the files: its table is.
+            let origin = match scope.origins.get(&key) {
+                Some(origin) => Some((origin, format!("{object} declared here"))),
+                None => scope
+                    .origins
+                    .get(&ObjectKey::Table((*table).clone()))
+                    .map(|origin| (origin, format!("table {table}"))),
+            };
+            if let Some((origin, label)) = origin {
+                problem = problem.at(&origin.file, origin.span, label);
+            }
+            return Err(problem);
+        }
+    }
+    Ok(())
+}
+
+/// `schema.view` of every live view outside `schema` that reads the
+/// column (any column, for `None`) of `schema`'s `table`.
+fn readers_of(
+    live: &LiveState,
+    schema: &SchemaName,
+    table: &Ident,
+    column: Option<&Ident>,
+) -> Vec<String> {
+    let mut readers = Vec::new();
+    for (reader_schema, found) in &live.schemas {
+        if reader_schema == schema {
+            continue;
+        }
+        for view in found.model.views.values() {
+            let reads = view.reads_outside.iter().any(|(s, t, c)| {
+                s == schema
+                    && t == table
+                    && (column.is_none() || c.is_none() || c.as_ref() == column)
+            });
+            if reads {
+                readers.push(format!("{reader_schema}.{}", view.name));
+            }
+        }
+    }
+    readers
+}
