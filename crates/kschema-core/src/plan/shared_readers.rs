@@ -3,8 +3,10 @@
 //! ("cannot alter type of a column used by a view or rule", "other objects
 //! depend on it") in the shared schema's transaction, which runs first, so
 //! the whole apply would stop there. Said at plan time instead, at the
-//! declaration, with the way out. (Dropping and creating those views
-//! around the change, across schemas, is not done yet.)
+//! declaration, with the way out. A drop that waits for the tenants
+//! (`defer_public_drops`) is not refused: the tenants drop their views
+//! first. (Dropping and creating those views around a type change, across
+//! schemas, is not done yet.)
 
 use std::collections::BTreeMap;
 
@@ -28,7 +30,7 @@ pub fn check_shared_readers(
         let schema = &shared.target.schema;
         // (table, column or None for the whole table) → what the change is.
         let mut disturbed: BTreeMap<(&Ident, Option<&Ident>), &str> = BTreeMap::new();
-        for step in shared.steps.iter() {
+        for step in shared.steps.iter().filter(|s| !s.after_tenants) {
             match &step.change {
                 Change::AlterColumn {
                     table,
