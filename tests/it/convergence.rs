@@ -1100,3 +1100,45 @@ async fn key_constraints_with_include_columns_converge() {
         drift.stdout
     );
 }
+
+/// A key's index storage parameters are desired state: created with it,
+/// changed in place on its index (no rebuild), read live, loaded from a
+/// dump (`ADD CONSTRAINT … WITH (fillfactor='70')`).
+#[tokio::test]
+async fn key_constraints_with_storage_parameters_converge() {
+    const TENANTS: &[&str] = &["a"];
+    let first = "CREATE TABLE items (
+    id int,
+    code text NOT NULL,
+    CONSTRAINT items_pkey PRIMARY KEY (id) WITH (fillfactor = 70),
+    UNIQUE (code) WITH (fillfactor = 80, deduplicate_items = off)
+);
+";
+    let project = project_of(first, first, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (first, first), TENANTS, &[]).await;
+
+    let second = first.replace("fillfactor = 70", "fillfactor = 60").replace(
+        "fillfactor = 80, deduplicate_items = off",
+        "fillfactor = 80",
+    );
+    project
+        .write("schema/public/app.sql", &second)
+        .write("schema/tenant/app.sql", &second);
+    let sql = kschema(&project, &db, &["plan", "--format", "sql"]);
+    assert_eq!(sql.code, 2, "{}", sql.snapshot());
+    for expected in [
+        "ALTER INDEX public.items_pkey SET (fillfactor = '60');",
+        "ALTER INDEX org_a.items_code_key RESET (deduplicate_items);",
+    ] {
+        assert!(sql.stdout.contains(expected), "{expected}\n{}", sql.stdout);
+    }
+    assert!(!sql.stdout.contains("DROP CONSTRAINT"), "{}", sql.stdout);
+    assert_converges(&project, &db, (&second, &second), TENANTS, &[]).await;
+
+    // pg_dump writes them on ADD CONSTRAINT: loaded as is, planned empty.
+    let dumped =
+        crate::dumps::project_from_dumps(&db, &crate::support::tenants_toml(TENANTS), "org_a");
+    let plan = kschema(&dumped, &db, &["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+}

@@ -30,10 +30,11 @@ const TENANT_OBJECTS: &[(&str, &str)] = &[
         "table projects (PUBLIC: SELECT)",
     ),
     (
-        // A key's index: its storage parameters are not managed (an
-        // index's are).
-        "ALTER INDEX org_abc123.notifications_pkey SET (fillfactor = 70)",
-        "1 index with storage options (notifications_pkey (fillfactor=70))",
+        // An exclusion constraint's index: its storage parameters are not
+        // managed (an index's and a key's are).
+        "ALTER TABLE org_abc123.projects ADD CONSTRAINT projects_name_excl \
+         EXCLUDE USING btree (name WITH =) WITH (fillfactor = 70)",
+        "1 index with storage options (projects_name_excl (fillfactor=70))",
     ),
     // USING INDEX an index dropped since: no statement says what it is.
     (

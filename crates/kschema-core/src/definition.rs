@@ -294,9 +294,10 @@ pub fn constraint_sql(mut sql: Sql, constraint: &Constraint, named: bool, style:
             include,
             deferrable,
         } => sql.text(format!(
-            "PRIMARY KEY ({}){}{}",
+            "PRIMARY KEY ({}){}{}{}",
             column_list(columns),
             include_clause(include),
+            with_clause(&constraint.options),
             deferrable.sql()
         )),
         ConstraintKind::Unique {
@@ -305,7 +306,7 @@ pub fn constraint_sql(mut sql: Sql, constraint: &Constraint, named: bool, style:
             nulls_not_distinct,
             deferrable,
         } => sql.text(format!(
-            "UNIQUE {}({}){}{}",
+            "UNIQUE {}({}){}{}{}",
             if *nulls_not_distinct {
                 "NULLS NOT DISTINCT "
             } else {
@@ -313,6 +314,7 @@ pub fn constraint_sql(mut sql: Sql, constraint: &Constraint, named: bool, style:
             },
             column_list(columns),
             include_clause(include),
+            with_clause(&constraint.options),
             deferrable.sql()
         )),
         ConstraintKind::Check { expr, no_inherit } => sql.text(format!(
@@ -468,6 +470,15 @@ pub fn create_enum(enum_type: &crate::model::EnumType) -> Sql {
         .text("CREATE TYPE ")
         .qualified(&enum_type.name)
         .text(format!(" AS ENUM ({})", labels.join(", ")))
+}
+
+/// ` WITH (fillfactor = '70')`, or nothing.
+fn with_clause(options: &[(String, String)]) -> String {
+    if options.is_empty() {
+        String::new()
+    } else {
+        format!(" WITH ({})", storage_parameter_list(options))
+    }
 }
 
 /// ` INCLUDE (a, b)`, or nothing.

@@ -150,7 +150,9 @@ cons AS (
                          CROSS JOIN LATERAL unnest(ki.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
                          JOIN pg_attribute a ON a.attrelid = ki.indrelid AND a.attnum = k.attnum
                         WHERE con.contype IN ('p', 'u') AND ki.indexrelid = con.conindid
-                          AND k.ord > ki.indnkeyatts)
+                          AND k.ord > ki.indnkeyatts),
+           'options', (SELECT kc.reloptions FROM pg_class kc
+                        WHERE con.contype IN ('p', 'u') AND kc.oid = con.conindid)
          ) ORDER BY con.conname) AS constraints
     FROM pg_constraint con
     JOIN tbl ON tbl.oid = con.conrelid

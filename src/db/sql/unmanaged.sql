@@ -84,7 +84,8 @@ SELECT nspname, kind, name FROM (
   -- A column's own sequence with options the model does not keep (a
   -- serial's) or of another type than its column: listed from the table's
   -- document (tables.sql), once per distinct table.
-  -- An index's storage parameters are managed, a key constraint's are not.
+  -- An index's storage parameters are managed, a primary key's and a
+  -- unique constraint's too; an exclusion constraint's are not.
   SELECT i.nspname, 'index_options',
          format('%I (%s)', i.relname, concat_ws(', ',
            CASE WHEN i.reloptions IS NOT NULL AND own.oid IS NOT NULL
@@ -92,7 +93,7 @@ SELECT nspname, kind, name FROM (
            CASE WHEN i.reltablespace <> 0 THEN 'TABLESPACE ' || quote_ident(ts.spcname) END))
     FROM rel i
     LEFT JOIN pg_tablespace ts ON ts.oid = i.reltablespace
-    LEFT JOIN pg_constraint own ON own.conindid = i.oid AND own.contype IN ('p', 'u', 'x')
+    LEFT JOIN pg_constraint own ON own.conindid = i.oid AND own.contype = 'x'
    WHERE i.relkind IN ('i', 'I')
      AND ((i.reloptions IS NOT NULL AND own.oid IS NOT NULL) OR i.reltablespace <> 0)
   UNION ALL

@@ -341,6 +341,9 @@ pub struct RawConstraint {
     /// A key's `INCLUDE` columns (its index's columns past the key).
     #[serde(default)]
     pub include: Vec<String>,
+    /// A key's index `reloptions` (`fillfactor=70`).
+    #[serde(default)]
+    pub options: Option<Vec<String>>,
     /// `pg_get_constraintdef` of an exclusion constraint.
     #[serde(default)]
     pub definition: Option<String>,

@@ -363,6 +363,7 @@ impl LiveStateBuilder {
             kind,
             validated: raw.validated,
             implicit_name: false,
+            options: storage_options(raw.options.as_deref().unwrap_or_default()),
         })
     }
 

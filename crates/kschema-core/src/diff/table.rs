@@ -215,6 +215,15 @@ fn diff_constraints(
                         to: d.name.clone(),
                     });
                 }
+                // A key's index storage parameters change in place, on its
+                // index (named as the constraint is, once renamed).
+                let index = if d.implicit_name { &l.name } else { &d.name };
+                changes.extend(storage_parameter_change(
+                    table,
+                    Some(index.clone()),
+                    &l.options,
+                    &d.options,
+                ));
                 // NOT VALID in the files is kept as declared: a live
                 // constraint is validated only when the files say it holds.
                 if !l.validated && d.validated {

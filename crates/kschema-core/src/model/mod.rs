@@ -396,6 +396,11 @@ pub struct Constraint {
     /// its name. Always `false` on the live side.
     #[serde(default, skip_serializing_if = "is_false")]
     pub implicit_name: bool,
+    /// A primary key's or unique constraint's index storage parameters
+    /// (`WITH (fillfactor = 70)`), as PostgreSQL keeps them: changed in
+    /// place on the index, not by a rebuild.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<(String, String)>,
 }
 
 fn yes() -> bool {

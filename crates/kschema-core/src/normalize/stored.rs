@@ -414,6 +414,7 @@ mod tests {
             },
             validated: true,
             implicit_name: implicit,
+            options: Vec::new(),
         }
     }
 

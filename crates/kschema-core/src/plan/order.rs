@@ -452,6 +452,7 @@ mod tests {
                     }),
                     validated: true,
                     implicit_name: true,
+                    options: Vec::new(),
                 })
                 .collect(),
             comment: None,

@@ -360,6 +360,7 @@ pub(super) fn named(
         kind,
         validated: true,
         implicit_name,
+        options: Vec::new(),
     }
 }
 

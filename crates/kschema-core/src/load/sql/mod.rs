@@ -286,8 +286,8 @@ impl Loader {
                 self.unsupported(
                     file,
                     file.span_between(start, end),
-                    "a primary key's or unique constraint's index parameters (WITH (…), USING INDEX TABLESPACE) are not managed yet".into(),
-                    "leave them out of the files: live, they are listed as not compared (an index of its own, CREATE UNIQUE INDEX … WITH (…), is managed)",
+                    "a key's USING INDEX TABLESPACE, or a column constraint's WITH (…), is not managed yet".into(),
+                    "write the key as a table constraint, PRIMARY KEY (id) WITH (fillfactor = 70), which is managed; tablespaces are listed as not compared",
                 );
             }
             let tokens = dump::without_ownership(tokens);

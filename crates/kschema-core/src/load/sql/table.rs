@@ -69,7 +69,7 @@ impl Loader {
         let problems_before = self.problems.len();
         let mut columns: Vec<Column> = Vec::new();
         let mut column_spans: HashMap<Ident, SourceSpan> = HashMap::new();
-        // (name, key columns, INCLUDE columns, where, deferrable)
+        // (name, key columns, INCLUDE columns, where, deferrable, WITH (…))
         #[allow(clippy::type_complexity)]
         let mut primary_key: Option<(
             Option<Ident>,
@@ -77,11 +77,18 @@ impl Loader {
             Vec<Ident>,
             SourceSpan,
             Deferrable,
+            Vec<(String, String)>,
         )> = None;
-        // (name, key columns, INCLUDE columns, NULLS NOT DISTINCT, deferrable)
+        // (name, key columns, INCLUDE columns, NULLS NOT DISTINCT, deferrable, WITH (…))
         #[allow(clippy::type_complexity)]
-        let mut uniques: Vec<(Option<Ident>, Vec<Ident>, Vec<Ident>, bool, Deferrable)> =
-            Vec::new();
+        let mut uniques: Vec<(
+            Option<Ident>,
+            Vec<Ident>,
+            Vec<Ident>,
+            bool,
+            Deferrable,
+            Vec<(String, String)>,
+        )> = Vec::new();
         // EXCLUDE: its name, its text (the name left out), its first column.
         let mut exclusions: Vec<(Option<Ident>, String, Option<Ident>)> = Vec::new();
         let mut checks: Vec<(Option<Ident>, Expr, Option<Ident>, bool)> = Vec::new();
@@ -149,13 +156,13 @@ impl Loader {
                         }
                         let deferrable = self.deferrability(file, span, pk.characteristics.as_ref(), "primary key");
                         let include = pk.include.iter().map(Ident::from_sqlparser).collect();
-                        primary_key = Some((constraint_name.or(pk.name.as_ref().map(Ident::from_sqlparser)), vec![column_name.clone()], include, span, deferrable));
+                        primary_key = Some((constraint_name.or(pk.name.as_ref().map(Ident::from_sqlparser)), vec![column_name.clone()], include, span, deferrable, Vec::new()));
                     }
                     ColumnOption::Unique(unique) => {
                         let deferrable = self.deferrability(file, span, unique.characteristics.as_ref(), "unique constraint");
                         let not_distinct = matches!(unique.nulls_distinct, NullsDistinctOption::NotDistinct);
                         let include = unique.include.iter().map(Ident::from_sqlparser).collect();
-                        uniques.push((constraint_name.or(unique.name.as_ref().map(Ident::from_sqlparser)), vec![column_name.clone()], include, not_distinct, deferrable));
+                        uniques.push((constraint_name.or(unique.name.as_ref().map(Ident::from_sqlparser)), vec![column_name.clone()], include, not_distinct, deferrable, Vec::new()));
                     }
                     ColumnOption::ForeignKey(fk) => fks.push(PendingForeignKey {
                         name: constraint_name.or(fk.name.as_ref().map(Ident::from_sqlparser)),
@@ -265,6 +272,7 @@ impl Loader {
                     }
                     let deferrable =
                         self.deferrability(file, span, pk.characteristics.as_ref(), "primary key");
+                    let options = self.key_options(file, span, &pk.index_options);
                     if let Some(cols) = self.key_columns(file, &pk.columns, name) {
                         primary_key = Some((
                             pk.name.as_ref().map(Ident::from_sqlparser),
@@ -272,6 +280,7 @@ impl Loader {
                             pk.include.iter().map(Ident::from_sqlparser).collect(),
                             span,
                             deferrable,
+                            options,
                         ));
                     }
                 }
@@ -285,12 +294,14 @@ impl Loader {
                     if let Some(cols) = self.key_columns(file, &unique.columns, name) {
                         let not_distinct =
                             matches!(unique.nulls_distinct, NullsDistinctOption::NotDistinct);
+                        let options = self.key_options(file, span, &unique.index_options);
                         uniques.push((
                             unique.name.as_ref().map(Ident::from_sqlparser),
                             cols,
                             unique.include.iter().map(Ident::from_sqlparser).collect(),
                             not_distinct,
                             deferrable,
+                            options,
                         ));
                     }
                 }
@@ -347,10 +358,10 @@ impl Loader {
 
         // Every column a constraint names must exist.
         let mut constraint_columns: Vec<(&Ident, SourceSpan)> = Vec::new();
-        if let Some((_, cols, include, span, _)) = &primary_key {
+        if let Some((_, cols, include, span, _, _)) = &primary_key {
             constraint_columns.extend(cols.iter().chain(include).map(|c| (c, *span)));
         }
-        for (_, cols, include, _, _) in &uniques {
+        for (_, cols, include, _, _, _) in &uniques {
             constraint_columns.extend(cols.iter().chain(include).map(|c| (c, table_span)));
         }
         for fk in &fks {
@@ -371,7 +382,7 @@ impl Loader {
         }
 
         // A primary key implies NOT NULL on its columns, as in PostgreSQL.
-        if let Some((_, cols, _, _, _)) = &primary_key {
+        if let Some((_, cols, _, _, _, _)) = &primary_key {
             for column in columns.iter_mut().filter(|c| cols.contains(&c.name)) {
                 column.not_null = true;
             }
@@ -386,30 +397,34 @@ impl Loader {
             assigned_to: None,
         };
         let mut constraints = Vec::new();
-        if let Some((explicit, cols, include, _, deferrable)) = primary_key {
-            constraints.push(named(
-                explicit,
-                || names.choose(name.as_str(), None, "pkey"),
-                ConstraintKind::PrimaryKey {
-                    columns: cols,
-                    include,
-                    deferrable,
-                },
-            ));
+        if let Some((explicit, cols, include, _, deferrable, options)) = primary_key {
+            let kind = ConstraintKind::PrimaryKey {
+                columns: cols,
+                include,
+                deferrable,
+            };
+            constraints.push(Constraint {
+                options,
+                ..named(explicit, || names.choose(name.as_str(), None, "pkey"), kind)
+            });
         }
-        for (explicit, cols, include, nulls_not_distinct, deferrable) in uniques {
+        for (explicit, cols, include, nulls_not_distinct, deferrable, options) in uniques {
             // PostgreSQL names a key by all its index's columns, INCLUDE's too.
             let joined = join_column_names(cols.iter().chain(&include).map(|c| c.as_str()));
-            constraints.push(named(
-                explicit,
-                || names.choose(name.as_str(), Some(&joined), "key"),
-                ConstraintKind::Unique {
-                    columns: cols,
-                    include,
-                    nulls_not_distinct,
-                    deferrable,
-                },
-            ));
+            let kind = ConstraintKind::Unique {
+                columns: cols,
+                include,
+                nulls_not_distinct,
+                deferrable,
+            };
+            constraints.push(Constraint {
+                options,
+                ..named(
+                    explicit,
+                    || names.choose(name.as_str(), Some(&joined), "key"),
+                    kind,
+                )
+            });
         }
         for (explicit, definition, column) in exclusions {
             constraints.push(named(
@@ -956,4 +971,38 @@ fn foreign_key_constraint(
             deferrable,
         }),
     )
+}
+
+impl Loader {
+    /// A table key's index options as the parser read them: the storage
+    /// parameters its `WITH (…)` was handed over as (see
+    /// `tokens::KEY_OPTIONS_MARKER`); any other is not PostgreSQL's.
+    pub(super) fn key_options(
+        &mut self,
+        file: &Arc<SourceFile>,
+        span: SourceSpan,
+        options: &[sqlparser::ast::IndexOption],
+    ) -> Vec<(String, String)> {
+        let mut parameters = Vec::new();
+        for option in options {
+            match option {
+                sqlparser::ast::IndexOption::Comment(text)
+                    if text.starts_with(super::tokens::KEY_OPTIONS_MARKER) =>
+                {
+                    let list = &text[super::tokens::KEY_OPTIONS_MARKER.len()..];
+                    parameters.extend(list.split(';').filter_map(|pair| {
+                        pair.split_once('=')
+                            .map(|(name, value)| (name.to_string(), value.to_string()))
+                    }));
+                }
+                other => self.unsupported(
+                    file,
+                    span,
+                    format!("index option `{other}` on a key is not PostgreSQL's"),
+                    "a key's index takes WITH (…) storage parameters and INCLUDE (…) only",
+                ),
+            }
+        }
+        parameters
+    }
 }

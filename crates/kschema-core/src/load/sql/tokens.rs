@@ -37,10 +37,17 @@ fn is_word(token: &Token, word: &str) -> bool {
     matches!(token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))
 }
 
-/// A key constraint's index parameters — `PRIMARY KEY (…) WITH (…)`,
-/// `UNIQUE … USING INDEX TABLESPACE t` — taken out (the parser reads
-/// neither), with where each was: (line, column) of its first token and
-/// just past its last.
+/// What a table constraint's `WITH (…)` becomes for the parser: an index
+/// option it reads (`COMMENT '<this>fillfactor=70;…'`), turned back into
+/// storage parameters by the loader.
+pub(super) const KEY_OPTIONS_MARKER: &str = "kschema:with:";
+
+/// A key constraint's index parameters. `PRIMARY KEY (…) WITH (…)` and
+/// `UNIQUE (…) WITH (…)` as table constraints are handed to the parser as
+/// an index option it reads (see [`KEY_OPTIONS_MARKER`]); what it cannot
+/// carry — a column constraint's `WITH (…)`, `USING INDEX TABLESPACE t` —
+/// is taken out, with where each was: (line, column) of its first token
+/// and just past its last.
 #[allow(clippy::type_complexity)]
 pub(super) fn without_key_index_parameters(
     tokens: Vec<TokenWithSpan>,
@@ -70,7 +77,36 @@ pub(super) fn without_key_index_parameters(
         }
         None
     };
-    let mut removed: Vec<(usize, usize)> = Vec::new();
+    // `name = value, …` between code positions `from` and `to` (the
+    // parentheses left out): `name=value;…`, or `None` if it is not that.
+    let options_text = |from: usize, to: usize| -> Option<String> {
+        let mut pairs = Vec::new();
+        let mut k = from;
+        while k < to {
+            let Some(Token::Word(name)) = at(k) else {
+                return None;
+            };
+            if !matches!(at(k + 1), Some(Token::Eq)) {
+                return None;
+            }
+            let value = match at(k + 2)? {
+                Token::Number(n, _) => n.clone(),
+                Token::Word(w) => w.value.clone(),
+                Token::SingleQuotedString(s) => s.clone(),
+                _ => return None,
+            };
+            pairs.push(format!("{}={value}", name.value.to_ascii_lowercase()));
+            k += 3;
+            match at(k) {
+                Some(Token::Comma) if k + 1 < to => k += 1,
+                _ if k == to => {}
+                _ => return None,
+            }
+        }
+        (!pairs.is_empty()).then(|| pairs.join(";"))
+    };
+    // (first, past last code position, what replaces them)
+    let mut edits: Vec<(usize, usize, Option<String>)> = Vec::new();
     let mut k = 0;
     while k < code.len() {
         let key = match at(k) {
@@ -91,17 +127,25 @@ pub(super) fn without_key_index_parameters(
                 2
             };
         }
-        if let Some(after) = past_list(next) {
-            next = after;
-        }
+        // A table constraint names its columns; a column constraint does not.
+        let table_constraint = match past_list(next) {
+            Some(after) => {
+                next = after;
+                true
+            }
+            None => false,
+        };
         if at(next).is_some_and(|t| is_word(t, "INCLUDE")) {
             if let Some(after) = past_list(next + 1) {
                 next = after;
             }
         }
-        let start = next;
         if at(next).is_some_and(|t| is_word(t, "WITH")) {
             if let Some(after) = past_list(next + 1) {
+                let carried = table_constraint
+                    .then(|| options_text(next + 2, after - 1))
+                    .flatten();
+                edits.push((next, after, carried));
                 next = after;
             }
         }
@@ -109,31 +153,48 @@ pub(super) fn without_key_index_parameters(
             && at(next + 1).is_some_and(|t| is_word(t, "INDEX"))
             && at(next + 2).is_some_and(|t| is_word(t, "TABLESPACE"))
         {
-            next += 4;
-        }
-        if next > start {
-            removed.push((start, next.min(code.len())));
+            let end = (next + 4).min(code.len());
+            edits.push((next, end, None));
+            next = end;
         }
         k = next.max(k + 1);
     }
     let mut places = Vec::new();
+    let mut replaced: Vec<Option<Vec<Token>>> = vec![None; tokens.len()];
     let mut drop = vec![false; tokens.len()];
-    for (from, to) in removed {
+    for (from, to, carried) in edits {
         let (first, last) = (code[from], code[to - 1]);
-        let span_start = &tokens[first].span.start;
-        let span_end = &tokens[last].span.end;
-        places.push((
-            (span_start.line, span_start.column),
-            (span_end.line, span_end.column),
-        ));
         for flag in drop.iter_mut().take(last + 1).skip(first) {
             *flag = true;
         }
+        match carried {
+            Some(text) => {
+                replaced[first] = Some(vec![
+                    Token::make_keyword("COMMENT"),
+                    Token::Whitespace(sqlparser::tokenizer::Whitespace::Space),
+                    Token::SingleQuotedString(format!("{KEY_OPTIONS_MARKER}{text}")),
+                ]);
+            }
+            None => {
+                let span_start = &tokens[first].span.start;
+                let span_end = &tokens[last].span.end;
+                places.push((
+                    (span_start.line, span_start.column),
+                    (span_end.line, span_end.column),
+                ));
+            }
+        }
     }
-    let kept = tokens
-        .into_iter()
-        .zip(drop)
-        .filter_map(|(token, dropped)| (!dropped).then_some(token))
-        .collect();
+    let mut kept = Vec::with_capacity(tokens.len());
+    for ((token, dropped), replacement) in tokens.into_iter().zip(drop).zip(replaced) {
+        match replacement {
+            Some(new) => kept.extend(new.into_iter().map(|t| TokenWithSpan {
+                token: t,
+                span: token.span,
+            })),
+            None if dropped => {}
+            None => kept.push(token),
+        }
+    }
     (kept, places)
 }
