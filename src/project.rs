@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use std::collections::BTreeMap;
 
-use kschema_core::load::{parse_project, DesiredState, ProjectFiles, TENANT_FOLDER};
+use kschema_core::ident::Ident;
+use kschema_core::load::{parse_project, shared_folder, DesiredState, ProjectFiles, TENANT_FOLDER};
 use kschema_core::{Problem, SourceFile};
 
 /// Reads and loads the project in `root`.
@@ -27,13 +28,13 @@ pub fn read_project(root: &Path) -> Result<ProjectFiles, Problem> {
         )
         .with_help("run kschema in a project folder (with schema/public, schema/tenant and tenants.toml) or pass --project DIR"));
     }
-    let public = read_folder(root, "schema/public", "sql")?;
+    let public = read_folder(root, &shared_folder(&Ident::new("public")), "sql")?;
     let tenant = read_folder(root, TENANT_FOLDER, "sql")?;
     let mut shared = BTreeMap::new();
     for schema in shared_folders(&schema_dir)? {
         shared.insert(
             schema.clone(),
-            read_folder(root, &format!("schema/{schema}"), "sql")?,
+            read_folder(root, &shared_folder(&Ident::new(&schema)), "sql")?,
         );
     }
     let seeds = read_folder(root, "schema/seeds", "toml")?;

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use kschema_core::load::row_reads;
 use kschema_core::load::LoadedScope;
 use kschema_core::model::SchemaName;
-use kschema_core::plan::{defer_public_drops, plan_schema, Plan, TargetPlan};
+use kschema_core::plan::{defer_shared_drops, plan_schema, Plan, TargetPlan};
 use kschema_core::render::text::{render_text, TextOptions};
 use kschema_core::Problem;
 use miette::Report;
@@ -123,7 +123,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<ExitStatus, Re
             let live_schema = live.get(&target.schema);
             let mut shape = plan_schema(live_schema.map(|s| s.model.as_ref()), &scope, options);
             if target.is_shared() && has_tenants {
-                defer_public_drops(&mut shape.steps);
+                defer_shared_drops(&mut shape.steps);
             }
             let _ = writeln!(out, "{target}: back to the state before run {run_id}");
             plan.targets.push(TargetPlan {

@@ -330,6 +330,16 @@ async fn tenants_from_the_enterprises_table() {
     assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
 }
 
+/// `tenant remove newco`, its data's loss allowed, without asking.
+const REMOVE_NEWCO: [&str; 6] = [
+    "tenant",
+    "remove",
+    "newco",
+    "--allow-hazard",
+    "deletes-data",
+    "--yes",
+];
+
 #[tokio::test]
 async fn tenant_add_and_remove() {
     let (project, db) = fleet(2).await;
@@ -364,18 +374,7 @@ async fn tenant_add_and_remove() {
         .batch_execute("BEGIN; LOCK TABLE org_newco.items IN ACCESS SHARE MODE")
         .await
         .unwrap();
-    let blocked = kschema(
-        &project,
-        &db,
-        &[
-            "tenant",
-            "remove",
-            "newco",
-            "--allow-hazard",
-            "deletes-data",
-            "--yes",
-        ],
-    );
+    let blocked = kschema(&project, &db, &REMOVE_NEWCO);
     assert_eq!(blocked.code, 1, "{}", blocked.snapshot());
     assert!(blocked.stdout.contains("lock"), "{}", blocked.snapshot());
     assert!(
@@ -387,18 +386,7 @@ async fn tenant_add_and_remove() {
     assert!(db.schemas().await.contains(&"org_newco".to_string()));
     assert!(project.read("tenants.toml").contains("newco"));
 
-    let removed = kschema(
-        &project,
-        &db,
-        &[
-            "tenant",
-            "remove",
-            "newco",
-            "--allow-hazard",
-            "deletes-data",
-            "--yes",
-        ],
-    );
+    let removed = kschema(&project, &db, &REMOVE_NEWCO);
     assert_eq!(removed.code, 0, "{}", removed.snapshot());
     assert!(!db.schemas().await.contains(&"org_newco".to_string()));
     assert!(!project.read("tenants.toml").contains("newco"));

@@ -62,7 +62,7 @@ pub struct ApplyStep {
     pub transaction: TxMode,
     /// Run before retrying the step after a lock timeout.
     pub before_retry: Option<String>,
-    /// A public drop that waits for the tenants (see `defer_public_drops`).
+    /// A public drop that waits for the tenants (see `defer_shared_drops`).
     pub after_tenants: bool,
     /// Runs with the index lock budget (see `Step::index_build`).
     pub index_build: bool,

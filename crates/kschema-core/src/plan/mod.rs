@@ -602,7 +602,7 @@ pub fn build_plan(
                     options,
                 );
                 if target.is_shared() && has_tenants {
-                    defer_public_drops(&mut shape.steps);
+                    defer_shared_drops(&mut shape.steps);
                     warn_shared_enums_in_use(&mut shape.steps, live, targets);
                 }
                 (Arc::new(shape.steps), Arc::new(shape.notes))
@@ -654,13 +654,13 @@ fn warn_shared_enums_in_use(steps: &mut [Step], live: &LiveState, targets: &[Tar
     }
 }
 
-/// Marks the `public` drops tenant schemas may depend on — a table, a
-/// column, a key or unique index a tenant foreign key references, a
+/// Marks a shared schema's drops tenant schemas may depend on — a table,
+/// a column, a key or unique index a tenant foreign key references, a
 /// function, type or extension they use — to run
 /// after the tenants, which drop those foreign keys first. A drop whose name
-/// the plan reuses (drop and re-add) stays where it is, so public's own
-/// order still holds.
-pub fn defer_public_drops(steps: &mut [Step]) {
+/// the plan reuses (drop and re-add) stays where it is, so the shared
+/// schema's own order still holds.
+pub fn defer_shared_drops(steps: &mut [Step]) {
     let mut reused: HashSet<(Option<Ident>, Ident)> = HashSet::new();
     for step in steps.iter() {
         match &step.change {

@@ -9,7 +9,7 @@
 use std::fmt;
 
 use super::ddl::{steps_for, DdlContext};
-use super::{defer_public_drops, Step, TxMode};
+use super::{defer_shared_drops, Step, TxMode};
 use crate::diff::Change;
 use crate::model::SchemaName;
 
@@ -131,7 +131,7 @@ pub fn replay_steps(
         });
     }
     if public_with_tenants {
-        defer_public_drops(&mut steps);
+        defer_shared_drops(&mut steps);
     }
     for (index, (step, saved_step)) in steps.iter().zip(&saved).enumerate() {
         if step.after_tenants != saved_step.after_tenants {

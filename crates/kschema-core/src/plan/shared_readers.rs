@@ -4,7 +4,7 @@
 //! depend on it") in the shared schema's transaction, which runs first, so
 //! the whole apply would stop there. Said at plan time instead, at the
 //! declaration, with the way out. A drop that waits for the tenants
-//! (`defer_public_drops`) is not refused: the tenants drop their views
+//! (`defer_shared_drops`) is not refused: the tenants drop their views
 //! first. (Dropping and creating those views around a type change, across
 //! schemas, is not done yet.)
 

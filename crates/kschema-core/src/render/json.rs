@@ -94,7 +94,7 @@ pub struct StepDocument {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before_retry: Option<String>,
     /// A public step that runs after the tenant schemas (see
-    /// `defer_public_drops`).
+    /// `defer_shared_drops`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub after_tenants: bool,
     /// The change itself, structured (informational; apply runs `statements`).

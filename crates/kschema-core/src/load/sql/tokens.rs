@@ -4,10 +4,11 @@
 
 use sqlparser::tokenizer::{Token, TokenWithSpan};
 
+use crate::load::dump::is_word;
+
 /// `COMMENT ON … IS $$text$$`: PostgreSQL takes any string constant, the
 /// parser only a quoted one — the same text, given to it as one.
 pub(super) fn comment_text_as_literal(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
-    let is_word = |token: &Token, word: &str| matches!(token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word));
     let mut in_comment = false;
     let mut after_is = false;
     let mut first = true;
@@ -31,10 +32,6 @@ pub(super) fn comment_text_as_literal(mut tokens: Vec<TokenWithSpan>) -> Vec<Tok
         first = false;
     }
     tokens
-}
-
-fn is_word(token: &Token, word: &str) -> bool {
-    matches!(token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))
 }
 
 /// What a table constraint's `WITH (…)` becomes for the parser: an index
