@@ -842,3 +842,76 @@ async fn a_lagging_standby_halts_the_rollout() {
     primary.destroy();
     standby.destroy();
 }
+
+/// The application's connections leave fewer free slots than the floor
+/// (here the role's `CONNECTION LIMIT`, as the shared test server's own
+/// slots are the whole suite's): apply gives its connections back as their
+/// tenants finish, takes them again as slots come free, and finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_gives_connections_back_while_slots_run_short() {
+    let db = TestDb::new().await;
+    let role = format!("slots_{}", db.name);
+    db.execute(&format!(
+        "CREATE ROLE {role} LOGIN CREATEDB CONNECTION LIMIT 10; \
+         ALTER DATABASE {} OWNER TO {role}; ALTER SCHEMA public OWNER TO {role}",
+        db.name
+    ))
+    .await;
+    let url = format!("{} user={role}", db.url().replace("user=postgres", ""));
+    let project = Project::empty();
+    project
+        .write("schema/tenant/items.sql", ITEMS_V1)
+        .write("tenants.toml", &registry(6));
+
+    // The application holds 6 of the role's 10 slots.
+    let mut application = Vec::new();
+    for _ in 0..6 {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        application.push(client);
+    }
+    // The default floor never holds apply up by itself: it keeps to what
+    // giving back all but one connection leaves free.
+    let first = crate::support::kschema_with(&project, Some(&url), &["apply", "--all-at-once"]);
+    assert_eq!(first.code, 0, "{}", first.snapshot());
+    assert!(
+        !first.stdout.contains("backing off"),
+        "{}",
+        first.snapshot()
+    );
+
+    // A floor of 3, which the application's connections leave no room
+    // for until it lets them go 3 seconds in.
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        drop(application);
+    });
+    project
+        .write(
+            "kschema.toml",
+            "[apply]\nbackoff_min_free_connections = 3\nbackoff_max_pause = 60\n",
+        )
+        .write("schema/tenant/items.sql", ITEMS_V2);
+    let args = ["apply", "--all-at-once", "--concurrency", "4"];
+    let mut command = crate::support::command(&project, Some(&url), &args);
+    let applied = tokio::task::spawn_blocking(move || crate::support::run(&mut command))
+        .await
+        .unwrap();
+    release.await.unwrap();
+    assert_eq!(applied.code, 0, "{}", applied.snapshot());
+    for expected in [
+        "connections applying (was",
+        "free connection slots (fewer than 3 kept for others); new tenants wait until it clears",
+        "pressure cleared after",
+        "6 targets converged",
+    ] {
+        assert!(
+            applied.stdout.contains(expected),
+            "{expected}\n{}",
+            applied.snapshot()
+        );
+    }
+    assert!(has_sku(&db, "t005").await);
+}

@@ -28,7 +28,7 @@ use miette::Report;
 use super::{print, project_policy, use_color, DatabasePlan, LiveSource, Planned};
 use crate::cli::{ApplyArgs, GlobalArgs, TenantSelection};
 use crate::db::apply::{ApplyOptions, ApplyTarget, LockTimeout, Notify, StatementTimeout};
-use crate::db::backoff::BackoffSettings;
+use crate::db::backoff::{BackoffSettings, SlotFloor};
 use crate::db::history::{self, RunInfo};
 use crate::db::rollout::Unfinished;
 use crate::run::fleet::{self, Shard};
@@ -400,8 +400,8 @@ fn backoff_settings(config: &kschema_core::load::config::ApplyConfig) -> Backoff
     BackoffSettings {
         lock_wait: seconds(config.backoff_lock_wait, defaults.lock_wait),
         min_free_connections: match config.backoff_min_free_connections {
-            Some(0) => None,
-            Some(n) => Some(i32::from(n)),
+            Some(0) => SlotFloor::Off,
+            Some(n) => SlotFloor::At(i64::from(n)),
             None => defaults.min_free_connections,
         },
         max_pause: config

@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, Semaphore};
 use tokio_postgres::Client;
 
+use super::backoff::Pressure;
 use super::connect::{ConnectError, Database};
 use super::history;
 
@@ -352,16 +353,8 @@ pub async fn automatic_concurrency(client: &Client, db: &Database) -> usize {
     } else {
         8
     };
-    let free_slots = client
-        .query_one(
-            "SELECT current_setting('max_connections')::int
-                  - current_setting('superuser_reserved_connections')::int
-                  - (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend')",
-            &[],
-        )
+    let free_slots = super::backoff::free_slots(client)
         .await
-        .ok()
-        .and_then(|row| row.try_get::<_, i32>(0).ok())
         .map_or(preferred, |free| usize::try_from(free / 2).unwrap_or(1));
     preferred.min(free_slots).clamp(1, 16)
 }
@@ -388,18 +381,34 @@ async fn apply_tenants(
         None => automatic_concurrency(&first, db).await,
     };
     let workers = wanted.clamp(1, tenants.len());
+    let watch = super::backoff::prepare(db, &options.backoff, options.notify.0.clone()).await;
     let mut clients = Vec::with_capacity(workers);
     clients.push(first);
     for _ in 1..workers {
-        clients.push(db.connect().await?);
+        match db.connect().await {
+            Ok(client) => clients.push(client),
+            // Fewer connections than asked for still apply; the watcher
+            // takes more as slots come free.
+            Err(e) if e.is_out_of_slots() => break,
+            Err(e) => return Err(e),
+        }
     }
-    let watching = super::backoff::watch(db, &options.backoff, options.notify.0.clone()).await;
+    let watching = match watch {
+        Some(watch) => Some(watch.start(clients.len()).await),
+        None => None,
+    };
     let pressure = watching.as_ref().map(|(pressure, _)| pressure.clone());
     let queue: Arc<Mutex<VecDeque<ApplyTarget>>> =
         Arc::new(Mutex::new(tenants.into_iter().collect()));
     let (sender, mut receiver) = mpsc::unbounded_channel();
     let lost = Arc::new(AtomicBool::new(false));
-    for client in clients {
+    // Workers beyond the connections opened start without one, and take
+    // one when the server has a slot to spare.
+    let mut connections: Vec<Option<Client>> = clients.into_iter().map(Some).collect();
+    if pressure.is_some() {
+        connections.resize_with(workers, || None);
+    }
+    for client in connections {
         let queue = queue.clone();
         let sender = sender.clone();
         let options = options.clone();
@@ -407,29 +416,49 @@ async fn apply_tenants(
         let lost = lost.clone();
         let pressure = pressure.clone();
         tokio::spawn(async move {
-            let mut session = ApplySession::new(client);
+            let mut session = client.map(ApplySession::new);
             loop {
                 if options.stop.load(Ordering::SeqCst) {
                     break;
                 }
-                // Under pressure, no new tenant starts.
                 if let Some(pressure) = &pressure {
+                    // Under lock pressure, no new tenant starts.
                     if pressure.wait(&options.stop).await.is_err() {
                         break;
                     }
+                    // Short of connection slots, this one goes back.
+                    if session.is_some() && pressure.give_back() {
+                        if let Some(mut given) = session.take() {
+                            given.flush().await;
+                        }
+                    }
+                    if session.is_none() {
+                        let has_work = || queue.lock().map(|q| !q.is_empty()).unwrap_or(false);
+                        match take_connection(&db, pressure, &options.stop, has_work).await {
+                            Some(Ok(client)) => session = Some(ApplySession::new(client)),
+                            Some(Err(())) => {
+                                lost.store(true, Ordering::SeqCst);
+                                break;
+                            }
+                            None => break,
+                        }
+                    }
                 }
+                let Some(active) = session.as_mut() else {
+                    break;
+                };
                 let next = queue.lock().ok().and_then(|mut q| q.pop_front());
                 let Some(target) = next else { break };
-                let result = apply_target(&mut session, &target, &options).await;
-                if session.client.is_closed() {
+                let result = apply_target(active, &target, &options).await;
+                if active.client.is_closed() {
                     // The backend died or was terminated: carry on with a
                     // new connection, or leave the rest not started if the
                     // server is gone.
                     match db.connect().await {
                         Ok(client) => {
-                            let finished = std::mem::take(&mut session.finished);
-                            session = ApplySession::new(client);
-                            session.finished = finished;
+                            let finished = std::mem::take(&mut active.finished);
+                            *active = ApplySession::new(client);
+                            active.finished = finished;
                         }
                         Err(_) => {
                             lost.store(true, Ordering::SeqCst);
@@ -438,8 +467,8 @@ async fn apply_tenants(
                         }
                     }
                 }
-                if session.finished.len() >= FINISHED_BATCH {
-                    session.flush().await;
+                if active.finished.len() >= FINISHED_BATCH {
+                    active.flush().await;
                 }
                 if options.fail_fast && !result.succeeded() {
                     options.stop.store(true, Ordering::SeqCst);
@@ -448,7 +477,9 @@ async fn apply_tenants(
                     break;
                 }
             }
-            session.flush().await;
+            if let Some(mut session) = session {
+                session.flush().await;
+            }
         });
     }
     drop(sender);
@@ -476,6 +507,39 @@ async fn apply_tenants(
     };
     skip_all(&reason, left, &mut results, on_done);
     Ok(results)
+}
+
+/// A connection for a worker that gave its own back (or never had one),
+/// once the server has a slot to spare: `None` when there is no work left
+/// or scheduling stopped, `Err` when the server is gone.
+async fn take_connection(
+    db: &Database,
+    pressure: &Pressure,
+    stop: &AtomicBool,
+    has_work: impl Fn() -> bool,
+) -> Option<Result<Client, ()>> {
+    loop {
+        if !has_work() {
+            return None;
+        }
+        match tokio::time::timeout(Duration::from_secs(1), pressure.take_slot(stop)).await {
+            // No slot yet: look again whether there is work left.
+            Err(_) => continue,
+            Ok(Err(_)) => return None,
+            Ok(Ok(())) => {}
+        }
+        match db.connect().await {
+            Ok(client) => return Some(Ok(client)),
+            Err(e) if e.is_out_of_slots() => {
+                pressure.untake_slot();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(_) => {
+                pressure.untake_slot();
+                return Some(Err(()));
+            }
+        }
+    }
 }
 
 const CONNECTION_LOST: &str = "not started: the connection to the server was lost";
