@@ -270,6 +270,7 @@ cases!(
     policy,
     seed_rows,
     sequence,
+    serial_options,
     table,
     view,
 );

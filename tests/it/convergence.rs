@@ -1142,3 +1142,92 @@ async fn key_constraints_with_storage_parameters_converge() {
     let plan = kschema(&dumped, &db, &["plan"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
 }
+
+/// A serial's sequence options (START, INCREMENT, MINVALUE, MAXVALUE,
+/// CACHE, CYCLE) are desired state, declared as pg_dump writes them (the
+/// sequence, its owner, the column's `nextval` default): created with the
+/// table, changed in place with `ALTER SEQUENCE`, kept through a widened
+/// type, seen when one tenant drifts, and written back by inspect.
+#[tokio::test]
+async fn serial_sequence_options_converge() {
+    const TENANTS: &[&str] = &["abc", "def"];
+    let serial = |table: &str, column_type: &str, options: &str| {
+        format!(
+            "CREATE TABLE {table} (\n  id {column_type} NOT NULL,\n  n int\n);\n\
+             CREATE SEQUENCE {table}_id_seq AS {column_type} {options};\n\
+             ALTER SEQUENCE {table}_id_seq OWNED BY {table}.id;\n\
+             ALTER TABLE ONLY {table} ALTER COLUMN id SET DEFAULT nextval('{table}_id_seq'::regclass);\n"
+        )
+    };
+    let v1_public = serial(
+        "orders",
+        "integer",
+        "START WITH 1000 INCREMENT BY 10 CACHE 20",
+    );
+    let v1_tenant = format!(
+        "{}CREATE TABLE plain (id serial PRIMARY KEY);\n",
+        serial("items", "bigint", "MINVALUE 5 MAXVALUE 900000 CYCLE")
+    );
+    let project = crate::support::project_of(&v1_public, &v1_tenant, TENANTS);
+    let db = TestDb::new().await;
+    crate::support::assert_converges(&project, &db, (&v1_public, &v1_tenant), TENANTS, &[]).await;
+
+    // Options change in place; a widened serial keeps its own.
+    let v2_public = serial("orders", "bigint", "START WITH 1000 INCREMENT BY 5");
+    let v2_tenant = format!(
+        "{}CREATE TABLE plain (id serial PRIMARY KEY);\n",
+        serial("items", "bigint", "MINVALUE 5 NO CYCLE")
+    );
+    project.write("schema/public/app.sql", &v2_public);
+    project.write("schema/tenant/app.sql", &v2_tenant);
+    let plan = kschema(
+        &project,
+        &db,
+        &["plan", "--tenant", "all", "--format", "sql"],
+    );
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    for expected in [
+        "ALTER SEQUENCE public.orders_id_seq INCREMENT BY 5 MAXVALUE 9223372036854775807 CACHE 1",
+        "ALTER SEQUENCE org_abc.items_id_seq MAXVALUE 9223372036854775807 NO CYCLE",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.stdout
+        );
+    }
+    assert!(!plan.stdout.contains("plain"), "{}", plan.stdout);
+    crate::support::assert_converges(
+        &project,
+        &db,
+        (&v2_public, &v2_tenant),
+        TENANTS,
+        &["--allow-hazard", "rewrites-table,access-exclusive-lock"],
+    )
+    .await;
+
+    // One tenant's drift is seen, in that tenant only, and nothing is
+    // listed as not compared.
+    db.execute("ALTER SEQUENCE org_def.items_id_seq CACHE 30")
+        .await;
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    assert!(
+        plan.stdout.contains("tenant def (org_def): 1 change")
+            && plan.stdout.contains("serial's sequence CACHE 1")
+            && !plan.stdout.contains("not compared"),
+        "{}",
+        plan.stdout
+    );
+    db.execute("ALTER SEQUENCE org_def.items_id_seq CACHE 1")
+        .await;
+
+    // inspect writes them back in the form they were declared in.
+    let (inspected, _) = crate::support::inspect_into_new_project(&project, &db);
+    let written = std::fs::read_to_string(inspected.path().join("schema/public/orders.sql"))
+        .unwrap_or_default();
+    assert!(
+        written.contains("ALTER SEQUENCE orders_id_seq OWNED BY orders.id"),
+        "{written}"
+    );
+}

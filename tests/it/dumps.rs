@@ -133,7 +133,7 @@ async fn what_a_dump_holds_that_kschema_does_not_manage_is_refused_with_a_way_ou
         ),
         (
             "CREATE SEQUENCE s START WITH 5;\nCREATE TABLE t (id int DEFAULT nextval('s'::regclass));\nALTER SEQUENCE s OWNED BY t.id;\n",
-            "is not a plain serial's",
+            "is not a serial's",
             "dump.sql:3",
         ),
         (

@@ -246,6 +246,38 @@ pub fn create_table(table: &Table, style: ExprStyle) -> Sql {
     create_table_end(sql, table)
 }
 
+/// `ALTER SEQUENCE s … RESTART` giving a new serial's sequence (named
+/// `sequence`) the options `column` declares, when they are not the
+/// defaults: restarted, as it has not counted yet and its first value
+/// must be its new start.
+pub fn serial_sequence_options(sequence: &Ident, column: &Column) -> Option<Sql> {
+    let clauses =
+        column
+            .identity_sequence()
+            .clauses_from(&crate::model::SequenceOptions::defaults(
+                &column.data_type,
+                1,
+            ));
+    (!clauses.is_empty()).then(|| {
+        Sql::new()
+            .text("ALTER SEQUENCE ")
+            .qualified(sequence)
+            .text(format!(" {} RESTART", clauses.join(" ")))
+    })
+}
+
+/// What follows `CREATE TABLE` for its serials' options.
+pub fn serial_sequences_options(table: &Table) -> Vec<Sql> {
+    table
+        .columns
+        .iter()
+        .filter_map(|column| match &column.identity {
+            Some(Identity::Serial { sequence }) => serial_sequence_options(sequence, column),
+            _ => None,
+        })
+        .collect()
+}
+
 /// `name type [COLLATE c] [GENERATED …] [DEFAULT …] [NOT NULL]`
 pub fn column_definition(column: &Column, style: ExprStyle) -> String {
     let data_type = match (&column.identity, column.data_type.is_integer()) {

@@ -12,49 +12,18 @@ WITH tbl AS MATERIALIZED (
     JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE c.oid = ANY($1)
 ),
--- Sequences the table's columns own that say more than the model keeps: a
--- serial's (or an OWNED BY sequence's) options other than the defaults,
--- or an identity's or serial's type other than its column's (an
--- identity's options are managed). Listed, not compared, by the reader;
--- a partition's columns are its parent's.
-sequence_notes AS (
-  SELECT own.refobjid AS relid,
-         json_agg(format('%I.%I (%s)', c.relname, a.attname, concat_ws(', ',
-           CASE WHEN s.seqstart <> 1 THEN 'START ' || s.seqstart END,
-           CASE WHEN s.seqincrement <> 1 THEN 'INCREMENT ' || s.seqincrement END,
-           CASE WHEN s.seqmin <> 1 THEN 'MINVALUE ' || s.seqmin END,
-           CASE WHEN s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
-                                                 WHEN 'int4'::regtype THEN 2147483647
-                                                 ELSE 9223372036854775807 END
-                THEN 'MAXVALUE ' || s.seqmax END,
-           CASE WHEN s.seqcache <> 1 THEN 'CACHE ' || s.seqcache END,
-           CASE WHEN s.seqcycle THEN 'CYCLE' END,
-           CASE WHEN s.seqtypid <> a.atttypid THEN 'AS ' || format_type(s.seqtypid, NULL) END))
-           ORDER BY a.attnum, s.seqrelid) AS notes
-    FROM pg_depend own
-    JOIN tbl ON tbl.oid = own.refobjid
-    JOIN pg_class c ON c.oid = own.refobjid AND NOT c.relispartition
-    JOIN pg_sequence s ON s.seqrelid = own.objid
-    JOIN pg_attribute a ON a.attrelid = own.refobjid AND a.attnum = own.refobjsubid
-   WHERE own.classid = 'pg_class'::regclass
-     AND own.refclassid = 'pg_class'::regclass
-     AND own.deptype IN ('a', 'i')
-     AND (s.seqtypid <> a.atttypid
-          OR own.deptype = 'a' AND (
-             s.seqstart <> 1 OR s.seqincrement <> 1 OR s.seqmin <> 1 OR s.seqcache <> 1 OR s.seqcycle
-             OR s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
-                                            WHEN 'int4'::regtype THEN 2147483647
-                                            ELSE 9223372036854775807 END))
-   GROUP BY own.refobjid
-),
 -- A serial: a sequence owned by the column whose default is nextval() of
 -- it and nothing else (`nextval(s) * 2` is a default of its own; the test
 -- is introspect/tables.rs's `serial_default_test`).
 serial AS (
-  SELECT own.refobjid AS relid, own.refobjsubid AS attnum, s.relname
+  SELECT own.refobjid AS relid, own.refobjsubid AS attnum, s.relname, s.oid AS seqoid,
+         json_build_object('start', sq.seqstart, 'increment', sq.seqincrement,
+                           'min_value', sq.seqmin, 'max_value', sq.seqmax,
+                           'cache', sq.seqcache, 'cycle', sq.seqcycle) AS options
     FROM pg_depend own
     JOIN tbl ON tbl.oid = own.refobjid
     JOIN pg_class s ON s.oid = own.objid AND s.relkind = 'S'
+    JOIN pg_sequence sq ON sq.seqrelid = s.oid
     JOIN pg_attrdef d ON d.adrelid = own.refobjid AND d.adnum = own.refobjsubid
     JOIN pg_depend uses ON uses.classid = 'pg_attrdef'::regclass
                        AND uses.objid = d.oid
@@ -64,6 +33,42 @@ serial AS (
      AND own.refclassid = 'pg_class'::regclass
      AND own.deptype = 'a'
      AND /*IS_SERIAL_DEFAULT*/
+),
+-- Sequences the table's columns own that say more than the model keeps:
+-- the options of an OWNED BY sequence that is no serial's (a default
+-- computed from it), or an identity's or serial's type other than its
+-- column's (an identity's and a serial's options are managed). Listed,
+-- not compared, by the reader; a partition's columns are its parent's.
+sequence_notes AS (
+  SELECT own.refobjid AS relid,
+         json_agg(format('%I.%I (%s)', c.relname, a.attname, concat_ws(', ',
+           CASE WHEN serial.seqoid IS NULL AND s.seqstart <> 1 THEN 'START ' || s.seqstart END,
+           CASE WHEN serial.seqoid IS NULL AND s.seqincrement <> 1 THEN 'INCREMENT ' || s.seqincrement END,
+           CASE WHEN serial.seqoid IS NULL AND s.seqmin <> 1 THEN 'MINVALUE ' || s.seqmin END,
+           CASE WHEN serial.seqoid IS NULL AND s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
+                                                 WHEN 'int4'::regtype THEN 2147483647
+                                                 ELSE 9223372036854775807 END
+                THEN 'MAXVALUE ' || s.seqmax END,
+           CASE WHEN serial.seqoid IS NULL AND s.seqcache <> 1 THEN 'CACHE ' || s.seqcache END,
+           CASE WHEN serial.seqoid IS NULL AND s.seqcycle THEN 'CYCLE' END,
+           CASE WHEN s.seqtypid <> a.atttypid THEN 'AS ' || format_type(s.seqtypid, NULL) END))
+           ORDER BY a.attnum, s.seqrelid) AS notes
+    FROM pg_depend own
+    JOIN tbl ON tbl.oid = own.refobjid
+    JOIN pg_class c ON c.oid = own.refobjid AND NOT c.relispartition
+    JOIN pg_sequence s ON s.seqrelid = own.objid
+    JOIN pg_attribute a ON a.attrelid = own.refobjid AND a.attnum = own.refobjsubid
+    LEFT JOIN serial ON serial.seqoid = s.seqrelid
+   WHERE own.classid = 'pg_class'::regclass
+     AND own.refclassid = 'pg_class'::regclass
+     AND own.deptype IN ('a', 'i')
+     AND (s.seqtypid <> a.atttypid
+          OR own.deptype = 'a' AND serial.seqoid IS NULL AND (
+             s.seqstart <> 1 OR s.seqincrement <> 1 OR s.seqmin <> 1 OR s.seqcache <> 1 OR s.seqcycle
+             OR s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
+                                            WHEN 'int4'::regtype THEN 2147483647
+                                            ELSE 9223372036854775807 END))
+   GROUP BY own.refobjid
 ),
 -- An identity column's sequence (PostgreSQL's own dependency, 'i').
 identity_seq AS (
@@ -92,6 +97,7 @@ cols AS (
            'default', CASE WHEN serial.relname IS NULL AND a.attgenerated = '' THEN pg_get_expr(d.adbin, 0) END,
            'identity', a.attidentity,
            'serial_sequence', serial.relname,
+           'serial_options', serial.options,
            'identity_sequence', identity_seq.options,
            'collation', CASE WHEN a.attcollation <> t.typcollation THEN co.collname END,
            -- A stored generated column's expression names columns: it

@@ -298,6 +298,9 @@ pub struct RawColumn {
     /// An identity column's sequence.
     #[serde(default)]
     pub identity_sequence: Option<SequenceOptions>,
+    /// A serial's sequence.
+    #[serde(default)]
+    pub serial_options: Option<SequenceOptions>,
     /// A collation other than the type's default.
     pub collation: Option<String>,
     /// A stored generated column's expression.

@@ -193,11 +193,13 @@ impl LiveStateBuilder {
                     generated,
                     comment: c.comment,
                 };
-                if column.is_identity() {
-                    column.identity_options = c
-                        .identity_sequence
-                        .and_then(|options| options.unless_default(&column.data_type));
-                }
+                let own_sequence = if column.is_identity() {
+                    c.identity_sequence
+                } else {
+                    c.serial_options
+                };
+                column.identity_options =
+                    own_sequence.and_then(|options| options.unless_default(&column.data_type));
                 column
             })
             .collect();

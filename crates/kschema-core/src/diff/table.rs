@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ident::Ident;
-use crate::model::{Column, Constraint, Index, SchemaModel, Table};
+use crate::model::{Column, Constraint, Identity, Index, SchemaModel, Table};
 
 use super::{Change, ColumnChange};
 
@@ -121,11 +121,17 @@ fn diff_column(table: &Ident, live: &Column, desired: &Column, changes: &mut Vec
     if live.identity != desired.identity {
         alter(ColumnChange::Identity);
     }
-    // A new identity brings its options; one that stays may change them.
-    if live.is_identity()
-        && desired.is_identity()
-        && live.identity_sequence() != desired.identity_sequence()
-    {
+    // A new identity or serial brings its options; one that stays may
+    // change them. (A serial whose type changes takes the new type's
+    // defaults with it: only options of its own are set after.)
+    let serials = matches!(live.identity, Some(Identity::Serial { .. }))
+        && matches!(desired.identity, Some(Identity::Serial { .. }));
+    let stays = (live.is_identity() && desired.is_identity())
+        || (serials
+            && (live.data_type == desired.data_type
+                || live.identity_options.is_some()
+                || desired.identity_options.is_some()));
+    if stays && live.identity_sequence() != desired.identity_sequence() {
         alter(ColumnChange::IdentityOptions);
     }
     if live.default != desired.default {

@@ -279,8 +279,8 @@ pub struct Column {
     pub default: Option<SqlExpr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
-    /// An identity column's sequence options, when any differs from
-    /// PostgreSQL's defaults for the column's type.
+    /// The column's own sequence's options (an identity's or a serial's),
+    /// when any differs from PostgreSQL's defaults for the column's type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_options: Option<SequenceOptions>,
     /// Only a collation that differs from the type's default.
@@ -301,7 +301,8 @@ impl Column {
         matches!(self.identity, Some(Identity::Always | Identity::ByDefault))
     }
 
-    /// An identity column's sequence options, the defaults filled in.
+    /// The column's own sequence's options (an identity's or a serial's),
+    /// the defaults filled in.
     pub fn identity_sequence(&self) -> SequenceOptions {
         self.identity_options
             .unwrap_or_else(|| SequenceOptions::defaults(&self.data_type, 1))

@@ -211,6 +211,7 @@ pub(super) fn alter_column(
                     if from.identity.is_none() {
                         statements.push(owned_by(Sql::new().text("ALTER SEQUENCE ")));
                     }
+                    statements.extend(crate::definition::serial_sequence_options(sequence, to));
                     statements.push(
                         Sql::new()
                             .text("SELECT setval(")
@@ -249,8 +250,18 @@ pub(super) fn alter_column(
             let clauses = to
                 .identity_sequence()
                 .clauses_from(&from.identity_sequence());
-            let set: Vec<String> = clauses.iter().map(|c| format!("SET {c}")).collect();
-            step(vec![alter(set.join(" "))], vec![], TxMode::Transactional)
+            let statement = match &from.identity {
+                // A serial's sequence is altered by its own name.
+                Some(Identity::Serial { sequence }) => Sql::new()
+                    .text("ALTER SEQUENCE ")
+                    .qualified(sequence)
+                    .text(format!(" {}", clauses.join(" "))),
+                _ => {
+                    let set: Vec<String> = clauses.iter().map(|c| format!("SET {c}")).collect();
+                    alter(set.join(" "))
+                }
+            };
+            step(vec![statement], vec![], TxMode::Transactional)
         }
     }
 }

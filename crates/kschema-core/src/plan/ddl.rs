@@ -216,7 +216,9 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             TxMode::Transactional,
         ),
         Change::CreateTable { table } => step(
-            vec![create_table(table, ExprStyle::Authored)],
+            std::iter::once(create_table(table, ExprStyle::Authored))
+                .chain(crate::definition::serial_sequences_options(table))
+                .collect(),
             vec![],
             TxMode::Transactional,
         ),
@@ -292,14 +294,14 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
                     }
                 }
             }
-            step(
-                vec![alter_table(table).text(format!(
-                    " ADD COLUMN {}",
-                    column_definition(column, ExprStyle::Authored)
-                ))],
-                hazards,
-                TxMode::Transactional,
-            )
+            let mut statements = vec![alter_table(table).text(format!(
+                " ADD COLUMN {}",
+                column_definition(column, ExprStyle::Authored)
+            ))];
+            if let Some(crate::model::Identity::Serial { sequence }) = &column.identity {
+                statements.extend(crate::definition::serial_sequence_options(sequence, column));
+            }
+            step(statements, hazards, TxMode::Transactional)
         }
         Change::DropColumn { table, column } => step(
             vec![alter_table(table).text(format!(" DROP COLUMN {}", column.name.quoted()))],

@@ -10,7 +10,9 @@ use crate::definition::{
     ExprStyle,
 };
 use crate::ident::Ident;
-use crate::model::{in_reading_order, Index, SchemaModel, SchemaName, Table};
+use crate::model::{
+    in_reading_order, Column, Identity, Index, SchemaModel, SchemaName, Sequence, Table,
+};
 use crate::sql::Sql;
 
 /// The whole schema.
@@ -255,9 +257,14 @@ fn table_sql(table: &Table) -> Sql {
     let mut sql = create_table_start(table);
     let mut lines = 0;
     for column in &table.columns {
+        let definition = match serial_with_options(column) {
+            // Its sequence and default follow, as pg_dump writes them.
+            Some(_) => format!("{} {} NOT NULL", column.name.quoted(), column.data_type),
+            None => column_definition(column, ExprStyle::Canonical),
+        };
         sql = sql
             .text(if lines == 0 { "\n    " } else { ",\n    " })
-            .text(column_definition(column, ExprStyle::Canonical));
+            .text(definition);
         lines += 1;
     }
     for constraint in table.constraints.iter().filter(|c| c.validated) {
@@ -273,6 +280,43 @@ fn table_sql(table: &Table) -> Sql {
 /// indexes, one of which it may name).
 fn after_create(table: &Table) -> Vec<Sql> {
     let mut statements = Vec::new();
+    // A serial with options of its own: its sequence, owner and default
+    // as pg_dump writes them (a file can declare them no other way).
+    for column in &table.columns {
+        let Some(name) = serial_with_options(column) else {
+            continue;
+        };
+        let sequence = Sequence {
+            name: name.clone(),
+            data_type: column.data_type.clone(),
+            options: column.identity_sequence(),
+        };
+        statements.push(
+            Sql::new()
+                .text("CREATE SEQUENCE ")
+                .qualified(name)
+                .text(sequence_options(&sequence, true)),
+        );
+        statements.push(
+            Sql::new()
+                .text("ALTER SEQUENCE ")
+                .qualified(name)
+                .text(" OWNED BY ")
+                .qualified(&table.name)
+                .text(format!(".{}", column.name.quoted())),
+        );
+        statements.push(
+            Sql::new()
+                .text("ALTER TABLE ONLY ")
+                .qualified(&table.name)
+                .text(format!(
+                    " ALTER COLUMN {} SET DEFAULT nextval(",
+                    column.name.quoted()
+                ))
+                .qualified_literal(name)
+                .text("::regclass)"),
+        );
+    }
     for constraint in table.constraints.iter().filter(|c| !c.validated) {
         let add = Sql::new()
             .text("ALTER TABLE ")
@@ -290,6 +334,14 @@ fn after_create(table: &Table) -> Vec<Sql> {
         }
     }
     statements
+}
+
+/// A serial column's sequence, when it has options of its own.
+fn serial_with_options(column: &Column) -> Option<&Ident> {
+    match &column.identity {
+        Some(Identity::Serial { sequence }) if column.identity_options.is_some() => Some(sequence),
+        _ => None,
+    }
 }
 
 /// One table with its indexes.

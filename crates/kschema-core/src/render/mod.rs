@@ -174,7 +174,12 @@ fn describe_change(change: &Change) -> (char, String) {
                     }
                 ),
                 ColumnChange::IdentityOptions => format!(
-                    "identity {}",
+                    "{} {}",
+                    if to.is_identity() {
+                        "identity"
+                    } else {
+                        "serial's sequence"
+                    },
                     to.identity_sequence()
                         .clauses_from(&from.identity_sequence())
                         .join(", ")

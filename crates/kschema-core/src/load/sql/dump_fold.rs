@@ -217,23 +217,24 @@ impl Loader {
         let draws = column.options.iter().any(|o| {
             matches!(&o.option, ColumnOption::Default(expr) if dump::nextval_sequence(expr).as_ref() == Some(&owner.sequence))
         });
+        // Its options are the serial's own; its type must be the column's.
         let serial = dump::serial_type(&column.data_type)
             .filter(|_| draws)
             .filter(|_| {
-                normalize_type(&column.data_type).is_ok_and(|t| {
-                    sequence == Sequence::with_defaults(sequence.name.clone(), t.data_type)
-                })
+                normalize_type(&column.data_type).is_ok_and(|t| sequence.data_type == t.data_type)
             });
         match serial {
             Some(serial) => {
                 column.data_type = dump::serial_data_type(serial);
                 column.options.retain(|o| !matches!(o.option, ColumnOption::Default(_)));
+                self.serial_options
+                    .push((owner.table, owner.column, sequence.options));
             }
             None => self.unsupported(
                 file,
                 span,
-                format!("sequence {} owned by {}.{} is not a plain serial's", owner.sequence, owner.table, owner.column),
-                "kschema keeps an owned sequence only as a serial column (its default drawing from it, the default options, the column's type); write the column as SERIAL or use an identity column",
+                format!("sequence {} owned by {}.{} is not a serial's", owner.sequence, owner.table, owner.column),
+                "kschema keeps an owned sequence only as a serial column (its default drawing from it, the column's type); write the column as SERIAL or use an identity column",
             ),
         }
     }

@@ -135,6 +135,11 @@ impl Loader {
                 column.identity = Some(Identity::Serial {
                     sequence: Ident::new(sequence),
                 });
+                column.identity_options = self
+                    .serial_options
+                    .iter()
+                    .find(|(table, column, _)| table == name && column == &column_name)
+                    .and_then(|(_, _, options)| options.unless_default(&normalized.data_type));
             }
             let mut explicit_null = false;
             for option in &def.options {
