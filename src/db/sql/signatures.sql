@@ -70,12 +70,9 @@ SELECT part, relid, sum(line_hash)::text || '/' || count(*) AS sig,
            hashtextextended(concat_ws('|', con.conname, con.contype, con.conkey::text, con.confkey::text,
                      con.confdeltype, con.confupdtype, con.confmatchtype, con.condeferrable,
                      con.condeferred, con.convalidated, con.connoinherit, con.conbin::text,
-                     con.conexclop::text, ki.indkey::text, kc.reloptions::text), 0)
+                     con.conexclop::text), 0)
       FROM unnest($1::oid[]) AS w(relid)
       JOIN pg_constraint con ON con.conrelid = w.relid
-      -- A key's index columns: its INCLUDE columns are not in conkey.
-      LEFT JOIN pg_index ki ON ki.indexrelid = con.conindid AND con.contype IN ('p', 'u')
-      LEFT JOIN pg_class kc ON kc.oid = ki.indexrelid
      WHERE con.contype IN ('p', 'u', 'c', 'f', 'x')
     UNION ALL
     -- Triggers, by what their definition is made of; the function they run
@@ -99,7 +96,8 @@ SELECT part, relid, sum(line_hash)::text || '/' || count(*) AS sig,
       FROM unnest($1::oid[]) AS w(relid)
       JOIN pg_policy p ON p.polrelid = w.relid
     UNION ALL
-    -- Every index, those behind constraints too (which also signs a unique
+    -- Every index, those behind constraints too (which also signs a key's
+    -- INCLUDE columns, not in conkey, its storage parameters and a unique
     -- constraint's NULLS NOT DISTINCT). Which constraint owns an index
     -- needs no join: a key's index always bears its constraint's name,
     -- and the 'k' part signs the constraint.
