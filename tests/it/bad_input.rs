@@ -71,6 +71,23 @@ async fn key_index_parameters() {
     .await;
 }
 
+/// An exclusion constraint's index parameters: said so at the clause (the
+/// operators' `WITH` inside the list left alone), not a syntax error.
+#[tokio::test]
+async fn exclusion_index_parameters() {
+    refused(
+        "bad_sql_exclusion_index_parameters",
+        |p| {
+            p.write(
+                "schema/public/bookings.sql",
+                "CREATE TABLE bookings (\n    room int,\n    during tstzrange,\n    EXCLUDE USING gist (room WITH =, during WITH &&) WITH (fillfactor = 70)\n);\n",
+            );
+        },
+        &["apply"],
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn unfinished_statement() {
     refused(

@@ -290,8 +290,8 @@ impl Loader {
                 self.unsupported(
                     file,
                     file.span_between(start, end),
-                    "a key's USING INDEX TABLESPACE, or a column constraint's WITH (…), is not managed yet".into(),
-                    "write the key as a table constraint, PRIMARY KEY (id) WITH (fillfactor = 70), which is managed; tablespaces are listed as not compared",
+                    "a constraint's USING INDEX TABLESPACE, a column constraint's WITH (…) or an exclusion constraint's WITH (…) is not managed yet".into(),
+                    "write a key as a table constraint, PRIMARY KEY (id) WITH (fillfactor = 70), which is managed; an exclusion constraint's index parameters and tablespaces are listed as not compared when found live",
                 );
             }
             let tokens = dump::without_ownership(tokens);

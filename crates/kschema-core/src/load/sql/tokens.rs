@@ -42,9 +42,9 @@ pub(super) const KEY_OPTIONS_MARKER: &str = "kschema:with:";
 /// A key constraint's index parameters. `PRIMARY KEY (…) WITH (…)` and
 /// `UNIQUE (…) WITH (…)` as table constraints are handed to the parser as
 /// an index option it reads (see [`KEY_OPTIONS_MARKER`]); what it cannot
-/// carry — a column constraint's `WITH (…)`, `USING INDEX TABLESPACE t` —
-/// is taken out, with where each was: (line, column) of its first token
-/// and just past its last.
+/// carry — a column constraint's `WITH (…)`, an exclusion constraint's,
+/// `USING INDEX TABLESPACE t` — is taken out, with where each was: (line,
+/// column) of its first token and just past its last.
 #[allow(clippy::type_complexity)]
 pub(super) fn without_key_index_parameters(
     tokens: Vec<TokenWithSpan>,
@@ -106,6 +106,36 @@ pub(super) fn without_key_index_parameters(
     let mut edits: Vec<(usize, usize, Option<String>)> = Vec::new();
     let mut k = 0;
     while k < code.len() {
+        // An exclusion constraint's index parameters are not managed:
+        // taken out to be refused (a window frame's `EXCLUDE CURRENT ROW`
+        // has no list after it, and is left alone).
+        if at(k).is_some_and(|t| is_word(t, "EXCLUDE")) {
+            let mut next = k + 1;
+            if at(next).is_some_and(|t| is_word(t, "USING")) {
+                next += 2;
+            }
+            if let Some(mut after) = past_list(next) {
+                if at(after).is_some_and(|t| is_word(t, "INCLUDE")) {
+                    after = past_list(after + 1).unwrap_or(after);
+                }
+                if at(after).is_some_and(|t| is_word(t, "WITH")) {
+                    if let Some(end) = past_list(after + 1) {
+                        edits.push((after, end, None));
+                        after = end;
+                    }
+                }
+                if at(after).is_some_and(|t| is_word(t, "USING"))
+                    && at(after + 1).is_some_and(|t| is_word(t, "INDEX"))
+                    && at(after + 2).is_some_and(|t| is_word(t, "TABLESPACE"))
+                {
+                    let end = (after + 4).min(code.len());
+                    edits.push((after, end, None));
+                    after = end;
+                }
+                k = after;
+                continue;
+            }
+        }
         let key = match at(k) {
             Some(t) if is_word(t, "PRIMARY") && at(k + 1).is_some_and(|t| is_word(t, "KEY")) => {
                 Some(k + 2)
