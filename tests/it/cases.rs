@@ -2,7 +2,8 @@
 //! the live state built from `before/`, its recording (`live.json`) and
 //! the desired state's (`stored.json`) checked to be what this server
 //! gives, then apply → re-plan empty → `pg_dump --schema-only` equal to the
-//! desired SQL run directly. A case with `schema/mongo/` runs with a
+//! desired SQL run directly (public, the other shared schemas' folders by
+//! name, then each tenant). A case with `schema/mongo/` runs with a
 //! MongoDB server of its own, its live collections from `before/mongo/`.
 //! The core's `tests/cases.rs` plans the same folders without a database.
 //!
@@ -48,6 +49,31 @@ fn sql_of(folder: &Path) -> String {
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The shared schemas other than public a folder holds (`audit/` next to
+/// `public/` and `tenant/`), in name order, as each is built: after
+/// public, on `search_path = <schema>, public`.
+fn shared_sql_of(folder: &Path) -> String {
+    let mut schemas: Vec<String> = match std::fs::read_dir(folder) {
+        Ok(dir) => dir
+            .filter_map(Result::ok)
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| !["public", "tenant", "seeds", "mongo"].contains(&name.as_str()))
+            .collect(),
+        Err(_) => return String::new(),
+    };
+    schemas.sort();
+    schemas
+        .iter()
+        .map(|schema| {
+            format!(
+                "CREATE SCHEMA {schema}; SET search_path = {schema}, public;\n{}\nRESET search_path;\n",
+                sql_of(&folder.join(schema))
+            )
+        })
+        .collect()
 }
 
 fn read_optional(path: &Path) -> String {
@@ -131,8 +157,13 @@ async fn run_case(name: &str) {
     for role in read_optional(&case.join("roles")).split_whitespace() {
         ensure_role(&db, role).await;
     }
-    // The live state: public, then each tenant, then one tenant's drift.
-    let mut before = format!("{}\n", sql_of(&case.join("before/public")));
+    // The live state: public, the other shared schemas, then each tenant,
+    // then one tenant's drift.
+    let mut before = format!(
+        "{}\n{}",
+        sql_of(&case.join("before/public")),
+        shared_sql_of(&case.join("before"))
+    );
     let tenant_before = sql_of(&case.join("before/tenant"));
     for id in &ids {
         before.push_str(&format!(
@@ -220,12 +251,12 @@ async fn run_case(name: &str) {
     assert_eq!(again.code, 0, "{name}: {}", again.snapshot());
 
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let direct = run_directly(
-        &sql_of(&case.join("schema/public")),
-        &sql_of(&case.join("schema/tenant")),
-        &ids,
-    )
-    .await;
+    let shared = format!(
+        "{}\n{}",
+        sql_of(&case.join("schema/public")),
+        shared_sql_of(&case.join("schema"))
+    );
+    let direct = run_directly(&shared, &sql_of(&case.join("schema/tenant")), &ids).await;
     assert_same_dump(&db, &direct);
 }
 
@@ -271,6 +302,7 @@ cases!(
     seed_rows,
     sequence,
     serial_options,
+    shared_schema,
     table,
     view,
 );

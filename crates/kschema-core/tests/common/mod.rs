@@ -13,8 +13,19 @@ pub fn read_files(root: &Path) -> Vec<(String, String)> {
             files.push((name.to_string(), text));
         }
     }
-    for folder in ["public", "tenant", "seeds", "mongo"] {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join("schema").join(folder))
+    // Every folder of schema/: public, tenant, seeds, mongo, and the
+    // other shared schemas (`audit/`).
+    let mut folders: Vec<String> = std::fs::read_dir(root.join("schema"))
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    folders.sort();
+    for folder in folders {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join("schema").join(&folder))
             .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
             .unwrap_or_default();
         paths.sort();

@@ -1,0 +1,1 @@
+CREATE TABLE plans (id int PRIMARY KEY, name text NOT NULL);
