@@ -68,7 +68,7 @@ pub fn read_project(root: &Path) -> Result<ProjectFiles, Problem> {
 /// The folders of `schema/` that hold another shared schema's `.sql`
 /// files: every folder but public, tenant, seeds and mongo. Its name is
 /// the schema's, so it must be one kschema can write unquoted.
-fn shared_folders(schema_dir: &Path) -> Result<Vec<String>, Problem> {
+pub fn shared_folders(schema_dir: &Path) -> Result<Vec<String>, Problem> {
     let entries = std::fs::read_dir(schema_dir).map_err(|e| io_problem(schema_dir, &e))?;
     let mut names = Vec::new();
     for entry in entries {

@@ -31,7 +31,8 @@ use super::Database;
 pub enum SlotFloor {
     /// Not watched.
     Off,
-    /// A twentieth of `max_connections`, at least 2 (5 on a default server).
+    /// A twentieth of what this role may open (5 on a default server), at
+    /// least 2, and never more than apply can leave free.
     Automatic,
     /// This many.
     At(i64),
@@ -58,28 +59,42 @@ impl Default for BackoffSettings {
     }
 }
 
-/// Connection slots another session could still open now: the server's
-/// (less those reserved) and, for a role with a `CONNECTION LIMIT`, the
-/// role's — whichever is fewer. Apply's own connections count: they are
-/// what it can give back.
-pub async fn free_slots(client: &Client) -> Result<i64, String> {
-    client
+/// Connection slots: how many another session could still open now, and
+/// how many this role may hold at all — the server's (less those
+/// reserved) and, for a role with a `CONNECTION LIMIT`, the role's,
+/// whichever is fewer. Apply's own connections count: they are what it
+/// can give back.
+#[derive(Clone, Copy, Debug)]
+pub struct Slots {
+    pub free: i64,
+    pub capacity: i64,
+}
+
+pub async fn slots(client: &Client) -> Result<Slots, String> {
+    let row = client
         .query_one(
-            "SELECT least(
-                    current_setting('max_connections')::int
-                      - current_setting('superuser_reserved_connections')::int
-                      - coalesce(current_setting('reserved_connections', true)::int, 0)
-                      - (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend'),
-                    CASE WHEN r.rolconnlimit >= 0 AND NOT r.rolsuper
-                         THEN r.rolconnlimit - (SELECT count(*)::int FROM pg_stat_activity
-                                                 WHERE usesysid = r.oid AND backend_type = 'client backend')
-                    END)::int8
-               FROM pg_roles r WHERE r.rolname = current_user",
+            "WITH server AS (
+               SELECT current_setting('max_connections')::int
+                        - current_setting('superuser_reserved_connections')::int
+                        - coalesce(current_setting('reserved_connections', true)::int, 0) AS capacity,
+                      (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend') AS used
+             ), role AS (
+               SELECT CASE WHEN r.rolconnlimit >= 0 AND NOT r.rolsuper THEN r.rolconnlimit END AS capacity,
+                      (SELECT count(*)::int FROM pg_stat_activity
+                        WHERE usesysid = r.oid AND backend_type = 'client backend') AS used
+                 FROM pg_roles r WHERE r.rolname = current_user
+             )
+             SELECT least(server.capacity - server.used, role.capacity - role.used)::int8,
+                    least(server.capacity, role.capacity)::int8
+               FROM server, role",
             &[],
         )
         .await
-        .map(|row| row.get(0))
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    Ok(Slots {
+        free: row.get(0),
+        capacity: row.get(1),
+    })
 }
 
 /// What the workers look at before starting a tenant.
@@ -164,8 +179,8 @@ impl Pressure {
 struct Sample {
     /// The lock pressure seen, if any.
     lock: Option<String>,
-    /// Free slots, when watched.
-    free: Option<i64>,
+    /// The connection slots, when watched.
+    slots: Option<Slots>,
 }
 
 async fn sample(client: &Client, settings: &BackoffSettings) -> Result<Sample, String> {
@@ -181,32 +196,11 @@ async fn sample(client: &Client, settings: &BackoffSettings) -> Result<Sample, S
             ));
         }
     }
-    let free = match settings.min_free_connections {
+    let slots = match settings.min_free_connections {
         SlotFloor::Off => None,
-        _ => Some(free_slots(client).await?),
+        _ => Some(slots(client).await?),
     };
-    Ok(Sample { lock, free })
-}
-
-/// The floor in slots; `Automatic` is a twentieth of what this role may
-/// open at all (the server's slots, or its `CONNECTION LIMIT` if fewer).
-async fn floor(client: &Client, wanted: SlotFloor) -> Option<i64> {
-    match wanted {
-        SlotFloor::Off => None,
-        SlotFloor::At(n) => Some(n),
-        SlotFloor::Automatic => client
-            .query_one(
-                "SELECT least(
-                        current_setting('max_connections')::int
-                          - current_setting('superuser_reserved_connections')::int,
-                        CASE WHEN r.rolconnlimit >= 0 AND NOT r.rolsuper THEN r.rolconnlimit END)::int8
-                   FROM pg_roles r WHERE r.rolname = current_user",
-                &[],
-            )
-            .await
-            .ok()
-            .map(|row| (row.get::<_, i64>(0) / 20).max(2)),
-    }
+    Ok(Sample { lock, slots })
 }
 
 fn plural(n: i64) -> &'static str {
@@ -265,26 +259,35 @@ impl Watch {
             applying: AtomicUsize::new(workers),
             ..Pressure::default()
         });
+        // The first sample is taken before any tenant starts. A server that
+        // cannot be sampled is not pressure; the targets' own errors say
+        // what is wrong.
+        let first = sample(&client, &settings).await.ok();
+        let floor = match (
+            settings.min_free_connections,
+            first.as_ref().and_then(|s| s.slots),
+        ) {
+            (SlotFloor::Off, _) | (SlotFloor::Automatic, None) => None,
+            (SlotFloor::At(n), _) => Some(n),
+            // A twentieth of what this role may open at all, at least 2 —
+            // and never more than giving back all but one connection would
+            // leave free: the default never holds apply up by itself.
+            (SlotFloor::Automatic, Some(slots)) => Some(
+                (slots.capacity / 20)
+                    .max(2)
+                    .min((slots.free + workers as i64 - 1).max(0)),
+            ),
+        };
         let mut watcher = Watcher {
             pressure: pressure.clone(),
-            floor: floor(&client, settings.min_free_connections).await,
+            floor,
             notify,
             since: None,
             lock_clear: 0,
             said_applying: workers,
             max_pause: settings.max_pause,
         };
-        // The first sample is taken before any tenant starts. A server that
-        // cannot be sampled is not pressure; the targets' own errors say
-        // what is wrong.
-        if let Ok(first) = sample(&client, &settings).await {
-            if let (SlotFloor::Automatic, Some(free), Some(floor)) =
-                (settings.min_free_connections, first.free, watcher.floor)
-            {
-                // The default never holds apply up by itself: at most what
-                // giving back all but one connection would leave free.
-                watcher.floor = Some(floor.min((free + workers as i64 - 1).max(0)));
-            }
+        if let Some(first) = first {
             watcher.judge(first);
         }
         let handle = tokio::spawn(async move {
@@ -330,7 +333,7 @@ impl Watcher {
             }
         }
         let mut reason = seen.lock;
-        if let (Some(free), Some(floor)) = (seen.free, self.floor) {
+        if let (Some(free), Some(floor)) = (seen.slots.map(|s| s.free), self.floor) {
             pressure.spare.store(free - floor, Ordering::SeqCst);
             // Short of slots with connections to give back, or with none
             // left and none to take: either way apply is held up.

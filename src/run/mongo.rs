@@ -162,13 +162,8 @@ async fn record(
         .take(applied.max(1))
         .map(|s| s.command.to_string())
         .collect();
-    let mut hazards: Vec<String> = target
-        .steps
-        .iter()
-        .flat_map(|s| s.hazards.iter().map(|h| h.kind.to_string()))
-        .collect();
-    hazards.sort();
-    hazards.dedup();
+    let hazards =
+        kschema_core::hazard::kind_names(target.steps.iter().flat_map(|s| s.hazards.iter()));
     let schema = format!("mongo:{}", target.database);
     let entry = Entry {
         run,

@@ -52,18 +52,11 @@ fn sql_of(folder: &Path) -> String {
 }
 
 /// The shared schemas other than public a folder holds (`audit/` next to
-/// `public/` and `tenant/`), in name order, as each is built: after
-/// public, on `search_path = <schema>, public`.
+/// `public/` and `tenant/`, told apart as the project loader tells them),
+/// in name order, as each is built: after public, on `search_path =
+/// <schema>, public`.
 fn shared_sql_of(folder: &Path) -> String {
-    let mut schemas: Vec<String> = match std::fs::read_dir(folder) {
-        Ok(dir) => dir
-            .filter_map(Result::ok)
-            .filter(|e| e.path().is_dir())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|name| !["public", "tenant", "seeds", "mongo"].contains(&name.as_str()))
-            .collect(),
-        Err(_) => return String::new(),
-    };
+    let mut schemas = kschema::project::shared_folders(folder).unwrap_or_default();
     schemas.sort();
     schemas
         .iter()

@@ -246,6 +246,14 @@ pub fn create_table(table: &Table, style: ExprStyle) -> Sql {
     create_table_end(sql, table)
 }
 
+/// `ALTER SEQUENCE s <clauses>`.
+pub fn alter_sequence(sequence: &Ident, clauses: &str) -> Sql {
+    Sql::new()
+        .text("ALTER SEQUENCE ")
+        .qualified(sequence)
+        .text(format!(" {clauses}"))
+}
+
 /// `ALTER SEQUENCE s … RESTART` giving a new serial's sequence (named
 /// `sequence`) the options `column` declares, when they are not the
 /// defaults: restarted, as it has not counted yet and its first value
@@ -258,12 +266,8 @@ pub fn serial_sequence_options(sequence: &Ident, column: &Column) -> Option<Sql>
                 &column.data_type,
                 1,
             ));
-    (!clauses.is_empty()).then(|| {
-        Sql::new()
-            .text("ALTER SEQUENCE ")
-            .qualified(sequence)
-            .text(format!(" {} RESTART", clauses.join(" ")))
-    })
+    (!clauses.is_empty())
+        .then(|| alter_sequence(sequence, &format!("{} RESTART", clauses.join(" "))))
 }
 
 /// What follows `CREATE TABLE` for its serials' options.

@@ -166,6 +166,15 @@ impl Hazard {
     }
 }
 
+/// The kinds among `hazards`, each named once, sorted: what a history row
+/// records as allowed.
+pub fn kind_names<'a>(hazards: impl Iterator<Item = &'a Hazard>) -> Vec<String> {
+    let mut names: Vec<String> = hazards.map(|h| h.kind.to_string()).collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// Which hazards an apply may go through with.
 #[derive(Clone, Debug)]
 pub struct HazardPolicy {

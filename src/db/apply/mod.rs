@@ -96,13 +96,8 @@ impl ApplyStep {
 impl ApplyTarget {
     pub fn from_plan(plan: &TargetPlan, live_model: Option<Arc<SchemaModel>>) -> ApplyTarget {
         let schema = &plan.target.schema;
-        let mut hazards: Vec<String> = plan
-            .steps
-            .iter()
-            .flat_map(|s| s.hazards.iter().map(|h| h.kind.to_string()))
-            .collect();
-        hazards.sort();
-        hazards.dedup();
+        let hazards =
+            kschema_core::hazard::kind_names(plan.steps.iter().flat_map(|s| s.hazards.iter()));
         ApplyTarget {
             target: plan.target.clone(),
             steps: plan
@@ -353,9 +348,11 @@ pub async fn automatic_concurrency(client: &Client, db: &Database) -> usize {
     } else {
         8
     };
-    let free_slots = super::backoff::free_slots(client)
+    let free_slots = super::backoff::slots(client)
         .await
-        .map_or(preferred, |free| usize::try_from(free / 2).unwrap_or(1));
+        .map_or(preferred, |slots| {
+            usize::try_from(slots.free / 2).unwrap_or(1)
+        });
     preferred.min(free_slots).clamp(1, 16)
 }
 

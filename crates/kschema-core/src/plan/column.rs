@@ -4,7 +4,7 @@
 
 use super::ddl::{alter_table, validate, DdlContext};
 use super::TxMode;
-use crate::definition::{column_definition, constraint_sql, ExprStyle};
+use crate::definition::{alter_sequence, column_definition, constraint_sql, ExprStyle};
 use crate::diff::{adds_identity, ColumnChange};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
@@ -62,12 +62,7 @@ pub(super) fn alter_column(
                 (&from.identity, &to.identity)
             {
                 if to.data_type.is_integer() {
-                    statements.push(
-                        Sql::new()
-                            .text("ALTER SEQUENCE ")
-                            .qualified(sequence)
-                            .text(format!(" AS {}", to.data_type)),
-                    );
+                    statements.push(alter_sequence(sequence, &format!("AS {}", to.data_type)));
                 }
             }
             step(statements, hazards, TxMode::Transactional)
@@ -252,10 +247,7 @@ pub(super) fn alter_column(
                 .clauses_from(&from.identity_sequence());
             let statement = match &from.identity {
                 // A serial's sequence is altered by its own name.
-                Some(Identity::Serial { sequence }) => Sql::new()
-                    .text("ALTER SEQUENCE ")
-                    .qualified(sequence)
-                    .text(format!(" {}", clauses.join(" "))),
+                Some(Identity::Serial { sequence }) => alter_sequence(sequence, &clauses.join(" ")),
                 _ => {
                     let set: Vec<String> = clauses.iter().map(|c| format!("SET {c}")).collect();
                     alter(set.join(" "))

@@ -74,6 +74,13 @@ pub(super) fn without_key_index_parameters(
         }
         None
     };
+    // Past `USING INDEX TABLESPACE name` starting at code position `k`.
+    let past_tablespace = |k: usize| -> Option<usize> {
+        (at(k).is_some_and(|t| is_word(t, "USING"))
+            && at(k + 1).is_some_and(|t| is_word(t, "INDEX"))
+            && at(k + 2).is_some_and(|t| is_word(t, "TABLESPACE")))
+        .then(|| (k + 4).min(code.len()))
+    };
     // `name = value, …` between code positions `from` and `to` (the
     // parentheses left out): `name=value;…`, or `None` if it is not that.
     let options_text = |from: usize, to: usize| -> Option<String> {
@@ -124,11 +131,7 @@ pub(super) fn without_key_index_parameters(
                         after = end;
                     }
                 }
-                if at(after).is_some_and(|t| is_word(t, "USING"))
-                    && at(after + 1).is_some_and(|t| is_word(t, "INDEX"))
-                    && at(after + 2).is_some_and(|t| is_word(t, "TABLESPACE"))
-                {
-                    let end = (after + 4).min(code.len());
+                if let Some(end) = past_tablespace(after) {
                     edits.push((after, end, None));
                     after = end;
                 }
@@ -176,11 +179,7 @@ pub(super) fn without_key_index_parameters(
                 next = after;
             }
         }
-        if at(next).is_some_and(|t| is_word(t, "USING"))
-            && at(next + 1).is_some_and(|t| is_word(t, "INDEX"))
-            && at(next + 2).is_some_and(|t| is_word(t, "TABLESPACE"))
-        {
-            let end = (next + 4).min(code.len());
+        if let Some(end) = past_tablespace(next) {
             edits.push((next, end, None));
             next = end;
         }
