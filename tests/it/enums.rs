@@ -5,8 +5,8 @@
 //! directly.
 
 use crate::support::{
-    assert_converges, assert_same_dump, kschema, project_of, run_directly, tenants_toml, Project,
-    TestDb,
+    assert_converges, assert_plan_schema, assert_same_dump, kschema, project_of, run_directly,
+    tenants_toml, Project, TestDb,
 };
 
 const PUBLIC: &str = "CREATE TYPE plan_tier AS ENUM ('free', 'pro');
@@ -98,6 +98,109 @@ async fn enums_are_created_extended_recreated_and_dropped() {
     );
     let allow = ["--allow-hazard", "deletes-data"];
     assert_converges(&project, &db, (PUBLIC, dropped), TENANTS, &allow).await;
+}
+
+/// A label the same apply uses (a default, a check, a view) is added in a
+/// transaction of its own, committed first; from a fresh plan and from a
+/// saved one. When the target's transaction then fails, the label stays,
+/// the failure says so, and the next apply finishes the rest.
+#[tokio::test]
+async fn a_label_is_committed_before_the_transaction_that_uses_it() {
+    let project = project_of(PUBLIC, TENANT, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (PUBLIC, TENANT), TENANTS, &[]).await;
+
+    let blocked = TENANT
+        .replace("('open', 'done')", "('open', 'blocked', 'done')")
+        .replace("DEFAULT 'open'", "DEFAULT 'blocked'")
+        + "CREATE VIEW blocked_tasks AS SELECT id FROM tasks WHERE state = 'blocked';\n";
+    project.write("schema/tenant/app.sql", &blocked);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout.contains(
+            "committed first, in a transaction of its own (the next uses its labels):\n  ~ add to enum status: 'blocked'\n  then in one transaction:"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let json = kschema(
+        &project,
+        &db,
+        &["plan", "--tenant", "all", "--format", "json"],
+    );
+    assert_plan_schema(&json.stdout);
+    assert!(
+        json.stdout
+            .contains("\"transaction\": \"before_transaction\""),
+        "{}",
+        json.stdout
+    );
+    let saved = project.path().join("plan.json");
+    let saved = saved.to_str().unwrap();
+    assert_eq!(
+        kschema(&project, &db, &["plan", "--tenant", "all", "--out", saved]).code,
+        2
+    );
+    // The mode is checked like the statements: moved into the transaction,
+    // where PostgreSQL would refuse the label, the saved plan is refused.
+    let edited = project.path().join("edited.json");
+    let text = std::fs::read_to_string(saved).unwrap();
+    std::fs::write(
+        &edited,
+        text.replacen("\"before_transaction\"", "\"transactional\"", 1),
+    )
+    .unwrap();
+    let refused = kschema(&project, &db, &["apply", edited.to_str().unwrap()]);
+    assert_ne!(refused.code, 0, "{}", refused.snapshot());
+    assert!(
+        refused.snapshot().contains("transaction mode"),
+        "{}",
+        refused.snapshot()
+    );
+    let applied = kschema(&project, &db, &["apply", saved]);
+    assert_eq!(applied.code, 0, "{}", applied.snapshot());
+    assert_converges(&project, &db, (PUBLIC, &blocked), TENANTS, &[]).await;
+
+    // t1's transaction cannot take its lock: its label stays, the rest
+    // rolls back, and the next apply adds nothing twice.
+    let parked = blocked
+        .replace("'blocked', 'done')", "'blocked', 'parked', 'done')")
+        .replace("DEFAULT 'blocked'", "DEFAULT 'parked'");
+    project.write("schema/tenant/app.sql", &parked);
+    let holder = db.client().await;
+    holder
+        .batch_execute("BEGIN; LOCK TABLE org_t1.tasks IN SHARE MODE")
+        .await
+        .unwrap();
+    let partial = kschema(
+        &project,
+        &db,
+        &[
+            "apply",
+            "--tenant",
+            "all",
+            "--lock-timeout",
+            "0.2",
+            "--lock-attempts",
+            "1",
+        ],
+    );
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    assert_ne!(partial.code, 0, "{}", partial.snapshot());
+    assert!(
+        partial
+            .snapshot()
+            .contains("the enum labels committed before the transaction stay"),
+        "{}",
+        partial.snapshot()
+    );
+    let plan = kschema(&project, &db, &["plan", "--tenant", "t1"]);
+    assert!(
+        !plan.stdout.contains("add to enum") && plan.stdout.contains("'parked'"),
+        "{}",
+        plan.stdout
+    );
+    assert_converges(&project, &db, (PUBLIC, &parked), TENANTS, &[]).await;
 }
 
 /// A shared enum whose labels change order while tenant columns use it

@@ -1,5 +1,6 @@
-//! One target: its transaction (statements, history row, commit — retried
-//! whole after a lock timeout), then the statements that cannot run in a
+//! One target: the enum labels its transaction uses, committed on their own
+//! first; its transaction (statements, history row, commit — retried whole
+//! after a lock timeout); then the statements that cannot run in a
 //! transaction, one at a time.
 
 use std::time::{Instant, SystemTime};
@@ -26,12 +27,16 @@ pub(super) async fn apply_target(
     let client = &session.client;
     let started = Instant::now();
     let started_at = SystemTime::now();
-    let transactional: Vec<String> = target
-        .steps
-        .iter()
-        .filter(|s| s.transaction == TxMode::Transactional)
-        .flat_map(|s| s.statements.iter().cloned())
-        .collect();
+    let statements_of = |mode: TxMode| -> Vec<String> {
+        target
+            .steps
+            .iter()
+            .filter(|s| s.transaction == mode)
+            .flat_map(|s| s.statements.iter().cloned())
+            .collect()
+    };
+    let labels_first = statements_of(TxMode::BeforeTransaction);
+    let transactional = statements_of(TxMode::Transactional);
     let after: Vec<&ApplyStep> = target
         .steps
         .iter()
@@ -60,16 +65,46 @@ pub(super) async fn apply_target(
         true => heavy_permit(options).await,
         false => None,
     };
-    let transaction = run_transaction(
-        client,
-        &target.target,
-        &transactional,
-        !after.is_empty(),
-        entry.as_ref(),
-        started_at,
-        options,
-    )
-    .await;
+    // Additive, `IF NOT EXISTS`, no history row of their own: if the
+    // transaction below fails, they stay, and the next plan has the rest.
+    let labels = match labels_first.is_empty() {
+        true => Ok(None),
+        false => {
+            run_transaction(
+                client,
+                &target.target,
+                &labels_first,
+                false,
+                None,
+                started_at,
+                options,
+            )
+            .await
+        }
+    };
+    let transaction = match labels {
+        Ok(_) => {
+            run_transaction(
+                client,
+                &target.target,
+                &transactional,
+                !after.is_empty(),
+                entry.as_ref(),
+                started_at,
+                options,
+            )
+            .await
+            .map_err(|mut failure| {
+                if !labels_first.is_empty() {
+                    failure.error.push_str(
+                        "\n  the enum labels committed before the transaction stay (the next apply does not add them again)",
+                    );
+                }
+                failure
+            })
+        }
+        Err(failure) => Err(failure),
+    };
     drop(permit);
     let outcome = match transaction {
         // The connection was gone before the transaction began: nothing

@@ -586,7 +586,7 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             TxMode::Transactional,
         ),
         Change::AddEnumValues { name, additions } => step(
-            enum_type::add_values(name, additions),
+            enum_type::add_values(name, additions, false),
             vec![],
             TxMode::Transactional,
         ),

@@ -110,12 +110,29 @@ impl DesiredState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TxMode {
+    /// In a transaction of its own, committed before the target's: an
+    /// enum label a later statement uses (PostgreSQL refuses a label in the
+    /// transaction that adds it). Additive and written `IF NOT EXISTS`, so
+    /// it stays harmlessly if the target's transaction then rolls back.
+    BeforeTransaction,
     /// With the target's other statements, all or nothing.
     Transactional,
     /// After the transaction commits, one statement at a time
     /// (`CREATE INDEX CONCURRENTLY`, `VALIDATE CONSTRAINT`): each is safe to
     /// run again if interrupted, and the next plan finishes what is left.
     NonTransactional,
+}
+
+impl TxMode {
+    /// Where the mode's steps run in a target: first, in the transaction,
+    /// after its commit.
+    pub fn run_order(self) -> u8 {
+        match self {
+            TxMode::BeforeTransaction => 0,
+            TxMode::Transactional => 1,
+            TxMode::NonTransactional => 2,
+        }
+    }
 }
 
 /// One reviewable unit of a plan.
@@ -187,14 +204,22 @@ impl TargetPlan {
         self.steps.is_empty()
     }
 
-    /// Every statement, in run order: the transaction's, then the rest.
-    pub fn statements(&self) -> (Vec<String>, Vec<String>) {
+    /// Every statement, by where it runs.
+    pub fn statements(&self) -> StatementsByTransaction {
         statements_by_transaction(self.steps.iter(), &self.target.schema)
     }
 }
 
-/// The steps' statements for `schema`: those that run in the transaction,
-/// and those that run after its commit.
+/// The steps' statements for `schema`, by where they run.
+#[derive(Debug, Default)]
+pub struct StatementsByTransaction {
+    /// Committed on their own before the target's transaction.
+    pub before: Vec<String>,
+    pub transactional: Vec<String>,
+    /// One at a time after the commit.
+    pub after: Vec<String>,
+}
+
 /// `SET [LOCAL] search_path TO org_x, public` (public alone for public):
 /// what unqualified names in the desired-state files mean, set for every
 /// target's statements — kschema's own are qualified, the author's text
@@ -213,17 +238,17 @@ pub fn search_path(local: bool) -> Sql {
 pub fn statements_by_transaction<'a>(
     steps: impl Iterator<Item = &'a Step>,
     schema: &SchemaName,
-) -> (Vec<String>, Vec<String>) {
-    let mut transactional = Vec::new();
-    let mut after = Vec::new();
+) -> StatementsByTransaction {
+    let mut by = StatementsByTransaction::default();
     for step in steps {
         let rendered = step.render(schema);
         match step.transaction {
-            TxMode::Transactional => transactional.extend(rendered),
-            TxMode::NonTransactional => after.extend(rendered),
+            TxMode::BeforeTransaction => by.before.extend(rendered),
+            TxMode::Transactional => by.transactional.extend(rendered),
+            TxMode::NonTransactional => by.after.extend(rendered),
         }
     }
-    (transactional, after)
+    by
 }
 
 /// A plan for several targets, `public` first.
@@ -461,15 +486,12 @@ pub fn plan_schema(
             steps
         })
         .collect();
-    // Transactional steps run first, then the rest in plan order.
-    let (mut transactional, rest): (Vec<Step>, Vec<Step>) = steps
-        .into_iter()
-        .partition(|s| s.transaction == TxMode::Transactional);
-    transactional.extend(rest);
-    ShapePlan {
-        steps: transactional,
-        notes,
-    }
+    let mut steps = steps;
+    enum_type::commit_used_labels_first(&mut steps);
+    // Listed as they run: labels committed first, the transaction, then
+    // the rest; plan order within each (a stable sort).
+    steps.sort_by_key(|s| s.transaction.run_order());
+    ShapePlan { steps, notes }
 }
 
 /// The objects a change is about, most specific last: its table, and its

@@ -69,15 +69,11 @@ pub fn replay_steps(
                 saved_step.part.unwrap_or("(whole)")
             )));
         };
-        if step.render(schema) != saved_step.statements {
-            return Err(mismatch(
-                "its statements are not the ones its change produces".into(),
-            ));
-        }
-        if step.transaction != saved_step.transaction {
-            return Err(mismatch(
-                "its transaction mode is not the one its change needs".into(),
-            ));
+        // Whether an enum label is committed first depends on the steps
+        // after it: checked once they are all there.
+        let decided_by_later_steps = matches!(saved_step.change, Change::AddEnumValues { .. });
+        if !decided_by_later_steps {
+            check_statements_and_mode(step, saved_step, schema).map_err(mismatch)?;
         }
         if step
             .before_retry
@@ -121,13 +117,23 @@ pub fn replay_steps(
             ),
         });
     }
-    // Transactional steps run first (see `plan_schema`).
-    if let Some(at) = saved.windows(2).position(|w| {
-        w[0].transaction == TxMode::NonTransactional && w[1].transaction == TxMode::Transactional
-    }) {
+    super::enum_type::commit_used_labels_first(&mut steps);
+    for (index, (step, saved_step)) in steps.iter().zip(&saved).enumerate() {
+        if matches!(step.change, Change::AddEnumValues { .. }) {
+            check_statements_and_mode(step, saved_step, schema).map_err(|what| ReplayMismatch {
+                step: index + 1,
+                what,
+            })?;
+        }
+    }
+    // Steps are listed as they run (see `plan_schema`).
+    if let Some(at) = saved
+        .windows(2)
+        .position(|w| w[0].transaction.run_order() > w[1].transaction.run_order())
+    {
         return Err(ReplayMismatch {
             step: at + 2,
-            what: "a step of the transaction comes after one that runs outside it".into(),
+            what: "a step comes after one that runs later than it (outside the transaction, or in it after labels committed first)".into(),
         });
     }
     if public_with_tenants {
@@ -144,4 +150,18 @@ pub fn replay_steps(
         }
     }
     Ok(steps)
+}
+
+fn check_statements_and_mode(
+    step: &Step,
+    saved_step: &SavedStep<'_>,
+    schema: &SchemaName,
+) -> Result<(), String> {
+    if step.render(schema) != saved_step.statements {
+        return Err("its statements are not the ones its change produces".into());
+    }
+    if step.transaction != saved_step.transaction {
+        return Err("its transaction mode is not the one its change needs".into());
+    }
+    Ok(())
 }

@@ -16,7 +16,7 @@ use crate::escape::{html_text, markdown_code, markdown_fence, markdown_text, pri
 use crate::hazard::{HazardKind, HazardPolicy};
 use crate::load::DesiredState;
 use crate::model::SchemaModel;
-use crate::plan::{Plan, TxMode};
+use crate::plan::Plan;
 
 /// What the Markdown needs besides the plan.
 pub struct MarkdownContext<'a> {
@@ -125,11 +125,13 @@ pub fn render_markdown(plan: &Plan, ctx: &MarkdownContext<'_>) -> String {
                 names.join(", ")
             );
         }
-        let mut announced = false;
+        let mut announced = None;
         for step in group.steps.iter() {
-            if step.transaction == TxMode::NonTransactional && !announced {
-                let _ = writeln!(out, "- *after commit, outside the transaction:*");
-                announced = true;
+            if announced != Some(step.transaction) {
+                if let Some(heading) = super::transaction_heading(step.transaction, announced) {
+                    let _ = writeln!(out, "- *{heading}:*");
+                }
+                announced = Some(step.transaction);
             }
             let (sign, text) = describe(&step.change);
             let part = step.suffix();
@@ -154,16 +156,18 @@ pub fn render_markdown(plan: &Plan, ctx: &MarkdownContext<'_>) -> String {
             let _ = writeln!(out, "- 💡 {}", markdown_text(note));
         }
         let first = group.targets[0];
-        let (transactional, after) = first.statements();
+        let by = first.statements();
         let mut sql = String::new();
-        if !transactional.is_empty() {
-            sql.push_str("BEGIN;\n");
-            for statement in &transactional {
-                let _ = writeln!(sql, "{};", printable_sql(statement));
+        for transaction in [&by.before, &by.transactional] {
+            if !transaction.is_empty() {
+                sql.push_str("BEGIN;\n");
+                for statement in transaction {
+                    let _ = writeln!(sql, "{};", printable_sql(statement));
+                }
+                sql.push_str("COMMIT;\n");
             }
-            sql.push_str("COMMIT;\n");
         }
-        for statement in &after {
+        for statement in &by.after {
             let _ = writeln!(sql, "{};", printable_sql(statement));
         }
         let fence = markdown_fence(&sql);

@@ -15,6 +15,7 @@ use crate::diff::{Change, ColumnChange};
 use crate::escape::printable;
 use crate::model::{Column, ConstraintKind, Identity, SchemaRef};
 use crate::plan::ddl::key_text;
+use crate::plan::TxMode;
 
 /// A one-line description of a change, with its sign: `+` adds, `-` drops,
 /// `~` changes in place. Names and expressions in it are already made
@@ -610,5 +611,18 @@ pub(crate) fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+/// The line that opens a run of steps of one transaction mode in a listed
+/// plan, given the mode listed before it (none for the first step). The
+/// transaction needs no heading unless labels were committed before it.
+pub(crate) fn transaction_heading(mode: TxMode, previous: Option<TxMode>) -> Option<&'static str> {
+    match mode {
+        TxMode::BeforeTransaction => {
+            Some("committed first, in a transaction of its own (the next uses its labels)")
+        }
+        TxMode::Transactional => previous.map(|_| "then in one transaction"),
+        TxMode::NonTransactional => Some("after commit, outside the transaction"),
     }
 }

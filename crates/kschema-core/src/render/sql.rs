@@ -1,11 +1,13 @@
 //! The plan as a script `psql -v ON_ERROR_STOP=1 -f` runs: one transaction
-//! per target, then that target's statements that cannot run in one.
+//! per target (after the enum labels it uses, committed on their own), then
+//! that target's statements that cannot run in one.
 
 use std::fmt::Write;
 
 use super::describe;
 use super::not_compared::{self, LeftOut};
 use crate::escape::{printable, printable_sql};
+use crate::model::SchemaName;
 use crate::plan::{search_path, statements_by_transaction, Plan, Step, TargetPlan};
 
 pub fn render_sql(plan: &Plan, header: &[String]) -> String {
@@ -66,17 +68,16 @@ fn write_target(out: &mut String, target: &TargetPlan, after_tenants: bool) {
             );
         }
     }
-    let (transactional, outside) =
-        statements_by_transaction(steps.iter().copied(), &target.target.schema);
+    let by = statements_by_transaction(steps.iter().copied(), &target.target.schema);
     let schema = &target.target.schema;
-    if !transactional.is_empty() {
-        out.push_str("BEGIN;\n");
-        let _ = writeln!(out, "{};", printable_sql(&search_path(true).render(schema)));
-        for statement in &transactional {
-            let _ = writeln!(out, "{};", printable_sql(statement));
-        }
-        out.push_str("COMMIT;\n");
+    if !by.before.is_empty() {
+        out.push_str("-- committed first, on its own: the transaction below uses these labels\n");
+        write_transaction(out, schema, &by.before);
     }
+    if !by.transactional.is_empty() {
+        write_transaction(out, schema, &by.transactional);
+    }
+    let outside = by.after;
     if !outside.is_empty() {
         out.push_str("-- outside a transaction:\n");
         let _ = writeln!(
@@ -88,4 +89,13 @@ fn write_target(out: &mut String, target: &TargetPlan, after_tenants: bool) {
             let _ = writeln!(out, "{};", printable_sql(statement));
         }
     }
+}
+
+fn write_transaction(out: &mut String, schema: &SchemaName, statements: &[String]) {
+    out.push_str("BEGIN;\n");
+    let _ = writeln!(out, "{};", printable_sql(&search_path(true).render(schema)));
+    for statement in statements {
+        let _ = writeln!(out, "{};", printable_sql(statement));
+    }
+    out.push_str("COMMIT;\n");
 }

@@ -8,7 +8,7 @@ use super::not_compared::{self, LeftOut};
 use super::{describe, plural};
 use crate::escape::printable;
 use crate::hazard::{HazardKind, HazardPolicy};
-use crate::plan::{Plan, PlanGroup, Target, TxMode};
+use crate::plan::{Plan, PlanGroup, Target};
 
 /// How many tenant ids a group lists before "and N more".
 const LISTED_TENANTS: usize = 10;
@@ -62,15 +62,13 @@ pub fn render_text(plan: &Plan, options: &TextOptions) -> String {
             paint.wrap("1", &group_title(group)),
             plural(count)
         );
-        let mut after_commit_announced = false;
+        let mut announced = None;
         for step in group.steps.iter() {
-            if step.transaction == TxMode::NonTransactional && !after_commit_announced {
-                let _ = writeln!(
-                    out,
-                    "  {}",
-                    paint.wrap("2", "after commit, outside the transaction:")
-                );
-                after_commit_announced = true;
+            if announced != Some(step.transaction) {
+                if let Some(heading) = super::transaction_heading(step.transaction, announced) {
+                    let _ = writeln!(out, "  {}", paint.wrap("2", &format!("{heading}:")));
+                }
+                announced = Some(step.transaction);
             }
             let (sign, text) = describe(&step.change);
             let part = step.suffix();
