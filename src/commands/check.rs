@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use kschema_core::plan::TxMode;
+use kschema_core::plan::first_steps;
 use kschema_core::render::describe;
 use kschema_core::render::not_compared::{self, LeftOut};
 use kschema_core::render::text::group_title;
@@ -40,11 +40,7 @@ pub async fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<ExitStatus, Re
             let groups = plan.groups();
             for group in groups.iter().filter(|g| !g.steps.is_empty()) {
                 // An online change is two steps; the drift is one difference.
-                let differences: Vec<_> = group
-                    .steps
-                    .iter()
-                    .filter(|s| s.part.is_none() || s.transaction == TxMode::Transactional)
-                    .collect();
+                let differences: Vec<_> = first_steps(&group.steps).collect();
                 let _ = writeln!(
                     out,
                     "{}: {} difference{}",

@@ -372,6 +372,95 @@ async fn online_index_builds_wait_for_old_snapshots_and_retry_cleanly() {
     assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
 }
 
+/// An index whose definition changes is built under a working name beside
+/// the old one, which queries keep using until the new one is ready: an
+/// interrupted build leaves the old one in place and valid, and the next
+/// apply finishes the swap under the index's own name.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_index_is_built_beside_the_old_one() {
+    let (project, db) = fleet(2).await;
+    let users = project.read("schema/tenant/users.sql");
+    project.write(
+        "schema/tenant/users.sql",
+        &format!("{users}\nCREATE INDEX idx_users_job_title ON users (job_title);\n"),
+    );
+    assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
+    project.write(
+        "schema/tenant/users.sql",
+        &format!("{users}\nCREATE INDEX idx_users_job_title ON users (job_title, mobile);\n"),
+    );
+    let definitions = || async {
+        let rows = db
+            .client()
+            .await
+            .query(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), i.indisvalid \
+                   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+                  WHERE c.relname LIKE 'idx_users_job_title%' ORDER BY 1",
+                &[],
+            )
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| {
+                (
+                    r.get::<_, String>(0),
+                    r.get::<_, String>(1),
+                    r.get::<_, bool>(2),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let plan = kschema(&project, &db, &["plan"]);
+    assert!(
+        plan.stdout
+            .contains("built as idx_users_job_title_kschema_new beside the old one")
+            && !plan.stdout.contains("drops-index"),
+        "{}",
+        plan.stdout
+    );
+
+    // The build gives up: every tenant still has its old index, valid.
+    let blocker = old_snapshot(&db, 4.0).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let apply = kschema(
+        &project,
+        &db,
+        &[
+            "apply",
+            "--index-lock-timeout",
+            "0.3",
+            "--lock-attempts",
+            "1",
+        ],
+    );
+    assert_eq!(apply.code, 1, "{}", apply.snapshot());
+    blocker.await.unwrap();
+    let old: Vec<_> = definitions()
+        .await
+        .into_iter()
+        .filter(|(name, _, _)| name.ends_with(".idx_users_job_title"))
+        .collect();
+    assert_eq!(old.len(), 2, "{old:?}");
+    for (name, definition, valid) in &old {
+        assert!(*valid, "{name}");
+        assert!(definition.ends_with("(job_title)"), "{definition}");
+    }
+
+    // The next apply finishes: the new definition under the index's name,
+    // nothing left under the working one.
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
+    let now = definitions().await;
+    assert_eq!(now.len(), 2, "{now:?}");
+    for (name, definition, valid) in &now {
+        assert!(name.ends_with(".idx_users_job_title"), "{name}");
+        assert!(*valid, "{name}");
+        assert!(definition.ends_with("(job_title, mobile)"), "{definition}");
+    }
+}
+
 /// A listener that accepts connections and never says a word.
 fn silent_listener() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

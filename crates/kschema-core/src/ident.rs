@@ -134,6 +134,13 @@ pub fn truncate_ident(name: &str) -> &str {
     clip_to_bytes(name, MAX_IDENT_BYTES)
 }
 
+/// `name` with `suffix` after it, `name` clipped so the whole fits in 63
+/// bytes: a working name beside an object's own (`t_kschema_old`).
+pub fn with_suffix(name: &str, suffix: &str) -> String {
+    let room = MAX_IDENT_BYTES.saturating_sub(suffix.len());
+    format!("{}{suffix}", clip_to_bytes(name, room))
+}
+
 /// The longest prefix of `s` that fits in `max` bytes without splitting a
 /// character (PostgreSQL's `pg_mbcliplen`).
 pub(crate) fn clip_to_bytes(s: &str, max: usize) -> &str {

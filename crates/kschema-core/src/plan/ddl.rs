@@ -37,6 +37,9 @@ pub struct DdlContext {
     new_tables: BTreeSet<Ident>,
     /// Indexes this plan builds concurrently (after the transaction).
     online_indexes: BTreeSet<Ident>,
+    /// Indexes this plan drops and builds again under the same name (a
+    /// changed definition, or left invalid by an interrupted build).
+    rebuilt_indexes: BTreeSet<Ident>,
     /// Use the online forms for existing tables (`--no-online` turns them off).
     online: bool,
     /// The partitioned tables of the desired state.
@@ -67,9 +70,26 @@ impl DdlContext {
                 _ => None,
             })
             .collect();
+        let dropped_indexes: BTreeSet<&Ident> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::DropIndex { index } => Some(&index.name),
+                _ => None,
+            })
+            .collect();
+        let rebuilt_indexes = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::CreateIndex { index } if dropped_indexes.contains(&index.name) => {
+                    Some(index.name.clone())
+                }
+                _ => None,
+            })
+            .collect();
         let mut ctx = DdlContext {
             new_tables,
             online_indexes: BTreeSet::new(),
+            rebuilt_indexes,
             online,
             partitioned: BTreeSet::new(),
             partitions: BTreeMap::new(),
@@ -189,6 +209,17 @@ impl DdlContext {
     /// partition at once, never concurrently.
     fn online_for_index(&self, index: &crate::model::Index) -> bool {
         self.online_for(&index.table) && !index.partitioned
+    }
+    /// The name an index rebuilt online is built under, beside the one it
+    /// replaces, so queries never go without it: the old one is dropped
+    /// once the new one is ready, and the new one takes its name.
+    pub(super) fn building_name(&self, index: &crate::model::Index) -> Option<Ident> {
+        (self.rebuilt_indexes.contains(&index.name) && self.online_for_index(index)).then(|| {
+            Ident::new(crate::ident::with_suffix(
+                index.name.as_str(),
+                "_kschema_new",
+            ))
+        })
     }
 }
 
@@ -436,13 +467,44 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             } else {
                 TxMode::Transactional
             };
-            step(
-                vec![create_index(index, online, ExprStyle::Authored)],
-                hazards,
-                mode,
-            )
+            let statements = match ctx.building_name(index) {
+                // What an interrupted rebuild left under the working name
+                // goes first.
+                Some(building) => vec![
+                    Sql::new()
+                        .text("DROP INDEX CONCURRENTLY IF EXISTS ")
+                        .qualified(&building),
+                    create_index(
+                        &crate::model::Index {
+                            name: building,
+                            ..index.clone()
+                        },
+                        online,
+                        ExprStyle::Authored,
+                    ),
+                ],
+                None => vec![create_index(index, online, ExprStyle::Authored)],
+            };
+            step(statements, hazards, mode)
         }
         Change::DropIndex { index } => {
+            if let Some(building) = ctx.building_name(index) {
+                // Its replacement is built by then (`replacement_first`).
+                step(
+                    vec![
+                        Sql::new()
+                            .text("DROP INDEX CONCURRENTLY IF EXISTS ")
+                            .qualified(&index.name),
+                        Sql::new()
+                            .text("ALTER INDEX IF EXISTS ")
+                            .qualified(&building)
+                            .text(format!(" RENAME TO {}", index.name.quoted())),
+                    ],
+                    vec![],
+                    TxMode::NonTransactional,
+                );
+                return finish_steps(steps, &change, ctx);
+            }
             let online = ctx.online_for_index(index);
             let keyword = if online {
                 "DROP INDEX CONCURRENTLY IF EXISTS "
@@ -806,6 +868,44 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
         first.part = Some(prepare.into());
         second.part = Some(finish.into());
     }
+    finish_steps(steps, &change, ctx)
+}
+
+/// An index rebuilt online is built before the old one is dropped (see
+/// `DdlContext::building_name`): its build moves up to the drop's place.
+pub(super) fn replacement_first(steps: &mut Vec<Step>, ctx: &DdlContext) {
+    let mut at = 0;
+    while at < steps.len() {
+        if let Change::DropIndex { index } = &steps[at].change {
+            if ctx.building_name(index).is_some() {
+                let build = steps[at + 1..].iter().position(|later| {
+                    matches!(&later.change, Change::CreateIndex { index: built } if built.name == index.name)
+                });
+                if let Some(offset) = build {
+                    let step = steps.remove(at + 1 + offset);
+                    steps.insert(at, step);
+                    at += 1;
+                }
+            }
+        }
+        at += 1;
+    }
+}
+
+/// What every change's steps get once made: the parts of an index built
+/// beside the one it replaces, the lock budget and cleanup of what runs
+/// after the commit.
+fn finish_steps(mut steps: Vec<Step>, change: &Change, ctx: &DdlContext) -> Vec<Step> {
+    let rebuilt = match change {
+        Change::CreateIndex { index } | Change::DropIndex { index } => ctx.building_name(index),
+        _ => None,
+    };
+    if let (Some(building), [only]) = (rebuilt, steps.as_mut_slice()) {
+        only.part = Some(match change {
+            Change::CreateIndex { .. } => format!("built as {building} beside the old one"),
+            _ => "drops the old one once the new one is built; the new one takes its name".into(),
+        });
+    }
     for step in &mut steps {
         if step.transaction != TxMode::NonTransactional {
             continue;
@@ -816,10 +916,13 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             // "already exists": drop it first.
             Change::CreateIndex { index } => {
                 step.index_build = true;
+                let built = ctx
+                    .building_name(index)
+                    .unwrap_or_else(|| index.name.clone());
                 step.before_retry = Some(
                     Sql::new()
                         .text("DROP INDEX CONCURRENTLY IF EXISTS ")
-                        .qualified(&index.name),
+                        .qualified(&built),
                 );
             }
             Change::DropIndex { .. } => step.index_build = true,

@@ -141,16 +141,7 @@ pub(super) fn recreate_enum(
 
 /// The old type's name while the new one is built (at most 63 bytes).
 fn old_name(name: &Ident) -> String {
-    let mut old = format!("{}_kschema_old", name.as_str());
-    while old.len() > 63 {
-        let cut = old
-            .char_indices()
-            .rev()
-            .nth("_kschema_old".len())
-            .map_or(0, |(i, _)| i);
-        old = format!("{}_kschema_old", &old[..cut]);
-    }
-    old
+    crate::ident::with_suffix(name.as_str(), "_kschema_old")
 }
 
 pub(super) fn drop_enum(enum_type: &EnumType) -> Sql {

@@ -210,6 +210,24 @@ impl TargetPlan {
     }
 }
 
+/// The first step of each change: a change done in parts (an online
+/// form, an index built partition by partition) is one change, listed
+/// once in counts and drift reports.
+pub fn first_steps(steps: &[Step]) -> impl Iterator<Item = &Step> {
+    let mut seen: Vec<&Change> = Vec::new();
+    steps.iter().filter(move |step| {
+        // A step without a part is its change's only one.
+        if step.part.is_none() {
+            return true;
+        }
+        if seen.contains(&&step.change) {
+            return false;
+        }
+        seen.push(&step.change);
+        true
+    })
+}
+
 /// The steps' statements for `schema`, by where they run.
 #[derive(Debug, Default)]
 pub struct StatementsByTransaction {
@@ -355,7 +373,10 @@ impl Plan {
     }
 
     pub fn change_count(&self) -> usize {
-        self.targets.iter().map(|t| t.steps.len()).sum()
+        self.targets
+            .iter()
+            .map(|t| first_steps(&t.steps).count())
+            .sum()
     }
 
     /// How many objects, over all targets, were not compared.
@@ -491,6 +512,7 @@ pub fn plan_schema(
     // Listed as they run: labels committed first, the transaction, then
     // the rest; plan order within each (a stable sort).
     steps.sort_by_key(|s| s.transaction.run_order());
+    ddl::replacement_first(&mut steps, &ctx);
     ShapePlan { steps, notes }
 }
 

@@ -105,7 +105,7 @@ pub fn render_markdown(plan: &Plan, ctx: &MarkdownContext<'_>) -> String {
     }
 
     for group in &changed {
-        let count = group.steps.len();
+        let count = crate::plan::first_steps(&group.steps).count();
         let _ = writeln!(
             out,
             "### {} — {count} change{}\n",

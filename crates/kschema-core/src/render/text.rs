@@ -54,7 +54,7 @@ pub fn render_text(plan: &Plan, options: &TextOptions) -> String {
             up_to_date.push(group);
             continue;
         }
-        let count = group.steps.len();
+        let count = crate::plan::first_steps(&group.steps).count();
         let each = if group.targets.len() > 1 { " each" } else { "" };
         let _ = writeln!(
             out,
