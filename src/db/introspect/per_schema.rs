@@ -140,6 +140,7 @@ pub(super) async fn read_views(
                 read_from: String::new(),
                 materialized: read(&row, 7)?,
                 reads_outside: read(&row, 8)?,
+                calls: read(&row, 9)?,
                 indexes: index_documents.remove(&oid),
             },
         );

@@ -259,7 +259,16 @@ pol AS (
                       FROM (SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END AS role
                               FROM unnest(p.polroles) r) roles),
              'USING (' || pg_get_expr(p.polqual, p.polrelid) || ')',
-             'WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')')
+             'WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')'),
+           -- Functions of the table's schema it calls, by name: the policy
+           -- goes and comes back around one dropped and created again.
+           'calls', ARRAY(SELECT DISTINCT f.proname
+                            FROM pg_depend d
+                            JOIN pg_proc f ON f.oid = d.refobjid
+                           WHERE d.classid = 'pg_policy'::regclass AND d.objid = p.oid
+                             AND d.refclassid = 'pg_proc'::regclass
+                             AND f.pronamespace = tbl.relnamespace
+                           ORDER BY 1)
          ) ORDER BY p.polname) AS policies
     FROM pg_policy p
     JOIN tbl ON tbl.oid = p.polrelid

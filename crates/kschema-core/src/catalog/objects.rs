@@ -121,6 +121,7 @@ impl LiveStateBuilder {
                     .collect(),
                 options,
                 reads: raw.reads.into_iter().map(Ident::new).collect(),
+                calls: raw.calls.into_iter().map(Ident::new).collect(),
                 reads_outside: outside
                     .into_iter()
                     .map(|(schema, table, column)| {

@@ -63,6 +63,8 @@ pub struct RawTable {
 pub struct RawPolicy {
     pub name: String,
     pub definition: String,
+    #[serde(default)]
+    pub calls: Vec<String>,
 }
 
 /// One function or procedure as functions.sql reads it.
@@ -185,6 +187,8 @@ pub struct RawView {
     pub reads: Vec<String>,
     /// JSON: `[[schema, relation, column or null], …]` of other schemas.
     pub reads_outside: String,
+    /// Functions of its schema it calls, by name.
+    pub calls: Vec<String>,
     /// The schema of the view the definition was read from (the one view
     /// that represents all of its signature), whose name is left out.
     pub read_from: String,

@@ -224,6 +224,7 @@ impl LiveStateBuilder {
                     ),
                     name: policy,
                     definition: p.definition.clone(),
+                    calls: p.calls.iter().map(Ident::new).collect(),
                 }
             })
             .collect();

@@ -1,22 +1,41 @@
 //! Row-level security: a table's flags, and its policies matched by name
 //! and compared by what PostgreSQL stores. A changed policy is dropped and
 //! created again in the transaction (no moment without it is visible); so
-//! is one whose expression reads a column being converted or dropped,
-//! which PostgreSQL would refuse to change under it.
+//! is one whose expression reads a column being converted or dropped, or
+//! calls a function being dropped and created again, which PostgreSQL
+//! would refuse to change under it.
+
+use std::collections::BTreeSet;
 
 use super::{disturbed_columns, mentions, Change};
-use crate::model::SchemaModel;
+use crate::ident::Ident;
+use crate::model::{Policy, SchemaModel};
 
 pub(super) fn diff_policies(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
     let disturbed = disturbed_columns(changes);
+    let recreated_functions: BTreeSet<Ident> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::RecreateFunction { from, .. } => Some(from.name.clone()),
+            _ => None,
+        })
+        .collect();
     for (name, table) in &desired.tables {
         let live_table = live.tables.get(name);
         let live_policies = live_table.map_or(&[][..], |t| &t.policies[..]);
+        // A live policy that must go even if the files keep it as it is.
+        let disturbed_by_plan = |current: &Policy| {
+            disturbed
+                .iter()
+                .any(|(t, column)| t == name && mentions(&current.definition, column))
+                || current
+                    .calls
+                    .iter()
+                    .any(|f| recreated_functions.contains(f))
+        };
         for current in live_policies {
             let wanted = table.policies.iter().find(|p| p.name == current.name);
-            let reads_disturbed = disturbed
-                .iter()
-                .any(|(t, column)| t == name && mentions(&current.definition, column));
+            let reads_disturbed = disturbed_by_plan(current);
             match wanted {
                 Some(wanted) if wanted.definition == current.definition && !reads_disturbed => {}
                 _ => changes.push(Change::DropPolicy {
@@ -29,9 +48,7 @@ pub(super) fn diff_policies(live: &SchemaModel, desired: &SchemaModel, changes: 
             let kept = live_policies.iter().any(|current| {
                 current.name == wanted.name
                     && current.definition == wanted.definition
-                    && !disturbed
-                        .iter()
-                        .any(|(t, column)| t == name && mentions(&current.definition, column))
+                    && !disturbed_by_plan(current)
             });
             if !kept {
                 changes.push(Change::CreatePolicy {

@@ -1,7 +1,8 @@
 //! Views: matched by name, compared by what PostgreSQL stores. A view
-//! whose columns change other than at the end, or that reads a table
-//! column being converted or dropped, is dropped and created again, and so
-//! is every view that reads it. A materialized view's indexes go and come
+//! whose columns change other than at the end, that reads a table column
+//! being converted or dropped, or that calls a function being dropped and
+//! created again, is dropped and created again, and so is every view that
+//! reads it. A materialized view's indexes go and come
 //! back with it.
 
 use std::collections::BTreeSet;
@@ -41,16 +42,29 @@ pub(super) fn diff_views(live: &SchemaModel, desired: &SchemaModel, changes: &mu
             _ => {}
         }
     }
-    // Live views that cannot stay: what reads a disturbed table, what the
-    // files change incompatibly or leave out — and, transitively, what
-    // reads those.
+    // Functions whose DROP FUNCTION a view calling them would block (by
+    // name: a view calling another overload is created again too, which
+    // costs only that).
+    let recreated_functions: BTreeSet<&Ident> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::RecreateFunction { from, .. } => Some(&from.name),
+            _ => None,
+        })
+        .collect();
+    // Live views that cannot stay: what reads a disturbed table or calls a
+    // recreated function, what the files change incompatibly or leave out
+    // — and, transitively, what reads those.
     let mut recreated: BTreeSet<Ident> = BTreeSet::new();
     for (name, view) in &live.views {
         let incompatible = match desired.views.get(name) {
             Some(wanted) => !view.same_definition(wanted) && !view.replaceable_by(wanted),
             None => true,
         };
-        if incompatible || view.reads.iter().any(|t| disturbed.contains(t)) {
+        if incompatible
+            || view.reads.iter().any(|t| disturbed.contains(t))
+            || view.calls.iter().any(|f| recreated_functions.contains(f))
+        {
             recreated.insert(name.clone());
         }
     }

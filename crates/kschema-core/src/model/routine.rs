@@ -138,6 +138,10 @@ pub struct Policy {
     /// The statement that creates it: the author's text on the desired
     /// side, the definition's on the live side.
     pub sql: String,
+    /// Functions of its table's schema it calls, by name: dropped (and
+    /// created again) around a function that is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<Ident>,
 }
 
 /// `ALTER TABLE … ENABLE / FORCE ROW LEVEL SECURITY`: PostgreSQL keeps the

@@ -29,6 +29,10 @@ pub struct View {
     /// while the view reads it. `None` for a whole row.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reads_outside: Vec<(SchemaName, Ident, Option<Ident>)>,
+    /// Functions of its own schema it calls, by name: dropped (and created
+    /// again) around a function that is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<Ident>,
     /// The statement that creates (or replaces) it: the author's text on
     /// the desired side, PostgreSQL's on the live side.
     pub sql: String,

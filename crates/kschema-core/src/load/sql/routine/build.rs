@@ -138,6 +138,8 @@ impl Loader {
                             // Narrowed to the scope's relations below.
                             reads: mentions.clone(),
                             reads_outside: Vec::new(),
+                            // The stored form says (see `normalize::stored`).
+                            calls: Vec::new(),
                             sql,
                             materialized: *materialized,
                         },
@@ -243,6 +245,8 @@ impl Loader {
                         name: name.clone(),
                         definition: String::new(),
                         sql,
+                        // The stored form says (see `normalize::stored`).
+                        calls: Vec::new(),
                     });
                     on.policies.sort_by(|a, b| a.name.cmp(&b.name));
                     loaded
