@@ -138,18 +138,22 @@ async fn partitioned_tables_converge_and_evolve() {
         assert_eq!(count, rows, "{query}");
     }
 
-    // A partition's own default is listed, never silently passed over.
+    // A partition's own default is compared: set by hand in one tenant, it
+    // is that tenant's change, and apply takes it back.
     db.execute("ALTER TABLE org_abc.orders_us ALTER COLUMN total SET DEFAULT 0")
         .await;
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
     assert!(
-        plan.stdout
-            .contains("1 partition column with a default or NOT NULL of its own (orders_us.total)"),
+        plan.stdout.contains("tenant abc (org_abc): 1 change")
+            && plan.stdout.contains(
+                "~ columns of partition orders_us: their parent's defaults and NOT NULLs"
+            ),
         "{}",
         plan.stdout
     );
-    db.execute("ALTER TABLE org_abc.orders_us ALTER COLUMN total DROP DEFAULT")
-        .await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    assert_eq!(kschema(&project, &db, &["plan", "--tenant", "all"]).code, 0);
 
     // One tenant's partition drifting is that tenant's change alone.
     db.execute("ALTER TABLE org_def.orders DETACH PARTITION org_def.orders_us")
@@ -167,10 +171,15 @@ async fn partitioned_tables_converge_and_evolve() {
 }
 
 /// `inspect` writes partitioned tables and partitions as PostgreSQL keeps
-/// them, and its files plan empty against the same database.
+/// them (with what a partition sets for its columns itself), and its
+/// files plan empty against the same database.
 #[tokio::test]
 async fn inspect_writes_partitioned_tables_that_plan_empty() {
-    let project = project_of(V1_PUBLIC, V1_TENANT, TENANTS);
+    let public = V1_PUBLIC.replace(
+        "events_2026_01 PARTITION OF events FOR",
+        "events_2026_01 PARTITION OF events (payload DEFAULT '{}' NOT NULL) FOR",
+    );
+    let project = project_of(&public, V1_TENANT, TENANTS);
     let db = TestDb::new().await;
     let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
@@ -178,7 +187,7 @@ async fn inspect_writes_partitioned_tables_that_plan_empty() {
     assert_eq!(run.code, 0, "{}", run.snapshot());
     let events = inspected.read("schema/public/events_2026_01.sql");
     assert!(
-        events.contains("CREATE TABLE events_2026_01 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');"),
+        events.contains("CREATE TABLE events_2026_01 PARTITION OF events (\n    payload DEFAULT '{}'::jsonb NOT NULL\n) FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');"),
         "{events}"
     );
     let plan = kschema(&inspected, &db, &["plan", "--tenant", "all"]);
@@ -223,7 +232,7 @@ CREATE TABLE metrics (
   CONSTRAINT positive CHECK (id > 0),
   UNIQUE (id, at)
 ) PARTITION BY RANGE (at);
-CREATE TABLE metrics_2026 PARTITION OF metrics FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE metrics_2026 PARTITION OF metrics (kind DEFAULT 'y' NOT NULL) FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 CREATE TABLE metrics_rest PARTITION OF metrics DEFAULT;
 CREATE INDEX metrics_lower ON metrics (lower(kind)) WHERE id > 5;
 ";
@@ -261,8 +270,8 @@ async fn dumps_of_partitioned_schemas_load_and_plan_empty() {
     assert_same_dump(&fresh, &db);
 }
 
-/// A dumped partition that is not its parent's copy (a default of its
-/// own), an index attached to a table that is no partition, and an index
+/// A dumped partition that is not its parent's copy (a column its parent
+/// does not have, a default of its parent's it drops), an index attached to a table that is no partition, and an index
 /// `ON ONLY` a parent whose partition attaches nothing to it are refused
 /// where they are said.
 #[tokio::test]
@@ -270,8 +279,13 @@ async fn dumped_partitions_that_are_not_their_parents_copies_are_refused() {
     let parent = "CREATE TABLE t (id int NOT NULL, kind text) PARTITION BY LIST (id);\n";
     let cases: &[(String, &str, &str)] = &[
         (
-            format!("{parent}CREATE TABLE t_1 (id int NOT NULL, kind text DEFAULT 'own');\nALTER TABLE ONLY t ATTACH PARTITION t_1 FOR VALUES IN (1);\n"),
-            "partition t_1 declares column `kind TEXT DEFAULT 'own'` where its parent declares `kind TEXT`",
+            format!("{parent}CREATE TABLE t_1 (id int NOT NULL, kind varchar);\nALTER TABLE ONLY t ATTACH PARTITION t_1 FOR VALUES IN (1);\n"),
+            "partition t_1 declares column `kind VARCHAR` where its parent declares `kind TEXT`",
+            "app.sql:3",
+        ),
+        (
+            "CREATE TABLE t (id int NOT NULL, kind text DEFAULT 'x') PARTITION BY LIST (id);\nCREATE TABLE t_1 (id int NOT NULL, kind text);\nALTER TABLE ONLY t ATTACH PARTITION t_1 FOR VALUES IN (1);\n".to_string(),
+            "partition t_1 drops its parent's default on column kind",
             "app.sql:3",
         ),
         (

@@ -29,8 +29,9 @@ impl ExprStyle {
 }
 
 /// `CREATE [UNLOGGED] TABLE name (`: what every rendering of a table
-/// starts with.
-pub fn create_table_start(table: &Table) -> Sql {
+/// starts with. `listed`: a list of columns or constraints follows (a
+/// partition has one only for what it sets itself).
+pub fn create_table_start(table: &Table, listed: bool) -> Sql {
     let sql = Sql::new()
         .text(if table.unlogged {
             "CREATE UNLOGGED TABLE "
@@ -43,10 +44,10 @@ pub fn create_table_start(table: &Table) -> Sql {
         // constraints of its own.
         Some(of) => {
             let sql = sql.text(" PARTITION OF ").qualified(&of.parent);
-            if table.constraints.is_empty() {
-                sql
-            } else {
+            if listed {
                 sql.text(" (")
+            } else {
+                sql
             }
         }
         None => sql.text(" ("),
@@ -55,9 +56,9 @@ pub fn create_table_start(table: &Table) -> Sql {
 
 /// `)`, a partition's bound, the partition key and the storage parameters:
 /// what every rendering of a table ends with.
-pub fn create_table_end(sql: Sql, table: &Table) -> Sql {
+pub fn create_table_end(sql: Sql, table: &Table, listed: bool) -> Sql {
     let mut sql = match &table.partition_of {
-        Some(of) if table.constraints.is_empty() => sql.text(format!(" {}", of.bound.sql)),
+        Some(of) if !listed => sql.text(format!(" {}", of.bound.sql)),
         Some(of) => sql.text(format!("\n) {}", of.bound.sql)),
         None => sql.text("\n)"),
     };
@@ -221,12 +222,16 @@ pub fn replica_identity(table: &Ident, identity: Option<&ReplicaIdentity>) -> Sq
 
 /// `CREATE TABLE` with its columns and constraints inline.
 pub fn create_table(table: &Table, style: ExprStyle) -> Sql {
-    let mut sql = create_table_start(table);
+    let listed = table.partition_of.is_none()
+        || !table.partition_columns.is_empty()
+        || !table.constraints.is_empty();
+    let mut sql = create_table_start(table, listed);
     let mut first = true;
-    for column in &table.columns {
+    let columns = table.columns.iter().map(|c| column_definition(c, style));
+    for item in columns.chain(partition_column_items(table, style)) {
         sql = sql
             .text(if first { "\n    " } else { ",\n    " })
-            .text(column_definition(column, style));
+            .text(item);
         first = false;
     }
     // Primary key first, then unique, check and foreign keys, as people write them.
@@ -243,7 +248,25 @@ pub fn create_table(table: &Table, style: ExprStyle) -> Sql {
         sql = constraint_sql(sql, constraint, !constraint.implicit_name, style);
         first = false;
     }
-    create_table_end(sql, table)
+    create_table_end(sql, table, listed)
+}
+
+/// A partition's `c DEFAULT 0 NOT NULL`, one per column it sets itself.
+pub fn partition_column_items(table: &Table, style: ExprStyle) -> Vec<String> {
+    table
+        .partition_columns
+        .iter()
+        .map(|column| {
+            let mut item = column.name.quoted().to_string();
+            if let Some(default) = &column.default {
+                item.push_str(&format!(" DEFAULT {}", style.of(default)));
+            }
+            if column.not_null {
+                item.push_str(" NOT NULL");
+            }
+            item
+        })
+        .collect()
 }
 
 /// `ALTER SEQUENCE s <clauses>`.

@@ -32,8 +32,8 @@ pub enum UnmanagedKind {
     ForeignTable,
     Partitioning,
     Partition,
-    /// A partition's column with a default or `NOT NULL` of its own (its
-    /// columns are its parent's).
+    /// A partition's column without the default its parent's has (a
+    /// default or `NOT NULL` a partition sets itself is managed).
     PartitionColumn,
     InheritedTable,
     GeneratedColumn,
@@ -138,8 +138,8 @@ impl UnmanagedKind {
             Partition => ("partition", "partition", "partitions"),
             PartitionColumn => (
                 "partition_column",
-                "partition column with a default or NOT NULL of its own",
-                "partition columns with a default or NOT NULL of their own",
+                "partition column without its parent's default",
+                "partition columns without their parent's default",
             ),
             InheritedTable => ("inherited_table", "inheriting table", "inheriting tables"),
             GeneratedColumn => (

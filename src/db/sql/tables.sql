@@ -115,6 +115,31 @@ cols AS (
    WHERE a.attnum > 0 AND NOT a.attisdropped
    GROUP BY a.attrelid
 ),
+-- A partition's columns are its parent's, but for a default or NOT NULL
+-- it sets itself: the default when it differs from the parent's (relid 0,
+-- as above), NOT NULL when the parent's column lacks it. A default the
+-- partition dropped while its parent has one is listed by unmanaged.sql.
+part_cols AS (
+  SELECT a.attrelid,
+         json_agg(json_build_object(
+           'name', a.attname,
+           'default', CASE WHEN d.adbin IS NOT NULL
+                            AND pg_get_expr(d.adbin, 0) IS DISTINCT FROM pg_get_expr(pd.adbin, 0)
+                           THEN pg_get_expr(d.adbin, 0) END,
+           'not_null', a.attnotnull AND NOT pa.attnotnull
+         ) ORDER BY a.attnum) AS columns
+    FROM tbl
+    JOIN pg_class rel ON rel.oid = tbl.oid AND rel.relispartition
+    JOIN pg_inherits inh ON inh.inhrelid = rel.oid
+    JOIN pg_attribute a ON a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped
+    JOIN pg_attribute pa ON pa.attrelid = inh.inhparent AND pa.attname = a.attname
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    LEFT JOIN pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
+   WHERE a.attgenerated = ''
+     AND (a.attnotnull AND NOT pa.attnotnull
+          OR d.adbin IS NOT NULL AND pg_get_expr(d.adbin, 0) IS DISTINCT FROM pg_get_expr(pd.adbin, 0))
+   GROUP BY a.attrelid
+),
 -- Column names by number, for constraint and index keys.
 named_keys AS (
   SELECT con.oid AS conid,
@@ -321,6 +346,7 @@ SELECT tbl.oid,
          -- A bound names no column: relid 0 takes no lock.
          'partition_of', parent.relname,
          'partition_bound', CASE WHEN rel.relispartition THEN pg_get_expr(rel.relpartbound, 0) END,
+         'partition_columns', coalesce(part_cols.columns, '[]'),
          'sequence_notes', coalesce(sequence_notes.notes, '[]')
        )::text AS document
   FROM tbl
@@ -328,6 +354,7 @@ SELECT tbl.oid,
   LEFT JOIN pg_inherits inh ON inh.inhrelid = rel.oid AND rel.relispartition
   LEFT JOIN pg_class parent ON parent.oid = inh.inhparent
   LEFT JOIN cols ON cols.attrelid = tbl.oid
+  LEFT JOIN part_cols ON part_cols.attrelid = tbl.oid
   LEFT JOIN cons ON cons.conrelid = tbl.oid
   LEFT JOIN idx ON idx.indrelid = tbl.oid
   LEFT JOIN trg ON trg.tgrelid = tbl.oid

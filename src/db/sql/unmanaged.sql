@@ -52,8 +52,8 @@ SELECT nspname, kind, name FROM (
    WHERE r.relkind IN ('r', 'p', 'f')
      AND NOT (r.relispartition AND p.relnamespace = c.relnamespace)
   UNION ALL
-  -- A partition's columns are its parent's (tables.sql reads none); a
-  -- default or NOT NULL it sets itself is not compared.
+  -- A partition's own default and NOT NULL are managed (tables.sql); a
+  -- default its parent has and it dropped is not compared.
   SELECT r.nspname, 'partition_column', format('%I.%I', r.relname, a.attname)
     FROM rel r
     JOIN pg_inherits i ON i.inhrelid = r.oid
@@ -62,8 +62,7 @@ SELECT nspname, kind, name FROM (
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
     LEFT JOIN pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
    WHERE r.relispartition AND a.attgenerated = ''
-     AND (a.attnotnull AND NOT pa.attnotnull
-          OR pg_get_expr(d.adbin, 0) IS DISTINCT FROM pg_get_expr(pd.adbin, 0))
+     AND d.adbin IS NULL AND pd.adbin IS NOT NULL
   UNION ALL
   -- A partitioned table's storage parameters (a plain table's are managed).
   SELECT nspname, 'storage_parameters', format('%I (%s)', relname, array_to_string(reloptions, ', '))

@@ -52,6 +52,9 @@ pub struct RawTable {
     /// A partition's bound: `FOR VALUES IN ('eu')`.
     #[serde(default)]
     pub partition_bound: Option<String>,
+    /// A partition's columns with a default or NOT NULL of their own.
+    #[serde(default)]
+    pub partition_columns: Vec<RawPartitionColumn>,
     /// What the columns' own sequences hold beyond the model (a serial's
     /// options, a type other than the column's), each `table.column
     /// (…)`: listed as not compared.
@@ -65,6 +68,13 @@ pub struct RawPolicy {
     pub definition: String,
     #[serde(default)]
     pub calls: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct RawPartitionColumn {
+    pub name: String,
+    pub default: Option<String>,
+    pub not_null: bool,
 }
 
 /// One function or procedure as functions.sql reads it.

@@ -8,8 +8,9 @@ use super::{LiveStateBuilder, ParsedTable, RawConstraint, RawTable};
 use crate::ident::Ident;
 use crate::model::{
     Column, ColumnType, Constraint, ConstraintKind, Deferrable, ForeignKey, Grant, GrantObject,
-    Identity, Index, IndexExpr, IndexKey, PartitionOf, Policy, ReferentialAction, ReplicaIdentity,
-    RowSecurity, SchemaName, SchemaRef, SqlExpr, Table, TableRef, Trigger, TriggerFiring,
+    Identity, Index, IndexExpr, IndexKey, PartitionColumn, PartitionOf, Policy, ReferentialAction,
+    ReplicaIdentity, RowSecurity, SchemaName, SchemaRef, SqlExpr, Table, TableRef, Trigger,
+    TriggerFiring,
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
 use crate::unmanaged::{UnmanagedKind, UnmanagedObject};
@@ -148,6 +149,15 @@ impl LiveStateBuilder {
             _ => None,
         };
         let partition_key = raw.partition_key.take().map(SqlExpr::stored);
+        let partition_columns = raw
+            .partition_columns
+            .iter()
+            .map(|c| PartitionColumn {
+                name: Ident::new(&c.name),
+                default: c.default.clone().map(SqlExpr::stored),
+                not_null: c.not_null,
+            })
+            .collect();
         // A partition's columns are its parent's.
         let own_columns = if partition_of.is_some() {
             Vec::new()
@@ -292,6 +302,7 @@ impl LiveStateBuilder {
                 policies,
                 partition_key,
                 partition_of,
+                partition_columns,
             },
             indexes,
             grants,

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::ident::Ident;
 use crate::model::{
     Column, Commented, CompositeType, Constraint, Domain, DomainCheck, EnumAddition, EnumType,
-    EventTrigger, Extension, Function, GrantObject, Index, PartitionOf, Policy, ReplicaIdentity,
-    RowSecurity, Sequence, Table, Trigger, TriggerFiring, View,
+    EventTrigger, Extension, Function, GrantObject, Index, PartitionColumn, PartitionOf, Policy,
+    ReplicaIdentity, RowSecurity, Sequence, SqlExpr, Table, Trigger, TriggerFiring, View,
 };
 use crate::seed_value::SeedValue;
 
@@ -50,6 +50,16 @@ pub enum Change {
         table: Ident,
         from: Option<PartitionOf>,
         to: Option<PartitionOf>,
+    },
+    /// What a partition's columns set themselves (`ALTER TABLE p ALTER
+    /// COLUMN c SET DEFAULT …`, `SET NOT NULL`, and back): `from` as it
+    /// will be when this runs, `to` as the files say. `inherited`: the
+    /// parent's default, which a column giving up its own goes back to.
+    SetPartitionColumns {
+        table: Ident,
+        from: Vec<PartitionColumn>,
+        to: Vec<PartitionColumn>,
+        inherited: Vec<(Ident, Option<SqlExpr>)>,
     },
     AddColumn {
         table: Ident,
@@ -373,7 +383,9 @@ impl Change {
             Change::CreateTable { table }
             | Change::DropTable { table }
             | Change::DropTableToRepartition { table } => Some(&table.name),
-            Change::SetPartitionOf { table, .. } => Some(table),
+            Change::SetPartitionOf { table, .. } | Change::SetPartitionColumns { table, .. } => {
+                Some(table)
+            }
             Change::AddColumn { table, .. }
             | Change::DropColumn { table, .. }
             | Change::AlterColumn { table, .. }

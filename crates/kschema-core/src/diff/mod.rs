@@ -126,6 +126,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
 
     diff_indexes(live, desired, &mut changes);
     replica_identities_of_rebuilt_indexes(desired, &mut changes);
+    partition::diff_partition_columns(live, desired, &mut changes);
     diff_comments(live, desired, &mut changes);
     routine::diff_routines(live, desired, &mut changes);
     enum_type::diff_enums(live, desired, &mut changes);

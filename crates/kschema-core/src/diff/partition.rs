@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use crate::ident::Ident;
-use crate::model::{ConstraintKind, SchemaModel, SchemaRef};
+use crate::model::{ConstraintKind, PartitionColumn, SchemaModel, SchemaRef};
 
 use super::Change;
 
@@ -93,4 +93,87 @@ pub(super) fn without_repartitioned(
         );
     }
     Some(rest)
+}
+
+/// What each live partition's columns set themselves, against the files.
+/// A parent's column whose default or nullability the plan changes passes
+/// the change down to every partition (PostgreSQL recurses), wiping what
+/// the partition had set: counted as gone, so it is set again after.
+pub(super) fn diff_partition_columns(
+    live: &SchemaModel,
+    desired: &SchemaModel,
+    changes: &mut Vec<Change>,
+) {
+    use crate::diff::ColumnChange;
+    let mut passed_down: BTreeSet<(&Ident, &Ident, bool)> = BTreeSet::new();
+    for change in changes.iter() {
+        if let Change::AlterColumn {
+            table, to, kind, ..
+        } = change
+        {
+            match kind {
+                ColumnChange::Default => passed_down.insert((table, &to.name, true)),
+                ColumnChange::Nullability => passed_down.insert((table, &to.name, false)),
+                _ => false,
+            };
+        }
+    }
+    let mut found = Vec::new();
+    for (name, wanted) in &desired.tables {
+        let Some(of) = &wanted.partition_of else {
+            continue;
+        };
+        // A new partition is created with what it sets.
+        let current = match live.tables.get(name) {
+            Some(current) => &current.partition_columns,
+            None => &wanted.partition_columns,
+        };
+        // A table attached by this plan keeps the columns it had; the next
+        // plan compares them once it is a partition.
+        let attached_now = live
+            .tables
+            .get(name)
+            .is_some_and(|t| t.partition_of.as_ref().map(|o| &o.parent) != Some(&of.parent));
+        if attached_now {
+            continue;
+        }
+        let from: Vec<PartitionColumn> = current
+            .iter()
+            .map(|column| PartitionColumn {
+                name: column.name.clone(),
+                default: column
+                    .default
+                    .clone()
+                    .filter(|_| !passed_down.contains(&(&of.parent, &column.name, true))),
+                not_null: column.not_null
+                    && !passed_down.contains(&(&of.parent, &column.name, false)),
+            })
+            .filter(|column| column.default.is_some() || column.not_null)
+            .collect();
+        let mut sorted_from = from.clone();
+        let mut sorted_to = wanted.partition_columns.clone();
+        sorted_from.sort_by(|a, b| a.name.cmp(&b.name));
+        sorted_to.sort_by(|a, b| a.name.cmp(&b.name));
+        if sorted_from == sorted_to {
+            continue;
+        }
+        let parent = desired.tables.get(&of.parent);
+        let inherited = from
+            .iter()
+            .filter(|column| column.default.is_some())
+            .map(|column| {
+                let default = parent
+                    .and_then(|p| p.column(&column.name))
+                    .and_then(|c| c.default.clone());
+                (column.name.clone(), default)
+            })
+            .collect();
+        found.push(Change::SetPartitionColumns {
+            table: name.clone(),
+            from,
+            to: wanted.partition_columns.clone(),
+            inherited,
+        });
+    }
+    changes.extend(found);
 }

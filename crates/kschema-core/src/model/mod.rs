@@ -206,6 +206,22 @@ pub struct Table {
     /// the parent's: the model keeps only what the partition adds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition_of: Option<PartitionOf>,
+    /// A partition's columns with a default or `NOT NULL` of their own (not
+    /// their parent's), by name: `PARTITION OF t (c DEFAULT 0 NOT NULL)`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partition_columns: Vec<PartitionColumn>,
+}
+
+/// What a partition's column sets for itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionColumn {
+    pub name: Ident,
+    /// Its own default, where its parent's differs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<SqlExpr>,
+    /// `NOT NULL` where its parent's column is nullable.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_null: bool,
 }
 
 /// Where a partition sits in its parent.

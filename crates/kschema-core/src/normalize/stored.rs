@@ -266,6 +266,7 @@ fn adopt_table(desired: &Table, stored: &Table) -> Result<Table, String> {
         // hold nothing a schema's name could leak into.
         partition_key: stored.partition_key.clone(),
         partition_of: stored.partition_of.clone(),
+        partition_columns: stored.partition_columns.clone(),
         policies: desired
             .policies
             .iter()
@@ -386,6 +387,7 @@ mod tests {
                 policies: Vec::new(),
                 partition_key: None,
                 partition_of: None,
+                partition_columns: Vec::new(),
             },
         );
         model

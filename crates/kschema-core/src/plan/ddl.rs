@@ -286,6 +286,15 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             )],
             TxMode::Transactional,
         ),
+        Change::SetPartitionColumns {
+            table,
+            from,
+            to,
+            inherited,
+        } => {
+            let (statements, hazards) = partition_column_statements(table, from, to, inherited);
+            step(statements, hazards, TxMode::Transactional)
+        }
         Change::SetPartitionOf { table, from, to } => {
             let mut statements = Vec::new();
             let mut hazards = Vec::new();
@@ -869,6 +878,62 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
         second.part = Some(finish.into());
     }
     finish_steps(steps, &change, ctx)
+}
+
+/// `ALTER TABLE p ALTER COLUMN c …` for each of a partition's columns whose
+/// own default or `NOT NULL` changes; a default given up goes back to the
+/// parent's (`inherited`).
+fn partition_column_statements(
+    table: &Ident,
+    from: &[crate::model::PartitionColumn],
+    to: &[crate::model::PartitionColumn],
+    inherited: &[(Ident, Option<crate::model::SqlExpr>)],
+) -> (Vec<Sql>, Vec<Hazard>) {
+    let mut names: Vec<&Ident> = from.iter().chain(to).map(|c| &c.name).collect();
+    names.sort();
+    names.dedup();
+    let mut statements = Vec::new();
+    let mut hazards = Vec::new();
+    for name in names {
+        let was = from.iter().find(|c| &c.name == name);
+        let will = to.iter().find(|c| &c.name == name);
+        let alter = || {
+            Sql::new()
+                .text("ALTER TABLE ")
+                .qualified(table)
+                .text(format!(" ALTER COLUMN {} ", name.quoted()))
+        };
+        let was_default = was.and_then(|c| c.default.as_ref());
+        let will_default = will.and_then(|c| c.default.as_ref());
+        if was_default != will_default {
+            let default = will_default.or_else(|| {
+                inherited
+                    .iter()
+                    .find(|(column, _)| column == name)
+                    .and_then(|(_, default)| default.as_ref())
+            });
+            statements.push(match default {
+                Some(default) => alter().text(format!("SET DEFAULT {}", default.sql)),
+                None => alter().text("DROP DEFAULT"),
+            });
+        }
+        let was_not_null = was.is_some_and(|c| c.not_null);
+        let will_not_null = will.is_some_and(|c| c.not_null);
+        if was_not_null != will_not_null {
+            statements.push(alter().text(if will_not_null {
+                "SET NOT NULL"
+            } else {
+                "DROP NOT NULL"
+            }));
+        }
+        if will_not_null && !was_not_null {
+            hazards.push(Hazard::new(
+                HazardKind::AccessExclusiveLock,
+                format!("scans every row of partition {table} to set NOT NULL on {name}, blocking its reads and writes meanwhile"),
+            ));
+        }
+    }
+    (statements, hazards)
 }
 
 /// An index rebuilt online is built before the old one is dropped (see

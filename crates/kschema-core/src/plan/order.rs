@@ -86,6 +86,9 @@ enum Phase {
     /// Nullability last among column changes: SET NOT NULL needs the
     /// default and type in place.
     Nullability,
+    /// What a partition's columns set themselves, once its parent's
+    /// column changes (which PostgreSQL passes down to it) are done.
+    PartitionColumns,
     /// `REPLICA IDENTITY USING INDEX` once the index exists and its
     /// columns are NOT NULL.
     ReplicaIdentityIndex,
@@ -117,6 +120,7 @@ fn phase(change: &Change) -> Phase {
         Change::CreateTable { .. } => Phase::CreateTables,
         Change::DropTableToRepartition { .. } => Phase::DropRepartitioned,
         Change::SetPartitionOf { .. } => Phase::Partitions,
+        Change::SetPartitionColumns { .. } => Phase::PartitionColumns,
         Change::SetReplicaIdentity {
             identity: Some(crate::model::ReplicaIdentity::UsingIndex(_)),
             ..
@@ -464,6 +468,7 @@ mod tests {
             policies: Vec::new(),
             partition_key: None,
             partition_of: None,
+            partition_columns: Vec::new(),
         }
     }
 

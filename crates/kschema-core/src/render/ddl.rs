@@ -6,8 +6,8 @@ use std::fmt::Write;
 
 use crate::definition::{
     column_definition, comment_on, comment_on_object, constraint_sql, create_domain, create_enum,
-    create_index, create_table_end, create_table_start, replica_identity, sequence_options,
-    ExprStyle,
+    create_index, create_table_end, create_table_start, partition_column_items, replica_identity,
+    sequence_options, ExprStyle,
 };
 use crate::ident::Ident;
 use crate::model::{
@@ -254,7 +254,11 @@ pub fn sequences_file(model: &SchemaModel) -> String {
 }
 
 fn table_sql(table: &Table) -> Sql {
-    let mut sql = create_table_start(table);
+    let validated: Vec<_> = table.constraints.iter().filter(|c| c.validated).collect();
+    let listed = table.partition_of.is_none()
+        || !table.partition_columns.is_empty()
+        || !validated.is_empty();
+    let mut sql = create_table_start(table, listed);
     let mut lines = 0;
     for column in &table.columns {
         let definition = match serial_with_options(column) {
@@ -267,12 +271,18 @@ fn table_sql(table: &Table) -> Sql {
             .text(definition);
         lines += 1;
     }
-    for constraint in table.constraints.iter().filter(|c| c.validated) {
+    for item in partition_column_items(table, ExprStyle::Canonical) {
+        sql = sql
+            .text(if lines == 0 { "\n    " } else { ",\n    " })
+            .text(item);
+        lines += 1;
+    }
+    for constraint in validated {
         sql = sql.text(if lines == 0 { "\n    " } else { ",\n    " });
         sql = constraint_sql(sql, constraint, true, ExprStyle::Canonical);
         lines += 1;
     }
-    create_table_end(sql, table)
+    create_table_end(sql, table, listed)
 }
 
 /// What a `CREATE TABLE` cannot say, as the statements after it: `NOT

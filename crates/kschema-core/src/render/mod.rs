@@ -108,6 +108,30 @@ fn describe_change(change: &Change) -> (char, String) {
                 partitioned_by(table)
             ),
         ),
+        Change::SetPartitionColumns { table, to, .. } => (
+            '~',
+            match to.is_empty() {
+                true => {
+                    format!("columns of partition {table}: their parent's defaults and NOT NULLs")
+                }
+                false => format!(
+                    "columns of partition {table}: {}",
+                    to.iter()
+                        .map(|c| {
+                            let mut text = c.name.to_string();
+                            if let Some(default) = &c.default {
+                                text.push_str(&format!(" default {}", default.sql));
+                            }
+                            if c.not_null {
+                                text.push_str(" not null");
+                            }
+                            text
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
+        ),
         Change::SetPartitionOf { table, from, to } => (
             '~',
             match (from, to) {

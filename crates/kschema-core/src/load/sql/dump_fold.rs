@@ -363,7 +363,8 @@ impl Loader {
 
     /// `ALTER TABLE parent ATTACH PARTITION child FOR VALUES …`: the child,
     /// written as a table of its own with its parent's columns and checks,
-    /// becomes `CREATE TABLE child PARTITION OF parent FOR VALUES …`. A
+    /// becomes `CREATE TABLE child PARTITION OF parent (c DEFAULT …) FOR
+    /// VALUES …`, keeping the defaults and `NOT NULL`s it sets itself. A
     /// column or constraint that is not its parent's stays, and the
     /// partition is refused for it as it would be in `PARTITION OF`.
     fn fold_partition_attachments(&mut self) {
@@ -415,23 +416,25 @@ impl Loader {
                 );
                 continue;
             }
-            let differing = partition_column_difference(parent_columns, &child.ast.columns);
-            if let Some(what) = differing {
-                let (file, span) = (attachment.file.clone(), attachment.span);
-                self.unsupported(
-                    &file,
-                    span,
-                    format!("partition {} {what}", attachment.child),
-                    "a partition has its parent's columns, in its parent's order: a partition's own default or NOT NULL is not managed; declare it on the partitioned table",
-                );
-                continue;
-            }
+            let own = match partition_own_columns(parent_columns, &child.ast.columns) {
+                Ok(own) => own,
+                Err(what) => {
+                    let (file, span) = (attachment.file.clone(), attachment.span);
+                    self.unsupported(
+                        &file,
+                        span,
+                        format!("partition {} {what}", attachment.child),
+                        "a partition has its parent's columns, in its parent's order, and may set a default and NOT NULL of its own",
+                    );
+                    continue;
+                }
+            };
             child.ast.constraints.retain(|c| {
                 !parent_constraints
                     .iter()
                     .any(|p| p.to_string() == c.to_string())
             });
-            child.ast.columns.clear();
+            child.ast.columns = own;
             child.ast.partition_of = Some(attachment.parent);
             child.ast.for_values = Some(attachment.bound);
         }
@@ -451,13 +454,21 @@ fn key_constraint_name(constraint: &sqlparser::ast::TableConstraint) -> Option<I
     .map(Ident::from_sqlparser)
 }
 
-/// How a partition's columns differ from its parent's, if they do. An
-/// identity is the parent's alone (its partitions draw from its sequence).
-fn partition_column_difference(
+/// What a partition's columns set themselves (`c DEFAULT 0 NOT NULL`,
+/// as `PARTITION OF` lists them), or how they differ from its parent's
+/// otherwise. An identity is the parent's alone (its partitions draw from
+/// its sequence).
+fn partition_own_columns(
     parent: &[sqlparser::ast::ColumnDef],
     child: &[sqlparser::ast::ColumnDef],
-) -> Option<String> {
-    let shape = |column: &sqlparser::ast::ColumnDef| {
+) -> Result<Vec<sqlparser::ast::ColumnDef>, String> {
+    use sqlparser::ast::{ColumnDef, ColumnOptionDef, DataType};
+    let is = |column: &ColumnDef, test: fn(&ColumnOption) -> bool| {
+        column.options.iter().find(|o| test(&o.option)).cloned()
+    };
+    let default = |o: &ColumnOption| matches!(o, ColumnOption::Default(_));
+    let not_null = |o: &ColumnOption| matches!(o, ColumnOption::NotNull);
+    let shape = |column: &ColumnDef| {
         let mut column = column.clone();
         column.options.retain(|o| {
             !matches!(
@@ -465,25 +476,56 @@ fn partition_column_difference(
                 ColumnOption::Generated {
                     generation_expr: None,
                     ..
-                }
+                } | ColumnOption::Default(_)
+                    | ColumnOption::NotNull
+                    | ColumnOption::Null
             )
         });
         column.to_string()
     };
     if parent.len() != child.len() {
-        return Some(format!(
+        return Err(format!(
             "has {} columns and its parent {}",
             child.len(),
             parent.len()
         ));
     }
-    parent.iter().zip(child).find_map(|(p, c)| {
-        (shape(p) != shape(c)).then(|| {
-            format!(
+    let mut own = Vec::new();
+    for (p, c) in parent.iter().zip(child) {
+        if shape(p) != shape(c) {
+            return Err(format!(
                 "declares column `{}` where its parent declares `{}`",
                 shape(c),
                 shape(p)
-            )
-        })
-    })
+            ));
+        }
+        let (parent_default, child_default) = (is(p, default), is(c, default));
+        let mut options: Vec<ColumnOptionDef> = Vec::new();
+        match (&parent_default, &child_default) {
+            (Some(_), None) => {
+                return Err(format!(
+                    "drops its parent's default on column {} (not managed)",
+                    c.name
+                ))
+            }
+            (_, Some(own_default))
+                if parent_default.as_ref().map(|d| d.to_string())
+                    != Some(own_default.to_string()) =>
+            {
+                options.push(own_default.clone())
+            }
+            _ => {}
+        }
+        if let (None, Some(own_not_null)) = (is(p, not_null), is(c, not_null)) {
+            options.push(own_not_null);
+        }
+        if !options.is_empty() {
+            own.push(ColumnDef {
+                name: c.name.clone(),
+                data_type: DataType::Unspecified,
+                options,
+            });
+        }
+    }
+    Ok(own)
 }

@@ -43,8 +43,8 @@ use crate::hazard::HazardKind;
 use crate::ident::Ident;
 use crate::model::{
     Column, ColumnType, Constraint, ConstraintKind, Deferrable, ForeignKey, Identity, Index,
-    IndexExpr, IndexKey, PartitionOf, ReferentialAction, SchemaModel, SchemaName, SchemaRef,
-    Sequence, SqlExpr, Table, TableRef,
+    IndexExpr, IndexKey, PartitionColumn, PartitionOf, ReferentialAction, SchemaModel, SchemaName,
+    SchemaRef, Sequence, SqlExpr, Table, TableRef,
 };
 use crate::normalize::expr::{canonicalize, check_nesting_in, ExprContext, MAX_EXPRESSION_DEPTH};
 use crate::normalize::names::{join_column_names, NameChooser};

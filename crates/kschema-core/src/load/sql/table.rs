@@ -46,24 +46,31 @@ impl Loader {
             None => None,
             Some(key) => Some(self.partition_key(file, table_span, key)?),
         };
-        let partition_of = match (&ast.partition_of, &ast.for_values) {
+        let (partition_of, partition_columns) = match (&ast.partition_of, &ast.for_values) {
             (Some(parent), Some(bound)) => {
-                if !ast.columns.is_empty() || !ast.constraints.is_empty() {
+                if !ast.constraints.is_empty() {
                     self.unsupported(
                         file,
                         table_span,
-                        format!("partition {name} declares columns or constraints of its own"),
-                        "a partition has its parent's columns and constraints: declare them on the partitioned table",
+                        format!("partition {name} declares constraints of its own"),
+                        "a partition has its parent's constraints: declare them on the partitioned table",
                     );
                     return None;
                 }
+                let own = self.partition_columns(file, name, &ast.columns)?;
                 let (parent, _) = self.object_name(file, parent, "table")?;
-                Some(PartitionOf {
+                let of = PartitionOf {
                     parent,
                     bound: SqlExpr::stored(bound.to_string()),
-                })
+                };
+                (Some(of), own)
             }
-            _ => None,
+            _ => (None, Vec::new()),
+        };
+        // A partition's column list names its parent's columns.
+        let declared_columns = match partition_of {
+            Some(_) => &[][..],
+            None => &ast.columns[..],
         };
 
         let problems_before = self.problems.len();
@@ -94,7 +101,7 @@ impl Loader {
         let mut checks: Vec<(Option<Ident>, Expr, Option<Ident>, bool)> = Vec::new();
         let mut fks: Vec<PendingForeignKey> = Vec::new();
 
-        for def in &ast.columns {
+        for def in declared_columns {
             let column_name = Ident::from_sqlparser(&def.name);
             let span = ident_span(file, Some(&def.name));
             if column_spans.insert(column_name.clone(), span).is_some() {
@@ -481,9 +488,50 @@ impl Loader {
                 policies: Vec::new(),
                 partition_key,
                 partition_of,
+                partition_columns,
             },
             fks,
         ))
+    }
+
+    /// `PARTITION OF t (c DEFAULT 0 NOT NULL)`: what a partition sets for
+    /// its parent's columns — a default and `NOT NULL`, nothing else.
+    fn partition_columns(
+        &mut self,
+        file: &Arc<SourceFile>,
+        table: &Ident,
+        columns: &[sqlparser::ast::ColumnDef],
+    ) -> Option<Vec<PartitionColumn>> {
+        let mut own = Vec::with_capacity(columns.len());
+        for def in columns {
+            let mut column = PartitionColumn {
+                name: Ident::from_sqlparser(&def.name),
+                default: None,
+                not_null: false,
+            };
+            for option in &def.options {
+                match &option.option {
+                    ColumnOption::NotNull => column.not_null = true,
+                    ColumnOption::Default(expr) => {
+                        column.default = Some(SqlExpr::stored(expr.to_string()))
+                    }
+                    other => {
+                        self.unsupported(
+                            file,
+                            ident_span(file, Some(&def.name)),
+                            format!(
+                                "partition {table} sets `{other}` on column {}",
+                                column.name
+                            ),
+                            "a partition's column may set a DEFAULT and NOT NULL of its own; declare the rest on the partitioned table",
+                        );
+                        return None;
+                    }
+                }
+            }
+            own.push(column);
+        }
+        Some(own)
     }
 
     /// `PARTITION BY RANGE (a)`, `LIST (a)` or `HASH (a)`: sqlparser reads
