@@ -123,20 +123,26 @@ pub(super) fn diff_partition_columns(
         let Some(of) = &wanted.partition_of else {
             continue;
         };
-        // A new partition is created with what it sets.
-        let current = match live.tables.get(name) {
-            Some(current) => &current.partition_columns,
-            None => &wanted.partition_columns,
-        };
-        // A table attached by this plan keeps the columns it had; the next
-        // plan compares them once it is a partition.
+        let parent = desired.tables.get(&of.parent);
+        // A table this plan attaches is no partition yet when its parent's
+        // columns change, and keeps the defaults and NOT NULLs it had.
         let attached_now = live
             .tables
             .get(name)
             .is_some_and(|t| t.partition_of.as_ref().map(|o| &o.parent) != Some(&of.parent));
-        if attached_now {
-            continue;
-        }
+        let current = match live.tables.get(name) {
+            // A new partition is created with what it sets.
+            None => wanted.partition_columns.clone(),
+            Some(table) if attached_now && table.partition_of.is_none() => {
+                set_against(table, parent)
+            }
+            // Moved from another parent: compared once it is in its place.
+            Some(_) if attached_now => continue,
+            Some(table) => table.partition_columns.clone(),
+        };
+        let wiped = |column: &Ident, default: bool| {
+            !attached_now && passed_down.contains(&(&of.parent, column, default))
+        };
         let from: Vec<PartitionColumn> = current
             .iter()
             .map(|column| PartitionColumn {
@@ -144,9 +150,8 @@ pub(super) fn diff_partition_columns(
                 default: column
                     .default
                     .clone()
-                    .filter(|_| !passed_down.contains(&(&of.parent, &column.name, true))),
-                not_null: column.not_null
-                    && !passed_down.contains(&(&of.parent, &column.name, false)),
+                    .filter(|_| !wiped(&column.name, true)),
+                not_null: column.not_null && !wiped(&column.name, false),
             })
             .filter(|column| column.default.is_some() || column.not_null)
             .collect();
@@ -157,7 +162,6 @@ pub(super) fn diff_partition_columns(
         if sorted_from == sorted_to {
             continue;
         }
-        let parent = desired.tables.get(&of.parent);
         let inherited = from
             .iter()
             .filter(|column| column.default.is_some())
@@ -176,4 +180,28 @@ pub(super) fn diff_partition_columns(
         });
     }
     changes.extend(found);
+}
+
+/// What a plain table's columns set beyond `parent`'s (as the files
+/// declare it): what it keeps as its own once attached.
+fn set_against(
+    table: &crate::model::Table,
+    parent: Option<&crate::model::Table>,
+) -> Vec<PartitionColumn> {
+    table
+        .columns
+        .iter()
+        .filter_map(|column| {
+            let inherited = parent.and_then(|p| p.column(&column.name));
+            let default = column.default.clone().filter(|own| {
+                inherited.and_then(|c| c.default.as_ref()).map(|d| &d.sql) != Some(&own.sql)
+            });
+            let not_null = column.not_null && !inherited.is_some_and(|c| c.not_null);
+            (default.is_some() || not_null).then(|| PartitionColumn {
+                name: column.name.clone(),
+                default,
+                not_null,
+            })
+        })
+        .collect()
 }
