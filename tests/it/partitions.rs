@@ -221,6 +221,32 @@ async fn a_partition_of_a_table_not_partitioned_is_refused() {
     }
 }
 
+/// A partition's column list may set a default and NOT NULL, nothing else:
+/// anything more is refused at the column, before anything runs.
+#[tokio::test]
+async fn a_partition_column_option_other_than_default_or_not_null_is_refused() {
+    let project = project_of(
+        "CREATE TABLE t (id int, kind text) PARTITION BY LIST (kind);\nCREATE TABLE t_a PARTITION OF t (\n  id CHECK (id > 0)\n) FOR VALUES IN ('a');\n",
+        "",
+        &[],
+    );
+    let db = TestDb::new().await;
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 1, "{}", plan.snapshot());
+    for expected in [
+        "kschema::sql::unsupported",
+        "partition t_a sets `CHECK (id > 0)` on column id",
+        "app.sql:3",
+        "may set a DEFAULT and NOT NULL",
+    ] {
+        assert!(
+            plan.stderr.contains(expected),
+            "{expected}\n{}",
+            plan.stderr
+        );
+    }
+}
+
 /// What a partitioned table with more than keys carries: a default, a
 /// stored generated column, a check, a unique key, an expression index.
 const CARRYING_MORE: &str = "\
