@@ -199,20 +199,26 @@ async fn inspect_writes_partitioned_tables_that_plan_empty() {
 /// at the partition, before anything runs.
 #[tokio::test]
 async fn a_partition_of_a_table_not_partitioned_is_refused() {
-    let project = project_of(
+    plan_refuses(
         "CREATE TABLE t (id int);\nCREATE TABLE t_1 PARTITION OF t DEFAULT;\n",
-        "",
-        &[],
-    );
+        &[
+            "kschema::sql::partition_parent",
+            "t_1 is a partition of t",
+            "app.sql:2",
+            "PARTITION BY RANGE",
+        ],
+    )
+    .await;
+}
+
+/// `plan` of these public files fails, its diagnostic saying each of
+/// `expected`.
+async fn plan_refuses(public: &str, expected: &[&str]) {
+    let project = project_of(public, "", &[]);
     let db = TestDb::new().await;
     let plan = kschema(&project, &db, &["plan"]);
     assert_eq!(plan.code, 1, "{}", plan.snapshot());
-    for expected in [
-        "kschema::sql::partition_parent",
-        "t_1 is a partition of t",
-        "app.sql:2",
-        "PARTITION BY RANGE",
-    ] {
+    for expected in expected {
         assert!(
             plan.stderr.contains(expected),
             "{expected}\n{}",
@@ -225,26 +231,16 @@ async fn a_partition_of_a_table_not_partitioned_is_refused() {
 /// anything more is refused at the column, before anything runs.
 #[tokio::test]
 async fn a_partition_column_option_other_than_default_or_not_null_is_refused() {
-    let project = project_of(
+    plan_refuses(
         "CREATE TABLE t (id int, kind text) PARTITION BY LIST (kind);\nCREATE TABLE t_a PARTITION OF t (\n  id CHECK (id > 0)\n) FOR VALUES IN ('a');\n",
-        "",
-        &[],
-    );
-    let db = TestDb::new().await;
-    let plan = kschema(&project, &db, &["plan"]);
-    assert_eq!(plan.code, 1, "{}", plan.snapshot());
-    for expected in [
-        "kschema::sql::unsupported",
-        "partition t_a sets `CHECK (id > 0)` on column id",
-        "app.sql:3",
-        "may set a DEFAULT and NOT NULL",
-    ] {
-        assert!(
-            plan.stderr.contains(expected),
-            "{expected}\n{}",
-            plan.stderr
-        );
-    }
+        &[
+            "kschema::sql::unsupported",
+            "partition t_a sets `CHECK (id > 0)` on column id",
+            "app.sql:3",
+            "may set a DEFAULT and NOT NULL",
+        ],
+    )
+    .await;
 }
 
 /// What a partitioned table with more than keys carries: a default, a

@@ -126,10 +126,7 @@ fn approve(args: &ApplyArgs, plans: &[&Plan], mongo: Option<&MongoPlan>) -> Resu
         .flat_map(|plan| &plan.targets)
         .filter(|t| !t.is_empty())
         .collect();
-    let changes: usize = targets
-        .iter()
-        .map(|t| kschema_core::plan::first_steps(&t.steps).count())
-        .sum::<usize>()
+    let changes: usize = plans.iter().map(|plan| plan.change_count()).sum::<usize>()
         + mongo.map_or(0, |m| m.change_count());
     let mongo_targets = mongo.map_or(0, |m| {
         m.targets.iter().filter(|t| !t.steps.is_empty()).count()

@@ -181,6 +181,19 @@ fn replica_identities_of_rebuilt_indexes(desired: &SchemaModel, changes: &mut Ve
     }
 }
 
+/// The functions dropped and created again, whose `DROP FUNCTION` a view
+/// or policy calling them would block: by name (one calling another
+/// overload is created again too, which costs only that).
+fn recreated_functions(changes: &[Change]) -> BTreeSet<Ident> {
+    changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::RecreateFunction { from, .. } => Some(from.name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The table columns whose changes objects reading them block (a view, a
 /// policy): a type or generated expression changed, or the column dropped.
 fn disturbed_columns(changes: &[Change]) -> BTreeSet<(Ident, Ident)> {

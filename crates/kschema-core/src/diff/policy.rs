@@ -5,21 +5,12 @@
 //! calls a function being dropped and created again, which PostgreSQL
 //! would refuse to change under it.
 
-use std::collections::BTreeSet;
-
-use super::{disturbed_columns, mentions, Change};
-use crate::ident::Ident;
+use super::{disturbed_columns, mentions, recreated_functions, Change};
 use crate::model::{Policy, SchemaModel};
 
 pub(super) fn diff_policies(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
     let disturbed = disturbed_columns(changes);
-    let recreated_functions: BTreeSet<Ident> = changes
-        .iter()
-        .filter_map(|change| match change {
-            Change::RecreateFunction { from, .. } => Some(from.name.clone()),
-            _ => None,
-        })
-        .collect();
+    let recreated_functions = recreated_functions(changes);
     for (name, table) in &desired.tables {
         let live_table = live.tables.get(name);
         let live_policies = live_table.map_or(&[][..], |t| &t.policies[..]);

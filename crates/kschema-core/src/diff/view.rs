@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{diff_index_sets, disturbed_columns, Change};
+use super::{diff_index_sets, disturbed_columns, recreated_functions, Change};
 use crate::ident::Ident;
 use crate::model::{Index, SchemaModel};
 
@@ -42,16 +42,7 @@ pub(super) fn diff_views(live: &SchemaModel, desired: &SchemaModel, changes: &mu
             _ => {}
         }
     }
-    // Functions whose DROP FUNCTION a view calling them would block (by
-    // name: a view calling another overload is created again too, which
-    // costs only that).
-    let recreated_functions: BTreeSet<&Ident> = changes
-        .iter()
-        .filter_map(|change| match change {
-            Change::RecreateFunction { from, .. } => Some(&from.name),
-            _ => None,
-        })
-        .collect();
+    let recreated_functions = recreated_functions(changes);
     // Live views that cannot stay: what reads a disturbed table or calls a
     // recreated function, what the files change incompatibly or leave out
     // — and, transitively, what reads those.
