@@ -283,6 +283,13 @@ fn rejected(
         if let Some(hint) = db.hint() {
             help.push(hint.to_string());
         }
+        // Tablespaces are the cluster's: the files name them, the server
+        // that builds the desired state must have them as the target does.
+        if *db.code() == tokio_postgres::error::SqlState::UNDEFINED_OBJECT
+            && db.message().starts_with("tablespace ")
+        {
+            help.push("kschema does not create tablespaces: create it (CREATE TABLESPACE, as on the target) on the server that builds the desired state — the target, or the dev database's server (--dev-url)".into());
+        }
     }
     let shown: Vec<String> = statement
         .sql

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use kschema_core::hazard::HazardKind;
 
 use crate::support::{
-    assert_same_dump, command, copy_dir, ensure_role, run, run_directly, MongoServer, Project,
+    assert_same_dump, command, copy_dir, ensure_role, ensure_tablespace, run, run_directly, MongoServer, Project,
     TestDb,
 };
 
@@ -149,6 +149,9 @@ async fn run_case(name: &str) {
     let db = TestDb::new().await;
     for role in read_optional(&case.join("roles")).split_whitespace() {
         ensure_role(&db, role).await;
+    }
+    for tablespace in read_optional(&case.join("tablespaces")).split_whitespace() {
+        ensure_tablespace(&db, tablespace).await;
     }
     // The live state: public, the other shared schemas, then each tenant,
     // then one tenant's drift.
@@ -294,6 +297,7 @@ cases!(
     policy,
     seed_rows,
     sequence,
+    tablespace,
     serial_options,
     shared_schema,
     table,

@@ -2,7 +2,7 @@
 //! public` loads as the shared files, a dump of one tenant's schema as the
 //! tenant files, and both plan empty against the database they came from.
 
-use crate::support::{assert_same_dump, kschema, pg_dump, Project, TestDb};
+use crate::support::{assert_same_dump, ensure_tablespace, kschema, pg_dump, Project, TestDb};
 
 /// A project whose files are dumps of `db`: public, and tenant `schema`.
 pub(crate) fn project_from_dumps(db: &TestDb, tenants: &str, schema: &str) -> Project {
@@ -58,6 +58,8 @@ CREATE UNLOGGED TABLE "Audit Log" (
     what TEXT
 );
 ALTER TABLE plans REPLICA IDENTITY NOTHING;
+CREATE TABLE archived_plans (id int, code text) TABLESPACE kschema_case_space;
+CREATE INDEX archived_plans_code ON archived_plans (code) TABLESPACE kschema_case_space;
 "#;
 
 const HAND_WRITTEN_TENANT: &str = r#"
@@ -78,7 +80,7 @@ CREATE TABLE orders (
     ref INT,
     FOREIGN KEY (account_id) REFERENCES accounts (id) DEFERRABLE INITIALLY DEFERRED
 );
-CREATE INDEX orders_recent ON orders (id DESC) WITH (fillfactor = 60) WHERE ref IS NOT NULL;
+CREATE INDEX orders_recent ON orders (id DESC) WITH (fillfactor = 60) TABLESPACE kschema_case_space WHERE ref IS NOT NULL;
 CREATE INDEX accounts_email_lower ON accounts (lower(email));
 ALTER TABLE orders REPLICA IDENTITY FULL;
 ALTER TABLE accounts REPLICA IDENTITY USING INDEX accounts_email_key;
@@ -90,6 +92,7 @@ COMMENT ON COLUMN accounts.email IS 'lower-case; it''s unique';
 #[tokio::test]
 async fn dumps_of_hand_made_schemas_round_trip_and_build_the_same_catalog() {
     let db = TestDb::new().await;
+    ensure_tablespace(&db, "kschema_case_space").await;
     db.execute(&format!(
         "{HAND_WRITTEN} CREATE SCHEMA org_t1; SET search_path = org_t1; {HAND_WRITTEN_TENANT} RESET search_path;"
     ))

@@ -14,6 +14,9 @@ use tokio_postgres::{Client, Config, NoTls};
 struct Server {
     /// A connection string (key=value) without a dbname.
     base: String,
+    /// Where the harness's own cluster can hold tablespaces (none for a
+    /// server KSCHEMA_TEST_DATABASE_URL names: they must exist there).
+    tablespace_root: Option<PathBuf>,
 }
 
 /// The main test server, or (`second`) another cluster, for shard tests.
@@ -24,7 +27,10 @@ fn server(second: bool) -> &'static Server {
     cell.get_or_init(|| {
         if let Ok(url) = std::env::var("KSCHEMA_TEST_DATABASE_URL") {
             if !url.trim().is_empty() {
-                return Server { base: url };
+                return Server {
+                    base: url,
+                    tablespace_root: None,
+                };
             }
         }
         // Short path: the socket lives in it.
@@ -46,7 +52,10 @@ fn server(second: bool) -> &'static Server {
             cluster.socket_dir().display(),
             cluster.port()
         );
-        Server { base }
+        Server {
+            base,
+            tablespace_root: Some(cluster.socket_dir().to_path_buf()),
+        }
     })
 }
 
@@ -773,6 +782,45 @@ pub async fn assert_converges(
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
     assert!(!plan.stdout.contains("Not compared"), "{}", plan.stdout);
     assert_same_dump(db, &run_directly(direct.0, direct.1, tenants).await);
+}
+
+/// A tablespace a case puts tables or indexes in. Tablespaces are the
+/// cluster's, shared by every test: created once, in a folder of the
+/// harness's cluster, owned by the server's user.
+pub async fn ensure_tablespace(db: &TestDb, name: &str) {
+    static CREATED: tokio::sync::Mutex<Vec<String>> = tokio::sync::Mutex::const_new(Vec::new());
+    let mut created = CREATED.lock().await;
+    if created.iter().any(|n| n == name) {
+        return;
+    }
+    let client = db.client().await;
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_tablespace WHERE spcname = $1", &[&name])
+        .await
+        .expect("read pg_tablespace")
+        .is_some();
+    if !exists {
+        let root = server(db.second).tablespace_root.clone().unwrap_or_else(|| {
+            panic!("create tablespace {name} on the server KSCHEMA_TEST_DATABASE_URL names")
+        });
+        let location = root.join(format!("ts_{name}"));
+        std::fs::create_dir_all(&location).expect("tablespace folder");
+        if kschema::db::local::running_as_root() {
+            let status = Command::new("chown")
+                .args(["postgres:", &location.to_string_lossy()])
+                .status()
+                .expect("chown");
+            assert!(status.success(), "chown {}", location.display());
+        }
+        client
+            .batch_execute(&format!(
+                "CREATE TABLESPACE {name} LOCATION '{}'",
+                location.display()
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("CREATE TABLESPACE {name}: {e:?}"));
+    }
+    created.push(name.to_string());
 }
 
 /// A role the case grants to or names in a policy. Roles are the

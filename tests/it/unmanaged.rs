@@ -2,7 +2,7 @@
 //! schemas it manages, are listed by plan (every format), check, diff and
 //! inspect — never an "up to date" that hides them.
 
-use crate::support::{kschema, Project, TestDb};
+use crate::support::{ensure_tablespace, kschema, Project, TestDb};
 
 /// One statement per kind, in tenant abc123's schema, and the line each
 /// kind gets in the report.
@@ -31,10 +31,11 @@ const TENANT_OBJECTS: &[(&str, &str)] = &[
     ),
     (
         // An exclusion constraint's index: its storage parameters are not
-        // managed (an index's and a key's are).
+        // managed (an index's and a key's are), nor a key's tablespace (a
+        // table's and an index's are).
         "ALTER TABLE org_abc123.projects ADD CONSTRAINT projects_name_excl \
-         EXCLUDE USING btree (name WITH =) WITH (fillfactor = 70)",
-        "1 index with storage options (projects_name_excl (fillfactor=70))",
+         EXCLUDE USING btree (name WITH =) WITH (fillfactor = 70) USING INDEX TABLESPACE kschema_case_space",
+        "1 index with storage options (projects_name_excl (fillfactor=70, TABLESPACE kschema_case_space))",
     ),
     // USING INDEX an index dropped since: no statement says what it is.
     (
@@ -106,6 +107,14 @@ const MANAGED_DRIFT: &[(&str, &str)] = &[
         "~ set replica identity of roles to default",
     ),
     (
+        "ALTER TABLE org_abc123.roles SET TABLESPACE kschema_case_space",
+        "~ move table roles to the database's default tablespace",
+    ),
+    (
+        "ALTER INDEX org_abc123.idx_users_org_email SET TABLESPACE kschema_case_space",
+        "~ move index idx_users_org_email on users to the database's default tablespace",
+    ),
+    (
         "ALTER TABLE org_abc123.roles ENABLE ROW LEVEL SECURITY",
         "~ row-level security on roles: disabled",
     ),
@@ -127,6 +136,7 @@ const MANAGED_DRIFT: &[(&str, &str)] = &[
 async fn shipped_with_tenant_objects() -> (Project, TestDb) {
     let project = Project::shipped();
     let db = TestDb::new().await;
+    ensure_tablespace(&db, "kschema_case_space").await;
     assert_eq!(kschema(&project, &db, &["apply"]).code, 0);
     for (sql, _) in MANAGED_DRIFT.iter().chain(TENANT_OBJECTS) {
         db.execute(sql).await;
@@ -399,4 +409,46 @@ async fn serial_options_drifted_in_one_tenant_are_seen_in_that_tenant() {
         "{}",
         plan.stdout
     );
+}
+
+/// A table or index moved to another tablespace in one tenant of a fleet
+/// is that tenant's change (the fleet signatures sign where each lives).
+#[tokio::test]
+async fn a_tablespace_drifted_in_one_tenant_is_that_tenants_change() {
+    let project = crate::support::project_of(
+        "",
+        "CREATE TABLE notes (id int PRIMARY KEY, body text) TABLESPACE kschema_case_space;\n\
+         CREATE INDEX notes_body ON notes (body) TABLESPACE kschema_case_space;\n",
+        &["a1", "b2", "c3"],
+    );
+    let db = TestDb::new().await;
+    ensure_tablespace(&db, "kschema_case_space").await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    db.execute(
+        "ALTER TABLE org_b2.notes SET TABLESPACE pg_default; \
+         ALTER INDEX org_c3.notes_body SET TABLESPACE pg_default",
+    )
+    .await;
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    for expected in [
+        "tenant b2 (org_b2): 1 change\n  ~ move table notes to tablespace kschema_case_space",
+        "tenant c3 (org_c3): 1 change\n  ~ move index notes_body on notes to tablespace kschema_case_space",
+    ] {
+        assert!(plan.stdout.contains(expected), "{expected}: {}", plan.stdout);
+    }
+    assert!(
+        plan.stdout.contains("tenant a1 (org_a1): up to date"),
+        "{}",
+        plan.stdout
+    );
+    let apply = kschema(
+        &project,
+        &db,
+        &["apply", "--tenant", "all", "--allow-hazard", "access-exclusive-lock"],
+    );
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
 }

@@ -54,8 +54,8 @@ pub fn create_table_start(table: &Table, listed: bool) -> Sql {
     }
 }
 
-/// `)`, a partition's bound, the partition key and the storage parameters:
-/// what every rendering of a table ends with.
+/// `)`, a partition's bound, the partition key, the storage parameters and
+/// the tablespace: what every rendering of a table ends with.
 pub fn create_table_end(sql: Sql, table: &Table, listed: bool) -> Sql {
     let mut sql = match &table.partition_of {
         Some(of) if !listed => sql.text(format!(" {}", of.bound.sql)),
@@ -65,13 +65,20 @@ pub fn create_table_end(sql: Sql, table: &Table, listed: bool) -> Sql {
     if let Some(key) = &table.partition_key {
         sql = sql.text(format!(" PARTITION BY {}", key.sql));
     }
-    if table.options.is_empty() {
-        return sql;
+    if !table.options.is_empty() {
+        sql = sql.text(format!(
+            " WITH ({})",
+            storage_parameter_list(&table.options)
+        ));
     }
-    sql.text(format!(
-        " WITH ({})",
-        storage_parameter_list(&table.options)
-    ))
+    sql.text(tablespace_clause(table.tablespace.as_ref()))
+}
+
+/// ` TABLESPACE fast`, or nothing for the database's default.
+pub fn tablespace_clause(tablespace: Option<&Ident>) -> String {
+    tablespace
+        .map(|name| format!(" TABLESPACE {}", name.quoted()))
+        .unwrap_or_default()
 }
 
 /// `COMMENT ON TABLE t` (no column) or `COLUMN t.c`, `IS '…'` or `IS NULL`.
@@ -477,6 +484,7 @@ pub fn create_index_on(index: &Index, concurrently: bool, only: bool, style: Exp
             storage_parameter_list(&index.options)
         ));
     }
+    tail.push_str(&tablespace_clause(index.tablespace.as_ref()));
     if let Some(predicate) = &index.predicate {
         tail.push_str(&format!(" WHERE {}", style.of(predicate)));
     }

@@ -42,7 +42,7 @@ SELECT part, relid, sum(line_hash)::text || '/' || count(*) AS sig,
     -- are partitioned, partitions or otherwise unusual (a fleet of plain
     -- tables adds no rows).
     SELECT 't', c.oid,
-           hashtextextended(concat_ws('|', 'table', c.relkind, c.relpersistence, c.relreplident, c.reloptions::text,
+           hashtextextended(concat_ws('|', 'table', c.relkind, c.relpersistence, c.relreplident, c.reloptions::text, c.reltablespace,
                      c.relrowsecurity, c.relforcerowsecurity, c.relacl::text,
                      CASE WHEN c.relreplident = 'i' THEN
                        (SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
@@ -58,7 +58,8 @@ SELECT part, relid, sum(line_hash)::text || '/' || count(*) AS sig,
       FROM unnest($1::oid[]) AS w(relid)
       JOIN pg_class c ON c.oid = w.relid
      WHERE c.relkind = 'p' OR c.relispartition OR c.relkind = 'r' AND (c.relpersistence <> 'p' OR c.relreplident <> 'd'
-        OR c.reloptions IS NOT NULL OR c.relrowsecurity OR c.relforcerowsecurity OR c.relacl IS NOT NULL)
+        OR c.reloptions IS NOT NULL OR c.reltablespace <> 0 OR c.relrowsecurity OR c.relforcerowsecurity
+        OR c.relacl IS NOT NULL)
     UNION ALL
     -- Comments on the table and its columns: a line each, for commented
     -- tables only.
@@ -105,7 +106,7 @@ SELECT part, relid, sum(line_hash)::text || '/' || count(*) AS sig,
            hashtextextended(concat_ws('|', ic.relname, ix.indisunique, ic.relam, ix.indisvalid, ix.indkey::text,
                      ix.indclass::text, ix.indoption::text, ix.indcollation::text, ix.indnkeyatts,
                      ix.indexprs::text, ix.indpred::text, /*INDEX_NULLS_NOT_DISTINCT*/,
-                     ic.reloptions::text), 0)
+                     ic.reloptions::text, ic.reltablespace), 0)
       FROM unnest($1::oid[]) AS w(relid)
       JOIN pg_index ix ON ix.indrelid = w.relid
       JOIN pg_class ic ON ic.oid = ix.indexrelid

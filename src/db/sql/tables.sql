@@ -243,7 +243,8 @@ idx AS (
            'predicate', pg_get_expr(ix.indpred, ix.indrelid),
            'nulls_not_distinct', /*INDEX_NULLS_NOT_DISTINCT*/,
            'partitioned', ic.relkind = 'I',
-           'options', ic.reloptions
+           'options', ic.reloptions,
+           'tablespace', (SELECT spcname FROM pg_tablespace WHERE oid = ic.reltablespace)
          ) ORDER BY ic.relname) AS indexes
     FROM plain_index ix
     JOIN pg_class ic ON ic.oid = ix.indexrelid
@@ -337,6 +338,8 @@ SELECT tbl.oid,
            (SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
              WHERE i.indrelid = rel.oid AND i.indisreplident) END,
          'options', rel.reloptions,
+         -- 0 (none) is the database's default.
+         'tablespace', (SELECT spcname FROM pg_tablespace WHERE oid = rel.reltablespace),
          'triggers', coalesce(trg.triggers, '[]'),
          'row_security', rel.relrowsecurity,
          'force_row_security', rel.relforcerowsecurity,

@@ -22,7 +22,7 @@ rel AS MATERIALIZED (
    WHERE (c.relkind IN ('f', 'p') OR c.relispartition
           OR (c.relkind = 'r' AND c.relreplident = 'i')
           OR (c.relkind IN ('i', 'I') AND (c.reloptions IS NOT NULL OR c.reltablespace <> 0))
-          OR (c.relkind = 'r' AND c.reltablespace <> 0)
+          OR (c.relkind = 'm' AND c.reltablespace <> 0)
           OR c.relrowsecurity OR c.relforcerowsecurity)
      AND NOT EXISTS (SELECT 1 FROM pg_depend e
                       WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
@@ -68,9 +68,11 @@ SELECT nspname, kind, name FROM (
   SELECT nspname, 'storage_parameters', format('%I (%s)', relname, array_to_string(reloptions, ', '))
     FROM rel WHERE reloptions IS NOT NULL AND relkind = 'p'
   UNION ALL
+  -- A table's and an index's tablespace are managed (tables.sql); a
+  -- materialized view's is not.
   SELECT t.nspname, 'tablespace', format('%I (%I)', t.relname, ts.spcname)
     FROM rel t JOIN pg_tablespace ts ON ts.oid = t.reltablespace
-   WHERE t.relkind IN ('r', 'p')
+   WHERE t.relkind = 'm'
   UNION ALL
   -- USING INDEX an index since dropped: PostgreSQL sends nothing, and no
   -- statement says so.
@@ -83,18 +85,27 @@ SELECT nspname, kind, name FROM (
   -- A column's own sequence with options the model does not keep (a
   -- serial's) or of another type than its column: listed from the table's
   -- document (tables.sql), once per distinct table.
-  -- An index's storage parameters are managed, a primary key's and a
-  -- unique constraint's too; an exclusion constraint's are not.
+  -- An index's storage parameters and tablespace are managed, a primary
+  -- key's and a unique constraint's parameters too. Not: an exclusion
+  -- constraint's parameters, a key's tablespace, a materialized view's
+  -- index's tablespace, or a partition's copy of its parent's index in
+  -- another tablespace than the parent's (the parent's is managed).
   SELECT i.nspname, 'index_options',
          format('%I (%s)', i.relname, concat_ws(', ',
-           CASE WHEN i.reloptions IS NOT NULL AND own.oid IS NOT NULL
+           CASE WHEN i.reloptions IS NOT NULL AND own.contype = 'x'
                 THEN array_to_string(i.reloptions, ', ') END,
-           CASE WHEN i.reltablespace <> 0 THEN 'TABLESPACE ' || quote_ident(ts.spcname) END))
+           CASE WHEN i.reltablespace <> 0 AND (own.oid IS NOT NULL OR indexed.relkind = 'm' OR copy.oid IS NOT NULL)
+                THEN 'TABLESPACE ' || quote_ident(ts.spcname) END))
     FROM rel i
+    JOIN pg_index ix ON ix.indexrelid = i.oid
+    JOIN pg_class indexed ON indexed.oid = ix.indrelid
     LEFT JOIN pg_tablespace ts ON ts.oid = i.reltablespace
-    LEFT JOIN pg_constraint own ON own.conindid = i.oid AND own.contype = 'x'
+    LEFT JOIN pg_constraint own ON own.conindid = i.oid AND own.contype IN ('p', 'u', 'x')
+    LEFT JOIN LATERAL (SELECT parent.oid FROM pg_inherits inh JOIN pg_class parent ON parent.oid = inh.inhparent
+                        WHERE inh.inhrelid = i.oid AND parent.reltablespace <> i.reltablespace) copy ON true
    WHERE i.relkind IN ('i', 'I')
-     AND ((i.reloptions IS NOT NULL AND own.oid IS NOT NULL) OR i.reltablespace <> 0)
+     AND ((i.reloptions IS NOT NULL AND own.contype = 'x')
+          OR (i.reltablespace <> 0 AND (own.oid IS NOT NULL OR indexed.relkind = 'm' OR copy.oid IS NOT NULL)))
   UNION ALL
   -- Triggers on what is not a table kschema manages (a table's own, a
   -- partitioned table's and a partition's are managed; a partition's copy

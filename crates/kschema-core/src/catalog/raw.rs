@@ -32,6 +32,9 @@ pub struct RawTable {
     /// `reloptions`: `name=value` each.
     #[serde(default)]
     pub options: Option<Vec<String>>,
+    /// Its tablespace's name; none for the database's default.
+    #[serde(default)]
+    pub tablespace: Option<String>,
     #[serde(default)]
     pub triggers: Vec<RawTrigger>,
     #[serde(default)]
@@ -389,6 +392,9 @@ pub struct RawIndex {
     /// `reloptions`: `name=value` each.
     #[serde(default)]
     pub options: Option<Vec<String>>,
+    /// Its tablespace's name; none for the database's default.
+    #[serde(default)]
+    pub tablespace: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

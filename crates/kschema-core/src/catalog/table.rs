@@ -101,6 +101,7 @@ impl LiveStateBuilder {
             })
             .collect();
         let unlogged = raw.unlogged;
+        let tablespace = raw.tablespace.clone().map(Ident::new);
         let mut triggers = Vec::with_capacity(raw.triggers.len());
         for t in &raw.triggers {
             let Some(firing) = TriggerFiring::from_catalog(&t.enabled) else {
@@ -283,6 +284,7 @@ impl LiveStateBuilder {
                 implicit_name: false,
                 partitioned: i.partitioned,
                 options: storage_options(i.options.as_deref().unwrap_or_default()),
+                tablespace: i.tablespace.map(Ident::new),
             });
         }
         (
@@ -303,6 +305,7 @@ impl LiveStateBuilder {
                 partition_key,
                 partition_of,
                 partition_columns,
+                tablespace,
             },
             indexes,
             grants,

@@ -104,6 +104,18 @@ pub enum Change {
         set: Vec<(String, String)>,
         reset: Vec<String>,
     },
+    /// `SET TABLESPACE`: the table's (`index` none) or its index's; `None`
+    /// is the database's default. A partitioned table moves nothing: its
+    /// new partitions go there.
+    SetTablespace {
+        table: Ident,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        index: Option<Ident>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tablespace: Option<Ident>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        partitioned: bool,
+    },
     AddConstraint {
         table: Ident,
         constraint: Constraint,
@@ -398,6 +410,7 @@ impl Change {
             | Change::SetReplicaIdentity { table, .. }
             | Change::SetComment { table, .. }
             | Change::SetStorageParameters { table, .. }
+            | Change::SetTablespace { table, .. }
             | Change::CreateTrigger { table, .. }
             | Change::ReplaceTrigger { table, .. }
             | Change::DropTrigger { table, .. }

@@ -69,6 +69,14 @@ pub(super) fn diff_table(live: &Table, desired: &Table, changes: &mut Vec<Change
     if let Some(change) = storage_parameter_change(table, None, &live.options, &desired.options) {
         changes.push(change);
     }
+    if live.tablespace != desired.tablespace {
+        changes.push(Change::SetTablespace {
+            table: table.clone(),
+            index: None,
+            tablespace: desired.tablespace.clone(),
+            partitioned: desired.partition_key.is_some(),
+        });
+    }
     // A partition's columns are its parent's; a table about to be attached
     // keeps its own keys too, which ATTACH matches to the parent's.
     if desired.partition_of.is_some() {
@@ -292,7 +300,14 @@ pub(super) fn diff_index_sets(live: &[Index], desired: &[Index], changes: &mut V
     let pairs = match_by_name_and_definition(live, desired, |i| &i.name, Index::same_definition);
     for pair in pairs {
         match pair {
-            (Some(l), Some(d)) if !l.same_definition(d) || !l.valid => {
+            // A partitioned index's tablespace is where its partitions'
+            // are built: moving it moves none of them, building it again
+            // does.
+            (Some(l), Some(d))
+                if !l.same_definition(d)
+                    || !l.valid
+                    || (d.partitioned && l.tablespace != d.tablespace) =>
+            {
                 changes.push(Change::DropIndex { index: l.clone() });
                 changes.push(Change::CreateIndex { index: d.clone() });
             }
@@ -308,6 +323,14 @@ pub(super) fn diff_index_sets(live: &[Index], desired: &[Index], changes: &mut V
                 changes.extend(storage_parameter_change(
                     &d.table, index, &l.options, &d.options,
                 ));
+                if l.tablespace != d.tablespace {
+                    changes.push(Change::SetTablespace {
+                        table: d.table.clone(),
+                        index: Some(d.name.clone()),
+                        tablespace: d.tablespace.clone(),
+                        partitioned: false,
+                    });
+                }
             }
             (None, Some(d)) => changes.push(Change::CreateIndex { index: d.clone() }),
             (Some(l), None) => changes.push(Change::DropIndex { index: l.clone() }),

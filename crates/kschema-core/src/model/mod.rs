@@ -210,6 +210,11 @@ pub struct Table {
     /// their parent's), by name: `PARTITION OF t (c DEFAULT 0 NOT NULL)`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partition_columns: Vec<PartitionColumn>,
+    /// `TABLESPACE fast`; `None` is the database's default (PostgreSQL
+    /// stores naming that one as not naming any). A partitioned table's
+    /// is where its new partitions go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tablespace: Option<Ident>,
 }
 
 /// What a partition's column sets for itself.
@@ -595,6 +600,9 @@ pub struct Index {
     /// them (`fillfactor`, `70`): changed in place, not by a rebuild.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<(String, String)>,
+    /// `TABLESPACE fast`; `None` is the database's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tablespace: Option<Ident>,
 }
 
 impl Index {

@@ -267,6 +267,7 @@ fn adopt_table(desired: &Table, stored: &Table) -> Result<Table, String> {
         partition_key: stored.partition_key.clone(),
         partition_of: stored.partition_of.clone(),
         partition_columns: stored.partition_columns.clone(),
+        tablespace: stored.tablespace.clone(),
         policies: desired
             .policies
             .iter()
@@ -388,6 +389,7 @@ mod tests {
                 partition_key: None,
                 partition_of: None,
                 partition_columns: Vec::new(),
+                tablespace: None,
             },
         );
         model

@@ -417,6 +417,41 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
                 },
             )
         }
+        // A table or index is copied, file by file, to its new tablespace
+        // under an ACCESS EXCLUSIVE lock (a partitioned table's only says
+        // where its new partitions go). `pg_default` for the database's
+        // default: see the README's limits.
+        Change::SetTablespace {
+            table,
+            index,
+            tablespace,
+            partitioned,
+        } => {
+            let to = tablespace
+                .as_ref()
+                .map_or_else(|| "pg_default".to_string(), |name| name.quoted().to_string());
+            let (sql, what) = match index {
+                Some(index) => (
+                    Sql::new().text("ALTER INDEX ").qualified(index),
+                    format!("index {index}"),
+                ),
+                None => (alter_table(table), table.to_string()),
+            };
+            let mut hazards = Vec::new();
+            if !*partitioned && ctx.existing(table) {
+                hazards.push(Hazard::new(
+                    HazardKind::AccessExclusiveLock,
+                    format!(
+                        "copies {what} to tablespace {to} under an ACCESS EXCLUSIVE lock on {table}: reads and writes wait until it is done"
+                    ),
+                ));
+            }
+            step(
+                vec![sql.text(format!(" SET TABLESPACE {to}"))],
+                hazards,
+                TxMode::Transactional,
+            )
+        }
         // Storage parameters change the catalog only (new rows and the next
         // vacuum follow them).
         Change::SetStorageParameters {

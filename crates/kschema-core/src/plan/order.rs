@@ -127,6 +127,7 @@ fn phase(change: &Change) -> Phase {
         } => Phase::ReplicaIdentityIndex,
         Change::SetPersistence { .. }
         | Change::SetStorageParameters { .. }
+        | Change::SetTablespace { .. }
         | Change::SetReplicaIdentity { .. } => Phase::AlterColumns,
         Change::SetComment { .. } | Change::CommentOn { .. } => Phase::Comments,
         Change::AddColumn { column, .. } if column.generated.is_some() => {

@@ -63,6 +63,23 @@ fn describe_change(change: &Change) -> (char, String) {
                 }
             ),
         ),
+        Change::SetTablespace {
+            table,
+            index,
+            tablespace,
+            partitioned,
+        } => {
+            let to = match tablespace {
+                Some(name) => format!("tablespace {name}"),
+                None => "the database's default tablespace".into(),
+            };
+            let text = match (index, partitioned) {
+                (Some(index), _) => format!("move index {index} on {table} to {to}"),
+                (None, true) => format!("set the tablespace of partitioned table {table} (for its new partitions) to {to}"),
+                (None, false) => format!("move table {table} to {to}"),
+            };
+            ('~', text)
+        }
         Change::SetStorageParameters {
             table,
             index,

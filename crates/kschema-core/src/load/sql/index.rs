@@ -40,6 +40,15 @@ impl Loader {
                 return None;
             }
         };
+        if table.is_none() && self.tablespace_of(declared).is_some() {
+            self.unsupported(
+                file,
+                table_span,
+                format!("the tablespace of an index on materialized view {table_name} is not managed yet"),
+                "leave TABLESPACE (and SET default_tablespace) out for this index; tables' and their indexes' tablespaces are managed",
+            );
+            return None;
+        }
         let Some(options) = index_storage_parameters(&ast.with) else {
             self.unsupported(
                 file,
@@ -132,6 +141,7 @@ impl Loader {
             partitioned: false,
             implicit_name,
             options,
+            tablespace: self.tablespace_of(declared),
         })
     }
 }

@@ -14,6 +14,7 @@ mod routine;
 mod scope;
 mod sequence;
 mod table;
+mod tablespace;
 mod text;
 mod tokens;
 
@@ -181,6 +182,7 @@ pub fn load_scope(
         partition_attachments: Vec::new(),
         index_attachments: Vec::new(),
         only_indexes: Vec::new(),
+        tablespaces: HashMap::new(),
         dump_schema: None,
     };
     for file in files {
@@ -211,6 +213,9 @@ struct Declared<T> {
 
 struct Loader {
     scope: Scope,
+    /// The tablespace of a `CREATE TABLE` or `CREATE INDEX`, by file and
+    /// the statement's start (see `tablespace`).
+    tablespaces: HashMap<(String, (u64, u64)), Ident>,
     /// A shared scope's schema name (`public`, `audit`).
     own: Ident,
     /// Every shared schema the project keeps, `public` among them.
@@ -310,6 +315,19 @@ impl Loader {
             let (tokens, only) = dump::without_index_only(tokens);
             self.only_indexes
                 .extend(only.into_iter().map(|o| (file.clone(), o)));
+            let (tokens, tablespaces) = tablespace::take_tablespaces(tokens);
+            for clause in tablespaces.clauses {
+                self.tablespaces
+                    .insert((file.name.clone(), clause.statement), clause.name);
+            }
+            for (start, end) in tablespaces.key_indexes {
+                self.unsupported(
+                    file,
+                    file.span_between(start, end),
+                    "a key's index under SET default_tablespace is not managed yet".into(),
+                    "declare the key's table with its own TABLESPACE clause and the key without a setting in force (SET default_tablespace = ''); tables and indexes in a tablespace are managed, a key's index stays in the database's default",
+                );
+            }
             let (tokens, sequences) = dump::take_alter_sequences(tokens);
             for sequence in sequences {
                 match sequence {
@@ -351,8 +369,9 @@ impl Loader {
             .as_deref()
             .map(statement_places_in)
             .unwrap_or_default();
-        // sqlparser cannot read `WITH (…) TABLESPACE x` though PostgreSQL
-        // can; kschema refuses tablespaces anyway, so say that, not "invalid".
+        // A tablespace left after `tablespace` took the tables' and
+        // indexes' out (a materialized view's) is not managed: say that,
+        // not "invalid".
         let tablespace = tokens.as_deref().and_then(|tokens| {
             tokens.iter().find_map(|t| match &t.token {
                 sqlparser::tokenizer::Token::Word(w)
@@ -382,8 +401,8 @@ impl Loader {
                 self.unsupported(
                     file,
                     file.span_between(start, end),
-                    "tablespaces are not supported in the desired state".into(),
-                    "leave TABLESPACE out: kschema would create the object in the default tablespace and call it converged",
+                    "a tablespace is managed for tables and indexes only".into(),
+                    "leave TABLESPACE out here (a materialized view's is listed as not compared when found live)",
                 );
                 return;
             }
@@ -530,6 +549,13 @@ impl Loader {
             .at(file, statement_span(file, place), "this statement")
             .with_help(help),
         );
+    }
+
+    /// The tablespace a table's or index's statement names or sets.
+    fn tablespace_of<T>(&self, declared: &Declared<T>) -> Option<Ident> {
+        self.tablespaces
+            .get(&(declared.file.name.clone(), declared.place.start))
+            .cloned()
     }
 
     fn unsupported(&mut self, file: &Arc<SourceFile>, span: SourceSpan, what: String, help: &str) {

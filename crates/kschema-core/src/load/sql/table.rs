@@ -28,7 +28,7 @@ impl Loader {
             // without them and then call it converged.
             (
                 storage_parameters(&ast.table_options).is_none(),
-                "tablespaces and table options other than WITH (storage parameters)",
+                "table options other than WITH (storage parameters) and TABLESPACE",
             ),
             (ast.on_commit.is_some(), "ON COMMIT clauses"),
         ];
@@ -489,6 +489,7 @@ impl Loader {
                 partition_key,
                 partition_of,
                 partition_columns,
+                tablespace: self.tablespace_of(declared),
             },
             fks,
         ))
@@ -950,7 +951,8 @@ pub(super) fn multiple_primary_keys(
 
 /// `WITH (fillfactor = 70, autovacuum_enabled = false)` as name → value,
 /// spelled as PostgreSQL keeps them (`fillfactor=70`); `None` for table
-/// options that are not storage parameters (a tablespace).
+/// options that are not storage parameters (`TABLESPACE` is taken out
+/// before parsing: see `tablespace`).
 fn storage_parameters(options: &CreateTableOptions) -> Option<Vec<(String, String)>> {
     let list = match options {
         CreateTableOptions::None => return Some(Vec::new()),
