@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use kschema_core::hazard::HazardKind;
 
 use crate::support::{
-    assert_same_dump, command, copy_dir, ensure_role, ensure_tablespace, run, run_directly, MongoServer, Project,
-    TestDb,
+    assert_same_dump, command, copy_dir, ensure_role, ensure_tablespace, run, run_directly,
+    MongoServer, Project, TestDb,
 };
 
 fn cases_dir() -> PathBuf {

@@ -171,16 +171,27 @@ async fn partitioned_tables_converge_and_evolve() {
 }
 
 /// `inspect` writes partitioned tables and partitions as PostgreSQL keeps
-/// them (with what a partition sets for its columns itself), and its
+/// them (with what a partition sets for its columns itself, and where a
+/// partition and an index live), and its
 /// files plan empty against the same database.
 #[tokio::test]
 async fn inspect_writes_partitioned_tables_that_plan_empty() {
-    let public = V1_PUBLIC.replace(
-        "events_2026_01 PARTITION OF events FOR",
-        "events_2026_01 PARTITION OF events (payload DEFAULT '{}' NOT NULL) FOR",
-    );
+    let public = V1_PUBLIC
+        .replace(
+            "events_2026_01 PARTITION OF events FOR",
+            "events_2026_01 PARTITION OF events (payload DEFAULT '{}' NOT NULL) FOR",
+        )
+        .replace(
+            "('2026-02-01') TO ('2026-03-01');",
+            "('2026-02-01') TO ('2026-03-01') TABLESPACE kschema_case_space;",
+        )
+        .replace(
+            "events (region);",
+            "events (region) TABLESPACE kschema_case_space;",
+        );
     let project = project_of(&public, V1_TENANT, TENANTS);
     let db = TestDb::new().await;
+    crate::support::ensure_tablespace(&db, "kschema_case_space").await;
     let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
     let (inspected, run) = inspect_into_new_project(&project, &db);
@@ -189,6 +200,16 @@ async fn inspect_writes_partitioned_tables_that_plan_empty() {
     assert!(
         events.contains("CREATE TABLE events_2026_01 PARTITION OF events (\n    payload DEFAULT '{}'::jsonb NOT NULL\n) FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');"),
         "{events}"
+    );
+    let february = inspected.read("schema/public/events_2026_02.sql");
+    assert!(
+        february.contains("TO ('2026-03-01') TABLESPACE kschema_case_space;"),
+        "{february}"
+    );
+    let parent = inspected.read("schema/public/events.sql");
+    assert!(
+        parent.contains("ON events (region) TABLESPACE kschema_case_space;"),
+        "{parent}"
     );
     let plan = kschema(&inspected, &db, &["plan", "--tenant", "all"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());

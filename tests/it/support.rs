@@ -800,9 +800,12 @@ pub async fn ensure_tablespace(db: &TestDb, name: &str) {
         .expect("read pg_tablespace")
         .is_some();
     if !exists {
-        let root = server(db.second).tablespace_root.clone().unwrap_or_else(|| {
-            panic!("create tablespace {name} on the server KSCHEMA_TEST_DATABASE_URL names")
-        });
+        let root = server(db.second)
+            .tablespace_root
+            .clone()
+            .unwrap_or_else(|| {
+                panic!("create tablespace {name} on the server KSCHEMA_TEST_DATABASE_URL names")
+            });
         let location = root.join(format!("ts_{name}"));
         std::fs::create_dir_all(&location).expect("tablespace folder");
         if kschema::db::local::running_as_root() {

@@ -446,7 +446,13 @@ async fn a_tablespace_drifted_in_one_tenant_is_that_tenants_change() {
     let apply = kschema(
         &project,
         &db,
-        &["apply", "--tenant", "all", "--allow-hazard", "access-exclusive-lock"],
+        &[
+            "apply",
+            "--tenant",
+            "all",
+            "--allow-hazard",
+            "access-exclusive-lock",
+        ],
     );
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);

@@ -67,7 +67,10 @@ pub(super) fn take_tablespaces(tokens: Vec<TokenWithSpan>) -> (Vec<TokenWithSpan
             .find(|&j| matches!(tokens[code[j]].token, Token::SemiColon))
             .unwrap_or(code.len());
         let word = |j: usize, keyword: &str| {
-            j < end && code.get(j).is_some_and(|&i| is_word(&tokens[i].token, keyword))
+            j < end
+                && code
+                    .get(j)
+                    .is_some_and(|&i| is_word(&tokens[i].token, keyword))
         };
         let declares = if word(k, "CREATE") {
             let mut j = k + 1;
@@ -138,7 +141,9 @@ pub(super) fn take_tablespaces(tokens: Vec<TokenWithSpan>) -> (Vec<TokenWithSpan
                         }
                         t if depth >= 1
                             && declares == Declares::Table
-                            && (is_word(t, "PRIMARY") || is_word(t, "UNIQUE") || is_word(t, "EXCLUDE")) =>
+                            && (is_word(t, "PRIMARY")
+                                || is_word(t, "UNIQUE")
+                                || is_word(t, "EXCLUDE")) =>
                         {
                             inline_key.get_or_insert(place_of(i));
                         }
@@ -209,13 +214,11 @@ mod tests {
 
     #[test]
     fn a_dumps_default_tablespace_goes_to_the_statements_under_it() {
-        let (_, found) = run(
-            "SET default_tablespace = '';\nCREATE TABLE a (id int);\n\
+        let (_, found) = run("SET default_tablespace = '';\nCREATE TABLE a (id int);\n\
              SET default_tablespace = fast;\nCREATE TABLE b (id int);\n\
              CREATE INDEX bi ON b (id);\n\
              ALTER TABLE ONLY b ADD CONSTRAINT b_pkey PRIMARY KEY (id);\n\
-             SET default_tablespace = '';\nCREATE TABLE c (id int);",
-        );
+             SET default_tablespace = '';\nCREATE TABLE c (id int);");
         let statements: Vec<_> = found.clauses.iter().map(|c| c.statement.0).collect();
         assert_eq!(statements, vec![4, 5]);
         // The key's index under the setting cannot be managed: refused.
