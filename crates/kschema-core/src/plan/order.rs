@@ -470,6 +470,7 @@ mod tests {
             partition_key: None,
             partition_of: None,
             partition_columns: Vec::new(),
+            tablespace: None,
         }
     }
 

@@ -108,7 +108,7 @@ pub(super) fn take_tablespaces(tokens: Vec<TokenWithSpan>) -> (Vec<TokenWithSpan
                 let value = if word(k, "RESET") {
                     None
                 } else {
-                    code.get(k + 3).filter(|_| k + 3 < end).map(|&i| i)
+                    code.get(k + 3).filter(|_| k + 3 < end).copied()
                 };
                 default = value.and_then(|i| {
                     let name = match &tokens[i].token {
