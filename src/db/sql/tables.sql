@@ -123,9 +123,12 @@ part_cols AS (
   SELECT a.attrelid,
          json_agg(json_build_object(
            'name', a.attname,
+           -- Its own default; NULL where it dropped its parent's (as
+           -- `c DEFAULT NULL` in its CREATE TABLE leaves it).
            'default', CASE WHEN d.adbin IS NOT NULL
                             AND pg_get_expr(d.adbin, 0) IS DISTINCT FROM pg_get_expr(pd.adbin, 0)
-                           THEN pg_get_expr(d.adbin, 0) END,
+                           THEN pg_get_expr(d.adbin, 0)
+                           WHEN d.adbin IS NULL AND pd.adbin IS NOT NULL THEN 'NULL' END,
            'not_null', a.attnotnull AND NOT pa.attnotnull
          ) ORDER BY a.attnum) AS columns
     FROM tbl
@@ -137,7 +140,8 @@ part_cols AS (
     LEFT JOIN pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
    WHERE a.attgenerated = ''
      AND (a.attnotnull AND NOT pa.attnotnull
-          OR d.adbin IS NOT NULL AND pg_get_expr(d.adbin, 0) IS DISTINCT FROM pg_get_expr(pd.adbin, 0))
+          OR d.adbin IS NOT NULL AND pg_get_expr(d.adbin, 0) IS DISTINCT FROM pg_get_expr(pd.adbin, 0)
+          OR d.adbin IS NULL AND pd.adbin IS NOT NULL)
    GROUP BY a.attrelid
 ),
 -- Column names by number, for constraint and index keys.

@@ -52,18 +52,6 @@ SELECT nspname, kind, name FROM (
    WHERE r.relkind IN ('r', 'p', 'f')
      AND NOT (r.relispartition AND p.relnamespace = c.relnamespace)
   UNION ALL
-  -- A partition's own default and NOT NULL are managed (tables.sql); a
-  -- default its parent has and it dropped is not compared.
-  SELECT r.nspname, 'partition_column', format('%I.%I', r.relname, a.attname)
-    FROM rel r
-    JOIN pg_inherits i ON i.inhrelid = r.oid
-    JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
-    JOIN pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname
-    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-    LEFT JOIN pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
-   WHERE r.relispartition AND a.attgenerated = ''
-     AND d.adbin IS NULL AND pd.adbin IS NOT NULL
-  UNION ALL
   -- A partitioned table's storage parameters (a plain table's are managed).
   SELECT nspname, 'storage_parameters', format('%I (%s)', relname, array_to_string(reloptions, ', '))
     FROM rel WHERE reloptions IS NOT NULL AND relkind = 'p'

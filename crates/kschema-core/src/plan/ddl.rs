@@ -947,9 +947,12 @@ fn partition_column_statements(
                     .find(|(column, _)| column == name)
                     .and_then(|(_, default)| default.as_ref())
             });
+            // `DEFAULT NULL` is how a partition drops its parent's.
             statements.push(match default {
-                Some(default) => alter().text(format!("SET DEFAULT {}", default.sql)),
-                None => alter().text("DROP DEFAULT"),
+                Some(default) if default.sql != "NULL" => {
+                    alter().text(format!("SET DEFAULT {}", default.sql))
+                }
+                _ => alter().text("DROP DEFAULT"),
             });
         }
         let was_not_null = was.is_some_and(|c| c.not_null);

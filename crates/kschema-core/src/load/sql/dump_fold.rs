@@ -502,12 +502,13 @@ fn partition_own_columns(
         let (parent_default, child_default) = (is(p, default), is(c, default));
         let mut options: Vec<ColumnOptionDef> = Vec::new();
         match (&parent_default, &child_default) {
-            (Some(_), None) => {
-                return Err(format!(
-                    "drops its parent's default on column {} (not managed)",
-                    c.name
-                ))
-            }
+            // It dropped its parent's default: `c DEFAULT NULL` says so.
+            (Some(_), None) => options.push(ColumnOptionDef {
+                name: None,
+                option: ColumnOption::Default(sqlparser::ast::Expr::value(
+                    sqlparser::ast::Value::Null,
+                )),
+            }),
             (_, Some(own_default))
                 if parent_default.as_ref().map(|d| d.to_string())
                     != Some(own_default.to_string()) =>

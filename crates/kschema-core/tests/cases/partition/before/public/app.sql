@@ -4,3 +4,7 @@ CREATE TABLE readings (id int, source text DEFAULT 'api', value int, note text) 
 CREATE TABLE readings_api PARTITION OF readings (value DEFAULT 0) FOR VALUES IN ('api');
 CREATE TABLE readings_batch PARTITION OF readings (note NOT NULL) FOR VALUES IN ('batch');
 CREATE TABLE readings_manual PARTITION OF readings FOR VALUES IN ('manual');
+CREATE TABLE readings_sensor PARTITION OF readings (source DEFAULT NULL) FOR VALUES IN ('sensor');
+CREATE TABLE tags (id int, label text DEFAULT 'none') PARTITION BY LIST (id);
+CREATE TABLE tags_1 PARTITION OF tags (label DEFAULT NULL) FOR VALUES IN (1);
+CREATE TABLE tags_2 PARTITION OF tags FOR VALUES IN (2);

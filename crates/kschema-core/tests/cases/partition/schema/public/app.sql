@@ -12,3 +12,10 @@ CREATE TABLE readings_api PARTITION OF readings (value DEFAULT 1, source DEFAULT
 CREATE TABLE readings_batch PARTITION OF readings FOR VALUES IN ('batch');
 CREATE TABLE readings_manual PARTITION OF readings (note NOT NULL, value DEFAULT 5) FOR VALUES IN ('manual');
 CREATE TABLE readings_iot PARTITION OF readings (value DEFAULT 9) FOR VALUES IN ('iot');
+
+-- A partition may drop its parent's default (`DEFAULT NULL`): kept through
+-- the parent's new default, dropped anew, given back.
+CREATE TABLE readings_sensor PARTITION OF readings (source DEFAULT NULL) FOR VALUES IN ('sensor');
+CREATE TABLE tags (id int, label text DEFAULT 'none') PARTITION BY LIST (id);
+CREATE TABLE tags_1 PARTITION OF tags FOR VALUES IN (1);
+CREATE TABLE tags_2 PARTITION OF tags (label DEFAULT NULL) FOR VALUES IN (2);
