@@ -289,3 +289,73 @@ CREATE TRIGGER tasks_touch BEFORE UPDATE ON tasks FOR EACH ROW EXECUTE FUNCTION 
         plan.stdout
     );
 }
+
+/// An enum created again takes along the functions whose arguments or
+/// result are of it (dropped before it, created after, with the views that
+/// call them); a domain or composite type built on it is refused at plan
+/// time, at the enum, before anything runs.
+#[tokio::test]
+async fn an_enum_created_again_takes_its_functions_along_and_refuses_its_domains() {
+    let tenant = "CREATE TYPE state AS ENUM ('open', 'stale', 'done');
+CREATE TABLE tasks (id int PRIMARY KEY, state state NOT NULL DEFAULT 'open');
+CREATE FUNCTION is_open(s state) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT s = 'open' $$;
+CREATE FUNCTION states_of(ids int[]) RETURNS state[] LANGUAGE sql STABLE AS $$ SELECT array_agg(state) FROM tasks WHERE id = ANY (ids) $$;
+CREATE VIEW open_tasks AS SELECT id FROM tasks WHERE is_open(state);
+COMMENT ON FUNCTION is_open(state) IS 'open or not';
+";
+    let project = project_of("", tenant, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, ("", tenant), TENANTS, &[]).await;
+
+    let without_stale = tenant.replace("'open', 'stale', 'done'", "'open', 'done'");
+    project.write("schema/tenant/app.sql", &without_stale);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for expected in [
+        "- drop function is_open(state) before its type state is created again (created again after)",
+        "- drop function states_of(integer[]) before its type state is created again",
+        "+ create function is_open(state)",
+        "- drop view open_tasks",
+    ] {
+        assert!(plan.stdout.contains(expected), "{expected}\n{}", plan.stdout);
+    }
+    let allow = [
+        "--allow-hazard",
+        "rewrites-table",
+        "--allow-hazard",
+        "recreates-object",
+    ];
+    assert_converges(&project, &db, ("", &without_stale), TENANTS, &allow).await;
+
+    // A domain over it: refused before anything runs.
+    let with_domain =
+        format!("{without_stale}CREATE DOMAIN open_state AS state CHECK (VALUE <> 'done');\n");
+    project.write("schema/tenant/app.sql", &with_domain);
+    assert_converges(&project, &db, ("", &with_domain), TENANTS, &allow).await;
+    let fewer = with_domain.replace("'open', 'done'", "'done', 'open'");
+    project.write("schema/tenant/app.sql", &fewer);
+    let before = db.catalog("org_t1").await;
+    let plan = kschema(
+        &project,
+        &db,
+        &[
+            "apply",
+            "--tenant",
+            "all",
+            "--allow-hazard",
+            "rewrites-table",
+        ],
+    );
+    assert_eq!(plan.code, 1, "{}", plan.snapshot());
+    for expected in [
+        "kschema::plan::enum_dependents",
+        "but domain open_state",
+        "app.sql:1",
+    ] {
+        assert!(
+            plan.stderr.contains(expected),
+            "{expected}\n{}",
+            plan.stderr
+        );
+    }
+    assert_eq!(db.catalog("org_t1").await, before);
+}

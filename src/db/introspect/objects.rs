@@ -101,6 +101,7 @@ pub(super) async fn read_functions(
             definition: read(&row, 5)?,
             interface: read(&row, 6)?,
             atomic_body: read(&row, 7)?,
+            types: read(&row, 8)?,
         });
     }
     trace.mark("functions");

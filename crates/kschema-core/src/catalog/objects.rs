@@ -53,6 +53,7 @@ impl LiveStateBuilder {
                 definition,
                 interface: strip_qualifier(&raw.interface, &raw.schema),
                 atomic_body: raw.atomic_body,
+                types: raw.types.into_iter().map(Ident::new).collect(),
             });
     }
 

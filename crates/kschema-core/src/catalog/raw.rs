@@ -96,6 +96,8 @@ pub struct RawFunction {
     /// `pg_get_function_result` and `pg_get_function_arguments`.
     pub interface: String,
     pub atomic_body: bool,
+    /// The types of its own schema its signature uses (by name).
+    pub types: Vec<String>,
 }
 
 impl RawTable {

@@ -186,6 +186,10 @@ pub enum Change {
     },
     DropFunction {
         function: Function,
+        /// Types of its signature this plan creates again: it goes before
+        /// them and is created again after (`CreateFunction`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        before_types: Vec<Ident>,
     },
     CreateTrigger {
         table: Ident,

@@ -179,7 +179,7 @@ fn dropped_objects(
                 });
                 dropped_tables.insert(&view.name);
             }
-            Change::DropFunction { function: from } | Change::RecreateFunction { from, .. } => {
+            Change::DropFunction { function: from, .. } | Change::RecreateFunction { from, .. } => {
                 dropped.insert(Commented::Function {
                     name: from.name.clone(),
                     arguments: from.arguments.clone(),

@@ -134,6 +134,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
     composite::diff_composites(live, desired, &mut changes);
     extension::diff_extensions(live, desired, &mut changes);
     diff_event_triggers(live, desired, &mut changes);
+    routine::recreate_for_recreated_types(live, desired, &mut changes);
     view::diff_views(live, desired, &mut changes);
     policy::diff_policies(live, desired, &mut changes);
     privilege::diff_privileges(live, desired, &mut changes);
@@ -189,6 +190,10 @@ fn recreated_functions(changes: &[Change]) -> BTreeSet<Ident> {
         .iter()
         .filter_map(|change| match change {
             Change::RecreateFunction { from, .. } => Some(from.name.clone()),
+            Change::DropFunction {
+                function,
+                before_types,
+            } if !before_types.is_empty() => Some(function.name.clone()),
             _ => None,
         })
         .collect()

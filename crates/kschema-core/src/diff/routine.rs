@@ -39,6 +39,7 @@ pub(super) fn diff_routines(live: &SchemaModel, desired: &SchemaModel, changes: 
         {
             changes.push(Change::DropFunction {
                 function: function.clone(),
+                before_types: Vec::new(),
             });
         }
     }
@@ -102,6 +103,66 @@ pub(super) fn diff_routines(live: &SchemaModel, desired: &SchemaModel, changes: 
             }
         }
     }
+}
+
+/// A function whose arguments or result are of a type this plan creates
+/// again (an enum whose labels go) is dropped before the type is and
+/// created after it: the old type cannot be dropped while the function
+/// holds it. The views and policies that call it go with it, as for any
+/// function created again (`recreated_functions`).
+pub(super) fn recreate_for_recreated_types(
+    live: &SchemaModel,
+    desired: &SchemaModel,
+    changes: &mut Vec<Change>,
+) {
+    let recreated: BTreeSet<&Ident> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::RecreateEnum { to, .. } => Some(&to.name),
+            _ => None,
+        })
+        .collect();
+    if recreated.is_empty() {
+        return;
+    }
+    let mut found = Vec::new();
+    for function in &desired.functions {
+        let Some(current) = live.function(&function.name, &function.arguments) else {
+            continue;
+        };
+        let types: Vec<Ident> = current
+            .types
+            .iter()
+            .filter(|t| recreated.contains(t))
+            .cloned()
+            .collect();
+        if types.is_empty() {
+            continue;
+        }
+        found.push(Change::DropFunction {
+            function: current.clone(),
+            before_types: types,
+        });
+        found.push(Change::CreateFunction {
+            function: function.clone(),
+        });
+    }
+    let taken: BTreeSet<(&Ident, &str)> = found
+        .iter()
+        .filter_map(|change| match change {
+            Change::CreateFunction { function } => {
+                Some((&function.name, function.arguments.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    changes.retain(|change| match change {
+        Change::ReplaceFunction { to, .. } | Change::RecreateFunction { to, .. } => {
+            !taken.contains(&(&to.name, to.arguments.as_str()))
+        }
+        _ => true,
+    });
+    changes.extend(found);
 }
 
 /// Whether `CREATE OR REPLACE` can turn `from` into `to`: same kind, same

@@ -29,6 +29,10 @@ pub struct Function {
     /// A `BEGIN ATOMIC` body, checked against the tables when created.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub atomic_body: bool,
+    /// The types of its own schema its arguments and result are: one
+    /// created again (an enum whose labels go) takes it along.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<Ident>,
     /// The statement that creates (or replaces) it: the author's text on the
     /// desired side, the definition on the live side.
     pub sql: String,

@@ -657,11 +657,32 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             let (statements, hazards) = routine::recreate_function(from, to);
             step(statements, hazards, TxMode::Transactional)
         }
-        Change::DropFunction { function } => step(
-            vec![routine::drop_function(function)],
-            vec![],
-            TxMode::Transactional,
-        ),
+        Change::DropFunction {
+            function,
+            before_types,
+        } => {
+            let hazards = match before_types.is_empty() {
+                true => vec![],
+                false => vec![Hazard::new(
+                    HazardKind::RecreatesObject,
+                    format!(
+                        "{} {} is dropped before its types are created again ({}) and created after them; privileges of roles that are not managed go with it",
+                        function.kind(),
+                        function.name,
+                        before_types
+                            .iter()
+                            .map(|t| t.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )],
+            };
+            step(
+                vec![routine::drop_function(function)],
+                hazards,
+                TxMode::Transactional,
+            )
+        }
         Change::CreateTrigger { trigger, .. } => step(
             vec![routine::create_trigger(trigger)],
             vec![],

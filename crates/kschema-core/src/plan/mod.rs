@@ -13,6 +13,7 @@ mod column;
 mod composite;
 pub mod ddl;
 mod domain;
+mod enum_dependents;
 mod enum_type;
 mod extension;
 mod generated;
@@ -537,7 +538,7 @@ pub fn object_keys(change: &Change) -> Vec<ObjectKey> {
         Change::CreateFunction { function: to }
         | Change::ReplaceFunction { to, .. }
         | Change::RecreateFunction { to, .. }
-        | Change::DropFunction { function: to } => keys.push(ObjectKey::of_function(to)),
+        | Change::DropFunction { function: to, .. } => keys.push(ObjectKey::of_function(to)),
         Change::CreateTrigger { table, trigger: to }
         | Change::ReplaceTrigger { table, to, .. }
         | Change::DropTrigger { table, trigger: to } => {
@@ -596,8 +597,9 @@ pub fn allowed_by_annotations(scope: &LoadedScope, change: &Change) -> Vec<Hazar
 
 /// What PostgreSQL would refuse in every target it reaches, said at plan
 /// time at the declaration instead: a name a live object kschema does not
-/// manage holds, a type change under a generated column that stays, a
-/// shared schema's change under another schema's view.
+/// manage holds, a type change under a generated column that stays, an
+/// enum created again under a domain or composite type, a shared schema's
+/// change under another schema's view.
 pub fn check_plan(
     plan: &Plan,
     live: &LiveState,
@@ -605,6 +607,7 @@ pub fn check_plan(
 ) -> Result<(), crate::diagnostic::Problem> {
     clash::check_name_clashes(plan, desired)?;
     generated::check_generated_readers(plan, desired)?;
+    enum_dependents::check_enum_dependents(plan, live, desired)?;
     shared_readers::check_shared_readers(plan, live, desired)
 }
 

@@ -33,6 +33,10 @@ enum Phase {
     /// Other constraints and indexes go before the columns they cover are
     /// changed or dropped (and before a same-named replacement is added).
     DropConstraintsAndIndexes,
+    /// A function whose argument or result type is created again goes
+    /// before it (after what calls the function), and comes back in
+    /// `Functions`.
+    DropFunctionsBeforeTypes,
     Renames,
     /// A table partitioned anew goes before it is created again (under its
     /// new name, when renamed too).
@@ -161,6 +165,9 @@ fn phase(change: &Change) -> Phase {
             true => Phase::AtomicFunctions,
             false => Phase::Functions,
         },
+        Change::DropFunction { before_types, .. } if !before_types.is_empty() => {
+            Phase::DropFunctionsBeforeTypes
+        }
         Change::DropFunction { .. } => Phase::DropFunctions,
         Change::CreateEnum { .. }
         | Change::AddEnumValues { .. }

@@ -383,9 +383,34 @@ fn describe_change(change: &Change) -> (char, String) {
             '~',
             format!("drop and create {} {}", to.kind(), to.signature()),
         ),
-        Change::DropFunction { function } => (
+        Change::DropFunction {
+            function,
+            before_types,
+        } => (
             '-',
-            format!("drop {} {}", function.kind(), function.signature()),
+            match before_types.is_empty() {
+                true => format!("drop {} {}", function.kind(), function.signature()),
+                false => format!(
+                    "drop {} {} before its {} {} created again (created again after)",
+                    function.kind(),
+                    function.signature(),
+                    if before_types.len() == 1 {
+                        "type"
+                    } else {
+                        "types"
+                    },
+                    before_types
+                        .iter()
+                        .map(|t| t.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                        + if before_types.len() == 1 {
+                            " is"
+                        } else {
+                            " are"
+                        }
+                ),
+            },
         ),
         Change::CreateTrigger { table, trigger } => {
             ('+', format!("create trigger {} on {table}", trigger.name))

@@ -109,6 +109,8 @@ impl Loader {
                         definition: String::new(),
                         interface: String::new(),
                         atomic_body: routine.atomic,
+                        // Read from the desired state as stored.
+                        types: Vec::new(),
                         sql,
                     });
                 }

@@ -1,0 +1,76 @@
+//! An enum created again (labels removed or reordered) renames the old
+//! type aside, converts its columns and drops it. A live domain or
+//! composite type built on it still holds the old type, so the drop fails
+//! and the target rolls back: said at plan time instead, at the enum's
+//! declaration, with the way out. (Functions taking or returning it are
+//! dropped and created around it: `diff::routine`.)
+
+use super::Plan;
+use crate::catalog::LiveState;
+use crate::diagnostic::Problem;
+use crate::diff::Change;
+use crate::ident::Ident;
+use crate::load::{DesiredState, ObjectKey};
+use crate::model::{ColumnType, SchemaModel};
+
+pub fn check_enum_dependents(
+    plan: &Plan,
+    live: &LiveState,
+    desired: &DesiredState,
+) -> Result<(), Problem> {
+    for target in &plan.targets {
+        let Some(schema) = live.get(&target.target.schema) else {
+            continue;
+        };
+        for step in target.steps.iter() {
+            let Change::RecreateEnum { to, .. } = &step.change else {
+                continue;
+            };
+            let builders = built_on(&schema.model, &to.name);
+            if builders.is_empty() {
+                continue;
+            }
+            let mut problem = Problem::new(
+                "kschema::plan::enum_dependents",
+                format!(
+                    "enum {} is created again in {} (labels go or move), but {} {} built on it: kschema does not convert {} yet, and PostgreSQL would refuse to drop the old enum",
+                    to.name,
+                    target.target,
+                    builders.join(" and "),
+                    if builders.len() == 1 { "is" } else { "are" },
+                    if builders.len() == 1 { "it" } else { "them" },
+                ),
+            )
+            .with_help(
+                "in two applies: first give the domain or composite type another type (or drop it) and keep the labels, then remove or reorder the labels",
+            );
+            let scope = desired.scope_of(&target.target);
+            if let Some(origin) = scope.origins.get(&ObjectKey::Type(to.name.clone())) {
+                problem = problem.at(&origin.file, origin.span, "created again");
+            }
+            return Err(problem);
+        }
+    }
+    Ok(())
+}
+
+/// The domains and composite types of `model` whose base or attribute is
+/// `name` (or an array of it).
+fn built_on(model: &SchemaModel, name: &Ident) -> Vec<String> {
+    let quoted = name.quoted().to_string();
+    let is_it = |data_type: &ColumnType| data_type.element().name() == quoted;
+    let mut builders: Vec<String> = model
+        .domains
+        .values()
+        .filter(|d| is_it(&ColumnType::parse(&d.base)))
+        .map(|d| format!("domain {}", d.name))
+        .collect();
+    builders.extend(
+        model
+            .composites
+            .values()
+            .filter(|c| c.attributes.iter().any(|a| is_it(&a.data_type)))
+            .map(|c| format!("composite type {}", c.name)),
+    );
+    builders
+}
