@@ -397,7 +397,9 @@ fn label(key: &ObjectKey) -> String {
         ObjectKey::Sequence(name) => format!("sequence {name}"),
         ObjectKey::Constraint(table, name) => format!("constraint {name} on {table}"),
         ObjectKey::Table(name) => format!("table {name}"),
-        ObjectKey::Function(name, _) | ObjectKey::Overload(name, _, _) => {
+        ObjectKey::Function(name, _)
+        | ObjectKey::Overload(name, _, _)
+        | ObjectKey::Signature(name, _) => {
             format!("function {name}")
         }
         ObjectKey::Trigger(table, name) => format!("trigger {name} on {table}"),

@@ -354,4 +354,68 @@ CREATE FUNCTION weight(p varchar) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELEC
     );
     assert!(!plan.stdout.contains("weight(priority)"), "{}", plan.stdout);
     assert_converges(&project, &db, (&replaced, &fewer), TENANTS, &[]).await;
+
+    // Each overload keeps its own annotations: the second's allowance
+    // does not reach the first.
+    let renamed = replaced
+        .replace("describe(n int)", "describe(num int)")
+        .replace(
+            "CREATE FUNCTION describe(t text)",
+            "-- kschema:allow-hazard recreates-object\nCREATE FUNCTION describe(words text)",
+        );
+    project.write("schema/public/app.sql", &renamed);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    let line_after = |marker: &str| {
+        let at = plan
+            .stdout
+            .find(marker)
+            .unwrap_or_else(|| panic!("{marker}: {}", plan.stdout));
+        plan.stdout[at..]
+            .lines()
+            .nth(1)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let integer = line_after("drop and create function describe(integer)");
+    let text = line_after("drop and create function describe(text)");
+    assert!(integer.contains("[blocked"), "{integer}\n{}", plan.stdout);
+    assert!(!text.contains("[blocked"), "{text}\n{}", plan.stdout);
+}
+
+/// `-- kschema:` annotations above a function, view, trigger or policy
+/// count as above a table: an allowed hazard is allowed for that object
+/// alone, a misspelt or misplaced one is refused at the comment.
+#[tokio::test]
+async fn annotations_above_routines_and_views_are_read() {
+    let public = "CREATE TABLE events (id int PRIMARY KEY, kind text);
+CREATE MATERIALIZED VIEW kinds AS SELECT DISTINCT kind FROM events;
+";
+    let project = project_of(public, "", &[]);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (public, ""), &[], &[]).await;
+
+    // A new query refills the view: allowed by its own annotation.
+    let annotated = "CREATE TABLE events (id int PRIMARY KEY, kind text);
+-- kschema:allow-hazard refills-view
+CREATE MATERIALIZED VIEW kinds AS SELECT DISTINCT lower(kind) AS kind FROM events;
+";
+    project.write("schema/public/app.sql", annotated);
+    let plan = kschema(&project, &db, &["plan"]);
+    assert!(plan.stdout.contains("refills-view"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("[blocked"), "{}", plan.stdout);
+    assert_converges(&project, &db, (annotated, ""), &[], &[]).await;
+
+    for (annotation, expected) in [
+        ("-- kschema:allow-hazzard refills-view", "kschema::annotation::unknown"),
+        ("-- kschema:renamed-from old_kinds", "kschema::annotation::misplaced"),
+    ] {
+        project.write(
+            "schema/public/app.sql",
+            &annotated.replace("-- kschema:allow-hazard refills-view", annotation),
+        );
+        let plan = kschema(&project, &db, &["plan"]);
+        assert_eq!(plan.code, 1, "{}", plan.snapshot());
+        assert!(plan.stderr.contains(expected), "{expected}: {}", plan.stderr);
+        assert!(plan.stderr.contains("app.sql:"), "{}", plan.stderr);
+    }
 }

@@ -443,7 +443,16 @@ fn name_overloads(
             }
             return Err(problem);
         };
+        // Its place among the overloads gives way to its types: each
+        // keeps its own annotations (`plan::object_keys`).
+        let place = ObjectKey::of_function(function);
         function.arguments = crate::normalize::qualifier::strip_qualifier(arguments, schema);
+        if let Some(origin) = scope.origins.remove(&place) {
+            scope.origins.insert(
+                ObjectKey::Signature(function.name.clone(), function.arguments.clone()),
+                origin,
+            );
+        }
     }
     Ok(())
 }

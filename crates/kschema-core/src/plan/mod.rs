@@ -538,7 +538,12 @@ pub fn object_keys(change: &Change) -> Vec<ObjectKey> {
         Change::CreateFunction { function: to }
         | Change::ReplaceFunction { to, .. }
         | Change::RecreateFunction { to, .. }
-        | Change::DropFunction { function: to, .. } => keys.push(ObjectKey::of_function(to)),
+        | Change::DropFunction { function: to, .. } => {
+            // A lone function by its name and count; one of same-count
+            // overloads by its types (see `materialize::name_overloads`).
+            keys.push(ObjectKey::of_function(to));
+            keys.push(ObjectKey::Signature(to.name.clone(), to.arguments.clone()));
+        }
         Change::CreateTrigger { table, trigger: to }
         | Change::ReplaceTrigger { table, to, .. }
         | Change::DropTrigger { table, trigger: to } => {

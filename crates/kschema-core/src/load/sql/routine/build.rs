@@ -9,6 +9,7 @@
 //! trigger's table depend on what came before; a function per kind inside
 //! it is the next split.
 
+use crate::load::statements::Comment;
 use sqlparser::tokenizer::Token;
 
 use miette::SourceSpan;
@@ -72,6 +73,8 @@ impl Loader {
                 None => routine.replacing_text(),
             };
             let span = routine.file.span_between(routine.start, routine.end);
+            let leading: Vec<&Comment> = routine.leading_comments.iter().collect();
+            let annotations = self.annotations(&routine.file, &leading);
             let origin = Origin {
                 file: routine.file.clone(),
                 span: SourceSpan::new(
@@ -82,8 +85,20 @@ impl Loader {
                             .unwrap_or(span.len()),
                     ),
                 ),
-                annotations: Annotations::default(),
+                annotations,
             };
+            // A rename or a conversion means nothing here: refused, not
+            // ignored.
+            if origin.annotations.renamed_from.is_some() || origin.annotations.using.is_some() {
+                self.problems.push(
+                    Problem::new(
+                        "kschema::annotation::misplaced",
+                        format!("a {what} takes no `renamed-from` or `using` annotation"),
+                    )
+                    .at(&routine.file, origin.span, "annotated above")
+                    .with_help("`renamed-from` renames tables and columns, `using` converts a column's values; a function, view, trigger or policy takes `-- kschema:allow-hazard …`"),
+                );
+            }
             match &routine.kind {
                 RoutineKind::Function { procedure, inputs } => {
                     // Overloads with as many arguments are told apart by

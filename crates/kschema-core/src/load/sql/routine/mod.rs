@@ -13,6 +13,7 @@ use sqlparser::tokenizer::{Token, TokenWithSpan, Whitespace};
 use crate::diagnostic::SourceFile;
 use crate::ident::Ident;
 use crate::load::dump::{dotted_name, is_word};
+use crate::load::statements::{statement_places_in, Comment};
 use crate::model::TriggerFiring;
 
 mod build;
@@ -79,6 +80,9 @@ pub(crate) struct DeclaredRoutine {
     pub or_replace: bool,
     /// A `BEGIN ATOMIC` body.
     pub atomic: bool,
+    /// The comments on the lines right above it (its `-- kschema:`
+    /// annotations among them).
+    pub leading_comments: Vec<Comment>,
 }
 
 impl DeclaredRoutine {
@@ -129,6 +133,9 @@ pub(crate) fn take_routines(
     // Inside a `BEGIN ATOMIC … END` body, whose statements end in `;` too.
     let mut atomic_depth: Option<usize> = None;
     let mut atomic = false;
+    // The line of the last statement's `;`: a comment after it on that
+    // line is that statement's, not the next one's.
+    let mut ended_on: u64 = 0;
     for token in tokens {
         let ends = matches!(token.token, Token::SemiColon);
         if let Token::Word(w) = &token.token {
@@ -154,9 +161,14 @@ pub(crate) fn take_routines(
             .iter()
             .filter(|t| !matches!(t.token, Token::Whitespace(_)))
             .collect();
+        let line = statement.last().map_or(0, |t| t.span.start.line);
         match routine_of(&words, file) {
             Some(routine) => {
-                taken.push(DeclaredRoutine { atomic, ..routine });
+                taken.push(DeclaredRoutine {
+                    atomic,
+                    leading_comments: leading_comments(&statement, ended_on),
+                    ..routine
+                });
                 kept.extend(
                     statement
                         .drain(..)
@@ -166,6 +178,7 @@ pub(crate) fn take_routines(
             None => kept.append(&mut statement),
         }
         atomic = false;
+        ended_on = line;
     }
     // A last statement without `;`.
     let words: Vec<&TokenWithSpan> = statement
@@ -174,7 +187,10 @@ pub(crate) fn take_routines(
         .collect();
     match routine_of(&words, file) {
         Some(routine) => {
-            taken.push(routine);
+            taken.push(DeclaredRoutine {
+                leading_comments: leading_comments(&statement, ended_on),
+                ..routine
+            });
             kept.extend(statement.into_iter().filter(|t| {
                 matches!(t.token, Token::Whitespace(Whitespace::Newline) | Token::EOF)
             }));
@@ -182,6 +198,20 @@ pub(crate) fn take_routines(
         None => kept.append(&mut statement),
     }
     (kept, taken)
+}
+
+/// The comments right above a statement (`statement`: its tokens from
+/// just after the previous `;`), as for any other statement
+/// (`statement_places_in`), but for one on the previous `;`'s line.
+fn leading_comments(statement: &[TokenWithSpan], ended_on: u64) -> Vec<Comment> {
+    statement_places_in(statement)
+        .into_iter()
+        .next()
+        .map(|place| place.leading_comments)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|comment| comment.line != ended_on)
+        .collect()
 }
 
 fn last_word_is(tokens: &[TokenWithSpan], keyword: &str) -> bool {
@@ -218,6 +248,7 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
             name_at: place(words[0]),
             or_replace: true,
             atomic: false,
+            leading_comments: Vec::new(),
         });
     }
     // Comments on what sqlparser does not read (tables and columns are
@@ -239,6 +270,7 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
             name_at: place(words[2]),
             or_replace: true,
             atomic: false,
+            leading_comments: Vec::new(),
         });
     }
     if word(0, "ALTER") && word(1, "EVENT") && word(2, "TRIGGER") {
@@ -270,6 +302,7 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
             name_at: place(words[3]),
             or_replace: true,
             atomic: false,
+            leading_comments: Vec::new(),
         });
     }
     if !word(0, "CREATE") {
@@ -387,6 +420,7 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
         name_at,
         or_replace,
         atomic: false,
+        leading_comments: Vec::new(),
     })
 }
 
