@@ -406,8 +406,14 @@ CREATE MATERIALIZED VIEW kinds AS SELECT DISTINCT lower(kind) AS kind FROM event
     assert_converges(&project, &db, (annotated, ""), &[], &[]).await;
 
     for (annotation, expected) in [
-        ("-- kschema:allow-hazzard refills-view", "kschema::annotation::unknown"),
-        ("-- kschema:renamed-from old_kinds", "kschema::annotation::misplaced"),
+        (
+            "-- kschema:allow-hazzard refills-view",
+            "kschema::annotation::unknown",
+        ),
+        (
+            "-- kschema:renamed-from old_kinds",
+            "kschema::annotation::misplaced",
+        ),
     ] {
         project.write(
             "schema/public/app.sql",
@@ -415,7 +421,49 @@ CREATE MATERIALIZED VIEW kinds AS SELECT DISTINCT lower(kind) AS kind FROM event
         );
         let plan = kschema(&project, &db, &["plan"]);
         assert_eq!(plan.code, 1, "{}", plan.snapshot());
-        assert!(plan.stderr.contains(expected), "{expected}: {}", plan.stderr);
+        assert!(
+            plan.stderr.contains(expected),
+            "{expected}: {}",
+            plan.stderr
+        );
         assert!(plan.stderr.contains("app.sql:"), "{}", plan.stderr);
     }
+}
+
+/// A function dropped and created again that a generated column calls is
+/// refused at plan time (its expression cannot be taken off and put back
+/// as a default's, check's or index's can), before anything runs.
+#[tokio::test]
+async fn a_function_a_generated_column_calls_is_not_dropped_under_it() {
+    let public = "CREATE FUNCTION norm(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(t) $$;
+CREATE TABLE people (id int PRIMARY KEY, email text, normal text GENERATED ALWAYS AS (norm(email)) STORED);
+";
+    let project = project_of(public, "", &[]);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (public, ""), &[], &[]).await;
+    project.write(
+        "schema/public/app.sql",
+        &public
+            .replace("norm(t text)", "norm(s text)")
+            .replace("lower(t)", "lower(s)"),
+    );
+    let before = db.catalog("public").await;
+    let apply = kschema(
+        &project,
+        &db,
+        &["apply", "--allow-hazard", "recreates-object"],
+    );
+    assert_eq!(apply.code, 1, "{}", apply.snapshot());
+    for expected in [
+        "kschema::plan::generated_caller",
+        "people.normal",
+        "app.sql:1",
+    ] {
+        assert!(
+            apply.stderr.contains(expected),
+            "{expected}: {}",
+            apply.stderr
+        );
+    }
+    assert_eq!(db.catalog("public").await, before);
 }

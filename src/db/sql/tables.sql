@@ -257,6 +257,48 @@ idx AS (
     LEFT JOIN index_include ii ON ii.indexrelid = ix.indexrelid
    GROUP BY ix.indrelid
 ),
+-- What of the table calls a function of its own schema — a column's
+-- default or generated expression, a constraint, an index — by the
+-- function's name: it goes and comes back around one dropped and created
+-- again. An index behind a constraint is the constraint's; a partition's
+-- copy of its parent's index is the parent's.
+fn_users AS (
+  SELECT u.relid,
+         json_agg(json_build_object('function', u.proname, 'kind', u.kind, 'name', u.name)
+                  ORDER BY u.kind, u.name, u.proname) AS users
+    FROM (
+      SELECT tbl.oid AS relid, f.proname::text AS proname,
+             CASE WHEN a.attgenerated <> '' THEN 'generated' ELSE 'default' END AS kind,
+             a.attname::text AS name
+        FROM tbl
+        JOIN pg_attrdef ad ON ad.adrelid = tbl.oid
+        JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+        JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
+                        AND d.refclassid = 'pg_proc'::regclass
+        JOIN pg_proc f ON f.oid = d.refobjid AND f.pronamespace = tbl.relnamespace
+      UNION
+      SELECT tbl.oid, f.proname::text, 'constraint', con.conname::text
+        FROM tbl
+        JOIN pg_constraint con ON con.conrelid = tbl.oid
+        JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = con.oid
+                        AND d.refclassid = 'pg_proc'::regclass
+        JOIN pg_proc f ON f.oid = d.refobjid AND f.pronamespace = tbl.relnamespace
+      UNION
+      SELECT tbl.oid, f.proname::text,
+             CASE WHEN own.oid IS NULL THEN 'index' ELSE 'constraint' END,
+             coalesce(own.conname, ic.relname)::text
+        FROM tbl
+        JOIN pg_index ix ON ix.indrelid = tbl.oid
+        JOIN pg_class ic ON ic.oid = ix.indexrelid
+        LEFT JOIN pg_constraint own ON own.conindid = ix.indexrelid AND own.conrelid = tbl.oid
+                                   AND own.contype IN ('p', 'u', 'x')
+        JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = ix.indexrelid
+                        AND d.refclassid = 'pg_proc'::regclass
+        JOIN pg_proc f ON f.oid = d.refobjid AND f.pronamespace = tbl.relnamespace
+       WHERE NOT EXISTS (SELECT 1 FROM pg_inherits inh WHERE inh.inhrelid = ix.indexrelid)
+    ) u
+   GROUP BY u.relid
+),
 -- Triggers: PostgreSQL's own definition (its schema's qualifiers are left
 -- out by the reader, which knows the schema), and the function they run
 -- when it is in the table's schema.
@@ -354,6 +396,7 @@ SELECT tbl.oid,
          'partition_of', parent.relname,
          'partition_bound', CASE WHEN rel.relispartition THEN pg_get_expr(rel.relpartbound, 0) END,
          'partition_columns', coalesce(part_cols.columns, '[]'),
+         'function_users', coalesce(fn_users.users, '[]'),
          'sequence_notes', coalesce(sequence_notes.notes, '[]')
        )::text AS document
   FROM tbl
@@ -362,6 +405,7 @@ SELECT tbl.oid,
   LEFT JOIN pg_class parent ON parent.oid = inh.inhparent
   LEFT JOIN cols ON cols.attrelid = tbl.oid
   LEFT JOIN part_cols ON part_cols.attrelid = tbl.oid
+  LEFT JOIN fn_users ON fn_users.relid = tbl.oid
   LEFT JOIN cons ON cons.conrelid = tbl.oid
   LEFT JOIN idx ON idx.indrelid = tbl.oid
   LEFT JOIN trg ON trg.tgrelid = tbl.oid

@@ -58,6 +58,10 @@ pub struct RawTable {
     /// A partition's columns with a default or NOT NULL of their own.
     #[serde(default)]
     pub partition_columns: Vec<RawPartitionColumn>,
+    /// What calls a function of the table's schema (kind: `default`,
+    /// `generated`, `constraint`, `index`).
+    #[serde(default)]
+    pub function_users: Vec<RawFunctionUser>,
     /// What the columns' own sequences hold beyond the model (a serial's
     /// options, a type other than the column's), each `table.column
     /// (…)`: listed as not compared.
@@ -71,6 +75,13 @@ pub struct RawPolicy {
     pub definition: String,
     #[serde(default)]
     pub calls: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct RawFunctionUser {
+    pub function: String,
+    pub kind: String,
+    pub name: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

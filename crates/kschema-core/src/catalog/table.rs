@@ -7,10 +7,10 @@ use std::sync::Arc;
 use super::{LiveStateBuilder, ParsedTable, RawConstraint, RawTable};
 use crate::ident::Ident;
 use crate::model::{
-    Column, ColumnType, Constraint, ConstraintKind, Deferrable, ForeignKey, Grant, GrantObject,
-    Identity, Index, IndexExpr, IndexKey, PartitionColumn, PartitionOf, Policy, ReferentialAction,
-    ReplicaIdentity, RowSecurity, SchemaName, SchemaRef, SqlExpr, Table, TableRef, Trigger,
-    TriggerFiring,
+    CallerKind, Column, ColumnType, Constraint, ConstraintKind, Deferrable, ForeignKey,
+    FunctionCaller, Grant, GrantObject, Identity, Index, IndexExpr, IndexKey, PartitionColumn,
+    PartitionOf, Policy, ReferentialAction, ReplicaIdentity, RowSecurity, SchemaName, SchemaRef,
+    SqlExpr, Table, TableRef, Trigger, TriggerFiring,
 };
 use crate::normalize::expr::{canonicalize_text, ExprContext};
 use crate::unmanaged::{UnmanagedKind, UnmanagedObject};
@@ -159,6 +159,27 @@ impl LiveStateBuilder {
                 not_null: c.not_null,
             })
             .collect();
+        let mut function_callers = Vec::new();
+        for user in std::mem::take(&mut raw.function_users) {
+            let kind = match user.kind.as_str() {
+                "default" => CallerKind::Default,
+                "generated" => CallerKind::Generated,
+                "constraint" => CallerKind::Constraint,
+                "index" => CallerKind::Index,
+                other => {
+                    self.errors.push(format!(
+                        "function caller {}: unknown kind {other:?}",
+                        user.name
+                    ));
+                    continue;
+                }
+            };
+            function_callers.push(FunctionCaller {
+                function: Ident::new(user.function),
+                kind,
+                name: Ident::new(user.name),
+            });
+        }
         // A partition's columns are its parent's.
         let own_columns = if partition_of.is_some() {
             Vec::new()
@@ -306,6 +327,7 @@ impl LiveStateBuilder {
                 partition_of,
                 partition_columns,
                 tablespace,
+                function_callers,
             },
             indexes,
             grants,

@@ -12,6 +12,30 @@ use crate::seed_value::SeedValue;
 
 use super::AttributeStep;
 
+/// What calls a function dropped and created again, taken off before the
+/// drop and put back after the create as it is live — unless the plan
+/// drops or changes it itself (later, in its own place): then only taken
+/// off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "caller", rename_all = "snake_case")]
+pub enum CallerAround {
+    Default {
+        table: Ident,
+        column: Ident,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        put_back: Option<SqlExpr>,
+    },
+    Constraint {
+        table: Ident,
+        constraint: Constraint,
+        put_back: bool,
+    },
+    Index {
+        index: Index,
+        put_back: bool,
+    },
+}
+
 /// One difference between live and desired state, relative to one schema.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
@@ -183,6 +207,10 @@ pub enum Change {
     RecreateFunction {
         from: Function,
         to: Function,
+        /// The defaults, constraints and indexes calling it: taken off
+        /// before the drop, put back after the create.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        callers: Vec<CallerAround>,
     },
     DropFunction {
         function: Function,

@@ -21,7 +21,7 @@ use crate::ident::Ident;
 use crate::model::{Constraint, ReplicaIdentity, SchemaModel, Table};
 
 mod change;
-pub use change::{Change, ColumnChange, EnumColumn, RowUpdate};
+pub use change::{CallerAround, Change, ColumnChange, EnumColumn, RowUpdate};
 mod comment;
 mod composite;
 pub use composite::AttributeStep;
@@ -135,6 +135,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
     extension::diff_extensions(live, desired, &mut changes);
     diff_event_triggers(live, desired, &mut changes);
     routine::recreate_for_recreated_types(live, desired, &mut changes);
+    routine::take_callers_along(live, &mut changes);
     view::diff_views(live, desired, &mut changes);
     policy::diff_policies(live, desired, &mut changes);
     privilege::diff_privileges(live, desired, &mut changes);

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use super::Change;
+use super::{CallerAround, Change};
 use crate::ident::Ident;
-use crate::model::{Function, SchemaModel, TriggerFiring};
+use crate::model::{CallerKind, Function, SchemaModel, TriggerFiring};
 
 pub(super) fn diff_routines(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
     // Functions whose drop and create takes their triggers with them.
@@ -28,6 +28,7 @@ pub(super) fn diff_routines(live: &SchemaModel, desired: &SchemaModel, changes: 
                 changes.push(Change::RecreateFunction {
                     from: current.clone(),
                     to: function.clone(),
+                    callers: Vec::new(),
                 })
             }
         }
@@ -163,6 +164,90 @@ pub(super) fn recreate_for_recreated_types(
         _ => true,
     });
     changes.extend(found);
+}
+
+/// The defaults, constraints and indexes of the schema's tables that call
+/// a function dropped and created again go on its change: taken off before
+/// the drop, put back after (`CallerAround`). One the plan drops or
+/// changes itself is only taken off. (A generated column calling it is
+/// refused at plan time: `plan::generated`.)
+pub(super) fn take_callers_along(live: &SchemaModel, changes: &mut [Change]) {
+    let mut changed_defaults: BTreeSet<(Ident, Ident)> = BTreeSet::new();
+    let mut changed_constraints: BTreeSet<(Ident, Ident)> = BTreeSet::new();
+    let mut changed_indexes: BTreeSet<Ident> = BTreeSet::new();
+    let mut dropped_tables: BTreeSet<Ident> = BTreeSet::new();
+    for change in changes.iter() {
+        match change {
+            Change::AlterColumn {
+                table,
+                to,
+                kind: super::ColumnChange::Default,
+                ..
+            } => {
+                changed_defaults.insert((table.clone(), to.name.clone()));
+            }
+            Change::DropColumn { table, column } => {
+                changed_defaults.insert((table.clone(), column.name.clone()));
+            }
+            Change::DropConstraint { table, constraint } => {
+                changed_constraints.insert((table.clone(), constraint.name.clone()));
+            }
+            Change::DropIndex { index } => {
+                changed_indexes.insert(index.name.clone());
+            }
+            Change::DropTable { table } | Change::DropTableToRepartition { table } => {
+                dropped_tables.insert(table.name.clone());
+            }
+            _ => {}
+        }
+    }
+    for change in changes.iter_mut() {
+        let Change::RecreateFunction { from, callers, .. } = change else {
+            continue;
+        };
+        // A partition's defaults, constraints and indexes are its
+        // parent's copies: taken off and put back with the parent's.
+        for (name, table) in live.tables.iter().filter(|(_, t)| t.partition_of.is_none()) {
+            let kept = !dropped_tables.contains(name);
+            for caller in table
+                .function_callers
+                .iter()
+                .filter(|c| c.function == from.name)
+            {
+                let key = (name.clone(), caller.name.clone());
+                match caller.kind {
+                    CallerKind::Default => callers.push(CallerAround::Default {
+                        table: name.clone(),
+                        column: caller.name.clone(),
+                        put_back: table
+                            .column(&caller.name)
+                            .and_then(|c| c.default.clone())
+                            .filter(|_| kept && !changed_defaults.contains(&key)),
+                    }),
+                    CallerKind::Constraint => {
+                        if let Some(constraint) =
+                            table.constraints.iter().find(|c| c.name == caller.name)
+                        {
+                            callers.push(CallerAround::Constraint {
+                                table: name.clone(),
+                                constraint: constraint.clone(),
+                                put_back: kept && !changed_constraints.contains(&key),
+                            });
+                        }
+                    }
+                    CallerKind::Index => {
+                        if let Some(index) = live.indexes.get(&caller.name) {
+                            callers.push(CallerAround::Index {
+                                index: index.clone(),
+                                put_back: kept && !changed_indexes.contains(&caller.name),
+                            });
+                        }
+                    }
+                    CallerKind::Generated => {}
+                }
+            }
+        }
+    }
 }
 
 /// Whether `CREATE OR REPLACE` can turn `from` into `to`: same kind, same

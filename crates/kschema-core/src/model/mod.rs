@@ -215,6 +215,29 @@ pub struct Table {
     /// is where its new partitions go.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tablespace: Option<Ident>,
+    /// What of it calls a function of its schema (read live): taken off
+    /// and put back around that function dropped and created again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub function_callers: Vec<FunctionCaller>,
+}
+
+/// A column default, generated column, constraint or index that calls a
+/// function of its table's schema.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunctionCaller {
+    pub function: Ident,
+    pub kind: CallerKind,
+    /// The column, constraint or index.
+    pub name: Ident,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallerKind {
+    Default,
+    Generated,
+    Constraint,
+    Index,
 }
 
 /// What a partition's column sets for itself.

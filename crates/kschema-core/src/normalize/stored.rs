@@ -268,6 +268,8 @@ fn adopt_table(desired: &Table, stored: &Table) -> Result<Table, String> {
         partition_of: stored.partition_of.clone(),
         partition_columns: stored.partition_columns.clone(),
         tablespace: stored.tablespace.clone(),
+        // Read for the live side, where they are taken off and put back.
+        function_callers: Vec::new(),
         policies: desired
             .policies
             .iter()
@@ -390,6 +392,7 @@ mod tests {
                 partition_of: None,
                 partition_columns: Vec::new(),
                 tablespace: None,
+                function_callers: Vec::new(),
             },
         );
         model

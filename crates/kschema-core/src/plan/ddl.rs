@@ -19,10 +19,11 @@ use super::column::{add_constraint, alter_column, is_volatile};
 pub use super::column::{type_change_effects, TypeChangeEffects};
 use super::{composite, domain, enum_type, extension, privilege, routine, view, Step, TxMode};
 use crate::definition::{
-    column_definition, comment_on, comment_on_object, create_index, create_index_on, create_table,
-    replica_identity, sequence_options, storage_parameter_list, ExprStyle,
+    column_definition, comment_on, comment_on_object, constraint_sql, create_index,
+    create_index_on, create_table, replica_identity, sequence_options, storage_parameter_list,
+    ExprStyle,
 };
-use crate::diff::{domain_steps, Change};
+use crate::diff::{domain_steps, CallerAround, Change};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
 use crate::model::IndexExpr;
@@ -653,8 +654,11 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             vec![],
             TxMode::Transactional,
         ),
-        Change::RecreateFunction { from, to } => {
-            let (statements, hazards) = routine::recreate_function(from, to);
+        Change::RecreateFunction { from, to, callers } => {
+            let (recreate, mut hazards) = routine::recreate_function(from, to);
+            let (take_off, put_back, caller_hazards) = callers_around(callers);
+            hazards.extend(caller_hazards);
+            let statements = take_off.into_iter().chain(recreate).chain(put_back).collect();
             step(statements, hazards, TxMode::Transactional)
         }
         Change::DropFunction {
@@ -1070,6 +1074,82 @@ pub fn key_text(key: &[(Ident, SeedValue)]) -> String {
         .map(|(c, v)| format!("{c} = {}", v.display()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// What calls a function dropped and created again: the statements that
+/// take it off before the drop (`IF EXISTS`: the plan may have dropped it
+/// already) and put it back after the create, as it is live, and what
+/// putting it back costs.
+fn callers_around(callers: &[CallerAround]) -> (Vec<Sql>, Vec<Sql>, Vec<Hazard>) {
+    let (mut take_off, mut put_back, mut hazards) = (Vec::new(), Vec::new(), Vec::new());
+    for caller in callers {
+        match caller {
+            CallerAround::Default {
+                table,
+                column,
+                put_back: default,
+            } => {
+                let alter =
+                    || alter_table(table).text(format!(" ALTER COLUMN {} ", column.quoted()));
+                take_off.push(alter().text("DROP DEFAULT"));
+                if let Some(default) = default {
+                    put_back.push(alter().text(format!("SET DEFAULT {}", default.sql)));
+                }
+            }
+            CallerAround::Constraint {
+                table,
+                constraint,
+                put_back: again,
+            } => {
+                take_off.push(alter_table(table).text(format!(
+                    " DROP CONSTRAINT IF EXISTS {}",
+                    constraint.name.quoted()
+                )));
+                if *again {
+                    let add = constraint_sql(
+                        alter_table(table).text(" ADD "),
+                        constraint,
+                        true,
+                        ExprStyle::Authored,
+                    );
+                    put_back.push(match constraint.validated {
+                        true => add,
+                        false => add.text(" NOT VALID"),
+                    });
+                    if constraint.validated {
+                        hazards.push(Hazard::new(
+                            HazardKind::ValidatesConstraint,
+                            format!(
+                                "checks every row of {table} against {} again, inside the transaction (its function is created again)",
+                                constraint.name
+                            ),
+                        ));
+                    }
+                }
+            }
+            CallerAround::Index {
+                index,
+                put_back: again,
+            } => {
+                take_off.push(
+                    Sql::new()
+                        .text("DROP INDEX IF EXISTS ")
+                        .qualified(&index.name),
+                );
+                if *again {
+                    put_back.push(create_index(index, false, ExprStyle::Authored));
+                    hazards.push(Hazard::new(
+                        HazardKind::BuildsIndex,
+                        format!(
+                            "builds index {} on {} again inside the transaction, writes to it waiting (its function is created again)",
+                            index.name, index.table
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    (take_off, put_back, hazards)
 }
 
 pub(super) fn alter_table(table: &Ident) -> Sql {

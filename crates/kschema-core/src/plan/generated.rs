@@ -1,7 +1,10 @@
 //! A column whose type the plan changes while a live stored generated
 //! column reads it: PostgreSQL refuses the type change ("cannot alter
 //! type of a column used by a generated column"), so every such target
-//! would fail at apply. Said at plan time instead, with the way out.
+//! would fail at apply. Likewise a function dropped and created again
+//! that a live generated column calls (its expression cannot be taken off
+//! and put back, as a default's can). Said at plan time instead, with the
+//! way out.
 
 use std::collections::BTreeSet;
 
@@ -88,6 +91,61 @@ pub fn check_generated_readers(plan: &Plan, desired: &DesiredState) -> Result<()
                 }
                 return Err(problem);
             }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a plan that drops and creates again a function a live
+/// generated column calls: PostgreSQL refuses the drop.
+pub fn check_generated_callers(
+    plan: &Plan,
+    live: &crate::catalog::LiveState,
+    desired: &DesiredState,
+) -> Result<(), Problem> {
+    for target in &plan.targets {
+        let Some(schema) = live.get(&target.target.schema) else {
+            continue;
+        };
+        for step in target.steps.iter() {
+            let function = match &step.change {
+                Change::RecreateFunction { from, .. } => from,
+                Change::DropFunction {
+                    function,
+                    before_types,
+                } if !before_types.is_empty() => function,
+                _ => continue,
+            };
+            let caller = schema.model.tables.iter().find_map(|(table, t)| {
+                t.function_callers
+                    .iter()
+                    .find(|c| {
+                        c.function == function.name && c.kind == crate::model::CallerKind::Generated
+                    })
+                    .map(|c| (table, &c.name))
+            });
+            let Some((table, column)) = caller else {
+                continue;
+            };
+            let mut problem = Problem::new(
+                "kschema::plan::generated_caller",
+                format!(
+                    "the plan drops and creates again {} {} in {}, but the generated column {table}.{column} calls it: PostgreSQL refuses the drop",
+                    function.kind(),
+                    function.name,
+                    target.target
+                ),
+            )
+            .with_help(format!(
+                "in two applies: first without {column} in the files (or computed without {}), then the function's new form",
+                function.name
+            ));
+            let scope = desired.scope_of(&target.target);
+            let key = ObjectKey::Function(function.name.clone(), function.inputs);
+            if let Some(origin) = scope.origins.get(&key) {
+                problem = problem.at(&origin.file, origin.span, "created again");
+            }
+            return Err(problem);
         }
     }
     Ok(())

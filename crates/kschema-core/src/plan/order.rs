@@ -478,6 +478,7 @@ mod tests {
             partition_of: None,
             partition_columns: Vec::new(),
             tablespace: None,
+            function_callers: Vec::new(),
         }
     }
 

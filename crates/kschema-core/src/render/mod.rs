@@ -379,10 +379,30 @@ fn describe_change(change: &Change) -> (char, String) {
         Change::ReplaceFunction { to, .. } => {
             ('~', format!("replace {} {}", to.kind(), to.signature()))
         }
-        Change::RecreateFunction { to, .. } => (
-            '~',
-            format!("drop and create {} {}", to.kind(), to.signature()),
-        ),
+        Change::RecreateFunction { to, callers, .. } => {
+            let mut text = format!("drop and create {} {}", to.kind(), to.signature());
+            if !callers.is_empty() {
+                let named: Vec<String> = callers
+                    .iter()
+                    .map(|caller| match caller {
+                        crate::diff::CallerAround::Default { table, column, .. } => {
+                            format!("default of {table}.{column}")
+                        }
+                        crate::diff::CallerAround::Constraint {
+                            table, constraint, ..
+                        } => format!("constraint {} on {table}", constraint.name),
+                        crate::diff::CallerAround::Index { index, .. } => {
+                            format!("index {}", index.name)
+                        }
+                    })
+                    .collect();
+                text.push_str(&format!(
+                    ", taking off and putting back what calls it: {}",
+                    named.join(", ")
+                ));
+            }
+            ('~', text)
+        }
         Change::DropFunction {
             function,
             before_types,

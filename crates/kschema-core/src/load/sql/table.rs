@@ -490,6 +490,7 @@ impl Loader {
                 partition_of,
                 partition_columns,
                 tablespace: self.tablespace_of(declared),
+                function_callers: Vec::new(),
             },
             fks,
         ))
