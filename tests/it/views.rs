@@ -408,3 +408,42 @@ async fn a_shared_change_under_tenant_views_is_refused_at_plan_time() {
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
     assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
 }
+
+/// A shared view that must be created again (a column left out, which
+/// `CREATE OR REPLACE` cannot do) while tenant views read it is refused at
+/// plan time, at the view, naming the readers; one the tenants do not
+/// read is created again freely.
+#[tokio::test]
+async fn a_shared_view_created_again_under_tenant_views_is_refused_at_plan_time() {
+    const TENANTS: &[&str] = &["a"];
+    let public = "CREATE TABLE prices (id int PRIMARY KEY, amount int, note text);
+CREATE VIEW priced AS SELECT id, amount, note FROM prices;
+CREATE VIEW noted AS SELECT id, note FROM prices;
+";
+    let tenant = "CREATE VIEW amounts AS SELECT id, amount FROM priced;\n";
+    let project = crate::support::project_of(public, tenant, TENANTS);
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+
+    // Nobody else reads noted: created again.
+    let narrower = public.replace("SELECT id, note FROM", "SELECT id FROM");
+    project.write("schema/public/app.sql", &narrower);
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+
+    let without_note = narrower.replace("SELECT id, amount, note FROM", "SELECT id, amount FROM");
+    project.write("schema/public/app.sql", &without_note);
+    let before = db.catalog("public").await;
+    let run = kschema(&project, &db, &["apply"]);
+    assert_eq!(run.code, 1, "{}", run.snapshot());
+    for expected in [
+        "kschema::plan::shared_reader",
+        "view priced",
+        "org_a.amounts",
+        "schema/public/app.sql:2",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}\n{}", run.stderr);
+    }
+    assert_eq!(db.catalog("public").await, before);
+}

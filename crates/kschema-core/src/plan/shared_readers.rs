@@ -1,5 +1,5 @@
 //! A shared schema's change to a column (its type, or dropping it, or its
-//! table) that another schema's live view reads: PostgreSQL refuses it
+//! table, or a view created again) that another schema's live view reads: PostgreSQL refuses it
 //! ("cannot alter type of a column used by a view or rule", "other objects
 //! depend on it") in the shared schema's transaction, which runs first, so
 //! the whole apply would stop there. Said at plan time instead, at the
@@ -46,6 +46,11 @@ pub fn check_shared_readers(
                 Change::DropTable { table } | Change::DropTableToRepartition { table } => {
                     disturbed.insert((&table.name, None), "drops");
                 }
+                // A view created again in the shared schema's transaction
+                // (a view dropped for good waits for the tenants).
+                Change::DropView { view } => {
+                    disturbed.insert((&view.name, None), "drops and creates again");
+                }
                 _ => {}
             }
         }
@@ -57,8 +62,17 @@ pub fn check_shared_readers(
             if readers.is_empty() {
                 continue;
             }
+            let is_view = desired
+                .scope_of(&shared.target)
+                .model
+                .views
+                .contains_key(*table)
+                || live
+                    .get(schema)
+                    .is_some_and(|s| s.model.views.contains_key(*table));
             let object = match column {
                 Some(column) => format!("column {table}.{column}"),
+                None if is_view => format!("view {table}"),
                 None => format!("table {table}"),
             };
             let mut named: Vec<String> = readers.iter().take(NAMED).cloned().collect();
@@ -79,6 +93,7 @@ pub fn check_shared_readers(
             );
             let key = match column {
                 Some(column) => ObjectKey::Column((*table).clone(), (*column).clone()),
+                None if is_view => ObjectKey::View((*table).clone()),
                 None => ObjectKey::Table((*table).clone()),
             };
             let scope = desired.scope_of(&shared.target);
