@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use crate::ident::Ident;
 use crate::model::{
     Column, Commented, CompositeType, Constraint, Domain, DomainCheck, EnumAddition, EnumType,
-    EventTrigger, Extension, Function, GrantObject, Index, PartitionColumn, PartitionOf, Policy,
-    ReplicaIdentity, RowSecurity, Sequence, SqlExpr, Table, Trigger, TriggerFiring, View,
+    EventTrigger, Extension, Function, Grant, GrantObject, Index, PartitionColumn, PartitionOf,
+    Policy, ReplicaIdentity, RowSecurity, SchemaName, Sequence, SqlExpr, Table, Trigger,
+    TriggerFiring, View,
 };
 use crate::seed_value::SeedValue;
 
@@ -34,6 +35,20 @@ pub enum CallerAround {
         index: Index,
         put_back: bool,
     },
+}
+
+/// A view of another schema (a tenant's) that reads what a shared
+/// schema's plan changes, as it is live: dropped before the change and
+/// created again after it, with its grants and comment, in the shared
+/// schema's transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignView {
+    pub schema: SchemaName,
+    pub view: View,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<Grant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// One difference between live and desired state, relative to one schema.
@@ -211,6 +226,16 @@ pub enum Change {
         /// before the drop, put back after the create.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         callers: Vec<CallerAround>,
+    },
+    /// Views of other schemas reading what this shared schema's plan
+    /// changes (`ForeignView`), readers first.
+    DropForeignViews {
+        views: Vec<ForeignView>,
+    },
+    /// The same views created again once the change is made, read ones
+    /// first.
+    CreateForeignViews {
+        views: Vec<ForeignView>,
     },
     DropFunction {
         function: Function,
@@ -487,6 +512,8 @@ impl Change {
             | Change::CreateView { .. }
             | Change::ReplaceView { .. }
             | Change::DropView { .. }
+            | Change::DropForeignViews { .. }
+            | Change::CreateForeignViews { .. }
             | Change::Grant { .. }
             | Change::Revoke { .. }
             | Change::CommentOn { .. } => None,

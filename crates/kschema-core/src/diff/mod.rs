@@ -21,7 +21,7 @@ use crate::ident::Ident;
 use crate::model::{Constraint, ReplicaIdentity, SchemaModel, Table};
 
 mod change;
-pub use change::{CallerAround, Change, ColumnChange, EnumColumn, RowUpdate};
+pub use change::{CallerAround, Change, ColumnChange, EnumColumn, ForeignView, RowUpdate};
 mod comment;
 mod composite;
 pub use composite::AttributeStep;

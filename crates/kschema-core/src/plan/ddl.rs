@@ -909,6 +909,52 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             },
             TxMode::Transactional,
         ),
+        Change::DropForeignViews { views } => {
+            let statements = views
+                .iter()
+                .map(|foreign| {
+                    Sql::new().text(view::drop_view(&foreign.view).render(&foreign.schema))
+                })
+                .collect();
+            let hazard = Hazard::new(
+                HazardKind::RecreatesObject,
+                format!(
+                    "drops {} view(s) of other schemas that read what this schema changes and creates them again after it, in this transaction; their grants and comments are given again, queries on them wait meanwhile",
+                    views.len()
+                ),
+            );
+            step(statements, vec![hazard], TxMode::Transactional)
+        }
+        Change::CreateForeignViews { views } => {
+            let mut statements = Vec::new();
+            for foreign in views {
+                let schema = &foreign.schema;
+                // The view's text names its own schema's objects bare, as
+                // its schema's search path resolves them.
+                let in_schema = |sql: Sql| Sql::new().text(sql.render(schema));
+                statements.push(in_schema(
+                    Sql::new().text("SET LOCAL search_path TO ").search_path(),
+                ));
+                statements.push(in_schema(view::create_view(&foreign.view)));
+                for grant in &foreign.grants {
+                    statements.push(in_schema(privilege::grant(
+                        &grant.object,
+                        &grant.role,
+                        std::slice::from_ref(&grant.privilege),
+                        grant.grantable,
+                    )));
+                }
+                if let Some(comment) = &foreign.comment {
+                    let object = crate::model::Commented::View {
+                        name: foreign.view.name.clone(),
+                    };
+                    statements.push(in_schema(comment_on_object(&object, Some(comment))));
+                }
+            }
+            // Back to this schema's own path for what follows.
+            statements.push(Sql::new().text("SET LOCAL search_path TO ").search_path());
+            step(statements, vec![], TxMode::Transactional)
+        }
         Change::DropView { view: current } => step(
             vec![view::drop_view(current)],
             vec![],

@@ -472,8 +472,22 @@ pub fn plan_schema(
     desired: &LoadedScope,
     options: PlanOptions,
 ) -> ShapePlan {
+    plan_schema_with(live, desired, options, |_| Vec::new())
+}
+
+/// `plan_schema`, with what the changes bring along from outside the
+/// schema (`also`: a shared schema's, the other schemas' views reading
+/// what it changes).
+fn plan_schema_with(
+    live: Option<&SchemaModel>,
+    desired: &LoadedScope,
+    options: PlanOptions,
+    also: impl FnOnce(&[Change]) -> Vec<Change>,
+) -> ShapePlan {
     let mut changes = diff(live, &desired.model, &Renames::declared(desired));
     changes.extend(diff_seeds(live, &desired.model, &desired.seeds));
+    let brought = also(&changes);
+    changes.extend(brought);
     let mut changes = order::order_changes(changes);
     for change in &mut changes {
         if let Change::AlterColumn {
@@ -649,10 +663,15 @@ pub fn build_plan(
         let (steps, notes) = cache
             .entry(key)
             .or_insert_with(|| {
-                let mut shape = plan_schema(
+                let shared_with_tenants = target.is_shared() && has_tenants;
+                let mut shape = plan_schema_with(
                     live_schema.map(|s| s.model.as_ref()),
                     desired_scope,
                     options,
+                    |changes| match shared_with_tenants {
+                        true => shared_readers::foreign_readers(changes, live, &target.schema),
+                        false => Vec::new(),
+                    },
                 );
                 if target.is_shared() && has_tenants {
                     defer_shared_drops(&mut shape.steps);

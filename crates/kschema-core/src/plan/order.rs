@@ -21,6 +21,9 @@ enum Phase {
     CreateSchema,
     /// Extensions before anything that uses their types and functions.
     Extensions,
+    /// Other schemas' views reading what a shared schema changes go before
+    /// its own views (which they may read).
+    DropForeignViews,
     /// A view goes before the tables, columns and views it reads change
     /// (readers first), and comes back after them.
     DropViews,
@@ -72,6 +75,8 @@ enum Phase {
     Validate,
     /// Views once what they read exists (the views they read first).
     Views,
+    /// Other schemas' views once the shared schema's are back.
+    ForeignViews,
     /// Indexes after the columns they cover exist (a materialized view's
     /// after the view).
     CreateIndexes,
@@ -111,6 +116,8 @@ enum Phase {
 fn phase(change: &Change) -> Phase {
     match change {
         Change::CreateSchema => Phase::CreateSchema,
+        Change::DropForeignViews { .. } => Phase::DropForeignViews,
+        Change::CreateForeignViews { .. } => Phase::ForeignViews,
         Change::DropConstraint { constraint, .. } => match constraint.kind {
             ConstraintKind::ForeignKey(_) => Phase::DropForeignKeys,
             _ => Phase::DropConstraintsAndIndexes,

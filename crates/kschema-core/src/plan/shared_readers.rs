@@ -8,15 +8,15 @@
 //! first. (Dropping and creating those views around a type change, across
 //! schemas, is not done yet.)
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Plan;
 use crate::catalog::LiveState;
 use crate::diagnostic::Problem;
-use crate::diff::{Change, ColumnChange};
+use crate::diff::{Change, ColumnChange, ForeignView};
 use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
-use crate::model::SchemaName;
+use crate::model::{in_reading_order, Commented, GrantObject, SchemaName, View};
 
 /// How many readers a message names before "and N more".
 const NAMED: usize = 5;
@@ -57,8 +57,21 @@ pub fn check_shared_readers(
         if disturbed.is_empty() {
             continue;
         }
+        let taken_along: BTreeSet<String> = shared
+            .steps
+            .iter()
+            .filter_map(|step| match &step.change {
+                Change::DropForeignViews { views } => Some(views),
+                _ => None,
+            })
+            .flatten()
+            .map(|foreign| format!("{}.{}", foreign.schema, foreign.view.name))
+            .collect();
         for ((table, column), what) in &disturbed {
-            let readers = readers_of(live, schema, table, *column);
+            let readers: Vec<String> = readers_of(live, schema, table, *column)
+                .into_iter()
+                .filter(|reader| !taken_along.contains(reader))
+                .collect();
             if readers.is_empty() {
                 continue;
             }
@@ -139,4 +152,119 @@ fn readers_of(
         }
     }
     readers
+}
+
+/// The views of other schemas that read what `changes` (a shared schema's)
+/// change in place — a column's type, a table or view created again — and
+/// the views of their schema that read those: dropped before, readers
+/// first, and created again after, as they are live. None when there are
+/// none, or when a materialized view is among them (its rows and indexes
+/// cannot be taken along: `check_shared_readers` refuses the plan).
+pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName) -> Vec<Change> {
+    let created: BTreeSet<&Ident> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::CreateView { view } => Some(&view.name),
+            Change::CreateTable { table } => Some(&table.name),
+            _ => None,
+        })
+        .collect();
+    let mut disturbed: Vec<(&Ident, Option<&Ident>)> = Vec::new();
+    for change in changes {
+        match change {
+            Change::AlterColumn {
+                table,
+                from,
+                kind: ColumnChange::Type,
+                ..
+            } => disturbed.push((table, Some(&from.name))),
+            Change::DropView { view } if created.contains(&view.name) => {
+                disturbed.push((&view.name, None))
+            }
+            Change::DropTable { table } | Change::DropTableToRepartition { table }
+                if created.contains(&table.name) =>
+            {
+                disturbed.push((&table.name, None))
+            }
+            _ => {}
+        }
+    }
+    if disturbed.is_empty() {
+        return Vec::new();
+    }
+    let mut taken: Vec<ForeignView> = Vec::new();
+    for (reader_schema, found) in &live.schemas {
+        if reader_schema == schema {
+            continue;
+        }
+        let model = &found.model;
+        // The direct readers, then the views of their schema reading them.
+        let mut names: BTreeSet<&Ident> = model
+            .views
+            .values()
+            .filter(|view| {
+                view.reads_outside.iter().any(|(s, t, c)| {
+                    s == schema
+                        && disturbed.iter().any(|(table, column)| {
+                            t == *table
+                                && (column.is_none() || c.is_none() || c.as_ref() == *column)
+                        })
+                })
+            })
+            .map(|view| &view.name)
+            .collect();
+        loop {
+            let more: Vec<&Ident> = model
+                .views
+                .values()
+                .filter(|view| {
+                    !names.contains(&view.name) && view.reads.iter().any(|r| names.contains(r))
+                })
+                .map(|view| &view.name)
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            names.extend(more);
+        }
+        let views: Vec<&View> = names
+            .iter()
+            .filter_map(|name| model.views.get(*name))
+            .collect();
+        if views.iter().any(|view| view.materialized) {
+            return Vec::new();
+        }
+        for view in in_reading_order(views, |view| Some(*view)) {
+            let object = GrantObject::Table {
+                name: view.name.clone(),
+            };
+            taken.push(ForeignView {
+                schema: reader_schema.clone(),
+                view: view.clone(),
+                grants: model
+                    .privileges
+                    .grants
+                    .iter()
+                    .filter(|grant| grant.object == object)
+                    .cloned()
+                    .collect(),
+                comment: model
+                    .comments
+                    .get(&Commented::View {
+                        name: view.name.clone(),
+                    })
+                    .cloned(),
+            });
+        }
+    }
+    if taken.is_empty() {
+        return Vec::new();
+    }
+    let mut dropped = taken.clone();
+    // Readers first, within each schema.
+    dropped.reverse();
+    vec![
+        Change::DropForeignViews { views: dropped },
+        Change::CreateForeignViews { views: taken },
+    ]
 }

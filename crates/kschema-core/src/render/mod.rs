@@ -17,6 +17,25 @@ use crate::model::{Column, ConstraintKind, Identity, SchemaRef};
 use crate::plan::ddl::key_text;
 use crate::plan::TxMode;
 
+/// `3 views`, `1 view`.
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `org_a.amounts, org_b.amounts, … and 3 more`.
+fn foreign_view_names(views: &[crate::diff::ForeignView]) -> String {
+    const NAMED: usize = 5;
+    let mut names: Vec<String> = views
+        .iter()
+        .take(NAMED)
+        .map(|v| format!("{}.{}", v.schema.ident().quoted(), v.view.name.quoted()))
+        .collect();
+    if views.len() > NAMED {
+        names.push(format!("and {} more", views.len() - NAMED));
+    }
+    names.join(", ")
+}
+
 /// A one-line description of a change, with its sign: `+` adds, `-` drops,
 /// `~` changes in place. Names and expressions in it are already made
 /// printable (no newline or escape sequence from a catalog reaches a reader).
@@ -28,6 +47,22 @@ pub fn describe(change: &Change) -> (char, String) {
 fn describe_change(change: &Change) -> (char, String) {
     match change {
         Change::CreateSchema => ('+', "create schema".into()),
+        Change::DropForeignViews { views } => (
+            '-',
+            format!(
+                "drop {} of other schemas that read what changes here, created again after it: {}",
+                counted(views.len(), "view", "views"),
+                foreign_view_names(views)
+            ),
+        ),
+        Change::CreateForeignViews { views } => (
+            '+',
+            format!(
+                "create again {} of other schemas: {}",
+                counted(views.len(), "view", "views"),
+                foreign_view_names(views)
+            ),
+        ),
         Change::SetPersistence { table, unlogged } => (
             '~',
             format!(
