@@ -1,12 +1,17 @@
-//! A shared schema's change to a column (its type, or dropping it, or its
-//! table, or a view created again) that another schema's live view reads: PostgreSQL refuses it
-//! ("cannot alter type of a column used by a view or rule", "other objects
-//! depend on it") in the shared schema's transaction, which runs first, so
-//! the whole apply would stop there. Said at plan time instead, at the
-//! declaration, with the way out. A drop that waits for the tenants
-//! (`defer_shared_drops`) is not refused: the tenants drop their views
-//! first. (Dropping and creating those views around a type change, across
-//! schemas, is not done yet.)
+//! A shared schema's change to a column (its type, or dropping it), or a
+//! table or view of it created again, that another schema's live view
+//! reads: PostgreSQL refuses it ("cannot alter type of a column used by a
+//! view or rule", "other objects depend on it") in the shared schema's
+//! transaction, which runs first.
+//!
+//! A column's type change, and a table or view created again, take those
+//! views along: dropped before the change and created again after it, as
+//! they are live, in the shared schema's transaction (`foreign_readers`).
+//! What cannot be taken along — a materialized view among the readers (its
+//! rows and indexes) — is said at plan time instead, at the declaration,
+//! with the way out (`check_shared_readers`). A drop that waits for the
+//! tenants (`defer_shared_drops`) is not refused: the tenants drop their
+//! views first.
 
 use std::collections::{BTreeMap, BTreeSet};
 
