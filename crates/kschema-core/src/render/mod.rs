@@ -17,11 +17,6 @@ use crate::model::{Column, ConstraintKind, Identity, SchemaRef};
 use crate::plan::ddl::key_text;
 use crate::plan::TxMode;
 
-/// `3 views`, `1 view`.
-fn counted(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// `org_a.amounts, org_b.amounts, … and 3 more`.
 fn foreign_view_names(views: &[crate::diff::ForeignView]) -> String {
     const NAMED: usize = 5;
@@ -50,16 +45,18 @@ fn describe_change(change: &Change) -> (char, String) {
         Change::DropForeignViews { views } => (
             '-',
             format!(
-                "drop {} of other schemas that read what changes here, created again after it: {}",
-                counted(views.len(), "view", "views"),
+                "drop {} view{} of other schemas that read what changes here, created again after it: {}",
+                views.len(),
+                plural(views.len()),
                 foreign_view_names(views)
             ),
         ),
         Change::CreateForeignViews { views } => (
             '+',
             format!(
-                "create again {} of other schemas: {}",
-                counted(views.len(), "view", "views"),
+                "create again {} view{} of other schemas: {}",
+                views.len(),
+                plural(views.len()),
                 foreign_view_names(views)
             ),
         ),
