@@ -446,6 +446,20 @@ pub enum ColumnChange {
 }
 
 impl Change {
+    /// The live function this change drops to create it again: a
+    /// `RecreateFunction`, or a drop before its types are created again
+    /// (created after). What calls it goes and comes back with it.
+    pub fn function_recreated(&self) -> Option<&Function> {
+        match self {
+            Change::RecreateFunction { from, .. } => Some(from),
+            Change::DropFunction {
+                function,
+                before_types,
+            } if !before_types.is_empty() => Some(function),
+            _ => None,
+        }
+    }
+
     /// The table the change is about, if any.
     pub fn table(&self) -> Option<&Ident> {
         match self {

@@ -189,14 +189,8 @@ fn replica_identities_of_rebuilt_indexes(desired: &SchemaModel, changes: &mut Ve
 fn recreated_functions(changes: &[Change]) -> BTreeSet<Ident> {
     changes
         .iter()
-        .filter_map(|change| match change {
-            Change::RecreateFunction { from, .. } => Some(from.name.clone()),
-            Change::DropFunction {
-                function,
-                before_types,
-            } if !before_types.is_empty() => Some(function.name.clone()),
-            _ => None,
-        })
+        .filter_map(|change| change.function_recreated())
+        .map(|function| function.name.clone())
         .collect()
 }
 

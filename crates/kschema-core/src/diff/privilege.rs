@@ -112,26 +112,15 @@ fn recreated_objects(changes: &[Change]) -> BTreeSet<GrantObject> {
                     name: table.name.clone(),
                 });
             }
-            // Dropped and created again, or dropped before its type is
-            // created again (and created after).
-            Change::RecreateFunction { from, .. } => {
-                recreated.insert(GrantObject::Function {
-                    name: from.name.clone(),
-                    arguments: from.arguments.clone(),
-                    procedure: from.procedure,
-                });
+            _ => {
+                if let Some(from) = change.function_recreated() {
+                    recreated.insert(GrantObject::Function {
+                        name: from.name.clone(),
+                        arguments: from.arguments.clone(),
+                        procedure: from.procedure,
+                    });
+                }
             }
-            Change::DropFunction {
-                function: from,
-                before_types,
-            } if !before_types.is_empty() => {
-                recreated.insert(GrantObject::Function {
-                    name: from.name.clone(),
-                    arguments: from.arguments.clone(),
-                    procedure: from.procedure,
-                });
-            }
-            _ => {}
         }
     }
     recreated

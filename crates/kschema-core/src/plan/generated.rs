@@ -108,13 +108,8 @@ pub fn check_generated_callers(
             continue;
         };
         for step in target.steps.iter() {
-            let function = match &step.change {
-                Change::RecreateFunction { from, .. } => from,
-                Change::DropFunction {
-                    function,
-                    before_types,
-                } if !before_types.is_empty() => function,
-                _ => continue,
+            let Some(function) = step.change.function_recreated() else {
+                continue;
             };
             let caller = schema.model.tables.iter().find_map(|(table, t)| {
                 t.function_callers

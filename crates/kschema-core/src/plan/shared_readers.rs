@@ -132,6 +132,14 @@ pub fn check_shared_readers(
     Ok(())
 }
 
+/// Whether `view` (of another schema) reads the column (any column, for
+/// `None`) of `schema`'s `table`.
+fn reads(view: &View, schema: &SchemaName, table: &Ident, column: Option<&Ident>) -> bool {
+    view.reads_outside.iter().any(|(s, t, c)| {
+        s == schema && t == table && (column.is_none() || c.is_none() || c.as_ref() == column)
+    })
+}
+
 /// `schema.view` of every live view outside `schema` that reads the
 /// column (any column, for `None`) of `schema`'s `table`.
 fn readers_of(
@@ -146,12 +154,7 @@ fn readers_of(
             continue;
         }
         for view in found.model.views.values() {
-            let reads = view.reads_outside.iter().any(|(s, t, c)| {
-                s == schema
-                    && t == table
-                    && (column.is_none() || c.is_none() || c.as_ref() == column)
-            });
-            if reads {
+            if reads(view, schema, table, column) {
                 readers.push(format!("{reader_schema}.{}", view.name));
             }
         }
@@ -208,13 +211,9 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
             .views
             .values()
             .filter(|view| {
-                view.reads_outside.iter().any(|(s, t, c)| {
-                    s == schema
-                        && disturbed.iter().any(|(table, column)| {
-                            t == *table
-                                && (column.is_none() || c.is_none() || c.as_ref() == *column)
-                        })
-                })
+                disturbed
+                    .iter()
+                    .any(|(table, column)| reads(view, schema, table, *column))
             })
             .map(|view| &view.name)
             .collect();
