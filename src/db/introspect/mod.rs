@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use kschema_core::catalog::{LiveState, LiveStateBuilder, RawComposite, RawDomain, RowRead};
+use kschema_core::catalog::{LiveState, LiveStateBuilder, RowRead};
 use kschema_core::ident::{quote_literal, Ident};
 use kschema_core::model::Row;
 use kschema_core::model::SchemaName;
@@ -255,8 +255,7 @@ async fn read_catalog(
 ) -> Result<LiveState, IntrospectError> {
     let names: Vec<&str> = schemas.iter().map(|s| s.as_str()).collect();
     let mut builder = LiveStateBuilder::new();
-    let (tables, (sequences, functions, enums, unmanaged), (views, grants, comments)) = match sides
-    {
+    let (tables, objects, (views, grants, comments)) = match sides {
         Some(sides) => futures_util::try_join!(
             read_tables(
                 client,
@@ -274,13 +273,13 @@ async fn read_catalog(
             per_schema_reads(client, &names, version).await?,
         ),
     };
-    for sequence in sequences {
+    for sequence in objects.sequences {
         builder.add_sequence(sequence);
     }
-    for function in functions {
+    for function in objects.functions {
         builder.add_function(function);
     }
-    for (schema, name, labels) in enums {
+    for (schema, name, labels) in objects.enums {
         builder.add_enum(&schema, name, labels);
     }
     for view in views {
@@ -292,69 +291,37 @@ async fn read_catalog(
     for comment in comments {
         builder.add_comment(comment);
     }
-    if names.contains(&"public") {
-        for row in client
-            .query(EXTENSIONS_SQL, &[])
-            .await
-            .map_err(IntrospectError::Query)?
-        {
-            builder.add_extension(read(&row, 0)?, read(&row, 1)?, read(&row, 2)?);
-        }
-        for row in client
-            .query(EVENT_TRIGGERS_SQL, &[])
-            .await
-            .map_err(IntrospectError::Query)?
-        {
-            let name: String = read(&row, 0)?;
-            if !read::<bool>(&row, 5)? {
-                let owner: String = read(&row, 6)?;
-                builder.add_unmanaged(
-                    "public",
-                    "event_trigger",
-                    format!(
-                        "{} (owned by {})",
-                        Ident::new(&name).quoted(),
-                        Ident::new(owner).quoted()
-                    ),
-                );
-                continue;
-            }
-            builder.add_event_trigger(
-                name,
-                read(&row, 1)?,
-                read(&row, 2)?,
-                read(&row, 3)?,
-                read(&row, 4)?,
+    for (name, schema, version) in objects.extensions {
+        builder.add_extension(name, schema, version);
+    }
+    for trigger in objects.event_triggers {
+        if !trigger.ours {
+            builder.add_unmanaged(
+                "public",
+                "event_trigger",
+                format!(
+                    "{} (owned by {})",
+                    Ident::new(&trigger.name).quoted(),
+                    Ident::new(trigger.owner).quoted()
+                ),
             );
+            continue;
         }
+        builder.add_event_trigger(
+            trigger.name,
+            trigger.event,
+            trigger.tags,
+            trigger.function,
+            trigger.enabled,
+        );
     }
-    for row in client
-        .query(DOMAINS_SQL, &[&names])
-        .await
-        .map_err(IntrospectError::Query)?
-    {
-        builder.add_domain(RawDomain {
-            schema: read(&row, 0)?,
-            name: read(&row, 1)?,
-            base: read(&row, 2)?,
-            collation: read(&row, 3)?,
-            default: read(&row, 4)?,
-            not_null: read(&row, 5)?,
-            checks: read(&row, 6)?,
-        });
+    for domain in objects.domains {
+        builder.add_domain(domain);
     }
-    for row in client
-        .query(COMPOSITES_SQL, &[&names])
-        .await
-        .map_err(IntrospectError::Query)?
-    {
-        builder.add_composite(RawComposite {
-            schema: read(&row, 0)?,
-            name: read(&row, 1)?,
-            attributes: read(&row, 2)?,
-        });
+    for composite in objects.composites {
+        builder.add_composite(composite);
     }
-    for (schema, kind, name) in unmanaged {
+    for (schema, kind, name) in objects.unmanaged {
         builder.add_unmanaged(&schema, &kind, name);
     }
     let trace = crate::trace::Trace::new();

@@ -1,7 +1,7 @@
 //! What a second connection reads while the first reads the tables:
 //! sequences, functions, enums and what kschema does not manage.
 
-use kschema_core::catalog::{RawFunction, RawSequence};
+use kschema_core::catalog::{RawComposite, RawDomain, RawFunction, RawSequence};
 use kschema_core::model::SequenceOptions;
 use tokio_postgres::Client;
 
@@ -56,28 +56,102 @@ pub(super) async fn read_sequences(
 
 pub(super) type Unmanaged = Vec<(String, String, String)>;
 pub(super) type Enums = Vec<(String, String, Vec<String>)>;
-pub(super) type ObjectReads = (Vec<RawSequence>, Vec<RawFunction>, Enums, Unmanaged);
+
+/// An event trigger's row of event_triggers.sql.
+pub(super) struct EventTriggerRow {
+    pub name: String,
+    pub event: String,
+    pub tags: Vec<String>,
+    pub function: String,
+    pub enabled: String,
+    /// Whether the role kschema runs as owns it.
+    pub ours: bool,
+    pub owner: String,
+}
+
 /// What a second connection reads while the first reads the tables: the
-/// objects that are cheap to read for every schema.
+/// objects that are cheap to read for every schema, and (with public) the
+/// database-wide ones. Read here rather than on the first connection
+/// after the tables: each is a few milliseconds that the plan then waited.
+#[derive(Default)]
+pub(super) struct ObjectReads {
+    pub sequences: Vec<RawSequence>,
+    pub functions: Vec<RawFunction>,
+    pub enums: Enums,
+    pub unmanaged: Unmanaged,
+    pub domains: Vec<RawDomain>,
+    pub composites: Vec<RawComposite>,
+    /// (name, schema, version)
+    pub extensions: Vec<(String, String, String)>,
+    pub event_triggers: Vec<EventTriggerRow>,
+}
+
 pub(super) async fn object_reads(
     client: &Client,
     names: &[&str],
     version: i32,
 ) -> Result<ObjectReads, IntrospectError> {
-    let sequences = read_sequences(client, names).await?;
-    let functions = read_functions(client, names).await?;
+    let mut reads = ObjectReads {
+        sequences: read_sequences(client, names).await?,
+        functions: read_functions(client, names).await?,
+        ..ObjectReads::default()
+    };
     let trace = crate::trace::Trace::new();
-    let mut enums = Vec::new();
-    for row in client
-        .query(ENUMS_SQL, &[&names])
-        .await
-        .map_err(IntrospectError::Query)?
-    {
-        enums.push((read(&row, 0)?, read(&row, 1)?, read(&row, 2)?));
+    for row in query(client, ENUMS_SQL, &[&names]).await? {
+        reads
+            .enums
+            .push((read(&row, 0)?, read(&row, 1)?, read(&row, 2)?));
     }
     trace.mark("enums");
-    let unmanaged = read_unmanaged(client, names, version).await?;
-    Ok((sequences, functions, enums, unmanaged))
+    reads.unmanaged = read_unmanaged(client, names, version).await?;
+    for row in query(client, DOMAINS_SQL, &[&names]).await? {
+        reads.domains.push(RawDomain {
+            schema: read(&row, 0)?,
+            name: read(&row, 1)?,
+            base: read(&row, 2)?,
+            collation: read(&row, 3)?,
+            default: read(&row, 4)?,
+            not_null: read(&row, 5)?,
+            checks: read(&row, 6)?,
+        });
+    }
+    for row in query(client, COMPOSITES_SQL, &[&names]).await? {
+        reads.composites.push(RawComposite {
+            schema: read(&row, 0)?,
+            name: read(&row, 1)?,
+            attributes: read(&row, 2)?,
+        });
+    }
+    trace.mark("domains and composite types");
+    if names.contains(&"public") {
+        for row in query(client, EXTENSIONS_SQL, &[]).await? {
+            reads
+                .extensions
+                .push((read(&row, 0)?, read(&row, 1)?, read(&row, 2)?));
+        }
+        for row in query(client, EVENT_TRIGGERS_SQL, &[]).await? {
+            reads.event_triggers.push(EventTriggerRow {
+                name: read(&row, 0)?,
+                event: read(&row, 1)?,
+                tags: read(&row, 2)?,
+                function: read(&row, 3)?,
+                enabled: read(&row, 4)?,
+                ours: read(&row, 5)?,
+                owner: read(&row, 6)?,
+            });
+        }
+        trace.mark("extensions and event triggers");
+    }
+    Ok(reads)
+}
+
+/// The rows of `sql` with `params`.
+async fn query(
+    client: &Client,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Vec<tokio_postgres::Row>, IntrospectError> {
+    client.query(sql, params).await.map_err(IntrospectError::Query)
 }
 
 /// Functions and procedures.

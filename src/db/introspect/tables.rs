@@ -88,6 +88,7 @@ pub(super) async fn read_tables(
         representative_of.push(*representatives.entry(signature).or_insert(*oid));
     }
 
+    trace.mark("tables grouped by signature");
     let wanted: Vec<u32> = representatives.values().copied().collect();
     let mut documents: HashMap<u32, String> = HashMap::with_capacity(wanted.len());
     let rows = client
@@ -117,7 +118,7 @@ pub(super) async fn read_tables(
             }
         }
     }
-
+    trace.mark("table models");
     Ok(tables)
 }
 

@@ -32,9 +32,14 @@ impl LiveStateBuilder {
     /// represents all of its shape): definitions that PostgreSQL qualified
     /// with that schema's name are taken without it.
     pub fn add_table(&mut self, schema: &str, table: &str, document: &str, read_from: &str) {
-        let key = (Ident::new(table), Arc::<str>::from(document));
-        let shared = match self.tables_by_document.get(&key) {
-            Some(shared) => shared.clone(),
+        let key = (table.to_string(), read_from.to_string());
+        let known = self.tables_by_document.get(&key).and_then(|seen| {
+            seen.iter()
+                .find(|(text, _)| &**text == document)
+                .map(|(_, shared)| shared.clone())
+        });
+        let shared = match known {
+            Some(shared) => shared,
             None => {
                 let mut raw = match serde_json::from_str::<RawTable>(document) {
                     Ok(raw) => raw,
@@ -58,7 +63,10 @@ impl LiveStateBuilder {
                     grants,
                     not_compared,
                 });
-                self.tables_by_document.insert(key, shared.clone());
+                self.tables_by_document
+                    .entry(key)
+                    .or_default()
+                    .push((Arc::from(document), shared.clone()));
                 shared
             }
         };
