@@ -467,3 +467,119 @@ CREATE TABLE people (id int PRIMARY KEY, email text, normal text GENERATED ALWAY
     }
     assert_eq!(db.catalog("public").await, before);
 }
+
+/// A shared function dropped and created again (its arguments renamed)
+/// takes along what the tenants have that calls it — a default, a check,
+/// an index, a policy, a view and the view reading that view — in
+/// public's transaction, and puts them back as they were; a tenant
+/// materialized view or generated column calling it is refused at plan
+/// time, nothing changed.
+#[tokio::test]
+async fn a_shared_function_created_again_takes_tenant_callers_along() {
+    const TENANTS: &[&str] = &["a", "b"];
+    let public = "CREATE FUNCTION current_org(fallback text) RETURNS text LANGUAGE sql STABLE
+    AS $$ SELECT coalesce(current_setting('app.org', true), fallback) $$;
+CREATE FUNCTION norm(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(t) $$;
+";
+    let tenant = "CREATE TABLE notes (
+    id int PRIMARY KEY,
+    org text DEFAULT current_org('none'),
+    body text,
+    CONSTRAINT body_set CHECK (norm(body) <> '')
+);
+CREATE INDEX notes_body ON notes (norm(body));
+ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY same_org ON notes USING (org = current_org('none'));
+CREATE VIEW mine AS SELECT id, body FROM notes WHERE org = current_org('none');
+CREATE VIEW mine_count AS SELECT count(*) AS n FROM mine;
+";
+    let project = project_of(public, tenant, TENANTS);
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    db.execute("INSERT INTO org_a.notes (id, body) VALUES (1, 'Hello')")
+        .await;
+
+    let renamed = public
+        .replace("(fallback text)", "(otherwise text)")
+        .replace(", fallback)", ", otherwise)")
+        .replace("norm(t text)", "norm(value text)")
+        .replace("lower(t)", "lower(value)");
+    project.write("schema/public/app.sql", &renamed);
+    let plan = kschema(&project, &db, &["plan"]);
+    for expected in [
+        "- take off 8 defaults, constraints, indexes or policies of other schemas that call a function created again here, put back after it: org_a.notes policy same_org, org_a.notes constraint body_set, org_a.notes.org default, org_a.notes_body index, org_b.notes policy same_org, and 3 more",
+        "- drop 4 views of other schemas that read what changes here, created again after it: org_b.mine_count, org_b.mine, org_a.mine_count, org_a.mine",
+        "+ put back 8 defaults, constraints, indexes or policies of other schemas:",
+        "validates-constraint: org_b: checks every row of notes against body_set again",
+    ] {
+        assert!(plan.stdout.contains(expected), "{expected}\n{}", plan.stdout);
+    }
+    let hazards = "recreates-object,validates-constraint,builds-index";
+    assert_converges(
+        &project,
+        &db,
+        (&renamed, tenant),
+        TENANTS,
+        &["--allow-hazard", hazards],
+    )
+    .await;
+    let kept: i64 = db
+        .client()
+        .await
+        .query_one("SELECT count(*) FROM org_a.notes WHERE org = 'none'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, 1, "the tenant's rows stay");
+
+    // A tenant materialized view calling it: refused, nothing changed.
+    let materialized =
+        format!("{tenant}CREATE MATERIALIZED VIEW counted AS SELECT norm('X') AS x;\n");
+    project.write("schema/tenant/app.sql", &materialized);
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    project.write("schema/public/app.sql", public);
+    let before = (db.catalog("public").await, db.catalog("org_a").await);
+    for args in [&["plan"][..], &["apply", "--allow-hazard", hazards][..]] {
+        let run = kschema(&project, &db, args);
+        assert_eq!(run.code, 1, "{}", run.snapshot());
+        for expected in [
+            "kschema::plan::shared_function_caller",
+            "org_a.counted",
+            "schema/public/app.sql:3",
+        ] {
+            assert!(
+                run.stderr.contains(expected),
+                "{expected}: {}",
+                run.snapshot()
+            );
+        }
+    }
+    assert_eq!(
+        (db.catalog("public").await, db.catalog("org_a").await),
+        before
+    );
+
+    // A tenant generated column calling it: refused, nothing changed.
+    let generated = format!(
+        "{tenant}CREATE TABLE tags (name text, normal text GENERATED ALWAYS AS (norm(name)) STORED);\n"
+    );
+    project
+        .write("schema/tenant/app.sql", &generated)
+        .write("schema/public/app.sql", &renamed);
+    let apply = kschema(&project, &db, &["apply", "--allow-destructive"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    project.write("schema/public/app.sql", public);
+    let before = db.catalog("org_a").await;
+    let apply = kschema(&project, &db, &["apply", "--allow-hazard", hazards]);
+    assert_eq!(apply.code, 1, "{}", apply.snapshot());
+    for expected in ["kschema::plan::generated_caller", "org_a.tags.normal"] {
+        assert!(
+            apply.stderr.contains(expected),
+            "{expected}: {}",
+            apply.snapshot()
+        );
+    }
+    assert_eq!(db.catalog("org_a").await, before);
+}

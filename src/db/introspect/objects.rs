@@ -151,7 +151,10 @@ async fn query(
     sql: &str,
     params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
 ) -> Result<Vec<tokio_postgres::Row>, IntrospectError> {
-    client.query(sql, params).await.map_err(IntrospectError::Query)
+    client
+        .query(sql, params)
+        .await
+        .map_err(IntrospectError::Query)
 }
 
 /// Functions and procedures.

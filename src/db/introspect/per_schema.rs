@@ -141,6 +141,7 @@ pub(super) async fn read_views(
                 materialized: read(&row, 7)?,
                 reads_outside: read(&row, 8)?,
                 calls: read(&row, 9)?,
+                calls_outside: read(&row, 10)?,
                 indexes: index_documents.remove(&oid),
             },
         );

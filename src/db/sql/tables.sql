@@ -257,17 +257,19 @@ idx AS (
     LEFT JOIN index_include ii ON ii.indexrelid = ix.indexrelid
    GROUP BY ix.indrelid
 ),
--- What of the table calls a function of its own schema — a column's
+-- What of the table calls a function of its own schema or another's (by
+-- schema, null for its own; PostgreSQL's own functions left out) — a column's
 -- default or generated expression, a constraint, an index — by the
 -- function's name: it goes and comes back around one dropped and created
 -- again. An index behind a constraint is the constraint's; a partition's
 -- copy of its parent's index is the parent's.
 fn_users AS (
   SELECT u.relid,
-         json_agg(json_build_object('function', u.proname, 'kind', u.kind, 'name', u.name)
-                  ORDER BY u.kind, u.name, u.proname) AS users
+         json_agg(json_build_object('function', u.proname, 'schema', u.nspname, 'kind', u.kind, 'name', u.name)
+                  ORDER BY u.kind, u.name, u.nspname, u.proname) AS users
     FROM (
       SELECT tbl.oid AS relid, f.proname::text AS proname,
+             CASE WHEN fn.oid <> tbl.relnamespace THEN fn.nspname::text END AS nspname,
              CASE WHEN a.attgenerated <> '' THEN 'generated' ELSE 'default' END AS kind,
              a.attname::text AS name
         FROM tbl
@@ -275,16 +277,19 @@ fn_users AS (
         JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
         JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
                         AND d.refclassid = 'pg_proc'::regclass
-        JOIN pg_proc f ON f.oid = d.refobjid AND f.pronamespace = tbl.relnamespace
+        JOIN pg_proc f ON f.oid = d.refobjid
+        JOIN pg_namespace fn ON fn.oid = f.pronamespace AND fn.nspname <> 'pg_catalog'
       UNION
-      SELECT tbl.oid, f.proname::text, 'constraint', con.conname::text
+      SELECT tbl.oid, f.proname::text, CASE WHEN fn.oid <> tbl.relnamespace THEN fn.nspname::text END,
+             'constraint', con.conname::text
         FROM tbl
         JOIN pg_constraint con ON con.conrelid = tbl.oid
         JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = con.oid
                         AND d.refclassid = 'pg_proc'::regclass
-        JOIN pg_proc f ON f.oid = d.refobjid AND f.pronamespace = tbl.relnamespace
+        JOIN pg_proc f ON f.oid = d.refobjid
+        JOIN pg_namespace fn ON fn.oid = f.pronamespace AND fn.nspname <> 'pg_catalog'
       UNION
-      SELECT tbl.oid, f.proname::text,
+      SELECT tbl.oid, f.proname::text, CASE WHEN fn.oid <> tbl.relnamespace THEN fn.nspname::text END,
              CASE WHEN own.oid IS NULL THEN 'index' ELSE 'constraint' END,
              coalesce(own.conname, ic.relname)::text
         FROM tbl
@@ -294,7 +299,8 @@ fn_users AS (
                                    AND own.contype IN ('p', 'u', 'x')
         JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = ix.indexrelid
                         AND d.refclassid = 'pg_proc'::regclass
-        JOIN pg_proc f ON f.oid = d.refobjid AND f.pronamespace = tbl.relnamespace
+        JOIN pg_proc f ON f.oid = d.refobjid
+        JOIN pg_namespace fn ON fn.oid = f.pronamespace AND fn.nspname <> 'pg_catalog'
        WHERE NOT EXISTS (SELECT 1 FROM pg_inherits inh WHERE inh.inhrelid = ix.indexrelid)
     ) u
    GROUP BY u.relid
@@ -332,15 +338,23 @@ pol AS (
                               FROM unnest(p.polroles) r) roles),
              'USING (' || pg_get_expr(p.polqual, p.polrelid) || ')',
              'WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')'),
-           -- Functions of the table's schema it calls, by name: the policy
-           -- goes and comes back around one dropped and created again.
+           -- Functions of the table's schema it calls, by name, and of
+           -- other schemas, by schema and name: the policy goes and comes
+           -- back around one dropped and created again.
            'calls', ARRAY(SELECT DISTINCT f.proname
                             FROM pg_depend d
                             JOIN pg_proc f ON f.oid = d.refobjid
                            WHERE d.classid = 'pg_policy'::regclass AND d.objid = p.oid
                              AND d.refclassid = 'pg_proc'::regclass
                              AND f.pronamespace = tbl.relnamespace
-                           ORDER BY 1)
+                           ORDER BY 1),
+           'calls_outside', (SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_array(fn.nspname, f.proname)), '[]')
+                               FROM pg_depend d
+                               JOIN pg_proc f ON f.oid = d.refobjid
+                               JOIN pg_namespace fn ON fn.oid = f.pronamespace
+                              WHERE d.classid = 'pg_policy'::regclass AND d.objid = p.oid
+                                AND d.refclassid = 'pg_proc'::regclass
+                                AND f.pronamespace NOT IN (tbl.relnamespace, 'pg_catalog'::regnamespace))
          ) ORDER BY p.polname) AS policies
     FROM pg_policy p
     JOIN tbl ON tbl.oid = p.polrelid

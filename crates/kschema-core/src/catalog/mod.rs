@@ -100,10 +100,10 @@ pub fn share_lists(
 /// order; models are assembled in [`LiveStateBuilder::finish`].
 #[derive(Default)]
 pub struct LiveStateBuilder {
-    /// Tables seen so far, by name and the schema their document was read
-    /// from, then by document text: each is parsed once. (Keyed by the
-    /// text alone, every one of a fleet's tables hashed its whole document.)
-    tables_by_document: HashMap<(String, String), Vec<(Arc<str>, SharedTable)>>,
+    /// Tables seen so far, by name, then by document text: each is parsed
+    /// once. (Keyed by name and text, every one of a fleet's tables hashed
+    /// its whole document; a comparison stops at the first difference.)
+    tables_by_document: HashMap<String, Vec<(Arc<str>, SharedTable)>>,
     schemas: BTreeMap<SchemaName, SchemaRows>,
     canonical_cache: HashMap<(String, String), String>,
     unmanaged: BTreeMap<SchemaName, Vec<UnmanagedObject>>,

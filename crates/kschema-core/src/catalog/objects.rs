@@ -67,6 +67,16 @@ impl LiveStateBuilder {
                 return;
             }
         };
+        let calls_outside: Vec<(String, String)> = match serde_json::from_str(&raw.calls_outside) {
+            Ok(calls) => calls,
+            Err(e) => {
+                self.errors.push(format!(
+                    "what view {}.{} calls in other schemas: {e}",
+                    raw.schema, raw.name
+                ));
+                return;
+            }
+        };
         let outside: Vec<(String, String, Option<String>)> =
             match serde_json::from_str(&raw.reads_outside) {
                 Ok(outside) => outside,
@@ -123,6 +133,10 @@ impl LiveStateBuilder {
                 options,
                 reads: raw.reads.into_iter().map(Ident::new).collect(),
                 calls: raw.calls.into_iter().map(Ident::new).collect(),
+                calls_outside: calls_outside
+                    .into_iter()
+                    .map(|(schema, function)| (SchemaName::new(schema), Ident::new(function)))
+                    .collect(),
                 reads_outside: outside
                     .into_iter()
                     .map(|(schema, table, column)| {

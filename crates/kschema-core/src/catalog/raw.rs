@@ -75,11 +75,17 @@ pub struct RawPolicy {
     pub definition: String,
     #[serde(default)]
     pub calls: Vec<String>,
+    /// `[schema, function]` of other schemas.
+    #[serde(default)]
+    pub calls_outside: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct RawFunctionUser {
     pub function: String,
+    /// The function's schema, when not the table's own.
+    #[serde(default)]
+    pub schema: Option<String>,
     pub kind: String,
     pub name: String,
 }
@@ -215,6 +221,8 @@ pub struct RawView {
     pub reads_outside: String,
     /// Functions of its schema it calls, by name.
     pub calls: Vec<String>,
+    /// JSON: `[[schema, function], …]` of other schemas.
+    pub calls_outside: String,
     /// The schema of the view the definition was read from (the one view
     /// that represents all of its signature), whose name is left out.
     pub read_from: String,

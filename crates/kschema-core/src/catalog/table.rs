@@ -32,8 +32,7 @@ impl LiveStateBuilder {
     /// represents all of its shape): definitions that PostgreSQL qualified
     /// with that schema's name are taken without it.
     pub fn add_table(&mut self, schema: &str, table: &str, document: &str, read_from: &str) {
-        let key = (table.to_string(), read_from.to_string());
-        let known = self.tables_by_document.get(&key).and_then(|seen| {
+        let known = self.tables_by_document.get(table).and_then(|seen| {
             seen.iter()
                 .find(|(text, _)| &**text == document)
                 .map(|(_, shared)| shared.clone())
@@ -64,7 +63,7 @@ impl LiveStateBuilder {
                     not_compared,
                 });
                 self.tables_by_document
-                    .entry(key)
+                    .entry(table.to_string())
                     .or_default()
                     .push((Arc::from(document), shared.clone()));
                 shared
@@ -184,6 +183,7 @@ impl LiveStateBuilder {
             };
             function_callers.push(FunctionCaller {
                 function: Ident::new(user.function),
+                schema: user.schema.map(SchemaName::new),
                 kind,
                 name: Ident::new(user.name),
             });
@@ -265,6 +265,11 @@ impl LiveStateBuilder {
                     name: policy,
                     definition: p.definition.clone(),
                     calls: p.calls.iter().map(Ident::new).collect(),
+                    calls_outside: p
+                        .calls_outside
+                        .iter()
+                        .map(|(schema, function)| (SchemaName::new(schema), Ident::new(function)))
+                        .collect(),
                 }
             })
             .collect();

@@ -37,6 +37,40 @@ pub enum CallerAround {
     },
 }
 
+/// What of one other schema (a tenant's) calls a function a shared
+/// schema's plan drops and creates again, as it is live: its tables'
+/// policies, and its defaults, constraints and indexes (`CallerAround`,
+/// always put back), in the shared schema's transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignCallers {
+    pub schema: SchemaName,
+    /// (table, policy)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<(Ident, Policy)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub around: Vec<CallerAround>,
+}
+
+impl ForeignCallers {
+    /// `schema.object` of each, for messages.
+    pub fn names(&self) -> Vec<String> {
+        let policies = self
+            .policies
+            .iter()
+            .map(|(table, policy)| format!("{}.{table} policy {}", self.schema, policy.name));
+        let around = self.around.iter().map(|caller| match caller {
+            CallerAround::Default { table, column, .. } => {
+                format!("{}.{table}.{column} default", self.schema)
+            }
+            CallerAround::Constraint {
+                table, constraint, ..
+            } => format!("{}.{table} constraint {}", self.schema, constraint.name),
+            CallerAround::Index { index, .. } => format!("{}.{} index", self.schema, index.name),
+        });
+        policies.chain(around).collect()
+    }
+}
+
 /// A view of another schema (a tenant's) that reads what a shared
 /// schema's plan changes, as it is live: dropped before the change and
 /// created again after it, with its grants and comment, in the shared
@@ -236,6 +270,16 @@ pub enum Change {
     /// first.
     CreateForeignViews {
         views: Vec<ForeignView>,
+    },
+    /// Policies, defaults, constraints and indexes of other schemas that
+    /// call a function this shared schema's plan drops and creates again
+    /// (`ForeignCallers`), taken off before the drop.
+    DropForeignCallers {
+        callers: Vec<ForeignCallers>,
+    },
+    /// The same put back once the function is created again.
+    CreateForeignCallers {
+        callers: Vec<ForeignCallers>,
     },
     DropFunction {
         function: Function,
@@ -528,6 +572,8 @@ impl Change {
             | Change::DropView { .. }
             | Change::DropForeignViews { .. }
             | Change::CreateForeignViews { .. }
+            | Change::DropForeignCallers { .. }
+            | Change::CreateForeignCallers { .. }
             | Change::Grant { .. }
             | Change::Revoke { .. }
             | Change::CommentOn { .. } => None,

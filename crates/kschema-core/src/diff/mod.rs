@@ -21,7 +21,9 @@ use crate::ident::Ident;
 use crate::model::{Constraint, ReplicaIdentity, SchemaModel, Table};
 
 mod change;
-pub use change::{CallerAround, Change, ColumnChange, EnumColumn, ForeignView, RowUpdate};
+pub use change::{
+    CallerAround, Change, ColumnChange, EnumColumn, ForeignCallers, ForeignView, RowUpdate,
+};
 mod comment;
 mod composite;
 pub use composite::AttributeStep;

@@ -212,7 +212,7 @@ pub(super) fn take_callers_along(live: &SchemaModel, changes: &mut [Change]) {
             for caller in table
                 .function_callers
                 .iter()
-                .filter(|c| c.function == from.name)
+                .filter(|c| c.function == from.name && c.schema.is_none())
             {
                 let key = (name.clone(), caller.name.clone());
                 match caller.kind {

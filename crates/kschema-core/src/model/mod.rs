@@ -215,17 +215,21 @@ pub struct Table {
     /// is where its new partitions go.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tablespace: Option<Ident>,
-    /// What of it calls a function of its schema (read live): taken off
-    /// and put back around that function dropped and created again.
+    /// What of it calls a function of its schema or another's (read
+    /// live): taken off and put back around that function dropped and
+    /// created again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub function_callers: Vec<FunctionCaller>,
 }
 
 /// A column default, generated column, constraint or index that calls a
-/// function of its table's schema.
+/// function.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FunctionCaller {
     pub function: Ident,
+    /// The function's schema when not the table's own (a shared one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<SchemaName>,
     pub kind: CallerKind,
     /// The column, constraint or index.
     pub name: Ident,

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ident::Ident;
+use crate::model::SchemaName;
 
 /// A function or procedure. Its identity is its name and its argument
 /// types (`arguments`): overloads are different objects.
@@ -146,6 +147,10 @@ pub struct Policy {
     /// created again) around a function that is.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<Ident>,
+    /// Functions of other schemas it calls (read live): a shared function
+    /// dropped and created again takes it along.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls_outside: Vec<(SchemaName, Ident)>,
 }
 
 /// `ALTER TABLE … ENABLE / FORCE ROW LEVEL SECURITY`: PostgreSQL keeps the

@@ -33,6 +33,10 @@ pub struct View {
     /// again) around a function that is.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<Ident>,
+    /// Functions of other schemas it calls (live views only): a shared
+    /// function dropped and created again takes it along.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls_outside: Vec<(SchemaName, Ident)>,
     /// The statement that creates (or replaces) it: the author's text on
     /// the desired side, PostgreSQL's on the live side.
     pub sql: String,

@@ -955,6 +955,54 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             statements.push(Sql::new().text("SET LOCAL search_path TO ").search_path());
             step(statements, vec![], TxMode::Transactional)
         }
+        Change::DropForeignCallers { callers } => {
+            let mut statements = Vec::new();
+            let mut hazards = Vec::new();
+            for foreign in callers {
+                let schema = &foreign.schema;
+                for (table, policy) in &foreign.policies {
+                    statements.push(Sql::new().text(
+                        routine::drop_policy(table, &policy.name).render(schema),
+                    ));
+                }
+                let (take_off, _, caller_hazards) = callers_around(&foreign.around);
+                statements.extend(
+                    take_off
+                        .into_iter()
+                        .map(|sql| Sql::new().text(sql.render(schema))),
+                );
+                hazards.extend(caller_hazards.into_iter().map(|hazard| {
+                    Hazard::new(hazard.kind, format!("{schema}: {}", hazard.message))
+                }));
+            }
+            hazards.push(Hazard::new(
+                HazardKind::RecreatesObject,
+                format!(
+                    "takes off {} object(s) of other schemas that call a function created again here and puts them back after it, in this transaction; queries on their tables wait meanwhile",
+                    callers.iter().map(|c| c.policies.len() + c.around.len()).sum::<usize>()
+                ),
+            ));
+            step(statements, hazards, TxMode::Transactional)
+        }
+        Change::CreateForeignCallers { callers } => {
+            let mut statements = Vec::new();
+            for foreign in callers {
+                let schema = &foreign.schema;
+                // Their text names their own schema's objects bare, as
+                // their schema's search path resolves them.
+                let in_schema = |sql: Sql| Sql::new().text(sql.render(schema));
+                statements.push(in_schema(
+                    Sql::new().text("SET LOCAL search_path TO ").search_path(),
+                ));
+                let (_, put_back, _) = callers_around(&foreign.around);
+                statements.extend(put_back.into_iter().map(in_schema));
+                for (_, policy) in &foreign.policies {
+                    statements.push(in_schema(routine::create_policy(policy)));
+                }
+            }
+            statements.push(Sql::new().text("SET LOCAL search_path TO ").search_path());
+            step(statements, vec![], TxMode::Transactional)
+        }
         Change::DropView { view: current } => step(
             vec![view::drop_view(current)],
             vec![],

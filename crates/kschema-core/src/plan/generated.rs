@@ -13,7 +13,7 @@ use crate::diagnostic::Problem;
 use crate::diff::{mentions, Change, ColumnChange};
 use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
-use crate::model::Column;
+use crate::model::{Column, SchemaName};
 
 /// Refuses a plan that changes the type of a column a live generated
 /// column reads — one the files keep, or one the plan drops (drops come
@@ -97,35 +97,50 @@ pub fn check_generated_readers(plan: &Plan, desired: &DesiredState) -> Result<()
 }
 
 /// Refuses a plan that drops and creates again a function a live
-/// generated column calls: PostgreSQL refuses the drop.
+/// generated column calls (its own schema's, or another schema's calling a
+/// shared function): PostgreSQL refuses the drop.
 pub fn check_generated_callers(
     plan: &Plan,
     live: &crate::catalog::LiveState,
     desired: &DesiredState,
 ) -> Result<(), Problem> {
     for target in &plan.targets {
-        let Some(schema) = live.get(&target.target.schema) else {
-            continue;
-        };
         for step in target.steps.iter() {
             let Some(function) = step.change.function_recreated() else {
                 continue;
             };
-            let caller = schema.model.tables.iter().find_map(|(table, t)| {
-                t.function_callers
-                    .iter()
-                    .find(|c| {
-                        c.function == function.name && c.kind == crate::model::CallerKind::Generated
+            // Its own schema's generated columns, and (a shared
+            // function) other schemas' calling it.
+            let calls = |caller_schema: &SchemaName, c: &crate::model::FunctionCaller| {
+                c.function == function.name
+                    && c.kind == crate::model::CallerKind::Generated
+                    && match &c.schema {
+                        None => caller_schema == &target.target.schema,
+                        Some(called) => called == &target.target.schema,
+                    }
+            };
+            let caller = live
+                .schemas
+                .iter()
+                .filter(|(name, _)| *name == &target.target.schema || target.target.is_shared())
+                .find_map(|(caller_schema, found)| {
+                    found.model.tables.iter().find_map(|(table, t)| {
+                        t.function_callers
+                            .iter()
+                            .find(|c| calls(caller_schema, c))
+                            .map(|c| match caller_schema == &target.target.schema {
+                                true => format!("{table}.{}", c.name),
+                                false => format!("{caller_schema}.{table}.{}", c.name),
+                            })
                     })
-                    .map(|c| (table, &c.name))
-            });
-            let Some((table, column)) = caller else {
+                });
+            let Some(column) = caller else {
                 continue;
             };
             let mut problem = Problem::new(
                 "kschema::plan::generated_caller",
                 format!(
-                    "the plan drops and creates again {} {} in {}, but the generated column {table}.{column} calls it: PostgreSQL refuses the drop",
+                    "the plan drops and creates again {} {} in {}, but the generated column {column} calls it: PostgreSQL refuses the drop",
                     function.kind(),
                     function.name,
                     target.target

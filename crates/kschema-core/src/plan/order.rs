@@ -22,7 +22,8 @@ enum Phase {
     /// Extensions before anything that uses their types and functions.
     Extensions,
     /// Other schemas' views reading what a shared schema changes go before
-    /// its own views (which they may read).
+    /// its own views (which they may read); what of theirs calls a shared
+    /// function created again, before those views (a policy may read one).
     DropForeignViews,
     /// A view goes before the tables, columns and views it reads change
     /// (readers first), and comes back after them.
@@ -75,7 +76,8 @@ enum Phase {
     Validate,
     /// Views once what they read exists (the views they read first).
     Views,
-    /// Other schemas' views once the shared schema's are back.
+    /// Other schemas' views once the shared schema's are back; then what of
+    /// theirs calls a shared function created again.
     ForeignViews,
     /// Indexes after the columns they cover exist (a materialized view's
     /// after the view).
@@ -118,6 +120,8 @@ fn phase(change: &Change) -> Phase {
         Change::CreateSchema => Phase::CreateSchema,
         Change::DropForeignViews { .. } => Phase::DropForeignViews,
         Change::CreateForeignViews { .. } => Phase::ForeignViews,
+        Change::DropForeignCallers { .. } => Phase::DropForeignViews,
+        Change::CreateForeignCallers { .. } => Phase::ForeignViews,
         Change::DropConstraint { constraint, .. } => match constraint.kind {
             ConstraintKind::ForeignKey(_) => Phase::DropForeignKeys,
             _ => Phase::DropConstraintsAndIndexes,

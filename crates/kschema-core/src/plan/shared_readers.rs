@@ -18,10 +18,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Plan;
 use crate::catalog::LiveState;
 use crate::diagnostic::Problem;
-use crate::diff::{Change, ColumnChange, ForeignView};
+use crate::diff::{CallerAround, Change, ColumnChange, ForeignCallers, ForeignView};
 use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
-use crate::model::{in_reading_order, Commented, GrantObject, SchemaName, View};
+use crate::model::{
+    in_reading_order, CallerKind, Commented, GrantObject, SchemaModel, SchemaName, View,
+};
 
 /// How many readers a message names before "and N more".
 const NAMED: usize = 5;
@@ -162,12 +164,56 @@ fn readers_of(
     readers
 }
 
+/// The functions of a shared schema that `changes` drop and create again.
+fn recreated_functions(changes: &[Change]) -> BTreeSet<&Ident> {
+    changes
+        .iter()
+        .filter_map(|change| change.function_recreated())
+        .map(|function| &function.name)
+        .collect()
+}
+
+/// Whether `view` (of another schema) calls one of `functions` of `schema`.
+fn calls(view: &View, schema: &SchemaName, functions: &BTreeSet<&Ident>) -> bool {
+    view.calls_outside
+        .iter()
+        .any(|(s, f)| s == schema && functions.contains(f))
+}
+
+/// `direct` and the views of `model` that read them, and those that read
+/// those.
+fn with_their_readers<'a>(model: &'a SchemaModel, direct: BTreeSet<&'a Ident>) -> Vec<&'a View> {
+    let mut names = direct;
+    loop {
+        let more: Vec<&Ident> = model
+            .views
+            .values()
+            .filter(|view| {
+                !names.contains(&view.name) && view.reads.iter().any(|r| names.contains(r))
+            })
+            .map(|view| &view.name)
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        names.extend(more);
+    }
+    names
+        .iter()
+        .filter_map(|name| model.views.get(*name))
+        .collect()
+}
+
 /// The views of other schemas that read what `changes` (a shared schema's)
-/// change in place — a column's type, a table or view created again — and
-/// the views of their schema that read those: dropped before, readers
-/// first, and created again after, as they are live. None when there are
-/// none, or when a materialized view is among them (its rows and indexes
-/// cannot be taken along: `check_shared_readers` refuses the plan).
+/// change in place — a column's type, a table or view created again — or
+/// call a function it drops and creates again, and the views of their
+/// schema that read those: dropped before, readers first, and created
+/// again after, as they are live; and the policies, defaults, constraints
+/// and indexes of other schemas calling such a function, taken off before
+/// and put back after. None when there are none, or when a materialized
+/// view is among the views (its rows and indexes cannot be taken along:
+/// `check_shared_readers` and `check_foreign_function_callers` refuse the
+/// plan).
 pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName) -> Vec<Change> {
     let created: BTreeSet<&Ident> = changes
         .iter()
@@ -197,44 +243,31 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
             _ => {}
         }
     }
-    if disturbed.is_empty() {
+    let recreated = recreated_functions(changes);
+    if disturbed.is_empty() && recreated.is_empty() {
         return Vec::new();
     }
     let mut taken: Vec<ForeignView> = Vec::new();
+    let mut callers: Vec<ForeignCallers> = Vec::new();
     for (reader_schema, found) in &live.schemas {
         if reader_schema == schema {
             continue;
         }
         let model = &found.model;
-        // The direct readers, then the views of their schema reading them.
-        let mut names: BTreeSet<&Ident> = model
+        // The direct readers and callers, then the views of their schema
+        // reading them.
+        let direct: BTreeSet<&Ident> = model
             .views
             .values()
             .filter(|view| {
                 disturbed
                     .iter()
                     .any(|(table, column)| reads(view, schema, table, *column))
+                    || calls(view, schema, &recreated)
             })
             .map(|view| &view.name)
             .collect();
-        loop {
-            let more: Vec<&Ident> = model
-                .views
-                .values()
-                .filter(|view| {
-                    !names.contains(&view.name) && view.reads.iter().any(|r| names.contains(r))
-                })
-                .map(|view| &view.name)
-                .collect();
-            if more.is_empty() {
-                break;
-            }
-            names.extend(more);
-        }
-        let views: Vec<&View> = names
-            .iter()
-            .filter_map(|name| model.views.get(*name))
-            .collect();
+        let views = with_their_readers(model, direct);
         if views.iter().any(|view| view.materialized) {
             return Vec::new();
         }
@@ -260,15 +293,158 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
                     .cloned(),
             });
         }
+        if !recreated.is_empty() {
+            let found = callers_of(model, schema, &recreated);
+            if !found.policies.is_empty() || !found.around.is_empty() {
+                callers.push(ForeignCallers {
+                    schema: reader_schema.clone(),
+                    ..found
+                });
+            }
+        }
     }
-    if taken.is_empty() {
-        return Vec::new();
+    let mut around = Vec::new();
+    if !callers.is_empty() {
+        around.push(Change::DropForeignCallers {
+            callers: callers.clone(),
+        });
     }
-    let mut dropped = taken.clone();
-    // Readers first, within each schema.
-    dropped.reverse();
-    vec![
-        Change::DropForeignViews { views: dropped },
-        Change::CreateForeignViews { views: taken },
-    ]
+    if !taken.is_empty() {
+        let mut dropped = taken.clone();
+        // Readers first, within each schema.
+        dropped.reverse();
+        around.push(Change::DropForeignViews { views: dropped });
+        around.push(Change::CreateForeignViews { views: taken });
+    }
+    if !callers.is_empty() {
+        around.push(Change::CreateForeignCallers { callers });
+    }
+    around
+}
+
+/// The policies, defaults, constraints and indexes of `model` (another
+/// schema's) that call one of `functions` of `schema`, as they are live.
+/// A partition's defaults, constraints and indexes are its parent's
+/// copies: taken off and put back with the parent's (its policies are its
+/// own). A generated column calling one is refused at plan time
+/// (`plan::generated`).
+fn callers_of(
+    model: &SchemaModel,
+    schema: &SchemaName,
+    functions: &BTreeSet<&Ident>,
+) -> ForeignCallers {
+    let mut found = ForeignCallers {
+        schema: schema.clone(),
+        policies: Vec::new(),
+        around: Vec::new(),
+    };
+    for (name, table) in &model.tables {
+        for policy in &table.policies {
+            if policy
+                .calls_outside
+                .iter()
+                .any(|(s, f)| s == schema && functions.contains(f))
+            {
+                found.policies.push((name.clone(), policy.clone()));
+            }
+        }
+        if table.partition_of.is_some() {
+            continue;
+        }
+        let calling = table.function_callers.iter().filter(|caller| {
+            caller.schema.as_ref() == Some(schema) && functions.contains(&caller.function)
+        });
+        for caller in calling {
+            match caller.kind {
+                CallerKind::Default => found.around.push(CallerAround::Default {
+                    table: name.clone(),
+                    column: caller.name.clone(),
+                    put_back: table.column(&caller.name).and_then(|c| c.default.clone()),
+                }),
+                CallerKind::Constraint => {
+                    if let Some(constraint) =
+                        table.constraints.iter().find(|c| c.name == caller.name)
+                    {
+                        found.around.push(CallerAround::Constraint {
+                            table: name.clone(),
+                            constraint: constraint.clone(),
+                            put_back: true,
+                        });
+                    }
+                }
+                CallerKind::Index => {
+                    if let Some(index) = model.indexes.get(&caller.name) {
+                        found.around.push(CallerAround::Index {
+                            index: index.clone(),
+                            put_back: true,
+                        });
+                    }
+                }
+                CallerKind::Generated => {}
+            }
+        }
+    }
+    found
+}
+
+/// Refuses a plan whose shared schema drops and creates again a function
+/// that a materialized view of another schema calls (or reads a view that
+/// does): its rows and indexes cannot be taken along in the shared
+/// schema's transaction, and PostgreSQL refuses the drop under it.
+pub fn check_foreign_function_callers(
+    plan: &Plan,
+    live: &LiveState,
+    desired: &DesiredState,
+) -> Result<(), Problem> {
+    for shared in plan.targets.iter().filter(|t| t.target.is_shared()) {
+        let schema = &shared.target.schema;
+        for step in shared.steps.iter().filter(|s| !s.after_tenants) {
+            let Some(function) = step.change.function_recreated() else {
+                continue;
+            };
+            let recreated = BTreeSet::from([&function.name]);
+            let mut materialized: Vec<String> = Vec::new();
+            for (reader_schema, found) in live.schemas.iter().filter(|(s, _)| *s != schema) {
+                let direct: BTreeSet<&Ident> = found
+                    .model
+                    .views
+                    .values()
+                    .filter(|view| calls(view, schema, &recreated))
+                    .map(|view| &view.name)
+                    .collect();
+                materialized.extend(
+                    with_their_readers(&found.model, direct)
+                        .into_iter()
+                        .filter(|view| view.materialized)
+                        .map(|view| format!("{reader_schema}.{}", view.name)),
+                );
+            }
+            if materialized.is_empty() {
+                continue;
+            }
+            let mut named: Vec<String> = materialized.iter().take(NAMED).cloned().collect();
+            if materialized.len() > NAMED {
+                named.push(format!("and {} more", materialized.len() - NAMED));
+            }
+            let mut problem = Problem::new(
+                "kschema::plan::shared_function_caller",
+                format!(
+                    "{schema} drops and creates again {} {}, which materialized views of other schemas call: {}",
+                    function.kind(),
+                    function.name,
+                    named.join(", ")
+                ),
+            )
+            .with_help(
+                "PostgreSQL refuses the drop under them, and their rows cannot be taken along: \
+                 change or drop those materialized views in their files and apply, then make this change in the next apply",
+            );
+            let key = ObjectKey::Function(function.name.clone(), function.inputs);
+            if let Some(origin) = desired.scope_of(&shared.target).origins.get(&key) {
+                problem = problem.at(&origin.file, origin.span, "created again");
+            }
+            return Err(problem);
+        }
+    }
+    Ok(())
 }

@@ -31,6 +31,25 @@ fn foreign_view_names(views: &[crate::diff::ForeignView]) -> String {
     names.join(", ")
 }
 
+/// How many objects `callers` hold, and the first few named.
+fn foreign_caller_names(callers: &[crate::diff::ForeignCallers]) -> (usize, String) {
+    const NAMED: usize = 5;
+    let all: Vec<String> = callers.iter().flat_map(|c| c.names()).collect();
+    let mut names: Vec<String> = all.iter().take(NAMED).cloned().collect();
+    if all.len() > NAMED {
+        names.push(format!("and {} more", all.len() - NAMED));
+    }
+    (all.len(), names.join(", "))
+}
+
+/// "default, constraint, index or policy", in the plural past one.
+fn caller_words(count: usize) -> &'static str {
+    match count {
+        1 => "default, constraint, index or policy",
+        _ => "defaults, constraints, indexes or policies",
+    }
+}
+
 /// A one-line description of a change, with its sign: `+` adds, `-` drops,
 /// `~` changes in place. Names and expressions in it are already made
 /// printable (no newline or escape sequence from a catalog reaches a reader).
@@ -60,6 +79,26 @@ fn describe_change(change: &Change) -> (char, String) {
                 foreign_view_names(views)
             ),
         ),
+        Change::DropForeignCallers { callers } => {
+            let (count, names) = foreign_caller_names(callers);
+            (
+                '-',
+                format!(
+                    "take off {count} {} of other schemas that call a function created again here, put back after it: {names}",
+                    caller_words(count)
+                ),
+            )
+        }
+        Change::CreateForeignCallers { callers } => {
+            let (count, names) = foreign_caller_names(callers);
+            (
+                '+',
+                format!(
+                    "put back {count} {} of other schemas: {names}",
+                    caller_words(count)
+                ),
+            )
+        }
         Change::SetPersistence { table, unlogged } => (
             '~',
             format!(

@@ -157,6 +157,7 @@ impl Loader {
                             reads_outside: Vec::new(),
                             // The stored form says (see `normalize::stored`).
                             calls: Vec::new(),
+                            calls_outside: Vec::new(),
                             sql,
                             materialized: *materialized,
                         },
@@ -264,6 +265,7 @@ impl Loader {
                         sql,
                         // The stored form says (see `normalize::stored`).
                         calls: Vec::new(),
+                        calls_outside: Vec::new(),
                     });
                     on.policies.sort_by(|a, b| a.name.cmp(&b.name));
                     loaded
