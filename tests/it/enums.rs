@@ -5,8 +5,8 @@
 //! directly.
 
 use crate::support::{
-    assert_converges, assert_plan_schema, assert_same_dump, kschema, project_of, run_directly,
-    tenants_toml, Project, TestDb,
+    assert_converges, assert_plan_schema, kschema, project_of, run_directly, tenants_toml, Project,
+    TestDb,
 };
 
 const PUBLIC: &str = "CREATE TYPE plan_tier AS ENUM ('free', 'pro');
@@ -203,45 +203,130 @@ async fn a_label_is_committed_before_the_transaction_that_uses_it() {
     assert_converges(&project, &db, (PUBLIC, &parked), TENANTS, &[]).await;
 }
 
-/// A shared enum whose labels change order while tenant columns use it
-/// cannot be created again by public's plan alone: it says so.
+/// A shared enum created again (labels reordered, one removed) while
+/// tenant columns use it: public's transaction converts the tenants'
+/// columns too — their defaults, the checks and indexes reading them, the
+/// views reading their tables (and the views reading those) taken along —
+/// and the fleet converges. A tenant function taking the enum is refused
+/// at plan time, nothing changed.
 #[tokio::test]
-async fn a_shared_enum_used_by_tenants_is_not_recreated_silently() {
-    let project = project_of(PUBLIC, TENANT, TENANTS);
+async fn a_shared_enum_created_again_converts_the_tenants_columns() {
+    let public = "CREATE TYPE plan_tier AS ENUM ('free', 'trial', 'pro');
+CREATE TABLE accounts (id BIGINT PRIMARY KEY, tier plan_tier NOT NULL DEFAULT 'free');
+";
+    let tenant = "CREATE TABLE seats (
+    id BIGINT PRIMARY KEY,
+    tier plan_tier NOT NULL DEFAULT 'trial' CHECK (tier <> 'free' OR id > 0),
+    past plan_tier[] NOT NULL DEFAULT '{}'
+);
+CREATE INDEX seats_paid ON seats (id) WHERE tier = 'pro';
+CREATE VIEW paid AS SELECT id, tier FROM seats WHERE tier = 'pro';
+CREATE VIEW paid_count AS SELECT count(*) AS n FROM paid;
+";
+    let project = project_of(public, tenant, TENANTS);
     let db = TestDb::new().await;
-    assert_converges(&project, &db, (PUBLIC, TENANT), TENANTS, &[]).await;
-    let reordered = PUBLIC.replace("('free', 'pro')", "('pro', 'free')");
-    project.write("schema/public/app.sql", &reordered);
+    assert_converges(&project, &db, (public, tenant), TENANTS, &[]).await;
+    db.execute("INSERT INTO org_t1.seats (id, tier, past) VALUES (1, 'pro', '{free,pro}')")
+        .await;
+
+    // 'trial' goes: the tenants' files give their column another default
+    // in the same apply.
+    let reordered = public.replace("('free', 'trial', 'pro')", "('pro', 'free')");
+    let tenant = &tenant.replace("DEFAULT 'trial'", "DEFAULT 'pro'");
+    project
+        .write("schema/public/app.sql", &reordered)
+        .write("schema/tenant/app.sql", tenant);
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
-    assert!(
-        plan.stdout
-            .contains("columns of 2 tenant schema(s) use enum plan_tier"),
-        "{}",
-        plan.stdout
+    for expected in [
+        "~ create enum plan_tier again ('pro', 'free'), converting 1 column(s) here and 4 in 2 other schema(s)",
+        "rewrites 2 table(s) of 2 other schema(s) to convert their columns to the new plan_tier",
+        "builds 2 index(es) of other schemas",
+        "- drop 4 views of other schemas that read what changes here, created again after it: org_t2.paid_count, org_t2.paid, org_t1.paid_count, org_t1.paid",
+    ] {
+        assert!(plan.stdout.contains(expected), "{expected}\n{}", plan.stdout);
+    }
+    let hazards = "recreates-object,rewrites-table,validates-constraint,builds-index";
+    assert_converges(
+        &project,
+        &db,
+        (&reordered, tenant),
+        TENANTS,
+        &["--allow-hazard", hazards],
+    )
+    .await;
+    let row: String = db
+        .client()
+        .await
+        .query_one(
+            "SELECT tier::text || ' ' || past::text FROM org_t1.seats",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(row, "pro {free,pro}");
+
+    // A tenant function taking the enum: refused, nothing changed.
+    let with_function = format!(
+        "{tenant}CREATE FUNCTION is_paid(t plan_tier) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT t = 'pro' $$;\n"
     );
+    project.write("schema/tenant/app.sql", &with_function);
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    project.write("schema/public/app.sql", public);
+    let before = (db.catalog("public").await, db.catalog("org_t1").await);
     let refused = kschema(
         &project,
         &db,
-        &[
-            "apply",
-            "--tenant",
-            "all",
-            "--allow-hazard",
-            "rewrites-table",
-        ],
+        &["apply", "--tenant", "all", "--allow-hazard", hazards],
     );
-    assert_ne!(refused.code, 0, "{}", refused.snapshot());
-    assert!(
-        refused.stdout.contains("recreates-object"),
-        "{}",
-        refused.stdout
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    for expected in [
+        "kschema::plan::shared_enum_users",
+        "function org_t1.is_paid(plan_tier)",
+        "schema/public/app.sql:1",
+    ] {
+        assert!(
+            refused.stderr.contains(expected),
+            "{expected}: {}",
+            refused.snapshot()
+        );
+    }
+    assert_eq!(
+        (db.catalog("public").await, db.catalog("org_t1").await),
+        before
     );
-    assert_same_dump(&db, &run_directly(PUBLIC, TENANT, TENANTS).await);
 
     // Adding a label is fine while tenants use it.
-    let extended = PUBLIC.replace("('free', 'pro')", "('free', 'pro', 'team')");
-    project.write("schema/public/app.sql", &extended);
-    assert_converges(&project, &db, (&extended, TENANT), TENANTS, &[]).await;
+    let extended = reordered.replace("('pro', 'free')", "('pro', 'free', 'team')");
+    let with_check =
+        format!("{tenant}ALTER TABLE seats ADD CONSTRAINT no_team CHECK (tier <> 'team');\n");
+    project
+        .write("schema/public/app.sql", &extended)
+        .write("schema/tenant/app.sql", &with_check);
+    assert_converges(&project, &db, (&extended, &with_check), TENANTS, &[]).await;
+
+    // A live tenant check naming a label that goes, dropped from the files
+    // in the same apply: public's transaction, which runs first, would put
+    // it back: refused, nothing changed.
+    project
+        .write("schema/public/app.sql", &reordered)
+        .write("schema/tenant/app.sql", tenant);
+    let before = db.catalog("org_t1").await;
+    let refused = kschema(
+        &project,
+        &db,
+        &["apply", "--tenant", "all", "--allow-hazard", hazards],
+    );
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    assert!(
+        refused
+            .stderr
+            .contains("check org_t1.seats.no_team (it names a label that goes)"),
+        "{}",
+        refused.snapshot()
+    );
+    assert_eq!(db.catalog("org_t1").await, before);
 }
 
 #[tokio::test]

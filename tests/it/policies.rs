@@ -133,3 +133,32 @@ async fn inspect_writes_row_security_and_policies() {
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
     assert_eq!(plan.code, 0, "{}", plan.snapshot());
 }
+
+/// A shared column whose type changes under tenant policies reading it
+/// (PostgreSQL: "cannot alter type of a column used in a policy
+/// definition") takes them along in public's transaction, as they are
+/// live; so does a shared table created again.
+#[tokio::test]
+async fn a_shared_change_under_tenant_policies_takes_them_along() {
+    const TENANTS: &[&str] = &["a", "b"];
+    let public = "CREATE TABLE orgs (id int PRIMARY KEY, code text NOT NULL);\n";
+    let tenant = "CREATE TABLE notes (id int PRIMARY KEY, org int NOT NULL, body text);
+ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY mine ON notes USING (org IN (SELECT id FROM orgs WHERE code = current_user));
+";
+    let project = project_of(public, tenant, TENANTS);
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+
+    let widened = public.replace("id int PRIMARY KEY", "id bigint PRIMARY KEY");
+    project.write("schema/public/app.sql", &widened);
+    let plan = kschema(&project, &db, &["plan"]);
+    assert!(
+        plan.stdout.contains("- take off 2 defaults, constraints, indexes or policies of other schemas that call or read what changes here, put back after it: org_a.notes policy mine, org_b.notes policy mine"),
+        "{}",
+        plan.stdout
+    );
+    let allow = ["--allow-hazard", "rewrites-table,recreates-object"];
+    assert_converges(&project, &db, (&widened, tenant), TENANTS, &allow).await;
+}

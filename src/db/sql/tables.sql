@@ -354,7 +354,20 @@ pol AS (
                                JOIN pg_namespace fn ON fn.oid = f.pronamespace
                               WHERE d.classid = 'pg_policy'::regclass AND d.objid = p.oid
                                 AND d.refclassid = 'pg_proc'::regclass
-                                AND f.pronamespace NOT IN (tbl.relnamespace, 'pg_catalog'::regnamespace))
+                                AND f.pronamespace NOT IN (tbl.relnamespace, 'pg_catalog'::regnamespace)),
+           -- The columns of other schemas' tables it reads ([schema,
+           -- relation, column]; column null for a whole row): a shared
+           -- change under it takes it along.
+           'reads_outside', (SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_array(rn.nspname, r.relname, a.attname)), '[]')
+                               FROM pg_depend d
+                               JOIN pg_class r ON r.oid = d.refobjid
+                               JOIN pg_namespace rn ON rn.oid = r.relnamespace
+                               LEFT JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum = d.refobjsubid
+                                                       AND d.refobjsubid > 0
+                              WHERE d.classid = 'pg_policy'::regclass AND d.objid = p.oid
+                                AND d.refclassid = 'pg_class'::regclass
+                                AND r.relnamespace <> tbl.relnamespace
+                                AND rn.nspname NOT IN ('pg_catalog', 'information_schema'))
          ) ORDER BY p.polname) AS policies
     FROM pg_policy p
     JOIN tbl ON tbl.oid = p.polrelid

@@ -78,6 +78,9 @@ pub struct RawPolicy {
     /// `[schema, function]` of other schemas.
     #[serde(default)]
     pub calls_outside: Vec<(String, String)>,
+    /// `[schema, relation, column or null]` of other schemas.
+    #[serde(default)]
+    pub reads_outside: Vec<(String, String, Option<String>)>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -270,6 +270,17 @@ impl LiveStateBuilder {
                         .iter()
                         .map(|(schema, function)| (SchemaName::new(schema), Ident::new(function)))
                         .collect(),
+                    reads_outside: p
+                        .reads_outside
+                        .iter()
+                        .map(|(schema, table, column)| {
+                            (
+                                SchemaName::new(schema),
+                                Ident::new(table),
+                                column.as_ref().map(Ident::new),
+                            )
+                        })
+                        .collect(),
                 }
             })
             .collect();

@@ -5,85 +5,13 @@ use serde::{Deserialize, Serialize};
 use crate::ident::Ident;
 use crate::model::{
     Column, Commented, CompositeType, Constraint, Domain, DomainCheck, EnumAddition, EnumType,
-    EventTrigger, Extension, Function, Grant, GrantObject, Index, PartitionColumn, PartitionOf,
-    Policy, ReplicaIdentity, RowSecurity, SchemaName, Sequence, SqlExpr, Table, Trigger,
-    TriggerFiring, View,
+    EventTrigger, Extension, Function, GrantObject, Index, PartitionColumn, PartitionOf, Policy,
+    ReplicaIdentity, RowSecurity, Sequence, SqlExpr, Table, Trigger, TriggerFiring, View,
 };
 use crate::seed_value::SeedValue;
 
+use super::along::{CallerAround, EnumColumn, ForeignCallers, ForeignEnumColumns, ForeignView};
 use super::AttributeStep;
-
-/// What calls a function dropped and created again, taken off before the
-/// drop and put back after the create as it is live — unless the plan
-/// drops or changes it itself (later, in its own place): then only taken
-/// off.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "caller", rename_all = "snake_case")]
-pub enum CallerAround {
-    Default {
-        table: Ident,
-        column: Ident,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        put_back: Option<SqlExpr>,
-    },
-    Constraint {
-        table: Ident,
-        constraint: Constraint,
-        put_back: bool,
-    },
-    Index {
-        index: Index,
-        put_back: bool,
-    },
-}
-
-/// What of one other schema (a tenant's) calls a function a shared
-/// schema's plan drops and creates again, as it is live: its tables'
-/// policies, and its defaults, constraints and indexes (`CallerAround`,
-/// always put back), in the shared schema's transaction.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ForeignCallers {
-    pub schema: SchemaName,
-    /// (table, policy)
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub policies: Vec<(Ident, Policy)>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub around: Vec<CallerAround>,
-}
-
-impl ForeignCallers {
-    /// `schema.object` of each, for messages.
-    pub fn names(&self) -> Vec<String> {
-        let policies = self
-            .policies
-            .iter()
-            .map(|(table, policy)| format!("{}.{table} policy {}", self.schema, policy.name));
-        let around = self.around.iter().map(|caller| match caller {
-            CallerAround::Default { table, column, .. } => {
-                format!("{}.{table}.{column} default", self.schema)
-            }
-            CallerAround::Constraint {
-                table, constraint, ..
-            } => format!("{}.{table} constraint {}", self.schema, constraint.name),
-            CallerAround::Index { index, .. } => format!("{}.{} index", self.schema, index.name),
-        });
-        policies.chain(around).collect()
-    }
-}
-
-/// A view of another schema (a tenant's) that reads what a shared
-/// schema's plan changes, as it is live: dropped before the change and
-/// created again after it, with its grants and comment, in the shared
-/// schema's transaction.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ForeignView {
-    pub schema: SchemaName,
-    pub view: View,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub grants: Vec<Grant>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-}
 
 /// One difference between live and desired state, relative to one schema.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -272,12 +200,13 @@ pub enum Change {
         views: Vec<ForeignView>,
     },
     /// Policies, defaults, constraints and indexes of other schemas that
-    /// call a function this shared schema's plan drops and creates again
-    /// (`ForeignCallers`), taken off before the drop.
+    /// call a function this shared schema's plan drops and creates again,
+    /// and policies reading a column it changes (`ForeignCallers`), taken
+    /// off before.
     DropForeignCallers {
         callers: Vec<ForeignCallers>,
     },
-    /// The same put back once the function is created again.
+    /// The same put back once the change is made.
     CreateForeignCallers {
         callers: Vec<ForeignCallers>,
     },
@@ -326,6 +255,10 @@ pub enum Change {
         /// built again after (`CreateIndex`).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         indexes: Vec<Ident>,
+        /// A shared enum's columns in other schemas (the tenants'),
+        /// converted in the same transaction.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        foreign: Vec<ForeignEnumColumns>,
     },
     DropEnum {
         enum_type: EnumType,
@@ -448,19 +381,6 @@ pub enum Change {
         object: Commented,
         comment: Option<String>,
     },
-}
-
-/// A live column of an enum type being created again.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EnumColumn {
-    pub table: Ident,
-    pub column: Ident,
-    /// Of the enum's array type.
-    pub array: bool,
-    /// Whether it has a default, which it loses while it converts.
-    pub had_default: bool,
-    /// The default the files give it, set again after.
-    pub default: Option<crate::model::SqlExpr>,
 }
 
 /// One column of an [`Change::UpdateRow`]: what it is, what it becomes.

@@ -27,6 +27,7 @@ pub(super) fn diff_enums(live: &SchemaModel, desired: &SchemaModel, changes: &mu
                     to: wanted.clone(),
                     columns,
                     indexes,
+                    foreign: Vec::new(),
                 });
                 changes.extend(dependents);
             }

@@ -20,10 +20,10 @@ use std::collections::BTreeSet;
 use crate::ident::Ident;
 use crate::model::{Constraint, ReplicaIdentity, SchemaModel, Table};
 
+mod along;
 mod change;
-pub use change::{
-    CallerAround, Change, ColumnChange, EnumColumn, ForeignCallers, ForeignView, RowUpdate,
-};
+pub use along::{CallerAround, EnumColumn, ForeignCallers, ForeignEnumColumns, ForeignView};
+pub use change::{Change, ColumnChange, RowUpdate};
 mod comment;
 mod composite;
 pub use composite::AttributeStep;

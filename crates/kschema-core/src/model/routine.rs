@@ -151,6 +151,10 @@ pub struct Policy {
     /// dropped and created again takes it along.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls_outside: Vec<(SchemaName, Ident)>,
+    /// Columns of other schemas' tables it reads (read live; `None` for a
+    /// whole row): a shared change under it takes it along.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads_outside: Vec<(SchemaName, Ident, Option<Ident>)>,
 }
 
 /// `ALTER TABLE … ENABLE / FORCE ROW LEVEL SECURITY`: PostgreSQL keeps the

@@ -726,8 +726,10 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             to,
             columns,
             indexes,
+            foreign,
         } => {
-            let (statements, hazards) = enum_type::recreate_enum(from, to, columns, indexes);
+            let (statements, hazards) =
+                enum_type::recreate_enum(from, to, columns, indexes, foreign);
             step(statements, hazards, TxMode::Transactional)
         }
         Change::CreateDomain { domain: to } => step(
@@ -978,7 +980,7 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             hazards.push(Hazard::new(
                 HazardKind::RecreatesObject,
                 format!(
-                    "takes off {} object(s) of other schemas that call a function created again here and puts them back after it, in this transaction; queries on their tables wait meanwhile",
+                    "takes off {} object(s) of other schemas that call or read what changes here and puts them back after it, in this transaction; queries on their tables wait meanwhile",
                     callers.iter().map(|c| c.policies.len() + c.around.len()).sum::<usize>()
                 ),
             ));

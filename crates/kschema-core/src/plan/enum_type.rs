@@ -1,7 +1,7 @@
 //! Statements for enum types.
 
-use crate::diff::Change;
-use crate::diff::EnumColumn;
+use crate::definition::{constraint_sql, create_index, ExprStyle};
+use crate::diff::{Change, EnumColumn, ForeignEnumColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::{quote_literal, Ident};
 use crate::model::{EnumAddition, EnumPlace, EnumType};
@@ -88,12 +88,31 @@ pub(super) fn recreate_enum(
     to: &EnumType,
     columns: &[EnumColumn],
     indexes: &[Ident],
+    foreign: &[ForeignEnumColumns],
 ) -> (Vec<Sql>, Vec<Hazard>) {
     let old = Ident::new(old_name(&from.name));
     let mut statements: Vec<Sql> = indexes
         .iter()
         .map(|index| Sql::new().text("DROP INDEX ").qualified(index))
         .collect();
+    // Other schemas' checks and indexes reading their columns of it
+    // compare with the old type's labels: off before the rename.
+    for other in foreign {
+        let in_schema = |sql: Sql| Sql::new().text(sql.render(&other.schema));
+        for index in &other.indexes {
+            statements.push(in_schema(
+                Sql::new().text("DROP INDEX ").qualified(&index.name),
+            ));
+        }
+        for (table, check) in &other.checks {
+            statements.push(in_schema(
+                Sql::new()
+                    .text("ALTER TABLE ")
+                    .qualified(table)
+                    .text(format!(" DROP CONSTRAINT {}", check.name.quoted())),
+            ));
+        }
+    }
     statements.push(
         Sql::new()
             .text("ALTER TYPE ")
@@ -135,7 +154,103 @@ pub(super) fn recreate_enum(
             ),
         ));
     }
+    let (converted, foreign_hazards) = convert_foreign(to, foreign);
+    statements.extend(converted);
+    hazards.extend(foreign_hazards);
     statements.push(Sql::new().text("DROP TYPE ").qualified(&old));
+    (statements, hazards)
+}
+
+/// Other schemas' columns of a shared enum created again, converted on
+/// their own schema's search path (their defaults, checks and index
+/// expressions name their objects bare), then that path left again.
+fn convert_foreign(to: &EnumType, foreign: &[ForeignEnumColumns]) -> (Vec<Sql>, Vec<Hazard>) {
+    let mut statements = Vec::new();
+    let (mut tables, mut checks, mut indexes) = (0, 0, 0);
+    for other in foreign {
+        let schema = &other.schema;
+        let in_schema = |sql: Sql| Sql::new().text(sql.render(schema));
+        statements.push(in_schema(
+            Sql::new().text("SET LOCAL search_path TO ").search_path(),
+        ));
+        let mut converted: Vec<&Ident> = Vec::new();
+        for column in &other.columns {
+            let table = Sql::new().qualified(&column.table).render(schema);
+            let alter = || {
+                Sql::new().text(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {} ",
+                    column.column.quoted()
+                ))
+            };
+            if column.had_default {
+                statements.push(alter().text("DROP DEFAULT"));
+            }
+            // The type, this schema's, qualified by the shared schema.
+            let suffix = if column.array { "[]" } else { "" };
+            statements.push(
+                alter()
+                    .text("TYPE ")
+                    .qualified(&to.name)
+                    .text(format!(
+                        "{suffix} USING {}::text{suffix}::",
+                        column.column.quoted()
+                    ))
+                    .qualified(&to.name)
+                    .text(suffix),
+            );
+            if let Some(default) = &column.default {
+                statements.push(alter().text(format!("SET DEFAULT {}", default.sql)));
+            }
+            if !converted.contains(&&column.table) {
+                converted.push(&column.table);
+            }
+        }
+        tables += converted.len();
+        for (table, check) in &other.checks {
+            let add = constraint_sql(
+                Sql::new()
+                    .text("ALTER TABLE ")
+                    .qualified(table)
+                    .text(" ADD "),
+                check,
+                true,
+                ExprStyle::Authored,
+            );
+            statements.push(in_schema(match check.validated {
+                true => add,
+                false => add.text(" NOT VALID"),
+            }));
+            checks += usize::from(check.validated);
+        }
+        for index in &other.indexes {
+            statements.push(in_schema(create_index(index, false, ExprStyle::Authored)));
+            indexes += 1;
+        }
+    }
+    if foreign.is_empty() {
+        return (statements, Vec::new());
+    }
+    statements.push(Sql::new().text("SET LOCAL search_path TO ").search_path());
+    let mut hazards = vec![Hazard::new(
+        HazardKind::RewritesTable,
+        format!(
+            "rewrites {tables} table(s) of {} other schema(s) to convert their columns to the new {}, in this transaction; fails if a row holds a label that goes",
+            foreign.len(),
+            to.name
+        ),
+    )];
+    if checks > 0 {
+        hazards.push(Hazard::new(
+            HazardKind::ValidatesConstraint,
+            format!("checks the rows of other schemas against {checks} check(s) reading those columns again, in this transaction"),
+        ));
+    }
+    if indexes > 0 {
+        hazards.push(Hazard::new(
+            HazardKind::BuildsIndex,
+            format!("builds {indexes} index(es) of other schemas reading those columns again, in this transaction, writes to their tables waiting"),
+        ));
+    }
     (statements, hazards)
 }
 

@@ -22,6 +22,7 @@ pub mod order;
 pub(crate) mod privilege;
 pub mod replay;
 mod routine;
+mod shared_enums;
 mod shared_readers;
 mod view;
 
@@ -472,7 +473,7 @@ pub fn plan_schema(
     desired: &LoadedScope,
     options: PlanOptions,
 ) -> ShapePlan {
-    plan_schema_with(live, desired, options, |_| Vec::new())
+    plan_schema_with(live, desired, options, |_| {})
 }
 
 /// `plan_schema`, with what the changes bring along from outside the
@@ -482,12 +483,11 @@ fn plan_schema_with(
     live: Option<&SchemaModel>,
     desired: &LoadedScope,
     options: PlanOptions,
-    also: impl FnOnce(&[Change]) -> Vec<Change>,
+    also: impl FnOnce(&mut Vec<Change>),
 ) -> ShapePlan {
     let mut changes = diff(live, &desired.model, &Renames::declared(desired));
     changes.extend(diff_seeds(live, &desired.model, &desired.seeds));
-    let brought = also(&changes);
-    changes.extend(brought);
+    also(&mut changes);
     let mut changes = order::order_changes(changes);
     for change in &mut changes {
         if let Change::AlterColumn {
@@ -629,6 +629,7 @@ pub fn check_plan(
     generated::check_generated_callers(plan, live, desired)?;
     enum_dependents::check_enum_dependents(plan, live, desired)?;
     shared_readers::check_foreign_function_callers(plan, live, desired)?;
+    shared_enums::check_foreign_enum_users(plan, live, desired)?;
     shared_readers::check_shared_readers(plan, live, desired)
 }
 
@@ -669,14 +670,25 @@ pub fn build_plan(
                     live_schema.map(|s| s.model.as_ref()),
                     desired_scope,
                     options,
-                    |changes| match shared_with_tenants {
-                        true => shared_readers::foreign_readers(changes, live, &target.schema),
-                        false => Vec::new(),
+                    |changes| {
+                        if shared_with_tenants {
+                            // The tenants' columns of a shared enum created
+                            // again first: the views reading their tables
+                            // go along with the rest.
+                            shared_enums::take_foreign_columns(
+                                changes,
+                                live,
+                                desired,
+                                &target.schema,
+                            );
+                            let along =
+                                shared_readers::foreign_readers(changes, live, &target.schema);
+                            changes.extend(along);
+                        }
                     },
                 );
                 if target.is_shared() && has_tenants {
                     defer_shared_drops(&mut shape.steps);
-                    warn_shared_enums_in_use(&mut shape.steps, live, targets);
                 }
                 (Arc::new(shape.steps), Arc::new(shape.notes))
             })
@@ -691,40 +703,6 @@ pub fn build_plan(
         });
     }
     plan
-}
-
-/// A public enum created again converts public's columns only: tenant
-/// columns of that type make its drop fail. Say so before, as a hazard.
-fn warn_shared_enums_in_use(steps: &mut [Step], live: &LiveState, targets: &[Target]) {
-    for step in steps.iter_mut() {
-        let Change::RecreateEnum { to, .. } = &step.change else {
-            continue;
-        };
-        let plain = to.name.quoted().to_string();
-        let users = targets
-            .iter()
-            .filter(|t| !t.is_public())
-            .filter_map(|t| live.get(&t.schema))
-            .filter(|schema| {
-                !schema.model.enums.contains_key(&to.name)
-                    && schema.model.tables.values().any(|table| {
-                        table
-                            .columns
-                            .iter()
-                            .any(|c| c.data_type.is_or_array_of(&plain))
-                    })
-            })
-            .count();
-        if users > 0 {
-            step.hazards.push(Hazard::new(
-                HazardKind::RecreatesObject,
-                format!(
-                    "columns of {users} tenant schema(s) use enum {}: it cannot be dropped and created again while they do (kschema converts public's columns only); add labels instead, or move those columns off it first",
-                    to.name
-                ),
-            ));
-        }
-    }
 }
 
 /// Marks a shared schema's drops tenant schemas may depend on — a table,

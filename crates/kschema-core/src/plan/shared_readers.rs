@@ -209,8 +209,8 @@ fn with_their_readers<'a>(model: &'a SchemaModel, direct: BTreeSet<&'a Ident>) -
 /// call a function it drops and creates again, and the views of their
 /// schema that read those: dropped before, readers first, and created
 /// again after, as they are live; and the policies, defaults, constraints
-/// and indexes of other schemas calling such a function, taken off before
-/// and put back after. None when there are none, or when a materialized
+/// and indexes of other schemas calling such a function (the policies
+/// reading such a column too), taken off before and put back after. None when there are none, or when a materialized
 /// view is among the views (its rows and indexes cannot be taken along:
 /// `check_shared_readers` and `check_foreign_function_callers` refuse the
 /// plan).
@@ -244,7 +244,20 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
         }
     }
     let recreated = recreated_functions(changes);
-    if disturbed.is_empty() && recreated.is_empty() {
+    // Other schemas' tables whose columns of a shared enum created again
+    // convert: every view reading them goes along.
+    let mut converted: BTreeMap<&SchemaName, BTreeSet<&Ident>> = BTreeMap::new();
+    for change in changes {
+        if let Change::RecreateEnum { foreign, .. } = change {
+            for other in foreign {
+                converted
+                    .entry(&other.schema)
+                    .or_default()
+                    .extend(other.columns.iter().map(|c| &c.table));
+            }
+        }
+    }
+    if disturbed.is_empty() && recreated.is_empty() && converted.is_empty() {
         return Vec::new();
     }
     let mut taken: Vec<ForeignView> = Vec::new();
@@ -254,6 +267,7 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
             continue;
         }
         let model = &found.model;
+        let own_converted = converted.get(reader_schema);
         // The direct readers and callers, then the views of their schema
         // reading them.
         let direct: BTreeSet<&Ident> = model
@@ -264,6 +278,8 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
                     .iter()
                     .any(|(table, column)| reads(view, schema, table, *column))
                     || calls(view, schema, &recreated)
+                    || own_converted
+                        .is_some_and(|tables| view.reads.iter().any(|r| tables.contains(r)))
             })
             .map(|view| &view.name)
             .collect();
@@ -293,8 +309,8 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
                     .cloned(),
             });
         }
-        if !recreated.is_empty() {
-            let found = callers_of(model, schema, &recreated);
+        if !recreated.is_empty() || !disturbed.is_empty() {
+            let found = callers_of(model, schema, &recreated, &disturbed);
             if !found.policies.is_empty() || !found.around.is_empty() {
                 callers.push(ForeignCallers {
                     schema: reader_schema.clone(),
@@ -323,7 +339,8 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
 }
 
 /// The policies, defaults, constraints and indexes of `model` (another
-/// schema's) that call one of `functions` of `schema`, as they are live.
+/// schema's) that call one of `functions` of `schema`, and the policies
+/// that read one of its `disturbed` columns (or tables), as they are live.
 /// A partition's defaults, constraints and indexes are its parent's
 /// copies: taken off and put back with the parent's (its policies are its
 /// own). A generated column calling one is refused at plan time
@@ -332,6 +349,7 @@ fn callers_of(
     model: &SchemaModel,
     schema: &SchemaName,
     functions: &BTreeSet<&Ident>,
+    disturbed: &[(&Ident, Option<&Ident>)],
 ) -> ForeignCallers {
     let mut found = ForeignCallers {
         schema: schema.clone(),
@@ -340,11 +358,17 @@ fn callers_of(
     };
     for (name, table) in &model.tables {
         for policy in &table.policies {
-            if policy
+            let calls = policy
                 .calls_outside
                 .iter()
-                .any(|(s, f)| s == schema && functions.contains(f))
-            {
+                .any(|(s, f)| s == schema && functions.contains(f));
+            let reads = policy.reads_outside.iter().any(|(s, t, c)| {
+                s == schema
+                    && disturbed.iter().any(|(table, column)| {
+                        t == *table && (column.is_none() || c.is_none() || c.as_ref() == *column)
+                    })
+            });
+            if calls || reads {
                 found.policies.push((name.clone(), policy.clone()));
             }
         }

@@ -84,7 +84,7 @@ fn describe_change(change: &Change) -> (char, String) {
             (
                 '-',
                 format!(
-                    "take off {count} {} of other schemas that call a function created again here, put back after it: {names}",
+                    "take off {count} {} of other schemas that call or read what changes here, put back after it: {names}",
                     caller_words(count)
                 ),
             )
@@ -532,15 +532,26 @@ fn describe_change(change: &Change) -> (char, String) {
             let added: Vec<String> = additions.iter().map(|a| a.label.clone()).collect();
             ('~', format!("add to enum {name}: {}", labels(&added)))
         }
-        Change::RecreateEnum { to, columns, .. } => (
-            '~',
-            format!(
-                "create enum {} again ({}), converting {} column(s)",
-                to.name,
-                labels(&to.labels),
-                columns.len()
-            ),
-        ),
+        Change::RecreateEnum {
+            to,
+            columns,
+            foreign,
+            ..
+        } => {
+            let elsewhere = match foreign.iter().map(|f| f.columns.len()).sum::<usize>() {
+                0 => String::new(),
+                n => format!(" here and {n} in {} other schema(s)", foreign.len()),
+            };
+            (
+                '~',
+                format!(
+                    "create enum {} again ({}), converting {} column(s){elsewhere}",
+                    to.name,
+                    labels(&to.labels),
+                    columns.len()
+                ),
+            )
+        }
         Change::DropEnum { enum_type } => ('-', format!("drop enum {}", enum_type.name)),
         Change::CreateDomain { domain } => ('+', format!("create domain {}", domain.name)),
         Change::AlterDomain {

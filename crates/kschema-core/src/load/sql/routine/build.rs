@@ -266,6 +266,7 @@ impl Loader {
                         // The stored form says (see `normalize::stored`).
                         calls: Vec::new(),
                         calls_outside: Vec::new(),
+                        reads_outside: Vec::new(),
                     });
                     on.policies.sort_by(|a, b| a.name.cmp(&b.name));
                     loaded

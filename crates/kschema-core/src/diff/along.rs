@@ -1,0 +1,113 @@
+//! What a change takes along besides its own object: the callers of a
+//! function created again, and in a shared schema's plan the objects of
+//! other schemas (the tenants') that read or call what it changes, or hold
+//! columns of an enum it creates again — each as it is live, taken off
+//! before and put back after in the same transaction.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ident::Ident;
+use crate::model::{Constraint, Grant, Index, Policy, SchemaName, SqlExpr, View};
+
+/// What calls a function dropped and created again, taken off before the
+/// drop and put back after the create as it is live — unless the plan
+/// drops or changes it itself (later, in its own place): then only taken
+/// off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "caller", rename_all = "snake_case")]
+pub enum CallerAround {
+    Default {
+        table: Ident,
+        column: Ident,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        put_back: Option<SqlExpr>,
+    },
+    Constraint {
+        table: Ident,
+        constraint: Constraint,
+        put_back: bool,
+    },
+    Index {
+        index: Index,
+        put_back: bool,
+    },
+}
+
+/// What of one other schema (a tenant's) calls a function a shared
+/// schema's plan drops and creates again, or reads a column it changes,
+/// as it is live: its tables' policies, and its defaults, constraints and
+/// indexes (`CallerAround`, always put back), in the shared schema's
+/// transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignCallers {
+    pub schema: SchemaName,
+    /// (table, policy)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<(Ident, Policy)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub around: Vec<CallerAround>,
+}
+
+impl ForeignCallers {
+    /// `schema.object` of each, for messages.
+    pub fn names(&self) -> Vec<String> {
+        let policies = self
+            .policies
+            .iter()
+            .map(|(table, policy)| format!("{}.{table} policy {}", self.schema, policy.name));
+        let around = self.around.iter().map(|caller| match caller {
+            CallerAround::Default { table, column, .. } => {
+                format!("{}.{table}.{column} default", self.schema)
+            }
+            CallerAround::Constraint {
+                table, constraint, ..
+            } => format!("{}.{table} constraint {}", self.schema, constraint.name),
+            CallerAround::Index { index, .. } => format!("{}.{} index", self.schema, index.name),
+        });
+        policies.chain(around).collect()
+    }
+}
+
+/// The columns of one other schema (a tenant's) of a shared enum created
+/// again, converted in the shared schema's transaction between the new
+/// type's creation and the old one's drop, as they are live: their
+/// defaults, and the checks and indexes reading them (which compare with
+/// the old type's labels), taken off before and put back after.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignEnumColumns {
+    pub schema: SchemaName,
+    /// Each with its live default, put back.
+    pub columns: Vec<EnumColumn>,
+    /// (table, check)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<(Ident, Constraint)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<Index>,
+}
+
+/// A view of another schema (a tenant's) that reads what a shared
+/// schema's plan changes, as it is live: dropped before the change and
+/// created again after it, with its grants and comment, in the shared
+/// schema's transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignView {
+    pub schema: SchemaName,
+    pub view: View,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<Grant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// A live column of an enum type being created again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnumColumn {
+    pub table: Ident,
+    pub column: Ident,
+    /// Of the enum's array type.
+    pub array: bool,
+    /// Whether it has a default, which it loses while it converts.
+    pub had_default: bool,
+    /// The default the files give it, set again after.
+    pub default: Option<crate::model::SqlExpr>,
+}

@@ -1,0 +1,281 @@
+//! A shared enum created again (labels removed or reordered) is renamed
+//! aside, made anew, its columns converted, and the old one dropped — in
+//! the shared schema's transaction, which runs before the tenants'. The
+//! tenants' columns of it hold the old type, so its drop would fail:
+//! they are converted in that transaction too (`take_foreign_columns`),
+//! with their defaults and the checks and indexes reading them, and the
+//! tenant views reading their tables are taken along
+//! (`shared_readers::foreign_readers`). What cannot be taken along — a
+//! tenant function, domain or composite type using the enum, a
+//! materialized view reading a converted table — is refused at plan time
+//! (`check_foreign_enum_users`).
+
+use std::collections::BTreeSet;
+
+use super::Plan;
+use crate::catalog::LiveState;
+use crate::diagnostic::Problem;
+use crate::diff::{mentions, Change, EnumColumn, ForeignEnumColumns};
+use crate::ident::Ident;
+use crate::load::{DesiredState, ObjectKey};
+use crate::model::{ColumnType, ConstraintKind, IndexExpr, SchemaModel, SchemaName};
+
+/// How many objects a message names before "and N more".
+const NAMED: usize = 5;
+
+/// How `schema`'s enum `name` is spelled in `other`'s columns and
+/// signatures: qualified, or bare from public when `other` has no type of
+/// that name of its own (the search path is `other, public`).
+fn spellings(schema: &SchemaName, name: &Ident, other: &SchemaModel) -> Vec<String> {
+    let mut spelled = vec![format!("{}.{}", schema.ident().quoted(), name.quoted())];
+    if schema == &SchemaName::public()
+        && !other.enums.contains_key(name)
+        && !other.domains.contains_key(name)
+        && !other.composites.contains_key(name)
+    {
+        spelled.push(name.quoted().to_string());
+    }
+    spelled
+}
+
+fn of_type(data_type: &ColumnType, spelled: &[String]) -> bool {
+    spelled.iter().any(|s| data_type.is_or_array_of(s))
+}
+
+/// Fills each shared enum created again in `changes` (the shared schema
+/// `schema`'s) with the other schemas' columns of it, as they are live but
+/// for their defaults, which are the files' where the files have the
+/// column (a live default may name a label that goes; the other schema's
+/// own plan, made before this runs, sets the files' anyway).
+pub fn take_foreign_columns(
+    changes: &mut [Change],
+    live: &LiveState,
+    desired: &DesiredState,
+    schema: &SchemaName,
+) {
+    for change in changes.iter_mut() {
+        let Change::RecreateEnum { to, foreign, .. } = change else {
+            continue;
+        };
+        for (other_schema, found) in live.schemas.iter().filter(|(s, _)| *s != schema) {
+            let model = &found.model;
+            let files = &desired
+                .shared_scope(other_schema)
+                .unwrap_or(&desired.tenant)
+                .model;
+            let spelled = spellings(schema, &to.name, model);
+            let mut other = ForeignEnumColumns {
+                schema: other_schema.clone(),
+                columns: Vec::new(),
+                checks: Vec::new(),
+                indexes: Vec::new(),
+            };
+            // A partition's columns convert with its parent's.
+            for (name, table) in model
+                .tables
+                .iter()
+                .filter(|(_, t)| t.partition_of.is_none())
+            {
+                let columns: Vec<&Ident> = table
+                    .columns
+                    .iter()
+                    .filter(|c| of_type(&c.data_type, &spelled))
+                    .map(|c| &c.name)
+                    .collect();
+                if columns.is_empty() {
+                    continue;
+                }
+                for column in table.columns.iter().filter(|c| columns.contains(&&c.name)) {
+                    let default = match files.tables.get(name).and_then(|t| t.column(&column.name))
+                    {
+                        Some(declared) => declared.default.clone(),
+                        None => column.default.clone(),
+                    };
+                    other.columns.push(EnumColumn {
+                        table: name.clone(),
+                        column: column.name.clone(),
+                        array: column.data_type.is_array(),
+                        had_default: column.default.is_some(),
+                        default,
+                    });
+                }
+                let reads = |text: &str| columns.iter().any(|c| mentions(text, c));
+                for constraint in &table.constraints {
+                    if let ConstraintKind::Check { expr, .. } = &constraint.kind {
+                        if reads(&expr.canonical) {
+                            other.checks.push((name.clone(), constraint.clone()));
+                        }
+                    }
+                }
+                for index in model.indexes_of(name) {
+                    let in_expression = index.keys.iter().any(|k| match &k.expr {
+                        IndexExpr::Expression(expr) => reads(&expr.canonical),
+                        IndexExpr::Column(_) => false,
+                    });
+                    let in_predicate = index
+                        .predicate
+                        .as_ref()
+                        .is_some_and(|p| reads(&p.canonical));
+                    if in_expression || in_predicate {
+                        other.indexes.push(index.clone());
+                    }
+                }
+            }
+            if !other.columns.is_empty() {
+                foreign.push(other);
+            }
+        }
+    }
+}
+
+/// Refuses a plan whose shared schema creates an enum again that another
+/// schema uses in a way its transaction cannot take along: a function
+/// taking or returning it, a domain or composite type built on it, a
+/// materialized view reading a table whose column of it converts.
+pub fn check_foreign_enum_users(
+    plan: &Plan,
+    live: &LiveState,
+    desired: &DesiredState,
+) -> Result<(), Problem> {
+    for shared in plan.targets.iter().filter(|t| t.target.is_shared()) {
+        let schema = &shared.target.schema;
+        for step in shared.steps.iter() {
+            let Change::RecreateEnum {
+                from, to, foreign, ..
+            } = &step.change
+            else {
+                continue;
+            };
+            let mut users: Vec<String> = Vec::new();
+            // Checks and indexes are put back as they are live: one naming
+            // a label that goes would fail there.
+            let gone: Vec<String> = from
+                .labels
+                .iter()
+                .filter(|label| !to.labels.contains(label))
+                .map(|label| crate::ident::quote_literal(label))
+                .collect();
+            let names_gone = |text: &str| gone.iter().any(|label| text.contains(label.as_str()));
+            for other in foreign {
+                for (table, check) in &other.checks {
+                    if let ConstraintKind::Check { expr, .. } = &check.kind {
+                        if names_gone(&expr.canonical) {
+                            users.push(format!(
+                                "check {}.{table}.{} (it names a label that goes)",
+                                other.schema, check.name
+                            ));
+                        }
+                    }
+                }
+                for index in &other.indexes {
+                    let texts = index
+                        .keys
+                        .iter()
+                        .filter_map(|k| match &k.expr {
+                            IndexExpr::Expression(expr) => Some(expr.canonical.as_str()),
+                            IndexExpr::Column(_) => None,
+                        })
+                        .chain(index.predicate.as_ref().map(|p| p.canonical.as_str()));
+                    if texts.into_iter().any(names_gone) {
+                        users.push(format!(
+                            "index {}.{} (it names a label that goes)",
+                            other.schema, index.name
+                        ));
+                    }
+                }
+            }
+            for (other_schema, found) in live.schemas.iter().filter(|(s, _)| *s != schema) {
+                let model = &found.model;
+                let spelled = spellings(schema, &to.name, model);
+                let uses = |text: &str| spelled.iter().any(|s| names(text, s));
+                for function in &model.functions {
+                    if uses(&function.arguments) || uses(&function.interface) {
+                        users.push(format!(
+                            "{} {other_schema}.{}({})",
+                            function.kind(),
+                            function.name,
+                            function.arguments
+                        ));
+                    }
+                }
+                for domain in model.domains.values() {
+                    if of_type(&ColumnType::parse(&domain.base), &spelled) {
+                        users.push(format!("domain {other_schema}.{}", domain.name));
+                    }
+                }
+                for composite in model.composites.values() {
+                    if composite
+                        .attributes
+                        .iter()
+                        .any(|a| of_type(&a.data_type, &spelled))
+                    {
+                        users.push(format!("composite type {other_schema}.{}", composite.name));
+                    }
+                }
+                let converted: BTreeSet<&Ident> = foreign
+                    .iter()
+                    .filter(|f| &f.schema == other_schema)
+                    .flat_map(|f| f.columns.iter().map(|c| &c.table))
+                    .collect();
+                for view in model.views.values().filter(|v| v.materialized) {
+                    if reads_any(model, view, &converted) {
+                        users.push(format!("materialized view {other_schema}.{}", view.name));
+                    }
+                }
+            }
+            if users.is_empty() {
+                continue;
+            }
+            let mut named: Vec<String> = users.iter().take(NAMED).cloned().collect();
+            if users.len() > NAMED {
+                named.push(format!("and {} more", users.len() - NAMED));
+            }
+            let mut problem = Problem::new(
+                "kschema::plan::shared_enum_users",
+                format!(
+                    "enum {} is created again in {schema} (labels go or move), but other schemas use it in what its transaction cannot convert: {}",
+                    to.name,
+                    named.join(", ")
+                ),
+            )
+            .with_help(
+                "in two applies: first move those off the enum (or off the label, or drop them) in their files and keep the labels, then remove or reorder the labels",
+            );
+            let scope = desired.scope_of(&shared.target);
+            if let Some(origin) = scope.origins.get(&ObjectKey::Type(to.name.clone())) {
+                problem = problem.at(&origin.file, origin.span, "created again");
+            }
+            return Err(problem);
+        }
+    }
+    Ok(())
+}
+
+/// Whether `text` (a signature) names the type `spelled` there: not as
+/// part of a longer name, nor of another schema's (`x.` before it).
+fn names(text: &str, spelled: &str) -> bool {
+    let is_name = |c: char| c.is_alphanumeric() || c == '_' || c == '$' || c == '"';
+    text.match_indices(spelled).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + spelled.len()..].chars().next();
+        !before.is_some_and(|c| is_name(c) || c == '.') && !after.is_some_and(is_name)
+    })
+}
+
+/// Whether `view` reads one of `tables`, itself or through views of its
+/// schema.
+fn reads_any(model: &SchemaModel, view: &crate::model::View, tables: &BTreeSet<&Ident>) -> bool {
+    let mut seen: BTreeSet<&Ident> = BTreeSet::new();
+    let mut pending: Vec<&Ident> = view.reads.iter().collect();
+    while let Some(name) = pending.pop() {
+        if tables.contains(name) {
+            return true;
+        }
+        if seen.insert(name) {
+            if let Some(read) = model.views.get(name) {
+                pending.extend(read.reads.iter());
+            }
+        }
+    }
+    false
+}
