@@ -206,7 +206,8 @@ async fn a_label_is_committed_before_the_transaction_that_uses_it() {
 /// A shared enum created again (labels reordered, one removed) while
 /// tenant columns use it: public's transaction converts the tenants'
 /// columns too — their defaults, the checks and indexes reading them, the
-/// views reading their tables (and the views reading those) taken along —
+/// views reading their tables (and the views reading those, a
+/// materialized one filling again) taken along —
 /// and the fleet converges. A tenant function taking the enum is refused
 /// at plan time, nothing changed.
 #[tokio::test]
@@ -222,6 +223,7 @@ CREATE TABLE accounts (id BIGINT PRIMARY KEY, tier plan_tier NOT NULL DEFAULT 'f
 CREATE INDEX seats_paid ON seats (id) WHERE tier = 'pro';
 CREATE VIEW paid AS SELECT id, tier FROM seats WHERE tier = 'pro';
 CREATE VIEW paid_count AS SELECT count(*) AS n FROM paid;
+CREATE MATERIALIZED VIEW tiers AS SELECT DISTINCT tier FROM seats;
 ";
     let project = project_of(public, tenant, TENANTS);
     let db = TestDb::new().await;
@@ -241,11 +243,11 @@ CREATE VIEW paid_count AS SELECT count(*) AS n FROM paid;
         "~ create enum plan_tier again ('pro', 'free'), converting 1 column(s) here and 4 in 2 other schema(s)",
         "rewrites 2 table(s) of 2 other schema(s) to convert their columns to the new plan_tier",
         "builds 2 index(es) of other schemas",
-        "- drop 4 views of other schemas that read what changes here, created again after it: org_t2.paid_count, org_t2.paid, org_t1.paid_count, org_t1.paid",
+        "- drop 6 views of other schemas that read what changes here, created again after it: org_t2.paid_count, org_t2.tiers, org_t2.paid, org_t1.paid_count, org_t1.tiers, and 1 more",
     ] {
         assert!(plan.stdout.contains(expected), "{expected}\n{}", plan.stdout);
     }
-    let hazards = "recreates-object,rewrites-table,validates-constraint,builds-index";
+    let hazards = "recreates-object,rewrites-table,validates-constraint,builds-index,refills-view";
     assert_converges(
         &project,
         &db,

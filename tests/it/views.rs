@@ -401,27 +401,35 @@ COMMENT ON VIEW amounts IS 'what things cost';
     let allow = ["--allow-hazard", "rewrites-table,recreates-object"];
     crate::support::assert_converges(&project, &db, (&retyped, tenant), TENANTS, &allow).await;
 
-    // A materialized view among the readers: refused, nothing changed.
+    // A materialized view among the readers goes along too, with its
+    // index and comments, and fills again.
     let materialized = format!(
-        "{tenant}CREATE MATERIALIZED VIEW cheap AS SELECT id FROM prices WHERE amount < 5;\n"
+        "{tenant}CREATE MATERIALIZED VIEW cheap AS SELECT id, amount FROM prices WHERE amount < 5;
+CREATE INDEX cheap_id ON cheap (id);
+COMMENT ON MATERIALIZED VIEW cheap IS 'the cheap ones';
+COMMENT ON COLUMN cheap.amount IS 'what it costs';
+"
     );
     project.write("schema/tenant/app.sql", &materialized);
     let apply = kschema(&project, &db, &["apply"]);
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
-    project.write("schema/public/app.sql", public);
-    let before = db.catalog("public").await;
-    for args in [&["plan"][..], &["apply"][..]] {
-        let run = kschema(&project, &db, args);
-        assert_eq!(run.code, 1, "{}", run.snapshot());
-        assert!(
-            run.stderr.contains("kschema::plan::shared_reader")
-                && run.stderr.contains("org_a.cheap")
-                && run.stderr.contains("schema/public/app.sql:1"),
-            "{}",
-            run.snapshot()
-        );
-    }
-    assert_eq!(db.catalog("public").await, before);
+    let numeric = public.replace("amount int", "amount numeric");
+    project.write("schema/public/app.sql", &numeric);
+    let plan = kschema(&project, &db, &["plan"]);
+    assert!(
+        plan.stdout.contains("org_a.cheap")
+            && plan
+                .stdout
+                .contains("refills-view: fills 2 materialized view(s) of other schemas again"),
+        "{}",
+        plan.stdout
+    );
+    let allow = [
+        "--allow-hazard",
+        "rewrites-table,recreates-object,refills-view",
+    ];
+    crate::support::assert_converges(&project, &db, (&numeric, &materialized), TENANTS, &allow)
+        .await;
 
     // Dropping the column with the views in the same change is fine:
     // public's drop waits for the tenants, which drop their views first.
@@ -460,4 +468,33 @@ CREATE VIEW priced AS SELECT id, amount, note FROM prices;
     );
     let allow = ["--allow-hazard", "recreates-object"];
     crate::support::assert_converges(&project, &db, (&without_note, tenant), TENANTS, &allow).await;
+}
+
+/// A shared generated column given a new expression is dropped and added
+/// again in public's own order (not after the tenants): the tenant views
+/// reading it go along.
+#[tokio::test]
+async fn a_shared_generated_column_given_a_new_expression_takes_tenant_views_along() {
+    const TENANTS: &[&str] = &["a"];
+    let public = "CREATE TABLE prices (id int PRIMARY KEY, amount int, doubled int GENERATED ALWAYS AS (amount * 2) STORED);\n";
+    let tenant = "CREATE VIEW doubled AS SELECT id, doubled FROM prices;\n";
+    let project = crate::support::project_of(public, tenant, TENANTS);
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+
+    let tripled = public.replace("amount * 2", "amount * 3");
+    project.write("schema/public/app.sql", &tripled);
+    let plan = kschema(&project, &db, &["plan"]);
+    assert!(
+        plan.stdout.contains("- drop 1 view of other schemas that read what changes here, created again after it: org_a.doubled"),
+        "{}",
+        plan.stdout
+    );
+    let allow = [
+        "--allow-hazard",
+        "recreates-object,rewrites-table",
+        "--allow-destructive",
+    ];
+    crate::support::assert_converges(&project, &db, (&tripled, tenant), TENANTS, &allow).await;
 }

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ident::Ident;
-use crate::model::{Constraint, Grant, Index, Policy, SchemaName, SqlExpr, View};
+use crate::model::{Commented, Constraint, Grant, Index, Policy, SchemaName, SqlExpr, View};
 
 /// What calls a function dropped and created again, taken off before the
 /// drop and put back after the create as it is live — unless the plan
@@ -87,16 +87,22 @@ pub struct ForeignEnumColumns {
 
 /// A view of another schema (a tenant's) that reads what a shared
 /// schema's plan changes, as it is live: dropped before the change and
-/// created again after it, with its grants and comment, in the shared
-/// schema's transaction.
+/// created again after it, with its grants and comment (and a
+/// materialized view's indexes; it fills again), in the shared schema's
+/// transaction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForeignView {
     pub schema: SchemaName,
     pub view: View,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grants: Vec<Grant>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
+    /// The comments on it, its columns and (a materialized view's) its
+    /// indexes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<(Commented, String)>,
+    /// A materialized view's indexes, built again after it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indexes: Vec<Index>,
 }
 
 /// A live column of an enum type being created again.

@@ -918,14 +918,27 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
                     Sql::new().text(view::drop_view(&foreign.view).render(&foreign.schema))
                 })
                 .collect();
-            let hazard = Hazard::new(
+            let mut hazards = vec![Hazard::new(
                 HazardKind::RecreatesObject,
                 format!(
                     "drops {} view(s) of other schemas that read what this schema changes and creates them again after it, in this transaction; their grants and comments are given again, queries on them wait meanwhile",
                     views.len()
                 ),
-            );
-            step(statements, vec![hazard], TxMode::Transactional)
+            )];
+            let materialized = views.iter().filter(|f| f.view.materialized).count();
+            if materialized > 0 {
+                let indexes = match views.iter().map(|f| f.indexes.len()).sum::<usize>() {
+                    0 => String::new(),
+                    n => format!(" and builds their {n} index(es) again"),
+                };
+                hazards.push(Hazard::new(
+                    HazardKind::RefillsView,
+                    format!(
+                        "fills {materialized} materialized view(s) of other schemas again by running their queries over every row they read{indexes}, in this transaction"
+                    ),
+                ));
+            }
+            step(statements, hazards, TxMode::Transactional)
         }
         Change::CreateForeignViews { views } => {
             let mut statements = Vec::new();
@@ -938,6 +951,9 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
                     Sql::new().text("SET LOCAL search_path TO ").search_path(),
                 ));
                 statements.push(in_schema(view::create_view(&foreign.view)));
+                for index in &foreign.indexes {
+                    statements.push(in_schema(create_index(index, false, ExprStyle::Authored)));
+                }
                 for grant in &foreign.grants {
                     statements.push(in_schema(privilege::grant(
                         &grant.object,
@@ -946,11 +962,8 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
                         grant.grantable,
                     )));
                 }
-                if let Some(comment) = &foreign.comment {
-                    let object = crate::model::Commented::View {
-                        name: foreign.view.name.clone(),
-                    };
-                    statements.push(in_schema(comment_on_object(&object, Some(comment))));
+                for (object, comment) in &foreign.comments {
+                    statements.push(in_schema(comment_on_object(object, Some(comment))));
                 }
             }
             // Back to this schema's own path for what follows.

@@ -4,13 +4,11 @@
 //! tenants' columns of it hold the old type, so its drop would fail:
 //! they are converted in that transaction too (`take_foreign_columns`),
 //! with their defaults and the checks and indexes reading them, and the
-//! tenant views reading their tables are taken along
-//! (`shared_readers::foreign_readers`). What cannot be taken along — a
-//! tenant function, domain or composite type using the enum, a
-//! materialized view reading a converted table — is refused at plan time
+//! tenant views (materialized ones too) reading their tables are taken
+//! along (`shared_readers::foreign_readers`). What cannot be taken along —
+//! a tenant function, domain or composite type using the enum, a live
+//! check or index naming a label that goes — is refused at plan time
 //! (`check_foreign_enum_users`).
-
-use std::collections::BTreeSet;
 
 use super::Plan;
 use crate::catalog::LiveState;
@@ -130,8 +128,8 @@ pub fn take_foreign_columns(
 
 /// Refuses a plan whose shared schema creates an enum again that another
 /// schema uses in a way its transaction cannot take along: a function
-/// taking or returning it, a domain or composite type built on it, a
-/// materialized view reading a table whose column of it converts.
+/// taking or returning it, a domain or composite type built on it, a check
+/// or index (put back as it is live) naming a label that goes.
 pub fn check_foreign_enum_users(
     plan: &Plan,
     live: &LiveState,
@@ -212,16 +210,6 @@ pub fn check_foreign_enum_users(
                         users.push(format!("composite type {other_schema}.{}", composite.name));
                     }
                 }
-                let converted: BTreeSet<&Ident> = foreign
-                    .iter()
-                    .filter(|f| &f.schema == other_schema)
-                    .flat_map(|f| f.columns.iter().map(|c| &c.table))
-                    .collect();
-                for view in model.views.values().filter(|v| v.materialized) {
-                    if reads_any(model, view, &converted) {
-                        users.push(format!("materialized view {other_schema}.{}", view.name));
-                    }
-                }
             }
             if users.is_empty() {
                 continue;
@@ -260,22 +248,4 @@ fn names(text: &str, spelled: &str) -> bool {
         let after = text[at + spelled.len()..].chars().next();
         !before.is_some_and(|c| is_name(c) || c == '.') && !after.is_some_and(is_name)
     })
-}
-
-/// Whether `view` reads one of `tables`, itself or through views of its
-/// schema.
-fn reads_any(model: &SchemaModel, view: &crate::model::View, tables: &BTreeSet<&Ident>) -> bool {
-    let mut seen: BTreeSet<&Ident> = BTreeSet::new();
-    let mut pending: Vec<&Ident> = view.reads.iter().collect();
-    while let Some(name) = pending.pop() {
-        if tables.contains(name) {
-            return true;
-        }
-        if seen.insert(name) {
-            if let Some(read) = model.views.get(name) {
-                pending.extend(read.reads.iter());
-            }
-        }
-    }
-    false
 }

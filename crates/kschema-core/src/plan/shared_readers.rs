@@ -1,17 +1,18 @@
-//! A shared schema's change to a column (its type, or dropping it), or a
-//! table or view of it created again, that another schema's live view
-//! reads: PostgreSQL refuses it ("cannot alter type of a column used by a
-//! view or rule", "other objects depend on it") in the shared schema's
-//! transaction, which runs first.
+//! A shared schema's change to a column (its type, or dropping it), a
+//! table or view of it created again, or a function of it dropped and
+//! created again, that another schema's live views, policies, defaults,
+//! checks or indexes read or call: PostgreSQL refuses it ("cannot alter
+//! type of a column used by a view or rule", "other objects depend on it")
+//! in the shared schema's transaction, which runs first.
 //!
-//! A column's type change, and a table or view created again, take those
-//! views along: dropped before the change and created again after it, as
-//! they are live, in the shared schema's transaction (`foreign_readers`).
-//! What cannot be taken along — a materialized view among the readers (its
-//! rows and indexes) — is said at plan time instead, at the declaration,
-//! with the way out (`check_shared_readers`). A drop that waits for the
-//! tenants (`defer_shared_drops`) is not refused: the tenants drop their
-//! views first.
+//! Those are taken along: dropped (or taken off) before the change and
+//! created again (put back) after it, as they are live, in the shared
+//! schema's transaction (`foreign_readers`) — a materialized view with its
+//! indexes, filling again. A change that cannot take them along (a column
+//! dropped in the shared schema's own order) is said at plan time instead,
+//! at the declaration, with the way out (`check_shared_readers`). A drop
+//! that waits for the tenants (`defer_shared_drops`) is not refused: the
+//! tenants drop their views first.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -42,10 +43,14 @@ pub fn check_shared_readers(
                 Change::AlterColumn {
                     table,
                     from,
-                    kind: ColumnChange::Type,
+                    kind: kind @ (ColumnChange::Type | ColumnChange::Generated),
                     ..
                 } => {
-                    disturbed.insert((table, Some(&from.name)), "changes the type of");
+                    let what = match kind {
+                        ColumnChange::Type => "changes the type of",
+                        _ => "drops and adds again",
+                    };
+                    disturbed.insert((table, Some(&from.name)), what);
                 }
                 Change::DropColumn { table, column } => {
                     disturbed.insert((table, Some(&column.name)), "drops");
@@ -210,10 +215,7 @@ fn with_their_readers<'a>(model: &'a SchemaModel, direct: BTreeSet<&'a Ident>) -
 /// schema that read those: dropped before, readers first, and created
 /// again after, as they are live; and the policies, defaults, constraints
 /// and indexes of other schemas calling such a function (the policies
-/// reading such a column too), taken off before and put back after. None when there are none, or when a materialized
-/// view is among the views (its rows and indexes cannot be taken along:
-/// `check_shared_readers` and `check_foreign_function_callers` refuse the
-/// plan).
+/// reading such a column too), taken off before and put back after.
 pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName) -> Vec<Change> {
     let created: BTreeSet<&Ident> = changes
         .iter()
@@ -226,10 +228,11 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
     let mut disturbed: Vec<(&Ident, Option<&Ident>)> = Vec::new();
     for change in changes {
         match change {
+            // A generated column's new expression drops and adds it again.
             Change::AlterColumn {
                 table,
                 from,
-                kind: ColumnChange::Type,
+                kind: ColumnChange::Type | ColumnChange::Generated,
                 ..
             } => disturbed.push((table, Some(&from.name))),
             Change::DropView { view } if created.contains(&view.name) => {
@@ -284,9 +287,6 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
             .map(|view| &view.name)
             .collect();
         let views = with_their_readers(model, direct);
-        if views.iter().any(|view| view.materialized) {
-            return Vec::new();
-        }
         for view in in_reading_order(views, |view| Some(*view)) {
             let object = GrantObject::Table {
                 name: view.name.clone(),
@@ -301,12 +301,11 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
                     .filter(|grant| grant.object == object)
                     .cloned()
                     .collect(),
-                comment: model
-                    .comments
-                    .get(&Commented::View {
-                        name: view.name.clone(),
-                    })
-                    .cloned(),
+                comments: comments_of(model, view),
+                indexes: match view.materialized {
+                    true => model.indexes_of(&view.name).cloned().collect(),
+                    false => Vec::new(),
+                },
             });
         }
         if !recreated.is_empty() || !disturbed.is_empty() {
@@ -336,6 +335,22 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
         around.push(Change::CreateForeignCallers { callers });
     }
     around
+}
+
+/// The comments on `view`, its columns and its indexes, as they are live.
+fn comments_of(model: &SchemaModel, view: &View) -> Vec<(Commented, String)> {
+    let indexes: BTreeSet<&Ident> = model.indexes_of(&view.name).map(|i| &i.name).collect();
+    model
+        .comments
+        .iter()
+        .filter(|(object, _)| match object {
+            Commented::View { name } | Commented::MaterializedView { name } => name == &view.name,
+            Commented::ViewColumn { view: of, .. } => of == &view.name,
+            Commented::Index { name } => indexes.contains(name),
+            _ => false,
+        })
+        .map(|(object, text)| (object.clone(), text.clone()))
+        .collect()
 }
 
 /// The policies, defaults, constraints and indexes of `model` (another
@@ -409,66 +424,4 @@ fn callers_of(
         }
     }
     found
-}
-
-/// Refuses a plan whose shared schema drops and creates again a function
-/// that a materialized view of another schema calls (or reads a view that
-/// does): its rows and indexes cannot be taken along in the shared
-/// schema's transaction, and PostgreSQL refuses the drop under it.
-pub fn check_foreign_function_callers(
-    plan: &Plan,
-    live: &LiveState,
-    desired: &DesiredState,
-) -> Result<(), Problem> {
-    for shared in plan.targets.iter().filter(|t| t.target.is_shared()) {
-        let schema = &shared.target.schema;
-        for step in shared.steps.iter().filter(|s| !s.after_tenants) {
-            let Some(function) = step.change.function_recreated() else {
-                continue;
-            };
-            let recreated = BTreeSet::from([&function.name]);
-            let mut materialized: Vec<String> = Vec::new();
-            for (reader_schema, found) in live.schemas.iter().filter(|(s, _)| *s != schema) {
-                let direct: BTreeSet<&Ident> = found
-                    .model
-                    .views
-                    .values()
-                    .filter(|view| calls(view, schema, &recreated))
-                    .map(|view| &view.name)
-                    .collect();
-                materialized.extend(
-                    with_their_readers(&found.model, direct)
-                        .into_iter()
-                        .filter(|view| view.materialized)
-                        .map(|view| format!("{reader_schema}.{}", view.name)),
-                );
-            }
-            if materialized.is_empty() {
-                continue;
-            }
-            let mut named: Vec<String> = materialized.iter().take(NAMED).cloned().collect();
-            if materialized.len() > NAMED {
-                named.push(format!("and {} more", materialized.len() - NAMED));
-            }
-            let mut problem = Problem::new(
-                "kschema::plan::shared_function_caller",
-                format!(
-                    "{schema} drops and creates again {} {}, which materialized views of other schemas call: {}",
-                    function.kind(),
-                    function.name,
-                    named.join(", ")
-                ),
-            )
-            .with_help(
-                "PostgreSQL refuses the drop under them, and their rows cannot be taken along: \
-                 change or drop those materialized views in their files and apply, then make this change in the next apply",
-            );
-            let key = ObjectKey::Function(function.name.clone(), function.inputs);
-            if let Some(origin) = desired.scope_of(&shared.target).origins.get(&key) {
-                problem = problem.at(&origin.file, origin.span, "created again");
-            }
-            return Err(problem);
-        }
-    }
-    Ok(())
 }
