@@ -571,3 +571,32 @@ CREATE VIEW mine_count AS SELECT count(*) AS n FROM mine;
     }
     assert_eq!(db.catalog("org_a").await, before);
 }
+
+/// A function created again under a partitioned table's default: the
+/// parent's default is taken off and put back (which reaches every
+/// partition), and then each partition's own default — one calling the
+/// function, one not — is set again.
+#[tokio::test]
+async fn a_function_created_again_keeps_partitions_own_defaults() {
+    let public = "CREATE FUNCTION region_code(r text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT upper(r) $$;
+CREATE TABLE events (id int, region text, code text DEFAULT region_code('eu')) PARTITION BY LIST (region);
+CREATE TABLE events_us PARTITION OF events (code DEFAULT region_code('us')) FOR VALUES IN ('us');
+CREATE TABLE events_eu PARTITION OF events FOR VALUES IN ('eu');
+CREATE TABLE events_ap PARTITION OF events (code DEFAULT 'AP') FOR VALUES IN ('ap');
+";
+    let project = project_of(public, "", &[]);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (public, ""), &[], &[]).await;
+    let renamed = public
+        .replace("region_code(r text)", "region_code(region_name text)")
+        .replace("upper(r)", "upper(region_name)");
+    project.write("schema/public/app.sql", &renamed);
+    assert_converges(
+        &project,
+        &db,
+        (&renamed, ""),
+        &[],
+        &["--allow-hazard", "recreates-object"],
+    )
+    .await;
+}

@@ -170,7 +170,8 @@ pub(super) fn recreate_for_recreated_types(
 /// a function dropped and created again go on its change: taken off before
 /// the drop, put back after (`CallerAround`). One the plan drops or
 /// changes itself is only taken off. (A generated column calling it is
-/// refused at plan time: `plan::generated`.)
+/// refused at plan time: `plan::generated`.) A partition's own defaults
+/// are put back after its parent's.
 pub(super) fn take_callers_along(live: &SchemaModel, changes: &mut [Change]) {
     let mut changed_defaults: BTreeSet<(Ident, Ident)> = BTreeSet::new();
     let mut changed_constraints: BTreeSet<(Ident, Ident)> = BTreeSet::new();
@@ -244,6 +245,47 @@ pub(super) fn take_callers_along(live: &SchemaModel, changes: &mut [Change]) {
                         }
                     }
                     CallerKind::Generated => {}
+                }
+            }
+        }
+        // A partition's own default goes with a parent's taken off
+        // (`ALTER TABLE parent … DROP / SET DEFAULT` reaches every
+        // partition), or when it calls the function itself: put back
+        // after the parent's.
+        let calls = |table: &Ident, column: &Ident| {
+            live.tables.get(table).is_some_and(|t| {
+                t.function_callers.iter().any(|c| {
+                    c.function == from.name
+                        && c.schema.is_none()
+                        && c.kind == CallerKind::Default
+                        && &c.name == column
+                })
+            })
+        };
+        for (name, table) in live.tables.iter().filter(|(_, t)| t.partition_of.is_some()) {
+            if dropped_tables.contains(name) {
+                continue;
+            }
+            for own in &table.partition_columns {
+                let Some(default) = &own.default else {
+                    continue;
+                };
+                let mut ancestor = table.partition_of.as_ref().map(|p| &p.parent);
+                let mut reached = calls(name, &own.name);
+                while let (false, Some(parent)) = (reached, ancestor) {
+                    reached = calls(parent, &own.name);
+                    ancestor = live
+                        .tables
+                        .get(parent)
+                        .and_then(|t| t.partition_of.as_ref())
+                        .map(|p| &p.parent);
+                }
+                if reached {
+                    callers.push(CallerAround::Default {
+                        table: name.clone(),
+                        column: own.name.clone(),
+                        put_back: Some(default.clone()),
+                    });
                 }
             }
         }
