@@ -17,11 +17,14 @@ pub(crate) const TABLES_SQL: &str = include_str!("../sql/tables.sql");
 pub(super) const SCHEMAS_SQL: &str = "SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)";
 
 /// Tables, partitioned tables and their partitions in the same schema (a
-/// partition of another schema's table is listed, not managed).
+/// partition of another schema's table is listed, not managed). The
+/// schemas first, hashed: joined row by row to every relation it cost a
+/// third more.
 pub(super) const TABLE_LIST_SQL: &str = "
-SELECT c.oid, n.nspname::text, c.relname::text
-  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p')
+WITH ns AS MATERIALIZED (SELECT oid, nspname FROM pg_namespace WHERE nspname = ANY($1))
+SELECT c.oid, ns.nspname::text, c.relname::text
+  FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p')
    AND (NOT c.relispartition
         OR EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
                     WHERE i.inhrelid = c.oid AND p.relnamespace = c.relnamespace))";
@@ -91,6 +94,12 @@ pub(super) async fn read_tables(
     trace.mark("tables grouped by signature");
     let wanted: Vec<u32> = representatives.values().copied().collect();
     let mut documents: HashMap<u32, String> = HashMap::with_capacity(wanted.len());
+    // tables.sql joins in the order it is written: searching for another
+    // took the planner twice as long (~20 ms on a fleet) as running it.
+    client
+        .batch_execute("SET LOCAL join_collapse_limit = 1; SET LOCAL from_collapse_limit = 1")
+        .await
+        .map_err(IntrospectError::Query)?;
     let rows = client
         .query_raw(with_version(TABLES_SQL, version).as_str(), [&wanted])
         .await
@@ -99,6 +108,12 @@ pub(super) async fn read_tables(
     while let Some(row) = rows.try_next().await.map_err(IntrospectError::Query)? {
         documents.insert(read(&row, 0)?, read(&row, 1)?);
     }
+    client
+        .batch_execute(
+            "SET LOCAL join_collapse_limit = DEFAULT; SET LOCAL from_collapse_limit = DEFAULT",
+        )
+        .await
+        .map_err(IntrospectError::Query)?;
     trace.mark("documents");
     let schema_of: HashMap<u32, &str> = tables
         .iter()
