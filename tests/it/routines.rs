@@ -600,3 +600,32 @@ CREATE TABLE events_ap PARTITION OF events (code DEFAULT 'AP') FOR VALUES IN ('a
     )
     .await;
 }
+
+/// The same for a shared function under a tenant's partitioned table:
+/// public's transaction puts the parent's default back, then each
+/// partition's own.
+#[tokio::test]
+async fn a_shared_function_created_again_keeps_tenant_partitions_own_defaults() {
+    const TENANTS: &[&str] = &["a"];
+    let public = "CREATE FUNCTION region_code(r text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT upper(r) $$;\n";
+    let tenant = "CREATE TABLE events (id int, region text, code text DEFAULT region_code('eu')) PARTITION BY LIST (region);
+CREATE TABLE events_us PARTITION OF events (code DEFAULT region_code('us')) FOR VALUES IN ('us');
+CREATE TABLE events_eu PARTITION OF events FOR VALUES IN ('eu');
+CREATE TABLE events_ap PARTITION OF events (code DEFAULT 'AP') FOR VALUES IN ('ap');
+";
+    let project = project_of(public, tenant, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (public, tenant), TENANTS, &[]).await;
+    let renamed = public
+        .replace("region_code(r text)", "region_code(region_name text)")
+        .replace("upper(r)", "upper(region_name)");
+    project.write("schema/public/app.sql", &renamed);
+    assert_converges(
+        &project,
+        &db,
+        (&renamed, tenant),
+        TENANTS,
+        &["--allow-hazard", "recreates-object"],
+    )
+    .await;
+}

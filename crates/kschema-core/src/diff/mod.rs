@@ -37,6 +37,7 @@ mod policy;
 mod privilege;
 mod rename;
 pub use rename::{possible_renames, Renames};
+pub(crate) use routine::partition_defaults_along;
 mod routine;
 mod seed;
 pub use seed::diff_seeds;

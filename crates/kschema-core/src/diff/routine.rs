@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use super::{CallerAround, Change};
 use crate::ident::Ident;
-use crate::model::{CallerKind, Function, SchemaModel, TriggerFiring};
+use crate::model::{CallerKind, Function, FunctionCaller, SchemaModel, TriggerFiring};
 
 pub(super) fn diff_routines(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
     // Functions whose drop and create takes their triggers with them.
@@ -248,48 +248,62 @@ pub(super) fn take_callers_along(live: &SchemaModel, changes: &mut [Change]) {
                 }
             }
         }
-        // A partition's own default goes with a parent's taken off
-        // (`ALTER TABLE parent … DROP / SET DEFAULT` reaches every
-        // partition), or when it calls the function itself: put back
-        // after the parent's.
-        let calls = |table: &Ident, column: &Ident| {
-            live.tables.get(table).is_some_and(|t| {
-                t.function_callers.iter().any(|c| {
-                    c.function == from.name
-                        && c.schema.is_none()
-                        && c.kind == CallerKind::Default
-                        && &c.name == column
-                })
-            })
-        };
-        for (name, table) in live.tables.iter().filter(|(_, t)| t.partition_of.is_some()) {
-            if dropped_tables.contains(name) {
+        let calls =
+            |caller: &FunctionCaller| caller.function == from.name && caller.schema.is_none();
+        callers.extend(
+            partition_defaults_along(live, calls)
+                .into_iter()
+                .filter(|caller| !matches!(caller, CallerAround::Default { table, .. } if dropped_tables.contains(table))),
+        );
+    }
+}
+
+/// The partitions' own defaults that go with a function's callers: each
+/// one whose default `calls` the function itself, or whose parent's (or
+/// an ancestor's) does — `ALTER TABLE parent … DROP / SET DEFAULT` reaches
+/// every partition. Put back after the parents' (callers are put back in
+/// order).
+pub(crate) fn partition_defaults_along(
+    model: &SchemaModel,
+    calls: impl Fn(&FunctionCaller) -> bool,
+) -> Vec<CallerAround> {
+    let default_calls = |table: &Ident, column: &Ident| {
+        model.tables.get(table).is_some_and(|t| {
+            t.function_callers
+                .iter()
+                .any(|c| c.kind == CallerKind::Default && &c.name == column && calls(c))
+        })
+    };
+    let mut along = Vec::new();
+    for (name, table) in model
+        .tables
+        .iter()
+        .filter(|(_, t)| t.partition_of.is_some())
+    {
+        for own in &table.partition_columns {
+            let Some(default) = &own.default else {
                 continue;
+            };
+            let mut ancestor = table.partition_of.as_ref().map(|p| &p.parent);
+            let mut reached = default_calls(name, &own.name);
+            while let (false, Some(parent)) = (reached, ancestor) {
+                reached = default_calls(parent, &own.name);
+                ancestor = model
+                    .tables
+                    .get(parent)
+                    .and_then(|t| t.partition_of.as_ref())
+                    .map(|p| &p.parent);
             }
-            for own in &table.partition_columns {
-                let Some(default) = &own.default else {
-                    continue;
-                };
-                let mut ancestor = table.partition_of.as_ref().map(|p| &p.parent);
-                let mut reached = calls(name, &own.name);
-                while let (false, Some(parent)) = (reached, ancestor) {
-                    reached = calls(parent, &own.name);
-                    ancestor = live
-                        .tables
-                        .get(parent)
-                        .and_then(|t| t.partition_of.as_ref())
-                        .map(|p| &p.parent);
-                }
-                if reached {
-                    callers.push(CallerAround::Default {
-                        table: name.clone(),
-                        column: own.name.clone(),
-                        put_back: Some(default.clone()),
-                    });
-                }
+            if reached {
+                along.push(CallerAround::Default {
+                    table: name.clone(),
+                    column: own.name.clone(),
+                    put_back: Some(default.clone()),
+                });
             }
         }
     }
+    along
 }
 
 /// Whether `CREATE OR REPLACE` can turn `from` into `to`: same kind, same

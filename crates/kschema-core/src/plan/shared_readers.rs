@@ -19,7 +19,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Plan;
 use crate::catalog::LiveState;
 use crate::diagnostic::Problem;
-use crate::diff::{CallerAround, Change, ColumnChange, ForeignCallers, ForeignView};
+use crate::diff::{
+    partition_defaults_along, CallerAround, Change, ColumnChange, ForeignCallers, ForeignView,
+};
 use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
 use crate::model::{
@@ -357,9 +359,9 @@ fn comments_of(model: &SchemaModel, view: &View) -> Vec<(Commented, String)> {
 /// schema's) that call one of `functions` of `schema`, and the policies
 /// that read one of its `disturbed` columns (or tables), as they are live.
 /// A partition's defaults, constraints and indexes are its parent's
-/// copies: taken off and put back with the parent's (its policies are its
-/// own). A generated column calling one is refused at plan time
-/// (`plan::generated`).
+/// copies: taken off and put back with the parent's (its policies and own
+/// defaults are its own: `partition_defaults_along`). A generated column
+/// calling one is refused at plan time (`plan::generated`).
 fn callers_of(
     model: &SchemaModel,
     schema: &SchemaName,
@@ -423,5 +425,10 @@ fn callers_of(
             }
         }
     }
+    found
+        .around
+        .extend(partition_defaults_along(model, |caller| {
+            caller.schema.as_ref() == Some(schema) && functions.contains(&caller.function)
+        }));
     found
 }
