@@ -70,7 +70,9 @@ pub(super) async fn read_views(
     version: i32,
 ) -> Result<Vec<RawView>, IntrospectError> {
     let mut signed: Vec<(u32, String, String)> = Vec::new();
-    let mut representative_of: HashMap<String, u32> = HashMap::new();
+    // Signatures hold whole query trees: grouped by view name and length,
+    // then compared (hashing each tree cost more than the comparisons).
+    let mut representative_of: HashMap<(String, usize), Vec<(String, u32)>> = HashMap::new();
     let mut represented: Vec<u32> = Vec::new();
     // Represented materialized views with indexes.
     let mut indexed: Vec<u32> = Vec::new();
@@ -101,13 +103,20 @@ pub(super) async fn read_views(
             options.join(","),
             columns.unwrap_or_default()
         );
-        let representative = *representative_of.entry(signature).or_insert_with(|| {
-            represented.push(oid);
-            if indexes.is_some() {
-                indexed.push(oid);
+        let same = representative_of
+            .entry((name.clone(), signature.len()))
+            .or_default();
+        let representative = match same.iter().find(|(seen, _)| *seen == signature) {
+            Some((_, representative)) => *representative,
+            None => {
+                represented.push(oid);
+                if indexes.is_some() {
+                    indexed.push(oid);
+                }
+                same.push((signature, oid));
+                oid
             }
-            oid
-        });
+        };
         signed.push((representative, read(&row, 1)?, name));
     }
     // Their indexes, read as a table's.

@@ -248,26 +248,32 @@ pub fn with_oids_named(tree: &str, own: &HashMap<String, String>) -> String {
     let named_values = name_constant_values(tree, own);
     let tree = named_values.as_deref().unwrap_or(tree);
     let mut out = String::with_capacity(tree.len());
-    let mut digits = String::new();
-    let flush = |digits: &mut String, out: &mut String| {
-        match own.get(digits.as_str()) {
-            Some(name) if digits.len() >= 5 => {
-                out.push('@');
-                out.push_str(name);
-            }
-            _ => out.push_str(digits),
+    // Digit runs are ASCII: cut the text at them, bytewise. Only runs of
+    // 5 digits or more are looked up (most numbers in a tree are short:
+    // attribute numbers, locations), without copying them.
+    let bytes = tree.as_bytes();
+    let mut copied = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        if !bytes[at].is_ascii_digit() {
+            at += 1;
+            continue;
         }
-        digits.clear();
-    };
-    for c in tree.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-        } else {
-            flush(&mut digits, &mut out);
-            out.push(c);
+        let start = at;
+        while at < bytes.len() && bytes[at].is_ascii_digit() {
+            at += 1;
+        }
+        if at - start < 5 {
+            continue;
+        }
+        if let Some(name) = own.get(&tree[start..at]) {
+            out.push_str(&tree[copied..start]);
+            out.push('@');
+            out.push_str(name);
+            copied = at;
         }
     }
-    flush(&mut digits, &mut out);
+    out.push_str(&tree[copied..]);
     out
 }
 
