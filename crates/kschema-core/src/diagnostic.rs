@@ -16,6 +16,19 @@ const LONGEST_SHOWN_LINE: usize = 400;
 /// Characters of context kept on each side of the caret in an excerpt.
 const EXCERPT_CONTEXT: usize = 60;
 
+/// The first five of `names` and how many more: a message about a fleet
+/// names a few of its thousands (`org_a.v, org_b.v, …, and 995 more`).
+pub fn first_few(names: &[String]) -> String {
+    const NAMED: usize = 5;
+    let mut shown: Vec<&str> = names.iter().take(NAMED).map(String::as_str).collect();
+    let more = names.len().saturating_sub(NAMED);
+    let more = format!("and {more} more");
+    if names.len() > NAMED {
+        shown.push(&more);
+    }
+    shown.join(", ")
+}
+
 /// A file kschema read, kept whole so diagnostics can show it.
 #[derive(Clone, Debug)]
 pub struct SourceFile {

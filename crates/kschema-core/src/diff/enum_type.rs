@@ -3,7 +3,7 @@
 
 use super::{mentions, Change, EnumColumn};
 use crate::ident::Ident;
-use crate::model::{ConstraintKind, EnumType, IndexExpr, SchemaModel};
+use crate::model::{ConstraintKind, EnumType, SchemaModel};
 
 pub(super) fn diff_enums(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
     for (name, wanted) in &desired.enums {
@@ -119,15 +119,7 @@ fn dependents_of(
             }
         }
         for index in live.indexes_of(&table.name) {
-            let in_expression = index.keys.iter().any(|k| match &k.expr {
-                IndexExpr::Expression(expr) => reads(&expr.canonical),
-                IndexExpr::Column(_) => false,
-            });
-            let in_predicate = index
-                .predicate
-                .as_ref()
-                .is_some_and(|p| reads(&p.canonical));
-            if !(in_expression || in_predicate) || dropped_index(&index.name) {
+            if !index.expressions().any(reads) || dropped_index(&index.name) {
                 continue;
             }
             indexes.push(index.name.clone());

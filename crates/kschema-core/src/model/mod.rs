@@ -644,6 +644,17 @@ impl Index {
             && self.nulls_not_distinct == other.nulls_not_distinct
     }
 
+    /// The text PostgreSQL stores for its key expressions and predicate.
+    pub fn expressions(&self) -> impl Iterator<Item = &str> {
+        self.keys
+            .iter()
+            .filter_map(|k| match &k.expr {
+                IndexExpr::Expression(expr) => Some(expr.canonical.as_str()),
+                IndexExpr::Column(_) => None,
+            })
+            .chain(self.predicate.as_ref().map(|p| p.canonical.as_str()))
+    }
+
     /// The plain column names among its keys (expressions left out).
     pub fn key_columns(&self) -> impl Iterator<Item = &Ident> {
         self.keys.iter().filter_map(|k| match &k.expr {

@@ -972,7 +972,8 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
         }
         Change::DropForeignCallers { callers } => {
             let mut statements = Vec::new();
-            let mut hazards = Vec::new();
+            // A fleet's thousands of checks and indexes: one line each kind.
+            let (mut checks, mut indexes) = (0, 0);
             for foreign in callers {
                 let schema = &foreign.schema;
                 for (table, policy) in &foreign.policies {
@@ -986,9 +987,25 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
                         .into_iter()
                         .map(|sql| Sql::new().text(sql.render(schema))),
                 );
-                hazards.extend(caller_hazards.into_iter().map(|hazard| {
-                    Hazard::new(hazard.kind, format!("{schema}: {}", hazard.message))
-                }));
+                for hazard in caller_hazards {
+                    match hazard.kind {
+                        HazardKind::ValidatesConstraint => checks += 1,
+                        _ => indexes += 1,
+                    }
+                }
+            }
+            let mut hazards = Vec::new();
+            if checks > 0 {
+                hazards.push(Hazard::new(
+                    HazardKind::ValidatesConstraint,
+                    format!("checks the rows of other schemas against {checks} check(s) again, inside the transaction (their function is created again)"),
+                ));
+            }
+            if indexes > 0 {
+                hazards.push(Hazard::new(
+                    HazardKind::BuildsIndex,
+                    format!("builds {indexes} index(es) of other schemas again inside the transaction, writes to their tables waiting (their function is created again)"),
+                ));
             }
             hazards.push(Hazard::new(
                 HazardKind::RecreatesObject,

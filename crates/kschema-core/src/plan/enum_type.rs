@@ -122,30 +122,8 @@ pub(super) fn recreate_enum(
     statements.push(create_enum(to));
     let mut hazards = Vec::new();
     for column in columns {
-        let alter = || {
-            Sql::new()
-                .text("ALTER TABLE ")
-                .qualified(&column.table)
-                .text(format!(" ALTER COLUMN {} ", column.column.quoted()))
-        };
-        if column.had_default {
-            statements.push(alter().text("DROP DEFAULT"));
-        }
-        let suffix = if column.array { "[]" } else { "" };
-        statements.push(
-            alter()
-                .text("TYPE ")
-                .qualified(&to.name)
-                .text(format!(
-                    "{suffix} USING {}::text{suffix}::",
-                    column.column.quoted()
-                ))
-                .qualified(&to.name)
-                .text(suffix),
-        );
-        if let Some(default) = &column.default {
-            statements.push(alter().text(format!("SET DEFAULT {}", default.sql)));
-        }
+        let table = Sql::new().text("ALTER TABLE ").qualified(&column.table);
+        statements.extend(convert_column(table, column, to));
         hazards.push(Hazard::new(
             HazardKind::RewritesTable,
             format!(
@@ -159,6 +137,36 @@ pub(super) fn recreate_enum(
     hazards.extend(foreign_hazards);
     statements.push(Sql::new().text("DROP TYPE ").qualified(&old));
     (statements, hazards)
+}
+
+/// `column` converted to the new `to` by `alter` (`ALTER TABLE t`): its
+/// default off first (it may not cast), and the files' put back.
+fn convert_column(alter: Sql, column: &EnumColumn, to: &EnumType) -> Vec<Sql> {
+    let alter = || {
+        alter
+            .clone()
+            .text(format!(" ALTER COLUMN {} ", column.column.quoted()))
+    };
+    let mut statements = Vec::new();
+    if column.had_default {
+        statements.push(alter().text("DROP DEFAULT"));
+    }
+    let suffix = if column.array { "[]" } else { "" };
+    statements.push(
+        alter()
+            .text("TYPE ")
+            .qualified(&to.name)
+            .text(format!(
+                "{suffix} USING {}::text{suffix}::",
+                column.column.quoted()
+            ))
+            .qualified(&to.name)
+            .text(suffix),
+    );
+    if let Some(default) = &column.default {
+        statements.push(alter().text(format!("SET DEFAULT {}", default.sql)));
+    }
+    statements
 }
 
 /// Other schemas' columns of a shared enum created again, converted on
@@ -175,32 +183,12 @@ fn convert_foreign(to: &EnumType, foreign: &[ForeignEnumColumns]) -> (Vec<Sql>, 
         ));
         let mut converted: Vec<&Ident> = Vec::new();
         for column in &other.columns {
-            let table = Sql::new().qualified(&column.table).render(schema);
-            let alter = || {
-                Sql::new().text(format!(
-                    "ALTER TABLE {table} ALTER COLUMN {} ",
-                    column.column.quoted()
-                ))
-            };
-            if column.had_default {
-                statements.push(alter().text("DROP DEFAULT"));
-            }
-            // The type, this schema's, qualified by the shared schema.
-            let suffix = if column.array { "[]" } else { "" };
-            statements.push(
-                alter()
-                    .text("TYPE ")
-                    .qualified(&to.name)
-                    .text(format!(
-                        "{suffix} USING {}::text{suffix}::",
-                        column.column.quoted()
-                    ))
-                    .qualified(&to.name)
-                    .text(suffix),
-            );
-            if let Some(default) = &column.default {
-                statements.push(alter().text(format!("SET DEFAULT {}", default.sql)));
-            }
+            // The table is the other schema's, the type this one's.
+            let table = Sql::new().text(format!(
+                "ALTER TABLE {}",
+                Sql::new().qualified(&column.table).render(schema)
+            ));
+            statements.extend(convert_column(table, column, to));
             if !converted.contains(&&column.table) {
                 converted.push(&column.table);
             }

@@ -12,14 +12,11 @@
 
 use super::Plan;
 use crate::catalog::LiveState;
-use crate::diagnostic::Problem;
+use crate::diagnostic::{first_few, Problem};
 use crate::diff::{mentions, Change, EnumColumn, ForeignEnumColumns};
 use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
-use crate::model::{ColumnType, ConstraintKind, IndexExpr, SchemaModel, SchemaName};
-
-/// How many objects a message names before "and N more".
-const NAMED: usize = 5;
+use crate::model::{ColumnType, ConstraintKind, SchemaModel, SchemaName};
 
 /// How `schema`'s enum `name` is spelled in `other`'s columns and
 /// signatures: qualified, or bare from public when `other` has no type of
@@ -106,15 +103,7 @@ pub fn take_foreign_columns(
                     }
                 }
                 for index in model.indexes_of(name) {
-                    let in_expression = index.keys.iter().any(|k| match &k.expr {
-                        IndexExpr::Expression(expr) => reads(&expr.canonical),
-                        IndexExpr::Column(_) => false,
-                    });
-                    let in_predicate = index
-                        .predicate
-                        .as_ref()
-                        .is_some_and(|p| reads(&p.canonical));
-                    if in_expression || in_predicate {
+                    if index.expressions().any(reads) {
                         other.indexes.push(index.clone());
                     }
                 }
@@ -166,15 +155,7 @@ pub fn check_foreign_enum_users(
                     }
                 }
                 for index in &other.indexes {
-                    let texts = index
-                        .keys
-                        .iter()
-                        .filter_map(|k| match &k.expr {
-                            IndexExpr::Expression(expr) => Some(expr.canonical.as_str()),
-                            IndexExpr::Column(_) => None,
-                        })
-                        .chain(index.predicate.as_ref().map(|p| p.canonical.as_str()));
-                    if texts.into_iter().any(names_gone) {
+                    if index.expressions().any(names_gone) {
                         users.push(format!(
                             "index {}.{} (it names a label that goes)",
                             other.schema, index.name
@@ -214,16 +195,12 @@ pub fn check_foreign_enum_users(
             if users.is_empty() {
                 continue;
             }
-            let mut named: Vec<String> = users.iter().take(NAMED).cloned().collect();
-            if users.len() > NAMED {
-                named.push(format!("and {} more", users.len() - NAMED));
-            }
             let mut problem = Problem::new(
                 "kschema::plan::shared_enum_users",
                 format!(
                     "enum {} is created again in {schema} (labels go or move), but other schemas use it in what its transaction cannot convert: {}",
                     to.name,
-                    named.join(", ")
+                    first_few(&users)
                 ),
             )
             .with_help(

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Plan;
 use crate::catalog::LiveState;
-use crate::diagnostic::Problem;
+use crate::diagnostic::{first_few, Problem};
 use crate::diff::{
     partition_defaults_along, CallerAround, Change, ColumnChange, ForeignCallers, ForeignView,
 };
@@ -27,9 +27,6 @@ use crate::load::{DesiredState, ObjectKey};
 use crate::model::{
     in_reading_order, CallerKind, Commented, GrantObject, SchemaModel, SchemaName, View,
 };
-
-/// How many readers a message names before "and N more".
-const NAMED: usize = 5;
 
 pub fn check_shared_readers(
     plan: &Plan,
@@ -102,16 +99,12 @@ pub fn check_shared_readers(
                 None if is_view => format!("view {table}"),
                 None => format!("table {table}"),
             };
-            let mut named: Vec<String> = readers.iter().take(NAMED).cloned().collect();
-            if readers.len() > NAMED {
-                named.push(format!("and {} more", readers.len() - NAMED));
-            }
             let mut problem = Problem::new(
                 "kschema::plan::shared_reader",
                 format!(
                     "{} {what} {object}, which views of other schemas read: {}",
                     shared.target,
-                    named.join(", ")
+                    first_few(&readers)
                 ),
             )
             .with_help(

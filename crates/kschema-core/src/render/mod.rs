@@ -11,6 +11,7 @@ pub mod not_compared;
 pub mod sql;
 pub mod text;
 
+use crate::diagnostic::first_few;
 use crate::diff::{Change, ColumnChange};
 use crate::escape::printable;
 use crate::model::{Column, ConstraintKind, Identity, SchemaRef};
@@ -19,27 +20,17 @@ use crate::plan::TxMode;
 
 /// `org_a.amounts, org_b.amounts, … and 3 more`.
 fn foreign_view_names(views: &[crate::diff::ForeignView]) -> String {
-    const NAMED: usize = 5;
-    let mut names: Vec<String> = views
+    let names: Vec<String> = views
         .iter()
-        .take(NAMED)
         .map(|v| format!("{}.{}", v.schema.ident().quoted(), v.view.name.quoted()))
         .collect();
-    if views.len() > NAMED {
-        names.push(format!("and {} more", views.len() - NAMED));
-    }
-    names.join(", ")
+    first_few(&names)
 }
 
 /// How many objects `callers` hold, and the first few named.
 fn foreign_caller_names(callers: &[crate::diff::ForeignCallers]) -> (usize, String) {
-    const NAMED: usize = 5;
     let all: Vec<String> = callers.iter().flat_map(|c| c.names()).collect();
-    let mut names: Vec<String> = all.iter().take(NAMED).cloned().collect();
-    if all.len() > NAMED {
-        names.push(format!("and {} more", all.len() - NAMED));
-    }
-    (all.len(), names.join(", "))
+    (all.len(), first_few(&all))
 }
 
 /// "default, constraint, index or policy", in the plural past one.
