@@ -11,7 +11,7 @@ use kschema_core::catalog::LiveState;
 use kschema_core::load::row_reads;
 use kschema_core::load::{DesiredState, TenantSource};
 use kschema_core::model::SchemaName;
-use kschema_core::plan::{build_plan, check_plan, Plan, PlanOptions, Target};
+use kschema_core::plan::{build_plan, check_plan, note_unread_tenants, Plan, PlanOptions, Target};
 use kschema_core::Problem;
 use miette::{Report, SourceSpan};
 
@@ -129,7 +129,15 @@ pub async fn plan_all(
         let schemas: Vec<SchemaName> = shard.targets.iter().map(|t| t.schema.clone()).collect();
         let live = introspect_database(&shard.db, &schemas, &row_reads(desired)).await?;
         let trace = crate::trace::Trace::new();
-        let plan = build_plan(desired, &live, &shard.targets, options);
+        let mut plan = build_plan(desired, &live, &shard.targets, options);
+        let of = desired
+            .tenants
+            .tenants
+            .iter()
+            .filter(|t| t.database == shard.name)
+            .count();
+        let read = shard.targets.iter().filter(|t| !t.is_shared()).count();
+        note_unread_tenants(&mut plan, read, of);
         check_plan(&plan, &live, desired)?;
         trace.mark("diff and plan");
         crate::db::conversions::check_conversions(&shard.db, &plan, desired).await?;

@@ -398,6 +398,17 @@ COMMENT ON VIEW amounts IS 'what things cost';
     ] {
         assert!(plan.stdout.contains(expected), "{expected}\n{}", plan.stdout);
     }
+    // A run over one tenant takes only its views along, and says so.
+    let one = kschema(&project, &db, &["plan", "--tenant", "a"]);
+    assert!(
+        one.stdout.contains("drop 2 views of other schemas")
+            && one
+                .stdout
+                .contains("note: this run reads 1 of the database's 2 tenant schemas"),
+        "{}",
+        one.stdout
+    );
+    assert!(!plan.stdout.contains("this run reads"), "{}", plan.stdout);
     let allow = ["--allow-hazard", "rewrites-table,recreates-object"];
     crate::support::assert_converges(&project, &db, (&retyped, tenant), TENANTS, &allow).await;
 

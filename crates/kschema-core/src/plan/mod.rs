@@ -24,6 +24,7 @@ pub mod replay;
 mod routine;
 mod shared_enums;
 mod shared_readers;
+pub use shared_readers::note_unread_tenants;
 mod view;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
