@@ -572,24 +572,29 @@ CREATE VIEW mine_count AS SELECT count(*) AS n FROM mine;
     assert_eq!(db.catalog("org_a").await, before);
 }
 
+/// A function partitions' defaults call, and its argument renamed (which
+/// drops and creates it again).
+const REGION_CODE: &str = "CREATE FUNCTION region_code(r text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT upper(r) $$;\n";
+const REGION_CODE_RENAMED: &str = "CREATE FUNCTION region_code(region_name text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT upper(region_name) $$;\n";
+/// A partitioned table whose default calls it, a partition with its own
+/// default calling it, one with the parent's, one with its own constant.
+const EVENTS: &str = "CREATE TABLE events (id int, region text, code text DEFAULT region_code('eu')) PARTITION BY LIST (region);
+CREATE TABLE events_us PARTITION OF events (code DEFAULT region_code('us')) FOR VALUES IN ('us');
+CREATE TABLE events_eu PARTITION OF events FOR VALUES IN ('eu');
+CREATE TABLE events_ap PARTITION OF events (code DEFAULT 'AP') FOR VALUES IN ('ap');
+";
+
 /// A function created again under a partitioned table's default: the
 /// parent's default is taken off and put back (which reaches every
 /// partition), and then each partition's own default — one calling the
 /// function, one not — is set again.
 #[tokio::test]
 async fn a_function_created_again_keeps_partitions_own_defaults() {
-    let public = "CREATE FUNCTION region_code(r text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT upper(r) $$;
-CREATE TABLE events (id int, region text, code text DEFAULT region_code('eu')) PARTITION BY LIST (region);
-CREATE TABLE events_us PARTITION OF events (code DEFAULT region_code('us')) FOR VALUES IN ('us');
-CREATE TABLE events_eu PARTITION OF events FOR VALUES IN ('eu');
-CREATE TABLE events_ap PARTITION OF events (code DEFAULT 'AP') FOR VALUES IN ('ap');
-";
-    let project = project_of(public, "", &[]);
+    let public = format!("{REGION_CODE}{EVENTS}");
+    let project = project_of(&public, "", &[]);
     let db = TestDb::new().await;
-    assert_converges(&project, &db, (public, ""), &[], &[]).await;
-    let renamed = public
-        .replace("region_code(r text)", "region_code(region_name text)")
-        .replace("upper(r)", "upper(region_name)");
+    assert_converges(&project, &db, (&public, ""), &[], &[]).await;
+    let renamed = format!("{REGION_CODE_RENAMED}{EVENTS}");
     project.write("schema/public/app.sql", &renamed);
     assert_converges(
         &project,
@@ -607,23 +612,14 @@ CREATE TABLE events_ap PARTITION OF events (code DEFAULT 'AP') FOR VALUES IN ('a
 #[tokio::test]
 async fn a_shared_function_created_again_keeps_tenant_partitions_own_defaults() {
     const TENANTS: &[&str] = &["a"];
-    let public = "CREATE FUNCTION region_code(r text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT upper(r) $$;\n";
-    let tenant = "CREATE TABLE events (id int, region text, code text DEFAULT region_code('eu')) PARTITION BY LIST (region);
-CREATE TABLE events_us PARTITION OF events (code DEFAULT region_code('us')) FOR VALUES IN ('us');
-CREATE TABLE events_eu PARTITION OF events FOR VALUES IN ('eu');
-CREATE TABLE events_ap PARTITION OF events (code DEFAULT 'AP') FOR VALUES IN ('ap');
-";
-    let project = project_of(public, tenant, TENANTS);
+    let project = project_of(REGION_CODE, EVENTS, TENANTS);
     let db = TestDb::new().await;
-    assert_converges(&project, &db, (public, tenant), TENANTS, &[]).await;
-    let renamed = public
-        .replace("region_code(r text)", "region_code(region_name text)")
-        .replace("upper(r)", "upper(region_name)");
-    project.write("schema/public/app.sql", &renamed);
+    assert_converges(&project, &db, (REGION_CODE, EVENTS), TENANTS, &[]).await;
+    project.write("schema/public/app.sql", REGION_CODE_RENAMED);
     assert_converges(
         &project,
         &db,
-        (&renamed, tenant),
+        (REGION_CODE_RENAMED, EVENTS),
         TENANTS,
         &["--allow-hazard", "recreates-object"],
     )

@@ -268,40 +268,40 @@ fn_users AS (
          json_agg(json_build_object('function', u.proname, 'schema', u.nspname, 'kind', u.kind, 'name', u.name)
                   ORDER BY u.kind, u.name, u.nspname, u.proname) AS users
     FROM (
-      SELECT tbl.oid AS relid, f.proname::text AS proname,
-             CASE WHEN fn.oid <> tbl.relnamespace THEN fn.nspname::text END AS nspname,
-             CASE WHEN a.attgenerated <> '' THEN 'generated' ELSE 'default' END AS kind,
-             a.attname::text AS name
-        FROM tbl
-        JOIN pg_attrdef ad ON ad.adrelid = tbl.oid
-        JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
-        JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
-                        AND d.refclassid = 'pg_proc'::regclass
-        JOIN pg_proc f ON f.oid = d.refobjid
+      -- Each user with the function it calls, by name (overloads are one).
+      SELECT DISTINCT c.relid, f.proname::text AS proname,
+             CASE WHEN fn.oid <> c.relnamespace THEN fn.nspname::text END AS nspname,
+             c.kind, c.name
+        FROM (
+          SELECT tbl.oid AS relid, tbl.relnamespace, d.refobjid AS function,
+                 CASE WHEN a.attgenerated <> '' THEN 'generated' ELSE 'default' END AS kind,
+                 a.attname::text AS name
+            FROM tbl
+            JOIN pg_attrdef ad ON ad.adrelid = tbl.oid
+            JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+            JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
+                            AND d.refclassid = 'pg_proc'::regclass
+          UNION ALL
+          SELECT tbl.oid, tbl.relnamespace, d.refobjid, 'constraint', con.conname::text
+            FROM tbl
+            JOIN pg_constraint con ON con.conrelid = tbl.oid
+            JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = con.oid
+                            AND d.refclassid = 'pg_proc'::regclass
+          UNION ALL
+          SELECT tbl.oid, tbl.relnamespace, d.refobjid,
+                 CASE WHEN own.oid IS NULL THEN 'index' ELSE 'constraint' END,
+                 coalesce(own.conname, ic.relname)::text
+            FROM tbl
+            JOIN pg_index ix ON ix.indrelid = tbl.oid
+            JOIN pg_class ic ON ic.oid = ix.indexrelid
+            LEFT JOIN pg_constraint own ON own.conindid = ix.indexrelid AND own.conrelid = tbl.oid
+                                       AND own.contype IN ('p', 'u', 'x')
+            JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = ix.indexrelid
+                            AND d.refclassid = 'pg_proc'::regclass
+           WHERE NOT EXISTS (SELECT 1 FROM pg_inherits inh WHERE inh.inhrelid = ix.indexrelid)
+        ) c
+        JOIN pg_proc f ON f.oid = c.function
         JOIN pg_namespace fn ON fn.oid = f.pronamespace AND fn.nspname <> 'pg_catalog'
-      UNION
-      SELECT tbl.oid, f.proname::text, CASE WHEN fn.oid <> tbl.relnamespace THEN fn.nspname::text END,
-             'constraint', con.conname::text
-        FROM tbl
-        JOIN pg_constraint con ON con.conrelid = tbl.oid
-        JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = con.oid
-                        AND d.refclassid = 'pg_proc'::regclass
-        JOIN pg_proc f ON f.oid = d.refobjid
-        JOIN pg_namespace fn ON fn.oid = f.pronamespace AND fn.nspname <> 'pg_catalog'
-      UNION
-      SELECT tbl.oid, f.proname::text, CASE WHEN fn.oid <> tbl.relnamespace THEN fn.nspname::text END,
-             CASE WHEN own.oid IS NULL THEN 'index' ELSE 'constraint' END,
-             coalesce(own.conname, ic.relname)::text
-        FROM tbl
-        JOIN pg_index ix ON ix.indrelid = tbl.oid
-        JOIN pg_class ic ON ic.oid = ix.indexrelid
-        LEFT JOIN pg_constraint own ON own.conindid = ix.indexrelid AND own.conrelid = tbl.oid
-                                   AND own.contype IN ('p', 'u', 'x')
-        JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = ix.indexrelid
-                        AND d.refclassid = 'pg_proc'::regclass
-        JOIN pg_proc f ON f.oid = d.refobjid
-        JOIN pg_namespace fn ON fn.oid = f.pronamespace AND fn.nspname <> 'pg_catalog'
-       WHERE NOT EXISTS (SELECT 1 FROM pg_inherits inh WHERE inh.inhrelid = ix.indexrelid)
     ) u
    GROUP BY u.relid
 ),

@@ -26,7 +26,7 @@ use crate::definition::{
 use crate::diff::{domain_steps, CallerAround, Change};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
-use crate::model::IndexExpr;
+use crate::model::{IndexExpr, SchemaName};
 use crate::normalize::names::{index_expression_name, join_column_names, NameChooser};
 use crate::seed_value::SeedValue;
 use crate::sql::Sql;
@@ -944,30 +944,30 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             let mut statements = Vec::new();
             for foreign in views {
                 let schema = &foreign.schema;
-                // The view's text names its own schema's objects bare, as
-                // its schema's search path resolves them.
-                let in_schema = |sql: Sql| Sql::new().text(sql.render(schema));
-                statements.push(in_schema(
-                    Sql::new().text("SET LOCAL search_path TO ").search_path(),
-                ));
-                statements.push(in_schema(view::create_view(&foreign.view)));
+                statements.push(in_schema(schema, set_search_path()));
+                statements.push(in_schema(schema, view::create_view(&foreign.view)));
                 for index in &foreign.indexes {
-                    statements.push(in_schema(create_index(index, false, ExprStyle::Authored)));
+                    statements.push(in_schema(
+                        schema,
+                        create_index(index, false, ExprStyle::Authored),
+                    ));
                 }
                 for grant in &foreign.grants {
-                    statements.push(in_schema(privilege::grant(
-                        &grant.object,
-                        &grant.role,
-                        std::slice::from_ref(&grant.privilege),
-                        grant.grantable,
-                    )));
+                    statements.push(in_schema(
+                        schema,
+                        privilege::grant(
+                            &grant.object,
+                            &grant.role,
+                            std::slice::from_ref(&grant.privilege),
+                            grant.grantable,
+                        ),
+                    ));
                 }
                 for (object, comment) in &foreign.comments {
-                    statements.push(in_schema(comment_on_object(object, Some(comment))));
+                    statements.push(in_schema(schema, comment_on_object(object, Some(comment))));
                 }
             }
-            // Back to this schema's own path for what follows.
-            statements.push(Sql::new().text("SET LOCAL search_path TO ").search_path());
+            statements.push(set_search_path());
             step(statements, vec![], TxMode::Transactional)
         }
         Change::DropForeignCallers { callers } => {
@@ -977,16 +977,10 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             for foreign in callers {
                 let schema = &foreign.schema;
                 for (table, policy) in &foreign.policies {
-                    statements.push(Sql::new().text(
-                        routine::drop_policy(table, &policy.name).render(schema),
-                    ));
+                    statements.push(in_schema(schema, routine::drop_policy(table, &policy.name)));
                 }
                 let (take_off, _, caller_hazards) = callers_around(&foreign.around);
-                statements.extend(
-                    take_off
-                        .into_iter()
-                        .map(|sql| Sql::new().text(sql.render(schema))),
-                );
+                statements.extend(take_off.into_iter().map(|sql| in_schema(schema, sql)));
                 for hazard in caller_hazards {
                     match hazard.kind {
                         HazardKind::ValidatesConstraint => checks += 1,
@@ -1020,19 +1014,14 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             let mut statements = Vec::new();
             for foreign in callers {
                 let schema = &foreign.schema;
-                // Their text names their own schema's objects bare, as
-                // their schema's search path resolves them.
-                let in_schema = |sql: Sql| Sql::new().text(sql.render(schema));
-                statements.push(in_schema(
-                    Sql::new().text("SET LOCAL search_path TO ").search_path(),
-                ));
+                statements.push(in_schema(schema, set_search_path()));
                 let (_, put_back, _) = callers_around(&foreign.around);
-                statements.extend(put_back.into_iter().map(in_schema));
+                statements.extend(put_back.into_iter().map(|sql| in_schema(schema, sql)));
                 for (_, policy) in &foreign.policies {
-                    statements.push(in_schema(routine::create_policy(policy)));
+                    statements.push(in_schema(schema, routine::create_policy(policy)));
                 }
             }
-            statements.push(Sql::new().text("SET LOCAL search_path TO ").search_path());
+            statements.push(set_search_path());
             step(statements, vec![], TxMode::Transactional)
         }
         Change::DropView { view: current } => step(
@@ -1276,6 +1265,19 @@ fn callers_around(callers: &[CallerAround]) -> (Vec<Sql>, Vec<Sql>, Vec<Hazard>)
         }
     }
     (take_off, put_back, hazards)
+}
+
+/// `SET LOCAL search_path TO` the path of the schema the statement is
+/// rendered for: before another schema's statements (their text names its
+/// objects bare, as its path resolves them), and after them, back to the
+/// target's own.
+pub(super) fn set_search_path() -> Sql {
+    Sql::new().text("SET LOCAL search_path TO ").search_path()
+}
+
+/// `sql` rendered for `schema`, another than the target's.
+pub(super) fn in_schema(schema: &SchemaName, sql: Sql) -> Sql {
+    Sql::new().text(sql.render(schema))
 }
 
 pub(super) fn alter_table(table: &Ident) -> Sql {

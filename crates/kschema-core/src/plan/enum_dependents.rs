@@ -9,7 +9,6 @@ use super::Plan;
 use crate::catalog::LiveState;
 use crate::diagnostic::Problem;
 use crate::diff::Change;
-use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
 use crate::model::{ColumnType, SchemaModel};
 
@@ -26,7 +25,7 @@ pub fn check_enum_dependents(
             let Change::RecreateEnum { to, .. } = &step.change else {
                 continue;
             };
-            let builders = built_on(&schema.model, &to.name);
+            let builders = built_on(&schema.model, &[to.name.quoted().to_string()], "");
             if builders.is_empty() {
                 continue;
             }
@@ -55,22 +54,22 @@ pub fn check_enum_dependents(
 }
 
 /// The domains and composite types of `model` whose base or attribute is
-/// `name` (or an array of it).
-fn built_on(model: &SchemaModel, name: &Ident) -> Vec<String> {
-    let quoted = name.quoted().to_string();
-    let is_it = |data_type: &ColumnType| data_type.element().name() == quoted;
+/// the enum (or an array of it) as `model` spells it (`spelled`: bare in
+/// its own schema, qualified in another's), named after `prefix`.
+pub(super) fn built_on(model: &SchemaModel, spelled: &[String], prefix: &str) -> Vec<String> {
+    let is_it = |data_type: &ColumnType| spelled.iter().any(|s| data_type.element().name() == s);
     let mut builders: Vec<String> = model
         .domains
         .values()
         .filter(|d| is_it(&ColumnType::parse(&d.base)))
-        .map(|d| format!("domain {}", d.name))
+        .map(|d| format!("domain {prefix}{}", d.name))
         .collect();
     builders.extend(
         model
             .composites
             .values()
             .filter(|c| c.attributes.iter().any(|a| is_it(&a.data_type)))
-            .map(|c| format!("composite type {}", c.name)),
+            .map(|c| format!("composite type {prefix}{}", c.name)),
     );
     builders
 }

@@ -7,6 +7,7 @@ use crate::ident::{quote_literal, Ident};
 use crate::model::{EnumAddition, EnumPlace, EnumType};
 use crate::sql::Sql;
 
+use super::ddl::{alter_table, in_schema, set_search_path};
 use super::{Step, TxMode};
 
 pub(super) use crate::definition::create_enum;
@@ -98,18 +99,16 @@ pub(super) fn recreate_enum(
     // Other schemas' checks and indexes reading their columns of it
     // compare with the old type's labels: off before the rename.
     for other in foreign {
-        let in_schema = |sql: Sql| Sql::new().text(sql.render(&other.schema));
         for index in &other.indexes {
             statements.push(in_schema(
+                &other.schema,
                 Sql::new().text("DROP INDEX ").qualified(&index.name),
             ));
         }
         for (table, check) in &other.checks {
             statements.push(in_schema(
-                Sql::new()
-                    .text("ALTER TABLE ")
-                    .qualified(table)
-                    .text(format!(" DROP CONSTRAINT {}", check.name.quoted())),
+                &other.schema,
+                alter_table(table).text(format!(" DROP CONSTRAINT {}", check.name.quoted())),
             ));
         }
     }
@@ -122,8 +121,7 @@ pub(super) fn recreate_enum(
     statements.push(create_enum(to));
     let mut hazards = Vec::new();
     for column in columns {
-        let table = Sql::new().text("ALTER TABLE ").qualified(&column.table);
-        statements.extend(convert_column(table, column, to));
+        statements.extend(convert_column(alter_table(&column.table), column, to));
         hazards.push(Hazard::new(
             HazardKind::RewritesTable,
             format!(
@@ -177,17 +175,11 @@ fn convert_foreign(to: &EnumType, foreign: &[ForeignEnumColumns]) -> (Vec<Sql>, 
     let (mut tables, mut checks, mut indexes) = (0, 0, 0);
     for other in foreign {
         let schema = &other.schema;
-        let in_schema = |sql: Sql| Sql::new().text(sql.render(schema));
-        statements.push(in_schema(
-            Sql::new().text("SET LOCAL search_path TO ").search_path(),
-        ));
+        statements.push(in_schema(schema, set_search_path()));
         let mut converted: Vec<&Ident> = Vec::new();
         for column in &other.columns {
             // The table is the other schema's, the type this one's.
-            let table = Sql::new().text(format!(
-                "ALTER TABLE {}",
-                Sql::new().qualified(&column.table).render(schema)
-            ));
+            let table = in_schema(schema, alter_table(&column.table));
             statements.extend(convert_column(table, column, to));
             if !converted.contains(&&column.table) {
                 converted.push(&column.table);
@@ -196,29 +188,32 @@ fn convert_foreign(to: &EnumType, foreign: &[ForeignEnumColumns]) -> (Vec<Sql>, 
         tables += converted.len();
         for (table, check) in &other.checks {
             let add = constraint_sql(
-                Sql::new()
-                    .text("ALTER TABLE ")
-                    .qualified(table)
-                    .text(" ADD "),
+                alter_table(table).text(" ADD "),
                 check,
                 true,
                 ExprStyle::Authored,
             );
-            statements.push(in_schema(match check.validated {
-                true => add,
-                false => add.text(" NOT VALID"),
-            }));
+            statements.push(in_schema(
+                schema,
+                match check.validated {
+                    true => add,
+                    false => add.text(" NOT VALID"),
+                },
+            ));
             checks += usize::from(check.validated);
         }
         for index in &other.indexes {
-            statements.push(in_schema(create_index(index, false, ExprStyle::Authored)));
+            statements.push(in_schema(
+                schema,
+                create_index(index, false, ExprStyle::Authored),
+            ));
             indexes += 1;
         }
     }
     if foreign.is_empty() {
         return (statements, Vec::new());
     }
-    statements.push(Sql::new().text("SET LOCAL search_path TO ").search_path());
+    statements.push(set_search_path());
     let mut hazards = vec![Hazard::new(
         HazardKind::RewritesTable,
         format!(

@@ -177,20 +177,11 @@ pub fn check_foreign_enum_users(
                         ));
                     }
                 }
-                for domain in model.domains.values() {
-                    if of_type(&ColumnType::parse(&domain.base), &spelled) {
-                        users.push(format!("domain {other_schema}.{}", domain.name));
-                    }
-                }
-                for composite in model.composites.values() {
-                    if composite
-                        .attributes
-                        .iter()
-                        .any(|a| of_type(&a.data_type, &spelled))
-                    {
-                        users.push(format!("composite type {other_schema}.{}", composite.name));
-                    }
-                }
+                users.extend(super::enum_dependents::built_on(
+                    model,
+                    &spelled,
+                    &format!("{other_schema}."),
+                ));
             }
             if users.is_empty() {
                 continue;
