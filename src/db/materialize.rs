@@ -291,6 +291,9 @@ fn rejected(
             help.push("kschema does not create tablespaces: create it (CREATE TABLESPACE, as on the target) on the server that builds the desired state — the target, or the dev database's server (--dev-url)".into());
         }
     }
+    if let Some(cycle) = &statement.cycle {
+        help.push(kschema_core::escape::printable(cycle).into_owned());
+    }
     let shown: Vec<String> = statement
         .sql
         .replace(TEMPLATE_SCHEMA, "<tenant>")

@@ -287,6 +287,7 @@ cases!(
     mongo_collection,
     comment,
     constraint,
+    dependency_order,
     domain,
     enum_type,
     extension,

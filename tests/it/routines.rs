@@ -252,6 +252,35 @@ $$;
 }
 
 #[tokio::test]
+async fn objects_naming_each_other_are_reported_as_a_cycle() {
+    // The domain's check calls the function, whose argument is the domain:
+    // PostgreSQL can create neither first.
+    let public = "CREATE TABLE t (id INT PRIMARY KEY);
+
+CREATE FUNCTION valid(x code) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT true $$;
+
+CREATE DOMAIN code AS text CHECK (valid(VALUE));
+";
+    let project = project_of(public, "", TENANTS);
+    let db = TestDb::new().await;
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 1, "{}", plan.snapshot());
+    let stderr = &plan.stderr;
+    assert!(stderr.contains("kschema::desired::rejected"), "{stderr}");
+    // Folded onto one line: miette wraps the help.
+    let help = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains(
+            "a dependency cycle (function valid needs type code, which needs function valid)"
+        ) || help
+            .contains("a dependency cycle (type code needs function valid, which needs type code)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("app.sql:"), "{stderr}");
+    assert!(db.schemas().await.iter().all(|s| s != "org_t1"));
+}
+
+#[tokio::test]
 async fn routines_in_the_wrong_place_are_refused() {
     let cases = [
         (

@@ -44,6 +44,9 @@ pub struct ScriptStatement {
     pub sql: String,
     pub scope: ScriptScope,
     pub objects: Vec<ObjectKey>,
+    /// What the reviewer should know when PostgreSQL rejects it: the
+    /// dependency cycle it is on.
+    pub cycle: Option<String>,
 }
 
 /// The script for the whole desired state: the shared schemas' statements
@@ -63,6 +66,7 @@ pub fn creation_script(desired: &DesiredState) -> Vec<ScriptStatement> {
             ),
             scope: public.clone(),
             objects: Vec::new(),
+            cycle: None,
         });
     }
     for (scope, loaded) in &scopes {
@@ -120,6 +124,7 @@ fn search_path_for(scope: &ScriptScope) -> ScriptStatement {
         sql: super::search_path(true).render(&scope.schema()),
         scope: scope.clone(),
         objects: Vec::new(),
+        cycle: None,
     }
 }
 
@@ -138,6 +143,7 @@ fn as_written(
             sql: sql.render(&schema),
             scope: scope.clone(),
             objects: vec![key(i)],
+            cycle: None,
         })
         .collect()
 }
@@ -152,6 +158,7 @@ fn body_checks(loaded: &LoadedScope, scope: &ScriptScope) -> Vec<ScriptStatement
             sql: super::routine::checked_function(function).render(&schema),
             scope: scope.clone(),
             objects: vec![ObjectKey::of_function(function)],
+            cycle: None,
         })
         .collect()
 }
@@ -170,7 +177,9 @@ fn scope_script(loaded: &LoadedScope, scope: &ScriptScope) -> Vec<ScriptStatemen
     // public exists in every database; the others are created.
     let existing = SchemaModel::default();
     let live = (*scope == ScriptScope::Shared(SchemaName::public())).then_some(&existing);
-    let steps = plan_schema(live, &shape, PlanOptions { online: false }).steps;
+    let planned = plan_schema(live, &shape, PlanOptions { online: false });
+    let cycles = planned.cycles;
+    let steps = planned.steps;
     let (schema_steps, object_steps): (Vec<_>, Vec<_>) = steps
         .into_iter()
         .partition(|step| matches!(step.change, Change::CreateSchema));
@@ -179,12 +188,17 @@ fn scope_script(loaded: &LoadedScope, scope: &ScriptScope) -> Vec<ScriptStatemen
             .iter()
             .flat_map(|step| {
                 let objects = object_keys(&step.change);
+                let cycle = cycles
+                    .iter()
+                    .find(|cycle| objects.iter().any(|o| cycle.objects.contains(o)))
+                    .map(|cycle| cycle.note());
                 step.render(schema)
                     .into_iter()
                     .map(move |sql| ScriptStatement {
                         sql,
                         scope: scope.clone(),
                         objects: objects.clone(),
+                        cycle: cycle.clone(),
                     })
             })
             .collect()
@@ -214,6 +228,7 @@ fn scope_script(loaded: &LoadedScope, scope: &ScriptScope) -> Vec<ScriptStatemen
                 sql: track_overload(&function),
                 scope: scope.clone(),
                 objects: vec![ObjectKey::of_function(&function)],
+                cycle: None,
             });
         }
     }

@@ -12,6 +12,7 @@ mod clash;
 mod column;
 mod composite;
 pub mod ddl;
+pub mod depends;
 mod domain;
 mod enum_dependents;
 mod enum_type;
@@ -465,6 +466,8 @@ impl Default for PlanOptions {
 pub struct ShapePlan {
     pub steps: Vec<Step>,
     pub notes: Vec<String>,
+    /// Changes that depend on each other (each also in `notes`).
+    pub cycles: Vec<depends::Cycle>,
 }
 
 /// The steps (and notes for the reviewer) that take one schema from `live`
@@ -489,7 +492,7 @@ fn plan_schema_with(
     let mut changes = diff(live, &desired.model, &Renames::declared(desired));
     changes.extend(diff_seeds(live, &desired.model, &desired.seeds));
     also(&mut changes);
-    let mut changes = order::order_changes(changes);
+    let (mut changes, cycles) = order::order_changes(changes);
     for change in &mut changes {
         if let Change::AlterColumn {
             table,
@@ -505,7 +508,8 @@ fn plan_schema_with(
                 .and_then(|origin| origin.annotations.using.clone());
         }
     }
-    let notes = possible_renames(&changes);
+    let mut notes = possible_renames(&changes);
+    notes.extend(cycles.iter().map(depends::Cycle::note));
     let ctx =
         ddl::DdlContext::for_changes(&changes, options.online).with_partitioned(&desired.model);
     let steps: Vec<Step> = changes
@@ -529,7 +533,11 @@ fn plan_schema_with(
     // the rest; plan order within each (a stable sort).
     steps.sort_by_key(|s| s.transaction.run_order());
     ddl::replacement_first(&mut steps, &ctx);
-    ShapePlan { steps, notes }
+    ShapePlan {
+        steps,
+        notes,
+        cycles,
+    }
 }
 
 /// The objects a change is about, most specific last: its table, and its
@@ -739,6 +747,12 @@ pub fn defer_shared_drops(steps: &mut [Step]) {
             Change::CreateEnum { enum_type } => {
                 reused.insert((None, enum_type.name.clone()));
             }
+            Change::CreateDomain { domain } => {
+                reused.insert((None, domain.name.clone()));
+            }
+            Change::CreateComposite { composite } => {
+                reused.insert((None, composite.name.clone()));
+            }
             Change::CreateView { view } => {
                 reused.insert((None, view.name.clone()));
             }
@@ -767,7 +781,25 @@ pub fn defer_shared_drops(steps: &mut [Step]) {
             // again keeps public's own order.
             Change::DropView { view } => !reused.contains(&(None, view.name.clone())),
             Change::DropEnum { enum_type } => !reused.contains(&(None, enum_type.name.clone())),
+            Change::DropDomain { domain } => !reused.contains(&(None, domain.name.clone())),
+            Change::DropComposite { composite } => {
+                !reused.contains(&(None, composite.name.clone()))
+            }
             _ => false,
         };
+    }
+    // What a deferred drop names and the plan drops waits with it (a
+    // function returning a table's rows goes before the table).
+    let changes: Vec<&Change> = steps.iter().map(|s| &s.change).collect();
+    let pairs = depends::drops_named(&changes);
+    let mut moved = true;
+    while moved {
+        moved = false;
+        for &(deferred, named) in &pairs {
+            if steps[deferred].after_tenants && !steps[named].after_tenants {
+                steps[named].after_tenants = true;
+                moved = true;
+            }
+        }
     }
 }

@@ -3,6 +3,10 @@
 //! created in foreign-key order and dropped in reverse foreign-key order,
 //! both by topological sort. A foreign-key cycle between new tables is
 //! broken by creating the tables first and adding the cycle's keys after.
+//! Then what a change names goes before it whatever its kind, where the
+//! phases would not put it there (`depends`: a function returning a
+//! table's rows after the table, a domain after the function its check
+//! calls); a cycle keeps the phase order and is reported.
 //!
 //! Over ~600 lines: each phase carries its rule and reason beside it, and
 //! the two topological sorts (tables by foreign key, views by what they
@@ -10,6 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::depends::{in_dependency_order, Cycle};
 use crate::diff::{Change, ColumnChange};
 use crate::ident::Ident;
 use crate::model::{in_reading_order, ConstraintKind, SchemaRef};
@@ -207,9 +212,15 @@ fn phase(change: &Change) -> Phase {
     }
 }
 
-/// Orders changes for running. Deterministic: ties keep the diff's order,
-/// which follows name order.
-pub fn order_changes(changes: Vec<Change>) -> Vec<Change> {
+/// Orders changes for running: by phase, then each after what it needs
+/// across kinds (`depends`); what depends on itself through others is
+/// returned too. Deterministic: ties keep the diff's order, which follows
+/// name order.
+pub fn order_changes(changes: Vec<Change>) -> (Vec<Change>, Vec<Cycle>) {
+    in_dependency_order(in_phase_order(changes))
+}
+
+fn in_phase_order(changes: Vec<Change>) -> Vec<Change> {
     let changes = break_foreign_key_cycles(changes);
     let mut by_phase: BTreeMap<Phase, Vec<Change>> = BTreeMap::new();
     for change in changes {
@@ -516,7 +527,7 @@ mod tests {
             },
         ];
         assert_eq!(
-            names(&order_changes(creates)),
+            names(&order_changes(creates).0),
             ["create b_parent", "create a_child"]
         );
         let drops = vec![
@@ -528,7 +539,7 @@ mod tests {
             },
         ];
         assert_eq!(
-            names(&order_changes(drops)),
+            names(&order_changes(drops).0),
             ["drop a_child", "drop b_parent"]
         );
     }
@@ -547,7 +558,7 @@ mod tests {
             },
         ];
         assert_eq!(
-            names(&order_changes(creates)),
+            names(&order_changes(creates).0),
             [
                 "create a",
                 "create b",
@@ -577,14 +588,14 @@ mod tests {
             .cloned()
             .map(|table| Change::CreateTable { table })
             .collect();
-        let created = names(&order_changes(creates));
+        let created = names(&order_changes(creates).0);
         let expected: Vec<String> = (0..5000).map(|i| format!("create {}", name(i))).collect();
         assert_eq!(created, expected);
         let drops: Vec<Change> = chain
             .into_iter()
             .map(|table| Change::DropTable { table })
             .collect();
-        let dropped = names(&order_changes(drops));
+        let dropped = names(&order_changes(drops).0);
         let expected: Vec<String> = (0..5000)
             .rev()
             .map(|i| format!("drop {}", name(i)))
@@ -613,7 +624,7 @@ mod tests {
             },
         ];
         assert_eq!(
-            names(&order_changes(creates)),
+            names(&order_changes(creates).0),
             [
                 "create a",
                 "create c",
@@ -637,7 +648,7 @@ mod tests {
             }),
             ..table(name, &[])
         };
-        let created = order_changes(vec![
+        let (created, _) = order_changes(vec![
             Change::CreateTable {
                 table: partition("a_child", "z_parent"),
             },
@@ -646,7 +657,7 @@ mod tests {
             },
         ]);
         assert_eq!(names(&created), ["create z_parent", "create a_child"]);
-        let dropped = order_changes(vec![
+        let (dropped, _) = order_changes(vec![
             Change::DropTable {
                 table: table("a_parent", &[]),
             },
