@@ -179,6 +179,23 @@ impl Database {
     /// URL's `connect_timeout` or kschema's (`--connect-timeout`), as libpq
     /// bounds it: a listener that accepts and never answers does not hang.
     pub async fn connect(&self) -> Result<Client, ConnectError> {
+        // A connection kschema has just given back (the plan's, before
+        // apply) is counted by the server until its backend has exited: a
+        // refusal for want of slots is tried again a few times, briefly,
+        // before it counts.
+        let mut waits = [50, 100, 200, 400].into_iter();
+        loop {
+            match self.connect_once().await {
+                Err(e) if e.is_out_of_slots() => match waits.next() {
+                    Some(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+                    None => return Err(e),
+                },
+                other => return other,
+            }
+        }
+    }
+
+    async fn connect_once(&self) -> Result<Client, ConnectError> {
         let limit = self
             .config
             .get_connect_timeout()

@@ -3,7 +3,7 @@
 //! declares, each with its own `public` and its own tenants. Plans and
 //! applies fan out over them at once.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 
 use futures_util::future::join_all;
@@ -11,7 +11,7 @@ use kschema_core::catalog::LiveState;
 use kschema_core::load::row_reads;
 use kschema_core::load::{DesiredState, TenantSource};
 use kschema_core::model::SchemaName;
-use kschema_core::plan::{build_plan, check_plan, note_unread_tenants, Plan, PlanOptions, Target};
+use kschema_core::plan::{build_plan, check_plan, takes_tenants_along, Plan, PlanOptions, Target};
 use kschema_core::Problem;
 use miette::{Report, SourceSpan};
 
@@ -127,17 +127,29 @@ pub async fn plan_all(
 ) -> Result<Vec<ShardPlan>, Report> {
     let plans = join_all(shards.into_iter().map(|shard| async move {
         let schemas: Vec<SchemaName> = shard.targets.iter().map(|t| t.schema.clone()).collect();
-        let live = introspect_database(&shard.db, &schemas, &row_reads(desired)).await?;
+        let mut live = introspect_database(&shard.db, &schemas, &row_reads(desired)).await?;
         let trace = crate::trace::Trace::new();
         let mut plan = build_plan(desired, &live, &shard.targets, options);
-        let of = desired
-            .tenants
-            .tenants
-            .iter()
-            .filter(|t| t.database == shard.name)
-            .count();
-        let read = shard.targets.iter().filter(|t| !t.is_shared()).count();
-        note_unread_tenants(&mut plan, read, of);
+        let others = unread_tenants(desired, &shard);
+        if !others.is_empty() && takes_tenants_along(&plan) {
+            // The shared plan takes along what tenants have on what it
+            // changes, in its own transaction: read the tenants this run
+            // does not converge too, and plan the shared schemas with
+            // them; the run's tenants keep their own plans.
+            let everyone: Vec<Target> = shard.targets.iter().cloned().chain(others).collect();
+            let schemas: Vec<SchemaName> = everyone.iter().map(|t| t.schema.clone()).collect();
+            live = introspect_database(&shard.db, &schemas, &row_reads(desired)).await?;
+            let mut full = build_plan(desired, &live, &everyone, options);
+            for target in plan.targets.iter_mut().filter(|t| t.target.is_shared()) {
+                if let Some(at) = full
+                    .targets
+                    .iter()
+                    .position(|t| t.target.schema == target.target.schema)
+                {
+                    *target = full.targets.swap_remove(at);
+                }
+            }
+        }
         check_plan(&plan, &live, desired)?;
         trace.mark("diff and plan");
         crate::db::conversions::check_conversions(&shard.db, &plan, desired).await?;
@@ -145,6 +157,25 @@ pub async fn plan_all(
     }))
     .await;
     plans.into_iter().collect()
+}
+
+/// The tenants of the shard's database that the run does not converge.
+fn unread_tenants(desired: &DesiredState, shard: &Shard) -> Vec<Target> {
+    let read: HashSet<&str> = shard
+        .targets
+        .iter()
+        .filter_map(|t| t.tenant.as_ref().map(|id| id.as_str()))
+        .collect();
+    desired
+        .tenants
+        .tenants
+        .iter()
+        .filter(|t| t.database == shard.name && !read.contains(t.id.as_str()))
+        .map(|t| Target {
+            schema: t.schema.clone(),
+            tenant: Some(t.id.clone()),
+        })
+        .collect()
 }
 
 async fn enterprise_ids(db: &Database) -> Result<Vec<String>, Report> {

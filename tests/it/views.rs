@@ -398,18 +398,26 @@ COMMENT ON VIEW amounts IS 'what things cost';
     ] {
         assert!(plan.stdout.contains(expected), "{expected}\n{}", plan.stdout);
     }
-    // A run over one tenant takes only its views along, and says so.
+    // A run over one tenant reads the other too: public's transaction
+    // takes every tenant's views along, and the run converges public and
+    // tenant a only.
     let one = kschema(&project, &db, &["plan", "--tenant", "a"]);
     assert!(
-        one.stdout.contains("drop 2 views of other schemas")
-            && one
-                .stdout
-                .contains("note: this run reads 1 of the database's 2 tenant schemas"),
+        one.stdout.contains("- drop 4 views of other schemas")
+            && one.stdout.contains("org_b.amounts")
+            && !one.stdout.contains("tenant b"),
         "{}",
         one.stdout
     );
-    assert!(!plan.stdout.contains("this run reads"), "{}", plan.stdout);
     let allow = ["--allow-hazard", "rewrites-table,recreates-object"];
+    let applied = kschema(
+        &project,
+        &db,
+        &[&["apply", "--tenant", "a"][..], &allow[..]].concat(),
+    );
+    assert_eq!(applied.code, 0, "{}", applied.snapshot());
+    let after = kschema(&project, &db, &["plan"]);
+    assert!(after.stdout.contains("No changes"), "{}", after.stdout);
     crate::support::assert_converges(&project, &db, (&retyped, tenant), TENANTS, &allow).await;
 
     // A materialized view among the readers goes along too, with its

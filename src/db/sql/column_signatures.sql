@@ -1,14 +1,13 @@
 -- Per table asked for (by oid, $1): the columns part ('c') of its
 -- signature. signatures.sql reads the other parts, on another connection
--- at the same time, and says how they combine. This is the largest part:
--- on its own, PostgreSQL reads it in parallel workers, each summing its
--- share of each table's lines, while the other parts are read. (Started
--- before the table list, by schema, it ran slower: it then competes with
--- every other read for the server's cores.)
+-- at the same time, and says how they combine. This is the largest part.
+-- It runs without parallel workers (its connection says so): the other
+-- reads run beside it on a server's few cores, and workers, each building
+-- its own share of the hash joins, cost half again in CPU what they save
+-- in time alone. (Started before the table list, by schema, it ran
+-- slower: it then competes with every other read for the server's cores.)
 --
--- `= ANY($1)` on a large array is a hash lookup from PostgreSQL 14 on; in
--- this form (not joined to `unnest($1)`) the planner reads pg_attribute in
--- parallel.
+-- `= ANY($1)` on a large array is a hash lookup from PostgreSQL 14 on.
 SELECT 'c' AS part, a.attrelid AS relid,
        sum(hashtextextended(concat_ws('|', a.attnum, a.attname, own_type.name, a.atttypmod, a.attnotnull,
                  a.attidentity, a.attgenerated, a.attcollation, a.attacl::text, owned.sequence,
@@ -22,19 +21,25 @@ SELECT 'c' AS part, a.attrelid AS relid,
                       -- left out.
                       WHEN own_type.own AND d.adbin IS NOT NULL
                       THEN replace(pg_get_expr(d.adbin, 0),
-                                   '::' || quote_ident(relns.nspname) || '.', '::')
+                                   '::' || quote_ident((SELECT n.nspname FROM pg_class r
+                                                         JOIN pg_namespace n ON n.oid = r.relnamespace
+                                                        WHERE r.oid = a.attrelid)) || '.', '::')
                       ELSE d.adbin::text END), 0))::text || '/' || count(*) AS sig,
        NULL::oid AS refers_to
   FROM pg_attribute a
   -- A column of a type of the table's own schema (a tenant's enum) is
-  -- signed by the type's name, not its oid.
-  JOIN pg_class rel ON rel.oid = a.attrelid
-  JOIN pg_namespace relns ON relns.oid = rel.relnamespace
-  JOIN pg_type ty ON ty.oid = a.atttypid
+  -- signed by the type's name, not its oid. Looked up only for types
+  -- created after initdb (oid 16384 on): joining every column to its
+  -- table, schema and type cost a quarter of the query.
   CROSS JOIN LATERAL (
-    SELECT ty.typnamespace = rel.relnamespace AS own,
-           CASE WHEN ty.typnamespace = rel.relnamespace THEN 'own:' || ty.typname
-                ELSE a.atttypid::text END AS name
+    SELECT CASE WHEN a.atttypid >= 16384 THEN
+             (SELECT ty.typname FROM pg_type ty
+                JOIN pg_class rel ON rel.oid = a.attrelid AND rel.relnamespace = ty.typnamespace
+               WHERE ty.oid = a.atttypid) END AS own_name
+  ) own_lookup
+  CROSS JOIN LATERAL (
+    SELECT own_lookup.own_name IS NOT NULL AS own,
+           COALESCE('own:' || own_lookup.own_name, a.atttypid::text) AS name
   ) own_type
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
   -- The sequence a column owns (a serial's, or one attached with OWNED

@@ -25,7 +25,7 @@ pub mod replay;
 mod routine;
 mod shared_enums;
 mod shared_readers;
-pub use shared_readers::note_unread_tenants;
+pub use shared_readers::takes_tenants_along;
 mod view;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

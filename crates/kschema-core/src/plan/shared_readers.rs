@@ -426,16 +426,16 @@ fn callers_of(
     found
 }
 
-/// Says, on each shared target whose plan changes what other schemas may
-/// read or call, that the run reads `read` of the database's `of` tenant
-/// schemas: only theirs are taken along (a run over some tenants reads
-/// only those), and another's would make the shared transaction fail.
-pub fn note_unread_tenants(plan: &mut Plan, read: usize, of: usize) {
-    if read >= of {
-        return;
-    }
-    for target in plan.targets.iter_mut().filter(|t| t.target.is_shared()) {
-        let disturbs = target.steps.iter().any(|step| {
+/// Whether a shared target's plan changes what other schemas may read or
+/// call (in its own transaction, before the tenants): what the tenant
+/// schemas have on it is taken along, so a run must read every tenant of
+/// the database, not only those it converges.
+pub fn takes_tenants_along(plan: &Plan) -> bool {
+    plan.targets
+        .iter()
+        .filter(|t| t.target.is_shared())
+        .flat_map(|t| t.steps.iter())
+        .any(|step| {
             !step.after_tenants
                 && (step.change.function_recreated().is_some()
                     || matches!(
@@ -448,11 +448,5 @@ pub fn note_unread_tenants(plan: &mut Plan, read: usize, of: usize) {
                             | Change::DropTable { .. }
                             | Change::DropTableToRepartition { .. }
                     ))
-        });
-        if disturbs {
-            std::sync::Arc::make_mut(&mut target.notes).push(format!(
-                "this run reads {read} of the database's {of} tenant schemas: what the others have that reads or calls what changes here is not taken along, and would make this transaction fail (rolled back) — apply it with --tenant all"
-            ));
-        }
-    }
+        })
 }
