@@ -107,19 +107,23 @@ pub fn in_dependency_order(changes: Vec<Change>) -> (Vec<Change>, Vec<Cycle>) {
         let next = match ready.pop() {
             Some(Reverse(i)) => i,
             None => {
-                // What is left waits on a cycle: report one, then run the
-                // earliest change left as the phases would.
+                // What is left waits on a cycle: report it, then run its
+                // earliest change as the phases would (not one merely
+                // waiting on the cycle, which would then run too soon).
                 let left: Vec<usize> = (0..changes.len()).filter(|&i| !placed[i]).collect();
-                if let Some(cycle) = find_cycle(&left, &after, &placed) {
-                    cycles.push(Cycle {
-                        members: cycle.iter().map(|&i| describe(&changes[i])).collect(),
-                        objects: cycle
-                            .iter()
-                            .flat_map(|&i| object_keys(&changes[i]))
-                            .collect(),
-                    });
+                match find_cycle(&left, &after, &placed) {
+                    Some(cycle) => {
+                        cycles.push(Cycle {
+                            members: cycle.iter().map(|&i| describe(&changes[i])).collect(),
+                            objects: cycle
+                                .iter()
+                                .flat_map(|&i| object_keys(&changes[i]))
+                                .collect(),
+                        });
+                        cycle[0]
+                    }
+                    None => left[0],
                 }
-                left[0]
             }
         };
         if placed[next] {
@@ -159,8 +163,12 @@ fn find_cycle(left: &[usize], after: &[BTreeSet<usize>], placed: &[bool]) -> Opt
         let previous = *waits_on.get(&current)?;
         if let Some(start) = path.iter().position(|&p| p == previous) {
             let mut cycle = path.split_off(start);
-            // Listed in the order they would have to run.
+            // Listed in the order they would have to run, from the
+            // earliest in phase order (which the caller runs first).
             cycle.reverse();
+            if let Some(first) = (0..cycle.len()).min_by_key(|&k| cycle[k]) {
+                cycle.rotate_left(first);
+            }
             return Some(cycle);
         }
         path.push(previous);
@@ -313,6 +321,9 @@ mod tests {
     #[test]
     fn a_cycle_keeps_the_phase_order_and_is_named() {
         let changes = vec![
+            Change::CreateDomain {
+                domain: domain("early", "CREATE DOMAIN early AS cycd"),
+            },
             Change::CreateFunction {
                 function: function(
                     "cyc",
@@ -327,14 +338,15 @@ mod tests {
             },
         ];
         let (ordered, cycles) = in_dependency_order(changes);
+        // `early` comes first in phase order but waits for the cycle.
         assert_eq!(
             described(&ordered),
-            ["function cyc", "type cycd", "type after"]
+            ["function cyc", "type cycd", "type early", "type after"]
         );
         assert_eq!(cycles.len(), 1);
         assert_eq!(
             cycles[0].note().split(':').next(),
-            Some("a dependency cycle (function cyc needs type cycd, which needs function cyc)")
+            Some("a dependency cycle (type cycd needs function cyc, which needs type cycd)")
         );
     }
 }
