@@ -251,6 +251,51 @@ $$;
     );
 }
 
+/// A function returning a view's rows holds the view's row type: a view
+/// dropped and created again (a column gone) takes the function along —
+/// dropped before the view, created after it — and the view calling that
+/// function too; in every tenant.
+#[tokio::test]
+async fn a_view_created_again_takes_the_functions_returning_its_rows_along() {
+    let tenant = "CREATE TABLE orders (id bigint PRIMARY KEY, note text);
+CREATE VIEW order_notes AS SELECT id, note FROM orders;
+CREATE FUNCTION all_notes() RETURNS SETOF order_notes LANGUAGE sql STABLE
+    AS $$ SELECT * FROM order_notes $$;
+CREATE VIEW first_notes AS SELECT id FROM all_notes() LIMIT 10;
+";
+    let project = project_of("", tenant, TENANTS);
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+
+    let narrowed = tenant.replace("SELECT id, note FROM orders", "SELECT id FROM orders");
+    project.write("schema/tenant/app.sql", &narrowed);
+    let plan = kschema(
+        &project,
+        &db,
+        &["plan", "--tenant", "all", "--format", "sql"],
+    );
+    let at = |text: &str| plan.stdout.find(text).unwrap_or(usize::MAX);
+    // Readers first, then what they read; back in the other order.
+    let order = [
+        "DROP VIEW org_t1.first_notes",
+        "DROP FUNCTION org_t1.all_notes()",
+        "DROP VIEW org_t1.order_notes",
+        "CREATE OR REPLACE VIEW order_notes",
+        "CREATE OR REPLACE FUNCTION all_notes()",
+        "CREATE OR REPLACE VIEW first_notes",
+    ];
+    assert!(
+        order
+            .windows(2)
+            .all(|w| at(w[0]) < at(w[1]) && at(w[1]) != usize::MAX),
+        "{}",
+        plan.stdout
+    );
+    let allow = ["--allow-hazard", "recreates-object"];
+    assert_converges(&project, &db, ("", &narrowed), TENANTS, &allow).await;
+}
+
 #[tokio::test]
 async fn objects_naming_each_other_are_reported_as_a_cycle() {
     // The domain's check calls the function, whose argument is the domain:

@@ -107,21 +107,29 @@ pub(super) fn diff_routines(live: &SchemaModel, desired: &SchemaModel, changes: 
 }
 
 /// A function whose arguments or result are of a type this plan creates
-/// again (an enum whose labels go) is dropped before the type is and
-/// created after it: the old type cannot be dropped while the function
-/// holds it. The views and policies that call it go with it, as for any
-/// function created again (`recreated_functions`).
+/// again — an enum whose labels go, a domain or composite type created
+/// again, a table partitioned anew or a view dropped and created again
+/// (`RETURNS SETOF orders`: a table's and a view's rows are types too) —
+/// is dropped before the type is and created after it: the old type
+/// cannot be dropped while the function holds it. The views and policies
+/// that call it go with it, as for any function created again
+/// (`recreated_functions`).
 pub(super) fn recreate_for_recreated_types(
     live: &SchemaModel,
     desired: &SchemaModel,
     changes: &mut Vec<Change>,
 ) {
+    let views = views_created_again(live, desired, changes);
     let recreated: BTreeSet<&Ident> = changes
         .iter()
         .filter_map(|change| match change {
             Change::RecreateEnum { to, .. } => Some(&to.name),
+            Change::RecreateDomain { to, .. } => Some(&to.name),
+            Change::RecreateComposite { to, .. } => Some(&to.name),
+            Change::DropTableToRepartition { table } => Some(&table.name),
             _ => None,
         })
+        .chain(&views)
         .collect();
     if recreated.is_empty() {
         return;
@@ -164,6 +172,35 @@ pub(super) fn recreate_for_recreated_types(
         _ => true,
     });
     changes.extend(found);
+}
+
+/// The views the plan drops and creates again, as the views' diff will
+/// find them (run here on a copy: which functions go with them decides
+/// which views calling those go too, so the real diff runs after).
+fn views_created_again(
+    live: &SchemaModel,
+    desired: &SchemaModel,
+    changes: &[Change],
+) -> BTreeSet<Ident> {
+    if live.views.is_empty() || !live.functions.iter().any(|f| !f.types.is_empty()) {
+        return BTreeSet::new();
+    }
+    let mut trial = changes.to_vec();
+    super::view::diff_views(live, desired, &mut trial);
+    let dropped: BTreeSet<&Ident> = trial
+        .iter()
+        .filter_map(|change| match change {
+            Change::DropView { view } => Some(&view.name),
+            _ => None,
+        })
+        .collect();
+    trial
+        .iter()
+        .filter_map(|change| match change {
+            Change::CreateView { view } if dropped.contains(&view.name) => Some(view.name.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The defaults, constraints and indexes of the schema's tables that call
