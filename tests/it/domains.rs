@@ -97,3 +97,58 @@ async fn domains_converge_and_change() {
     );
     assert_converges(&project, &db, (PUBLIC, &in_order(&fewer)), TENANTS, &[]).await;
 }
+
+/// A domain on a new base type with columns of it (one with a default, an
+/// array, a check and an index on them, a view reading them, a function
+/// taking it): created again under its name, the columns converted through
+/// their text with their rows, the view and function taken along; the old
+/// checks' names are kept. In every tenant.
+#[tokio::test]
+async fn a_domain_on_a_new_base_type_converts_its_columns() {
+    let tenant = "CREATE DOMAIN code AS text CHECK (length(VALUE) < 10);
+CREATE TABLE items (
+    id int PRIMARY KEY,
+    c code DEFAULT 'x',
+    tags code[],
+    CONSTRAINT items_c_check CHECK (c <> '')
+);
+CREATE INDEX items_c ON items (c);
+CREATE VIEW item_codes AS SELECT id, c FROM items;
+CREATE FUNCTION norm(x code) RETURNS code LANGUAGE sql IMMUTABLE AS $$ SELECT x $$;
+";
+    let project = project_of("", tenant, TENANTS);
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    for schema in ["org_t1", "org_t2"] {
+        db.execute(&format!(
+            "INSERT INTO {schema}.items VALUES (1, 'abc', '{{a,b}}')"
+        ))
+        .await;
+    }
+
+    let widened = tenant.replace("AS text CHECK", "AS varchar(20) CHECK");
+    project.write("schema/tenant/app.sql", &widened);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for expected in [
+        "rewrites items to convert column c to the new code",
+        "rewrites items to convert column tags to the new code",
+        "drop function norm(code) before its type code is created again",
+        "- drop view item_codes",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.stdout
+        );
+    }
+    let allow = ["--allow-hazard", "recreates-object,rewrites-table"];
+    assert_converges(&project, &db, ("", &widened), TENANTS, &allow).await;
+    let row = db
+        .client()
+        .await
+        .query_one("SELECT c::text || ' ' || tags::text FROM org_t2.items", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "abc {a,b}");
+}

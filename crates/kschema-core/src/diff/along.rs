@@ -77,7 +77,7 @@ impl ForeignCallers {
 pub struct ForeignEnumColumns {
     pub schema: SchemaName,
     /// Each with its live default, put back.
-    pub columns: Vec<EnumColumn>,
+    pub columns: Vec<ConvertedColumn>,
     /// (table, check)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<(Ident, Constraint)>,
@@ -105,12 +105,13 @@ pub struct ForeignView {
     pub indexes: Vec<Index>,
 }
 
-/// A live column of an enum type being created again.
+/// A live column of a type being created again (an enum whose labels go,
+/// a domain on a new base type), converted to the new one in place.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EnumColumn {
+pub struct ConvertedColumn {
     pub table: Ident,
     pub column: Ident,
-    /// Of the enum's array type.
+    /// Of the type's array type.
     pub array: bool,
     /// Whether it has a default, which it loses while it converts.
     pub had_default: bool,

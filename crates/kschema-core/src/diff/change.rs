@@ -10,7 +10,9 @@ use crate::model::{
 };
 use crate::seed_value::SeedValue;
 
-use super::along::{CallerAround, EnumColumn, ForeignCallers, ForeignEnumColumns, ForeignView};
+use super::along::{
+    CallerAround, ConvertedColumn, ForeignCallers, ForeignEnumColumns, ForeignView,
+};
 use super::AttributeStep;
 
 /// One difference between live and desired state, relative to one schema.
@@ -250,7 +252,7 @@ pub enum Change {
     RecreateEnum {
         from: EnumType,
         to: EnumType,
-        columns: Vec<EnumColumn>,
+        columns: Vec<ConvertedColumn>,
         /// Indexes whose expressions read those columns: dropped first,
         /// built again after (`CreateIndex`).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -281,11 +283,13 @@ pub enum Change {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         validate_checks: Vec<DomainCheck>,
     },
-    /// A new base type or collation: dropped and created again (a column
-    /// of the domain makes the drop fail).
+    /// A new base type or collation: created again under its name, the
+    /// columns of it converted, the old one dropped.
     RecreateDomain {
         from: Domain,
         to: Domain,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        columns: Vec<ConvertedColumn>,
     },
     DropDomain {
         domain: Domain,

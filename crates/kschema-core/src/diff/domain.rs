@@ -20,6 +20,7 @@ pub(super) fn diff_domains(live: &SchemaModel, desired: &SchemaModel, changes: &
             changes.push(Change::RecreateDomain {
                 from: current.clone(),
                 to: wanted.clone(),
+                columns: super::enum_type::columns_of(name, live, desired),
             });
             continue;
         }

@@ -1,9 +1,9 @@
 //! Enum types: matched by name; new labels are added in place, removed or
 //! reordered ones mean the type is created again.
 
-use super::{mentions, Change, EnumColumn};
+use super::{mentions, Change, ConvertedColumn};
 use crate::ident::Ident;
-use crate::model::{ConstraintKind, EnumType, SchemaModel};
+use crate::model::{ConstraintKind, SchemaModel};
 
 pub(super) fn diff_enums(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
     for (name, wanted) in &desired.enums {
@@ -20,7 +20,7 @@ pub(super) fn diff_enums(live: &SchemaModel, desired: &SchemaModel, changes: &mu
                 additions,
             }),
             None => {
-                let columns = columns_of(current, live, desired);
+                let columns = columns_of(name, live, desired);
                 let (dependents, indexes) = dependents_of(&columns, live, desired, changes);
                 changes.push(Change::RecreateEnum {
                     from: current.clone(),
@@ -42,10 +42,15 @@ pub(super) fn diff_enums(live: &SchemaModel, desired: &SchemaModel, changes: &mu
     }
 }
 
-/// The live columns of the type (or of its array type), with the default
-/// the files give them (a live default may name a label that goes).
-fn columns_of(enum_type: &EnumType, live: &SchemaModel, desired: &SchemaModel) -> Vec<EnumColumn> {
-    let named = enum_type.name.quoted().to_string();
+/// The live columns of the type `name` (or of its array type), with the
+/// default the files give them (a live default may name a label that
+/// goes, or cast to the old type).
+pub(super) fn columns_of(
+    name: &Ident,
+    live: &SchemaModel,
+    desired: &SchemaModel,
+) -> Vec<ConvertedColumn> {
+    let named = name.quoted().to_string();
     let mut columns = Vec::new();
     for table in live.tables.values() {
         for column in &table.columns {
@@ -58,7 +63,7 @@ fn columns_of(enum_type: &EnumType, live: &SchemaModel, desired: &SchemaModel) -
                 .get(&table.name)
                 .and_then(|t| t.column(&column.name))
                 .and_then(|c| c.default.clone());
-            columns.push(EnumColumn {
+            columns.push(ConvertedColumn {
                 table: table.name.clone(),
                 column: column.name.clone(),
                 array: is_array,
@@ -76,7 +81,7 @@ fn columns_of(enum_type: &EnumType, live: &SchemaModel, desired: &SchemaModel) -
 /// transaction (the names returned), and both are made again after from
 /// the files — unless the diff drops them already.
 fn dependents_of(
-    columns: &[EnumColumn],
+    columns: &[ConvertedColumn],
     live: &SchemaModel,
     desired: &SchemaModel,
     changes: &[Change],

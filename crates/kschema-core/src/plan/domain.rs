@@ -1,6 +1,8 @@
 //! Statements for domains.
 
-use crate::diff::DomainStep;
+use super::ddl::alter_table;
+use super::enum_type::{convert_column, old_name};
+use crate::diff::{ConvertedColumn, DomainStep};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
 use crate::model::Domain;
@@ -61,15 +63,57 @@ pub(super) fn alter_domain(name: &Ident, steps: &[DomainStep]) -> (Vec<Sql>, Vec
     (statements, hazards)
 }
 
-pub(super) fn recreate_domain(from: &Domain, to: &Domain) -> (Vec<Sql>, Vec<Hazard>) {
-    (
-        vec![drop_domain(from), create_domain(to)],
-        vec![Hazard::new(
-            HazardKind::RecreatesObject,
+/// A domain on a new base type or collation. Without columns of it:
+/// dropped and created again. With some: created again under its name
+/// once the old one is renamed away, each column converted to it through
+/// its text (a rewrite of its table), then the old one dropped — a value
+/// the new domain refuses fails the conversion, and the target rolls back.
+pub(super) fn recreate_domain(
+    from: &Domain,
+    to: &Domain,
+    columns: &[ConvertedColumn],
+) -> (Vec<Sql>, Vec<Hazard>) {
+    let recreated = Hazard::new(
+        HazardKind::RecreatesObject,
+        format!(
+            "drops domain {} and creates it again (a new base type or collation: ALTER DOMAIN cannot change them)",
+            to.name
+        ),
+    );
+    if columns.is_empty() {
+        return (vec![drop_domain(from), create_domain(to)], vec![recreated]);
+    }
+    let old = Ident::new(old_name(&from.name));
+    // Its checks' names leave with it: PostgreSQL names a domain's checks
+    // uniquely in the schema, and the new one's would get a number.
+    let mut statements: Vec<Sql> = from
+        .checks
+        .iter()
+        .map(|check| {
+            let away = Ident::new(old_name(&check.name));
+            alter(
+                &from.name,
+                &format!(
+                    "RENAME CONSTRAINT {} TO {}",
+                    check.name.quoted(),
+                    away.quoted()
+                ),
+            )
+        })
+        .collect();
+    statements.push(alter(&from.name, &format!("RENAME TO {}", old.quoted())));
+    statements.push(create_domain(to));
+    let mut hazards = vec![recreated];
+    for column in columns {
+        statements.extend(convert_column(alter_table(&column.table), column, &to.name));
+        hazards.push(Hazard::new(
+            HazardKind::RewritesTable,
             format!(
-                "drops domain {} and creates it again (a new base type or collation: ALTER DOMAIN cannot change them); a column of the domain makes the drop fail and the target roll back",
-                to.name
+                "rewrites {} to convert column {} to the new {}; fails if a row holds a value the new domain refuses",
+                column.table, column.column, to.name
             ),
-        )],
-    )
+        ));
+    }
+    statements.push(Sql::new().text("DROP DOMAIN ").qualified(&old));
+    (statements, hazards)
 }

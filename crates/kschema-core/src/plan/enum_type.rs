@@ -1,7 +1,7 @@
 //! Statements for enum types.
 
 use crate::definition::{constraint_sql, create_index, ExprStyle};
-use crate::diff::{Change, EnumColumn, ForeignEnumColumns};
+use crate::diff::{Change, ConvertedColumn, ForeignEnumColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::{quote_literal, Ident};
 use crate::model::{EnumAddition, EnumPlace, EnumType};
@@ -87,7 +87,7 @@ pub(crate) fn commit_used_labels_first(steps: &mut [Step]) {
 pub(super) fn recreate_enum(
     from: &EnumType,
     to: &EnumType,
-    columns: &[EnumColumn],
+    columns: &[ConvertedColumn],
     indexes: &[Ident],
     foreign: &[ForeignEnumColumns],
 ) -> (Vec<Sql>, Vec<Hazard>) {
@@ -121,7 +121,7 @@ pub(super) fn recreate_enum(
     statements.push(create_enum(to));
     let mut hazards = Vec::new();
     for column in columns {
-        statements.extend(convert_column(alter_table(&column.table), column, to));
+        statements.extend(convert_column(alter_table(&column.table), column, &to.name));
         hazards.push(Hazard::new(
             HazardKind::RewritesTable,
             format!(
@@ -137,9 +137,10 @@ pub(super) fn recreate_enum(
     (statements, hazards)
 }
 
-/// `column` converted to the new `to` by `alter` (`ALTER TABLE t`): its
-/// default off first (it may not cast), and the files' put back.
-fn convert_column(alter: Sql, column: &EnumColumn, to: &EnumType) -> Vec<Sql> {
+/// `column` converted to the new type `to` by `alter` (`ALTER TABLE t`),
+/// through its text: its default off first (it may not cast), and the
+/// files' put back.
+pub(super) fn convert_column(alter: Sql, column: &ConvertedColumn, to: &Ident) -> Vec<Sql> {
     let alter = || {
         alter
             .clone()
@@ -153,12 +154,12 @@ fn convert_column(alter: Sql, column: &EnumColumn, to: &EnumType) -> Vec<Sql> {
     statements.push(
         alter()
             .text("TYPE ")
-            .qualified(&to.name)
+            .qualified(to)
             .text(format!(
                 "{suffix} USING {}::text{suffix}::",
                 column.column.quoted()
             ))
-            .qualified(&to.name)
+            .qualified(to)
             .text(suffix),
     );
     if let Some(default) = &column.default {
@@ -180,7 +181,7 @@ fn convert_foreign(to: &EnumType, foreign: &[ForeignEnumColumns]) -> (Vec<Sql>, 
         for column in &other.columns {
             // The table is the other schema's, the type this one's.
             let table = in_schema(schema, alter_table(&column.table));
-            statements.extend(convert_column(table, column, to));
+            statements.extend(convert_column(table, column, &to.name));
             if !converted.contains(&&column.table) {
                 converted.push(&column.table);
             }
@@ -238,7 +239,7 @@ fn convert_foreign(to: &EnumType, foreign: &[ForeignEnumColumns]) -> (Vec<Sql>, 
 }
 
 /// The old type's name while the new one is built (at most 63 bytes).
-fn old_name(name: &Ident) -> String {
+pub(super) fn old_name(name: &Ident) -> String {
     crate::ident::with_suffix(name.as_str(), "_kschema_old")
 }
 

@@ -13,7 +13,7 @@
 use super::Plan;
 use crate::catalog::LiveState;
 use crate::diagnostic::{first_few, Problem};
-use crate::diff::{mentions, Change, EnumColumn, ForeignEnumColumns};
+use crate::diff::{mentions, Change, ConvertedColumn, ForeignEnumColumns};
 use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
 use crate::model::{ColumnType, ConstraintKind, SchemaModel, SchemaName};
@@ -86,7 +86,7 @@ pub fn take_foreign_columns(
                         Some(declared) => declared.default.clone(),
                         None => column.default.clone(),
                     };
-                    other.columns.push(EnumColumn {
+                    other.columns.push(ConvertedColumn {
                         table: name.clone(),
                         column: column.name.clone(),
                         array: column.data_type.is_array(),
