@@ -152,3 +152,63 @@ CREATE FUNCTION norm(x code) RETURNS code LANGUAGE sql IMMUTABLE AS $$ SELECT x 
         .unwrap();
     assert_eq!(row.get::<_, String>(0), "abc {a,b}");
 }
+
+/// A shared domain on a new base type converts the tenants' columns of it
+/// in public's transaction (their views taken along), rows kept; a tenant
+/// function taking it, which that transaction cannot take along, is
+/// refused at plan time, at the domain, naming it.
+#[tokio::test]
+async fn a_shared_domain_on_a_new_base_type_converts_the_tenants_columns() {
+    let public = "CREATE DOMAIN code AS text CHECK (length(VALUE) < 10);\n";
+    let tenant = "CREATE TABLE items (id int PRIMARY KEY, c code DEFAULT 'x');
+CREATE VIEW item_codes AS SELECT id, c FROM items;
+";
+    let project = project_of(public, tenant, TENANTS);
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    db.execute("INSERT INTO org_t1.items VALUES (1, 'abc')")
+        .await;
+
+    let widened = public.replace("AS text CHECK", "AS varchar(20) CHECK");
+    project.write("schema/public/app.sql", &widened);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout.contains(
+            "rewrites 2 table(s) of 2 other schema(s) to convert their columns to the new code"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let allow = ["--allow-hazard", "recreates-object,rewrites-table"];
+    assert_converges(&project, &db, (&widened, tenant), TENANTS, &allow).await;
+    let row = db
+        .client()
+        .await
+        .query_one("SELECT c::text FROM org_t1.items", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "abc");
+
+    // A tenant function on the shared domain: refused, nothing changed.
+    let with_function = format!(
+        "{tenant}CREATE FUNCTION norm(x code) RETURNS text LANGUAGE sql AS $$ SELECT x $$;\n"
+    );
+    project.write("schema/tenant/app.sql", &with_function);
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    project.write("schema/public/app.sql", public);
+    let refused = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    for expected in [
+        "kschema::plan::shared_domain_users",
+        "function org_t1.norm(code)",
+        "app.sql:1",
+    ] {
+        assert!(
+            refused.stderr.contains(expected),
+            "{expected}\n{}",
+            refused.stderr
+        );
+    }
+}

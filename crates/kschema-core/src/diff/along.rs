@@ -74,7 +74,7 @@ impl ForeignCallers {
 /// defaults, and the checks and indexes reading them (which compare with
 /// the old type's labels), taken off before and put back after.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ForeignEnumColumns {
+pub struct ForeignColumns {
     pub schema: SchemaName,
     /// Each with its live default, put back.
     pub columns: Vec<ConvertedColumn>,

@@ -10,9 +10,7 @@ use crate::model::{
 };
 use crate::seed_value::SeedValue;
 
-use super::along::{
-    CallerAround, ConvertedColumn, ForeignCallers, ForeignEnumColumns, ForeignView,
-};
+use super::along::{CallerAround, ConvertedColumn, ForeignCallers, ForeignColumns, ForeignView};
 use super::AttributeStep;
 
 /// One difference between live and desired state, relative to one schema.
@@ -260,7 +258,7 @@ pub enum Change {
         /// A shared enum's columns in other schemas (the tenants'),
         /// converted in the same transaction.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        foreign: Vec<ForeignEnumColumns>,
+        foreign: Vec<ForeignColumns>,
     },
     DropEnum {
         enum_type: EnumType,
@@ -290,6 +288,10 @@ pub enum Change {
         to: Domain,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         columns: Vec<ConvertedColumn>,
+        /// A shared domain's columns in other schemas (the tenants'),
+        /// converted in the same transaction.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        foreign: Vec<ForeignColumns>,
     },
     DropDomain {
         domain: Domain,

@@ -21,6 +21,7 @@ pub(super) fn diff_domains(live: &SchemaModel, desired: &SchemaModel, changes: &
                 from: current.clone(),
                 to: wanted.clone(),
                 columns: super::enum_type::columns_of(name, live, desired),
+                foreign: Vec::new(),
             });
             continue;
         }

@@ -22,7 +22,7 @@ use crate::model::{Constraint, ReplicaIdentity, SchemaModel, Table};
 
 mod along;
 mod change;
-pub use along::{CallerAround, ConvertedColumn, ForeignCallers, ForeignEnumColumns, ForeignView};
+pub use along::{CallerAround, ConvertedColumn, ForeignCallers, ForeignColumns, ForeignView};
 pub use change::{Change, ColumnChange, RowUpdate};
 mod comment;
 mod composite;

@@ -750,8 +750,13 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             let (statements, hazards) = domain::alter_domain(name, &steps);
             step(statements, hazards, TxMode::Transactional)
         }
-        Change::RecreateDomain { from, to, columns } => {
-            let (statements, hazards) = domain::recreate_domain(from, to, columns);
+        Change::RecreateDomain {
+            from,
+            to,
+            columns,
+            foreign,
+        } => {
+            let (statements, hazards) = domain::recreate_domain(from, to, columns, foreign);
             step(statements, hazards, TxMode::Transactional)
         }
         Change::DropDomain { domain: from } => step(

@@ -1,8 +1,8 @@
 //! Statements for domains.
 
 use super::ddl::alter_table;
-use super::enum_type::{convert_column, old_name};
-use crate::diff::{ConvertedColumn, DomainStep};
+use super::enum_type::{convert_column, convert_foreign, drop_foreign_readers, old_name};
+use crate::diff::{ConvertedColumn, DomainStep, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
 use crate::model::Domain;
@@ -72,6 +72,7 @@ pub(super) fn recreate_domain(
     from: &Domain,
     to: &Domain,
     columns: &[ConvertedColumn],
+    foreign: &[ForeignColumns],
 ) -> (Vec<Sql>, Vec<Hazard>) {
     let recreated = Hazard::new(
         HazardKind::RecreatesObject,
@@ -80,27 +81,24 @@ pub(super) fn recreate_domain(
             to.name
         ),
     );
-    if columns.is_empty() {
+    if columns.is_empty() && foreign.is_empty() {
         return (vec![drop_domain(from), create_domain(to)], vec![recreated]);
     }
     let old = Ident::new(old_name(&from.name));
+    let mut statements = drop_foreign_readers(foreign);
     // Its checks' names leave with it: PostgreSQL names a domain's checks
     // uniquely in the schema, and the new one's would get a number.
-    let mut statements: Vec<Sql> = from
-        .checks
-        .iter()
-        .map(|check| {
-            let away = Ident::new(old_name(&check.name));
-            alter(
-                &from.name,
-                &format!(
-                    "RENAME CONSTRAINT {} TO {}",
-                    check.name.quoted(),
-                    away.quoted()
-                ),
-            )
-        })
-        .collect();
+    statements.extend(from.checks.iter().map(|check| {
+        let away = Ident::new(old_name(&check.name));
+        alter(
+            &from.name,
+            &format!(
+                "RENAME CONSTRAINT {} TO {}",
+                check.name.quoted(),
+                away.quoted()
+            ),
+        )
+    }));
     statements.push(alter(&from.name, &format!("RENAME TO {}", old.quoted())));
     statements.push(create_domain(to));
     let mut hazards = vec![recreated];
@@ -114,6 +112,10 @@ pub(super) fn recreate_domain(
             ),
         ));
     }
+    let (converted, foreign_hazards) =
+        convert_foreign(&to.name, foreign, "a value the new domain refuses");
+    statements.extend(converted);
+    hazards.extend(foreign_hazards);
     statements.push(Sql::new().text("DROP DOMAIN ").qualified(&old));
     (statements, hazards)
 }

@@ -1,7 +1,7 @@
 //! Statements for enum types.
 
 use crate::definition::{constraint_sql, create_index, ExprStyle};
-use crate::diff::{Change, ConvertedColumn, ForeignEnumColumns};
+use crate::diff::{Change, ConvertedColumn, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::{quote_literal, Ident};
 use crate::model::{EnumAddition, EnumPlace, EnumType};
@@ -89,7 +89,7 @@ pub(super) fn recreate_enum(
     to: &EnumType,
     columns: &[ConvertedColumn],
     indexes: &[Ident],
-    foreign: &[ForeignEnumColumns],
+    foreign: &[ForeignColumns],
 ) -> (Vec<Sql>, Vec<Hazard>) {
     let old = Ident::new(old_name(&from.name));
     let mut statements: Vec<Sql> = indexes
@@ -98,20 +98,7 @@ pub(super) fn recreate_enum(
         .collect();
     // Other schemas' checks and indexes reading their columns of it
     // compare with the old type's labels: off before the rename.
-    for other in foreign {
-        for index in &other.indexes {
-            statements.push(in_schema(
-                &other.schema,
-                Sql::new().text("DROP INDEX ").qualified(&index.name),
-            ));
-        }
-        for (table, check) in &other.checks {
-            statements.push(in_schema(
-                &other.schema,
-                alter_table(table).text(format!(" DROP CONSTRAINT {}", check.name.quoted())),
-            ));
-        }
-    }
+    statements.extend(drop_foreign_readers(foreign));
     statements.push(
         Sql::new()
             .text("ALTER TYPE ")
@@ -130,7 +117,7 @@ pub(super) fn recreate_enum(
             ),
         ));
     }
-    let (converted, foreign_hazards) = convert_foreign(to, foreign);
+    let (converted, foreign_hazards) = convert_foreign(&to.name, foreign, "a label that goes");
     statements.extend(converted);
     hazards.extend(foreign_hazards);
     statements.push(Sql::new().text("DROP TYPE ").qualified(&old));
@@ -168,10 +155,37 @@ pub(super) fn convert_column(alter: Sql, column: &ConvertedColumn, to: &Ident) -
     statements
 }
 
-/// Other schemas' columns of a shared enum created again, converted on
-/// their own schema's search path (their defaults, checks and index
-/// expressions name their objects bare), then that path left again.
-fn convert_foreign(to: &EnumType, foreign: &[ForeignEnumColumns]) -> (Vec<Sql>, Vec<Hazard>) {
+/// The checks and indexes of other schemas reading their columns of a
+/// shared type created again: off before its rename (put back, as they
+/// are live, once the columns are converted).
+pub(super) fn drop_foreign_readers(foreign: &[ForeignColumns]) -> Vec<Sql> {
+    let mut statements = Vec::new();
+    for other in foreign {
+        for index in &other.indexes {
+            statements.push(in_schema(
+                &other.schema,
+                Sql::new().text("DROP INDEX ").qualified(&index.name),
+            ));
+        }
+        for (table, check) in &other.checks {
+            statements.push(in_schema(
+                &other.schema,
+                alter_table(table).text(format!(" DROP CONSTRAINT {}", check.name.quoted())),
+            ));
+        }
+    }
+    statements
+}
+
+/// Other schemas' columns of a shared type created again (`to`), converted
+/// on their own schema's search path (their defaults, checks and index
+/// expressions name their objects bare), then that path left again;
+/// `fails_if` says what value the conversion refuses.
+pub(super) fn convert_foreign(
+    to: &Ident,
+    foreign: &[ForeignColumns],
+    fails_if: &str,
+) -> (Vec<Sql>, Vec<Hazard>) {
     let mut statements = Vec::new();
     let (mut tables, mut checks, mut indexes) = (0, 0, 0);
     for other in foreign {
@@ -181,7 +195,7 @@ fn convert_foreign(to: &EnumType, foreign: &[ForeignEnumColumns]) -> (Vec<Sql>, 
         for column in &other.columns {
             // The table is the other schema's, the type this one's.
             let table = in_schema(schema, alter_table(&column.table));
-            statements.extend(convert_column(table, column, &to.name));
+            statements.extend(convert_column(table, column, to));
             if !converted.contains(&&column.table) {
                 converted.push(&column.table);
             }
@@ -218,9 +232,8 @@ fn convert_foreign(to: &EnumType, foreign: &[ForeignEnumColumns]) -> (Vec<Sql>, 
     let mut hazards = vec![Hazard::new(
         HazardKind::RewritesTable,
         format!(
-            "rewrites {tables} table(s) of {} other schema(s) to convert their columns to the new {}, in this transaction; fails if a row holds a label that goes",
+            "rewrites {tables} table(s) of {} other schema(s) to convert their columns to the new {to}, in this transaction; fails if a row holds {fails_if}",
             foreign.len(),
-            to.name
         ),
     )];
     if checks > 0 {

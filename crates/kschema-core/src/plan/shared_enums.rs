@@ -1,19 +1,20 @@
-//! A shared enum created again (labels removed or reordered) is renamed
-//! aside, made anew, its columns converted, and the old one dropped — in
-//! the shared schema's transaction, which runs before the tenants'. The
-//! tenants' columns of it hold the old type, so its drop would fail:
-//! they are converted in that transaction too (`take_foreign_columns`),
-//! with their defaults and the checks and indexes reading them, and the
-//! tenant views (materialized ones too) reading their tables are taken
-//! along (`shared_readers::foreign_readers`). What cannot be taken along —
-//! a tenant function, domain or composite type using the enum, a live
-//! check or index naming a label that goes — is refused at plan time
+//! A shared enum created again (labels removed or reordered), or a shared
+//! domain on a new base type, is renamed aside, made anew, its columns
+//! converted, and the old one dropped — in the shared schema's
+//! transaction, which runs before the tenants'. The tenants' columns of
+//! it hold the old type, so its drop would fail: they are converted in
+//! that transaction too (`take_foreign_columns`), with their defaults and
+//! the checks and indexes reading them, and the tenant views (materialized
+//! ones too) reading their tables are taken along
+//! (`shared_readers::foreign_readers`). What cannot be taken along — a
+//! tenant function, domain or composite type using the type, a live check
+//! or index naming a label that goes — is refused at plan time
 //! (`check_foreign_enum_users`).
 
 use super::Plan;
 use crate::catalog::LiveState;
 use crate::diagnostic::{first_few, Problem};
-use crate::diff::{mentions, Change, ConvertedColumn, ForeignEnumColumns};
+use crate::diff::{mentions, Change, ConvertedColumn, ForeignColumns};
 use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
 use crate::model::{ColumnType, ConstraintKind, SchemaModel, SchemaName};
@@ -49,8 +50,10 @@ pub fn take_foreign_columns(
     schema: &SchemaName,
 ) {
     for change in changes.iter_mut() {
-        let Change::RecreateEnum { to, foreign, .. } = change else {
-            continue;
+        let (name, foreign) = match change {
+            Change::RecreateEnum { to, foreign, .. } => (&to.name, foreign),
+            Change::RecreateDomain { to, foreign, .. } => (&to.name, foreign),
+            _ => continue,
         };
         for (other_schema, found) in live.schemas.iter().filter(|(s, _)| *s != schema) {
             let model = &found.model;
@@ -58,8 +61,8 @@ pub fn take_foreign_columns(
                 .shared_scope(other_schema)
                 .unwrap_or(&desired.tenant)
                 .model;
-            let spelled = spellings(schema, &to.name, model);
-            let mut other = ForeignEnumColumns {
+            let spelled = spellings(schema, name, model);
+            let mut other = ForeignColumns {
                 schema: other_schema.clone(),
                 columns: Vec::new(),
                 checks: Vec::new(),
@@ -115,10 +118,10 @@ pub fn take_foreign_columns(
     }
 }
 
-/// Refuses a plan whose shared schema creates an enum again that another
-/// schema uses in a way its transaction cannot take along: a function
-/// taking or returning it, a domain or composite type built on it, a check
-/// or index (put back as it is live) naming a label that goes.
+/// Refuses a plan whose shared schema creates an enum (or a domain) again
+/// that another schema uses in a way its transaction cannot take along: a
+/// function taking or returning it, a domain or composite type built on
+/// it, a check or index (put back as it is live) naming a label that goes.
 pub fn check_foreign_enum_users(
     plan: &Plan,
     live: &LiveState,
@@ -127,21 +130,27 @@ pub fn check_foreign_enum_users(
     for shared in plan.targets.iter().filter(|t| t.target.is_shared()) {
         let schema = &shared.target.schema;
         for step in shared.steps.iter() {
-            let Change::RecreateEnum {
-                from, to, foreign, ..
-            } = &step.change
-            else {
-                continue;
+            let (to, foreign, gone, kind) = match &step.change {
+                // Checks and indexes are put back as they are live: one
+                // naming a label that goes would fail there.
+                Change::RecreateEnum {
+                    from, to, foreign, ..
+                } => (
+                    &to.name,
+                    foreign,
+                    from.labels
+                        .iter()
+                        .filter(|label| !to.labels.contains(label))
+                        .map(|label| crate::ident::quote_literal(label))
+                        .collect::<Vec<String>>(),
+                    TypeKind::Enum,
+                ),
+                Change::RecreateDomain { to, foreign, .. } => {
+                    (&to.name, foreign, Vec::new(), TypeKind::Domain)
+                }
+                _ => continue,
             };
             let mut users: Vec<String> = Vec::new();
-            // Checks and indexes are put back as they are live: one naming
-            // a label that goes would fail there.
-            let gone: Vec<String> = from
-                .labels
-                .iter()
-                .filter(|label| !to.labels.contains(label))
-                .map(|label| crate::ident::quote_literal(label))
-                .collect();
             let names_gone = |text: &str| gone.iter().any(|label| text.contains(label.as_str()));
             for other in foreign {
                 for (table, check) in &other.checks {
@@ -165,7 +174,7 @@ pub fn check_foreign_enum_users(
             }
             for (other_schema, found) in live.schemas.iter().filter(|(s, _)| *s != schema) {
                 let model = &found.model;
-                let spelled = spellings(schema, &to.name, model);
+                let spelled = spellings(schema, to, model);
                 let uses = |text: &str| spelled.iter().any(|s| names(text, s));
                 for function in &model.functions {
                     if uses(&function.arguments) || uses(&function.interface) {
@@ -186,25 +195,42 @@ pub fn check_foreign_enum_users(
             if users.is_empty() {
                 continue;
             }
-            let mut problem = Problem::new(
-                "kschema::plan::shared_enum_users",
-                format!(
-                    "enum {} is created again in {schema} (labels go or move), but other schemas use it in what its transaction cannot convert: {}",
-                    to.name,
-                    first_few(&users)
+            let mut problem = match kind {
+                TypeKind::Enum => Problem::new(
+                    "kschema::plan::shared_enum_users",
+                    format!(
+                        "enum {to} is created again in {schema} (labels go or move), but other schemas use it in what its transaction cannot convert: {}",
+                        first_few(&users)
+                    ),
+                )
+                .with_help(
+                    "in two applies: first move those off the enum (or off the label, or drop them) in their files and keep the labels, then remove or reorder the labels",
                 ),
-            )
-            .with_help(
-                "in two applies: first move those off the enum (or off the label, or drop them) in their files and keep the labels, then remove or reorder the labels",
-            );
+                TypeKind::Domain => Problem::new(
+                    "kschema::plan::shared_domain_users",
+                    format!(
+                        "domain {to} is created again in {schema} (a new base type or collation), but other schemas use it in what its transaction cannot convert: {}",
+                        first_few(&users)
+                    ),
+                )
+                .with_help(
+                    "in two applies: first move those off the domain in their files and keep its base type, then change the base type",
+                ),
+            };
             let scope = desired.scope_of(&shared.target);
-            if let Some(origin) = scope.origins.get(&ObjectKey::Type(to.name.clone())) {
+            if let Some(origin) = scope.origins.get(&ObjectKey::Type(to.clone())) {
                 problem = problem.at(&origin.file, origin.span, "created again");
             }
             return Err(problem);
         }
     }
     Ok(())
+}
+
+/// The kinds of shared type whose columns a recreation converts.
+enum TypeKind {
+    Enum,
+    Domain,
 }
 
 /// Whether `text` (a signature) names the type `spelled` there: not as

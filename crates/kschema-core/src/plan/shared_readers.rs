@@ -246,7 +246,9 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
     // convert: every view reading them goes along.
     let mut converted: BTreeMap<&SchemaName, BTreeSet<&Ident>> = BTreeMap::new();
     for change in changes {
-        if let Change::RecreateEnum { foreign, .. } = change {
+        if let Change::RecreateEnum { foreign, .. } | Change::RecreateDomain { foreign, .. } =
+            change
+        {
             for other in foreign {
                 converted
                     .entry(&other.schema)
@@ -444,6 +446,7 @@ pub fn takes_tenants_along(plan: &Plan) -> bool {
                             kind: ColumnChange::Type | ColumnChange::Generated,
                             ..
                         } | Change::RecreateEnum { .. }
+                            | Change::RecreateDomain { .. }
                             | Change::DropView { .. }
                             | Change::DropTable { .. }
                             | Change::DropTableToRepartition { .. }
