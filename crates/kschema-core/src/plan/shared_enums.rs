@@ -38,7 +38,7 @@ fn of_type(data_type: &ColumnType, spelled: &[String]) -> bool {
     spelled.iter().any(|s| data_type.is_or_array_of(s))
 }
 
-/// Fills each shared enum created again in `changes` (the shared schema
+/// Fills each shared enum or domain created again in `changes` (the shared schema
 /// `schema`'s) with the other schemas' columns of it, as they are live but
 /// for their defaults, which are the files' where the files have the
 /// column (a live default may name a label that goes; the other schema's
@@ -50,7 +50,7 @@ pub fn take_foreign_columns(
     schema: &SchemaName,
 ) {
     for change in changes.iter_mut() {
-        let (name, foreign) = match change {
+        let (type_name, foreign) = match change {
             Change::RecreateEnum { to, foreign, .. } => (&to.name, foreign),
             Change::RecreateDomain { to, foreign, .. } => (&to.name, foreign),
             _ => continue,
@@ -61,7 +61,7 @@ pub fn take_foreign_columns(
                 .shared_scope(other_schema)
                 .unwrap_or(&desired.tenant)
                 .model;
-            let spelled = spellings(schema, name, model);
+            let spelled = spellings(schema, type_name, model);
             let mut other = ForeignColumns {
                 schema: other_schema.clone(),
                 columns: Vec::new(),
