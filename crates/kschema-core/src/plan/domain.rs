@@ -1,7 +1,7 @@
 //! Statements for domains.
 
+use super::convert::{convert_column, convert_foreign, drop_foreign_readers, old_name};
 use super::ddl::alter_table;
-use super::enum_type::{convert_column, convert_foreign, drop_foreign_readers, old_name};
 use crate::diff::{ConvertedColumn, DomainStep, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;

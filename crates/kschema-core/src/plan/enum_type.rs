@@ -1,13 +1,13 @@
 //! Statements for enum types.
 
-use crate::definition::{constraint_sql, create_index, ExprStyle};
 use crate::diff::{Change, ConvertedColumn, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::{quote_literal, Ident};
 use crate::model::{EnumAddition, EnumPlace, EnumType};
 use crate::sql::Sql;
 
-use super::ddl::{alter_table, in_schema, set_search_path};
+use super::convert::{convert_column, convert_foreign, drop_foreign_readers, old_name};
+use super::ddl::alter_table;
 use super::{Step, TxMode};
 
 pub(super) use crate::definition::create_enum;
@@ -122,138 +122,6 @@ pub(super) fn recreate_enum(
     hazards.extend(foreign_hazards);
     statements.push(Sql::new().text("DROP TYPE ").qualified(&old));
     (statements, hazards)
-}
-
-/// `column` converted to the new type `to` by `alter` (`ALTER TABLE t`),
-/// through its text: its default off first (it may not cast), and the
-/// files' put back.
-pub(super) fn convert_column(alter: Sql, column: &ConvertedColumn, to: &Ident) -> Vec<Sql> {
-    let alter = || {
-        alter
-            .clone()
-            .text(format!(" ALTER COLUMN {} ", column.column.quoted()))
-    };
-    let mut statements = Vec::new();
-    if column.had_default {
-        statements.push(alter().text("DROP DEFAULT"));
-    }
-    let suffix = if column.array { "[]" } else { "" };
-    statements.push(
-        alter()
-            .text("TYPE ")
-            .qualified(to)
-            .text(format!(
-                "{suffix} USING {}::text{suffix}::",
-                column.column.quoted()
-            ))
-            .qualified(to)
-            .text(suffix),
-    );
-    if let Some(default) = &column.default {
-        statements.push(alter().text(format!("SET DEFAULT {}", default.sql)));
-    }
-    statements
-}
-
-/// The checks and indexes of other schemas reading their columns of a
-/// shared type created again: off before its rename (put back, as they
-/// are live, once the columns are converted).
-pub(super) fn drop_foreign_readers(foreign: &[ForeignColumns]) -> Vec<Sql> {
-    let mut statements = Vec::new();
-    for other in foreign {
-        for index in &other.indexes {
-            statements.push(in_schema(
-                &other.schema,
-                Sql::new().text("DROP INDEX ").qualified(&index.name),
-            ));
-        }
-        for (table, check) in &other.checks {
-            statements.push(in_schema(
-                &other.schema,
-                alter_table(table).text(format!(" DROP CONSTRAINT {}", check.name.quoted())),
-            ));
-        }
-    }
-    statements
-}
-
-/// Other schemas' columns of a shared type created again (`to`), converted
-/// on their own schema's search path (their defaults, checks and index
-/// expressions name their objects bare), then that path left again;
-/// `fails_if` says what value the conversion refuses.
-pub(super) fn convert_foreign(
-    to: &Ident,
-    foreign: &[ForeignColumns],
-    fails_if: &str,
-) -> (Vec<Sql>, Vec<Hazard>) {
-    let mut statements = Vec::new();
-    let (mut tables, mut checks, mut indexes) = (0, 0, 0);
-    for other in foreign {
-        let schema = &other.schema;
-        statements.push(in_schema(schema, set_search_path()));
-        let mut converted: Vec<&Ident> = Vec::new();
-        for column in &other.columns {
-            // The table is the other schema's, the type this one's.
-            let table = in_schema(schema, alter_table(&column.table));
-            statements.extend(convert_column(table, column, to));
-            if !converted.contains(&&column.table) {
-                converted.push(&column.table);
-            }
-        }
-        tables += converted.len();
-        for (table, check) in &other.checks {
-            let add = constraint_sql(
-                alter_table(table).text(" ADD "),
-                check,
-                true,
-                ExprStyle::Authored,
-            );
-            statements.push(in_schema(
-                schema,
-                match check.validated {
-                    true => add,
-                    false => add.text(" NOT VALID"),
-                },
-            ));
-            checks += usize::from(check.validated);
-        }
-        for index in &other.indexes {
-            statements.push(in_schema(
-                schema,
-                create_index(index, false, ExprStyle::Authored),
-            ));
-            indexes += 1;
-        }
-    }
-    if foreign.is_empty() {
-        return (statements, Vec::new());
-    }
-    statements.push(set_search_path());
-    let mut hazards = vec![Hazard::new(
-        HazardKind::RewritesTable,
-        format!(
-            "rewrites {tables} table(s) of {} other schema(s) to convert their columns to the new {to}, in this transaction; fails if a row holds {fails_if}",
-            foreign.len(),
-        ),
-    )];
-    if checks > 0 {
-        hazards.push(Hazard::new(
-            HazardKind::ValidatesConstraint,
-            format!("checks the rows of other schemas against {checks} check(s) reading those columns again, in this transaction"),
-        ));
-    }
-    if indexes > 0 {
-        hazards.push(Hazard::new(
-            HazardKind::BuildsIndex,
-            format!("builds {indexes} index(es) of other schemas reading those columns again, in this transaction, writes to their tables waiting"),
-        ));
-    }
-    (statements, hazards)
-}
-
-/// The old type's name while the new one is built (at most 63 bytes).
-pub(super) fn old_name(name: &Ident) -> String {
-    crate::ident::with_suffix(name.as_str(), "_kschema_old")
 }
 
 pub(super) fn drop_enum(enum_type: &EnumType) -> Sql {

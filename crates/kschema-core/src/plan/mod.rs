@@ -11,6 +11,7 @@
 mod clash;
 mod column;
 mod composite;
+mod convert;
 pub mod ddl;
 pub mod depends;
 mod domain;
