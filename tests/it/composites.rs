@@ -103,8 +103,9 @@ async fn composite_types_converge_and_change() {
     )
     .await;
 
-    // A retyped attribute of a type a column uses: ALTER TYPE refuses, so
-    // the plan says the type is created again, and that the drop fails.
+    // A retyped attribute of a type an array column uses: ALTER TYPE
+    // refuses, so the plan says the type is created again, and that the
+    // drop fails (an array column is not converted).
     let retyped = reordered.replace("zip varchar(10)", "zip varchar(20)");
     project.write("schema/tenant/app.sql", &retyped);
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
@@ -112,7 +113,7 @@ async fn composite_types_converge_and_change() {
         plan.stdout.contains("~ create type residence again")
             && plan
                 .stdout
-                .contains("a column or function of the type makes the drop fail"),
+                .contains("an array column of the type makes the drop fail"),
         "{}",
         plan.stdout
     );
@@ -204,4 +205,47 @@ COMMENT ON COLUMN pair.y IS 'vertical';
         drift.stdout
     );
     assert_converges(&project, &db, (v2, v2), TENANTS, &[]).await;
+}
+
+/// A composite type whose attributes are reordered and retyped while a
+/// column uses it: created again under its name, the column rebuilt from
+/// the old values attribute by attribute (a NULL value stays NULL, one of
+/// NULL attributes stays that), the view reading it taken along.
+#[tokio::test]
+async fn a_composite_created_again_converts_its_columns_by_attribute() {
+    let tenant = "CREATE TYPE pair AS (a int, b text);
+CREATE TABLE items (id int PRIMARY KEY, p pair);
+CREATE VIEW firsts AS SELECT id, (p).a AS a FROM items;
+";
+    let project = project_of("", tenant, &["t1", "t2"]);
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    db.execute(
+        "INSERT INTO org_t1.items VALUES (1, ROW(5, 'five')), (2, NULL), (3, ROW(NULL, NULL))",
+    )
+    .await;
+
+    let reordered = tenant.replace("(a int, b text)", "(b text, a bigint, c int)");
+    project.write("schema/tenant/app.sql", &reordered);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout
+            .contains("rewrites items to convert column p to the new pair, attribute by attribute"),
+        "{}",
+        plan.stdout
+    );
+    let allow = ["--allow-hazard", "recreates-object,rewrites-table"];
+    assert_converges(&project, &db, ("", &reordered), &["t1", "t2"], &allow).await;
+    let rows = db
+        .client()
+        .await
+        .query(
+            "SELECT coalesce(p::text, 'null') FROM org_t1.items ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let values: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(values, ["(five,5,)", "null", "(,,)"]);
 }

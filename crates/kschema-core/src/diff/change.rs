@@ -309,11 +309,14 @@ pub enum Change {
         in_use: bool,
     },
     /// Attributes reordered or inserted before others, or a type changed
-    /// that a column uses: dropped and created again (a column or
-    /// function of the type makes the drop fail).
+    /// that a column uses: created again under its name, its columns
+    /// converted attribute by attribute (an array column of it makes the
+    /// old type's drop fail).
     RecreateComposite {
         from: CompositeType,
         to: CompositeType,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        columns: Vec<ConvertedColumn>,
     },
     DropComposite {
         composite: CompositeType,

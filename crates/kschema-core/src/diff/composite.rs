@@ -54,6 +54,7 @@ pub(super) fn diff_composites(
             changes.push(Change::RecreateComposite {
                 from: current.clone(),
                 to: wanted.clone(),
+                columns: super::enum_type::columns_of(name, live, desired),
             });
         }
     }

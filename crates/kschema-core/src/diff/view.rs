@@ -22,7 +22,9 @@ pub(super) fn diff_views(live: &SchemaModel, desired: &SchemaModel, changes: &mu
             Change::DropTable { table } => {
                 disturbed.insert(table.name.clone());
             }
-            Change::RecreateEnum { columns, .. } | Change::RecreateDomain { columns, .. } => {
+            Change::RecreateEnum { columns, .. }
+            | Change::RecreateDomain { columns, .. }
+            | Change::RecreateComposite { columns, .. } => {
                 disturbed.extend(columns.iter().map(|c| c.table.clone()));
             }
             // The live state the diff sees no longer holds the table, nor

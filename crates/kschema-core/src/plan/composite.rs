@@ -1,6 +1,8 @@
 //! Statements for composite types.
 
-use crate::diff::AttributeStep;
+use super::convert::old_name;
+use super::ddl::alter_table;
+use crate::diff::{AttributeStep, ConvertedColumn};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
 use crate::model::CompositeType;
@@ -57,18 +59,90 @@ pub(super) fn alter_composite(
     (statements, hazards)
 }
 
+/// A composite type created again. Without columns of it (or with an
+/// array column, which a conversion cannot take apart): dropped and
+/// created again. With columns: created again under its name once the old
+/// one is renamed away, each column rebuilt from the old value's
+/// attributes by name (`ROW((c).b, (c).a)::t`; an attribute the old type
+/// lacks is NULL), then the old one dropped.
 pub(super) fn recreate_composite(
     from: &CompositeType,
     to: &CompositeType,
+    columns: &[ConvertedColumn],
 ) -> (Vec<Sql>, Vec<Hazard>) {
-    (
-        vec![drop_composite(from), create_composite(to)],
-        vec![Hazard::new(
+    let recreated = |what: &str| {
+        Hazard::new(
             HazardKind::RecreatesObject,
             format!(
-                "drops type {} and creates it again (attributes reordered, or retyped while a column uses it: ALTER TYPE cannot); a column or function of the type makes the drop fail and the target roll back",
+                "drops type {} and creates it again (attributes reordered, or retyped while a column uses it: ALTER TYPE cannot){what}",
                 to.name
             ),
-        )],
-    )
+        )
+    };
+    if columns.is_empty() || columns.iter().any(|c| c.array) {
+        let what = match columns.is_empty() {
+            true => "",
+            false => "; an array column of the type makes the drop fail and the target roll back",
+        };
+        return (
+            vec![drop_composite(from), create_composite(to)],
+            vec![recreated(what)],
+        );
+    }
+    let old = Ident::new(old_name(&from.name));
+    let mut statements = vec![
+        Sql::new()
+            .text("ALTER TYPE ")
+            .qualified(&from.name)
+            .text(format!(" RENAME TO {}", old.quoted())),
+        create_composite(to),
+    ];
+    let mut hazards = vec![recreated("")];
+    for column in columns {
+        let value = column.column.quoted();
+        let fields: Vec<String> = to
+            .attributes
+            .iter()
+            .map(|attribute| {
+                let kept = from.attributes.iter().any(|a| a.name == attribute.name);
+                match kept {
+                    true => format!(
+                        "({value}).{}::{}",
+                        attribute.name.quoted(),
+                        attribute.data_type
+                    ),
+                    false => format!("NULL::{}", attribute.data_type),
+                }
+            })
+            .collect();
+        let alter = || alter_table(&column.table).text(format!(" ALTER COLUMN {value} "));
+        if column.had_default {
+            statements.push(alter().text("DROP DEFAULT"));
+        }
+        // A NULL value stays NULL (`IS NULL` would also take a value whose
+        // attributes are all NULL).
+        statements.push(
+            alter()
+                .text("TYPE ")
+                .qualified(&to.name)
+                .text(format!(
+                    " USING CASE WHEN {value}::text IS NULL THEN NULL ELSE ROW({})::",
+                    fields.join(", ")
+                ))
+                .qualified(&to.name)
+                .text(" END"),
+        );
+        if let Some(default) = &column.default {
+            statements.push(alter().text(format!("SET DEFAULT {}", default.sql)));
+        }
+        hazards.push(Hazard::new(
+            HazardKind::RewritesTable,
+            format!(
+                "rewrites {} to convert column {} to the new {}, attribute by attribute",
+                column.table, column.column, to.name
+            ),
+        ));
+    }
+    statements.push(Sql::new().text("DROP TYPE ").qualified(&old));
+    (statements, hazards)
 }
