@@ -74,7 +74,7 @@ pub(super) fn recreate_composite(
         Hazard::new(
             HazardKind::RecreatesObject,
             format!(
-                "drops type {} and creates it again (attributes reordered, or retyped while a column uses it: ALTER TYPE cannot){what}",
+                "drops type {} and creates it again (attributes reordered, or retyped while a column uses it: ALTER TYPE cannot); another composite type with an attribute of it makes the drop fail{what}",
                 to.name
             ),
         )
