@@ -1,6 +1,6 @@
 //! Statements for composite types.
 
-use super::convert::old_name;
+use super::convert::{convert_column_using, old_name};
 use super::ddl::alter_table;
 use crate::diff::{AttributeStep, ConvertedColumn};
 use crate::hazard::{Hazard, HazardKind};
@@ -115,26 +115,21 @@ pub(super) fn recreate_composite(
                 }
             })
             .collect();
-        let alter = || alter_table(&column.table).text(format!(" ALTER COLUMN {value} "));
-        if column.had_default {
-            statements.push(alter().text("DROP DEFAULT"));
-        }
         // A NULL value stays NULL (`IS NULL` would also take a value whose
         // attributes are all NULL).
-        statements.push(
-            alter()
-                .text("TYPE ")
-                .qualified(&to.name)
-                .text(format!(
-                    " USING CASE WHEN {value}::text IS NULL THEN NULL ELSE ROW({})::",
-                    fields.join(", ")
-                ))
-                .qualified(&to.name)
-                .text(" END"),
-        );
-        if let Some(default) = &column.default {
-            statements.push(alter().text(format!("SET DEFAULT {}", default.sql)));
-        }
+        let using = Sql::new()
+            .text(format!(
+                "CASE WHEN {value}::text IS NULL THEN NULL ELSE ROW({})::",
+                fields.join(", ")
+            ))
+            .qualified(&to.name)
+            .text(" END");
+        statements.extend(convert_column_using(
+            alter_table(&column.table),
+            column,
+            &to.name,
+            using,
+        ));
         hazards.push(Hazard::new(
             HazardKind::RewritesTable,
             format!(

@@ -1,7 +1,9 @@
 //! A type created again under its name — an enum whose labels go, a
-//! domain on a new base type: the old one renamed out of the way, the
-//! columns of it (its schema's, and other schemas' of a shared one)
-//! converted to the new one through their text, the old one dropped.
+//! domain on a new base type, a composite type reordered: the old one
+//! renamed out of the way, the columns of it (its schema's, and other
+//! schemas' of a shared one) converted to the new one — through their
+//! text, or as the type says (`convert_column_using`) — the old one
+//! dropped.
 
 use crate::definition::{constraint_sql, create_index, ExprStyle};
 use crate::diff::{ConvertedColumn, ForeignColumns};
@@ -12,9 +14,25 @@ use crate::sql::Sql;
 use super::ddl::{alter_table, in_schema, set_search_path};
 
 /// `column` converted to the new type `to` by `alter` (`ALTER TABLE t`),
-/// through its text: its default off first (it may not cast), and the
-/// files' put back.
-pub(super) fn convert_column(alter: Sql, column: &ConvertedColumn, to: &Ident) -> Vec<Sql> {
+/// through its text.
+fn convert_column(alter: Sql, column: &ConvertedColumn, to: &Ident) -> Vec<Sql> {
+    let suffix = if column.array { "[]" } else { "" };
+    let using = Sql::new()
+        .text(format!("{}::text{suffix}::", column.column.quoted()))
+        .qualified(to)
+        .text(suffix);
+    convert_column_using(alter, column, to, using)
+}
+
+/// `column` converted to the new type `to` by `alter`, each value computed
+/// by `using`: its default off first (it may not cast), and the files' put
+/// back.
+pub(super) fn convert_column_using(
+    alter: Sql,
+    column: &ConvertedColumn,
+    to: &Ident,
+    using: Sql,
+) -> Vec<Sql> {
     let alter = || {
         alter
             .clone()
@@ -29,17 +47,36 @@ pub(super) fn convert_column(alter: Sql, column: &ConvertedColumn, to: &Ident) -
         alter()
             .text("TYPE ")
             .qualified(to)
-            .text(format!(
-                "{suffix} USING {}::text{suffix}::",
-                column.column.quoted()
-            ))
-            .qualified(to)
-            .text(suffix),
+            .text(format!("{suffix} USING "))
+            .append(using),
     );
     if let Some(default) = &column.default {
         statements.push(alter().text(format!("SET DEFAULT {}", default.sql)));
     }
     statements
+}
+
+/// The schema's own columns of the type created again (`to`), converted
+/// through their text, each with its hazard; `fails_if` says what value
+/// the conversion refuses.
+pub(super) fn convert_own_columns(
+    columns: &[ConvertedColumn],
+    to: &Ident,
+    fails_if: &str,
+) -> (Vec<Sql>, Vec<Hazard>) {
+    let mut statements = Vec::new();
+    let mut hazards = Vec::new();
+    for column in columns {
+        statements.extend(convert_column(alter_table(&column.table), column, to));
+        hazards.push(Hazard::new(
+            HazardKind::RewritesTable,
+            format!(
+                "rewrites {} to convert column {} to the new {to}; fails if a row holds {fails_if}",
+                column.table, column.column
+            ),
+        ));
+    }
+    (statements, hazards)
 }
 
 /// The checks and indexes of other schemas reading their columns of a

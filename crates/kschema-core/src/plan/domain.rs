@@ -1,7 +1,6 @@
 //! Statements for domains.
 
-use super::convert::{convert_column, convert_foreign, drop_foreign_readers, old_name};
-use super::ddl::alter_table;
+use super::convert::{convert_foreign, convert_own_columns, drop_foreign_readers, old_name};
 use crate::diff::{ConvertedColumn, DomainStep, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
@@ -102,18 +101,11 @@ pub(super) fn recreate_domain(
     statements.push(alter(&from.name, &format!("RENAME TO {}", old.quoted())));
     statements.push(create_domain(to));
     let mut hazards = vec![recreated];
-    for column in columns {
-        statements.extend(convert_column(alter_table(&column.table), column, &to.name));
-        hazards.push(Hazard::new(
-            HazardKind::RewritesTable,
-            format!(
-                "rewrites {} to convert column {} to the new {}; fails if a row holds a value the new domain refuses",
-                column.table, column.column, to.name
-            ),
-        ));
-    }
-    let (converted, foreign_hazards) =
-        convert_foreign(&to.name, foreign, "a value the new domain refuses");
+    let fails_if = "a value the new domain refuses";
+    let (converted, own_hazards) = convert_own_columns(columns, &to.name, fails_if);
+    statements.extend(converted);
+    hazards.extend(own_hazards);
+    let (converted, foreign_hazards) = convert_foreign(&to.name, foreign, fails_if);
     statements.extend(converted);
     hazards.extend(foreign_hazards);
     statements.push(Sql::new().text("DROP DOMAIN ").qualified(&old));

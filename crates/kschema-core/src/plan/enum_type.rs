@@ -1,13 +1,12 @@
 //! Statements for enum types.
 
 use crate::diff::{Change, ConvertedColumn, ForeignColumns};
-use crate::hazard::{Hazard, HazardKind};
+use crate::hazard::Hazard;
 use crate::ident::{quote_literal, Ident};
 use crate::model::{EnumAddition, EnumPlace, EnumType};
 use crate::sql::Sql;
 
-use super::convert::{convert_column, convert_foreign, drop_foreign_readers, old_name};
-use super::ddl::alter_table;
+use super::convert::{convert_foreign, convert_own_columns, drop_foreign_readers, old_name};
 use super::{Step, TxMode};
 
 pub(super) use crate::definition::create_enum;
@@ -107,16 +106,9 @@ pub(super) fn recreate_enum(
     );
     statements.push(create_enum(to));
     let mut hazards = Vec::new();
-    for column in columns {
-        statements.extend(convert_column(alter_table(&column.table), column, &to.name));
-        hazards.push(Hazard::new(
-            HazardKind::RewritesTable,
-            format!(
-                "rewrites {} to convert column {} to the new {}; fails if a row holds a label that goes",
-                column.table, column.column, to.name
-            ),
-        ));
-    }
+    let (converted, own_hazards) = convert_own_columns(columns, &to.name, "a label that goes");
+    statements.extend(converted);
+    hazards.extend(own_hazards);
     let (converted, foreign_hazards) = convert_foreign(&to.name, foreign, "a label that goes");
     statements.extend(converted);
     hazards.extend(foreign_hazards);
