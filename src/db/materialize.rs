@@ -102,7 +102,7 @@ pub async fn store_desired(
 
 /// Bump when the model or `catalog.rs` changes what a stored form holds
 /// (the catalog queries' text is part of the key already).
-const STORED_FORM_VERSION: u32 = 5;
+const STORED_FORM_VERSION: u32 = 6;
 
 /// How this kschema reads a catalog, for the cache key: its queries, and
 /// which build it is (the size and time of its executable — the core's
@@ -121,11 +121,12 @@ fn reader_identity() -> String {
         })
         .unwrap_or_default();
     format!(
-        "{STORED_FORM_VERSION}\n{build}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+        "{STORED_FORM_VERSION}\n{build}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
         super::introspect::TABLES_SQL,
         super::introspect::serial_default_test(),
         super::introspect::SEQUENCES_SQL,
         super::introspect::FUNCTIONS_SQL,
+        super::introspect::DEPENDS_SQL,
         super::introspect::ENUMS_SQL,
         super::introspect::EXTENSIONS_SQL,
         super::introspect::VIEWS_SQL,
@@ -220,6 +221,14 @@ async fn build(
                 .collect(),
             tenant: model_of(TEMPLATE_SCHEMA),
             overloads,
+            dependencies: live
+                .schemas
+                .iter()
+                .filter_map(|(schema, live)| {
+                    let found = live.model.dependencies.as_deref()?;
+                    Some((schema.as_str().to_string(), found.clone()))
+                })
+                .collect(),
         })
     }
     .await;
@@ -230,7 +239,11 @@ async fn build(
 }
 
 /// The script in one transaction; when the server rejects it, once more
-/// statement by statement to find the one, reported at its file and line.
+/// statement by statement. The order comes from what the statements' words
+/// name (nothing is built yet to ask the catalog), and words can be wrong:
+/// a statement that fails for want of an object waits and runs again once
+/// the others have, as long as each round gets further. What still fails
+/// is reported at its file and line.
 async fn run_script(
     client: &Client,
     script: &[ScriptStatement],
@@ -246,21 +259,82 @@ async fn run_script(
         return Ok(());
     }
     let _ = client.batch_execute("ROLLBACK").await;
-    client
-        .batch_execute("BEGIN")
-        .await
-        .map_err(|e| Problem::new("kschema::desired::read", e.to_string()))?;
-    for statement in script {
-        if let Err(error) = client.batch_execute(&statement.sql).await {
-            return Err(rejected(statement, &error, desired));
+    let failed = |e: tokio_postgres::Error| Problem::new("kschema::desired::read", e.to_string());
+    client.batch_execute("BEGIN").await.map_err(failed)?;
+    let mut pending: Vec<&ScriptStatement> = script
+        .iter()
+        .filter(|s| s.sql != s.scope.search_path())
+        .collect();
+    let mut deferred_any = false;
+    let mut search_path: Option<&ScriptScope> = None;
+    loop {
+        let mut waiting = Vec::new();
+        let mut first_error = None;
+        let round = pending.len();
+        for statement in pending {
+            if search_path != Some(&statement.scope) {
+                client
+                    .batch_execute(&statement.scope.search_path())
+                    .await
+                    .map_err(failed)?;
+                search_path = Some(&statement.scope);
+            }
+            client
+                .batch_execute("SAVEPOINT kschema_statement")
+                .await
+                .map_err(failed)?;
+            match client.batch_execute(&statement.sql).await {
+                Ok(()) => {}
+                Err(error) => {
+                    client
+                        .batch_execute("ROLLBACK TO SAVEPOINT kschema_statement")
+                        .await
+                        .map_err(failed)?;
+                    if !wants_an_object(&error) {
+                        return Err(rejected(statement, &error, desired));
+                    }
+                    first_error.get_or_insert((statement, error));
+                    waiting.push(statement);
+                }
+            }
+        }
+        match first_error {
+            None if deferred_any => {
+                return client.batch_execute("COMMIT").await.map_err(failed);
+            }
+            // Every statement ran alone: the batch failed for a reason of
+            // its own.
+            None => {
+                return Err(Problem::new(
+                    "kschema::desired::rejected",
+                    "PostgreSQL rejected the desired state as a whole, though each statement runs",
+                )
+                .with_help("this is a bug in kschema; please report it with the files involved"))
+            }
+            // No statement ran this round: nothing will.
+            Some((statement, error)) if waiting.len() == round => {
+                return Err(rejected(statement, &error, desired));
+            }
+            Some(_) => {
+                deferred_any = true;
+                pending = waiting;
+            }
         }
     }
-    // Every statement ran alone: the batch failed for a reason of its own.
-    Err(Problem::new(
-        "kschema::desired::rejected",
-        "PostgreSQL rejected the desired state as a whole, though each statement runs",
-    )
-    .with_help("this is a bug in kschema; please report it with the files involved"))
+}
+
+/// Whether the server refused a statement for want of a function, type or
+/// relation (one another statement may create).
+fn wants_an_object(error: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    error.code().is_some_and(|code| {
+        [
+            SqlState::UNDEFINED_FUNCTION,
+            SqlState::UNDEFINED_OBJECT,
+            SqlState::UNDEFINED_TABLE,
+        ]
+        .contains(code)
+    })
 }
 
 /// The server's message for a statement it rejected, at the declaration of

@@ -288,6 +288,7 @@ cases!(
     comment,
     constraint,
     dependency_order,
+    catalog_dependencies,
     domain,
     enum_type,
     extension,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{share_lists, Fingerprint, LiveSchema, LiveState};
-use crate::model::{SchemaModel, SchemaName};
+use crate::model::{Dependencies, SchemaModel, SchemaName};
 use crate::unmanaged::UnmanagedObject;
 
 pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
@@ -31,6 +31,11 @@ pub struct Snapshot {
     pub schemas: BTreeMap<SchemaName, Fingerprint>,
     /// Fingerprint → the shape's model.
     pub shapes: BTreeMap<Fingerprint, SchemaModel>,
+    /// Fingerprint → what the shape's objects need of their schema, as the
+    /// catalog recorded it (absent in older snapshots: a plan from one
+    /// reads it from the objects' statements).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dependencies: BTreeMap<Fingerprint, Dependencies>,
     /// MongoDB database → its collections, when a MongoDB URI was given.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub mongo: BTreeMap<String, crate::mongo::MongoState>,
@@ -83,11 +88,17 @@ impl Snapshot {
     pub fn from_live(live: &LiveState, database: &str) -> Snapshot {
         let mut shapes = BTreeMap::new();
         let mut schemas = BTreeMap::new();
+        let mut dependencies = BTreeMap::new();
         for (name, schema) in &live.schemas {
             schemas.insert(name.clone(), schema.fingerprint);
             shapes
                 .entry(schema.fingerprint)
                 .or_insert_with(|| schema.model.as_ref().clone());
+            if let Some(needs) = &schema.model.dependencies {
+                dependencies
+                    .entry(schema.fingerprint)
+                    .or_insert_with(|| needs.as_ref().clone());
+            }
         }
         Snapshot {
             format_version: SNAPSHOT_FORMAT_VERSION,
@@ -96,6 +107,7 @@ impl Snapshot {
             server_version: live.server_version,
             schemas,
             shapes,
+            dependencies,
             mongo: BTreeMap::new(),
             unmanaged: live
                 .unmanaged
@@ -125,9 +137,13 @@ impl Snapshot {
             })?;
             let schema = models
                 .entry(*fingerprint)
-                .or_insert_with(|| LiveSchema {
-                    fingerprint: Fingerprint::of(model),
-                    model: Arc::new(model.clone()),
+                .or_insert_with(|| {
+                    let mut model = model.clone();
+                    model.dependencies = self.dependencies.get(fingerprint).cloned().map(Arc::new);
+                    LiveSchema {
+                        fingerprint: Fingerprint::of(&model),
+                        model: Arc::new(model),
+                    }
                 })
                 .clone();
             live.schemas.insert(name.clone(), schema);

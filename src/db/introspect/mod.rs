@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use kschema_core::catalog::{LiveState, LiveStateBuilder, RowRead};
 use kschema_core::ident::{quote_literal, Ident};
-use kschema_core::model::Row;
 use kschema_core::model::SchemaName;
+use kschema_core::model::{RawDependency, Row};
 use miette::Diagnostic;
 use thiserror::Error;
 use tokio_postgres::Client;
@@ -26,6 +26,7 @@ pub(crate) use tables::{serial_default_test, TABLES_SQL};
 pub(crate) const DOMAINS_SQL: &str = include_str!("../sql/domains.sql");
 pub(crate) const COMPOSITES_SQL: &str = include_str!("../sql/composites.sql");
 pub(crate) const EVENT_TRIGGERS_SQL: &str = include_str!("../sql/event_triggers.sql");
+pub(crate) const DEPENDS_SQL: &str = include_str!("../sql/depends.sql");
 /// Every extension but plpgsql (which every database has): they are
 /// database-wide, read with public.
 pub(crate) const EXTENSIONS_SQL: &str = "
@@ -382,5 +383,37 @@ async fn read_catalog(
     let mut state = builder.finish();
     state.server_version = Some(version);
     trace.mark("models");
+    read_dependencies(client, &mut state).await?;
+    trace.mark("dependencies");
     Ok(state)
+}
+
+/// What each shape's objects need of their schema, read from one schema
+/// of each shape (on a fleet of identical tenants, one query over a
+/// handful of schemas).
+async fn read_dependencies(client: &Client, state: &mut LiveState) -> Result<(), IntrospectError> {
+    let names: Vec<String> = state
+        .representatives()
+        .iter()
+        .map(|schema| schema.as_str().to_string())
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let mut rows = Vec::new();
+    for row in client
+        .query(DEPENDS_SQL, &[&names])
+        .await
+        .map_err(IntrospectError::Query)?
+    {
+        rows.push(RawDependency {
+            schema: read(&row, 0)?,
+            kind: read(&row, 1)?,
+            name: read(&row, 2)?,
+            detail: read(&row, 3)?,
+            needed_kind: read(&row, 4)?,
+            needed: read(&row, 5)?,
+        });
+    }
+    state.add_dependencies(&rows).map_err(IntrospectError::Rows)
 }

@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use crate::ident::Ident;
 use crate::model::{
-    Commented, CompositeType, Domain, EnumType, EventTrigger, Extension, Function, Grant, Index,
-    Row, SchemaModel, SchemaName, Sequence, Table, View,
+    Commented, CompositeType, Dependencies, Domain, EnumType, EventTrigger, Extension, Function,
+    Grant, Index, RawDependency, Row, SchemaModel, SchemaName, Sequence, Table, View,
 };
 use crate::unmanaged::{UnmanagedKind, UnmanagedList, UnmanagedObject};
 
@@ -64,6 +64,48 @@ impl LiveState {
         self.unmanaged
             .get(schema)
             .map_or(&[], |list| list.as_slice())
+    }
+
+    /// One schema of each distinct shape: what is read once per shape
+    /// (what the objects need of their schema) is read from it.
+    pub fn representatives(&self) -> Vec<SchemaName> {
+        let mut seen = std::collections::HashSet::new();
+        self.schemas
+            .iter()
+            .filter(|(_, s)| seen.insert(s.fingerprint))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Gives each schema what its objects need of it, read from the
+    /// representatives of its shape (`rows`); a row of a kind this kschema
+    /// does not know is an error.
+    pub fn add_dependencies(&mut self, rows: &[RawDependency]) -> Result<(), String> {
+        let mut by_schema: HashMap<SchemaName, Dependencies> = self
+            .representatives()
+            .into_iter()
+            .map(|schema| (schema, Dependencies::default()))
+            .collect();
+        for row in rows {
+            if let Some(dependencies) = by_schema.get_mut(&SchemaName::new(&row.schema)) {
+                dependencies.add(row)?;
+            }
+        }
+        let mut by_shape: HashMap<Fingerprint, Arc<SchemaModel>> = HashMap::new();
+        for (name, dependencies) in by_schema {
+            let Some(schema) = self.schemas.get(&name) else {
+                continue;
+            };
+            let mut model = SchemaModel::clone(&schema.model);
+            model.dependencies = Some(Arc::new(dependencies));
+            by_shape.insert(schema.fingerprint, Arc::new(model));
+        }
+        for schema in self.schemas.values_mut() {
+            if let Some(model) = by_shape.get(&schema.fingerprint) {
+                schema.model = model.clone();
+            }
+        }
+        Ok(())
     }
 
     /// How many distinct shapes the schemas come in.

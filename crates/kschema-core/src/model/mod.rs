@@ -20,6 +20,7 @@ use crate::ident::Ident;
 mod column_type;
 mod comment;
 mod composite;
+mod dependency;
 mod domain;
 mod enum_type;
 mod event_trigger;
@@ -30,6 +31,7 @@ mod view;
 pub use column_type::ColumnType;
 pub use comment::Commented;
 pub use composite::{Attribute, CompositeType};
+pub use dependency::{Dependencies, Dependent, Needed, RawDependency};
 pub use domain::{Domain, DomainCheck};
 pub use enum_type::{EnumAddition, EnumPlace, EnumType};
 pub use event_trigger::EventTrigger;
@@ -115,6 +117,13 @@ pub struct SchemaModel {
         with = "comment::as_pairs"
     )]
     pub comments: BTreeMap<Commented, String>,
+    /// What its objects need of it, as PostgreSQL recorded it — when read
+    /// from a database (the live one, or the one the desired state was
+    /// built in). Not serialized: it follows from the definitions, so a
+    /// fingerprint or a snapshot holds those only (a plan from a snapshot
+    /// reads what objects name from their statements instead).
+    #[serde(skip)]
+    pub dependencies: Option<std::sync::Arc<Dependencies>>,
 }
 
 /// A row's values by column, as JSON.

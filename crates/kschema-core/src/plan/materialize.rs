@@ -12,7 +12,7 @@ use super::{object_keys, plan_schema, PlanOptions};
 use crate::diagnostic::Problem;
 use crate::diff::Change;
 use crate::load::{DesiredState, LoadedScope, ObjectKey};
-use crate::model::{SchemaModel, SchemaName};
+use crate::model::{Dependencies, SchemaModel, SchemaName};
 use crate::normalize::stored::adopt_stored;
 
 /// The schema the tenant files are built in (in a scratch database of its
@@ -35,6 +35,11 @@ impl ScriptScope {
             ScriptScope::Shared(schema) => schema.clone(),
             ScriptScope::Tenant => SchemaName::new(TEMPLATE_SCHEMA),
         }
+    }
+
+    /// The statement that sets the search path its statements run with.
+    pub fn search_path(&self) -> String {
+        super::search_path(true).render(&self.schema())
     }
 }
 
@@ -121,7 +126,7 @@ pub fn creation_script(desired: &DesiredState) -> Vec<ScriptStatement> {
 /// The scope's statements run on the search path apply gives them.
 fn search_path_for(scope: &ScriptScope) -> ScriptStatement {
     ScriptStatement {
-        sql: super::search_path(true).render(&scope.schema()),
+        sql: scope.search_path(),
         scope: scope.clone(),
         objects: Vec::new(),
         cycle: None,
@@ -316,6 +321,11 @@ pub struct StoredForm {
     /// name, placeholder, the argument types PostgreSQL gave them).
     #[serde(default)]
     pub overloads: Vec<(String, String, String, String)>,
+    /// What each schema's objects need of it (`public`, the other shared
+    /// schemas and the template, by the name they were built under): the
+    /// models above do not serialize it.
+    #[serde(default)]
+    pub dependencies: std::collections::BTreeMap<String, Dependencies>,
 }
 
 /// Replaces the desired models' comparable parts with what PostgreSQL
@@ -323,33 +333,23 @@ pub struct StoredForm {
 /// accepted but kschema does not (another role's default privileges, a
 /// grant to a role not managed, an overload declared twice).
 pub fn adopt_stored_form(desired: &mut DesiredState, stored: &StoredForm) -> Result<(), Problem> {
-    adopt(
-        &mut desired.public,
-        &stored.public,
-        &stored.overloads,
-        "public",
-    )?;
+    adopt(&mut desired.public, &stored.public, stored, "public")?;
     for (schema, scope) in desired.shared.iter_mut() {
         let empty = SchemaModel::default();
         let model = stored.shared.get(schema).unwrap_or(&empty);
-        adopt(scope, model, &stored.overloads, schema.as_str())?;
+        adopt(scope, model, stored, schema.as_str())?;
     }
-    adopt(
-        &mut desired.tenant,
-        &stored.tenant,
-        &stored.overloads,
-        TEMPLATE_SCHEMA,
-    )
+    adopt(&mut desired.tenant, &stored.tenant, stored, TEMPLATE_SCHEMA)
 }
 
 /// `scope` in PostgreSQL's words (`schema`: where it was built).
 fn adopt(
     scope: &mut LoadedScope,
     stored: &SchemaModel,
-    overloads: &[(String, String, String, String)],
+    form: &StoredForm,
     schema: &str,
 ) -> Result<(), Problem> {
-    name_overloads(scope, overloads, schema)?;
+    name_overloads(scope, &form.overloads, schema)?;
     // Default privileges for what another role creates are that role's.
     if let Some(grant) = stored
         .privileges
@@ -419,6 +419,10 @@ fn adopt(
         )
         .with_help("this is a bug in kschema; please report it with the files involved")
     })?;
+    scope.model.dependencies = form
+        .dependencies
+        .get(schema)
+        .map(|found| std::sync::Arc::new(found.clone()));
     Ok(())
 }
 

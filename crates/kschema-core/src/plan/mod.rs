@@ -493,7 +493,11 @@ fn plan_schema_with(
     let mut changes = diff(live, &desired.model, &Renames::declared(desired));
     changes.extend(diff_seeds(live, &desired.model, &desired.seeds));
     also(&mut changes);
-    let (mut changes, cycles) = order::order_changes(changes);
+    let catalogs = depends::Catalogs {
+        live,
+        desired: Some(&desired.model),
+    };
+    let (mut changes, cycles) = order::order_changes(changes, catalogs);
     for change in &mut changes {
         if let Change::AlterColumn {
             table,
@@ -790,9 +794,13 @@ pub fn defer_shared_drops(steps: &mut [Step]) {
         };
     }
     // What a deferred drop names and the plan drops waits with it (a
-    // function returning a table's rows goes before the table).
+    // function returning a table's rows goes before the table). Read from
+    // the statements, not the catalog: a saved plan's replay has no live
+    // catalog to read and must place each step where the plan did (the
+    // words name at least what the catalog records; waiting longer is
+    // harmless).
     let changes: Vec<&Change> = steps.iter().map(|s| &s.change).collect();
-    let pairs = depends::drops_named(&changes);
+    let pairs = depends::drops_named(&changes, depends::Catalogs::default());
     let mut moved = true;
     while moved {
         moved = false;

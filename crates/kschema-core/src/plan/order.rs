@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::depends::{in_dependency_order, Cycle};
+use super::depends::{in_dependency_order, Catalogs, Cycle};
 use crate::diff::{Change, ColumnChange};
 use crate::ident::Ident;
 use crate::model::{in_reading_order, ConstraintKind, SchemaRef};
@@ -216,8 +216,8 @@ fn phase(change: &Change) -> Phase {
 /// across kinds (`depends`); what depends on itself through others is
 /// returned too. Deterministic: ties keep the diff's order, which follows
 /// name order.
-pub fn order_changes(changes: Vec<Change>) -> (Vec<Change>, Vec<Cycle>) {
-    in_dependency_order(in_phase_order(changes))
+pub fn order_changes(changes: Vec<Change>, catalogs: Catalogs<'_>) -> (Vec<Change>, Vec<Cycle>) {
+    in_dependency_order(in_phase_order(changes), catalogs)
 }
 
 fn in_phase_order(changes: Vec<Change>) -> Vec<Change> {
@@ -527,7 +527,7 @@ mod tests {
             },
         ];
         assert_eq!(
-            names(&order_changes(creates).0),
+            names(&order_changes(creates, Catalogs::default()).0),
             ["create b_parent", "create a_child"]
         );
         let drops = vec![
@@ -539,7 +539,7 @@ mod tests {
             },
         ];
         assert_eq!(
-            names(&order_changes(drops).0),
+            names(&order_changes(drops, Catalogs::default()).0),
             ["drop a_child", "drop b_parent"]
         );
     }
@@ -558,7 +558,7 @@ mod tests {
             },
         ];
         assert_eq!(
-            names(&order_changes(creates).0),
+            names(&order_changes(creates, Catalogs::default()).0),
             [
                 "create a",
                 "create b",
@@ -588,14 +588,14 @@ mod tests {
             .cloned()
             .map(|table| Change::CreateTable { table })
             .collect();
-        let created = names(&order_changes(creates).0);
+        let created = names(&order_changes(creates, Catalogs::default()).0);
         let expected: Vec<String> = (0..5000).map(|i| format!("create {}", name(i))).collect();
         assert_eq!(created, expected);
         let drops: Vec<Change> = chain
             .into_iter()
             .map(|table| Change::DropTable { table })
             .collect();
-        let dropped = names(&order_changes(drops).0);
+        let dropped = names(&order_changes(drops, Catalogs::default()).0);
         let expected: Vec<String> = (0..5000)
             .rev()
             .map(|i| format!("drop {}", name(i)))
@@ -624,7 +624,7 @@ mod tests {
             },
         ];
         assert_eq!(
-            names(&order_changes(creates).0),
+            names(&order_changes(creates, Catalogs::default()).0),
             [
                 "create a",
                 "create c",
@@ -648,23 +648,29 @@ mod tests {
             }),
             ..table(name, &[])
         };
-        let (created, _) = order_changes(vec![
-            Change::CreateTable {
-                table: partition("a_child", "z_parent"),
-            },
-            Change::CreateTable {
-                table: table("z_parent", &[]),
-            },
-        ]);
+        let (created, _) = order_changes(
+            vec![
+                Change::CreateTable {
+                    table: partition("a_child", "z_parent"),
+                },
+                Change::CreateTable {
+                    table: table("z_parent", &[]),
+                },
+            ],
+            Catalogs::default(),
+        );
         assert_eq!(names(&created), ["create z_parent", "create a_child"]);
-        let (dropped, _) = order_changes(vec![
-            Change::DropTable {
-                table: table("a_parent", &[]),
-            },
-            Change::DropTable {
-                table: partition("z_child", "a_parent"),
-            },
-        ]);
+        let (dropped, _) = order_changes(
+            vec![
+                Change::DropTable {
+                    table: table("a_parent", &[]),
+                },
+                Change::DropTable {
+                    table: partition("z_child", "a_parent"),
+                },
+            ],
+            Catalogs::default(),
+        );
         assert_eq!(names(&dropped), ["drop z_child", "drop a_parent"]);
     }
 }

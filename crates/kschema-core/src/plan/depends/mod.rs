@@ -5,14 +5,21 @@
 //! type over a domain after the domain; drops go the other way round (the
 //! function before the table it returns).
 //!
-//! An object's names come from its statement — the author's on the
-//! desired side, PostgreSQL's on the live side — word by word: a word
-//! naming an object the same plan creates (or drops) is taken to name it.
-//! A function's body, a string, names nothing (PostgreSQL checks it once
-//! everything exists); a `BEGIN ATOMIC` or `RETURN` body does, as
-//! PostgreSQL resolves it when the function is created.
+//! What an object needs is what PostgreSQL recorded (`pg_depend`, read
+//! into `SchemaModel::dependencies`): the live database's for what a plan
+//! removes, the scratch database's the desired state was built in for what
+//! it creates. Where nothing was read — while that scratch database is
+//! being built (by this same order), from a snapshot, for another schema's
+//! object a shared change takes along — it comes from the object's
+//! statement, word by word: a word naming an object the same plan creates
+//! (or drops) is taken to name it. A function's body, a string, names
+//! nothing there, as in the catalog (PostgreSQL checks it once everything
+//! exists); a `BEGIN ATOMIC` or `RETURN` body does, as PostgreSQL resolves
+//! it when the function is created.
 
 mod names;
+
+pub use names::Catalogs;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -20,7 +27,8 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use super::object_keys;
 use crate::diff::Change;
 use crate::load::ObjectKey;
-use names::{creates, describe, drops, names, removes, Object};
+use crate::model::Needed as Object;
+use names::{creates, describe, drops, names, removes};
 
 /// Changes that depend on each other: none can go first.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +62,10 @@ impl Cycle {
 /// drops of what named it. Where nothing is needed the phase order holds
 /// (the earliest change that may run, runs). A cycle is run in phase
 /// order, and returned.
-pub fn in_dependency_order(changes: Vec<Change>) -> (Vec<Change>, Vec<Cycle>) {
+pub fn in_dependency_order(
+    changes: Vec<Change>,
+    catalogs: Catalogs<'_>,
+) -> (Vec<Change>, Vec<Cycle>) {
     let mut creators: BTreeMap<Object, Vec<usize>> = BTreeMap::new();
     let mut droppers: BTreeMap<Object, Vec<usize>> = BTreeMap::new();
     for (i, change) in changes.iter().enumerate() {
@@ -72,7 +83,7 @@ pub fn in_dependency_order(changes: Vec<Change>) -> (Vec<Change>, Vec<Cycle>) {
     let mut after: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); changes.len()];
     for (i, change) in changes.iter().enumerate() {
         let removal = removes(change);
-        for object in names(change).0 {
+        for object in names(change, catalogs).0 {
             if removal {
                 // What this dropped object named goes after it.
                 for &j in droppers.get(&object).into_iter().flatten() {
@@ -177,7 +188,7 @@ fn find_cycle(left: &[usize], after: &[BTreeSet<usize>], placed: &[bool]) -> Opt
 
 /// Pairs `(i, j)`: change `i` removes an object that names what change
 /// `j` drops, so `j` runs after `i`.
-pub fn drops_named(changes: &[&Change]) -> Vec<(usize, usize)> {
+pub fn drops_named(changes: &[&Change], catalogs: Catalogs<'_>) -> Vec<(usize, usize)> {
     let mut droppers: BTreeMap<Object, Vec<usize>> = BTreeMap::new();
     for (i, change) in changes.iter().enumerate() {
         if let Some(object) = drops(change) {
@@ -192,7 +203,7 @@ pub fn drops_named(changes: &[&Change]) -> Vec<(usize, usize)> {
         if !removes(change) {
             continue;
         }
-        for object in names(change).0 {
+        for object in names(change, catalogs).0 {
             for &j in droppers.get(&object).into_iter().flatten() {
                 if j != i {
                     pairs.insert((i, j));
@@ -271,7 +282,7 @@ mod tests {
                 ),
             },
         ];
-        let (ordered, cycles) = in_dependency_order(changes);
+        let (ordered, cycles) = in_dependency_order(changes, Catalogs::default());
         assert_eq!(
             described(&ordered),
             [
@@ -314,7 +325,7 @@ mod tests {
                 ),
             },
         ];
-        let (ordered, _) = in_dependency_order(changes);
+        let (ordered, _) = in_dependency_order(changes, Catalogs::default());
         assert_eq!(described(&ordered), ["type posnum", "function positive"]);
     }
 
@@ -337,7 +348,7 @@ mod tests {
                 domain: domain("after", "CREATE DOMAIN after AS cycd"),
             },
         ];
-        let (ordered, cycles) = in_dependency_order(changes);
+        let (ordered, cycles) = in_dependency_order(changes, Catalogs::default());
         // `early` comes first in phase order but waits for the cycle.
         assert_eq!(
             described(&ordered),

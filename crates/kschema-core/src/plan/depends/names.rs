@@ -1,5 +1,6 @@
-//! What a change creates, drops and names, read from its objects'
-//! statements word by word (see the module above for why words).
+//! What a change creates, drops and names: what its objects need as the
+//! catalog recorded it where it was read, else read from their statements
+//! word by word (see the module above).
 
 use std::collections::BTreeSet;
 
@@ -8,16 +9,10 @@ use sqlparser::tokenizer::Token;
 use crate::diff::Change;
 use crate::ident::Ident;
 use crate::load::statements::tokenize;
-use crate::model::{Column, ConstraintKind, SchemaRef, Table};
-
-/// An object a change creates, drops or names, in its own schema. Tables,
-/// views, sequences and types share PostgreSQL's one namespace of
-/// relations and types (a table is a type too).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Object {
-    Relation(Ident),
-    Function(Ident),
-}
+use crate::model::{
+    Column, ConstraintKind, Dependencies, Dependent, Needed as Object, SchemaModel, SchemaRef,
+    Table,
+};
 
 /// How a statement's words are read.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -83,6 +78,15 @@ impl Named {
                 _ => {}
             }
         }
+    }
+
+    /// A view's relations read and functions called, as the catalog
+    /// recorded them (`View::reads`, `View::calls`).
+    fn reads_and_calls(&mut self, view: &crate::model::View) {
+        self.0
+            .extend(view.reads.iter().cloned().map(Object::Relation));
+        self.0
+            .extend(view.calls.iter().cloned().map(Object::Function));
     }
 
     fn expression(&mut self, sql: &str) {
@@ -174,9 +178,152 @@ pub(super) fn removes(change: &Change) -> bool {
         )
 }
 
+/// Where what the objects need was recorded: the live schema (for what a
+/// change removes) and the desired state as PostgreSQL built it (for what
+/// it creates), each when read from a database.
+#[derive(Clone, Copy, Default)]
+pub struct Catalogs<'a> {
+    pub live: Option<&'a SchemaModel>,
+    pub desired: Option<&'a SchemaModel>,
+}
+
 /// What the objects a change creates or alters name (for a removal: what
-/// the removed object named).
-pub(super) fn names(change: &Change) -> Named {
+/// the removed object named): as the catalog recorded it when the object
+/// is in a schema read from one, else from its statement's words (the
+/// desired state while it is being built, a snapshot, another schema's
+/// object a shared change takes along).
+pub(super) fn names(change: &Change, catalogs: Catalogs<'_>) -> Named {
+    let side = match removes(change) {
+        true => catalogs.live,
+        false => catalogs.desired,
+    };
+    let recorded = side.and_then(|model| Some((model, model.dependencies.as_deref()?)));
+    let mut named = recorded
+        .and_then(|(model, needs)| recorded_names(change, model, needs))
+        .unwrap_or_else(|| words_of(change));
+    // An object is not its own dependency.
+    if let Some(own) = creates(change).or_else(|| drops(change)) {
+        named.0.remove(&own);
+    }
+    named
+}
+
+/// What the catalog recorded the change's objects need; `None` when they
+/// are not `model`'s (or the kind records nothing there).
+fn recorded_names(change: &Change, model: &SchemaModel, needs: &Dependencies) -> Option<Named> {
+    let mut named = Named::default();
+    let mut take = |dependent: Dependent| named.0.extend(needs.of(&dependent).cloned());
+    let has_table = |table: &Ident| model.tables.contains_key(table);
+    match change {
+        Change::CreateTable { table } | Change::DropTable { table } => {
+            if !has_table(&table.name) {
+                return None;
+            }
+            let created = matches!(change, Change::CreateTable { .. });
+            take(Dependent::Relation(table.name.clone()));
+            for column in &table.columns {
+                take(Dependent::Column(table.name.clone(), column.name.clone()));
+            }
+            for constraint in &table.constraints {
+                // Dropped tables go in reverse key order already, and may
+                // reference each other.
+                if created || !matches!(constraint.kind, ConstraintKind::ForeignKey(_)) {
+                    take(Dependent::Constraint(
+                        table.name.clone(),
+                        constraint.name.clone(),
+                    ));
+                }
+            }
+            if let (Some(of), true) = (&table.partition_of, created) {
+                named.0.insert(Object::Relation(of.parent.clone()));
+            }
+        }
+        Change::AddColumn { table, column }
+        | Change::AlterColumn {
+            table, to: column, ..
+        }
+        | Change::DropColumn { table, column } => {
+            if !has_table(table) {
+                return None;
+            }
+            take(Dependent::Column(table.clone(), column.name.clone()));
+        }
+        Change::AddConstraint { table, constraint }
+        | Change::DropConstraint { table, constraint } => {
+            if !has_table(table) {
+                return None;
+            }
+            take(Dependent::Constraint(
+                table.clone(),
+                constraint.name.clone(),
+            ));
+        }
+        Change::CreateIndex { index } | Change::DropIndex { index } => {
+            if !model.indexes.contains_key(&index.name) {
+                return None;
+            }
+            take(Dependent::Index(index.name.clone()));
+            named.0.insert(Object::Relation(index.table.clone()));
+        }
+        Change::CreateFunction { function }
+        | Change::ReplaceFunction { to: function, .. }
+        | Change::RecreateFunction { to: function, .. }
+        | Change::DropFunction { function, .. } => {
+            if !model.functions.iter().any(|f| f.name == function.name) {
+                return None;
+            }
+            take(Dependent::Function(function.name.clone()));
+        }
+        Change::CreateView { view }
+        | Change::ReplaceView { to: view, .. }
+        | Change::DropView { view } => {
+            if !model.views.contains_key(&view.name) {
+                return None;
+            }
+            take(Dependent::Relation(view.name.clone()));
+            named.reads_and_calls(view);
+        }
+        Change::CreateDomain { domain }
+        | Change::RecreateDomain { to: domain, .. }
+        | Change::DropDomain { domain } => {
+            if !model.domains.contains_key(&domain.name) {
+                return None;
+            }
+            take(Dependent::Relation(domain.name.clone()));
+        }
+        Change::CreateComposite { composite }
+        | Change::RecreateComposite { to: composite, .. }
+        | Change::DropComposite { composite } => {
+            if !model.composites.contains_key(&composite.name) {
+                return None;
+            }
+            take(Dependent::Relation(composite.name.clone()));
+        }
+        Change::CreateTrigger { trigger, table }
+        | Change::ReplaceTrigger {
+            to: trigger, table, ..
+        }
+        | Change::DropTrigger { trigger, table } => {
+            if !has_table(table) {
+                return None;
+            }
+            take(Dependent::Trigger(table.clone(), trigger.name.clone()));
+            named.0.insert(Object::Relation(table.clone()));
+        }
+        Change::CreatePolicy { policy, table } | Change::DropPolicy { policy, table } => {
+            if !has_table(table) {
+                return None;
+            }
+            take(Dependent::Policy(table.clone(), policy.name.clone()));
+            named.0.insert(Object::Relation(table.clone()));
+        }
+        _ => return None,
+    }
+    Some(named)
+}
+
+/// What a change's objects name, read from their statements.
+fn words_of(change: &Change) -> Named {
     let mut named = Named::default();
     match change {
         Change::CreateTable { table } => named.table(table, true),
@@ -203,12 +350,7 @@ pub(super) fn names(change: &Change) -> Named {
         | Change::ReplaceView { to: view, .. }
         | Change::DropView { view } => {
             named.expression(&view.sql);
-            named
-                .0
-                .extend(view.reads.iter().cloned().map(Object::Relation));
-            named
-                .0
-                .extend(view.calls.iter().cloned().map(Object::Function));
+            named.reads_and_calls(view);
         }
         Change::CreateDomain { domain }
         | Change::RecreateDomain { to: domain, .. }
@@ -229,10 +371,6 @@ pub(super) fn names(change: &Change) -> Named {
             named.0.insert(Object::Relation(table.clone()));
         }
         _ => {}
-    }
-    // An object is not its own dependency.
-    if let Some(own) = creates(change).or_else(|| drops(change)) {
-        named.0.remove(&own);
     }
     named
 }
