@@ -389,20 +389,17 @@ async fn read_catalog(
 }
 
 /// What each shape's objects need of their schema, read from one schema
-/// of each shape (on a fleet of identical tenants, one query over a
-/// handful of schemas).
+/// of each shape by the objects' names (on a fleet of identical tenants,
+/// one query over a handful of schemas). Every shape gets its list, empty
+/// when its objects need nothing of it.
 async fn read_dependencies(client: &Client, state: &mut LiveState) -> Result<(), IntrospectError> {
-    let names: Vec<String> = state
-        .representatives()
-        .iter()
-        .map(|schema| schema.as_str().to_string())
-        .collect();
-    if names.is_empty() {
-        return Ok(());
-    }
+    let reads = state.dependency_reads();
     let mut rows = Vec::new();
+    let schemas: Vec<&str> = reads.iter().map(|(schema, _, _)| schema.as_str()).collect();
+    let kinds: Vec<&str> = reads.iter().map(|(_, kind, _)| *kind).collect();
+    let names: Vec<&str> = reads.iter().map(|(_, _, name)| name.as_str()).collect();
     for row in client
-        .query(DEPENDS_SQL, &[&names])
+        .query(DEPENDS_SQL, &[&schemas, &kinds, &names])
         .await
         .map_err(IntrospectError::Query)?
     {

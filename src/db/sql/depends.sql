@@ -1,70 +1,99 @@
--- What the objects of each schema asked for ($1: one per distinct shape)
--- need of the same schema, as pg_depend records it: the normal
--- dependencies (a column on its enum type, a key on the table it
--- references, a trigger on its function, a view on what it reads, an
--- atomic function on what its body names), each side named as kschema
--- names them (see model::Dependencies). An array type is its element's;
--- a composite type's attributes are the type's, a domain's checks the
--- domain's. Extensions' members are the extensions'.
-WITH target AS (
-  SELECT oid FROM pg_namespace WHERE nspname = ANY($1)
-), referenced AS (
-  SELECT 'pg_class'::regclass AS cls, c.oid, c.relnamespace AS ns, 'r' AS kind, c.relname::text AS name
-    FROM pg_class c JOIN target s ON s.oid = c.relnamespace
-   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+-- What the objects named ($1, $2, $3: schema, `r` relation or type or
+-- `f` function, name — each object of one schema per distinct shape) need
+-- of the same schema, as pg_depend records it: the normal dependencies (a
+-- column on its enum type, a key on the table it references, a trigger on
+-- its function, a view on what it reads, an atomic function on what its
+-- body names), each side named as kschema names them (see
+-- model::Dependencies).
+--
+-- Read from the dependents' side: a shared function every tenant's
+-- triggers call is referenced thousands of times, its own schema's
+-- objects a handful. Every step is an index scan: objects are looked up
+-- by name (no catalog index leads with the schema), their parts by their
+-- table. An array type is its element's; a composite type's attributes
+-- are the type's, a domain's checks the domain's. Extensions' members are
+-- the extensions'.
+WITH wanted AS (
+  SELECT n.oid AS ns, w.kind, w.name
+    FROM unnest($1::text[], $2::text[], $3::text[]) AS w(schema, kind, name)
+    JOIN pg_namespace n ON n.nspname = w.schema
+), relations AS (
+  SELECT c.oid, c.relnamespace AS ns, c.relname::text AS name, c.relkind
+    FROM wanted w JOIN pg_class c ON c.relname = w.name AND c.relnamespace = w.ns
+   WHERE w.kind = 'r' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')
+), types AS (
+  SELECT t.oid, t.typnamespace AS ns, t.typname::text AS name
+    FROM wanted w JOIN pg_type t ON t.typname = w.name AND t.typnamespace = w.ns
+   WHERE w.kind = 'r' AND t.typtype IN ('d', 'e', 'r', 'm')
+), dependents AS (
+  -- (catalog, oid, schema, kind, name, part): a table's columns are told
+  -- apart below, by the dependency's sub-object.
+  SELECT 'pg_class'::regclass AS classid, r.oid AS objid, r.ns,
+         CASE WHEN r.relkind IN ('r', 'p', 'f') THEN 'table' ELSE 'r' END AS kind, r.name, NULL::text AS part
+    FROM relations r
   UNION ALL
-  SELECT 'pg_type'::regclass, t.oid, t.typnamespace, 'r', coalesce(el.typname, t.typname)::text
-    FROM pg_type t JOIN target s ON s.oid = t.typnamespace
-    LEFT JOIN pg_type el ON el.oid = t.typelem AND t.typsubscript = 'array_subscript_handler'::regproc
+  SELECT 'pg_type'::regclass, t.oid, t.ns, 'r', t.name, NULL FROM types t
   UNION ALL
-  SELECT 'pg_proc'::regclass, p.oid, p.pronamespace, 'f', p.proname::text
-    FROM pg_proc p JOIN target s ON s.oid = p.pronamespace
-), needs AS (
-  SELECT r.ns, r.kind, r.name, d.classid, d.objid, d.objsubid
-    FROM referenced r
-    JOIN pg_depend d ON d.refclassid = r.cls AND d.refobjid = r.oid AND d.deptype = 'n'
-   WHERE NOT EXISTS (SELECT 1 FROM pg_depend e
-                      WHERE e.classid = r.cls AND e.objid = r.oid AND e.deptype = 'e')
-     AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                      WHERE e.classid = d.classid AND e.objid = d.objid AND e.deptype = 'e')
+  SELECT 'pg_constraint'::regclass, k.oid, t.ns, 'r', t.name, NULL
+    FROM types t JOIN pg_constraint k ON k.contypid = t.oid
+  UNION ALL
+  SELECT 'pg_proc'::regclass, p.oid, p.pronamespace, 'f', p.proname::text, NULL
+    FROM wanted w JOIN pg_proc p ON p.proname = w.name AND p.pronamespace = w.ns
+   WHERE w.kind = 'f'
+  UNION ALL
+  SELECT 'pg_constraint'::regclass, k.oid, r.ns, 'k', r.name, k.conname::text
+    FROM relations r JOIN pg_constraint k ON k.conrelid = r.oid
+  UNION ALL
+  SELECT 'pg_attrdef'::regclass, ad.oid, r.ns, 'c', r.name, a.attname::text
+    FROM relations r JOIN pg_attrdef ad ON ad.adrelid = r.oid
+    JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+  UNION ALL
+  SELECT 'pg_trigger'::regclass, g.oid, r.ns, 't', r.name, g.tgname::text
+    FROM relations r JOIN pg_trigger g ON g.tgrelid = r.oid AND NOT g.tgisinternal
+  UNION ALL
+  SELECT 'pg_policy'::regclass, o.oid, r.ns, 'p', r.name, o.polname::text
+    FROM relations r JOIN pg_policy o ON o.polrelid = r.oid
+  UNION ALL
+  SELECT 'pg_rewrite'::regclass, w.oid, r.ns, 'r', r.name, NULL
+    FROM relations r JOIN pg_rewrite w ON w.ev_class = r.oid
+  UNION ALL
+  SELECT 'pg_class'::regclass, i.indexrelid, r.ns, 'i', c.relname::text, NULL
+    FROM relations r JOIN pg_index i ON i.indrelid = r.oid
+    JOIN pg_class c ON c.oid = i.indexrelid
 )
-SELECT n.nspname::text, dep.kind, dep.name, dep.detail, x.kind, x.name
-  FROM needs x
+SELECT n.nspname::text,
+       CASE WHEN x.kind <> 'table' THEN x.kind WHEN d.objsubid > 0 THEN 'c' ELSE 'r' END,
+       x.name,
+       CASE WHEN x.kind = 'table' AND d.objsubid > 0
+            THEN (SELECT a.attname::text FROM pg_attribute a
+                   WHERE a.attrelid = x.objid AND a.attnum = d.objsubid)
+            ELSE x.part END,
+       needed.kind, needed.name
+  FROM dependents x
   JOIN pg_namespace n ON n.oid = x.ns
+  -- (OFFSET 0 keeps each lookup one per row: the planner's estimate of
+  -- the dependents would otherwise hash the whole of pg_depend.)
+  CROSS JOIN LATERAL (SELECT * FROM pg_depend d
+                       WHERE d.classid = x.classid AND d.objid = x.objid AND d.deptype = 'n'
+                      OFFSET 0) d
   CROSS JOIN LATERAL (
-    SELECT CASE WHEN c.relkind = 'i' THEN 'i' WHEN x.objsubid > 0 AND c.relkind <> 'c' THEN 'c' ELSE 'r' END AS kind,
-           c.relname::text AS name,
-           CASE WHEN x.objsubid > 0 AND c.relkind <> 'c' THEN a.attname::text END AS detail
-      FROM pg_class c LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = x.objsubid AND x.objsubid > 0
-     WHERE x.classid = 'pg_class'::regclass AND c.oid = x.objid AND c.relnamespace = x.ns
+    SELECT 'r' AS kind, c.relname::text AS name
+      FROM pg_class c
+     WHERE d.refclassid = 'pg_class'::regclass AND c.oid = d.refobjid AND c.relnamespace = x.ns
+       AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')
     UNION ALL
-    SELECT 'r', t.typname::text, NULL FROM pg_type t
-     WHERE x.classid = 'pg_type'::regclass AND t.oid = x.objid AND t.typnamespace = x.ns
+    SELECT 'r', coalesce(el.typname, t.typname)::text
+      FROM pg_type t
+      LEFT JOIN pg_type el ON el.oid = t.typelem AND t.typsubscript = 'array_subscript_handler'::regproc
+     WHERE d.refclassid = 'pg_type'::regclass AND t.oid = d.refobjid AND t.typnamespace = x.ns
     UNION ALL
-    SELECT 'f', p.proname::text, NULL FROM pg_proc p
-     WHERE x.classid = 'pg_proc'::regclass AND p.oid = x.objid AND p.pronamespace = x.ns
-    UNION ALL
-    SELECT CASE WHEN k.contypid <> 0 THEN 'r' ELSE 'k' END, coalesce(c.relname, t.typname)::text,
-           CASE WHEN k.contypid = 0 THEN k.conname::text END
-      FROM pg_constraint k LEFT JOIN pg_class c ON c.oid = k.conrelid LEFT JOIN pg_type t ON t.oid = k.contypid
-     WHERE x.classid = 'pg_constraint'::regclass AND k.oid = x.objid AND k.connamespace = x.ns
-    UNION ALL
-    SELECT 'c', c.relname::text, a.attname::text
-      FROM pg_attrdef ad JOIN pg_class c ON c.oid = ad.adrelid
-      JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
-     WHERE x.classid = 'pg_attrdef'::regclass AND ad.oid = x.objid AND c.relnamespace = x.ns
-    UNION ALL
-    SELECT 't', c.relname::text, g.tgname::text
-      FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
-     WHERE x.classid = 'pg_trigger'::regclass AND g.oid = x.objid AND c.relnamespace = x.ns
-    UNION ALL
-    SELECT 'p', c.relname::text, o.polname::text
-      FROM pg_policy o JOIN pg_class c ON c.oid = o.polrelid
-     WHERE x.classid = 'pg_policy'::regclass AND o.oid = x.objid AND c.relnamespace = x.ns
-    UNION ALL
-    SELECT 'r', c.relname::text, NULL
-      FROM pg_rewrite w JOIN pg_class c ON c.oid = w.ev_class
-     WHERE x.classid = 'pg_rewrite'::regclass AND w.oid = x.objid AND c.relnamespace = x.ns
-  ) dep
- -- An object is not its own dependency (a table's check on its row).
- WHERE NOT (dep.kind = x.kind AND dep.name = x.name)
+    SELECT 'f', p.proname::text
+      FROM pg_proc p
+     WHERE d.refclassid = 'pg_proc'::regclass AND p.oid = d.refobjid AND p.pronamespace = x.ns
+  ) needed
+ WHERE NOT EXISTS (SELECT 1 FROM pg_depend e
+                    WHERE e.classid = d.refclassid AND e.objid = d.refobjid AND e.deptype = 'e'
+                   OFFSET 0)
+   -- An object is not its own dependency (a table's check on its row).
+   AND NOT (needed.kind = x.kind AND needed.name = x.name)
+   AND NOT (x.kind = 'table' AND needed.name = x.name)

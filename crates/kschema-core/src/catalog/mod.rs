@@ -77,6 +77,44 @@ impl LiveState {
             .collect()
     }
 
+    /// The objects whose needs are read: each of one schema per distinct
+    /// shape, as (schema, `r` relation or type / `f` function, name) — a
+    /// type's array type (`_name`, as PostgreSQL names it) too, since a
+    /// column of the array needs the type.
+    pub fn dependency_reads(&self) -> Vec<(String, &'static str, String)> {
+        let mut reads = Vec::new();
+        for schema in self.representatives() {
+            let Some(live) = self.schemas.get(&schema) else {
+                continue;
+            };
+            let model = &live.model;
+            let mut relation = |name: &Ident, array: bool| {
+                reads.push((schema.as_str().to_string(), "r", name.as_str().to_string()));
+                if array {
+                    reads.push((schema.as_str().to_string(), "r", format!("_{name}")));
+                }
+            };
+            model.tables.keys().for_each(|name| relation(name, true));
+            model.views.keys().for_each(|name| relation(name, true));
+            model
+                .sequences
+                .keys()
+                .for_each(|name| relation(name, false));
+            model.enums.keys().for_each(|name| relation(name, true));
+            model.domains.keys().for_each(|name| relation(name, true));
+            model
+                .composites
+                .keys()
+                .for_each(|name| relation(name, true));
+            let mut functions: Vec<&Ident> = model.functions.iter().map(|f| &f.name).collect();
+            functions.dedup();
+            for name in functions {
+                reads.push((schema.as_str().to_string(), "f", name.as_str().to_string()));
+            }
+        }
+        reads
+    }
+
     /// Gives each schema what its objects need of it, read from the
     /// representatives of its shape (`rows`); a row of a kind this kschema
     /// does not know is an error.
@@ -362,6 +400,51 @@ mod tests {
             users.columns[1].default.as_ref().unwrap().canonical,
             "'ACTIVE'"
         );
+    }
+
+    #[test]
+    fn one_shape_s_dependencies_are_read_once_and_shared() {
+        let mut builder = LiveStateBuilder::new();
+        for schema in ["org_a", "org_b"] {
+            builder.add_table(schema, "users", USERS, schema);
+        }
+        builder.add_schema("public");
+        let mut state = builder.finish();
+        let representatives = state.representatives();
+        assert_eq!(representatives.len(), 2, "{representatives:?}");
+        let tenant = representatives
+            .iter()
+            .find(|s| s.as_str() != "public")
+            .unwrap();
+        let row = RawDependency {
+            schema: tenant.as_str().into(),
+            kind: "c".into(),
+            name: "users".into(),
+            detail: Some("id".into()),
+            needed_kind: "r".into(),
+            needed: "users_id_seq".into(),
+        };
+        state.add_dependencies(&[row.clone()]).unwrap();
+        let column = crate::model::Dependent::Column(Ident::new("users"), Ident::new("id"));
+        for schema in ["org_a", "org_b"] {
+            let model = &state.schemas[&SchemaName::new(schema)].model;
+            let needs: Vec<_> = model.dependencies.as_ref().unwrap().of(&column).collect();
+            assert_eq!(
+                needs,
+                [&crate::model::Needed::Relation(Ident::new("users_id_seq"))]
+            );
+        }
+        let public = &state.schemas[&SchemaName::public()].model;
+        assert_eq!(
+            public.dependencies.as_deref(),
+            Some(&crate::model::Dependencies::default())
+        );
+        // A kind this kschema does not know is an error, not left out.
+        let unknown = RawDependency {
+            kind: "x".into(),
+            ..row
+        };
+        assert!(state.add_dependencies(&[unknown]).is_err());
     }
 
     fn builder_errors_empty() -> bool {

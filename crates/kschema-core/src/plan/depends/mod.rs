@@ -330,6 +330,75 @@ mod tests {
     }
 
     #[test]
+    fn what_the_catalog_recorded_wins_over_the_words() {
+        // The function's alias is the domain's name: words read a cycle.
+        let positive = function(
+            "positive",
+            "CREATE FUNCTION positive(n numeric) RETURNS boolean LANGUAGE sql \
+             BEGIN ATOMIC SELECT n > 0 AS amount; END",
+        );
+        let amount = domain(
+            "amount",
+            "CREATE DOMAIN amount AS numeric CHECK (positive(VALUE))",
+        );
+        let changes = || {
+            vec![
+                Change::CreateDomain {
+                    domain: amount.clone(),
+                },
+                Change::CreateFunction {
+                    function: positive.clone(),
+                },
+            ]
+        };
+        let (_, cycles) = in_dependency_order(changes(), Catalogs::default());
+        assert_eq!(cycles.len(), 1);
+
+        // PostgreSQL recorded the domain (its check) needing the function.
+        let mut needs = crate::model::Dependencies::default();
+        needs
+            .add(&crate::model::RawDependency {
+                schema: "public".into(),
+                kind: "r".into(),
+                name: "amount".into(),
+                detail: None,
+                needed_kind: "f".into(),
+                needed: "positive".into(),
+            })
+            .unwrap();
+        let mut desired = crate::model::SchemaModel::default();
+        desired.domains.insert(amount.name.clone(), amount.clone());
+        desired.functions.push(positive.clone());
+        desired.dependencies = Some(std::sync::Arc::new(needs));
+        let catalogs = Catalogs {
+            live: None,
+            desired: Some(&desired),
+        };
+        let (ordered, cycles) = in_dependency_order(changes(), catalogs);
+        assert_eq!(described(&ordered), ["function positive", "type amount"]);
+        assert!(cycles.is_empty());
+
+        // Dropped from a live schema that recorded the same: the domain
+        // first, though the phases drop functions first.
+        let drops = vec![
+            Change::DropFunction {
+                function: positive.clone(),
+                before_types: Vec::new(),
+            },
+            Change::DropDomain {
+                domain: amount.clone(),
+            },
+        ];
+        let catalogs = Catalogs {
+            live: Some(&desired),
+            desired: None,
+        };
+        let (ordered, cycles) = in_dependency_order(drops, catalogs);
+        assert_eq!(described(&ordered), ["type amount", "function positive"]);
+        assert!(cycles.is_empty());
+    }
+
+    #[test]
     fn a_cycle_keeps_the_phase_order_and_is_named() {
         let changes = vec![
             Change::CreateDomain {
