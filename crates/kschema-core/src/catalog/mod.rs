@@ -424,7 +424,7 @@ mod tests {
             needed_kind: "r".into(),
             needed: "users_id_seq".into(),
         };
-        state.add_dependencies(&[row.clone()]).unwrap();
+        state.add_dependencies(std::slice::from_ref(&row)).unwrap();
         let column = crate::model::Dependent::Column(Ident::new("users"), Ident::new("id"));
         for schema in ["org_a", "org_b"] {
             let model = &state.schemas[&SchemaName::new(schema)].model;
