@@ -105,15 +105,15 @@ async fn composite_types_converge_and_change() {
 
     // A retyped attribute of a type an array column uses: ALTER TYPE
     // refuses, so the plan says the type is created again, and that the
-    // drop fails (an array column is not converted).
+    // drop fails (a type with an attribute of it is a column's).
     let retyped = reordered.replace("zip varchar(10)", "zip varchar(20)");
     project.write("schema/tenant/app.sql", &retyped);
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
     assert!(
         plan.stdout.contains("~ create type residence again")
-            && plan
-                .stdout
-                .contains("an array column of the type makes the drop fail"),
+            && plan.stdout.contains(
+                "the drop fails and the target rolls back, as it is held by type contact (a column uses it)"
+            ),
         "{}",
         plan.stdout
     );
@@ -248,4 +248,118 @@ CREATE VIEW firsts AS SELECT id, (p).a AS a FROM items;
         .unwrap();
     let values: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
     assert_eq!(values, ["(five,5,)", "null", "(,,)"]);
+}
+
+#[tokio::test]
+async fn a_composite_created_again_converts_its_array_columns_and_the_types_holding_it() {
+    // An array column of the type (NULL elements, two dimensions), and
+    // another type with an attribute of it that no column uses.
+    let tenant = "CREATE TYPE pair AS (a int, b text);
+CREATE TYPE holder AS (p pair, ps pair[]);
+CREATE TABLE items (id int PRIMARY KEY, ps pair[], grid pair[]);
+";
+    let project = project_of("", tenant, &["t1"]);
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    db.execute(
+        "INSERT INTO org_t1.items VALUES
+           (1, ARRAY[ROW(5, 'five')::org_t1.pair, NULL, ROW(NULL, NULL)::org_t1.pair],
+               ARRAY[[ROW(1, 'a')::org_t1.pair, ROW(2, 'b')::org_t1.pair],
+                     [ROW(3, 'c')::org_t1.pair, NULL]]),
+           (2, NULL, '{}')",
+    )
+    .await;
+
+    let reordered = tenant.replace("(a int, b text)", "(b text, a bigint, c int)");
+    project.write("schema/tenant/app.sql", &reordered);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout.contains(
+            "rewrites items to convert column ps to the new pair, attribute by attribute by name"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let allow = ["--allow-hazard", "recreates-object,rewrites-table"];
+    assert_converges(&project, &db, ("", &reordered), &["t1"], &allow).await;
+    let rows = db
+        .client()
+        .await
+        .query(
+            "SELECT coalesce(ps::text, 'null'), grid::text FROM org_t1.items ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let values: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(
+        values,
+        [
+            (
+                r#"{"(five,5,)",NULL,"(,,)"}"#.to_string(),
+                r#"{{"(a,1,)","(b,2,)"},{"(c,3,)",NULL}}"#.to_string()
+            ),
+            ("null".to_string(), "{}".to_string())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_shared_composite_created_again_converts_the_tenants_columns() {
+    let public = "CREATE TYPE pair AS (a int, b text);\n";
+    let tenant = "CREATE TABLE items (id int PRIMARY KEY, p pair, ps pair[]);
+CREATE VIEW firsts AS SELECT id, (p).a AS a FROM items;
+";
+    let project = project_of(public, tenant, &["t1", "t2"]);
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    db.execute("INSERT INTO org_t1.items VALUES (1, ROW(5, 'five'), ARRAY[ROW(6, 'six')::pair])")
+        .await;
+
+    let reordered = public.replace("(a int, b text)", "(b text, a int)");
+    project.write("schema/public/app.sql", &reordered);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout.contains(
+            "rewrites 2 table(s) of 2 other schema(s) to convert their columns to the new pair, attribute by attribute by name"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let allow = ["--allow-hazard", "recreates-object,rewrites-table"];
+    assert_converges(&project, &db, (&reordered, tenant), &["t1", "t2"], &allow).await;
+    let row = db
+        .client()
+        .await
+        .query_one("SELECT p::text, ps::text FROM org_t1.items", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, String>(1)),
+        ("(five,5)".to_string(), r#"{"(six,6)"}"#.to_string())
+    );
+
+    // A tenant function on the shared type: refused, nothing changed.
+    let with_function = format!(
+        "{tenant}CREATE FUNCTION first(x pair) RETURNS int LANGUAGE sql AS $$ SELECT (x).a $$;\n"
+    );
+    project.write("schema/tenant/app.sql", &with_function);
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    project.write("schema/public/app.sql", public);
+    let refused = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    for expected in [
+        "kschema::plan::shared_composite_users",
+        "function org_t1.first(pair)",
+        "app.sql:1",
+    ] {
+        assert!(
+            refused.stderr.contains(expected),
+            "{expected}\n{}",
+            refused.stderr
+        );
+    }
 }

@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ident::Ident;
 use crate::model::{
-    Column, Commented, CompositeType, Constraint, Domain, DomainCheck, EnumAddition, EnumType,
-    EventTrigger, Extension, Function, GrantObject, Index, PartitionColumn, PartitionOf, Policy,
-    ReplicaIdentity, RowSecurity, Sequence, SqlExpr, Table, Trigger, TriggerFiring, View,
+    Attribute, Column, Commented, CompositeType, Constraint, Domain, DomainCheck, EnumAddition,
+    EnumType, EventTrigger, Extension, Function, GrantObject, Index, PartitionColumn, PartitionOf,
+    Policy, ReplicaIdentity, RowSecurity, Sequence, SqlExpr, Table, Trigger, TriggerFiring, View,
 };
 use crate::seed_value::SeedValue;
 
@@ -310,13 +310,26 @@ pub enum Change {
     },
     /// Attributes reordered or inserted before others, or a type changed
     /// that a column uses: created again under its name, its columns
-    /// converted attribute by attribute (an array column of it makes the
-    /// old type's drop fail).
+    /// converted attribute by attribute, by name.
     RecreateComposite {
         from: CompositeType,
         to: CompositeType,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         columns: Vec<ConvertedColumn>,
+        /// A shared type's columns in other schemas (the tenants'),
+        /// converted in the same transaction.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        foreign: Vec<ForeignColumns>,
+        /// Composite types of its schema with an attribute of it (no
+        /// column of theirs, and unchanged): the attribute turned to the
+        /// new type.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        holders: Vec<(Ident, Attribute)>,
+        /// What makes the old type's drop fail (`type contact (a column
+        /// uses it)`): a composite type with an attribute of it that
+        /// cannot turn in place, a domain over it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        blockers: Vec<String>,
     },
     DropComposite {
         composite: CompositeType,

@@ -51,10 +51,14 @@ pub(super) fn diff_composites(
                 in_use,
             });
         } else {
+            let (holders, blockers) = holders_of(name, live, desired);
             changes.push(Change::RecreateComposite {
                 from: current.clone(),
                 to: wanted.clone(),
                 columns: super::enum_type::columns_of(name, live, desired),
+                foreign: Vec::new(),
+                holders,
+                blockers,
             });
         }
     }
@@ -101,6 +105,48 @@ fn attribute_steps(from: &CompositeType, to: &CompositeType) -> Vec<AttributeSte
             }),
     );
     steps
+}
+
+/// The live composite types with an attribute of `name` (or an array of
+/// it) that a recreation turns to the new type in place — unchanged in
+/// the files, no column of theirs (`ALTER ATTRIBUTE … TYPE` refuses a
+/// type a column uses) — and, said for the hazard, what makes the old
+/// type's drop fail: the other such types, and domains over it.
+fn holders_of(
+    name: &Ident,
+    live: &SchemaModel,
+    desired: &SchemaModel,
+) -> (Vec<(Ident, Attribute)>, Vec<String>) {
+    let named = name.quoted().to_string();
+    let mut holders = Vec::new();
+    let mut blockers = Vec::new();
+    for (holder, current) in live.composites.iter().filter(|(n, _)| *n != name) {
+        let of_it: Vec<&Attribute> = current
+            .attributes
+            .iter()
+            .filter(|a| a.data_type.is_or_array_of(&named))
+            .collect();
+        if of_it.is_empty() {
+            continue;
+        }
+        let unchanged = desired
+            .composites
+            .get(holder)
+            .is_some_and(|wanted| wanted.same_as(current));
+        if !unchanged {
+            blockers.push(format!("type {holder} (it changes too)"));
+        } else if used_by_columns(live, holder) {
+            blockers.push(format!("type {holder} (a column uses it)"));
+        } else {
+            holders.extend(of_it.into_iter().map(|a| (holder.clone(), a.clone())));
+        }
+    }
+    for domain in live.domains.values() {
+        if crate::model::ColumnType::parse(&domain.base).is_or_array_of(&named) {
+            blockers.push(format!("domain {}", domain.name));
+        }
+    }
+    (holders, blockers)
 }
 
 /// Whether a live table column is of the type (or an array of it).

@@ -1,11 +1,10 @@
 //! Statements for composite types.
 
-use super::convert::{convert_column_using, old_name};
-use super::ddl::alter_table;
-use crate::diff::{AttributeStep, ConvertedColumn};
+use super::convert::{convert_foreign, convert_own_columns, drop_foreign_readers, old_name, Using};
+use crate::diff::{AttributeStep, ConvertedColumn, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
-use crate::model::CompositeType;
+use crate::model::{Attribute, CompositeType};
 use crate::sql::Sql;
 
 pub(super) fn create_composite(composite: &CompositeType) -> Sql {
@@ -59,84 +58,120 @@ pub(super) fn alter_composite(
     (statements, hazards)
 }
 
-/// A composite type created again. Without columns of it (or with an
-/// array column, which a conversion cannot take apart): dropped and
-/// created again. With columns: created again under its name once the old
-/// one is renamed away, each column rebuilt from the old value's
-/// attributes by name (`ROW((c).b, (c).a)::t`; an attribute the old type
-/// lacks is NULL), then the old one dropped.
+/// A temporary type of one attribute, `v`, an array of the type created
+/// again: `jsonb_populate_record` builds an array of it only as a record's
+/// attribute, and `ALTER … USING` takes no subquery to build it otherwise.
+const ARRAY_HOLDER: &str = "pg_temp.kschema_composite_array";
+
+/// A column's value (of the old type) as the new composite `to`: attribute
+/// by attribute, by name, through its JSON form (`to_jsonb`, then
+/// `jsonb_populate_record`) — an attribute the old type lacks is NULL, one
+/// retyped is read from its JSON as the new type; an array keeps its
+/// dimensions and NULL elements. A NULL value stays NULL (`IS NULL` would
+/// also take a value whose attributes are all NULL).
+fn by_attribute_name(column: &ConvertedColumn, to: &Ident) -> Sql {
+    let value = column.column.quoted();
+    match column.array {
+        true => Sql::new().text(format!(
+            "CASE WHEN {value} IS NULL THEN NULL ELSE (jsonb_populate_record(NULL::{ARRAY_HOLDER}, jsonb_build_object('v', to_jsonb({value})))).v END"
+        )),
+        false => Sql::new()
+            .text(format!(
+                "CASE WHEN {value}::text IS NULL THEN NULL ELSE jsonb_populate_record(NULL::"
+            ))
+            .qualified(to)
+            .text(format!(", to_jsonb({value})) END")),
+    }
+}
+
+/// A composite type created again. Without columns of it, nor types with
+/// an attribute of it: dropped and created again. Otherwise created again
+/// under its name once the old one is renamed away; the other types'
+/// attributes turned to it; each column — its schema's, and the tenants'
+/// of a shared type — rebuilt from the old values by attribute name
+/// (`by_attribute_name`); the old one dropped.
 pub(super) fn recreate_composite(
     from: &CompositeType,
     to: &CompositeType,
     columns: &[ConvertedColumn],
+    foreign: &[ForeignColumns],
+    holders: &[(Ident, Attribute)],
+    blockers: &[String],
 ) -> (Vec<Sql>, Vec<Hazard>) {
-    let recreated = |what: &str| {
-        Hazard::new(
-            HazardKind::RecreatesObject,
-            format!(
-                "drops type {} and creates it again (attributes reordered, or retyped while a column uses it: ALTER TYPE cannot); another composite type with an attribute of it makes the drop fail{what}",
-                to.name
-            ),
-        )
+    let fails = match blockers {
+        [] => String::new(),
+        _ => format!(
+            "; the drop fails and the target rolls back, as it is held by {} — change or drop them in an earlier apply",
+            blockers.join(", ")
+        ),
     };
-    if columns.is_empty() || columns.iter().any(|c| c.array) {
-        let what = match columns.is_empty() {
-            true => "",
-            false => "; an array column of the type makes the drop fail and the target roll back",
-        };
+    let recreated = Hazard::new(
+        HazardKind::RecreatesObject,
+        format!(
+            "drops type {} and creates it again (attributes reordered, or retyped while a column uses it: ALTER TYPE cannot){fails}",
+            to.name
+        ),
+    );
+    if columns.is_empty() && foreign.is_empty() && holders.is_empty() {
         return (
             vec![drop_composite(from), create_composite(to)],
-            vec![recreated(what)],
+            vec![recreated],
         );
     }
     let old = Ident::new(old_name(&from.name));
-    let mut statements = vec![
+    let mut statements = drop_foreign_readers(foreign);
+    statements.push(
         Sql::new()
             .text("ALTER TYPE ")
             .qualified(&from.name)
             .text(format!(" RENAME TO {}", old.quoted())),
-        create_composite(to),
-    ];
-    let mut hazards = vec![recreated("")];
-    for column in columns {
-        let value = column.column.quoted();
-        let fields: Vec<String> = to
-            .attributes
-            .iter()
-            .map(|attribute| {
-                let kept = from.attributes.iter().any(|a| a.name == attribute.name);
-                match kept {
-                    true => format!(
-                        "({value}).{}::{}",
-                        attribute.name.quoted(),
-                        attribute.data_type
-                    ),
-                    false => format!("NULL::{}", attribute.data_type),
-                }
-            })
-            .collect();
-        // A NULL value stays NULL (`IS NULL` would also take a value whose
-        // attributes are all NULL).
-        let using = Sql::new()
-            .text(format!(
-                "CASE WHEN {value}::text IS NULL THEN NULL ELSE ROW({})::",
-                fields.join(", ")
-            ))
-            .qualified(&to.name)
-            .text(" END");
-        statements.extend(convert_column_using(
-            alter_table(&column.table),
-            column,
-            &to.name,
-            using,
-        ));
-        hazards.push(Hazard::new(
-            HazardKind::RewritesTable,
-            format!(
-                "rewrites {} to convert column {} to the new {}, attribute by attribute",
-                column.table, column.column, to.name
-            ),
-        ));
+    );
+    statements.push(create_composite(to));
+    // The holders' attributes followed the rename: back to the name.
+    for (holder, attribute) in holders {
+        let collate = attribute
+            .collation
+            .as_ref()
+            .map(|c| format!(" COLLATE {c}"))
+            .unwrap_or_default();
+        statements.push(
+            Sql::new()
+                .text("ALTER TYPE ")
+                .qualified(holder)
+                .text(format!(
+                    " ALTER ATTRIBUTE {} TYPE {}{collate}",
+                    attribute.name.quoted(),
+                    attribute.data_type
+                )),
+        );
+    }
+    let arrays = columns
+        .iter()
+        .chain(foreign.iter().flat_map(|other| &other.columns))
+        .any(|column| column.array);
+    if arrays {
+        statements.push(
+            Sql::new()
+                .text(format!("CREATE TYPE {ARRAY_HOLDER} AS (v "))
+                .qualified(&to.name)
+                .text("[])"),
+        );
+    }
+    let mut hazards = vec![recreated];
+    let fails_if = "an attribute value the new attribute's type cannot read";
+    let value = |column: &ConvertedColumn| by_attribute_name(column, &to.name);
+    let using = Using {
+        value: &value,
+        how: ", attribute by attribute by name",
+    };
+    let (converted, own_hazards) = convert_own_columns(columns, &to.name, fails_if, &using);
+    statements.extend(converted);
+    hazards.extend(own_hazards);
+    let (converted, foreign_hazards) = convert_foreign(&to.name, foreign, fails_if, &using);
+    statements.extend(converted);
+    hazards.extend(foreign_hazards);
+    if arrays {
+        statements.push(Sql::new().text(format!("DROP TYPE {ARRAY_HOLDER}")));
     }
     statements.push(Sql::new().text("DROP TYPE ").qualified(&old));
     (statements, hazards)

@@ -13,15 +13,23 @@ use crate::sql::Sql;
 
 use super::ddl::{alter_table, in_schema, set_search_path};
 
-/// `column` converted to the new type `to` by `alter` (`ALTER TABLE t`),
-/// through its text.
-fn convert_column(alter: Sql, column: &ConvertedColumn, to: &Ident) -> Vec<Sql> {
+/// How a column's values become the new type's: each value's expression,
+/// and how the hazard says it.
+pub(super) struct Using<'a> {
+    pub value: &'a dyn Fn(&ConvertedColumn) -> Sql,
+    /// `, attribute by attribute by name`; empty for a conversion through
+    /// the value's text.
+    pub how: &'a str,
+}
+
+/// A column's value as the new type `to`, through its text (an enum's
+/// label, a domain's base value).
+pub(super) fn through_text(column: &ConvertedColumn, to: &Ident) -> Sql {
     let suffix = if column.array { "[]" } else { "" };
-    let using = Sql::new()
+    Sql::new()
         .text(format!("{}::text{suffix}::", column.column.quoted()))
         .qualified(to)
-        .text(suffix);
-    convert_column_using(alter, column, to, using)
+        .text(suffix)
 }
 
 /// `column` converted to the new type `to` by `alter`, each value computed
@@ -56,23 +64,29 @@ pub(super) fn convert_column_using(
     statements
 }
 
-/// The schema's own columns of the type created again (`to`), converted
-/// through their text, each with its hazard; `fails_if` says what value
+/// The schema's own columns of the type created again (`to`), each value
+/// converted by `using`, each with its hazard; `fails_if` says what value
 /// the conversion refuses.
 pub(super) fn convert_own_columns(
     columns: &[ConvertedColumn],
     to: &Ident,
     fails_if: &str,
+    using: &Using<'_>,
 ) -> (Vec<Sql>, Vec<Hazard>) {
     let mut statements = Vec::new();
     let mut hazards = Vec::new();
     for column in columns {
-        statements.extend(convert_column(alter_table(&column.table), column, to));
+        statements.extend(convert_column_using(
+            alter_table(&column.table),
+            column,
+            to,
+            (using.value)(column),
+        ));
         hazards.push(Hazard::new(
             HazardKind::RewritesTable,
             format!(
-                "rewrites {} to convert column {} to the new {to}; fails if a row holds {fails_if}",
-                column.table, column.column
+                "rewrites {} to convert column {} to the new {to}{}; fails if a row holds {fails_if}",
+                column.table, column.column, using.how
             ),
         ));
     }
@@ -102,13 +116,14 @@ pub(super) fn drop_foreign_readers(foreign: &[ForeignColumns]) -> Vec<Sql> {
 }
 
 /// Other schemas' columns of a shared type created again (`to`), converted
-/// on their own schema's search path (their defaults, checks and index
-/// expressions name their objects bare), then that path left again;
-/// `fails_if` says what value the conversion refuses.
+/// by `using` on their own schema's search path (their defaults, checks
+/// and index expressions name their objects bare), then that path left
+/// again; `fails_if` says what value the conversion refuses.
 pub(super) fn convert_foreign(
     to: &Ident,
     foreign: &[ForeignColumns],
     fails_if: &str,
+    using: &Using<'_>,
 ) -> (Vec<Sql>, Vec<Hazard>) {
     let mut statements = Vec::new();
     let (mut tables, mut checks, mut indexes) = (0, 0, 0);
@@ -119,7 +134,12 @@ pub(super) fn convert_foreign(
         for column in &other.columns {
             // The table is the other schema's, the type this one's.
             let table = in_schema(schema, alter_table(&column.table));
-            statements.extend(convert_column(table, column, to));
+            statements.extend(convert_column_using(
+                table,
+                column,
+                to,
+                (using.value)(column),
+            ));
             if !converted.contains(&&column.table) {
                 converted.push(&column.table);
             }
@@ -156,8 +176,9 @@ pub(super) fn convert_foreign(
     let mut hazards = vec![Hazard::new(
         HazardKind::RewritesTable,
         format!(
-            "rewrites {tables} table(s) of {} other schema(s) to convert their columns to the new {to}, in this transaction; fails if a row holds {fails_if}",
+            "rewrites {tables} table(s) of {} other schema(s) to convert their columns to the new {to}{}, in this transaction; fails if a row holds {fails_if}",
             foreign.len(),
+            using.how,
         ),
     )];
     if checks > 0 {

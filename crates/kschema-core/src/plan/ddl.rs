@@ -797,8 +797,16 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             let (statements, hazards) = composite::alter_composite(name, steps, *in_use);
             step(statements, hazards, TxMode::Transactional)
         }
-        Change::RecreateComposite { from, to, columns } => {
-            let (statements, hazards) = composite::recreate_composite(from, to, columns);
+        Change::RecreateComposite {
+            from,
+            to,
+            columns,
+            foreign,
+            holders,
+            blockers,
+        } => {
+            let (statements, hazards) =
+                composite::recreate_composite(from, to, columns, foreign, holders, blockers);
             step(statements, hazards, TxMode::Transactional)
         }
         Change::DropComposite { composite } => step(

@@ -1,6 +1,8 @@
 //! Statements for domains.
 
-use super::convert::{convert_foreign, convert_own_columns, drop_foreign_readers, old_name};
+use super::convert::{
+    convert_foreign, convert_own_columns, drop_foreign_readers, old_name, through_text, Using,
+};
 use crate::diff::{ConvertedColumn, DomainStep, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
@@ -102,10 +104,15 @@ pub(super) fn recreate_domain(
     statements.push(create_domain(to));
     let mut hazards = vec![recreated];
     let fails_if = "a value the new domain refuses";
-    let (converted, own_hazards) = convert_own_columns(columns, &to.name, fails_if);
+    let value = |column: &ConvertedColumn| through_text(column, &to.name);
+    let using = Using {
+        value: &value,
+        how: "",
+    };
+    let (converted, own_hazards) = convert_own_columns(columns, &to.name, fails_if, &using);
     statements.extend(converted);
     hazards.extend(own_hazards);
-    let (converted, foreign_hazards) = convert_foreign(&to.name, foreign, fails_if);
+    let (converted, foreign_hazards) = convert_foreign(&to.name, foreign, fails_if, &using);
     statements.extend(converted);
     hazards.extend(foreign_hazards);
     statements.push(Sql::new().text("DROP DOMAIN ").qualified(&old));

@@ -6,7 +6,9 @@ use crate::ident::{quote_literal, Ident};
 use crate::model::{EnumAddition, EnumPlace, EnumType};
 use crate::sql::Sql;
 
-use super::convert::{convert_foreign, convert_own_columns, drop_foreign_readers, old_name};
+use super::convert::{
+    convert_foreign, convert_own_columns, drop_foreign_readers, old_name, through_text, Using,
+};
 use super::{Step, TxMode};
 
 pub(super) use crate::definition::create_enum;
@@ -106,10 +108,17 @@ pub(super) fn recreate_enum(
     );
     statements.push(create_enum(to));
     let mut hazards = Vec::new();
-    let (converted, own_hazards) = convert_own_columns(columns, &to.name, "a label that goes");
+    let value = |column: &ConvertedColumn| through_text(column, &to.name);
+    let using = Using {
+        value: &value,
+        how: "",
+    };
+    let (converted, own_hazards) =
+        convert_own_columns(columns, &to.name, "a label that goes", &using);
     statements.extend(converted);
     hazards.extend(own_hazards);
-    let (converted, foreign_hazards) = convert_foreign(&to.name, foreign, "a label that goes");
+    let (converted, foreign_hazards) =
+        convert_foreign(&to.name, foreign, "a label that goes", &using);
     statements.extend(converted);
     hazards.extend(foreign_hazards);
     statements.push(Sql::new().text("DROP TYPE ").qualified(&old));

@@ -1,5 +1,6 @@
-//! A shared enum created again (labels removed or reordered), or a shared
-//! domain on a new base type, is renamed aside, made anew, its columns
+//! A shared enum created again (labels removed or reordered), a shared
+//! domain on a new base type, or a shared composite type reordered, is
+//! renamed aside, made anew, its columns
 //! converted, and the old one dropped — in the shared schema's
 //! transaction, which runs before the tenants'. The tenants' columns of
 //! it hold the old type, so its drop would fail: they are converted in
@@ -38,7 +39,8 @@ fn of_type(data_type: &ColumnType, spelled: &[String]) -> bool {
     spelled.iter().any(|s| data_type.is_or_array_of(s))
 }
 
-/// Fills each shared enum or domain created again in `changes` (the shared schema
+/// Fills each shared enum, domain or composite type created again in
+/// `changes` (the shared schema
 /// `schema`'s) with the other schemas' columns of it, as they are live but
 /// for their defaults, which are the files' where the files have the
 /// column (a live default may name a label that goes; the other schema's
@@ -53,6 +55,7 @@ pub fn take_foreign_columns(
         let (type_name, foreign) = match change {
             Change::RecreateEnum { to, foreign, .. } => (&to.name, foreign),
             Change::RecreateDomain { to, foreign, .. } => (&to.name, foreign),
+            Change::RecreateComposite { to, foreign, .. } => (&to.name, foreign),
             _ => continue,
         };
         for (other_schema, found) in live.schemas.iter().filter(|(s, _)| *s != schema) {
@@ -118,7 +121,8 @@ pub fn take_foreign_columns(
     }
 }
 
-/// Refuses a plan whose shared schema creates an enum (or a domain) again
+/// Refuses a plan whose shared schema creates an enum (a domain, a
+/// composite type) again
 /// that another schema uses in a way its transaction cannot take along: a
 /// function taking or returning it, a domain or composite type built on
 /// it, a check or index (put back as it is live) naming a label that goes.
@@ -147,6 +151,9 @@ pub fn check_foreign_enum_users(
                 ),
                 Change::RecreateDomain { to, foreign, .. } => {
                     (&to.name, foreign, Vec::new(), TypeKind::Domain)
+                }
+                Change::RecreateComposite { to, foreign, .. } => {
+                    (&to.name, foreign, Vec::new(), TypeKind::Composite)
                 }
                 _ => continue,
             };
@@ -216,6 +223,16 @@ pub fn check_foreign_enum_users(
                 .with_help(
                     "in two applies: first move those off the domain in their files and keep its base type, then change the base type",
                 ),
+                TypeKind::Composite => Problem::new(
+                    "kschema::plan::shared_composite_users",
+                    format!(
+                        "composite type {to} is created again in {schema} (attributes reordered or retyped), but other schemas use it in what its transaction cannot convert: {}",
+                        first_few(&users)
+                    ),
+                )
+                .with_help(
+                    "in two applies: first move those off the type in their files and keep its attributes, then change them",
+                ),
             };
             let scope = desired.scope_of(&shared.target);
             if let Some(origin) = scope.origins.get(&ObjectKey::Type(to.clone())) {
@@ -231,6 +248,7 @@ pub fn check_foreign_enum_users(
 enum TypeKind {
     Enum,
     Domain,
+    Composite,
 }
 
 /// Whether `text` (a signature) names the type `spelled` there: not as

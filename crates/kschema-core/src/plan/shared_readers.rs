@@ -246,8 +246,9 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
     // convert: every view reading them goes along.
     let mut converted: BTreeMap<&SchemaName, BTreeSet<&Ident>> = BTreeMap::new();
     for change in changes {
-        if let Change::RecreateEnum { foreign, .. } | Change::RecreateDomain { foreign, .. } =
-            change
+        if let Change::RecreateEnum { foreign, .. }
+        | Change::RecreateDomain { foreign, .. }
+        | Change::RecreateComposite { foreign, .. } = change
         {
             for other in foreign {
                 converted
@@ -447,6 +448,7 @@ pub fn takes_tenants_along(plan: &Plan) -> bool {
                             ..
                         } | Change::RecreateEnum { .. }
                             | Change::RecreateDomain { .. }
+                            | Change::RecreateComposite { .. }
                             | Change::DropView { .. }
                             | Change::DropTable { .. }
                             | Change::DropTableToRepartition { .. }
