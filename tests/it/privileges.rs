@@ -366,3 +366,51 @@ async fn diff_between_databases_compares_privileges() {
     let same = kschema(&project, &db, &["diff", &db.url(), &db.url()]);
     assert_eq!(same.code, 0, "{}", same.snapshot());
 }
+
+#[tokio::test]
+async fn hand_written_tenant_files_grant_on_each_tenant_s_schema() {
+    // No CREATE SCHEMA: the files name the tenant's schema as a dump of
+    // one tenant would, and mean every tenant's.
+    let tenant = "CREATE TABLE docs (id INT PRIMARY KEY);
+GRANT USAGE ON SCHEMA org_p1 TO kschema_test_app;
+GRANT SELECT ON docs TO kschema_test_app;
+";
+    let project = project_of("", tenant, TENANTS);
+    project.write("kschema.toml", CONFIG);
+    let db = TestDb::new().await;
+    with_roles(&db).await;
+    // Run directly, each tenant grants on its own schema.
+    let direct = tenant.replace(
+        "GRANT USAGE ON SCHEMA org_p1 TO kschema_test_app;",
+        "DO $$ BEGIN EXECUTE format('GRANT USAGE ON SCHEMA %I TO kschema_test_app', current_schema()); END $$;",
+    );
+    assert_converges(&project, &db, ("", &direct), TENANTS, &[]).await;
+    let granted: bool = db
+        .client()
+        .await
+        .query_one(
+            "SELECT has_schema_privilege('kschema_test_app', 'org_p2', 'USAGE')",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(granted);
+
+    // A schema that is not the tenant's: refused at its line, nothing run.
+    let public_grant = tenant.replace("SCHEMA org_p1", "SCHEMA public");
+    project.write("schema/tenant/app.sql", &public_grant);
+    let refused = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    for expected in [
+        "kschema::sql::tenant_schema_grant",
+        "app.sql:2",
+        "org_<any tenant's id>",
+    ] {
+        assert!(
+            refused.stderr.contains(expected),
+            "{expected}\n{}",
+            refused.stderr
+        );
+    }
+}

@@ -353,20 +353,49 @@ impl Loader {
 
     /// A `GRANT` / `REVOKE` as it runs when the desired state is built: the
     /// dump's own schema qualifier left out, and `ON SCHEMA <that schema>`
-    /// made the target schema's.
+    /// made the target schema's. Hand-written tenant files (no `CREATE
+    /// SCHEMA`) name the tenant's schema as a dump of one tenant would:
+    /// `ON SCHEMA org_<any id>` means each tenant's own.
     fn grant_declared(&mut self, routine: &DeclaredRoutine, loaded: &mut LoadedScope) {
         let text = routine.replacing_text();
-        let sql = match &self.dump_schema {
-            Some(schema) => {
-                with_schema_placeholder(&strip_qualifier(&text, schema.as_str()), schema)
-            }
-            None => Sql::new().text(text),
-        };
         let span = routine.file.span_between(routine.start, routine.end);
         let first_line = routine.file.text()[span.offset()..]
             .find('\n')
             .unwrap_or(span.len())
             .min(span.len());
+        let sql = match (&self.dump_schema, &self.scope) {
+            (Some(schema), _) => {
+                with_schema_placeholder(&strip_qualifier(&text, schema.as_str()), schema)
+            }
+            (None, Scope::Tenant) => match on_schema_names(&text).as_slice() {
+                [] => Sql::new().text(text),
+                [schema] if is_tenant_schema(schema) => {
+                    with_schema_placeholder(&strip_qualifier(&text, schema.as_str()), schema)
+                }
+                named => {
+                    let named: Vec<String> = named.iter().map(|s| s.quoted().to_string()).collect();
+                    self.problems.push(
+                        Problem::new(
+                            "kschema::sql::tenant_schema_grant",
+                            format!(
+                                "the tenant files set privileges on schema {}, which is not the tenant's",
+                                named.join(", ")
+                            ),
+                        )
+                        .at(
+                            &routine.file,
+                            SourceSpan::new(span.offset().into(), first_line),
+                            "this statement",
+                        )
+                        .with_help(
+                            "the tenant files speak for each tenant's schema: name it as a dump of one tenant does (ON SCHEMA org_<any tenant's id>, alone in the statement); a shared schema's privileges are its own files' to set",
+                        ),
+                    );
+                    return;
+                }
+            },
+            (None, _) => Sql::new().text(text),
+        };
         loaded.origins.insert(
             ObjectKey::Grant(loaded.grants.len()),
             Origin {
@@ -678,6 +707,48 @@ fn with_schema_placeholder(text: &str, schema: &Ident) -> Sql {
         }
     }
     sql
+}
+
+/// Whether `schema` is shaped as a tenant's (`org_<id>`).
+fn is_tenant_schema(schema: &Ident) -> bool {
+    schema
+        .as_str()
+        .strip_prefix("org_")
+        .is_some_and(|id| crate::load::TenantId::parse(id).is_ok())
+}
+
+/// The schemas a `GRANT … ON SCHEMA a, b` (or `REVOKE`) names.
+fn on_schema_names(text: &str) -> Vec<Ident> {
+    let Some(tokens) = crate::load::statements::tokenize(text) else {
+        return Vec::new();
+    };
+    let words: Vec<&Token> = tokens
+        .iter()
+        .map(|t| &t.token)
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let Some(at) = words
+        .windows(2)
+        .position(|w| is_word(w[0], "ON") && is_word(w[1], "SCHEMA"))
+    else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    for token in &words[at + 2..] {
+        match token {
+            Token::Comma => {}
+            // The list ends at `TO` or `FROM`.
+            Token::Word(w)
+                if w.quote_style.is_none()
+                    && ["TO", "FROM"].contains(&w.value.to_ascii_uppercase().as_str()) =>
+            {
+                break
+            }
+            Token::Word(w) => names.push(Ident::from_sql(&w.value, w.quote_style.is_some())),
+            _ => break,
+        }
+    }
+    names
 }
 
 /// The schemas an `ALTER DEFAULT PRIVILEGES … IN SCHEMA a, b` names.
