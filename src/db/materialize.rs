@@ -239,11 +239,11 @@ async fn build(
 }
 
 /// The script in one transaction; when the server rejects it, once more
-/// statement by statement. The order comes from what the statements' words
-/// name (nothing is built yet to ask the catalog), and words can be wrong:
-/// a statement that fails for want of an object waits and runs again once
-/// the others have, as long as each round gets further. What still fails
-/// is reported at its file and line.
+/// change by change. The order comes from what the statements' words name
+/// (nothing is built yet to ask the catalog), and words can be wrong: a
+/// change that fails for want of an object is rolled back to its savepoint
+/// and waits, running again once the others have, as long as each round
+/// gets further. What still fails is reported at its file and line.
 async fn run_script(
     client: &Client,
     script: &[ScriptStatement],
@@ -261,42 +261,69 @@ async fn run_script(
     let _ = client.batch_execute("ROLLBACK").await;
     let failed = |e: tokio_postgres::Error| Problem::new("kschema::desired::read", e.to_string());
     client.batch_execute("BEGIN").await.map_err(failed)?;
-    let mut pending: Vec<&ScriptStatement> = script
-        .iter()
-        .filter(|s| s.sql != s.scope.search_path())
-        .collect();
+    // A change's statements run as one (`SET LOCAL` around a function,
+    // the record of the overload it made): consecutive statements about
+    // the objects of the first (or some of them), in the same scope.
+    let mut pending: Vec<Vec<&ScriptStatement>> = Vec::new();
+    for statement in script.iter().filter(|s| s.sql != s.scope.search_path()) {
+        match pending.last_mut() {
+            Some(unit)
+                if !statement.objects.is_empty()
+                    && statement
+                        .objects
+                        .iter()
+                        .all(|o| unit[0].objects.contains(o))
+                    && unit[0].scope == statement.scope =>
+            {
+                unit.push(statement)
+            }
+            _ => pending.push(vec![statement]),
+        }
+    }
     let mut deferred_any = false;
     let mut search_path: Option<&ScriptScope> = None;
     loop {
         let mut waiting = Vec::new();
         let mut first_error = None;
         let round = pending.len();
-        for statement in pending {
-            if search_path != Some(&statement.scope) {
+        for unit in pending {
+            let scope = &unit[0].scope;
+            if search_path != Some(scope) {
                 client
-                    .batch_execute(&statement.scope.search_path())
+                    .batch_execute(&scope.search_path())
                     .await
                     .map_err(failed)?;
-                search_path = Some(&statement.scope);
+                search_path = Some(scope);
             }
             client
                 .batch_execute("SAVEPOINT kschema_statement")
                 .await
                 .map_err(failed)?;
-            match client.batch_execute(&statement.sql).await {
-                Ok(()) => {}
-                Err(error) => {
-                    client
-                        .batch_execute("ROLLBACK TO SAVEPOINT kschema_statement")
-                        .await
-                        .map_err(failed)?;
-                    if !wants_an_object(&error) {
-                        return Err(rejected(statement, &error, desired));
-                    }
-                    first_error.get_or_insert((statement, error));
-                    waiting.push(statement);
+            let mut refused = None;
+            for statement in &unit {
+                if let Err(error) = client.batch_execute(&statement.sql).await {
+                    refused = Some((*statement, error));
+                    break;
                 }
             }
+            let Some((statement, error)) = refused else {
+                client
+                    .batch_execute("RELEASE SAVEPOINT kschema_statement")
+                    .await
+                    .map_err(failed)?;
+                continue;
+            };
+            client
+                .batch_execute(
+                    "ROLLBACK TO SAVEPOINT kschema_statement; RELEASE SAVEPOINT kschema_statement",
+                )
+                .await
+                .map_err(failed)?;
+            if !wants_an_object(&error) {
+                return Err(rejected(statement, &error, desired));
+            }
+            first_error.get_or_insert((statement, error));
+            waiting.push(unit);
         }
         match first_error {
             None if deferred_any => {
@@ -311,7 +338,7 @@ async fn run_script(
                 )
                 .with_help("this is a bug in kschema; please report it with the files involved"))
             }
-            // No statement ran this round: nothing will.
+            // Nothing ran this round: nothing will.
             Some((statement, error)) if waiting.len() == round => {
                 return Err(rejected(statement, &error, desired));
             }

@@ -699,3 +699,30 @@ async fn a_shared_function_created_again_keeps_tenant_partitions_own_defaults() 
     )
     .await;
 }
+
+#[tokio::test]
+async fn words_that_read_as_a_cycle_do_not_stop_the_desired_state() {
+    // The function's alias is the domain's name: read word by word they
+    // need each other, and the domain is tried first. PostgreSQL records
+    // only the domain needing the function: the domain (and the overload
+    // taking it, whose argument types are read from the catalog right
+    // after it is made) waits for the function, and the plan runs in the
+    // order PostgreSQL recorded.
+    let public = "CREATE FUNCTION positive(n numeric) RETURNS boolean LANGUAGE sql IMMUTABLE
+BEGIN ATOMIC
+    SELECT n > 0 AS amount;
+END;
+CREATE DOMAIN amount AS numeric CHECK (positive(VALUE));
+CREATE FUNCTION show(a amount) RETURNS text LANGUAGE sql AS $$ SELECT 'amount' $$;
+CREATE FUNCTION show(a text) RETURNS text LANGUAGE sql AS $$ SELECT a $$;
+";
+    let project = project_of(public, "", TENANTS);
+    let db = TestDb::new().await;
+    let plan = kschema(&project, &db, &["plan"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    assert!(!plan.stdout.contains("dependency cycle"), "{}", plan.stdout);
+    let function = plan.stdout.find("+ create function positive").unwrap();
+    let domain = plan.stdout.find("+ create domain amount").unwrap();
+    assert!(function < domain, "{}", plan.stdout);
+    assert_converges(&project, &db, (public, ""), TENANTS, &[]).await;
+}

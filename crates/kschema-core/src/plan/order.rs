@@ -3,10 +3,11 @@
 //! created in foreign-key order and dropped in reverse foreign-key order,
 //! both by topological sort. A foreign-key cycle between new tables is
 //! broken by creating the tables first and adding the cycle's keys after.
-//! Then what a change names goes before it whatever its kind, where the
-//! phases would not put it there (`depends`: a function returning a
-//! table's rows after the table, a domain after the function its check
-//! calls); a cycle keeps the phase order and is reported.
+//! Then what a change needs goes before it whatever its kind, where the
+//! phases would not put it there (`depends`, from what PostgreSQL
+//! recorded: a function returning a table's rows after the table, a domain
+//! after the function its check calls); a cycle keeps the phase order and
+//! is reported.
 //!
 //! Over ~600 lines: each phase carries its rule and reason beside it, and
 //! the two topological sorts (tables by foreign key, views by what they
