@@ -212,3 +212,43 @@ CREATE VIEW item_codes AS SELECT id, c FROM items;
         );
     }
 }
+
+#[tokio::test]
+async fn a_domain_created_again_under_another_type_built_on_it_is_refused() {
+    let tenant = "CREATE DOMAIN code AS text;
+CREATE DOMAIN short_code AS code CHECK (length(VALUE) < 5);
+CREATE TABLE items (id int PRIMARY KEY, c code);
+";
+    let project = project_of("", tenant, TENANTS);
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    let widened = tenant.replace("code AS text", "code AS varchar(20)");
+    project.write("schema/tenant/app.sql", &widened);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 1, "{}", plan.snapshot());
+    for expected in [
+        "kschema::plan::domain_dependents",
+        "domain code is created again",
+        "short_code is built on it",
+        "app.sql:1",
+    ] {
+        assert!(
+            plan.stderr.contains(expected),
+            "{expected}\n{}",
+            plan.stderr
+        );
+    }
+    // Nothing changed.
+    let base: String = db
+        .client()
+        .await
+        .query_one(
+            "SELECT format_type(typbasetype, typtypmod) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'org_t1' AND typname = 'code'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(base, "text");
+}

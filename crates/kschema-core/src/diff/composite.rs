@@ -110,8 +110,8 @@ fn attribute_steps(from: &CompositeType, to: &CompositeType) -> Vec<AttributeSte
 /// The live composite types with an attribute of `name` (or an array of
 /// it) that a recreation turns to the new type in place — unchanged in
 /// the files, no column of theirs (`ALTER ATTRIBUTE … TYPE` refuses a
-/// type a column uses) — and, said for the hazard, what makes the old
-/// type's drop fail: the other such types, and domains over it.
+/// type a column uses) — and what would make the old type's drop fail
+/// (refused at plan time): the other such types, and domains over it.
 fn holders_of(
     name: &Ident,
     live: &SchemaModel,

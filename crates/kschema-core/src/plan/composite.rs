@@ -96,19 +96,12 @@ pub(super) fn recreate_composite(
     columns: &[ConvertedColumn],
     foreign: &[ForeignColumns],
     holders: &[(Ident, Attribute)],
-    blockers: &[String],
 ) -> (Vec<Sql>, Vec<Hazard>) {
-    let fails = match blockers {
-        [] => String::new(),
-        _ => format!(
-            "; the drop fails and the target rolls back, as it is held by {} — change or drop them in an earlier apply",
-            blockers.join(", ")
-        ),
-    };
+    // What else holds it is refused at plan time (`enum_dependents`).
     let recreated = Hazard::new(
         HazardKind::RecreatesObject,
         format!(
-            "drops type {} and creates it again (attributes reordered, or retyped while a column uses it: ALTER TYPE cannot){fails}",
+            "drops type {} and creates it again (attributes reordered, or retyped while a column uses it: ALTER TYPE cannot)",
             to.name
         ),
     );

@@ -803,10 +803,10 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             columns,
             foreign,
             holders,
-            blockers,
+            ..
         } => {
             let (statements, hazards) =
-                composite::recreate_composite(from, to, columns, foreign, holders, blockers);
+                composite::recreate_composite(from, to, columns, foreign, holders);
             step(statements, hazards, TxMode::Transactional)
         }
         Change::DropComposite { composite } => step(

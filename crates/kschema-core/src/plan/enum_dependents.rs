@@ -1,9 +1,13 @@
-//! An enum created again (labels removed or reordered) renames the old
-//! type aside, converts its columns and drops it. A live domain or
-//! composite type built on it still holds the old type, so the drop fails
-//! and the target rolls back: said at plan time instead, at the enum's
-//! declaration, with the way out. (Functions taking or returning it are
-//! dropped and created around it: `diff::routine`.)
+//! A type created again — an enum whose labels go or move, a domain on a
+//! new base type, a composite type reordered — renames the old type aside,
+//! converts its columns and drops it. A live domain or composite type
+//! built on it that the recreation does not take along still holds the
+//! old type, so the drop would fail and the target roll back: said at plan
+//! time instead, at the type's declaration, with the way out. (Functions
+//! taking or returning it are dropped and created around it:
+//! `diff::routine`; a composite type with an attribute of a composite
+//! type created again, and no column of its own, is turned to the new one
+//! in place: `diff::composite`.)
 
 use super::Plan;
 use crate::catalog::LiveState;
@@ -12,7 +16,7 @@ use crate::diff::Change;
 use crate::load::{DesiredState, ObjectKey};
 use crate::model::{ColumnType, SchemaModel};
 
-pub fn check_enum_dependents(
+pub fn check_type_dependents(
     plan: &Plan,
     live: &LiveState,
     desired: &DesiredState,
@@ -22,29 +26,48 @@ pub fn check_enum_dependents(
             continue;
         };
         for step in target.steps.iter() {
-            let Change::RecreateEnum { to, .. } = &step.change else {
-                continue;
+            let (name, builders, code, why, help) = match &step.change {
+                Change::RecreateEnum { to, .. } => (
+                    &to.name,
+                    built_on(&schema.model, &[to.name.quoted().to_string()], ""),
+                    "kschema::plan::enum_dependents",
+                    "enum",
+                    "labels go or move",
+                ),
+                Change::RecreateDomain { to, .. } => (
+                    &to.name,
+                    built_on(&schema.model, &[to.name.quoted().to_string()], ""),
+                    "kschema::plan::domain_dependents",
+                    "domain",
+                    "a new base type or collation",
+                ),
+                Change::RecreateComposite { to, blockers, .. } => (
+                    &to.name,
+                    blockers.clone(),
+                    "kschema::plan::composite_dependents",
+                    "composite type",
+                    "attributes reordered, or retyped while a column uses it",
+                ),
+                _ => continue,
             };
-            let builders = built_on(&schema.model, &[to.name.quoted().to_string()], "");
             if builders.is_empty() {
                 continue;
             }
             let mut problem = Problem::new(
-                "kschema::plan::enum_dependents",
+                code,
                 format!(
-                    "enum {} is created again in {} (labels go or move), but {} {} built on it: kschema does not convert {} yet, and PostgreSQL would refuse to drop the old enum",
-                    to.name,
+                    "{why} {name} is created again ({help}) in {}, but {} {} built on it: kschema does not convert {} yet, and PostgreSQL would refuse to drop the old {why}",
                     target.target,
                     builders.join(" and "),
                     if builders.len() == 1 { "is" } else { "are" },
                     if builders.len() == 1 { "it" } else { "them" },
                 ),
             )
-            .with_help(
-                "in two applies: first give the domain or composite type another type (or drop it) and keep the labels, then remove or reorder the labels",
-            );
+            .with_help(format!(
+                "in two applies: first give the domain or composite type another type (or drop it) and keep the {why} as it is, then change the {why}"
+            ));
             let scope = desired.scope_of(&target.target);
-            if let Some(origin) = scope.origins.get(&ObjectKey::Type(to.name.clone())) {
+            if let Some(origin) = scope.origins.get(&ObjectKey::Type(name.clone())) {
                 problem = problem.at(&origin.file, origin.span, "created again");
             }
             return Err(problem);

@@ -641,7 +641,7 @@ pub fn check_plan(
     clash::check_name_clashes(plan, desired)?;
     generated::check_generated_readers(plan, desired)?;
     generated::check_generated_callers(plan, live, desired)?;
-    enum_dependents::check_enum_dependents(plan, live, desired)?;
+    enum_dependents::check_type_dependents(plan, live, desired)?;
     shared_enums::check_foreign_enum_users(plan, live, desired)?;
     shared_readers::check_shared_readers(plan, live, desired)
 }
