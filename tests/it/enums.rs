@@ -446,3 +446,38 @@ COMMENT ON FUNCTION is_open(state) IS 'open or not';
     }
     assert_eq!(db.catalog("org_t1").await, before);
 }
+
+#[tokio::test]
+async fn an_enum_created_again_turns_the_composite_types_holding_it() {
+    // A reporting type no column uses, returned by a function: it keeps
+    // its place (and the function) while its attribute moves to the new
+    // enum.
+    let tenant = "CREATE TYPE state AS ENUM ('open', 'stale', 'done');
+CREATE TYPE summary AS (state state, total bigint, history state[]);
+CREATE TABLE tasks (id int PRIMARY KEY, state state NOT NULL DEFAULT 'open');
+CREATE FUNCTION summarize() RETURNS SETOF summary LANGUAGE sql STABLE
+    AS $$ SELECT state, count(*), NULL::state[] FROM tasks GROUP BY state $$;
+";
+    let project = project_of("", tenant, &["t1"]);
+    let db = TestDb::new().await;
+    let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
+    assert_eq!(apply.code, 0, "{}", apply.snapshot());
+    db.execute("INSERT INTO org_t1.tasks VALUES (1, 'open'), (2, 'done')")
+        .await;
+
+    let without_stale = tenant.replace("'open', 'stale', 'done'", "'open', 'done'");
+    project.write("schema/tenant/app.sql", &without_stale);
+    let allow = ["--allow-hazard", "rewrites-table"];
+    assert_converges(&project, &db, ("", &without_stale), &["t1"], &allow).await;
+    let client = db.client().await;
+    client
+        .batch_execute("SET search_path = org_t1")
+        .await
+        .unwrap();
+    let rows = client
+        .query("SELECT state::text, total FROM summarize() ORDER BY 1", &[])
+        .await
+        .unwrap();
+    let got: Vec<(String, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(got, [("done".to_string(), 1), ("open".to_string(), 1)]);
+}

@@ -259,6 +259,11 @@ pub enum Change {
         /// converted in the same transaction.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         foreign: Vec<ForeignColumns>,
+        /// Composite types of its schema with an attribute of it (no
+        /// column of theirs, and unchanged): the attribute turned to the
+        /// new type.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        holders: Vec<(Ident, Attribute)>,
     },
     DropEnum {
         enum_type: EnumType,
@@ -292,6 +297,11 @@ pub enum Change {
         /// converted in the same transaction.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         foreign: Vec<ForeignColumns>,
+        /// Composite types of its schema with an attribute of it (no
+        /// column of theirs, and unchanged): the attribute turned to the
+        /// new type.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        holders: Vec<(Ident, Attribute)>,
     },
     DropDomain {
         domain: Domain,

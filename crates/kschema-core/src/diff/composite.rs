@@ -112,7 +112,7 @@ fn attribute_steps(from: &CompositeType, to: &CompositeType) -> Vec<AttributeSte
 /// the files, no column of theirs (`ALTER ATTRIBUTE … TYPE` refuses a
 /// type a column uses) — and what would make the old type's drop fail
 /// (refused at plan time): the other such types, and domains over it.
-fn holders_of(
+pub(super) fn holders_of(
     name: &Ident,
     live: &SchemaModel,
     desired: &SchemaModel,

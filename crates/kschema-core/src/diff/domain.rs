@@ -22,6 +22,7 @@ pub(super) fn diff_domains(live: &SchemaModel, desired: &SchemaModel, changes: &
                 to: wanted.clone(),
                 columns: super::enum_type::columns_of(name, live, desired),
                 foreign: Vec::new(),
+                holders: super::composite::holders_of(name, live, desired).0,
             });
             continue;
         }

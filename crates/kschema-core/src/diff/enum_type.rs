@@ -28,6 +28,7 @@ pub(super) fn diff_enums(live: &SchemaModel, desired: &SchemaModel, changes: &mu
                     columns,
                     indexes,
                     foreign: Vec::new(),
+                    holders: super::composite::holders_of(name, live, desired).0,
                 });
                 changes.extend(dependents);
             }

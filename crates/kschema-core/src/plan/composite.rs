@@ -1,6 +1,8 @@
 //! Statements for composite types.
 
-use super::convert::{convert_foreign, convert_own_columns, drop_foreign_readers, old_name, Using};
+use super::convert::{
+    convert_foreign, convert_own_columns, drop_foreign_readers, old_name, turn_holders, Using,
+};
 use crate::diff::{AttributeStep, ConvertedColumn, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
@@ -120,24 +122,7 @@ pub(super) fn recreate_composite(
             .text(format!(" RENAME TO {}", old.quoted())),
     );
     statements.push(create_composite(to));
-    // The holders' attributes followed the rename: back to the name.
-    for (holder, attribute) in holders {
-        let collate = attribute
-            .collation
-            .as_ref()
-            .map(|c| format!(" COLLATE {c}"))
-            .unwrap_or_default();
-        statements.push(
-            Sql::new()
-                .text("ALTER TYPE ")
-                .qualified(holder)
-                .text(format!(
-                    " ALTER ATTRIBUTE {} TYPE {}{collate}",
-                    attribute.name.quoted(),
-                    attribute.data_type
-                )),
-        );
-    }
+    statements.extend(turn_holders(holders));
     let arrays = columns
         .iter()
         .chain(foreign.iter().flat_map(|other| &other.columns))

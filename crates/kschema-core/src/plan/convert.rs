@@ -9,6 +9,7 @@ use crate::definition::{constraint_sql, create_index, ExprStyle};
 use crate::diff::{ConvertedColumn, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
+use crate::model::Attribute;
 use crate::sql::Sql;
 
 use super::ddl::{alter_table, in_schema, set_search_path};
@@ -194,6 +195,30 @@ pub(super) fn convert_foreign(
         ));
     }
     (statements, hazards)
+}
+
+/// The composite types holding a type created again (`holders`, their
+/// attributes of it): after the rename their attributes are of the old
+/// type; turned to the new one, in place (no column uses those types).
+pub(super) fn turn_holders(holders: &[(Ident, Attribute)]) -> Vec<Sql> {
+    holders
+        .iter()
+        .map(|(holder, attribute)| {
+            let collate = attribute
+                .collation
+                .as_ref()
+                .map(|c| format!(" COLLATE {c}"))
+                .unwrap_or_default();
+            Sql::new()
+                .text("ALTER TYPE ")
+                .qualified(holder)
+                .text(format!(
+                    " ALTER ATTRIBUTE {} TYPE {}{collate}",
+                    attribute.name.quoted(),
+                    attribute.data_type
+                ))
+        })
+        .collect()
 }
 
 /// The old type's name while the new one is built (at most 63 bytes).

@@ -727,9 +727,10 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             columns,
             indexes,
             foreign,
+            holders,
         } => {
             let (statements, hazards) =
-                enum_type::recreate_enum(from, to, columns, indexes, foreign);
+                enum_type::recreate_enum(from, to, columns, indexes, foreign, holders);
             step(statements, hazards, TxMode::Transactional)
         }
         Change::CreateDomain { domain: to } => step(
@@ -755,8 +756,10 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             to,
             columns,
             foreign,
+            holders,
         } => {
-            let (statements, hazards) = domain::recreate_domain(from, to, columns, foreign);
+            let (statements, hazards) =
+                domain::recreate_domain(from, to, columns, foreign, holders);
             step(statements, hazards, TxMode::Transactional)
         }
         Change::DropDomain { domain: from } => step(

@@ -1,12 +1,13 @@
 //! Statements for domains.
 
 use super::convert::{
-    convert_foreign, convert_own_columns, drop_foreign_readers, old_name, through_text, Using,
+    convert_foreign, convert_own_columns, drop_foreign_readers, old_name, through_text,
+    turn_holders, Using,
 };
 use crate::diff::{ConvertedColumn, DomainStep, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
-use crate::model::Domain;
+use crate::model::{Attribute, Domain};
 use crate::sql::Sql;
 
 /// As the files write it (on the files' search path).
@@ -74,6 +75,7 @@ pub(super) fn recreate_domain(
     to: &Domain,
     columns: &[ConvertedColumn],
     foreign: &[ForeignColumns],
+    holders: &[(Ident, Attribute)],
 ) -> (Vec<Sql>, Vec<Hazard>) {
     let recreated = Hazard::new(
         HazardKind::RecreatesObject,
@@ -82,7 +84,7 @@ pub(super) fn recreate_domain(
             to.name
         ),
     );
-    if columns.is_empty() && foreign.is_empty() {
+    if columns.is_empty() && foreign.is_empty() && holders.is_empty() {
         return (vec![drop_domain(from), create_domain(to)], vec![recreated]);
     }
     let old = Ident::new(old_name(&from.name));
@@ -102,6 +104,7 @@ pub(super) fn recreate_domain(
     }));
     statements.push(alter(&from.name, &format!("RENAME TO {}", old.quoted())));
     statements.push(create_domain(to));
+    statements.extend(turn_holders(holders));
     let mut hazards = vec![recreated];
     let fails_if = "a value the new domain refuses";
     let value = |column: &ConvertedColumn| through_text(column, &to.name);

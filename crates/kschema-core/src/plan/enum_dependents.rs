@@ -5,16 +5,17 @@
 //! old type, so the drop would fail and the target roll back: said at plan
 //! time instead, at the type's declaration, with the way out. (Functions
 //! taking or returning it are dropped and created around it:
-//! `diff::routine`; a composite type with an attribute of a composite
-//! type created again, and no column of its own, is turned to the new one
-//! in place: `diff::composite`.)
+//! `diff::routine`; a composite type with an attribute of the type, and
+//! no column of its own, is turned to the new one in place:
+//! `diff::composite::holders_of`.)
 
 use super::Plan;
 use crate::catalog::LiveState;
 use crate::diagnostic::Problem;
 use crate::diff::Change;
+use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
-use crate::model::{ColumnType, SchemaModel};
+use crate::model::{Attribute, ColumnType, SchemaModel};
 
 pub fn check_type_dependents(
     plan: &Plan,
@@ -26,17 +27,28 @@ pub fn check_type_dependents(
             continue;
         };
         for step in target.steps.iter() {
+            // Composite types the recreation turns in place are taken along.
+            let not_held = |to: &Ident, holders: &[(Ident, Attribute)]| -> Vec<String> {
+                built_on(&schema.model, &[to.quoted().to_string()], "")
+                    .into_iter()
+                    .filter(|builder| {
+                        !holders
+                            .iter()
+                            .any(|(holder, _)| *builder == format!("composite type {holder}"))
+                    })
+                    .collect()
+            };
             let (name, builders, code, why, help) = match &step.change {
-                Change::RecreateEnum { to, .. } => (
+                Change::RecreateEnum { to, holders, .. } => (
                     &to.name,
-                    built_on(&schema.model, &[to.name.quoted().to_string()], ""),
+                    not_held(&to.name, holders),
                     "kschema::plan::enum_dependents",
                     "enum",
                     "labels go or move",
                 ),
-                Change::RecreateDomain { to, .. } => (
+                Change::RecreateDomain { to, holders, .. } => (
                     &to.name,
-                    built_on(&schema.model, &[to.name.quoted().to_string()], ""),
+                    not_held(&to.name, holders),
                     "kschema::plan::domain_dependents",
                     "domain",
                     "a new base type or collation",

@@ -3,11 +3,12 @@
 use crate::diff::{Change, ConvertedColumn, ForeignColumns};
 use crate::hazard::Hazard;
 use crate::ident::{quote_literal, Ident};
-use crate::model::{EnumAddition, EnumPlace, EnumType};
+use crate::model::{Attribute, EnumAddition, EnumPlace, EnumType};
 use crate::sql::Sql;
 
 use super::convert::{
-    convert_foreign, convert_own_columns, drop_foreign_readers, old_name, through_text, Using,
+    convert_foreign, convert_own_columns, drop_foreign_readers, old_name, through_text,
+    turn_holders, Using,
 };
 use super::{Step, TxMode};
 
@@ -91,6 +92,7 @@ pub(super) fn recreate_enum(
     columns: &[ConvertedColumn],
     indexes: &[Ident],
     foreign: &[ForeignColumns],
+    holders: &[(Ident, Attribute)],
 ) -> (Vec<Sql>, Vec<Hazard>) {
     let old = Ident::new(old_name(&from.name));
     let mut statements: Vec<Sql> = indexes
@@ -107,6 +109,7 @@ pub(super) fn recreate_enum(
             .text(format!(" RENAME TO {}", old.quoted())),
     );
     statements.push(create_enum(to));
+    statements.extend(turn_holders(holders));
     let mut hazards = Vec::new();
     let value = |column: &ConvertedColumn| through_text(column, &to.name);
     let using = Using {
