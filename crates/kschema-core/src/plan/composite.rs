@@ -1,8 +1,6 @@
 //! Statements for composite types.
 
-use super::convert::{
-    convert_foreign, convert_own_columns, drop_foreign_readers, old_name, turn_holders, Using,
-};
+use super::convert::{convert_all, drop_foreign_readers, old_name, turn_holders, Using};
 use crate::diff::{AttributeStep, ConvertedColumn, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
@@ -142,12 +140,9 @@ pub(super) fn recreate_composite(
         value: &value,
         how: ", attribute by attribute by name",
     };
-    let (converted, own_hazards) = convert_own_columns(columns, &to.name, fails_if, &using);
+    let (converted, conversion_hazards) = convert_all(columns, foreign, &to.name, fails_if, &using);
     statements.extend(converted);
-    hazards.extend(own_hazards);
-    let (converted, foreign_hazards) = convert_foreign(&to.name, foreign, fails_if, &using);
-    statements.extend(converted);
-    hazards.extend(foreign_hazards);
+    hazards.extend(conversion_hazards);
     if arrays {
         statements.push(Sql::new().text(format!("DROP TYPE {ARRAY_HOLDER}")));
     }

@@ -68,7 +68,7 @@ pub(super) fn convert_column_using(
 /// The schema's own columns of the type created again (`to`), each value
 /// converted by `using`, each with its hazard; `fails_if` says what value
 /// the conversion refuses.
-pub(super) fn convert_own_columns(
+fn convert_own_columns(
     columns: &[ConvertedColumn],
     to: &Ident,
     fails_if: &str,
@@ -91,6 +91,22 @@ pub(super) fn convert_own_columns(
             ),
         ));
     }
+    (statements, hazards)
+}
+
+/// The columns of a type created again (`to`) converted by `using`: its
+/// schema's own, then other schemas' of a shared type, with their hazards.
+pub(super) fn convert_all(
+    columns: &[ConvertedColumn],
+    foreign: &[ForeignColumns],
+    to: &Ident,
+    fails_if: &str,
+    using: &Using<'_>,
+) -> (Vec<Sql>, Vec<Hazard>) {
+    let (mut statements, mut hazards) = convert_own_columns(columns, to, fails_if, using);
+    let (converted, foreign_hazards) = convert_foreign(to, foreign, fails_if, using);
+    statements.extend(converted);
+    hazards.extend(foreign_hazards);
     (statements, hazards)
 }
 
@@ -120,7 +136,7 @@ pub(super) fn drop_foreign_readers(foreign: &[ForeignColumns]) -> Vec<Sql> {
 /// by `using` on their own schema's search path (their defaults, checks
 /// and index expressions name their objects bare), then that path left
 /// again; `fails_if` says what value the conversion refuses.
-pub(super) fn convert_foreign(
+fn convert_foreign(
     to: &Ident,
     foreign: &[ForeignColumns],
     fails_if: &str,

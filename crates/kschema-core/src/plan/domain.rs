@@ -1,8 +1,7 @@
 //! Statements for domains.
 
 use super::convert::{
-    convert_foreign, convert_own_columns, drop_foreign_readers, old_name, through_text,
-    turn_holders, Using,
+    convert_all, drop_foreign_readers, old_name, through_text, turn_holders, Using,
 };
 use crate::diff::{ConvertedColumn, DomainStep, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
@@ -112,12 +111,9 @@ pub(super) fn recreate_domain(
         value: &value,
         how: "",
     };
-    let (converted, own_hazards) = convert_own_columns(columns, &to.name, fails_if, &using);
+    let (converted, conversion_hazards) = convert_all(columns, foreign, &to.name, fails_if, &using);
     statements.extend(converted);
-    hazards.extend(own_hazards);
-    let (converted, foreign_hazards) = convert_foreign(&to.name, foreign, fails_if, &using);
-    statements.extend(converted);
-    hazards.extend(foreign_hazards);
+    hazards.extend(conversion_hazards);
     statements.push(Sql::new().text("DROP DOMAIN ").qualified(&old));
     (statements, hazards)
 }

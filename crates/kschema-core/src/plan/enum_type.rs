@@ -7,8 +7,7 @@ use crate::model::{Attribute, EnumAddition, EnumPlace, EnumType};
 use crate::sql::Sql;
 
 use super::convert::{
-    convert_foreign, convert_own_columns, drop_foreign_readers, old_name, through_text,
-    turn_holders, Using,
+    convert_all, drop_foreign_readers, old_name, through_text, turn_holders, Using,
 };
 use super::{Step, TxMode};
 
@@ -116,14 +115,10 @@ pub(super) fn recreate_enum(
         value: &value,
         how: "",
     };
-    let (converted, own_hazards) =
-        convert_own_columns(columns, &to.name, "a label that goes", &using);
+    let (converted, conversion_hazards) =
+        convert_all(columns, foreign, &to.name, "a label that goes", &using);
     statements.extend(converted);
-    hazards.extend(own_hazards);
-    let (converted, foreign_hazards) =
-        convert_foreign(&to.name, foreign, "a label that goes", &using);
-    statements.extend(converted);
-    hazards.extend(foreign_hazards);
+    hazards.extend(conversion_hazards);
     statements.push(Sql::new().text("DROP TYPE ").qualified(&old));
     (statements, hazards)
 }

@@ -719,6 +719,17 @@ fn is_tenant_schema(schema: &Ident) -> bool {
 
 /// The schemas a `GRANT … ON SCHEMA a, b` (or `REVOKE`) names.
 fn on_schema_names(text: &str) -> Vec<Ident> {
+    schemas_after(text, "ON")
+}
+
+/// The schemas an `ALTER DEFAULT PRIVILEGES … IN SCHEMA a, b` names.
+fn in_schema_names(text: &str) -> Vec<Ident> {
+    schemas_after(text, "IN")
+}
+
+/// The list of schemas after `<keyword> SCHEMA`, up to the next keyword
+/// (`TO`, `FROM`; `GRANT`, `REVOKE`, `FOR` in default privileges).
+fn schemas_after(text: &str, keyword: &str) -> Vec<Ident> {
     let Some(tokens) = crate::load::statements::tokenize(text) else {
         return Vec::new();
     };
@@ -729,7 +740,7 @@ fn on_schema_names(text: &str) -> Vec<Ident> {
         .collect();
     let Some(at) = words
         .windows(2)
-        .position(|w| is_word(w[0], "ON") && is_word(w[1], "SCHEMA"))
+        .position(|w| is_word(w[0], keyword) && is_word(w[1], "SCHEMA"))
     else {
         return Vec::new();
     };
@@ -737,49 +748,15 @@ fn on_schema_names(text: &str) -> Vec<Ident> {
     for token in &words[at + 2..] {
         match token {
             Token::Comma => {}
-            // The list ends at `TO` or `FROM`.
             Token::Word(w)
                 if w.quote_style.is_none()
-                    && ["TO", "FROM"].contains(&w.value.to_ascii_uppercase().as_str()) =>
+                    && ["TO", "FROM", "GRANT", "REVOKE", "FOR"]
+                        .contains(&w.value.to_ascii_uppercase().as_str()) =>
             {
                 break
             }
             Token::Word(w) => names.push(Ident::from_sql(&w.value, w.quote_style.is_some())),
             _ => break,
-        }
-    }
-    names
-}
-
-/// The schemas an `ALTER DEFAULT PRIVILEGES … IN SCHEMA a, b` names.
-fn in_schema_names(text: &str) -> Vec<Ident> {
-    let Some(tokens) = crate::load::statements::tokenize(text) else {
-        return Vec::new();
-    };
-    let words: Vec<&Token> = tokens
-        .iter()
-        .map(|t| &t.token)
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect();
-    let Some(at) = words
-        .windows(2)
-        .position(|w| is_word(w[0], "IN") && is_word(w[1], "SCHEMA"))
-    else {
-        return Vec::new();
-    };
-    let mut names = Vec::new();
-    for token in &words[at + 2..] {
-        match token {
-            Token::Comma => {}
-            Token::Word(w) => names.push(Ident::from_sql(&w.value, w.quote_style.is_some())),
-            _ => break,
-        }
-        // The list ends at the next keyword (`GRANT`, `REVOKE`, `FOR`).
-        if matches!(token, Token::Word(w) if w.quote_style.is_none()
-            && ["GRANT", "REVOKE", "FOR"].contains(&w.value.to_ascii_uppercase().as_str()))
-        {
-            names.pop();
-            break;
         }
     }
     names
