@@ -1,6 +1,6 @@
 //! Statements for composite types.
 
-use super::convert::{convert_all, drop_foreign_readers, old_name, turn_holders, Using};
+use super::convert::{recreate_under_name, Recreation, Using};
 use crate::diff::{AttributeStep, ConvertedColumn, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
@@ -111,41 +111,36 @@ pub(super) fn recreate_composite(
             vec![recreated],
         );
     }
-    let old = Ident::new(old_name(&from.name));
-    let mut statements = drop_foreign_readers(foreign);
-    statements.push(
-        Sql::new()
-            .text("ALTER TYPE ")
-            .qualified(&from.name)
-            .text(format!(" RENAME TO {}", old.quoted())),
-    );
-    statements.push(create_composite(to));
-    statements.extend(turn_holders(holders));
     let arrays = columns
         .iter()
         .chain(foreign.iter().flat_map(|other| &other.columns))
         .any(|column| column.array);
-    if arrays {
-        statements.push(
-            Sql::new()
+    let around = match arrays {
+        true => (
+            vec![Sql::new()
                 .text(format!("CREATE TYPE {ARRAY_HOLDER} AS (v "))
                 .qualified(&to.name)
-                .text("[])"),
-        );
-    }
-    let mut hazards = vec![recreated];
-    let fails_if = "an attribute value the new attribute's type cannot read";
-    let value = |column: &ConvertedColumn| by_attribute_name(column, &to.name);
-    let using = Using {
-        value: &value,
-        how: ", attribute by attribute by name",
+                .text("[])")],
+            vec![Sql::new().text(format!("DROP TYPE {ARRAY_HOLDER}"))],
+        ),
+        false => (Vec::new(), Vec::new()),
     };
-    let (converted, conversion_hazards) = convert_all(columns, foreign, &to.name, fails_if, &using);
-    statements.extend(converted);
-    hazards.extend(conversion_hazards);
-    if arrays {
-        statements.push(Sql::new().text(format!("DROP TYPE {ARRAY_HOLDER}")));
-    }
-    statements.push(Sql::new().text("DROP TYPE ").qualified(&old));
+    let value = |column: &ConvertedColumn| by_attribute_name(column, &to.name);
+    let (statements, mut hazards) = recreate_under_name(Recreation {
+        name: &from.name,
+        keyword: "TYPE",
+        before: Vec::new(),
+        create: create_composite(to),
+        columns,
+        foreign,
+        holders,
+        around,
+        using: Using {
+            value: &value,
+            how: ", attribute by attribute by name",
+        },
+        fails_if: "an attribute value the new attribute's type cannot read",
+    });
+    hazards.insert(0, recreated);
     (statements, hazards)
 }

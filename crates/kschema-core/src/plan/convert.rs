@@ -94,9 +94,66 @@ fn convert_own_columns(
     (statements, hazards)
 }
 
+/// A type created again under its name, in the order every kind shares.
+pub(super) struct Recreation<'a> {
+    /// Its name (the same before and after).
+    pub name: &'a Ident,
+    /// `TYPE` or `DOMAIN`, for its `ALTER` and `DROP`.
+    pub keyword: &'a str,
+    /// What goes before the rename (the indexes comparing an enum's labels,
+    /// a domain's checks' names renamed away).
+    pub before: Vec<Sql>,
+    /// The new type's statement.
+    pub create: Sql,
+    pub columns: &'a [ConvertedColumn],
+    pub foreign: &'a [ForeignColumns],
+    pub holders: &'a [(Ident, Attribute)],
+    /// What the conversions need made before them and dropped after (a
+    /// composite's array holder).
+    pub around: (Vec<Sql>, Vec<Sql>),
+    pub using: Using<'a>,
+    /// What value the conversion refuses.
+    pub fails_if: &'a str,
+}
+
+/// Other schemas' checks and indexes reading the columns off, the old
+/// type renamed away, the new one made, the types holding it turned to it,
+/// every column converted, the old type dropped.
+pub(super) fn recreate_under_name(recreation: Recreation<'_>) -> (Vec<Sql>, Vec<Hazard>) {
+    let Recreation {
+        name,
+        keyword,
+        before,
+        create,
+        columns,
+        foreign,
+        holders,
+        around: (setup, teardown),
+        using,
+        fails_if,
+    } = recreation;
+    let old = Ident::new(old_name(name));
+    let mut statements = drop_foreign_readers(foreign);
+    statements.extend(before);
+    statements.push(
+        Sql::new()
+            .text(format!("ALTER {keyword} "))
+            .qualified(name)
+            .text(format!(" RENAME TO {}", old.quoted())),
+    );
+    statements.push(create);
+    statements.extend(turn_holders(holders));
+    statements.extend(setup);
+    let (converted, hazards) = convert_all(columns, foreign, name, fails_if, &using);
+    statements.extend(converted);
+    statements.extend(teardown);
+    statements.push(Sql::new().text(format!("DROP {keyword} ")).qualified(&old));
+    (statements, hazards)
+}
+
 /// The columns of a type created again (`to`) converted by `using`: its
 /// schema's own, then other schemas' of a shared type, with their hazards.
-pub(super) fn convert_all(
+fn convert_all(
     columns: &[ConvertedColumn],
     foreign: &[ForeignColumns],
     to: &Ident,
@@ -113,7 +170,7 @@ pub(super) fn convert_all(
 /// The checks and indexes of other schemas reading their columns of a
 /// shared type created again: off before its rename (put back, as they
 /// are live, once the columns are converted).
-pub(super) fn drop_foreign_readers(foreign: &[ForeignColumns]) -> Vec<Sql> {
+fn drop_foreign_readers(foreign: &[ForeignColumns]) -> Vec<Sql> {
     let mut statements = Vec::new();
     for other in foreign {
         for index in &other.indexes {
@@ -216,7 +273,7 @@ fn convert_foreign(
 /// The composite types holding a type created again (`holders`, their
 /// attributes of it): after the rename their attributes are of the old
 /// type; turned to the new one, in place (no column uses those types).
-pub(super) fn turn_holders(holders: &[(Ident, Attribute)]) -> Vec<Sql> {
+fn turn_holders(holders: &[(Ident, Attribute)]) -> Vec<Sql> {
     holders
         .iter()
         .map(|(holder, attribute)| {

@@ -1,8 +1,6 @@
 //! Statements for domains.
 
-use super::convert::{
-    convert_all, drop_foreign_readers, old_name, through_text, turn_holders, Using,
-};
+use super::convert::{old_name, recreate_under_name, through_text, Recreation, Using};
 use crate::diff::{ConvertedColumn, DomainStep, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
@@ -86,34 +84,39 @@ pub(super) fn recreate_domain(
     if columns.is_empty() && foreign.is_empty() && holders.is_empty() {
         return (vec![drop_domain(from), create_domain(to)], vec![recreated]);
     }
-    let old = Ident::new(old_name(&from.name));
-    let mut statements = drop_foreign_readers(foreign);
-    // Its checks' names leave with it: PostgreSQL names a domain's checks
-    // uniquely in the schema, and the new one's would get a number.
-    statements.extend(from.checks.iter().map(|check| {
-        let away = Ident::new(old_name(&check.name));
-        alter(
-            &from.name,
-            &format!(
-                "RENAME CONSTRAINT {} TO {}",
-                check.name.quoted(),
-                away.quoted()
-            ),
-        )
-    }));
-    statements.push(alter(&from.name, &format!("RENAME TO {}", old.quoted())));
-    statements.push(create_domain(to));
-    statements.extend(turn_holders(holders));
-    let mut hazards = vec![recreated];
-    let fails_if = "a value the new domain refuses";
     let value = |column: &ConvertedColumn| through_text(column, &to.name);
-    let using = Using {
-        value: &value,
-        how: "",
-    };
-    let (converted, conversion_hazards) = convert_all(columns, foreign, &to.name, fails_if, &using);
-    statements.extend(converted);
-    hazards.extend(conversion_hazards);
-    statements.push(Sql::new().text("DROP DOMAIN ").qualified(&old));
+    let (statements, mut hazards) = recreate_under_name(Recreation {
+        name: &from.name,
+        keyword: "DOMAIN",
+        // Its checks' names leave with it: PostgreSQL names a domain's
+        // checks uniquely in the schema, and the new one's would get a
+        // number.
+        before: from
+            .checks
+            .iter()
+            .map(|check| {
+                let away = Ident::new(old_name(&check.name));
+                alter(
+                    &from.name,
+                    &format!(
+                        "RENAME CONSTRAINT {} TO {}",
+                        check.name.quoted(),
+                        away.quoted()
+                    ),
+                )
+            })
+            .collect(),
+        create: create_domain(to),
+        columns,
+        foreign,
+        holders,
+        around: (Vec::new(), Vec::new()),
+        using: Using {
+            value: &value,
+            how: "",
+        },
+        fails_if: "a value the new domain refuses",
+    });
+    hazards.insert(0, recreated);
     (statements, hazards)
 }

@@ -6,9 +6,7 @@ use crate::ident::{quote_literal, Ident};
 use crate::model::{Attribute, EnumAddition, EnumPlace, EnumType};
 use crate::sql::Sql;
 
-use super::convert::{
-    convert_all, drop_foreign_readers, old_name, through_text, turn_holders, Using,
-};
+use super::convert::{recreate_under_name, through_text, Recreation, Using};
 use super::{Step, TxMode};
 
 pub(super) use crate::definition::create_enum;
@@ -93,34 +91,26 @@ pub(super) fn recreate_enum(
     foreign: &[ForeignColumns],
     holders: &[(Ident, Attribute)],
 ) -> (Vec<Sql>, Vec<Hazard>) {
-    let old = Ident::new(old_name(&from.name));
-    let mut statements: Vec<Sql> = indexes
-        .iter()
-        .map(|index| Sql::new().text("DROP INDEX ").qualified(index))
-        .collect();
-    // Other schemas' checks and indexes reading their columns of it
-    // compare with the old type's labels: off before the rename.
-    statements.extend(drop_foreign_readers(foreign));
-    statements.push(
-        Sql::new()
-            .text("ALTER TYPE ")
-            .qualified(&from.name)
-            .text(format!(" RENAME TO {}", old.quoted())),
-    );
-    statements.push(create_enum(to));
-    statements.extend(turn_holders(holders));
-    let mut hazards = Vec::new();
     let value = |column: &ConvertedColumn| through_text(column, &to.name);
-    let using = Using {
-        value: &value,
-        how: "",
-    };
-    let (converted, conversion_hazards) =
-        convert_all(columns, foreign, &to.name, "a label that goes", &using);
-    statements.extend(converted);
-    hazards.extend(conversion_hazards);
-    statements.push(Sql::new().text("DROP TYPE ").qualified(&old));
-    (statements, hazards)
+    recreate_under_name(Recreation {
+        name: &from.name,
+        keyword: "TYPE",
+        // Indexes comparing the old labels: off before the rename.
+        before: indexes
+            .iter()
+            .map(|index| Sql::new().text("DROP INDEX ").qualified(index))
+            .collect(),
+        create: create_enum(to),
+        columns,
+        foreign,
+        holders,
+        around: (Vec::new(), Vec::new()),
+        using: Using {
+            value: &value,
+            how: "",
+        },
+        fails_if: "a label that goes",
+    })
 }
 
 pub(super) fn drop_enum(enum_type: &EnumType) -> Sql {
