@@ -335,11 +335,6 @@ pub enum Change {
         /// new type.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         holders: Vec<(Ident, Attribute)>,
-        /// What would make the old type's drop fail (`type contact (a
-        /// column uses it)`): a composite type with an attribute of it that
-        /// cannot turn in place, a domain over it — refused at plan time.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        blockers: Vec<String>,
     },
     DropComposite {
         composite: CompositeType,

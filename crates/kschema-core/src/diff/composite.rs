@@ -51,14 +51,12 @@ pub(super) fn diff_composites(
                 in_use,
             });
         } else {
-            let (holders, blockers) = holders_of(name, live, desired);
             changes.push(Change::RecreateComposite {
                 from: current.clone(),
                 to: wanted.clone(),
                 columns: super::enum_type::columns_of(name, live, desired),
                 foreign: Vec::new(),
-                holders,
-                blockers,
+                holders: holders_of(name, live, desired).0,
             });
         }
     }
@@ -111,8 +109,9 @@ fn attribute_steps(from: &CompositeType, to: &CompositeType) -> Vec<AttributeSte
 /// it) that a recreation turns to the new type in place — unchanged in
 /// the files, no column of theirs (`ALTER ATTRIBUTE … TYPE` refuses a
 /// type a column uses) — and what would make the old type's drop fail
-/// (refused at plan time): the other such types, and domains over it.
-pub(super) fn holders_of(
+/// (refused at plan time, `plan::enum_dependents`): the other such types,
+/// and domains over it. For an enum, a domain or a composite type.
+pub fn holders_of(
     name: &Ident,
     live: &SchemaModel,
     desired: &SchemaModel,

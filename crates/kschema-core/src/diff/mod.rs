@@ -26,7 +26,7 @@ pub use along::{CallerAround, ConvertedColumn, ForeignCallers, ForeignColumns, F
 pub use change::{Change, ColumnChange, RowUpdate};
 mod comment;
 mod composite;
-pub use composite::AttributeStep;
+pub use composite::{holders_of, AttributeStep};
 mod domain;
 pub use domain::{domain_steps, DomainStep};
 mod enum_type;

@@ -806,7 +806,6 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             columns,
             foreign,
             holders,
-            ..
         } => {
             let (statements, hazards) =
                 composite::recreate_composite(from, to, columns, foreign, holders);

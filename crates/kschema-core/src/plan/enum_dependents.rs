@@ -12,10 +12,9 @@
 use super::Plan;
 use crate::catalog::LiveState;
 use crate::diagnostic::Problem;
-use crate::diff::Change;
-use crate::ident::Ident;
+use crate::diff::{holders_of, Change};
 use crate::load::{DesiredState, ObjectKey};
-use crate::model::{Attribute, ColumnType, SchemaModel};
+use crate::model::{ColumnType, SchemaModel};
 
 pub fn check_type_dependents(
     plan: &Plan,
@@ -27,41 +26,30 @@ pub fn check_type_dependents(
             continue;
         };
         for step in target.steps.iter() {
-            // Composite types the recreation turns in place are taken along.
-            let not_held = |to: &Ident, holders: &[(Ident, Attribute)]| -> Vec<String> {
-                built_on(&schema.model, &[to.quoted().to_string()], "")
-                    .into_iter()
-                    .filter(|builder| {
-                        !holders
-                            .iter()
-                            .any(|(holder, _)| *builder == format!("composite type {holder}"))
-                    })
-                    .collect()
-            };
-            let (name, builders, code, why, help) = match &step.change {
-                Change::RecreateEnum { to, holders, .. } => (
+            let (name, code, why, help) = match &step.change {
+                Change::RecreateEnum { to, .. } => (
                     &to.name,
-                    not_held(&to.name, holders),
                     "kschema::plan::enum_dependents",
                     "enum",
                     "labels go or move",
                 ),
-                Change::RecreateDomain { to, holders, .. } => (
+                Change::RecreateDomain { to, .. } => (
                     &to.name,
-                    not_held(&to.name, holders),
                     "kschema::plan::domain_dependents",
                     "domain",
                     "a new base type or collation",
                 ),
-                Change::RecreateComposite { to, blockers, .. } => (
+                Change::RecreateComposite { to, .. } => (
                     &to.name,
-                    blockers.clone(),
                     "kschema::plan::composite_dependents",
                     "composite type",
                     "attributes reordered, or retyped while a column uses it",
                 ),
                 _ => continue,
             };
+            // What the recreation does not turn in place, as the diff found.
+            let scope = desired.scope_of(&target.target);
+            let (_, builders) = holders_of(name, &schema.model, &scope.model);
             if builders.is_empty() {
                 continue;
             }
@@ -78,7 +66,6 @@ pub fn check_type_dependents(
             .with_help(format!(
                 "in two applies: first give the domain or composite type another type (or drop it) and keep the {why} as it is, then change the {why}"
             ));
-            let scope = desired.scope_of(&target.target);
             if let Some(origin) = scope.origins.get(&ObjectKey::Type(name.clone())) {
                 problem = problem.at(&origin.file, origin.span, "created again");
             }
