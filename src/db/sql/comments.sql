@@ -24,10 +24,10 @@ SELECT ns.nspname, c.kind, c.object, c.detail, c.procedure, c.description
            false AS procedure, d.description
       FROM pg_description d
       JOIN pg_class rel ON d.classoid = 'pg_class'::regclass AND rel.oid = d.objoid
-      JOIN ns ON ns.oid = rel.relnamespace
      -- A composite type's own comment is on its pg_type row (below); its
      -- attributes' are on its pg_class row.
-     WHERE (rel.relkind IN ('i', 'S', 'v', 'm') OR rel.relkind = 'c' AND d.objsubid > 0)
+     WHERE d.objoid >= 16384
+       AND (rel.relkind IN ('i', 'S', 'v', 'm') OR rel.relkind = 'c' AND d.objsubid > 0)
        AND NOT (rel.relkind = 'S' AND EXISTS (
              SELECT 1 FROM pg_depend o
               WHERE o.classid = 'pg_class'::regclass AND o.objid = rel.oid
@@ -39,22 +39,22 @@ SELECT ns.nspname, c.kind, c.object, c.detail, c.procedure, c.description
       FROM pg_description d
       JOIN pg_constraint k ON d.classoid = 'pg_constraint'::regclass AND k.oid = d.objoid
       JOIN pg_class rel ON rel.oid = k.conrelid
-      JOIN ns ON ns.oid = rel.relnamespace
+     WHERE d.objoid >= 16384
     UNION ALL
     SELECT p.pronamespace, 'function', p.proname::text, oidvectortypes(p.proargtypes),
            p.prokind = 'p', d.description
       FROM pg_description d
       JOIN pg_proc p ON d.classoid = 'pg_proc'::regclass AND p.oid = d.objoid
-      JOIN ns ON ns.oid = p.pronamespace
-     WHERE NOT EXISTS (SELECT 1 FROM pg_depend e
+     WHERE d.objoid >= 16384
+       AND NOT EXISTS (SELECT 1 FROM pg_depend e
                         WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
     UNION ALL
     SELECT t.typnamespace, CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'type' END, t.typname::text,
            NULL, false, d.description
       FROM pg_description d
       JOIN pg_type t ON d.classoid = 'pg_type'::regclass AND t.oid = d.objoid
-      JOIN ns ON ns.oid = t.typnamespace
-     WHERE (t.typtype IN ('e', 'd')
+     WHERE d.objoid >= 16384
+       AND (t.typtype IN ('e', 'd')
             OR t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = t.typrelid AND r.relkind = 'c'))
        AND NOT EXISTS (SELECT 1 FROM pg_depend e
                         WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')
@@ -63,14 +63,13 @@ SELECT ns.nspname, c.kind, c.object, c.detail, c.procedure, c.description
       FROM pg_description d
       JOIN pg_trigger tg ON d.classoid = 'pg_trigger'::regclass AND tg.oid = d.objoid
       JOIN pg_class rel ON rel.oid = tg.tgrelid
-      JOIN ns ON ns.oid = rel.relnamespace
-     WHERE NOT tg.tgisinternal
+     WHERE d.objoid >= 16384 AND NOT tg.tgisinternal
     UNION ALL
     SELECT rel.relnamespace, 'policy', rel.relname::text, pol.polname::text, false, d.description
       FROM pg_description d
       JOIN pg_policy pol ON d.classoid = 'pg_policy'::regclass AND pol.oid = d.objoid
       JOIN pg_class rel ON rel.oid = pol.polrelid
-      JOIN ns ON ns.oid = rel.relnamespace
+     WHERE d.objoid >= 16384
     UNION ALL
     SELECT (SELECT oid FROM ns WHERE nspname = 'public'), 'extension', x.extname::text, NULL, false,
            d.description
