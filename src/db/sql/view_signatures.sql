@@ -15,6 +15,9 @@ own AS (
   SELECT nsp, json_object_agg(oid::text, name)::text AS names
     FROM (SELECT r.relnamespace AS nsp, r.oid, 'rel:' || r.relname AS name
             FROM pg_class r JOIN ns ON ns.oid = r.relnamespace
+           -- No query tree names an index (a fleet has more of them than
+           -- of anything else).
+           WHERE r.relkind NOT IN ('i', 'I')
           UNION ALL
           SELECT ty.typnamespace, ty.oid, 'type:' || ty.typname
             FROM pg_type ty JOIN ns ON ns.oid = ty.typnamespace
