@@ -379,10 +379,11 @@ CREATE TRIGGER tasks_touch BEFORE UPDATE ON tasks FOR EACH ROW EXECUTE FUNCTION 
 
 /// An enum created again takes along the functions whose arguments or
 /// result are of it (dropped before it, created after, with the views that
-/// call them); a domain or composite type built on it is refused at plan
-/// time, at the enum, before anything runs.
+/// call them) and the domains over it (with their columns, and what reads
+/// those); a domain over it the files drop at the same time is refused at
+/// plan time, at the enum, before anything runs.
 #[tokio::test]
-async fn an_enum_created_again_takes_its_functions_along_and_refuses_its_domains() {
+async fn an_enum_created_again_takes_its_functions_and_domains_along() {
     let tenant = "CREATE TYPE state AS ENUM ('open', 'stale', 'done');
 CREATE TABLE tasks (id int PRIMARY KEY, state state NOT NULL DEFAULT 'open');
 CREATE FUNCTION is_open(s state) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT s = 'open' $$;
@@ -413,13 +414,58 @@ COMMENT ON FUNCTION is_open(state) IS 'open or not';
     ];
     assert_converges(&project, &db, ("", &without_stale), TENANTS, &allow).await;
 
-    // A domain over it: refused before anything runs.
-    let with_domain =
-        format!("{without_stale}CREATE DOMAIN open_state AS state CHECK (VALUE <> 'done');\n");
+    // A domain over it, a column of that, a check and an index reading
+    // the column, a function taking the domain: the domain is created
+    // again with the enum, its column converted, the check and index put
+    // back, the function taken along.
+    let with_domain = format!(
+        "{without_stale}CREATE DOMAIN open_state AS state CHECK (VALUE <> 'done');
+CREATE TABLE reviews (id int PRIMARY KEY, s open_state NOT NULL DEFAULT 'open', CONSTRAINT not_done CHECK (s::state <> 'done'));
+CREATE INDEX reviews_open ON reviews ((s::state = 'open'));
+CREATE FUNCTION still_open(s open_state) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT s::state = 'open' $$;
+"
+    );
     project.write("schema/tenant/app.sql", &with_domain);
     assert_converges(&project, &db, ("", &with_domain), TENANTS, &allow).await;
-    let fewer = with_domain.replace("'open', 'done'", "'done', 'open'");
-    project.write("schema/tenant/app.sql", &fewer);
+    db.execute("INSERT INTO org_t1.reviews VALUES (1, 'open'), (2, DEFAULT)")
+        .await;
+    let reordered = with_domain.replace("'open', 'done'", "'done', 'open'");
+    project.write("schema/tenant/app.sql", &reordered);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout
+            .contains("and built on it: recreate domain open_state"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains(
+            "- drop function still_open(open_state) before its type open_state is created again"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert_converges(&project, &db, ("", &reordered), TENANTS, &allow).await;
+    let kept: Vec<String> = db
+        .client()
+        .await
+        .query("SELECT s::text FROM org_t1.reviews ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(kept, ["open", "open"]);
+
+    // A domain over it that the files drop at the same time: refused
+    // before anything runs (drop it first, then change the labels).
+    let dropped: String = reordered
+        .replace("'done', 'open'", "'open', 'done'")
+        .lines()
+        .filter(|line| !line.contains("open_state") && !line.contains("reviews"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    project.write("schema/tenant/app.sql", &dropped);
     let before = db.catalog("org_t1").await;
     let plan = kschema(
         &project,
@@ -436,6 +482,7 @@ COMMENT ON FUNCTION is_open(state) IS 'open or not';
     for expected in [
         "kschema::plan::enum_dependents",
         "but domain open_state",
+        "(it is dropped)",
         "app.sql:1",
     ] {
         assert!(

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::built_on::Builder;
 use super::Change;
 use crate::ident::Ident;
 use crate::model::{Attribute, CompositeType, SchemaModel};
@@ -57,6 +58,7 @@ pub(super) fn diff_composites(
                 columns: super::enum_type::columns_of(name, live, desired),
                 foreign: Vec::new(),
                 holders: holders_of(name, live, desired).0,
+                along: Vec::new(),
             });
         }
     }
@@ -108,17 +110,17 @@ fn attribute_steps(from: &CompositeType, to: &CompositeType) -> Vec<AttributeSte
 /// The live composite types with an attribute of `name` (or an array of
 /// it) that a recreation turns to the new type in place — unchanged in
 /// the files, no column of theirs (`ALTER ATTRIBUTE … TYPE` refuses a
-/// type a column uses) — and what would make the old type's drop fail
-/// (refused at plan time, `plan::enum_dependents`): the other such types,
-/// and domains over it. For an enum, a domain or a composite type.
+/// type a column uses) — and the types built on it that it cannot turn
+/// so: the other such types, and domains over it (taken along when they
+/// can be, `diff::built_on`). For an enum, a domain or a composite type.
 pub fn holders_of(
     name: &Ident,
     live: &SchemaModel,
     desired: &SchemaModel,
-) -> (Vec<(Ident, Attribute)>, Vec<String>) {
+) -> (Vec<(Ident, Attribute)>, Vec<Builder>) {
     let named = name.quoted().to_string();
     let mut holders = Vec::new();
-    let mut blockers = Vec::new();
+    let mut builders = Vec::new();
     for (holder, current) in live.composites.iter().filter(|(n, _)| *n != name) {
         let of_it: Vec<&Attribute> = current
             .attributes
@@ -128,24 +130,35 @@ pub fn holders_of(
         if of_it.is_empty() {
             continue;
         }
-        let unchanged = desired
-            .composites
-            .get(holder)
-            .is_some_and(|wanted| wanted.same_as(current));
-        if !unchanged {
-            blockers.push(format!("type {holder} (it changes too)"));
-        } else if used_by_columns(live, holder) {
-            blockers.push(format!("type {holder} (a column uses it)"));
-        } else {
-            holders.extend(of_it.into_iter().map(|a| (holder.clone(), a.clone())));
-        }
+        let wanted = desired.composites.get(holder);
+        let why = match wanted {
+            None => "it is dropped",
+            Some(wanted) if !wanted.same_as(current) => "it changes too",
+            Some(_) if used_by_columns(live, holder) => "a column uses it",
+            Some(_) => {
+                holders.extend(of_it.into_iter().map(|a| (holder.clone(), a.clone())));
+                continue;
+            }
+        };
+        builders.push(Builder {
+            name: holder.clone(),
+            domain: false,
+            why,
+        });
     }
     for domain in live.domains.values() {
         if crate::model::ColumnType::parse(&domain.base).is_or_array_of(&named) {
-            blockers.push(format!("domain {}", domain.name));
+            builders.push(Builder {
+                name: domain.name.clone(),
+                domain: true,
+                why: match desired.domains.contains_key(&domain.name) {
+                    true => "",
+                    false => "it is dropped",
+                },
+            });
         }
     }
-    (holders, blockers)
+    (holders, builders)
 }
 
 /// Whether a live table column is of the type (or an array of it).

@@ -23,6 +23,7 @@ pub(super) fn diff_domains(live: &SchemaModel, desired: &SchemaModel, changes: &
                 columns: super::enum_type::columns_of(name, live, desired),
                 foreign: Vec::new(),
                 holders: super::composite::holders_of(name, live, desired).0,
+                along: Vec::new(),
             });
             continue;
         }

@@ -29,6 +29,7 @@ pub(super) fn diff_enums(live: &SchemaModel, desired: &SchemaModel, changes: &mu
                     indexes,
                     foreign: Vec::new(),
                     holders: super::composite::holders_of(name, live, desired).0,
+                    along: Vec::new(),
                 });
                 changes.extend(dependents);
             }
@@ -81,7 +82,7 @@ pub(super) fn columns_of(
 /// dropped before (their phase comes first), indexes in the conversion's
 /// transaction (the names returned), and both are made again after from
 /// the files — unless the diff drops them already.
-fn dependents_of(
+pub(super) fn dependents_of(
     columns: &[ConvertedColumn],
     live: &SchemaModel,
     desired: &SchemaModel,

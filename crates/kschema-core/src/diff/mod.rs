@@ -21,6 +21,8 @@ use crate::ident::Ident;
 use crate::model::{Constraint, ReplicaIdentity, SchemaModel, Table};
 
 mod along;
+mod built_on;
+pub use built_on::{converted_columns, Builder};
 mod change;
 pub use along::{CallerAround, ConvertedColumn, ForeignCallers, ForeignColumns, ForeignView};
 pub use change::{Change, ColumnChange, RowUpdate};
@@ -135,6 +137,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
     enum_type::diff_enums(live, desired, &mut changes);
     domain::diff_domains(live, desired, &mut changes);
     composite::diff_composites(live, desired, &mut changes);
+    built_on::take_builders_along(live, desired, &mut changes);
     extension::diff_extensions(live, desired, &mut changes);
     diff_event_triggers(live, desired, &mut changes);
     routine::recreate_for_recreated_types(live, desired, &mut changes);

@@ -122,12 +122,10 @@ pub(super) fn recreate_for_recreated_types(
     let views = views_created_again(live, desired, changes);
     let recreated: BTreeSet<&Ident> = changes
         .iter()
+        .flat_map(Change::with_along)
         .filter_map(|change| match change {
-            Change::RecreateEnum { to, .. } => Some(&to.name),
-            Change::RecreateDomain { to, .. } => Some(&to.name),
-            Change::RecreateComposite { to, .. } => Some(&to.name),
             Change::DropTableToRepartition { table } => Some(&table.name),
-            _ => None,
+            other => other.type_recreated(),
         })
         .chain(&views)
         .collect();

@@ -22,10 +22,13 @@ pub(super) fn diff_views(live: &SchemaModel, desired: &SchemaModel, changes: &mu
             Change::DropTable { table } => {
                 disturbed.insert(table.name.clone());
             }
-            Change::RecreateEnum { columns, .. }
-            | Change::RecreateDomain { columns, .. }
-            | Change::RecreateComposite { columns, .. } => {
-                disturbed.extend(columns.iter().map(|c| c.table.clone()));
+            Change::RecreateEnum { .. }
+            | Change::RecreateDomain { .. }
+            | Change::RecreateComposite { .. } => {
+                for recreation in change.with_along() {
+                    let columns = super::converted_columns(recreation);
+                    disturbed.extend(columns.iter().map(|c| c.table.clone()));
+                }
             }
             // The live state the diff sees no longer holds the table, nor
             // the partitions that go with it.

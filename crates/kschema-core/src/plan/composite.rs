@@ -96,16 +96,21 @@ pub(super) fn recreate_composite(
     columns: &[ConvertedColumn],
     foreign: &[ForeignColumns],
     holders: &[(Ident, Attribute)],
+    along: (Vec<Sql>, Vec<Hazard>),
+    within: Option<&Ident>,
 ) -> (Vec<Sql>, Vec<Hazard>) {
     // What else holds it is refused at plan time (`enum_dependents`).
+    let why = match within {
+        Some(held) => format!("it holds {held}, created again"),
+        None => {
+            "attributes reordered, or retyped while a column uses it: ALTER TYPE cannot".to_string()
+        }
+    };
     let recreated = Hazard::new(
         HazardKind::RecreatesObject,
-        format!(
-            "drops type {} and creates it again (attributes reordered, or retyped while a column uses it: ALTER TYPE cannot)",
-            to.name
-        ),
+        format!("drops type {} and creates it again ({why})", to.name),
     );
-    if columns.is_empty() && foreign.is_empty() && holders.is_empty() {
+    if columns.is_empty() && foreign.is_empty() && holders.is_empty() && along.0.is_empty() {
         return (
             vec![drop_composite(from), create_composite(to)],
             vec![recreated],
@@ -140,6 +145,7 @@ pub(super) fn recreate_composite(
             how: ", attribute by attribute by name",
         },
         fails_if: "an attribute value the new attribute's type cannot read",
+        along,
     });
     hazards.insert(0, recreated);
     (statements, hazards)

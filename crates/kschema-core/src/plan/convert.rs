@@ -6,7 +6,7 @@
 //! dropped.
 
 use crate::definition::{constraint_sql, create_index, ExprStyle};
-use crate::diff::{ConvertedColumn, ForeignColumns};
+use crate::diff::{Change, ConvertedColumn, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
 use crate::model::Attribute;
@@ -114,6 +114,9 @@ pub(super) struct Recreation<'a> {
     pub using: Using<'a>,
     /// What value the conversion refuses.
     pub fails_if: &'a str,
+    /// The types built on it created again (`Change::along`): their
+    /// statements and hazards.
+    pub along: (Vec<Sql>, Vec<Hazard>),
 }
 
 /// Other schemas' checks and indexes reading the columns off, the old
@@ -131,6 +134,7 @@ pub(super) fn recreate_under_name(recreation: Recreation<'_>) -> (Vec<Sql>, Vec<
         around: (setup, teardown),
         using,
         fails_if,
+        along: (along, along_hazards),
     } = recreation;
     let old = Ident::new(old_name(name));
     let mut statements = drop_foreign_readers(foreign);
@@ -144,10 +148,91 @@ pub(super) fn recreate_under_name(recreation: Recreation<'_>) -> (Vec<Sql>, Vec<
     statements.push(create);
     statements.extend(turn_holders(holders));
     statements.extend(setup);
-    let (converted, hazards) = convert_all(columns, foreign, name, fails_if, &using);
+    let (converted, mut hazards) = convert_all(columns, foreign, name, fails_if, &using);
     statements.extend(converted);
     statements.extend(teardown);
+    // Built on the new type, and off the old one before it goes.
+    statements.extend(along);
+    hazards.extend(along_hazards);
     statements.push(Sql::new().text(format!("DROP {keyword} ")).qualified(&old));
+    (statements, hazards)
+}
+
+/// A type created again (`Change::RecreateEnum`, `RecreateDomain`,
+/// `RecreateComposite`) with the types built on it: its statements and
+/// hazards.
+pub(super) fn recreate_type(change: &Change) -> Option<(Vec<Sql>, Vec<Hazard>)> {
+    recreate_within(change, None)
+}
+
+/// [`recreate_type`], inside the recreation of the type `within` it is
+/// built on, if any.
+fn recreate_within(change: &Change, within: Option<&Ident>) -> Option<(Vec<Sql>, Vec<Hazard>)> {
+    Some(match change {
+        Change::RecreateEnum {
+            from,
+            to,
+            columns,
+            indexes,
+            foreign,
+            holders,
+            along,
+        } => super::enum_type::recreate_enum(
+            from,
+            to,
+            columns,
+            indexes,
+            foreign,
+            holders,
+            recreate_along(&to.name, along),
+        ),
+        Change::RecreateDomain {
+            from,
+            to,
+            columns,
+            foreign,
+            holders,
+            along,
+        } => super::domain::recreate_domain(
+            from,
+            to,
+            columns,
+            foreign,
+            holders,
+            recreate_along(&to.name, along),
+            within,
+        ),
+        Change::RecreateComposite {
+            from,
+            to,
+            columns,
+            foreign,
+            holders,
+            along,
+        } => super::composite::recreate_composite(
+            from,
+            to,
+            columns,
+            foreign,
+            holders,
+            recreate_along(&to.name, along),
+            within,
+        ),
+        _ => return None,
+    })
+}
+
+/// The recreations inside `within`'s, in order.
+fn recreate_along(within: &Ident, along: &[Change]) -> (Vec<Sql>, Vec<Hazard>) {
+    let mut statements = Vec::new();
+    let mut hazards = Vec::new();
+    for (more, more_hazards) in along
+        .iter()
+        .filter_map(|inner| recreate_within(inner, Some(within)))
+    {
+        statements.extend(more);
+        hazards.extend(more_hazards);
+    }
     (statements, hazards)
 }
 

@@ -17,7 +17,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::column::{add_constraint, alter_column, is_volatile};
 pub use super::column::{type_change_effects, TypeChangeEffects};
-use super::{composite, domain, enum_type, extension, privilege, routine, view, Step, TxMode};
+use super::{
+    composite, convert, domain, enum_type, extension, privilege, routine, view, Step, TxMode,
+};
 use crate::definition::{
     column_definition, comment_on, comment_on_object, constraint_sql, create_index,
     create_index_on, create_table, replica_identity, sequence_options, storage_parameter_list,
@@ -721,16 +723,10 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             vec![],
             TxMode::Transactional,
         ),
-        Change::RecreateEnum {
-            from,
-            to,
-            columns,
-            indexes,
-            foreign,
-            holders,
-        } => {
-            let (statements, hazards) =
-                enum_type::recreate_enum(from, to, columns, indexes, foreign, holders);
+        Change::RecreateEnum { .. }
+        | Change::RecreateDomain { .. }
+        | Change::RecreateComposite { .. } => {
+            let (statements, hazards) = convert::recreate_type(&change).unwrap_or_default();
             step(statements, hazards, TxMode::Transactional)
         }
         Change::CreateDomain { domain: to } => step(
@@ -749,17 +745,6 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             let steps =
                 domain_steps(default, *not_null, drop_checks, add_checks, validate_checks);
             let (statements, hazards) = domain::alter_domain(name, &steps);
-            step(statements, hazards, TxMode::Transactional)
-        }
-        Change::RecreateDomain {
-            from,
-            to,
-            columns,
-            foreign,
-            holders,
-        } => {
-            let (statements, hazards) =
-                domain::recreate_domain(from, to, columns, foreign, holders);
             step(statements, hazards, TxMode::Transactional)
         }
         Change::DropDomain { domain: from } => step(
@@ -798,17 +783,6 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             in_use,
         } => {
             let (statements, hazards) = composite::alter_composite(name, steps, *in_use);
-            step(statements, hazards, TxMode::Transactional)
-        }
-        Change::RecreateComposite {
-            from,
-            to,
-            columns,
-            foreign,
-            holders,
-        } => {
-            let (statements, hazards) =
-                composite::recreate_composite(from, to, columns, foreign, holders);
             step(statements, hazards, TxMode::Transactional)
         }
         Change::DropComposite { composite } => step(

@@ -73,15 +73,18 @@ pub(super) fn recreate_domain(
     columns: &[ConvertedColumn],
     foreign: &[ForeignColumns],
     holders: &[(Ident, Attribute)],
+    along: (Vec<Sql>, Vec<Hazard>),
+    within: Option<&Ident>,
 ) -> (Vec<Sql>, Vec<Hazard>) {
+    let why = match within {
+        Some(base) => format!("built on {base}, created again"),
+        None => "a new base type or collation: ALTER DOMAIN cannot change them".to_string(),
+    };
     let recreated = Hazard::new(
         HazardKind::RecreatesObject,
-        format!(
-            "drops domain {} and creates it again (a new base type or collation: ALTER DOMAIN cannot change them)",
-            to.name
-        ),
+        format!("drops domain {} and creates it again ({why})", to.name),
     );
-    if columns.is_empty() && foreign.is_empty() && holders.is_empty() {
+    if columns.is_empty() && foreign.is_empty() && holders.is_empty() && along.0.is_empty() {
         return (vec![drop_domain(from), create_domain(to)], vec![recreated]);
     }
     let value = |column: &ConvertedColumn| through_text(column, &to.name);
@@ -116,6 +119,7 @@ pub(super) fn recreate_domain(
             how: "",
         },
         fails_if: "a value the new domain refuses",
+        along,
     });
     hazards.insert(0, recreated);
     (statements, hazards)

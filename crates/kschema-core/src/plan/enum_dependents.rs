@@ -13,6 +13,7 @@ use super::Plan;
 use crate::catalog::LiveState;
 use crate::diagnostic::Problem;
 use crate::diff::{holders_of, Change};
+use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
 use crate::model::{ColumnType, SchemaModel};
 
@@ -25,51 +26,82 @@ pub fn check_type_dependents(
         let Some(schema) = live.get(&target.target.schema) else {
             continue;
         };
+        let scope = desired.scope_of(&target.target);
         for step in target.steps.iter() {
-            let (name, code, why, help) = match &step.change {
-                Change::RecreateEnum { to, .. } => (
-                    &to.name,
-                    "kschema::plan::enum_dependents",
-                    "enum",
-                    "labels go or move",
-                ),
-                Change::RecreateDomain { to, .. } => (
-                    &to.name,
-                    "kschema::plan::domain_dependents",
-                    "domain",
-                    "a new base type or collation",
-                ),
-                Change::RecreateComposite { to, .. } => (
-                    &to.name,
-                    "kschema::plan::composite_dependents",
-                    "composite type",
-                    "attributes reordered, or retyped while a column uses it",
-                ),
-                _ => continue,
-            };
-            // What the recreation does not turn in place, as the diff found.
-            let scope = desired.scope_of(&target.target);
-            let (_, builders) = holders_of(name, &schema.model, &scope.model);
-            if builders.is_empty() {
+            let Some(root) = step.change.type_recreated() else {
                 continue;
+            };
+            for recreation in step.change.with_along() {
+                let (name, code, why, help) = match recreation {
+                    Change::RecreateEnum { to, .. } => (
+                        &to.name,
+                        "kschema::plan::enum_dependents",
+                        "enum",
+                        "labels go or move",
+                    ),
+                    Change::RecreateDomain { to, .. } => (
+                        &to.name,
+                        "kschema::plan::domain_dependents",
+                        "domain",
+                        "a new base type or collation",
+                    ),
+                    Change::RecreateComposite { to, .. } => (
+                        &to.name,
+                        "kschema::plan::composite_dependents",
+                        "composite type",
+                        "attributes reordered, or retyped while a column uses it",
+                    ),
+                    _ => continue,
+                };
+                let taken: Vec<&Ident> = recreation
+                    .along()
+                    .iter()
+                    .filter_map(Change::type_recreated)
+                    .collect();
+                // What the recreation neither turns in place nor takes along.
+                let (_, builders) = holders_of(name, &schema.model, &scope.model);
+                let left: Vec<String> = builders
+                    .iter()
+                    .filter(|b| !taken.contains(&&b.name))
+                    .map(|b| {
+                        let reason = match (b.why, b.domain) {
+                            ("", true) if matches!(recreation, Change::RecreateComposite { .. }) => {
+                                "over a composite type: its values would convert through their text, which reads attributes by position"
+                            }
+                            ("", _) => "built on another type created again too",
+                            (why, _) => why,
+                        };
+                        match b.domain {
+                            true => format!("domain {} ({reason})", b.name),
+                            false => format!("type {} ({reason})", b.name),
+                        }
+                    })
+                    .collect();
+                if left.is_empty() {
+                    continue;
+                }
+                let within = match name == root {
+                    true => String::new(),
+                    false => format!(" along with {root}"),
+                };
+                let mut problem = Problem::new(
+                    code,
+                    format!(
+                        "{why} {name} is created again ({help}){within} in {}, but {} {} built on it: kschema does not convert {} with it, and PostgreSQL would refuse to drop the old {why}",
+                        target.target,
+                        left.join(" and "),
+                        if left.len() == 1 { "is" } else { "are" },
+                        if left.len() == 1 { "it" } else { "them" },
+                    ),
+                )
+                .with_help(format!(
+                    "in two applies: first give the domain or composite type another type (or drop it) and keep the {why} as it is, then change the {why}"
+                ));
+                if let Some(origin) = scope.origins.get(&ObjectKey::Type(root.clone())) {
+                    problem = problem.at(&origin.file, origin.span, "created again");
+                }
+                return Err(problem);
             }
-            let mut problem = Problem::new(
-                code,
-                format!(
-                    "{why} {name} is created again ({help}) in {}, but {} {} built on it: kschema does not convert {} yet, and PostgreSQL would refuse to drop the old {why}",
-                    target.target,
-                    builders.join(" and "),
-                    if builders.len() == 1 { "is" } else { "are" },
-                    if builders.len() == 1 { "it" } else { "them" },
-                ),
-            )
-            .with_help(format!(
-                "in two applies: first give the domain or composite type another type (or drop it) and keep the {why} as it is, then change the {why}"
-            ));
-            if let Some(origin) = scope.origins.get(&ObjectKey::Type(name.clone())) {
-                problem = problem.at(&origin.file, origin.span, "created again");
-            }
-            return Err(problem);
         }
     }
     Ok(())

@@ -90,6 +90,7 @@ pub(super) fn recreate_enum(
     indexes: &[Ident],
     foreign: &[ForeignColumns],
     holders: &[(Ident, Attribute)],
+    along: (Vec<Sql>, Vec<Hazard>),
 ) -> (Vec<Sql>, Vec<Hazard>) {
     let value = |column: &ConvertedColumn| through_text(column, &to.name);
     recreate_under_name(Recreation {
@@ -110,6 +111,7 @@ pub(super) fn recreate_enum(
             how: "",
         },
         fails_if: "a label that goes",
+        along,
     })
 }
 

@@ -52,71 +52,82 @@ pub fn take_foreign_columns(
     schema: &SchemaName,
 ) {
     for change in changes.iter_mut() {
-        let (type_name, foreign) = match change {
-            Change::RecreateEnum { to, foreign, .. } => (&to.name, foreign),
-            Change::RecreateDomain { to, foreign, .. } => (&to.name, foreign),
-            Change::RecreateComposite { to, foreign, .. } => (&to.name, foreign),
-            _ => continue,
+        change.each_with_along_mut(&mut |change| {
+            take_foreign_columns_of(change, live, desired, schema)
+        });
+    }
+}
+
+/// [`take_foreign_columns`] for one type created again.
+fn take_foreign_columns_of(
+    change: &mut Change,
+    live: &LiveState,
+    desired: &DesiredState,
+    schema: &SchemaName,
+) {
+    let (type_name, foreign) = match change {
+        Change::RecreateEnum { to, foreign, .. } => (&to.name, foreign),
+        Change::RecreateDomain { to, foreign, .. } => (&to.name, foreign),
+        Change::RecreateComposite { to, foreign, .. } => (&to.name, foreign),
+        _ => return,
+    };
+    for (other_schema, found) in live.schemas.iter().filter(|(s, _)| *s != schema) {
+        let model = &found.model;
+        let files = &desired
+            .shared_scope(other_schema)
+            .unwrap_or(&desired.tenant)
+            .model;
+        let spelled = spellings(schema, type_name, model);
+        let mut other = ForeignColumns {
+            schema: other_schema.clone(),
+            columns: Vec::new(),
+            checks: Vec::new(),
+            indexes: Vec::new(),
         };
-        for (other_schema, found) in live.schemas.iter().filter(|(s, _)| *s != schema) {
-            let model = &found.model;
-            let files = &desired
-                .shared_scope(other_schema)
-                .unwrap_or(&desired.tenant)
-                .model;
-            let spelled = spellings(schema, type_name, model);
-            let mut other = ForeignColumns {
-                schema: other_schema.clone(),
-                columns: Vec::new(),
-                checks: Vec::new(),
-                indexes: Vec::new(),
-            };
-            // A partition's columns convert with its parent's.
-            for (name, table) in model
-                .tables
+        // A partition's columns convert with its parent's.
+        for (name, table) in model
+            .tables
+            .iter()
+            .filter(|(_, t)| t.partition_of.is_none())
+        {
+            let columns: Vec<&Ident> = table
+                .columns
                 .iter()
-                .filter(|(_, t)| t.partition_of.is_none())
-            {
-                let columns: Vec<&Ident> = table
-                    .columns
-                    .iter()
-                    .filter(|c| of_type(&c.data_type, &spelled))
-                    .map(|c| &c.name)
-                    .collect();
-                if columns.is_empty() {
-                    continue;
-                }
-                for column in table.columns.iter().filter(|c| columns.contains(&&c.name)) {
-                    let default = match files.tables.get(name).and_then(|t| t.column(&column.name))
-                    {
-                        Some(declared) => declared.default.clone(),
-                        None => column.default.clone(),
-                    };
-                    other.columns.push(ConvertedColumn {
-                        table: name.clone(),
-                        column: column.name.clone(),
-                        array: column.data_type.is_array(),
-                        had_default: column.default.is_some(),
-                        default,
-                    });
-                }
-                let reads = |text: &str| columns.iter().any(|c| mentions(text, c));
-                for constraint in &table.constraints {
-                    if let ConstraintKind::Check { expr, .. } = &constraint.kind {
-                        if reads(&expr.canonical) {
-                            other.checks.push((name.clone(), constraint.clone()));
-                        }
-                    }
-                }
-                for index in model.indexes_of(name) {
-                    if index.expressions().any(reads) {
-                        other.indexes.push(index.clone());
+                .filter(|c| of_type(&c.data_type, &spelled))
+                .map(|c| &c.name)
+                .collect();
+            if columns.is_empty() {
+                continue;
+            }
+            for column in table.columns.iter().filter(|c| columns.contains(&&c.name)) {
+                let default = match files.tables.get(name).and_then(|t| t.column(&column.name)) {
+                    Some(declared) => declared.default.clone(),
+                    None => column.default.clone(),
+                };
+                other.columns.push(ConvertedColumn {
+                    table: name.clone(),
+                    column: column.name.clone(),
+                    array: column.data_type.is_array(),
+                    had_default: column.default.is_some(),
+                    default,
+                });
+            }
+            let reads = |text: &str| columns.iter().any(|c| mentions(text, c));
+            for constraint in &table.constraints {
+                if let ConstraintKind::Check { expr, .. } = &constraint.kind {
+                    if reads(&expr.canonical) {
+                        other.checks.push((name.clone(), constraint.clone()));
                     }
                 }
             }
-            if !other.columns.is_empty() {
-                foreign.push(other);
+            for index in model.indexes_of(name) {
+                if index.expressions().any(reads) {
+                    other.indexes.push(index.clone());
+                }
             }
+        }
+        if !other.columns.is_empty() {
+            foreign.push(other);
         }
     }
 }
@@ -133,8 +144,8 @@ pub fn check_foreign_enum_users(
 ) -> Result<(), Problem> {
     for shared in plan.targets.iter().filter(|t| t.target.is_shared()) {
         let schema = &shared.target.schema;
-        for step in shared.steps.iter() {
-            let (to, foreign, gone, kind) = match &step.change {
+        for recreation in shared.steps.iter().flat_map(|s| s.change.with_along()) {
+            let (to, foreign, gone, kind) = match recreation {
                 // Checks and indexes are put back as they are live: one
                 // naming a label that goes would fail there.
                 Change::RecreateEnum {

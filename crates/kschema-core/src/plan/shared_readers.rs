@@ -245,7 +245,7 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
     // Other schemas' tables whose columns of a shared enum created again
     // convert: every view reading them goes along.
     let mut converted: BTreeMap<&SchemaName, BTreeSet<&Ident>> = BTreeMap::new();
-    for change in changes {
+    for change in changes.iter().flat_map(Change::with_along) {
         if let Change::RecreateEnum { foreign, .. }
         | Change::RecreateDomain { foreign, .. }
         | Change::RecreateComposite { foreign, .. } = change

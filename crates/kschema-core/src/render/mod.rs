@@ -45,7 +45,15 @@ fn caller_words(count: usize) -> &'static str {
 /// `~` changes in place. Names and expressions in it are already made
 /// printable (no newline or escape sequence from a catalog reaches a reader).
 pub fn describe(change: &Change) -> (char, String) {
-    let (sign, text) = describe_change(change);
+    let (sign, mut text) = describe_change(change);
+    let along: Vec<String> = change
+        .along()
+        .iter()
+        .map(|inner| describe(inner).1)
+        .collect();
+    if !along.is_empty() {
+        text.push_str(&format!(", and built on it: {}", along.join("; ")));
+    }
     (sign, printable(&text).into_owned())
 }
 

@@ -1,0 +1,222 @@
+//! Types built on a type created again — a domain over it, a composite
+//! type with an attribute of it that a column uses or that changes too —
+//! are created again inside its change (`along`): after the new type is
+//! made, so they are built on it, and before the old one goes, which
+//! their old forms hold. Their columns convert as theirs would on their
+//! own. What cannot go along is refused at plan time
+//! (`plan::enum_dependents`).
+
+use std::collections::BTreeSet;
+
+use super::composite::holders_of;
+use super::enum_type::{columns_of, dependents_of};
+use super::{Change, ConvertedColumn};
+use crate::ident::Ident;
+use crate::model::SchemaModel;
+
+/// A live type of the schema built on another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Builder {
+    pub name: Ident,
+    pub domain: bool,
+    /// Why a composite type is not turned in place (`ALTER ATTRIBUTE`).
+    pub why: &'static str,
+}
+
+impl Builder {
+    pub fn describe(&self) -> String {
+        match self.domain {
+            true => format!("domain {}", self.name),
+            false => format!("type {} ({})", self.name, self.why),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Enum,
+    Domain,
+    Composite,
+}
+
+fn recreated(change: &Change) -> Option<(&Ident, Kind)> {
+    match change {
+        Change::RecreateEnum { to, .. } => Some((&to.name, Kind::Enum)),
+        Change::RecreateDomain { to, .. } => Some((&to.name, Kind::Domain)),
+        Change::RecreateComposite { to, .. } => Some((&to.name, Kind::Composite)),
+        _ => None,
+    }
+}
+
+/// The type a change alters or creates again.
+fn changed_type(change: &Change) -> Option<&Ident> {
+    match change {
+        Change::AlterDomain { name, .. } | Change::AlterComposite { name, .. } => Some(name),
+        other => other.type_recreated(),
+    }
+}
+
+/// The types built on `name` that its recreation takes along: those the
+/// files keep (as what they are), but a domain over a composite type
+/// (its values convert through their text, which reads a composite's
+/// attributes by position).
+fn builders_along(
+    name: &Ident,
+    kind: Kind,
+    live: &SchemaModel,
+    desired: &SchemaModel,
+) -> Vec<(Ident, Kind)> {
+    holders_of(name, live, desired)
+        .1
+        .into_iter()
+        .filter_map(|builder| match builder.domain {
+            true if kind != Kind::Composite && desired.domains.contains_key(&builder.name) => {
+                Some((builder.name, Kind::Domain))
+            }
+            false if desired.composites.contains_key(&builder.name) => {
+                Some((builder.name, Kind::Composite))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every type some recreation takes along, however deep.
+fn reach(
+    name: &Ident,
+    kind: Kind,
+    live: &SchemaModel,
+    desired: &SchemaModel,
+    seen: &mut BTreeSet<Ident>,
+) {
+    for (builder, builder_kind) in builders_along(name, kind, live, desired) {
+        if seen.insert(builder.clone()) {
+            reach(&builder, builder_kind, live, desired, seen);
+        }
+    }
+}
+
+/// The recreations `name`'s takes along, each with its own; a type built
+/// on two types created again goes with the first (`taken`), and the
+/// other's is refused at plan time.
+fn recreations_along(
+    name: &Ident,
+    kind: Kind,
+    live: &SchemaModel,
+    desired: &SchemaModel,
+    taken: &mut BTreeSet<Ident>,
+) -> Vec<Change> {
+    let mut along = Vec::new();
+    for (builder, builder_kind) in builders_along(name, kind, live, desired) {
+        if !taken.insert(builder.clone()) {
+            continue;
+        }
+        let inner = recreations_along(&builder, builder_kind, live, desired, taken);
+        let columns = columns_of(&builder, live, desired);
+        let holders = holders_of(&builder, live, desired).0;
+        let change = match builder_kind {
+            Kind::Domain => Change::RecreateDomain {
+                from: live.domains[&builder].clone(),
+                to: desired.domains[&builder].clone(),
+                columns,
+                foreign: Vec::new(),
+                holders,
+                along: inner,
+            },
+            _ => Change::RecreateComposite {
+                from: live.composites[&builder].clone(),
+                to: desired.composites[&builder].clone(),
+                columns,
+                foreign: Vec::new(),
+                holders,
+                along: inner,
+            },
+        };
+        along.push(change);
+    }
+    along
+}
+
+/// Puts each type built on a type created again inside that type's
+/// change, in place of its own (an `ALTER`, a recreation). An enum's
+/// recreation also takes off the checks and indexes reading the columns
+/// converted along — they compare with its old labels — and puts the
+/// files' back after, as for its own columns.
+pub(super) fn take_builders_along(
+    live: &SchemaModel,
+    desired: &SchemaModel,
+    changes: &mut Vec<Change>,
+) {
+    let roots: Vec<(Ident, Kind)> = changes
+        .iter()
+        .filter_map(recreated)
+        .map(|(name, kind)| (name.clone(), kind))
+        .collect();
+    let mut reachable = BTreeSet::new();
+    for (name, kind) in &roots {
+        reach(name, *kind, live, desired, &mut reachable);
+    }
+    if reachable.is_empty() {
+        return;
+    }
+    let mut taken = BTreeSet::new();
+    let mut alongs: Vec<(Ident, Vec<Change>)> = Vec::new();
+    for (name, kind) in roots.iter().filter(|(n, _)| !reachable.contains(n)) {
+        let along = recreations_along(name, *kind, live, desired, &mut taken);
+        if !along.is_empty() {
+            alongs.push((name.clone(), along));
+        }
+    }
+    changes.retain(|change| !changed_type(change).is_some_and(|name| taken.contains(name)));
+    let mut dependents = Vec::new();
+    let mut enum_indexes: Vec<(Ident, Vec<Ident>)> = Vec::new();
+    for (name, along) in &alongs {
+        let is_enum = changes
+            .iter()
+            .any(|c| matches!(c, Change::RecreateEnum { to, .. } if &to.name == name));
+        if !is_enum {
+            continue;
+        }
+        let columns: Vec<ConvertedColumn> = along
+            .iter()
+            .flat_map(Change::with_along)
+            .flat_map(converted_columns)
+            .cloned()
+            .collect();
+        let (found, indexes) = dependents_of(&columns, live, desired, changes);
+        dependents.extend(found);
+        enum_indexes.push((name.clone(), indexes));
+    }
+    for change in changes.iter_mut() {
+        let Some(name) = change.type_recreated().cloned() else {
+            continue;
+        };
+        let Some(at) = alongs.iter().position(|(n, _)| *n == name) else {
+            continue;
+        };
+        let nested = alongs.swap_remove(at).1;
+        match change {
+            Change::RecreateEnum { along, indexes, .. } => {
+                along.extend(nested);
+                if let Some((_, more)) = enum_indexes.iter().find(|(n, _)| *n == name) {
+                    indexes.extend(more.iter().cloned());
+                }
+            }
+            Change::RecreateDomain { along, .. } | Change::RecreateComposite { along, .. } => {
+                along.extend(nested)
+            }
+            _ => {}
+        }
+    }
+    changes.extend(dependents);
+}
+
+/// The columns a type recreation converts (its schema's).
+pub fn converted_columns(change: &Change) -> &[ConvertedColumn] {
+    match change {
+        Change::RecreateEnum { columns, .. }
+        | Change::RecreateDomain { columns, .. }
+        | Change::RecreateComposite { columns, .. } => columns,
+        _ => &[],
+    }
+}
