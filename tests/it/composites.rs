@@ -104,17 +104,71 @@ async fn composite_types_converge_and_change() {
     .await;
 
     // A retyped attribute of a type an array column uses: ALTER TYPE
-    // refuses, so the type would be created again — but a type with an
-    // attribute of it is a column's, and would keep the old one: refused
-    // at plan time, at the type's line.
+    // refuses, so the type is created again — and the type holding it,
+    // which a column uses, with it: their columns converted by name.
+    db.execute(
+        "INSERT INTO org_t1.people (id, contact, old_homes) VALUES (1, ROW('ann', ROW('main st', '12345')), ARRAY[ROW('elm st', '999')::org_t1.residence])",
+    )
+    .await;
     let retyped = reordered.replace("zip varchar(10)", "zip varchar(20)");
     project.write("schema/tenant/app.sql", &retyped);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for expected in [
+        "and built on it: create type contact again (name text, home residence)",
+        "drops type contact and creates it again (it holds residence, created again)",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.stdout
+        );
+    }
+    assert_converges(
+        &project,
+        &db,
+        (PUBLIC, &in_order(&retyped)),
+        TENANTS,
+        &[
+            "--allow-hazard",
+            "recreates-object",
+            "--allow-hazard",
+            "rewrites-table",
+        ],
+    )
+    .await;
+    let kept: String = db
+        .client()
+        .await
+        .query_one(
+            "SELECT format('%s %s', contact, old_homes) FROM org_t1.people",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, r#"(ann,"(""main st"",12345)") {"(\"elm st\",999)"}"#);
+
+    // A domain over it cannot go along (its values would convert through
+    // their text, which reads attributes by position): refused at plan
+    // time, at the type's line.
+    let with_domain = format!("{retyped}CREATE DOMAIN home AS residence;\n");
+    project.write("schema/tenant/app.sql", &with_domain);
+    assert_converges(
+        &project,
+        &db,
+        (PUBLIC, &in_order(&with_domain)),
+        TENANTS,
+        &[],
+    )
+    .await;
+    let widened = with_domain.replace("zip varchar(20)", "zip varchar(30)");
+    project.write("schema/tenant/app.sql", &widened);
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
     assert_eq!(plan.code, 1, "{}", plan.snapshot());
     for expected in [
         "kschema::plan::composite_dependents",
         "composite type residence is created again",
-        "but type contact (a column uses it) is built on it",
+        "domain home",
         "app.sql:",
     ] {
         assert!(
@@ -123,7 +177,9 @@ async fn composite_types_converge_and_change() {
             plan.stderr
         );
     }
-    project.write("schema/tenant/app.sql", &reordered);
+    project.write("schema/tenant/app.sql", &retyped);
+    assert_converges(&project, &db, (PUBLIC, &in_order(&retyped)), TENANTS, &[]).await;
+    let reordered = retyped;
 
     // Left out of the files: dropped. inspect writes the rest back, and
     // its files plan empty.
@@ -135,7 +191,7 @@ async fn composite_types_converge_and_change() {
     let (out, _) = inspect_into_new_project(&project, &db);
     let types = out.read("schema/tenant/types.sql");
     assert!(
-        types.contains("CREATE TYPE residence AS (street text, zip character varying(10));"),
+        types.contains("CREATE TYPE residence AS (street text, zip character varying(20));"),
         "{types}"
     );
     assert!(
