@@ -272,3 +272,43 @@ CREATE FUNCTION shout(v short_code) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SE
         ]
     );
 }
+
+/// A shared domain over a shared domain created again goes along in the
+/// shared schema's transaction: the tenants' columns of it converted
+/// there, the tenant views reading them taken along.
+#[tokio::test]
+async fn a_shared_domain_over_a_shared_domain_created_again_converts_the_tenants_columns() {
+    let public = "CREATE DOMAIN code AS text;
+CREATE DOMAIN short_code AS code CHECK (length(VALUE) < 5);
+";
+    let tenant = "CREATE TABLE items (id int PRIMARY KEY, s short_code DEFAULT 'x');
+CREATE VIEW item_codes AS SELECT id, s FROM items;
+";
+    let project = project_of(public, tenant, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (public, tenant), TENANTS, &[]).await;
+    db.execute("INSERT INTO org_t2.items VALUES (1, 'abc')")
+        .await;
+    let widened = public.replace("code AS text", "code AS varchar(20)");
+    project.write("schema/public/app.sql", &widened);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for expected in [
+        "~ recreate domain code, and built on it: recreate domain short_code",
+        "rewrites 2 table(s) of 2 other schema(s) to convert their columns to the new short_code",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.stdout
+        );
+    }
+    let allow = ["--allow-hazard", "recreates-object,rewrites-table"];
+    assert_converges(&project, &db, (&widened, tenant), TENANTS, &allow).await;
+    let row = db
+        .client()
+        .await
+        .query_one("SELECT s::text FROM org_t2.item_codes", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "abc");
+}
