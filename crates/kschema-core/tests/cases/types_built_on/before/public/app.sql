@@ -1,0 +1,2 @@
+CREATE TYPE priority AS ENUM ('low', 'high', 'urgent');
+CREATE DOMAIN pressing AS priority CHECK (VALUE <> 'low');

@@ -1,0 +1,2 @@
+CREATE TYPE priority AS ENUM ('low', 'urgent', 'high');
+CREATE DOMAIN pressing AS priority CHECK (VALUE <> 'low');
