@@ -23,15 +23,6 @@ pub struct Builder {
     pub why: &'static str,
 }
 
-impl Builder {
-    pub fn describe(&self) -> String {
-        match self.domain {
-            true => format!("domain {}", self.name),
-            false => format!("type {} ({})", self.name, self.why),
-        }
-    }
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Enum,

@@ -150,7 +150,9 @@ fn dropped_objects(
     let mut dropped = BTreeSet::new();
     let mut dropped_tables = BTreeSet::new();
     let mut dropped_types = BTreeSet::new();
-    for change in changes {
+    // A type created again takes its comment along, and so do the types
+    // created again inside its change.
+    for change in changes.iter().flat_map(Change::with_along) {
         match change {
             Change::DropIndex { index } => {
                 dropped.insert(Commented::Index {

@@ -14,3 +14,7 @@ CREATE VIEW open_tickets AS SELECT id, open, escalation FROM tickets WHERE open 
 CREATE DOMAIN code AS text;
 CREATE DOMAIN short_code AS code CHECK (length(VALUE) < 5);
 CREATE TABLE codes (id int PRIMARY KEY, c short_code);
+COMMENT ON DOMAIN open_status IS 'a status still open';
+COMMENT ON TYPE assignment IS 'who holds it';
+COMMENT ON COLUMN assignment.who IS 'a login';
+COMMENT ON DOMAIN short_code IS 'at most four';
