@@ -1,13 +1,14 @@
 //! A type created again — an enum whose labels go or move, a domain on a
 //! new base type, a composite type reordered — renames the old type aside,
-//! converts its columns and drops it. A live domain or composite type
-//! built on it that the recreation does not take along still holds the
-//! old type, so the drop would fail and the target roll back: said at plan
-//! time instead, at the type's declaration, with the way out. (Functions
-//! taking or returning it are dropped and created around it:
-//! `diff::routine`; a composite type with an attribute of the type, and
-//! no column of its own, is turned to the new one in place:
-//! `diff::composite::holders_of`.)
+//! converts its columns and drops it. What is built on it goes along
+//! (functions: `diff::routine`; composite types no column uses, turned in
+//! place: `diff::composite::holders_of`; domains and the composite types
+//! columns use, created again inside its change: `diff::built_on`). What
+//! does not — a domain over a composite type, a type the files drop at
+//! once, a type built on two types created again — still holds the old
+//! type, so the drop would fail and the target roll back: said at plan
+//! time instead, at the type's declaration, naming it and why, with the
+//! way out.
 
 use super::Plan;
 use crate::catalog::LiveState;
