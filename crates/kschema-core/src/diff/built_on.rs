@@ -151,27 +151,21 @@ pub(super) fn take_builders_along(
         return;
     }
     let mut taken = BTreeSet::new();
-    let mut alongs: Vec<(Ident, Vec<Change>)> = Vec::new();
+    let mut alongs: Vec<(Ident, Kind, Vec<Change>)> = Vec::new();
     for (name, kind) in roots.iter().filter(|(n, _)| !reachable.contains(n)) {
         let along = recreations_along(name, *kind, live, desired, &mut taken);
         if !along.is_empty() {
-            alongs.push((name.clone(), along));
+            alongs.push((name.clone(), *kind, along));
         }
     }
     changes.retain(|change| !changed_type(change).is_some_and(|name| taken.contains(name)));
     let mut dependents = Vec::new();
     let mut enum_indexes: Vec<(Ident, Vec<Ident>)> = Vec::new();
-    for (name, along) in &alongs {
-        let is_enum = changes
-            .iter()
-            .any(|c| matches!(c, Change::RecreateEnum { to, .. } if &to.name == name));
-        if !is_enum {
-            continue;
-        }
+    for (name, _, along) in alongs.iter().filter(|(_, kind, _)| *kind == Kind::Enum) {
         let columns: Vec<ConvertedColumn> = along
             .iter()
             .flat_map(Change::with_along)
-            .flat_map(converted_columns)
+            .flat_map(Change::converted_columns)
             .cloned()
             .collect();
         let (found, indexes) = dependents_of(&columns, live, desired, changes);
@@ -182,10 +176,10 @@ pub(super) fn take_builders_along(
         let Some(name) = change.type_recreated().cloned() else {
             continue;
         };
-        let Some(at) = alongs.iter().position(|(n, _)| *n == name) else {
+        let Some(at) = alongs.iter().position(|(n, _, _)| *n == name) else {
             continue;
         };
-        let nested = alongs.swap_remove(at).1;
+        let nested = alongs.swap_remove(at).2;
         match change {
             Change::RecreateEnum { along, indexes, .. } => {
                 along.extend(nested);
@@ -202,12 +196,62 @@ pub(super) fn take_builders_along(
     changes.extend(dependents);
 }
 
-/// The columns a type recreation converts (its schema's).
-pub fn converted_columns(change: &Change) -> &[ConvertedColumn] {
-    match change {
-        Change::RecreateEnum { columns, .. }
-        | Change::RecreateDomain { columns, .. }
-        | Change::RecreateComposite { columns, .. } => columns,
-        _ => &[],
+/// A type recreation's parts, and the recreations inside it.
+impl Change {
+    /// The type a change creates again under its name (an enum, a domain,
+    /// a composite type), if it is one.
+    pub fn type_recreated(&self) -> Option<&Ident> {
+        match self {
+            Change::RecreateEnum { to, .. } => Some(&to.name),
+            Change::RecreateDomain { to, .. } => Some(&to.name),
+            Change::RecreateComposite { to, .. } => Some(&to.name),
+            _ => None,
+        }
+    }
+
+    /// The types created again inside this one's change (`along`), and
+    /// theirs in turn.
+    pub fn along(&self) -> &[Change] {
+        match self {
+            Change::RecreateEnum { along, .. }
+            | Change::RecreateDomain { along, .. }
+            | Change::RecreateComposite { along, .. } => along,
+            _ => &[],
+        }
+    }
+
+    /// The columns a type recreation converts (its schema's).
+    pub fn converted_columns(&self) -> &[ConvertedColumn] {
+        match self {
+            Change::RecreateEnum { columns, .. }
+            | Change::RecreateDomain { columns, .. }
+            | Change::RecreateComposite { columns, .. } => columns,
+            _ => &[],
+        }
+    }
+
+    /// This change and every type recreation inside it, outermost first.
+    pub fn with_along(&self) -> Vec<&Change> {
+        let mut all = vec![self];
+        let mut at = 0;
+        while at < all.len() {
+            let inner = all[at].along();
+            all.extend(inner);
+            at += 1;
+        }
+        all
+    }
+
+    /// `fill` given this change, then every type recreation inside it.
+    pub fn each_with_along_mut(&mut self, fill: &mut dyn FnMut(&mut Change)) {
+        fill(self);
+        if let Change::RecreateEnum { along, .. }
+        | Change::RecreateDomain { along, .. }
+        | Change::RecreateComposite { along, .. } = self
+        {
+            for inner in along {
+                inner.each_with_along_mut(fill);
+            }
+        }
     }
 }

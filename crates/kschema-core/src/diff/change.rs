@@ -455,53 +455,6 @@ pub enum ColumnChange {
 }
 
 impl Change {
-    /// The type a change creates again under its name (an enum, a domain,
-    /// a composite type), if it is one.
-    pub fn type_recreated(&self) -> Option<&Ident> {
-        match self {
-            Change::RecreateEnum { to, .. } => Some(&to.name),
-            Change::RecreateDomain { to, .. } => Some(&to.name),
-            Change::RecreateComposite { to, .. } => Some(&to.name),
-            _ => None,
-        }
-    }
-
-    /// The types created again inside this one's change (`along`), and
-    /// theirs in turn.
-    pub fn along(&self) -> &[Change] {
-        match self {
-            Change::RecreateEnum { along, .. }
-            | Change::RecreateDomain { along, .. }
-            | Change::RecreateComposite { along, .. } => along,
-            _ => &[],
-        }
-    }
-
-    /// This change and every type recreation inside it, outermost first.
-    pub fn with_along(&self) -> Vec<&Change> {
-        let mut all = vec![self];
-        let mut at = 0;
-        while at < all.len() {
-            let inner = all[at].along();
-            all.extend(inner);
-            at += 1;
-        }
-        all
-    }
-
-    /// `fill` given this change, then every type recreation inside it.
-    pub fn each_with_along_mut(&mut self, fill: &mut dyn FnMut(&mut Change)) {
-        fill(self);
-        if let Change::RecreateEnum { along, .. }
-        | Change::RecreateDomain { along, .. }
-        | Change::RecreateComposite { along, .. } = self
-        {
-            for inner in along {
-                inner.each_with_along_mut(fill);
-            }
-        }
-    }
-
     /// The live function this change drops to create it again: a
     /// `RecreateFunction`, or a drop before its types are created again
     /// (created after). What calls it goes and comes back with it.

@@ -22,7 +22,7 @@ use crate::model::{Constraint, ReplicaIdentity, SchemaModel, Table};
 
 mod along;
 mod built_on;
-pub use built_on::{converted_columns, Builder};
+pub use built_on::Builder;
 mod change;
 pub use along::{CallerAround, ConvertedColumn, ForeignCallers, ForeignColumns, ForeignView};
 pub use change::{Change, ColumnChange, RowUpdate};

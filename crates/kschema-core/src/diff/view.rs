@@ -26,7 +26,7 @@ pub(super) fn diff_views(live: &SchemaModel, desired: &SchemaModel, changes: &mu
             | Change::RecreateDomain { .. }
             | Change::RecreateComposite { .. } => {
                 for recreation in change.with_along() {
-                    let columns = super::converted_columns(recreation);
+                    let columns = recreation.converted_columns();
                     disturbed.extend(columns.iter().map(|c| c.table.clone()));
                 }
             }
