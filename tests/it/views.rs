@@ -176,6 +176,49 @@ CREATE VIEW open_jobs AS SELECT id, note FROM jobs WHERE state = 'open';
     );
 }
 
+/// Identical tenants' views are deparsed once per signature however their
+/// trees name the tenant's own objects: enum constants, functions (in the
+/// select list, in FROM, in a materialized view's index), a composite
+/// type's field, arrays of an enum, a whole row, a domain, a view read by
+/// a view.
+#[tokio::test]
+async fn identical_tenants_views_are_deparsed_once_whatever_they_name() {
+    let tenant = "CREATE TYPE state AS ENUM ('open', 'done');
+CREATE DOMAIN short_text AS TEXT CHECK (length(VALUE) < 50);
+CREATE TYPE money_amount AS (currency TEXT, cents BIGINT);
+CREATE TABLE jobs (
+    id INT PRIMARY KEY,
+    state state NOT NULL DEFAULT 'open',
+    history state[] NOT NULL DEFAULT '{}',
+    price money_amount,
+    note TEXT
+);
+CREATE FUNCTION next_state(s state) RETURNS state IMMUTABLE LANGUAGE sql AS $$ SELECT 'done'::state $$;
+CREATE FUNCTION bucket(i INT) RETURNS INT IMMUTABLE LANGUAGE sql AS $$ SELECT i / 10 $$;
+CREATE FUNCTION open_jobs_of() RETURNS SETOF jobs STABLE LANGUAGE sql AS $$ SELECT * FROM jobs WHERE state = 'open' $$;
+CREATE VIEW open_jobs AS SELECT id, note::short_text AS note FROM jobs WHERE state = 'open';
+CREATE VIEW job_flow AS
+    SELECT id, next_state(state) AS next, ARRAY['open'::state] AS first,
+           (price).cents AS cents, 'done' = ANY (history) AS ever_done, j AS whole
+      FROM jobs j;
+CREATE VIEW listed AS SELECT id FROM open_jobs_of();
+CREATE VIEW open_count AS SELECT count(*) AS n FROM open_jobs;
+CREATE MATERIALIZED VIEW job_buckets AS SELECT id, state FROM jobs;
+CREATE INDEX job_buckets_bucket ON job_buckets (bucket(id)) WHERE state = 'open';
+";
+    let tenants = &["t1", "t2", "t3"];
+    let project = project_of("", tenant, tenants);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, ("", tenant), tenants, &[]).await;
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all", "-vv"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+    assert!(
+        plan.stderr.contains("views: 5 of 15 deparsed"),
+        "{}",
+        plan.stderr
+    );
+}
+
 #[tokio::test]
 async fn materialized_views_converge_and_are_created_again_when_they_change() {
     let tenant = "CREATE TABLE tasks (id BIGINT PRIMARY KEY, title VARCHAR(100), done BOOLEAN NOT NULL DEFAULT false);

@@ -119,6 +119,11 @@ pub(super) async fn read_views(
         };
         signed.push((representative, read(&row, 1)?, name));
     }
+    tracing::debug!(
+        "views: {} of {} deparsed (one per signature)",
+        represented.len(),
+        signed.len()
+    );
     // Their indexes, read as a table's.
     let mut index_documents: HashMap<u32, String> = HashMap::new();
     if !indexed.is_empty() {

@@ -13,19 +13,25 @@
 WITH ns AS MATERIALIZED (
   SELECT oid, nspname::text AS nspname FROM pg_namespace WHERE nspname = ANY($1)
 ),
--- Relations with something to list about themselves.
+-- What extensions hold (listed as the extension alone): found from the
+-- extensions, a few hundred rows, rather than looked up for each object.
+members AS MATERIALIZED (
+  SELECT d.classid, d.objid FROM pg_depend d
+   WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+),
+-- Relations with something to list about themselves, and those that are
+-- not tables (views, materialized views, foreign tables), whose triggers,
+-- policies and rules are listed: found in the one pass over pg_class, so
+-- those are looked up from a few relations, not every trigger's table.
 rel AS MATERIALIZED (
   SELECT c.oid, c.relname, c.relnamespace, c.relkind, c.relispartition, c.reloptions,
-         c.reltablespace, c.relreplident, c.relrowsecurity, c.relforcerowsecurity,
-         c.relacl, c.relowner, ns.nspname
+         c.reltablespace, c.relreplident, ns.nspname
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-   WHERE (c.relkind IN ('f', 'p') OR c.relispartition
+   WHERE (c.relkind IN ('f', 'p', 'v', 'm') OR c.relispartition
           OR (c.relkind = 'r' AND c.relreplident = 'i')
-          OR (c.relkind IN ('i', 'I') AND (c.reloptions IS NOT NULL OR c.reltablespace <> 0))
-          OR (c.relkind = 'm' AND c.reltablespace <> 0)
-          OR c.relrowsecurity OR c.relforcerowsecurity)
-     AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                      WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')
+          OR (c.relkind IN ('i', 'I') AND (c.reloptions IS NOT NULL OR c.reltablespace <> 0)))
+     AND NOT EXISTS (SELECT 1 FROM members e
+                      WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
 ),
 -- Any table of the target schemas, looked up by oid (for objects that
 -- hang off one): inlined, so each lookup is an index probe.
@@ -99,12 +105,12 @@ SELECT nspname, kind, name FROM (
   -- partitioned table's and a partition's are managed; a partition's copy
   -- of its parent's is the parent's).
   SELECT t.nspname, 'trigger', format('%I on %I', tg.tgname, t.relname)
-    FROM pg_trigger tg JOIN tbl t ON t.oid = tg.tgrelid
-   WHERE NOT tg.tgisinternal AND tg.tgparentid = 0 AND t.relkind NOT IN ('r', 'p')
+    FROM rel t JOIN pg_trigger tg ON tg.tgrelid = t.oid
+   WHERE NOT tg.tgisinternal AND tg.tgparentid = 0 AND t.relkind IN ('v', 'm', 'f')
   UNION ALL
   SELECT t.nspname, 'policy', format('%I on %I', p.polname, t.relname)
-    FROM pg_policy p JOIN tbl t ON t.oid = p.polrelid
-   WHERE t.relkind NOT IN ('r', 'p')
+    FROM rel t JOIN pg_policy p ON p.polrelid = t.oid
+   WHERE t.relkind IN ('v', 'm', 'f')
   UNION ALL
   SELECT t.nspname, 'rule', format('%I on %I', r.rulename, t.relname)
     FROM pg_rewrite r JOIN tbl t ON t.oid = r.ev_class
@@ -135,8 +141,8 @@ SELECT nspname, kind, name FROM (
          format('%I(%s)', p.proname, pg_get_function_identity_arguments(p.oid))
     FROM ns JOIN pg_proc p ON p.pronamespace = ns.oid
    WHERE p.oid >= 16384 AND p.prokind IN ('a', 'w')
-     AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                      WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
+     AND NOT EXISTS (SELECT 1 FROM members e
+                      WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
   UNION ALL
   SELECT ns.nspname,
          CASE t.typtype WHEN 'r' THEN 'range_type' ELSE 'base_type' END,
@@ -144,14 +150,14 @@ SELECT nspname, kind, name FROM (
     FROM ns JOIN pg_type t ON t.typnamespace = ns.oid
    -- Enums and domains are managed (enums.sql, domains.sql).
    WHERE t.oid >= 16384 AND t.typtype IN ('r', 'b') AND t.typcategory <> 'A'
-     AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                      WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')
+     AND NOT EXISTS (SELECT 1 FROM members e
+                      WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
   UNION ALL
   SELECT ns.nspname, 'collation', quote_ident(c.collname)
     FROM ns JOIN pg_collation c ON c.collnamespace = ns.oid
    WHERE c.oid >= 16384
-     AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                      WHERE e.classid = 'pg_collation'::regclass AND e.objid = c.oid AND e.deptype = 'e')
+     AND NOT EXISTS (SELECT 1 FROM members e
+                      WHERE e.classid = 'pg_collation'::regclass AND e.objid = c.oid)
   UNION ALL
   SELECT ns.nspname, 'statistics', quote_ident(s.stxname)
     FROM ns JOIN pg_statistic_ext s ON s.stxnamespace = ns.oid
@@ -161,20 +167,20 @@ SELECT nspname, kind, name FROM (
                                         format_type(o.oprright, NULL))
     FROM ns JOIN pg_operator o ON o.oprnamespace = ns.oid
    WHERE o.oid >= 16384
-     AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                      WHERE e.classid = 'pg_operator'::regclass AND e.objid = o.oid AND e.deptype = 'e')
+     AND NOT EXISTS (SELECT 1 FROM members e
+                      WHERE e.classid = 'pg_operator'::regclass AND e.objid = o.oid)
   UNION ALL
   SELECT ns.nspname, 'text_search', quote_ident(c.cfgname)
     FROM ns JOIN pg_ts_config c ON c.cfgnamespace = ns.oid
    WHERE c.oid >= 16384
-     AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                      WHERE e.classid = 'pg_ts_config'::regclass AND e.objid = c.oid AND e.deptype = 'e')
+     AND NOT EXISTS (SELECT 1 FROM members e
+                      WHERE e.classid = 'pg_ts_config'::regclass AND e.objid = c.oid)
   UNION ALL
   SELECT ns.nspname, 'text_search', quote_ident(d.dictname)
     FROM ns JOIN pg_ts_dict d ON d.dictnamespace = ns.oid
    WHERE d.oid >= 16384
-     AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                      WHERE e.classid = 'pg_ts_dict'::regclass AND e.objid = d.oid AND e.deptype = 'e')
+     AND NOT EXISTS (SELECT 1 FROM members e
+                      WHERE e.classid = 'pg_ts_dict'::regclass AND e.objid = d.oid)
   UNION ALL
   -- Comments on anything in the schema, and on the schema itself, but
   -- those kschema manages (comments.sql reads them, tables.sql a table's

@@ -22,7 +22,15 @@ own AS (
           SELECT ty.typnamespace, ty.oid, 'type:' || ty.typname
             FROM pg_type ty JOIN ns ON ns.oid = ty.typnamespace
           UNION ALL
-          SELECT p.pronamespace, p.oid, 'proc:' || p.proname || '(' || oidvectortypes(p.proargtypes) || ')'
+          -- Its arguments of the schema's own types by name (oidvectortypes
+          -- qualifies them with the tenant's schema), others by oid.
+          SELECT p.pronamespace, p.oid,
+                 'proc:' || p.proname || '('
+                 || (SELECT coalesce(string_agg(CASE WHEN t.typnamespace = p.pronamespace THEN 'own:' || t.typname
+                                                     ELSE t.oid::text END, ',' ORDER BY a.n), '')
+                       FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY a(typ, n)
+                       JOIN pg_type t ON t.oid = a.typ)
+                 || ')'
             FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
           -- An enum constant's value is its label's oid.
           UNION ALL
