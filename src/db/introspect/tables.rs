@@ -66,14 +66,7 @@ pub(super) async fn read_tables(
     let others = with_version(SIGNATURES_SQL, version);
     let (columns, others) = match columns_client {
         Some(columns_client) => futures_util::try_join!(
-            async {
-                // See column_signatures.sql for why without workers.
-                columns_client
-                    .batch_execute("SET LOCAL max_parallel_workers_per_gather = 0")
-                    .await
-                    .map_err(IntrospectError::Query)?;
-                signature_rows(columns_client, &columns, &oids).await
-            },
+            signature_rows(columns_client, &columns, &oids),
             signature_rows(client, &others, &oids)
         )?,
         None => (

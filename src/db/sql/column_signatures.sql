@@ -1,7 +1,7 @@
 -- Per table asked for (by oid, $1): the columns part ('c') of its
 -- signature. signatures.sql reads the other parts, on another connection
 -- at the same time, and says how they combine. This is the largest part.
--- It runs without parallel workers (its connection says so): the other
+-- It runs without parallel workers (as every read of a plan does): the other
 -- reads run beside it on a server's few cores, and workers, each building
 -- its own share of the hash joins, cost half again in CPU what they save
 -- in time alone. (Started before the table list, by schema, it ran

@@ -9,6 +9,12 @@
 -- What an extension's own objects carry is the extension's.
 WITH ns AS MATERIALIZED (
   SELECT oid, nspname::text AS nspname FROM pg_namespace WHERE nspname = ANY($1)
+),
+-- What extensions hold: found from the extensions (a few hundred rows),
+-- not looked up for each commented object.
+members AS MATERIALIZED (
+  SELECT d.classid, d.objid FROM pg_depend d
+   WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
 )
 SELECT ns.nspname, c.kind, c.object, c.detail, c.procedure, c.description
   FROM (
@@ -46,8 +52,8 @@ SELECT ns.nspname, c.kind, c.object, c.detail, c.procedure, c.description
       FROM pg_description d
       JOIN pg_proc p ON d.classoid = 'pg_proc'::regclass AND p.oid = d.objoid
      WHERE d.objoid >= 16384
-       AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                        WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
+       AND NOT EXISTS (SELECT 1 FROM members e
+                        WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
     UNION ALL
     SELECT t.typnamespace, CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'type' END, t.typname::text,
            NULL, false, d.description
@@ -56,8 +62,8 @@ SELECT ns.nspname, c.kind, c.object, c.detail, c.procedure, c.description
      WHERE d.objoid >= 16384
        AND (t.typtype IN ('e', 'd')
             OR t.typtype = 'c' AND EXISTS (SELECT 1 FROM pg_class r WHERE r.oid = t.typrelid AND r.relkind = 'c'))
-       AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                        WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid AND e.deptype = 'e')
+       AND NOT EXISTS (SELECT 1 FROM members e
+                        WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
     UNION ALL
     SELECT rel.relnamespace, 'trigger', rel.relname::text, tg.tgname::text, false, d.description
       FROM pg_description d
