@@ -217,12 +217,12 @@ async fn introspect_on(
 }
 
 /// A read-only repeatable-read transaction. JIT compilation of these large
-/// queries costs seconds and saves nothing; so do parallel workers: the
+/// queries costs seconds and saves nothing. Nor do parallel workers: the
 /// reads run side by side on the server's cores, and workers, each
 /// building its own share of a hash join, cost more CPU than they save
-/// time (at 10,000 tenants the plan took ~20% less without them). Deparsing a table's expressions
-/// takes a share lock on it: wait for a lock a bounded time, then say so,
-/// rather than hang behind a migration.
+/// time (at 10,000 tenants the plan took ~20% less without them).
+/// Deparsing a table's expressions takes a share lock on it: wait for a
+/// lock a bounded time, then say so, rather than hang behind a migration.
 fn begin_introspection() -> String {
     format!(
         "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off; SET LOCAL work_mem = '256MB'; SET LOCAL TimeZone = 'UTC'; SET LOCAL search_path = public; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL lock_timeout = '{}ms'",

@@ -20,9 +20,9 @@ members AS MATERIALIZED (
    WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
 ),
 -- Relations with something to list about themselves, and those that are
--- not tables (views, materialized views, foreign tables), whose triggers,
--- policies and rules are listed: found in the one pass over pg_class, so
--- those are looked up from a few relations, not every trigger's table.
+-- not tables (views, materialized views, foreign tables), whose triggers
+-- and policies are listed: found in the one pass over pg_class, so those
+-- are looked up from these relations, not from every trigger's table.
 rel AS MATERIALIZED (
   SELECT c.oid, c.relname, c.relnamespace, c.relkind, c.relispartition, c.reloptions,
          c.reltablespace, c.relreplident, ns.nspname
