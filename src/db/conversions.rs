@@ -22,10 +22,17 @@ pub async fn check_conversions(
     plan: &Plan,
     desired: &DesiredState,
 ) -> Result<(), miette::Report> {
-    // (a shared schema or None for the tenants, table, column, from, to),
-    // once per distinct step list.
-    let mut wanted: BTreeSet<(Option<SchemaName>, String, String, String, String)> =
-        BTreeSet::new();
+    // (a shared schema or None for the tenants, the schema the types are
+    // named in, table, column, from, to), once per distinct step list.
+    type Wanted = (
+        Option<SchemaName>,
+        SchemaName,
+        String,
+        String,
+        String,
+        String,
+    );
+    let mut wanted: BTreeSet<Wanted> = BTreeSet::new();
     for group in plan.groups() {
         for step in group.steps.iter() {
             if let Change::AlterColumn {
@@ -36,13 +43,16 @@ pub async fn check_conversions(
                 using: None,
             } = &step.change
             {
+                let Some(first) = group.targets.first() else {
+                    continue;
+                };
                 if type_change_effects(&from.data_type, &to.data_type).needs_using {
                     wanted.insert((
-                        group
-                            .targets
-                            .first()
-                            .filter(|t| t.target.is_shared())
-                            .map(|t| t.target.schema.clone()),
+                        first
+                            .target
+                            .is_shared()
+                            .then(|| first.target.schema.clone()),
+                        first.target.schema.clone(),
                         table.as_str().to_string(),
                         to.name.as_str().to_string(),
                         from.data_type.to_string(),
@@ -57,12 +67,20 @@ pub async fn check_conversions(
     }
     let client = db.connect().await?;
     let mut problems = Vec::new();
-    for (shared, table, column, from, to) in wanted {
-        // Type names as format_type() spells them are valid SQL.
-        let probe = format!("SELECT CAST(NULL::{from} AS {to})");
+    for (shared, schema, table, column, from, to) in wanted {
+        // Type names as format_type() spells them are valid SQL; a type of
+        // the schema's own is named bare, as on its search path.
+        let probe = format!(
+            "SET search_path = {}, public; SELECT CAST(NULL::{from} AS {to})",
+            schema.ident().quoted()
+        );
         let Err(error) = client.simple_query(&probe).await else {
             continue;
         };
+        // A type this plan creates is not there yet: apply will tell.
+        if error.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_OBJECT) {
+            continue;
+        }
         let Some(db_error) = error.as_db_error() else {
             return Err(Problem::new(
                 "kschema::plan::conversion",

@@ -312,3 +312,46 @@ CREATE VIEW item_codes AS SELECT id, s FROM items;
         .unwrap();
     assert_eq!(row.get::<_, String>(0), "abc");
 }
+
+/// A tenant column given another of the tenant's own types (a domain's
+/// column given its base enum): the plan asks the server whether the
+/// value converts with the tenant's types in reach, as the apply has them,
+/// instead of refusing a conversion from a type it could not find.
+#[tokio::test]
+async fn a_tenant_column_given_another_tenant_type_converts() {
+    let tenant = "CREATE TYPE state AS ENUM ('open', 'done');
+CREATE DOMAIN open_state AS state CHECK (VALUE <> 'done');
+CREATE TABLE reviews (id int PRIMARY KEY, s open_state NOT NULL);
+";
+    let project = project_of("", tenant, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, ("", tenant), TENANTS, &[]).await;
+    db.execute("INSERT INTO org_t1.reviews VALUES (1, 'open')")
+        .await;
+
+    let retyped = tenant.replace("s open_state", "s state");
+    project.write("schema/tenant/app.sql", &retyped);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    assert!(
+        plan.stdout
+            .contains("~ alter column reviews.s type open_state → state"),
+        "{}",
+        plan.stdout
+    );
+    let allow = [
+        "--allow-hazard",
+        "may-lose-data",
+        "--allow-hazard",
+        "rewrites-table",
+    ];
+    assert_converges(&project, &db, ("", &retyped), TENANTS, &allow).await;
+    let kept: String = db
+        .client()
+        .await
+        .query_one("SELECT s::text FROM org_t1.reviews", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, "open");
+}
