@@ -528,3 +528,43 @@ CREATE FUNCTION summarize() RETURNS SETOF summary LANGUAGE sql STABLE
     let got: Vec<(String, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     assert_eq!(got, [("done".to_string(), 1), ("open".to_string(), 1)]);
 }
+
+/// An enum created again whose column an index reads, the index changed
+/// by the files at the same time (built again online, beside the old
+/// one): the old one, which compares with the old labels, is taken off in
+/// the conversion's transaction, and the new one is built after.
+#[tokio::test]
+async fn an_index_changed_with_its_enum_created_again_is_taken_off_first() {
+    let tenant = "CREATE TYPE state AS ENUM ('open', 'stale', 'done');
+CREATE TABLE tasks (id int PRIMARY KEY, state state NOT NULL);
+CREATE INDEX tasks_open ON tasks ((state = 'open'));
+";
+    let project = project_of("", tenant, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, ("", tenant), TENANTS, &[]).await;
+    db.execute("INSERT INTO org_t1.tasks VALUES (1, 'open'), (2, 'done')")
+        .await;
+
+    let changed = tenant
+        .replace("'open', 'stale', 'done'", "'open', 'done'")
+        .replace("((state = 'open'));", "((state = 'open')) WHERE id > 0;");
+    project.write("schema/tenant/app.sql", &changed);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout.contains("beside the old one"),
+        "{}",
+        plan.stdout
+    );
+    let allow = ["--allow-hazard", "rewrites-table"];
+    assert_converges(&project, &db, ("", &changed), TENANTS, &allow).await;
+    let kept: Vec<String> = db
+        .client()
+        .await
+        .query("SELECT state::text FROM org_t1.tasks ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(kept, ["open", "done"]);
+}

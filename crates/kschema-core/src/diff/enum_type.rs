@@ -81,7 +81,8 @@ pub(super) fn columns_of(
 /// it with the old type's labels, and block its conversion: checks are
 /// dropped before (their phase comes first), indexes in the conversion's
 /// transaction (the names returned), and both are made again after from
-/// the files — unless the diff drops them already.
+/// the files — unless the diff drops them already (an index it builds
+/// again online is still taken off here: its old form goes only after).
 pub(super) fn dependents_of(
     columns: &[ConvertedColumn],
     live: &SchemaModel,
@@ -97,6 +98,14 @@ pub(super) fn dependents_of(
         changes
             .iter()
             .any(|c| matches!(c, Change::DropIndex { index } if &index.name == name))
+    };
+    // An index the diff builds again online drops its old form only once
+    // the new one is built, after the conversion's commit: the old form is
+    // taken off in the conversion too, and the diff's own build stays.
+    let rebuilt_index = |name: &Ident| {
+        changes
+            .iter()
+            .any(|c| matches!(c, Change::CreateIndex { index } if &index.name == name))
     };
     for column in columns {
         let Some(table) = live.tables.get(&column.table) else {
@@ -126,10 +135,14 @@ pub(super) fn dependents_of(
             }
         }
         for index in live.indexes_of(&table.name) {
-            if !index.expressions().any(reads) || dropped_index(&index.name) {
+            let rebuilt = rebuilt_index(&index.name);
+            if !index.expressions().any(reads) || dropped_index(&index.name) && !rebuilt {
                 continue;
             }
             indexes.push(index.name.clone());
+            if rebuilt {
+                continue;
+            }
             if let Some(wanted) = desired.indexes.get(&index.name) {
                 dependents.push(Change::CreateIndex {
                     index: wanted.clone(),
