@@ -568,3 +568,36 @@ CREATE INDEX tasks_open ON tasks ((state = 'open'));
         .collect();
     assert_eq!(kept, ["open", "done"]);
 }
+
+/// A function on an enum created again that the files drop at the same
+/// time (with the view calling it) goes before the enum's recreation, not
+/// with the drops at the end: the old enum cannot be dropped while the
+/// function holds it.
+#[tokio::test]
+async fn a_function_dropped_with_its_enum_created_again_goes_first() {
+    let tenant = "CREATE TYPE state AS ENUM ('open', 'stale', 'done');
+CREATE TABLE tasks (id int PRIMARY KEY, state state NOT NULL);
+CREATE FUNCTION is_open(s state) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT s = 'open' $$;
+CREATE VIEW open_tasks AS SELECT id FROM tasks WHERE is_open(state);
+";
+    let project = project_of("", tenant, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, ("", tenant), TENANTS, &[]).await;
+    let changed: String = tenant
+        .replace("'open', 'stale', 'done'", "'open', 'done'")
+        .lines()
+        .filter(|l| !l.contains("is_open"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    project.write("schema/tenant/app.sql", &changed);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    let drop = "- drop function is_open(state) before its type state is created again\n";
+    let recreate = "~ create enum state again";
+    let (Some(drop_at), Some(recreate_at)) = (plan.stdout.find(drop), plan.stdout.find(recreate))
+    else {
+        panic!("{}", plan.stdout);
+    };
+    assert!(drop_at < recreate_at, "{}", plan.stdout);
+    let allow = ["--allow-hazard", "rewrites-table"];
+    assert_converges(&project, &db, ("", &changed), TENANTS, &allow).await;
+}

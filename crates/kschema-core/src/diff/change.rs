@@ -216,6 +216,10 @@ pub enum Change {
         /// them and is created again after (`CreateFunction`).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         before_types: Vec<Ident>,
+        /// The files drop it: it goes before those types (which cannot be
+        /// dropped while it holds them) and is not created again.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        dropped: bool,
     },
     CreateTrigger {
         table: Ident,
@@ -464,6 +468,7 @@ impl Change {
             Change::DropFunction {
                 function,
                 before_types,
+                dropped: false,
             } if !before_types.is_empty() => Some(function),
             _ => None,
         }

@@ -41,6 +41,7 @@ pub(super) fn diff_routines(live: &SchemaModel, desired: &SchemaModel, changes: 
             changes.push(Change::DropFunction {
                 function: function.clone(),
                 before_types: Vec::new(),
+                dropped: true,
             });
         }
     }
@@ -149,10 +150,29 @@ pub(super) fn recreate_for_recreated_types(
         found.push(Change::DropFunction {
             function: current.clone(),
             before_types: types,
+            dropped: false,
         });
         found.push(Change::CreateFunction {
             function: function.clone(),
         });
+    }
+    // A function the files drop goes before its types too.
+    let recreated: BTreeSet<Ident> = recreated.into_iter().cloned().collect();
+    for change in changes.iter_mut() {
+        if let Change::DropFunction {
+            function,
+            before_types,
+            dropped: true,
+        } = change
+        {
+            before_types.extend(
+                function
+                    .types
+                    .iter()
+                    .filter(|t| recreated.contains(*t))
+                    .cloned(),
+            );
+        }
     }
     let taken: BTreeSet<(&Ident, &str)> = found
         .iter()

@@ -666,8 +666,9 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
         Change::DropFunction {
             function,
             before_types,
+            dropped,
         } => {
-            let hazards = match before_types.is_empty() {
+            let hazards = match before_types.is_empty() || *dropped {
                 true => vec![],
                 false => vec![Hazard::new(
                     HazardKind::RecreatesObject,

@@ -476,12 +476,13 @@ fn describe_change(change: &Change) -> (char, String) {
         Change::DropFunction {
             function,
             before_types,
+            dropped,
         } => (
             '-',
             match before_types.is_empty() {
                 true => format!("drop {} {}", function.kind(), function.signature()),
                 false => format!(
-                    "drop {} {} before its {} {} created again (created again after)",
+                    "drop {} {} before its {} {} created again{}",
                     function.kind(),
                     function.signature(),
                     if before_types.len() == 1 {
@@ -498,7 +499,11 @@ fn describe_change(change: &Change) -> (char, String) {
                             " is"
                         } else {
                             " are"
-                        }
+                        },
+                    match dropped {
+                        true => "",
+                        false => " (created again after)",
+                    }
                 ),
             },
         ),

@@ -317,6 +317,7 @@ mod tests {
             Change::DropFunction {
                 function: function("positive", "CREATE FUNCTION positive(n numeric) AS $$ $$"),
                 before_types: Vec::new(),
+                dropped: true,
             },
             Change::DropDomain {
                 domain: domain(
@@ -384,6 +385,7 @@ mod tests {
             Change::DropFunction {
                 function: positive.clone(),
                 before_types: Vec::new(),
+                dropped: true,
             },
             Change::DropDomain {
                 domain: amount.clone(),
