@@ -425,3 +425,52 @@ CREATE VIEW firsts AS SELECT id, (p).a AS a FROM items;
         );
     }
 }
+
+/// A composite type holding an enum created again, a column of it, the
+/// files dropping the type (the column given another type) at the same
+/// time: the type goes along as it is, its column converted, then the
+/// column changes type and the type is dropped.
+#[tokio::test]
+async fn a_composite_type_dropped_with_the_enum_it_holds_created_again_converges() {
+    let tenant = "CREATE TYPE state AS ENUM ('open', 'stale', 'done');
+CREATE TYPE contact AS (name text, s state);
+CREATE TABLE people (id int PRIMARY KEY, who contact);
+";
+    let project = project_of("", tenant, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, ("", tenant), TENANTS, &[]).await;
+    db.execute("INSERT INTO org_t1.people VALUES (1, ROW('ann', 'open'))")
+        .await;
+    let changed = "CREATE TYPE state AS ENUM ('open', 'done');
+CREATE TABLE people (id int PRIMARY KEY, who text); -- kschema:using (who::text)
+";
+    project.write("schema/tenant/app.sql", changed);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for expected in [
+        "and built on it: create type contact again",
+        "- drop type contact",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.snapshot()
+        );
+    }
+    let allow = [
+        "--allow-hazard",
+        "rewrites-table",
+        "--allow-hazard",
+        "recreates-object",
+        "--allow-hazard",
+        "may-lose-data",
+    ];
+    assert_converges(&project, &db, ("", changed), TENANTS, &allow).await;
+    let kept: String = db
+        .client()
+        .await
+        .query_one("SELECT who FROM org_t1.people", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, "(ann,open)");
+}

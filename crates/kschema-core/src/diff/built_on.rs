@@ -3,7 +3,8 @@
 //! are created again inside its change (`along`): after the new type is
 //! made, so they are built on it, and before the old one goes, which
 //! their old forms hold. Their columns convert as theirs would on their
-//! own. What cannot go along is refused at plan time
+//! own. One the files drop goes as it is, and its own drop, later, drops
+//! the new form. What cannot go along is refused at plan time
 //! (`plan::enum_dependents`).
 
 use std::collections::BTreeSet;
@@ -47,10 +48,11 @@ fn changed_type(change: &Change) -> Option<&Ident> {
     }
 }
 
-/// The types built on `name` that its recreation takes along: those the
-/// files keep (as what they are), but a domain over a composite type
-/// (its values convert through their text, which reads a composite's
-/// attributes by position).
+/// The types built on `name` that its recreation takes along — as the
+/// files have them, or as they are when the files drop them (their own
+/// drop, later in the plan, drops the new form) — but a domain over a
+/// composite type (its values convert through their text, which reads a
+/// composite's attributes by position).
 fn builders_along(
     name: &Ident,
     kind: Kind,
@@ -61,12 +63,8 @@ fn builders_along(
         .1
         .into_iter()
         .filter_map(|builder| match builder.domain {
-            true if kind != Kind::Composite && desired.domains.contains_key(&builder.name) => {
-                Some((builder.name, Kind::Domain))
-            }
-            false if desired.composites.contains_key(&builder.name) => {
-                Some((builder.name, Kind::Composite))
-            }
+            true if kind != Kind::Composite => Some((builder.name, Kind::Domain)),
+            false => Some((builder.name, Kind::Composite)),
             _ => None,
         })
         .collect()
@@ -108,7 +106,11 @@ fn recreations_along(
         let change = match builder_kind {
             Kind::Domain => Change::RecreateDomain {
                 from: live.domains[&builder].clone(),
-                to: desired.domains[&builder].clone(),
+                to: desired
+                    .domains
+                    .get(&builder)
+                    .unwrap_or(&live.domains[&builder])
+                    .clone(),
                 columns,
                 foreign: Vec::new(),
                 holders,
@@ -116,7 +118,11 @@ fn recreations_along(
             },
             _ => Change::RecreateComposite {
                 from: live.composites[&builder].clone(),
-                to: desired.composites[&builder].clone(),
+                to: desired
+                    .composites
+                    .get(&builder)
+                    .unwrap_or(&live.composites[&builder])
+                    .clone(),
                 columns,
                 foreign: Vec::new(),
                 holders,

@@ -3,12 +3,12 @@
 //! converts its columns and drops it. What is built on it goes along
 //! (functions: `diff::routine`; composite types no column uses, turned in
 //! place: `diff::composite::holders_of`; domains and the composite types
-//! columns use, created again inside its change: `diff::built_on`). What
-//! does not — a domain over a composite type, a type the files drop at
-//! once, a type built on two types created again — still holds the old
-//! type, so the drop would fail and the target roll back: said at plan
-//! time instead, at the type's declaration, naming it and why, with the
-//! way out.
+//! columns use, created again inside its change, as they are when the
+//! files drop them: `diff::built_on`). What does not — a domain over a
+//! composite type, a type built on two types created again — still holds
+//! the old type, so the drop would fail and the target roll back: said at
+//! plan time instead, at the type's declaration, naming it and why, with
+//! the way out.
 
 use super::Plan;
 use crate::catalog::LiveState;
