@@ -474,3 +474,51 @@ CREATE TABLE people (id int PRIMARY KEY, who text); -- kschema:using (who::text)
         .get(0);
     assert_eq!(kept, "(ann,open)");
 }
+
+/// A composite type holding two enums both created again: the second
+/// enum's recreation goes inside the first's, and the type inside the
+/// second's — made once both new enums exist, off both old ones before
+/// either goes; its column keeps its values.
+#[tokio::test]
+async fn a_composite_type_holding_two_enums_created_again_converges() {
+    let tenant = "CREATE TYPE size AS ENUM ('s', 'm', 'xl');
+CREATE TYPE color AS ENUM ('red', 'teal', 'blue');
+CREATE TYPE variant AS (size size, color color);
+CREATE TABLE items (id int PRIMARY KEY, v variant);
+";
+    let project = project_of("", tenant, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, ("", tenant), TENANTS, &[]).await;
+    db.execute("INSERT INTO org_t1.items VALUES (1, ROW('m', 'blue'))")
+        .await;
+    let changed = tenant
+        .replace("'s', 'm', 'xl'", "'s', 'm'")
+        .replace("'red', 'teal', 'blue'", "'red', 'blue'");
+    project.write("schema/tenant/app.sql", &changed);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for expected in [
+        "converting 0 column(s), and with it: create enum ",
+        "converting 0 column(s), and built on it: create type variant again",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.stdout
+        );
+    }
+    let allow = [
+        "--allow-hazard",
+        "rewrites-table",
+        "--allow-hazard",
+        "recreates-object",
+    ];
+    assert_converges(&project, &db, ("", &changed), TENANTS, &allow).await;
+    let kept: String = db
+        .client()
+        .await
+        .query_one("SELECT v::text FROM org_t1.items", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, "(m,blue)");
+}

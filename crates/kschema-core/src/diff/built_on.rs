@@ -86,8 +86,8 @@ fn reach(
 }
 
 /// The recreations `name`'s takes along, each with its own; a type built
-/// on two types created again goes with the first (`taken`), and the
-/// other's is refused at plan time.
+/// on two types created again goes with the one processed first
+/// (`taken`: the inner one, see `take_builders_along`).
 fn recreations_along(
     name: &Ident,
     kind: Kind,
@@ -156,9 +156,30 @@ pub(super) fn take_builders_along(
     if reachable.is_empty() {
         return;
     }
+    // Roots sharing what is built on them (a composite type holding two
+    // enums created again): each goes inside the recreation of the last
+    // one before it that it shares with, and the shared builders with the
+    // innermost — so they are made once every new type they hold exists,
+    // and off the old ones before any of those goes.
+    let top: Vec<(Ident, Kind)> = roots
+        .iter()
+        .filter(|(n, _)| !reachable.contains(n))
+        .cloned()
+        .collect();
+    let reaches: Vec<BTreeSet<Ident>> = top
+        .iter()
+        .map(|(name, kind)| {
+            let mut seen = BTreeSet::new();
+            reach(name, *kind, live, desired, &mut seen);
+            seen
+        })
+        .collect();
+    let outer: Vec<Option<usize>> = (0..top.len())
+        .map(|i| (0..i).rev().find(|&j| !reaches[i].is_disjoint(&reaches[j])))
+        .collect();
     let mut taken = BTreeSet::new();
     let mut alongs: Vec<(Ident, Kind, Vec<Change>)> = Vec::new();
-    for (name, kind) in roots.iter().filter(|(n, _)| !reachable.contains(n)) {
+    for (name, kind) in top.iter().rev() {
         let along = recreations_along(name, *kind, live, desired, &mut taken);
         if !along.is_empty() {
             alongs.push((name.clone(), *kind, along));
@@ -197,6 +218,27 @@ pub(super) fn take_builders_along(
                 along.extend(nested)
             }
             _ => {}
+        }
+    }
+    for (inner, outer) in outer.iter().enumerate().rev() {
+        let Some(outer) = outer else {
+            continue;
+        };
+        let recreates = |change: &Change, at: usize| change.type_recreated() == Some(&top[at].0);
+        let Some(at) = changes.iter().position(|c| recreates(c, inner)) else {
+            continue;
+        };
+        if !changes.iter().any(|c| recreates(c, *outer)) {
+            continue;
+        }
+        let moved = changes.remove(at);
+        if let Some(
+            Change::RecreateEnum { along, .. }
+            | Change::RecreateDomain { along, .. }
+            | Change::RecreateComposite { along, .. },
+        ) = changes.iter_mut().find(|c| recreates(c, *outer))
+        {
+            along.insert(0, moved);
         }
     }
     changes.extend(dependents);

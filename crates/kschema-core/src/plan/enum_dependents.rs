@@ -4,11 +4,11 @@
 //! (functions: `diff::routine`; composite types no column uses, turned in
 //! place: `diff::composite::holders_of`; domains and the composite types
 //! columns use, created again inside its change, as they are when the
-//! files drop them: `diff::built_on`). What does not — a domain over a
-//! composite type, a type built on two types created again — still holds
-//! the old type, so the drop would fail and the target roll back: said at
-//! plan time instead, at the type's declaration, naming it and why, with
-//! the way out.
+//! files drop them, inside the last of two types created again they are
+//! built on: `diff::built_on`). What does not — a domain over a composite
+//! type — still holds the old type, so the drop would fail and the target
+//! roll back: said at plan time instead, at the type's declaration,
+//! naming it and why, with the way out.
 
 use super::Plan;
 use crate::catalog::LiveState;
@@ -54,9 +54,12 @@ pub fn check_type_dependents(
                     ),
                     _ => continue,
                 };
+                // Inside it at any depth: a type built on two types created
+                // again goes inside the inner one's recreation.
                 let taken: Vec<&Ident> = recreation
-                    .along()
-                    .iter()
+                    .with_along()
+                    .into_iter()
+                    .skip(1)
                     .filter_map(Change::type_recreated)
                     .collect();
                 // What the recreation neither turns in place nor takes along.

@@ -46,13 +46,17 @@ fn caller_words(count: usize) -> &'static str {
 /// printable (no newline or escape sequence from a catalog reaches a reader).
 pub fn describe(change: &Change) -> (char, String) {
     let (sign, mut text) = describe_change(change);
-    let along: Vec<String> = change
+    // An enum inside another type's recreation is not built on it: it
+    // shares what is built on both (`diff::built_on`).
+    let (with, built_on): (Vec<&Change>, Vec<&Change>) = change
         .along()
         .iter()
-        .map(|inner| describe(inner).1)
-        .collect();
-    if !along.is_empty() {
-        text.push_str(&format!(", and built on it: {}", along.join("; ")));
+        .partition(|inner| matches!(inner, Change::RecreateEnum { .. }));
+    for (words, inner) in [("and with it", with), ("and built on it", built_on)] {
+        if !inner.is_empty() {
+            let described: Vec<String> = inner.iter().map(|c| describe(c).1).collect();
+            text.push_str(&format!(", {words}: {}", described.join("; ")));
+        }
     }
     (sign, printable(&text).into_owned())
 }
