@@ -465,14 +465,10 @@ CREATE TABLE people (id int PRIMARY KEY, who text); -- kschema:using (who::text)
         "may-lose-data",
     ];
     assert_converges(&project, &db, ("", changed), TENANTS, &allow).await;
-    let kept: String = db
-        .client()
-        .await
-        .query_one("SELECT who FROM org_t1.people", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(kept, "(ann,open)");
+    assert_eq!(
+        db.texts("SELECT who FROM org_t1.people").await,
+        ["(ann,open)"]
+    );
 }
 
 /// A composite type holding two enums both created again: the second
@@ -513,12 +509,8 @@ CREATE TABLE items (id int PRIMARY KEY, v variant);
         "recreates-object",
     ];
     assert_converges(&project, &db, ("", &changed), TENANTS, &allow).await;
-    let kept: String = db
-        .client()
-        .await
-        .query_one("SELECT v::text FROM org_t1.items", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(kept, "(m,blue)");
+    assert_eq!(
+        db.texts("SELECT v::text FROM org_t1.items").await,
+        ["(m,blue)"]
+    );
 }

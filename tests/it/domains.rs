@@ -346,12 +346,8 @@ CREATE TABLE reviews (id int PRIMARY KEY, s open_state NOT NULL);
         "rewrites-table",
     ];
     assert_converges(&project, &db, ("", &retyped), TENANTS, &allow).await;
-    let kept: String = db
-        .client()
-        .await
-        .query_one("SELECT s::text FROM org_t1.reviews", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(kept, "open");
+    assert_eq!(
+        db.texts("SELECT s::text FROM org_t1.reviews").await,
+        ["open"]
+    );
 }

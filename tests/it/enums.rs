@@ -446,15 +446,9 @@ CREATE FUNCTION still_open(s open_state) RETURNS boolean LANGUAGE sql IMMUTABLE 
         plan.stdout
     );
     assert_converges(&project, &db, ("", &reordered), TENANTS, &allow).await;
-    let kept: Vec<String> = db
-        .client()
-        .await
-        .query("SELECT s::text FROM org_t1.reviews ORDER BY id", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let kept = db
+        .texts("SELECT s::text FROM org_t1.reviews ORDER BY id")
+        .await;
     assert_eq!(kept, ["open", "open"]);
 
     // A domain over it that the files drop at the same time, its column
@@ -485,15 +479,9 @@ CREATE FUNCTION still_open(s open_state) RETURNS boolean LANGUAGE sql IMMUTABLE 
     // A domain's column given its base type: may-lose-data, as always.
     let allow = [&allow[..], &["--allow-hazard", "may-lose-data"]].concat();
     assert_converges(&project, &db, ("", &dropped), TENANTS, &allow).await;
-    let kept: Vec<String> = db
-        .client()
-        .await
-        .query("SELECT s::text FROM org_t1.reviews ORDER BY id", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let kept = db
+        .texts("SELECT s::text FROM org_t1.reviews ORDER BY id")
+        .await;
     assert_eq!(kept, ["open", "open"]);
 }
 
@@ -560,15 +548,9 @@ CREATE INDEX tasks_open ON tasks ((state = 'open'));
     );
     let allow = ["--allow-hazard", "rewrites-table"];
     assert_converges(&project, &db, ("", &changed), TENANTS, &allow).await;
-    let kept: Vec<String> = db
-        .client()
-        .await
-        .query("SELECT state::text FROM org_t1.tasks ORDER BY id", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let kept = db
+        .texts("SELECT state::text FROM org_t1.tasks ORDER BY id")
+        .await;
     assert_eq!(kept, ["open", "done"]);
 }
 

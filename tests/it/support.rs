@@ -154,6 +154,19 @@ impl TestDb {
         catalog_dump(&self.client().await, schema).await
     }
 
+    /// The first column of every row `sql` returns, as text (the query
+    /// casts it).
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        self.client()
+            .await
+            .query(sql, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    }
+
     pub async fn schemas(&self) -> Vec<String> {
         self.client()
             .await
