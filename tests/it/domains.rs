@@ -144,13 +144,11 @@ CREATE FUNCTION norm(x code) RETURNS code LANGUAGE sql IMMUTABLE AS $$ SELECT x 
     }
     let allow = ["--allow-hazard", "recreates-object,rewrites-table"];
     assert_converges(&project, &db, ("", &widened), TENANTS, &allow).await;
-    let row = db
-        .client()
-        .await
-        .query_one("SELECT c::text || ' ' || tags::text FROM org_t2.items", &[])
-        .await
-        .unwrap();
-    assert_eq!(row.get::<_, String>(0), "abc {a,b}");
+    assert_eq!(
+        db.texts("SELECT c::text || ' ' || tags::text FROM org_t2.items")
+            .await,
+        ["abc {a,b}"]
+    );
 }
 
 /// A shared domain on a new base type converts the tenants' columns of it
@@ -182,13 +180,7 @@ CREATE VIEW item_codes AS SELECT id, c FROM items;
     );
     let allow = ["--allow-hazard", "recreates-object,rewrites-table"];
     assert_converges(&project, &db, (&widened, tenant), TENANTS, &allow).await;
-    let row = db
-        .client()
-        .await
-        .query_one("SELECT c::text FROM org_t1.items", &[])
-        .await
-        .unwrap();
-    assert_eq!(row.get::<_, String>(0), "abc");
+    assert_eq!(db.texts("SELECT c::text FROM org_t1.items").await, ["abc"]);
 
     // A tenant function on the shared domain: refused, nothing changed.
     let with_function = format!(
@@ -304,13 +296,10 @@ CREATE VIEW item_codes AS SELECT id, s FROM items;
     }
     let allow = ["--allow-hazard", "recreates-object,rewrites-table"];
     assert_converges(&project, &db, (&widened, tenant), TENANTS, &allow).await;
-    let row = db
-        .client()
-        .await
-        .query_one("SELECT s::text FROM org_t2.item_codes", &[])
-        .await
-        .unwrap();
-    assert_eq!(row.get::<_, String>(0), "abc");
+    assert_eq!(
+        db.texts("SELECT s::text FROM org_t2.item_codes").await,
+        ["abc"]
+    );
 }
 
 /// A tenant column given another of the tenant's own types (a domain's

@@ -149,10 +149,16 @@ pub(super) fn take_builders_along(
         .filter_map(recreated)
         .map(|(name, kind)| (name.clone(), kind))
         .collect();
-    let mut reachable = BTreeSet::new();
-    for (name, kind) in &roots {
-        reach(name, *kind, live, desired, &mut reachable);
-    }
+    // What each root takes along, however deep.
+    let reaches: Vec<BTreeSet<Ident>> = roots
+        .iter()
+        .map(|(name, kind)| {
+            let mut seen = BTreeSet::new();
+            reach(name, *kind, live, desired, &mut seen);
+            seen
+        })
+        .collect();
+    let reachable: BTreeSet<&Ident> = reaches.iter().flatten().collect();
     if reachable.is_empty() {
         return;
     }
@@ -161,19 +167,11 @@ pub(super) fn take_builders_along(
     // one before it that it shares with, and the shared builders with the
     // innermost — so they are made once every new type they hold exists,
     // and off the old ones before any of those goes.
-    let top: Vec<(Ident, Kind)> = roots
-        .iter()
-        .filter(|(n, _)| !reachable.contains(n))
-        .cloned()
-        .collect();
-    let reaches: Vec<BTreeSet<Ident>> = top
-        .iter()
-        .map(|(name, kind)| {
-            let mut seen = BTreeSet::new();
-            reach(name, *kind, live, desired, &mut seen);
-            seen
-        })
-        .collect();
+    let (top, reaches): (Vec<(Ident, Kind)>, Vec<BTreeSet<Ident>>) = roots
+        .into_iter()
+        .zip(reaches.iter().cloned())
+        .filter(|((n, _), _)| !reachable.contains(n))
+        .unzip();
     let outer: Vec<Option<usize>> = (0..top.len())
         .map(|i| (0..i).rev().find(|&j| !reaches[i].is_disjoint(&reaches[j])))
         .collect();
