@@ -148,37 +148,87 @@ async fn composite_types_converge_and_change() {
         .get(0);
     assert_eq!(kept, r#"(ann,"(""main st"",12345)") {"(\"elm st\",999)"}"#);
 
-    // A domain over it cannot go along (its values would convert through
-    // their text, which reads attributes by position): refused at plan
-    // time, at the type's line.
-    let with_domain = format!("{retyped}CREATE DOMAIN home AS residence;\n");
-    project.write("schema/tenant/app.sql", &with_domain);
+    // Domains over it — over it and over an array of it, and a column of
+    // an array of the first — go along when its attributes are reordered:
+    // their values convert by attribute name, as its own columns' do
+    // (through their text they would be read by position), the domain's
+    // check holding on the new form.
+    let with_domains = format!(
+        "{retyped}CREATE DOMAIN home AS residence CHECK ((VALUE).street <> '');
+CREATE DOMAIN homes AS residence[];
+CREATE TABLE moves (id int PRIMARY KEY, home home, homes homes, past home[]);
+"
+    );
+    project.write("schema/tenant/app.sql", &with_domains);
     assert_converges(
         &project,
         &db,
-        (PUBLIC, &in_order(&with_domain)),
+        (PUBLIC, &in_order(&with_domains)),
         TENANTS,
         &[],
     )
     .await;
-    let widened = with_domain.replace("zip varchar(20)", "zip varchar(30)");
-    project.write("schema/tenant/app.sql", &widened);
+    db.execute(
+        "INSERT INTO org_t1.moves VALUES
+            (1, ROW('elm st', '999'), ARRAY[ROW('oak st', '1')::org_t1.residence], ARRAY[ROW('main st', '12')::org_t1.home, NULL]),
+            (2, NULL, NULL, NULL)",
+    )
+    .await;
+    let swapped = with_domains.replace(
+        "(street text, zip varchar(20))",
+        "(zip varchar(30), street text)",
+    );
+    project.write("schema/tenant/app.sql", &swapped);
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
-    assert_eq!(plan.code, 1, "{}", plan.snapshot());
     for expected in [
-        "kschema::plan::composite_dependents",
-        "composite type residence is created again",
-        "domain home",
-        "app.sql:",
+        "and built on it: create type contact again (name text, home residence); recreate domain home; recreate domain homes",
+        "drops domain home and creates it again (built on residence, created again)",
+        "rewrites moves to convert column home to the new home, attribute by attribute by name",
+        "rewrites moves to convert column homes to the new homes, attribute by attribute by name",
     ] {
         assert!(
-            plan.stderr.contains(expected),
+            plan.stdout.contains(expected),
             "{expected}\n{}",
-            plan.stderr
+            plan.stdout
         );
     }
+    assert_converges(
+        &project,
+        &db,
+        (PUBLIC, &in_order(&swapped)),
+        TENANTS,
+        &[
+            "--allow-hazard",
+            "recreates-object",
+            "--allow-hazard",
+            "rewrites-table",
+        ],
+    )
+    .await;
+    assert_eq!(
+        db.texts("SELECT format('%s|%s|%s', home, homes, past) FROM org_t1.moves ORDER BY id")
+            .await,
+        [
+            r#"(999,"elm st")|{"(1,\"oak st\")"}|{"(12,\"main st\")",NULL}"#,
+            "||"
+        ]
+    );
+    // Back, without them.
     project.write("schema/tenant/app.sql", &retyped);
-    assert_converges(&project, &db, (PUBLIC, &in_order(&retyped)), TENANTS, &[]).await;
+    assert_converges(
+        &project,
+        &db,
+        (PUBLIC, &in_order(&retyped)),
+        TENANTS,
+        &[
+            "--allow-destructive",
+            "--allow-hazard",
+            "recreates-object",
+            "--allow-hazard",
+            "rewrites-table",
+        ],
+    )
+    .await;
     let reordered = retyped;
 
     // Left out of the files: dropped. inspect writes the rest back, and
@@ -369,38 +419,42 @@ CREATE TABLE items (id int PRIMARY KEY, ps pair[], grid pair[]);
 
 #[tokio::test]
 async fn a_shared_composite_created_again_converts_the_tenants_columns() {
-    let public = "CREATE TYPE pair AS (a int, b text);\n";
-    let tenant = "CREATE TABLE items (id int PRIMARY KEY, p pair, ps pair[]);
+    let public = "CREATE TYPE pair AS (a int, b text);
+CREATE DOMAIN named_pair AS pair CHECK ((VALUE).b <> '');
+";
+    let tenant = "CREATE TABLE items (id int PRIMARY KEY, p pair, ps pair[], np named_pair);
 CREATE VIEW firsts AS SELECT id, (p).a AS a FROM items;
 ";
     let project = project_of(public, tenant, &["t1", "t2"]);
     let db = TestDb::new().await;
     let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
-    db.execute("INSERT INTO org_t1.items VALUES (1, ROW(5, 'five'), ARRAY[ROW(6, 'six')::pair])")
-        .await;
+    db.execute(
+        "INSERT INTO org_t1.items VALUES (1, ROW(5, 'five'), ARRAY[ROW(6, 'six')::pair], ROW(7, 'seven'))",
+    )
+    .await;
 
     let reordered = public.replace("(a int, b text)", "(b text, a int)");
     project.write("schema/public/app.sql", &reordered);
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
-    assert!(
-        plan.stdout.contains(
-            "rewrites 2 table(s) of 2 other schema(s) to convert their columns to the new pair, attribute by attribute by name"
-        ),
-        "{}",
-        plan.stdout
-    );
+    // The shared domain over it goes along, the tenants' columns of it
+    // converted by attribute name too.
+    for expected in [
+        "rewrites 2 table(s) of 2 other schema(s) to convert their columns to the new pair, attribute by attribute by name",
+        "rewrites 2 table(s) of 2 other schema(s) to convert their columns to the new named_pair, attribute by attribute by name",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.stdout
+        );
+    }
     let allow = ["--allow-hazard", "recreates-object,rewrites-table"];
     assert_converges(&project, &db, (&reordered, tenant), &["t1", "t2"], &allow).await;
-    let row = db
-        .client()
-        .await
-        .query_one("SELECT p::text, ps::text FROM org_t1.items", &[])
-        .await
-        .unwrap();
     assert_eq!(
-        (row.get::<_, String>(0), row.get::<_, String>(1)),
-        ("(five,5)".to_string(), r#"{"(six,6)"}"#.to_string())
+        db.texts("SELECT format('%s %s %s', p, ps, np) FROM org_t1.items")
+            .await,
+        [r#"(five,5) {"(six,6)"} (seven,7)"#]
     );
 
     // A tenant function on the shared type: refused, nothing changed.
@@ -494,7 +548,7 @@ CREATE TABLE items (id int PRIMARY KEY, v variant);
     let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
     for expected in [
         "converting 0 column(s), and with it: create enum ",
-        "converting 0 column(s), and built on it: create type variant again",
+        "converting 0 column(s) [and built on it: create type variant again",
     ] {
         assert!(
             plan.stdout.contains(expected),

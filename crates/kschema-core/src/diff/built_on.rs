@@ -3,9 +3,9 @@
 //! are created again inside its change (`along`): after the new type is
 //! made, so they are built on it, and before the old one goes, which
 //! their old forms hold. Their columns convert as theirs would on their
-//! own. One the files drop goes as it is, and its own drop, later, drops
-//! the new form. What cannot go along is refused at plan time
-//! (`plan::enum_dependents`).
+//! own — a domain over a composite type attribute by attribute by name,
+//! as the composite's columns. One the files drop goes as it is, and its
+//! own drop, later, drops the new form.
 
 use std::collections::BTreeSet;
 
@@ -50,37 +50,23 @@ fn changed_type(change: &Change) -> Option<&Ident> {
 
 /// The types built on `name` that its recreation takes along — as the
 /// files have them, or as they are when the files drop them (their own
-/// drop, later in the plan, drops the new form) — but a domain over a
-/// composite type (its values convert through their text, which reads a
-/// composite's attributes by position).
-fn builders_along(
-    name: &Ident,
-    kind: Kind,
-    live: &SchemaModel,
-    desired: &SchemaModel,
-) -> Vec<(Ident, Kind)> {
+/// drop, later in the plan, drops the new form).
+fn builders_along(name: &Ident, live: &SchemaModel, desired: &SchemaModel) -> Vec<(Ident, Kind)> {
     holders_of(name, live, desired)
         .1
         .into_iter()
-        .filter_map(|builder| match builder.domain {
-            true if kind != Kind::Composite => Some((builder.name, Kind::Domain)),
-            false => Some((builder.name, Kind::Composite)),
-            _ => None,
+        .map(|builder| match builder.domain {
+            true => (builder.name, Kind::Domain),
+            false => (builder.name, Kind::Composite),
         })
         .collect()
 }
 
 /// Every type some recreation takes along, however deep.
-fn reach(
-    name: &Ident,
-    kind: Kind,
-    live: &SchemaModel,
-    desired: &SchemaModel,
-    seen: &mut BTreeSet<Ident>,
-) {
-    for (builder, builder_kind) in builders_along(name, kind, live, desired) {
+fn reach(name: &Ident, live: &SchemaModel, desired: &SchemaModel, seen: &mut BTreeSet<Ident>) {
+    for (builder, _) in builders_along(name, live, desired) {
         if seen.insert(builder.clone()) {
-            reach(&builder, builder_kind, live, desired, seen);
+            reach(&builder, live, desired, seen);
         }
     }
 }
@@ -90,17 +76,16 @@ fn reach(
 /// (`taken`: the inner one, see `take_builders_along`).
 fn recreations_along(
     name: &Ident,
-    kind: Kind,
     live: &SchemaModel,
     desired: &SchemaModel,
     taken: &mut BTreeSet<Ident>,
 ) -> Vec<Change> {
     let mut along = Vec::new();
-    for (builder, builder_kind) in builders_along(name, kind, live, desired) {
+    for (builder, builder_kind) in builders_along(name, live, desired) {
         if !taken.insert(builder.clone()) {
             continue;
         }
-        let inner = recreations_along(&builder, builder_kind, live, desired, taken);
+        let inner = recreations_along(&builder, live, desired, taken);
         let columns = columns_of(&builder, live, desired);
         let holders = holders_of(&builder, live, desired).0;
         let change = match builder_kind {
@@ -152,9 +137,9 @@ pub(super) fn take_builders_along(
     // What each root takes along, however deep.
     let reaches: Vec<BTreeSet<Ident>> = roots
         .iter()
-        .map(|(name, kind)| {
+        .map(|(name, _)| {
             let mut seen = BTreeSet::new();
-            reach(name, *kind, live, desired, &mut seen);
+            reach(name, live, desired, &mut seen);
             seen
         })
         .collect();
@@ -178,7 +163,7 @@ pub(super) fn take_builders_along(
     let mut taken = BTreeSet::new();
     let mut alongs: Vec<(Ident, Kind, Vec<Change>)> = Vec::new();
     for (name, kind) in top.iter().rev() {
-        let along = recreations_along(name, *kind, live, desired, &mut taken);
+        let along = recreations_along(name, live, desired, &mut taken);
         if !along.is_empty() {
             alongs.push((name.clone(), *kind, along));
         }

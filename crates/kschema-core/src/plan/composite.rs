@@ -1,6 +1,6 @@
 //! Statements for composite types.
 
-use super::convert::{recreate_under_name, Recreation, Using};
+use super::convert::{recreate_under_name, Host, Recreation, Using};
 use crate::diff::{AttributeStep, ConvertedColumn, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
@@ -58,30 +58,68 @@ pub(super) fn alter_composite(
     (statements, hazards)
 }
 
-/// A temporary type of one attribute, `v`, an array of the type created
-/// again: `jsonb_populate_record` builds an array of it only as a record's
+/// Temporary types of one attribute, `v`: of an array of the type created
+/// again, and of the type itself (a domain over an array of a composite
+/// type). `jsonb_populate_record` builds an array only as a record's
 /// attribute, and `ALTER … USING` takes no subquery to build it otherwise.
 const ARRAY_HOLDER: &str = "pg_temp.kschema_composite_array";
+const VALUE_HOLDER: &str = "pg_temp.kschema_composite_value";
 
-/// A column's value (of the old type) as the new composite `to`: attribute
+/// A column's value (of the old type) as the new `to` — a composite type,
+/// or a domain over one or (`of_array`) over an array of one: attribute
 /// by attribute, by name, through its JSON form (`to_jsonb`, then
 /// `jsonb_populate_record`) — an attribute the old type lacks is NULL, one
 /// retyped is read from its JSON as the new type; an array keeps its
 /// dimensions and NULL elements. A NULL value stays NULL (`IS NULL` would
 /// also take a value whose attributes are all NULL).
-fn by_attribute_name(column: &ConvertedColumn, to: &Ident) -> Sql {
+pub(super) fn by_attribute_name(column: &ConvertedColumn, to: &Ident, of_array: bool) -> Sql {
     let value = column.column.quoted();
-    match column.array {
-        true => Sql::new().text(format!(
-            "CASE WHEN {value} IS NULL THEN NULL ELSE (jsonb_populate_record(NULL::{ARRAY_HOLDER}, jsonb_build_object('v', to_jsonb({value})))).v END"
-        )),
-        false => Sql::new()
-            .text(format!(
-                "CASE WHEN {value}::text IS NULL THEN NULL ELSE jsonb_populate_record(NULL::"
-            ))
-            .qualified(to)
-            .text(format!(", to_jsonb({value})) END")),
+    let holder = match (column.array, of_array) {
+        (true, _) => ARRAY_HOLDER,
+        (false, true) => VALUE_HOLDER,
+        (false, false) => {
+            return Sql::new()
+                .text(format!(
+                    "CASE WHEN {value}::text IS NULL THEN NULL ELSE jsonb_populate_record(NULL::"
+                ))
+                .qualified(to)
+                .text(format!(", to_jsonb({value})) END"))
+        }
+    };
+    Sql::new().text(format!(
+        "CASE WHEN {value} IS NULL THEN NULL ELSE (jsonb_populate_record(NULL::{holder}, jsonb_build_object('v', to_jsonb({value})))).v END"
+    ))
+}
+
+/// The holder types [`by_attribute_name`] reads `columns` through, made
+/// before their conversions and dropped after.
+pub(super) fn holders_around(
+    columns: &[ConvertedColumn],
+    foreign: &[ForeignColumns],
+    to: &Ident,
+    of_array: bool,
+) -> (Vec<Sql>, Vec<Sql>) {
+    let all: Vec<&ConvertedColumn> = columns
+        .iter()
+        .chain(foreign.iter().flat_map(|other| &other.columns))
+        .collect();
+    let mut around = (Vec::new(), Vec::new());
+    let needed = [
+        (ARRAY_HOLDER, "[]", all.iter().any(|c| c.array)),
+        (VALUE_HOLDER, "", of_array && all.iter().any(|c| !c.array)),
+    ];
+    for (holder, suffix, _) in needed.into_iter().filter(|(_, _, needed)| *needed) {
+        around.0.push(
+            Sql::new()
+                .text(format!("CREATE TYPE {holder} AS (v "))
+                .qualified(to)
+                .text(format!("{suffix})")),
+        );
+        around
+            .1
+            .push(Sql::new().text(format!("DROP TYPE {holder}")));
     }
+    around
 }
 
 /// A composite type created again. Without columns of it, nor types with
@@ -97,11 +135,10 @@ pub(super) fn recreate_composite(
     foreign: &[ForeignColumns],
     holders: &[(Ident, Attribute)],
     along: (Vec<Sql>, Vec<Hazard>),
-    within: Option<&Ident>,
+    within: Option<Host>,
 ) -> (Vec<Sql>, Vec<Hazard>) {
-    // What else holds it is refused at plan time (`enum_dependents`).
     let why = match within {
-        Some(held) => format!("it holds {held}, created again"),
+        Some(held) => format!("it holds {}, created again", held.name),
         None => {
             "attributes reordered, or retyped while a column uses it: ALTER TYPE cannot".to_string()
         }
@@ -116,21 +153,8 @@ pub(super) fn recreate_composite(
             vec![recreated],
         );
     }
-    let arrays = columns
-        .iter()
-        .chain(foreign.iter().flat_map(|other| &other.columns))
-        .any(|column| column.array);
-    let around = match arrays {
-        true => (
-            vec![Sql::new()
-                .text(format!("CREATE TYPE {ARRAY_HOLDER} AS (v "))
-                .qualified(&to.name)
-                .text("[])")],
-            vec![Sql::new().text(format!("DROP TYPE {ARRAY_HOLDER}"))],
-        ),
-        false => (Vec::new(), Vec::new()),
-    };
-    let value = |column: &ConvertedColumn| by_attribute_name(column, &to.name);
+    let around = holders_around(columns, foreign, &to.name, false);
+    let value = |column: &ConvertedColumn| by_attribute_name(column, &to.name, false);
     let (statements, mut hazards) = recreate_under_name(Recreation {
         name: &from.name,
         keyword: "TYPE",

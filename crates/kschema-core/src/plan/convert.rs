@@ -165,9 +165,18 @@ pub(super) fn recreate_type(change: &Change) -> Option<(Vec<Sql>, Vec<Hazard>)> 
     recreate_within(change, None)
 }
 
+/// The type created again that a type built on it is created again
+/// inside, and whether it is a composite type (its values then convert
+/// attribute by attribute by name, a domain's over it too).
+#[derive(Clone, Copy)]
+pub(super) struct Host<'a> {
+    pub name: &'a Ident,
+    pub composite: bool,
+}
+
 /// [`recreate_type`], inside the recreation of the type `within` it is
 /// built on, if any.
-fn recreate_within(change: &Change, within: Option<&Ident>) -> Option<(Vec<Sql>, Vec<Hazard>)> {
+fn recreate_within(change: &Change, within: Option<Host>) -> Option<(Vec<Sql>, Vec<Hazard>)> {
     Some(match change {
         Change::RecreateEnum {
             from,
@@ -184,7 +193,7 @@ fn recreate_within(change: &Change, within: Option<&Ident>) -> Option<(Vec<Sql>,
             indexes,
             foreign,
             holders,
-            recreate_along(&to.name, along),
+            recreate_along(host(&to.name, false), along),
         ),
         Change::RecreateDomain {
             from,
@@ -199,7 +208,7 @@ fn recreate_within(change: &Change, within: Option<&Ident>) -> Option<(Vec<Sql>,
             columns,
             foreign,
             holders,
-            recreate_along(&to.name, along),
+            recreate_along(host(&to.name, false), along),
             within,
         ),
         Change::RecreateComposite {
@@ -215,15 +224,19 @@ fn recreate_within(change: &Change, within: Option<&Ident>) -> Option<(Vec<Sql>,
             columns,
             foreign,
             holders,
-            recreate_along(&to.name, along),
+            recreate_along(host(&to.name, true), along),
             within,
         ),
         _ => return None,
     })
 }
 
+fn host(name: &Ident, composite: bool) -> Host<'_> {
+    Host { name, composite }
+}
+
 /// The recreations inside `within`'s, in order.
-fn recreate_along(within: &Ident, along: &[Change]) -> (Vec<Sql>, Vec<Hazard>) {
+fn recreate_along(within: Host, along: &[Change]) -> (Vec<Sql>, Vec<Hazard>) {
     let mut statements = Vec::new();
     let mut hazards = Vec::new();
     for (more, more_hazards) in along

@@ -1,10 +1,11 @@
 //! Statements for domains.
 
-use super::convert::{old_name, recreate_under_name, through_text, Recreation, Using};
+use super::composite::{by_attribute_name, holders_around};
+use super::convert::{old_name, recreate_under_name, through_text, Host, Recreation, Using};
 use crate::diff::{ConvertedColumn, DomainStep, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
-use crate::model::{Attribute, Domain};
+use crate::model::{Attribute, ColumnType, Domain};
 use crate::sql::Sql;
 
 /// As the files write it (on the files' search path).
@@ -65,7 +66,8 @@ pub(super) fn alter_domain(name: &Ident, steps: &[DomainStep]) -> (Vec<Sql>, Vec
 /// A domain on a new base type or collation. Without columns of it:
 /// dropped and created again. With some: created again under its name
 /// once the old one is renamed away, each column converted to it through
-/// its text (a rewrite of its table), then the old one dropped — a value
+/// its text — over a composite type created again, attribute by attribute
+/// by name — (a rewrite of its table), then the old one dropped — a value
 /// the new domain refuses fails the conversion, and the target rolls back.
 pub(super) fn recreate_domain(
     from: &Domain,
@@ -74,10 +76,10 @@ pub(super) fn recreate_domain(
     foreign: &[ForeignColumns],
     holders: &[(Ident, Attribute)],
     along: (Vec<Sql>, Vec<Hazard>),
-    within: Option<&Ident>,
+    within: Option<Host>,
 ) -> (Vec<Sql>, Vec<Hazard>) {
     let why = match within {
-        Some(base) => format!("built on {base}, created again"),
+        Some(base) => format!("built on {}, created again", base.name),
         None => "a new base type or collation: ALTER DOMAIN cannot change them".to_string(),
     };
     let recreated = Hazard::new(
@@ -87,7 +89,15 @@ pub(super) fn recreate_domain(
     if columns.is_empty() && foreign.is_empty() && holders.is_empty() && along.0.is_empty() {
         return (vec![drop_domain(from), create_domain(to)], vec![recreated]);
     }
-    let value = |column: &ConvertedColumn| through_text(column, &to.name);
+    // Over a composite type created again, its values are the composite's
+    // and convert as its columns do: by attribute name (through their text
+    // they would be read by position).
+    let by_name = within.is_some_and(|base| base.composite);
+    let of_array = ColumnType::parse(&to.base).is_array();
+    let value = |column: &ConvertedColumn| match by_name {
+        true => by_attribute_name(column, &to.name, of_array),
+        false => through_text(column, &to.name),
+    };
     let (statements, mut hazards) = recreate_under_name(Recreation {
         name: &from.name,
         keyword: "DOMAIN",
@@ -113,10 +123,16 @@ pub(super) fn recreate_domain(
         columns,
         foreign,
         holders,
-        around: (Vec::new(), Vec::new()),
+        around: match by_name {
+            true => holders_around(columns, foreign, &to.name, of_array),
+            false => (Vec::new(), Vec::new()),
+        },
         using: Using {
             value: &value,
-            how: "",
+            how: match by_name {
+                true => ", attribute by attribute by name",
+                false => "",
+            },
         },
         fails_if: "a value the new domain refuses",
         along,

@@ -5,10 +5,10 @@
 //! place: `diff::composite::holders_of`; domains and the composite types
 //! columns use, created again inside its change, as they are when the
 //! files drop them, inside the last of two types created again they are
-//! built on: `diff::built_on`). What does not — a domain over a composite
-//! type — still holds the old type, so the drop would fail and the target
-//! roll back: said at plan time instead, at the type's declaration,
-//! naming it and why, with the way out.
+//! built on: `diff::built_on`). Should one not go along, it would still
+//! hold the old type, the drop fail and the target roll back: said at
+//! plan time instead, at the type's declaration, naming it and why, with
+//! the way out.
 
 use super::Plan;
 use crate::catalog::LiveState;
@@ -68,12 +68,9 @@ pub fn check_type_dependents(
                     .iter()
                     .filter(|b| !taken.contains(&&b.name))
                     .map(|b| {
-                        let reason = match (b.why, b.domain) {
-                            ("", true) if matches!(recreation, Change::RecreateComposite { .. }) => {
-                                "over a composite type: its values would convert through their text, which reads attributes by position"
-                            }
-                            ("", _) => "built on another type created again too",
-                            (why, _) => why,
+                        let reason = match b.why {
+                            "" => "built on another type created again too",
+                            why => why,
                         };
                         match b.domain {
                             true => format!("domain {} ({reason})", b.name),

@@ -45,6 +45,14 @@ fn caller_words(count: usize) -> &'static str {
 /// `~` changes in place. Names and expressions in it are already made
 /// printable (no newline or escape sequence from a catalog reaches a reader).
 pub fn describe(change: &Change) -> (char, String) {
+    let (sign, text) = describe_with_along(change, false);
+    (sign, printable(&text).into_owned())
+}
+
+/// A change's words and those of the recreations inside it; `nested`
+/// inside another's list, its own in brackets, so a reader can tell which
+/// list each belongs to.
+fn describe_with_along(change: &Change, nested: bool) -> (char, String) {
     let (sign, mut text) = describe_change(change);
     // An enum inside another type's recreation is not built on it: it
     // shares what is built on both (`diff::built_on`).
@@ -52,13 +60,23 @@ pub fn describe(change: &Change) -> (char, String) {
         .along()
         .iter()
         .partition(|inner| matches!(inner, Change::RecreateEnum { .. }));
+    let mut lists = Vec::new();
     for (words, inner) in [("and with it", with), ("and built on it", built_on)] {
         if !inner.is_empty() {
-            let described: Vec<String> = inner.iter().map(|c| describe(c).1).collect();
-            text.push_str(&format!(", {words}: {}", described.join("; ")));
+            let described: Vec<String> = inner
+                .iter()
+                .map(|c| describe_with_along(c, true).1)
+                .collect();
+            lists.push(format!("{words}: {}", described.join("; ")));
         }
     }
-    (sign, printable(&text).into_owned())
+    if !lists.is_empty() {
+        match nested {
+            true => text.push_str(&format!(" [{}]", lists.join(", "))),
+            false => text.push_str(&format!(", {}", lists.join(", "))),
+        }
+    }
+    (sign, text)
 }
 
 fn describe_change(change: &Change) -> (char, String) {

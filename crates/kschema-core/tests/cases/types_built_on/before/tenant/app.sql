@@ -1,12 +1,14 @@
 CREATE TYPE status AS ENUM ('new', 'active', 'closed');
 CREATE DOMAIN open_status AS status CHECK (VALUE <> 'closed');
 CREATE TYPE assignment AS (who text, status status);
+CREATE DOMAIN held AS assignment CHECK ((VALUE).who <> '');
 CREATE TABLE tickets (
     id int PRIMARY KEY,
     status status NOT NULL DEFAULT 'new',
     open open_status,
     current assignment,
     history assignment[],
+    holder held,
     escalation pressing,
     CONSTRAINT open_is_not_new CHECK (open::status <> 'new')
 );
