@@ -586,3 +586,39 @@ CREATE VIEW open_tasks AS SELECT id FROM tasks WHERE is_open(state);
     let allow = ["--allow-hazard", "rewrites-table"];
     assert_converges(&project, &db, ("", &changed), TENANTS, &allow).await;
 }
+
+/// A partitioned table's column of an enum created again converts on the
+/// parent (reaching every partition); a partition's own default, which
+/// the parent's default steps take along — and which would block the
+/// conversion where the parent has none — is set again after. (Its
+/// default read from the desired state also named the scratch schema.)
+#[tokio::test]
+async fn a_partitions_own_default_survives_its_enum_created_again() {
+    let tenant = "CREATE TYPE state AS ENUM ('open', 'stale', 'done');
+CREATE TABLE tasks (id int, s state NOT NULL DEFAULT 'open') PARTITION BY LIST (id);
+CREATE TABLE tasks_one PARTITION OF tasks (s DEFAULT 'done') FOR VALUES IN (1);
+CREATE TABLE tasks_two PARTITION OF tasks FOR VALUES IN (2);
+CREATE TABLE notes (id int, s state) PARTITION BY LIST (id);
+CREATE TABLE notes_one PARTITION OF notes (s DEFAULT 'stale') FOR VALUES IN (1);
+";
+    let project = project_of("", tenant, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, ("", tenant), TENANTS, &[]).await;
+    db.execute("INSERT INTO org_t1.tasks VALUES (1, 'stale'), (2, 'open')")
+        .await;
+    let changed = tenant.replace("'open', 'stale', 'done'", "'open', 'done', 'stale'");
+    project.write("schema/tenant/app.sql", &changed);
+    assert_converges(
+        &project,
+        &db,
+        ("", &changed),
+        TENANTS,
+        &["--allow-hazard", "rewrites-table"],
+    )
+    .await;
+    assert_eq!(
+        db.texts("SELECT format('%s %s', id, s) FROM org_t1.tasks ORDER BY id")
+            .await,
+        ["1 stale", "2 open"]
+    );
+}

@@ -137,6 +137,12 @@ impl RawTable {
             strip_some(&mut column.default);
             strip_some(&mut column.generated);
         }
+        // A partition's own default names its types as its parent's do; a
+        // key's expression may call the schema's functions.
+        for column in &mut self.partition_columns {
+            strip_some(&mut column.default);
+        }
+        strip_some(&mut self.partition_key);
         for constraint in &mut self.constraints {
             strip_some(&mut constraint.check);
             strip_some(&mut constraint.definition);

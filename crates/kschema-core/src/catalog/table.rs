@@ -157,13 +157,23 @@ impl LiveStateBuilder {
             _ => None,
         };
         let partition_key = raw.partition_key.take().map(SqlExpr::stored);
+        // Read as a column's default is (the cast to the column's type, and
+        // with it the schema's name, left out), so a partition's reads
+        // the same in every tenant and in the desired state.
         let partition_columns = raw
             .partition_columns
             .iter()
-            .map(|c| PartitionColumn {
-                name: Ident::new(&c.name),
-                default: c.default.clone().map(SqlExpr::stored),
-                not_null: c.not_null,
+            .map(|c| {
+                let name = Ident::new(&c.name);
+                let default = c
+                    .default
+                    .clone()
+                    .map(|text| self.sql_expr(text, "", column_types.get(&name), None));
+                PartitionColumn {
+                    name,
+                    default,
+                    not_null: c.not_null,
+                }
             })
             .collect();
         let mut function_callers = Vec::new();

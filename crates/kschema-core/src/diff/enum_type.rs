@@ -65,16 +65,37 @@ pub(super) fn columns_of(
                 .get(&table.name)
                 .and_then(|t| t.column(&column.name))
                 .and_then(|c| c.default.clone());
+            // A partition's own default reads the old type too: the
+            // table's `DROP DEFAULT` reaches it, and the diff sets it again
+            // after (`diff_partition_columns`).
+            let had_default =
+                column.default.is_some() || partition_sets_default(live, &table.name, &column.name);
             columns.push(ConvertedColumn {
                 table: table.name.clone(),
                 column: column.name.clone(),
                 array: is_array,
-                had_default: column.default.is_some(),
+                had_default,
                 default,
             });
         }
     }
     columns
+}
+
+/// Whether a partition of `table` (at any depth) has a default of its own
+/// for `column`.
+fn partition_sets_default(live: &SchemaModel, table: &Ident, column: &Ident) -> bool {
+    live.tables.values().any(|partition| {
+        partition
+            .partition_of
+            .as_ref()
+            .is_some_and(|of| &of.parent == table)
+            && (partition
+                .partition_columns
+                .iter()
+                .any(|c| &c.name == column && c.default.is_some())
+                || partition_sets_default(live, &partition.name, column))
+    })
 }
 
 /// Checks and indexes whose expressions read a converted column compare

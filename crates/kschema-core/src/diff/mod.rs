@@ -131,13 +131,15 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
 
     diff_indexes(live, desired, &mut changes);
     replica_identities_of_rebuilt_indexes(desired, &mut changes);
-    partition::diff_partition_columns(live, desired, &mut changes);
     diff_comments(live, desired, &mut changes);
     routine::diff_routines(live, desired, &mut changes);
     enum_type::diff_enums(live, desired, &mut changes);
     domain::diff_domains(live, desired, &mut changes);
     composite::diff_composites(live, desired, &mut changes);
     built_on::take_builders_along(live, desired, &mut changes);
+    // After the type recreations: their conversions wipe partitions' own
+    // defaults too.
+    partition::diff_partition_columns(live, desired, &mut changes);
     extension::diff_extensions(live, desired, &mut changes);
     diff_event_triggers(live, desired, &mut changes);
     routine::recreate_for_recreated_types(live, desired, &mut changes);

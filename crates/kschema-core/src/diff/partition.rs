@@ -118,6 +118,15 @@ pub(super) fn diff_partition_columns(
             };
         }
     }
+    // A type created again converts its columns with their defaults off.
+    for column in changes
+        .iter()
+        .flat_map(Change::with_along)
+        .flat_map(Change::converted_columns)
+        .filter(|column| column.had_default)
+    {
+        passed_down.insert((&column.table, &column.column, true));
+    }
     let mut found = Vec::new();
     for (name, wanted) in &desired.tables {
         let Some(of) = &wanted.partition_of else {

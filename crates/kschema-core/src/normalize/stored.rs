@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ident::Ident;
 use crate::model::{
-    CompositeType, ConstraintKind, Domain, EventTrigger, Function, Index, IndexExpr, Policy,
-    SchemaModel, SqlExpr, Table, Trigger, View,
+    CompositeType, ConstraintKind, Domain, EventTrigger, Function, Index, IndexExpr,
+    PartitionColumn, Policy, SchemaModel, SqlExpr, Table, Trigger, View,
 };
 
 /// `desired` with everything comparable taken from `stored`, its
@@ -161,6 +161,28 @@ pub fn adopt_stored(desired: &SchemaModel, stored: &SchemaModel) -> Result<Schem
     Ok(adopted)
 }
 
+/// A partition's own defaults as a column's are: compared in the server's
+/// form, run as the files write them (the server's names the scratch
+/// schema its type was built in).
+fn adopt_partition_columns(desired: &Table, stored: &Table) -> Vec<PartitionColumn> {
+    stored
+        .partition_columns
+        .iter()
+        .map(|found| {
+            let authored = desired
+                .partition_columns
+                .iter()
+                .find(|c| c.name == found.name)
+                .and_then(|c| c.default.as_ref());
+            let mut taken = found.clone();
+            if let (Some(stored), Some(authored)) = (&mut taken.default, authored) {
+                stored.sql = authored.sql.clone();
+            }
+            taken
+        })
+        .collect()
+}
+
 fn adopt_table(desired: &Table, stored: &Table) -> Result<Table, String> {
     let mut columns = Vec::with_capacity(desired.columns.len());
     for column in &desired.columns {
@@ -266,7 +288,7 @@ fn adopt_table(desired: &Table, stored: &Table) -> Result<Table, String> {
         // hold nothing a schema's name could leak into.
         partition_key: stored.partition_key.clone(),
         partition_of: stored.partition_of.clone(),
-        partition_columns: stored.partition_columns.clone(),
+        partition_columns: adopt_partition_columns(desired, stored),
         tablespace: stored.tablespace.clone(),
         // Read for the live side, where they are taken off and put back.
         function_callers: Vec::new(),
