@@ -34,6 +34,9 @@ fn in_order(tenant: &str) -> String {
 
 const TENANTS: &[&str] = &["t1", "t2"];
 
+/// What a composite type created again needs allowed.
+const RECREATES_AND_REWRITES: [&str; 2] = ["--allow-hazard", "recreates-object,rewrites-table"];
+
 #[tokio::test]
 async fn composite_types_converge_and_change() {
     let project = project_of(PUBLIC, TENANT, TENANTS);
@@ -128,12 +131,7 @@ async fn composite_types_converge_and_change() {
         &db,
         (PUBLIC, &in_order(&retyped)),
         TENANTS,
-        &[
-            "--allow-hazard",
-            "recreates-object",
-            "--allow-hazard",
-            "rewrites-table",
-        ],
+        &RECREATES_AND_REWRITES,
     )
     .await;
     let kept: String = db
@@ -197,12 +195,7 @@ CREATE TABLE moves (id int PRIMARY KEY, home home, homes homes, past home[]);
         &db,
         (PUBLIC, &in_order(&swapped)),
         TENANTS,
-        &[
-            "--allow-hazard",
-            "recreates-object",
-            "--allow-hazard",
-            "rewrites-table",
-        ],
+        &RECREATES_AND_REWRITES,
     )
     .await;
     assert_eq!(
