@@ -622,3 +622,37 @@ CREATE TABLE notes_one PARTITION OF notes (s DEFAULT 'stale') FOR VALUES IN (1);
         ["1 stale", "2 open"]
     );
 }
+
+/// The same for a shared enum: the tenants' partitions' own defaults are
+/// set again in public's transaction, after their tables' columns are
+/// converted.
+#[tokio::test]
+async fn a_tenant_partitions_own_default_survives_its_shared_enum_created_again() {
+    let public = "CREATE TYPE state AS ENUM ('open', 'stale', 'done');\n";
+    let tenant =
+        "CREATE TABLE tasks (id int, s state NOT NULL DEFAULT 'open') PARTITION BY LIST (id);
+CREATE TABLE tasks_one PARTITION OF tasks (s DEFAULT 'done') FOR VALUES IN (1);
+CREATE TABLE notes (id int, s state) PARTITION BY LIST (id);
+CREATE TABLE notes_one PARTITION OF notes (s DEFAULT 'stale') FOR VALUES IN (1);
+";
+    let project = project_of(public, tenant, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (public, tenant), TENANTS, &[]).await;
+    db.execute("INSERT INTO org_t1.notes VALUES (1, 'done')")
+        .await;
+    let changed = public.replace("'open', 'stale', 'done'", "'open', 'done', 'stale'");
+    project.write("schema/public/app.sql", &changed);
+    assert_converges(
+        &project,
+        &db,
+        (&changed, tenant),
+        TENANTS,
+        &["--allow-hazard", "rewrites-table"],
+    )
+    .await;
+    assert_eq!(
+        db.texts("SELECT format('%s %s', id, s) FROM org_t1.notes")
+            .await,
+        ["1 done"]
+    );
+}

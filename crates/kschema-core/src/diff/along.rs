@@ -83,6 +83,11 @@ pub struct ForeignColumns {
     pub checks: Vec<(Ident, Constraint)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub indexes: Vec<Index>,
+    /// (partition, column, default): a partition's own default on a
+    /// converted column, which the table's `DROP DEFAULT` takes off too —
+    /// set again after, as the files or (without them) the live one say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partition_defaults: Vec<(Ident, Ident, SqlExpr)>,
 }
 
 /// A view of another schema (a tenant's) that reads what a shared

@@ -3,7 +3,7 @@
 
 use super::{mentions, Change, ConvertedColumn};
 use crate::ident::Ident;
-use crate::model::{ConstraintKind, SchemaModel};
+use crate::model::{ConstraintKind, SchemaModel, SqlExpr};
 
 pub(super) fn diff_enums(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
     for (name, wanted) in &desired.enums {
@@ -85,17 +85,32 @@ pub(super) fn columns_of(
 /// Whether a partition of `table` (at any depth) has a default of its own
 /// for `column`.
 fn partition_sets_default(live: &SchemaModel, table: &Ident, column: &Ident) -> bool {
-    live.tables.values().any(|partition| {
-        partition
-            .partition_of
-            .as_ref()
-            .is_some_and(|of| &of.parent == table)
-            && (partition
+    !partitions_own_defaults(live, table, column).is_empty()
+}
+
+/// The partitions of `table` (at any depth) with a default of their own
+/// for `column`, and that default.
+pub(crate) fn partitions_own_defaults(
+    live: &SchemaModel,
+    table: &Ident,
+    column: &Ident,
+) -> Vec<(Ident, SqlExpr)> {
+    let mut found = Vec::new();
+    for partition in live.tables.values() {
+        if partition.partition_of.as_ref().map(|of| &of.parent) != Some(table) {
+            continue;
+        }
+        found.extend(
+            partition
                 .partition_columns
                 .iter()
-                .any(|c| &c.name == column && c.default.is_some())
-                || partition_sets_default(live, &partition.name, column))
-    })
+                .filter(|c| &c.name == column)
+                .filter_map(|c| c.default.clone())
+                .map(|default| (partition.name.clone(), default)),
+        );
+        found.extend(partitions_own_defaults(live, &partition.name, column));
+    }
+    found
 }
 
 /// Checks and indexes whose expressions read a converted column compare

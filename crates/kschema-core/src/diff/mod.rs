@@ -38,6 +38,7 @@ mod partition;
 mod policy;
 mod privilege;
 mod rename;
+pub(crate) use enum_type::partitions_own_defaults;
 pub use rename::{possible_renames, Renames};
 pub(crate) use routine::partition_defaults_along;
 mod routine;

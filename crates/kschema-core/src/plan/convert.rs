@@ -316,6 +316,16 @@ fn convert_foreign(
                 converted.push(&column.table);
             }
         }
+        for (partition, column, default) in &other.partition_defaults {
+            statements.push(in_schema(
+                schema,
+                alter_table(partition).text(format!(
+                    " ALTER COLUMN {} SET DEFAULT {}",
+                    column.quoted(),
+                    default.sql
+                )),
+            ));
+        }
         tables += converted.len();
         for (table, check) in &other.checks {
             let add = constraint_sql(

@@ -15,7 +15,7 @@
 use super::Plan;
 use crate::catalog::LiveState;
 use crate::diagnostic::{first_few, Problem};
-use crate::diff::{mentions, Change, ConvertedColumn, ForeignColumns};
+use crate::diff::{mentions, partitions_own_defaults, Change, ConvertedColumn, ForeignColumns};
 use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
 use crate::model::{ColumnType, ConstraintKind, SchemaModel, SchemaName};
@@ -83,6 +83,7 @@ fn take_foreign_columns_of(
             columns: Vec::new(),
             checks: Vec::new(),
             indexes: Vec::new(),
+            partition_defaults: Vec::new(),
         };
         // A partition's columns convert with its parent's.
         for (name, table) in model
@@ -104,11 +105,29 @@ fn take_foreign_columns_of(
                     Some(declared) => declared.default.clone(),
                     None => column.default.clone(),
                 };
+                // The table's `DROP DEFAULT` takes its partitions' own off
+                // too (one would block the conversion): set again after.
+                let partitions = partitions_own_defaults(model, name, &column.name);
+                for (partition, live_default) in &partitions {
+                    let declared = files.tables.get(partition).map(|t| {
+                        t.partition_columns
+                            .iter()
+                            .find(|c| c.name == column.name)
+                            .and_then(|c| c.default.clone())
+                    });
+                    if let Some(default) = declared.unwrap_or(Some(live_default.clone())) {
+                        other.partition_defaults.push((
+                            partition.clone(),
+                            column.name.clone(),
+                            default,
+                        ));
+                    }
+                }
                 other.columns.push(ConvertedColumn {
                     table: name.clone(),
                     column: column.name.clone(),
                     array: column.data_type.is_array(),
-                    had_default: column.default.is_some(),
+                    had_default: column.default.is_some() || !partitions.is_empty(),
                     default,
                 });
             }
