@@ -213,13 +213,7 @@ CREATE TABLE moves (id int PRIMARY KEY, home home, homes homes, past home[]);
         &db,
         (PUBLIC, &in_order(&retyped)),
         TENANTS,
-        &[
-            "--allow-destructive",
-            "--allow-hazard",
-            "recreates-object",
-            "--allow-hazard",
-            "rewrites-table",
-        ],
+        &[&RECREATES_AND_REWRITES[..], &["--allow-destructive"]].concat(),
     )
     .await;
     let reordered = retyped;
@@ -504,13 +498,10 @@ CREATE TABLE people (id int PRIMARY KEY, who text); -- kschema:using (who::text)
         );
     }
     let allow = [
-        "--allow-hazard",
-        "rewrites-table",
-        "--allow-hazard",
-        "recreates-object",
-        "--allow-hazard",
-        "may-lose-data",
-    ];
+        &RECREATES_AND_REWRITES[..],
+        &["--allow-hazard", "may-lose-data"],
+    ]
+    .concat();
     assert_converges(&project, &db, ("", changed), TENANTS, &allow).await;
     assert_eq!(
         db.texts("SELECT who FROM org_t1.people").await,
@@ -549,13 +540,14 @@ CREATE TABLE items (id int PRIMARY KEY, v variant);
             plan.stdout
         );
     }
-    let allow = [
-        "--allow-hazard",
-        "rewrites-table",
-        "--allow-hazard",
-        "recreates-object",
-    ];
-    assert_converges(&project, &db, ("", &changed), TENANTS, &allow).await;
+    assert_converges(
+        &project,
+        &db,
+        ("", &changed),
+        TENANTS,
+        &RECREATES_AND_REWRITES,
+    )
+    .await;
     assert_eq!(
         db.texts("SELECT v::text FROM org_t1.items").await,
         ["(m,blue)"]

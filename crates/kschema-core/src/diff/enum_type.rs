@@ -68,8 +68,8 @@ pub(super) fn columns_of(
             // A partition's own default reads the old type too: the
             // table's `DROP DEFAULT` reaches it, and the diff sets it again
             // after (`diff_partition_columns`).
-            let had_default =
-                column.default.is_some() || partition_sets_default(live, &table.name, &column.name);
+            let had_default = column.default.is_some()
+                || !partitions_own_defaults(live, &table.name, &column.name).is_empty();
             columns.push(ConvertedColumn {
                 table: table.name.clone(),
                 column: column.name.clone(),
@@ -80,12 +80,6 @@ pub(super) fn columns_of(
         }
     }
     columns
-}
-
-/// Whether a partition of `table` (at any depth) has a default of its own
-/// for `column`.
-fn partition_sets_default(live: &SchemaModel, table: &Ident, column: &Ident) -> bool {
-    !partitions_own_defaults(live, table, column).is_empty()
 }
 
 /// The partitions of `table` (at any depth) with a default of their own

@@ -193,7 +193,13 @@ fn recreate_within(change: &Change, within: Option<Host>) -> Option<(Vec<Sql>, V
             indexes,
             foreign,
             holders,
-            recreate_along(host(&to.name, false), along),
+            recreate_along(
+                Host {
+                    name: &to.name,
+                    composite: false,
+                },
+                along,
+            ),
         ),
         Change::RecreateDomain {
             from,
@@ -208,7 +214,13 @@ fn recreate_within(change: &Change, within: Option<Host>) -> Option<(Vec<Sql>, V
             columns,
             foreign,
             holders,
-            recreate_along(host(&to.name, false), along),
+            recreate_along(
+                Host {
+                    name: &to.name,
+                    composite: false,
+                },
+                along,
+            ),
             within,
         ),
         Change::RecreateComposite {
@@ -224,15 +236,17 @@ fn recreate_within(change: &Change, within: Option<Host>) -> Option<(Vec<Sql>, V
             columns,
             foreign,
             holders,
-            recreate_along(host(&to.name, true), along),
+            recreate_along(
+                Host {
+                    name: &to.name,
+                    composite: true,
+                },
+                along,
+            ),
             within,
         ),
         _ => return None,
     })
-}
-
-fn host(name: &Ident, composite: bool) -> Host<'_> {
-    Host { name, composite }
 }
 
 /// The recreations inside `within`'s, in order.
