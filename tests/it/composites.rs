@@ -444,7 +444,8 @@ CREATE VIEW firsts AS SELECT id, (p).a AS a FROM items;
         [r#"(five,5) {"(six,6)"} (seven,7)"#]
     );
 
-    // A tenant function on the shared type: refused, nothing changed.
+    // A tenant function on the shared type goes along: dropped and
+    // created again on the new type in public's transaction.
     let with_function = format!(
         "{tenant}CREATE FUNCTION first(x pair) RETURNS int LANGUAGE sql AS $$ SELECT (x).a $$;\n"
     );
@@ -452,19 +453,26 @@ CREATE VIEW firsts AS SELECT id, (p).a AS a FROM items;
     let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
     project.write("schema/public/app.sql", public);
-    let refused = kschema(&project, &db, &["plan", "--tenant", "all"]);
-    assert_eq!(refused.code, 1, "{}", refused.snapshot());
-    for expected in [
-        "kschema::plan::shared_composite_users",
-        "function org_t1.first(pair)",
-        "app.sql:1",
-    ] {
-        assert!(
-            refused.stderr.contains(expected),
-            "{expected}\n{}",
-            refused.stderr
-        );
-    }
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout
+            .contains("with 2 functions of other schemas on it dropped and created again: org_t1.first, org_t2.first"),
+        "{}",
+        plan.stdout
+    );
+    assert_converges(
+        &project,
+        &db,
+        (public, &with_function),
+        &["t1", "t2"],
+        &allow,
+    )
+    .await;
+    assert_eq!(
+        db.texts("SELECT format('%s %s', org_t1.first(p), p) FROM org_t1.items")
+            .await,
+        ["5 (5,five)"]
+    );
 }
 
 /// A composite type holding an enum created again, a column of it, the

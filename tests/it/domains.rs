@@ -153,8 +153,8 @@ CREATE FUNCTION norm(x code) RETURNS code LANGUAGE sql IMMUTABLE AS $$ SELECT x 
 
 /// A shared domain on a new base type converts the tenants' columns of it
 /// in public's transaction (their views taken along), rows kept; a tenant
-/// function taking it, which that transaction cannot take along, is
-/// refused at plan time, at the domain, naming it.
+/// function taking it is dropped and created again on the new domain
+/// there.
 #[tokio::test]
 async fn a_shared_domain_on_a_new_base_type_converts_the_tenants_columns() {
     let public = "CREATE DOMAIN code AS text CHECK (length(VALUE) < 10);\n";
@@ -182,27 +182,28 @@ CREATE VIEW item_codes AS SELECT id, c FROM items;
     assert_converges(&project, &db, (&widened, tenant), TENANTS, &allow).await;
     assert_eq!(db.texts("SELECT c::text FROM org_t1.items").await, ["abc"]);
 
-    // A tenant function on the shared domain: refused, nothing changed.
+    // A tenant function on the shared domain goes along: dropped and
+    // created again on the new domain in public's transaction.
     let with_function = format!(
-        "{tenant}CREATE FUNCTION norm(x code) RETURNS text LANGUAGE sql AS $$ SELECT x $$;\n"
+        "{tenant}CREATE FUNCTION norm(x code) RETURNS text LANGUAGE sql AS $$ SELECT upper(x) $$;\n"
     );
     project.write("schema/tenant/app.sql", &with_function);
     let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
     assert_eq!(apply.code, 0, "{}", apply.snapshot());
     project.write("schema/public/app.sql", public);
-    let refused = kschema(&project, &db, &["plan", "--tenant", "all"]);
-    assert_eq!(refused.code, 1, "{}", refused.snapshot());
-    for expected in [
-        "kschema::plan::shared_domain_users",
-        "function org_t1.norm(code)",
-        "app.sql:1",
-    ] {
-        assert!(
-            refused.stderr.contains(expected),
-            "{expected}\n{}",
-            refused.stderr
-        );
-    }
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout.contains(
+            "~ recreate domain code, with 2 functions of other schemas on it dropped and created again: org_t1.norm, org_t2.norm"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert_converges(&project, &db, (public, &with_function), TENANTS, &allow).await;
+    assert_eq!(
+        db.texts("SELECT org_t1.norm(c) FROM org_t1.items").await,
+        ["ABC"]
+    );
 }
 
 /// A domain over a domain created again is created again with it, its

@@ -5,8 +5,8 @@
 //! directly.
 
 use crate::support::{
-    assert_converges, assert_plan_schema, kschema, project_of, run_directly, tenants_toml, Project,
-    TestDb,
+    assert_converges, assert_plan_schema, ensure_role, kschema, project_of, run_directly,
+    tenants_toml, Project, TestDb,
 };
 
 const PUBLIC: &str = "CREATE TYPE plan_tier AS ENUM ('free', 'pro');
@@ -208,8 +208,8 @@ async fn a_label_is_committed_before_the_transaction_that_uses_it() {
 /// columns too — their defaults, the checks and indexes reading them, the
 /// views reading their tables (and the views reading those, a
 /// materialized one filling again) taken along —
-/// and the fleet converges. A tenant function taking the enum is refused
-/// at plan time, nothing changed.
+/// and the fleet converges. A tenant function taking the enum that a
+/// generated column calls is refused at plan time, nothing changed.
 #[tokio::test]
 async fn a_shared_enum_created_again_converts_the_tenants_columns() {
     let public = "CREATE TYPE plan_tier AS ENUM ('free', 'trial', 'pro');
@@ -268,9 +268,14 @@ CREATE MATERIALIZED VIEW tiers AS SELECT DISTINCT tier FROM seats;
         .get(0);
     assert_eq!(row, "pro {free,pro}");
 
-    // A tenant function taking the enum: refused, nothing changed.
+    // A tenant function taking the enum that a generated column calls
+    // (PostgreSQL refuses its drop): refused, nothing changed.
     let with_function = format!(
-        "{tenant}CREATE FUNCTION is_paid(t plan_tier) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT t = 'pro' $$;\n"
+        "CREATE FUNCTION is_paid(t plan_tier) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT t = 'pro' $$;\n{}",
+        tenant.replace(
+            "DEFAULT '{}'\n",
+            "DEFAULT '{}',\n    paid boolean GENERATED ALWAYS AS (is_paid(tier)) STORED\n"
+        )
     );
     project.write("schema/tenant/app.sql", &with_function);
     let apply = kschema(&project, &db, &["apply", "--tenant", "all"]);
@@ -286,6 +291,7 @@ CREATE MATERIALIZED VIEW tiers AS SELECT DISTINCT tier FROM seats;
     for expected in [
         "kschema::plan::shared_enum_users",
         "function org_t1.is_paid(plan_tier)",
+        "generated column",
         "schema/public/app.sql:1",
     ] {
         assert!(
@@ -298,6 +304,17 @@ CREATE MATERIALIZED VIEW tiers AS SELECT DISTINCT tier FROM seats;
         (db.catalog("public").await, db.catalog("org_t1").await),
         before
     );
+    project
+        .write("schema/public/app.sql", &reordered)
+        .write("schema/tenant/app.sql", tenant);
+    assert_converges(
+        &project,
+        &db,
+        (&reordered, tenant),
+        TENANTS,
+        &["--allow-hazard", "deletes-data"],
+    )
+    .await;
 
     // Adding a label is fine while tenants use it.
     let extended = reordered.replace("('pro', 'free')", "('pro', 'free', 'team')");
@@ -329,6 +346,82 @@ CREATE MATERIALIZED VIEW tiers AS SELECT DISTINCT tier FROM seats;
         refused.snapshot()
     );
     assert_eq!(db.catalog("org_t1").await, before);
+}
+
+/// A shared enum created again while tenant functions take or return it:
+/// public's transaction drops them (a procedure, a `BEGIN ATOMIC` one
+/// too) and creates them again on the new type, as they are live, with
+/// their grants and comments — and what calls them goes along: a column
+/// default (converted with its column), a check, an index, a policy and a
+/// view. The fleet converges and the values stay.
+#[tokio::test]
+async fn a_shared_enum_created_again_takes_the_tenants_functions_along() {
+    let public = "CREATE TYPE plan_tier AS ENUM ('free', 'trial', 'pro');\n";
+    let tenant = "CREATE FUNCTION is_paid(t plan_tier) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT t = 'pro' $$;
+COMMENT ON FUNCTION is_paid(plan_tier) IS 'whether a tier pays';
+GRANT EXECUTE ON FUNCTION is_paid(plan_tier) TO kschema_test_app;
+CREATE FUNCTION first_tier() RETURNS plan_tier LANGUAGE sql STABLE AS $$ SELECT 'trial'::plan_tier $$;
+CREATE FUNCTION tier_rank(t plan_tier) RETURNS integer LANGUAGE sql IMMUTABLE
+BEGIN ATOMIC
+    SELECT CASE WHEN t = 'pro' THEN 2 ELSE 1 END;
+END;
+CREATE TABLE seats (
+    id BIGINT PRIMARY KEY,
+    tier plan_tier NOT NULL DEFAULT first_tier(),
+    CONSTRAINT paid_ids CHECK (NOT is_paid(tier) OR id > 0)
+);
+CREATE PROCEDURE set_tier(seat bigint, t plan_tier) LANGUAGE sql AS $$ UPDATE seats SET tier = t WHERE id = seat $$;
+CREATE INDEX seats_rank ON seats (tier_rank(tier));
+CREATE VIEW paid AS SELECT id FROM seats WHERE is_paid(tier);
+ALTER TABLE seats ENABLE ROW LEVEL SECURITY;
+CREATE POLICY paying ON seats USING (is_paid(tier) OR id > 0);
+";
+    let project = project_of(public, tenant, TENANTS);
+    project.write(
+        "kschema.toml",
+        "[roles]\nmanaged = [\"kschema_test_app\"]\n",
+    );
+    let db = TestDb::new().await;
+    ensure_role(&db, "kschema_test_app").await;
+    assert_converges(&project, &db, (public, tenant), TENANTS, &[]).await;
+    db.execute(
+        "SET search_path = org_t1, public; INSERT INTO seats (id) VALUES (1); CALL set_tier(1, 'pro'); \
+         RESET search_path; INSERT INTO org_t2.seats (id) VALUES (2);",
+    )
+    .await;
+
+    // 'free' goes.
+    let reordered = public.replace("('free', 'trial', 'pro')", "('pro', 'trial')");
+    project.write("schema/public/app.sql", &reordered);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for expected in [
+        "~ create enum plan_tier again ('pro', 'trial'), converting 0 column(s) here and 2 in 2 other schema(s), with 8 functions of other schemas on it dropped and created again: org_t1.first_tier, org_t1.is_paid, org_t1.set_tier, org_t1.tier_rank, org_t2.first_tier, and 3 more",
+        "drops 8 function(s) of 2 other schema(s) taking or returning plan_tier and creates them again on the new plan_tier",
+        "- drop 2 views of other schemas that read what changes here, created again after it: org_t2.paid, org_t1.paid",
+    ] {
+        assert!(plan.stdout.contains(expected), "{expected}\n{}", plan.stdout);
+    }
+    let hazards = "recreates-object,rewrites-table,validates-constraint,builds-index";
+    assert_converges(
+        &project,
+        &db,
+        (&reordered, tenant),
+        TENANTS,
+        &["--allow-hazard", hazards],
+    )
+    .await;
+    let client = db.client().await;
+    let row: String = client
+        .query_one(
+            "SELECT (SELECT tier::text FROM org_t1.seats) || ' ' || (SELECT tier::text FROM org_t2.seats) \
+             || ' ' || org_t1.tier_rank('pro') || ' ' || obj_description('org_t1.is_paid(plan_tier)'::regprocedure) \
+             || ' ' || has_function_privilege('kschema_test_app', 'org_t2.is_paid(plan_tier)', 'EXECUTE')",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(row, "pro trial 2 whether a tier pays true");
 }
 
 #[tokio::test]

@@ -7,7 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ident::Ident;
-use crate::model::{Commented, Constraint, Grant, Index, Policy, SchemaName, SqlExpr, View};
+use crate::model::{
+    Commented, Constraint, Function, Grant, Index, Policy, SchemaName, SqlExpr, View,
+};
 
 /// What calls a function dropped and created again, taken off before the
 /// drop and put back after the create as it is live — unless the plan
@@ -72,7 +74,9 @@ impl ForeignCallers {
 /// again, converted in the shared schema's transaction between the new
 /// type's creation and the old one's drop, as they are live: their
 /// defaults, and the checks and indexes reading them (which compare with
-/// the old type's labels), taken off before and put back after.
+/// the old type's labels), taken off before and put back after; and its
+/// functions taking or returning the type, dropped and created again
+/// around it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForeignColumns {
     pub schema: SchemaName,
@@ -88,6 +92,23 @@ pub struct ForeignColumns {
     /// set again after, as the files or (without them) the live one say.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partition_defaults: Vec<(Ident, Ident, SqlExpr)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<ForeignFunction>,
+}
+
+/// A function (or procedure) of another schema taking or returning a
+/// shared type created again, as it is live: the old type cannot go while
+/// it holds it. Dropped before the type is renamed away (what calls it is
+/// taken off first: `ForeignCallers`, `ForeignView`) and created again on
+/// the new type, with its grants and comment, in the shared schema's
+/// transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignFunction {
+    pub function: Function,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<Grant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// A view of another schema (a tenant's) that reads what a shared

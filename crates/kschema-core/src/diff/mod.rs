@@ -24,7 +24,9 @@ mod along;
 mod built_on;
 pub use built_on::Builder;
 mod change;
-pub use along::{CallerAround, ConvertedColumn, ForeignCallers, ForeignColumns, ForeignView};
+pub use along::{
+    CallerAround, ConvertedColumn, ForeignCallers, ForeignColumns, ForeignFunction, ForeignView,
+};
 pub use change::{Change, ColumnChange, RowUpdate};
 mod comment;
 mod composite;

@@ -5,14 +5,16 @@
 //! text, or as the type says (`convert_column_using`) — the old one
 //! dropped.
 
-use crate::definition::{constraint_sql, create_index, ExprStyle};
+use crate::definition::{comment_on_object, constraint_sql, create_index, ExprStyle};
 use crate::diff::{Change, ConvertedColumn, ForeignColumns};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
-use crate::model::Attribute;
+use crate::model::{Attribute, Commented};
 use crate::sql::Sql;
 
 use super::ddl::{alter_table, in_schema, set_search_path};
+use super::privilege::grant as grant_on;
+use super::routine::{create_function, drop_function};
 
 /// How a column's values become the new type's: each value's expression,
 /// and how the hazard says it.
@@ -147,10 +149,16 @@ pub(super) fn recreate_under_name(recreation: Recreation<'_>) -> (Vec<Sql>, Vec<
     );
     statements.push(create);
     statements.extend(turn_holders(holders));
+    // Other schemas' functions on it before the conversions (a converted
+    // column's default may call one), but a `BEGIN ATOMIC` body, checked
+    // when created, after them.
+    statements.extend(create_foreign_functions(foreign, false));
     statements.extend(setup);
     let (converted, mut hazards) = convert_all(columns, foreign, name, fails_if, &using);
     statements.extend(converted);
     statements.extend(teardown);
+    statements.extend(create_foreign_functions(foreign, true));
+    hazards.extend(foreign_functions_hazard(foreign, name));
     // Built on the new type, and off the old one before it goes.
     statements.extend(along);
     hazards.extend(along_hazards);
@@ -281,9 +289,18 @@ fn convert_all(
 
 /// The checks and indexes of other schemas reading their columns of a
 /// shared type created again: off before its rename (put back, as they
-/// are live, once the columns are converted).
+/// are live, once the columns are converted); and their functions on it,
+/// dropped on their schema's search path (their argument types are
+/// written for it).
 fn drop_foreign_readers(foreign: &[ForeignColumns]) -> Vec<Sql> {
     let mut statements = Vec::new();
+    for other in foreign.iter().filter(|other| !other.functions.is_empty()) {
+        statements.push(in_schema(&other.schema, set_search_path()));
+        for taken in &other.functions {
+            statements.push(in_schema(&other.schema, drop_function(&taken.function)));
+        }
+        statements.push(set_search_path());
+    }
     for other in foreign {
         for index in &other.indexes {
             statements.push(in_schema(
@@ -301,6 +318,70 @@ fn drop_foreign_readers(foreign: &[ForeignColumns]) -> Vec<Sql> {
     statements
 }
 
+/// Other schemas' functions on a shared type created again, as they are
+/// live — those with a `BEGIN ATOMIC` body (`atomic`) or the others —
+/// created again on their schema's search path, with their grants and
+/// comment.
+fn create_foreign_functions(foreign: &[ForeignColumns], atomic: bool) -> Vec<Sql> {
+    let mut statements = Vec::new();
+    for other in foreign {
+        let schema = &other.schema;
+        let mut taken = other
+            .functions
+            .iter()
+            .filter(|taken| taken.function.atomic_body == atomic)
+            .peekable();
+        if taken.peek().is_none() {
+            continue;
+        }
+        statements.push(in_schema(schema, set_search_path()));
+        for taken in taken {
+            let function = &taken.function;
+            statements.extend(
+                create_function(function)
+                    .into_iter()
+                    .map(|sql| in_schema(schema, sql)),
+            );
+            for grant in &taken.grants {
+                statements.push(in_schema(
+                    schema,
+                    grant_on(
+                        &grant.object,
+                        &grant.role,
+                        std::slice::from_ref(&grant.privilege),
+                        grant.grantable,
+                    ),
+                ));
+            }
+            if let Some(comment) = &taken.comment {
+                let object = Commented::Function {
+                    name: function.name.clone(),
+                    arguments: function.arguments.clone(),
+                    procedure: function.procedure,
+                };
+                statements.push(in_schema(schema, comment_on_object(&object, Some(comment))));
+            }
+        }
+        statements.push(set_search_path());
+    }
+    statements
+}
+
+/// What dropping and creating again other schemas' functions on a shared
+/// type created again (`to`) costs: privileges given again, calls waiting.
+fn foreign_functions_hazard(foreign: &[ForeignColumns], to: &Ident) -> Option<Hazard> {
+    let functions: usize = foreign.iter().map(|other| other.functions.len()).sum();
+    (functions > 0).then(|| {
+        Hazard::new(
+            HazardKind::RecreatesObject,
+            format!(
+                "drops {functions} function(s) of {} other schema(s) taking or returning {to} and creates them again on the new {to}, in this transaction, as they are live (their grants and comments given again); calls to them wait meanwhile",
+                foreign.iter().filter(|other| !other.functions.is_empty()).count()
+            ),
+        )
+    })
+}
+
 /// Other schemas' columns of a shared type created again (`to`), converted
 /// by `using` on their own schema's search path (their defaults, checks
 /// and index expressions name their objects bare), then that path left
@@ -313,7 +394,9 @@ fn convert_foreign(
 ) -> (Vec<Sql>, Vec<Hazard>) {
     let mut statements = Vec::new();
     let (mut tables, mut checks, mut indexes) = (0, 0, 0);
-    for other in foreign {
+    // A schema may have only functions on the type (created again apart).
+    let foreign: Vec<&ForeignColumns> = foreign.iter().filter(|o| !o.columns.is_empty()).collect();
+    for other in &foreign {
         let schema = &other.schema;
         statements.push(in_schema(schema, set_search_path()));
         let mut converted: Vec<&Ident> = Vec::new();

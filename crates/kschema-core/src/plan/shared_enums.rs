@@ -5,20 +5,26 @@
 //! transaction, which runs before the tenants'. The tenants' columns of
 //! it hold the old type, so its drop would fail: they are converted in
 //! that transaction too (`take_foreign_columns`), with their defaults and
-//! the checks and indexes reading them, and the tenant views (materialized
-//! ones too) reading their tables are taken along
+//! the checks and indexes reading them; the tenant functions taking or
+//! returning it are dropped and created again on the new type; and the
+//! tenant views (materialized ones too) reading their tables, and what
+//! calls those functions, are taken along
 //! (`shared_readers::foreign_readers`). What cannot be taken along — a
-//! tenant function, domain or composite type using the type, a live check
-//! or index naming a label that goes — is refused at plan time
-//! (`check_foreign_enum_users`).
+//! tenant domain or composite type built on the type, a function a
+//! generated column calls, a live check, index or default naming a label
+//! that goes — is refused at plan time (`check_foreign_enum_users`).
 
 use super::Plan;
 use crate::catalog::LiveState;
 use crate::diagnostic::{first_few, Problem};
-use crate::diff::{mentions, partitions_own_defaults, Change, ConvertedColumn, ForeignColumns};
+use crate::diff::{
+    mentions, partitions_own_defaults, Change, ConvertedColumn, ForeignColumns, ForeignFunction,
+};
 use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
-use crate::model::{ColumnType, ConstraintKind, SchemaModel, SchemaName};
+use crate::model::{
+    CallerKind, ColumnType, Commented, ConstraintKind, GrantObject, SchemaModel, SchemaName,
+};
 
 /// How `schema`'s enum `name` is spelled in `other`'s columns and
 /// signatures: qualified, or bare from public when `other` has no type of
@@ -40,11 +46,12 @@ fn of_type(data_type: &ColumnType, spelled: &[String]) -> bool {
 }
 
 /// Fills each shared enum, domain or composite type created again in
-/// `changes` (the shared schema
-/// `schema`'s) with the other schemas' columns of it, as they are live but
-/// for their defaults, which are the files' where the files have the
-/// column (a live default may name a label that goes; the other schema's
-/// own plan, made before this runs, sets the files' anyway).
+/// `changes` (the shared schema `schema`'s) with the other schemas'
+/// columns of it, as they are live but for their defaults, which are the
+/// files' where the files have the column (a live default may name a
+/// label that goes; the other schema's own plan, made before this runs,
+/// sets the files' anyway), and with their functions taking or returning
+/// it, as they are live.
 pub fn take_foreign_columns(
     changes: &mut [Change],
     live: &LiveState,
@@ -84,7 +91,36 @@ fn take_foreign_columns_of(
             checks: Vec::new(),
             indexes: Vec::new(),
             partition_defaults: Vec::new(),
+            functions: Vec::new(),
         };
+        let uses = |text: &str| spelled.iter().any(|s| names(text, s));
+        for function in model
+            .functions
+            .iter()
+            .filter(|f| uses(&f.arguments) || uses(&f.interface))
+        {
+            let object = GrantObject::Function {
+                name: function.name.clone(),
+                arguments: function.arguments.clone(),
+                procedure: function.procedure,
+            };
+            let commented = Commented::Function {
+                name: function.name.clone(),
+                arguments: function.arguments.clone(),
+                procedure: function.procedure,
+            };
+            other.functions.push(ForeignFunction {
+                function: function.clone(),
+                grants: model
+                    .privileges
+                    .grants
+                    .iter()
+                    .filter(|grant| grant.object == object)
+                    .cloned()
+                    .collect(),
+                comment: model.comments.get(&commented).cloned(),
+            });
+        }
         // A partition's columns convert with its parent's.
         for (name, table) in model
             .tables
@@ -132,30 +168,43 @@ fn take_foreign_columns_of(
                 });
             }
             let reads = |text: &str| columns.iter().any(|c| mentions(text, c));
+            // One calling a function taken along goes with its callers
+            // (`shared_readers::foreign_readers`), put back once the
+            // function is back.
+            let calls_taken = |caller: &Ident| {
+                table.function_callers.iter().any(|c| {
+                    &c.name == caller
+                        && c.schema.is_none()
+                        && other
+                            .functions
+                            .iter()
+                            .any(|f| f.function.name == c.function)
+                })
+            };
             for constraint in &table.constraints {
                 if let ConstraintKind::Check { expr, .. } = &constraint.kind {
-                    if reads(&expr.canonical) {
+                    if reads(&expr.canonical) && !calls_taken(&constraint.name) {
                         other.checks.push((name.clone(), constraint.clone()));
                     }
                 }
             }
             for index in model.indexes_of(name) {
-                if index.expressions().any(reads) {
+                if index.expressions().any(reads) && !calls_taken(&index.name) {
                     other.indexes.push(index.clone());
                 }
             }
         }
-        if !other.columns.is_empty() {
+        if !other.columns.is_empty() || !other.functions.is_empty() {
             foreign.push(other);
         }
     }
 }
 
 /// Refuses a plan whose shared schema creates an enum (a domain, a
-/// composite type) again
-/// that another schema uses in a way its transaction cannot take along: a
-/// function taking or returning it, a domain or composite type built on
-/// it, a check or index (put back as it is live) naming a label that goes.
+/// composite type) again that another schema uses in a way its
+/// transaction cannot take along: a domain or composite type built on it,
+/// a function on it that a generated column calls, a check, index or
+/// default (put back as it is live) naming a label that goes.
 pub fn check_foreign_enum_users(
     plan: &Plan,
     live: &LiveState,
@@ -209,20 +258,12 @@ pub fn check_foreign_enum_users(
                     }
                 }
             }
+            for other in foreign {
+                users.extend(functions_not_taken(other, live, &names_gone));
+            }
             for (other_schema, found) in live.schemas.iter().filter(|(s, _)| *s != schema) {
                 let model = &found.model;
                 let spelled = spellings(schema, to, model);
-                let uses = |text: &str| spelled.iter().any(|s| names(text, s));
-                for function in &model.functions {
-                    if uses(&function.arguments) || uses(&function.interface) {
-                        users.push(format!(
-                            "{} {other_schema}.{}({})",
-                            function.kind(),
-                            function.name,
-                            function.arguments
-                        ));
-                    }
-                }
                 users.extend(super::enum_dependents::built_on(
                     model,
                     &spelled,
@@ -272,6 +313,89 @@ pub fn check_foreign_enum_users(
         }
     }
     Ok(())
+}
+
+/// The functions of `other` on a shared type created again that its
+/// transaction cannot drop and create again: one a generated column calls
+/// (PostgreSQL refuses the drop), one whose argument defaults or `BEGIN
+/// ATOMIC` body name a label that goes (its creation would fail).
+fn functions_not_taken(
+    other: &ForeignColumns,
+    live: &LiveState,
+    names_gone: &dyn Fn(&str) -> bool,
+) -> Vec<String> {
+    let model = live.get(&other.schema).map(|found| found.model.as_ref());
+    let mut refused = Vec::new();
+    for taken in &other.functions {
+        let function = &taken.function;
+        let generated = model.and_then(|model| {
+            model.tables.iter().find_map(|(table, t)| {
+                t.function_callers
+                    .iter()
+                    .find(|c| {
+                        c.kind == CallerKind::Generated
+                            && c.schema.is_none()
+                            && c.function == function.name
+                    })
+                    .map(|c| format!("{table}.{}", c.name))
+            })
+        });
+        let why = match generated {
+            Some(column) => format!("the generated column {column} calls it"),
+            None if names_gone(&function.interface)
+                || (function.atomic_body && names_gone(&function.definition)) =>
+            {
+                "it names a label that goes".to_string()
+            }
+            None => continue,
+        };
+        refused.push(format!(
+            "{} {}.{}({}) ({why})",
+            function.kind(),
+            other.schema,
+            function.name,
+            function.arguments
+        ));
+    }
+    // What calls them is put back as it is live, like the checks and
+    // indexes reading the columns.
+    let taken = |name: &Ident| other.functions.iter().any(|f| &f.function.name == name);
+    for (table_name, table) in model.iter().flat_map(|model| &model.tables) {
+        for caller in table
+            .function_callers
+            .iter()
+            .filter(|c| c.schema.is_none() && taken(&c.function))
+        {
+            let index = |name: &Ident| {
+                model
+                    .and_then(|model| model.indexes.get(name))
+                    .map(|index| index.expressions().collect::<Vec<_>>().join(" "))
+            };
+            let text = match caller.kind {
+                CallerKind::Index => index(&caller.name),
+                CallerKind::Constraint => table
+                    .constraints
+                    .iter()
+                    .find(|c| c.name == caller.name)
+                    .and_then(|c| match &c.kind {
+                        ConstraintKind::Check { expr, .. } => Some(expr.canonical.clone()),
+                        _ => None,
+                    }),
+                CallerKind::Default => table
+                    .column(&caller.name)
+                    .and_then(|c| c.default.as_ref())
+                    .map(|d| d.canonical.clone()),
+                CallerKind::Generated => None,
+            };
+            if text.is_some_and(|text| names_gone(&text)) {
+                refused.push(format!(
+                    "{} of {}.{table_name} (it names a label that goes)",
+                    caller.name, other.schema
+                ));
+            }
+        }
+    }
+    refused
 }
 
 /// The kinds of shared type whose columns a recreation converts.

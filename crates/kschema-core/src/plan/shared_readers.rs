@@ -25,7 +25,8 @@ use crate::diff::{
 use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
 use crate::model::{
-    in_reading_order, CallerKind, Commented, GrantObject, SchemaModel, SchemaName, View,
+    in_reading_order, CallerKind, Commented, FunctionCaller, GrantObject, SchemaModel, SchemaName,
+    View,
 };
 
 pub fn check_shared_readers(
@@ -245,6 +246,9 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
     // Other schemas' tables whose columns of a shared enum created again
     // convert: every view reading them goes along.
     let mut converted: BTreeMap<&SchemaName, BTreeSet<&Ident>> = BTreeMap::new();
+    // And their functions on it, dropped and created again: what calls
+    // them goes along too.
+    let mut own_recreated: BTreeMap<&SchemaName, BTreeSet<&Ident>> = BTreeMap::new();
     for change in changes.iter().flat_map(Change::with_along) {
         if let Change::RecreateEnum { foreign, .. }
         | Change::RecreateDomain { foreign, .. }
@@ -255,6 +259,12 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
                     .entry(&other.schema)
                     .or_default()
                     .extend(other.columns.iter().map(|c| &c.table));
+                if !other.functions.is_empty() {
+                    own_recreated
+                        .entry(&other.schema)
+                        .or_default()
+                        .extend(other.functions.iter().map(|f| &f.function.name));
+                }
             }
         }
     }
@@ -269,6 +279,8 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
         }
         let model = &found.model;
         let own_converted = converted.get(reader_schema);
+        let no_functions = BTreeSet::new();
+        let own_functions = own_recreated.get(reader_schema).unwrap_or(&no_functions);
         // The direct readers and callers, then the views of their schema
         // reading them.
         let direct: BTreeSet<&Ident> = model
@@ -281,6 +293,7 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
                     || calls(view, schema, &recreated)
                     || own_converted
                         .is_some_and(|tables| view.reads.iter().any(|r| tables.contains(r)))
+                    || view.calls.iter().any(|f| own_functions.contains(f))
             })
             .map(|view| &view.name)
             .collect();
@@ -306,8 +319,8 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
                 },
             });
         }
-        if !recreated.is_empty() || !disturbed.is_empty() {
-            let found = callers_of(model, schema, &recreated, &disturbed);
+        if !recreated.is_empty() || !disturbed.is_empty() || !own_functions.is_empty() {
+            let found = callers_of(model, schema, &recreated, own_functions, &disturbed);
             if !found.policies.is_empty() || !found.around.is_empty() {
                 callers.push(ForeignCallers {
                     schema: reader_schema.clone(),
@@ -352,8 +365,10 @@ fn comments_of(model: &SchemaModel, view: &View) -> Vec<(Commented, String)> {
 }
 
 /// The policies, defaults, constraints and indexes of `model` (another
-/// schema's) that call one of `functions` of `schema`, and the policies
-/// that read one of its `disturbed` columns (or tables), as they are live.
+/// schema's) that call one of `functions` of `schema` or of its own
+/// `own_functions` (on a shared type created again), and the policies
+/// that read one of `schema`'s `disturbed` columns (or tables), as they
+/// are live.
 /// A partition's defaults, constraints and indexes are its parent's
 /// copies: taken off and put back with the parent's (its policies and own
 /// defaults are its own: `partition_defaults_along`). A generated column
@@ -362,8 +377,13 @@ fn callers_of(
     model: &SchemaModel,
     schema: &SchemaName,
     functions: &BTreeSet<&Ident>,
+    own_functions: &BTreeSet<&Ident>,
     disturbed: &[(&Ident, Option<&Ident>)],
 ) -> ForeignCallers {
+    let calls_one = |caller: &FunctionCaller| match &caller.schema {
+        Some(called) => called == schema && functions.contains(&caller.function),
+        None => own_functions.contains(&caller.function),
+    };
     let mut found = ForeignCallers {
         schema: schema.clone(),
         policies: Vec::new(),
@@ -374,7 +394,8 @@ fn callers_of(
             let calls = policy
                 .calls_outside
                 .iter()
-                .any(|(s, f)| s == schema && functions.contains(f));
+                .any(|(s, f)| s == schema && functions.contains(f))
+                || policy.calls.iter().any(|f| own_functions.contains(f));
             let reads = policy.reads_outside.iter().any(|(s, t, c)| {
                 s == schema
                     && disturbed.iter().any(|(table, column)| {
@@ -388,9 +409,7 @@ fn callers_of(
         if table.partition_of.is_some() {
             continue;
         }
-        let calling = table.function_callers.iter().filter(|caller| {
-            caller.schema.as_ref() == Some(schema) && functions.contains(&caller.function)
-        });
+        let calling = table.function_callers.iter().filter(|c| calls_one(c));
         for caller in calling {
             match caller.kind {
                 CallerKind::Default => found.around.push(CallerAround::Default {
@@ -423,9 +442,7 @@ fn callers_of(
     }
     found
         .around
-        .extend(partition_defaults_along(model, |caller| {
-            caller.schema.as_ref() == Some(schema) && functions.contains(&caller.function)
-        }));
+        .extend(partition_defaults_along(model, calls_one));
     found
 }
 

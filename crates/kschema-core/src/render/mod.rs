@@ -564,17 +564,19 @@ fn describe_change(change: &Change) -> (char, String) {
             foreign,
             ..
         } => {
+            let with_columns = foreign.iter().filter(|f| !f.columns.is_empty());
             let elsewhere = match foreign.iter().map(|f| f.columns.len()).sum::<usize>() {
                 0 => String::new(),
-                n => format!(" here and {n} in {} other schema(s)", foreign.len()),
+                n => format!(" here and {n} in {} other schema(s)", with_columns.count()),
             };
             (
                 '~',
                 format!(
-                    "create enum {} again ({}), converting {} column(s){elsewhere}",
+                    "create enum {} again ({}), converting {} column(s){elsewhere}{}",
                     to.name,
                     labels(&to.labels),
-                    columns.len()
+                    columns.len(),
+                    foreign_functions(foreign)
                 ),
             )
         }
@@ -610,7 +612,10 @@ fn describe_change(change: &Change) -> (char, String) {
                 .collect();
             ('~', format!("alter domain {name}: {}", what.join(", ")))
         }
-        Change::RecreateDomain { to, .. } => ('~', format!("recreate domain {}", to.name)),
+        Change::RecreateDomain { to, foreign, .. } => (
+            '~',
+            format!("recreate domain {}{}", to.name, foreign_functions(foreign)),
+        ),
         Change::DropDomain { domain } => ('-', format!("drop domain {}", domain.name)),
         Change::CreateComposite { composite } => (
             '+',
@@ -635,9 +640,14 @@ fn describe_change(change: &Change) -> (char, String) {
                 .collect();
             ('~', format!("alter type {name}: {}", parts.join(", ")))
         }
-        Change::RecreateComposite { to, .. } => (
+        Change::RecreateComposite { to, foreign, .. } => (
             '~',
-            format!("create type {} again ({})", to.name, attribute_list(to)),
+            format!(
+                "create type {} again ({}){}",
+                to.name,
+                attribute_list(to),
+                foreign_functions(foreign)
+            ),
         ),
         Change::DropComposite { composite } => ('-', format!("drop type {}", composite.name)),
         Change::CreateEventTrigger { trigger } => (
@@ -818,5 +828,27 @@ pub(crate) fn transaction_heading(mode: TxMode, previous: Option<TxMode>) -> Opt
         }
         TxMode::Transactional => previous.map(|_| "then in one transaction"),
         TxMode::NonTransactional => Some("after commit, outside the transaction"),
+    }
+}
+
+/// `, with 2 functions of other schemas on it dropped and created again:
+/// org_a.f, …` for a shared type created again; empty when none.
+fn foreign_functions(foreign: &[crate::diff::ForeignColumns]) -> String {
+    let names: Vec<String> = foreign
+        .iter()
+        .flat_map(|other| {
+            other
+                .functions
+                .iter()
+                .map(|taken| format!("{}.{}", other.schema, taken.function.name))
+        })
+        .collect();
+    match names.len() {
+        0 => String::new(),
+        n => format!(
+            ", with {n} function{} of other schemas on it dropped and created again: {}",
+            if n == 1 { "" } else { "s" },
+            crate::diagnostic::first_few(&names)
+        ),
     }
 }
