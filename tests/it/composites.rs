@@ -475,6 +475,45 @@ CREATE VIEW firsts AS SELECT id, (p).a AS a FROM items;
     );
 }
 
+/// A shared composite type reordered while tenant types are built on it —
+/// a domain over it with a check, a composite type holding it that a
+/// column uses — and a tenant function takes that domain: public's
+/// transaction creates them again on the new type as they are live, the
+/// domain's column rebuilt by attribute name, the function after them.
+#[tokio::test]
+async fn a_shared_composite_created_again_takes_the_tenants_types_built_on_it_along() {
+    let public = "CREATE TYPE pair AS (a int, b text);\n";
+    let tenant = "CREATE DOMAIN named_pair AS pair CHECK ((VALUE).b <> '');
+CREATE TYPE labelled AS (label text, p pair);
+CREATE TABLE items (id int PRIMARY KEY, np named_pair, l labelled, nps named_pair[]);
+CREATE FUNCTION name_of(x named_pair) RETURNS text LANGUAGE sql AS $$ SELECT (x).b $$;
+";
+    let project = project_of(public, tenant, &["t1", "t2"]);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (public, tenant), &["t1", "t2"], &[]).await;
+    db.execute(
+        "INSERT INTO org_t1.items VALUES (1, ROW(7, 'seven'), ROW('x', ROW(8, 'eight')), ARRAY[ROW(9, 'nine')::org_t1.named_pair])",
+    )
+    .await;
+    let reordered = public.replace("(a int, b text)", "(b text, a int)");
+    project.write("schema/public/app.sql", &reordered);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        plan.stdout.contains(
+            "with 4 types of other schemas built on it created again: org_t1.labelled, org_t1.named_pair, org_t2.labelled, org_t2.named_pair and 2 functions of other schemas on it dropped and created again: org_t1.name_of, org_t2.name_of"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let allow = ["--allow-hazard", "recreates-object,rewrites-table"];
+    assert_converges(&project, &db, (&reordered, tenant), &["t1", "t2"], &allow).await;
+    assert_eq!(
+        db.texts("SELECT format('%s %s %s %s', np, l, nps, org_t1.name_of(np)) FROM org_t1.items")
+            .await,
+        [r#"(seven,7) (x,"(eight,8)") {"(nine,9)"} seven"#]
+    );
+}
+
 /// A composite type holding an enum created again, a column of it, the
 /// files dropping the type (the column given another type) at the same
 /// time: the type goes along as it is, its column converted, then the

@@ -424,6 +424,95 @@ CREATE POLICY paying ON seats USING (is_paid(tier) OR id > 0);
     assert_eq!(row, "pro trial 2 whether a tier pays true");
 }
 
+/// A shared enum created again while tenant types are built on it: a
+/// domain over it (with a check, columns of it and of its array, an index
+/// and a view reading them, a function taking it), a composite type a
+/// column uses, and one no column uses. Public's transaction creates the
+/// first two again on the new enum, as they are live, converting their
+/// columns, and turns the third in place; the fleet converges and the
+/// values stay.
+#[tokio::test]
+async fn a_shared_enum_created_again_takes_the_tenants_types_built_on_it_along() {
+    let public = "CREATE TYPE plan_tier AS ENUM ('free', 'trial', 'pro');\n";
+    let tenant = "CREATE DOMAIN paid_tier AS plan_tier CHECK (VALUE <> 'trial');
+CREATE TYPE offer AS (tier plan_tier, price int);
+CREATE TYPE quote AS (tier plan_tier, note text);
+CREATE TABLE deals (
+    id BIGINT PRIMARY KEY,
+    tier paid_tier NOT NULL DEFAULT 'pro',
+    past paid_tier[],
+    o offer
+);
+CREATE INDEX deals_pro ON deals (id) WHERE tier::plan_tier = 'pro';
+CREATE VIEW pro_deals AS SELECT id, (o).price FROM deals WHERE tier::plan_tier = 'pro';
+CREATE FUNCTION rank_of(t paid_tier) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN t::plan_tier = 'pro' THEN 2 ELSE 1 END $$;
+";
+    let project = project_of(public, tenant, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (public, tenant), TENANTS, &[]).await;
+    db.execute("INSERT INTO org_t1.deals VALUES (1, 'pro', '{pro,NULL}', ROW('trial', 5))")
+        .await;
+
+    // 'free' goes.
+    let reordered = public.replace("('free', 'trial', 'pro')", "('pro', 'trial')");
+    project.write("schema/public/app.sql", &reordered);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for expected in [
+        "with 4 types of other schemas built on it created again: org_t1.offer, org_t1.paid_tier, org_t2.offer, org_t2.paid_tier and 2 functions of other schemas on it dropped and created again: org_t1.rank_of, org_t2.rank_of",
+        "drops 4 domain(s) or composite type(s) of 2 other schema(s) built on plan_tier",
+        "rewrites 2 table(s) of other schemas to convert their columns of those types",
+        "- drop 2 views of other schemas that read what changes here",
+    ] {
+        assert!(plan.stdout.contains(expected), "{expected}\n{}", plan.snapshot());
+    }
+    let hazards = "recreates-object,rewrites-table,builds-index";
+    assert_converges(
+        &project,
+        &db,
+        (&reordered, tenant),
+        TENANTS,
+        &["--allow-hazard", hazards],
+    )
+    .await;
+    assert_eq!(
+        db.texts(
+            "SELECT format('%s %s %s %s', tier, past, o, org_t1.rank_of(tier)) FROM org_t1.deals"
+        )
+        .await,
+        ["pro {pro,NULL} (trial,5) 2"]
+    );
+
+    // The domain's live check names 'trial', which goes next (its files
+    // give it another check in the same apply): it cannot be created
+    // again as it is live — refused, nothing changed.
+    let shorter = public.replace("('free', 'trial', 'pro')", "('pro')");
+    let other_check = tenant.replace("VALUE <> 'trial'", "VALUE IS NOT NULL");
+    project
+        .write("schema/public/app.sql", &shorter)
+        .write("schema/tenant/app.sql", &other_check);
+    let before = (db.catalog("public").await, db.catalog("org_t1").await);
+    let refused = kschema(
+        &project,
+        &db,
+        &["apply", "--tenant", "all", "--allow-hazard", hazards],
+    );
+    assert_eq!(refused.code, 1, "{}", refused.snapshot());
+    for expected in [
+        "kschema::plan::shared_enum_users",
+        "domain org_t1.paid_tier (it names a label that goes)",
+    ] {
+        assert!(
+            refused.stderr.contains(expected),
+            "{expected}: {}",
+            refused.snapshot()
+        );
+    }
+    assert_eq!(
+        (db.catalog("public").await, db.catalog("org_t1").await),
+        before
+    );
+}
+
 #[tokio::test]
 async fn inspect_writes_enums() {
     let db = run_directly(PUBLIC, TENANT, TENANTS).await;

@@ -94,6 +94,17 @@ pub struct ForeignColumns {
     pub partition_defaults: Vec<(Ident, Ident, SqlExpr)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<ForeignFunction>,
+    /// Its domains and composite types built on the type, created again
+    /// inside its change as they are live (`Change::RecreateDomain`,
+    /// `RecreateComposite`, each with its own `along`), their columns
+    /// converted; the checks and indexes reading those columns are in
+    /// `checks` and `indexes`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub along: Vec<super::Change>,
+    /// Its composite types holding the type that no column uses (their
+    /// attributes of it): turned to the new one in place.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holders: Vec<(Ident, crate::model::Attribute)>,
 }
 
 /// A function (or procedure) of another schema taking or returning a
@@ -105,6 +116,10 @@ pub struct ForeignColumns {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForeignFunction {
     pub function: Function,
+    /// It takes or returns one of the schema's types built on the type
+    /// (`ForeignColumns::along`): created again once those are.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub on_builder: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grants: Vec<Grant>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

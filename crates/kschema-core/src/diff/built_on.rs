@@ -13,7 +13,7 @@ use super::composite::holders_of;
 use super::enum_type::{columns_of, dependents_of};
 use super::{Change, ConvertedColumn};
 use crate::ident::Ident;
-use crate::model::SchemaModel;
+use crate::model::{Attribute, SchemaModel};
 
 /// A live type of the schema built on another.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,6 +117,22 @@ fn recreations_along(
         along.push(change);
     }
     along
+}
+
+/// The types of another schema (`model`, as it is live) built on a
+/// shared type created again, which that schema spells `name`: the
+/// composite types holding it that are turned in place, and the types
+/// created again inside its change as they are live (the schema's own
+/// plan, made before, changes them after), each with those built on it,
+/// their columns converted.
+pub fn foreign_builders_along(
+    name: &Ident,
+    model: &SchemaModel,
+) -> (Vec<(Ident, Attribute)>, Vec<Change>) {
+    (
+        holders_of(name, model, model).0,
+        recreations_along(name, model, model, &mut BTreeSet::new()),
+    )
 }
 
 /// Puts each type built on a type created again inside that type's

@@ -22,7 +22,7 @@ use crate::model::{Constraint, ReplicaIdentity, SchemaModel, Table};
 
 mod along;
 mod built_on;
-pub use built_on::Builder;
+pub use built_on::{foreign_builders_along, Builder};
 mod change;
 pub use along::{
     CallerAround, ConvertedColumn, ForeignCallers, ForeignColumns, ForeignFunction, ForeignView,

@@ -166,4 +166,14 @@ impl Privileges {
     pub fn is_empty(&self) -> bool {
         self.managed_roles.is_empty() && self.grants.is_empty()
     }
+
+    /// The grants on one object: what an object dropped and created again
+    /// as it is live is given again.
+    pub fn on(&self, object: &GrantObject) -> Vec<Grant> {
+        self.grants
+            .iter()
+            .filter(|grant| &grant.object == object)
+            .cloned()
+            .collect()
+    }
 }

@@ -6,7 +6,7 @@
 //! dropped.
 
 use crate::definition::{comment_on_object, constraint_sql, create_index, ExprStyle};
-use crate::diff::{Change, ConvertedColumn, ForeignColumns};
+use crate::diff::{Change, ConvertedColumn, ForeignColumns, ForeignFunction};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
 use crate::model::{Attribute, Commented};
@@ -152,16 +152,27 @@ pub(super) fn recreate_under_name(recreation: Recreation<'_>) -> (Vec<Sql>, Vec<
     // Other schemas' functions on it before the conversions (a converted
     // column's default may call one), but a `BEGIN ATOMIC` body, checked
     // when created, after them.
-    statements.extend(create_foreign_functions(foreign, false));
+    // (Those on other schemas' types built on it once those are made
+    // again: `recreate_along`.)
+    statements.extend(create_foreign_functions(foreign, |f| {
+        !f.on_builder && !f.function.atomic_body
+    }));
     statements.extend(setup);
     let (converted, mut hazards) = convert_all(columns, foreign, name, fails_if, &using);
     statements.extend(converted);
     statements.extend(teardown);
-    statements.extend(create_foreign_functions(foreign, true));
+    statements.extend(create_foreign_functions(foreign, |f| {
+        !f.on_builder && f.function.atomic_body
+    }));
     hazards.extend(foreign_functions_hazard(foreign, name));
     // Built on the new type, and off the old one before it goes.
     statements.extend(along);
     hazards.extend(along_hazards);
+    // Other schemas' checks and indexes reading those columns, once every
+    // column they read is converted.
+    let (put_back, put_back_hazards) = put_back_foreign_readers(foreign);
+    statements.extend(put_back);
+    hazards.extend(put_back_hazards);
     statements.push(Sql::new().text(format!("DROP {keyword} ")).qualified(&old));
     (statements, hazards)
 }
@@ -207,6 +218,7 @@ fn recreate_within(change: &Change, within: Option<Host>) -> Option<(Vec<Sql>, V
                     composite: false,
                 },
                 along,
+                foreign,
             ),
         ),
         Change::RecreateDomain {
@@ -228,6 +240,7 @@ fn recreate_within(change: &Change, within: Option<Host>) -> Option<(Vec<Sql>, V
                     composite: false,
                 },
                 along,
+                foreign,
             ),
             within,
         ),
@@ -250,6 +263,7 @@ fn recreate_within(change: &Change, within: Option<Host>) -> Option<(Vec<Sql>, V
                     composite: true,
                 },
                 along,
+                foreign,
             ),
             within,
         ),
@@ -257,8 +271,15 @@ fn recreate_within(change: &Change, within: Option<Host>) -> Option<(Vec<Sql>, V
     })
 }
 
-/// The recreations inside `within`'s, in order.
-fn recreate_along(within: Host, along: &[Change]) -> (Vec<Sql>, Vec<Hazard>) {
+/// The recreations inside `within`'s, in order: its schema's, then other
+/// schemas' (of a shared type), on their search path, as they are live,
+/// with their composite types holding it turned and their functions on
+/// those types created again.
+fn recreate_along(
+    within: Host,
+    along: &[Change],
+    foreign: &[ForeignColumns],
+) -> (Vec<Sql>, Vec<Hazard>) {
     let mut statements = Vec::new();
     let mut hazards = Vec::new();
     for (more, more_hazards) in along
@@ -268,6 +289,54 @@ fn recreate_along(within: Host, along: &[Change]) -> (Vec<Sql>, Vec<Hazard>) {
         statements.extend(more);
         hazards.extend(more_hazards);
     }
+    // A fleet's thousands of tables: one hazard for them all.
+    let (mut types, mut tables, mut schemas) = (0, 0, 0);
+    for other in foreign {
+        if other.along.is_empty() && other.holders.is_empty() {
+            continue;
+        }
+        let schema = &other.schema;
+        schemas += 1;
+        statements.push(in_schema(schema, set_search_path()));
+        statements.extend(
+            turn_holders(&other.holders)
+                .into_iter()
+                .map(|sql| in_schema(schema, sql)),
+        );
+        let mut converted: Vec<&Ident> = Vec::new();
+        for inner in &other.along {
+            let Some((more, _)) = recreate_within(inner, Some(within)) else {
+                continue;
+            };
+            statements.extend(more.into_iter().map(|sql| in_schema(schema, sql)));
+            for built in inner.with_along() {
+                types += 1;
+                converted.extend(built.converted_columns().iter().map(|c| &c.table));
+            }
+        }
+        converted.sort();
+        converted.dedup();
+        tables += converted.len();
+        statements.push(set_search_path());
+    }
+    if types > 0 {
+        hazards.push(Hazard::new(
+            HazardKind::RecreatesObject,
+            format!(
+                "drops {types} domain(s) or composite type(s) of {schemas} other schema(s) built on {} and creates them again on the new one, as they are live, in this transaction",
+                within.name
+            ),
+        ));
+    }
+    if tables > 0 {
+        hazards.push(Hazard::new(
+            HazardKind::RewritesTable,
+            format!(
+                "rewrites {tables} table(s) of other schemas to convert their columns of those types, in this transaction; fails if a row holds a value the new type refuses"
+            ),
+        ));
+    }
+    statements.extend(create_foreign_functions(foreign, |f| f.on_builder));
     (statements, hazards)
 }
 
@@ -318,19 +387,17 @@ fn drop_foreign_readers(foreign: &[ForeignColumns]) -> Vec<Sql> {
     statements
 }
 
-/// Other schemas' functions on a shared type created again, as they are
-/// live — those with a `BEGIN ATOMIC` body (`atomic`) or the others —
-/// created again on their schema's search path, with their grants and
-/// comment.
-fn create_foreign_functions(foreign: &[ForeignColumns], atomic: bool) -> Vec<Sql> {
+/// Other schemas' functions on a shared type created again (`which` of
+/// them), as they are live, created again on their schema's search path,
+/// with their grants and comment.
+fn create_foreign_functions(
+    foreign: &[ForeignColumns],
+    which: impl Fn(&ForeignFunction) -> bool,
+) -> Vec<Sql> {
     let mut statements = Vec::new();
     for other in foreign {
         let schema = &other.schema;
-        let mut taken = other
-            .functions
-            .iter()
-            .filter(|taken| taken.function.atomic_body == atomic)
-            .peekable();
+        let mut taken = other.functions.iter().filter(|f| which(f)).peekable();
         if taken.peek().is_none() {
             continue;
         }
@@ -393,7 +460,7 @@ fn convert_foreign(
     using: &Using<'_>,
 ) -> (Vec<Sql>, Vec<Hazard>) {
     let mut statements = Vec::new();
-    let (mut tables, mut checks, mut indexes) = (0, 0, 0);
+    let mut tables = 0;
     // A schema may have only functions on the type (created again apart).
     let foreign: Vec<&ForeignColumns> = foreign.iter().filter(|o| !o.columns.is_empty()).collect();
     for other in &foreign {
@@ -424,6 +491,36 @@ fn convert_foreign(
             ));
         }
         tables += converted.len();
+    }
+    if foreign.is_empty() {
+        return (statements, Vec::new());
+    }
+    statements.push(set_search_path());
+    let hazards = vec![Hazard::new(
+        HazardKind::RewritesTable,
+        format!(
+            "rewrites {tables} table(s) of {} other schema(s) to convert their columns to the new {to}{}, in this transaction; fails if a row holds {fails_if}",
+            foreign.len(),
+            using.how,
+        ),
+    )];
+    (statements, hazards)
+}
+
+/// Other schemas' checks and indexes reading their columns of a shared
+/// type created again (or of their types built on it), put back as they
+/// are live once those columns are converted.
+fn put_back_foreign_readers(foreign: &[ForeignColumns]) -> (Vec<Sql>, Vec<Hazard>) {
+    let mut statements = Vec::new();
+    let (mut checks, mut indexes) = (0, 0);
+    // On their schema's search path: their expressions name its objects
+    // bare.
+    for other in foreign
+        .iter()
+        .filter(|o| !o.checks.is_empty() || !o.indexes.is_empty())
+    {
+        let schema = &other.schema;
+        statements.push(in_schema(schema, set_search_path()));
         for (table, check) in &other.checks {
             let add = constraint_sql(
                 alter_table(table).text(" ADD "),
@@ -448,18 +545,10 @@ fn convert_foreign(
             indexes += 1;
         }
     }
-    if foreign.is_empty() {
-        return (statements, Vec::new());
+    if !statements.is_empty() {
+        statements.push(set_search_path());
     }
-    statements.push(set_search_path());
-    let mut hazards = vec![Hazard::new(
-        HazardKind::RewritesTable,
-        format!(
-            "rewrites {tables} table(s) of {} other schema(s) to convert their columns to the new {to}{}, in this transaction; fails if a row holds {fails_if}",
-            foreign.len(),
-            using.how,
-        ),
-    )];
+    let mut hazards = Vec::new();
     if checks > 0 {
         hazards.push(Hazard::new(
             HazardKind::ValidatesConstraint,

@@ -18,7 +18,8 @@ use super::Plan;
 use crate::catalog::LiveState;
 use crate::diagnostic::{first_few, Problem};
 use crate::diff::{
-    mentions, partitions_own_defaults, Change, ConvertedColumn, ForeignColumns, ForeignFunction,
+    foreign_builders_along, mentions, partitions_own_defaults, Change, ConvertedColumn,
+    ForeignColumns, ForeignFunction,
 };
 use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
@@ -92,13 +93,50 @@ fn take_foreign_columns_of(
             indexes: Vec::new(),
             partition_defaults: Vec::new(),
             functions: Vec::new(),
+            along: Vec::new(),
+            holders: Vec::new(),
         };
-        let uses = |text: &str| spelled.iter().any(|s| names(text, s));
-        for function in model
-            .functions
-            .iter()
-            .filter(|f| uses(&f.arguments) || uses(&f.interface))
-        {
+        // Its types built on the type go along where it goes by its bare
+        // name (as `diff::built_on` finds them), as they are live.
+        if spelled.len() == 2 {
+            (other.holders, other.along) = foreign_builders_along(type_name, model);
+        }
+        let mut builders: Vec<String> = Vec::new();
+        let mut built_columns: Vec<(Ident, Ident)> = Vec::new();
+        for change in &mut other.along {
+            change.each_with_along_mut(&mut |change| {
+                builders.extend(change.type_recreated().map(|n| n.quoted().to_string()));
+                let (Change::RecreateDomain { columns, .. }
+                | Change::RecreateComposite { columns, .. }) = change
+                else {
+                    return;
+                };
+                // A partition's columns convert with its parent's; the
+                // files' defaults, as for the columns of the type itself.
+                columns.retain(|c| {
+                    model
+                        .tables
+                        .get(&c.table)
+                        .is_some_and(|t| t.partition_of.is_none())
+                });
+                for column in columns.iter_mut() {
+                    if let Some(declared) = files
+                        .tables
+                        .get(&column.table)
+                        .and_then(|t| t.column(&column.column))
+                    {
+                        column.default = declared.default.clone();
+                    }
+                    built_columns.push((column.table.clone(), column.column.clone()));
+                }
+            });
+        }
+        let uses = |text: &str, spelled: &[String]| spelled.iter().any(|s| names(text, s));
+        for function in model.functions.iter().filter(|f| {
+            [&spelled, &builders]
+                .iter()
+                .any(|spelled| uses(&f.arguments, spelled) || uses(&f.interface, spelled))
+        }) {
             let object = GrantObject::Function {
                 name: function.name.clone(),
                 arguments: function.arguments.clone(),
@@ -111,13 +149,9 @@ fn take_foreign_columns_of(
             };
             other.functions.push(ForeignFunction {
                 function: function.clone(),
-                grants: model
-                    .privileges
-                    .grants
-                    .iter()
-                    .filter(|grant| grant.object == object)
-                    .cloned()
-                    .collect(),
+                on_builder: uses(&function.arguments, &builders)
+                    || uses(&function.interface, &builders),
+                grants: model.privileges.on(&object),
                 comment: model.comments.get(&commented).cloned(),
             });
         }
@@ -133,7 +167,12 @@ fn take_foreign_columns_of(
                 .filter(|c| of_type(&c.data_type, &spelled))
                 .map(|c| &c.name)
                 .collect();
-            if columns.is_empty() {
+            let built: Vec<&Ident> = built_columns
+                .iter()
+                .filter(|(table, _)| table == name)
+                .map(|(_, column)| column)
+                .collect();
+            if columns.is_empty() && built.is_empty() {
                 continue;
             }
             for column in table.columns.iter().filter(|c| columns.contains(&&c.name)) {
@@ -167,7 +206,7 @@ fn take_foreign_columns_of(
                     default,
                 });
             }
-            let reads = |text: &str| columns.iter().any(|c| mentions(text, c));
+            let reads = |text: &str| columns.iter().chain(&built).any(|c| mentions(text, c));
             // One calling a function taken along goes with its callers
             // (`shared_readers::foreign_readers`), put back once the
             // function is back.
@@ -194,7 +233,11 @@ fn take_foreign_columns_of(
                 }
             }
         }
-        if !other.columns.is_empty() || !other.functions.is_empty() {
+        if !other.columns.is_empty()
+            || !other.functions.is_empty()
+            || !other.along.is_empty()
+            || !other.holders.is_empty()
+        {
             foreign.push(other);
         }
     }
@@ -261,9 +304,27 @@ pub fn check_foreign_enum_users(
             for other in foreign {
                 users.extend(functions_not_taken(other, live, &names_gone));
             }
+            for other in foreign {
+                // Created again as they are live: one naming a label that
+                // goes would fail.
+                for built in other.along.iter().flat_map(Change::with_along) {
+                    if let Change::RecreateDomain { to: domain, .. } = built {
+                        if names_gone(&domain.sql) {
+                            users.push(format!(
+                                "domain {}.{} (it names a label that goes)",
+                                other.schema, domain.name
+                            ));
+                        }
+                    }
+                }
+            }
             for (other_schema, found) in live.schemas.iter().filter(|(s, _)| *s != schema) {
                 let model = &found.model;
                 let spelled = spellings(schema, to, model);
+                // Taken along where it goes by its bare name.
+                if spelled.len() == 2 {
+                    continue;
+                }
                 users.extend(super::enum_dependents::built_on(
                     model,
                     &spelled,

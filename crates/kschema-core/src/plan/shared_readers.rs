@@ -255,10 +255,16 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
         | Change::RecreateComposite { foreign, .. } = change
         {
             for other in foreign {
+                // Their columns of their types built on it too.
+                let built = other
+                    .along
+                    .iter()
+                    .flat_map(Change::with_along)
+                    .flat_map(Change::converted_columns);
                 converted
                     .entry(&other.schema)
                     .or_default()
-                    .extend(other.columns.iter().map(|c| &c.table));
+                    .extend(other.columns.iter().chain(built).map(|c| &c.table));
                 if !other.functions.is_empty() {
                     own_recreated
                         .entry(&other.schema)
@@ -305,13 +311,7 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
             taken.push(ForeignView {
                 schema: reader_schema.clone(),
                 view: view.clone(),
-                grants: model
-                    .privileges
-                    .grants
-                    .iter()
-                    .filter(|grant| grant.object == object)
-                    .cloned()
-                    .collect(),
+                grants: model.privileges.on(&object),
                 comments: comments_of(model, view),
                 indexes: match view.materialized {
                     true => model.indexes_of(&view.name).cloned().collect(),

@@ -576,7 +576,7 @@ fn describe_change(change: &Change) -> (char, String) {
                     to.name,
                     labels(&to.labels),
                     columns.len(),
-                    foreign_functions(foreign)
+                    taken_from_other_schemas(foreign)
                 ),
             )
         }
@@ -614,7 +614,7 @@ fn describe_change(change: &Change) -> (char, String) {
         }
         Change::RecreateDomain { to, foreign, .. } => (
             '~',
-            format!("recreate domain {}{}", to.name, foreign_functions(foreign)),
+            format!("recreate domain {}{}", to.name, taken_from_other_schemas(foreign)),
         ),
         Change::DropDomain { domain } => ('-', format!("drop domain {}", domain.name)),
         Change::CreateComposite { composite } => (
@@ -646,7 +646,7 @@ fn describe_change(change: &Change) -> (char, String) {
                 "create type {} again ({}){}",
                 to.name,
                 attribute_list(to),
-                foreign_functions(foreign)
+                taken_from_other_schemas(foreign)
             ),
         ),
         Change::DropComposite { composite } => ('-', format!("drop type {}", composite.name)),
@@ -831,24 +831,45 @@ pub(crate) fn transaction_heading(mode: TxMode, previous: Option<TxMode>) -> Opt
     }
 }
 
-/// `, with 2 functions of other schemas on it dropped and created again:
+/// `, with 2 types of other schemas built on it created again: org_a.d,
+/// … and 2 functions of other schemas on it dropped and created again:
 /// org_a.f, …` for a shared type created again; empty when none.
-fn foreign_functions(foreign: &[crate::diff::ForeignColumns]) -> String {
-    let names: Vec<String> = foreign
-        .iter()
-        .flat_map(|other| {
-            other
-                .functions
-                .iter()
-                .map(|taken| format!("{}.{}", other.schema, taken.function.name))
-        })
-        .collect();
-    match names.len() {
-        0 => String::new(),
-        n => format!(
-            ", with {n} function{} of other schemas on it dropped and created again: {}",
+fn taken_from_other_schemas(foreign: &[crate::diff::ForeignColumns]) -> String {
+    let named = |names: Vec<String>, noun: &str, what: &str| match names.len() {
+        0 => None,
+        n => Some(format!(
+            "{n} {noun}{} of other schemas {what}: {}",
             if n == 1 { "" } else { "s" },
             crate::diagnostic::first_few(&names)
+        )),
+    };
+    let types = foreign.iter().flat_map(|other| {
+        other
+            .along
+            .iter()
+            .flat_map(Change::with_along)
+            .filter_map(|built| built.type_recreated())
+            .map(|name| format!("{}.{name}", other.schema))
+    });
+    let functions = foreign.iter().flat_map(|other| {
+        other
+            .functions
+            .iter()
+            .map(|taken| format!("{}.{}", other.schema, taken.function.name))
+    });
+    let parts: Vec<String> = [
+        named(types.collect(), "type", "built on it created again"),
+        named(
+            functions.collect(),
+            "function",
+            "on it dropped and created again",
         ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match parts.is_empty() {
+        true => String::new(),
+        false => format!(", with {}", parts.join(" and ")),
     }
 }
