@@ -443,6 +443,8 @@ CREATE TABLE deals (
     past paid_tier[],
     o offer
 );
+CREATE TABLE events (id int, tier paid_tier) PARTITION BY RANGE (id);
+CREATE TABLE events_low PARTITION OF events (tier DEFAULT 'pro') FOR VALUES FROM (0) TO (100);
 CREATE INDEX deals_pro ON deals (id) WHERE tier::plan_tier = 'pro';
 CREATE VIEW pro_deals AS SELECT id, (o).price FROM deals WHERE tier::plan_tier = 'pro';
 CREATE FUNCTION rank_of(t paid_tier) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT CASE WHEN t::plan_tier = 'pro' THEN 2 ELSE 1 END $$;
@@ -460,7 +462,7 @@ CREATE FUNCTION rank_of(t paid_tier) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SE
     for expected in [
         "with 4 types of other schemas built on it created again: org_t1.offer, org_t1.paid_tier, org_t2.offer, org_t2.paid_tier and 2 functions of other schemas on it dropped and created again: org_t1.rank_of, org_t2.rank_of",
         "drops 4 domain(s) or composite type(s) of 2 other schema(s) built on plan_tier",
-        "rewrites 2 table(s) of other schemas to convert their columns of those types",
+        "rewrites 4 table(s) of other schemas to convert their columns of those types",
         "- drop 2 views of other schemas that read what changes here",
     ] {
         assert!(plan.stdout.contains(expected), "{expected}\n{}", plan.snapshot());

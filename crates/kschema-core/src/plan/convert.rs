@@ -480,16 +480,6 @@ fn convert_foreign(
                 converted.push(&column.table);
             }
         }
-        for (partition, column, default) in &other.partition_defaults {
-            statements.push(in_schema(
-                schema,
-                alter_table(partition).text(format!(
-                    " ALTER COLUMN {} SET DEFAULT {}",
-                    column.quoted(),
-                    default.sql
-                )),
-            ));
-        }
         tables += converted.len();
     }
     if foreign.is_empty() {
@@ -507,20 +497,30 @@ fn convert_foreign(
     (statements, hazards)
 }
 
-/// Other schemas' checks and indexes reading their columns of a shared
-/// type created again (or of their types built on it), put back as they
-/// are live once those columns are converted.
+/// Other schemas' partitions' own defaults on their columns of a shared
+/// type created again (or of their types built on it), which their
+/// tables' `DROP DEFAULT` took off, and the checks and indexes reading
+/// those columns, put back once every one is converted.
 fn put_back_foreign_readers(foreign: &[ForeignColumns]) -> (Vec<Sql>, Vec<Hazard>) {
     let mut statements = Vec::new();
     let (mut checks, mut indexes) = (0, 0);
     // On their schema's search path: their expressions name its objects
     // bare.
-    for other in foreign
-        .iter()
-        .filter(|o| !o.checks.is_empty() || !o.indexes.is_empty())
-    {
+    for other in foreign.iter().filter(|o| {
+        !o.checks.is_empty() || !o.indexes.is_empty() || !o.partition_defaults.is_empty()
+    }) {
         let schema = &other.schema;
         statements.push(in_schema(schema, set_search_path()));
+        for (partition, column, default) in &other.partition_defaults {
+            statements.push(in_schema(
+                schema,
+                alter_table(partition).text(format!(
+                    " ALTER COLUMN {} SET DEFAULT {}",
+                    column.quoted(),
+                    default.sql
+                )),
+            ));
+        }
         for (table, check) in &other.checks {
             let add = constraint_sql(
                 alter_table(table).text(" ADD "),

@@ -25,6 +25,7 @@ use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
 use crate::model::{
     CallerKind, ColumnType, Commented, ConstraintKind, GrantObject, SchemaModel, SchemaName,
+    SqlExpr,
 };
 
 /// How `schema`'s enum `name` is spelled in `other`'s columns and
@@ -103,6 +104,7 @@ fn take_foreign_columns_of(
         }
         let mut builders: Vec<String> = Vec::new();
         let mut built_columns: Vec<(Ident, Ident)> = Vec::new();
+        let mut built_partitions = Vec::new();
         for change in &mut other.along {
             change.each_with_along_mut(&mut |change| {
                 builders.extend(change.type_recreated().map(|n| n.quoted().to_string()));
@@ -128,9 +130,16 @@ fn take_foreign_columns_of(
                         column.default = declared.default.clone();
                     }
                     built_columns.push((column.table.clone(), column.column.clone()));
+                    built_partitions.extend(partition_defaults(
+                        model,
+                        files,
+                        &column.table,
+                        &column.column,
+                    ));
                 }
             });
         }
+        other.partition_defaults.extend(built_partitions);
         let uses = |text: &str, spelled: &[String]| spelled.iter().any(|s| names(text, s));
         for function in model.functions.iter().filter(|f| {
             [&spelled, &builders]
@@ -182,27 +191,14 @@ fn take_foreign_columns_of(
                 };
                 // The table's `DROP DEFAULT` takes its partitions' own off
                 // too (one would block the conversion): set again after.
-                let partitions = partitions_own_defaults(model, name, &column.name);
-                for (partition, live_default) in &partitions {
-                    let declared = files.tables.get(partition).map(|t| {
-                        t.partition_columns
-                            .iter()
-                            .find(|c| c.name == column.name)
-                            .and_then(|c| c.default.clone())
-                    });
-                    if let Some(default) = declared.unwrap_or(Some(live_default.clone())) {
-                        other.partition_defaults.push((
-                            partition.clone(),
-                            column.name.clone(),
-                            default,
-                        ));
-                    }
-                }
+                let partitions = partition_defaults(model, files, name, &column.name);
+                let had_default = column.default.is_some() || !partitions.is_empty();
+                other.partition_defaults.extend(partitions);
                 other.columns.push(ConvertedColumn {
                     table: name.clone(),
                     column: column.name.clone(),
                     array: column.data_type.is_array(),
-                    had_default: column.default.is_some() || !partitions.is_empty(),
+                    had_default,
                     default,
                 });
             }
@@ -241,6 +237,32 @@ fn take_foreign_columns_of(
             foreign.push(other);
         }
     }
+}
+
+/// The partitions of `table` (of another schema, `model` as it is live)
+/// with a default of their own on `column`, which the table's `DROP
+/// DEFAULT` takes off too: set again after the conversion, as the files
+/// (`files`) or — where they do not have the partition — the live one
+/// say.
+fn partition_defaults(
+    model: &SchemaModel,
+    files: &SchemaModel,
+    table: &Ident,
+    column: &Ident,
+) -> Vec<(Ident, Ident, SqlExpr)> {
+    let mut found = Vec::new();
+    for (partition, live_default) in partitions_own_defaults(model, table, column) {
+        let declared = files.tables.get(&partition).map(|t| {
+            t.partition_columns
+                .iter()
+                .find(|c| &c.name == column)
+                .and_then(|c| c.default.clone())
+        });
+        if let Some(default) = declared.unwrap_or(Some(live_default)) {
+            found.push((partition, column.clone(), default));
+        }
+    }
+    found
 }
 
 /// Refuses a plan whose shared schema creates an enum (a domain, a
