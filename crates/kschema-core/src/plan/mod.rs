@@ -18,6 +18,7 @@ mod domain;
 mod enum_dependents;
 mod enum_type;
 mod extension;
+mod foreign_types;
 mod generated;
 pub mod materialize;
 pub mod order;
