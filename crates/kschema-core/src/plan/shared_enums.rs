@@ -9,10 +9,13 @@
 //! returning it are dropped and created again on the new type; and the
 //! tenant views (materialized ones too) reading their tables, and what
 //! calls those functions, are taken along
-//! (`shared_readers::foreign_readers`). What cannot be taken along — a
-//! tenant domain or composite type built on the type, a function a
-//! generated column calls, a live check, index or default naming a label
-//! that goes — is refused at plan time (`check_foreign_enum_users`).
+//! (`shared_readers::foreign_readers`); the tenant domains and composite
+//! types built on it are created again on it as they are live, their
+//! columns converted (`plan::foreign_types`). What cannot be taken along
+//! — a type built on it that the tenant spells qualified, a function a
+//! generated column calls, a live domain, check, index or default naming
+//! a label that goes — is refused at plan time
+//! (`check_foreign_enum_users`).
 
 use super::Plan;
 use crate::catalog::LiveState;
@@ -41,6 +44,12 @@ fn spellings(schema: &SchemaName, name: &Ident, other: &SchemaModel) -> Vec<Stri
         spelled.push(name.quoted().to_string());
     }
     spelled
+}
+
+/// Whether `other` spells the type bare too (`spellings`), as
+/// `diff::built_on` finds the types built on it.
+fn goes_bare(spelled: &[String]) -> bool {
+    spelled.len() == 2
 }
 
 fn of_type(data_type: &ColumnType, spelled: &[String]) -> bool {
@@ -97,9 +106,8 @@ fn take_foreign_columns_of(
             along: Vec::new(),
             holders: Vec::new(),
         };
-        // Its types built on the type go along where it goes by its bare
-        // name (as `diff::built_on` finds them), as they are live.
-        if spelled.len() == 2 {
+        // Its types built on the type go along, as they are live.
+        if goes_bare(&spelled) {
             (other.holders, other.along) = foreign_builders_along(type_name, model);
         }
         let mut builders: Vec<String> = Vec::new();
@@ -267,9 +275,10 @@ fn partition_defaults(
 
 /// Refuses a plan whose shared schema creates an enum (a domain, a
 /// composite type) again that another schema uses in a way its
-/// transaction cannot take along: a domain or composite type built on it,
-/// a function on it that a generated column calls, a check, index or
-/// default (put back as it is live) naming a label that goes.
+/// transaction cannot take along: a domain or composite type built on it
+/// that the schema spells qualified, a function on it that a generated
+/// column calls, a domain, check, index or default (created again or put
+/// back as it is live) naming a label that goes.
 pub fn check_foreign_enum_users(
     plan: &Plan,
     live: &LiveState,
@@ -324,9 +333,7 @@ pub fn check_foreign_enum_users(
                 }
             }
             for other in foreign {
-                users.extend(functions_not_taken(other, live, &names_gone));
-            }
-            for other in foreign {
+                users.extend(functions_not_taken_along(other, live, &names_gone));
                 // Created again as they are live: one naming a label that
                 // goes would fail.
                 for built in other.along.iter().flat_map(Change::with_along) {
@@ -343,8 +350,8 @@ pub fn check_foreign_enum_users(
             for (other_schema, found) in live.schemas.iter().filter(|(s, _)| *s != schema) {
                 let model = &found.model;
                 let spelled = spellings(schema, to, model);
-                // Taken along where it goes by its bare name.
-                if spelled.len() == 2 {
+                // Taken along (`take_foreign_columns`).
+                if goes_bare(&spelled) {
                     continue;
                 }
                 users.extend(super::enum_dependents::built_on(
@@ -399,10 +406,12 @@ pub fn check_foreign_enum_users(
 }
 
 /// The functions of `other` on a shared type created again that its
-/// transaction cannot drop and create again: one a generated column calls
-/// (PostgreSQL refuses the drop), one whose argument defaults or `BEGIN
-/// ATOMIC` body name a label that goes (its creation would fail).
-fn functions_not_taken(
+/// transaction cannot drop and create again — one a generated column
+/// calls (PostgreSQL refuses the drop), one whose argument defaults or
+/// `BEGIN ATOMIC` body name a label that goes (its creation would fail) —
+/// and the checks, indexes and defaults calling them that cannot be put
+/// back as they are live (they name such a label).
+fn functions_not_taken_along(
     other: &ForeignColumns,
     live: &LiveState,
     names_gone: &dyn Fn(&str) -> bool,

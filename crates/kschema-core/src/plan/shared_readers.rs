@@ -206,12 +206,14 @@ fn with_their_readers<'a>(model: &'a SchemaModel, direct: BTreeSet<&'a Ident>) -
 }
 
 /// The views of other schemas that read what `changes` (a shared schema's)
-/// change in place — a column's type, a table or view created again — or
-/// call a function it drops and creates again, and the views of their
-/// schema that read those: dropped before, readers first, and created
-/// again after, as they are live; and the policies, defaults, constraints
-/// and indexes of other schemas calling such a function (the policies
-/// reading such a column too), taken off before and put back after.
+/// change in place — a column's type, a table or view created again, their
+/// own columns of a shared type created again — or call a function it
+/// drops and creates again (or one of their own it takes along: on a
+/// shared type created again), and the views of their schema that read
+/// those: dropped before, readers first, and created again after, as they
+/// are live; and the policies, defaults, constraints and indexes of other
+/// schemas calling such a function (the policies reading such a column
+/// too), taken off before and put back after.
 pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName) -> Vec<Change> {
     let created: BTreeSet<&Ident> = changes
         .iter()
