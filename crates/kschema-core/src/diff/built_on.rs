@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use super::composite::holders_of;
 use super::enum_type::{columns_of, dependents_of};
-use super::{Change, ConvertedColumn};
+use super::{Change, ConvertedColumn, ForeignColumns};
 use crate::ident::Ident;
 use crate::model::{Attribute, SchemaModel};
 
@@ -263,6 +263,17 @@ impl Change {
             Change::RecreateEnum { along, .. }
             | Change::RecreateDomain { along, .. }
             | Change::RecreateComposite { along, .. } => along,
+            _ => &[],
+        }
+    }
+
+    /// Other schemas' part of a shared type's recreation: their columns,
+    /// functions and types built on it.
+    pub fn foreign(&self) -> &[ForeignColumns] {
+        match self {
+            Change::RecreateEnum { foreign, .. }
+            | Change::RecreateDomain { foreign, .. }
+            | Change::RecreateComposite { foreign, .. } => foreign,
             _ => &[],
         }
     }

@@ -201,6 +201,16 @@ pub(super) fn recreate_within(
     change: &Change,
     within: Option<Host>,
 ) -> Option<(Vec<Sql>, Vec<Hazard>)> {
+    let name = change.type_recreated()?;
+    // What goes inside it: built on it, so converted as its values are.
+    let inside = recreate_along(
+        Host {
+            name,
+            composite: matches!(change, Change::RecreateComposite { .. }),
+        },
+        change.along(),
+        change.foreign(),
+    );
     Some(match change {
         Change::RecreateEnum {
             from,
@@ -209,68 +219,25 @@ pub(super) fn recreate_within(
             indexes,
             foreign,
             holders,
-            along,
-        } => super::enum_type::recreate_enum(
-            from,
-            to,
-            columns,
-            indexes,
-            foreign,
-            holders,
-            recreate_along(
-                Host {
-                    name: &to.name,
-                    composite: false,
-                },
-                along,
-                foreign,
-            ),
-        ),
+            ..
+        } => super::enum_type::recreate_enum(from, to, columns, indexes, foreign, holders, inside),
         Change::RecreateDomain {
             from,
             to,
             columns,
             foreign,
             holders,
-            along,
-        } => super::domain::recreate_domain(
-            from,
-            to,
-            columns,
-            foreign,
-            holders,
-            recreate_along(
-                Host {
-                    name: &to.name,
-                    composite: false,
-                },
-                along,
-                foreign,
-            ),
-            within,
-        ),
+            ..
+        } => super::domain::recreate_domain(from, to, columns, foreign, holders, inside, within),
         Change::RecreateComposite {
             from,
             to,
             columns,
             foreign,
             holders,
-            along,
+            ..
         } => super::composite::recreate_composite(
-            from,
-            to,
-            columns,
-            foreign,
-            holders,
-            recreate_along(
-                Host {
-                    name: &to.name,
-                    composite: true,
-                },
-                along,
-                foreign,
-            ),
-            within,
+            from, to, columns, foreign, holders, inside, within,
         ),
         _ => return None,
     })

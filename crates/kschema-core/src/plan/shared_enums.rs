@@ -58,11 +58,9 @@ fn of_type(data_type: &ColumnType, spelled: &[String]) -> bool {
 
 /// Fills each shared enum, domain or composite type created again in
 /// `changes` (the shared schema `schema`'s) with the other schemas'
-/// columns of it, as they are live but for their defaults, which are the
-/// files' where the files have the column (a live default may name a
-/// label that goes; the other schema's own plan, made before this runs,
-/// sets the files' anyway), and with their functions taking or returning
-/// it, as they are live.
+/// columns of it, as they are live but for their defaults
+/// (`files_default`), their functions taking or returning it and their
+/// types built on it, as they are live.
 pub fn take_foreign_columns(
     changes: &mut [Change],
     live: &LiveState,
@@ -130,13 +128,8 @@ fn take_foreign_columns_of(
                         .is_some_and(|t| t.partition_of.is_none())
                 });
                 for column in columns.iter_mut() {
-                    if let Some(declared) = files
-                        .tables
-                        .get(&column.table)
-                        .and_then(|t| t.column(&column.column))
-                    {
-                        column.default = declared.default.clone();
-                    }
+                    column.default =
+                        files_default(files, &column.table, &column.column, &column.default);
                     built_columns.push((column.table.clone(), column.column.clone()));
                     built_partitions.extend(partition_defaults(
                         model,
@@ -193,10 +186,7 @@ fn take_foreign_columns_of(
                 continue;
             }
             for column in table.columns.iter().filter(|c| columns.contains(&&c.name)) {
-                let default = match files.tables.get(name).and_then(|t| t.column(&column.name)) {
-                    Some(declared) => declared.default.clone(),
-                    None => column.default.clone(),
-                };
+                let default = files_default(files, name, &column.name, &column.default);
                 // The table's `DROP DEFAULT` takes its partitions' own off
                 // too (one would block the conversion): set again after.
                 let partitions = partition_defaults(model, files, name, &column.name);
@@ -244,6 +234,22 @@ fn take_foreign_columns_of(
         {
             foreign.push(other);
         }
+    }
+}
+
+/// The default a converted column of another schema gets back: the
+/// files' where they have the column (a live one may name a label that
+/// goes; that schema's own plan, made before, sets the files' anyway),
+/// else the live one.
+fn files_default(
+    files: &SchemaModel,
+    table: &Ident,
+    column: &Ident,
+    live: &Option<SqlExpr>,
+) -> Option<SqlExpr> {
+    match files.tables.get(table).and_then(|t| t.column(column)) {
+        Some(declared) => declared.default.clone(),
+        None => live.clone(),
     }
 }
 
@@ -452,17 +458,17 @@ fn functions_not_taken_along(
     // What calls them is put back as it is live, like the checks and
     // indexes reading the columns.
     let taken = |name: &Ident| other.functions.iter().any(|f| &f.function.name == name);
+    let index = |name: &Ident| {
+        model
+            .and_then(|model| model.indexes.get(name))
+            .map(|index| index.expressions().collect::<Vec<_>>().join(" "))
+    };
     for (table_name, table) in model.iter().flat_map(|model| &model.tables) {
         for caller in table
             .function_callers
             .iter()
             .filter(|c| c.schema.is_none() && taken(&c.function))
         {
-            let index = |name: &Ident| {
-                model
-                    .and_then(|model| model.indexes.get(name))
-                    .map(|index| index.expressions().collect::<Vec<_>>().join(" "))
-            };
             let text = match caller.kind {
                 CallerKind::Index => index(&caller.name),
                 CallerKind::Constraint => table

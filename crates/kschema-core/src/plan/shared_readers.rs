@@ -251,29 +251,26 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
     // And their functions on it, dropped and created again: what calls
     // them goes along too.
     let mut own_recreated: BTreeMap<&SchemaName, BTreeSet<&Ident>> = BTreeMap::new();
-    for change in changes.iter().flat_map(Change::with_along) {
-        if let Change::RecreateEnum { foreign, .. }
-        | Change::RecreateDomain { foreign, .. }
-        | Change::RecreateComposite { foreign, .. } = change
-        {
-            for other in foreign {
-                // Their columns of their types built on it too.
-                let built = other
-                    .along
-                    .iter()
-                    .flat_map(Change::with_along)
-                    .flat_map(Change::converted_columns);
-                converted
-                    .entry(&other.schema)
-                    .or_default()
-                    .extend(other.columns.iter().chain(built).map(|c| &c.table));
-                if !other.functions.is_empty() {
-                    own_recreated
-                        .entry(&other.schema)
-                        .or_default()
-                        .extend(other.functions.iter().map(|f| &f.function.name));
-                }
-            }
+    for other in changes
+        .iter()
+        .flat_map(Change::with_along)
+        .flat_map(Change::foreign)
+    {
+        // Their columns of their types built on it too.
+        let built = other
+            .along
+            .iter()
+            .flat_map(Change::with_along)
+            .flat_map(Change::converted_columns);
+        converted
+            .entry(&other.schema)
+            .or_default()
+            .extend(other.columns.iter().chain(built).map(|c| &c.table));
+        if !other.functions.is_empty() {
+            own_recreated
+                .entry(&other.schema)
+                .or_default()
+                .extend(other.functions.iter().map(|f| &f.function.name));
         }
     }
     if disturbed.is_empty() && recreated.is_empty() && converted.is_empty() {
