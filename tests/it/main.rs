@@ -33,5 +33,6 @@ mod routines;
 mod seeds;
 mod shared_schemas;
 mod stored_desired;
+mod type_users;
 mod unmanaged;
 mod views;

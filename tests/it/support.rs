@@ -382,6 +382,16 @@ impl Run {
             scrub(&self.stderr)
         )
     }
+
+    /// stderr as one line of words: the diagnostic's wrapping and its
+    /// margin (`│`) taken out, so a message can be looked for whole.
+    pub fn said(&self) -> String {
+        self.stderr
+            .split_whitespace()
+            .filter(|word| *word != "│")
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 /// `insta_cmd::assert_cmd_snapshot!` for a run the test also looks into:

@@ -413,6 +413,7 @@ async fn read_dependencies(client: &Client, state: &mut LiveState) -> Result<(),
             detail: read(&row, 3)?,
             needed_kind: read(&row, 4)?,
             needed: read(&row, 5)?,
+            needed_schema: read(&row, 6)?,
         });
     }
     state.add_dependencies(&rows).map_err(IntrospectError::Rows)

@@ -1,6 +1,7 @@
 -- What the objects named ($1, $2, $3: schema, `r` relation or type or
 -- `f` function, name — each object of one schema per distinct shape) need
--- of the same schema, as pg_depend records it: the normal dependencies (a
+-- of the same schema (and the types they need of other schemas, with
+-- their schema), as pg_depend records it: the normal dependencies (a
 -- column on its enum type, a key on the table it references, a trigger on
 -- its function, a view on what it reads, an atomic function on what its
 -- body names), each side named as kschema names them (see
@@ -68,7 +69,7 @@ SELECT n.nspname::text,
             THEN (SELECT a.attname::text FROM pg_attribute a
                    WHERE a.attrelid = x.objid AND a.attnum = d.objsubid)
             ELSE x.part END,
-       needed.kind, needed.name
+       needed.kind, needed.name, needed.schema
   FROM dependents x
   JOIN pg_namespace n ON n.oid = x.ns
   -- (OFFSET 0 keeps each lookup one per row: the planner's estimate of
@@ -77,17 +78,23 @@ SELECT n.nspname::text,
                        WHERE d.classid = x.classid AND d.objid = x.objid AND d.deptype = 'n'
                       OFFSET 0) d
   CROSS JOIN LATERAL (
-    SELECT 'r' AS kind, c.relname::text AS name
+    SELECT 'r' AS kind, c.relname::text AS name, NULL::text AS schema
       FROM pg_class c
      WHERE d.refclassid = 'pg_class'::regclass AND c.oid = d.refobjid AND c.relnamespace = x.ns
        AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')
     UNION ALL
-    SELECT 'r', coalesce(el.typname, t.typname)::text
+    -- A type of another schema (a shared enum a tenant's default names)
+    -- with its schema: a shared type created again must take along what
+    -- names it.
+    SELECT 'r', coalesce(el.typname, t.typname)::text,
+           CASE WHEN tn.oid <> x.ns THEN tn.nspname::text END
       FROM pg_type t
       LEFT JOIN pg_type el ON el.oid = t.typelem AND t.typsubscript = 'array_subscript_handler'::regproc
-     WHERE d.refclassid = 'pg_type'::regclass AND t.oid = d.refobjid AND t.typnamespace = x.ns
+      JOIN pg_namespace tn ON tn.oid = coalesce(el.typnamespace, t.typnamespace)
+     WHERE d.refclassid = 'pg_type'::regclass AND t.oid = d.refobjid
+       AND tn.nspname NOT IN ('pg_catalog', 'information_schema')
     UNION ALL
-    SELECT 'f', p.proname::text
+    SELECT 'f', p.proname::text, NULL
       FROM pg_proc p
      WHERE d.refclassid = 'pg_proc'::regclass AND p.oid = d.refobjid AND p.pronamespace = x.ns
   ) needed
@@ -95,5 +102,5 @@ SELECT n.nspname::text,
                     WHERE e.classid = d.refclassid AND e.objid = d.refobjid AND e.deptype = 'e'
                    OFFSET 0)
    -- An object is not its own dependency (a table's check on its row).
-   AND NOT (needed.kind = x.kind AND needed.name = x.name)
-   AND NOT (x.kind = 'table' AND needed.name = x.name)
+   AND NOT (needed.schema IS NULL AND needed.kind = x.kind AND needed.name = x.name)
+   AND NOT (needed.schema IS NULL AND x.kind = 'table' AND needed.name = x.name)

@@ -423,6 +423,7 @@ mod tests {
             detail: Some("id".into()),
             needed_kind: "r".into(),
             needed: "users_id_seq".into(),
+            needed_schema: None,
         };
         state.add_dependencies(std::slice::from_ref(&row)).unwrap();
         let column = crate::model::Dependent::Column(Ident::new("users"), Ident::new("id"));

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ident::Ident;
 use crate::model::{
-    Commented, Constraint, Function, Grant, Index, Policy, SchemaName, SqlExpr, View,
+    Commented, Constraint, Function, Grant, Index, Policy, SchemaName, SqlExpr, Trigger, View,
 };
 
 /// What calls a function dropped and created again, taken off before the
@@ -74,9 +74,10 @@ impl ForeignCallers {
 /// again, converted in the shared schema's transaction between the new
 /// type's creation and the old one's drop, as they are live: their
 /// defaults, and the checks and indexes reading them (which compare with
-/// the old type's labels), taken off before and put back after; and its
-/// functions taking or returning the type, dropped and created again
-/// around it.
+/// the old type's labels) or naming the type, taken off before and put
+/// back after, with the other defaults and the triggers naming it; and
+/// its functions taking or returning the type (or naming it in a `BEGIN
+/// ATOMIC` body), dropped and created again around it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForeignColumns {
     pub schema: SchemaName,
@@ -92,6 +93,16 @@ pub struct ForeignColumns {
     /// set again after, as the files or (without them) the live one say.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partition_defaults: Vec<(Ident, Ident, SqlExpr)>,
+    /// (table, column, put back): defaults of columns not converted that
+    /// name the type in an expression (`'pro'::plan_tier`), as PostgreSQL
+    /// recorded: taken off before the rename, set again after as the
+    /// files (or, without them, as it is live) say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub defaults: Vec<(Ident, Ident, Option<SqlExpr>)>,
+    /// (table, trigger): triggers whose `WHEN` names the type, dropped
+    /// before the rename and created again after, as they are live.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<(Ident, Trigger)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<ForeignFunction>,
     /// Its domains and composite types built on the type, created again

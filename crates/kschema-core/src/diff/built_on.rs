@@ -24,6 +24,10 @@ pub struct Builder {
     pub why: &'static str,
 }
 
+/// A type recreation's indexes and defaults (table, column) taken off,
+/// to fill.
+pub(super) type TakenOffMut<'a> = (&'a mut Vec<Ident>, &'a mut Vec<(Ident, Ident)>);
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Enum,
@@ -97,6 +101,8 @@ fn recreations_along(
                     .unwrap_or(&live.domains[&builder])
                     .clone(),
                 columns,
+                indexes: Vec::new(),
+                defaults: Vec::new(),
                 foreign: Vec::new(),
                 holders,
                 along: inner,
@@ -109,6 +115,8 @@ fn recreations_along(
                     .unwrap_or(&live.composites[&builder])
                     .clone(),
                 columns,
+                indexes: Vec::new(),
+                defaults: Vec::new(),
                 foreign: Vec::new(),
                 holders,
                 along: inner,
@@ -285,6 +293,48 @@ impl Change {
             | Change::RecreateDomain { columns, .. }
             | Change::RecreateComposite { columns, .. } => columns,
             _ => &[],
+        }
+    }
+
+    /// The composite types of its schema a type recreation turns in place.
+    pub fn holders(&self) -> &[(Ident, Attribute)] {
+        match self {
+            Change::RecreateEnum { holders, .. }
+            | Change::RecreateDomain { holders, .. }
+            | Change::RecreateComposite { holders, .. } => holders,
+            _ => &[],
+        }
+    }
+
+    /// The indexes and defaults (table, column) a type recreation takes
+    /// off before its old type goes (`diff::type_users`).
+    pub fn taken_off(&self) -> (&[Ident], &[(Ident, Ident)]) {
+        match self {
+            Change::RecreateEnum {
+                indexes, defaults, ..
+            }
+            | Change::RecreateDomain {
+                indexes, defaults, ..
+            }
+            | Change::RecreateComposite {
+                indexes, defaults, ..
+            } => (indexes, defaults),
+            _ => (&[], &[]),
+        }
+    }
+
+    pub(super) fn taken_off_mut(&mut self) -> Option<TakenOffMut<'_>> {
+        match self {
+            Change::RecreateEnum {
+                indexes, defaults, ..
+            }
+            | Change::RecreateDomain {
+                indexes, defaults, ..
+            }
+            | Change::RecreateComposite {
+                indexes, defaults, ..
+            } => Some((indexes, defaults)),
+            _ => None,
         }
     }
 

@@ -255,10 +255,16 @@ pub enum Change {
         from: EnumType,
         to: EnumType,
         columns: Vec<ConvertedColumn>,
-        /// Indexes whose expressions read those columns: dropped first,
-        /// built again after (`CreateIndex`).
+        /// Indexes whose expressions read those columns or name it:
+        /// dropped first, built again after (`CreateIndex`).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         indexes: Vec<Ident>,
+        /// Defaults (table, column) naming it in an expression, not of
+        /// its columns: taken off before the old type goes, the files' set
+        /// again after (`AlterColumn`; a partition's own,
+        /// `SetPartitionColumns`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        defaults: Vec<(Ident, Ident)>,
         /// A shared enum's columns in other schemas (the tenants'),
         /// converted in the same transaction.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -303,6 +309,16 @@ pub enum Change {
         to: Domain,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         columns: Vec<ConvertedColumn>,
+        /// Indexes naming it in an expression: dropped first, built again
+        /// after (`CreateIndex`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        indexes: Vec<Ident>,
+        /// Defaults (table, column) naming it in an expression, not of
+        /// its columns: taken off before the old type goes, the files' set
+        /// again after (`AlterColumn`; a partition's own,
+        /// `SetPartitionColumns`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        defaults: Vec<(Ident, Ident)>,
         /// A shared domain's columns in other schemas (the tenants'),
         /// converted in the same transaction.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -342,6 +358,16 @@ pub enum Change {
         to: CompositeType,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         columns: Vec<ConvertedColumn>,
+        /// Indexes naming it in an expression: dropped first, built again
+        /// after (`CreateIndex`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        indexes: Vec<Ident>,
+        /// Defaults (table, column) naming it in an expression, not of
+        /// its columns: taken off before the old type goes, the files' set
+        /// again after (`AlterColumn`; a partition's own,
+        /// `SetPartitionColumns`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        defaults: Vec<(Ident, Ident)>,
         /// A shared type's columns in other schemas (the tenants'),
         /// converted in the same transaction.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -56,6 +56,8 @@ pub(super) fn diff_composites(
                 from: current.clone(),
                 to: wanted.clone(),
                 columns: super::enum_type::columns_of(name, live, desired),
+                indexes: Vec::new(),
+                defaults: Vec::new(),
                 foreign: Vec::new(),
                 holders: holders_of(name, live, desired).0,
                 along: Vec::new(),

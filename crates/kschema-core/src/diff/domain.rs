@@ -21,6 +21,8 @@ pub(super) fn diff_domains(live: &SchemaModel, desired: &SchemaModel, changes: &
                 from: current.clone(),
                 to: wanted.clone(),
                 columns: super::enum_type::columns_of(name, live, desired),
+                indexes: Vec::new(),
+                defaults: Vec::new(),
                 foreign: Vec::new(),
                 holders: super::composite::holders_of(name, live, desired).0,
                 along: Vec::new(),

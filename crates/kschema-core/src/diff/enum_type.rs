@@ -27,6 +27,7 @@ pub(super) fn diff_enums(live: &SchemaModel, desired: &SchemaModel, changes: &mu
                     to: wanted.clone(),
                     columns,
                     indexes,
+                    defaults: Vec::new(),
                     foreign: Vec::new(),
                     holders: super::composite::holders_of(name, live, desired).0,
                     along: Vec::new(),

@@ -47,6 +47,7 @@ mod routine;
 mod seed;
 pub use seed::diff_seeds;
 mod table;
+mod type_users;
 use event_trigger::diff_event_triggers;
 use rename::apply_renames;
 pub use table::adds_identity;
@@ -140,6 +141,7 @@ pub fn diff(live: Option<&SchemaModel>, desired: &SchemaModel, renames: &Renames
     domain::diff_domains(live, desired, &mut changes);
     composite::diff_composites(live, desired, &mut changes);
     built_on::take_builders_along(live, desired, &mut changes);
+    type_users::take_type_users_along(live, desired, &mut changes);
     // After the type recreations: their conversions wipe partitions' own
     // defaults too.
     partition::diff_partition_columns(live, desired, &mut changes);

@@ -127,6 +127,11 @@ pub(super) fn diff_partition_columns(
     {
         passed_down.insert((&column.table, &column.column, true));
     }
+    // And one naming it in an expression is taken off (a partition's own
+    // too: off its partition alone).
+    for (table, column) in changes.iter().flat_map(|c| c.taken_off().1) {
+        passed_down.insert((table, column, true));
+    }
     let mut found = Vec::new();
     for (name, wanted) in &desired.tables {
         let Some(of) = &wanted.partition_of else {
@@ -150,7 +155,9 @@ pub(super) fn diff_partition_columns(
             Some(table) => table.partition_columns.clone(),
         };
         let wiped = |column: &Ident, default: bool| {
-            !attached_now && passed_down.contains(&(&of.parent, column, default))
+            !attached_now
+                && (passed_down.contains(&(&of.parent, column, default))
+                    || default && passed_down.contains(&(name, column, true)))
         };
         let from: Vec<PartitionColumn> = current
             .iter()

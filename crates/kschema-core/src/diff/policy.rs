@@ -1,16 +1,18 @@
 //! Row-level security: a table's flags, and its policies matched by name
 //! and compared by what PostgreSQL stores. A changed policy is dropped and
 //! created again in the transaction (no moment without it is visible); so
-//! is one whose expression reads a column being converted or dropped, or
-//! calls a function being dropped and created again, which PostgreSQL
-//! would refuse to change under it.
+//! is one whose expression reads a column being converted or dropped,
+//! names a type created again, or calls a function being dropped and
+//! created again, which PostgreSQL would refuse to change under it.
 
+use super::type_users::TypeUsers;
 use super::{disturbed_columns, mentions, recreated_functions, Change};
-use crate::model::{Policy, SchemaModel};
+use crate::model::{Dependent, Policy, SchemaModel};
 
 pub(super) fn diff_policies(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
     let disturbed = disturbed_columns(changes);
     let recreated_functions = recreated_functions(changes);
+    let type_users = TypeUsers::of(live, changes);
     for (name, table) in &desired.tables {
         let live_table = live.tables.get(name);
         let live_policies = live_table.map_or(&[][..], |t| &t.policies[..]);
@@ -23,6 +25,7 @@ pub(super) fn diff_policies(live: &SchemaModel, desired: &SchemaModel, changes: 
                     .calls
                     .iter()
                     .any(|f| recreated_functions.contains(f))
+                || type_users.needs(&Dependent::Policy(name.clone(), current.name.clone()))
         };
         for current in live_policies {
             let wanted = table.policies.iter().find(|p| p.name == current.name);

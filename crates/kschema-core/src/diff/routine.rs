@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use super::{CallerAround, Change};
 use crate::ident::Ident;
-use crate::model::{CallerKind, Function, FunctionCaller, SchemaModel, TriggerFiring};
+use crate::model::{CallerKind, Dependent, Function, FunctionCaller, SchemaModel, TriggerFiring};
 
 pub(super) fn diff_routines(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
     // Functions whose drop and create takes their triggers with them.
@@ -133,17 +133,29 @@ pub(super) fn recreate_for_recreated_types(
     if recreated.is_empty() {
         return;
     }
-    let mut found = Vec::new();
-    for function in &desired.functions {
-        let Some(current) = live.function(&function.name, &function.arguments) else {
-            continue;
-        };
-        let types: Vec<Ident> = current
+    // A `BEGIN ATOMIC` body or an argument's default naming one holds it
+    // too, as PostgreSQL recorded (by name: every overload goes).
+    let type_users = super::type_users::TypeUsers::of(live, changes);
+    let types_of = |function: &Function| -> Vec<Ident> {
+        let mut types: Vec<Ident> = function
             .types
             .iter()
             .filter(|t| recreated.contains(t))
             .cloned()
             .collect();
+        for named in type_users.types_needed_by(&Dependent::Function(function.name.clone())) {
+            if !types.contains(&named) {
+                types.push(named);
+            }
+        }
+        types
+    };
+    let mut found = Vec::new();
+    for function in &desired.functions {
+        let Some(current) = live.function(&function.name, &function.arguments) else {
+            continue;
+        };
+        let types = types_of(current);
         if types.is_empty() {
             continue;
         }
@@ -157,21 +169,25 @@ pub(super) fn recreate_for_recreated_types(
         });
     }
     // A function the files drop goes before its types too.
-    let recreated: BTreeSet<Ident> = recreated.into_iter().cloned().collect();
-    for change in changes.iter_mut() {
+    let dropped_before: Vec<Vec<Ident>> = changes
+        .iter()
+        .map(|change| match change {
+            Change::DropFunction {
+                function,
+                dropped: true,
+                ..
+            } => types_of(function),
+            _ => Vec::new(),
+        })
+        .collect();
+    for (change, types) in changes.iter_mut().zip(dropped_before) {
         if let Change::DropFunction {
-            function,
             before_types,
             dropped: true,
+            ..
         } = change
         {
-            before_types.extend(
-                function
-                    .types
-                    .iter()
-                    .filter(|t| recreated.contains(*t))
-                    .cloned(),
-            );
+            before_types.extend(types);
         }
     }
     let taken: BTreeSet<(&Ident, &str)> = found

@@ -1,15 +1,17 @@
 //! Views: matched by name, compared by what PostgreSQL stores. A view
 //! whose columns change other than at the end, that reads a table column
-//! being converted or dropped, or that calls a function being dropped and
-//! created again, is dropped and created again, and so is every view that
+//! being converted or dropped, that names a type created again, or that
+//! calls a function being dropped and created again, is dropped and
+//! created again, and so is every view that
 //! reads it. A materialized view's indexes go and come
 //! back with it.
 
 use std::collections::BTreeSet;
 
+use super::type_users::TypeUsers;
 use super::{diff_index_sets, disturbed_columns, recreated_functions, Change};
 use crate::ident::Ident;
-use crate::model::{Index, SchemaModel};
+use crate::model::{Dependent, Index, SchemaModel};
 
 pub(super) fn diff_views(live: &SchemaModel, desired: &SchemaModel, changes: &mut Vec<Change>) {
     // Tables whose changes a view reading them blocks.
@@ -48,6 +50,8 @@ pub(super) fn diff_views(live: &SchemaModel, desired: &SchemaModel, changes: &mu
         }
     }
     let recreated_functions = recreated_functions(changes);
+    // What names a type created again (`'pro'::plan_tier`) holds it.
+    let type_users = TypeUsers::of(live, changes);
     // Live views that cannot stay: what reads a disturbed table or calls a
     // recreated function, what the files change incompatibly or leave out
     // — and, transitively, what reads those.
@@ -60,6 +64,7 @@ pub(super) fn diff_views(live: &SchemaModel, desired: &SchemaModel, changes: &mu
         if incompatible
             || view.reads.iter().any(|t| disturbed.contains(t))
             || view.calls.iter().any(|f| recreated_functions.contains(f))
+            || type_users.needs(&Dependent::Relation(name.clone()))
         {
             recreated.insert(name.clone());
         }

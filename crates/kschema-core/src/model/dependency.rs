@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::ident::Ident;
+use crate::model::SchemaName;
 
 /// An object something needs. Tables, views, sequences and types share
 /// PostgreSQL's one namespace of relations and types (a table is a type
@@ -17,6 +18,9 @@ use crate::ident::Ident;
 pub enum Needed {
     Relation(Ident),
     Function(Ident),
+    /// A type of another schema (a shared enum a tenant's default names):
+    /// what a shared type created again takes along.
+    OtherType(SchemaName, Ident),
 }
 
 /// What needs: an object, or a part of a table that is created and dropped
@@ -49,6 +53,8 @@ pub struct RawDependency {
     /// `r` or `f`.
     pub needed_kind: String,
     pub needed: String,
+    /// The needed type's schema when not the dependent's.
+    pub needed_schema: Option<String>,
 }
 
 /// The schema's objects' needs; an object that needs nothing of its
@@ -93,13 +99,21 @@ impl Dependencies {
             "p" => Dependent::Policy(name, part()?),
             other => return Err(format!("unknown kind of dependent object {other:?}")),
         };
-        let needed = match row.needed_kind.as_str() {
-            "r" => Needed::Relation(Ident::new(&row.needed)),
-            "f" => Needed::Function(Ident::new(&row.needed)),
-            other => return Err(format!("unknown kind of needed object {other:?}")),
+        let needed = match (row.needed_kind.as_str(), &row.needed_schema) {
+            ("r", Some(schema)) => {
+                Needed::OtherType(SchemaName::new(schema), Ident::new(&row.needed))
+            }
+            ("r", None) => Needed::Relation(Ident::new(&row.needed)),
+            ("f", _) => Needed::Function(Ident::new(&row.needed)),
+            (other, _) => return Err(format!("unknown kind of needed object {other:?}")),
         };
         self.0.entry(dependent).or_default().insert(needed);
         Ok(())
+    }
+
+    /// Each object and what it needs.
+    pub fn iter(&self) -> impl Iterator<Item = (&Dependent, &BTreeSet<Needed>)> {
+        self.0.iter()
     }
 
     /// What `dependent` needs (nothing when absent).

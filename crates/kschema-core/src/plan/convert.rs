@@ -211,16 +211,15 @@ pub(super) fn recreate_within(
         change.along(),
         change.foreign(),
     );
-    Some(match change {
+    let (mut statements, hazards) = match change {
         Change::RecreateEnum {
             from,
             to,
             columns,
-            indexes,
             foreign,
             holders,
             ..
-        } => super::enum_type::recreate_enum(from, to, columns, indexes, foreign, holders, inside),
+        } => super::enum_type::recreate_enum(from, to, columns, foreign, holders, inside),
         Change::RecreateDomain {
             from,
             to,
@@ -240,7 +239,19 @@ pub(super) fn recreate_within(
             from, to, columns, foreign, holders, inside, within,
         ),
         _ => return None,
-    })
+    };
+    // What names the old type — an index comparing an enum's labels, a
+    // default or index naming it in an expression — off before anything
+    // else (the files' come back in their own steps, after).
+    let (indexes, defaults) = change.taken_off();
+    let taken_off = indexes
+        .iter()
+        .map(|index| Sql::new().text("DROP INDEX IF EXISTS ").qualified(index))
+        .chain(defaults.iter().map(|(table, column)| {
+            alter_table(table).text(format!(" ALTER COLUMN {} DROP DEFAULT", column.quoted()))
+        }));
+    statements.splice(0..0, taken_off);
+    Some((statements, hazards))
 }
 
 /// The recreations inside `within`'s, in order: its schema's, then other

@@ -12,7 +12,7 @@
 
 use super::Plan;
 use crate::catalog::LiveState;
-use crate::diagnostic::Problem;
+use crate::diagnostic::{first_few, Problem};
 use crate::diff::{holders_of, Change};
 use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
@@ -98,6 +98,25 @@ pub fn check_type_dependents(
                 .with_help(format!(
                     "in two applies: first give the domain or composite type another type (or drop it) and keep the {why} as it is, then change the {why}"
                 ));
+                if let Some(origin) = scope.origins.get(&ObjectKey::Type(root.clone())) {
+                    problem = problem.at(&origin.file, origin.span, "created again");
+                }
+                return Err(problem);
+            }
+            let held =
+                super::type_users::own_still_holding(&step.change, &target.steps, &schema.model);
+            if !held.is_empty() {
+                let mut problem = Problem::new(
+                    "kschema::plan::type_users",
+                    format!(
+                        "type {root} is created again in {}, but what names it (or a type built on it) in an expression, as PostgreSQL records, cannot be taken along — {} — and PostgreSQL would refuse to drop the old type",
+                        target.target,
+                        first_few(&held)
+                    ),
+                )
+                .with_help(
+                    "in two applies: first change or drop those in the files and keep the type as it is, then change the type",
+                );
                 if let Some(origin) = scope.origins.get(&ObjectKey::Type(root.clone())) {
                     problem = problem.at(&origin.file, origin.span, "created again");
                 }

@@ -87,7 +87,6 @@ pub(super) fn recreate_enum(
     from: &EnumType,
     to: &EnumType,
     columns: &[ConvertedColumn],
-    indexes: &[Ident],
     foreign: &[ForeignColumns],
     holders: &[(Ident, Attribute)],
     along: (Vec<Sql>, Vec<Hazard>),
@@ -96,11 +95,9 @@ pub(super) fn recreate_enum(
     recreate_under_name(Recreation {
         name: &from.name,
         keyword: "TYPE",
-        // Indexes comparing the old labels: off before the rename.
-        before: indexes
-            .iter()
-            .map(|index| Sql::new().text("DROP INDEX ").qualified(index))
-            .collect(),
+        // Indexes comparing the old labels are off before it
+        // (`convert::recreate_within`).
+        before: Vec::new(),
         create: create_enum(to),
         columns,
         foreign,

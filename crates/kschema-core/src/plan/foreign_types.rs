@@ -11,13 +11,15 @@ use crate::definition::{comment_on_object, constraint_sql, create_index, ExprSty
 use crate::diff::{ForeignColumns, ForeignFunction};
 use crate::hazard::{Hazard, HazardKind};
 use crate::ident::Ident;
-use crate::model::Commented;
+use crate::model::{Commented, TriggerFiring};
 use crate::sql::Sql;
 
 use super::convert::{convert_column_using, recreate_within, turn_holders, Host, Using};
 use super::ddl::{alter_table, in_schema, set_search_path};
 use super::privilege::grant as grant_on;
-use super::routine::{create_function, drop_function};
+use super::routine::{
+    create_function, create_trigger, drop_function, drop_trigger, set_trigger_firing,
+};
 
 /// Other schemas' types built on a shared type created again (`within`),
 /// created again inside its change on their schema's search path, as they
@@ -81,10 +83,10 @@ pub(super) fn recreate_foreign_along(
 }
 
 /// The checks and indexes of other schemas reading their columns of a
-/// shared type created again: off before its rename (put back, as they
-/// are live, once the columns are converted); and their functions on it,
-/// dropped on their schema's search path (their argument types are
-/// written for it).
+/// shared type created again, and their defaults, checks, indexes and
+/// triggers naming it: off before its rename (put back once the columns
+/// are converted); and their functions on it, dropped on their schema's
+/// search path (their argument types are written for it).
 pub(super) fn drop_foreign_readers(foreign: &[ForeignColumns]) -> Vec<Sql> {
     let mut statements = Vec::new();
     for other in foreign.iter().filter(|other| !other.functions.is_empty()) {
@@ -95,16 +97,26 @@ pub(super) fn drop_foreign_readers(foreign: &[ForeignColumns]) -> Vec<Sql> {
         statements.push(set_search_path());
     }
     for other in foreign {
+        let schema = &other.schema;
+        for (table, trigger) in &other.triggers {
+            statements.push(in_schema(schema, drop_trigger(table, &trigger.name)));
+        }
         for index in &other.indexes {
             statements.push(in_schema(
-                &other.schema,
+                schema,
                 Sql::new().text("DROP INDEX ").qualified(&index.name),
             ));
         }
         for (table, check) in &other.checks {
             statements.push(in_schema(
-                &other.schema,
+                schema,
                 alter_table(table).text(format!(" DROP CONSTRAINT {}", check.name.quoted())),
+            ));
+        }
+        for (table, column, _) in &other.defaults {
+            statements.push(in_schema(
+                schema,
+                alter_table(table).text(format!(" ALTER COLUMN {} DROP DEFAULT", column.quoted())),
             ));
         }
     }
@@ -223,18 +235,36 @@ pub(super) fn convert_foreign(
 
 /// Other schemas' partitions' own defaults on their columns of a shared
 /// type created again (or of their types built on it), which their
-/// tables' `DROP DEFAULT` took off, and the checks and indexes reading
-/// those columns, put back once every one is converted.
+/// tables' `DROP DEFAULT` took off, the checks and indexes reading those
+/// columns, and the defaults, checks, indexes and triggers naming the
+/// type, put back once every one is converted.
 pub(super) fn put_back_foreign_readers(foreign: &[ForeignColumns]) -> (Vec<Sql>, Vec<Hazard>) {
     let mut statements = Vec::new();
     let (mut checks, mut indexes) = (0, 0);
     // On their schema's search path: their expressions name its objects
     // bare.
     for other in foreign.iter().filter(|o| {
-        !o.checks.is_empty() || !o.indexes.is_empty() || !o.partition_defaults.is_empty()
+        !o.checks.is_empty()
+            || !o.indexes.is_empty()
+            || !o.partition_defaults.is_empty()
+            || !o.defaults.is_empty()
+            || !o.triggers.is_empty()
     }) {
         let schema = &other.schema;
         statements.push(in_schema(schema, set_search_path()));
+        // A table's default before its partitions' own, which it reaches.
+        for (table, column, default) in &other.defaults {
+            if let Some(default) = default {
+                statements.push(in_schema(
+                    schema,
+                    alter_table(table).text(format!(
+                        " ALTER COLUMN {} SET DEFAULT {}",
+                        column.quoted(),
+                        default.sql
+                    )),
+                ));
+            }
+        }
         for (partition, column, default) in &other.partition_defaults {
             statements.push(in_schema(
                 schema,
@@ -268,6 +298,15 @@ pub(super) fn put_back_foreign_readers(foreign: &[ForeignColumns]) -> (Vec<Sql>,
             ));
             indexes += 1;
         }
+        for (table, trigger) in &other.triggers {
+            statements.push(in_schema(schema, create_trigger(trigger)));
+            if trigger.firing != TriggerFiring::Enabled {
+                statements.push(in_schema(
+                    schema,
+                    set_trigger_firing(table, &trigger.name, trigger.firing),
+                ));
+            }
+        }
     }
     if !statements.is_empty() {
         statements.push(set_search_path());
@@ -276,13 +315,13 @@ pub(super) fn put_back_foreign_readers(foreign: &[ForeignColumns]) -> (Vec<Sql>,
     if checks > 0 {
         hazards.push(Hazard::new(
             HazardKind::ValidatesConstraint,
-            format!("checks the rows of other schemas against {checks} check(s) reading those columns again, in this transaction"),
+            format!("checks the rows of other schemas against {checks} check(s) reading those columns or naming the type again, in this transaction"),
         ));
     }
     if indexes > 0 {
         hazards.push(Hazard::new(
             HazardKind::BuildsIndex,
-            format!("builds {indexes} index(es) of other schemas reading those columns again, in this transaction, writes to their tables waiting"),
+            format!("builds {indexes} index(es) of other schemas reading those columns or naming the type again, in this transaction, writes to their tables waiting"),
         ));
     }
     (statements, hazards)

@@ -27,6 +27,7 @@ pub mod replay;
 mod routine;
 mod shared_enums;
 mod shared_readers;
+mod type_users;
 pub use shared_readers::takes_tenants_along;
 mod view;
 

@@ -27,8 +27,8 @@ use crate::diff::{
 use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
 use crate::model::{
-    CallerKind, ColumnType, Commented, ConstraintKind, GrantObject, SchemaModel, SchemaName,
-    SqlExpr,
+    CallerKind, ColumnType, Commented, ConstraintKind, Dependent, GrantObject, Needed, SchemaModel,
+    SchemaName, SqlExpr,
 };
 
 /// How `schema`'s enum `name` is spelled in `other`'s columns and
@@ -100,6 +100,8 @@ fn take_foreign_columns_of(
             checks: Vec::new(),
             indexes: Vec::new(),
             partition_defaults: Vec::new(),
+            defaults: Vec::new(),
+            triggers: Vec::new(),
             functions: Vec::new(),
             along: Vec::new(),
             holders: Vec::new(),
@@ -109,11 +111,13 @@ fn take_foreign_columns_of(
             (other.holders, other.along) = foreign_builders_along(type_name, model);
         }
         let mut builders: Vec<String> = Vec::new();
+        let mut built_types: Vec<Ident> = Vec::new();
         let mut built_columns: Vec<(Ident, Ident)> = Vec::new();
         let mut built_partitions = Vec::new();
         for change in &mut other.along {
             change.each_with_along_mut(&mut |change| {
                 builders.extend(change.type_recreated().map(|n| n.quoted().to_string()));
+                built_types.extend(change.type_recreated().cloned());
                 let (Change::RecreateDomain { columns, .. }
                 | Change::RecreateComposite { columns, .. }) = change
                 else {
@@ -141,11 +145,23 @@ fn take_foreign_columns_of(
             });
         }
         other.partition_defaults.extend(built_partitions);
+        // What names the type (or one built on it) in an expression, as
+        // PostgreSQL recorded it.
+        let needs_it = |dependent: &Dependent| {
+            model.dependencies.as_deref().is_some_and(|needs| {
+                needs.of(dependent).any(|needed| match needed {
+                    Needed::OtherType(s, t) => s == schema && t == type_name,
+                    Needed::Relation(t) => built_types.contains(t),
+                    Needed::Function(_) => false,
+                })
+            })
+        };
         let uses = |text: &str, spelled: &[String]| spelled.iter().any(|s| names(text, s));
         for function in model.functions.iter().filter(|f| {
             [&spelled, &builders]
                 .iter()
                 .any(|spelled| uses(&f.arguments, spelled) || uses(&f.interface, spelled))
+                || needs_it(&Dependent::Function(f.name.clone()))
         }) {
             let object = GrantObject::Function {
                 name: function.name.clone(),
@@ -182,9 +198,8 @@ fn take_foreign_columns_of(
                 .filter(|(table, _)| table == name)
                 .map(|(_, column)| column)
                 .collect();
-            if columns.is_empty() && built.is_empty() {
-                continue;
-            }
+            // (A table with none of them may still have a check or index
+            // naming the type: `needs_it`.)
             for column in table.columns.iter().filter(|c| columns.contains(&&c.name)) {
                 let default = files_default(files, name, &column.name, &column.default);
                 // The table's `DROP DEFAULT` takes its partitions' own off
@@ -216,25 +231,118 @@ fn take_foreign_columns_of(
             };
             for constraint in &table.constraints {
                 if let ConstraintKind::Check { expr, .. } = &constraint.kind {
-                    if reads(&expr.canonical) && !calls_taken(&constraint.name) {
+                    let names_it = needs_it(&Dependent::Constraint(
+                        name.clone(),
+                        constraint.name.clone(),
+                    ));
+                    if (reads(&expr.canonical) || names_it) && !calls_taken(&constraint.name) {
                         other.checks.push((name.clone(), constraint.clone()));
                     }
                 }
             }
             for index in model.indexes_of(name) {
-                if index.expressions().any(reads) && !calls_taken(&index.name) {
+                let names_it = needs_it(&Dependent::Index(index.name.clone()));
+                if (index.expressions().any(reads) || names_it) && !calls_taken(&index.name) {
                     other.indexes.push(index.clone());
                 }
             }
         }
+        take_expression_users(&mut other, model, files, &needs_it);
         if !other.columns.is_empty()
             || !other.functions.is_empty()
             || !other.along.is_empty()
             || !other.holders.is_empty()
+            || !other.checks.is_empty()
+            || !other.indexes.is_empty()
+            || !other.defaults.is_empty()
+            || !other.triggers.is_empty()
         {
             foreign.push(other);
         }
     }
+}
+
+/// The defaults and triggers of `other`'s schema (`model`, as it is live)
+/// that name the type in an expression (`needs_it`), on columns it does
+/// not convert: taken off before the rename, put back after — a default
+/// as the files (`files`) say, or as it is live where they do not have
+/// it; a partitioned table's `DROP DEFAULT` takes its partitions' own
+/// off too, set again after. A generated column naming it is refused at
+/// plan time (`check_foreign_enum_users`).
+fn take_expression_users(
+    other: &mut ForeignColumns,
+    model: &SchemaModel,
+    files: &SchemaModel,
+    needs_it: &dyn Fn(&Dependent) -> bool,
+) {
+    let converted = |table: &Ident, column: &Ident| {
+        let built = other
+            .along
+            .iter()
+            .flat_map(Change::with_along)
+            .flat_map(Change::converted_columns);
+        other
+            .columns
+            .iter()
+            .chain(built)
+            .any(|c| &c.table == table && &c.column == column)
+    };
+    let mut defaults = Vec::new();
+    let mut partitions = Vec::new();
+    let mut triggers = Vec::new();
+    for (name, table) in &model.tables {
+        let parent = table.partition_of.as_ref().map(|of| &of.parent);
+        let with_default = table
+            .columns
+            .iter()
+            .filter(|c| c.generated.is_none())
+            .filter_map(|c| Some((&c.name, c.default.as_ref()?)))
+            .chain(
+                table
+                    .partition_columns
+                    .iter()
+                    .filter_map(|c| Some((&c.name, c.default.as_ref()?))),
+            );
+        for (column, live) in with_default {
+            if converted(name, column)
+                || parent.is_some_and(|p| converted(p, column))
+                || !needs_it(&Dependent::Column(name.clone(), column.clone()))
+            {
+                continue;
+            }
+            let put_back = match parent {
+                Some(_) => Some(
+                    files
+                        .tables
+                        .get(name)
+                        .map(|t| {
+                            t.partition_columns
+                                .iter()
+                                .find(|c| &c.name == column)
+                                .and_then(|c| c.default.clone())
+                        })
+                        .unwrap_or_else(|| Some(live.clone())),
+                )
+                .flatten(),
+                None => files_default(files, name, column, &Some(live.clone())),
+            };
+            defaults.push((name.clone(), column.clone(), put_back));
+            if parent.is_none() {
+                partitions.extend(partition_defaults(model, files, name, column));
+            }
+        }
+        for trigger in &table.triggers {
+            if needs_it(&Dependent::Trigger(name.clone(), trigger.name.clone())) {
+                triggers.push((name.clone(), trigger.clone()));
+            }
+        }
+    }
+    // A partition's own default both naming it and under its parent's
+    // is set again once.
+    partitions.retain(|(p, c, _)| !defaults.iter().any(|(t, d, _)| t == p && d == c));
+    other.defaults.extend(defaults);
+    other.partition_defaults.extend(partitions);
+    other.triggers.extend(triggers);
 }
 
 /// The default a converted column of another schema gets back: the
@@ -355,6 +463,15 @@ pub fn check_foreign_enum_users(
             }
             for (other_schema, found) in live.schemas.iter().filter(|(s, _)| *s != schema) {
                 let model = &found.model;
+                // What names it in an expression and is not taken along.
+                users.extend(super::type_users::foreign_still_holding(
+                    model,
+                    other_schema,
+                    schema,
+                    to,
+                    foreign.iter().find(|f| &f.schema == other_schema),
+                    &shared.steps,
+                ));
                 let spelled = spellings(schema, to, model);
                 // Taken along (`take_foreign_columns`).
                 if goes_bare(&spelled) {

@@ -25,8 +25,8 @@ use crate::diff::{
 use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
 use crate::model::{
-    in_reading_order, CallerKind, Commented, FunctionCaller, GrantObject, SchemaModel, SchemaName,
-    View,
+    in_reading_order, CallerKind, Commented, Dependent, FunctionCaller, GrantObject, Needed,
+    SchemaModel, SchemaName, View,
 };
 
 pub fn check_shared_readers(
@@ -251,6 +251,14 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
     // And their functions on it, dropped and created again: what calls
     // them goes along too.
     let mut own_recreated: BTreeMap<&SchemaName, BTreeSet<&Ident>> = BTreeMap::new();
+    // Views and policies naming the type (`'pro'::plan_tier`), or one of
+    // their schema's types built on it, hold it too.
+    let recreated_types: BTreeSet<&Ident> = changes
+        .iter()
+        .flat_map(Change::with_along)
+        .filter_map(Change::type_recreated)
+        .collect();
+    let mut built_types: BTreeMap<&SchemaName, BTreeSet<&Ident>> = BTreeMap::new();
     for other in changes
         .iter()
         .flat_map(Change::with_along)
@@ -266,6 +274,13 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
             .entry(&other.schema)
             .or_default()
             .extend(other.columns.iter().chain(built).map(|c| &c.table));
+        built_types.entry(&other.schema).or_default().extend(
+            other
+                .along
+                .iter()
+                .flat_map(Change::with_along)
+                .filter_map(Change::type_recreated),
+        );
         if !other.functions.is_empty() {
             own_recreated
                 .entry(&other.schema)
@@ -273,7 +288,11 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
                 .extend(other.functions.iter().map(|f| &f.function.name));
         }
     }
-    if disturbed.is_empty() && recreated.is_empty() && converted.is_empty() {
+    if disturbed.is_empty()
+        && recreated.is_empty()
+        && converted.is_empty()
+        && recreated_types.is_empty()
+    {
         return Vec::new();
     }
     let mut taken: Vec<ForeignView> = Vec::new();
@@ -286,6 +305,16 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
         let own_converted = converted.get(reader_schema);
         let no_functions = BTreeSet::new();
         let own_functions = own_recreated.get(reader_schema).unwrap_or(&no_functions);
+        let own_built = built_types.get(reader_schema).unwrap_or(&no_functions);
+        let names_type = |dependent: &Dependent| {
+            model.dependencies.as_deref().is_some_and(|needs| {
+                needs.of(dependent).any(|needed| match needed {
+                    Needed::OtherType(s, t) => s == schema && recreated_types.contains(t),
+                    Needed::Relation(t) => own_built.contains(t),
+                    Needed::Function(_) => false,
+                })
+            })
+        };
         // The direct readers and callers, then the views of their schema
         // reading them.
         let direct: BTreeSet<&Ident> = model
@@ -299,6 +328,7 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
                     || own_converted
                         .is_some_and(|tables| view.reads.iter().any(|r| tables.contains(r)))
                     || view.calls.iter().any(|f| own_functions.contains(f))
+                    || names_type(&Dependent::Relation(view.name.clone()))
             })
             .map(|view| &view.name)
             .collect();
@@ -318,8 +348,19 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
                 },
             });
         }
-        if !recreated.is_empty() || !disturbed.is_empty() || !own_functions.is_empty() {
-            let found = callers_of(model, schema, &recreated, own_functions, &disturbed);
+        if !recreated.is_empty()
+            || !disturbed.is_empty()
+            || !own_functions.is_empty()
+            || !recreated_types.is_empty()
+        {
+            let found = callers_of(
+                model,
+                schema,
+                &recreated,
+                own_functions,
+                &disturbed,
+                &names_type,
+            );
             if !found.policies.is_empty() || !found.around.is_empty() {
                 callers.push(ForeignCallers {
                     schema: reader_schema.clone(),
@@ -366,8 +407,8 @@ fn comments_of(model: &SchemaModel, view: &View) -> Vec<(Commented, String)> {
 /// The policies, defaults, constraints and indexes of `model` (another
 /// schema's) that call one of `functions` of `schema` or of its own
 /// `own_functions` (on a shared type created again), and the policies
-/// that read one of `schema`'s `disturbed` columns (or tables), as they
-/// are live.
+/// that read one of `schema`'s `disturbed` columns (or tables) or name a
+/// type created again (`names_type`), as they are live.
 /// A partition's defaults, constraints and indexes are its parent's
 /// copies: taken off and put back with the parent's (its policies and own
 /// defaults are its own: `partition_defaults_along`). A generated column
@@ -378,6 +419,7 @@ fn callers_of(
     functions: &BTreeSet<&Ident>,
     own_functions: &BTreeSet<&Ident>,
     disturbed: &[(&Ident, Option<&Ident>)],
+    names_type: &dyn Fn(&Dependent) -> bool,
 ) -> ForeignCallers {
     let calls_one = |caller: &FunctionCaller| match &caller.schema {
         Some(called) => called == schema && functions.contains(&caller.function),
@@ -401,7 +443,8 @@ fn callers_of(
                         t == *table && (column.is_none() || c.is_none() || c.as_ref() == *column)
                     })
             });
-            if calls || reads {
+            let names = names_type(&Dependent::Policy(name.clone(), policy.name.clone()));
+            if calls || reads || names {
                 found.policies.push((name.clone(), policy.clone()));
             }
         }

@@ -572,10 +572,11 @@ fn describe_change(change: &Change) -> (char, String) {
             (
                 '~',
                 format!(
-                    "create enum {} again ({}), converting {} column(s){elsewhere}{}",
+                    "create enum {} again ({}), converting {} column(s){elsewhere}{}{}",
                     to.name,
                     labels(&to.labels),
                     columns.len(),
+                    taken_off_first(change),
                     taken_from_other_schemas(foreign)
                 ),
             )
@@ -614,7 +615,12 @@ fn describe_change(change: &Change) -> (char, String) {
         }
         Change::RecreateDomain { to, foreign, .. } => (
             '~',
-            format!("recreate domain {}{}", to.name, taken_from_other_schemas(foreign)),
+            format!(
+                "recreate domain {}{}{}",
+                to.name,
+                taken_off_first(change),
+                taken_from_other_schemas(foreign)
+            ),
         ),
         Change::DropDomain { domain } => ('-', format!("drop domain {}", domain.name)),
         Change::CreateComposite { composite } => (
@@ -643,9 +649,10 @@ fn describe_change(change: &Change) -> (char, String) {
         Change::RecreateComposite { to, foreign, .. } => (
             '~',
             format!(
-                "create type {} again ({}){}",
+                "create type {} again ({}){}{}",
                 to.name,
                 attribute_list(to),
+                taken_off_first(change),
                 taken_from_other_schemas(foreign)
             ),
         ),
@@ -834,6 +841,19 @@ pub(crate) fn transaction_heading(mode: TxMode, previous: Option<TxMode>) -> Opt
 /// `, with 2 types of other schemas built on it created again: org_a.d,
 /// … and 2 functions of other schemas on it dropped and created again:
 /// org_a.f, …` for a shared type created again; empty when none.
+/// `, taking off 2 default(s) and 1 index(es) naming it first`: what of
+/// its own schema names a type created again in an expression, off before
+/// it (the files' made again in their own steps after).
+fn taken_off_first(change: &Change) -> String {
+    let (indexes, defaults) = change.taken_off();
+    match (defaults.len(), indexes.len()) {
+        (0, 0) => String::new(),
+        (d, 0) => format!(", taking off {d} default(s) naming it first"),
+        (0, i) => format!(", taking off {i} index(es) naming it first"),
+        (d, i) => format!(", taking off {d} default(s) and {i} index(es) naming it first"),
+    }
+}
+
 fn taken_from_other_schemas(foreign: &[crate::diff::ForeignColumns]) -> String {
     let named = |names: Vec<String>, noun: &str, what: &str| match names.len() {
         0 => None,
@@ -857,12 +877,34 @@ fn taken_from_other_schemas(foreign: &[crate::diff::ForeignColumns]) -> String {
             .iter()
             .map(|taken| format!("{}.{}", other.schema, taken.function.name))
     });
+    let defaults = foreign.iter().flat_map(|other| {
+        other
+            .defaults
+            .iter()
+            .map(|(table, column, _)| format!("{}.{table}.{column}", other.schema))
+    });
+    let triggers = foreign.iter().flat_map(|other| {
+        other
+            .triggers
+            .iter()
+            .map(|(table, trigger)| format!("{}.{table}.{}", other.schema, trigger.name))
+    });
     let parts: Vec<String> = [
         named(types.collect(), "type", "built on it created again"),
         named(
             functions.collect(),
             "function",
             "on it dropped and created again",
+        ),
+        named(
+            defaults.collect(),
+            "default",
+            "naming it taken off and set again",
+        ),
+        named(
+            triggers.collect(),
+            "trigger",
+            "naming it dropped and created again",
         ),
     ]
     .into_iter()

@@ -365,6 +365,7 @@ mod tests {
                 detail: None,
                 needed_kind: "f".into(),
                 needed: "positive".into(),
+                needed_schema: None,
             })
             .unwrap();
         let mut desired = crate::model::SchemaModel::default();

@@ -411,7 +411,7 @@ pub(super) fn describe(change: &Change) -> String {
         }
         other => match creates(other).or_else(|| drops(other)) {
             Some(Object::Function(name)) => format!("function {name}"),
-            Some(Object::Relation(name)) => format!("type {name}"),
+            Some(Object::Relation(name) | Object::OtherType(_, name)) => format!("type {name}"),
             None => "a change".to_string(),
         },
     }
