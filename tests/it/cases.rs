@@ -289,6 +289,7 @@ cases!(
     constraint,
     dependency_order,
     catalog_dependencies,
+    type_named_in_expressions,
     types_built_on,
     domain,
     enum_type,

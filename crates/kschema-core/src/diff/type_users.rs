@@ -7,8 +7,9 @@
 //! own diffs (`TypeUsers::needs`); here defaults and indexes (taken off
 //! inside the type's change, before its old type goes; the files' put
 //! back after), checks and triggers (dropped before it, made again from
-//! the files after). Where nothing was recorded (a plan from a snapshot)
-//! only what reads the converted columns goes along.
+//! the files after). Where nothing was recorded (a plan from a snapshot
+//! an older kschema wrote) only what reads the converted columns goes
+//! along.
 
 use std::collections::BTreeSet;
 

@@ -27,6 +27,7 @@ pub mod replay;
 mod routine;
 mod shared_enums;
 mod shared_readers;
+mod shared_type_refusals;
 mod type_users;
 pub use shared_readers::takes_tenants_along;
 mod view;
@@ -644,7 +645,7 @@ pub fn check_plan(
     generated::check_generated_readers(plan, desired)?;
     generated::check_generated_callers(plan, live, desired)?;
     enum_dependents::check_type_dependents(plan, live, desired)?;
-    shared_enums::check_foreign_enum_users(plan, live, desired)?;
+    shared_type_refusals::check_foreign_enum_users(plan, live, desired)?;
     shared_readers::check_shared_readers(plan, live, desired)
 }
 

@@ -76,8 +76,8 @@ impl<'a> Taken<'a> {
 
 /// The objects of `model` that name a type `root` creates again (or one
 /// created again inside it) and that the plan (`steps`, the schema's)
-/// does not take along. Nothing when the catalog was not read (a plan
-/// from a snapshot).
+/// does not take along. Nothing when nothing was recorded (a plan from a
+/// snapshot an older kschema wrote).
 pub(super) fn own_still_holding(root: &Change, steps: &[Step], model: &SchemaModel) -> Vec<String> {
     let recreations = root.with_along();
     let types: BTreeSet<Needed> = recreations
