@@ -70,7 +70,7 @@ fn recreated_types<'c>(changes: impl Iterator<Item = &'c Change>) -> BTreeSet<Ne
 /// check or trigger is dropped before the types change and made again
 /// from the files after. One the files drop goes, and does not come back.
 /// A generated column naming one is left: refused at plan time
-/// (`plan::enum_dependents`).
+/// (`plan::type_users`).
 pub(super) fn take_type_users_along(
     live: &SchemaModel,
     desired: &SchemaModel,

@@ -305,21 +305,14 @@ fn take_expression_users(
             {
                 continue;
             }
-            let put_back = match parent {
-                Some(_) => Some(
-                    files
-                        .tables
-                        .get(name)
-                        .map(|t| {
-                            t.partition_columns
-                                .iter()
-                                .find(|c| &c.name == column)
-                                .and_then(|c| c.default.clone())
-                        })
-                        .unwrap_or_else(|| Some(live.clone())),
-                )
-                .flatten(),
-                None => files_default(files, name, column, &Some(live.clone())),
+            let put_back = match (parent, files.tables.get(name)) {
+                (Some(_), Some(declared)) => declared
+                    .partition_columns
+                    .iter()
+                    .find(|c| &c.name == column)
+                    .and_then(|c| c.default.clone()),
+                (Some(_), None) => Some(live.clone()),
+                (None, _) => files_default(files, name, column, &Some(live.clone())),
             };
             defaults.push((name.clone(), column.clone(), put_back));
             if parent.is_none() {
