@@ -14,6 +14,7 @@
 //! columns converted (`plan::foreign_types`). What cannot be taken along
 //! is refused at plan time (`plan::shared_type_refusals`).
 
+use super::type_users::names_shared_type;
 use crate::catalog::LiveState;
 use crate::diff::{
     foreign_builders_along, mentions, partitions_own_defaults, Change, ConvertedColumn,
@@ -22,8 +23,7 @@ use crate::diff::{
 use crate::ident::Ident;
 use crate::load::DesiredState;
 use crate::model::{
-    ColumnType, Commented, ConstraintKind, Dependent, GrantObject, Needed, SchemaModel, SchemaName,
-    SqlExpr,
+    ColumnType, Commented, ConstraintKind, Dependent, GrantObject, SchemaModel, SchemaName, SqlExpr,
 };
 
 /// How `schema`'s enum `name` is spelled in `other`'s columns and
@@ -143,12 +143,8 @@ fn take_foreign_columns_of(
         // What names the type (or one built on it) in an expression, as
         // PostgreSQL recorded it.
         let needs_it = |dependent: &Dependent| {
-            model.dependencies.as_deref().is_some_and(|needs| {
-                needs.of(dependent).any(|needed| match needed {
-                    Needed::OtherType(s, t) => s == schema && t == type_name,
-                    Needed::Relation(t) => built_types.contains(t),
-                    Needed::Function(_) => false,
-                })
+            names_shared_type(model, dependent, schema, &|t| t == type_name, &|t| {
+                built_types.contains(t)
             })
         };
         let uses = |text: &str, spelled: &[String]| spelled.iter().any(|s| names(text, s));
@@ -242,7 +238,7 @@ fn take_foreign_columns_of(
                 }
             }
         }
-        take_expression_users(&mut other, model, files, &needs_it);
+        take_expression_users(&mut other, model, files, &needs_it, &built_columns);
         if !other.columns.is_empty()
             || !other.functions.is_empty()
             || !other.along.is_empty()
@@ -269,18 +265,15 @@ fn take_expression_users(
     model: &SchemaModel,
     files: &SchemaModel,
     needs_it: &dyn Fn(&Dependent) -> bool,
+    built_columns: &[(Ident, Ident)],
 ) {
+    // Its columns of the type and of its types built on it.
     let converted = |table: &Ident, column: &Ident| {
-        let built = other
-            .along
-            .iter()
-            .flat_map(Change::with_along)
-            .flat_map(Change::converted_columns);
         other
             .columns
             .iter()
-            .chain(built)
             .any(|c| &c.table == table && &c.column == column)
+            || built_columns.contains(&(table.clone(), column.clone()))
     };
     let mut defaults = Vec::new();
     let mut partitions = Vec::new();

@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::type_users::names_shared_type;
 use super::Plan;
 use crate::catalog::LiveState;
 use crate::diagnostic::{first_few, Problem};
@@ -25,8 +26,8 @@ use crate::diff::{
 use crate::ident::Ident;
 use crate::load::{DesiredState, ObjectKey};
 use crate::model::{
-    in_reading_order, CallerKind, Commented, Dependent, FunctionCaller, GrantObject, Needed,
-    SchemaModel, SchemaName, View,
+    in_reading_order, CallerKind, Commented, Dependent, FunctionCaller, GrantObject, SchemaModel,
+    SchemaName, View,
 };
 
 pub fn check_shared_readers(
@@ -307,13 +308,13 @@ pub fn foreign_readers(changes: &[Change], live: &LiveState, schema: &SchemaName
         let own_functions = own_recreated.get(reader_schema).unwrap_or(&no_functions);
         let own_built = built_types.get(reader_schema).unwrap_or(&no_functions);
         let names_type = |dependent: &Dependent| {
-            model.dependencies.as_deref().is_some_and(|needs| {
-                needs.of(dependent).any(|needed| match needed {
-                    Needed::OtherType(s, t) => s == schema && recreated_types.contains(t),
-                    Needed::Relation(t) => own_built.contains(t),
-                    Needed::Function(_) => false,
-                })
-            })
+            names_shared_type(
+                model,
+                dependent,
+                schema,
+                &|t| recreated_types.contains(t),
+                &|t| own_built.contains(t),
+            )
         };
         // The direct readers and callers, then the views of their schema
         // reading them.

@@ -165,12 +165,43 @@ pub(super) fn foreign_still_holding(
             _ => {}
         }
     }
-    let names_it = |needed: &Needed| match needed {
-        Needed::OtherType(s, t) => s == schema && t == to,
-        Needed::Relation(t) => built.contains(t),
-        Needed::Function(_) => false,
-    };
+    let names_it =
+        |needed: &Needed| is_shared_type(needed, schema, &|t| t == to, &|t| built.contains(t));
     held(model, &names_it, &taken, &format!("{other}."))
+}
+
+/// Whether what another schema's object needs is one of `schema`'s types
+/// that `shared` picks (created again), or one of the object's own
+/// schema's types that `built` picks (built on those, created again with
+/// them).
+fn is_shared_type(
+    needed: &Needed,
+    schema: &SchemaName,
+    shared: &dyn Fn(&Ident) -> bool,
+    built: &dyn Fn(&Ident) -> bool,
+) -> bool {
+    match needed {
+        Needed::OtherType(s, t) => s == schema && shared(t),
+        Needed::Relation(t) => built(t),
+        Needed::Function(_) => false,
+    }
+}
+
+/// Whether `dependent`, an object of another schema (`model`, as it is
+/// live), names one of `schema`'s types created again (or one of its own
+/// built on them) as PostgreSQL recorded it: [`is_shared_type`].
+pub(super) fn names_shared_type(
+    model: &SchemaModel,
+    dependent: &Dependent,
+    schema: &SchemaName,
+    shared: &dyn Fn(&Ident) -> bool,
+    built: &dyn Fn(&Ident) -> bool,
+) -> bool {
+    model.dependencies.as_deref().is_some_and(|needs| {
+        needs
+            .of(dependent)
+            .any(|needed| is_shared_type(needed, schema, shared, built))
+    })
 }
 
 /// The objects of `model` needing what `names_it` says and not `taken`,
