@@ -232,6 +232,38 @@ async fn a_partition_of_a_table_not_partitioned_is_refused() {
     .await;
 }
 
+/// A table refused (here for inheritance), or a file that does not parse,
+/// is the one error: the index, trigger and policy on the table are not
+/// reported again as on a table the files do not declare.
+#[tokio::test]
+async fn a_refused_table_is_one_error_not_one_per_object_on_it() {
+    let db = TestDb::new().await;
+    for (sql, error) in [
+        (
+            "CREATE TABLE base (id int);\nCREATE TABLE t (id int) INHERITS (base);\n",
+            "table inheritance",
+        ),
+        (
+            "CREATE TABLE t (id int GENERATED ALWAYS AS (1) VIRTUAL);\n",
+            "is not valid SQL",
+        ),
+    ] {
+        let public = format!(
+            "{sql}CREATE INDEX t_id ON t (id);\n\
+             CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n\
+             CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();\n\
+             CREATE POLICY mine ON t USING (id > 0);\n"
+        );
+        let project = project_of(&public, "", &[]);
+        let plan = kschema(&project, &db, &["plan"]);
+        assert_eq!(plan.code, 1, "{}", plan.snapshot());
+        assert!(plan.stderr.contains(error), "{}", plan.stderr);
+        for echo in ["unknown_table", "trigger_table", "policy_table"] {
+            assert!(!plan.stderr.contains(echo), "{echo}\n{}", plan.stderr);
+        }
+    }
+}
+
 /// `plan` of these public files fails, its diagnostic saying each of
 /// `expected`.
 async fn plan_refuses(public: &str, expected: &[&str]) {
@@ -275,11 +307,97 @@ CREATE TABLE metrics (
   CONSTRAINT positive CHECK (id > 0),
   UNIQUE (id, at)
 ) PARTITION BY RANGE (at);
-CREATE TABLE metrics_2026 PARTITION OF metrics (kind DEFAULT 'y' NOT NULL) FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE metrics_2026 PARTITION OF metrics (
+  kind DEFAULT 'y' NOT NULL,
+  CONSTRAINT metrics_2026_small CHECK (id < 1000000),
+  FOREIGN KEY (kind) REFERENCES sources (name)
+) FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE INDEX metrics_2026_kind ON metrics_2026 (kind) WHERE id > 10;
 CREATE TABLE metrics_rest PARTITION OF metrics DEFAULT;
 CREATE TABLE metrics_2025 PARTITION OF metrics (kind DEFAULT NULL) FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 CREATE INDEX metrics_lower ON metrics (lower(kind)) WHERE id > 5;
 ";
+
+/// A partition's constraints and indexes of its own (not its parent's
+/// copies: a foreign key, a check, a unique key, an index), as schemas
+/// from before partitioned tables took foreign keys carry them: created,
+/// changed and dropped, in public and in every tenant, converging to what
+/// the SQL builds; `inspect` writes them back.
+#[tokio::test]
+async fn a_partitions_own_constraints_and_indexes_converge_and_evolve() {
+    const V1: &str = "\
+CREATE TABLE customer (id int PRIMARY KEY);
+CREATE TABLE payment (
+  id int NOT NULL, customer_id int NOT NULL, at date NOT NULL, amount numeric,
+  PRIMARY KEY (at, id)
+) PARTITION BY RANGE (at);
+CREATE TABLE payment_2025 PARTITION OF payment (
+  CONSTRAINT payment_2025_customer_fkey FOREIGN KEY (customer_id) REFERENCES customer (id),
+  CHECK (amount > 0)
+) FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE payment_2026 PARTITION OF payment FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE INDEX payment_2025_customer ON payment_2025 (customer_id);
+CREATE INDEX payment_2025_big ON payment_2025 ((amount * 2)) WHERE amount > 100;
+";
+    const V2: &str = "\
+CREATE TABLE customer (id int PRIMARY KEY);
+CREATE TABLE payment (
+  id int NOT NULL, customer_id int NOT NULL, at date NOT NULL, amount numeric,
+  PRIMARY KEY (at, id)
+) PARTITION BY RANGE (at);
+CREATE TABLE payment_2025 PARTITION OF payment (
+  CHECK (amount > 1),
+  UNIQUE (customer_id, id)
+) FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE payment_2026 PARTITION OF payment (
+  FOREIGN KEY (customer_id) REFERENCES customer (id) ON DELETE CASCADE
+) FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE INDEX payment_2025_big ON payment_2025 ((amount * 3)) WHERE amount > 100;
+CREATE INDEX payment_2026_customer ON payment_2026 (customer_id);
+";
+    let project = project_of(V1, V1, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (V1, V1), TENANTS, &[]).await;
+    let lint = kschema(&project, &db, &["lint"]);
+    assert!(
+        !lint.stdout.contains("no primary key"),
+        "a partition has its parent's key: {}",
+        lint.snapshot()
+    );
+    db.execute(
+        "INSERT INTO public.customer VALUES (1); INSERT INTO public.payment VALUES (1, 1, '2025-03-01', 5)",
+    )
+    .await;
+
+    project.write("schema/public/app.sql", V2);
+    project.write("schema/tenant/app.sql", V2);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 2, "{}", plan.snapshot());
+    for expected in [
+        "drop foreign key payment_2025_customer_fkey",
+        "add unique constraint payment_2025_customer_id_id_key on payment_2025",
+        "add foreign key payment_2026_customer_id_fkey on payment_2026",
+        "drop index payment_2025_customer",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.stdout
+        );
+    }
+    let allow = ["--allow-hazard", "access-exclusive-lock"];
+    assert_converges(&project, &db, (V2, V2), TENANTS, &allow).await;
+
+    let (inspected, run) = inspect_into_new_project(&project, &db);
+    assert_eq!(run.code, 0, "{}", run.snapshot());
+    let written = inspected.read("schema/public/payment_2026.sql");
+    assert!(
+        written.contains("FOREIGN KEY (customer_id) REFERENCES customer (id) ON DELETE CASCADE"),
+        "{written}"
+    );
+    let plan = kschema(&inspected, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(plan.code, 0, "{}", plan.snapshot());
+}
 
 /// pg_dump writes partitions as plain tables with their parent's columns,
 /// attached (`ATTACH PARTITION`), and their indexes attached to the

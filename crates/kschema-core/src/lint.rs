@@ -107,7 +107,9 @@ fn lint_scope(folder: &str, loaded: &LoadedScope, lints: &mut Vec<Lint>) {
     let by_table = loaded.model.indexes_by_table();
     for table in loaded.model.tables.values() {
         let indexes: Vec<&Index> = by_table.get(&table.name).cloned().unwrap_or_default();
-        if table.primary_key().is_none() {
+        // A partition has its parent's key.
+        let keyed = |t: &Table| t.primary_key().is_some();
+        if !keyed(table) && !loaded.model.root_of(&table.name).is_some_and(keyed) {
             lints.push(Lint {
                 kind: LintKind::NoPrimaryKey,
                 location: location(ObjectKey::Table(table.name.clone())),

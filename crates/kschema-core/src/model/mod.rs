@@ -150,6 +150,27 @@ impl SchemaModel {
             .find(|f| &f.name == name && f.arguments == arguments)
     }
 
+    /// A table's columns; a partition's are its root parent's, which it
+    /// has and the model keeps once. `None` for no such table (or a
+    /// partition whose parents do not lead to one).
+    pub fn columns_of(&self, table: &Ident) -> Option<&[Column]> {
+        self.root_of(table).map(|root| &root.columns[..])
+    }
+
+    /// The table a partition's chain of parents ends in (a table that is
+    /// no partition is its own). `None` where a parent is missing.
+    pub fn root_of(&self, table: &Ident) -> Option<&Table> {
+        let mut current = self.tables.get(table)?;
+        // Bounded: a chain of parents cannot be longer than the tables.
+        for _ in 0..=self.tables.len() {
+            match &current.partition_of {
+                None => return Some(current),
+                Some(of) => current = self.tables.get(&of.parent)?,
+            }
+        }
+        None
+    }
+
     /// The model without its rows (the schema's shape alone).
     pub fn without_rows(&self) -> SchemaModel {
         SchemaModel {

@@ -30,7 +30,7 @@ impl Loader {
 
         let tables = std::mem::take(&mut self.tables);
         let mut pending_fks: Vec<(Ident, PendingForeignKey)> = Vec::new();
-        for declared in &tables {
+        for declared in parents_first(&tables) {
             let Some((name, name_span)) =
                 self.object_name(&declared.file, &declared.ast.name, "table")
             else {
@@ -77,10 +77,7 @@ impl Loader {
 
         // A file that did not parse may hold the referenced tables: checking
         // references now would only add noise to the parse error.
-        let parsed_everything = !self
-            .problems
-            .iter()
-            .any(|p| p.code == "kschema::sql::parse");
+        let parsed_everything = !self.some_file_unparsed();
         for (table, fk) in pending_fks.into_iter().filter(|_| parsed_everything) {
             let place = (fk.file.clone(), fk.column_spans.first().copied());
             if let Some(constraint) =
@@ -255,6 +252,30 @@ impl Loader {
         self.build_enums(&mut loaded);
         self.build_extensions(&mut loaded);
         loaded
+    }
+
+    fn some_file_unparsed(&self) -> bool {
+        self.problems
+            .iter()
+            .any(|p| p.code == "kschema::sql::parse")
+    }
+
+    /// Whether a table an index, trigger or policy is on is missing for a
+    /// reason already reported: its `CREATE TABLE` was refused, or a file
+    /// did not parse (it may hold the table). Saying so for each of them
+    /// too would bury that one error under its echoes.
+    pub(super) fn missing_table_explained(&self, table: &Ident) -> bool {
+        self.some_file_unparsed()
+            || self.tables.iter().any(|t| {
+                t.ast
+                    .name
+                    .0
+                    .last()
+                    .and_then(|p| p.as_ident())
+                    .map(Ident::from_sqlparser)
+                    .as_ref()
+                    == Some(table)
+            })
     }
 
     /// A partition's parent is a partitioned table of the same files; an
@@ -454,4 +475,38 @@ fn replica_index_problem(model: &SchemaModel, table: &Ident, index: &Ident) -> O
     (!is_key).then(|| {
         format!("REPLICA IDENTITY USING INDEX {index}: {table} has no index or key of that name")
     })
+}
+
+/// The declared tables, each partition after its parent (its constraints
+/// and indexes name the parent's columns); otherwise as declared.
+fn parents_first(tables: &[Declared<CreateTable>]) -> Vec<&Declared<CreateTable>> {
+    let name_of = |name: &ObjectName| {
+        name.0
+            .last()
+            .and_then(|p| p.as_ident())
+            .map(Ident::from_sqlparser)
+    };
+    let mut placed: std::collections::HashSet<Ident> = Default::default();
+    let mut order = Vec::with_capacity(tables.len());
+    let mut waiting: Vec<&Declared<CreateTable>> = tables.iter().collect();
+    loop {
+        let before = waiting.len();
+        waiting.retain(|declared| {
+            let ready = match &declared.ast.partition_of {
+                None => true,
+                Some(parent) => name_of(parent).is_some_and(|p| placed.contains(&p)),
+            };
+            if ready {
+                placed.extend(name_of(&declared.ast.name));
+                order.push(*declared);
+            }
+            !ready
+        });
+        if waiting.len() == before {
+            // Parents the files do not declare (or a cycle): as declared,
+            // for the problems `check_partitions` reports.
+            order.extend(waiting);
+            return order;
+        }
+    }
 }

@@ -31,6 +31,7 @@ impl Loader {
                 );
                 return None;
             }
+            (None, None) if self.missing_table_explained(&table_name) => return None,
             (None, None) => {
                 self.problems.push(
                     Problem::new("kschema::sql::unknown_table", format!("index on table {table_name}, which is not defined in {}", self.folder()))
@@ -58,9 +59,10 @@ impl Loader {
             );
             return None;
         };
-        let column_types: Option<BTreeMap<Ident, ColumnType>> = table.map(|table| {
-            table
-                .columns
+        // A partition's columns are its parent's.
+        let columns = table.and(model.columns_of(&table_name));
+        let column_types: Option<BTreeMap<Ident, ColumnType>> = columns.map(|columns| {
+            columns
                 .iter()
                 .map(|c| (c.name.clone(), c.data_type.clone()))
                 .collect()
@@ -76,7 +78,7 @@ impl Loader {
             let key_expr = match expr {
                 Expr::Identifier(ident) => {
                     let col = Ident::from_sqlparser(ident);
-                    if table.is_some_and(|table| table.column(&col).is_none()) {
+                    if columns.is_some_and(|columns| columns.iter().all(|c| c.name != col)) {
                         self.problems.push(unknown_column(
                             file,
                             ident_span(file, Some(ident)),

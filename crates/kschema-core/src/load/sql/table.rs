@@ -48,15 +48,6 @@ impl Loader {
         };
         let (partition_of, partition_columns) = match (&ast.partition_of, &ast.for_values) {
             (Some(parent), Some(bound)) => {
-                if !ast.constraints.is_empty() {
-                    self.unsupported(
-                        file,
-                        table_span,
-                        format!("partition {name} declares constraints of its own"),
-                        "a partition has its parent's constraints: declare them on the partitioned table",
-                    );
-                    return None;
-                }
                 let own = self.partition_columns(file, name, &ast.columns)?;
                 let (parent, _) = self.object_name(file, parent, "table")?;
                 let of = PartitionOf {
@@ -67,10 +58,16 @@ impl Loader {
             }
             _ => (None, Vec::new()),
         };
-        // A partition's column list names its parent's columns.
+        // A partition's column list names its parent's columns, which its
+        // own constraints name too (the parent is loaded first, `build`);
+        // `None` where the parent is not loaded (reported on its own).
         let declared_columns = match partition_of {
             Some(_) => &[][..],
             None => &ast.columns[..],
+        };
+        let parent_columns: Option<Vec<Column>> = match &partition_of {
+            Some(of) => loaded.model.columns_of(&of.parent).map(<[Column]>::to_vec),
+            None => Some(Vec::new()),
         };
 
         let problems_before = self.problems.len();
@@ -384,8 +381,13 @@ impl Loader {
                     .map(|(c, s)| (c, *s)),
             );
         }
+        let inherited = |column: &Ident| {
+            parent_columns
+                .as_ref()
+                .is_none_or(|parent| parent.iter().any(|c| &c.name == column))
+        };
         for (column, span) in constraint_columns {
-            if !column_spans.contains_key(column) {
+            if !column_spans.contains_key(column) && !inherited(column) {
                 self.problems.push(unknown_column(file, span, name, column));
             }
         }
@@ -402,6 +404,7 @@ impl Loader {
 
         let column_types: BTreeMap<Ident, ColumnType> = columns
             .iter()
+            .chain(parent_columns.iter().flatten())
             .map(|c| (c.name.clone(), c.data_type.clone()))
             .collect();
         let ctx = ExprContext {
@@ -525,7 +528,7 @@ impl Loader {
                                 "partition {table} sets `{other}` on column {}",
                                 column.name
                             ),
-                            "a partition's column may set a DEFAULT and NOT NULL of its own; declare the rest on the partitioned table",
+                            "a partition's column may set a DEFAULT and NOT NULL of its own; write a constraint of the partition's own as a table constraint (PARTITION OF t (CONSTRAINT c CHECK (…)) FOR VALUES …), or declare it on the partitioned table",
                         );
                         return None;
                     }
@@ -783,8 +786,10 @@ impl Loader {
         if let Some(own_table) = own.tables.get(table) {
             for (i, (column, referenced)) in fk.columns.iter().zip(&referenced_columns).enumerate()
             {
-                let (Some(from), Some(to)) = (own_table.column(column), target.column(referenced))
-                else {
+                let from = own
+                    .columns_of(&own_table.name)
+                    .and_then(|columns| columns.iter().find(|c| &c.name == column));
+                let (Some(from), Some(to)) = (from, target.column(referenced)) else {
                     continue;
                 };
                 let (Some(a), Some(b)) = (type_family(&from.data_type), type_family(&to.data_type))

@@ -588,6 +588,9 @@ impl Loader {
             Scope::Tenant => "tenant".to_string(),
         };
         let Some(on) = loaded.model.tables.get_mut(&table_name) else {
+            if self.missing_table_explained(&table_name) {
+                return None;
+            }
             self.problems.push(
                 Problem::new(
                     missing,
