@@ -134,13 +134,12 @@ SELECT nspname, kind, name FROM (
                       WHERE a.grantee = d.grantee AND a.privilege_type = d.privilege_type)
    GROUP BY da.oid, da.defaclrole, da.defaclobjtype
   UNION ALL
-  -- Functions and procedures are managed (functions.sql); aggregates and
+  -- Functions, procedures and aggregates are managed (functions.sql);
   -- window functions are not.
-  SELECT ns.nspname,
-         CASE p.prokind WHEN 'a' THEN 'aggregate' ELSE 'function' END,
+  SELECT ns.nspname, 'function',
          format('%I(%s)', p.proname, pg_get_function_identity_arguments(p.oid))
     FROM ns JOIN pg_proc p ON p.pronamespace = ns.oid
-   WHERE p.oid >= 16384 AND p.prokind IN ('a', 'w')
+   WHERE p.oid >= 16384 AND p.prokind = 'w'
      AND NOT EXISTS (SELECT 1 FROM members e
                       WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
   UNION ALL

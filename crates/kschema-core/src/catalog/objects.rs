@@ -28,9 +28,10 @@ impl LiveStateBuilder {
 
     /// A function or procedure; its definition without its schema's name.
     pub fn add_function(&mut self, raw: RawFunction) {
-        let procedure = match raw.kind.as_str() {
-            "f" => false,
-            "p" => true,
+        let (procedure, aggregate) = match raw.kind.as_str() {
+            "f" => (false, false),
+            "p" => (true, false),
+            "a" => (false, true),
             other => {
                 self.errors.push(format!(
                     "function {}.{}: unknown prokind {other:?}",
@@ -49,6 +50,7 @@ impl LiveStateBuilder {
                 arguments: strip_qualifier(&raw.arguments, &raw.schema),
                 inputs: usize::try_from(raw.inputs).unwrap_or_default(),
                 procedure,
+                aggregate,
                 sql: definition.clone(),
                 definition,
                 interface: strip_qualifier(&raw.interface, &raw.schema),

@@ -20,6 +20,9 @@ pub struct Function {
     /// How many arguments a call passes (`pronargs`; `OUT` ones are not).
     pub inputs: usize,
     pub procedure: bool,
+    /// An aggregate (`CREATE AGGREGATE`): dropped with `DROP AGGREGATE`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub aggregate: bool,
     /// The `CREATE OR REPLACE …` PostgreSQL writes for it, own schema left
     /// out: what is compared.
     pub definition: String,
@@ -47,12 +50,16 @@ impl Function {
 
     /// Same stored definition (the author's text aside).
     pub fn same_definition(&self, other: &Function) -> bool {
-        self.definition == other.definition && self.procedure == other.procedure
+        self.definition == other.definition
+            && self.procedure == other.procedure
+            && self.aggregate == other.aggregate
     }
 
     pub fn kind(&self) -> &'static str {
         if self.procedure {
             "procedure"
+        } else if self.aggregate {
+            "aggregate"
         } else {
             "function"
         }

@@ -76,7 +76,11 @@ pub(super) fn drop_function(function: &Function) -> Sql {
     Sql::new()
         .text(format!("DROP {} ", function.kind().to_uppercase()))
         .qualified(&function.name)
-        .text(format!("({})", function.arguments))
+        .text(match function.arguments.as_str() {
+            // An aggregate of no arguments is named `agg(*)`.
+            "" if function.aggregate => "(*)".to_string(),
+            arguments => format!("({arguments})"),
+        })
 }
 
 pub(super) fn create_trigger(trigger: &Trigger) -> Sql {

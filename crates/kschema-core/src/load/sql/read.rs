@@ -276,7 +276,7 @@ impl Loader {
             }
             _ => {
                 "desired-state files hold CREATE EXTENSION, TABLE, INDEX, SEQUENCE, TYPE … AS \
-                 ENUM, DOMAIN, FUNCTION, PROCEDURE, TRIGGER, VIEW and POLICY (and the ALTER TABLE … ADD CONSTRAINT / \
+                 ENUM, DOMAIN, FUNCTION, PROCEDURE, AGGREGATE, TRIGGER, VIEW and POLICY (and the ALTER TABLE … ADD CONSTRAINT / \
                  ALTER COLUMN … SET DEFAULT forms schema dumps write); kschema works out the other \
                  ALTERs and the DROPs itself"
             }

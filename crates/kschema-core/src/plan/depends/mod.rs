@@ -227,6 +227,7 @@ mod tests {
             arguments: String::new(),
             inputs: 0,
             procedure: false,
+            aggregate: false,
             definition: String::new(),
             interface: String::new(),
             atomic_body: false,

@@ -37,6 +37,9 @@ impl Loader {
                 RoutineKind::Function {
                     procedure: true, ..
                 } => "procedure",
+                RoutineKind::Function {
+                    aggregate: true, ..
+                } => "aggregate",
                 RoutineKind::Function { .. } => "function",
                 RoutineKind::Trigger { .. } => "trigger",
                 RoutineKind::View { .. } => "view",
@@ -100,7 +103,11 @@ impl Loader {
                 );
             }
             match &routine.kind {
-                RoutineKind::Function { procedure, inputs } => {
+                RoutineKind::Function {
+                    procedure,
+                    aggregate,
+                    inputs,
+                } => {
                     // Overloads with as many arguments are told apart by
                     // the order they are declared in until PostgreSQL has
                     // read their argument types (`overload_placeholder`).
@@ -121,6 +128,7 @@ impl Loader {
                         arguments,
                         inputs: *inputs,
                         procedure: *procedure,
+                        aggregate: *aggregate,
                         definition: String::new(),
                         interface: String::new(),
                         atomic_body: routine.atomic,

@@ -23,6 +23,7 @@ mod build;
 pub(crate) enum RoutineKind {
     Function {
         procedure: bool,
+        aggregate: bool,
         /// Arguments that are not `OUT` (what a call passes).
         inputs: usize,
     },
@@ -336,6 +337,8 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
         "function"
     } else if word(at, "PROCEDURE") {
         "procedure"
+    } else if word(at, "AGGREGATE") && !constraint {
+        "aggregate"
     } else if word(at, "TRIGGER") {
         "trigger"
     } else if word(at, "VIEW") && !constraint {
@@ -404,6 +407,7 @@ fn routine_of(words: &[&TokenWithSpan], file: &Arc<SourceFile>) -> Option<Declar
     } else {
         RoutineKind::Function {
             procedure: what == "procedure",
+            aggregate: what == "aggregate",
             inputs: input_arguments(rest)?,
         }
     };
@@ -438,6 +442,21 @@ fn input_arguments(words: &[&TokenWithSpan]) -> Option<usize> {
             Token::RParen if depth == 0 => return Some(count),
             Token::RParen | Token::RBracket => depth -= 1,
             Token::Comma if depth == 0 => argument_starts = true,
+            // An aggregate's `(*)` takes none; an ordered-set one's
+            // `(a ORDER BY b)` takes both.
+            Token::Mul if depth == 0 && count == 0 => argument_starts = false,
+            Token::Word(w)
+                if depth == 0
+                    && w.quote_style.is_none()
+                    && w.value.eq_ignore_ascii_case("ORDER") =>
+            {
+                argument_starts = false
+            }
+            Token::Word(w)
+                if depth == 0 && w.quote_style.is_none() && w.value.eq_ignore_ascii_case("BY") =>
+            {
+                argument_starts = true
+            }
             other if argument_starts => {
                 argument_starts = false;
                 if !is_word(other, "OUT") {
@@ -487,6 +506,7 @@ mod tests {
             taken[0].kind,
             RoutineKind::Function {
                 procedure: false,
+                aggregate: false,
                 inputs: 2
             }
         ));
