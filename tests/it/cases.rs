@@ -298,6 +298,8 @@ cases!(
     grant,
     index,
     partition,
+    partition_own_constraints,
+    aggregate,
     policy,
     seed_rows,
     sequence,

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod aggregates;
 mod approval;
 mod bad_input;
 mod cases;

@@ -45,7 +45,16 @@ pub struct Function {
 impl Function {
     /// `name(arguments)`, as PostgreSQL's `DROP FUNCTION` takes it.
     pub fn signature(&self) -> String {
-        format!("{}({})", self.name.quoted(), self.arguments)
+        format!("{}({})", self.name.quoted(), self.argument_list())
+    }
+
+    /// The argument types as a statement names them: an aggregate of none
+    /// is `agg(*)`.
+    pub fn argument_list(&self) -> &str {
+        match self.arguments.as_str() {
+            "" if self.aggregate => "*",
+            arguments => arguments,
+        }
     }
 
     /// Same stored definition (the author's text aside).

@@ -76,11 +76,7 @@ pub(super) fn drop_function(function: &Function) -> Sql {
     Sql::new()
         .text(format!("DROP {} ", function.kind().to_uppercase()))
         .qualified(&function.name)
-        .text(match function.arguments.as_str() {
-            // An aggregate of no arguments is named `agg(*)`.
-            "" if function.aggregate => "(*)".to_string(),
-            arguments => format!("({arguments})"),
-        })
+        .text(format!("({})", function.argument_list()))
 }
 
 pub(super) fn create_trigger(trigger: &Trigger) -> Sql {

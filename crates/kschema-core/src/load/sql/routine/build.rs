@@ -534,6 +534,7 @@ impl Loader {
                 | "MATERIALIZED"
                 | "FUNCTION"
                 | "PROCEDURE"
+                | "AGGREGATE"
                 | "TYPE"
                 | "DOMAIN"
                 | "TRIGGER"
