@@ -1,6 +1,7 @@
 //! From declarations to the scope's model: names chosen, tables, indexes
 //! and sequences built, foreign keys resolved, clashes found.
 
+use super::dump_fold::bare_name;
 use super::*;
 
 impl Loader {
@@ -254,6 +255,7 @@ impl Loader {
         loaded
     }
 
+    /// A file did not parse: what it declares is unknown.
     fn some_file_unparsed(&self) -> bool {
         self.problems
             .iter()
@@ -266,16 +268,10 @@ impl Loader {
     /// too would bury that one error under its echoes.
     pub(super) fn missing_table_explained(&self, table: &Ident) -> bool {
         self.some_file_unparsed()
-            || self.tables.iter().any(|t| {
-                t.ast
-                    .name
-                    .0
-                    .last()
-                    .and_then(|p| p.as_ident())
-                    .map(Ident::from_sqlparser)
-                    .as_ref()
-                    == Some(table)
-            })
+            || self
+                .tables
+                .iter()
+                .any(|t| bare_name(&t.ast.name).as_ref() == Some(table))
     }
 
     /// A partition's parent is a partitioned table of the same files; an
@@ -480,12 +476,6 @@ fn replica_index_problem(model: &SchemaModel, table: &Ident, index: &Ident) -> O
 /// The declared tables, each partition after its parent (its constraints
 /// and indexes name the parent's columns); otherwise as declared.
 fn parents_first(tables: &[Declared<CreateTable>]) -> Vec<&Declared<CreateTable>> {
-    let name_of = |name: &ObjectName| {
-        name.0
-            .last()
-            .and_then(|p| p.as_ident())
-            .map(Ident::from_sqlparser)
-    };
     let mut placed: std::collections::HashSet<Ident> = Default::default();
     let mut order = Vec::with_capacity(tables.len());
     let mut waiting: Vec<&Declared<CreateTable>> = tables.iter().collect();
@@ -494,10 +484,10 @@ fn parents_first(tables: &[Declared<CreateTable>]) -> Vec<&Declared<CreateTable>
         waiting.retain(|declared| {
             let ready = match &declared.ast.partition_of {
                 None => true,
-                Some(parent) => name_of(parent).is_some_and(|p| placed.contains(&p)),
+                Some(parent) => bare_name(parent).is_some_and(|p| placed.contains(&p)),
             };
             if ready {
-                placed.extend(name_of(&declared.ast.name));
+                placed.extend(bare_name(&declared.ast.name));
                 order.push(*declared);
             }
             !ready

@@ -14,7 +14,7 @@ pub(super) struct DeclaredAttachment {
 }
 
 /// The bare name a statement gives a table or index.
-fn bare_name(name: &ObjectName) -> Option<Ident> {
+pub(super) fn bare_name(name: &ObjectName) -> Option<Ident> {
     name.0
         .last()
         .and_then(|p| p.as_ident())
