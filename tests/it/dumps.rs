@@ -205,3 +205,86 @@ ALTER TABLE ONLY kids ADD CONSTRAINT kids_parent_fkey FOREIGN KEY (parent_id) RE
         .await;
     assert_eq!(kschema(&project, &db, &["plan"]).code, 0);
 }
+
+/// Serials as years of migrations leave them, as a dump writes them: a
+/// column retyped after it was made (`ALTER COLUMN id TYPE bigint` leaves
+/// its sequence an integer one), a sequence declared apart (`CREATE
+/// SEQUENCE` without `AS` is a bigint one) and one that kept a renamed
+/// table's name. Each keeps its name, type and options: applied, the plan
+/// is empty and `pg_dump` equals that of the files run directly; changed,
+/// the sequence is renamed and retyped in place; `inspect` writes them back.
+#[tokio::test]
+async fn serials_keep_their_sequences_names_types_and_options() {
+    let serials = |tenants_seq: &str, jobs_seq: &str| {
+        format!(
+            "CREATE TABLE jobs (id integer NOT NULL, name text);
+CREATE SEQUENCE {jobs_seq} START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1;
+ALTER SEQUENCE {jobs_seq} OWNED BY jobs.id;
+ALTER TABLE ONLY jobs ALTER COLUMN id SET DEFAULT nextval('{jobs_seq}'::regclass);
+CREATE TABLE accounts (id bigint NOT NULL);
+CREATE SEQUENCE accounts_id_seq {tenants_seq} START WITH 2 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1;
+ALTER SEQUENCE accounts_id_seq OWNED BY accounts.id;
+ALTER TABLE ONLY accounts ALTER COLUMN id SET DEFAULT nextval('accounts_id_seq'::regclass);
+CREATE TABLE widened (id serial PRIMARY KEY);
+"
+        )
+    };
+    let tenants = ["t1", "t2"];
+    let first = serials("AS integer", "syncing_jobs_id_seq");
+    let project = crate::support::project_of(&first, &first, &tenants);
+    let db = TestDb::new().await;
+    crate::support::assert_converges(&project, &db, (&first, &first), &tenants, &[]).await;
+    let (inspected, _) = crate::support::inspect_into_new_project(&project, &db);
+    let replan = kschema(&inspected, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(replan.code, 0, "{}", replan.snapshot());
+    assert!(!replan.stdout.contains("Not compared"), "{}", replan.stdout);
+
+    // A tenant's serial retyped by hand, as a migration to bigint ids does:
+    // its sequence stays an integer one, and the plan puts the column back.
+    db.execute("ALTER TABLE org_t2.widened ALTER COLUMN id TYPE bigint")
+        .await;
+    let drifted = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert_eq!(drifted.code, 2, "{}", drifted.snapshot());
+    assert!(
+        drifted
+            .stdout
+            .contains("~ alter column widened.id type bigint → integer"),
+        "{}",
+        drifted.stdout
+    );
+
+    let second = serials("", "jobs_id_seq");
+    project.write("schema/public/app.sql", &second);
+    project.write("schema/tenant/app.sql", &second);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for expected in [
+        "~ alter column jobs.id serial's sequence renamed syncing_jobs_id_seq → jobs_id_seq",
+        "~ alter column accounts.id serial's sequence AS bigint",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.stdout
+        );
+    }
+    crate::support::assert_converges(
+        &project,
+        &db,
+        (&second, &second),
+        &tenants,
+        &["--allow-hazard", "rewrites-table,may-lose-data"],
+    )
+    .await;
+    let counted: String = db
+        .client()
+        .await
+        .query_one(
+            "SELECT format_type(seqtypid, NULL) || ' ' || seqmax FROM pg_sequence \
+             WHERE seqrelid = 'org_t1.accounts_id_seq'::regclass",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(counted, "bigint 9223372036854775807");
+}

@@ -194,3 +194,66 @@ CREATE DOMAIN note_label AS text CHECK (VALUE <> ('free'::plan_tier)::text);
         );
     }
 }
+
+/// A snapshot records what each shape's objects need (`pg_depend`), so a
+/// plan from it takes along what names a type in an expression, as a plan
+/// from the database does. One an older kschema wrote records none: its
+/// plan says what it cannot see instead of leaving it out silently.
+#[tokio::test]
+async fn a_plan_from_a_snapshot_without_dependencies_says_what_it_cannot_see() {
+    let public = "CREATE TABLE plans (id BIGINT PRIMARY KEY);\n";
+    let tenant = format!(
+        "CREATE TYPE status AS ENUM ('open', 'review', 'done');\n{}",
+        naming("status", "open", "review")
+    );
+    let project = project_of(public, &tenant, &["t1"]);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (public, &tenant), &["t1"], &[]).await;
+    let recorded = project.path().join("recorded.json");
+    let taken = kschema(
+        &project,
+        &db,
+        &["snapshot", "--out", recorded.to_str().unwrap()],
+    );
+    assert_eq!(taken.code, 0, "{}", taken.snapshot());
+    let mut older: serde_json::Value =
+        serde_json::from_str(&project.read("recorded.json")).unwrap();
+    assert!(older
+        .as_object_mut()
+        .unwrap()
+        .remove("dependencies")
+        .is_some());
+    project.write("older.json", &serde_json::to_string_pretty(&older).unwrap());
+
+    project.write(
+        "schema/tenant/app.sql",
+        &tenant.replace("('open', 'review', 'done')", "('done', 'review', 'open')"),
+    );
+    let note = "type status is created again, and the live state (a snapshot an older kschema wrote) records no dependencies";
+    // From the snapshot as taken, what names the type goes along; from
+    // the older one it cannot be seen, and the plan says so.
+    for (snapshot, sees_it) in [("recorded.json", true), ("older.json", false)] {
+        let path = project.path().join(snapshot);
+        let plan = kschema(
+            &project,
+            &db,
+            &[
+                "plan",
+                "--tenant",
+                "all",
+                "--against",
+                path.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(plan.code, 2, "{}", plan.snapshot());
+        assert_eq!(
+            (
+                plan.stdout.contains("- drop view marked_notes"),
+                plan.stdout.contains(note)
+            ),
+            (sees_it, !sees_it),
+            "{snapshot}\n{}",
+            plan.stdout
+        );
+    }
+}

@@ -13,6 +13,14 @@
 WITH ns AS MATERIALIZED (
   SELECT oid, nspname::text AS nspname, nspowner, nspacl FROM pg_namespace WHERE nspname = ANY($1)
 ),
+-- The relations extensions hold (pg_stat_statements' view, granted to
+-- PUBLIC by the extension): theirs, not the files'. Found from the
+-- extensions, a few hundred rows, not probed for every relation.
+members AS MATERIALIZED (
+  SELECT d.objid FROM pg_extension x
+    JOIN pg_depend d ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = x.oid
+   WHERE d.deptype = 'e' AND d.classid = 'pg_class'::regclass
+),
 -- The relations whose grants are read here: one pass over pg_class. Their
 -- columns' grants are looked up from them (a scan of every column of a
 -- fleet for the few with grants cost more than the rest of the read).
@@ -20,6 +28,7 @@ rels AS MATERIALIZED (
   SELECT c.oid, c.relnamespace, c.relkind, c.relname, c.relacl, c.relowner
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
    WHERE c.relkind IN ('v', 'm', 'f', 'S')
+     AND NOT EXISTS (SELECT 1 FROM members WHERE members.objid = c.oid)
 )
 SELECT ns.nspname, g.kind, g.object, g.detail, g.procedure,
        CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee)::text END,

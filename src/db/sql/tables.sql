@@ -16,7 +16,7 @@ WITH tbl AS MATERIALIZED (
 -- it and nothing else (`nextval(s) * 2` is a default of its own; the test
 -- is introspect/tables.rs's `serial_default_test`).
 serial AS (
-  SELECT own.refobjid AS relid, own.refobjsubid AS attnum, s.relname, s.oid AS seqoid,
+  SELECT own.refobjid AS relid, own.refobjsubid AS attnum, s.relname, s.oid AS seqoid, sq.seqtypid,
          json_build_object('start', sq.seqstart, 'increment', sq.seqincrement,
                            'min_value', sq.seqmin, 'max_value', sq.seqmax,
                            'cache', sq.seqcache, 'cycle', sq.seqcycle) AS options
@@ -36,9 +36,10 @@ serial AS (
 ),
 -- Sequences the table's columns own that say more than the model keeps:
 -- the options of an OWNED BY sequence that is no serial's (a default
--- computed from it), or an identity's or serial's type other than its
--- column's (an identity's and a serial's options are managed). Listed,
--- not compared, by the reader; a partition's columns are its parent's.
+-- computed from it), or its or an identity's type other than its
+-- column's (an identity's and a serial's options, and a serial's type,
+-- are managed). Listed, not compared, by the reader; a partition's
+-- columns are its parent's.
 sequence_notes AS (
   SELECT own.refobjid AS relid,
          json_agg(format('%I.%I (%s)', c.relname, a.attname, concat_ws(', ',
@@ -51,7 +52,7 @@ sequence_notes AS (
                 THEN 'MAXVALUE ' || s.seqmax END,
            CASE WHEN serial.seqoid IS NULL AND s.seqcache <> 1 THEN 'CACHE ' || s.seqcache END,
            CASE WHEN serial.seqoid IS NULL AND s.seqcycle THEN 'CYCLE' END,
-           CASE WHEN s.seqtypid <> a.atttypid THEN 'AS ' || format_type(s.seqtypid, NULL) END))
+           CASE WHEN serial.seqoid IS NULL AND s.seqtypid <> a.atttypid THEN 'AS ' || format_type(s.seqtypid, NULL) END))
            ORDER BY a.attnum, s.seqrelid) AS notes
     FROM pg_depend own
     JOIN tbl ON tbl.oid = own.refobjid
@@ -62,7 +63,7 @@ sequence_notes AS (
    WHERE own.classid = 'pg_class'::regclass
      AND own.refclassid = 'pg_class'::regclass
      AND own.deptype IN ('a', 'i')
-     AND (s.seqtypid <> a.atttypid
+     AND (serial.seqoid IS NULL AND s.seqtypid <> a.atttypid
           OR own.deptype = 'a' AND serial.seqoid IS NULL AND (
              s.seqstart <> 1 OR s.seqincrement <> 1 OR s.seqmin <> 1 OR s.seqcache <> 1 OR s.seqcycle
              OR s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767
@@ -98,6 +99,9 @@ cols AS (
            'identity', a.attidentity,
            'serial_sequence', serial.relname,
            'serial_options', serial.options,
+           -- A serial's sequence counting in another type than its
+           -- column's (the column retyped after it was made).
+           'serial_type', CASE WHEN serial.seqtypid <> a.atttypid THEN format_type(serial.seqtypid, NULL) END,
            'identity_sequence', identity_seq.options,
            'collation', CASE WHEN a.attcollation <> t.typcollation THEN co.collname END,
            -- A stored generated column's expression names columns: it

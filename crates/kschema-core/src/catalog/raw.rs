@@ -354,6 +354,9 @@ pub struct RawColumn {
     /// A serial's sequence.
     #[serde(default)]
     pub serial_options: Option<SequenceOptions>,
+    /// A serial's sequence's type, when it is not the column's.
+    #[serde(default)]
+    pub serial_type: Option<String>,
     /// A collation other than the type's default.
     pub collation: Option<String>,
     /// A stored generated column's expression.

@@ -239,6 +239,10 @@ impl LiveStateBuilder {
                     default,
                     identity,
                     identity_options: None,
+                    sequence_type: c
+                        .serial_type
+                        .filter(|_| c.serial_sequence.is_some())
+                        .map(|text| ColumnType::parse(&text)),
                     collation: c.collation.map(Ident::new),
                     generated,
                     comment: c.comment,
@@ -248,8 +252,8 @@ impl LiveStateBuilder {
                 } else {
                     c.serial_options
                 };
-                column.identity_options =
-                    own_sequence.and_then(|options| options.unless_default(&column.data_type));
+                column.identity_options = own_sequence
+                    .and_then(|options| options.unless_default(column.own_sequence_type()));
                 column
             })
             .collect();

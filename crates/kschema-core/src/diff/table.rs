@@ -130,16 +130,15 @@ fn diff_column(table: &Ident, live: &Column, desired: &Column, changes: &mut Vec
         alter(ColumnChange::Identity);
     }
     // A new identity or serial brings its options; one that stays may
-    // change them. (A serial whose type changes takes the new type's
-    // defaults with it: only options of its own are set after.)
+    // change them. (An identity's sequence follows its column's type; a
+    // serial's is set apart, its type with its options, and its name.)
     let serials = matches!(live.identity, Some(Identity::Serial { .. }))
         && matches!(desired.identity, Some(Identity::Serial { .. }));
-    let stays = (live.is_identity() && desired.is_identity())
-        || (serials
-            && (live.data_type == desired.data_type
-                || live.identity_options.is_some()
-                || desired.identity_options.is_some()));
-    if stays && live.identity_sequence() != desired.identity_sequence() {
+    let identities = live.is_identity() && desired.is_identity();
+    if (identities || serials)
+        && (!desired.own_sequence_clauses_from(live).is_empty()
+            || live.serial_sequence() != desired.serial_sequence())
+    {
         alter(ColumnChange::IdentityOptions);
     }
     if live.default != desired.default {

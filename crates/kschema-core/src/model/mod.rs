@@ -358,9 +358,16 @@ pub struct Column {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
     /// The column's own sequence's options (an identity's or a serial's),
-    /// when any differs from PostgreSQL's defaults for the column's type.
+    /// when any differs from PostgreSQL's defaults for the sequence's type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_options: Option<SequenceOptions>,
+    /// A serial's sequence's type, when it is not the column's: a serial
+    /// column retyped after it was made (`ALTER COLUMN id TYPE bigint`
+    /// leaves its sequence an integer one), or a sequence declared apart
+    /// and owned by the column. (An identity's sequence follows its
+    /// column's type.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence_type: Option<ColumnType>,
     /// Only a collation that differs from the type's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collation: Option<Ident>,
@@ -383,7 +390,38 @@ impl Column {
     /// the defaults filled in.
     pub fn identity_sequence(&self) -> SequenceOptions {
         self.identity_options
-            .unwrap_or_else(|| SequenceOptions::defaults(&self.data_type, 1))
+            .unwrap_or_else(|| SequenceOptions::defaults(self.own_sequence_type(), 1))
+    }
+
+    /// A serial's sequence's name.
+    pub fn serial_sequence(&self) -> Option<&Ident> {
+        match &self.identity {
+            Some(Identity::Serial { sequence }) => Some(sequence),
+            _ => None,
+        }
+    }
+
+    /// The type the column's own sequence counts in.
+    pub fn own_sequence_type(&self) -> &ColumnType {
+        self.sequence_type.as_ref().unwrap_or(&self.data_type)
+    }
+
+    /// What `ALTER SEQUENCE` says to take `from`'s own sequence (the same
+    /// column, live) to this column's: `AS bigint` for a serial's new type
+    /// (an identity's followed its column's), then the options that differ
+    /// from what `AS` leaves — a bound at the old type's limit moves to the
+    /// new one's.
+    pub fn own_sequence_clauses_from(&self, from: &Column) -> Vec<String> {
+        let (from_type, to_type) = (from.own_sequence_type(), self.own_sequence_type());
+        let mut clauses = Vec::new();
+        if from_type != to_type && !self.is_identity() {
+            clauses.push(format!("AS {to_type}"));
+        }
+        clauses.extend(
+            self.identity_sequence()
+                .clauses_from(&from.identity_sequence().retyped(from_type, to_type)),
+        );
+        clauses
     }
 
     /// `(START WITH 10 INCREMENT BY 2)` after `AS IDENTITY`, or nothing for
@@ -748,16 +786,21 @@ pub struct SequenceOptions {
     pub cycle: bool,
 }
 
+/// The values a sequence of `data_type` can reach.
+fn integer_bounds(data_type: &ColumnType) -> (i64, i64) {
+    match data_type.name() {
+        "smallint" => (i16::MIN as i64, i16::MAX as i64),
+        "integer" => (i32::MIN as i64, i32::MAX as i64),
+        _ => (i64::MIN, i64::MAX),
+    }
+}
+
 impl SequenceOptions {
     /// PostgreSQL's defaults for a sequence of `data_type` counting by
     /// `increment`: an ascending one runs from 1 to the type's maximum, a
     /// descending one from -1 down to the type's minimum.
     pub fn defaults(data_type: &ColumnType, increment: i64) -> Self {
-        let (type_min, type_max) = match data_type.name() {
-            "smallint" => (i16::MIN as i64, i16::MAX as i64),
-            "integer" => (i32::MIN as i64, i32::MAX as i64),
-            _ => (i64::MIN, i64::MAX),
-        };
+        let (type_min, type_max) = integer_bounds(data_type);
         let (min_value, max_value, start) = if increment < 0 {
             (type_min, -1, -1)
         } else {
@@ -777,6 +820,27 @@ impl SequenceOptions {
     /// an identity column keeps: most have no options of their own).
     pub fn unless_default(self, data_type: &ColumnType) -> Option<Self> {
         (self != Self::defaults(data_type, 1)).then_some(self)
+    }
+
+    /// The options after `ALTER SEQUENCE … AS to` from `from`: a bound
+    /// that was the old type's limit becomes the new type's (as PostgreSQL
+    /// does), every other option stays.
+    pub fn retyped(self, from: &ColumnType, to: &ColumnType) -> Self {
+        let (old_min, old_max) = integer_bounds(from);
+        let (new_min, new_max) = integer_bounds(to);
+        SequenceOptions {
+            min_value: if self.min_value == old_min {
+                new_min
+            } else {
+                self.min_value
+            },
+            max_value: if self.max_value == old_max {
+                new_max
+            } else {
+                self.max_value
+            },
+            ..self
+        }
     }
 
     /// The options that differ from `from`, as the clauses `CREATE`,

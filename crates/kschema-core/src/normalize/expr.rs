@@ -183,9 +183,17 @@ fn rewrite(e: &mut Expr, ctx: ExprContext<'_>) {
         // with no argument list: quoted, they would name a column.
         Expr::Function(function) if matches!(function.args, FunctionArguments::None) => {}
         Expr::Function(function) => {
+            let unqualified = function.name.0.len() == 1;
             for part in &mut function.name.0 {
                 if let ObjectNamePart::Identifier(ident) = part {
+                    let bare = ident.quote_style.is_none();
                     fold_ident(ident);
+                    // `COALESCE(…)`, `GREATEST(…)` and their kin are the
+                    // grammar's, not functions: quoted, they would call a
+                    // function of that name, which does not exist.
+                    if unqualified && bare && GRAMMAR_CALLS.contains(&ident.value.as_str()) {
+                        ident.quote_style = None;
+                    }
                 }
             }
         }
@@ -363,10 +371,13 @@ fn implicit_cast(expr: &Expr, target: &ColumnType, ctx: ExprContext<'_>) -> Opti
             Value::Number(..) if is_numeric_type(target) => Some(expr.clone()),
             _ => None,
         },
-        // `(status)::text` on a varchar column: a relabeling, not a conversion.
+        // `(status)::text` on a varchar column: a relabeling, not a
+        // conversion. On a `citext` or `character` column it converts
+        // (comparison turns case-sensitive, trailing blanks go): kept.
         Expr::Identifier(ident) if target.is_string() => {
             let column = ctx.column_type(&ident.value)?;
-            column.is_string().then(|| expr.clone())
+            matches!(column.name(), "character varying" | "text")
+                .then(|| expr.clone())
         }
         Expr::Array(array) if target.is_array() && is_string_array(target) => array
             .elem
@@ -508,6 +519,23 @@ fn wrap_if_compound(e: &mut Box<Expr>) {
 }
 
 /// Folds an identifier as PostgreSQL does and quotes it only if needed.
+/// Keywords PostgreSQL's grammar reads as calls of its own
+/// (`func_expr_common_subexpr`) and that have no function of their name.
+const GRAMMAR_CALLS: &[&str] = &[
+    "coalesce",
+    "greatest",
+    "least",
+    "nullif",
+    "xmlconcat",
+    "xmlelement",
+    "xmlexists",
+    "xmlforest",
+    "xmlparse",
+    "xmlpi",
+    "xmlroot",
+    "xmlserialize",
+];
+
 fn fold_ident(ident: &mut SqlIdent) {
     let folded = Ident::from_sql(&ident.value, ident.quote_style.is_some());
     ident.quote_style = needs_quotes(folded.as_str()).then_some('"');
@@ -547,6 +575,7 @@ mod tests {
             ("k", "character varying(10)"),
             ("data", "jsonb"),
             ("created_at", "timestamp without time zone"),
+            ("ci", "citext"),
         ]
         .into_iter()
         .map(|(n, t)| (Ident::new(n), ColumnType::parse(t)))
@@ -634,6 +663,29 @@ mod tests {
                 "{authored}  vs  {deparsed}"
             );
         }
+    }
+
+    /// `COALESCE` and its kin are grammar, not functions: their canonical
+    /// text calls them bare, as PostgreSQL can run it (a quoted
+    /// `"coalesce"(…)` names a function that does not exist); a function
+    /// quoted by its author stays quoted.
+    #[test]
+    fn grammar_calls_stay_unquoted() {
+        assert_eq!(canon("COALESCE(j, 0)"), "coalesce(j, 0)");
+        assert_eq!(
+            canon("GREATEST(LEAST(j, 2), NULLIF(j, 1))"),
+            "greatest(least(j, 2), nullif(j, 1))"
+        );
+        assert_eq!(canon("\"coalesce\"(j, 0)"), "\"coalesce\"(j, 0)");
+        assert_eq!(canon("\"Left\"(k, 2)"), "\"Left\"(k, 2)");
+    }
+
+    /// A cast of a `citext` column to `text` changes what it compares
+    /// (case matters again): an index on it is not one on the column.
+    #[test]
+    fn a_cast_that_converts_a_column_stays() {
+        assert_eq!(canon("(ci)::text"), "ci::text");
+        assert_eq!(canon("(status)::text"), "status");
     }
 
     #[test]

@@ -428,6 +428,7 @@ mod tests {
             default,
             identity: None,
             identity_options: None,
+            sequence_type: None,
             collation: None,
             generated: None,
             comment: None,

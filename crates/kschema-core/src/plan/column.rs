@@ -55,17 +55,9 @@ pub(super) fn alter_column(
                     ),
                 ));
             }
-            let mut statements = vec![alter(text)];
-            // A serial's sequence follows its column's type (serial →
-            // bigserial), or it would stop at the old type's limit.
-            if let (Some(Identity::Serial { sequence }), Some(Identity::Serial { .. })) =
-                (&from.identity, &to.identity)
-            {
-                if to.data_type.is_integer() {
-                    statements.push(alter_sequence(sequence, &format!("AS {}", to.data_type)));
-                }
-            }
-            step(statements, hazards, TxMode::Transactional)
+            // A serial's sequence's type is its options' change (serial →
+            // bigserial widens it there).
+            step(vec![alter(text)], hazards, TxMode::Transactional)
         }
         ColumnChange::Default => {
             let sql = match &to.default {
@@ -198,7 +190,7 @@ pub(super) fn alter_column(
                     // over, its type and counter set as a new one's.
                     let owned_by = |sql: Sql| {
                         sql.qualified(sequence)
-                            .text(format!(" AS {} OWNED BY ", to.data_type))
+                            .text(format!(" AS {} OWNED BY ", to.own_sequence_type()))
                             .qualified(table)
                             .text(format!(".{column}"))
                     };
@@ -242,18 +234,28 @@ pub(super) fn alter_column(
         // Only what RESTART goes back to changes with START WITH: the
         // sequence carries on from where it is.
         ColumnChange::IdentityOptions => {
-            let clauses = to
-                .identity_sequence()
-                .clauses_from(&from.identity_sequence());
-            let statement = match &from.identity {
-                // A serial's sequence is altered by its own name.
-                Some(Identity::Serial { sequence }) => alter_sequence(sequence, &clauses.join(" ")),
+            let clauses = to.own_sequence_clauses_from(from);
+            let mut statements = Vec::new();
+            match (&from.identity, &to.identity) {
+                // A serial's sequence is renamed as the files name it,
+                // then altered by its own name.
+                (Some(Identity::Serial { sequence: old }), Some(Identity::Serial { sequence })) => {
+                    if old != sequence {
+                        statements.push(alter_sequence(
+                            old,
+                            &format!("RENAME TO {}", sequence.quoted()),
+                        ));
+                    }
+                    if !clauses.is_empty() {
+                        statements.push(alter_sequence(sequence, &clauses.join(" ")));
+                    }
+                }
                 _ => {
                     let set: Vec<String> = clauses.iter().map(|c| format!("SET {c}")).collect();
-                    alter(set.join(" "))
+                    statements.push(alter(set.join(" ")));
                 }
-            };
-            step(vec![statement], vec![], TxMode::Transactional)
+            }
+            step(statements, vec![], TxMode::Transactional)
         }
     }
 }

@@ -249,13 +249,18 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
             vec![],
             TxMode::Transactional,
         ),
-        Change::CreateTable { table } => step(
-            std::iter::once(create_table(table, ExprStyle::Authored))
-                .chain(crate::definition::serial_sequences_options(table))
-                .collect(),
-            vec![],
-            TxMode::Transactional,
-        ),
+        Change::CreateTable { table } => {
+            let (before, after) = crate::definition::serial_sequences_around(table);
+            step(
+                before
+                    .into_iter()
+                    .chain(std::iter::once(create_table(table, ExprStyle::Authored)))
+                    .chain(after)
+                    .collect(),
+                vec![],
+                TxMode::Transactional,
+            )
+        }
         Change::RenameTable { from, to } => step(
             vec![alter_table(from).text(format!(" RENAME TO {}", to.quoted()))],
             vec![],
@@ -337,13 +342,15 @@ pub fn steps_for(change: Change, ctx: &DdlContext) -> Vec<Step> {
                     }
                 }
             }
-            let mut statements = vec![alter_table(table).text(format!(
-                " ADD COLUMN {}",
-                column_definition(column, ExprStyle::Authored)
-            ))];
-            if let Some(crate::model::Identity::Serial { sequence }) = &column.identity {
-                statements.extend(crate::definition::serial_sequence_options(sequence, column));
-            }
+            let mut statements: Vec<Sql> = crate::definition::serial_sequence_before(table, column)
+                .into_iter()
+                .collect();
+            let add = alter_table(table).text(" ADD COLUMN ");
+            statements.push(match crate::definition::serial_named_apart(table, column) {
+                Some(sequence) => crate::definition::serial_apart_definition(add, column, sequence),
+                None => add.text(column_definition(column, ExprStyle::Authored)),
+            });
+            statements.extend(crate::definition::serial_sequence_after(table, column));
             step(statements, hazards, TxMode::Transactional)
         }
         Change::DropColumn { table, column } => step(

@@ -47,6 +47,7 @@ use crate::load::{DesiredState, LoadedScope, ObjectKey, TenantId};
 use crate::model::{ConstraintKind, SchemaModel, SchemaName};
 use crate::sql::Sql;
 use crate::unmanaged::{UnmanagedKind, UnmanagedList, UnmanagedObject};
+use type_users::unrecorded_type_users;
 
 /// A schema kschema converges: a shared one (`public`, `audit`) or one
 /// tenant's.
@@ -518,6 +519,7 @@ fn plan_schema_with(
     }
     let mut notes = possible_renames(&changes);
     notes.extend(cycles.iter().map(depends::Cycle::note));
+    notes.extend(unrecorded_type_users(live, &changes));
     let ctx =
         ddl::DdlContext::for_changes(&changes, options.online).with_partitioned(&desired.model);
     let steps: Vec<Step> = changes

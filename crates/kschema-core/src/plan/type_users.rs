@@ -74,6 +74,27 @@ impl<'a> Taken<'a> {
     }
 }
 
+/// A note for each type the plan creates again when the live side
+/// recorded no dependencies (a snapshot an older kschema wrote): what
+/// names it in an expression only is then unknown, and not taken along —
+/// the reviewer is told, since an apply (which reads the database) would
+/// take it.
+pub(super) fn unrecorded_type_users(live: Option<&SchemaModel>, changes: &[Change]) -> Vec<String> {
+    if live.is_none_or(|model| model.dependencies.is_some()) {
+        return Vec::new();
+    }
+    changes
+        .iter()
+        .flat_map(Change::with_along)
+        .filter_map(Change::type_recreated)
+        .map(|name| {
+            format!(
+                "type {name} is created again, and the live state (a snapshot an older kschema wrote) records no dependencies: what names it in an expression only (a default, check, index, trigger condition, view or policy) is not in this plan; an apply reads the database and takes it along — take the snapshot again to see it here"
+            )
+        })
+        .collect()
+}
+
 /// The objects of `model` that name a type `root` creates again (or one
 /// created again inside it) and that the plan (`steps`, the schema's)
 /// does not take along. Nothing when nothing was recorded (a plan from a

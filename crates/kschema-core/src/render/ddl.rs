@@ -261,7 +261,7 @@ fn table_sql(table: &Table) -> Sql {
     let mut sql = create_table_start(table, listed);
     let mut lines = 0;
     for column in &table.columns {
-        let definition = match serial_with_options(column) {
+        let definition = match serial_with_options(&table.name, column) {
             // Its sequence and default follow, as pg_dump writes them.
             Some(_) => format!("{} {} NOT NULL", column.name.quoted(), column.data_type),
             None => column_definition(column, ExprStyle::Canonical),
@@ -290,15 +290,16 @@ fn table_sql(table: &Table) -> Sql {
 /// indexes, one of which it may name).
 fn after_create(table: &Table) -> Vec<Sql> {
     let mut statements = Vec::new();
-    // A serial with options of its own: its sequence, owner and default
-    // as pg_dump writes them (a file can declare them no other way).
+    // A serial with options, a type or a name of its own: its sequence,
+    // owner and default as pg_dump writes them (a file can declare them no
+    // other way).
     for column in &table.columns {
-        let Some(name) = serial_with_options(column) else {
+        let Some(name) = serial_with_options(&table.name, column) else {
             continue;
         };
         let sequence = Sequence {
             name: name.clone(),
-            data_type: column.data_type.clone(),
+            data_type: column.own_sequence_type().clone(),
             options: column.identity_sequence(),
         };
         statements.push(
@@ -346,10 +347,17 @@ fn after_create(table: &Table) -> Vec<Sql> {
     statements
 }
 
-/// A serial column's sequence, when it has options of its own.
-fn serial_with_options(column: &Column) -> Option<&Ident> {
+/// A serial column's sequence, when it has options, a type or a name of
+/// its own.
+fn serial_with_options<'a>(table: &Ident, column: &'a Column) -> Option<&'a Ident> {
     match &column.identity {
-        Some(Identity::Serial { sequence }) if column.identity_options.is_some() => Some(sequence),
+        Some(Identity::Serial { sequence })
+            if column.identity_options.is_some()
+                || column.sequence_type.is_some()
+                || crate::definition::serial_named_apart(table, column).is_some() =>
+        {
+            Some(sequence)
+        }
         _ => None,
     }
 }

@@ -307,17 +307,23 @@ fn describe_change(change: &Change) -> (char, String) {
                         String::new()
                     }
                 ),
-                ColumnChange::IdentityOptions => format!(
-                    "{} {}",
-                    if to.is_identity() {
-                        "identity"
-                    } else {
-                        "serial's sequence"
-                    },
-                    to.identity_sequence()
-                        .clauses_from(&from.identity_sequence())
-                        .join(", ")
-                ),
+                ColumnChange::IdentityOptions => {
+                    let mut said = to.own_sequence_clauses_from(from);
+                    if let (Some(old), Some(new)) = (from.serial_sequence(), to.serial_sequence()) {
+                        if old != new {
+                            said.insert(0, format!("renamed {old} → {new}"));
+                        }
+                    }
+                    format!(
+                        "{} {}",
+                        if to.is_identity() {
+                            "identity"
+                        } else {
+                            "serial's sequence"
+                        },
+                        said.join(", ")
+                    )
+                }
                 ColumnChange::Generated => format!(
                     "generated as {} → {}",
                     from.generated

@@ -217,24 +217,26 @@ impl Loader {
         let draws = column.options.iter().any(|o| {
             matches!(&o.option, ColumnOption::Default(expr) if dump::nextval_sequence(expr).as_ref() == Some(&owner.sequence))
         });
-        // Its options are the serial's own; its type must be the column's.
-        let serial = dump::serial_type(&column.data_type)
-            .filter(|_| draws)
-            .filter(|_| {
-                normalize_type(&column.data_type).is_ok_and(|t| sequence.data_type == t.data_type)
-            });
-        match serial {
+        // A serial's column is NOT NULL (a nullable one drawing from a
+        // sequence is a default of its own, which kschema does not keep).
+        let not_null = column
+            .options
+            .iter()
+            .any(|o| matches!(o.option, ColumnOption::NotNull));
+        // Its options and type are the serial's own (a column retyped
+        // after it was made keeps its old sequence's type).
+        match dump::serial_type(&column.data_type).filter(|_| draws && not_null) {
             Some(serial) => {
                 column.data_type = dump::serial_data_type(serial);
                 column.options.retain(|o| !matches!(o.option, ColumnOption::Default(_)));
-                self.serial_options
-                    .push((owner.table, owner.column, sequence.options));
+                self.serial_sequences
+                    .push((owner.table, owner.column, sequence));
             }
             None => self.unsupported(
                 file,
                 span,
                 format!("sequence {} owned by {}.{} is not a serial's", owner.sequence, owner.table, owner.column),
-                "kschema keeps an owned sequence only as a serial column (its default drawing from it, the column's type); write the column as SERIAL or use an identity column",
+                "kschema keeps an owned sequence only as a serial column (an integer column, NOT NULL, whose default is the sequence's nextval); write the column as SERIAL or use an identity column",
             ),
         }
     }

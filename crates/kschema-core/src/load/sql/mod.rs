@@ -177,7 +177,7 @@ pub fn load_scope(
         comments: Vec::new(),
         replica_identities: Vec::new(),
         unlogged_sequences: Vec::new(),
-        serial_options: Vec::new(),
+        serial_sequences: Vec::new(),
         routines: Vec::new(),
         trigger_firings: Vec::new(),
         row_security: Vec::new(),
@@ -239,9 +239,10 @@ struct Loader {
     /// Where a `CREATE UNLOGGED SEQUENCE` was: fine for a serial of an
     /// unlogged table (its sequence is unlogged anyway), refused otherwise.
     unlogged_sequences: Vec<(Arc<SourceFile>, (u64, u64))>,
-    /// (table, column, options) of a dump's serial whose sequence has
-    /// options of its own (`INCREMENT BY 10`).
-    serial_options: Vec<(Ident, Ident, crate::model::SequenceOptions)>,
+    /// (table, column, sequence) of a dump's serial: its sequence's
+    /// options (`INCREMENT BY 10`) and type may be other than a new
+    /// serial's.
+    serial_sequences: Vec<(Ident, Ident, crate::model::Sequence)>,
     /// `ALTER TABLE … REPLICA IDENTITY`, by table, and where it is said.
     replica_identities: Vec<(
         Ident,

@@ -132,18 +132,33 @@ impl Loader {
                 collation: normalized.collation.clone(),
                 generated: None,
                 identity_options: None,
+                sequence_type: None,
                 comment: None,
             };
             if normalized.serial {
-                let sequence = names.choose(name.as_str(), Some(column_name.as_str()), "seq");
-                column.identity = Some(Identity::Serial {
-                    sequence: Ident::new(sequence),
-                });
-                column.identity_options = self
-                    .serial_options
+                // A dump's serial keeps its sequence's name, type and
+                // options; a `SERIAL` gets the name PostgreSQL gives it.
+                let declared = self
+                    .serial_sequences
                     .iter()
                     .find(|(table, column, _)| table == name && column == &column_name)
-                    .and_then(|(_, _, options)| options.unless_default(&normalized.data_type));
+                    .map(|(_, _, sequence)| sequence);
+                let sequence = match declared {
+                    Some(sequence) => {
+                        names.reserve(sequence.name.as_str());
+                        sequence.name.clone()
+                    }
+                    None => {
+                        Ident::new(names.choose(name.as_str(), Some(column_name.as_str()), "seq"))
+                    }
+                };
+                column.identity = Some(Identity::Serial { sequence });
+                if let Some(sequence) = declared {
+                    column.sequence_type = (sequence.data_type != column.data_type)
+                        .then(|| sequence.data_type.clone());
+                    column.identity_options =
+                        sequence.options.unless_default(column.own_sequence_type());
+                }
             }
             let mut explicit_null = false;
             for option in &def.options {

@@ -6,9 +6,13 @@
 use crate::ident::Ident;
 use crate::model::{
     Column, Commented, Constraint, ConstraintKind, ForeignKey, Identity, Index, IndexExpr,
-    ReferentialAction, ReplicaIdentity, SchemaRef, Sequence, SqlExpr, Table,
+    ReferentialAction, ReplicaIdentity, SchemaRef, SqlExpr, Table,
 };
 use crate::sql::Sql;
+
+mod sequence;
+
+pub use sequence::*;
 
 /// Which text of an expression to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,8 +238,15 @@ pub fn create_table(table: &Table, style: ExprStyle) -> Sql {
         || !table.constraints.is_empty();
     let mut sql = create_table_start(table, listed);
     let mut first = true;
-    let columns = table.columns.iter().map(|c| column_definition(c, style));
-    for item in columns.chain(partition_column_items(table, style)) {
+    for column in &table.columns {
+        sql = sql.text(if first { "\n    " } else { ",\n    " });
+        sql = match serial_named_apart(&table.name, column) {
+            Some(sequence) => serial_apart_definition(sql, column, sequence),
+            None => sql.text(column_definition(column, style)),
+        };
+        first = false;
+    }
+    for item in partition_column_items(table, style) {
         sql = sql
             .text(if first { "\n    " } else { ",\n    " })
             .text(item);
@@ -272,42 +283,6 @@ pub fn partition_column_items(table: &Table, style: ExprStyle) -> Vec<String> {
                 item.push_str(" NOT NULL");
             }
             item
-        })
-        .collect()
-}
-
-/// `ALTER SEQUENCE s <clauses>`.
-pub fn alter_sequence(sequence: &Ident, clauses: &str) -> Sql {
-    Sql::new()
-        .text("ALTER SEQUENCE ")
-        .qualified(sequence)
-        .text(format!(" {clauses}"))
-}
-
-/// `ALTER SEQUENCE s … RESTART` giving a new serial's sequence (named
-/// `sequence`) the options `column` declares, when they are not the
-/// defaults: restarted, as it has not counted yet and its first value
-/// must be its new start.
-pub fn serial_sequence_options(sequence: &Ident, column: &Column) -> Option<Sql> {
-    let clauses =
-        column
-            .identity_sequence()
-            .clauses_from(&crate::model::SequenceOptions::defaults(
-                &column.data_type,
-                1,
-            ));
-    (!clauses.is_empty())
-        .then(|| alter_sequence(sequence, &format!("{} RESTART", clauses.join(" "))))
-}
-
-/// What follows `CREATE TABLE` for its serials' options.
-pub fn serial_sequences_options(table: &Table) -> Vec<Sql> {
-    table
-        .columns
-        .iter()
-        .filter_map(|column| match &column.identity {
-            Some(Identity::Serial { sequence }) => serial_sequence_options(sequence, column),
-            _ => None,
         })
         .collect()
 }
@@ -489,23 +464,6 @@ pub fn create_index_on(index: &Index, concurrently: bool, only: bool, style: Exp
         tail.push_str(&format!(" WHERE {}", style.of(predicate)));
     }
     Sql::new().text(head).qualified(&index.table).text(tail)
-}
-
-pub fn sequence_options(sequence: &Sequence, with_start: bool) -> String {
-    let options = &sequence.options;
-    let mut text = format!(
-        " AS {} INCREMENT BY {} MINVALUE {} MAXVALUE {}",
-        sequence.data_type, options.increment, options.min_value, options.max_value
-    );
-    if with_start {
-        text.push_str(&format!(" START WITH {}", options.start));
-    }
-    text.push_str(&format!(
-        " CACHE {}{}",
-        options.cache,
-        if options.cycle { " CYCLE" } else { " NO CYCLE" }
-    ));
-    text
 }
 
 /// `fillfactor = 70, autovacuum_enabled = false`: each value quoted as a
