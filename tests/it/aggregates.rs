@@ -1,6 +1,7 @@
-//! User-defined aggregates (`CREATE AGGREGATE`), in public and in every
-//! tenant: created, replaced in place, dropped and created again with the
-//! views that call them, commented, written back by `inspect`.
+//! User-defined aggregates (`CREATE AGGREGATE`) and window functions, in
+//! public and in every tenant: created, replaced in place, dropped and
+//! created again with the views that call them, commented, written back by
+//! `inspect`.
 
 use crate::support::{assert_converges, inspect_into_new_project, kschema, project_of, TestDb};
 
@@ -135,4 +136,66 @@ async fn an_aggregate_postgresql_rejects_is_reported_at_its_line() {
         );
     }
     assert!(!db.catalog("public").await.contains("broken"));
+}
+
+/// A window function (`CREATE FUNCTION … WINDOW`: C or internal code) is
+/// a function like any other: created, called by a tenant view, commented,
+/// written back by `inspect`; made a plain function of the same
+/// signature, it is dropped and created again (PostgreSQL cannot replace a
+/// function's kind).
+#[tokio::test]
+async fn window_functions_converge_and_change_kind() {
+    let public = "CREATE FUNCTION row_no() RETURNS bigint LANGUAGE internal WINDOW IMMUTABLE AS 'window_row_number';
+COMMENT ON FUNCTION row_no() IS 'numbers the rows';
+";
+    let tenant = "CREATE TABLE tags (id int PRIMARY KEY, name text);
+CREATE VIEW numbered AS SELECT id, row_no() OVER (ORDER BY id) AS n FROM tags;
+";
+    let project = project_of(public, tenant, TENANTS);
+    let db = TestDb::new().await;
+    assert_converges(&project, &db, (public, tenant), TENANTS, &[]).await;
+    let unmanaged = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    assert!(
+        !unmanaged.stdout.contains("Not compared"),
+        "{}",
+        unmanaged.stdout
+    );
+    let (inspected, _) = inspect_into_new_project(&project, &db);
+    assert!(
+        inspected
+            .read("schema/public/functions.sql")
+            .contains("WINDOW"),
+        "{}",
+        inspected.read("schema/public/functions.sql")
+    );
+
+    let plain =
+        "CREATE FUNCTION row_no() RETURNS bigint LANGUAGE sql IMMUTABLE AS 'SELECT 1::bigint';
+COMMENT ON FUNCTION row_no() IS 'numbers the rows';
+";
+    // A view calling it with OVER could not be put back over a plain
+    // function: it goes first.
+    let tenant_plain = "CREATE TABLE tags (id int PRIMARY KEY, name text);\n";
+    project.write("schema/tenant/app.sql", tenant_plain);
+    assert_converges(&project, &db, (public, tenant_plain), TENANTS, &[]).await;
+    project.write("schema/public/app.sql", plain);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for expected in [
+        "~ drop and create function row_no()",
+        "function row_no is dropped and created again: it was a window function, which CREATE OR REPLACE cannot change",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.stdout
+        );
+    }
+    assert_converges(
+        &project,
+        &db,
+        (plain, tenant_plain),
+        TENANTS,
+        &["--allow-hazard", "recreates-object"],
+    )
+    .await;
 }

@@ -1,6 +1,6 @@
--- The functions, procedures and aggregates of the target schemas ($1), as
--- PostgreSQL stores them (extension members are the extension's; window
--- functions are listed by unmanaged.sql), identified by the
+-- The functions, procedures, aggregates and window functions of the
+-- target schemas ($1), as PostgreSQL stores them (extension members are
+-- the extension's), identified by the
 -- argument types a call passes (a function's OUT arguments are not part of
 -- them). A function another object made for itself (a range type's
 -- constructors: an internal dependency) is that object's. The reader
@@ -66,7 +66,7 @@ SELECT n.nspname::text, p.proname::text, oidvectortypes(p.proargtypes),
               ORDER BY 1)
   FROM pg_proc p
   JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE n.nspname = ANY($1) AND p.oid >= 16384 AND p.prokind IN ('f', 'p', 'a')
+ WHERE n.nspname = ANY($1) AND p.oid >= 16384 AND p.prokind IN ('f', 'p', 'a', 'w')
    AND NOT EXISTS (SELECT 1 FROM pg_depend e
                     WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype IN ('e', 'i'))
  ORDER BY 1, 2, 3

@@ -133,15 +133,7 @@ SELECT nspname, kind, name FROM (
      AND NOT EXISTS (SELECT 1 FROM aclexplode(da.defaclacl) a
                       WHERE a.grantee = d.grantee AND a.privilege_type = d.privilege_type)
    GROUP BY da.oid, da.defaclrole, da.defaclobjtype
-  UNION ALL
-  -- Functions, procedures and aggregates are managed (functions.sql);
-  -- window functions are not.
-  SELECT ns.nspname, 'function',
-         format('%I(%s)', p.proname, pg_get_function_identity_arguments(p.oid))
-    FROM ns JOIN pg_proc p ON p.pronamespace = ns.oid
-   WHERE p.oid >= 16384 AND p.prokind = 'w'
-     AND NOT EXISTS (SELECT 1 FROM members e
-                      WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
+  -- Functions of every kind are managed (functions.sql).
   UNION ALL
   SELECT ns.nspname,
          CASE t.typtype WHEN 'r' THEN 'range_type' ELSE 'base_type' END,

@@ -28,10 +28,11 @@ impl LiveStateBuilder {
 
     /// A function or procedure; its definition without its schema's name.
     pub fn add_function(&mut self, raw: RawFunction) {
-        let (procedure, aggregate) = match raw.kind.as_str() {
-            "f" => (false, false),
-            "p" => (true, false),
-            "a" => (false, true),
+        let (procedure, aggregate, window) = match raw.kind.as_str() {
+            "f" => (false, false, false),
+            "p" => (true, false, false),
+            "a" => (false, true, false),
+            "w" => (false, false, true),
             other => {
                 self.errors.push(format!(
                     "function {}.{}: unknown prokind {other:?}",
@@ -51,6 +52,7 @@ impl LiveStateBuilder {
                 inputs: usize::try_from(raw.inputs).unwrap_or_default(),
                 procedure,
                 aggregate,
+                window,
                 sql: definition.clone(),
                 definition,
                 interface: strip_qualifier(&raw.interface, &raw.schema),

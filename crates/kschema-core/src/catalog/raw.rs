@@ -109,7 +109,7 @@ pub struct RawFunction {
     pub arguments: String,
     /// `pronargs`
     pub inputs: i16,
-    /// `prokind`: `f`, `p` or `a`.
+    /// `prokind`: `f`, `p`, `a` or `w`.
     pub kind: String,
     /// `pg_get_functiondef`
     pub definition: String,

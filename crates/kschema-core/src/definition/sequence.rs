@@ -115,6 +115,8 @@ pub fn serial_sequences_around(table: &Table) -> (Vec<Sql>, Vec<Sql>) {
     (before, after)
 }
 
+/// ` AS integer INCREMENT BY 1 MINVALUE 1 MAXVALUE … CACHE 1 NO CYCLE`:
+/// every option spelled out, as `CREATE SEQUENCE` takes them.
 pub fn sequence_options(sequence: &Sequence, with_start: bool) -> String {
     let options = &sequence.options;
     let mut text = format!(

@@ -380,5 +380,5 @@ pub(crate) fn partition_defaults_along(
 /// Whether `CREATE OR REPLACE` can turn `from` into `to`: same kind, same
 /// result type, same argument names and defaults.
 fn replaceable(from: &Function, to: &Function) -> bool {
-    from.procedure == to.procedure && from.interface == to.interface
+    from.same_kind(to) && from.interface == to.interface
 }

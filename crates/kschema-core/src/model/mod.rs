@@ -443,9 +443,9 @@ impl Column {
 #[serde(rename_all = "snake_case")]
 pub enum Identity {
     /// `serial`/`bigserial`: a sequence owned by the column and a `nextval`
-    /// default. The sequence's name is kept for DROP statements but is not
-    /// part of equality: a renamed table keeps its old sequence name, and
-    /// that is not a difference worth a plan step.
+    /// default. The sequence's name is not part of this equality: a name
+    /// of its own is the sequence's change (`ALTER SEQUENCE … RENAME TO`,
+    /// `diff::table`), not the column's generation made anew.
     Serial { sequence: Ident },
     /// `GENERATED ALWAYS AS IDENTITY`
     Always,

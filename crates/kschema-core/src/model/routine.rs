@@ -23,6 +23,10 @@ pub struct Function {
     /// An aggregate (`CREATE AGGREGATE`): dropped with `DROP AGGREGATE`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub aggregate: bool,
+    /// A window function (`CREATE FUNCTION … WINDOW`, written in C): one
+    /// cannot be replaced by a plain function or the other way round.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub window: bool,
     /// The `CREATE OR REPLACE …` PostgreSQL writes for it, own schema left
     /// out: what is compared.
     pub definition: String,
@@ -59,9 +63,24 @@ impl Function {
 
     /// Same stored definition (the author's text aside).
     pub fn same_definition(&self, other: &Function) -> bool {
-        self.definition == other.definition
-            && self.procedure == other.procedure
-            && self.aggregate == other.aggregate
+        self.definition == other.definition && self.same_kind(other)
+    }
+
+    /// Function, procedure, aggregate or window function alike: `CREATE OR
+    /// REPLACE` cannot turn one kind into another.
+    pub fn same_kind(&self, other: &Function) -> bool {
+        (self.procedure, self.aggregate, self.window)
+            == (other.procedure, other.aggregate, other.window)
+    }
+
+    /// Its kind in words, a window function told apart (it is dropped as
+    /// a function: `kind`).
+    pub fn kind_described(&self) -> &'static str {
+        if self.window {
+            "window function"
+        } else {
+            self.kind()
+        }
     }
 
     pub fn kind(&self) -> &'static str {

@@ -12,14 +12,23 @@ use crate::sql::Sql;
 pub(super) fn recreate_function(from: &Function, to: &Function) -> (Vec<Sql>, Vec<Hazard>) {
     let mut statements = vec![drop_function(from)];
     statements.extend(create_function(to));
+    let why = if from.same_kind(to) {
+        format!(
+            "its result type or argument names change ({} → {})",
+            from.interface, to.interface
+        )
+    } else {
+        format!(
+            "it was a {}, which CREATE OR REPLACE cannot change",
+            from.kind_described()
+        )
+    };
     let hazard = Hazard::new(
         HazardKind::RecreatesObject,
         format!(
-            "{} {} is dropped and created again: its result type or argument names change ({} → {}); privileges on it go with it",
-            to.kind(),
+            "{} {} is dropped and created again: {why}; privileges on it go with it",
+            to.kind_described(),
             to.name,
-            from.interface,
-            to.interface
         ),
     );
     (statements, vec![hazard])

@@ -228,6 +228,7 @@ mod tests {
             inputs: 0,
             procedure: false,
             aggregate: false,
+            window: false,
             definition: String::new(),
             interface: String::new(),
             atomic_body: false,

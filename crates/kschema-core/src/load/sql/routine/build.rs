@@ -129,6 +129,8 @@ impl Loader {
                         inputs: *inputs,
                         procedure: *procedure,
                         aggregate: *aggregate,
+                        // Read from the desired state as stored.
+                        window: false,
                         definition: String::new(),
                         interface: String::new(),
                         atomic_body: routine.atomic,
