@@ -84,3 +84,46 @@ async fn an_extension_in_the_tenant_files_is_refused() {
         plan.stderr
     );
 }
+
+/// pgcrypto's `gen_random_uuid()` in public and PostgreSQL's own (13 on)
+/// share a name: a default calling one is not a default calling the
+/// other. PostgreSQL qualifies public's only where the bare name would find
+/// the built-in one, and that qualifier is kept — in public's tables and
+/// in the tenants' — so the two compare apart, converge, and `inspect`
+/// writes the one that is there.
+#[tokio::test]
+async fn a_call_of_an_extension_function_a_built_in_one_shadows_keeps_its_schema() {
+    let public = "CREATE EXTENSION pgcrypto;
+CREATE TABLE tokens (id uuid DEFAULT public.gen_random_uuid() NOT NULL);
+";
+    let tenant = "CREATE TABLE keys (id uuid DEFAULT public.gen_random_uuid() NOT NULL);\n";
+    let project = project_of(public, tenant, TENANTS);
+    let db = TestDb::new().await;
+    crate::support::assert_converges(&project, &db, (public, tenant), TENANTS, &[]).await;
+    let (inspected, _) = crate::support::inspect_into_new_project(&project, &db);
+    for file in ["schema/public/tokens.sql", "schema/tenant/keys.sql"] {
+        let written = inspected.read(file);
+        assert!(
+            written.contains("public.gen_random_uuid()"),
+            "{file}: {written}"
+        );
+    }
+
+    let built_in = public.replace("public.gen_random_uuid()", "gen_random_uuid()");
+    let tenant_built_in = tenant.replace("public.gen_random_uuid()", "gen_random_uuid()");
+    project.write("schema/public/app.sql", &built_in);
+    project.write("schema/tenant/app.sql", &tenant_built_in);
+    let plan = kschema(&project, &db, &["plan", "--tenant", "all"]);
+    for expected in [
+        "~ alter column tokens.id default public.gen_random_uuid() → gen_random_uuid()",
+        "~ alter column keys.id default public.gen_random_uuid() → gen_random_uuid()",
+    ] {
+        assert!(
+            plan.stdout.contains(expected),
+            "{expected}\n{}",
+            plan.stdout
+        );
+    }
+    crate::support::assert_converges(&project, &db, (&built_in, &tenant_built_in), TENANTS, &[])
+        .await;
+}

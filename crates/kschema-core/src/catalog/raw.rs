@@ -120,20 +120,31 @@ pub struct RawFunction {
     pub types: Vec<String>,
 }
 
+/// The search path the catalog is read on (the shell's introspection sets
+/// it): PostgreSQL qualifies an expression's names of this schema only
+/// where the bare name would find another object first — pgcrypto's
+/// `public.gen_random_uuid()` against the built-in one.
+const READING_SEARCH_PATH: &str = "public";
+
 impl RawTable {
     /// Every text PostgreSQL deparsed without `schema.` qualifiers (a type
     /// or function of the table's own schema is qualified, since only
     /// public is on the reading search path): tenant tables then read the
-    /// same, and the same as the template's.
+    /// same, and the same as the template's. In public's own expressions a
+    /// qualifier is kept: there PostgreSQL writes one only when it tells
+    /// two objects apart.
     pub(super) fn leave_out_schema(&mut self, schema: &str) {
         let strip = |text: &mut String| *text = strip_qualifier(text, schema);
+        let on_path = schema == READING_SEARCH_PATH;
         let strip_some = |text: &mut Option<String>| {
-            if let Some(text) = text {
+            if let Some(text) = text.as_mut().filter(|_| !on_path) {
                 *text = strip_qualifier(text, schema);
             }
         };
         for column in &mut self.columns {
-            strip(&mut column.data_type);
+            if !on_path {
+                strip(&mut column.data_type);
+            }
             strip_some(&mut column.default);
             strip_some(&mut column.generated);
         }

@@ -518,7 +518,6 @@ fn wrap_if_compound(e: &mut Box<Expr>) {
     }
 }
 
-/// Folds an identifier as PostgreSQL does and quotes it only if needed.
 /// Keywords PostgreSQL's grammar reads as calls of its own
 /// (`func_expr_common_subexpr`) and that have no function of their name.
 const GRAMMAR_CALLS: &[&str] = &[
@@ -536,6 +535,7 @@ const GRAMMAR_CALLS: &[&str] = &[
     "xmlserialize",
 ];
 
+/// Folds an identifier as PostgreSQL does and quotes it only if needed.
 fn fold_ident(ident: &mut SqlIdent) {
     let folded = Ident::from_sql(&ident.value, ident.quote_style.is_some());
     ident.quote_style = needs_quotes(folded.as_str()).then_some('"');
