@@ -54,18 +54,30 @@ pub fn serial_named_apart<'a>(table: &Ident, column: &'a Column) -> Option<&'a I
 /// `CREATE SEQUENCE s AS … ` of a serial named apart, before the column
 /// that draws from it.
 pub fn serial_sequence_before(table: &Ident, column: &Column) -> Option<Sql> {
-    let name = serial_named_apart(table, column)?;
+    serial_named_apart(table, column).map(|name| create_serial_sequence(name, column))
+}
+
+/// `CREATE SEQUENCE name` with every option of `column`'s own sequence.
+pub fn create_serial_sequence(name: &Ident, column: &Column) -> Sql {
     let sequence = Sequence {
         name: name.clone(),
         data_type: column.own_sequence_type().clone(),
         options: column.identity_sequence(),
     };
-    Some(
-        Sql::new()
-            .text("CREATE SEQUENCE ")
-            .qualified(name)
-            .text(sequence_options(&sequence, true)),
-    )
+    Sql::new()
+        .text("CREATE SEQUENCE ")
+        .qualified(name)
+        .text(sequence_options(&sequence, true))
+}
+
+/// `ALTER SEQUENCE s OWNED BY t.c`.
+pub fn sequence_owned_by(sequence: &Ident, table: &Ident, column: &Ident) -> Sql {
+    Sql::new()
+        .text("ALTER SEQUENCE ")
+        .qualified(sequence)
+        .text(" OWNED BY ")
+        .qualified(table)
+        .text(format!(".{}", column.quoted()))
 }
 
 /// `"id" integer DEFAULT nextval('s'::regclass) NOT NULL`: a serial named
@@ -87,14 +99,7 @@ pub fn serial_sequence_after(table: &Ident, column: &Column) -> Option<Sql> {
         return None;
     };
     match serial_named_apart(table, column) {
-        Some(_) => Some(
-            Sql::new()
-                .text("ALTER SEQUENCE ")
-                .qualified(sequence)
-                .text(" OWNED BY ")
-                .qualified(table)
-                .text(format!(".{}", column.name.quoted())),
-        ),
+        Some(_) => Some(sequence_owned_by(sequence, table, &column.name)),
         None => serial_sequence_options(sequence, column),
     }
 }

@@ -10,9 +10,7 @@ use crate::definition::{
     sequence_options, ExprStyle,
 };
 use crate::ident::Ident;
-use crate::model::{
-    in_reading_order, Column, Identity, Index, SchemaModel, SchemaName, Sequence, Table,
-};
+use crate::model::{in_reading_order, Column, Identity, Index, SchemaModel, SchemaName, Table};
 use crate::sql::Sql;
 
 /// The whole schema.
@@ -297,25 +295,12 @@ fn after_create(table: &Table) -> Vec<Sql> {
         let Some(name) = serial_with_options(&table.name, column) else {
             continue;
         };
-        let sequence = Sequence {
-            name: name.clone(),
-            data_type: column.own_sequence_type().clone(),
-            options: column.identity_sequence(),
-        };
-        statements.push(
-            Sql::new()
-                .text("CREATE SEQUENCE ")
-                .qualified(name)
-                .text(sequence_options(&sequence, true)),
-        );
-        statements.push(
-            Sql::new()
-                .text("ALTER SEQUENCE ")
-                .qualified(name)
-                .text(" OWNED BY ")
-                .qualified(&table.name)
-                .text(format!(".{}", column.name.quoted())),
-        );
+        statements.push(crate::definition::create_serial_sequence(name, column));
+        statements.push(crate::definition::sequence_owned_by(
+            name,
+            &table.name,
+            &column.name,
+        ));
         statements.push(
             Sql::new()
                 .text("ALTER TABLE ONLY ")
