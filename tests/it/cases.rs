@@ -305,6 +305,7 @@ cases!(
     sequence,
     tablespace,
     serial_options,
+    serial_sequence_kept,
     shared_schema,
     table,
     view,
